@@ -1,0 +1,5 @@
+"""Entry point for ``python -m townplans``."""
+
+from townplans.cli import main
+
+main()

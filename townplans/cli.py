@@ -1,0 +1,240 @@
+"""Command line: parse options, call one pipeline function, print, map outcomes to exit codes.
+
+The only module that imports click. Exit codes: 0 done, 1 errors in the result (failed outputs,
+failed environment checks), 2 usage or tool error. A user's mistake never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from townplans import __version__, pipeline
+from townplans.load.values import ValueFormatError, parse_date
+from townplans.model import Finding, Severity
+from townplans.status import State
+
+T = TypeVar("T")
+_STATE_STYLE = {State.PRESENT: "green", State.INCOMPLETE: "yellow", State.MISSING: "red"}
+_SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+class Context:
+    """Options shared by every command."""
+
+    def __init__(self, root: Path, quiet: bool, verbose: bool) -> None:
+        self.root = root
+        self.quiet = quiet
+        self.verbose = verbose
+        self.console = Console(highlight=False, soft_wrap=True)
+        self.errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def say(self, text: str, style: str | None = None) -> None:
+        if not self.quiet:
+            self.console.print(text, style=style, markup=False)
+
+
+def _call(ctx: Context, action: Callable[[], T]) -> T:
+    """Run a pipeline step; a ToolError is printed in Chinese and exits 2, never a traceback."""
+    try:
+        return action()
+    except pipeline.ToolError as exc:
+        ctx.errors.print(f"townplans: {exc}", style="red", markup=False)
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="townplans", message="%(prog)s %(version)s")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".", help="工作区根目录（默认当前目录）")
+@click.option("--quiet", "-q", is_flag=True, help="只输出错误")
+@click.option("--verbose", "-v", is_flag=True, help="输出详细说明")
+@click.pass_context
+def cli(click_ctx: click.Context, root: Path, quiet: bool, verbose: bool) -> None:
+    """townplans：小城镇规划建设材料的编写、检查与成果生成。"""
+    click_ctx.obj = Context(root, quiet, verbose)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+# -- init and new --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--name", default="【待填写：区名称】", help="区名称，如 咸阳市渭城区")
+@click.option("--year", type=int, default=dt.date.today().year, help="规划年度")
+@pass_ctx
+def init(ctx: Context, directory: Path, name: str, year: int) -> None:
+    """在 DIRECTORY 创建新工作区（模板副本和 towns/district.yaml）。"""
+    written = _call(ctx, lambda: pipeline.run_init(directory, name, year))
+    _print_written(ctx, written.files, written.note)
+
+
+@cli.group()
+def new() -> None:
+    """按规则文件生成新的镇、项目、规划或周报。"""
+
+
+@new.command("town")
+@click.argument("slug")
+@click.option("--name", required=True, help="镇名称，如 渭城镇")
+@pass_ctx
+def new_town(ctx: Context, slug: str, name: str) -> None:
+    """新建镇文件夹 towns/SLUG/。"""
+    written = _call(ctx, lambda: pipeline.run_new_town(ctx.root, slug, name))
+    _print_written(ctx, written.files, written.note)
+
+
+@new.command("project")
+@click.argument("town")
+@click.argument("slug")
+@click.option("--name", required=True, help="项目名称")
+@pass_ctx
+def new_project(ctx: Context, town: str, slug: str, name: str) -> None:
+    """新建项目 towns/TOWN/projects/SLUG/。"""
+    written = _call(ctx, lambda: pipeline.run_new_project(ctx.root, town, slug, name))
+    _print_written(ctx, written.files, written.note)
+
+
+@new.command("plan")
+@click.argument("town")
+@click.argument("slug")
+@click.option("--name", required=True, help="规划名称")
+@click.option("--kind", type=click.Choice(["regulatory", "site"]), required=True, help="regulatory 控规 / site 修规")
+@pass_ctx
+def new_plan(ctx: Context, town: str, slug: str, name: str, kind: str) -> None:
+    """新建详细规划 towns/TOWN/detailed-plans/SLUG/。"""
+    written = _call(ctx, lambda: pipeline.run_new_plan(ctx.root, town, slug, name, kind))
+    _print_written(ctx, written.files, written.note)
+
+
+def _report_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        parsed: dt.date = parse_date(value).value
+    except ValueFormatError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    return parsed
+
+
+@new.command("report")
+@click.argument("town")
+@click.option("--date", callback=_report_date, help="报送日期（默认今天）")
+@pass_ctx
+def new_report(ctx: Context, town: str, date: dt.date) -> None:
+    """新建周报 towns/TOWN/reports/DATE.md，列出该镇全部项目。"""
+    written = _call(ctx, lambda: pipeline.run_new_report(ctx.root, town, date))
+    _print_written(ctx, written.files, written.note)
+
+
+def _print_written(ctx: Context, files: Sequence[Path], note: str) -> None:
+    for path in files:
+        ctx.say(f"已创建 {path}")
+    if note:
+        ctx.say(note)
+
+
+# -- status ----------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@pass_ctx
+def status(ctx: Context, output_format: str) -> None:
+    """各镇交付成果矩阵：齐全、不完整、缺失。"""
+    session, matrix = _call(ctx, lambda: pipeline.run_status(ctx.root))
+    deliverables = session.profile.deliverables
+    if output_format == "json":
+        data = [
+            {
+                "town": row.slug,
+                "name": row.name,
+                "deliverables": {
+                    key: {"state": cell.state.value, "label": cell.state.label, "notes": list(cell.notes)}
+                    for key, cell in row.cells.items()
+                },
+            }
+            for row in matrix
+        ]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{session.workspace.district.name} 交付成果（规则版本 {session.profile.version}）")
+    table.add_column("镇")
+    for deliverable in deliverables:
+        table.add_column(deliverable.label, justify="center", overflow="fold")
+    for row in matrix:
+        cells = [f"[{_STATE_STYLE[c.state]}]{c.state.label}[/]" for c in row.cells.values()]
+        table.add_row(row.name, *cells)
+    ctx.console.print(table)
+    for row in matrix:
+        for deliverable in deliverables:
+            cell = row.cells[deliverable.key]
+            shown = cell.notes if ctx.verbose else cell.notes[:3]
+            for note in shown:
+                ctx.say(f"  {row.name} · {deliverable.label}：{note}")
+            if len(cell.notes) > len(shown):
+                ctx.say(f"  {row.name} · {deliverable.label}：……另有 {len(cell.notes) - len(shown)} 条（加 -v 查看）")
+
+
+# -- doctor ----------------------------------------------------------------------------------------
+
+
+@cli.command()
+@pass_ctx
+def doctor(ctx: Context) -> None:
+    """检查运行环境：中文字体、Pango、HarfBuzz 子集化、依赖版本、规则文件。"""
+    checks = pipeline.run_doctor(ctx.root)
+    failed = False
+    for check in checks:
+        mark = "[green]✔[/]" if check.ok else ("[red]✘[/]" if check.required else "[yellow]![/]")
+        ctx.console.print(f"{mark} {check.name}：", end="")
+        ctx.console.print(check.found, markup=False)
+        if not check.ok and check.advice:
+            ctx.console.print(f"    解决办法：{check.advice}", markup=False)
+        failed = failed or (check.required and not check.ok)
+    sys.exit(1 if failed else 0)
+
+
+# -- build -----------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--town", "towns", multiple=True, help="只生成这个镇（可多次指定）")
+@pass_ctx
+def build(ctx: Context, towns: tuple[str, ...]) -> None:
+    """生成各镇成果文件（Word 与 PDF）到 build/。"""
+    outcome = _call(ctx, lambda: pipeline.run_build(ctx.root, towns))
+    for path in outcome.written:
+        ctx.say(f"已生成 {path.relative_to(outcome.session.paths.root)}")
+    _print_findings(ctx, outcome.findings)
+    counts = pipeline.count_by_severity(outcome.findings)
+    ctx.say(
+        f"生成 {len(outcome.written)} 个文件；读取与生成中发现 错误 {counts[Severity.ERROR]}、"
+        f"警告 {counts[Severity.WARNING]}、提示 {counts[Severity.INFO]}"
+    )
+    sys.exit(1 if outcome.failed else 0)
+
+
+def _print_findings(ctx: Context, findings: Sequence[Finding]) -> None:
+    for finding in findings:
+        if ctx.quiet and finding.severity is not Severity.ERROR:
+            continue
+        style = _SEVERITY_STYLE[finding.severity]
+        ctx.errors.print(f"{finding.ref}: {finding.code} ", end="", markup=False)
+        ctx.errors.print(finding.severity.label, style=style, end=" ", markup=False)
+        ctx.errors.print(finding.message, markup=False)
+
+
+def main(argv: Sequence[str] | None = None) -> Any:
+    """Console-script entry point."""
+    return cli.main(args=list(argv) if argv is not None else None, prog_name="townplans")

@@ -1,0 +1,101 @@
+"""What a deliverable lacks against the profile: headings, required fields, attachments.
+
+Pure functions over the model and the profile. ``townplans status`` builds its matrix from them;
+the checker's structure, field and attachment rules use the same functions, so the two never
+disagree about what "complete" means.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from townplans.load.fields import read_field
+from townplans.model import Asset, Heading, Located
+from townplans.profile import AttachmentSpec, Condition, DocumentType, HeadingSpec
+
+_NUMBERING = re.compile(
+    r"^\s*("
+    r"第[一二三四五六七八九十百零〇0-9]+[章节条篇部分]+"
+    r"|[一二三四五六七八九十]+\s*[、.．]"
+    r"|[（(][一二三四五六七八九十0-9]+[)）]"
+    r"|[0-9]+(\.[0-9]+)*\s*[、.．]?"
+    r")\s*"
+)
+WILDCARD = "{…}"
+
+
+def heading_key(text: str) -> str:
+    """Heading text without its numbering (第三章、一、（一）、1.) or spaces."""
+    return re.sub(r"\s+", "", _NUMBERING.sub("", text, count=1))
+
+
+def heading_matches(text: str, spec: HeadingSpec) -> bool:
+    """True when a heading's text (numbering stripped) is the spec's title or a synonym."""
+    key = heading_key(text)
+    for pattern in (spec.title, *spec.synonyms):
+        if WILDCARD in pattern:
+            parts = [re.escape(part) for part in pattern.split(WILDCARD)]
+            if re.fullmatch(".*".join(parts), key):
+                return True
+        elif key == re.sub(r"\s+", "", pattern):
+            return True
+    return False
+
+
+def find_headings(headings: Sequence[Heading], specs: Sequence[HeadingSpec]) -> list[Heading | None]:
+    """For each required heading, the first document heading that matches it (or None)."""
+    return [next((h for h in headings if heading_matches(h.text, spec)), None) for spec in specs]
+
+
+def missing_headings(headings: Sequence[Heading], doctype: DocumentType) -> list[HeadingSpec]:
+    found = find_headings(headings, doctype.headings)
+    return [spec for spec, heading in zip(doctype.headings, found, strict=True) if heading is None]
+
+
+def missing_fields(meta: Located, doctype: DocumentType) -> list[str]:
+    """Labels of required fields that are absent or empty (conditions honoured)."""
+    missing = []
+    for spec in doctype.fields.values():
+        if not spec.required:
+            continue
+        if spec.when is not None and not condition_holds(meta, doctype, spec.when):
+            continue
+        if not read_field(meta, spec).present:
+            missing.append(spec.label)
+    return missing
+
+
+def number_field(meta: Located, doctype: DocumentType, key: str) -> Decimal | None:
+    """A numeric field's value, or None when absent or unreadable."""
+    spec = doctype.fields.get(key)
+    if spec is None:
+        return None
+    value = read_field(meta, spec)
+    if value.parsed is None or not isinstance(value.parsed.value, Decimal):
+        return None
+    return value.parsed.value
+
+
+def condition_holds(meta: Located, doctype: DocumentType, condition: Condition) -> bool:
+    """Whether a ``when`` condition holds; an unreadable value counts as not holding."""
+    actual = number_field(meta, doctype, condition.field)
+    return actual is not None and condition.holds(actual)
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """An attachment folder with fewer usable files than required."""
+
+    spec: AttachmentSpec
+    found: int
+
+
+def attachment_shortfall(spec: AttachmentSpec, files: Iterable[Asset]) -> Shortfall | None:
+    """Files of an accepted type against the minimum count."""
+    usable = [asset for asset in files if not spec.types or asset.suffix in spec.types]
+    if len(usable) >= spec.min:
+        return None
+    return Shortfall(spec, len(usable))

@@ -1,0 +1,52 @@
+"""Typed reading of a document's fields against the profile's ``FieldSpec``s.
+
+``read_field`` returns the parsed value with the original text and the field's location, or the
+reason it could not be read; it never raises for content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from townplans.load.values import PARSERS, Parsed, ValueFormatError
+from townplans.model import Located, SourceRef
+from townplans.profile import FieldSpec
+
+
+@dataclass(frozen=True, slots=True)
+class FieldValue:
+    """A field as found: absent, read (``parsed``), or unreadable (``error``)."""
+
+    spec: FieldSpec
+    ref: SourceRef
+    present: bool
+    raw: Any = None
+    parsed: Parsed | None = None
+    error: str | None = None
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or raw in ([], {})
+
+
+def read_field(located: Located, spec: FieldSpec, *path: str | int) -> FieldValue:
+    """Read ``spec.key`` (under ``path``) from ``located`` and parse it by the spec's type."""
+    container: Any = located.data
+    for part in path:
+        container = container[part] if isinstance(container, (dict, list)) else None
+    ref = located.ref_of(*path, spec.key)
+    if not isinstance(container, dict) or is_blank(container.get(spec.key)):
+        return FieldValue(spec, ref, present=False)
+    raw = container[spec.key]
+    if spec.type in ("list", "mapping"):
+        expected = list if spec.type == "list" else dict
+        if not isinstance(raw, expected):
+            kind = "列表（每项以“- ”开头）" if spec.type == "list" else "键值映射"
+            return FieldValue(spec, ref, True, raw, error=f"“{spec.label}”应为{kind}")
+        return FieldValue(spec, ref, True, raw)
+    try:
+        parsed = PARSERS[spec.type](raw)
+    except ValueFormatError as exc:
+        return FieldValue(spec, ref, True, raw, error=str(exc))
+    return FieldValue(spec, ref, True, raw, parsed=parsed)

@@ -1,0 +1,250 @@
+"""Read values the way Chinese offices write them: money, percentages, dates, areas, counts.
+
+Every parser takes the raw value (a YAML scalar or a string), returns a ``Parsed`` holding the
+normalised value *and* the original text, and raises ``ValueFormatError`` with a Chinese message
+saying what was expected. Nothing here knows about files; callers add the location.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+class ValueFormatError(ValueError):
+    """A value that cannot be read; the message (Chinese) says what was expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A normalised value next to the text it was read from."""
+
+    value: Any
+    unit: str | None
+    original: str
+
+
+def normalise_text(raw: object) -> str:
+    """Return ``raw`` as text with full-width digits, letters and punctuation made half-width.
+
+    NFKC also turns ``㎡`` into ``m2`` and ``m²`` into ``m2``, which the unit tables rely on.
+    """
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    # NFKC leaves these common office variants alone.
+    return text.replace("—", "-").replace("～", "~").replace("〇", "0")
+
+
+def _decimal(text: str, what: str, original: str) -> Decimal:
+    cleaned = text.replace(",", "").replace(" ", "")
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
+        raise ValueFormatError(f"“{original}”不是{what}：应为数字，可带单位")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
+        raise ValueFormatError(f"“{original}”不是{what}") from exc
+
+
+def _split_number_unit(text: str) -> tuple[str, str]:
+    match = re.fullmatch(r"\s*([+-]?[\d,]*\.?\d+)\s*(.*?)\s*", text)
+    if match is None:
+        return "", text
+    return match.group(1), match.group(2)
+
+
+# -- money ------------------------------------------------------------------------------------
+
+MONEY_UNITS: dict[str, Decimal] = {
+    "万元": Decimal(1),
+    "万": Decimal(1),
+    "亿元": Decimal(10000),
+    "亿": Decimal(10000),
+    "元": Decimal("0.0001"),
+    "千元": Decimal("0.1"),
+}
+"""Factors to 万元, the unit planning documents use for investment."""
+
+
+def parse_money(raw: object, default_unit: str = "万元") -> Parsed:
+    """Read an amount of money into 万元: ``1200``, ``1200万元``, ``1.2亿元``, ``12,000,000元``."""
+    original = str(raw).strip()
+    if isinstance(raw, bool) or raw is None or original == "":
+        raise ValueFormatError(f"“{original}”不是金额：应为数字加单位，如 1200万元")
+    number, unit = _split_number_unit(normalise_text(raw))
+    unit = unit or default_unit
+    if not number or unit not in MONEY_UNITS:
+        raise ValueFormatError(
+            f"“{original}”不是金额：应为数字加单位（万元、亿元或元），如 1200万元、1.2亿元"
+        )
+    amount = _decimal(number, "金额", original)
+    if amount < 0:
+        raise ValueFormatError(f"“{original}”是负数：金额不能为负")
+    return Parsed(_tidy(amount * MONEY_UNITS[unit]), "万元", original)
+
+
+def _tidy(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent notation (1.20E+3 -> 1200)."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
+
+
+# -- percentages --------------------------------------------------------------------------------
+
+
+def parse_percent(raw: object) -> Parsed:
+    """Read a percentage as a number of percent: ``30%``, ``30``, ``百分之三十`` is not accepted."""
+    original = str(raw).strip()
+    if isinstance(raw, bool) or raw is None or original == "":
+        raise ValueFormatError(f"“{original}”不是百分数：应为如 30% 的数值")
+    text = normalise_text(raw)
+    number, unit = _split_number_unit(text)
+    if not number or unit not in ("%", "", "percent"):
+        raise ValueFormatError(f"“{original}”不是百分数：应为如 30% 或 30 的数值")
+    return Parsed(_tidy(_decimal(number, "百分数", original)), "%", original)
+
+
+# -- dates -----------------------------------------------------------------------------------------
+
+_DATE_PATTERNS = (
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
+    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
+    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"),
+)
+
+
+def parse_date(raw: object) -> Parsed:
+    """Read a calendar date: ``2023-09-25``, ``2023年9月25日``, ``2023/9/25``.
+
+    An impossible date (``2023年2月30日``) is an error naming the month's length; it is never
+    rolled over into the next month.
+    """
+    if isinstance(raw, dt.datetime):
+        return Parsed(raw.date(), None, raw.isoformat())
+    if isinstance(raw, dt.date):
+        return Parsed(raw, None, raw.isoformat())
+    original = str(raw).strip()
+    text = normalise_text(raw)
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            year, month, day = (int(part) for part in match.groups())
+            return Parsed(_valid_date(year, month, day, original), None, original)
+    raise ValueFormatError(
+        f"“{original}”不是日期：应写作 2023-09-25、2023年9月25日 或 2023/9/25"
+    )
+
+
+def _valid_date(year: int, month: int, day: int, original: str) -> dt.date:
+    if not 1 <= month <= 12:
+        raise ValueFormatError(f"“{original}”不是有效日期：月份应为 1–12，实为 {month}")
+    days_in_month = _days_in_month(year, month)
+    if not 1 <= day <= days_in_month:
+        raise ValueFormatError(
+            f"“{original}”不是有效日期：{year}年{month}月只有{days_in_month}天，实为{day}日"
+        )
+    return dt.date(year, month, day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return (following - dt.timedelta(days=1)).day
+
+
+# -- quantities with units -----------------------------------------------------------------------
+
+AREA_UNITS: dict[str, tuple[str, Decimal]] = {
+    "m2": ("m2", Decimal(1)),
+    "平方米": ("m2", Decimal(1)),
+    "平米": ("m2", Decimal(1)),
+    "ha": ("m2", Decimal(10000)),
+    "hm2": ("m2", Decimal(10000)),
+    "公顷": ("m2", Decimal(10000)),
+    "亩": ("m2", Decimal(10000) / Decimal(15)),
+    "km2": ("m2", Decimal(1000000)),
+    "平方公里": ("m2", Decimal(1000000)),
+    "平方千米": ("m2", Decimal(1000000)),
+}
+"""Area units (after NFKC: ``㎡``/``m²`` -> ``m2``) and their factor to square metres."""
+
+AREA_TARGET_UNITS: dict[str, Decimal] = {
+    "m2": Decimal(1),
+    "ha": Decimal(10000),
+    "km2": Decimal(1000000),
+}
+
+AREA_LABELS = {"m2": "㎡", "ha": "公顷", "km2": "km²"}
+
+
+def parse_area(raw: object, unit: str = "m2") -> Parsed:
+    """Read an area into ``unit`` (``m2``, ``ha`` or ``km2``): ``2.3 km²``, ``15公顷``, ``800㎡``.
+
+    A bare number is taken to be in ``unit`` already.
+    """
+    original = str(raw).strip()
+    if isinstance(raw, bool) or raw is None or original == "":
+        raise ValueFormatError(f"“{original}”不是面积：应为数字加单位，如 2.3平方公里")
+    number, written_unit = _split_number_unit(normalise_text(raw))
+    written_unit = written_unit.replace(" ", "")
+    if not number:
+        raise ValueFormatError(f"“{original}”不是面积：应为数字加单位，如 2.3平方公里、15公顷")
+    value = _decimal(number, "面积", original)
+    if written_unit == "":
+        return Parsed(_tidy(value), unit, original)
+    if written_unit not in AREA_UNITS:
+        raise ValueFormatError(
+            f"“{original}”的面积单位“{written_unit}”无法识别：应为 ㎡、m²、平方米、公顷、亩 或 km²"
+        )
+    square_metres = value * AREA_UNITS[written_unit][1]
+    return Parsed(_tidy(square_metres / AREA_TARGET_UNITS[unit]), unit, original)
+
+
+PER_CAPITA_UNITS = {"m2/人", "平方米/人", "m2/cap"}
+
+
+def parse_per_capita_area(raw: object) -> Parsed:
+    """Read an area per person in m²/人: ``8``, ``8.5㎡/人``, ``8平方米/人``."""
+    original = str(raw).strip()
+    number, unit = _split_number_unit(normalise_text(raw))
+    unit = unit.replace(" ", "")
+    if not number or (unit and unit not in PER_CAPITA_UNITS):
+        raise ValueFormatError(f"“{original}”不是人均面积：应为数字，单位 ㎡/人，如 8.5㎡/人")
+    return Parsed(_tidy(_decimal(number, "人均面积", original)), "m2/人", original)
+
+
+def parse_number(raw: object, allowed_units: tuple[str, ...] = ()) -> Parsed:
+    """Read a plain number, optionally followed by one of ``allowed_units`` (e.g. 个、座、人)."""
+    original = str(raw).strip()
+    if isinstance(raw, bool) or raw is None:
+        raise ValueFormatError(f"“{original}”不是数值")
+    number, unit = _split_number_unit(normalise_text(raw))
+    if not number or (unit and unit not in allowed_units):
+        expected = "、".join(allowed_units) if allowed_units else "无单位"
+        raise ValueFormatError(f"“{original}”不是数值：应为数字（单位：{expected}）")
+    return Parsed(_tidy(_decimal(number, "数值", original)), unit or None, original)
+
+
+def parse_text(raw: object) -> Parsed:
+    """Accept any non-empty scalar as text."""
+    if raw is None or isinstance(raw, (dict, list)) or not str(raw).strip():
+        raise ValueFormatError("应为非空文字")
+    return Parsed(str(raw).strip(), None, str(raw))
+
+
+PARSERS: dict[str, Callable[[object], Parsed]] = {
+    "money": parse_money,
+    "percent": parse_percent,
+    "date": parse_date,
+    "area": parse_area,
+    "area_km2": lambda raw: parse_area(raw, "km2"),
+    "area_ha": lambda raw: parse_area(raw, "ha"),
+    "per_capita_area": parse_per_capita_area,
+    "number": parse_number,
+    "count": lambda raw: parse_number(raw, ("个", "座", "处", "家", "所", "条")),
+    "text": parse_text,
+}
+"""Field types a profile may name, and the parser for each."""

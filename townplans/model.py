@@ -1,0 +1,258 @@
+"""The content model: frozen records of a workspace's district, towns and documents; no I/O.
+
+Everything downstream (status, checks, rendering) works on these records. Each record that came from a
+file carries a ``SourceRef`` so a message can always say ``path:line``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it.token import Token
+
+
+class Severity(enum.Enum):
+    """How serious a finding is; the Chinese label is what users read."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def label(self) -> str:
+        return {"error": "错误", "warning": "警告", "info": "提示"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A place in the workspace: a path relative to the workspace root, with optional line/column."""
+
+    path: str
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        text = self.path
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.col is not None:
+                text += f":{self.col}"
+        return text
+
+    def at(self, line: int | None, col: int | None = None) -> SourceRef:
+        """The same file at another line."""
+        return SourceRef(self.path, line, col)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing found wrong or worth a reviewer's attention, with a stable code."""
+
+    code: str
+    severity: Severity
+    message: str
+    ref: SourceRef
+    source: str = "practice"
+    """What the rule rests on: ``plan`` (source plan, with R-number), ``standard`` or ``practice``."""
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.code} {self.severity.label} {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A YAML document with the line of every key and list item (paths of keys/indices)."""
+
+    data: Any
+    lines: Mapping[tuple[str | int, ...], int]
+    ref: SourceRef
+
+    def line_of(self, *path: str | int) -> int | None:
+        """Line of ``path``, or of its nearest located ancestor."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+    def ref_of(self, *path: str | int) -> SourceRef:
+        return self.ref.at(self.line_of(*path))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if isinstance(self.data, Mapping):
+            return self.data.get(key, default)
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """A Markdown heading: level 1-6, its plain text and where it is."""
+
+    level: int
+    text: str
+    ref: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An image or link target named in Markdown, resolved against the document's folder."""
+
+    target: str
+    is_image: bool
+    ref: SourceRef
+    resolved: str | None
+    """Workspace-relative path when the target is a local file inside the workspace, else None."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownFile:
+    """A Markdown file parsed once: its front matter (with lines) and its markdown-it token stream.
+
+    Token ``map`` values are zero-based line ranges in the *file* (front matter included), so
+    ``token.map[0] + 1`` is the file line of a block.
+    """
+
+    ref: SourceRef
+    meta: Located
+    tokens: tuple[Token, ...]
+    headings: tuple[Heading, ...]
+    links: tuple[Link, ...]
+    text: str
+
+    @property
+    def title(self) -> str | None:
+        value = self.meta.get("title")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        for heading in self.headings:
+            if heading.level == 1:
+                return heading.text
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A file the content folders hold: a drawing, photo, board or permit paper."""
+
+    path: str
+    """Workspace-relative path."""
+    name: str
+    suffix: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """A project photo with the stage its folder gives and captions from photos.yaml."""
+
+    asset: Asset
+    stage: str
+    caption: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MasterPlan:
+    """总体规划: ordered chapter files and the drawings folder."""
+
+    chapters: tuple[MarkdownFile, ...]
+    drawings: tuple[Asset, ...]
+    folder: str
+
+
+@dataclass(frozen=True, slots=True)
+class DetailedPlan:
+    """控规 (kind ``regulatory``) or 修规 (kind ``site``) in detailed-plans/<slug>/."""
+
+    slug: str
+    kind: str
+    folder: str
+    text: MarkdownFile | None
+    drawings: tuple[Asset, ...]
+    parcels: Located | None
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """One construction project: its brief, photos by stage and the other attachment folders."""
+
+    slug: str
+    folder: str
+    brief: MarkdownFile | None
+    photos: tuple[Photo, ...]
+    drawings: tuple[Asset, ...]
+    boards: tuple[Asset, ...]
+    permits: tuple[Asset, ...]
+    photos_meta: Located | None
+
+    @property
+    def name(self) -> str:
+        if self.brief is not None:
+            return self.brief.title or self.slug
+        return self.slug
+
+    def photos_in(self, stage: str) -> tuple[Photo, ...]:
+        return tuple(photo for photo in self.photos if photo.stage == stage)
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyReport:
+    """周报 reports/YYYY-MM-DD.md; ``date_text`` is the file's date as written in its name."""
+
+    date_text: str
+    doc: MarkdownFile
+
+
+@dataclass(frozen=True, slots=True)
+class Town:
+    """One town folder with everything it holds; missing parts are None or empty."""
+
+    slug: str
+    folder: str
+    meta: Located | None
+    construction_plan: MarkdownFile | None
+    master_plan: MasterPlan | None
+    detailed_plans: tuple[DetailedPlan, ...]
+    projects: tuple[Project, ...]
+    reports: tuple[WeeklyReport, ...]
+
+    @property
+    def name(self) -> str:
+        if self.meta is not None:
+            value = self.meta.get("name")
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return self.slug
+
+
+@dataclass(frozen=True, slots=True)
+class District:
+    """towns/district.yaml and the towns in the order it lists them."""
+
+    meta: Located | None
+    towns: tuple[Town, ...]
+
+    @property
+    def name(self) -> str:
+        if self.meta is not None:
+            value = self.meta.get("name")
+            if isinstance(value, str):
+                return value
+        return "未命名区"
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A loaded workspace: the root, the district and every problem met while loading."""
+
+    root: str
+    district: District
+    findings: tuple[Finding, ...]
+
+    def town(self, slug: str) -> Town | None:
+        for town in self.district.towns:
+            if town.slug == slug:
+                return town
+        return None

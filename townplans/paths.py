@@ -1,0 +1,52 @@
+"""Where things are: a workspace's towns/, templates/ and build/, and the shipped default templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def default_templates() -> Path:
+    """The templates shipped with townplans: inside the wheel, or the repository's templates/."""
+    for candidate in (_PACKAGE / "_templates", _PACKAGE.parent / "templates"):
+        if (candidate / "profile.yaml").is_file():
+            return candidate
+    raise FileNotFoundError("townplans 安装不完整：找不到默认模板 templates/profile.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspacePaths:
+    """The folders of one workspace; templates fall back to the shipped defaults."""
+
+    root: Path
+
+    @property
+    def towns(self) -> Path:
+        return self.root / "towns"
+
+    @property
+    def build(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def templates(self) -> Path:
+        local = self.root / "templates"
+        return local if (local / "profile.yaml").is_file() else default_templates()
+
+    @property
+    def profile(self) -> Path:
+        return self.templates / "profile.yaml"
+
+    @property
+    def style(self) -> Path:
+        return self.templates / "style.yaml"
+
+    @property
+    def fonts(self) -> Path:
+        return self.templates / "fonts"
+
+    def readable_roots(self) -> list[Path]:
+        """Folders a renderer may read from: the workspace and the templates in use."""
+        return [self.root, self.templates]

@@ -1,0 +1,138 @@
+"""The one orchestrator: each command's run_* reads top to bottom as load → model → check → render →
+write. Returns values; never prints (the CLI does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from townplans import doctor, scaffold
+from townplans.load import load_workspace
+from townplans.model import Finding, Severity, Workspace
+from townplans.paths import WorkspacePaths
+from townplans.profile import Profile, load_profile
+from townplans.render.style import StyleError, load_style
+from townplans.status import TownStatus, district_status
+
+
+class ToolError(Exception):
+    """A problem that stops a command (exit code 2): bad usage, unreadable profile or style."""
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A workspace with its profile loaded and its content read."""
+
+    paths: WorkspacePaths
+    profile: Profile
+    workspace: Workspace
+    profile_findings: tuple[Finding, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return (*self.profile_findings, *self.workspace.findings)
+
+
+def _profile(paths: WorkspacePaths) -> tuple[Profile, tuple[Finding, ...]]:
+    result = load_profile(paths.profile, paths.root)
+    if result.profile is None:
+        details = "\n".join(str(finding) for finding in result.findings)
+        raise ToolError(f"规则文件无法使用：\n{details}")
+    return result.profile, result.findings
+
+
+def open_session(root: Path, towns: tuple[str, ...] = ()) -> Session:
+    """Load the profile and the workspace; unknown ``towns`` are a usage error."""
+    paths = WorkspacePaths(root.resolve())
+    if not paths.towns.is_dir():
+        raise ToolError(f"{paths.root} 不是 townplans 工作区（没有 towns/ 文件夹）：用 --root 指定，或运行 townplans init")
+    profile, profile_findings = _profile(paths)
+    workspace = load_workspace(paths.root, profile)
+    known = {town.slug for town in workspace.district.towns}
+    unknown = [slug for slug in towns if slug not in known]
+    if unknown:
+        raise ToolError(f"没有这个镇：{'、'.join(unknown)}；可选：{'、'.join(sorted(known))}")
+    return Session(paths, profile, workspace, profile_findings)
+
+
+def run_status(root: Path) -> tuple[Session, list[TownStatus]]:
+    session = open_session(root)
+    return session, district_status(session.workspace, session.profile)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOutcome:
+    session: Session
+    written: tuple[Path, ...]
+    findings: tuple[Finding, ...]
+    """Load findings and build findings together."""
+
+    @property
+    def failed(self) -> bool:
+        return any(f.code == "TP790" for f in self.findings)
+
+
+def run_build(root: Path, towns: tuple[str, ...] = ()) -> BuildOutcome:
+    from townplans import build
+
+    session = open_session(root, towns)
+    try:
+        style = load_style(session.paths.style)
+    except StyleError as exc:
+        raise ToolError(str(exc)) from exc
+    report = build.build(session.workspace, session.paths, style, towns)
+    findings = (*session.findings, *report.findings)
+    return BuildOutcome(session, tuple(report.written), findings)
+
+
+def run_doctor(root: Path) -> list[doctor.Check]:
+    return doctor.run_checks(root.resolve())
+
+
+def _scaffold_call(root: Path) -> tuple[WorkspacePaths, Profile]:
+    paths = WorkspacePaths(root.resolve())
+    profile, _ = _profile(paths)
+    return paths, profile
+
+
+def _guard(action: Callable[[], scaffold.Written]) -> scaffold.Written:
+    try:
+        return action()
+    except scaffold.ScaffoldError as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def run_init(target: Path, district_name: str, plan_year: int) -> scaffold.Written:
+    return _guard(lambda: scaffold.init_workspace(target.resolve(), district_name, plan_year))
+
+
+def run_new_town(root: Path, slug: str, name: str) -> scaffold.Written:
+    paths, profile = _scaffold_call(root)
+    return _guard(lambda: scaffold.new_town(paths, profile, slug, name))
+
+
+def run_new_project(root: Path, town: str, slug: str, name: str) -> scaffold.Written:
+    paths, profile = _scaffold_call(root)
+    return _guard(lambda: scaffold.new_project(paths, profile, town, slug, name))
+
+
+def run_new_plan(root: Path, town: str, slug: str, name: str, kind: str) -> scaffold.Written:
+    paths, profile = _scaffold_call(root)
+    return _guard(lambda: scaffold.new_plan(paths, profile, town, slug, name, kind))
+
+
+def run_new_report(root: Path, town: str, date: dt.date) -> scaffold.Written:
+    paths, profile = _scaffold_call(root)
+    projects_dir = paths.towns / town / "projects"
+    slugs = sorted(p.name for p in projects_dir.iterdir() if p.is_dir()) if projects_dir.is_dir() else []
+    return _guard(lambda: scaffold.new_report(paths, profile, town, date, slugs))
+
+
+def count_by_severity(findings: tuple[Finding, ...]) -> dict[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for finding in findings:
+        counts[finding.severity] += 1
+    return counts

@@ -1,0 +1,146 @@
+"""templates/style.yaml -> a typed ``Style`` and the CSS generated from it.
+
+One typographic source for both outputs: the DOCX writer reads the same ``Style`` the CSS is made
+from, so Word and PDF agree on page, margins, fonts and sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROLES = (
+    "body", "title", "heading1", "heading2", "heading3", "heading4", "table", "caption", "code",
+    "page_number",
+)  # fmt: skip
+
+
+class StyleError(ValueError):
+    """style.yaml is missing or malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class FontRole:
+    """The fonts and size for one role (body, heading1 …)."""
+
+    east_asian: str
+    latin: str
+    pdf: tuple[str, ...]
+    size: float
+    bold: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """Page geometry and fonts, GB/T 9704 defaults."""
+
+    width_mm: float
+    height_mm: float
+    margin_top_mm: float
+    margin_bottom_mm: float
+    margin_left_mm: float
+    margin_right_mm: float
+    lines_per_page: int
+    chars_per_line: int
+    fonts: Mapping[str, FontRole]
+    first_line_indent_chars: float
+    line_spacing_pt: float
+
+    @property
+    def text_width_mm(self) -> float:
+        return self.width_mm - self.margin_left_mm - self.margin_right_mm
+
+    @property
+    def text_height_mm(self) -> float:
+        return self.height_mm - self.margin_top_mm - self.margin_bottom_mm
+
+
+def load_style(path: Path) -> Style:
+    """Read style.yaml; raise ``StyleError`` naming the key when something is missing."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise StyleError(f"{path}: 无法读取样式文件：{exc}") from exc
+    try:
+        page, fonts, paragraph = data["page"], data["fonts"], data["paragraph"]
+        return Style(
+            width_mm=float(page["width_mm"]),
+            height_mm=float(page["height_mm"]),
+            margin_top_mm=float(page["margin_top_mm"]),
+            margin_bottom_mm=float(page["margin_bottom_mm"]),
+            margin_left_mm=float(page["margin_left_mm"]),
+            margin_right_mm=float(page["margin_right_mm"]),
+            lines_per_page=int(page["lines_per_page"]),
+            chars_per_line=int(page["chars_per_line"]),
+            fonts={role: _font(fonts[role]) for role in ROLES},
+            first_line_indent_chars=float(paragraph["first_line_indent_chars"]),
+            line_spacing_pt=float(paragraph["line_spacing_pt"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StyleError(f"{path}: 样式文件缺少或写错了键 {exc}：请对照默认 templates/style.yaml") from exc
+
+
+def _font(spec: Mapping[str, Any]) -> FontRole:
+    return FontRole(
+        east_asian=str(spec["east_asian"]),
+        latin=str(spec["latin"]),
+        pdf=tuple(str(name) for name in spec["pdf"]),
+        size=float(spec["size"]),
+        bold=bool(spec.get("bold", False)),
+    )
+
+
+def _family(role: FontRole) -> str:
+    # Latin font first so digits and letters use it; CJK families follow for Chinese glyphs.
+    names = [role.latin, *role.pdf]
+    return ", ".join(f'"{name}"' for name in names) + ", serif"
+
+
+def css(style: Style, font_faces: str = "") -> str:
+    """The print stylesheet for WeasyPrint, generated from ``style``."""
+    fonts = style.fonts
+    body = fonts["body"]
+    headings = "\n".join(
+        f"h{level} {{ font-family: {_family(fonts[f'heading{min(level, 4)}'])}; "
+        f"font-size: {fonts[f'heading{min(level, 4)}'].size}pt; "
+        f"font-weight: {'bold' if fonts[f'heading{min(level, 4)}'].bold else 'normal'}; "
+        "margin: 0; line-height: inherit; page-break-after: avoid; }"
+        for level in range(1, 7)
+    )
+    return f"""{font_faces}
+@page {{
+  size: {style.width_mm}mm {style.height_mm}mm;
+  margin: {style.margin_top_mm}mm {style.margin_right_mm}mm {style.margin_bottom_mm}mm {style.margin_left_mm}mm;
+  @bottom-right {{ content: "— " counter(page) " —"; font-family: {_family(fonts["page_number"])};
+    font-size: {fonts["page_number"].size}pt; }}
+}}
+@page :first {{ @bottom-right {{ content: none; }} }}
+html {{ font-family: {_family(body)}; font-size: {body.size}pt; line-height: {style.line_spacing_pt}pt; }}
+body {{ margin: 0; }}
+p {{ margin: 0; text-indent: {style.first_line_indent_chars}em; text-align: justify; }}
+li p, td p, th p, blockquote p {{ text-indent: 0; }}
+{headings}
+h1 {{ string-set: chapter content(); }}
+.cover {{ text-align: center; page-break-after: always; padding-top: 40mm; }}
+.cover .title {{ font-family: {_family(fonts["title"])}; font-size: {fonts["title"].size}pt;
+  font-weight: {"bold" if fonts["title"].bold else "normal"}; line-height: 1.5; }}
+.cover .meta {{ margin-top: 60mm; }}
+.cover p, .cover .title {{ text-indent: 0; text-align: center; }}
+table {{ border-collapse: collapse; width: 100%; margin: 6pt 0; font-family: {_family(fonts["table"])};
+  font-size: {fonts["table"].size}pt; line-height: 1.5; }}
+th, td {{ border: 0.5pt solid black; padding: 2pt 4pt; }}
+thead {{ display: table-header-group; }}
+th {{ font-weight: bold; }}
+img {{ max-width: 100%; max-height: {style.text_height_mm * 0.8:.0f}mm; display: block; margin: 0 auto; }}
+figure {{ margin: 6pt 0; text-align: center; page-break-inside: avoid; }}
+figcaption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0; }}
+pre, code {{ font-family: {_family(fonts["code"])}; font-size: {fonts["code"].size}pt; }}
+pre {{ white-space: pre-wrap; line-height: 1.4; border-left: 2pt solid #999; padding-left: 4pt; }}
+blockquote {{ margin: 0 0 0 2em; }}
+ul, ol {{ margin: 0; padding-left: 2em; }}
+hr {{ border: none; border-top: 0.5pt solid black; }}
+"""

@@ -1,0 +1,297 @@
+"""``townplans init`` and ``townplans new``: write new content from templates/scaffold/.
+
+Scaffolds are generated *from the profile*: every required field becomes a front-matter key with a
+【待填写】 placeholder saying what to write, and every required heading becomes a section, so a
+new document always has the structure the district asks for. Writing refuses to overwrite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from townplans.paths import WorkspacePaths, default_templates
+from townplans.profile import DocumentType, FieldSpec, Profile
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+NUMERALS = "一二三四五六七八九十"
+_EXAMPLES = {
+    "money": "1200万元",
+    "date": "2023-09-25",
+    "percent": "30%",
+    "area": "800㎡",
+    "area_ha": "12.5公顷",
+    "area_km2": "2.3平方公里",
+    "per_capita_area": "8.5㎡/人",
+    "number": "1",
+    "count": "1个",
+}
+
+
+class ScaffoldError(ValueError):
+    """A scaffold cannot be written; the message (Chinese) says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Files a scaffold command created and a note for the user."""
+
+    files: tuple[Path, ...]
+    note: str = ""
+
+
+def check_slug(slug: str, what: str) -> None:
+    if not SLUG.match(slug):
+        raise ScaffoldError(f"{what}文件夹名“{slug}”无效：应为小写英文字母、数字和连字符（如 weicheng、binhe-road）")
+
+
+def placeholder(spec: FieldSpec, context: Mapping[str, str]) -> Any:
+    """The value a new document starts with: known facts from ``context``, else 【待填写】."""
+    if spec.key in context:
+        return context[spec.key]
+    if spec.type == "list":
+        if spec.items:
+            return [{key: placeholder(item, {}) for key, item in spec.items.items()}]
+        return [f"【待填写：{spec.label}】"]
+    if spec.enum:
+        return f"【待填写：{spec.label}，可选 {'/'.join(spec.enum)}】"
+    example = _EXAMPLES.get(spec.type)
+    return f"【待填写：{spec.label}，如 {example}】" if example else f"【待填写：{spec.label}】"
+
+
+class Scaffolder:
+    """Renders scaffold templates for one workspace and profile."""
+
+    def __init__(self, paths: WorkspacePaths, profile: Profile) -> None:
+        self.paths = paths
+        self.profile = profile
+        folder = paths.templates / "scaffold"
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(folder)),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,  # YAML and Markdown, not HTML
+        )
+
+    def front_matter(self, doctype: DocumentType, context: Mapping[str, Any]) -> str:
+        data: dict[str, Any] = {}
+        for spec in doctype.fields.values():
+            if spec.required or spec.key in context:
+                data[spec.key] = placeholder(spec, context)
+        if "permits" in data:
+            items = doctype_permits(self.profile)
+            data["permits"] = {item: "【待填写：已办理/办理中/未办理/不适用（写明原因）】" for item in items}
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+
+    def document(self, doctype_key: str, context: Mapping[str, Any], preface: str = "") -> str:
+        doctype = self.profile.documents[doctype_key]
+        headings = [
+            {
+                "number": f"{NUMERALS[index]}、" if index < len(NUMERALS) else "",
+                "title": spec.title,
+                "body": f"【待填写：{spec.title}】",
+            }
+            for index, spec in enumerate(doctype.headings)
+        ]
+        template = self.env.get_template("document.md.j2")
+        return template.render(front_matter=self.front_matter(doctype, context), headings=headings, preface=preface)
+
+    def town_yaml(self, name: str) -> str:
+        doctype = self.profile.documents["town"]
+        scalar_fields = {
+            key: spec for key, spec in doctype.fields.items() if spec.type not in ("mapping", "list")
+        }
+        fields = yaml.safe_dump(
+            {key: placeholder(spec, {"name": name, "status": "镇"}) for key, spec in scalar_fields.items()},
+            allow_unicode=True,
+            sort_keys=False,
+            width=1000,
+        )
+        indicators = [
+            {
+                "key": indicator.key,
+                "label": indicator.label,
+                "target_text": f"{indicator.comparator} {indicator.target}{indicator.unit}"
+                if indicator.target is not None
+                else "待确认（原方案目标值不可读）",
+                "refs": "、".join(indicator.refs),
+                "example": _EXAMPLES.get(indicator.type, "1"),
+            }
+            for indicator in self.profile.indicators.values()
+        ]
+        return self.env.get_template("town.yaml.j2").render(
+            name=name,
+            fields=fields.rstrip("\n"),
+            indicators=indicators,
+            facilities=list(self.profile.facilities.items()),
+            zones=self.profile.lists.get("zones", ()),
+        )
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
+
+
+def doctype_permits(profile: Profile) -> list[str]:
+    raw = profile.raw.data.get("documents", {}).get("project_brief", {}).get("permit_items", [])
+    return [str(item["key"]) for item in raw if isinstance(item, dict) and "key" in item]
+
+
+def write_new(files: Mapping[Path, str]) -> tuple[Path, ...]:
+    """Write files that do not exist yet; refuse (writing nothing) if any exists."""
+    existing = [path for path in files if path.exists()]
+    if existing:
+        raise ScaffoldError(f"文件已存在，未做任何修改：{existing[0]}（townplans new 不会覆盖已有文件）")
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tuple(files)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
+    """A new workspace: a copy of the default templates, towns/district.yaml, .gitignore."""
+    if (target / "templates").exists() or (target / "towns").exists():
+        raise ScaffoldError(f"{target} 已有 templates/ 或 towns/：townplans init 只在新文件夹中创建工作区")
+    from townplans.profile import load_profile
+
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(default_templates(), target / "templates")
+    paths = WorkspacePaths(target)
+    profile = load_profile(paths.profile, target).profile
+    if profile is None:  # pragma: no cover - the shipped profile is tested
+        raise ScaffoldError("默认规则文件无法读取，townplans 安装不完整")
+    scaffolder = Scaffolder(paths, profile)
+    source = profile.raw.data.get("source_plan", {})
+    phases = [
+        {
+            "key": phase.key,
+            "label": phase.label,
+            "start": _phase_date(plan_year, phase.start),
+            "end": _phase_date(plan_year, phase.end),
+        }
+        for phase in profile.phases
+    ]
+    district = scaffolder.render(
+        "district.yaml.j2",
+        name=district_name,
+        plan_year=plan_year,
+        plan_title=source.get("title", "小城镇建设实施方案"),
+        phases=phases,
+    )
+    files = write_new({
+        target / "towns" / "district.yaml": district,
+        target / ".gitignore": "build/\n.venv/\n",
+    })
+    return Written((target / "templates", *files), "下一步：townplans new town <文件夹名> --name <镇名>")
+
+
+def _phase_date(year: int, month_day: tuple[int, int] | None) -> str:
+    return "null" if month_day is None else dt.date(year, *month_day).isoformat()
+
+
+def new_town(paths: WorkspacePaths, profile: Profile, slug: str, name: str) -> Written:
+    check_slug(slug, "镇")
+    folder = paths.towns / slug
+    if folder.exists():
+        raise ScaffoldError(f"{folder} 已存在：请换一个文件夹名，或直接编辑已有内容")
+    scaffolder = Scaffolder(paths, profile)
+    files = write_new({
+        folder / "town.yaml": scaffolder.town_yaml(name),
+        folder / "construction-plan.md": scaffolder.document(
+            "construction_plan", {"title": f"{name}小城镇建设计划", "issuer": f"{name}人民政府"}
+        ),
+        folder / "master-plan" / "01-general.md": scaffolder.document(
+            "master_plan", {"title": f"{name}总体规划（2021—2035年）", "status": "征求意见稿"}
+        ),
+        **_plan_files(scaffolder, folder / "detailed-plans" / "center", "regulatory", f"{name}中心区控制性详细规划"),
+    })
+    note = _register_town(paths.towns / "district.yaml", slug, name)
+    return Written(files, note)
+
+
+def _plan_files(scaffolder: Scaffolder, folder: Path, kind: str, title: str) -> dict[Path, str]:
+    doctype = "regulatory_plan" if kind == "regulatory" else "site_plan"
+    files = {folder / "plan.md": scaffolder.document(doctype, {"title": title, "kind": kind})}
+    if kind == "regulatory":
+        files[folder / "parcels.yaml"] = scaffolder.render("parcels.yaml.j2")
+    (folder / "drawings").mkdir(parents=True, exist_ok=True)
+    return files
+
+
+def _register_town(district_file: Path, slug: str, name: str) -> str:
+    """Add the town to district.yaml's ``towns:`` list, keeping the file's comments and layout."""
+    entry = f"  - {{slug: {slug}, name: {name}}}"
+    if not district_file.is_file():
+        return f"请在 towns/district.yaml 的 towns 中加入：{entry.strip()}"
+    lines = district_file.read_text(encoding="utf-8").splitlines()
+    for index, line in enumerate(lines):
+        if line.rstrip() == "towns:":
+            end = index + 1
+            while end < len(lines) and lines[end].startswith(("  -", "    ")):
+                end += 1
+            lines.insert(end, entry)
+            district_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            return f"已在 towns/district.yaml 中登记 {name}（{slug}）"
+    return f"请在 towns/district.yaml 的 towns 中加入：{entry.strip()}"
+
+
+def _town_folder(paths: WorkspacePaths, town: str) -> Path:
+    folder = paths.towns / town
+    if not folder.is_dir():
+        raise ScaffoldError(f"找不到镇文件夹 towns/{town}/：先运行 townplans new town {town} --name <镇名>")
+    return folder
+
+
+def new_project(paths: WorkspacePaths, profile: Profile, town: str, slug: str, name: str) -> Written:
+    check_slug(slug, "项目")
+    folder = _town_folder(paths, town) / "projects" / slug
+    if folder.exists():
+        raise ScaffoldError(f"{folder} 已存在")
+    scaffolder = Scaffolder(paths, profile)
+    files = write_new({folder / "brief.md": scaffolder.document("project_brief", {"title": name})})
+    for sub in ("photos/before", "photos/progress", "photos/after", "drawings", "boards", "permits"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return Written(files, "照片按阶段放入 photos/before、photos/progress、photos/after")
+
+
+def new_plan(paths: WorkspacePaths, profile: Profile, town: str, slug: str, name: str, kind: str) -> Written:
+    check_slug(slug, "规划")
+    if kind not in ("regulatory", "site"):
+        raise ScaffoldError(f"规划类型“{kind}”无效：应为 regulatory（控规）或 site（修规）")
+    folder = _town_folder(paths, town) / "detailed-plans" / slug
+    if folder.exists():
+        raise ScaffoldError(f"{folder} 已存在")
+    return Written(write_new(_plan_files(Scaffolder(paths, profile), folder, kind, name)), "图纸放入 drawings/")
+
+
+def new_report(
+    paths: WorkspacePaths, profile: Profile, town: str, date: dt.date, project_slugs: Sequence[str]
+) -> Written:
+    folder = _town_folder(paths, town) / "reports"
+    start = date - dt.timedelta(days=6)
+    context: dict[str, Any] = {
+        "period_start": start.isoformat(),
+        "period_end": date.isoformat(),
+        "date": date.isoformat(),
+    }
+    scaffolder = Scaffolder(paths, profile)
+    items = profile.documents["weekly_report"].fields["projects"].items
+    if project_slugs:
+        context["projects"] = [
+            {key: (slug if key == "project" else placeholder(spec, {})) for key, spec in items.items()}
+            for slug in project_slugs
+        ]
+    files = write_new({folder / f"{date.isoformat()}.md": scaffolder.document("weekly_report", context)})
+    return Written(files)
