@@ -57,7 +57,10 @@ def find_font() -> str:
     """A CJK font file for the labels (Noto Sans CJK, from fonts-noto-cjk)."""
     try:
         path = subprocess.run(
-            ["fc-match", "-f", "%{file}", "Noto Sans CJK SC"], capture_output=True, text=True, check=True
+            ["fc-match", "-f", "%{file}", "Noto Sans CJK SC"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         if path and "CJK" in path:
             return path
@@ -72,7 +75,7 @@ def rng_for(key: str) -> random.Random:
 
 def front_matter(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
-    match = re.match(r"^---\n(.*?)\n---\n", text, re.S)
+    match = re.match(r"^---\n(.*?)\n---\n", text, re.DOTALL)
     data = yaml.safe_load(match.group(1)) if match else {}
     return data if isinstance(data, dict) else {}
 
@@ -95,7 +98,7 @@ def percent(value: Any) -> float:
 def draw_plan(title: str, subtitle: str, key: str, font_path: str) -> Image.Image:
     """A planning drawing: land-use blocks on a street grid, legend, north arrow, scale bar."""
     rng = rng_for(key)
-    width, height = DRAWING_SIZE
+    width, _height = DRAWING_SIZE
     image = Image.new("RGB", DRAWING_SIZE, "white")
     draw = ImageDraw.Draw(image)
     title_font = ImageFont.truetype(font_path, 30)
@@ -112,7 +115,9 @@ def draw_plan(title: str, subtitle: str, key: str, font_path: str) -> Image.Imag
             _code, _name, colour = rng.choice(LAND_USE[:5])
             x0 = map_box[0] + col * cell_w + 6
             y0 = map_box[1] + row * cell_h + 6
-            draw.rectangle((x0, y0, x0 + cell_w - 12, y0 + cell_h - 12), fill=colour, outline=(90, 90, 90))
+            draw.rectangle(
+                (x0, y0, x0 + cell_w - 12, y0 + cell_h - 12), fill=colour, outline=(90, 90, 90)
+            )
             label = f"{chr(65 + row)}-{col + 1:02d}"
             draw.text((x0 + 6, y0 + 4), label, font=small, fill="black")
     river_y = map_box[3] - rng.randint(30, 60)
@@ -130,7 +135,13 @@ def draw_plan(title: str, subtitle: str, key: str, font_path: str) -> Image.Imag
         draw.line((x, 532, x, 548), fill="black", width=2)
     draw.text((790, 552), "0     200    400米", font=small, fill="black")
     draw.text((790, 660), "比例 1:5000", font=small, fill="black")
-    draw.text((width // 2, 725), "咸阳市城乡规划设计研究院  2023年7月", font=small, fill=(80, 80, 80), anchor="mm")
+    draw.text(
+        (width // 2, 725),
+        "咸阳市城乡规划设计研究院  2023年7月",
+        font=small,
+        fill=(80, 80, 80),
+        anchor="mm",
+    )
     return image
 
 
@@ -142,9 +153,13 @@ def draw_board(brief: dict[str, Any], town_name: str, font_path: str) -> Image.I
     body = ImageFont.truetype(font_path, 24)
     draw.rectangle((30, 30, 970, 670), outline="white", width=4)
     draw.text((500, 80), str(brief.get("title", "")), font=big, fill="white", anchor="mm")
-    draw.text((500, 130), f"{town_name}小城镇建设项目", font=body, fill=(220, 230, 255), anchor="mm")
+    draw.text(
+        (500, 130), f"{town_name}小城镇建设项目", font=body, fill=(220, 230, 255), anchor="mm"
+    )
     funding = brief.get("funding") or []
-    funding_text = "、".join(f"{item.get('source')}{item.get('amount')}" for item in funding if isinstance(item, dict))
+    funding_text = "、".join(
+        f"{item.get('source')}{item.get('amount')}" for item in funding if isinstance(item, dict)
+    )
     lines = [
         f"建设单位：{brief.get('owner', '')}",
         f"建设地点：{brief.get('location', '')}",
@@ -171,29 +186,47 @@ def draw_scene(category: str, stage: str, key: str, font_path: str) -> Image.Ima
     sky = (170, 175, 180) if stage == "before" else (120, 175, 230)
     for y in range(height // 2):
         shade = int(40 * y / (height / 2))
-        draw.line((0, y, width, y), fill=(sky[0] + shade // 2, sky[1] + shade // 3, min(255, sky[2] + shade // 4)))
+        draw.line(
+            (0, y, width, y),
+            fill=(sky[0] + shade // 2, sky[1] + shade // 3, min(255, sky[2] + shade // 4)),
+        )
     ground = (150, 130, 100) if stage == "before" else (110, 150, 90)
     draw.rectangle((0, height // 2, width, height), fill=ground)
     horizon = height // 2
     for index in range(rng.randint(3, 6)):  # buildings on the horizon
         x0 = rng.randint(0, width - 120)
         top = horizon - rng.randint(60, 160)
-        draw.rectangle((x0, top, x0 + rng.randint(70, 140), horizon), fill=(200 - index * 12, 190 - index * 10, 180))
+        draw.rectangle(
+            (x0, top, x0 + rng.randint(70, 140), horizon),
+            fill=(200 - index * 12, 190 - index * 10, 180),
+        )
     if category in ("道路建设", "镇容镇貌", "集贸市场"):
         colour = (90, 90, 90) if stage != "before" else (120, 110, 100)
-        draw.polygon([(width * 0.45, horizon), (width * 0.55, horizon), (width, height), (0, height)], fill=colour)
+        draw.polygon(
+            [(width * 0.45, horizon), (width * 0.55, horizon), (width, height), (0, height)],
+            fill=colour,
+        )
         if stage == "before":
             for _ in range(14):
                 x, y = rng.randint(150, 650), rng.randint(horizon + 40, height - 20)
-                draw.ellipse((x, y, x + rng.randint(20, 60), y + rng.randint(8, 20)), fill=(70, 60, 50))
+                draw.ellipse(
+                    (x, y, x + rng.randint(20, 60), y + rng.randint(8, 20)), fill=(70, 60, 50)
+                )
         else:
             draw.line((width / 2, horizon + 10, width / 2, height), fill="white", width=6)
             for side in (0.2, 0.8):
                 for step in range(4):
-                    x = width * side + (step * 40 if side > 0.5 else -step * 40)
-                    draw.line((x, horizon + 20 + step * 50, x, horizon - 40 + step * 40), fill=(60, 60, 60), width=4)
+                    lamp_x = width * side + (step * 40 if side > 0.5 else -step * 40)
+                    draw.line(
+                        (lamp_x, horizon + 20 + step * 50, lamp_x, horizon - 40 + step * 40),
+                        fill=(60, 60, 60),
+                        width=4,
+                    )
     elif category == "给排水":
-        draw.rectangle((100, horizon + 80, 700, horizon + 160), fill=(80, 60, 40) if stage != "after" else (100, 100, 100))
+        draw.rectangle(
+            (100, horizon + 80, 700, horizon + 160),
+            fill=(80, 60, 40) if stage != "after" else (100, 100, 100),
+        )
         if stage != "before":
             draw.rectangle((120, horizon + 100, 680, horizon + 130), fill=(60, 120, 180))
     else:  # squares, parks, facilities
@@ -202,18 +235,26 @@ def draw_scene(category: str, stage: str, key: str, font_path: str) -> Image.Ima
         trees = 4 if stage == "before" else 12
         for _ in range(trees):
             x, y = rng.randint(90, 700), rng.randint(horizon + 20, height - 80)
-            draw.ellipse((x, y, x + 50, y + 50), fill=(50, 120, 50) if stage != "before" else (110, 110, 70))
+            draw.ellipse(
+                (x, y, x + 50, y + 50), fill=(50, 120, 50) if stage != "before" else (110, 110, 70)
+            )
     if stage == "progress":
         for _ in range(3):  # machinery and barriers
             x = rng.randint(100, 600)
-            draw.rectangle((x, horizon + 60, x + 90, horizon + 110), fill=(240, 190, 30), outline="black")
+            draw.rectangle(
+                (x, horizon + 60, x + 90, horizon + 110), fill=(240, 190, 30), outline="black"
+            )
     font = ImageFont.truetype(font_path, 20)
     label = {"before": "施工前", "progress": "施工中", "after": "建成后"}[stage]
-    draw.text((16, height - 34), label, font=font, fill="white", stroke_width=2, stroke_fill="black")
+    draw.text(
+        (16, height - 34), label, font=font, fill="white", stroke_width=2, stroke_fill="black"
+    )
     return image
 
 
-def save_photo(image: Image.Image, path: Path, taken: dt.datetime, gps: tuple[float, float], rotate: bool) -> None:
+def save_photo(
+    image: Image.Image, path: Path, taken: dt.datetime, gps: tuple[float, float], rotate: bool
+) -> None:
     """Save a JPEG with DateTimeOriginal, camera and GPS tags; ``rotate`` stores it sideways with
     Orientation 6, as phones do, so the album pipeline's orientation handling is exercised."""
     exif = Image.Exif()
@@ -246,7 +287,9 @@ def _dms(value: float) -> tuple[float, float, float]:
 
 def plan_drawings(root: Path, town: Path, font_path: str, force: bool) -> int:
     made = 0
-    town_name = str(yaml.safe_load((town / "town.yaml").read_text(encoding="utf-8")).get("name", town.name))
+    town_name = str(
+        yaml.safe_load((town / "town.yaml").read_text(encoding="utf-8")).get("name", town.name)
+    )
     for markdown in sorted(town.rglob("*.md")):
         if "projects" in markdown.parts or "reports" in markdown.parts:
             continue
@@ -266,7 +309,9 @@ def plan_drawings(root: Path, town: Path, font_path: str, force: bool) -> int:
 
 def project_images(root: Path, town: Path, font_path: str, force: bool) -> int:
     made = 0
-    town_name = str(yaml.safe_load((town / "town.yaml").read_text(encoding="utf-8")).get("name", town.name))
+    town_name = str(
+        yaml.safe_load((town / "town.yaml").read_text(encoding="utf-8")).get("name", town.name)
+    )
     base = TOWN_GPS.get(town.name, (34.40, 108.75))
     for project in sorted(p for p in (town / "projects").iterdir() if p.is_dir()):
         brief = front_matter(project / "brief.md")
@@ -274,16 +319,23 @@ def project_images(root: Path, town: Path, font_path: str, force: bool) -> int:
         start = as_date(brief.get("start") or brief.get("submitted") or "2023-07-26")
         progress_date = as_date(brief.get("progress_date", "2023-09-18"))
         done = percent(brief.get("progress_percent", 0))
-        rng = rng_for(project.as_posix())
+        key = project.relative_to(root).as_posix()  # seeds must not depend on where the repo is
+        rng = rng_for(key)
         spot = (base[0] + rng.uniform(-0.01, 0.01), base[1] + rng.uniform(-0.01, 0.01))
-        shots = [("before", 1, start - dt.timedelta(days=12)), ("before", 2, start - dt.timedelta(days=9))]
+        shots = [
+            ("before", 1, start - dt.timedelta(days=12)),
+            ("before", 2, start - dt.timedelta(days=9)),
+        ]
         if done > 0:
             middle = start + (progress_date - start) / 2
             shots.append(("progress", 1, middle))
             if done >= 50:
                 shots.append(("progress", 2, middle + dt.timedelta(days=7)))
         if done >= 100:
-            shots += [("after", 1, progress_date - dt.timedelta(days=2)), ("after", 2, progress_date - dt.timedelta(days=1))]
+            shots += [
+                ("after", 1, progress_date - dt.timedelta(days=2)),
+                ("after", 2, progress_date - dt.timedelta(days=1)),
+            ]
         for stage, number, day in shots:
             folder = project / "photos" / stage
             path = folder / f"{stage}-{number}.jpg"
@@ -293,14 +345,17 @@ def project_images(root: Path, town: Path, font_path: str, force: bool) -> int:
             # Pairs share a viewpoint: the same GPS position for before-N and after-N.
             offset = 0.0004 * number
             gps = (spot[0] + offset, spot[1] + offset)
-            image = draw_scene(category, stage, f"{project}/{stage}-{number}", font_path)
+            image = draw_scene(category, stage, f"{key}/{stage}-{number}", font_path)
             save_photo(image, path, taken, gps, rotate=(stage == "progress" and number == 1))
             made += 1
         drawing = project / "drawings" / "site-plan.png"
         if force or not drawing.exists():
             drawing.parent.mkdir(parents=True, exist_ok=True)
             title = f"{brief.get('title', project.name)}总平面图"
-            draw_plan(title, town_name, drawing.as_posix(), font_path).quantize(colors=64).save(drawing, optimize=True)
+            seed = drawing.relative_to(root).as_posix()
+            draw_plan(title, town_name, seed, font_path).quantize(colors=64).save(
+                drawing, optimize=True
+            )
             made += 1
         board = project / "boards" / "board.png"
         if force or not board.exists():

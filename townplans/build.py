@@ -20,6 +20,7 @@ from pathlib import Path
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.render import documents
+from townplans.render.html import TEMPLATES, resource_url
 from townplans.render.style import Style
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
@@ -62,7 +63,9 @@ def master_plan_targets(town: Town, paths: WorkspacePaths, style: Style) -> list
     parts = documents.master_plan_parts(town, plan)
     stamp = source_stamp(parts.date)
     folder = paths.build / town.slug
-    name = parts.title.split("（")[0] if parts.title.startswith(town.name) else f"{town.name}总体规划"
+    name = (
+        parts.title.split("（")[0] if parts.title.startswith(town.name) else f"{town.name}总体规划"
+    )
     source = plan.chapters[0].ref
 
     def make_docx() -> tuple[bytes, list[str]]:
@@ -73,7 +76,7 @@ def master_plan_targets(town: Town, paths: WorkspacePaths, style: Style) -> list
         from townplans.render.pdf import html_to_pdf
 
         html = documents.to_html(parts, style, paths.root, font_faces(paths.fonts))
-        return html_to_pdf(html, paths.root.as_uri() + "/", paths.readable_roots())
+        return html_to_pdf(html, paths.mounts())
 
     return [
         Target(town.slug, f"{name}.docx", folder / f"{name}.docx", make_docx, source),
@@ -96,11 +99,14 @@ def font_faces(folder: Path) -> str:
             family = font["name"].getDebugName(1) or path.stem
         except Exception:  # noqa: BLE001 - a broken font file must not stop the build
             family = path.stem
-        rules.append(f'@font-face {{ font-family: "{family}"; src: url("{path.resolve().as_uri()}"); }}')
+        url = resource_url(TEMPLATES, f"fonts/{path.name}")
+        rules.append(f'@font-face {{ font-family: "{family}"; src: url("{url}"); }}')
     return "\n".join(rules)
 
 
-def build(workspace: Workspace, paths: WorkspacePaths, style: Style, towns: Sequence[str] = ()) -> BuildReport:
+def build(
+    workspace: Workspace, paths: WorkspacePaths, style: Style, towns: Sequence[str] = ()
+) -> BuildReport:
     """Build every selected town's outputs; one failing target never stops the others."""
     report = BuildReport()
     for town in workspace.district.towns:
@@ -119,7 +125,7 @@ def _build_target(target: Target, report: BuildReport) -> None:
         report.findings.append(Finding("TP790", Severity.ERROR, message, target.source))
         return
     for problem in problems:
-        message = f"“{target.label}”：{problem}"
+        message = f"生成“{target.label}”时：{problem}"
         report.findings.append(Finding("TP701", Severity.WARNING, message, target.source))
     write_atomic(target.path, data)
     report.written.append(target.path)
@@ -142,7 +148,14 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def fixed_zip_times(data: bytes, stamp: dt.datetime) -> bytes:
     """Rewrite a zip (DOCX) with every entry dated ``stamp``: python-docx uses the current time."""
-    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+    date_time = (
+        max(stamp.year, 1980),
+        stamp.month,
+        stamp.day,
+        stamp.hour,
+        stamp.minute,
+        stamp.second,
+    )
     source = zipfile.ZipFile(io.BytesIO(data))
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:

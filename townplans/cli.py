@@ -52,8 +52,15 @@ def _call(ctx: Context, action: Callable[[], T]) -> T:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="townplans", message="%(prog)s %(version)s")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".", help="工作区根目录（默认当前目录）")
+@click.version_option(
+    __version__, "--version", prog_name="townplans", message="%(prog)s %(version)s"
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    help="工作区根目录（默认当前目录）",
+)
 @click.option("--quiet", "-q", is_flag=True, help="只输出错误")
 @click.option("--verbose", "-v", is_flag=True, help="输出详细说明")
 @click.pass_context
@@ -109,7 +116,12 @@ def new_project(ctx: Context, town: str, slug: str, name: str) -> None:
 @click.argument("town")
 @click.argument("slug")
 @click.option("--name", required=True, help="规划名称")
-@click.option("--kind", type=click.Choice(["regulatory", "site"]), required=True, help="regulatory 控规 / site 修规")
+@click.option(
+    "--kind",
+    type=click.Choice(["regulatory", "site"]),
+    required=True,
+    help="regulatory 控规 / site 修规",
+)
 @pass_ctx
 def new_plan(ctx: Context, town: str, slug: str, name: str, kind: str) -> None:
     """新建详细规划 towns/TOWN/detailed-plans/SLUG/。"""
@@ -149,9 +161,11 @@ def _print_written(ctx: Context, files: Sequence[Path], note: str) -> None:
 
 @cli.command()
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--verbose", "-v", "verbose", is_flag=True, help="列出每项的全部说明")
 @pass_ctx
-def status(ctx: Context, output_format: str) -> None:
+def status(ctx: Context, output_format: str, verbose: bool) -> None:
     """各镇交付成果矩阵：齐全、不完整、缺失。"""
+    ctx.verbose = ctx.verbose or verbose
     session, matrix = _call(ctx, lambda: pipeline.run_status(ctx.root))
     deliverables = session.profile.deliverables
     if output_format == "json":
@@ -160,7 +174,11 @@ def status(ctx: Context, output_format: str) -> None:
                 "town": row.slug,
                 "name": row.name,
                 "deliverables": {
-                    key: {"state": cell.state.value, "label": cell.state.label, "notes": list(cell.notes)}
+                    key: {
+                        "state": cell.state.value,
+                        "label": cell.state.label,
+                        "notes": list(cell.notes),
+                    }
                     for key, cell in row.cells.items()
                 },
             }
@@ -168,7 +186,9 @@ def status(ctx: Context, output_format: str) -> None:
         ]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{session.workspace.district.name} 交付成果（规则版本 {session.profile.version}）")
+    table = Table(
+        title=f"{session.workspace.district.name} 交付成果（规则版本 {session.profile.version}）"
+    )
     table.add_column("镇")
     for deliverable in deliverables:
         table.add_column(deliverable.label, justify="center", overflow="fold")
@@ -183,7 +203,9 @@ def status(ctx: Context, output_format: str) -> None:
             for note in shown:
                 ctx.say(f"  {row.name} · {deliverable.label}：{note}")
             if len(cell.notes) > len(shown):
-                ctx.say(f"  {row.name} · {deliverable.label}：……另有 {len(cell.notes) - len(shown)} 条（加 -v 查看）")
+                ctx.say(
+                    f"  {row.name} · {deliverable.label}：……另有 {len(cell.notes) - len(shown)} 条（加 -v 查看）"
+                )
 
 
 # -- doctor ----------------------------------------------------------------------------------------

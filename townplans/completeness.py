@@ -45,7 +45,9 @@ def heading_matches(text: str, spec: HeadingSpec) -> bool:
     return False
 
 
-def find_headings(headings: Sequence[Heading], specs: Sequence[HeadingSpec]) -> list[Heading | None]:
+def find_headings(
+    headings: Sequence[Heading], specs: Sequence[HeadingSpec]
+) -> list[Heading | None]:
     """For each required heading, the first document heading that matches it (or None)."""
     return [next((h for h in headings if heading_matches(h.text, spec)), None) for spec in specs]
 

@@ -20,7 +20,15 @@ from townplans.profile import load_profile
 from townplans.render.style import StyleError, load_style
 
 APT_PACKAGES = ("fonts-noto-cjk", "libpango-1.0-0", "libharfbuzz-subset0", "poppler-utils")
-PYTHON_PACKAGES = ("weasyprint", "python-docx", "markdown-it-py", "mdit-py-plugins", "pillow", "jinja2", "pyyaml")
+PYTHON_PACKAGES = (
+    "weasyprint",
+    "python-docx",
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "pillow",
+    "jinja2",
+    "pyyaml",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +52,39 @@ def _versions() -> Check:
             missing.append(package)
     text = f"townplans {__version__}，Python {platform.python_version()}；" + "，".join(found)
     if missing:
-        return Check("Python 依赖", False, text, f"缺少 {'、'.join(missing)}：pip install townplans")
+        return Check(
+            "Python 依赖", False, text, f"缺少 {'、'.join(missing)}：pip install townplans"
+        )
     return Check("Python 依赖", True, text)
 
 
 def _cjk_fonts() -> Check:
     if shutil.which("fc-list") is None:
-        return Check("中文字体", False, "找不到 fc-list（fontconfig）", "apt-get install fontconfig fonts-noto-cjk")
-    result = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
-    families = sorted({line.split(",")[0].strip() for line in result.stdout.splitlines() if line.strip()})
+        return Check(
+            "中文字体",
+            False,
+            "找不到 fc-list（fontconfig）",
+            "apt-get install fontconfig fonts-noto-cjk",
+        )
+    result = subprocess.run(
+        ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False
+    )
+    families = sorted(
+        {line.split(",")[0].strip() for line in result.stdout.splitlines() if line.strip()}
+    )
     noto = [name for name in families if "Noto" in name and "CJK SC" in name]
     if not families:
-        return Check("中文字体", False, "系统中没有中文字体，PDF 中的汉字将无法显示", "apt-get install fonts-noto-cjk")
-    official = [name for name in families if any(key in name for key in ("FangSong", "仿宋", "KaiTi", "楷体"))]
+        return Check(
+            "中文字体",
+            False,
+            "系统中没有中文字体，PDF 中的汉字将无法显示",
+            "apt-get install fonts-noto-cjk",
+        )
+    official = [
+        name
+        for name in families
+        if any(key in name for key in ("FangSong", "仿宋", "KaiTi", "楷体"))
+    ]
     found = f"{len(families)} 个中文字体族：{'、'.join(noto or families[:4])}"
     if not official:
         found += "；未安装仿宋_GB2312/楷体_GB2312，PDF 用 Noto CJK 代替（Word 文档仍指定公文字体）"
@@ -67,9 +95,18 @@ def _pango_harfbuzz() -> list[Check]:
     try:
         from weasyprint.text import ffi
     except (ImportError, OSError) as exc:
-        return [Check("Pango", False, f"WeasyPrint 无法加载 Pango：{exc}", "apt-get install libpango-1.0-0")]
+        return [
+            Check(
+                "Pango",
+                False,
+                f"WeasyPrint 无法加载 Pango：{exc}",
+                "apt-get install libpango-1.0-0",
+            )
+        ]
     number = int(ffi.pango.pango_version())
-    pango = Check("Pango", number >= 14400, f"Pango {number // 10000}.{number // 100 % 100}.{number % 100}")
+    pango = Check(
+        "Pango", number >= 14400, f"Pango {number // 10000}.{number // 100 % 100}.{number % 100}"
+    )
     if ffi.harfbuzz_subset is None:
         subset = Check(
             "HarfBuzz 字体子集",
@@ -78,15 +115,25 @@ def _pango_harfbuzz() -> list[Check]:
             "apt-get install libharfbuzz-subset0",
         )
     else:
-        subset = Check("HarfBuzz 字体子集", True, "libharfbuzz-subset 可用（中文 PDF 字体子集化快速）")
+        subset = Check(
+            "HarfBuzz 字体子集", True, "libharfbuzz-subset 可用（中文 PDF 字体子集化快速）"
+        )
     return [pango, subset]
 
 
 def _poppler() -> Check:
     tools = [name for name in ("pdffonts", "pdftotext") if shutil.which(name)]
     if len(tools) == 2:
-        return Check("poppler-utils", True, "pdffonts、pdftotext 可用（用于校验 PDF）", required=False)
-    return Check("poppler-utils", False, "未安装（仅测试和输出自检需要）", "apt-get install poppler-utils", required=False)
+        return Check(
+            "poppler-utils", True, "pdffonts、pdftotext 可用（用于校验 PDF）", required=False
+        )
+    return Check(
+        "poppler-utils",
+        False,
+        "未安装（仅测试和输出自检需要）",
+        "apt-get install poppler-utils",
+        required=False,
+    )
 
 
 def _workspace(root: Path) -> list[Check]:
@@ -95,7 +142,9 @@ def _workspace(root: Path) -> list[Check]:
     profile = load_profile(paths.profile, root)
     if profile.profile is None or profile.findings:
         detail = "；".join(str(f) for f in profile.findings[:5])
-        checks.append(Check("规则文件", False, f"{paths.profile} 有 {len(profile.findings)} 处问题：{detail}"))
+        checks.append(
+            Check("规则文件", False, f"{paths.profile} 有 {len(profile.findings)} 处问题：{detail}")
+        )
     else:
         checks.append(Check("规则文件", True, f"{paths.profile}（版本 {profile.profile.version}）"))
     try:
@@ -107,7 +156,15 @@ def _workspace(root: Path) -> list[Check]:
     if (towns / "district.yaml").is_file():
         checks.append(Check("工作区", True, f"{towns}/district.yaml"))
     else:
-        checks.append(Check("工作区", False, f"{root} 下没有 towns/district.yaml", "townplans init 创建工作区", required=False))
+        checks.append(
+            Check(
+                "工作区",
+                False,
+                f"{root} 下没有 towns/district.yaml",
+                "townplans init 创建工作区",
+                required=False,
+            )
+        )
     return checks
 
 

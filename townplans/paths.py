@@ -47,6 +47,6 @@ class WorkspacePaths:
     def fonts(self) -> Path:
         return self.templates / "fonts"
 
-    def readable_roots(self) -> list[Path]:
-        """Folders a renderer may read from: the workspace and the templates in use."""
-        return [self.root, self.templates]
+    def mounts(self) -> dict[str, Path]:
+        """Folders a renderer may read from, by URL scheme: the workspace and the templates."""
+        return {"workspace": self.root, "templates": self.templates}

@@ -48,7 +48,9 @@ def open_session(root: Path, towns: tuple[str, ...] = ()) -> Session:
     """Load the profile and the workspace; unknown ``towns`` are a usage error."""
     paths = WorkspacePaths(root.resolve())
     if not paths.towns.is_dir():
-        raise ToolError(f"{paths.root} 不是 townplans 工作区（没有 towns/ 文件夹）：用 --root 指定，或运行 townplans init")
+        raise ToolError(
+            f"{paths.root} 不是 townplans 工作区（没有 towns/ 文件夹）：用 --root 指定，或运行 townplans init"
+        )
     profile, profile_findings = _profile(paths)
     workspace = load_workspace(paths.root, profile)
     known = {town.slug for town in workspace.district.towns}
@@ -127,7 +129,11 @@ def run_new_plan(root: Path, town: str, slug: str, name: str, kind: str) -> scaf
 def run_new_report(root: Path, town: str, date: dt.date) -> scaffold.Written:
     paths, profile = _scaffold_call(root)
     projects_dir = paths.towns / town / "projects"
-    slugs = sorted(p.name for p in projects_dir.iterdir() if p.is_dir()) if projects_dir.is_dir() else []
+    slugs = (
+        sorted(p.name for p in projects_dir.iterdir() if p.is_dir())
+        if projects_dir.is_dir()
+        else []
+    )
     return _guard(lambda: scaffold.new_report(paths, profile, town, date, slugs))
 
 

@@ -207,7 +207,9 @@ def load_profile(path: Path, root: Path) -> ProfileResult:
     if located is None or not isinstance(located.data, dict):
         findings = [*read.findings, *findings]
         if located is not None:
-            findings.append(_error(ref.at(1), "规则文件应为键值映射（profile、version、documents …）"))
+            findings.append(
+                _error(ref.at(1), "规则文件应为键值映射（profile、version、documents …）")
+            )
         return ProfileResult(None, tuple(findings))
     builder = _Builder(located)
     profile = builder.build(ref.path)
@@ -256,7 +258,7 @@ class _Builder:
     def build(self, path: str) -> Profile:
         version = self.doc.get("version")
         if not isinstance(version, str) or not version.strip():
-            self.problem(("version",), "缺少规则版本号 version（如 \"2023.1\"），版本用于追溯")
+            self.problem(("version",), '缺少规则版本号 version（如 "2023.1"），版本用于追溯')
         lists = self._lists()
         documents: dict[str, DocumentType] = {}
         for key, spec in self.mapping(("documents",)).items():
@@ -339,10 +341,15 @@ class _Builder:
             self.problem(path, f"字段“{key}”的定义应为映射（label、type …）")
             return FieldSpec(key, key, "text")
         for unknown in sorted(set(spec) - _FIELD_KEYS):
-            self.problem((*path, unknown), f"字段“{key}”有未知属性“{unknown}”：可用 {sorted(_FIELD_KEYS)}")
+            self.problem(
+                (*path, unknown), f"字段“{key}”有未知属性“{unknown}”：可用 {sorted(_FIELD_KEYS)}"
+            )
         field_type = str(spec.get("type", "text"))
         if field_type not in FIELD_TYPES:
-            self.problem((*path, "type"), f"字段“{key}”的类型“{field_type}”未知：应为 {', '.join(FIELD_TYPES)}")
+            self.problem(
+                (*path, "type"),
+                f"字段“{key}”的类型“{field_type}”未知：应为 {', '.join(FIELD_TYPES)}",
+            )
             field_type = "text"
         enum = tuple(str(item) for item in spec.get("enum") or ())
         if "enum_from" in spec:
@@ -362,7 +369,9 @@ class _Builder:
             when=self._condition((*path, "when"), spec.get("when")),
             aliases=tuple(str(alias) for alias in spec.get("aliases") or ()),
             refs=_refs(spec.get("ref")),
-            basis=self._basis((*path, "basis"), spec.get("basis", "plan" if "ref" in spec else "practice")),
+            basis=self._basis(
+                (*path, "basis"), spec.get("basis", "plan" if "ref" in spec else "practice")
+            ),
             items={
                 name: self._field((*path, "items", name), name, item, lists)
                 for name, item in items.items()
@@ -409,7 +418,9 @@ class _Builder:
             title=item["title"],
             synonyms=tuple(str(s) for s in item.get("synonyms") or ()),
             refs=_refs(item.get("ref")),
-            basis=self._basis((*path, "basis"), item.get("basis", "plan" if "ref" in item else "practice")),
+            basis=self._basis(
+                (*path, "basis"), item.get("basis", "plan" if "ref" in item else "practice")
+            ),
         )
 
     def _attachment(
@@ -458,10 +469,15 @@ class _Builder:
                 indicators[key] = indicator
         return indicators
 
-    def _indicator(self, path: tuple[str | int, ...], key: str, spec: dict[str, Any]) -> Indicator | None:
+    def _indicator(
+        self, path: tuple[str | int, ...], key: str, spec: dict[str, Any]
+    ) -> Indicator | None:
         comparator = str(spec.get("comparator", ">="))
         if comparator not in COMPARATORS:
-            self.problem((*path, "comparator"), f"指标“{key}”的比较符“{comparator}”应为 {', '.join(COMPARATORS)}")
+            self.problem(
+                (*path, "comparator"),
+                f"指标“{key}”的比较符“{comparator}”应为 {', '.join(COMPARATORS)}",
+            )
             return None
         kind = str(spec.get("type", "number"))
         if kind not in PARSERS:
@@ -469,10 +485,15 @@ class _Builder:
             return None
         target = spec.get("target")
         if target is not None and not isinstance(target, (int, float)):
-            self.problem((*path, "target"), f"指标“{key}”的目标值应为数字或 null（原文未给出时），实为 {target!r}")
+            self.problem(
+                (*path, "target"),
+                f"指标“{key}”的目标值应为数字或 null（原文未给出时），实为 {target!r}",
+            )
             return None
         if target is None and not spec.get("status"):
-            self.problem((*path, "target"), f"指标“{key}”没有目标值：请用 status 说明原因（如 garbled）")
+            self.problem(
+                (*path, "target"), f"指标“{key}”没有目标值：请用 status 说明原因（如 garbled）"
+            )
         return Indicator(
             key=key,
             label=str(spec.get("label", key)),
@@ -493,7 +514,7 @@ class _Builder:
         for index, item in enumerate(self.doc.get("phases", []) or []):
             path: tuple[str | int, ...] = ("phases", index)
             if not isinstance(item, dict):
-                self.problem(path, "阶段应写作 {key, label, start: \"07-18\", end: \"07-25\"}")
+                self.problem(path, '阶段应写作 {key, label, start: "07-18", end: "07-25"}')
                 continue
             phases.append(
                 Phase(
@@ -513,7 +534,7 @@ class _Builder:
             return None
         match = re.fullmatch(r"(\d{1,2})-(\d{1,2})", str(value))
         if match is None:
-            self.problem(path, f"阶段日期应写作“月-日”（如 \"07-18\"），实为 {value!r}")
+            self.problem(path, f'阶段日期应写作“月-日”（如 "07-18"），实为 {value!r}')
             return None
         month, day = int(match.group(1)), int(match.group(2))
         try:
@@ -531,7 +552,9 @@ class _Builder:
                 self.problem(path, f"交付成果应引用 documents 中已定义的文档类型，实为 {item!r}")
                 continue
             deliverables.append(
-                Deliverable(str(item["key"]), str(item.get("label", item["key"])), str(item["document"]))
+                Deliverable(
+                    str(item["key"]), str(item.get("label", item["key"])), str(item["document"])
+                )
             )
         return tuple(deliverables)
 
@@ -542,7 +565,9 @@ class _Builder:
                 if key == "ref":
                     for ref in _refs(item):
                         if not REF_PATTERN.match(ref):
-                            self.problem((*path, key), f"ref“{ref}”不是源方案要求编号：应为 R01–R41")
+                            self.problem(
+                                (*path, key), f"ref“{ref}”不是源方案要求编号：应为 R01–R41"
+                            )
                 else:
                     self._check_refs((*path, key), item)
         elif isinstance(value, list):

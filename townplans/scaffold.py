@@ -50,7 +50,9 @@ class Written:
 
 def check_slug(slug: str, what: str) -> None:
     if not SLUG.match(slug):
-        raise ScaffoldError(f"{what}文件夹名“{slug}”无效：应为小写英文字母、数字和连字符（如 weicheng、binhe-road）")
+        raise ScaffoldError(
+            f"{what}文件夹名“{slug}”无效：应为小写英文字母、数字和连字符（如 weicheng、binhe-road）"
+        )
 
 
 def placeholder(spec: FieldSpec, context: Mapping[str, str]) -> Any:
@@ -90,7 +92,9 @@ class Scaffolder:
                 data[spec.key] = placeholder(spec, context)
         if "permits" in data:
             items = doctype_permits(self.profile)
-            data["permits"] = {item: "【待填写：已办理/办理中/未办理/不适用（写明原因）】" for item in items}
+            data["permits"] = {
+                item: "【待填写：已办理/办理中/未办理/不适用（写明原因）】" for item in items
+            }
         return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
 
     def document(self, doctype_key: str, context: Mapping[str, Any], preface: str = "") -> str:
@@ -104,15 +108,22 @@ class Scaffolder:
             for index, spec in enumerate(doctype.headings)
         ]
         template = self.env.get_template("document.md.j2")
-        return template.render(front_matter=self.front_matter(doctype, context), headings=headings, preface=preface)
+        return template.render(
+            front_matter=self.front_matter(doctype, context), headings=headings, preface=preface
+        )
 
     def town_yaml(self, name: str) -> str:
         doctype = self.profile.documents["town"]
         scalar_fields = {
-            key: spec for key, spec in doctype.fields.items() if spec.type not in ("mapping", "list")
+            key: spec
+            for key, spec in doctype.fields.items()
+            if spec.type not in ("mapping", "list")
         }
         fields = yaml.safe_dump(
-            {key: placeholder(spec, {"name": name, "status": "镇"}) for key, spec in scalar_fields.items()},
+            {
+                key: placeholder(spec, {"name": name, "status": "镇"})
+                for key, spec in scalar_fields.items()
+            },
             allow_unicode=True,
             sort_keys=False,
             width=1000,
@@ -150,7 +161,9 @@ def write_new(files: Mapping[Path, str]) -> tuple[Path, ...]:
     """Write files that do not exist yet; refuse (writing nothing) if any exists."""
     existing = [path for path in files if path.exists()]
     if existing:
-        raise ScaffoldError(f"文件已存在，未做任何修改：{existing[0]}（townplans new 不会覆盖已有文件）")
+        raise ScaffoldError(
+            f"文件已存在，未做任何修改：{existing[0]}（townplans new 不会覆盖已有文件）"
+        )
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -163,7 +176,9 @@ def write_new(files: Mapping[Path, str]) -> tuple[Path, ...]:
 def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
     """A new workspace: a copy of the default templates, towns/district.yaml, .gitignore."""
     if (target / "templates").exists() or (target / "towns").exists():
-        raise ScaffoldError(f"{target} 已有 templates/ 或 towns/：townplans init 只在新文件夹中创建工作区")
+        raise ScaffoldError(
+            f"{target} 已有 templates/ 或 towns/：townplans init 只在新文件夹中创建工作区"
+        )
     from townplans.profile import load_profile
 
     target.mkdir(parents=True, exist_ok=True)
@@ -190,11 +205,15 @@ def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
         plan_title=source.get("title", "小城镇建设实施方案"),
         phases=phases,
     )
-    files = write_new({
-        target / "towns" / "district.yaml": district,
-        target / ".gitignore": "build/\n.venv/\n",
-    })
-    return Written((target / "templates", *files), "下一步：townplans new town <文件夹名> --name <镇名>")
+    files = write_new(
+        {
+            target / "towns" / "district.yaml": district,
+            target / ".gitignore": "build/\n.venv/\n",
+        }
+    )
+    return Written(
+        (target / "templates", *files), "下一步：townplans new town <文件夹名> --name <镇名>"
+    )
 
 
 def _phase_date(year: int, month_day: tuple[int, int] | None) -> str:
@@ -207,16 +226,23 @@ def new_town(paths: WorkspacePaths, profile: Profile, slug: str, name: str) -> W
     if folder.exists():
         raise ScaffoldError(f"{folder} 已存在：请换一个文件夹名，或直接编辑已有内容")
     scaffolder = Scaffolder(paths, profile)
-    files = write_new({
-        folder / "town.yaml": scaffolder.town_yaml(name),
-        folder / "construction-plan.md": scaffolder.document(
-            "construction_plan", {"title": f"{name}小城镇建设计划", "issuer": f"{name}人民政府"}
-        ),
-        folder / "master-plan" / "01-general.md": scaffolder.document(
-            "master_plan", {"title": f"{name}总体规划（2021—2035年）", "status": "征求意见稿"}
-        ),
-        **_plan_files(scaffolder, folder / "detailed-plans" / "center", "regulatory", f"{name}中心区控制性详细规划"),
-    })
+    files = write_new(
+        {
+            folder / "town.yaml": scaffolder.town_yaml(name),
+            folder / "construction-plan.md": scaffolder.document(
+                "construction_plan", {"title": f"{name}小城镇建设计划", "issuer": f"{name}人民政府"}
+            ),
+            folder / "master-plan" / "01-general.md": scaffolder.document(
+                "master_plan", {"title": f"{name}总体规划（2021—2035年）", "status": "征求意见稿"}
+            ),
+            **_plan_files(
+                scaffolder,
+                folder / "detailed-plans" / "center",
+                "regulatory",
+                f"{name}中心区控制性详细规划",
+            ),
+        }
+    )
     note = _register_town(paths.towns / "district.yaml", slug, name)
     return Written(files, note)
 
@@ -250,30 +276,45 @@ def _register_town(district_file: Path, slug: str, name: str) -> str:
 def _town_folder(paths: WorkspacePaths, town: str) -> Path:
     folder = paths.towns / town
     if not folder.is_dir():
-        raise ScaffoldError(f"找不到镇文件夹 towns/{town}/：先运行 townplans new town {town} --name <镇名>")
+        raise ScaffoldError(
+            f"找不到镇文件夹 towns/{town}/：先运行 townplans new town {town} --name <镇名>"
+        )
     return folder
 
 
-def new_project(paths: WorkspacePaths, profile: Profile, town: str, slug: str, name: str) -> Written:
+def new_project(
+    paths: WorkspacePaths, profile: Profile, town: str, slug: str, name: str
+) -> Written:
     check_slug(slug, "项目")
     folder = _town_folder(paths, town) / "projects" / slug
     if folder.exists():
         raise ScaffoldError(f"{folder} 已存在")
     scaffolder = Scaffolder(paths, profile)
     files = write_new({folder / "brief.md": scaffolder.document("project_brief", {"title": name})})
-    for sub in ("photos/before", "photos/progress", "photos/after", "drawings", "boards", "permits"):
+    for sub in (
+        "photos/before",
+        "photos/progress",
+        "photos/after",
+        "drawings",
+        "boards",
+        "permits",
+    ):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return Written(files, "照片按阶段放入 photos/before、photos/progress、photos/after")
 
 
-def new_plan(paths: WorkspacePaths, profile: Profile, town: str, slug: str, name: str, kind: str) -> Written:
+def new_plan(
+    paths: WorkspacePaths, profile: Profile, town: str, slug: str, name: str, kind: str
+) -> Written:
     check_slug(slug, "规划")
     if kind not in ("regulatory", "site"):
         raise ScaffoldError(f"规划类型“{kind}”无效：应为 regulatory（控规）或 site（修规）")
     folder = _town_folder(paths, town) / "detailed-plans" / slug
     if folder.exists():
         raise ScaffoldError(f"{folder} 已存在")
-    return Written(write_new(_plan_files(Scaffolder(paths, profile), folder, kind, name)), "图纸放入 drawings/")
+    return Written(
+        write_new(_plan_files(Scaffolder(paths, profile), folder, kind, name)), "图纸放入 drawings/"
+    )
 
 
 def new_report(
@@ -290,8 +331,13 @@ def new_report(
     items = profile.documents["weekly_report"].fields["projects"].items
     if project_slugs:
         context["projects"] = [
-            {key: (slug if key == "project" else placeholder(spec, {})) for key, spec in items.items()}
+            {
+                key: (slug if key == "project" else placeholder(spec, {}))
+                for key, spec in items.items()
+            }
             for slug in project_slugs
         ]
-    files = write_new({folder / f"{date.isoformat()}.md": scaffolder.document("weekly_report", context)})
+    files = write_new(
+        {folder / f"{date.isoformat()}.md": scaffolder.document("weekly_report", context)}
+    )
     return Written(files)

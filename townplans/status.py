@@ -51,11 +51,15 @@ def _cell(notes: Sequence[str], present: bool = True) -> Cell:
     return Cell(State.INCOMPLETE if notes else State.PRESENT, tuple(notes))
 
 
-def _document_notes(doc: MarkdownFile, doctype: DocumentType, with_fields: bool = True) -> list[str]:
+def _document_notes(
+    doc: MarkdownFile, doctype: DocumentType, with_fields: bool = True
+) -> list[str]:
     notes = []
     if with_fields:
         notes += [f"{doc.ref.path} 缺字段“{label}”" for label in missing_fields(doc.meta, doctype)]
-    notes += [f"{doc.ref.path} 缺章节“{spec.title}”" for spec in missing_headings(doc.headings, doctype)]
+    notes += [
+        f"{doc.ref.path} 缺章节“{spec.title}”" for spec in missing_headings(doc.headings, doctype)
+    ]
     return notes
 
 
@@ -102,7 +106,9 @@ def _detailed(kind: str) -> Callable[[Town, DocumentType], Cell]:
                     continue
                 shortfall = attachment_shortfall(spec, plan.drawings)
                 if shortfall is not None:
-                    notes.append(f"{plan.folder} {spec.label}{shortfall.found}张，至少应有{spec.min}张")
+                    notes.append(
+                        f"{plan.folder} {spec.label}{shortfall.found}张，至少应有{spec.min}张"
+                    )
         return _cell(notes)
 
     return evaluate
@@ -133,13 +139,16 @@ def _photos(town: Town, profile: Profile) -> Cell:
             if spec is None:
                 continue
             if spec.when is not None and (
-                project.brief is None or not condition_holds(project.brief.meta, brief_type, spec.when)
+                project.brief is None
+                or not condition_holds(project.brief.meta, brief_type, spec.when)
             ):
                 continue
             files = [photo.asset for photo in project.photos_in(key)]
             shortfall = attachment_shortfall(spec, files)
             if shortfall is not None:
-                notes.append(f"{project.name}：{spec.label}{shortfall.found}张，至少应有{spec.min}张")
+                notes.append(
+                    f"{project.name}：{spec.label}{shortfall.found}张，至少应有{spec.min}张"
+                )
     return _cell(notes)
 
 
@@ -178,7 +187,11 @@ _DOCUMENT_PATHS = {
 
 def town_status(town: Town, profile: Profile, findings: Iterable[Finding]) -> TownStatus:
     """The status of each of the profile's deliverables for one town."""
-    errors = [f for f in findings if f.severity is Severity.ERROR and f.ref.path.startswith(town.folder + "/")]
+    errors = [
+        f
+        for f in findings
+        if f.severity is Severity.ERROR and f.ref.path.startswith(town.folder + "/")
+    ]
     cells: dict[str, Cell] = {}
     for deliverable in profile.deliverables:
         doctype = profile.documents[deliverable.document]

@@ -30,11 +30,19 @@ def is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip()) or raw in ([], {})
 
 
+def _child(container: Any, part: str | int) -> Any:
+    if isinstance(container, dict):
+        return container.get(part)
+    if isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container):
+        return container[part]
+    return None
+
+
 def read_field(located: Located, spec: FieldSpec, *path: str | int) -> FieldValue:
     """Read ``spec.key`` (under ``path``) from ``located`` and parse it by the spec's type."""
     container: Any = located.data
     for part in path:
-        container = container[part] if isinstance(container, (dict, list)) else None
+        container = _child(container, part)
     ref = located.ref_of(*path, spec.key)
     if not isinstance(container, dict) or is_blank(container.get(spec.key)):
         return FieldValue(spec, ref, present=False)

@@ -118,7 +118,9 @@ def _resolve(
 ) -> tuple[Link, Finding | None]:
     if not target or target.startswith("#") or _SCHEME.match(target):
         if is_image and _SCHEME.match(target):
-            message = f"图片“{target}”是网络或外部地址：townplans 不联网读取，请把图片放入项目文件夹"
+            message = (
+                f"图片“{target}”是网络或外部地址：townplans 不联网读取，请把图片放入项目文件夹"
+            )
             finding = Finding("TP009", Severity.ERROR, message, where)
             return Link(target, is_image, where, None), finding
         return Link(target, is_image, where, None), None

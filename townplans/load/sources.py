@@ -53,7 +53,9 @@ def load_error(code: str, ref: SourceRef, message: str) -> Finding:
     return Finding(code, Severity.ERROR, message, ref, "practice")
 
 
-def parse_yaml(text: str, ref: SourceRef, line_offset: int = 0) -> tuple[Located | None, list[Finding]]:
+def parse_yaml(
+    text: str, ref: SourceRef, line_offset: int = 0
+) -> tuple[Located | None, list[Finding]]:
     """Parse YAML text into a ``Located``; ``line_offset`` is added to every line (front matter).
 
     A syntax error gives ``None`` and a TP002 finding at the error's line.

@@ -134,9 +134,7 @@ def parse_date(raw: object) -> Parsed:
         if match:
             year, month, day = (int(part) for part in match.groups())
             return Parsed(_valid_date(year, month, day, original), None, original)
-    raise ValueFormatError(
-        f"“{original}”不是日期：应写作 2023-09-25、2023年9月25日 或 2023/9/25"
-    )
+    raise ValueFormatError(f"“{original}”不是日期：应写作 2023-09-25、2023年9月25日 或 2023/9/25")
 
 
 def _valid_date(year: int, month: int, day: int, original: str) -> dt.date:

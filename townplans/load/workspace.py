@@ -113,14 +113,17 @@ def load_workspace(root: Path, profile: Profile) -> Workspace:
         message = "缺少区级配置 towns/district.yaml：应列出区名称、规划年度、各镇和实施阶段"
         collector.findings.append(load_error("TP001", SourceRef("towns/district.yaml"), message))
     towns = tuple(
-        _load_town(collector, towns_dir / slug) for slug in _town_order(collector, towns_dir, district_meta)
+        _load_town(collector, towns_dir / slug)
+        for slug in _town_order(collector, towns_dir, district_meta)
     )
     return Workspace(str(root), District(district_meta, towns), tuple(collector.findings))
 
 
 def _town_order(collector: _Collector, towns_dir: Path, meta: Located | None) -> list[str]:
     """Towns in district.yaml order; folders it does not list come after, reported."""
-    folders = sorted(p.name for p in towns_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    folders = sorted(
+        p.name for p in towns_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
     listed: list[str] = []
     entries = meta.get("towns", []) if meta is not None else []
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
@@ -182,10 +185,16 @@ def _subfolders(folder: Path) -> Iterable[Path]:
 def _detailed_plans(collector: _Collector, folder: Path) -> Iterable[DetailedPlan]:
     for plan_dir in _subfolders(folder):
         plan_file = plan_dir / "plan.md"
-        text = collector.markdown(plan_file, _plan_document(plan_file)) if plan_file.is_file() else None
+        text = (
+            collector.markdown(plan_file, _plan_document(plan_file))
+            if plan_file.is_file()
+            else None
+        )
         if not plan_file.is_file():
             message = f"详细规划文件夹缺少文本 plan.md：{collector.rel(plan_dir)}/"
-            collector.findings.append(load_error("TP001", SourceRef(collector.rel(plan_dir)), message))
+            collector.findings.append(
+                load_error("TP001", SourceRef(collector.rel(plan_dir)), message)
+            )
         kind = PLAN_KINDS.get(str(text.meta.get("kind", ""))) if text is not None else None
         if text is not None and kind is None:
             message = f"规划类型 kind 应为 regulatory（控规）或 site（修规），实为“{text.meta.get('kind')}”"
@@ -209,7 +218,11 @@ def _plan_document(plan_file: Path) -> str:
         head = plan_file.read_text(encoding="utf-8", errors="replace")[:2000]
     except OSError:
         return "regulatory_plan"
-    return "site_plan" if re.search(r"^(kind|规划类型)\s*:\s*(site|修规)\s*$", head, re.M) else "regulatory_plan"
+    return (
+        "site_plan"
+        if re.search(r"^(kind|规划类型)\s*:\s*(site|修规)\s*$", head, re.MULTILINE)
+        else "regulatory_plan"
+    )
 
 
 def _projects(collector: _Collector, folder: Path) -> Iterable[Project]:

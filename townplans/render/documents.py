@@ -50,7 +50,9 @@ def _chinese_month(date: dt.date | None) -> str:
     return f"{date.year}年{date.month}月" if date else ""
 
 
-def to_docx(parts: DocumentParts, style: Style, root: Path, stamp: dt.datetime) -> tuple[bytes, list[str]]:
+def to_docx(
+    parts: DocumentParts, style: Style, root: Path, stamp: dt.datetime
+) -> tuple[bytes, list[str]]:
     """The Word document as bytes, and what the writer could not render."""
     writer = DocxWriter(style, root)
     writer.add_cover(parts.title, parts.cover_lines)
@@ -72,7 +74,7 @@ def to_docx(parts: DocumentParts, style: Style, root: Path, stamp: dt.datetime) 
 def to_html(parts: DocumentParts, style: Style, root: Path, font_faces: str = "") -> str:
     """The print HTML page for WeasyPrint."""
     html_parts = [
-        html_render.HtmlPart(markdown.tokens, (root / Path(markdown.ref.path).parent).as_uri())
+        html_render.HtmlPart(markdown.tokens, root / Path(markdown.ref.path).parent, root)
         for markdown in parts.files
     ]
     body = html_render.render_body(html_parts)

@@ -19,6 +19,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
@@ -27,6 +28,7 @@ from docx.text.run import Run
 from markdown_it.token import Token
 from PIL import Image, UnidentifiedImageError
 
+from townplans.render.html import local_file
 from townplans.render.style import FontRole, Style
 
 PRINT_DPI = 150
@@ -40,7 +42,9 @@ _ALIGN = {
 
 
 def is_cjk(char: str) -> bool:
-    return "\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef"
+    return (
+        "\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef"
+    )
 
 
 def set_fonts(rpr_owner: ParagraphStyle | Run, role: FontRole) -> None:
@@ -115,7 +119,9 @@ class DocxWriter:
         assert isinstance(normal, ParagraphStyle)
         set_fonts(normal, fonts["body"])
         normal_format = normal.paragraph_format
-        normal_format.first_line_indent = Pt(fonts["body"].size * self.style.first_line_indent_chars)
+        normal_format.first_line_indent = Pt(
+            fonts["body"].size * self.style.first_line_indent_chars
+        )
         normal_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         normal_format.line_spacing = Pt(self.style.line_spacing_pt)
         normal_format.space_before = Pt(0)
@@ -127,7 +133,9 @@ class DocxWriter:
             set_fonts(heading, fonts[f"heading{min(level, 4)}"])
             heading.font.italic = False
             heading.font.color.rgb = RGBColor(0, 0, 0)
-            heading.paragraph_format.first_line_indent = Pt(0) if level == 1 else normal_format.first_line_indent
+            heading.paragraph_format.first_line_indent = (
+                Pt(0) if level == 1 else normal_format.first_line_indent
+            )
             heading.paragraph_format.space_before = Pt(0)
             heading.paragraph_format.space_after = Pt(0)
             heading.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
@@ -182,7 +190,12 @@ class DocxWriter:
         heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
         set_fonts(heading.runs[0], self.style.fonts["heading1"])
         paragraph = self._plain_paragraph("")
-        _add_field(paragraph, 'TOC \\o "1-3" \\h \\z \\u', self.style.fonts["body"], "（打开文档后右键“更新域”生成目录）")
+        _add_field(
+            paragraph,
+            'TOC \\o "1-3" \\h \\z \\u',
+            self.style.fonts["body"],
+            "（打开文档后右键“更新域”生成目录）",
+        )
         self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     def add_markdown(self, tokens: Sequence[Token], base_dir: Path) -> None:
@@ -214,9 +227,9 @@ class DocxWriter:
             self._lists.pop()
             return index + 1
         if kind == "list_item_open":
-            level = self._lists[-1]
-            level.number += 1
-            level.first_paragraph = True
+            current = self._lists[-1]
+            current.number += 1
+            current.first_paragraph = True
             return index + 1
         if kind == "table_open":
             return self._table(tokens, index, base_dir)
@@ -232,7 +245,7 @@ class DocxWriter:
         if kind == "hr":
             self._rule()
             return index + 1
-        if kind.startswith("footnote") or kind.startswith("container_") or kind in _IGNORED_CLOSERS:
+        if kind.startswith(("footnote", "container_")) or kind in _IGNORED_CLOSERS:
             return self._passthrough(tokens, index, base_dir)
         self._problem(token, f"未支持的 Markdown 结构“{kind}”")
         return index + 1
@@ -271,7 +284,9 @@ class DocxWriter:
         depth = len(self._lists)
         size = self.style.fonts["body"].size
         paragraph.paragraph_format.left_indent = Pt(size * 2 * depth)
-        paragraph.paragraph_format.first_line_indent = Pt(-size * 1.5) if level.first_paragraph else Pt(0)
+        paragraph.paragraph_format.first_line_indent = (
+            Pt(-size * 1.5) if level.first_paragraph else Pt(0)
+        )
         if not level.first_paragraph:
             return ""
         level.first_paragraph = False
@@ -296,7 +311,12 @@ class DocxWriter:
         ppr = paragraph._p.get_or_add_pPr()
         borders = OxmlElement("w:pBdr")
         bottom = OxmlElement("w:bottom")
-        for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+        for key, value in (
+            ("w:val", "single"),
+            ("w:sz", "6"),
+            ("w:space", "1"),
+            ("w:color", "000000"),
+        ):
             bottom.set(qn(key), value)
         borders.append(bottom)
         ppr.append(borders)
@@ -315,17 +335,21 @@ class DocxWriter:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         paragraph.paragraph_format.keep_with_next = True
-        self._picture(paragraph.add_run(), source, base_dir, full_width=True)
+        self._picture(paragraph.add_run(), source, base_dir, full_width=True, label=caption)
         self._figures += 1
         caption_paragraph = self.document.add_paragraph(style="Caption")
         caption_paragraph.add_run("图 ")
-        _add_field(caption_paragraph, "SEQ 图 \\* ARABIC", self.style.fonts["caption"], str(self._figures))
+        _add_field(
+            caption_paragraph, "SEQ 图 \\* ARABIC", self.style.fonts["caption"], str(self._figures)
+        )
         caption_paragraph.add_run(f"  {caption}" if caption else "")
 
-    def _picture(self, run: Run, source: str, base_dir: Path, full_width: bool) -> None:
+    def _picture(
+        self, run: Run, source: str, base_dir: Path, full_width: bool, label: str = ""
+    ) -> None:
         path = self._local_image(source, base_dir)
         if path is None:
-            run.add_text(f"【缺：图片 {source}】")
+            run.add_text(f"【缺：图片 {label or source}（{source}）】")
             run.font.color.rgb = RGBColor(0xC0, 0, 0)
             return
         try:
@@ -335,7 +359,9 @@ class DocxWriter:
             self.problems.append(f"图片无法读取：{source}")
             run.add_text(f"【图片无法读取：{source}】")
             return
-        max_width = self.style.text_width_mm if full_width else self.style.fonts["body"].size * 0.3528 * 3
+        max_width = (
+            self.style.text_width_mm if full_width else self.style.fonts["body"].size * 0.3528 * 3
+        )
         max_height = self.style.text_height_mm * 0.75
         width = width_px / PRINT_DPI * 25.4
         height = height_px / PRINT_DPI * 25.4
@@ -343,15 +369,12 @@ class DocxWriter:
         run.add_picture(str(path), width=Mm(width * scale), height=Mm(height * scale))
 
     def _local_image(self, source: str, base_dir: Path) -> Path | None:
-        """The image file, only when it is a local file inside the workspace."""
-        if not source or ":" in source.split("/")[0]:
-            self.problems.append(f"不读取外部图片：{source}")
-            return None
-        path = (base_dir / source).resolve()
-        if not path.is_relative_to(self.root.resolve()) or not path.is_file():
-            self.problems.append(f"图片不存在或在工作区以外：{source}")
-            return None
-        return path
+        """The image file, only when it is a local file inside the workspace.
+
+        Missing, remote and outside images were reported by the loader (TP005/TP009); here they
+        only become a visible placeholder.
+        """
+        return local_file(source, base_dir, self.root)
 
     def _table(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         rows: list[list[tuple[Token, str | None, bool]]] = []
@@ -390,7 +413,9 @@ class DocxWriter:
         fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
         fmt.alignment = _ALIGN.get(align or "", WD_ALIGN_PARAGRAPH.LEFT)
 
-    def _fit_columns(self, table: Table, rows: list[list[tuple[Token, str | None, bool]]], columns: int) -> None:
+    def _fit_columns(
+        self, table: Table, rows: list[list[tuple[Token, str | None, bool]]], columns: int
+    ) -> None:
         """Share the text-block width by the longest cell text of each column (CJK counts double)."""
         weights = [2.0] * columns
         for row in rows:
@@ -409,7 +434,12 @@ class DocxWriter:
     # -- inline -----------------------------------------------------------------------------------
 
     def _inline(
-        self, paragraph: Paragraph, inline: Token, base_dir: Path, role: str | None = None, bold: bool = False
+        self,
+        paragraph: Paragraph,
+        inline: Token,
+        base_dir: Path,
+        role: str | None = None,
+        bold: bool = False,
     ) -> None:
         state = _Inline(bold=bold)
         children = inline.children or []
@@ -435,11 +465,15 @@ class DocxWriter:
                 state.strike = kind == "s_open"
             elif kind == "link_open":
                 state.link = str(child.attrs.get("href", ""))
-                state.hyperlink = _start_hyperlink(paragraph, state.link) if _is_external(state.link) else None
+                state.hyperlink = (
+                    _start_hyperlink(paragraph, state.link) if _is_external(state.link) else None
+                )
             elif kind == "link_close":
                 state.link, state.hyperlink = None, None
             elif kind == "image":
-                self._picture(paragraph.add_run(), str(child.attrs.get("src", "")), base_dir, full_width=False)
+                self._picture(
+                    paragraph.add_run(), str(child.attrs.get("src", "")), base_dir, full_width=False
+                )
             elif kind == "footnote_ref":
                 run = paragraph.add_run(f"[{int(child.meta.get('id', 0)) + 1}]")
                 run.font.superscript = True
@@ -475,7 +509,9 @@ def _is_external(href: str) -> bool:
 def _start_hyperlink(paragraph: Paragraph, href: str) -> object:
     """A ``w:hyperlink`` element (python-docx has no API for it); runs are moved inside."""
     rel_id = paragraph.part.relate_to(
-        href, "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink", is_external=True
+        href,
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink",
+        is_external=True,
     )
     hyperlink = OxmlElement("w:hyperlink")
     hyperlink.set(qn("r:id"), rel_id)
@@ -483,9 +519,12 @@ def _start_hyperlink(paragraph: Paragraph, href: str) -> object:
     return hyperlink
 
 
-def _add_field(paragraph: Paragraph, instruction: str, role: FontRole, placeholder: str = "1") -> None:
+def _add_field(
+    paragraph: Paragraph, instruction: str, role: FontRole, placeholder: str = "1"
+) -> None:
     """A complex field (PAGE, TOC, SEQ) with a cached result so viewers that do not update show text."""
-    def run_with(element: OxmlElement | None = None, text: str | None = None) -> None:
+
+    def run_with(element: BaseOxmlElement | None = None, text: str | None = None) -> None:
         run = paragraph.add_run(text or "")
         set_fonts(run, role)
         if element is not None:

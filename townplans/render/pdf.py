@@ -1,47 +1,50 @@
 """HTML -> PDF with WeasyPrint; the only module that imports it (so ``check`` stays fast).
 
-The url_fetcher reads only ``file:`` URLs inside the allowed folders (the workspace and the shipped
-templates): content is untrusted, so nothing is fetched from the network and no file outside the
-workspace is read. WeasyPrint's warnings (missing glyphs, refused resources) are returned so the
+The URL fetcher serves only ``workspace:`` and ``templates:`` URLs from their folders: content is
+untrusted, so nothing is fetched from the network and no file outside the workspace (or the
+templates in use) is read. WeasyPrint's warnings (missing glyphs, refused resources) are returned so the
 caller can report them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import mimetypes
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
+
+from townplans.render.html import WORKSPACE
 
 
-class RefusedResource(ValueError):
-    """A resource outside the allowed folders or not on the local disk."""
+class RefusedResourceError(ValueError):
+    """A resource that is remote, outside its folder, or under an unknown scheme."""
 
 
-def make_fetcher(allowed: Sequence[Path]) -> Any:
-    """A WeasyPrint URL fetcher that serves only local files under ``allowed`` folders."""
-    from weasyprint.urls import URLFetcher
-
-    roots = [folder.resolve() for folder in allowed]
+def make_fetcher(mounts: Mapping[str, Path]) -> Any:
+    """A WeasyPrint URL fetcher serving ``scheme:relative/path`` from ``mounts`` only."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class _WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
-            check_allowed(url, roots)
-            return super().fetch(url, headers)
+            path = check_allowed(url, mounts)
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
 
-    return _WorkspaceFetcher(allowed_protocols=("file",))
+    return _WorkspaceFetcher()
 
 
-def check_allowed(url: str, roots: Sequence[Path]) -> Path:
-    """The local path of ``url``, or ``RefusedResource`` if it is remote or outside ``roots``."""
-    parts = urlsplit(url)
-    if parts.scheme != "file":
-        raise RefusedResource(f"不联网读取资源：{url}")
-    path = Path(unquote(parts.path)).resolve()
-    if not any(path.is_relative_to(root) for root in roots):
-        raise RefusedResource(f"拒绝读取工作区以外的文件：{path}")
+def check_allowed(url: str, mounts: Mapping[str, Path]) -> Path:
+    """The local file ``url`` names, or ``RefusedResourceError`` when it is not ours to read."""
+    scheme, _, rest = url.partition(":")
+    if scheme not in mounts:
+        raise RefusedResourceError(f"不联网、也不读取工作区以外的资源：{url}")
+    folder = mounts[scheme].resolve()
+    path = (folder / unquote(rest)).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        raise RefusedResourceError(f"拒绝读取：{url} 不在 {folder} 内或不存在")
     return path
 
 
@@ -65,11 +68,12 @@ def _captured_warnings() -> Iterator[list[str]]:
         logger.propagate = previous
 
 
-def html_to_pdf(html: str, base_url: str, allowed: Sequence[Path]) -> tuple[bytes, list[str]]:
+def html_to_pdf(html: str, mounts: Mapping[str, Path]) -> tuple[bytes, list[str]]:
     """Render ``html`` to PDF bytes; returns the bytes and WeasyPrint's warnings."""
     import weasyprint
 
     with _captured_warnings() as warnings:
-        document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=make_fetcher(allowed))
+        fetcher = make_fetcher(mounts)
+        document = weasyprint.HTML(string=html, base_url=f"{WORKSPACE}:", url_fetcher=fetcher)
         pdf = document.write_pdf(uncompressed_pdf=False)
     return bytes(pdf), warnings

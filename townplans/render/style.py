@@ -81,7 +81,9 @@ def load_style(path: Path) -> Style:
             line_spacing_pt=float(paragraph["line_spacing_pt"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise StyleError(f"{path}: 样式文件缺少或写错了键 {exc}：请对照默认 templates/style.yaml") from exc
+        raise StyleError(
+            f"{path}: 样式文件缺少或写错了键 {exc}：请对照默认 templates/style.yaml"
+        ) from exc
 
 
 def _font(spec: Mapping[str, Any]) -> FontRole:

@@ -1,0 +1,38 @@
+# townplans: `make build` and `make test` each do the whole set-up on a fresh Debian machine:
+# system packages (installed when root, else the exact apt command is printed), .venv, the package.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: build test lint typecheck pytest system venv clean
+
+build: system $(STAMP)
+	$(BIN)/townplans build
+
+test: system $(STAMP) lint typecheck pytest
+
+system:
+	@PYTHON=$(PYTHON) ./scripts/setup-system.sh
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check townplans tests tools
+	$(BIN)/ruff format --check townplans tests tools
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,62 @@
+"""Shared fixtures: the repository's sample workspace, copies of it to break, the shared corpora."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from townplans.load import load_workspace
+from townplans.model import Workspace
+from townplans.profile import Profile, load_profile
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The shared corpora beside the repository (CI lays them out the same way)."""
+    if not (SHARED / "corpora").is_dir():
+        pytest.skip(f"找不到共享语料 {SHARED}/corpora")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def profile() -> Profile:
+    result = load_profile(REPO / "templates" / "profile.yaml", REPO)
+    assert result.profile is not None, result.findings
+    return result.profile
+
+
+@pytest.fixture(scope="session")
+def sample(profile: Profile) -> Workspace:
+    """The sample district as committed in towns/."""
+    return load_workspace(REPO, profile)
+
+
+def copy_workspace(target: Path, towns: tuple[str, ...] = ()) -> Path:
+    """A copy of the sample workspace (templates and towns, optionally only some towns)."""
+    shutil.copytree(REPO / "templates", target / "templates")
+    (target / "towns").mkdir(parents=True)
+    shutil.copy(REPO / "towns" / "district.yaml", target / "towns" / "district.yaml")
+    for town in towns or tuple(p.name for p in (REPO / "towns").iterdir() if p.is_dir()):
+        shutil.copytree(REPO / "towns" / town, target / "towns" / town)
+    return target
+
+
+@pytest.fixture
+def workspace_copy(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: ``workspace_copy("weicheng", "beidu")`` copies those towns into tmp_path."""
+
+    def make(*towns: str) -> Path:
+        return copy_workspace(tmp_path / "ws", towns)
+
+    return make

@@ -1,0 +1,251 @@
+"""The end-to-end build, read back: DOCX with python-docx, PDF with pypdf and poppler."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import docx
+import pytest
+from docx.document import Document
+from docx.oxml.ns import qn
+from pypdf import PdfReader
+
+from tests.conftest import copy_workspace
+from townplans import pipeline
+from townplans.render.pdf import RefusedResourceError, check_allowed
+
+TOWN_FILES = {
+    "weicheng": "渭城镇总体规划",
+    "yaodian": "窑店镇总体规划",
+    "zhengyang": "正阳镇总体规划",
+    "dizhang": "底张镇总体规划",
+    "zhouling": "周陵镇总体规划",
+    "beidu": "北杜镇总体规划",
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole sample district built once into a temporary copy."""
+    root = copy_workspace(tmp_path_factory.mktemp("district"))
+    outcome = pipeline.run_build(root)
+    assert not outcome.failed
+    return root
+
+
+def _docx(root: Path, town: str) -> Document:
+    return docx.Document(str(root / "build" / town / f"{TOWN_FILES[town]}.docx"))
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_every_town_gets_docx_and_pdf_with_chinese_names(built: Path) -> None:
+    for town, stem in TOWN_FILES.items():
+        assert (built / "build" / town / f"{stem}.docx").stat().st_size > 10_000
+        assert (built / "build" / town / f"{stem}.pdf").stat().st_size > 10_000
+
+
+def test_docx_has_real_headings_tables_lists_and_images(built: Path) -> None:
+    document = _docx(built, "weicheng")
+    headings = [
+        (p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")
+    ]
+    assert ("Heading 1", "第一章 总则") in headings
+    assert ("Heading 2", "第十条 四个功能区") in headings
+    assert sum(1 for style, _ in headings if style == "Heading 1") == 10
+    [table] = document.tables
+    assert [cell.text for cell in table.rows[0].cells] == [
+        "用地代码",
+        "用地名称",
+        "面积（公顷）",
+        "比例（%）",
+    ]
+    assert table.rows[-1].cells[2].text == "410.5"
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # header repeats across pages
+    assert len(document.inline_shapes) == 7
+    texts = [p.text for p in document.paragraphs]
+    assert any(text.startswith("1. ") and "中华人民共和国城乡规划法" in text for text in texts)
+    assert any(text.startswith("• 镇区1处") for text in texts)
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert captions[0] == "图 1  镇域现状分析图" and len(captions) == 7
+
+
+def test_docx_images_fit_the_text_block(built: Path) -> None:
+    document = _docx(built, "weicheng")
+    section = document.sections[0]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    assert all(shape.width <= text_width for shape in document.inline_shapes)
+
+
+def test_docx_page_and_fonts_follow_gbt9704(built: Path) -> None:
+    document = _docx(built, "zhouling")
+    section = document.sections[0]
+    assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
+    margins = [
+        section.top_margin.mm,
+        section.bottom_margin.mm,
+        section.left_margin.mm,
+        section.right_margin.mm,
+    ]
+    assert [round(value) for value in margins] == [37, 35, 28, 26]
+
+    def east_asian(style_name: str) -> str:
+        return document.styles[style_name].element.rPr.rFonts.get(qn("w:eastAsia"))
+
+    assert east_asian("Normal") == "仿宋_GB2312"
+    assert east_asian("Heading 1") == "黑体"
+    assert east_asian("Heading 2") == "楷体_GB2312"
+    assert east_asian("Title") == "方正小标宋简体"
+    assert document.styles["Normal"].font.size.pt == 16
+    assert document.styles["Normal"].font.name == "Times New Roman"
+    assert document.styles["Title"].font.size.pt == 22
+
+
+def test_docx_has_toc_and_page_number_fields(built: Path) -> None:
+    document = _docx(built, "beidu")
+    body = document.element.body.xml
+    assert "TOC \\o" in body
+    footer = document.sections[0].footer.paragraphs[0]
+    assert "PAGE" in footer._p.xml and footer.text.startswith("— ")
+
+
+def test_pdf_text_is_extractable_chinese_and_fonts_embedded(built: Path) -> None:
+    for town, stem in TOWN_FILES.items():
+        path = built / "build" / town / f"{stem}.pdf"
+        text = _pdf_text(path)
+        assert stem.replace("总体规划", "") in text
+        assert "第一章" in text and "图纸" in text
+        fonts = subprocess.run(
+            ["pdffonts", str(path)], capture_output=True, text=True, check=True
+        ).stdout
+        rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+        assert rows and any("CJK" in row[0] for row in rows)
+        # columns: name type encoding emb sub uni object ID (type may have spaces: count from the end)
+        assert all(row[-5] == "yes" for row in rows), fonts
+
+
+def test_pdf_reads_back_with_pypdf_and_has_pages(built: Path) -> None:
+    reader = PdfReader(str(built / "build/weicheng/渭城镇总体规划.pdf"))
+    assert len(reader.pages) >= 8
+    whole = "".join(page.extract_text() for page in reader.pages)
+    assert "渭城镇" in whole.replace("\n", "") and "410.5" in whole
+
+
+def test_missing_drawing_shows_a_visible_placeholder_in_both_outputs(built: Path) -> None:
+    placeholder = "【缺：图片 镇区综合交通规划图（drawings/05-roads.png）】"
+    assert placeholder in [p.text for p in _docx(built, "yaodian").paragraphs]
+    pdf_text = "".join(_pdf_text(built / "build/yaodian/窑店镇总体规划.pdf").split())
+    assert "".join(placeholder.split()) in pdf_text
+
+
+def _tree_hash(folder: Path) -> dict[str, str]:
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_build_never_modifies_sources(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    before = _tree_hash(root / "towns"), _tree_hash(root / "templates")
+    pipeline.run_build(root)
+    assert (_tree_hash(root / "towns"), _tree_hash(root / "templates")) == before
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    outputs = []
+    for name in ("a", "b"):
+        root = copy_workspace(tmp_path / name, ("zhengyang",))
+        pipeline.run_build(root)
+        outputs.append(_tree_hash(root / "build"))
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 2
+
+
+def test_raw_html_is_escaped_and_never_executed_or_fetched(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    chapter = root / "towns/weicheng/master-plan/04-implementation.md"
+    chapter.write_text(
+        chapter.read_text(encoding="utf-8")
+        + '\n<script>alert("x")</script>\n\n段落中的 <img src="file:///etc/hostname"> 标签。\n',
+        encoding="utf-8",
+    )
+    outcome = pipeline.run_build(root)
+    assert not outcome.failed
+    document = docx.Document(str(root / "build/weicheng/渭城镇总体规划.docx"))
+    texts = "\n".join(p.text for p in document.paragraphs)
+    assert '<script>alert("x")</script>' in texts and '<img src="file:///etc/hostname">' in texts
+    pdf_text = _pdf_text(root / "build/weicheng/渭城镇总体规划.pdf")
+    assert "<script>alert" in pdf_text
+
+
+def test_pdf_fetcher_refuses_network_and_outside_files(tmp_path: Path) -> None:
+    inside = tmp_path / "图纸" / "a.png"
+    inside.parent.mkdir()
+    inside.write_bytes(b"x")
+    mounts = {"workspace": tmp_path}
+    assert check_allowed("workspace:%E5%9B%BE%E7%BA%B8/a.png", mounts) == inside
+    for url in ("https://example.com/a.png", "file:///etc/hostname", "data:image/png;base64,AAAA"):
+        with pytest.raises(RefusedResourceError, match="不联网"):
+            check_allowed(url, mounts)
+    with pytest.raises(RefusedResourceError, match="拒绝读取"):
+        check_allowed("workspace:../../../etc/hostname", mounts)
+
+
+def test_broken_towns_do_not_stop_the_others_from_building(
+    workspace_copy: Callable[..., Path],
+) -> None:
+    """Acceptance: malformed YAML, GB18030 Markdown and a missing image; every town still builds."""
+    root = workspace_copy()
+    (root / "towns/weicheng/town.yaml").write_text("name: [渭城镇\n", encoding="utf-8")
+    chapter = root / "towns/zhengyang/master-plan/master-plan.md"
+    chapter.write_bytes(chapter.read_text(encoding="utf-8").encode("gb18030"))
+    (root / "towns/dizhang/master-plan/drawings/04-land-use.png").unlink()
+    outcome = pipeline.run_build(root)
+    assert not outcome.failed
+    assert len(outcome.written) == 12
+    codes = {(f.code, f.ref.path) for f in outcome.findings}
+    assert ("TP002", "towns/weicheng/town.yaml") in codes
+    assert ("TP003", "towns/zhengyang/master-plan/master-plan.md") in codes
+    assert ("TP005", "towns/dizhang/master-plan/02-systems.md") in codes
+    assert "正阳镇总体规划" in _pdf_text(root / "build/zhengyang/正阳镇总体规划.pdf")
+
+
+def test_fonts_dropped_into_templates_fonts_are_embedded(tmp_path: Path) -> None:
+    """A district's own font in templates/fonts/ is served through the templates: fetcher."""
+    from fontTools.ttLib import TTFont
+
+    source = next(Path("/usr/share/fonts").rglob("NotoSansCJK-Regular.ttc"), None)
+    if source is None:
+        pytest.fail("fonts-noto-cjk is not installed (make test installs it)")
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    font = TTFont(str(source), fontNumber=2)  # the SC member of the collection
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 6, 16):
+            record.string = "TownplansTestSans"
+    (root / "templates/fonts").mkdir()
+    font.save(str(root / "templates/fonts/TownplansTestSans.otf"))
+    style = root / "templates/style.yaml"
+    style.write_text(
+        style.read_text(encoding="utf-8").replace(
+            "pdf: [FangSong, Noto Serif CJK SC], size: 16}",
+            "pdf: [TownplansTestSans], size: 16}",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    pipeline.run_build(root)
+    fonts = subprocess.run(
+        ["pdffonts", str(root / "build/beidu/北杜镇总体规划.pdf")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "TownplansTestSans" in fonts

@@ -1,0 +1,150 @@
+"""The command line end to end: version, init and new, status, doctor, build, usage errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.conftest import copy_workspace
+from townplans import __version__
+from townplans.cli import cli
+from townplans.load import load_workspace
+from townplans.profile import load_profile
+from townplans.status import State, town_status
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0 and result.output.strip() == f"townplans {__version__}"
+
+
+def test_status_shows_six_towns_and_deliverables(repo: Path) -> None:
+    result = run("--root", str(repo), "status")
+    assert result.exit_code == 0
+    for name in ("渭城镇", "窑店镇", "正阳镇", "底张镇", "周陵镇", "北杜镇"):
+        assert name in result.output
+    assert "缺字段“资金来源”" in result.output and "不完整" in result.output
+
+
+def test_status_json(repo: Path) -> None:
+    data = json.loads(run("--root", str(repo), "status", "--format", "json").output)
+    assert [row["town"] for row in data] == [
+        "weicheng",
+        "yaodian",
+        "zhengyang",
+        "dizhang",
+        "zhouling",
+        "beidu",
+    ]
+    assert data[5]["deliverables"]["briefs"]["state"] == "incomplete"
+    assert data[0]["deliverables"]["master_plan"]["label"] == "齐全"
+
+
+def test_doctor_reports_the_environment(repo: Path) -> None:
+    result = run("--root", str(repo), "doctor")
+    assert "中文字体" in result.output and "Pango" in result.output and "HarfBuzz" in result.output
+    assert "规则文件" in result.output and "2023.1" in result.output
+    # make test installs the system packages, so the environment is complete here.
+    assert result.exit_code == 0, result.output
+
+
+def test_doctor_says_what_is_wrong_with_a_broken_profile(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    profile = root / "templates/profile.yaml"
+    profile.write_text(
+        profile.read_text(encoding="utf-8").replace("type: money", "type: cash", 1),
+        encoding="utf-8",
+    )
+    result = run("--root", str(root), "doctor")
+    assert result.exit_code == 1
+    assert "✘ 规则文件" in result.output and "cash" in result.output
+
+
+def test_init_and_new_make_a_workspace_that_satisfies_the_profile(tmp_path: Path) -> None:
+    root = tmp_path / "district"
+    assert run("init", str(root), "--name", "测试区", "--year", "2024").exit_code == 0
+    assert (root / "templates/profile.yaml").is_file() and (root / "towns/district.yaml").is_file()
+    steps = [
+        ("new", "town", "hexi", "--name", "河西镇"),
+        ("new", "project", "hexi", "main-road", "--name", "河西大街改造工程"),
+        ("new", "project", "hexi", "market", "--name", "河西农贸市场"),
+        ("new", "project", "hexi", "park", "--name", "河西公园"),
+        ("new", "plan", "hexi", "river-street", "--name", "滨河街修建性详细规划", "--kind", "site"),
+        ("new", "report", "hexi", "--date", "2024-08-02"),
+        ("new", "report", "hexi", "--date", "2024年8月9日"),
+    ]
+    for step in steps:
+        result = run("--root", str(root), *step)
+        assert result.exit_code == 0, result.output
+        assert "已创建" in result.output
+    district = (root / "towns/district.yaml").read_text(encoding="utf-8")
+    assert "{slug: hexi, name: 河西镇}" in district and "2024-07-18" in district
+
+    profile = load_profile(root / "templates/profile.yaml", root).profile
+    assert profile is not None
+    workspace = load_workspace(root, profile)
+    assert workspace.findings == ()
+    status = town_status(workspace.district.towns[0], profile, workspace.findings)
+    # Every required heading and field exists in the scaffolds; what is left is files to add.
+    for key, cell in status.cells.items():
+        assert not [note for note in cell.notes if "缺字段" in note or "缺章节" in note], (
+            key,
+            cell.notes,
+        )
+    assert status.cells["construction_plan"].state is State.PRESENT
+    assert status.cells["briefs"].state is State.PRESENT
+    assert status.cells["reports"].state is State.PRESENT
+    report = (root / "towns/hexi/reports/2024-08-09.md").read_text(encoding="utf-8")
+    assert "period_start: '2024-08-03'" in report and "project: main-road" in report
+
+
+def test_new_refuses_to_overwrite_and_bad_names(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    result = CliRunner().invoke(
+        cli, ["--root", str(root), "new", "project", "beidu", "school-road", "--name", "x"]
+    )
+    assert result.exit_code == 2 and "已存在" in result.output
+    result = CliRunner().invoke(
+        cli, ["--root", str(root), "new", "town", "北杜", "--name", "北杜镇"]
+    )
+    assert result.exit_code == 2 and "小写英文字母" in result.output
+    result = CliRunner().invoke(cli, ["--root", str(root), "new", "report", "nowhere"])
+    assert result.exit_code == 2 and "找不到镇文件夹" in result.output
+    result = CliRunner().invoke(
+        cli, ["--root", str(root), "new", "report", "beidu", "--date", "2023-02-30"]
+    )
+    assert result.exit_code == 2 and "2月只有28天" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("status",), "不是 townplans 工作区"),
+        (("build", "--town", "nowhere"), "没有这个镇"),
+    ],
+)
+def test_usage_errors_exit_2_in_chinese_without_traceback(
+    tmp_path: Path, repo: Path, args: tuple[str, ...], fragment: str
+) -> None:
+    root = tmp_path if args == ("status",) else repo
+    result = CliRunner().invoke(cli, ["--root", str(root), *args])
+    assert result.exit_code == 2
+    assert fragment in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_build_one_town_prints_outputs_and_summary(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("yaodian",))
+    result = run("--root", str(root), "build", "--town", "yaodian")
+    assert result.exit_code == 0
+    assert "已生成 build/yaodian/窑店镇总体规划.docx" in result.output
+    assert "TP005" in result.output and "03-facilities.md:31:14" in result.output
+    assert "生成 2 个文件" in result.output

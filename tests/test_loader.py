@@ -1,0 +1,209 @@
+"""The loader over the sample district and over broken copies of it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from townplans.load import load_workspace
+from townplans.model import Severity, Workspace
+from townplans.profile import Profile
+
+TOWNS = ("weicheng", "yaodian", "zhengyang", "dizhang", "zhouling", "beidu")
+
+
+def test_sample_district_loads_six_towns_in_district_order(sample: Workspace) -> None:
+    assert tuple(town.slug for town in sample.district.towns) == TOWNS
+    assert [town.name for town in sample.district.towns] == [
+        "渭城镇",
+        "窑店镇",
+        "正阳镇",
+        "底张镇",
+        "周陵镇",
+        "北杜镇",
+    ]
+
+
+def test_sample_district_has_only_the_documented_load_finding(sample: Workspace) -> None:
+    # towns/README.md: 窑店镇's master plan names a roads drawing that is not there.
+    assert [(f.code, str(f.ref)) for f in sample.findings] == [
+        ("TP005", "towns/yaodian/master-plan/03-facilities.md:31:14")
+    ]
+
+
+def test_every_town_has_all_parts(sample: Workspace) -> None:
+    for town in sample.district.towns:
+        assert town.meta is not None and town.construction_plan is not None
+        assert town.master_plan is not None and town.master_plan.chapters
+        assert {plan.kind for plan in town.detailed_plans} == {"regulatory", "site"}
+        assert 3 <= len(town.projects) <= 5
+        assert len(town.reports) >= 2
+        assert all(project.brief is not None for project in town.projects)
+
+
+def test_master_plan_chapters_are_ordered_by_file_name(sample: Workspace) -> None:
+    plan = sample.district.towns[0].master_plan
+    assert plan is not None
+    names = [chapter.ref.path.rsplit("/", 1)[1] for chapter in plan.chapters]
+    assert names == sorted(names) and len(names) == 4
+
+
+def test_single_file_master_plan_is_supported(sample: Workspace) -> None:
+    plan = sample.town("zhengyang").master_plan
+    assert plan is not None and len(plan.chapters) == 1
+    assert len([h for h in plan.chapters[0].headings if h.level == 1]) == 10
+
+
+def test_headings_carry_file_lines(sample: Workspace, repo: Path) -> None:
+    plan = sample.town("weicheng").construction_plan
+    assert plan is not None
+    lines = (repo / plan.ref.path).read_text(encoding="utf-8").splitlines()
+    for heading in plan.headings:
+        assert heading.ref.line is not None
+        assert lines[heading.ref.line - 1].lstrip("#").strip() == heading.text
+
+
+def test_token_maps_are_file_lines_including_front_matter(sample: Workspace, repo: Path) -> None:
+    brief = sample.town("weicheng").projects[0].brief
+    assert brief is not None
+    lines = (repo / brief.ref.path).read_text(encoding="utf-8").splitlines()
+    first_heading = next(t for t in brief.tokens if t.type == "heading_open")
+    assert first_heading.map is not None
+    assert lines[first_heading.map[0]].startswith("# 一、项目概况")
+
+
+def test_chinese_labels_are_aliases_for_english_keys(
+    tmp_path: Path, profile: Profile, workspace_copy: Callable[..., Path]
+) -> None:
+    root = workspace_copy("weicheng")
+    brief = root / "towns/weicheng/projects/binhe-road/brief.md"
+    text = brief.read_text(encoding="utf-8").replace(
+        "\ninvestment: 1850万元", "\n投资规模: 1850万元", 1
+    )
+    brief.write_text(text, encoding="utf-8")
+    workspace = load_workspace(root, profile)
+    loaded = workspace.district.towns[0].projects[0].brief
+    assert loaded is not None
+    assert loaded.meta.get("investment") == "1850万元"
+    assert loaded.meta.line_of("investment") == 9
+    assert not [f for f in workspace.findings if f.code in ("TP004", "TP008")]
+
+
+def test_same_field_in_both_languages_is_reported(
+    profile: Profile, workspace_copy: Callable[..., Path]
+) -> None:
+    root = workspace_copy("weicheng")
+    brief = root / "towns/weicheng/projects/binhe-road/brief.md"
+    text = brief.read_text(encoding="utf-8").replace(
+        "\ninvestment: 1850万元", "\ninvestment: 1850万元\n总投资: 1800万元", 1
+    )
+    brief.write_text(text, encoding="utf-8")
+    findings = load_workspace(root, profile).findings
+    [finding] = [f for f in findings if f.code == "TP004"]
+    assert finding.ref.line == 10 and "同一个字段" in finding.message
+
+
+def test_unknown_front_matter_key_is_a_warning_with_the_known_keys(
+    profile: Profile, workspace_copy: Callable[..., Path]
+) -> None:
+    root = workspace_copy("weicheng")
+    brief = root / "towns/weicheng/projects/binhe-road/brief.md"
+    brief.write_text(
+        brief.read_text(encoding="utf-8").replace("nature: 改扩建", "natrue: 改扩建"),
+        encoding="utf-8",
+    )
+    [finding] = [f for f in load_workspace(root, profile).findings if f.code == "TP008"]
+    assert finding.severity is Severity.WARNING
+    assert finding.ref.line == 7 and "natrue" in finding.message and "investment" in finding.message
+
+
+def test_broken_files_are_located_findings_and_other_towns_still_load(
+    profile: Profile, workspace_copy: Callable[..., Path]
+) -> None:
+    """Acceptance: malformed YAML, a GB18030 Markdown file and a missing image, each located."""
+    root = workspace_copy()
+    (root / "towns/weicheng/town.yaml").write_text(
+        "name: 渭城镇\nindicators:\n  built_up_area: [3.12\nmayor: 王\n", encoding="utf-8"
+    )
+    brief = root / "towns/zhengyang/projects/street-park/brief.md"
+    brief.write_bytes(brief.read_text(encoding="utf-8").encode("gb18030"))
+    (root / "towns/dizhang/master-plan/drawings/04-land-use.png").unlink()
+
+    workspace = load_workspace(root, profile)
+    by_code = {f.code: f for f in workspace.findings}
+    yaml_error = by_code["TP002"]
+    assert yaml_error.ref.path == "towns/weicheng/town.yaml" and yaml_error.ref.line in (3, 4)
+    assert "YAML 格式错误" in yaml_error.message
+    encoding = by_code["TP003"]
+    assert (
+        encoding.ref.path == "towns/zhengyang/projects/street-park/brief.md"
+        and encoding.ref.line == 2
+    )
+    assert "GB18030" in encoding.message
+    missing = [f for f in workspace.findings if f.code == "TP005" and "dizhang" in f.ref.path]
+    assert [str(f.ref) for f in missing] == ["towns/dizhang/master-plan/02-systems.md:33:14"]
+    assert "04-land-use.png" in missing[0].message and "不存在" in missing[0].message
+    # Everything else still loads: all six towns, the GB18030 brief decoded.
+    assert len(workspace.district.towns) == 6
+    park = next(p for p in workspace.town("zhengyang").projects if p.slug == "street-park")
+    assert park.brief is not None and park.brief.title == "正阳街心公园建设项目"
+    assert workspace.town("weicheng").meta is None
+    assert workspace.town("beidu").construction_plan is not None
+
+
+def test_unclosed_front_matter(profile: Profile, workspace_copy: Callable[..., Path]) -> None:
+    root = workspace_copy("weicheng")
+    path = root / "towns/weicheng/construction-plan.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("---\n\n为贯彻", "\n为贯彻", 1), encoding="utf-8"
+    )
+    [finding] = [f for f in load_workspace(root, profile).findings if f.code == "TP007"]
+    assert finding.ref.path.endswith("construction-plan.md") and finding.ref.line == 1
+
+
+def test_links_outside_the_workspace_and_remote_images_are_refused(
+    profile: Profile, workspace_copy: Callable[..., Path]
+) -> None:
+    root = workspace_copy("weicheng")
+    chapter = root / "towns/weicheng/master-plan/04-implementation.md"
+    chapter.write_text(
+        chapter.read_text(encoding="utf-8")
+        + "\n![外部](../../../../etc/hostname)\n\n![网络](https://example.com/a.png)\n",
+        encoding="utf-8",
+    )
+    refused = [f for f in load_workspace(root, profile).findings if f.code == "TP009"]
+    assert len(refused) == 2
+    assert "工作区以外" in refused[0].message and "不联网" in refused[1].message
+
+
+def test_town_folders_and_district_list_are_reconciled(
+    profile: Profile, workspace_copy: Callable[..., Path]
+) -> None:
+    root = workspace_copy("weicheng", "beidu")
+    shutil.copytree(root / "towns/beidu", root / "towns/newtown")
+    findings = [f for f in load_workspace(root, profile).findings if f.code == "TP006"]
+    listed_missing = [f for f in findings if f.severity is Severity.ERROR]
+    assert len(listed_missing) == 4  # yaodian, zhengyang, dizhang, zhouling
+    assert listed_missing[0].ref.path == "towns/district.yaml" and listed_missing[0].ref.line == 12
+    [unlisted] = [f for f in findings if f.severity is Severity.WARNING]
+    assert "newtown" in unlisted.message
+
+
+def test_report_file_names_must_be_valid_dates(
+    profile: Profile, workspace_copy: Callable[..., Path]
+) -> None:
+    root = workspace_copy("weicheng")
+    reports = root / "towns/weicheng/reports"
+    shutil.copy(reports / "2023-09-08.md", reports / "2023-09-31.md")
+    shutil.copy(reports / "2023-09-08.md", reports / "第9期.md")
+    findings = [f for f in load_workspace(root, profile).findings if f.code == "TP010"]
+    messages = sorted(f.message for f in findings)
+    assert any("9月只有30天" in m for m in messages)
+    assert any("YYYY-MM-DD.md" in m for m in messages)
+
+
+def test_missing_towns_folder_is_one_finding(tmp_path: Path, profile: Profile) -> None:
+    workspace = load_workspace(tmp_path, profile)
+    assert [f.code for f in workspace.findings] == ["TP001"]
+    assert workspace.district.towns == ()
