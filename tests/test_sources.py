@@ -102,3 +102,22 @@ def test_front_matter_split_keeps_file_line_numbers() -> None:
 
 def test_text_without_front_matter_is_all_body() -> None:
     assert split_front_matter("# 标题\n") == (None, 0, "# 标题\n")
+
+
+def test_unsafe_tags_are_never_constructed() -> None:
+    located, findings = parse_yaml(
+        "a: !!python/object/apply:os.system ['echo hi']\nb: !!python/name:os.system x\n", REF
+    )
+    assert located is not None
+    assert located.data["b"] == "x"
+    assert any("不支持的 YAML 标签" in f.message and f.ref.line == 2 for f in findings)
+    assert any("python/object/apply" in f.message and f.ref.line == 1 for f in findings)
+    assert located.data["a"] == ["echo hi"]
+
+
+def test_alias_bombs_are_stopped() -> None:
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 10)}]" for i in range(1, 9)]
+    located, findings = parse_yaml("\n".join(lines) + "\n", REF)
+    assert located is None
+    assert findings[0].code == "TP002" and "过大" in findings[0].message

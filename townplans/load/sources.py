@@ -17,6 +17,7 @@ import yaml
 from townplans.model import Finding, Located, Severity, SourceRef
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +73,20 @@ def parse_yaml(
     except yaml.YAMLError as exc:
         return None, [load_error("TP002", ref.at(1 + line_offset), f"YAML 无法解析：{exc}")]
     converter = _Converter(ref, line_offset)
-    data = converter.convert(node, ()) if node is not None else {}
+    try:
+        data = converter.convert(node, ()) if node is not None else {}
+    except _TooLargeError:
+        message = f"YAML 内容过大（超过 {MAX_NODES} 个值，常见原因是别名 *引用 层层展开）：已停止读取该文件"
+        return None, [load_error("TP002", ref.at(1 + line_offset), message)]
     return Located(data, converter.lines, ref), converter.findings
+
+
+MAX_NODES = 200_000
+"""Values one YAML file may expand to; guards against alias bombs in untrusted content."""
+
+
+class _TooLargeError(Exception):
+    """The document expands past ``MAX_NODES`` values."""
 
 
 _YAML_PROBLEMS = {
@@ -102,10 +115,18 @@ class _Converter:
         self.offset = line_offset
         self.lines: dict[tuple[str | int, ...], int] = {}
         self.findings: list[Finding] = []
+        self.count = 0
         self._constructor = yaml.SafeLoader("")
 
     def convert(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooLargeError
         self.lines.setdefault(path, node.start_mark.line + 1 + self.offset)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+            line = node.start_mark.line + 1 + self.offset
+            message = f"不支持的 YAML 标签 {node.tag}：已忽略标签，按普通列表或映射读取"
+            self.findings.append(load_error("TP002", self.ref.at(line), message))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -129,7 +150,14 @@ class _Converter:
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag == _TIMESTAMP_TAG:
             return str(node.value)
-        return self._constructor.construct_object(node, deep=True)
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            # An unknown tag (e.g. !!python/object): the safe loader refuses it; keep the text.
+            line = node.start_mark.line + 1 + self.offset
+            message = f"不支持的 YAML 标签 {node.tag}：已按普通文字“{node.value}”读取"
+            self.findings.append(load_error("TP002", self.ref.at(line), message))
+            return str(node.value)
 
 
 def split_front_matter(text: str) -> tuple[str | None, int, str]:
