@@ -54,7 +54,7 @@ def test_doctor_reports_missing_cjk_fonts(monkeypatch: pytest.MonkeyPatch) -> No
     class _NoFonts:
         stdout = ""
 
-    monkeypatch.setattr(doctor.subprocess, "run", lambda *a, **k: _NoFonts())
+    monkeypatch.setattr("townplans.doctor.subprocess.run", lambda *a, **k: _NoFonts())
     check = doctor._cjk_fonts()
     assert not check.ok and "fonts-noto-cjk" in check.advice
 
