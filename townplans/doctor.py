@@ -19,7 +19,6 @@ from townplans.paths import WorkspacePaths
 from townplans.profile import load_profile
 from townplans.render.style import StyleError, load_style
 
-APT_PACKAGES = ("fonts-noto-cjk", "libpango-1.0-0", "libharfbuzz-subset0", "poppler-utils")
 PYTHON_PACKAGES = (
     "weasyprint",
     "python-docx",
