@@ -211,7 +211,7 @@ def test_broken_towns_do_not_stop_the_others_from_building(
     outcome = pipeline.run_build(root)
     assert not outcome.failed
     assert len(outcome.written) == 12
-    codes = {(f.code, f.ref.path) for f in outcome.findings}
+    codes = {(f.code, f.ref.path) for f in outcome.check.findings}
     assert ("TP002", "towns/weicheng/town.yaml") in codes
     assert ("TP003", "towns/zhengyang/master-plan/master-plan.md") in codes
     assert ("TP005", "towns/dizhang/master-plan/02-systems.md") in codes

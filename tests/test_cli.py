@@ -9,11 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import copy_workspace
-from townplans import __version__
+from townplans import __version__, pipeline
 from townplans.cli import cli
-from townplans.load import load_workspace
-from townplans.profile import load_profile
-from townplans.status import State, town_status
 
 
 def run(*args: str) -> Result:
@@ -30,7 +27,7 @@ def test_status_shows_six_towns_and_deliverables(repo: Path) -> None:
     assert result.exit_code == 0
     for name in ("渭城镇", "窑店镇", "正阳镇", "底张镇", "周陵镇", "北杜镇"):
         assert name in result.output
-    assert "缺字段“资金来源”" in result.output and "不完整" in result.output
+    assert "缺少必填字段“资金来源”" in result.output and "不完整" in result.output
 
 
 def test_status_json(repo: Path) -> None:
@@ -87,20 +84,15 @@ def test_init_and_new_make_a_workspace_that_satisfies_the_profile(tmp_path: Path
     district = (root / "towns/district.yaml").read_text(encoding="utf-8")
     assert "{slug: hexi, name: 河西镇}" in district and "2024-07-18" in district
 
-    profile = load_profile(root / "templates/profile.yaml", root).profile
-    assert profile is not None
-    workspace = load_workspace(root, profile)
-    assert workspace.findings == ()
-    status = town_status(workspace.district.towns[0], profile, workspace.findings)
-    # Every required heading and field exists in the scaffolds; what is left is files to add.
-    for key, cell in status.cells.items():
-        assert not [note for note in cell.notes if "缺字段" in note or "缺章节" in note], (
-            key,
-            cell.notes,
-        )
-    assert status.cells["construction_plan"].state is State.PRESENT
-    assert status.cells["briefs"].state is State.PRESENT
-    assert status.cells["reports"].state is State.PRESENT
+    session, checked = pipeline.run_check(root)
+    assert session.workspace.findings == ()
+    codes = {f.code for f in checked.findings}
+    # Every required heading and field exists in the scaffolds ...
+    assert not codes & {"TP102", "TP201", "TP008", "TP002"}, codes
+    # ... and what is left to do is said: placeholders, empty sections, missing drawings and photos.
+    assert {"TP202", "TP104", "TP301"} <= codes
+    placeholder = next(f for f in checked.findings if f.code == "TP202")
+    assert "尚未填写" in placeholder.message and placeholder.ref.line is not None
     report = (root / "towns/hexi/reports/2024-08-09.md").read_text(encoding="utf-8")
     assert "period_start: '2024-08-03'" in report and "project: main-road" in report
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,7 +18,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from townplans import __version__, pipeline
+from townplans import __version__, pipeline, report
+from townplans.check import Selection
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Finding, Severity
 from townplans.status import State
@@ -234,17 +236,103 @@ def doctor(ctx: Context) -> None:
 @click.option("--town", "towns", multiple=True, help="只生成这个镇（可多次指定）")
 @pass_ctx
 def build(ctx: Context, towns: tuple[str, ...]) -> None:
-    """生成各镇成果文件（Word 与 PDF）到 build/。"""
+    """生成各镇成果文件（Word 与 PDF）到 build/；草稿也会生成，缺失部分以【缺：…】标出。"""
     outcome = _call(ctx, lambda: pipeline.run_build(ctx.root, towns))
     for path in outcome.written:
         ctx.say(f"已生成 {path.relative_to(outcome.session.paths.root)}")
     _print_findings(ctx, outcome.findings)
-    counts = pipeline.count_by_severity(outcome.findings)
-    ctx.say(
-        f"生成 {len(outcome.written)} 个文件；读取与生成中发现 错误 {counts[Severity.ERROR]}、"
-        f"警告 {counts[Severity.WARNING]}、提示 {counts[Severity.INFO]}"
+    data = report.ReportInput(
+        outcome.check, outcome.session.workspace, outcome.session.profile.version
     )
+    errors = [f for f in outcome.check.active if f.severity is Severity.ERROR]
+    _print_findings(ctx, errors)
+    ctx.say(f"生成 {len(outcome.written)} 个文件。材料{report.summary_line(data)}")
+    if errors:
+        ctx.say("运行 townplans check 查看全部问题（含警告和提示）。")
     sys.exit(1 if outcome.failed else 0)
+
+
+# -- check, rules, schema -------------------------------------------------------------------------
+
+
+def _today(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        parsed: dt.date = parse_date(value).value
+    except ValueFormatError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    return parsed
+
+
+@cli.command()
+@click.option("--town", "towns", multiple=True, help="只检查这个镇（可多次指定）")
+@click.option("--select", multiple=True, help="只运行这些规则（编号前缀，如 TP2、TP401）")
+@click.option("--ignore", multiple=True, help="不运行这些规则（编号前缀）")
+@click.option("--strict", is_flag=True, help="有警告也返回 1")
+@click.option("--format", "output_format", type=click.Choice(list(report.FORMATS)), default="text")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="写入文件而不是屏幕"
+)
+@click.option("--today", callback=_today, help="判断豁免是否过期所用的日期（默认今天）")
+@pass_ctx
+def check(
+    ctx: Context,
+    towns: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    strict: bool,
+    output_format: str,
+    output: Path | None,
+    today: dt.date | None,
+) -> None:
+    """检查各镇材料的完整性、规范性、一致性、指标和时效；退出码 0 通过、1 有错误、2 用法错误。"""
+    selection = Selection(tuple(s.upper() for s in select), tuple(s.upper() for s in ignore), towns)
+    session, result = _call(ctx, lambda: pipeline.run_check(ctx.root, selection, today))
+    data = report.ReportInput(result, session.workspace, session.profile.version, strict)
+    color = (
+        output is None
+        and output_format == "text"
+        and sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+    )
+    rendered = report.render(data, output_format, color)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(rendered, encoding="utf-8")
+        ctx.say(f"已写入 {output}：{report.summary_line(data)}")
+    elif not ctx.quiet or result.failed(strict):
+        click.echo(rendered, nl=False)
+    sys.exit(1 if result.failed(strict) else 0)
+
+
+@cli.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def rules(output_format: str) -> None:
+    """列出全部检查规则：编号、级别、名称、说明和依据。"""
+    click.echo(report.rules_listing(pipeline.run_rules_listing(), output_format), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="把每种文档的 schema 写入此文件夹",
+)
+@pass_ctx
+def schema(ctx: Context, output: Path | None) -> None:
+    """由规则文件生成 JSON Schema（district.yaml、town.yaml 和各类文档的前置信息），供编辑器补全和校验。"""
+    schemas = _call(ctx, lambda: pipeline.run_schema(ctx.root))
+    if output is None:
+        click.echo(json.dumps(schemas, ensure_ascii=False, indent=2))
+        return
+    output.mkdir(parents=True, exist_ok=True)
+    for name, document in schemas.items():
+        (output / name).write_text(
+            json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        ctx.say(f"已写入 {output / name}")
 
 
 def _print_findings(ctx: Context, findings: Sequence[Finding]) -> None:

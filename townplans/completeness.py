@@ -1,8 +1,7 @@
-"""What a deliverable lacks against the profile: headings, required fields, attachments.
+"""What a document lacks against the profile: heading matching, conditions, attachment counts.
 
-Pure functions over the model and the profile. ``townplans status`` builds its matrix from them;
-the checker's structure, field and attachment rules use the same functions, so the two never
-disagree about what "complete" means.
+Pure functions over the model and the profile, shared by the checker's structure and attachment
+rules.
 """
 
 from __future__ import annotations
@@ -50,24 +49,6 @@ def find_headings(
 ) -> list[Heading | None]:
     """For each required heading, the first document heading that matches it (or None)."""
     return [next((h for h in headings if heading_matches(h.text, spec)), None) for spec in specs]
-
-
-def missing_headings(headings: Sequence[Heading], doctype: DocumentType) -> list[HeadingSpec]:
-    found = find_headings(headings, doctype.headings)
-    return [spec for spec, heading in zip(doctype.headings, found, strict=True) if heading is None]
-
-
-def missing_fields(meta: Located, doctype: DocumentType) -> list[str]:
-    """Labels of required fields that are absent or empty (conditions honoured)."""
-    missing = []
-    for spec in doctype.fields.values():
-        if not spec.required:
-            continue
-        if spec.when is not None and not condition_holds(meta, doctype, spec.when):
-            continue
-        if not read_field(meta, spec).present:
-            missing.append(spec.label)
-    return missing
 
 
 def number_field(meta: Located, doctype: DocumentType, key: str) -> Decimal | None:

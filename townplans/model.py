@@ -6,6 +6,7 @@ file carries a ``SourceRef`` so a message can always say ``path:line``.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,7 +57,9 @@ class Finding:
     message: str
     ref: SourceRef
     source: str = "practice"
-    """What the rule rests on: ``plan`` (source plan, with R-number), ``standard`` or ``practice``."""
+    """What the rule rests on: ``plan`` (source plan, with R-numbers), ``standard`` or ``practice``."""
+    waiver: str | None = None
+    """Set when an approved waiver covers this finding: who approved it and why."""
 
     def __str__(self) -> str:
         return f"{self.ref}: {self.code} {self.severity.label} {self.message}"
@@ -134,6 +137,26 @@ class MarkdownFile:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """What probing an image file found; ``error`` is set when it does not decode."""
+
+    sha256: str
+    error: str | None = None
+    width: int = 0
+    height: int = 0
+    format: str | None = None
+    """Pillow's format name (JPEG, PNG …), to compare with the file name's suffix."""
+    mode: str = ""
+    orientation: int = 1
+    """EXIF Orientation 1–8 (1 when absent)."""
+    taken: dt.datetime | None = None
+    """EXIF DateTimeOriginal (else DateTime)."""
+    gps: tuple[float, float] | None = None
+    """Latitude, longitude in degrees (south and west negative)."""
+    camera: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Asset:
     """A file the content folders hold: a drawing, photo, board or permit paper."""
 
@@ -142,6 +165,8 @@ class Asset:
     name: str
     suffix: str
     size: int
+    image: ImageInfo | None = None
+    """Probed facts for image files; None for other files."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +242,8 @@ class Town:
     detailed_plans: tuple[DetailedPlan, ...]
     projects: tuple[Project, ...]
     reports: tuple[WeeklyReport, ...]
+    waivers: Located | None = None
+    """towns/<town>/waivers.yaml, when present."""
 
     @property
     def name(self) -> str:

@@ -8,13 +8,17 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from townplans import doctor, scaffold
+from townplans.check import CheckResult, Selection, run_rules
 from townplans.load import load_workspace
-from townplans.model import Finding, Severity, Workspace
+from townplans.model import Finding, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile, load_profile
 from townplans.render.style import StyleError, load_style
+from townplans.rules import Rule, all_rules
+from townplans.schema import all_schemas
 from townplans.status import TownStatus, district_status
 
 
@@ -60,9 +64,38 @@ def open_session(root: Path, towns: tuple[str, ...] = ()) -> Session:
     return Session(paths, profile, workspace, profile_findings)
 
 
+def run_check(
+    root: Path, selection: Selection | None = None, today: dt.date | None = None
+) -> tuple[Session, CheckResult]:
+    """Load, then check every selected rule over the selected towns."""
+    selection = selection or Selection()
+    session = open_session(root, selection.towns)
+    unknown = [p for p in (*selection.select, *selection.ignore) if not _is_code_prefix(p)]
+    if unknown:
+        raise ToolError(
+            f"规则编号前缀无效：{'、'.join(unknown)}；应为 TP、TP4、TP401 这样的写法（townplans rules 列出全部规则）"
+        )
+    result = run_rules(session.workspace, session.profile, session.findings, selection, today)
+    return session, result
+
+
+def _is_code_prefix(prefix: str) -> bool:
+    return (prefix.startswith("TP") and prefix[2:].isdigit() and len(prefix) <= 5) or prefix == "TP"
+
+
 def run_status(root: Path) -> tuple[Session, list[TownStatus]]:
-    session = open_session(root)
-    return session, district_status(session.workspace, session.profile)
+    session, result = run_check(root)
+    return session, district_status(session.workspace, session.profile, result)
+
+
+def run_rules_listing() -> list[Rule]:
+    return all_rules()
+
+
+def run_schema(root: Path) -> dict[str, dict[str, Any]]:
+    paths = WorkspacePaths(root.resolve())
+    profile, _ = _profile(paths)
+    return all_schemas(profile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +103,9 @@ class BuildOutcome:
     session: Session
     written: tuple[Path, ...]
     findings: tuple[Finding, ...]
-    """Load findings and build findings together."""
+    """Build findings (outputs that failed or lost content)."""
+    check: CheckResult
+    """The check of the same content: a draft still builds, and its problems are summarised."""
 
     @property
     def failed(self) -> bool:
@@ -80,14 +115,13 @@ class BuildOutcome:
 def run_build(root: Path, towns: tuple[str, ...] = ()) -> BuildOutcome:
     from townplans import build
 
-    session = open_session(root, towns)
+    session, result = run_check(root, Selection(towns=towns))
     try:
         style = load_style(session.paths.style)
     except StyleError as exc:
         raise ToolError(str(exc)) from exc
     report = build.build(session.workspace, session.paths, style, towns)
-    findings = (*session.findings, *report.findings)
-    return BuildOutcome(session, tuple(report.written), findings)
+    return BuildOutcome(session, tuple(report.written), tuple(report.findings), result)
 
 
 def run_doctor(root: Path) -> list[doctor.Check]:
@@ -135,10 +169,3 @@ def run_new_report(root: Path, town: str, date: dt.date) -> scaffold.Written:
         else []
     )
     return _guard(lambda: scaffold.new_report(paths, profile, town, date, slugs))
-
-
-def count_by_severity(findings: tuple[Finding, ...]) -> dict[Severity, int]:
-    counts = dict.fromkeys(Severity, 0)
-    for finding in findings:
-        counts[finding.severity] += 1
-    return counts

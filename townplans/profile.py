@@ -117,6 +117,8 @@ class DocumentType:
     attachments: Mapping[str, AttachmentSpec]
     refs: tuple[str, ...]
     ref: SourceRef
+    parcel_fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+    """For 控规: the columns of parcels.yaml (地块指标一览表)."""
 
     def alias_map(self) -> dict[str, str]:
         """Chinese label or alias -> English key, for reading front matter."""
@@ -328,6 +330,10 @@ class _Builder:
             },
             refs=_refs(spec.get("ref")),
             ref=self.doc.ref_of(*path),
+            parcel_fields={
+                name: self._field((*path, "parcel_fields", name), name, item, lists)
+                for name, item in (spec.get("parcel_fields") or {}).items()
+            },
         )
 
     def _field(

@@ -233,6 +233,9 @@ def parse_text(raw: object) -> Parsed:
     return Parsed(str(raw).strip(), None, str(raw))
 
 
+COUNT_UNITS = ("个", "座", "处", "家", "所", "条", "人", "户", "盏", "株", "栋", "块", "辆")
+"""Units a count may carry (1个、27600人、108盏)."""
+
 PARSERS: dict[str, Callable[[object], Parsed]] = {
     "money": parse_money,
     "percent": parse_percent,
@@ -242,7 +245,7 @@ PARSERS: dict[str, Callable[[object], Parsed]] = {
     "area_ha": lambda raw: parse_area(raw, "ha"),
     "per_capita_area": parse_per_capita_area,
     "number": parse_number,
-    "count": lambda raw: parse_number(raw, ("个", "座", "处", "家", "所", "条")),
+    "count": lambda raw: parse_number(raw, COUNT_UNITS),
     "text": parse_text,
 }
 """Field types a profile may name, and the parser for each."""

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from townplans.load.images import IMAGE_SUFFIXES, probe
 from townplans.load.markdown import apply_aliases, load_markdown
 from townplans.load.sources import load_error, parse_yaml, read_text
 from townplans.load.values import ValueFormatError, parse_date
@@ -31,6 +32,8 @@ if TYPE_CHECKING:  # profile.py reads YAML through load.sources: import for type
     from townplans.profile import Profile
 
 PHOTO_STAGES = ("before", "progress", "after")
+ALWAYS_ALLOWED = ("waivers",)
+"""Front-matter keys every document may carry whatever the profile says (see townplans.waivers)."""
 PLAN_KINDS = {"regulatory": "regulatory", "控规": "regulatory", "site": "site", "修规": "site"}
 _REPORT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.md$")
 
@@ -80,7 +83,7 @@ class _Collector:
         if not isinstance(located.data, dict) or not fields:
             return
         for key in located.data:
-            if key not in fields:
+            if key not in fields and key not in ALWAYS_ALLOWED:
                 known = "、".join(fields)
                 message = f"未知字段“{key}”：{label}可用的字段为 {known}（或其中文名称）"
                 finding = Finding("TP008", Severity.WARNING, message, located.ref_of(key))
@@ -90,10 +93,15 @@ class _Collector:
         if not folder.is_dir():
             return ()
         return tuple(
-            Asset(self.rel(path), path.name, path.suffix.lower().lstrip("."), path.stat().st_size)
+            self.asset(path)
             for path in sorted(folder.iterdir())
             if path.is_file() and not path.name.startswith(".")
         )
+
+    def asset(self, path: Path) -> Asset:
+        suffix = path.suffix.lower().lstrip(".")
+        image = probe(path) if suffix in IMAGE_SUFFIXES else None
+        return Asset(self.rel(path), path.name, suffix, path.stat().st_size, image)
 
 
 def load_workspace(root: Path, profile: Profile) -> Workspace:
@@ -160,6 +168,9 @@ def _load_town(collector: _Collector, folder: Path) -> Town:
         detailed_plans=tuple(_detailed_plans(collector, folder / "detailed-plans")),
         projects=tuple(_projects(collector, folder / "projects")),
         reports=tuple(_reports(collector, folder / "reports")),
+        waivers=collector.yaml(folder / "waivers.yaml")
+        if (folder / "waivers.yaml").is_file()
+        else None,
     )
 
 

@@ -1,0 +1,660 @@
+"""Every rule has a failing fixture (a broken copy of 渭城镇, the right code at the right line) and a
+passing one (渭城镇 as committed, which triggers nothing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import copy_workspace
+from townplans import pipeline
+from townplans.check import Selection
+from townplans.model import Finding
+from townplans.rules import all_rules
+
+TODAY = dt.date(2023, 9, 20)
+TOWN = "towns/weicheng"
+BRIEF = f"{TOWN}/projects/binhe-road/brief.md"
+
+
+def check(root: Path, towns: tuple[str, ...] = ("weicheng",)) -> list[Finding]:
+    _, result = pipeline.run_check(root, Selection(towns=towns), TODAY)
+    return list(result.findings)
+
+
+def edit(root: Path, path: str, old: str, new: str, count: int = 1) -> None:
+    file = root / path
+    text = file.read_text(encoding="utf-8")
+    assert old in text, f"fixture text not in {path}: {old!r}"
+    file.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def line_of(root: Path, path: str, needle: str) -> int:
+    lines = (root / path).read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if needle in line)
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    break_it: Callable[[Path], object]
+    path: str
+    line: Callable[[Path], int | None] | None = None
+    fragment: str = ""
+
+
+def at(path: str, needle: str) -> Callable[[Path], int | None]:
+    return lambda root: line_of(root, path, needle)
+
+
+def _truncate(root: Path) -> None:
+    photo = root / TOWN / "projects/binhe-road/photos/before/before-1.jpg"
+    photo.write_bytes(photo.read_bytes()[:3000])
+
+
+def _strip_exif(root: Path) -> None:
+    photo = root / TOWN / "projects/sewage-network/photos/progress/progress-2.jpg"
+    with Image.open(photo) as image:
+        image.convert("RGB").save(photo, "JPEG")
+
+
+def _report_gap(root: Path) -> None:
+    reports = root / TOWN / "reports"
+    text = (reports / "2023-09-15.md").read_text(encoding="utf-8")
+    text = text.replace("2023-09-09", "2023-09-23").replace("2023-09-15", "2023-09-29")
+    (reports / "2023-09-29.md").write_text(text, encoding="utf-8")
+    (reports / "2023-09-15.md").unlink()
+
+
+def _swap_site_plan_headings(root: Path) -> None:
+    plan = f"{TOWN}/detailed-plans/binhe-road/plan.md"
+    edit(root, plan, "# 二、现状分析", "# 二、总平面布局")
+    edit(root, plan, "# 三、总平面布局", "# 三、现状分析")
+
+
+def _waivers(text: str) -> Callable[[Path], object]:
+    return lambda root: (root / TOWN / "waivers.yaml").write_text(text, encoding="utf-8")
+
+
+def _extra_town(root: Path) -> None:
+    shutil.copytree(root / "towns/beidu", root / "towns/extra")
+
+
+CASES = [
+    Case(
+        "TP001",
+        lambda r: (r / TOWN / "detailed-plans/empty").mkdir(),
+        f"{TOWN}/detailed-plans/empty",
+        None,
+        "缺少文本 plan.md",
+    ),
+    Case(
+        "TP002",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "mayor: 王立新", "mayor: [王立新"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "working_group:"),
+        "结构从第 5 行开始",
+    ),
+    Case(
+        "TP003",
+        lambda r: (r / BRIEF).write_bytes(
+            (r / BRIEF).read_text(encoding="utf-8").encode("gb18030")
+        ),
+        BRIEF,
+        lambda r: 2,
+        "GB18030",
+    ),
+    Case(
+        "TP004",
+        lambda r: edit(r, BRIEF, "nature: 改扩建", "nature: 改扩建\n建设性质: 新建"),
+        BRIEF,
+        at(BRIEF, "建设性质:"),
+        "同一个字段",
+    ),
+    Case(
+        "TP005",
+        lambda r: (r / TOWN / "master-plan/drawings/05-roads.png").unlink(),
+        f"{TOWN}/master-plan/04-implementation.md",
+        at(f"{TOWN}/master-plan/04-implementation.md", "05-roads.png"),
+        "不存在",
+    ),
+    Case("TP006", _extra_town, "towns/extra", None, "未在 district.yaml"),
+    Case(
+        "TP007",
+        lambda r: edit(r, f"{TOWN}/construction-plan.md", "---\n\n为贯彻", "\n为贯彻"),
+        f"{TOWN}/construction-plan.md",
+        lambda r: 1,
+        "结束标记",
+    ),
+    Case(
+        "TP008",
+        lambda r: edit(r, BRIEF, "nature: 改扩建", "natrue: 改扩建"),
+        BRIEF,
+        at(BRIEF, "natrue"),
+        "未知字段“natrue”",
+    ),
+    Case(
+        "TP009",
+        lambda r: edit(
+            r,
+            f"{TOWN}/master-plan/01-general.md",
+            "规划范围为渭城镇",
+            "![x](../../../../etc/hostname)规划范围为渭城镇",
+        ),
+        f"{TOWN}/master-plan/01-general.md",
+        at(f"{TOWN}/master-plan/01-general.md", "etc/hostname"),
+        "工作区以外",
+    ),
+    Case(
+        "TP010",
+        lambda r: shutil.copy(r / TOWN / "reports/2023-09-08.md", r / TOWN / "reports/第7期.md"),
+        f"{TOWN}/reports/第7期.md",
+        None,
+        "YYYY-MM-DD",
+    ),
+    Case(
+        "TP101",
+        lambda r: (r / TOWN / "construction-plan.md").unlink(),
+        f"{TOWN}/construction-plan.md",
+        None,
+        "缺少建设计划",
+    ),
+    Case(
+        "TP102",
+        lambda r: edit(r, f"{TOWN}/construction-plan.md", "# 三、建设标准", "# 三、其他事项"),
+        f"{TOWN}/construction-plan.md",
+        at(f"{TOWN}/construction-plan.md", "# 四、项目安排"),
+        "缺少必备章节“建设标准”",
+    ),
+    Case(
+        "TP103",
+        lambda r: _swap_site_plan_headings(r),
+        f"{TOWN}/detailed-plans/binhe-road/plan.md",
+        at(f"{TOWN}/detailed-plans/binhe-road/plan.md", "# 三、现状分析"),
+        "应排在",
+    ),
+    Case(
+        "TP104",
+        lambda r: edit(
+            r,
+            f"{TOWN}/construction-plan.md",
+            "（一）7月25日前：确定建设项目，编制项目简介并报区住建局。\n\n（二）7月26日至9月25日：全面组织实施，9月25日前全部完工。\n\n（三）9月26日起：迎接区级观摩，整理图册、图纸和展板。",
+            "【待填写：完成时限】",
+        ),
+        f"{TOWN}/construction-plan.md",
+        at(f"{TOWN}/construction-plan.md", "# 五、完成时限"),
+        "没有正文",
+    ),
+    Case(
+        "TP105",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "  - name: 重点生态功能区", "  - name: 生态区"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "zones:"),
+        "重点生态功能区",
+    ),
+    Case(
+        "TP106",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "    timing: 长期保护，禁止新增建设\n", ""),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "- name: 重点生态功能区"),
+        "缺少建设时序",
+    ),
+    Case(
+        "TP107",
+        lambda r: edit(
+            r,
+            f"{TOWN}/town.yaml",
+            "  parking: {status: 已建, name: 渭城街公共停车场（120个泊位）}\n",
+            "",
+        ),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "facilities:"),
+        "停车场",
+    ),
+    Case(
+        "TP108",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "安全通道, 消防设施]", "安全通道]"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "  market:"),
+        "消防设施",
+    ),
+    Case(
+        "TP201",
+        lambda r: edit(r, BRIEF, "owner: 渭城镇人民政府\n", ""),
+        BRIEF,
+        lambda r: 2,
+        "“建设单位”（owner）",
+    ),
+    Case(
+        "TP202",
+        lambda r: edit(r, BRIEF, "investment: 1850万元", "investment: 一千八百五十万元"),
+        BRIEF,
+        at(BRIEF, "investment: 一千"),
+        "不是金额",
+    ),
+    Case(
+        "TP203",
+        lambda r: edit(r, BRIEF, "category: 道路建设", "category: 道路"),
+        BRIEF,
+        at(BRIEF, "category:"),
+        "不在允许范围内",
+    ),
+    Case(
+        "TP204",
+        lambda r: edit(r, BRIEF, "progress_percent: 100%", "progress_percent: 120%"),
+        BRIEF,
+        at(BRIEF, "progress_percent:"),
+        "超出允许范围 0–100",
+    ),
+    Case(
+        "TP205",
+        lambda r: edit(
+            r, BRIEF, "{source: 镇自筹, amount: 400万元}", "{source: 镇自筹, amount: 300万元}"
+        ),
+        BRIEF,
+        at(BRIEF, "funding:"),
+        "资金来源合计 800＋650＋300 = 1750万元",
+    ),
+    Case(
+        "TP206",
+        lambda r: edit(
+            r,
+            f"{TOWN}/detailed-plans/center/parcels.yaml",
+            "far: 2.0, density: 40%",
+            "far: 2.0, density: 85%",
+        ),
+        f"{TOWN}/detailed-plans/center/parcels.yaml",
+        at(f"{TOWN}/detailed-plans/center/parcels.yaml", "WC-04"),
+        "WC-04",
+    ),
+    Case(
+        "TP207",
+        lambda r: edit(r, "towns/district.yaml", "plan_title: 2023小城镇发展建设实施方案\n", ""),
+        "towns/district.yaml",
+        None,
+        "实施方案名称",
+    ),
+    Case(
+        "TP301",
+        lambda r: (r / TOWN / "projects/culture-square/boards/board.png").unlink(),
+        f"{TOWN}/projects/culture-square/boards",
+        None,
+        "展板有 0 个，至少应有 1 个",
+    ),
+    Case(
+        "TP302",
+        lambda r: shutil.rmtree(r / TOWN / "projects/binhe-road/photos/after"),
+        BRIEF,
+        at(BRIEF, "progress_percent:"),
+        "建成后照片只有 0 张",
+    ),
+    Case(
+        "TP303",
+        lambda r: shutil.copy(
+            r / TOWN / "master-plan/drawings/01-township-status.png",
+            r / TOWN / "master-plan/drawings/08-extra.png",
+        ),
+        f"{TOWN}/master-plan/drawings/08-extra.png",
+        None,
+        "没有列出",
+    ),
+    Case(
+        "TP304", _truncate, f"{TOWN}/projects/binhe-road/photos/before/before-1.jpg", None, "截断"
+    ),
+    Case(
+        "TP305",
+        lambda r: edit(r, BRIEF, "  land: 不适用（原有道路改造，不新增用地）", "  land: 不适用"),
+        BRIEF,
+        at(BRIEF, "  land: 不适用"),
+        "没有说明原因",
+    ),
+    Case(
+        "TP306",
+        lambda r: (r / TOWN / "projects/binhe-road/photos/before/说明.docx").write_bytes(b"PK"),
+        f"{TOWN}/projects/binhe-road/photos/before/说明.docx",
+        None,
+        "不是施工前照片接受的类型",
+    ),
+    Case(
+        "TP307",
+        lambda r: edit(
+            r,
+            f"{TOWN}/projects/binhe-road/photos.yaml",
+            "after-2.jpg: {place",
+            "after-3.jpg: {place",
+        ),
+        f"{TOWN}/projects/binhe-road/photos.yaml",
+        at(f"{TOWN}/projects/binhe-road/photos.yaml", "after-3.jpg"),
+        "没有这个文件",
+    ),
+    Case(
+        "TP308",
+        lambda r: shutil.copy(
+            r / TOWN / "projects/binhe-road/drawings/site-plan.png",
+            r / TOWN / "projects/binhe-road/drawings/site-plan-2.jpg",
+        ),
+        f"{TOWN}/projects/binhe-road/drawings/site-plan-2.jpg",
+        None,
+        "实际是 PNG 格式",
+    ),
+    Case(
+        "TP401",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "value: 33.5%", "value: 25%"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "value: 25%"),
+        "未达到区级目标：不低于 30%",
+    ),
+    Case(
+        "TP402",
+        lambda r: edit(
+            r,
+            f"{TOWN}/town.yaml",
+            "  gas_rate:\n    value: 72%\n    口径: 建成区用气人口/建成区常住人口（管道天然气）\n    source: 区燃气公司渭城营业所\n",
+            "",
+        ),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "indicators:"),
+        "燃气气化率",
+    ),
+    Case(
+        "TP403",
+        lambda r: edit(
+            r, f"{TOWN}/town.yaml", "    口径: 建成区用气人口/建成区常住人口（管道天然气）\n", ""
+        ),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "value: 72%"),
+        "没有写明口径",
+    ),
+    Case(
+        "TP404",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "    source: 区燃气公司渭城营业所\n", ""),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "value: 72%"),
+        "数据来源",
+    ),
+    Case(
+        "TP405",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "value: 72%", "value: 较高"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "value: 较高"),
+        "不是百分数",
+    ),
+    Case(
+        "TP406",
+        lambda r: None,
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "value: 92%"),
+        "目标值无法辨认",
+    ),
+    Case(
+        "TP407",
+        lambda r: edit(
+            r,
+            f"{TOWN}/town.yaml",
+            "built_up_population_last_year: 26350人",
+            "built_up_population_last_year: 24000人",
+        ),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "value: 4.7%"),
+        "计算为 15.0%",
+    ),
+    Case(
+        "TP501",
+        lambda r: edit(r, BRIEF, "deadline: 2023-09-15", "deadline: 2023-09-31"),
+        BRIEF,
+        at(BRIEF, "deadline:"),
+        "9月只有30天",
+    ),
+    Case(
+        "TP502",
+        lambda r: edit(r, BRIEF, "deadline: 2023-09-15", "deadline: 2023-10-30"),
+        BRIEF,
+        at(BRIEF, "deadline:"),
+        "晚于项目实施阶段结束日期 2023-09-25",
+    ),
+    Case(
+        "TP503",
+        lambda r: edit(r, BRIEF, "submitted: 2023-07-24", "submitted: 2023-07-28"),
+        BRIEF,
+        at(BRIEF, "submitted:"),
+        "晚于截止日期 2023-07-25",
+    ),
+    Case("TP504", _report_gap, f"{TOWN}/reports/2023-09-29.md", lambda r: 1, "相隔 21 天"),
+    Case(
+        "TP505",
+        lambda r: edit(
+            r,
+            f"{TOWN}/projects/binhe-road/photos.yaml",
+            "caption: 改造前路面破损、无人行道",
+            "caption: 改造前路面破损、无人行道, date: 2023-09-30",
+        ),
+        f"{TOWN}/projects/binhe-road/photos/before/before-1.jpg",
+        None,
+        "晚于施工中照片的最早日期",
+    ),
+    Case(
+        "TP506",
+        _strip_exif,
+        f"{TOWN}/projects/sewage-network/photos/progress/progress-2.jpg",
+        None,
+        "没有拍摄日期",
+    ),
+    Case(
+        "TP507",
+        lambda r: edit(
+            r,
+            f"{TOWN}/reports/2023-09-15.md",
+            "period_start: 2023-09-09",
+            "period_start: 2023-09-19",
+        ),
+        f"{TOWN}/reports/2023-09-15.md",
+        at(f"{TOWN}/reports/2023-09-15.md", "period_start"),
+        "晚于报告期止",
+    ),
+    Case(
+        "TP508",
+        lambda r: edit(r, "towns/district.yaml", "start: 2023-07-18", "start: 2023-07-20"),
+        "towns/district.yaml",
+        at("towns/district.yaml", "key: define"),
+        "源方案为 2023-07-18",
+    ),
+    Case(
+        "TP509",
+        lambda r: edit(r, BRIEF, "submitted: 2023-07-24", "submitted: 2017-07-24"),
+        BRIEF,
+        at(BRIEF, "submitted:"),
+        "不在规划年度 2023 年内",
+    ),
+    Case(
+        "TP601",
+        lambda r: edit(r, BRIEF, "title: 滨河路道路改造工程", "title: 滨河路改造工程"),
+        BRIEF,
+        at(BRIEF, "title:"),
+        "未列入建设计划",
+    ),
+    Case(
+        "TP602",
+        lambda r: edit(r, f"{TOWN}/construction-plan.md", "| 1850 |", "| 1950 |"),
+        BRIEF,
+        at(BRIEF, "investment:"),
+        "建设计划项目表为 1950",
+    ),
+    Case(
+        "TP603",
+        lambda r: edit(r, BRIEF, "deadline: 2023-09-15", "deadline: 2023-09-16"),
+        BRIEF,
+        at(BRIEF, "deadline:"),
+        "建设计划项目表为 2023年9月15日",
+    ),
+    Case(
+        "TP604",
+        lambda r: edit(r, BRIEF, "leader: 李国强（副镇长）", "leader: 张伟（副镇长）"),
+        BRIEF,
+        at(BRIEF, "leader:"),
+        "建设计划项目表为“李国强”",
+    ),
+    Case(
+        "TP605",
+        lambda r: edit(
+            r, f"{TOWN}/reports/2023-09-15.md", "{project: culture-square,", "{project: culture-sq,"
+        ),
+        f"{TOWN}/reports/2023-09-15.md",
+        at(f"{TOWN}/reports/2023-09-15.md", "culture-sq,"),
+        "“culture-sq”不存在",
+    ),
+    Case(
+        "TP606",
+        lambda r: edit(
+            r,
+            f"{TOWN}/reports/2023-09-15.md",
+            "  - {project: culture-square, progress_percent: 100%, week_investment: 0万元, cumulative_investment: 960万元, issues: 无, next_week: 办理竣工验收备案}\n",
+            "",
+        ),
+        f"{TOWN}/reports/2023-09-15.md",
+        at(f"{TOWN}/reports/2023-09-15.md", "projects:"),
+        "渭城文化广场建设项目",
+    ),
+    Case(
+        "TP607",
+        lambda r: edit(
+            r,
+            f"{TOWN}/reports/2023-09-15.md",
+            "cumulative_investment: 640万元",
+            "cumulative_investment: 500万元",
+        ),
+        f"{TOWN}/reports/2023-09-15.md",
+        at(f"{TOWN}/reports/2023-09-15.md", "500万元"),
+        "少于上一期",
+    ),
+    Case(
+        "TP608",
+        lambda r: edit(
+            r,
+            f"{TOWN}/reports/2023-09-15.md",
+            "week_investment: 200万元, cumulative_investment: 1850万元",
+            "week_investment: 400万元, cumulative_investment: 2050万元",
+        ),
+        f"{TOWN}/reports/2023-09-15.md",
+        at(f"{TOWN}/reports/2023-09-15.md", "2050万元"),
+        "超过项目简介中的总投资 1850",
+    ),
+    Case(
+        "TP609",
+        lambda r: edit(
+            r, f"{TOWN}/detailed-plans/center/parcels.yaml", "area: 12.6公顷", "area: 13.6公顷"
+        ),
+        f"{TOWN}/detailed-plans/center/parcels.yaml",
+        at(f"{TOWN}/detailed-plans/center/parcels.yaml", "WC-01"),
+        "文本表格为 12.6",
+    ),
+    Case(
+        "TP610",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "  - name: 产业发展区", "  - name: 商贸物流区"),
+        f"{TOWN}/projects/market-upgrade/brief.md",
+        at(f"{TOWN}/projects/market-upgrade/brief.md", "zone:"),
+        "“产业发展区”未在 town.yaml",
+    ),
+    Case(
+        "TP611",
+        lambda r: edit(
+            r,
+            f"{TOWN}/projects/market-upgrade/brief.md",
+            "cumulative_investment: 660万元",
+            "cumulative_investment: 600万元",
+        ),
+        f"{TOWN}/projects/market-upgrade/brief.md",
+        at(f"{TOWN}/projects/market-upgrade/brief.md", "cumulative_investment"),
+        "少于 2023-09-15 周报的 640",
+    ),
+    Case(
+        "TP612",
+        lambda r: edit(
+            r,
+            f"{TOWN}/reports/2023-09-15.md",
+            "week_investment: 120万元, cumulative_investment: 640万元",
+            "week_investment: 100万元, cumulative_investment: 640万元",
+        ),
+        f"{TOWN}/reports/2023-09-15.md",
+        at(f"{TOWN}/reports/2023-09-15.md", "week_investment: 100万元"),
+        "= 620万元",
+    ),
+    Case(
+        "TP901",
+        lambda r: edit(
+            r,
+            "templates/profile.yaml",
+            "type: area_km2\n    unit: km²",
+            "type: area_km\n    unit: km²",
+        ),
+        "templates/profile.yaml",
+        at("templates/profile.yaml", "type: area_km\n"[:-1]),
+        "类型“area_km”未知",
+    ),
+    Case(
+        "TP902",
+        _waivers("- {code: TP401, reason: 秋季补植后达标}\n"),
+        f"{TOWN}/waivers.yaml",
+        lambda r: 1,
+        "没有写明批准人",
+    ),
+    Case(
+        "TP903",
+        _waivers("- {code: TP406, reason: 已报区住建局, approver: 刘向东, expires: 2023-08-31}\n"),
+        f"{TOWN}/waivers.yaml",
+        lambda r: 1,
+        "已于 2023-08-31 过期",
+    ),
+    Case(
+        "TP904",
+        _waivers(
+            "- {code: TP401, reason: 秋季补植后达标, approver: 刘向东, expires: 2023-12-31}\n"
+        ),
+        f"{TOWN}/waivers.yaml",
+        lambda r: 1,
+        "没有对应的问题",
+    ),
+]
+
+
+def test_every_rule_has_a_failing_fixture() -> None:
+    assert {case.code for case in CASES} == {rule.code for rule in all_rules()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])
+def test_rule_fires_at_the_right_place(case: Case, tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng", "beidu"))
+    case.break_it(root)
+    findings = [f for f in check(root, ("weicheng", "beidu")) if f.code == case.code]
+    assert findings, f"{case.code} did not fire"
+    matching = [f for f in findings if f.ref.path == case.path and case.fragment in f.message]
+    assert matching, [str(f) for f in findings]
+    if case.line is not None:
+        expected = case.line(root)
+        assert any(f.ref.line == expected for f in matching), ([str(f) for f in matching], expected)
+    assert all(re.search(r"[\u4e00-\u9fff]", f.message) for f in findings)  # Chinese messages
+
+
+def test_clean_town_is_the_passing_fixture_for_every_rule(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws")
+    findings = check(root)
+    # Only the honest "target needs confirmation" infos (two garbled targets) and the phase end.
+    assert sorted(f.code for f in findings) == ["TP406", "TP406", "TP508"]
+
+
+def test_unknown_target_is_not_reported_once_the_district_confirms_it(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng", "beidu"))
+    edit(
+        root,
+        "templates/profile.yaml",
+        "    target: null\n    status: garbled\n    ref: R04",
+        "    target: 85\n    ref: R04",
+    )
+    codes = [(f.code, f.message) for f in check(root)]
+    assert not any(code == "TP406" and "路网覆盖率" in message for code, message in codes)

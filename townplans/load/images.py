@@ -1,0 +1,127 @@
+"""Probe image files once while loading: size, format, EXIF date, orientation, GPS, camera, hash,
+and whether the file decodes at all.
+
+Rules stay pure by reading these facts from the model instead of opening files. Truncation and
+corruption are found cheaply: JPEGs are decoded at 1/8 size (Pillow draft mode), other formats are
+verified (PNG: every chunk's CRC and the end marker) without decoding pixels. A decompression bomb
+is refused rather than decoded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from townplans.model import ImageInfo
+
+IMAGE_SUFFIXES = ("jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp")
+_EXIF_IFD = 0x8769
+_GPS_IFD = 0x8825
+_DATE_ORIGINAL = 0x9003
+_DATE_TIME = 0x0132
+_ORIENTATION = 0x0112
+_MAKE, _MODEL = 0x010F, 0x0110
+
+
+def probe(path: Path) -> ImageInfo:
+    """Facts about one image file; never raises for a bad file (``error`` says what is wrong)."""
+    # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import, which would make
+    # truncated files decode silently; a probe must see them as they are.
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        return _probe(path)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def _probe(path: Path) -> ImageInfo:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        with Image.open(path) as image:
+            if image.format != "JPEG":
+                image.verify()  # must come straight after open
+        with Image.open(path) as image:
+            facts = _Facts.read(image)
+            if image.format == "JPEG":
+                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+                image.load()
+    except Image.DecompressionBombError as exc:
+        return ImageInfo(digest, error=f"图片像素数过大，疑为压缩炸弹，已拒绝解码：{exc}")
+    except UnidentifiedImageError:
+        return ImageInfo(digest, error="无法识别的图片格式（文件可能不是图片，或已损坏）")
+    except (OSError, ValueError, SyntaxError, RuntimeError) as exc:
+        return ImageInfo(digest, error=f"图片无法完整解码（文件可能被截断或损坏）：{exc}")
+    return ImageInfo(
+        digest,
+        width=facts.width,
+        height=facts.height,
+        format=facts.format,
+        mode=facts.mode,
+        orientation=facts.orientation,
+        taken=facts.taken,
+        gps=facts.gps,
+        camera=facts.camera,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    width: int
+    height: int
+    format: str | None
+    mode: str
+    orientation: int
+    taken: dt.datetime | None
+    gps: tuple[float, float] | None
+    camera: str | None
+
+    @classmethod
+    def read(cls, image: Image.Image) -> _Facts:
+        exif = image.getexif()
+        sub = exif.get_ifd(_EXIF_IFD)
+        camera = " ".join(str(exif[key]).strip("\x00 ") for key in (_MAKE, _MODEL) if exif.get(key))
+        orientation = exif.get(_ORIENTATION, 1)
+        return cls(
+            width=image.width,
+            height=image.height,
+            format=image.format,
+            mode=image.mode,
+            orientation=orientation
+            if isinstance(orientation, int) and 1 <= orientation <= 8
+            else 1,
+            taken=_exif_time(sub.get(_DATE_ORIGINAL) or exif.get(_DATE_TIME)),
+            gps=_gps(exif.get_ifd(_GPS_IFD)),
+            camera=camera or None,
+        )
+
+
+def _exif_time(value: Any) -> dt.datetime | None:
+    """EXIF "YYYY:MM:DD HH:MM:SS"; blank, zeroed or impossible stamps count as no date."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.strptime(value.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _gps(ifd: Any) -> tuple[float, float] | None:
+    try:
+        latitude = _degrees(ifd[2], ifd.get(1, "N"))
+        longitude = _degrees(ifd[4], ifd.get(3, "E"))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
+        return None
+    return latitude, longitude
+
+
+def _degrees(dms: Any, hemisphere: Any) -> float:
+    degrees, minutes, seconds = (float(part) for part in dms)
+    value = degrees + minutes / 60 + seconds / 3600
+    return -value if str(hemisphere).strip("\x00 ").upper() in ("S", "W") else value

@@ -1,0 +1,312 @@
+"""TP3xx attachments and references: drawings, photos by stage, boards, permits, images that do not
+decode, files of the wrong type, drawings nobody refers to."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from townplans.completeness import attachment_shortfall, condition_holds
+from townplans.model import Asset, Located, MarkdownFile, Project, Severity, SourceRef, Town
+from townplans.profile import AttachmentSpec, Condition, DocumentType
+from townplans.rules import Context, Problem, rule
+from townplans.rules.documents import plan_type
+
+_FORMAT_SUFFIXES = {
+    "JPEG": ("jpg", "jpeg"),
+    "PNG": ("png",),
+    "GIF": ("gif",),
+    "BMP": ("bmp",),
+    "TIFF": ("tif", "tiff"),
+    "WEBP": ("webp",),
+    "MPO": ("jpg", "jpeg"),
+}
+
+
+def _project_folders(project: Project, spec: AttachmentSpec) -> tuple[Asset, ...]:
+    folder = spec.folder or ""
+    if folder.startswith("photos/"):
+        return tuple(photo.asset for photo in project.photos_in(folder.split("/", 1)[1]))
+    return {"drawings": project.drawings, "boards": project.boards, "permits": project.permits}.get(
+        folder, ()
+    )
+
+
+def _applies(project: Project, doctype: DocumentType, spec: AttachmentSpec) -> bool:
+    if spec.when is None:
+        return True
+    return project.brief is not None and condition_holds(project.brief.meta, doctype, spec.when)
+
+
+def _shortfalls(ctx: Context, town: Town) -> Iterator[tuple[AttachmentSpec, SourceRef, str, int]]:
+    """(spec, where, what, found) for every attachment folder below its minimum."""
+    docs = ctx.profile.documents
+    plan = town.master_plan
+    if plan is not None and plan.chapters and "master_plan" in docs:
+        for spec in docs["master_plan"].attachments.values():
+            short = attachment_shortfall(spec, plan.drawings)
+            if short is not None:
+                yield spec, SourceRef(f"{plan.folder}/{spec.folder}"), "镇总体规划", short.found
+    for detailed in town.detailed_plans:
+        doctype = plan_type(ctx.profile, detailed.kind)
+        if doctype is None or detailed.text is None:
+            continue
+        for spec in doctype.attachments.values():
+            if spec.file is not None:
+                if spec.file == "parcels.yaml" and detailed.parcels is None:
+                    yield spec, SourceRef(f"{detailed.folder}/{spec.file}"), doctype.label, 0
+                continue
+            short = attachment_shortfall(spec, detailed.drawings)
+            if short is not None:
+                yield (
+                    spec,
+                    SourceRef(f"{detailed.folder}/{spec.folder}"),
+                    doctype.label,
+                    short.found,
+                )
+    brief_type = docs.get("project_brief")
+    if brief_type is None:
+        return
+    for project in town.projects:
+        for spec in brief_type.attachments.values():
+            if not _applies(project, brief_type, spec):
+                continue
+            short = attachment_shortfall(spec, _project_folders(project, spec))
+            if short is not None:
+                yield spec, SourceRef(f"{project.folder}/{spec.folder}"), project.name, short.found
+
+
+@rule(
+    "TP301",
+    "attachments-short",
+    Severity.ERROR,
+    "图纸、照片、展板等附件少于规定数量",
+    "plan",
+    ("R22", "R35"),
+)
+def attachments_short(ctx: Context) -> Iterator[Problem]:
+    for spec, where, owner, found in _shortfalls(ctx, ctx.the_town):
+        if spec.key == "after":
+            continue  # TP302 says it more precisely
+        message = f"{owner}的{spec.label}有 {found} 个，至少应有 {spec.min} 个（{where.path}）"
+        yield Problem(where, message, refs=spec.refs)
+
+
+@rule("TP302", "after-photos-missing", Severity.ERROR, "已完工项目缺少建成后照片", "plan", ("R35",))
+def after_photos_missing(ctx: Context) -> Iterator[Problem]:
+    for spec, where, owner, found in _shortfalls(ctx, ctx.the_town):
+        if spec.key != "after":
+            continue
+        project = next(p for p in ctx.the_town.projects if where.path.startswith(p.folder + "/"))
+        percent = project.brief.meta.get("progress_percent") if project.brief else None
+        reference = project.brief.meta.ref_of("progress_percent") if project.brief else where
+        message = (
+            f"{owner}形象进度为 {percent}，已完工，但{spec.label}只有 {found} 张，至少应有 {spec.min} 张"
+            f"（放入 {where.path}/；观摩图册需要前后对比）"
+        )
+        yield Problem(reference, message, refs=spec.refs)
+
+
+def _linked(files: Iterable[MarkdownFile]) -> set[str]:
+    return {link.resolved for markdown in files for link in markdown.links if link.resolved}
+
+
+@rule(
+    "TP303", "drawing-not-listed", Severity.WARNING, "图纸文件夹中的图纸未在文本中列出（有图无文）"
+)
+def drawing_not_listed(ctx: Context) -> Iterator[Problem]:
+    town = ctx.the_town
+    plan = town.master_plan
+    groups: list[tuple[tuple[MarkdownFile, ...], tuple[Asset, ...], str]] = []
+    if plan is not None and plan.chapters:
+        groups.append((plan.chapters, plan.drawings, "镇总体规划"))
+    for detailed in town.detailed_plans:
+        if detailed.text is not None:
+            groups.append(
+                ((detailed.text,), detailed.drawings, detailed.text.title or detailed.slug)
+            )
+    for files, drawings, title in groups:
+        linked = _linked(files)
+        for drawing in drawings:
+            if drawing.path not in linked:
+                message = f"图纸 {drawing.name} 在 {posixpath.dirname(drawing.path)}/ 中，但{title}的图纸目录没有列出它"
+                yield Problem(SourceRef(drawing.path), message)
+
+
+def _all_assets(town: Town) -> Iterator[Asset]:
+    if town.master_plan is not None:
+        yield from town.master_plan.drawings
+    for detailed in town.detailed_plans:
+        yield from detailed.drawings
+    for project in town.projects:
+        yield from (photo.asset for photo in project.photos)
+        yield from project.drawings
+        yield from project.boards
+        yield from project.permits
+
+
+@rule(
+    "TP304",
+    "image-unreadable",
+    Severity.ERROR,
+    "图片无法解码（截断、损坏或过大）",
+    "plan",
+    ("R35",),
+)
+def image_unreadable(ctx: Context) -> Iterator[Problem]:
+    for asset in _all_assets(ctx.the_town):
+        if asset.image is not None and asset.image.error is not None:
+            yield Problem(SourceRef(asset.path), f"{asset.name}：{asset.image.error}")
+
+
+@rule(
+    "TP305",
+    "permits-checklist",
+    Severity.WARNING,
+    "报建手续清单有缺项、状态无效或“不适用”未说明原因",
+    "plan",
+    ("R32", "R35"),
+)
+def permits_checklist(ctx: Context) -> Iterator[Problem]:
+    brief_type = ctx.profile.documents.get("project_brief")
+    raw = ctx.profile.raw.data.get("documents", {}).get("project_brief", {})
+    items = [item for item in raw.get("permit_items", []) if isinstance(item, dict)]
+    statuses = [str(s) for s in raw.get("permit_status", [])]
+    if brief_type is None or not items:
+        return
+    for project in ctx.the_town.projects:
+        if project.brief is None:
+            continue
+        meta = project.brief.meta
+        permits = meta.get("permits")
+        if not isinstance(permits, dict):
+            continue  # a missing or malformed permits field is TP201/TP202's
+        yield from _permit_problems(meta, brief_type, permits, items, statuses)
+
+
+def _permit_problems(
+    meta: Located,
+    brief_type: DocumentType,
+    permits: dict[str, object],
+    items: list[dict[str, object]],
+    statuses: list[str],
+) -> Iterator[Problem]:
+    known = {str(item["key"]) for item in items}
+    for item in items:
+        key, label = str(item["key"]), str(item.get("label", item["key"]))
+        when = item.get("when")
+        if isinstance(when, dict) and not _permit_condition(meta, brief_type, when):
+            continue
+        status = permits.get(key)
+        if status is None:
+            yield Problem(
+                meta.ref_of("permits"),
+                f"报建手续缺少“{label}”（{key}）：应写 {'/'.join(statuses)}；不需要办理的写“不适用（原因）”",
+            )
+            continue
+        text = str(status).strip()
+        matched = next((s for s in statuses if text.startswith(s)), None)
+        if matched is None:
+            yield Problem(
+                meta.ref_of("permits", key),
+                f"“{label}”的状态“{text}”无效：应为 {'/'.join(statuses)}",
+            )
+        elif matched == "不适用" and len(text.strip("（）() :：")) <= len("不适用"):
+            yield Problem(
+                meta.ref_of("permits", key),
+                f"“{label}”写了“不适用”但没有说明原因：应写作“不适用（原因）”",
+            )
+    for key in permits:
+        if key not in known:
+            yield Problem(
+                meta.ref_of("permits", key),
+                f"报建手续中的“{key}”不是规则文件列出的手续：可选 {'、'.join(sorted(known))}",
+            )
+
+
+def _permit_condition(meta: Located, brief_type: DocumentType, when: dict[str, object]) -> bool:
+    try:
+        condition = Condition(str(when["field"]), str(when["op"]), Decimal(str(when["value"])))
+    except (KeyError, ArithmeticError):
+        return True
+    return condition_holds(meta, brief_type, condition)
+
+
+@rule("TP306", "attachment-type", Severity.WARNING, "附件文件夹中有不接受的文件类型")
+def attachment_type(ctx: Context) -> Iterator[Problem]:
+    docs = ctx.profile.documents
+    town = ctx.the_town
+    brief_type = docs.get("project_brief")
+    checks: list[tuple[AttachmentSpec, tuple[Asset, ...]]] = []
+    if town.master_plan is not None and "master_plan" in docs:
+        checks += [
+            (spec, town.master_plan.drawings)
+            for spec in docs["master_plan"].attachments.values()
+            if spec.folder
+        ]
+    for detailed in town.detailed_plans:
+        plan_doctype = plan_type(ctx.profile, detailed.kind)
+        if plan_doctype is not None:
+            checks += [
+                (spec, detailed.drawings)
+                for spec in plan_doctype.attachments.values()
+                if spec.folder
+            ]
+    if brief_type is not None:
+        for project in town.projects:
+            checks += [
+                (spec, _project_folders(project, spec)) for spec in brief_type.attachments.values()
+            ]
+    for spec, assets in checks:
+        for asset in assets:
+            if spec.types and asset.suffix not in spec.types:
+                message = f"{asset.name} 的类型 .{asset.suffix} 不是{spec.label}接受的类型（{'、'.join(spec.types)}）"
+                yield Problem(SourceRef(asset.path), message)
+
+
+@rule(
+    "TP307",
+    "photos-yaml",
+    Severity.WARNING,
+    "photos.yaml 说明了不存在的照片，或写错了阶段",
+    "plan",
+    ("R35",),
+)
+def photos_yaml(ctx: Context) -> Iterator[Problem]:
+    stages = ("before", "progress", "after")
+    for project in ctx.the_town.projects:
+        meta = project.photos_meta
+        if meta is None or not isinstance(meta.data, dict):
+            continue
+        names = {photo.asset.name for photo in project.photos} | {
+            f"{photo.stage}/{photo.asset.name}" for photo in project.photos
+        }
+        for name, caption in meta.data.items():
+            if name not in names:
+                yield Problem(
+                    meta.ref_of(name),
+                    f"photos.yaml 说明了照片“{name}”，但 {project.folder}/photos/ 中没有这个文件",
+                )
+            if isinstance(caption, dict) and caption.get("stage") not in (None, *stages):
+                yield Problem(
+                    meta.ref_of(name, "stage"),
+                    f"阶段“{caption.get('stage')}”无效：应为 before、progress 或 after",
+                )
+            pair = caption.get("pair") if isinstance(caption, dict) else None
+            if pair is not None and str(pair) not in names:
+                yield Problem(meta.ref_of(name, "pair"), f"对比照片“{pair}”不存在")
+
+
+@rule("TP308", "image-type-mismatch", Severity.WARNING, "图片实际格式与扩展名不符")
+def image_type_mismatch(ctx: Context) -> Iterator[Problem]:
+    for asset in _all_assets(ctx.the_town):
+        info = asset.image
+        if info is None or info.error is not None or info.format is None:
+            continue
+        accepted = _FORMAT_SUFFIXES.get(info.format)
+        if accepted is not None and asset.suffix not in accepted:
+            yield Problem(
+                SourceRef(asset.path),
+                f"{asset.name} 实际是 {info.format} 格式，扩展名却是 .{asset.suffix}",
+            )

@@ -1,0 +1,436 @@
+"""TP6xx consistency (一致性): the same project says the same thing in its brief, the construction
+plan's project table and the weekly reports; investment only grows and stays within the total;
+parcels.yaml matches the plan text's table; projects lie in defined zones."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from townplans.load.fields import read_field
+from townplans.load.values import ValueFormatError, parse_date, parse_money, parse_number
+from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
+from townplans.profile import DocumentType
+from townplans.rules import Context, Problem, rule
+from townplans.rules.documents import Table, TableRow, date_of, number, tables
+
+_BRACKETS = re.compile(r"[（(].*?[）)]")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _person(text: str) -> str:
+    return _BRACKETS.sub("", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """A row of the construction plan's project table, matched to a brief by name."""
+
+    row: TableRow
+    table: Table
+    name: str
+
+    def cell(self, *keywords: str) -> str | None:
+        column = self.table.column(*keywords)
+        if column is None or column >= len(self.row.cells):
+            return None
+        return self.row.cells[column]
+
+
+def _plan_rows(plan: MarkdownFile) -> list[PlanRow]:
+    rows = []
+    for table in tables(plan):
+        name_column = table.column("项目名称")
+        if name_column is None or table.column("投资") is None:
+            continue
+        rows += [
+            PlanRow(row, table, _key(row.cells[name_column]))
+            for row in table.rows
+            if name_column < len(row.cells)
+        ]
+    return rows
+
+
+def _brief_type(ctx: Context) -> DocumentType | None:
+    return ctx.profile.documents.get("project_brief")
+
+
+def _matched(ctx: Context) -> Iterator[tuple[Project, PlanRow]]:
+    plan = ctx.the_town.construction_plan
+    if plan is None:
+        return
+    rows = {row.name: row for row in _plan_rows(plan)}
+    for project in ctx.the_town.projects:
+        if project.brief is not None and project.brief.title and _key(project.brief.title) in rows:
+            yield project, rows[_key(project.brief.title)]
+
+
+@rule(
+    "TP601",
+    "project-not-in-plan",
+    Severity.ERROR,
+    "项目简介与建设计划项目安排表不对应",
+    "plan",
+    ("R29", "R31"),
+)
+def project_not_in_plan(ctx: Context) -> Iterator[Problem]:
+    plan = ctx.the_town.construction_plan
+    if plan is None:
+        return
+    rows = _plan_rows(plan)
+    if not rows:
+        yield Problem(
+            plan.ref.at(1), "建设计划中没有项目安排表（应有含“项目名称”“总投资”列的表格）"
+        )
+        return
+    names = {row.name for row in rows}
+    briefs = {}
+    for project in ctx.the_town.projects:
+        if project.brief is None or not project.brief.title:
+            continue
+        briefs[_key(project.brief.title)] = project
+        if _key(project.brief.title) not in names:
+            message = f"项目“{project.brief.title}”未列入建设计划的项目安排表（{plan.ref.path}）"
+            yield Problem(project.brief.meta.ref_of("title"), message)
+    for row in rows:
+        if row.name not in briefs:
+            yield Problem(
+                row.row.ref,
+                f"建设计划项目表中的“{row.name}”没有对应的项目简介（projects/<文件夹>/brief.md）",
+            )
+
+
+@rule(
+    "TP602",
+    "investment-mismatch",
+    Severity.ERROR,
+    "同一项目的投资规模在项目简介与建设计划中不一致",
+    "plan",
+    ("R29",),
+)
+def investment_mismatch(ctx: Context) -> Iterator[Problem]:
+    doctype = _brief_type(ctx)
+    if doctype is None:
+        return
+    for project, row in _matched(ctx):
+        assert project.brief is not None
+        brief_value = number(project.brief.meta, doctype, "investment")
+        cell = row.cell("投资")
+        table_value = _money(cell)
+        if brief_value is not None and table_value is not None and brief_value != table_value:
+            message = f"{project.name}：项目简介投资规模 {brief_value}万元，建设计划项目表为 {cell}（{table_value}万元）"
+            yield Problem(project.brief.meta.ref_of("investment"), message)
+
+
+def _money(cell: str | None) -> Decimal | None:
+    if not cell:
+        return None
+    try:
+        value = parse_money(cell).value
+    except ValueFormatError:
+        return None
+    return value if isinstance(value, Decimal) else None
+
+
+@rule(
+    "TP603",
+    "deadline-mismatch",
+    Severity.ERROR,
+    "同一项目的完成时限在项目简介与建设计划中不一致",
+    "plan",
+    ("R29",),
+)
+def deadline_mismatch(ctx: Context) -> Iterator[Problem]:
+    doctype = _brief_type(ctx)
+    if doctype is None:
+        return
+    for project, row in _matched(ctx):
+        assert project.brief is not None
+        brief_date = date_of(project.brief.meta, doctype, "deadline")
+        cell = row.cell("完成时限", "时限")
+        try:
+            table_date = parse_date(cell).value if cell else None
+        except ValueFormatError:
+            table_date = None
+        if brief_date is not None and table_date is not None and brief_date != table_date:
+            message = f"{project.name}：项目简介完成时限 {brief_date}，建设计划项目表为 {cell}"
+            yield Problem(project.brief.meta.ref_of("deadline"), message)
+
+
+@rule(
+    "TP604",
+    "leader-mismatch",
+    Severity.WARNING,
+    "同一项目的责任领导在项目简介与建设计划中不一致",
+    "plan",
+    ("R31", "R41"),
+)
+def leader_mismatch(ctx: Context) -> Iterator[Problem]:
+    for project, row in _matched(ctx):
+        assert project.brief is not None
+        leader = project.brief.meta.get("leader")
+        cell = row.cell("责任领导")
+        if isinstance(leader, str) and cell and _person(leader) != _person(cell):
+            message = f"{project.name}：项目简介责任领导“{leader}”，建设计划项目表为“{cell}”"
+            yield Problem(project.brief.meta.ref_of("leader"), message)
+
+
+def _report_items(report: WeeklyReport) -> list[tuple[int, dict[str, object]]]:
+    items = report.doc.meta.get("projects")
+    return (
+        [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+        if isinstance(items, list)
+        else []
+    )
+
+
+@rule(
+    "TP605",
+    "report-unknown-project",
+    Severity.ERROR,
+    "周报中的项目不是本镇的项目",
+    "plan",
+    ("R40",),
+)
+def report_unknown_project(ctx: Context) -> Iterator[Problem]:
+    slugs = {project.slug for project in ctx.the_town.projects}
+    for report in ctx.the_town.reports:
+        for index, item in _report_items(report):
+            slug = item.get("project")
+            if slug is not None and str(slug) not in slugs:
+                message = f"周报中的项目“{slug}”不存在：应为 projects/ 下的文件夹名之一（{'、'.join(sorted(slugs))}）"
+                yield Problem(report.doc.meta.ref_of("projects", index, "project"), message)
+
+
+@rule("TP606", "report-missing-project", Severity.WARNING, "周报漏报了本镇的项目", "plan", ("R40",))
+def report_missing_project(ctx: Context) -> Iterator[Problem]:
+    for report in ctx.the_town.reports:
+        reported = {str(item.get("project")) for _, item in _report_items(report)}
+        for project in ctx.the_town.projects:
+            if project.slug not in reported:
+                message = f"本期周报没有报告项目“{project.name}”（{project.slug}）的进度"
+                yield Problem(report.doc.meta.ref_of("projects"), message)
+
+
+def _series(
+    ctx: Context,
+) -> dict[str, list[tuple[WeeklyReport, int, Decimal | None, Decimal | None, Decimal | None]]]:
+    """Per project slug, in date order: (report, index, cumulative, this week, percent)."""
+    doctype = ctx.profile.documents.get("weekly_report")
+    series: dict[
+        str, list[tuple[WeeklyReport, int, Decimal | None, Decimal | None, Decimal | None]]
+    ] = {}
+    if doctype is None:
+        return series
+    items_spec = doctype.fields["projects"].items
+    for report in sorted(ctx.the_town.reports, key=lambda r: r.date_text):
+        for index, item in _report_items(report):
+            values = [
+                read_field(report.doc.meta, items_spec[key], "projects", index).parsed
+                if key in items_spec
+                else None
+                for key in ("cumulative_investment", "week_investment", "progress_percent")
+            ]
+            cumulative, week, percent = (
+                v.value if v is not None and isinstance(v.value, Decimal) else None for v in values
+            )
+            series.setdefault(str(item.get("project")), []).append(
+                (report, index, cumulative, week, percent)
+            )
+    return series
+
+
+@rule("TP607", "cumulative-decrease", Severity.ERROR, "累计完成投资比上一期减少", "practice")
+def cumulative_decrease(ctx: Context) -> Iterator[Problem]:
+    for slug, entries in _series(ctx).items():
+        for (before, _, cum_before, _, _), (report, index, cum_now, _, _) in itertools.pairwise(
+            entries
+        ):
+            if cum_before is not None and cum_now is not None and cum_now < cum_before:
+                message = f"项目 {slug} 累计完成投资 {cum_now}万元，少于上一期（{before.date_text}）的 {cum_before}万元"
+                yield Problem(
+                    report.doc.meta.ref_of("projects", index, "cumulative_investment"), message
+                )
+
+
+@rule(
+    "TP608",
+    "cumulative-exceeds-total",
+    Severity.ERROR,
+    "累计完成投资超过项目总投资",
+    "plan",
+    ("R29",),
+)
+def cumulative_exceeds_total(ctx: Context) -> Iterator[Problem]:
+    doctype = _brief_type(ctx)
+    if doctype is None:
+        return
+    totals = {}
+    for project in ctx.the_town.projects:
+        if project.brief is None:
+            continue
+        total = number(project.brief.meta, doctype, "investment")
+        cumulative = number(project.brief.meta, doctype, "cumulative_investment")
+        totals[project.slug] = total
+        if total is not None and cumulative is not None and cumulative > total:
+            message = f"{project.name}累计完成投资 {cumulative}万元，超过总投资 {total}万元"
+            yield Problem(project.brief.meta.ref_of("cumulative_investment"), message)
+    for slug, entries in _series(ctx).items():
+        total = totals.get(slug)
+        for report, index, cumulative, _, _ in entries:
+            if total is not None and cumulative is not None and cumulative > total:
+                message = (
+                    f"项目 {slug} 累计完成投资 {cumulative}万元，超过项目简介中的总投资 {total}万元"
+                )
+                yield Problem(
+                    report.doc.meta.ref_of("projects", index, "cumulative_investment"), message
+                )
+
+
+_PARCEL_COLUMNS = (
+    ("area", ("用地面积", "面积")),
+    ("far", ("容积率",)),
+    ("density", ("建筑密度",)),
+    ("height", ("高度",)),
+    ("green_ratio", ("绿地率",)),
+)
+
+
+@rule(
+    "TP609",
+    "parcels-mismatch",
+    Severity.ERROR,
+    "parcels.yaml 与控规文本的地块指标表不一致",
+    "plan",
+    ("R22",),
+)
+def parcels_mismatch(ctx: Context) -> Iterator[Problem]:
+    regulatory = ctx.profile.documents.get("regulatory_plan")
+    if regulatory is None:
+        return
+    for plan in ctx.the_town.detailed_plans:
+        if (
+            plan.kind != "regulatory"
+            or plan.text is None
+            or plan.parcels is None
+            or not isinstance(plan.parcels.data, list)
+        ):
+            continue
+        table = next((t for t in tables(plan.text) if t.column("地块编号") is not None), None)
+        if table is None:
+            yield Problem(
+                plan.text.ref.at(1),
+                "控规文本中没有地块指标表（应有含“地块编号”列的表格，与 parcels.yaml 一致）",
+            )
+            continue
+        yield from _compare_parcels(plan.parcels, table, regulatory)
+
+
+def _compare_parcels(parcels: Located, table: Table, doctype: DocumentType) -> Iterator[Problem]:
+    id_column = table.column("地块编号")
+    assert id_column is not None
+    text_rows = {row.cells[id_column]: row for row in table.rows if id_column < len(row.cells)}
+    data_ids = {}
+    for index, parcel in enumerate(parcels.data):
+        if isinstance(parcel, dict) and parcel.get("id") is not None:
+            data_ids[str(parcel["id"])] = index
+    for parcel_id, index in data_ids.items():
+        row = text_rows.get(parcel_id)
+        if row is None:
+            yield Problem(
+                parcels.ref_of(index, "id"),
+                f"地块 {parcel_id} 在 parcels.yaml 中，但控规文本的地块指标表中没有（有数无表）",
+            )
+            continue
+        for key, keywords in _PARCEL_COLUMNS:
+            column = table.column(*keywords)
+            spec = doctype.parcel_fields.get(key)
+            if column is None or spec is None or column >= len(row.cells):
+                continue
+            data_value = read_field(parcels, spec, index).parsed
+            try:
+                text_value = parse_number(row.cells[column]).value
+            except ValueFormatError:
+                continue
+            if data_value is not None and abs(data_value.value - text_value) > Decimal("0.001"):
+                message = f"地块 {parcel_id} 的{spec.label}：parcels.yaml 为 {data_value.original}，文本表格为 {row.cells[column]}"
+                yield Problem(parcels.ref_of(index, key), message)
+    for parcel_id, row in text_rows.items():
+        if parcel_id not in data_ids:
+            yield Problem(
+                row.ref, f"地块 {parcel_id} 在文本表格中，但 parcels.yaml 中没有（有表无数）"
+            )
+
+
+@rule(
+    "TP610",
+    "zone-undefined",
+    Severity.ERROR,
+    "项目所属功能区未在 town.yaml 中定义",
+    "plan",
+    ("R20",),
+)
+def zone_undefined(ctx: Context) -> Iterator[Problem]:
+    meta = ctx.the_town.meta
+    zones = meta.get("zones") if meta is not None else None
+    if not isinstance(zones, list):
+        return
+    defined = {str(zone.get("name", "")).strip() for zone in zones if isinstance(zone, dict)}
+    for project in ctx.the_town.projects:
+        zone = project.brief.meta.get("zone") if project.brief else None
+        if isinstance(zone, str) and zone.strip() and zone.strip() not in defined:
+            assert project.brief is not None
+            message = f"项目所属功能区“{zone}”未在 town.yaml 的 zones 中定义（已定义：{'、'.join(sorted(defined))}）"
+            yield Problem(project.brief.meta.ref_of("zone"), message)
+
+
+@rule(
+    "TP611",
+    "brief-behind-reports",
+    Severity.WARNING,
+    "项目简介的进度落后于最近一期周报（简介未更新）",
+)
+def brief_behind_reports(ctx: Context) -> Iterator[Problem]:
+    doctype = _brief_type(ctx)
+    if doctype is None:
+        return
+    series = _series(ctx)
+    for project in ctx.the_town.projects:
+        entries = series.get(project.slug)
+        if project.brief is None or not entries:
+            continue
+        report, _, cumulative, _, percent = entries[-1]
+        brief_cumulative = number(project.brief.meta, doctype, "cumulative_investment")
+        brief_percent = number(project.brief.meta, doctype, "progress_percent")
+        if (
+            cumulative is not None
+            and brief_cumulative is not None
+            and brief_cumulative < cumulative
+        ):
+            message = f"{project.name}：简介累计完成投资 {brief_cumulative}万元，少于 {report.date_text} 周报的 {cumulative}万元"
+            yield Problem(project.brief.meta.ref_of("cumulative_investment"), message)
+        if percent is not None and brief_percent is not None and brief_percent < percent:
+            message = f"{project.name}：简介形象进度 {brief_percent}%，低于 {report.date_text} 周报的 {percent}%"
+            yield Problem(project.brief.meta.ref_of("progress_percent"), message)
+
+
+@rule("TP612", "report-week-sum", Severity.WARNING, "本期累计投资不等于上期累计加本周完成投资")
+def report_week_sum(ctx: Context) -> Iterator[Problem]:
+    for slug, entries in _series(ctx).items():
+        for (_, _, cum_before, _, _), (report, index, cum_now, week, _) in itertools.pairwise(
+            entries
+        ):
+            if None in (cum_before, cum_now, week):
+                continue
+            assert cum_before is not None and cum_now is not None and week is not None
+            if cum_before + week != cum_now:
+                message = f"项目 {slug}：上期累计 {cum_before} + 本周 {week} = {cum_before + week}万元，但本期累计填 {cum_now}万元"
+                yield Problem(
+                    report.doc.meta.ref_of("projects", index, "cumulative_investment"), message
+                )

@@ -1,0 +1,316 @@
+"""TP5xx dates (时效性): impossible dates, deadlines against the phase windows, the brief submission
+deadline, the weekly report series, photo dates in stage order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from townplans.model import Photo, Project, Severity, SourceRef
+from townplans.profile import Phase
+from townplans.rules import Context, Problem, rule
+from townplans.rules.documents import date_of, loose_date, plan_year
+from townplans.rules.fields import Kind, all_field_issues
+
+STAGES = ("before", "progress", "after")
+STAGE_LABELS = {"before": "施工前", "progress": "施工中", "after": "建成后"}
+
+
+@rule(
+    "TP501",
+    "date-invalid",
+    Severity.ERROR,
+    "日期无效或格式错误（不存在的日期不会顺延）",
+    "plan",
+    ("R37",),
+)
+def date_invalid(ctx: Context) -> Iterator[Problem]:
+    for issue in all_field_issues(ctx):
+        if issue.kind is Kind.DATE:
+            yield issue.problem
+    if ctx.town is None:
+        return
+    for project in ctx.town.projects:
+        meta = project.photos_meta
+        if meta is None or not isinstance(meta.data, dict):
+            continue
+        for name, caption in meta.data.items():
+            if (
+                isinstance(caption, dict)
+                and caption.get("date") is not None
+                and loose_date(caption["date"]) is None
+            ):
+                yield Problem(
+                    meta.ref_of(name, "date"), f"照片“{name}”的拍摄日期“{caption['date']}”无效"
+                )
+
+
+def _window(ctx: Context, key: str) -> tuple[dt.date | None, dt.date | None]:
+    """A phase's dates: from district.yaml when given, else the profile's window in the plan year."""
+    district = ctx.workspace.district.meta
+    phases = district.get("phases") if district is not None else None
+    for phase in phases if isinstance(phases, list) else []:
+        if isinstance(phase, dict) and phase.get("key") == key:
+            return loose_date(phase.get("start")), loose_date(phase.get("end"))
+    year = plan_year(district)
+    profile_phase = next((p for p in ctx.profile.phases if p.key == key), None)
+    if year is None or profile_phase is None:
+        return None, None
+    return _in_year(year, profile_phase.start), _in_year(year, profile_phase.end)
+
+
+def _in_year(year: int, month_day: tuple[int, int] | None) -> dt.date | None:
+    return dt.date(year, *month_day) if month_day else None
+
+
+@rule(
+    "TP502",
+    "deadline-outside-phase",
+    Severity.WARNING,
+    "完成时限不在项目实施阶段内",
+    "plan",
+    ("R37",),
+)
+def deadline_outside_phase(ctx: Context) -> Iterator[Problem]:
+    _, end = _window(ctx, "implement")
+    define_start, _ = _window(ctx, "define")
+    doctype = ctx.profile.documents.get("project_brief")
+    if doctype is None or end is None:
+        return
+    for project in ctx.the_town.projects:
+        if project.brief is None:
+            continue
+        deadline = date_of(project.brief.meta, doctype, "deadline")
+        if deadline is None:
+            continue
+        ref = project.brief.meta.ref_of("deadline")
+        if deadline > end:
+            yield Problem(
+                ref, f"完成时限 {deadline} 晚于项目实施阶段结束日期 {end}：观摩时项目尚未完成"
+            )
+        elif define_start is not None and deadline < define_start:
+            yield Problem(
+                ref, f"完成时限 {deadline} 早于确定项目阶段开始日期 {define_start}：请核对年份"
+            )
+
+
+@rule("TP503", "brief-late", Severity.ERROR, "项目简介报送晚于截止日期", "plan", ("R30",))
+def brief_late(ctx: Context) -> Iterator[Problem]:
+    doctype = ctx.profile.documents.get("project_brief")
+    year = plan_year(ctx.workspace.district.meta)
+    raw = ctx.profile.raw.data.get("deadlines", {}).get("brief_submission", {})
+    due = _in_year(year, _month_day(raw.get("date"))) if year is not None else None
+    if doctype is None or due is None:
+        return
+    for project in ctx.the_town.projects:
+        if project.brief is None:
+            continue
+        submitted = date_of(project.brief.meta, doctype, "submitted")
+        if submitted is not None and submitted > due:
+            message = f"项目简介报送日期 {submitted} 晚于截止日期 {due}（源方案：各镇建设项目于7月25日前报区住建局）"
+            yield Problem(project.brief.meta.ref_of("submitted"), message)
+
+
+def _month_day(text: Any) -> tuple[int, int] | None:
+    try:
+        month, day = (int(part) for part in str(text).split("-"))
+    except ValueError:
+        return None
+    return month, day
+
+
+@rule(
+    "TP504",
+    "report-gap",
+    Severity.ERROR,
+    "周报不连续：两期之间间隔超过一周或报告期不衔接",
+    "plan",
+    ("R40",),
+)
+def report_gap(ctx: Context) -> Iterator[Problem]:
+    interval = int(
+        ctx.profile.raw.data.get("deadlines", {}).get("weekly_report", {}).get("interval_days", 7)
+    )
+    doctype = ctx.profile.documents.get("weekly_report")
+    reports = sorted(ctx.the_town.reports, key=lambda report: report.date_text)
+    for previous, current in itertools.pairwise(reports):
+        before, after = loose_date(previous.date_text), loose_date(current.date_text)
+        if before is None or after is None:
+            continue
+        gap = (after - before).days
+        if gap > interval:
+            missing = gap // interval - (1 if gap % interval == 0 else 0)
+            message = f"本期（{after}）与上一期（{before}）相隔 {gap} 天，中间约缺 {missing} 期周报（源方案要求每周书面汇报一次）"
+            yield Problem(current.doc.ref.at(1), message)
+            continue
+        if doctype is None:
+            continue
+        end = date_of(previous.doc.meta, doctype, "period_end")
+        start = date_of(current.doc.meta, doctype, "period_start")
+        if end is not None and start is not None and start != end + dt.timedelta(days=1):
+            message = (
+                f"报告期起 {start} 与上一期报告期止 {end} 不衔接：应为 {end + dt.timedelta(days=1)}"
+            )
+            yield Problem(current.doc.meta.ref_of("period_start"), message)
+
+
+def photo_date(photo: Photo) -> dt.date | None:
+    """The date a photo was taken: photos.yaml first (it overrides), then EXIF."""
+    override = loose_date(photo.caption.get("date")) if photo.caption else None
+    if override is not None:
+        return override
+    info = photo.asset.image
+    return info.taken.date() if info is not None and info.taken is not None else None
+
+
+@rule(
+    "TP505",
+    "photo-date-order",
+    Severity.WARNING,
+    "照片拍摄日期与阶段顺序不符（施工前晚于建成后等）",
+    "plan",
+    ("R35",),
+)
+def photo_date_order(ctx: Context) -> Iterator[Problem]:
+    for project in ctx.the_town.projects:
+        yield from _stage_order(project)
+
+
+def _stage_order(project: Project) -> Iterator[Problem]:
+    dated = [(photo, photo_date(photo)) for photo in project.photos]
+    for earlier_index, earlier in enumerate(STAGES):
+        for later in STAGES[earlier_index + 1 :]:
+            later_dates = [day for photo, day in dated if photo.stage == later and day is not None]
+            if not later_dates:
+                continue
+            first_later = min(later_dates)
+            for photo, day in dated:
+                if photo.stage == earlier and day is not None and day > first_later:
+                    message = (
+                        f"{STAGE_LABELS[earlier]}照片 {photo.asset.name} 拍摄于 {day}，"
+                        f"晚于{STAGE_LABELS[later]}照片的最早日期 {first_later}：请核对阶段或日期"
+                    )
+                    yield Problem(SourceRef(photo.asset.path), message)
+
+
+@rule(
+    "TP506",
+    "photo-undated",
+    Severity.WARNING,
+    "照片没有拍摄日期（EXIF 和 photos.yaml 都没有）",
+    "plan",
+    ("R35",),
+)
+def photo_undated(ctx: Context) -> Iterator[Problem]:
+    for project in ctx.the_town.projects:
+        for photo in project.photos:
+            if (
+                photo.asset.image is not None
+                and photo.asset.image.error is None
+                and photo_date(photo) is None
+            ):
+                message = f"照片 {photo.asset.name} 没有拍摄日期：EXIF 中没有，photos.yaml 也未给出 date；图册说明需要日期"
+                yield Problem(SourceRef(photo.asset.path), message)
+
+
+@rule(
+    "TP507",
+    "report-period",
+    Severity.ERROR,
+    "周报的报告期、报送日期或文件名日期自相矛盾",
+    "plan",
+    ("R40",),
+)
+def report_period(ctx: Context) -> Iterator[Problem]:
+    doctype = ctx.profile.documents.get("weekly_report")
+    if doctype is None:
+        return
+    for report in ctx.the_town.reports:
+        meta = report.doc.meta
+        start = date_of(meta, doctype, "period_start")
+        end = date_of(meta, doctype, "period_end")
+        sent = date_of(meta, doctype, "date")
+        named = loose_date(report.date_text)
+        if start is not None and end is not None and start > end:
+            yield Problem(meta.ref_of("period_start"), f"报告期起 {start} 晚于报告期止 {end}")
+        if sent is not None and end is not None and sent < end:
+            yield Problem(meta.ref_of("date"), f"报送日期 {sent} 早于报告期止 {end}")
+        if sent is not None and named is not None and sent != named:
+            yield Problem(meta.ref_of("date"), f"报送日期 {sent} 与文件名中的日期 {named} 不一致")
+
+
+@rule(
+    "TP508",
+    "phase-window",
+    Severity.WARNING,
+    "区级配置的实施阶段与源方案不一致或待确认",
+    "plan",
+    ("R37",),
+    scope="district",
+)
+def phase_window(ctx: Context) -> Iterator[Problem]:
+    district = ctx.workspace.district.meta
+    year = plan_year(district)
+    if district is None or year is None:
+        return
+    phases = district.get("phases")
+    configured = {
+        p.get("key"): (index, p)
+        for index, p in enumerate(phases if isinstance(phases, list) else [])
+        if isinstance(p, dict)
+    }
+    for phase in ctx.profile.phases:
+        if phase.key not in configured:
+            yield Problem(
+                district.ref_of("phases"),
+                f"district.yaml 的 phases 缺少“{phase.label}”（{phase.key}）：源方案为 {phase.source_text}",
+            )
+            continue
+        index, entry = configured[phase.key]
+        yield from _compare_phase(district.ref_of("phases", index), phase, entry, year)
+
+
+def _compare_phase(
+    ref: SourceRef, phase: Phase, entry: dict[str, Any], year: int
+) -> Iterator[Problem]:
+    for which, month_day in (("start", phase.start), ("end", phase.end)):
+        given = loose_date(entry.get(which))
+        expected = _in_year(year, month_day)
+        label = "开始" if which == "start" else "结束"
+        if expected is None:
+            shown = f"配置为 {given}，请确认有区住建局发文依据" if given else "目前留空"
+            message = f"“{phase.label}”{label}日期待确认：源方案写作“{phase.source_text}”，无法确定（{shown}）"
+            yield Problem(ref, message, Severity.INFO)
+        elif given is not None and given != expected:
+            yield Problem(
+                ref,
+                f"“{phase.label}”{label}日期配置为 {given}，源方案为 {expected}（{phase.source_text}）",
+            )
+
+
+@rule(
+    "TP509",
+    "wrong-year",
+    Severity.WARNING,
+    "日期的年份不是规划年度（可能是沿用旧文件）",
+    "plan",
+    ("R37",),
+)
+def wrong_year(ctx: Context) -> Iterator[Problem]:
+    year = plan_year(ctx.workspace.district.meta)
+    doctype = ctx.profile.documents.get("project_brief")
+    if year is None or doctype is None:
+        return
+    for project in ctx.the_town.projects:
+        if project.brief is None:
+            continue
+        for key in ("submitted", "deadline", "progress_date"):
+            day = date_of(project.brief.meta, doctype, key)
+            if day is not None and day.year != year:
+                label = doctype.fields[key].label
+                yield Problem(
+                    project.brief.meta.ref_of(key),
+                    f"{label} {day} 不在规划年度 {year} 年内：请核对是否沿用了旧文件的日期",
+                )

@@ -1,0 +1,202 @@
+"""Helpers the rule families share: a town's documents by type, sections, and field values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from townplans.completeness import heading_matches
+from townplans.load.fields import FieldValue, read_field
+from townplans.load.values import ValueFormatError, parse_date
+from townplans.model import Heading, Located, MarkdownFile, SourceRef, Town
+from townplans.profile import DocumentType, HeadingSpec, Profile
+
+PLACEHOLDER = "【待填写"
+PLAN_DOCUMENTS = {"regulatory": "regulatory_plan", "site": "site_plan"}
+"""Detailed-plan kind -> the profile's document type key."""
+
+
+def plan_type(profile: Profile, kind: str) -> DocumentType | None:
+    """The document type governing a detailed plan of ``kind`` (None for an unknown kind)."""
+    key = PLAN_DOCUMENTS.get(kind)
+    return profile.documents.get(key) if key is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentUnit:
+    """One document to check: its type, the file(s) whose headings count, the file with fields."""
+
+    doctype: DocumentType
+    files: tuple[MarkdownFile, ...]
+
+    @property
+    def meta(self) -> Located:
+        return self.files[0].meta
+
+    @property
+    def headings(self) -> list[Heading]:
+        return [heading for markdown in self.files for heading in markdown.headings]
+
+
+def town_documents(town: Town, profile: Profile) -> Iterator[DocumentUnit]:
+    """Every Markdown document of a town with the profile type that governs it."""
+    types = profile.documents
+    if town.construction_plan is not None and "construction_plan" in types:
+        yield DocumentUnit(types["construction_plan"], (town.construction_plan,))
+    if town.master_plan is not None and town.master_plan.chapters and "master_plan" in types:
+        yield DocumentUnit(types["master_plan"], town.master_plan.chapters)
+    for plan in town.detailed_plans:
+        doctype = plan_type(profile, plan.kind)
+        if plan.text is not None and doctype is not None:
+            yield DocumentUnit(doctype, (plan.text,))
+    for project in town.projects:
+        if project.brief is not None and "project_brief" in types:
+            yield DocumentUnit(types["project_brief"], (project.brief,))
+    for report in town.reports:
+        if "weekly_report" in types:
+            yield DocumentUnit(types["weekly_report"], (report.doc,))
+
+
+def is_placeholder(raw: object) -> bool:
+    return isinstance(raw, str) and PLACEHOLDER in raw
+
+
+def field(meta: Located, doctype: DocumentType, key: str) -> FieldValue | None:
+    spec = doctype.fields.get(key)
+    return read_field(meta, spec) if spec is not None else None
+
+
+def number(meta: Located, doctype: DocumentType, key: str) -> Decimal | None:
+    value = field(meta, doctype, key)
+    if value is None or value.parsed is None or not isinstance(value.parsed.value, Decimal):
+        return None
+    return value.parsed.value
+
+
+def date_of(meta: Located, doctype: DocumentType, key: str) -> dt.date | None:
+    value = field(meta, doctype, key)
+    if value is None or value.parsed is None or not isinstance(value.parsed.value, dt.date):
+        return None
+    return value.parsed.value
+
+
+def loose_date(raw: object) -> dt.date | None:
+    """A date from any raw value, or None (for YAML outside the profile's typed fields)."""
+    if raw is None:
+        return None
+    try:
+        value = parse_date(raw).value
+    except ValueFormatError:
+        return None
+    return value if isinstance(value, dt.date) else None
+
+
+def plan_year(district_meta: Located | None) -> int | None:
+    """The district's plan year from district.yaml, if readable."""
+    if district_meta is None:
+        return None
+    try:
+        return int(str(district_meta.get("plan_year")))
+    except ValueError:
+        return None
+
+
+def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
+    """True when nothing but subheadings (or 【待填写】 placeholders) follows ``heading`` before
+    the next heading of the same or a higher level."""
+    tokens = markdown.tokens
+    start = next(
+        (
+            i
+            for i, token in enumerate(tokens)
+            if token.type == "heading_open" and token.map and token.map[0] + 1 == heading.ref.line
+        ),
+        None,
+    )
+    if start is None:
+        return False
+    index = start + 3
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "heading_open":
+            if int(token.tag[1:]) <= heading.level:
+                return True
+            index += 3  # a subheading's own text is not content
+            continue
+        if token.type in ("fence", "code_block", "table_open"):
+            return False
+        if (
+            token.type == "inline"
+            and token.content.strip()
+            and not _only_placeholder(token.content)
+        ):
+            return False
+        index += 1
+    return True
+
+
+def _only_placeholder(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith(PLACEHOLDER) and stripped.endswith("】")
+
+
+def first_match(headings: Sequence[Heading], spec: HeadingSpec) -> Heading | None:
+    return next((heading for heading in headings if heading_matches(heading.text, spec)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One body row of a Markdown table: its file line and cell texts."""
+
+    ref: SourceRef
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A GFM table read from tokens: header cells and body rows with their lines."""
+
+    header: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+
+    def column(self, *keywords: str) -> int | None:
+        """Index of the first header cell containing any keyword."""
+        for index, name in enumerate(self.header):
+            if any(keyword in name for keyword in keywords):
+                return index
+        return None
+
+
+def tables(markdown: MarkdownFile) -> list[Table]:
+    """Every table of a Markdown file, cells as plain text."""
+    found: list[Table] = []
+    header: list[str] = []
+    rows: list[TableRow] = []
+    cells: list[str] = []
+    row_line = 0
+    in_head = False
+    for index, token in enumerate(markdown.tokens):
+        if token.type == "table_open":
+            header, rows = [], []
+        elif token.type == "thead_open":
+            in_head = True
+        elif token.type == "thead_close":
+            in_head = False
+        elif token.type == "tr_open":
+            cells, row_line = [], (token.map[0] + 1 if token.map else 0)
+        elif (
+            token.type == "inline"
+            and index
+            and markdown.tokens[index - 1].type in ("th_open", "td_open")
+        ):
+            cells.append(token.content.strip())
+        elif token.type == "tr_close":
+            if in_head:
+                header = cells
+            else:
+                rows.append(TableRow(markdown.ref.at(row_line), tuple(cells)))
+        elif token.type == "table_close":
+            found.append(Table(tuple(header), tuple(rows)))
+    return found

@@ -1,0 +1,50 @@
+"""TP9xx meta: the profile's own mistakes, and waivers that cannot be honoured or are stale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from townplans.model import Severity
+from townplans.rules import Context, Problem, rule
+from townplans.waivers import town_waivers
+
+
+@rule("TP901", "profile-invalid", Severity.ERROR, "规则文件 profile.yaml 有错误", scope="district")
+def profile_invalid(ctx: Context) -> Iterator[Problem]:
+    for finding in ctx.loaded:
+        if finding.code == "TP901":
+            yield Problem(finding.ref, finding.message, finding.severity)
+
+
+@rule("TP902", "waiver-incomplete", Severity.ERROR, "豁免缺少原因或批准人，或写法无效（不生效）")
+def waiver_incomplete(ctx: Context) -> Iterator[Problem]:
+    for waiver in town_waivers(ctx.the_town):
+        for problem in waiver.problems:
+            yield Problem(waiver.ref, f"{problem}：该豁免不生效")
+
+
+@rule("TP903", "waiver-expired", Severity.WARNING, "豁免已过期（不再生效）", after_others=True)
+def waiver_expired(ctx: Context) -> Iterator[Problem]:
+    for waiver in town_waivers(ctx.the_town):
+        if waiver.complete and waiver.expired(ctx.today):
+            yield Problem(
+                waiver.ref,
+                f"对 {waiver.code} 的豁免已于 {waiver.expires} 过期，不再生效：请整改或重新审批",
+            )
+
+
+@rule(
+    "TP904",
+    "waiver-unused",
+    Severity.WARNING,
+    "豁免没有对应的问题（已整改或写错了范围）",
+    after_others=True,
+)
+def waiver_unused(ctx: Context) -> Iterator[Problem]:
+    for waiver in town_waivers(ctx.the_town):
+        if not waiver.complete or waiver.expired(ctx.today) or str(waiver.ref) in ctx.used_waivers:
+            continue
+        if not any(code.startswith(waiver.code) for code in ctx.selected):
+            continue
+        message = f"对 {waiver.code} 的豁免（范围 {waiver.scope}）没有对应的问题：问题可能已整改，请删除该豁免"
+        yield Problem(waiver.ref, message)

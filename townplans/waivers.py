@@ -1,0 +1,154 @@
+"""Waivers: an approved, reasoned, dated exception to a rule, for a file or a town.
+
+Written in a document's front matter (``waivers:``, scope: that file) or in
+``towns/<town>/waivers.yaml`` (scope: the town folder unless ``scope`` narrows it)::
+
+    - code: TP401            # a code, or a prefix such as TP4
+      scope: towns/beidu/town.yaml   # optional: a path or glob inside the workspace
+      reason: 绿化带二期秋季栽植后达到30%
+      approver: 区住建局 刘向东
+      expires: 2023-12-31
+
+A waiver without a reason or an approver does not waive anything and is itself a finding; so is an
+expired one, and one that matched nothing. Pure functions: parsing and matching only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from townplans.load.values import ValueFormatError, parse_date
+from townplans.model import Finding, Located, MarkdownFile, SourceRef, Town
+
+_CODE = re.compile(r"^TP[0-9]{1,3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """One waiver as written, with what is wrong with it (if anything)."""
+
+    code: str
+    scope: str
+    reason: str
+    approver: str
+    expires: dt.date | None
+    ref: SourceRef
+    problems: tuple[str, ...] = ()
+    """Why it cannot be honoured as written (missing reason, bad code …)."""
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and self.expires < today
+
+    def covers(self, finding: Finding) -> bool:
+        if not finding.code.startswith(self.code) or finding.code.startswith("TP9"):
+            return False
+        path = finding.ref.path
+        scope = self.scope.rstrip("/")
+        return path == scope or path.startswith(scope + "/") or fnmatch.fnmatch(path, self.scope)
+
+    def describe(self) -> str:
+        until = f"，有效期至 {self.expires}" if self.expires else ""
+        return f"已豁免：{self.reason}（批准：{self.approver}{until}；{self.ref}）"
+
+
+def town_waivers(town: Town) -> list[Waiver]:
+    """Every waiver written for a town: waivers.yaml and the front matter of its documents."""
+    waivers: list[Waiver] = []
+    if town.waivers is not None:
+        waivers += _parse(town.waivers, (), town.folder)
+    for markdown in _markdown_files(town):
+        if isinstance(markdown.meta.data, dict) and "waivers" in markdown.meta.data:
+            waivers += _parse(markdown.meta, ("waivers",), markdown.ref.path)
+    return waivers
+
+
+def _markdown_files(town: Town) -> Iterator[MarkdownFile]:
+    if town.construction_plan is not None:
+        yield town.construction_plan
+    if town.master_plan is not None:
+        yield from town.master_plan.chapters
+    for plan in town.detailed_plans:
+        if plan.text is not None:
+            yield plan.text
+    for project in town.projects:
+        if project.brief is not None:
+            yield project.brief
+    for report in town.reports:
+        yield report.doc
+
+
+def _parse(located: Located, path: tuple[str | int, ...], default_scope: str) -> list[Waiver]:
+    container = located.data
+    for part in path:
+        container = container.get(part) if isinstance(container, dict) else None
+    if not isinstance(container, list):
+        problem = (
+            "豁免应写成列表：- {code: TP401, reason: 原因, approver: 批准人, expires: 2023-12-31}"
+        )
+        return [Waiver("", default_scope, "", "", None, located.ref_of(*path), (problem,))]
+    return [
+        _one(located, (*path, index), item, default_scope) for index, item in enumerate(container)
+    ]
+
+
+def _one(located: Located, path: tuple[str | int, ...], item: object, default_scope: str) -> Waiver:
+    ref = located.ref_of(*path)
+    if not isinstance(item, dict):
+        return Waiver(
+            "",
+            default_scope,
+            "",
+            "",
+            None,
+            ref,
+            ("豁免条目应为映射（code、reason、approver、expires）",),
+        )
+    problems = []
+    code = str(item.get("code", "")).strip()
+    if not _CODE.match(code):
+        problems.append(f"豁免的规则编号“{code}”无效：应为 TP401 这样的编号或 TP4 这样的前缀")
+    reason = str(item.get("reason", "") or "").strip()
+    approver = str(item.get("approver", "") or "").strip()
+    if not reason:
+        problems.append("豁免没有写明原因 reason")
+    if not approver:
+        problems.append("豁免没有写明批准人 approver")
+    expires = None
+    if item.get("expires") is not None:
+        try:
+            expires = parse_date(item["expires"]).value
+        except ValueFormatError as exc:
+            problems.append(f"豁免的有效期 expires 无效：{exc}")
+    scope = str(item.get("scope") or default_scope)
+    return Waiver(code, scope, reason, approver, expires, ref, tuple(problems))
+
+
+def apply(
+    findings: Iterable[Finding], waivers: Iterable[Waiver], today: dt.date
+) -> tuple[list[Finding], set[int]]:
+    """Mark findings covered by a complete, unexpired waiver; return them and the used waivers' ids."""
+    usable = [w for w in waivers if w.complete and not w.expired(today)]
+    used: set[int] = set()
+    result = []
+    for finding in findings:
+        waiver = next((w for w in usable if w.covers(finding)), None)
+        if waiver is not None:
+            used.add(id(waiver))
+            finding = Finding(
+                finding.code,
+                finding.severity,
+                finding.message,
+                finding.ref,
+                finding.source,
+                waiver.describe(),
+            )
+        result.append(finding)
+    return result, used
