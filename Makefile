@@ -25,8 +25,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check townplans tests tools
-	$(BIN)/ruff format --check townplans tests tools
+	$(BIN)/ruff check townplans tests tools benchmarks
+	$(BIN)/ruff format --check townplans tests tools benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
