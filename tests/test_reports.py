@@ -197,3 +197,18 @@ def test_bad_waivers_do_not_waive(tmp_path: Path, bad: str) -> None:
     _, result = pipeline.run_check(root, Selection(towns=("beidu",)), dt.date(2023, 9, 20))
     assert any(f.code == "TP902" for f in result.active)
     assert any(f.code == "TP401" for f in result.active)
+
+
+def test_sample_check_reports_exactly_the_documented_gaps(repo: Path) -> None:
+    """towns/README.md lists four gaps; the checker says exactly those, as errors, and nothing else
+    but the honest "needs confirmation" infos."""
+    _, result = pipeline.run_check(repo, Selection(), dt.date(2023, 9, 20))
+    errors = [(f.code, str(f.ref)) for f in result.findings if f.severity.value == "error"]
+    assert errors == [
+        ("TP005", "towns/yaodian/master-plan/03-facilities.md:31:14"),
+        ("TP302", "towns/yaodian/projects/qindu-avenue/brief.md:17"),
+        ("TP201", "towns/beidu/projects/beidu-market/brief.md:2"),
+        ("TP401", "towns/beidu/town.yaml:53"),
+    ]
+    others = {f.code for f in result.findings if f.severity.value != "error"}
+    assert others == {"TP406", "TP508"}
