@@ -41,8 +41,9 @@ def _docx(root: Path, town: str) -> Document:
 
 
 def _pdf_text(path: Path) -> str:
+    # -layout keeps justified lines together (plain mode splits them at the stretched spaces).
     return subprocess.run(
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
 
 
@@ -59,8 +60,11 @@ def test_docx_has_real_headings_tables_lists_and_images(built: Path) -> None:
     ]
     assert ("Heading 1", "第一章 总则") in headings
     assert ("Heading 2", "第十条 四个功能区") in headings
-    assert sum(1 for style, _ in headings if style == "Heading 1") == 10
-    [table] = document.tables
+    # Ten chapters, and the drawing list generated from the drawings the text names.
+    assert sum(1 for style, _ in headings if style == "Heading 1") == 11
+    assert headings[-1] == ("Heading 1", "附：图纸目录")
+    table, drawing_list = document.tables
+    assert [c.text for c in drawing_list.rows[1].cells] == ["1", "镇域现状分析图", "drawings/01-township-status.png"]
     assert [cell.text for cell in table.rows[0].cells] == [
         "用地代码",
         "用地名称",
@@ -166,7 +170,8 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
         root = copy_workspace(tmp_path / name, ("zhengyang",))
         pipeline.run_build(root)
         outputs.append(_tree_hash(root / "build"))
-    assert outputs[0] == outputs[1] and len(outputs[0]) == 2
+    # Five town documents and the district summary, each as DOCX and PDF.
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 12
 
 
 def test_raw_html_is_escaped_and_never_executed_or_fetched(tmp_path: Path) -> None:
@@ -210,7 +215,7 @@ def test_broken_towns_do_not_stop_the_others_from_building(
     (root / "towns/dizhang/master-plan/drawings/04-land-use.png").unlink()
     outcome = pipeline.run_build(root)
     assert not outcome.failed
-    assert len(outcome.written) == 12
+    assert len(outcome.written) == 62
     codes = {(f.code, f.ref.path) for f in outcome.check.findings}
     assert ("TP002", "towns/weicheng/town.yaml") in codes
     assert ("TP003", "towns/zhengyang/master-plan/master-plan.md") in codes

@@ -1,9 +1,10 @@
 """Targets and writing: decide what each town's outputs are and write them; the only module that
 writes under ``build/``.
 
-Outputs are written atomically (temporary file, then rename) so a reader never sees half a file,
-and DOCX zips get fixed timestamps (SOURCE_DATE_EPOCH, else the document's own date) so the same
-input gives the same bytes.
+Every document is written as DOCX and PDF from one ``DocumentSpec``. Outputs are written
+atomically (temporary file, then rename) so a reader never sees half a file, DOCX zips get fixed
+timestamps (SOURCE_DATE_EPOCH, else the document's own date) so the same input gives the same
+bytes, and each file is read back by the TP7xx self-checks after writing.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from townplans.model import Finding, Severity, SourceRef, Town, Workspace
+from townplans.model import Finding, SourceRef, Workspace
 from townplans.paths import WorkspacePaths
-from townplans.render import documents
+from townplans.profile import Profile
+from townplans.render import documents, selfcheck
 from townplans.render.html import TEMPLATES, resource_url
 from townplans.render.style import Style
 
@@ -28,12 +30,11 @@ FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One output file and the function that produces its bytes."""
+    """One output file and the function that produces its bytes and its self-check problems."""
 
-    town: str
     label: str
     path: Path
-    make: Callable[[], tuple[bytes, list[str]]]
+    make: Callable[[], tuple[bytes, list[selfcheck.OutputProblem]]]
     source: SourceRef
 
 
@@ -43,6 +44,13 @@ class BuildReport:
 
     written: list[Path] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    towns: tuple[str, ...] = ()
+    pdf_variant: str | None = None
+    """"pdf/a-2b" to make archival PDFs."""
 
 
 def source_stamp(document_date: dt.date | None) -> dt.datetime:
@@ -55,32 +63,39 @@ def source_stamp(document_date: dt.date | None) -> dt.datetime:
     return dt.datetime(2000, 1, 1)
 
 
-def master_plan_targets(town: Town, paths: WorkspacePaths, style: Style) -> list[Target]:
-    """The master plan as DOCX and PDF under build/<town>/, named in Chinese."""
-    plan = town.master_plan
-    if plan is None or not plan.chapters:
-        return []
-    parts = documents.master_plan_parts(town, plan)
-    stamp = source_stamp(parts.date)
-    folder = paths.build / town.slug
-    name = (
-        parts.title.split("（")[0] if parts.title.startswith(town.name) else f"{town.name}总体规划"
-    )
-    source = plan.chapters[0].ref
+def document_targets(
+    spec: documents.DocumentSpec,
+    folder: Path,
+    paths: WorkspacePaths,
+    style: Style,
+    options: BuildOptions,
+) -> list[Target]:
+    """The DOCX and PDF of one document."""
+    stamp = source_stamp(spec.date)
+    source = SourceRef(spec.sources[0] if spec.sources else "towns")
 
-    def make_docx() -> tuple[bytes, list[str]]:
-        data, problems = documents.to_docx(parts, style, paths.root, stamp)
-        return fixed_zip_times(data, stamp), problems
+    def make_docx() -> tuple[bytes, list[selfcheck.OutputProblem]]:
+        data, problems = documents.to_docx(spec, style, paths.root, stamp)
+        data = fixed_zip_times(data, stamp)
+        return data, _render_problems(problems) + selfcheck.check_docx(data)
 
-    def make_pdf() -> tuple[bytes, list[str]]:
+    def make_pdf() -> tuple[bytes, list[selfcheck.OutputProblem]]:
         from townplans.render.pdf import html_to_pdf
 
-        html = documents.to_html(parts, style, paths.root, font_faces(paths.fonts))
-        return html_to_pdf(html, paths.mounts())
+        html, problems = documents.to_html(spec, style, paths.root, font_faces(paths.fonts))
+        data, warnings = html_to_pdf(html, paths.mounts(), options.pdf_variant)
+        return data, _render_problems(problems) + selfcheck.check_pdf(data, warnings)
 
     return [
-        Target(town.slug, f"{name}.docx", folder / f"{name}.docx", make_docx, source),
-        Target(town.slug, f"{name}.pdf", folder / f"{name}.pdf", make_pdf, source),
+        Target(f"{spec.name}.docx", folder / f"{spec.name}.docx", make_docx, source),
+        Target(f"{spec.name}.pdf", folder / f"{spec.name}.pdf", make_pdf, source),
+    ]
+
+
+def _render_problems(problems: Sequence[str]) -> list[selfcheck.OutputProblem]:
+    return [
+        selfcheck.OutputProblem("TP702" if "表格中" in problem else "TP701", problem)
+        for problem in problems
     ]
 
 
@@ -104,16 +119,34 @@ def font_faces(folder: Path) -> str:
     return "\n".join(rules)
 
 
-def build(
-    workspace: Workspace, paths: WorkspacePaths, style: Style, towns: Sequence[str] = ()
-) -> BuildReport:
-    """Build every selected town's outputs; one failing target never stops the others."""
-    report = BuildReport()
+def plan_targets(
+    workspace: Workspace,
+    paths: WorkspacePaths,
+    style: Style,
+    profile: Profile,
+    options: BuildOptions,
+    summary: Callable[[documents.Assembler], documents.DocumentSpec] | None = None,
+) -> list[Target]:
+    """Every output of the selected towns, and the district summary when ``summary`` is given."""
+    assembler = documents.Assembler(
+        paths.root, profile, documents.Templates(paths.templates / "documents"), workspace.district
+    )
+    targets: list[Target] = []
     for town in workspace.district.towns:
-        if towns and town.slug not in towns:
+        if options.towns and town.slug not in options.towns:
             continue
-        for target in master_plan_targets(town, paths, style):
-            _build_target(target, report)
+        for spec in assembler.town_documents(town):
+            targets += document_targets(spec, paths.build / town.slug, paths, style, options)
+    if summary is not None:
+        targets += document_targets(summary(assembler), paths.build, paths, style, options)
+    return targets
+
+
+def build(targets: Sequence[Target]) -> BuildReport:
+    """Make and write every target; one failing target never stops the others."""
+    report = BuildReport()
+    for target in targets:
+        _build_target(target, report)
     return report
 
 
@@ -122,11 +155,15 @@ def _build_target(target: Target, report: BuildReport) -> None:
         data, problems = target.make()
     except Exception as exc:  # noqa: BLE001 - reported as a finding; other targets go on
         message = f"生成“{target.label}”失败：{type(exc).__name__}: {exc}"
-        report.findings.append(Finding("TP790", Severity.ERROR, message, target.source))
+        report.findings.append(
+            Finding("TP790", selfcheck.OUTPUT_RULES[-1].severity, message, target.source)
+        )
         return
     for problem in problems:
-        message = f"生成“{target.label}”时：{problem}"
-        report.findings.append(Finding("TP701", Severity.WARNING, message, target.source))
+        message = f"“{target.label}”：{problem.message}"
+        report.findings.append(
+            Finding(problem.code, problem.severity, message, target.source, "practice")
+        )
     write_atomic(target.path, data)
     report.written.append(target.path)
 

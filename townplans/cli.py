@@ -234,10 +234,12 @@ def doctor(ctx: Context) -> None:
 
 @cli.command()
 @click.option("--town", "towns", multiple=True, help="只生成这个镇（可多次指定）")
+@click.option("--pdfa", is_flag=True, help="生成 PDF/A-2b 归档格式")
 @pass_ctx
-def build(ctx: Context, towns: tuple[str, ...]) -> None:
+def build(ctx: Context, towns: tuple[str, ...], pdfa: bool) -> None:
     """生成各镇成果文件（Word 与 PDF）到 build/；草稿也会生成，缺失部分以【缺：…】标出。"""
-    outcome = _call(ctx, lambda: pipeline.run_build(ctx.root, towns))
+    variant = "pdf/a-2b" if pdfa else None
+    outcome = _call(ctx, lambda: pipeline.run_build(ctx.root, towns, variant))
     for path in outcome.written:
         ctx.say(f"已生成 {path.relative_to(outcome.session.paths.root)}")
     _print_findings(ctx, outcome.findings)

@@ -108,6 +108,8 @@ class Link:
     ref: SourceRef
     resolved: str | None
     """Workspace-relative path when the target is a local file inside the workspace, else None."""
+    text: str = ""
+    """The image's alt text or the link's text (a drawing's title in a drawing list)."""
 
 
 @dataclass(frozen=True, slots=True)

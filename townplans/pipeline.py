@@ -17,7 +17,7 @@ from townplans.model import Finding, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile, load_profile
 from townplans.render.style import StyleError, load_style
-from townplans.rules import Rule, all_rules
+from townplans.rules import all_rules
 from townplans.schema import all_schemas
 from townplans.status import TownStatus, district_status
 
@@ -88,8 +88,11 @@ def run_status(root: Path) -> tuple[Session, list[TownStatus]]:
     return session, district_status(session.workspace, session.profile, result)
 
 
-def run_rules_listing() -> list[Rule]:
-    return all_rules()
+def run_rules_listing() -> list[Any]:
+    """Content rules and output self-checks, in code order."""
+    from townplans.render.selfcheck import OUTPUT_RULES
+
+    return sorted([*all_rules(), *OUTPUT_RULES], key=lambda rule: rule.code)
 
 
 def run_schema(root: Path) -> dict[str, dict[str, Any]]:
@@ -112,16 +115,36 @@ class BuildOutcome:
         return any(f.code == "TP790" for f in self.findings)
 
 
-def run_build(root: Path, towns: tuple[str, ...] = ()) -> BuildOutcome:
-    from townplans import build
+def run_build(
+    root: Path, towns: tuple[str, ...] = (), pdf_variant: str | None = None
+) -> BuildOutcome:
+    """Check, then build every document of the selected towns (and the district summary when the
+    whole district is built). A draft with errors still builds; the check summary says what is
+    missing."""
+    from townplans import build, report
 
     session, result = run_check(root, Selection(towns=towns))
     try:
         style = load_style(session.paths.style)
     except StyleError as exc:
         raise ToolError(str(exc)) from exc
-    report = build.build(session.workspace, session.paths, style, towns)
-    return BuildOutcome(session, tuple(report.written), tuple(report.findings), result)
+    summary = None
+    if not towns:
+        matrix = district_status(session.workspace, session.profile, result)
+        line = report.summary_line(
+            report.ReportInput(result, session.workspace, session.profile.version)
+        )
+        towns_all = session.workspace.district.towns
+
+        def summary(assembler: Any) -> Any:
+            return assembler.district_summary(matrix, line, towns_all)
+
+    options = build.BuildOptions(towns, pdf_variant)
+    targets = build.plan_targets(
+        session.workspace, session.paths, style, session.profile, options, summary
+    )
+    built = build.build(targets)
+    return BuildOutcome(session, tuple(built.written), tuple(built.findings), result)
 
 
 def run_doctor(root: Path) -> list[doctor.Check]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -98,6 +99,7 @@ def _links(
             target = str(child.attrs.get(attr, ""))
             where = _locate(target, lines, token.map, ref)
             link, problem = _resolve(target, child.type == "image", where, folder, root)
+            link = replace(link, text=child.content)
             links.append(link)
             if problem is not None:
                 findings.append(problem)

@@ -1,67 +1,592 @@
-"""Assemble whole documents from the model: cover, TOC and the Markdown parts, as DOCX and HTML.
+"""Assemble whole documents from the model: which parts, in which order, with which cover.
 
-Both outputs are made from the same token streams; only the writers differ.
+Each document is a ``DocumentSpec``: a title, a cover (or a 公文 版头), and a sequence of Markdown
+parts — the town's own files, and parts generated from data by the Jinja2 templates in
+``templates/documents/`` (drawing lists, the 地块指标一览表, the 项目一览表, project forms, the
+district summary). Both the Word and the PDF output are made from the same parts. Anything the
+profile requires that is missing shows as a visible 【缺：…】 placeholder, never as silence.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import jinja2
+from markdown_it.token import Token
+
+from townplans import mdparser
+from townplans.completeness import find_headings
+from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date
-from townplans.model import MarkdownFile, MasterPlan, Town
+from townplans.model import DetailedPlan, District, Located, MarkdownFile, Project, Town
+from townplans.profile import DocumentType, FieldSpec, Profile
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
 from townplans.render.style import Style, css
 
+if TYPE_CHECKING:
+    from townplans.status import TownStatus
+
 
 @dataclass(frozen=True, slots=True)
-class DocumentParts:
-    """What a document is made of: title, cover lines and Markdown files in order."""
+class Part:
+    """Markdown tokens and the folder their relative links resolve against."""
 
+    tokens: tuple[Token, ...]
+    base_dir: Path
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSpec:
+    """One document to produce as DOCX and PDF."""
+
+    name: str
+    """File name without suffix (Chinese), e.g. 渭城镇总体规划."""
     title: str
-    cover_lines: tuple[str, ...]
-    files: tuple[MarkdownFile, ...]
-    author: str
-    date: dt.date | None
+    parts: tuple[Part, ...]
+    cover_lines: tuple[str, ...] = ()
+    cover: bool = True
+    toc: bool = True
+    author: str = ""
+    date: dt.date | None = None
+    sources: tuple[str, ...] = ()
+    """Workspace-relative content files the document is made from."""
 
 
-def master_plan_parts(town: Town, plan: MasterPlan) -> DocumentParts:
-    """The master plan: title and cover facts from the first chapter's front matter."""
-    first = plan.chapters[0].meta if plan.chapters else None
-    title = str(first.get("title") or f"{town.name}总体规划") if first else f"{town.name}总体规划"
-    institute = str(first.get("institute") or "") if first else ""
-    status = str(first.get("status") or "") if first else ""
-    date = _date(first.get("date")) if first else None
-    lines = [text for text in (institute, _chinese_month(date), status) if text]
-    return DocumentParts(title, tuple(lines), plan.chapters, institute or town.name, date)
+# -- formatting ------------------------------------------------------------------------------------
 
 
-def _date(value: object) -> dt.date | None:
+def chinese_date(value: dt.date | None) -> str:
+    """2023年9月5日: full year, no zero padding (GB/T 9704 7.3.5.4)."""
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+def number_text(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def missing(label: str) -> str:
+    return f"【缺：{label}】"
+
+
+def cell(value: object) -> str:
+    """A value made safe for a Markdown table cell."""
+    if value is None:
+        return ""
+    return re.sub(r"\s+", " ", str(value)).replace("|", "\\|").strip()
+
+
+def md_table(
+    header: Sequence[str], rows: Iterable[Sequence[object]], align: Sequence[str] = ()
+) -> str:
+    """A GFM table; ``align`` holds "l", "c" or "r" per column."""
+    marks = {"l": "---", "c": ":---:", "r": "---:"}
+    separator = [marks.get(align[i] if i < len(align) else "l", "---") for i in range(len(header))]
+    lines = [
+        "| " + " | ".join(cell(h) for h in header) + " |",
+        "| " + " | ".join(separator) + " |",
+        *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows),
+    ]
+    return "\n".join(lines)
+
+
+class Templates:
+    """The Jinja2 environment over ``templates/documents/`` (Markdown out, so no HTML escaping)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(folder)),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+        self.env.filters["cell"] = cell
+        self.env.globals["md_table"] = md_table
+
+    def part(self, template: str, base_dir: Path, **context: Any) -> Part:
+        text = self.env.get_template(template).render(**context)
+        return Part(tuple(mdparser.parse(text)), base_dir)
+
+
+# -- reading fields for documents --------------------------------------------------------------------
+
+
+def _value(meta: Located, spec: FieldSpec | None) -> str:
+    """A field as a document shows it: formatted when typed, 【缺：…】 when absent or unreadable."""
+    if spec is None:
+        return ""
+    value = read_field(meta, spec)
+    if not value.present:
+        return missing(spec.label)
+    if value.parsed is None:
+        return str(value.raw) if value.error is None else f"{value.raw}（格式有误）"
+    parsed = value.parsed.value
+    if isinstance(parsed, dt.date):
+        return chinese_date(parsed)
+    if spec.type == "money" and isinstance(parsed, Decimal):
+        return f"{number_text(parsed)}万元"
+    if spec.type == "percent" and isinstance(parsed, Decimal):
+        return f"{number_text(parsed)}%"
+    return str(value.parsed.original)
+
+
+def _number(meta: Located, spec: FieldSpec | None) -> Decimal | None:
+    if spec is None:
+        return None
+    parsed = read_field(meta, spec).parsed
+    return parsed.value if parsed is not None and isinstance(parsed.value, Decimal) else None
+
+
+def _date(meta: Located, key: str) -> dt.date | None:
+    raw = meta.get(key)
     try:
-        return parse_date(value).value if value is not None else None
+        value = parse_date(raw).value if raw is not None else None
     except ValueFormatError:
         return None
+    return value if isinstance(value, dt.date) else None
 
 
-def _chinese_month(date: dt.date | None) -> str:
-    return f"{date.year}年{date.month}月" if date else ""
+def file_name(text: str) -> str:
+    """A title usable as a file name on Windows too."""
+    return re.sub(r'[<>:"/\\|?*\s]+', "", text).strip(".") or "文档"
+
+
+# -- parts from the town's own files --------------------------------------------------------------------
+
+
+def source_parts(files: Iterable[MarkdownFile], root: Path, demote: int = 0) -> list[Part]:
+    return [Part(_demoted(f.tokens, demote), root / Path(f.ref.path).parent) for f in files]
+
+
+def _demoted(tokens: Sequence[Token], levels: int) -> tuple[Token, ...]:
+    if not levels:
+        return tuple(tokens)
+    result = []
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token = token.copy()
+            token.tag = f"h{min(int(token.tag[1:]) + levels, 6)}"
+        result.append(token)
+    return tuple(result)
+
+
+def _missing_sections(
+    templates: Templates, files: Sequence[MarkdownFile], doctype: DocumentType | None, base: Path
+) -> list[Part]:
+    if doctype is None or not doctype.headings:
+        return []
+    headings = [h for f in files for h in f.headings]
+    absent = [
+        spec.title
+        for spec, found in zip(
+            doctype.headings, find_headings(headings, doctype.headings), strict=True
+        )
+        if found is None
+    ]
+    return [templates.part("missing-sections.md.j2", base, missing=absent)] if absent else []
+
+
+# -- the documents ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Assembler:
+    """Builds the document specs of a workspace."""
+
+    root: Path
+    profile: Profile
+    templates: Templates
+    district: District
+    specs: list[DocumentSpec] = field(default_factory=list)
+
+    def town_documents(self, town: Town) -> list[DocumentSpec]:
+        builders: list[Callable[[Town], Iterable[DocumentSpec]]] = [
+            self.master_plan,
+            self.detailed_plans,
+            self.construction_plan,
+            self.briefs,
+        ]
+        return [spec for builder in builders for spec in builder(town)]
+
+    def master_plan(self, town: Town) -> Iterable[DocumentSpec]:
+        plan = town.master_plan
+        if plan is None or not plan.chapters:
+            return
+        first = plan.chapters[0].meta
+        title = str(first.get("title") or f"{town.name}总体规划")
+        lines = [
+            str(first.get("institute") or ""),
+            _month(_date(first, "date")),
+            str(first.get("status") or ""),
+        ]
+        base = self.root / plan.folder
+        parts = source_parts(plan.chapters, self.root)
+        parts += _missing_sections(
+            self.templates, plan.chapters, self.profile.documents.get("master_plan"), base
+        )
+        parts.append(
+            self.templates.part(
+                "drawing-list.md.j2", base, drawings=_drawings(plan.chapters, plan.drawings)
+            )
+        )
+        name = file_name(re.sub(r"[（(][^（(]*[）)]$", "", title))  # 渭城镇总体规划（2021—2035年） -> 渭城镇总体规划
+        yield DocumentSpec(
+            name, title, tuple(parts), tuple(x for x in lines if x), author=lines[0] or town.name,
+            date=_date(first, "date"), sources=tuple(c.ref.path for c in plan.chapters),
+        )  # fmt: skip
+
+    def detailed_plans(self, town: Town) -> Iterable[DocumentSpec]:
+        for plan in town.detailed_plans:
+            if plan.text is None:
+                continue
+            yield self._detailed_plan(town, plan, plan.text)
+
+    def _detailed_plan(self, town: Town, plan: DetailedPlan, text: MarkdownFile) -> DocumentSpec:
+        meta = text.meta
+        key = "regulatory_plan" if plan.kind == "regulatory" else "site_plan"
+        doctype = self.profile.documents.get(key)
+        title = str(meta.get("title") or f"{town.name}{plan.slug}")
+        base = self.root / plan.folder
+        parts = source_parts([text], self.root)
+        parts += _missing_sections(self.templates, [text], doctype, base)
+        if plan.kind == "regulatory":
+            parts.append(self._parcels(plan, doctype, base))
+        lines = [
+            str(meta.get("institute") or ""),
+            _month(_date(meta, "date")),
+            str(meta.get("status") or ""),
+        ]
+        sources = [text.ref.path] + ([plan.parcels.ref.path] if plan.parcels else [])
+        return DocumentSpec(
+            file_name(title), title, tuple(parts), tuple(x for x in lines if x), author=lines[0] or town.name,
+            date=_date(meta, "date"), sources=tuple(sources),
+        )  # fmt: skip
+
+    def _parcels(self, plan: DetailedPlan, doctype: DocumentType | None, base: Path) -> Part:
+        rows = []
+        total = Decimal(0)
+        parcels = plan.parcels
+        specs = doctype.parcel_fields if doctype else {}
+        if parcels is not None and isinstance(parcels.data, list):
+            for index, parcel in enumerate(parcels.data):
+                if not isinstance(parcel, dict):
+                    continue
+                row = {}
+                for key in (
+                    "id",
+                    "use",
+                    "use_name",
+                    "area",
+                    "far",
+                    "density",
+                    "height",
+                    "green_ratio",
+                    "parking",
+                    "facilities",
+                ):
+                    spec = specs.get(key)
+                    parsed = read_field(parcels, spec, index).parsed if spec else None
+                    row[key] = (
+                        number_text(parsed.value)
+                        if parsed is not None and isinstance(parsed.value, Decimal)
+                        else (parcel.get(key) or "")
+                    )
+                area = read_field(parcels, specs["area"], index).parsed if "area" in specs else None
+                if area is not None and isinstance(area.value, Decimal):
+                    total += area.value
+                rows.append(row)
+        return self.templates.part(
+            "parcels.md.j2", base, parcels=rows, total_area=number_text(total) if rows else ""
+        )
+
+    def construction_plan(self, town: Town) -> Iterable[DocumentSpec]:
+        plan = town.construction_plan
+        if plan is None:
+            return
+        meta = plan.meta
+        doctype = self.profile.documents.get("construction_plan")
+        fields = doctype.fields if doctype else {}
+        title = str(meta.get("title") or f"{town.name}小城镇建设计划")
+        base = self.root / town.folder
+        issuer = str(meta.get("issuer") or missing("发文机关"))
+        head = self.templates.part(
+            "gongwen-head.md.j2", base, issuer=issuer, title=title,
+            doc_number=str(meta.get("doc_number") or missing("发文字号")),
+            recipient=str(meta.get("recipient") or missing("主送机关")),
+        )  # fmt: skip
+        projects = [self._project_row(p) for p in town.projects]
+        total = sum((p["total"] for p in projects if p["total"] is not None), Decimal(0))
+        tail = self.templates.part(
+            "gongwen-tail.md.j2", base, issuer=issuer, date=_value(meta, fields.get("date")),
+            attachment_title=f"{town.name}小城镇建设项目一览表", projects=projects, total_investment=number_text(total),
+        )  # fmt: skip
+        parts = [
+            head,
+            *source_parts([plan], self.root),
+            *_missing_sections(self.templates, [plan], doctype, base),
+            tail,
+        ]
+        sources = [plan.ref.path, *(p.brief.ref.path for p in town.projects if p.brief)]
+        yield DocumentSpec(
+            file_name(title), title, tuple(parts), cover=False, toc=False, author=issuer,
+            date=_date(meta, "date"), sources=tuple(sources),
+        )  # fmt: skip
+
+    def _brief_fields(self) -> dict[str, FieldSpec]:
+        doctype = self.profile.documents.get("project_brief")
+        return dict(doctype.fields) if doctype else {}
+
+    def _project_row(self, project: Project) -> dict[str, Any]:
+        fields = self._brief_fields()
+        if project.brief is None:
+            return {"name": project.slug, "category": missing("项目简介"), "zone": "", "scale": "", "investment": "",
+                    "funding": "", "deadline": "", "progress": "", "leader": "", "total": None}  # fmt: skip
+        meta = project.brief.meta
+        funding = _funding(meta, fields.get("funding"))
+        return {
+            "name": project.name,
+            "category": _value(meta, fields.get("category")),
+            "zone": _value(meta, fields.get("zone")),
+            "scale": _value(meta, fields.get("scale")),
+            "investment": number_text(_number(meta, fields.get("investment")))
+            or missing("投资规模"),
+            "funding": "；".join(f"{s}{a}" for s, a in funding) if funding else missing("资金来源"),
+            "deadline": _value(meta, fields.get("deadline")),
+            "progress": _value(meta, fields.get("progress_percent")),
+            "leader": _value(meta, fields.get("leader")),
+            "total": _number(meta, fields.get("investment")),
+        }
+
+    def briefs(self, town: Town) -> Iterable[DocumentSpec]:
+        projects = [p for p in town.projects if p.brief is not None]
+        if not projects:
+            return
+        base = self.root / town.folder
+        parts: list[Part] = []
+        for index, project in enumerate(projects):
+            assert project.brief is not None
+            if index:
+                parts.append(Part(tuple(mdparser.parse("\\newpage\n")), base))
+            parts.append(
+                self.templates.part("project-brief.md.j2", base, p=self._brief_form(project))
+            )
+            body = [Part(_demoted(project.brief.tokens, 1), self.root / project.folder)]
+            parts += body
+        title = f"{town.name}小城镇建设项目简介汇编"
+        dates = [d for p in projects if p.brief and (d := _date(p.brief.meta, "submitted"))]
+        yield DocumentSpec(
+            file_name(title), title, tuple(parts), (town.name, _month(max(dates) if dates else None)),
+            author=town.name, date=max(dates) if dates else None,
+            sources=tuple(p.brief.ref.path for p in projects if p.brief),
+        )  # fmt: skip
+
+    def _brief_form(self, project: Project) -> dict[str, Any]:
+        assert project.brief is not None
+        meta = project.brief.meta
+        fields = self._brief_fields()
+        form = [
+            {"label": spec.label, "value": _value(meta, spec)}
+            for key, spec in fields.items()
+            if spec.type not in ("list", "mapping") and key != "title"
+        ]
+        funding = _funding(meta, fields.get("funding"))
+        total = sum((a for _, a in funding if isinstance(a, Decimal)), Decimal(0))
+        permits_raw = meta.get("permits")
+        permits = [
+            {
+                "label": label,
+                "status": str(permits_raw.get(key))
+                if isinstance(permits_raw, dict) and permits_raw.get(key)
+                else missing(label),
+            }
+            for key, label in _permit_items(self.profile)
+        ]
+        return {
+            "name": project.name,
+            "form": form,
+            "funding": [
+                {"source": s, "amount": number_text(a) if isinstance(a, Decimal) else a}
+                for s, a in funding
+            ]
+            or [{"source": missing("资金来源"), "amount": ""}],
+            "funding_total": number_text(total) if funding else "",
+            "permits": permits,
+        }
+
+    def district_summary(
+        self, matrix: Sequence[TownStatus], check_summary: str, towns: Sequence[Town]
+    ) -> DocumentSpec:
+        base = self.root / "towns"
+        labels = [d.label for d in self.profile.deliverables]
+        indicator_rows = [
+            [
+                indicator.label,
+                _target(indicator),
+                *(_indicator_cell(t, key, indicator) for t in towns),
+            ]
+            for key, indicator in self.profile.indicators.items()
+        ]
+        sources = list(self.profile.lists.get("funding_sources", ()))
+        investment_rows = [self._investments(t, sources) for t in towns]
+        totals: list[object] = ["合计", sum(len(t.projects) for t in towns)]
+        for column in range(2, 3 + len(sources) + 1):
+            totals.append(
+                number_text(
+                    sum(
+                        (Decimal(str(r[column])) for r in investment_rows if str(r[column])),
+                        Decimal(0),
+                    )
+                )
+            )
+        part = self.templates.part(
+            "district-summary.md.j2", base,
+            matrix_header=["镇", *labels], matrix_align=["l", *("c" * len(labels))],
+            matrix_rows=[[row.name, *(cell.state.label for cell in row.cells.values())] for row in matrix],
+            check_summary=check_summary,
+            indicator_header=["指标", "区级目标", *(t.name for t in towns)],
+            indicator_align=["l", "l", *("r" * len(towns))], indicator_rows=indicator_rows,
+            investment_header=["镇", "项目数", "总投资", *sources, "累计完成投资"],
+            investment_align=["l", *("r" * (len(sources) + 3))], investment_rows=[*investment_rows, totals],
+        )  # fmt: skip
+        title = f"{self.district.name}小城镇建设情况汇总"
+        year = self.district.meta.get("plan_year") if self.district.meta else None
+        return DocumentSpec(
+            file_name(title), title, (part,), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
+            author=self.district.name, sources=tuple(t.folder for t in towns),
+        )  # fmt: skip
+
+    def _investments(self, town: Town, sources: Sequence[str]) -> list[object]:
+        fields = self._brief_fields()
+        total = done = Decimal(0)
+        by_source = dict.fromkeys(sources, Decimal(0))
+        for project in town.projects:
+            if project.brief is None:
+                continue
+            meta = project.brief.meta
+            total += _number(meta, fields.get("investment")) or 0
+            done += _number(meta, fields.get("cumulative_investment")) or 0
+            for source, amount in _funding(meta, fields.get("funding")):
+                if isinstance(amount, Decimal) and source in by_source:
+                    by_source[source] += amount
+        return [
+            town.name,
+            len(town.projects),
+            number_text(total),
+            *(number_text(v) for v in by_source.values()),
+            number_text(done),
+        ]
+
+
+def _month(value: dt.date | None) -> str:
+    return f"{value.year}年{value.month}月" if value else ""
+
+
+def _funding(meta: Located, spec: FieldSpec | None) -> list[tuple[str, Decimal | str]]:
+    items = meta.get("funding")
+    if spec is None or not isinstance(items, list):
+        return []
+    result: list[tuple[str, Decimal | str]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        amount_spec = spec.items.get("amount")
+        parsed = read_field(meta, amount_spec, "funding", index).parsed if amount_spec else None
+        amount: Decimal | str = (
+            parsed.value
+            if parsed is not None and isinstance(parsed.value, Decimal)
+            else str(item.get("amount", ""))
+        )
+        result.append((str(item.get("source", "")), amount))
+    return result
+
+
+def _permit_items(profile: Profile) -> list[tuple[str, str]]:
+    raw = profile.raw.data.get("documents", {}).get("project_brief", {}).get("permit_items", [])
+    return [
+        (str(item["key"]), str(item.get("label", item["key"])))
+        for item in raw
+        if isinstance(item, dict) and "key" in item
+    ]
+
+
+def _drawings(files: Sequence[MarkdownFile], assets: Sequence[Any]) -> list[dict[str, str]]:
+    listed: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for markdown in files:
+        for link in markdown.links:
+            if link.is_image and link.resolved and link.resolved not in seen:
+                seen.add(link.resolved)
+                exists = any(asset.path == link.resolved for asset in assets)
+                listed.append(
+                    {
+                        "title": link.text or link.target,
+                        "file": link.target if exists else f"{missing('图纸文件')} {link.target}",
+                    }
+                )
+    for asset in assets:
+        if asset.path not in seen:
+            listed.append(
+                {"title": Path(asset.name).stem, "file": f"drawings/{asset.name}（文本未列出）"}
+            )
+    return listed
+
+
+def _target(indicator: Any) -> str:
+    if indicator.target is None:
+        return "待确认（原文不可辨认）"
+    comparator = {">=": "≥", "<=": "≤", "==": "=", ">": ">", "<": "<"}[indicator.comparator]
+    return f"{comparator}{number_text(indicator.target)}{indicator.unit}"
+
+
+def _indicator_cell(town: Town, key: str, indicator: Any) -> str:
+    from townplans.load.values import PARSERS
+
+    values = town.meta.get("indicators") if town.meta else None
+    entry = values.get(key) if isinstance(values, dict) else None
+    raw = entry.get("value") if isinstance(entry, dict) else entry
+    if raw is None:
+        return "—"
+    try:
+        parsed = PARSERS[indicator.type](raw)
+    except ValueFormatError:
+        return f"{raw}（格式有误）"
+    shown = f"{number_text(parsed.value)}{indicator.unit}"
+    if indicator.target is None:
+        return f"{shown}（待确认）"
+    meets = {">=": parsed.value >= indicator.target, "<=": parsed.value <= indicator.target, "==": parsed.value == indicator.target,
+             ">": parsed.value > indicator.target, "<": parsed.value < indicator.target}[indicator.comparator]  # fmt: skip
+    return shown if meets else f"{shown} ✗"
+
+
+# -- writing ----------------------------------------------------------------------------------------------
 
 
 def to_docx(
-    parts: DocumentParts, style: Style, root: Path, stamp: dt.datetime
+    spec: DocumentSpec, style: Style, root: Path, stamp: dt.datetime
 ) -> tuple[bytes, list[str]]:
     """The Word document as bytes, and what the writer could not render."""
     writer = DocxWriter(style, root)
-    writer.add_cover(parts.title, parts.cover_lines)
-    writer.add_toc()
-    for markdown in parts.files:
-        writer.add_markdown(markdown.tokens, root / Path(markdown.ref.path).parent)
+    if spec.cover:
+        writer.add_cover(spec.title, spec.cover_lines)
+    if spec.toc:
+        writer.add_toc()
+    for part in spec.parts:
+        writer.add_markdown(part.tokens, part.base_dir)
     properties = writer.document.core_properties
-    properties.title = parts.title
-    properties.author = parts.author
+    properties.title = spec.title
+    properties.author = spec.author
     properties.last_modified_by = "townplans"
     properties.created = stamp
     properties.modified = stamp
@@ -71,11 +596,14 @@ def to_docx(
     return buffer.getvalue(), writer.problems
 
 
-def to_html(parts: DocumentParts, style: Style, root: Path, font_faces: str = "") -> str:
-    """The print HTML page for WeasyPrint."""
-    html_parts = [
-        html_render.HtmlPart(markdown.tokens, root / Path(markdown.ref.path).parent, root)
-        for markdown in parts.files
-    ]
-    body = html_render.render_body(html_parts)
-    return html_render.page(parts.title, body, css(style, font_faces), parts.cover_lines)
+def to_html(
+    spec: DocumentSpec, style: Style, root: Path, font_faces: str = ""
+) -> tuple[str, list[str]]:
+    """The print HTML page for WeasyPrint, and what could not be rendered."""
+    body = html_render.render_body(
+        [html_render.HtmlPart(p.tokens, p.base_dir, root) for p in spec.parts]
+    )
+    page = html_render.page(
+        spec.title, body, css(style, font_faces), spec.cover_lines, cover=spec.cover, toc=spec.toc
+    )
+    return page, body.problems

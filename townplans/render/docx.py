@@ -1,25 +1,28 @@
-"""markdown-it tokens -> a python-docx Document styled from ``Style``.
+"""markdown-it tokens -> a python-docx Document styled from ``Style`` (GB/T 9704 defaults).
 
 The writer walks the token stream once. Every block and inline construct has a mapping; a token
 type without one is recorded in ``problems`` (never dropped silently). East Asian fonts are set by
-their official names (``w:eastAsia``) and Latin fonts separately, on the styles, so Word and WPS
-pick the right font for every character. Images are read only from inside the workspace.
+their official names (``w:eastAsia``) and Latin fonts separately, so Word and WPS pick the right
+font for every character. Images are read only from inside the workspace. Raw HTML tables (the
+safe subset in ``htmltable``) become real Word tables with merged cells; any other raw HTML is
+written as the literal text it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocumentObject
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.section import Section
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
@@ -28,7 +31,8 @@ from docx.text.run import Run
 from markdown_it.token import Token
 from PIL import Image, UnidentifiedImageError
 
-from townplans.render.html import local_file
+from townplans.render.htmltable import HtmlTable, is_table, parse_table
+from townplans.render.layout import column_weights, is_cjk, local_file, text_block
 from townplans.render.style import FontRole, Style
 
 PRINT_DPI = 150
@@ -39,12 +43,7 @@ _ALIGN = {
     "center": WD_ALIGN_PARAGRAPH.CENTER,
     "right": WD_ALIGN_PARAGRAPH.RIGHT,
 }
-
-
-def is_cjk(char: str) -> bool:
-    return (
-        "\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef"
-    )
+_BREAK_TAGS = ("<br>", "<br/>", "<br />")
 
 
 def set_fonts(rpr_owner: ParagraphStyle | Run, role: FontRole) -> None:
@@ -53,9 +52,7 @@ def set_fonts(rpr_owner: ParagraphStyle | Run, role: FontRole) -> None:
     font.name = role.latin
     font.size = Pt(role.size)
     font.bold = role.bold
-    element = rpr_owner.element
-    rpr = element.get_or_add_rPr()
-    rfonts = rpr.get_or_add_rFonts()
+    rfonts = rpr_owner.element.get_or_add_rPr().get_or_add_rFonts()
     rfonts.set(qn("w:eastAsia"), role.east_asian)
     rfonts.set(qn("w:ascii"), role.latin)
     rfonts.set(qn("w:hAnsi"), role.latin)
@@ -69,7 +66,7 @@ class _Inline:
     italic: bool = False
     strike: bool = False
     link: str | None = None
-    hyperlink: object | None = None
+    hyperlink: BaseOxmlElement | None = None
 
 
 @dataclass
@@ -89,28 +86,46 @@ class DocxWriter:
     problems: list[str] = field(default_factory=list)
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
+    _containers: list[str] = field(default_factory=list)
     _figures: int = 0
-    _tables: int = 0
     _pending_prefix: str = ""
+    _first_in_attachment: bool = False
+    _redhead_lines: int = 0
+    _red_title: bool = False
+    _dispatch: dict[str, Callable[[Sequence[Token], int, Path], int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._dispatch = self._handlers()
         self.document = Document()
-        self._page_setup()
+        self._page_setup(self.document.sections[0], landscape=False)
         self._styles()
-        self._page_numbers()
+        self.document.settings.odd_and_even_pages_header_footer = True
+        self._page_numbers(self.document.sections[0])
 
-    # -- set-up ---------------------------------------------------------------------------------
+    # -- page set-up --------------------------------------------------------------------------------
 
-    def _page_setup(self) -> None:
-        section = self.document.sections[0]
-        section.orientation = WD_ORIENT.PORTRAIT
-        section.page_width = Mm(self.style.width_mm)
-        section.page_height = Mm(self.style.height_mm)
-        section.top_margin = Mm(self.style.margin_top_mm)
-        section.bottom_margin = Mm(self.style.margin_bottom_mm)
-        section.left_margin = Mm(self.style.margin_left_mm)
-        section.right_margin = Mm(self.style.margin_right_mm)
-        section.footer_distance = Mm(self.style.margin_bottom_mm - 7 - 5)
+    def _page_setup(self, section: Section, landscape: bool) -> None:
+        style = self.style
+        section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        width, height = Mm(style.width_mm), Mm(style.height_mm)
+        section.page_width, section.page_height = (height, width) if landscape else (width, height)
+        section.top_margin = Mm(style.margin_top_mm)
+        section.bottom_margin = Mm(style.margin_bottom_mm)
+        section.left_margin = Mm(style.margin_left_mm)
+        section.right_margin = Mm(style.margin_right_mm)
+        # The page number's dash sits 7 mm below the text block (GB/T 9704 7.5).
+        section.footer_distance = Mm(max(style.margin_bottom_mm - 7 - 5, 5))
+        self._grid(section)
+
+    def _grid(self, section: Section) -> None:
+        """Word's document grid: 22 lines a page (GB/T 9704 5.2.3)."""
+        sect_pr = section._sectPr
+        for old in sect_pr.findall(qn("w:docGrid")):
+            sect_pr.remove(old)
+        grid = OxmlElement("w:docGrid")
+        grid.set(qn("w:type"), "lines")
+        grid.set(qn("w:linePitch"), str(round(self.style.line_spacing_pt * 20)))
+        sect_pr.append(grid)
 
     def _styles(self) -> None:
         fonts = self.style.fonts
@@ -118,85 +133,98 @@ class DocxWriter:
         normal = styles["Normal"]
         assert isinstance(normal, ParagraphStyle)
         set_fonts(normal, fonts["body"])
-        normal_format = normal.paragraph_format
-        normal_format.first_line_indent = Pt(
-            fonts["body"].size * self.style.first_line_indent_chars
-        )
-        normal_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-        normal_format.line_spacing = Pt(self.style.line_spacing_pt)
-        normal_format.space_before = Pt(0)
-        normal_format.space_after = Pt(0)
-        normal_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        body_format = normal.paragraph_format
+        body_format.first_line_indent = Pt(fonts["body"].size * self.style.first_line_indent_chars)
+        body_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        body_format.line_spacing = Pt(self.style.line_spacing_pt)
+        body_format.space_before = Pt(0)
+        body_format.space_after = Pt(0)
+        body_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         for level in range(1, 7):
             heading = styles[f"Heading {level}"]
             assert isinstance(heading, ParagraphStyle)
             set_fonts(heading, fonts[f"heading{min(level, 4)}"])
             heading.font.italic = False
             heading.font.color.rgb = RGBColor(0, 0, 0)
-            heading.paragraph_format.first_line_indent = (
-                Pt(0) if level == 1 else normal_format.first_line_indent
-            )
-            heading.paragraph_format.space_before = Pt(0)
-            heading.paragraph_format.space_after = Pt(0)
-            heading.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-            heading.paragraph_format.line_spacing = Pt(self.style.line_spacing_pt)
-            heading.paragraph_format.keep_with_next = True
+            heading_format = heading.paragraph_format
+            heading_format.first_line_indent = body_format.first_line_indent
+            heading_format.space_before = Pt(0)
+            heading_format.space_after = Pt(0)
+            heading_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            heading_format.line_spacing = Pt(self.style.line_spacing_pt)
+            heading_format.keep_with_next = True
+        for name, role in (("Title", "title"), ("Caption", "caption")):
+            named = styles[name]
+            assert isinstance(named, ParagraphStyle)
+            set_fonts(named, fonts[role])
+            named.font.color.rgb = RGBColor(0, 0, 0)
+            named.font.italic = False
+            named.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            named.paragraph_format.first_line_indent = Pt(0)
+        # Styles the template ships with a Latin font only (Macro Text: Courier) get the body's East
+        # Asian font too, so nothing falls back to whatever Word picks for Chinese.
+        for rfonts in styles.element.iter(qn("w:rFonts")):
+            if rfonts.get(qn("w:ascii")) and not rfonts.get(qn("w:eastAsia")):
+                rfonts.set(qn("w:eastAsia"), fonts["body"].east_asian)
         title = styles["Title"]
         assert isinstance(title, ParagraphStyle)
-        set_fonts(title, fonts["title"])
-        title.font.color.rgb = RGBColor(0, 0, 0)
-        title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        title.paragraph_format.first_line_indent = Pt(0)
-        # python-docx's template draws a rule under Title; an official cover has none.
+        title.paragraph_format.space_after = Pt(self.style.line_spacing_pt)
+        # python-docx's template draws a rule under Title; an official title has none.
         for border in title.element.xpath("./w:pPr/w:pBdr"):
             border.getparent().remove(border)
-        caption = styles["Caption"]
-        assert isinstance(caption, ParagraphStyle)
-        set_fonts(caption, fonts["caption"])
-        caption.font.color.rgb = RGBColor(0, 0, 0)
-        caption.font.italic = False
-        caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        caption.paragraph_format.first_line_indent = Pt(0)
-        caption.paragraph_format.space_after = Pt(6)
 
-    def _page_numbers(self) -> None:
-        """Footer page number "— 1 —" (GB/T 9704 7.5), 4号 宋体 on the outer side."""
-        footer = self.document.sections[0].footer
-        paragraph = footer.paragraphs[0]
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        paragraph.paragraph_format.first_line_indent = Pt(0)
+    def _page_numbers(self, section: Section) -> None:
+        """ "— 1 —" in 4号 宋体, one character in from the outer edge: odd right, even left."""
         role = self.style.fonts["page_number"]
-        set_fonts(paragraph.add_run("— "), role)
-        _add_field(paragraph, "PAGE", role)
-        set_fonts(paragraph.add_run(" —"), role)
+        indent = Pt(role.size)
+        for footer, alignment in (
+            (section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+            (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+        ):
+            footer.is_linked_to_previous = False
+            paragraph = footer.paragraphs[0]
+            paragraph.alignment = alignment
+            paragraph.paragraph_format.first_line_indent = Pt(0)
+            paragraph.paragraph_format.left_indent = (
+                indent if alignment == WD_ALIGN_PARAGRAPH.LEFT else Pt(0)
+            )
+            paragraph.paragraph_format.right_indent = (
+                indent if alignment == WD_ALIGN_PARAGRAPH.RIGHT else Pt(0)
+            )
+            set_fonts(paragraph.add_run("— "), role)
+            add_field(paragraph, "PAGE", role)
+            set_fonts(paragraph.add_run(" —"), role)
 
-    # -- public API -------------------------------------------------------------------------------
+    # -- public API ---------------------------------------------------------------------------------
 
     def add_cover(self, title: str, lines: Sequence[str]) -> None:
-        """A cover page: the title in 小标宋 and the issuing lines, then a page break."""
+        """A cover page without a page number: the title in 小标宋, the issuing lines below."""
+        self.document.sections[0].different_first_page_header_footer = True
         for _ in range(4):
-            self._plain_paragraph("")
+            self._plain("")
         self.document.add_paragraph(title, style="Title")
         for _ in range(6):
-            self._plain_paragraph("")
+            self._plain("")
         for line in lines:
-            paragraph = self._plain_paragraph(line)
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            self._plain(line).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self._page_break()
+
+    def add_title(self, title: str) -> None:
+        """A 公文 title (2号小标宋, centred) on the first page, no cover."""
+        self.document.add_paragraph(title, style="Title")
 
     def add_toc(self) -> None:
-        """A Word TOC field over Heading 1–3; Word and LibreOffice fill it on open/update."""
-        heading = self._plain_paragraph("目  录")
+        """A Word TOC field over Heading 1–3; Word and LibreOffice fill it on update."""
+        heading = self._plain("目  录")
         heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
         set_fonts(heading.runs[0], self.style.fonts["heading1"])
-        paragraph = self._plain_paragraph("")
-        _add_field(
-            paragraph,
+        add_field(
+            self._plain(""),
             'TOC \\o "1-3" \\h \\z \\u',
             self.style.fonts["body"],
-            "（打开文档后右键“更新域”生成目录）",
+            "（在 Word 中右键“更新域”生成目录页码）",
         )
-        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        self._page_break()
 
     def add_markdown(self, tokens: Sequence[Token], base_dir: Path) -> None:
         """Write a token stream; relative image paths resolve against ``base_dir``."""
@@ -204,61 +232,55 @@ class DocxWriter:
         while index < len(tokens):
             index = self._block(tokens, index, base_dir)
 
+    def page_break(self) -> None:
+        self._page_break()
+
     def save(self, path: Path) -> None:
         self.document.save(str(path))
 
-    # -- blocks -----------------------------------------------------------------------------------
+    # -- blocks -------------------------------------------------------------------------------------
 
     def _block(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         token = tokens[index]
-        kind = token.type
-        if kind == "heading_open":
-            level = int(token.tag[1:])
-            paragraph = self.document.add_paragraph(style=f"Heading {min(level, 6)}")
-            self._inline(paragraph, tokens[index + 1], base_dir)
-            return index + 3
-        if kind == "paragraph_open":
-            return self._paragraph(tokens, index, base_dir)
-        if kind in ("bullet_list_open", "ordered_list_open"):
-            start = int(token.attrs.get("start", 1) or 1)
-            self._lists.append(_ListLevel(kind == "ordered_list_open", start - 1))
+        handler = self._dispatch.get(token.type)
+        if handler is not None:
+            return handler(tokens, index, base_dir)
+        if token.type.startswith("container_"):
+            return self._container(token, index)
+        if token.type in _CLOSERS:
             return index + 1
-        if kind in ("bullet_list_close", "ordered_list_close"):
-            self._lists.pop()
-            return index + 1
-        if kind == "list_item_open":
-            current = self._lists[-1]
-            current.number += 1
-            current.first_paragraph = True
-            return index + 1
-        if kind == "table_open":
-            return self._table(tokens, index, base_dir)
-        if kind in ("fence", "code_block"):
-            self._code(token.content)
-            return index + 1
-        if kind == "blockquote_open":
-            self._quote_depth += 1
-            return index + 1
-        if kind == "blockquote_close":
-            self._quote_depth -= 1
-            return index + 1
-        if kind == "hr":
-            self._rule()
-            return index + 1
-        if kind.startswith(("footnote", "container_")) or kind in _IGNORED_CLOSERS:
-            return self._passthrough(tokens, index, base_dir)
-        self._problem(token, f"未支持的 Markdown 结构“{kind}”")
+        self._problem(token, f"未支持的 Markdown 结构“{token.type}”，内容未输出")
         return index + 1
 
-    def _passthrough(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
-        token = tokens[index]
-        if token.type == "footnote_block_open":
-            self._rule()
-        elif token.type == "footnote_open":
-            self._pending_prefix = f"[{int(token.meta.get('id', 0)) + 1}] "
-        elif token.type == "footnote_anchor":
-            pass
-        return index + 1
+    def _handlers(self) -> dict[str, Callable[[Sequence[Token], int, Path], int]]:
+        return {
+            "heading_open": self._heading,
+            "paragraph_open": self._paragraph,
+            "bullet_list_open": self._list_open,
+            "ordered_list_open": self._list_open,
+            "bullet_list_close": self._list_close,
+            "ordered_list_close": self._list_close,
+            "list_item_open": self._list_item,
+            "table_open": self._table,
+            "fence": self._code,
+            "code_block": self._code,
+            "blockquote_open": self._quote,
+            "blockquote_close": self._quote,
+            "hr": self._hr,
+            "html_block": self._html_block,
+            "footnote_block_open": self._footnotes_open,
+            "footnote_open": self._footnote_open,
+        }
+
+    def _heading(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        level = int(tokens[index].tag[1:])
+        if "attachment" in self._containers and level == 1:
+            paragraph = self.document.add_paragraph(style="Title")
+        else:
+            paragraph = self.document.add_paragraph(style=f"Heading {min(level, 6)}")
+            self._apply_alignment(paragraph)
+        self._inline(paragraph, tokens[index + 1], base_dir)
+        return index + 3
 
     def _paragraph(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         inline = tokens[index + 1]
@@ -266,16 +288,83 @@ class DocxWriter:
         if len(children) == 1 and children[0].type == "image" and not self._lists:
             self._figure(children[0], base_dir)
             return index + 3
+        if inline.content.strip() in ("\\newpage", "\\pagebreak"):
+            self._page_break()
+            return index + 3
         paragraph = self.document.add_paragraph()
         prefix = self._list_prefix(paragraph) + self._pending_prefix
         self._pending_prefix = ""
         if self._quote_depth:
-            paragraph.paragraph_format.left_indent = Pt(32 * self._quote_depth)
+            paragraph.paragraph_format.left_indent = Pt(
+                self.style.fonts["body"].size * 2 * self._quote_depth
+            )
             paragraph.paragraph_format.first_line_indent = Pt(0)
+        self._apply_alignment(paragraph)
+        role = "caption" if "note" in self._containers else None
+        if "title" in self._containers:
+            paragraph.style = self.document.styles["Title"]
+            role = None
+        elif "redhead" in self._containers:
+            role = self._redhead_paragraph(paragraph)
+        if self._first_in_attachment:
+            # "附件1" label: 3号黑体, flush left, first line of the page (GB/T 9704 7.3.7).
+            self._first_in_attachment = False
+            paragraph.paragraph_format.first_line_indent = Pt(0)
+            role = "heading1"
         if prefix:
             paragraph.add_run(prefix)
-        self._inline(paragraph, inline, base_dir)
+        self._inline(paragraph, inline, base_dir, role=role)
+        self._red_title = False
         return index + 3
+
+    def _redhead_paragraph(self, paragraph: Paragraph) -> str | None:
+        """发文机关标志 (first paragraph: red 小标宋) or 发文字号 (body font), both centred."""
+        first = self._redhead_lines == 0
+        self._redhead_lines += 1
+        paragraph.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.first_line_indent = Pt(0)
+        if first:
+            paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+            paragraph.paragraph_format.space_before = Pt(28)
+            paragraph.paragraph_format.space_after = Pt(self.style.line_spacing_pt)
+            self._red_title = True
+            return "title"
+        return None
+
+    def _apply_alignment(self, paragraph: Paragraph) -> None:
+        fmt = paragraph.paragraph_format
+        if "center" in self._containers or "cover" in self._containers:
+            fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            fmt.first_line_indent = Pt(0)
+        elif "signature" in self._containers:
+            fmt.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            fmt.first_line_indent = Pt(0)
+            fmt.right_indent = Pt(self.style.fonts["body"].size * 4)  # 成文日期右空四字
+
+    def _list_open(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        token = tokens[index]
+        start = int(token.attrs.get("start", 1) or 1)
+        self._lists.append(_ListLevel(token.type == "ordered_list_open", start - 1))
+        return index + 1
+
+    def _list_close(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        self._lists.pop()
+        return index + 1
+
+    def _list_item(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        current = self._lists[-1]
+        current.number += 1
+        current.first_paragraph = True
+        if tokens[index + 1].type in (
+            "list_item_close",
+            "bullet_list_open",
+            "ordered_list_open",
+            "fence",
+            "code_block",
+        ):
+            # An item that starts with no paragraph still shows its marker.
+            self._list_prefix(self.document.add_paragraph())
+        return index + 1
 
     def _list_prefix(self, paragraph: Paragraph) -> str:
         if not self._lists:
@@ -290,48 +379,122 @@ class DocxWriter:
         if not level.first_paragraph:
             return ""
         level.first_paragraph = False
-        if level.ordered:
-            return f"{level.number}. "
-        return ("•", "◦", "▪")[(depth - 1) % 3] + " "
+        marker = f"{level.number}. " if level.ordered else ("•", "◦", "▪")[(depth - 1) % 3] + " "
+        if not paragraph.runs and not paragraph.text:
+            paragraph.add_run(marker)
+            return ""
+        return marker
 
-    def _code(self, content: str) -> None:
-        paragraph = self._plain_paragraph("")
+    def _code(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        paragraph = self._plain("")
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        paragraph.paragraph_format.left_indent = Pt(12)
+        paragraph.paragraph_format.left_indent = Pt(12 + 32 * len(self._lists))
         role = self.style.fonts["code"]
-        lines = content.rstrip("\n").split("\n")
+        lines = tokens[index].content.rstrip("\n").split("\n")
         for number, line in enumerate(lines):
             run = paragraph.add_run(line)
             set_fonts(run, role)
             if number < len(lines) - 1:
                 run.add_break()
+        return index + 1
 
-    def _rule(self) -> None:
-        paragraph = self._plain_paragraph("")
-        ppr = paragraph._p.get_or_add_pPr()
+    def _quote(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        self._quote_depth += 1 if tokens[index].type == "blockquote_open" else -1
+        return index + 1
+
+    def _hr(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        self._rule()
+        return index + 1
+
+    def _html_block(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        content = tokens[index].content
+        if is_table(content):
+            table = parse_table(content)
+            self.problems.extend(table.problems)
+            if table.rows:
+                self._html_table(table)
+                return index + 1
+        # Any other raw HTML: its literal text, never interpreted.
+        paragraph = self._plain("")
+        lines = content.rstrip("\n").split("\n")
+        for number, line in enumerate(lines):
+            run = paragraph.add_run(line)
+            if number < len(lines) - 1:
+                run.add_break()
+        return index + 1
+
+    def _footnotes_open(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        self._rule()
+        heading = self._plain("注释")
+        set_fonts(heading.runs[0], self.style.fonts["heading1"])
+        return index + 1
+
+    def _footnote_open(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        self._pending_prefix = f"[{int(tokens[index].meta.get('id', 0)) + 1}] "
+        return index + 1
+
+    def _container(self, token: Token, index: int) -> int:
+        name = token.type.removeprefix("container_").removesuffix("_open").removesuffix("_close")
+        opening = token.type.endswith("_open")
+        if opening:
+            self._containers.append(name)
+            if name in ("attachment", "pagebreak"):
+                self._page_break()
+                self._first_in_attachment = name == "attachment"
+            elif name == "landscape":
+                self._new_section(landscape=True)
+        else:
+            if self._containers and self._containers[-1] == name:
+                self._containers.pop()
+            if name == "cover":
+                self._page_break()
+            elif name == "redhead":
+                self._red_rule()
+            elif name == "landscape":
+                self._new_section(landscape=False)
+        return index + 1
+
+    def _new_section(self, landscape: bool) -> None:
+        section = self.document.add_section(WD_SECTION.NEW_PAGE)
+        self._page_setup(section, landscape)
+
+    def _rule(self, color: str = "000000", size: int = 6) -> Paragraph:
+        paragraph = self._plain("")
         borders = OxmlElement("w:pBdr")
         bottom = OxmlElement("w:bottom")
         for key, value in (
             ("w:val", "single"),
-            ("w:sz", "6"),
+            ("w:sz", str(size)),
             ("w:space", "1"),
-            ("w:color", "000000"),
+            ("w:color", color),
         ):
             bottom.set(qn(key), value)
         borders.append(bottom)
-        ppr.append(borders)
+        paragraph._p.get_or_add_pPr().append(borders)
+        return paragraph
 
-    def _plain_paragraph(self, text: str) -> Paragraph:
+    def _red_rule(self) -> None:
+        """The red separator under the 版头, as wide as the text block (GB/T 9704 7.2.7)."""
+        self._red_title = False
+        self._redhead_lines = 0
+        paragraph = self._rule("C00000", 12)
+        paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        paragraph.paragraph_format.space_after = Pt(self.style.line_spacing_pt)
+
+    def _plain(self, text: str) -> Paragraph:
         paragraph = self.document.add_paragraph(text)
         paragraph.paragraph_format.first_line_indent = Pt(0)
         return paragraph
 
-    # -- figures and tables -----------------------------------------------------------------------
+    def _page_break(self) -> None:
+        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    # -- figures and tables ---------------------------------------------------------------------------
 
     def _figure(self, image: Token, base_dir: Path) -> None:
         source = str(image.attrs.get("src", ""))
         caption = image.content or str(image.attrs.get("title", "") or "")
-        paragraph = self._plain_paragraph("")
+        paragraph = self._plain("")
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         paragraph.paragraph_format.keep_with_next = True
@@ -339,16 +502,18 @@ class DocxWriter:
         self._figures += 1
         caption_paragraph = self.document.add_paragraph(style="Caption")
         caption_paragraph.add_run("图 ")
-        _add_field(
+        add_field(
             caption_paragraph, "SEQ 图 \\* ARABIC", self.style.fonts["caption"], str(self._figures)
         )
-        caption_paragraph.add_run(f"  {caption}" if caption else "")
+        if caption:
+            caption_paragraph.add_run(f"  {caption}")
 
     def _picture(
         self, run: Run, source: str, base_dir: Path, full_width: bool, label: str = ""
     ) -> None:
-        path = self._local_image(source, base_dir)
+        path = local_file(source, base_dir, self.root)
         if path is None:
+            # Missing, remote or outside images were reported by the loader (TP005/TP009).
             run.add_text(f"【缺：图片 {label or source}（{source}）】")
             run.font.color.rgb = RGBColor(0xC0, 0, 0)
             return
@@ -359,22 +524,15 @@ class DocxWriter:
             self.problems.append(f"图片无法读取：{source}")
             run.add_text(f"【图片无法读取：{source}】")
             return
+        block_width, block_height = text_block(self.document.sections[-1])
         max_width = (
-            self.style.text_width_mm if full_width else self.style.fonts["body"].size * 0.3528 * 3
+            block_width / 36000 if full_width else self.style.fonts["body"].size * 0.3528 * 3
         )
-        max_height = self.style.text_height_mm * 0.75
+        max_height = block_height / 36000 * 0.75
         width = width_px / PRINT_DPI * 25.4
         height = height_px / PRINT_DPI * 25.4
         scale = min(1.0, max_width / width, max_height / height)
         run.add_picture(str(path), width=Mm(width * scale), height=Mm(height * scale))
-
-    def _local_image(self, source: str, base_dir: Path) -> Path | None:
-        """The image file, only when it is a local file inside the workspace.
-
-        Missing, remote and outside images were reported by the loader (TP005/TP009); here they
-        only become a visible placeholder.
-        """
-        return local_file(source, base_dir, self.root)
 
     def _table(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         rows: list[list[tuple[Token, str | None, bool]]] = []
@@ -391,47 +549,66 @@ class DocxWriter:
         columns = max((len(row) for row in rows), default=0)
         if not rows or columns == 0:
             return end + 1
-        table = self.document.add_table(rows=len(rows), cols=columns)
-        table.style = self.document.styles["Table Grid"]
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table = self._new_table(len(rows), columns)
         for row_index, row in enumerate(rows):
             for col_index, (inline, align, header) in enumerate(row):
-                cell = table.cell(row_index, col_index)
-                paragraph = cell.paragraphs[0]
-                self._table_paragraph(paragraph, align)
+                paragraph = table.cell(row_index, col_index).paragraphs[0]
+                self._cell_format(paragraph, align)
                 self._inline(paragraph, inline, base_dir, role="table", bold=header)
-        if rows and all(header for _, _, header in rows[0]):
+        if all(header for _, _, header in rows[0]):
             _repeat_header(table)
-        self._fit_columns(table, rows, columns)
-        self._tables += 1
-        self._plain_paragraph("")
+        texts = [[inline.content for inline, _, _ in row] for row in rows]
+        self._fit_columns(table, column_weights(texts, columns))
+        self._plain("")
         return end + 1
 
-    def _table_paragraph(self, paragraph: Paragraph, align: str | None) -> None:
+    def _html_table(self, source: HtmlTable) -> None:
+        placed, columns = source.placed()
+        table = self._new_table(source.row_count, columns)
+        for row, column, cell in placed:
+            target = table.cell(row, column)
+            if cell.rowspan > 1 or cell.colspan > 1:
+                last_row = min(row + cell.rowspan, source.row_count) - 1
+                last_column = min(column + cell.colspan, columns) - 1
+                target = target.merge(table.cell(last_row, last_column))
+            paragraph = target.paragraphs[0]
+            self._cell_format(paragraph, cell.align)
+            for number, line in enumerate(cell.lines):
+                for text, bold in line:
+                    run = paragraph.add_run(text)
+                    set_fonts(run, self.style.fonts["table"])
+                    run.bold = bold or cell.header or None
+                if number < len(cell.lines) - 1 and line:
+                    paragraph.add_run().add_break()
+        if placed and all(cell.header for row, _, cell in placed if row == 0):
+            _repeat_header(table)
+        self._fit_columns(table, source.weights())
+        self._plain("")
+
+    def _new_table(self, rows: int, columns: int) -> Table:
+        table: Table = self.document.add_table(rows=rows, cols=columns)
+        table.style = self.document.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        return table
+
+    def _cell_format(self, paragraph: Paragraph, align: str | None) -> None:
         fmt = paragraph.paragraph_format
         fmt.first_line_indent = Pt(0)
         fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
         fmt.alignment = _ALIGN.get(align or "", WD_ALIGN_PARAGRAPH.LEFT)
 
-    def _fit_columns(
-        self, table: Table, rows: list[list[tuple[Token, str | None, bool]]], columns: int
-    ) -> None:
-        """Share the text-block width by the longest cell text of each column (CJK counts double)."""
-        weights = [2.0] * columns
-        for row in rows:
-            for col_index, (inline, _, _) in enumerate(row):
-                text = inline.content
-                length = sum(2 if is_cjk(char) else 1 for char in text)
-                weights[col_index] = max(weights[col_index], min(float(length), 40.0))
+    def _fit_columns(self, table: Table, weights: list[float]) -> None:
+        """Share the text-block width by each column's longest text (CJK counts double)."""
+        text_width, _ = text_block(self.document.sections[-1])
         total = sum(weights)
         table.autofit = False
         for col_index, weight in enumerate(weights):
-            width = Mm(self.style.text_width_mm * weight / total)
+            width = int(text_width * weight / total)
             table.columns[col_index].width = width
             for cell in table.columns[col_index].cells:
                 cell.width = width
 
-    # -- inline -----------------------------------------------------------------------------------
+    # -- inline -------------------------------------------------------------------------------------
 
     def _inline(
         self,
@@ -455,8 +632,12 @@ class DocxWriter:
                 after = children[position + 1].content[:1] if position + 1 < len(children) else ""
                 if not (is_cjk(before) and is_cjk(after)):
                     self._run(paragraph, " ", state, role)
-            elif kind == "hardbreak":
+            elif kind == "hardbreak" or (
+                kind == "html_inline" and child.content.strip().lower() in _BREAK_TAGS
+            ):
                 paragraph.add_run().add_break()
+            elif kind == "html_inline":
+                self._run(paragraph, child.content, state, role)  # literal text, never markup
             elif kind in ("strong_open", "strong_close"):
                 state.bold = kind == "strong_open" or bold
             elif kind in ("em_open", "em_close"):
@@ -472,18 +653,27 @@ class DocxWriter:
                 state.link, state.hyperlink = None, None
             elif kind == "image":
                 self._picture(
-                    paragraph.add_run(), str(child.attrs.get("src", "")), base_dir, full_width=False
+                    paragraph.add_run(),
+                    str(child.attrs.get("src", "")),
+                    base_dir,
+                    full_width=False,
+                    label=child.content,
                 )
             elif kind == "footnote_ref":
                 run = paragraph.add_run(f"[{int(child.meta.get('id', 0)) + 1}]")
                 run.font.superscript = True
+            elif kind == "footnote_anchor":
+                continue
             else:
-                self._problem(child, f"未支持的行内结构“{kind}”")
+                self._problem(child, f"未支持的行内结构“{kind}”，内容未输出")
 
     def _run(self, paragraph: Paragraph, text: str, state: _Inline, role: str | None) -> Run:
         run = paragraph.add_run(text)
         if role is not None:
             set_fonts(run, self.style.fonts[role])
+        if self._red_title:
+            run.font.color.rgb = RGBColor(0xC0, 0, 0)  # 发文机关标志 is red (GB/T 9704 7.2.4)
+            run.font.size = Pt(26)
         run.bold = state.bold or None
         run.italic = state.italic or None
         run.font.strike = state.strike or None
@@ -491,7 +681,7 @@ class DocxWriter:
             run.underline = True
             run.font.color.rgb = RGBColor(0x1F, 0x4E, 0x99)
             if state.hyperlink is not None:
-                state.hyperlink.append(run._r)  # type: ignore[attr-defined]
+                state.hyperlink.append(run._r)
         return run
 
     def _problem(self, token: Token, message: str) -> None:
@@ -499,14 +689,17 @@ class DocxWriter:
         self.problems.append(f"{message}（{line}）")
 
 
-_IGNORED_CLOSERS = {"list_item_close", "paragraph_close", "heading_close", "table_close"}
+_CLOSERS = {
+    "list_item_close", "paragraph_close", "heading_close", "table_close", "footnote_close",
+    "footnote_block_close", "footnote_anchor", "inline",
+}  # fmt: skip
 
 
 def _is_external(href: str) -> bool:
     return href.startswith(("http://", "https://", "mailto:"))
 
 
-def _start_hyperlink(paragraph: Paragraph, href: str) -> object:
+def _start_hyperlink(paragraph: Paragraph, href: str) -> BaseOxmlElement:
     """A ``w:hyperlink`` element (python-docx has no API for it); runs are moved inside."""
     rel_id = paragraph.part.relate_to(
         href,
@@ -519,7 +712,7 @@ def _start_hyperlink(paragraph: Paragraph, href: str) -> object:
     return hyperlink
 
 
-def _add_field(
+def add_field(
     paragraph: Paragraph, instruction: str, role: FontRole, placeholder: str = "1"
 ) -> None:
     """A complex field (PAGE, TOC, SEQ) with a cached result so viewers that do not update show text."""
@@ -548,7 +741,6 @@ def _add_field(
 
 def _repeat_header(table: Table) -> None:
     """Mark the first row as a header row repeated on every page (w:tblHeader)."""
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
-    tr_pr.append(header)
+    table.rows[0]._tr.get_or_add_trPr().append(header)

@@ -1,37 +1,74 @@
 """markdown-it tokens -> an HTML page for print, from the same tokens the DOCX writer reads.
 
-Raw HTML never reaches the page: the shared parser has HTML disabled, so tags in the Markdown are
-text and are escaped here. A paragraph holding only an image becomes a numbered ``<figure>``.
+Raw HTML is never passed through: a raw table is rebuilt from the safe subset in ``htmltable``;
+every other piece of raw HTML is escaped and shows as its literal text. A paragraph holding only an
+image becomes a numbered ``<figure>``; headings get ids so the table of contents can print page
+numbers (``target-counter``) and WeasyPrint makes PDF bookmarks from them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from townplans import mdparser
+from townplans.render.htmltable import HtmlTable, is_table, parse_table
+from townplans.render.layout import column_weights, local_file, percentages
+
+WORKSPACE = "workspace"
+TEMPLATES = "templates"
+"""URL schemes for local resources in the print HTML: ``workspace:towns/…`` and
+``templates:fonts/…``. They name files relative to their folder, so the PDF does not depend on
+where the workspace sits (WeasyPrint names images by a hash of their URL), and the PDF fetcher
+serves only these two folders."""
+
+_BREAK_TAGS = ("<br>", "<br/>", "<br />")
 
 
-class _FigureRenderer(RendererHTML):
-    """The stock renderer, with lone images in a paragraph turned into captioned figures."""
+def resource_url(scheme: str, relative: str) -> str:
+    return f"{scheme}:{quote(relative)}"
+
+
+@dataclass
+class TocEntry:
+    level: int
+    text: str
+    anchor: str
+
+
+class _PrintRenderer(RendererHTML):
+    """The stock renderer with figures, heading ids and safe raw HTML."""
 
     def __init__(self) -> None:
-        super().__init__(mdparser.parser())
+        shared = mdparser.parser()
+        super().__init__(shared)
+        # Plugins (containers, footnotes) register their render rules on the shared parser's
+        # renderer; take those this class does not override.
+        assert isinstance(shared.renderer, RendererHTML)
+        for name, rule in shared.renderer.rules.items():
+            self.rules.setdefault(name, rule)
         self.figures = 0
+        self.toc: list[TocEntry] = []
+        self.problems: list[str] = []
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         if _lone_image(tokens, idx):
             return "<figure>"
+        if idx + 1 < len(tokens) and tokens[idx + 1].content.strip() in (
+            "\\newpage",
+            "\\pagebreak",
+        ):
+            return '<div class="pagebreak">'
         return super().renderToken(tokens, idx, options, env)
 
     def paragraph_close(
@@ -41,7 +78,88 @@ class _FigureRenderer(RendererHTML):
             self.figures += 1
             caption = escape(_image(tokens[idx - 1]).content)
             return f"<figcaption>图 {self.figures}  {caption}</figcaption></figure>\n"
+        if tokens[idx - 1].content.strip() in ("\\newpage", "\\pagebreak"):
+            return "</div>\n"
         return super().renderToken(tokens, idx, options, env)
+
+    def inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if tokens[idx].content.strip() in ("\\newpage", "\\pagebreak"):
+            return ""
+        return self.renderInline(tokens[idx].children or [], options, env)
+
+    def heading_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        anchor = f"h{len(self.toc) + 1}"
+        level = int(tokens[idx].tag[1:])
+        self.toc.append(TocEntry(level, mdparser.inline_text(tokens[idx + 1]), anchor))
+        return f'<{tokens[idx].tag} id="{anchor}">'
+
+    def table_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        rows: list[list[str]] = []
+        for token in tokens[idx:]:
+            if token.type == "table_close":
+                break
+            if token.type == "tr_open":
+                rows.append([])
+            elif token.type == "inline" and rows:
+                rows[-1].append(token.content)
+        columns = max((len(row) for row in rows), default=0)
+        return "<table>" + colgroup(column_weights(rows, columns)) + "\n"
+
+    def html_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        content = tokens[idx].content
+        if is_table(content):
+            table = parse_table(content)
+            self.problems.extend(table.problems)
+            if table.rows:
+                return table_html(table)
+        return f'<p class="raw-html">{escape(content.rstrip())}</p>\n'
+
+    def html_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        content = tokens[idx].content
+        return "<br>" if content.strip().lower() in _BREAK_TAGS else escape(content)
+
+
+def table_html(table: HtmlTable) -> str:
+    """A raw-HTML table rebuilt from its safe parts: spans, alignment, bold text, line breaks."""
+    rows: dict[int, list[str]] = {}
+    placed, _ = table.placed()
+    for row, _, cell in placed:
+        tag = "th" if cell.header else "td"
+        attributes = ""
+        if cell.rowspan > 1:
+            attributes += f' rowspan="{cell.rowspan}"'
+        if cell.colspan > 1:
+            attributes += f' colspan="{cell.colspan}"'
+        if cell.align:
+            attributes += f' style="text-align:{cell.align}"'
+        lines = [
+            "".join(
+                f"<strong>{escape(text)}</strong>" if bold else escape(text) for text, bold in line
+            ).strip()
+            for line in cell.lines
+        ]
+        rows.setdefault(row, []).append(
+            f"<{tag}{attributes}>{'<br>'.join(line for line in lines if line)}</{tag}>"
+        )
+    body = "".join(f"<tr>{''.join(cells)}</tr>" for _, cells in sorted(rows.items()))
+    return f'<table class="html-table">{colgroup(table.weights())}<tbody>{body}</tbody></table>\n'
+
+
+def colgroup(weights: Sequence[float]) -> str:
+    """Column widths as percentages, the same shares the Word tables get."""
+    return (
+        "<colgroup>"
+        + "".join(f'<col style="width:{share}%">' for share in percentages(weights))
+        + "</colgroup>"
+    )
 
 
 def _image(inline: Token) -> Token:
@@ -57,31 +175,36 @@ def _lone_image(tokens: Sequence[Token], idx: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class HtmlPart:
-    """One Markdown file's tokens and the folder its relative links resolve against."""
+    """One Markdown token stream and the folder its relative links resolve against."""
 
     tokens: Sequence[Token]
     base_dir: Path
     root: Path
 
 
-def render_body(parts: Sequence[HtmlPart]) -> str:
-    """HTML for several token streams in order; figures are numbered across them.
+@dataclass
+class RenderedBody:
+    """The body HTML, its headings for the table of contents, and what could not be rendered."""
 
-    Each part is wrapped in a ``<section>`` whose images are made absolute file URLs, so that
-    chapters from different folders can share one page.
-    """
-    renderer = _FigureRenderer()
+    html: str
+    toc: list[TocEntry] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def render_body(parts: Sequence[HtmlPart]) -> RenderedBody:
+    """HTML for several token streams in order; figures and headings are numbered across them."""
+    renderer = _PrintRenderer()
     options = mdparser.parser().options
     sections = []
     for part in parts:
         env: dict[str, Any] = {}
         html = renderer.render(_absolute_images(part), options, env)
         sections.append(f"<section>\n{html}</section>")
-    return "\n".join(sections)
+    return RenderedBody("\n".join(sections), renderer.toc, renderer.problems)
 
 
 def _absolute_images(part: HtmlPart) -> list[Token]:
-    """Copies of the tokens with image sources made absolute file URLs.
+    """Copies of the tokens with image sources made ``workspace:`` URLs.
 
     An image that is missing, remote or outside the workspace becomes a visible placeholder
     (【缺：图片 …】), as in the Word output; the loader has already reported it.
@@ -107,36 +230,33 @@ def _image_or_placeholder(child: Token, part: HtmlPart) -> Token:
     return image
 
 
-WORKSPACE = "workspace"
-TEMPLATES = "templates"
-"""URL schemes for local resources in the print HTML: ``workspace:towns/…`` and
-``templates:fonts/…``. They name files relative to their folder, so the PDF does not depend on
-where the workspace sits (WeasyPrint names images by a hash of their URL), and the PDF fetcher
-serves only these two folders."""
+def toc_html(entries: Sequence[TocEntry], depth: int = 2) -> str:
+    """A table of contents whose page numbers WeasyPrint fills in (target-counter)."""
+    items = "".join(
+        f'<li class="toc-{entry.level}"><a href="#{entry.anchor}">{escape(entry.text)}</a></li>'
+        for entry in entries
+        if entry.level <= depth
+    )
+    return f'<nav class="toc"><p class="toc-title">目　录</p><ul>{items}</ul></nav>\n'
 
 
-def resource_url(scheme: str, relative: str) -> str:
-    return f"{scheme}:{quote(relative)}"
-
-
-def local_file(source: str, base_dir: Path, root: Path) -> Path | None:
-    """The local file a relative link names, if it exists inside ``root``; never a remote URL."""
-    if not source or ":" in source.split("/")[0] or source.startswith("/"):
-        return None
-    path = (base_dir / unquote(source)).resolve()
-    if not path.is_relative_to(root.resolve()) or not path.is_file():
-        return None
-    return path
-
-
-def page(title: str, body: str, stylesheet: str, cover_lines: Sequence[str] = ()) -> str:
-    """A complete HTML document: cover (title and issuing lines) then the body."""
-    cover = ""
-    if cover_lines or title:
+def page(
+    title: str,
+    body: RenderedBody,
+    stylesheet: str,
+    cover_lines: Sequence[str] = (),
+    cover: bool = True,
+    toc: bool = True,
+) -> str:
+    """A complete print HTML document: cover, table of contents, then the body (a document without
+    a cover, such as a 公文, carries its own title in its parts)."""
+    head = f'<span class="running-title">{escape(title)}</span>'
+    if cover:
         meta = "".join(f"<p>{escape(line)}</p>" for line in cover_lines)
-        cover = f'<div class="cover"><div class="title">{escape(title)}</div><div class="meta">{meta}</div></div>'
+        head += f'<div class="cover"><div class="title">{escape(title)}</div><div class="meta">{meta}</div></div>'
+    contents = toc_html(body.toc) if toc and body.toc else ""
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{stylesheet}</style></head>\n"
-        f"<body>{cover}\n{body}\n</body></html>\n"
+        f"<body>{head}\n{contents}{body.html}\n</body></html>\n"
     )

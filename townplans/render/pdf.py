@@ -68,12 +68,18 @@ def _captured_warnings() -> Iterator[list[str]]:
         logger.propagate = previous
 
 
-def html_to_pdf(html: str, mounts: Mapping[str, Path]) -> tuple[bytes, list[str]]:
-    """Render ``html`` to PDF bytes; returns the bytes and WeasyPrint's warnings."""
+def html_to_pdf(
+    html: str, mounts: Mapping[str, Path], variant: str | None = None
+) -> tuple[bytes, list[str]]:
+    """Render ``html`` to PDF bytes (``variant`` "pdf/a-2b" for archiving); returns the bytes and
+    WeasyPrint's warnings."""
     import weasyprint
 
     with _captured_warnings() as warnings:
         fetcher = make_fetcher(mounts)
         document = weasyprint.HTML(string=html, base_url=f"{WORKSPACE}:", url_fetcher=fetcher)
-        pdf = document.write_pdf(uncompressed_pdf=False)
+        options: dict[str, Any] = {"uncompressed_pdf": False}
+        if variant:
+            options["pdf_variant"] = variant
+        pdf = document.write_pdf(**options)
     return bytes(pdf), warnings

@@ -103,46 +103,76 @@ def _family(role: FontRole) -> str:
 
 
 def css(style: Style, font_faces: str = "") -> str:
-    """The print stylesheet for WeasyPrint, generated from ``style``."""
+    """The print stylesheet for WeasyPrint, generated from ``style`` (GB/T 9704 defaults)."""
     fonts = style.fonts
     body = fonts["body"]
+    number = fonts["page_number"]
+    margin = f"{style.margin_top_mm}mm {style.margin_right_mm}mm {style.margin_bottom_mm}mm {style.margin_left_mm}mm"
     headings = "\n".join(
         f"h{level} {{ font-family: {_family(fonts[f'heading{min(level, 4)}'])}; "
         f"font-size: {fonts[f'heading{min(level, 4)}'].size}pt; "
         f"font-weight: {'bold' if fonts[f'heading{min(level, 4)}'].bold else 'normal'}; "
-        "margin: 0; line-height: inherit; page-break-after: avoid; }"
+        f"margin: 0; line-height: {style.line_spacing_pt}pt; text-indent: {style.first_line_indent_chars}em; "
+        "page-break-after: avoid; }"
         for level in range(1, 7)
     )
+    page_number = f"font-family: {_family(number)}; font-size: {number.size}pt;"
     return f"""{font_faces}
 @page {{
   size: {style.width_mm}mm {style.height_mm}mm;
-  margin: {style.margin_top_mm}mm {style.margin_right_mm}mm {style.margin_bottom_mm}mm {style.margin_left_mm}mm;
-  @bottom-right {{ content: "— " counter(page) " —"; font-family: {_family(fonts["page_number"])};
-    font-size: {fonts["page_number"].size}pt; }}
+  margin: {margin};
+  @top-center {{ content: string(doctitle); font-family: {_family(fonts["caption"])}; font-size: 9pt; color: #555; }}
 }}
-@page :first {{ @bottom-right {{ content: none; }} }}
+@page :right {{ @bottom-right {{ content: "— " counter(page) " —"; {page_number} margin-right: 1em; }} }}
+@page :left {{ @bottom-left {{ content: "— " counter(page) " —"; {page_number} margin-left: 1em; }} }}
+@page :first {{ @top-center {{ content: none; }} @bottom-right {{ content: none; }} @bottom-left {{ content: none; }} }}
+@page landscape {{ size: {style.height_mm}mm {style.width_mm}mm; margin: {style.margin_left_mm}mm {style.margin_top_mm}mm {style.margin_right_mm}mm {style.margin_bottom_mm}mm; }}
 html {{ font-family: {_family(body)}; font-size: {body.size}pt; line-height: {style.line_spacing_pt}pt; }}
 body {{ margin: 0; }}
+.running-title {{ string-set: doctitle content(); display: block; height: 0; overflow: hidden; font-size: 0; }}
 p {{ margin: 0; text-indent: {style.first_line_indent_chars}em; text-align: justify; }}
 li p, td p, th p, blockquote p {{ text-indent: 0; }}
 {headings}
-h1 {{ string-set: chapter content(); }}
 .cover {{ text-align: center; page-break-after: always; padding-top: 40mm; }}
-.cover .title {{ font-family: {_family(fonts["title"])}; font-size: {fonts["title"].size}pt;
-  font-weight: {"bold" if fonts["title"].bold else "normal"}; line-height: 1.5; }}
+.cover .title, .doc-title {{ font-family: {_family(fonts["title"])}; font-size: {fonts["title"].size}pt;
+  font-weight: {"bold" if fonts["title"].bold else "normal"}; line-height: 1.5; text-indent: 0; text-align: center; bookmark-level: none; }}
+.doc-title {{ margin-bottom: {style.line_spacing_pt}pt; }}
 .cover .meta {{ margin-top: 60mm; }}
-.cover p, .cover .title {{ text-indent: 0; text-align: center; }}
+.cover p {{ text-indent: 0; text-align: center; }}
+.toc {{ page-break-after: always; }}
+.toc-title {{ font-family: {_family(fonts["heading1"])}; text-align: center; text-indent: 0; bookmark-level: none; }}
+.toc ul {{ list-style: none; padding: 0; margin: 0; }}
+.toc li {{ text-indent: 0; }}
+.toc li.toc-2 {{ padding-left: 2em; }}
+.toc a {{ color: inherit; text-decoration: none; }}
+.toc a::after {{ content: leader(".") target-counter(attr(href), page); }}
 table {{ border-collapse: collapse; width: 100%; margin: 6pt 0; font-family: {_family(fonts["table"])};
   font-size: {fonts["table"].size}pt; line-height: 1.5; }}
-th, td {{ border: 0.5pt solid black; padding: 2pt 4pt; }}
+th, td {{ border: 0.5pt solid black; padding: 2pt 4pt; vertical-align: middle; }}
 thead {{ display: table-header-group; }}
 th {{ font-weight: bold; }}
-img {{ max-width: 100%; max-height: {style.text_height_mm * 0.8:.0f}mm; display: block; margin: 0 auto; }}
+tr {{ page-break-inside: avoid; }}
+img {{ max-width: 100%; max-height: {style.text_height_mm * 0.75:.0f}mm; display: block; margin: 0 auto; }}
+p img {{ display: inline; max-height: 3em; }}
 figure {{ margin: 6pt 0; text-align: center; page-break-inside: avoid; }}
 figcaption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0; }}
 pre, code {{ font-family: {_family(fonts["code"])}; font-size: {fonts["code"].size}pt; }}
-pre {{ white-space: pre-wrap; line-height: 1.4; border-left: 2pt solid #999; padding-left: 4pt; }}
+pre {{ white-space: pre-wrap; line-height: 1.4; border-left: 2pt solid #999; padding-left: 4pt; margin: 4pt 0; }}
+.raw-html {{ white-space: pre-wrap; text-indent: 0; }}
 blockquote {{ margin: 0 0 0 2em; }}
 ul, ol {{ margin: 0; padding-left: 2em; }}
 hr {{ border: none; border-top: 0.5pt solid black; }}
+.landscape {{ page: landscape; }}
+.attachment {{ break-before: page; }}
+.attachment > p:first-child {{ font-family: {_family(fonts["heading1"])}; text-indent: 0; }}
+.attachment h1 {{ font-family: {_family(fonts["title"])}; font-size: {fonts["title"].size}pt; text-align: center; text-indent: 0; }}
+.signature p {{ text-align: right; text-indent: 0; padding-right: 4em; }}
+.center p {{ text-align: center; text-indent: 0; }}
+.note {{ font-size: {fonts["caption"].size}pt; }}
+.pagebreak {{ break-after: page; }}
+.redhead {{ border-bottom: 1pt solid #c00; padding-bottom: 4mm; margin-bottom: {style.line_spacing_pt * 2}pt; }}
+.redhead p {{ text-align: center; text-indent: 0; }}
+.redhead p:first-child {{ color: #c00; font-family: {_family(fonts["title"])}; font-size: 26pt; line-height: 1.6; margin-top: 10mm; bookmark-level: none; }}
+.title p {{ font-family: {_family(fonts["title"])}; font-size: {fonts["title"].size}pt; text-align: center; text-indent: 0; line-height: 1.5; margin-bottom: {style.line_spacing_pt}pt; }}
+.footnotes {{ font-size: {fonts["caption"].size}pt; }}
 """
