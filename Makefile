@@ -2,19 +2,24 @@
 # system packages (installed when root, else the exact apt command is printed), .venv, the package.
 
 PYTHON ?= python3
+# What the tests need beyond a build: LibreOffice opens every DOCX, pandoc reads them back.
+TEST_PACKAGES := libreoffice-writer-nogui pandoc
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test lint typecheck pytest system venv clean
+.PHONY: build test lint typecheck pytest system system-test venv clean
 
 build: system $(STAMP)
 	$(BIN)/townplans build
 
-test: system $(STAMP) lint typecheck pytest
+test: system-test $(STAMP) lint typecheck pytest
 
 system:
 	@PYTHON=$(PYTHON) ./scripts/setup-system.sh
+
+system-test:
+	@PYTHON=$(PYTHON) ./scripts/setup-system.sh $(TEST_PACKAGES)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +37,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -5,11 +5,14 @@
 #   libpangoft2-1.0-0     Pango's FreeType backend (WeasyPrint loads it; not pulled in by libpango)
 #   libharfbuzz-subset0   fast font subsetting (without it a CJK PDF takes ~40x longer)
 #   poppler-utils         pdffonts/pdftotext, used by the tests and output self-checks
+#   fonts-noto-core, fonts-noto-color-emoji
+#                         glyphs beyond CJK (other scripts, symbols, emoji) so PDFs show no boxes
 #   python3-venv          to create .venv (only when the Python lacks venv/ensurepip)
 # Extra packages can be passed as arguments (the test set-up adds what its tests need).
 set -euo pipefail
 
-packages=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils "$@")
+packages=(fonts-noto-cjk fonts-noto-core fonts-noto-color-emoji libpango-1.0-0 libpangoft2-1.0-0
+  libharfbuzz-subset0 poppler-utils "$@")
 python=${PYTHON:-python3}
 if ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
   packages+=(python3-venv)

@@ -241,7 +241,9 @@ class Assembler:
                 "drawing-list.md.j2", base, drawings=_drawings(plan.chapters, plan.drawings)
             )
         )
-        name = file_name(re.sub(r"[（(][^（(]*[）)]$", "", title))  # 渭城镇总体规划（2021—2035年） -> 渭城镇总体规划
+        name = file_name(
+            re.sub(r"[（(][^（(]*[）)]$", "", title)
+        )  # 渭城镇总体规划（2021—2035年） -> 渭城镇总体规划
         yield DocumentSpec(
             name, title, tuple(parts), tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(first, "date"), sources=tuple(c.ref.path for c in plan.chapters),

@@ -32,7 +32,14 @@ from markdown_it.token import Token
 from PIL import Image, UnidentifiedImageError
 
 from townplans.render.htmltable import HtmlTable, is_table, parse_table
-from townplans.render.layout import column_weights, is_cjk, local_file, text_block
+from townplans.render.layout import (
+    available_units,
+    column_weights,
+    is_cjk,
+    local_file,
+    missing_image,
+    text_block,
+)
 from townplans.render.style import FontRole, Style
 
 PRINT_DPI = 150
@@ -514,7 +521,7 @@ class DocxWriter:
         path = local_file(source, base_dir, self.root)
         if path is None:
             # Missing, remote or outside images were reported by the loader (TP005/TP009).
-            run.add_text(f"【缺：图片 {label or source}（{source}）】")
+            run.add_text(missing_image(label, source))
             run.font.color.rgb = RGBColor(0xC0, 0, 0)
             return
         try:
@@ -558,7 +565,7 @@ class DocxWriter:
         if all(header for _, _, header in rows[0]):
             _repeat_header(table)
         texts = [[inline.content for inline, _, _ in row] for row in rows]
-        self._fit_columns(table, column_weights(texts, columns))
+        self._fit_columns(table, column_weights(texts, columns, self._available(columns)))
         self._plain("")
         return end + 1
 
@@ -582,8 +589,12 @@ class DocxWriter:
                     paragraph.add_run().add_break()
         if placed and all(cell.header for row, _, cell in placed if row == 0):
             _repeat_header(table)
-        self._fit_columns(table, source.weights())
+        self._fit_columns(table, source.weights(self._available(columns)))
         self._plain("")
+
+    def _available(self, columns: int) -> float:
+        width_emu, _ = text_block(self.document.sections[-1])
+        return available_units(width_emu / 36000, self.style.fonts["table"].size, columns)
 
     def _new_table(self, rows: int, columns: int) -> Table:
         table: Table = self.document.add_table(rows=rows, cols=columns)

@@ -21,7 +21,13 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from townplans import mdparser
 from townplans.render.htmltable import HtmlTable, is_table, parse_table
-from townplans.render.layout import column_weights, local_file, percentages
+from townplans.render.layout import (
+    available_units,
+    column_weights,
+    local_file,
+    missing_image,
+    percentages,
+)
 
 WORKSPACE = "workspace"
 TEMPLATES = "templates"
@@ -47,7 +53,7 @@ class TocEntry:
 class _PrintRenderer(RendererHTML):
     """The stock renderer with figures, heading ids and safe raw HTML."""
 
-    def __init__(self) -> None:
+    def __init__(self, text_width_mm: float = 156.0, table_font_pt: float = 12.0) -> None:
         shared = mdparser.parser()
         super().__init__(shared)
         # Plugins (containers, footnotes) register their render rules on the shared parser's
@@ -56,6 +62,8 @@ class _PrintRenderer(RendererHTML):
         for name, rule in shared.renderer.rules.items():
             self.rules.setdefault(name, rule)
         self.figures = 0
+        self.text_width_mm = text_width_mm
+        self.table_font_pt = table_font_pt
         self.toc: list[TocEntry] = []
         self.problems: list[str] = []
 
@@ -107,7 +115,10 @@ class _PrintRenderer(RendererHTML):
             elif token.type == "inline" and rows:
                 rows[-1].append(token.content)
         columns = max((len(row) for row in rows), default=0)
-        return "<table>" + colgroup(column_weights(rows, columns)) + "\n"
+        return "<table>" + colgroup(column_weights(rows, columns, self.available(columns))) + "\n"
+
+    def available(self, columns: int) -> float:
+        return available_units(self.text_width_mm, self.table_font_pt, columns)
 
     def html_block(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -117,7 +128,7 @@ class _PrintRenderer(RendererHTML):
             table = parse_table(content)
             self.problems.extend(table.problems)
             if table.rows:
-                return table_html(table)
+                return table_html(table, self.available(table.placed()[1]))
         return f'<p class="raw-html">{escape(content.rstrip())}</p>\n'
 
     def html_inline(
@@ -127,7 +138,7 @@ class _PrintRenderer(RendererHTML):
         return "<br>" if content.strip().lower() in _BREAK_TAGS else escape(content)
 
 
-def table_html(table: HtmlTable) -> str:
+def table_html(table: HtmlTable, available: float = 70.0) -> str:
     """A raw-HTML table rebuilt from its safe parts: spans, alignment, bold text, line breaks."""
     rows: dict[int, list[str]] = {}
     placed, _ = table.placed()
@@ -150,7 +161,7 @@ def table_html(table: HtmlTable) -> str:
             f"<{tag}{attributes}>{'<br>'.join(line for line in lines if line)}</{tag}>"
         )
     body = "".join(f"<tr>{''.join(cells)}</tr>" for _, cells in sorted(rows.items()))
-    return f'<table class="html-table">{colgroup(table.weights())}<tbody>{body}</tbody></table>\n'
+    return f'<table class="html-table">{colgroup(table.weights(available))}<tbody>{body}</tbody></table>\n'
 
 
 def colgroup(weights: Sequence[float]) -> str:
@@ -191,9 +202,11 @@ class RenderedBody:
     problems: list[str] = field(default_factory=list)
 
 
-def render_body(parts: Sequence[HtmlPart]) -> RenderedBody:
+def render_body(
+    parts: Sequence[HtmlPart], text_width_mm: float = 156.0, table_font_pt: float = 12.0
+) -> RenderedBody:
     """HTML for several token streams in order; figures and headings are numbered across them."""
-    renderer = _PrintRenderer()
+    renderer = _PrintRenderer(text_width_mm, table_font_pt)
     options = mdparser.parser().options
     sections = []
     for part in parts:
@@ -224,7 +237,7 @@ def _image_or_placeholder(child: Token, part: HtmlPart) -> Token:
     source = str(child.attrs.get("src", ""))
     path = local_file(source, part.base_dir, part.root)
     if path is None:
-        return Token("text", "", 0, content=f"【缺：图片 {child.content or source}（{source}）】")
+        return Token("text", "", 0, content=missing_image(child.content, source))
     image = child.copy()
     image.attrs["src"] = resource_url(WORKSPACE, path.relative_to(part.root.resolve()).as_posix())
     return image

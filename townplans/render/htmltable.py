@@ -63,14 +63,14 @@ class HtmlTable:
                 columns = max(columns, column)
         return placed, columns
 
-    def weights(self) -> list[float]:
+    def weights(self, available: float = 70.0) -> list[float]:
         """Column weights from the unspanned cells (shared by both writers)."""
         placed, columns = self.placed()
         grid: dict[int, list[str]] = {}
         for row, column, cell in placed:
             if cell.colspan == 1:
                 grid.setdefault(row, [""] * columns)[column] = cell.text
-        return column_weights(list(grid.values()), columns)
+        return column_weights(list(grid.values()), columns, available)
 
     @property
     def row_count(self) -> int:

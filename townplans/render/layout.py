@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-MIN_WEIGHT = 4.0
-MAX_WEIGHT = 40.0
+SHORT_LABEL = 8.0
+"""Half-width units a column always gets if its texts need them: four CJK characters (序号, 备注)."""
+LONG_TEXT = 40.0
+"""Beyond this, a column's text wraps rather than taking more of the row."""
 
 
 def is_cjk(char: str) -> bool:
@@ -23,15 +25,32 @@ def text_width(text: str) -> float:
     return float(sum(2 if is_cjk(char) else 1 for char in text))
 
 
-def column_weights(rows: Sequence[Sequence[str]], columns: int) -> list[float]:
-    """Share of the text block per column: its longest cell text, clamped so that no column is
-    starved (a 4-character minimum) and no long paragraph takes all the room."""
-    weights = [MIN_WEIGHT] * columns
+def column_weights(
+    rows: Sequence[Sequence[str]], columns: int, available: float = 70.0
+) -> list[float]:
+    """Widths (in half-width units, used as shares) of a table's columns across ``available`` units.
+
+    Each column first gets what its short texts need (up to four CJK characters, so headers such
+    as 序号 never break); what is left is shared by how much longer text each column has.
+    """
+    needed = [2.0] * columns
+    wanted = [2.0] * columns
     for row in rows:
         for index, text in enumerate(row[:columns]):
-            longest = max((text_width(line) for line in text.split("\n")), default=0.0)
-            weights[index] = max(weights[index], min(longest, MAX_WEIGHT))
-    return weights
+            longest = max((text_width(line.strip()) for line in text.split("\n")), default=0.0)
+            needed[index] = max(needed[index], min(longest, SHORT_LABEL))
+            wanted[index] = max(wanted[index], min(longest, LONG_TEXT))
+    spare = available - sum(needed)
+    growth = [want - need for want, need in zip(wanted, needed, strict=True)]
+    if spare <= 0 or not sum(growth):
+        return needed
+    return [need + spare * grow / sum(growth) for need, grow in zip(needed, growth, strict=True)]
+
+
+def available_units(text_width_mm: float, font_size_pt: float, columns: int) -> float:
+    """Half-width character cells across a text block, less each cell's padding."""
+    unit_mm = font_size_pt * 0.3528 / 2
+    return max(text_width_mm / unit_mm - 1.5 * columns, float(columns))
 
 
 def percentages(weights: Sequence[float]) -> list[float]:
@@ -54,3 +73,9 @@ def text_block(section: Any) -> tuple[int, int]:
     width = (section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)
     height = (section.page_height or 0) - (section.top_margin or 0) - (section.bottom_margin or 0)
     return int(width), int(height)
+
+
+def missing_image(alt: str, source: str) -> str:
+    """What stands where an image cannot be shown: its alt text stays in the sentence, followed by
+    a visible note, e.g. 镇区综合交通规划图【缺：图片 drawings/05-roads.png】."""
+    return f"{alt}【缺：图片 {source}】"

@@ -128,7 +128,7 @@ def css(style: Style, font_faces: str = "") -> str:
 @page :first {{ @top-center {{ content: none; }} @bottom-right {{ content: none; }} @bottom-left {{ content: none; }} }}
 @page landscape {{ size: {style.height_mm}mm {style.width_mm}mm; margin: {style.margin_left_mm}mm {style.margin_top_mm}mm {style.margin_right_mm}mm {style.margin_bottom_mm}mm; }}
 html {{ font-family: {_family(body)}; font-size: {body.size}pt; line-height: {style.line_spacing_pt}pt; }}
-body {{ margin: 0; }}
+body {{ margin: 0; overflow-wrap: anywhere; }}
 .running-title {{ string-set: doctitle content(); display: block; height: 0; overflow: hidden; font-size: 0; }}
 p {{ margin: 0; text-indent: {style.first_line_indent_chars}em; text-align: justify; }}
 li p, td p, th p, blockquote p {{ text-indent: 0; }}
@@ -160,7 +160,9 @@ pre, code {{ font-family: {_family(fonts["code"])}; font-size: {fonts["code"].si
 pre {{ white-space: pre-wrap; line-height: 1.4; border-left: 2pt solid #999; padding-left: 4pt; margin: 4pt 0; }}
 .raw-html {{ white-space: pre-wrap; text-indent: 0; }}
 blockquote {{ margin: 0 0 0 2em; }}
-ul, ol {{ margin: 0; padding-left: 2em; }}
+ul, ol {{ margin: 0; padding-left: 0; list-style-position: inside; }}
+li {{ padding-left: 2em; text-indent: -1.5em; }}
+li li {{ padding-left: 2em; }}
 hr {{ border: none; border-top: 0.5pt solid black; }}
 .landscape {{ page: landscape; }}
 .attachment {{ break-before: page; }}

@@ -1,0 +1,234 @@
+"""Real inputs written by others: every CommonMark spec example, the GFM table examples and the
+Chinese planning Markdown convert to DOCX and PDF, and their text is found in both outputs."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+from collections.abc import Iterator, Sequence
+from html.parser import HTMLParser
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from markdown_it.token import Token
+
+from tests.conftest import SHARED
+from townplans import mdparser
+from townplans.render import html as html_render
+from townplans.render.docx import DocxWriter
+from townplans.render.htmltable import is_table, parse_table
+from townplans.render.layout import missing_image
+from townplans.render.pdf import html_to_pdf
+from townplans.render.style import Style, css, load_style
+
+CORPORA = SHARED / "corpora"
+STYLE: Style = load_style(Path(__file__).resolve().parent.parent / "templates/style.yaml")
+SHEET = css(STYLE)
+
+
+def _examples() -> list[dict[str, object]]:
+    path = CORPORA / "commonmark/commonmark-spec-0.31.2.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def block_texts(tokens: Sequence[Token]) -> Iterator[str]:
+    """The plain text of each block, as markdown-it-py parses it (inline text, code, raw HTML)."""
+    for token in tokens:
+        if token.type == "inline":
+            yield "".join(_inline_text(child) for child in token.children or ())
+        elif token.type in ("fence", "code_block"):
+            yield token.content
+        elif token.type == "html_block":
+            if is_table(token.content):
+                yield from (cell.text for row in parse_table(token.content).rows for cell in row)
+            else:
+                yield token.content
+
+
+def _inline_text(child: Token) -> str:
+    if child.type in ("text", "code_inline", "html_inline"):
+        return child.content
+    if child.type == "image":
+        # The corpus's images do not exist here, so both outputs show the alt text followed by a
+        # visible "missing image" note, by design.
+        return missing_image(child.content, str(child.attrs.get("src", "")))
+    if child.type in ("softbreak", "hardbreak"):
+        return " "
+    return ""
+
+
+def squeeze(text: str) -> str:
+    """Text without whitespace, for comparing what is there, not where it wraps."""
+    return re.sub(r"\s+", "", text.replace("\u00a0", " "))
+
+
+def to_docx_text(tokens: Sequence[Token], root: Path) -> tuple[bytes, str]:
+    writer = DocxWriter(STYLE, root)
+    writer.add_markdown(tokens, root)
+    buffer = io.BytesIO()
+    writer.document.save(buffer)
+    body = writer.document.element.body
+    return buffer.getvalue(), "".join(node.text or "" for node in body.iter(qn("w:t")))
+
+
+def to_pdf_text(tokens: Sequence[Token], root: Path) -> tuple[bytes, str]:
+    """PDF bytes and their text as pdftotext extracts it (poppler reads every font encoding
+    WeasyPrint writes; pypdf garbles some)."""
+    body = html_render.render_body([html_render.HtmlPart(tokens, root, root)])
+    page = html_render.page("示例", body, SHEET, cover=False, toc=False)
+    data, _ = html_to_pdf(page, {"workspace": root})
+    # Only the text block (crop away the running header and the page number, which would
+    # otherwise interrupt a paragraph that runs over a page break). A4 in points: the block is
+    # 105–743 pt from the top.
+    crop = ["-x", "0", "-y", "95", "-W", "595", "-H", "655"]
+    text = subprocess.run(
+        ["pdftotext", "-raw", *crop, "-", "-"], input=data, capture_output=True, check=True
+    ).stdout
+    lines = text.decode("utf-8").replace("\f", "\n").splitlines()
+    return data, "\n".join(lines)
+
+
+@pytest.mark.parametrize("example", _examples(), ids=lambda e: f"example-{e['example']}")
+def test_commonmark_example_converts_with_its_text(
+    example: dict[str, object], tmp_path: Path
+) -> None:
+    tokens = mdparser.parse(str(example["markdown"]))
+    _, docx_text = to_docx_text(tokens, tmp_path)
+    _, pdf_text = to_pdf_text(tokens, tmp_path)
+    in_docx, in_pdf = squeeze(docx_text), squeeze(pdf_text)
+    for text in block_texts(tokens):
+        expected = squeeze(text)
+        assert expected in in_docx, f"DOCX lacks {expected!r}"
+        assert expected in in_pdf, f"PDF lacks {expected!r}"
+
+
+def test_all_commonmark_examples_are_present() -> None:
+    assert len(_examples()) == 652
+
+
+class _Cells(HTMLParser):
+    """Rows of cell texts from the spec's expected HTML."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append("".join(self.cell).strip())
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _gfm_tables() -> list[tuple[str, str]]:
+    path = CORPORA / "commonmark/gfm-spec-0.29.txt"
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8").replace("→", "\t")
+    fence = "`" * 32
+    blocks = re.findall(
+        rf"^{fence} example table\n(.*?)\n^\.\n(.*?)^{fence}$", text, re.DOTALL | re.MULTILINE
+    )
+    return [(markdown + "\n", html) for markdown, html in blocks]
+
+
+@pytest.mark.parametrize(("markdown", "expected"), _gfm_tables())
+def test_gfm_table_examples_keep_their_cells(markdown: str, expected: str, tmp_path: Path) -> None:
+    tokens = mdparser.parse(markdown)
+    data, _ = to_docx_text(tokens, tmp_path)
+    parser = _Cells()
+    parser.feed(expected)
+    expected_rows = [row for row in parser.rows if row]
+    document = docx.Document(io.BytesIO(data))
+    if not expected_rows:
+        assert not document.tables
+        return
+    [table] = document.tables
+    assert [[cell.text for cell in row.cells] for row in table.rows] == expected_rows
+    _, pdf_text = to_pdf_text(tokens, tmp_path)
+    for row in expected_rows:
+        for cell in row:
+            assert squeeze(cell) in squeeze(pdf_text)
+
+
+def test_there_are_eight_gfm_table_examples() -> None:
+    assert len(_gfm_tables()) == 8
+
+
+ZH_DOCUMENTS = sorted(
+    p.name for p in (CORPORA / "markdown-zh").glob("*.md") if p.name != "SOURCES.md"
+)
+
+
+@pytest.mark.parametrize("name", ZH_DOCUMENTS)
+def test_chinese_planning_markdown_builds_with_headings_tables_and_text(
+    name: str, tmp_path: Path
+) -> None:
+    text = (CORPORA / "markdown-zh" / name).read_text(encoding="utf-8")
+    tokens = mdparser.parse(text)
+    data, docx_text = to_docx_text(tokens, tmp_path)
+    _, pdf_text = to_pdf_text(tokens, tmp_path)
+    headings = [
+        mdparser.inline_text(tokens[i + 1])
+        for i, t in enumerate(tokens)
+        if t.type == "heading_open"
+    ]
+    document = docx.Document(io.BytesIO(data))
+    styled = [
+        p.text
+        for p in document.paragraphs
+        if p.style is not None and p.style.name.startswith("Heading")
+    ]
+    assert [squeeze(h) for h in styled] == [squeeze(h) for h in headings]
+    for heading in headings:
+        assert squeeze(heading) in squeeze(pdf_text)
+    html_tables = sum(1 for t in tokens if t.type == "html_block" and is_table(t.content))
+    pipe_tables = sum(1 for t in tokens if t.type == "table_open")
+    assert len(document.tables) == html_tables + pipe_tables
+    for block in block_texts(tokens):
+        assert squeeze(block) in squeeze(docx_text)
+        assert squeeze(block) in squeeze(pdf_text)
+
+
+def test_merged_cells_survive_in_both_outputs(tmp_path: Path) -> None:
+    """The village plan's land-use table: rowspan/colspan become Word merges and HTML spans."""
+    text = (CORPORA / "markdown-zh/jintian-village-plan-2022-2035.md").read_text(encoding="utf-8")
+    tokens = mdparser.parse(text)
+    table_token = next(t for t in tokens if t.type == "html_block" and 'rowspan="13"' in t.content)
+    data, _ = to_docx_text([table_token], tmp_path)
+    xml = docx.Document(io.BytesIO(data)).tables[0]._tbl.xml
+    assert 'w:gridSpan w:val="3"' in xml and "w:vMerge" in xml
+    table = docx.Document(io.BytesIO(data)).tables[0]
+    assert len(table.columns) == 8 and len(table.rows) == 27
+    assert table.cell(5, 0).text == table.cell(3, 0).text == "农业用地"  # one merged cell
+    body = html_render.render_body([html_render.HtmlPart([table_token], tmp_path, tmp_path)])
+    assert 'rowspan="13"' in body.html and 'colspan="3"' in body.html
+
+
+def test_other_raw_html_is_escaped_text(tmp_path: Path) -> None:
+    tokens = mdparser.parse(
+        '<script>alert(1)</script>\n\n段落 <img src="x.png" onerror="alert(2)"> 结束\n\n<table><tr><td>甲<script>x</script></td><td onclick="y">乙</td></tr></table>\n'
+    )
+    body = html_render.render_body([html_render.HtmlPart(tokens, tmp_path, tmp_path)])
+    assert "<script" not in body.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in body.html
+    # The img tag is text now, and the table kept only its safe parts.
+    assert "<img" not in body.html and "&lt;img src=&quot;x.png&quot;" in body.html
+    assert "onclick" not in body.html
+    assert "<td>甲</td><td>乙</td>" in body.html
+    assert any("script" in problem for problem in body.problems)
+    _, text = to_docx_text(tokens, tmp_path)
+    assert "<script>alert(1)</script>" in text and '<img src="x.png" onerror="alert(2)">' in text

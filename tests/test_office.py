@@ -1,0 +1,154 @@
+"""Every built DOCX opens in LibreOffice and reads back in pandoc and python-docx with the GB/T 9704
+page, fonts and sizes; every PDF embeds its fonts and has extractable Chinese text."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+
+from tests.conftest import copy_workspace
+from townplans import pipeline
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_workspace(tmp_path_factory.mktemp("office"), ("weicheng", "beidu"))
+    outcome = pipeline.run_build(root)
+    assert not outcome.failed and not [f for f in outcome.findings if f.code.startswith("TP7")]
+    return root
+
+
+def _documents(root: Path, suffix: str) -> list[Path]:
+    return sorted((root / "build").rglob(f"*.{suffix}"))
+
+
+def test_libreoffice_opens_every_docx(district: Path, tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "make test installs libreoffice-writer-nogui"
+    files = _documents(district, "docx")
+    assert len(files) == 11  # five documents for each of two towns, and the district summary
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path / "out"), *map(str, files)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    for file in files:
+        converted = tmp_path / "out" / f"{file.stem}.pdf"
+        assert converted.is_file(), f"LibreOffice could not convert {file.name}"
+        info = subprocess.run(
+            ["pdfinfo", str(converted)], capture_output=True, text=True, check=True
+        ).stdout
+        assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 1
+
+
+def test_pandoc_reads_back_the_same_headings(district: Path) -> None:
+    for file in _documents(district, "docx"):
+        markdown = subprocess.run(
+            ["pandoc", "-f", "docx", "-t", "gfm", str(file)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        pandoc_headings = [
+            line.lstrip("#").strip() for line in markdown.splitlines() if re.match(r"#{1,6} ", line)
+        ]
+        document = docx.Document(str(file))
+        ours = [
+            p.text.strip()
+            for p in document.paragraphs
+            if p.style is not None and p.style.name.startswith("Heading")
+        ]
+        assert ours, file.name
+        assert [h.replace("\\", "") for h in pandoc_headings] == ours, file.name
+
+
+def test_every_docx_has_gbt9704_page_and_fonts(district: Path) -> None:
+    for file in _documents(district, "docx"):
+        document = docx.Document(str(file))
+        first = document.sections[0]
+        assert round(first.page_width.mm) == 210 and round(first.top_margin.mm) == 37, file.name
+        assert round(first.left_margin.mm) == 28 and round(first.right_margin.mm) == 26, file.name
+        normal = document.styles["Normal"]
+        assert normal.font.size.pt == 16
+        assert normal.element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+        assert document.settings.odd_and_even_pages_header_footer
+        assert "PAGE" in first.even_page_footer.paragraphs[0]._p.xml
+
+
+def test_construction_plan_is_a_gongwen(district: Path) -> None:
+    document = docx.Document(str(district / "build/weicheng/渭城镇2023年小城镇建设计划.docx"))
+    paragraphs = [p for p in document.paragraphs if p.text.strip()]
+    red = paragraphs[0]
+    assert red.text == "渭城镇人民政府文件" and red.runs[0].font.color.rgb == docx.shared.RGBColor(
+        0xC0, 0, 0
+    )
+    assert paragraphs[1].text == "渭城镇发〔2023〕21号"
+    assert (
+        paragraphs[2].style.name == "Title" and paragraphs[2].text == "渭城镇2023年小城镇建设计划"
+    )
+    assert paragraphs[3].text == "区小城镇建设工作领导小组："
+    texts = [p.text for p in paragraphs]
+    assert "附件：1. 渭城镇小城镇建设项目一览表" in texts and "2023年7月24日" in texts
+    assert texts[texts.index("2023年7月24日") - 1] == "渭城镇人民政府"
+    landscape = document.sections[-2]
+    assert landscape.page_width > landscape.page_height  # the 附件 table is on landscape pages
+    projects = document.tables[-1]
+    assert [c.text for c in projects.rows[0].cells][:3] == ["序号", "项目名称", "类别"]
+    assert projects.rows[-1].cells[0].text == "合计" and projects.rows[-1].cells[5].text == "5860"
+
+
+def test_briefs_compilation_shows_missing_fields(district: Path) -> None:
+    document = docx.Document(str(district / "build/beidu/北杜镇小城镇建设项目简介汇编.docx"))
+    text = "\n".join(
+        cell.text for table in document.tables for row in table.rows for cell in row.cells
+    )
+    assert "【缺：资金来源】" in text
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:3] == ["北杜农贸市场改造工程", "镇区绿化带建设工程", "北杜小学门前道路工程"]
+
+
+def test_regulatory_plan_has_parcel_table_from_yaml(district: Path) -> None:
+    document = docx.Document(str(district / "build/weicheng/渭城镇中心区控制性详细规划.docx"))
+    table = document.tables[-1]
+    assert table.rows[0].cells[0].text == "地块编号"
+    assert [row.cells[0].text for row in table.rows[1:7]] == [
+        "WC-01",
+        "WC-02",
+        "WC-03",
+        "WC-04",
+        "WC-05",
+        "WC-06",
+    ]
+    assert table.rows[-1].cells[3].text == "44"  # 12.6 + 14.2 + 3.4 + 6.8 + 2.9 + 4.1 公顷
+
+
+def test_every_pdf_embeds_fonts_and_has_chinese_text(district: Path) -> None:
+    for file in _documents(district, "pdf"):
+        fonts = subprocess.run(
+            ["pdffonts", str(file)], capture_output=True, text=True, check=True
+        ).stdout
+        rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+        assert rows and all(row[-5] == "yes" for row in rows), (file.name, fonts)
+        text = subprocess.run(
+            ["pdftotext", str(file), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert re.search(r"[\u4e00-\u9fff]{4}", text), file.name
+
+
+def test_summary_shows_matrix_indicators_and_investment(district: Path) -> None:
+    document = docx.Document(str(district / "build/咸阳市渭城区小城镇建设情况汇总.docx"))
+    matrix, indicators, investments = document.tables
+    assert [c.text for c in matrix.rows[0].cells][:3] == ["镇", "镇基本信息", "建设计划"]
+    beidu = next(row for row in indicators.rows if row.cells[0].text == "镇区绿化覆盖率")
+    assert beidu.cells[1].text == "≥30%" and "26.4% ✗" in [c.text for c in beidu.cells]
+    road = next(row for row in indicators.rows if row.cells[0].text == "建成区路网覆盖率")
+    assert road.cells[1].text.startswith("待确认")
+    total = investments.rows[-1]
+    assert total.cells[0].text == "合计" and total.cells[1].text == "7"  # 4 + 3 projects
+    assert total.cells[2].text == str(5860 + 860 + 290 + 640)
