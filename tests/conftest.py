@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,19 @@ from townplans.model import Workspace
 from townplans.profile import Profile, load_profile
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("TOWNPLANS_SHARED", REPO.parent / "shared"))
+"""The shared corpora: beside the repository, as on the developers' machines and in CI."""
+
+
+def require_corpora() -> None:
+    """Skip when the shared corpora are not beside the repository, except in CI, where they are
+    always laid out and a missing folder must fail rather than quietly skip."""
+    if (SHARED / "corpora").is_dir():
+        return
+    message = f"找不到共享语料 {SHARED}/corpora（可用 TOWNPLANS_SHARED 指定）"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +37,7 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def shared() -> Path:
     """The shared corpora beside the repository (CI lays them out the same way)."""
-    if not (SHARED / "corpora").is_dir():
-        pytest.skip(f"找不到共享语料 {SHARED}/corpora")
+    require_corpora()
     return SHARED
 
 

@@ -16,7 +16,7 @@ import pytest
 from docx.oxml.ns import qn
 from markdown_it.token import Token
 
-from tests.conftest import SHARED
+from tests.conftest import SHARED, require_corpora
 from townplans import mdparser
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
@@ -26,6 +26,13 @@ from townplans.render.pdf import html_to_pdf
 from townplans.render.style import Style, css, load_style
 
 CORPORA = SHARED / "corpora"
+
+
+@pytest.fixture(autouse=True)
+def _corpora_present() -> None:
+    require_corpora()
+
+
 STYLE: Style = load_style(Path(__file__).resolve().parent.parent / "templates/style.yaml")
 SHEET = css(STYLE)
 
