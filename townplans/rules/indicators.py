@@ -60,6 +60,16 @@ def reported(ctx: Context) -> Iterator[Reported]:
         yield Reported(indicator, path, raw, entry, parsed, error)
 
 
+def _reported_at(ctx: Context) -> Iterator[tuple[Located, Reported]]:
+    """Each reported indicator with town.yaml, for locating it."""
+    found = _indicators(ctx)
+    if found is None:
+        return
+    meta, _ = found
+    for item in reported(ctx):
+        yield meta, item
+
+
 def _target_text(indicator: Indicator) -> str:
     inferred = "（原文为“达到”，按不低于理解）" if indicator.comparator_inferred else ""
     return f"{_COMPARATOR_TEXT[indicator.comparator]} {indicator.target}{indicator.unit}{inferred}"
@@ -88,11 +98,7 @@ def _meets(value: Decimal, indicator: Indicator) -> bool:
     "TP401", "indicator-below-target", Severity.ERROR, "指标未达到区级目标", "plan", ("R02", "R12")
 )
 def below_target(ctx: Context) -> Iterator[Problem]:
-    found = _indicators(ctx)
-    if found is None:
-        return
-    meta, _ = found
-    for item in reported(ctx):
+    for meta, item in _reported_at(ctx):
         indicator = item.indicator
         if item.parsed is None or indicator.target is None or _meets(item.parsed.value, indicator):
             continue
@@ -129,11 +135,7 @@ def _has(entry: dict[str, Any], keys: tuple[str, ...]) -> bool:
     "TP403", "indicator-no-definition", Severity.WARNING, "指标值没有写明统计口径", "plan", ("R16",)
 )
 def no_definition(ctx: Context) -> Iterator[Problem]:
-    found = _indicators(ctx)
-    if found is None:
-        return
-    meta, _ = found
-    for item in reported(ctx):
+    for meta, item in _reported_at(ctx):
         if not _has(item.entry, DEFINITION_KEYS):
             message = f"{item.indicator.label}没有写明口径（统计范围、时点、计算方法）：不同口径的数值无法比较"
             yield Problem(meta.ref_of(*item.path), message, refs=item.indicator.refs)
@@ -141,11 +143,7 @@ def no_definition(ctx: Context) -> Iterator[Problem]:
 
 @rule("TP404", "indicator-no-source", Severity.WARNING, "指标值没有写明数据来源")
 def no_source(ctx: Context) -> Iterator[Problem]:
-    found = _indicators(ctx)
-    if found is None:
-        return
-    meta, _ = found
-    for item in reported(ctx):
+    for meta, item in _reported_at(ctx):
         if not _has(item.entry, SOURCE_KEYS):
             yield Problem(
                 meta.ref_of(*item.path), f"{item.indicator.label}没有写明数据来源（source）"
@@ -154,11 +152,7 @@ def no_source(ctx: Context) -> Iterator[Problem]:
 
 @rule("TP405", "indicator-unreadable", Severity.ERROR, "指标值无法读取（数值或单位有误）")
 def unreadable(ctx: Context) -> Iterator[Problem]:
-    found = _indicators(ctx)
-    if found is None:
-        return
-    meta, _ = found
-    for item in reported(ctx):
+    for meta, item in _reported_at(ctx):
         if item.error is not None:
             message = f"{item.indicator.label}：{item.error}（应以 {item.indicator.unit} 计）"
             yield Problem(meta.ref_of(*item.path), message, refs=item.indicator.refs)
@@ -173,11 +167,7 @@ def unreadable(ctx: Context) -> Iterator[Problem]:
     ("R04", "R08"),
 )
 def target_unconfirmed(ctx: Context) -> Iterator[Problem]:
-    found = _indicators(ctx)
-    if found is None:
-        return
-    meta, _ = found
-    for item in reported(ctx):
+    for meta, item in _reported_at(ctx):
         indicator = item.indicator
         if indicator.target is not None:
             continue

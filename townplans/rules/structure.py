@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from townplans.completeness import find_headings
-from townplans.model import Heading, Severity, SourceRef, Town
-from townplans.profile import DocumentType
+from townplans.model import Heading, Located, Severity, SourceRef, Town
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import DocumentUnit, section_is_empty, town_documents
 
@@ -140,12 +139,12 @@ def section_empty(ctx: Context) -> Iterator[Problem]:
                 )
 
 
-def _town_yaml(ctx: Context) -> tuple[Town, DocumentType] | None:
-    town = ctx.the_town
-    doctype = ctx.profile.documents.get("town")
-    if town.meta is None or doctype is None or not isinstance(town.meta.data, dict):
+def _town_meta(ctx: Context) -> Located | None:
+    """town.yaml, when it was read as a mapping (else other rules have said what is wrong)."""
+    meta = ctx.the_town.meta
+    if meta is None or "town" not in ctx.profile.documents or not isinstance(meta.data, dict):
         return None
-    return town, doctype
+    return meta
 
 
 ZONE_FIELDS = {
@@ -158,10 +157,9 @@ ZONE_FIELDS = {
 
 @rule("TP105", "zone-missing", Severity.ERROR, "四个功能分区未全部定义", "plan", ("R20",))
 def zone_missing(ctx: Context) -> Iterator[Problem]:
-    if _town_yaml(ctx) is None:
+    meta = _town_meta(ctx)
+    if meta is None:
         return
-    meta = ctx.the_town.meta
-    assert meta is not None
     zones = meta.get("zones")
     names = (
         {str(z.get("name", "")).strip() for z in zones if isinstance(z, dict)}
@@ -183,10 +181,9 @@ def zone_missing(ctx: Context) -> Iterator[Problem]:
     ("R20",),
 )
 def zone_incomplete(ctx: Context) -> Iterator[Problem]:
-    if _town_yaml(ctx) is None:
+    meta = _town_meta(ctx)
+    if meta is None:
         return
-    meta = ctx.the_town.meta
-    assert meta is not None
     zones = meta.get("zones")
     for index, zone in enumerate(zones if isinstance(zones, list) else []):
         if not isinstance(zone, dict):
@@ -208,10 +205,9 @@ def zone_incomplete(ctx: Context) -> Iterator[Problem]:
     ("R14", "R15", "R17", "R18", "R26"),
 )
 def facility_unanswered(ctx: Context) -> Iterator[Problem]:
-    if _town_yaml(ctx) is None:
+    meta = _town_meta(ctx)
+    if meta is None:
         return
-    meta = ctx.the_town.meta
-    assert meta is not None
     facilities = meta.get("facilities")
     facilities = facilities if isinstance(facilities, dict) else {}
     allowed = ctx.profile.lists.get("facility_status", ())
@@ -239,10 +235,9 @@ def facility_unanswered(ctx: Context) -> Iterator[Problem]:
     ("R28",),
 )
 def market_attributes(ctx: Context) -> Iterator[Problem]:
-    if _town_yaml(ctx) is None:
+    meta = _town_meta(ctx)
+    if meta is None:
         return
-    meta = ctx.the_town.meta
-    assert meta is not None
     required = ctx.profile.raw.data.get("market_attributes", {}).get("required", [])
     facilities = meta.get("facilities")
     market = facilities.get("market") if isinstance(facilities, dict) else None
