@@ -139,4 +139,4 @@ def test_build_one_town_prints_outputs_and_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "已生成 build/yaodian/窑店镇总体规划.docx" in result.output
     assert "TP005" in result.output and "03-facilities.md:31:14" in result.output
-    assert "生成 10 个文件" in result.output
+    assert "生成 12 个文件" in result.output

@@ -345,6 +345,16 @@ CASES = [
         "实际是 PNG 格式",
     ),
     Case(
+        "TP309",
+        lambda r: shutil.copy(
+            r / TOWN / "projects/binhe-road/photos/before/before-1.jpg",
+            r / TOWN / "projects/binhe-road/photos/after/after-3.jpg",
+        ),
+        f"{TOWN}/projects/binhe-road/photos/after/after-3.jpg",
+        None,
+        "却分属不同阶段",
+    ),
+    Case(
         "TP401",
         lambda r: edit(r, f"{TOWN}/town.yaml", "value: 33.5%", "value: 25%"),
         f"{TOWN}/town.yaml",

@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from townplans.model import Finding, SourceRef, Workspace
+from townplans.model import Finding, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile
-from townplans.render import documents, selfcheck
+from townplans.render import album, documents, selfcheck
 from townplans.render.html import TEMPLATES, resource_url
 from townplans.render.style import Style
 
@@ -44,6 +44,26 @@ class BuildReport:
 
     written: list[Path] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    photos_prepared: int = 0
+    """Photos decoded and resized by this build; 0 when all came from the cache."""
+    photos_cached: int = 0
+
+
+class AlbumJob:
+    """One town's album model, made once and shared by its PDF and DOCX targets."""
+
+    def __init__(self, make: Callable[[], album.Album]) -> None:
+        self._make = make
+        self._album: album.Album | None = None
+
+    def get(self) -> album.Album:
+        if self._album is None:
+            self._album = self._make()
+        return self._album
+
+    @property
+    def stats(self) -> tuple[int, int]:
+        return (self._album.prepared, self._album.cached) if self._album else (0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +71,22 @@ class BuildOptions:
     towns: tuple[str, ...] = ()
     pdf_variant: str | None = None
     """"pdf/a-2b" to make archival PDFs."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoCache:
+    """build/.cache/photos: prepared photos by content hash; written atomically, never stale."""
+
+    folder: Path
+
+    def get(self, key: str) -> Path | None:
+        path = self.folder / f"{key}.jpg"
+        return path if path.is_file() else None
+
+    def put(self, key: str, data: bytes) -> Path:
+        path = self.folder / f"{key}.jpg"
+        write_atomic(path, data)
+        return path
 
 
 def source_stamp(document_date: dt.date | None) -> dt.datetime:
@@ -119,6 +155,46 @@ def font_faces(folder: Path) -> str:
     return "\n".join(rules)
 
 
+def album_targets(
+    town: Town,
+    paths: WorkspacePaths,
+    style: Style,
+    profile: Profile,
+    workspace: Workspace,
+    options: BuildOptions,
+) -> tuple[list[Target], AlbumJob]:
+    """The town's 观摩图册 as PDF and DOCX, sharing one prepared album."""
+    district = workspace.district
+    year = str(district.meta.get("plan_year") or "") if district.meta else ""
+    cache = PhotoCache(paths.build / ".cache" / "photos")
+    job = AlbumJob(
+        lambda: album.album_model(
+            town, profile, paths.root, cache, district.name, f"{year}年" if year else ""
+        )
+    )
+    name = f"{town.name}小城镇建设观摩图册"
+    folder = paths.build / town.slug
+    source = SourceRef(town.folder)
+
+    def make_docx() -> tuple[bytes, list[selfcheck.OutputProblem]]:
+        data = fixed_zip_times(album.album_docx(job.get(), style, paths.root), source_stamp(None))
+        return data, selfcheck.check_docx(data)
+
+    def make_pdf() -> tuple[bytes, list[selfcheck.OutputProblem]]:
+        from townplans.render.pdf import html_to_pdf
+
+        data, warnings = html_to_pdf(
+            album.album_html(job.get(), style, paths.root), paths.mounts(), options.pdf_variant
+        )
+        return data, selfcheck.check_pdf(data, warnings)
+
+    targets = [
+        Target(f"{name}.pdf", folder / f"{name}.pdf", make_pdf, source),
+        Target(f"{name}.docx", folder / f"{name}.docx", make_docx, source),
+    ]
+    return targets, job
+
+
 def plan_targets(
     workspace: Workspace,
     paths: WorkspacePaths,
@@ -126,27 +202,44 @@ def plan_targets(
     profile: Profile,
     options: BuildOptions,
     summary: Callable[[documents.Assembler], documents.DocumentSpec] | None = None,
-) -> list[Target]:
+) -> Plan:
     """Every output of the selected towns, and the district summary when ``summary`` is given."""
     assembler = documents.Assembler(
         paths.root, profile, documents.Templates(paths.templates / "documents"), workspace.district
     )
     targets: list[Target] = []
+    jobs: list[AlbumJob] = []
     for town in workspace.district.towns:
         if options.towns and town.slug not in options.towns:
             continue
         for spec in assembler.town_documents(town):
             targets += document_targets(spec, paths.build / town.slug, paths, style, options)
+        if town.projects:
+            album_files, job = album_targets(town, paths, style, profile, workspace, options)
+            targets += album_files
+            jobs.append(job)
     if summary is not None:
         targets += document_targets(summary(assembler), paths.build, paths, style, options)
-    return targets
+    return Plan(targets, jobs)
 
 
-def build(targets: Sequence[Target]) -> BuildReport:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a build will make."""
+
+    targets: list[Target]
+    albums: list[AlbumJob]
+
+
+def build(plan: Plan) -> BuildReport:
     """Make and write every target; one failing target never stops the others."""
     report = BuildReport()
-    for target in targets:
+    for target in plan.targets:
         _build_target(target, report)
+    for job in plan.albums:
+        prepared, cached = job.stats
+        report.photos_prepared += prepared
+        report.photos_cached += cached
     return report
 
 
@@ -173,6 +266,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
+        os.fchmod(handle, 0o644 & ~_umask())  # mkstemp makes 0600; outputs are for sharing
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -181,6 +275,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def fixed_zip_times(data: bytes, stamp: dt.datetime) -> bytes:

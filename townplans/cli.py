@@ -248,7 +248,8 @@ def build(ctx: Context, towns: tuple[str, ...], pdfa: bool) -> None:
     )
     errors = [f for f in outcome.check.active if f.severity is Severity.ERROR]
     _print_findings(ctx, errors)
-    ctx.say(f"生成 {len(outcome.written)} 个文件。材料{report.summary_line(data)}")
+    photos = f"照片处理 {outcome.photos_prepared} 张、沿用缓存 {outcome.photos_cached} 张。"
+    ctx.say(f"生成 {len(outcome.written)} 个文件，{photos}材料{report.summary_line(data)}")
     if errors:
         ctx.say("运行 townplans check 查看全部问题（含警告和提示）。")
     sys.exit(1 if outcome.failed else 0)

@@ -8,12 +8,17 @@ piece of raw HTML is written out as escaped text and reported (content is untrus
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+
+if TYPE_CHECKING:
+    from townplans.model import MarkdownFile, SourceRef
 
 CONTAINER_NAMES = (
     "cover", "attachment", "landscape", "signature", "center", "note", "pagebreak", "redhead", "title",
@@ -50,3 +55,59 @@ def inline_text(token: Token) -> str:
         elif child.type == "image" or child.type == "html_inline":
             parts.append(child.content)
     return "".join(parts).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One body row of a Markdown table: its file line and cell texts."""
+
+    ref: SourceRef
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A GFM table read from tokens: header cells and body rows with their lines."""
+
+    header: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+
+    def column(self, *keywords: str) -> int | None:
+        """Index of the first header cell containing any keyword."""
+        for index, name in enumerate(self.header):
+            if any(keyword in name for keyword in keywords):
+                return index
+        return None
+
+
+def tables(markdown: MarkdownFile) -> list[Table]:
+    """Every table of a Markdown file, cells as plain text."""
+    found: list[Table] = []
+    header: list[str] = []
+    rows: list[TableRow] = []
+    cells: list[str] = []
+    row_line = 0
+    in_head = False
+    for index, token in enumerate(markdown.tokens):
+        if token.type == "table_open":
+            header, rows = [], []
+        elif token.type == "thead_open":
+            in_head = True
+        elif token.type == "thead_close":
+            in_head = False
+        elif token.type == "tr_open":
+            cells, row_line = [], (token.map[0] + 1 if token.map else 0)
+        elif (
+            token.type == "inline"
+            and index
+            and markdown.tokens[index - 1].type in ("th_open", "td_open")
+        ):
+            cells.append(token.content.strip())
+        elif token.type == "tr_close":
+            if in_head:
+                header = cells
+            else:
+                rows.append(TableRow(markdown.ref.at(row_line), tuple(cells)))
+        elif token.type == "table_close":
+            found.append(Table(tuple(header), tuple(rows)))
+    return found

@@ -109,6 +109,9 @@ class BuildOutcome:
     """Build findings (outputs that failed or lost content)."""
     check: CheckResult
     """The check of the same content: a draft still builds, and its problems are summarised."""
+    photos_prepared: int = 0
+    """Photos decoded and resized (0 on a rebuild with unchanged photos)."""
+    photos_cached: int = 0
 
     @property
     def failed(self) -> bool:
@@ -140,11 +143,18 @@ def run_build(
             return assembler.district_summary(matrix, line, towns_all)
 
     options = build.BuildOptions(towns, pdf_variant)
-    targets = build.plan_targets(
+    plan = build.plan_targets(
         session.workspace, session.paths, style, session.profile, options, summary
     )
-    built = build.build(targets)
-    return BuildOutcome(session, tuple(built.written), tuple(built.findings), result)
+    built = build.build(plan)
+    return BuildOutcome(
+        session,
+        tuple(built.written),
+        tuple(built.findings),
+        result,
+        built.photos_prepared,
+        built.photos_cached,
+    )
 
 
 def run_doctor(root: Path) -> list[doctor.Check]:

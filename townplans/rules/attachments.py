@@ -310,3 +310,32 @@ def image_type_mismatch(ctx: Context) -> Iterator[Problem]:
                 SourceRef(asset.path),
                 f"{asset.name} 实际是 {info.format} 格式，扩展名却是 .{asset.suffix}",
             )
+
+
+@rule(
+    "TP309",
+    "photo-duplicate",
+    Severity.WARNING,
+    "同一张照片（内容完全相同）用于不同阶段或重复出现",
+    "plan",
+    ("R35",),
+)
+def photo_duplicate(ctx: Context) -> Iterator[Problem]:
+    for project in ctx.the_town.projects:
+        seen: dict[str, tuple[str, str]] = {}
+        for photo in project.photos:
+            info = photo.asset.image
+            if info is None or info.error is not None:
+                continue
+            first = seen.get(info.sha256)
+            if first is None:
+                seen[info.sha256] = (photo.asset.path, photo.stage)
+                continue
+            path, stage = first
+            same_stage = (
+                "同一阶段重复放置" if stage == photo.stage else "却分属不同阶段，前后对比将失去意义"
+            )
+            message = (
+                f"照片 {photo.asset.name} 与 {path} 内容完全相同（SHA-256 一致），{same_stage}"
+            )
+            yield Problem(SourceRef(photo.asset.path), message)

@@ -12,10 +12,11 @@ from decimal import Decimal
 
 from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date, parse_money, parse_number
+from townplans.mdparser import Table, TableRow, tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import Table, TableRow, date_of, number, tables
+from townplans.rules.documents import date_of, number
 
 _BRACKETS = re.compile(r"[（(].*?[）)]")
 

@@ -1,0 +1,212 @@
+"""Inspection albums from real photos: the photo pipeline on the camera corpus, pairing, the album
+PDF and DOCX, page weight and print resolution, and the cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from PIL import Image, ImageChops, ImageStat
+from pypdf import PdfReader
+
+from tests.conftest import SHARED, copy_workspace, require_corpora
+from townplans import pipeline
+from townplans.build import PhotoCache
+from townplans.check import Selection
+from townplans.model import Asset, ImageInfo, Photo, Project
+from townplans.render.album import AlbumPhoto, pair_photos
+from townplans.render.images import Prepared, Slot, prepare
+
+PHOTOS = SHARED / "corpora/photos"
+SLOT = Slot(128, 92)
+
+
+@pytest.fixture
+def corpus() -> Path:
+    require_corpora()
+    return PHOTOS
+
+
+def _gray(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        return image.convert("L").resize((64, 43))
+
+
+def test_every_orientation_comes_out_upright(corpus: Path, tmp_path: Path) -> None:
+    """Judged by the pixels, not the tag: all eight Landscape_N files show the same picture."""
+    cache = PhotoCache(tmp_path)
+    reference = prepare(corpus / "Landscape_1.jpg", SLOT, cache).path
+    assert reference is not None
+    upright = _gray(reference)
+    for number in range(1, 9):
+        with Image.open(corpus / f"Landscape_{number}.jpg") as original:
+            assert original.getexif().get(0x0112, 1) == number
+        prepared = prepare(corpus / f"Landscape_{number}.jpg", SLOT, cache)
+        assert prepared.path is not None and prepared.width > prepared.height
+        difference = ImageStat.Stat(ImageChops.difference(upright, _gray(prepared.path))).mean[0]
+        assert difference < 3, (number, difference)
+    # A sideways photo really is different before the orientation is applied.
+    with Image.open(corpus / "Landscape_6.jpg") as raw:
+        assert raw.width < raw.height
+
+
+def test_every_corpus_photo_goes_through_the_pipeline(corpus: Path, tmp_path: Path) -> None:
+    cache = PhotoCache(tmp_path / "cache")
+    results = {path.name: prepare(path, SLOT, cache) for path in sorted(corpus.glob("*.jp*g"))}
+    assert len(results) == 20
+    broken = {name for name, result in results.items() if result.error}
+    assert broken == {"DSCN0012_truncated.jpg", "truncated_jpeg.jpg"}
+    assert all("截断" in (results[name].error or "") for name in broken)
+    for name, result in results.items():
+        if result.path is None:
+            continue
+        with Image.open(result.path) as image:
+            assert image.mode == "RGB" and image.format == "JPEG", name  # CMYK converted too
+            assert image.width <= SLOT.pixels()[0] and image.height <= SLOT.pixels()[1], name
+            assert "exif" not in image.info  # GPS positions are not copied into the album
+    assert results["pil_sample_cmyk.jpg"].path is not None
+    assert results["32-lens_data.jpeg"].path is not None  # progressive
+    big = results["HMD_Nokia_8.3_5G.jpg"]
+    assert big.width == SLOT.pixels()[0]  # 4608 px wide, decoded in draft mode and fitted
+
+
+def test_cache_means_no_image_work_the_second_time(corpus: Path, tmp_path: Path) -> None:
+    cache = PhotoCache(tmp_path)
+    first = prepare(corpus / "DSCN0010.jpg", SLOT, cache)
+    second = prepare(corpus / "DSCN0010.jpg", SLOT, cache)
+    assert not first.cached and second.cached and first.path == second.path
+    assert not prepare(
+        corpus / "DSCN0010.jpg", Slot(60, 40), cache
+    ).cached  # other settings, other key
+
+
+def test_decompression_bombs_and_lying_files_are_refused(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (12000, 9000)).save(bomb)  # 108 megapixels in a few kilobytes
+    result = prepare(bomb, SLOT, PhotoCache(tmp_path / "cache"))
+    assert result.path is None and "压缩炸弹" in (result.error or "")
+    fake = tmp_path / "photo.jpg"
+    fake.write_bytes(b"<html>not a photo</html>")
+    assert "不是可识别的图片" in (prepare(fake, SLOT, PhotoCache(tmp_path / "cache")).error or "")
+
+
+def _photo(
+    path: str,
+    stage: str,
+    gps: tuple[float, float] | None = None,
+    caption: dict[str, str] | None = None,
+) -> tuple[Photo, AlbumPhoto]:
+    info = ImageInfo("x", gps=gps)
+    photo = Photo(Asset(path, Path(path).name, "jpg", 1, info), stage, caption or {})
+    return photo, AlbumPhoto(path, stage, None, "", "", Prepared(Path(path)))
+
+
+def test_pairs_come_from_photos_yaml_then_names_then_gps() -> None:
+    b1, ab1 = _photo("p/photos/before/east.jpg", "before", caption={"pair": "west-after.jpg"})
+    b2, ab2 = _photo("p/photos/before/before-2.jpg", "before")
+    b3, ab3 = _photo("p/photos/before/IMG_0001.jpg", "before", gps=(34.34, 108.71))
+    a1, aa1 = _photo("p/photos/after/west-after.jpg", "after")
+    a2, aa2 = _photo("p/photos/after/after-2.jpg", "after")
+    a3, aa3 = _photo("p/photos/after/IMG_0932.jpg", "after", gps=(34.3401, 108.7101))
+    a4, aa4 = _photo("p/photos/after/IMG_0999.jpg", "after", gps=(34.40, 108.80))  # 9 km away
+    project = Project("p", "p", None, (b1, b2, b3, a1, a2, a3, a4), (), (), (), None)
+    pairs = pair_photos([ab1, ab2, ab3], [aa1, aa2, aa3, aa4], project)
+    assert (ab1, aa1) in pairs and (ab2, aa2) in pairs and (ab3, aa3) in pairs
+    assert (None, aa4) in pairs  # too far to be the same viewpoint
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipeline.BuildOutcome]:
+    root = copy_workspace(tmp_path_factory.mktemp("albums"), ("weicheng", "yaodian"))
+    return root, pipeline.run_build(root, ("weicheng", "yaodian"))
+
+
+def test_albums_build_with_light_pages_and_print_resolution(
+    built: tuple[Path, pipeline.BuildOutcome],
+) -> None:
+    root, outcome = built
+    assert outcome.photos_prepared == 34 and not outcome.failed  # 20 + 14 sample photos
+    album = root / "build/weicheng/渭城镇小城镇建设观摩图册.pdf"
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(album)], capture_output=True, text=True, check=True
+    ).stdout
+    rows = [line.split() for line in listing.splitlines()[2:]]
+    # A page's own weight: the images it draws and its content stream (the subset fonts are
+    # shared by every page and counted once for the whole file).
+    weight: dict[int, float] = {}
+    for row in rows:
+        size = float(row[14].rstrip("BKM")) * {"K": 1024, "M": 1048576}.get(row[14][-1], 1)
+        weight[int(row[0])] = weight.get(int(row[0]), 0) + size
+    for number, page in enumerate(PdfReader(str(album)).pages, 1):
+        own = weight.get(number, 0) + len(page.get_contents().get_data())
+        assert own <= 300_000, f"page {number}: {own:.0f} bytes"
+    photos = [row for row in rows if row[8] == "jpeg"]
+    assert len(photos) == 20
+    assert all(int(row[12]) >= 150 and int(row[13]) >= 150 for row in photos), listing
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(album), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "滨河路道路改造工程" in text and "施工前 · 2023年7月16日" in text and "建成后" in text
+    assert "改造前路面破损" in text  # caption from photos.yaml
+
+
+def test_album_follows_the_construction_plan_and_shows_what_is_missing(
+    built: tuple[Path, pipeline.BuildOutcome],
+) -> None:
+    root, _ = built
+    document = docx.Document(str(root / "build/yaodian/窑店镇小城镇建设观摩图册.docx"))
+    section = document.sections[0]
+    assert section.page_width > section.page_height
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["秦都大道北段景观提升工程", "镇区公厕改造工程", "窑店老街立面整治工程"]
+    texts = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert any("【缺：建成后照片】" in t for t in texts)  # 秦都大道 has no after photos
+    assert len(document.inline_shapes) == 14 + 6  # photos, and a drawing and a board per project
+    pdf = subprocess.run(
+        ["pdftotext", "-layout", str(root / "build/yaodian/窑店镇小城镇建设观摩图册.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "【缺：建成后照片】" in pdf
+
+
+def test_second_build_does_no_image_work(built: tuple[Path, pipeline.BuildOutcome]) -> None:
+    root, _ = built
+    again = pipeline.run_build(root, ("weicheng", "yaodian"))
+    assert again.photos_prepared == 0 and again.photos_cached == 34
+
+
+def test_real_camera_photos_in_a_project(corpus: Path, tmp_path: Path) -> None:
+    """Corpus photos as a planner would drop them in: orientations, CMYK, no dates, a truncated one."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    project = root / "towns/weicheng/projects/binhe-road/photos"
+    for stage in ("before", "progress", "after"):
+        shutil.rmtree(project / stage)
+        (project / stage).mkdir()
+    (root / "towns/weicheng/projects/binhe-road/photos.yaml").unlink()
+    for name in ("DSCN0010.jpg", "Landscape_6.jpg", "pil_sample_cmyk.jpg"):
+        shutil.copy(corpus / name, project / "before" / name)
+    for name in ("olympus-d320l.jpg", "DSCN0012_truncated.jpg", "canon_hdr_NO.jpg"):
+        shutil.copy(corpus / name, project / "after" / name)
+    shutil.copy(corpus / "32-lens_data.jpeg", project / "progress/32-lens_data.jpeg")
+    _, result = pipeline.run_check(root, Selection(towns=("weicheng",)), dt.date(2023, 9, 20))
+    codes = {(f.code, Path(f.ref.path).name) for f in result.findings}
+    assert ("TP304", "DSCN0012_truncated.jpg") in codes
+    assert ("TP506", "Landscape_6.jpg") in codes  # no date anywhere
+    # 2008 before, 2012 progress, 2015 after: in order, so no date-order warning.
+    assert not [code for code, name in codes if code == "TP505"]
+    outcome = pipeline.run_build(root, ("weicheng",))
+    assert not outcome.failed
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(root / "build/weicheng/渭城镇小城镇建设观摩图册.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "照片无法使用" in re.sub(r"\s+", "", text) and "日期不详" in text
