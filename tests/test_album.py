@@ -210,3 +210,23 @@ def test_real_camera_photos_in_a_project(corpus: Path, tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "照片无法使用" in re.sub(r"\s+", "", text) and "日期不详" in text
+
+
+def test_photos_yaml_overrides_the_stage(tmp_path: Path) -> None:
+    from townplans.load import load_workspace
+    from townplans.profile import load_profile
+
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    captions = root / "towns/weicheng/projects/sewage-network/photos.yaml"
+    captions.write_text(
+        "progress-2.jpg: {stage: after, date: 2023-09-18, place: 渭城街}\n", encoding="utf-8"
+    )
+    profile = load_profile(root / "templates/profile.yaml", root).profile
+    assert profile is not None
+    project = next(
+        p
+        for p in load_workspace(root, profile).town("weicheng").projects
+        if p.slug == "sewage-network"
+    )
+    moved = next(p for p in project.photos if p.asset.name == "progress-2.jpg")
+    assert moved.stage == "after" and moved.caption["place"] == "渭城街"

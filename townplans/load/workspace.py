@@ -260,7 +260,10 @@ def _photos(collector: _Collector, folder: Path, meta: Located | None) -> tuple[
     for stage in PHOTO_STAGES:
         for asset in collector.assets(folder / stage):
             caption = captions.get(asset.name) or captions.get(f"{stage}/{asset.name}") or {}
-            photos.append(Photo(asset, stage, caption if isinstance(caption, dict) else {}))
+            caption = caption if isinstance(caption, dict) else {}
+            # photos.yaml may correct the stage a photo was filed under (TP307 checks the value).
+            given = caption.get("stage")
+            photos.append(Photo(asset, given if given in PHOTO_STAGES else stage, caption))
     return tuple(photos)
 
 

@@ -181,7 +181,7 @@ def _photo(photo: Photo, root: Path, cache: Cache, album: Album) -> AlbumPhoto:
     elif prepared.path is not None:
         album.prepared += 1
     caption = photo.caption
-    stage = str(caption.get("stage") or photo.stage)
+    stage = photo.stage  # photos.yaml's stage, when given, was applied by the loader
     info = photo.asset.image
     date = _date(caption.get("date")) or (info.taken.date() if info and info.taken else None)
     place = str(caption.get("place") or "") or _coordinates(info.gps if info else None)
