@@ -154,11 +154,12 @@ def test_missing_drawing_shows_a_visible_placeholder_in_both_outputs(built: Path
 
 
 def _tree_hash(folder: Path) -> dict[str, str]:
-    """SHA-256 of every output (the photo cache is internal, not an output)."""
+    """SHA-256 of every output (the photo cache, manifest and lock are internal, not outputs)."""
     return {
         path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and ".cache" not in path.parts
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     }
 
 
@@ -175,8 +176,9 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
         root = copy_workspace(tmp_path / name, ("zhengyang",))
         pipeline.run_build(root)
         outputs.append(_tree_hash(root / "build"))
-    # Five town documents, the album and the district summary, each as DOCX and PDF.
-    assert outputs[0] == outputs[1] and len(outputs[0]) == 14
+    # Five town documents, the album and the check report (two formats each), the district
+    # summary (DOCX and PDF) and build/index.html.
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 17
 
 
 def test_raw_html_is_escaped_and_never_executed_or_fetched(tmp_path: Path) -> None:
@@ -220,7 +222,7 @@ def test_broken_towns_do_not_stop_the_others_from_building(
     (root / "towns/dizhang/master-plan/drawings/04-land-use.png").unlink()
     outcome = pipeline.run_build(root)
     assert not outcome.failed
-    assert len(outcome.written) == 74
+    assert len(outcome.written) == 87
     codes = {(f.code, f.ref.path) for f in outcome.check.findings}
     assert ("TP002", "towns/weicheng/town.yaml") in codes
     assert ("TP003", "towns/zhengyang/master-plan/master-plan.md") in codes

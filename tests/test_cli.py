@@ -137,6 +137,9 @@ def test_build_one_town_prints_outputs_and_summary(tmp_path: Path) -> None:
     root = copy_workspace(tmp_path / "ws", ("yaodian",))
     result = run("--root", str(root), "build", "--town", "yaodian")
     assert result.exit_code == 0
-    assert "已生成 build/yaodian/窑店镇总体规划.docx" in result.output
+    lines = result.output.splitlines()
+    assert "[1/14] 已生成 窑店镇总体规划.docx" in lines  # plain progress lines when not a terminal
     assert "TP005" in result.output and "03-facilities.md:31:14" in result.output
-    assert "生成 12 个文件" in result.output
+    assert "构建结果" in result.output and "│     14 │      0 │" in result.output
+    again = run("--root", str(root), "build", "--town", "yaodian")
+    assert "│      0 │     14 │" in again.output  # the summary table: built 0, up to date 14

@@ -6,16 +6,19 @@ failed environment checks), 2 usage or tool error. A user's mistake never shows 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from townplans import __version__, pipeline, report
@@ -235,24 +238,148 @@ def doctor(ctx: Context) -> None:
 @cli.command()
 @click.option("--town", "towns", multiple=True, help="只生成这个镇（可多次指定）")
 @click.option("--pdfa", is_flag=True, help="生成 PDF/A-2b 归档格式")
+@click.option("--force", is_flag=True, help="全部重新生成（不看是否变化）")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="并行进程数",
+)
+@click.option("--dry-run", is_flag=True, help="只列出将重建和删除的成果及原因，不生成")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="另一个构建进行中时最多等待的秒数（默认不等待）",
+)
 @pass_ctx
-def build(ctx: Context, towns: tuple[str, ...], pdfa: bool) -> None:
-    """生成各镇成果文件（Word 与 PDF）到 build/；草稿也会生成，缺失部分以【缺：…】标出。"""
+def build(
+    ctx: Context,
+    towns: tuple[str, ...],
+    pdfa: bool,
+    force: bool,
+    jobs: int,
+    dry_run: bool,
+    wait: float,
+) -> None:
+    """生成各镇成果（Word、PDF、观摩图册、检查报告）和区级汇总到 build/；只重建有变化的成果。"""
     variant = "pdf/a-2b" if pdfa else None
-    outcome = _call(ctx, lambda: pipeline.run_build(ctx.root, towns, variant))
-    for path in outcome.written:
-        ctx.say(f"已生成 {path.relative_to(outcome.session.paths.root)}")
+    with _progress(ctx) as progress:
+        outcome = _call(
+            ctx,
+            lambda: pipeline.run_build(
+                ctx.root,
+                towns,
+                variant,
+                force=force,
+                jobs=jobs,
+                dry_run=dry_run,
+                wait=wait,
+                progress=progress,
+            ),
+        )
+    built = outcome.report
+    for note in built.notes:
+        ctx.say(note)
     _print_findings(ctx, outcome.findings)
+    if dry_run:
+        ctx.say(
+            f"将重建 {len(built.built)} 个，未变化 {len(built.up_to_date)} 个，将删除 {len(built.removed)} 个（未生成任何文件）"
+        )
+        return
+    root = outcome.session.paths.root
+    table = Table(title="构建结果", show_header=True)
+    for column in ("已生成", "未变化", "删除", "失败", "照片处理", "照片缓存"):
+        table.add_column(column, justify="right")
+    table.add_row(*map(str, (len(built.built), len(built.up_to_date), len(built.removed), len(built.failed),
+                             built.photos_prepared, built.photos_cached)))  # fmt: skip
+    if not ctx.quiet:
+        ctx.console.print(table)
     data = report.ReportInput(
         outcome.check, outcome.session.workspace, outcome.session.profile.version
     )
     errors = [f for f in outcome.check.active if f.severity is Severity.ERROR]
     _print_findings(ctx, errors)
-    photos = f"照片处理 {outcome.photos_prepared} 张、沿用缓存 {outcome.photos_cached} 张。"
-    ctx.say(f"生成 {len(outcome.written)} 个文件，{photos}材料{report.summary_line(data)}")
+    ctx.say(f"材料{report.summary_line(data)}")
+    if outcome.index is not None:
+        ctx.say(f"成果目录：{outcome.index.relative_to(root)}")
     if errors:
         ctx.say("运行 townplans check 查看全部问题（含警告和提示）。")
     sys.exit(1 if outcome.failed else 0)
+
+
+@contextlib.contextmanager
+def _progress(ctx: Context) -> Iterator[Callable[[int, int, str, str], None]]:
+    """A progress bar over targets on a terminal; a plain line per output otherwise."""
+    if ctx.quiet:
+        yield lambda done, total, label, state: None
+        return
+    if not ctx.console.is_terminal:
+
+        def line(done: int, total: int, label: str, state: str) -> None:
+            if state != "未变化" or ctx.verbose:
+                ctx.say(f"[{done}/{total}] {state} {label}")
+
+        yield line
+        return
+    with RichProgress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=ctx.console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("构建", total=None)
+
+        def advance(done: int, total: int, label: str, state: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"{state} {label}"[:40])
+
+        yield advance
+
+
+@cli.command()
+@click.argument("towns", nargs=-1)
+@click.option(
+    "--verify",
+    "verify",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help="核对收到的压缩包与其清单是否一致（可多次指定）",
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 64), default=os.cpu_count() or 1, help="并行进程数"
+)
+@pass_ctx
+def package(ctx: Context, towns: tuple[str, ...], verify: tuple[Path, ...], jobs: int) -> None:
+    """打包报送材料：镇的成果、观摩图册、检查报告和清单（SHA-256）；有错误的镇拒绝打包。"""
+    if verify:
+        failed = False
+        for path in verify:
+            result = pipeline.run_verify(path)
+            if result.ok:
+                ctx.say(f"{path}：核对通过，{result.checked} 个文件与清单一致")
+            for problem in result.problems:
+                ctx.errors.print(f"{path}: {problem}", style="red", markup=False)
+            failed = failed or not result.ok
+        sys.exit(1 if failed else 0)
+    results = _call(ctx, lambda: pipeline.run_package(ctx.root, towns, jobs))
+    refused = False
+    for result in results:
+        if result.path is not None:
+            ctx.say(
+                f"已打包 {result.name}：{result.path.relative_to(ctx.root.resolve()) if result.path.is_relative_to(ctx.root.resolve()) else result.path}（{result.files} 个文件）"
+            )
+            continue
+        refused = True
+        ctx.errors.print(
+            f"拒绝打包 {result.name}：还有 {len(result.errors)} 个错误，须先整改或经批准豁免",
+            style="red",
+            markup=False,
+        )
+        _print_findings(ctx, result.errors)
+    sys.exit(1 if refused else 0)
 
 
 # -- check, rules, schema -------------------------------------------------------------------------

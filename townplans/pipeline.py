@@ -5,6 +5,7 @@ write. Returns values; never prints (the CLI does).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 from townplans import doctor, scaffold
 from townplans.check import CheckResult, Selection, run_rules
 from townplans.load import load_workspace
-from townplans.model import Finding, Workspace
+from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile, load_profile
 from townplans.render.style import StyleError, load_style
@@ -104,57 +105,219 @@ def run_schema(root: Path) -> dict[str, dict[str, Any]]:
 @dataclass(frozen=True, slots=True)
 class BuildOutcome:
     session: Session
-    written: tuple[Path, ...]
-    findings: tuple[Finding, ...]
-    """Build findings (outputs that failed or lost content)."""
+    report: Any
+    """The build's ``BuildReport``: built, up to date, removed, failed, findings, photo work."""
     check: CheckResult
     """The check of the same content: a draft still builds, and its problems are summarised."""
-    photos_prepared: int = 0
-    """Photos decoded and resized (0 on a rebuild with unchanged photos)."""
-    photos_cached: int = 0
+    index: Path | None = None
+
+    @property
+    def written(self) -> tuple[Path, ...]:
+        return tuple(self.report.built)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(self.report.findings)
+
+    @property
+    def photos_prepared(self) -> int:
+        return int(self.report.photos_prepared)
+
+    @property
+    def photos_cached(self) -> int:
+        return int(self.report.photos_cached)
 
     @property
     def failed(self) -> bool:
-        return any(f.code == "TP790" for f in self.findings)
+        return bool(self.report.failed)
 
 
 def run_build(
-    root: Path, towns: tuple[str, ...] = (), pdf_variant: str | None = None
+    root: Path,
+    towns: tuple[str, ...] = (),
+    pdf_variant: str | None = None,
+    *,
+    force: bool = False,
+    jobs: int = 1,
+    dry_run: bool = False,
+    wait: float = 0.0,
+    progress: Any = None,
+    today: dt.date | None = None,
 ) -> BuildOutcome:
-    """Check, then build every document of the selected towns (and the district summary when the
-    whole district is built). A draft with errors still builds; the check summary says what is
-    missing."""
-    from townplans import build, report
+    """Check, then build what changed: every document, album and check report of the selected
+    towns, and (for the whole district) the summary and build/index.html. A draft with errors
+    still builds; the check summary says what is missing."""
+    from townplans import build
 
-    session, result = run_check(root, Selection(towns=towns))
+    session, result = run_check(root, Selection(towns=towns), today)
+    options = build.BuildOptions(towns, pdf_variant, force, jobs, dry_run, wait)
+    plan = _plan(session, result, options)
+    worker = functools.partial(
+        _worker_make, str(root.resolve()), towns, pdf_variant, result.today.isoformat()
+    )
+    try:
+        built = build.build(
+            plan, session.paths, options, progress, worker, _known_hashes(session.workspace)
+        )
+    except build.BuildLockedError as exc:
+        raise ToolError(str(exc)) from exc
+    index = session.paths.build / "index.html" if not towns else None
+    return BuildOutcome(session, built, result, index)
+
+
+def _known_hashes(workspace: Workspace) -> dict[str, str]:
+    """SHA-256 of every image the loader probed, so the build does not read them again."""
+    known: dict[str, str] = {}
+    for town in workspace.district.towns:
+        assets = [*(town.master_plan.drawings if town.master_plan else ())]
+        for plan in town.detailed_plans:
+            assets += plan.drawings
+        for project in town.projects:
+            assets += [
+                *(p.asset for p in project.photos),
+                *project.drawings,
+                *project.boards,
+                *project.permits,
+            ]
+        known.update({a.path: a.image.sha256 for a in assets if a.image is not None})
+    return known
+
+
+def _plan(session: Session, result: CheckResult, options: Any) -> Any:
+    """The build plan for a checked session (also rebuilt, identically, in each worker)."""
+    from townplans import build, report
+    from townplans.render.index import index_html
+
     try:
         style = load_style(session.paths.style)
     except StyleError as exc:
         raise ToolError(str(exc)) from exc
-    summary = None
-    if not towns:
-        matrix = district_status(session.workspace, session.profile, result)
-        line = report.summary_line(
-            report.ReportInput(result, session.workspace, session.profile.version)
+    workspace, paths = session.workspace, session.paths
+
+    def town_report(town: Town, kind: str) -> bytes:
+        own = tuple(
+            f
+            for f in result.findings
+            if f.ref.path.startswith(town.folder + "/") or f.ref.path == town.folder
         )
-        towns_all = session.workspace.district.towns
+        data = report.ReportInput(
+            CheckResult(own, result.rules, (town.slug,), result.today),
+            workspace,
+            session.profile.version,
+        )
+        return report.render(data, kind).encode("utf-8")
 
-        def summary(assembler: Any) -> Any:
-            return assembler.district_summary(matrix, line, towns_all)
+    district_outputs = None
+    if not options.towns:
+        matrix = district_status(workspace, session.profile, result)
+        line = report.summary_line(report.ReportInput(result, workspace, session.profile.version))
 
-    options = build.BuildOptions(towns, pdf_variant)
-    plan = build.plan_targets(
-        session.workspace, session.paths, style, session.profile, options, summary
+        def district_outputs(assembler: Any, town_targets: list[Any]) -> list[Any]:
+            spec = assembler.district_summary(matrix, line, workspace.district.towns)
+            summary_targets: list[Any] = build.document_targets(
+                spec, paths.build, paths, style, options
+            )
+
+            def make_index() -> Any:
+                outputs: dict[str, list[Path]] = {}
+                for target in town_targets:
+                    outputs.setdefault(target.path.parent.name, []).append(target.path)
+                header = ["镇", *(d.label for d in session.profile.deliverables)]
+                rows = [
+                    [row.name, *(cell.state.label for cell in row.cells.values())] for row in matrix
+                ]
+                page = index_html(
+                    workspace.district.name, [(t.slug, t.name) for t in workspace.district.towns], outputs,
+                    [t.path for t in summary_targets], header, rows, line, paths.build,
+                )  # fmt: skip
+                return build.Made(page.encode("utf-8"))
+
+            index = build.Target("index.html", paths.build / "index.html", ("towns", "templates"), make_index,
+                                 SourceRef("towns"), result.today.isoformat())  # fmt: skip
+            return [*summary_targets, index]
+
+    return build.plan_targets(
+        workspace,
+        paths,
+        style,
+        session.profile,
+        options,
+        town_report,
+        district_outputs,
+        result.today,
     )
-    built = build.build(plan)
-    return BuildOutcome(
-        session,
-        tuple(built.written),
-        tuple(built.findings),
-        result,
-        built.photos_prepared,
-        built.photos_cached,
-    )
+
+
+_WORKER_TARGETS: dict[str, Any] = {}
+
+
+def _worker_make(
+    root: str, towns: tuple[str, ...], pdf_variant: str | None, today: str, path: str
+) -> Any:
+    """Make one target in a worker process (the plan is rebuilt once per process, identically)."""
+    from townplans import build
+
+    if not _WORKER_TARGETS:
+        session, result = run_check(
+            Path(root), Selection(towns=towns), dt.date.fromisoformat(today)
+        )
+        plan = _plan(session, result, build.BuildOptions(towns, pdf_variant))
+        _WORKER_TARGETS.update({str(t.path): t for t in plan.targets})
+    return _WORKER_TARGETS[path].make()
+
+
+@dataclass(frozen=True, slots=True)
+class PackageOutcome:
+    """One town's package: written (``path``), or refused with the errors that block it."""
+
+    town: str
+    name: str
+    path: Path | None
+    errors: tuple[Finding, ...]
+    files: int = 0
+
+
+def run_package(
+    root: Path, towns: tuple[str, ...], jobs: int = 1, today: dt.date | None = None
+) -> list[PackageOutcome]:
+    """Build the towns (incrementally), then zip each one that has no error findings."""
+    from townplans import build, package
+
+    if not towns:
+        raise ToolError("请指定要打包的镇，如 townplans package weicheng")
+    outcome = run_build(root, towns, jobs=jobs, today=today)
+    session, manifest = outcome.session, build.Manifest.read(outcome.session.paths.build)
+    results = []
+    for slug in towns:
+        town = session.workspace.town(slug)
+        assert town is not None  # run_check has refused unknown towns
+        errors = tuple(
+            f for f in outcome.check.active
+            if f.severity is Severity.ERROR and (f.ref.path == town.folder or f.ref.path.startswith(town.folder + "/"))
+        )  # fmt: skip
+        if errors or outcome.failed:
+            results.append(PackageOutcome(slug, town.name, None, errors + outcome.findings))
+            continue
+        base = session.paths.build
+        files = [base / name for name in manifest.outputs if name.startswith(f"{slug}/")]
+        stamp = build.source_stamp(_latest_date(town))
+        data = package.pack(files, base, slug, town.name, session.profile.version, stamp)
+        target = base / "packages" / f"{town.name}报送材料.zip"
+        build.write_atomic(target, data)
+        results.append(PackageOutcome(slug, town.name, target, (), len(files)))
+    return results
+
+
+def _latest_date(town: Town) -> dt.date | None:
+    """The latest weekly report's date: a build time that is the same for the same content."""
+    dates = [dt.date.fromisoformat(report.date_text) for report in town.reports]
+    return max(dates) if dates else None
+
+
+def run_verify(path: Path) -> Any:
+    from townplans import package
+
+    return package.verify(path)
 
 
 def run_doctor(root: Path) -> list[doctor.Check]:

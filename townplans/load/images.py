@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,16 +31,28 @@ _ORIENTATION = 0x0112
 _MAKE, _MODEL = 0x010F, 0x0110
 
 
-def probe(path: Path) -> ImageInfo:
-    """Facts about one image file; never raises for a bad file (``error`` says what is wrong)."""
-    # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import, which would make
-    # truncated files decode silently; a probe must see them as they are.
+@contextmanager
+def strict_decoding() -> Iterator[None]:
+    """Truncated images fail to decode while this holds. WeasyPrint turns Pillow's process-wide
+    LOAD_TRUNCATED_IMAGES on when it is imported, which would let truncated files pass."""
     previous = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
-        return _probe(path)
+        yield
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def probe_all(paths: Sequence[Path], threads: int = 4) -> dict[Path, ImageInfo]:
+    """``probe`` for many files on a few threads (decoding and hashing release the GIL)."""
+    with strict_decoding(), ThreadPoolExecutor(max_workers=threads) as pool:
+        return dict(zip(paths, pool.map(_probe, paths), strict=True))
+
+
+def probe(path: Path) -> ImageInfo:
+    """Facts about one image file; never raises for a bad file (``error`` says what is wrong)."""
+    with strict_decoding():
+        return _probe(path)
 
 
 def _probe(path: Path) -> ImageInfo:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from townplans.load.images import IMAGE_SUFFIXES, probe
+from townplans.load.images import IMAGE_SUFFIXES, probe, probe_all
 from townplans.load.markdown import apply_aliases, load_markdown
 from townplans.load.sources import load_error, parse_yaml, read_text
 from townplans.load.values import ValueFormatError, parse_date
@@ -16,6 +16,7 @@ from townplans.model import (
     DetailedPlan,
     District,
     Finding,
+    ImageInfo,
     Located,
     MarkdownFile,
     MasterPlan,
@@ -45,6 +46,8 @@ class _Collector:
         self.root = root
         self.profile = profile
         self.findings: list[Finding] = []
+        self.probed: dict[Path, ImageInfo] = {}
+        """Image facts, probed up front for every image under towns/ (in parallel)."""
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -100,7 +103,7 @@ class _Collector:
 
     def asset(self, path: Path) -> Asset:
         suffix = path.suffix.lower().lstrip(".")
-        image = probe(path) if suffix in IMAGE_SUFFIXES else None
+        image = (self.probed.get(path) or probe(path)) if suffix in IMAGE_SUFFIXES else None
         return Asset(self.rel(path), path.name, suffix, path.stat().st_size, image)
 
 
@@ -113,6 +116,12 @@ def load_workspace(root: Path, profile: Profile) -> Workspace:
         message = "找不到 towns/ 文件夹：工作区应包含 towns/district.yaml 和每个镇的文件夹"
         collector.findings.append(load_error("TP001", SourceRef("towns"), message))
         return Workspace(str(root), District(None, ()), tuple(collector.findings))
+    images = sorted(
+        p
+        for p in towns_dir.rglob("*")
+        if p.suffix.lower().lstrip(".") in IMAGE_SUFFIXES and p.is_file()
+    )
+    collector.probed = probe_all(images)
     district_file = towns_dir / "district.yaml"
     district_meta = None
     if district_file.is_file():

@@ -50,14 +50,20 @@ class DocumentSpec:
     name: str
     """File name without suffix (Chinese), e.g. 渭城镇总体规划."""
     title: str
-    parts: tuple[Part, ...]
+    make_parts: Callable[[], tuple[Part, ...]]
+    """The parts, assembled only when the document is written (a no-op rebuild never needs them)."""
     cover_lines: tuple[str, ...] = ()
     cover: bool = True
     toc: bool = True
     author: str = ""
     date: dt.date | None = None
     sources: tuple[str, ...] = ()
-    """Workspace-relative content files the document is made from."""
+    """Workspace-relative files and folders the document is made from (its build inputs); the
+    first is the file findings about the output point at."""
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        return self.make_parts()
 
 
 # -- formatting ------------------------------------------------------------------------------------
@@ -232,21 +238,26 @@ class Assembler:
             str(first.get("status") or ""),
         ]
         base = self.root / plan.folder
-        parts = source_parts(plan.chapters, self.root)
-        parts += _missing_sections(
-            self.templates, plan.chapters, self.profile.documents.get("master_plan"), base
-        )
-        parts.append(
-            self.templates.part(
-                "drawing-list.md.j2", base, drawings=_drawings(plan.chapters, plan.drawings)
+        chapters, drawings = plan.chapters, plan.drawings
+
+        def parts() -> tuple[Part, ...]:
+            built = source_parts(chapters, self.root)
+            built += _missing_sections(
+                self.templates, chapters, self.profile.documents.get("master_plan"), base
             )
-        )
+            built.append(
+                self.templates.part(
+                    "drawing-list.md.j2", base, drawings=_drawings(chapters, drawings)
+                )
+            )
+            return tuple(built)
+
         name = file_name(
             re.sub(r"[（(][^（(]*[）)]$", "", title)
         )  # 渭城镇总体规划（2021—2035年） -> 渭城镇总体规划
         yield DocumentSpec(
-            name, title, tuple(parts), tuple(x for x in lines if x), author=lines[0] or town.name,
-            date=_date(first, "date"), sources=tuple(c.ref.path for c in plan.chapters),
+            name, title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
+            date=_date(first, "date"), sources=(plan.chapters[0].ref.path, plan.folder),
         )  # fmt: skip
 
     def detailed_plans(self, town: Town) -> Iterable[DocumentSpec]:
@@ -261,18 +272,22 @@ class Assembler:
         doctype = self.profile.documents.get(key)
         title = str(meta.get("title") or f"{town.name}{plan.slug}")
         base = self.root / plan.folder
-        parts = source_parts([text], self.root)
-        parts += _missing_sections(self.templates, [text], doctype, base)
-        if plan.kind == "regulatory":
-            parts.append(self._parcels(plan, doctype, base))
+
+        def parts() -> tuple[Part, ...]:
+            built = source_parts([text], self.root)
+            built += _missing_sections(self.templates, [text], doctype, base)
+            if plan.kind == "regulatory":
+                built.append(self._parcels(plan, doctype, base))
+            return tuple(built)
+
         lines = [
             str(meta.get("institute") or ""),
             _month(_date(meta, "date")),
             str(meta.get("status") or ""),
         ]
-        sources = [text.ref.path] + ([plan.parcels.ref.path] if plan.parcels else [])
+        sources = [text.ref.path, plan.folder]
         return DocumentSpec(
-            file_name(title), title, tuple(parts), tuple(x for x in lines if x), author=lines[0] or town.name,
+            file_name(title), title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(meta, "date"), sources=tuple(sources),
         )  # fmt: skip
 
@@ -323,26 +338,30 @@ class Assembler:
         title = str(meta.get("title") or f"{town.name}小城镇建设计划")
         base = self.root / town.folder
         issuer = str(meta.get("issuer") or missing("发文机关"))
-        head = self.templates.part(
-            "gongwen-head.md.j2", base, issuer=issuer, title=title,
-            doc_number=str(meta.get("doc_number") or missing("发文字号")),
-            recipient=str(meta.get("recipient") or missing("主送机关")),
-        )  # fmt: skip
-        projects = [self._project_row(p) for p in town.projects]
-        total = sum((p["total"] for p in projects if p["total"] is not None), Decimal(0))
-        tail = self.templates.part(
-            "gongwen-tail.md.j2", base, issuer=issuer, date=_value(meta, fields.get("date")),
-            attachment_title=f"{town.name}小城镇建设项目一览表", projects=projects, total_investment=number_text(total),
-        )  # fmt: skip
-        parts = [
-            head,
-            *source_parts([plan], self.root),
-            *_missing_sections(self.templates, [plan], doctype, base),
-            tail,
-        ]
+        text = plan
+
+        def parts() -> tuple[Part, ...]:
+            head = self.templates.part(
+                "gongwen-head.md.j2", base, issuer=issuer, title=title,
+                doc_number=str(meta.get("doc_number") or missing("发文字号")),
+                recipient=str(meta.get("recipient") or missing("主送机关")),
+            )  # fmt: skip
+            projects = [self._project_row(p) for p in town.projects]
+            total = sum((p["total"] for p in projects if p["total"] is not None), Decimal(0))
+            tail = self.templates.part(
+                "gongwen-tail.md.j2", base, issuer=issuer, date=_value(meta, fields.get("date")),
+                attachment_title=f"{town.name}小城镇建设项目一览表", projects=projects,
+                total_investment=number_text(total),
+            )  # fmt: skip
+            body = [
+                *source_parts([text], self.root),
+                *_missing_sections(self.templates, [text], doctype, base),
+            ]
+            return (head, *body, tail)
+
         sources = [plan.ref.path, *(p.brief.ref.path for p in town.projects if p.brief)]
         yield DocumentSpec(
-            file_name(title), title, tuple(parts), cover=False, toc=False, author=issuer,
+            file_name(title), title, parts, cover=False, toc=False, author=issuer,
             date=_date(meta, "date"), sources=tuple(sources),
         )  # fmt: skip
 
@@ -376,20 +395,23 @@ class Assembler:
         if not projects:
             return
         base = self.root / town.folder
-        parts: list[Part] = []
-        for index, project in enumerate(projects):
-            assert project.brief is not None
-            if index:
-                parts.append(Part(tuple(mdparser.parse("\\newpage\n")), base))
-            parts.append(
-                self.templates.part("project-brief.md.j2", base, p=self._brief_form(project))
-            )
-            body = [Part(_demoted(project.brief.tokens, 1), self.root / project.folder)]
-            parts += body
+
+        def parts() -> tuple[Part, ...]:
+            built: list[Part] = []
+            for index, project in enumerate(projects):
+                assert project.brief is not None
+                if index:
+                    built.append(Part(tuple(mdparser.parse("\\newpage\n")), base))
+                built.append(
+                    self.templates.part("project-brief.md.j2", base, p=self._brief_form(project))
+                )
+                built.append(Part(_demoted(project.brief.tokens, 1), self.root / project.folder))
+            return tuple(built)
+
         title = f"{town.name}小城镇建设项目简介汇编"
         dates = [d for p in projects if p.brief and (d := _date(p.brief.meta, "submitted"))]
         yield DocumentSpec(
-            file_name(title), title, tuple(parts), (town.name, _month(max(dates) if dates else None)),
+            file_name(title), title, parts, (town.name, _month(max(dates) if dates else None)),
             author=town.name, date=max(dates) if dates else None,
             sources=tuple(p.brief.ref.path for p in projects if p.brief),
         )  # fmt: skip
@@ -465,8 +487,8 @@ class Assembler:
         title = f"{self.district.name}小城镇建设情况汇总"
         year = self.district.meta.get("plan_year") if self.district.meta else None
         return DocumentSpec(
-            file_name(title), title, (part,), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
-            author=self.district.name, sources=tuple(t.folder for t in towns),
+            file_name(title), title, lambda: (part,), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
+            author=self.district.name, sources=("towns",),
         )  # fmt: skip
 
     def _investments(self, town: Town, sources: Sequence[str]) -> list[object]:

@@ -1,0 +1,233 @@
+"""The build system: incremental builds with reasons, stale outputs, --force and --dry-run,
+parallel output identical to serial, atomic writes under a real kill, the lock, index.html and the
+submission package."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from pypdf import PdfReader
+
+from tests.conftest import copy_workspace
+from townplans import build, pipeline
+from townplans.package import verify
+
+TOWNS = ("weicheng", "beidu")
+
+
+def _outputs(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root / "build").as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((root / "build").rglob("*"))
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root / "build").parts)
+    }
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_workspace(tmp_path_factory.mktemp("bs") / "ws", TOWNS)
+    first = pipeline.run_build(root, jobs=2)
+    assert (
+        not first.failed and len(first.report.built) == 31
+    )  # 2 × 13 town outputs, summary ×2, index
+    return root
+
+
+def test_noop_rebuild_makes_nothing(workspace: Path) -> None:
+    before = {
+        p: p.stat().st_mtime_ns
+        for p in (workspace / "build").rglob("*")
+        if p.is_file() and p.name != ".lock"
+    }
+    again = pipeline.run_build(workspace)
+    assert (
+        again.report.built == []
+        and len(again.report.up_to_date) == 31
+        and again.photos_prepared == 0
+    )
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+def test_editing_a_brief_rebuilds_only_what_depends_on_it(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", TOWNS)
+    pipeline.run_build(root, jobs=2)
+    brief = root / "towns/weicheng/projects/market-upgrade/brief.md"
+    brief.write_text(
+        brief.read_text(encoding="utf-8").replace("消防管网正在安装", "消防管网安装过半"),
+        encoding="utf-8",
+    )
+    dry = pipeline.run_build(root, dry_run=True)
+    assert any(
+        "输入变化：towns/weicheng/projects/market-upgrade/brief.md" in note
+        for note in dry.report.notes
+    )
+    again = pipeline.run_build(root)
+    rebuilt = sorted(p.relative_to(root / "build").as_posix() for p in again.report.built)
+    assert rebuilt == sorted(
+        [
+            "weicheng/渭城镇2023年小城镇建设计划.docx", "weicheng/渭城镇2023年小城镇建设计划.pdf",
+            "weicheng/渭城镇小城镇建设项目简介汇编.docx", "weicheng/渭城镇小城镇建设项目简介汇编.pdf",
+            "weicheng/渭城镇小城镇建设观摩图册.docx", "weicheng/渭城镇小城镇建设观摩图册.pdf",
+            "weicheng/渭城镇材料检查报告.html", "weicheng/渭城镇材料检查报告.json",
+            "咸阳市渭城区小城镇建设情况汇总.docx", "咸阳市渭城区小城镇建设情况汇总.pdf", "index.html",
+        ]
+    )  # fmt: skip
+    assert again.photos_prepared == 0  # the album was rebuilt, its photos came from the cache
+
+
+def test_removed_content_removes_its_outputs_and_force_rebuilds_all(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", TOWNS)
+    pipeline.run_build(root, jobs=2)
+    stale = root / "build/weicheng/渭城镇滨河路沿线修建性详细规划.pdf"
+    assert stale.is_file()
+    for path in sorted(
+        (root / "towns/weicheng/detailed-plans/binhe-road").rglob("*"), reverse=True
+    ):
+        path.unlink() if path.is_file() else path.rmdir()
+    (root / "towns/weicheng/detailed-plans/binhe-road").rmdir()
+    dry = pipeline.run_build(root, dry_run=True)
+    assert any(
+        "将删除 weicheng/渭城镇滨河路沿线修建性详细规划.pdf" in note for note in dry.report.notes
+    )
+    assert stale.is_file()  # a dry run changes nothing
+    again = pipeline.run_build(root)
+    assert not stale.exists() and stale in again.report.removed
+    forced = pipeline.run_build(root, force=True, jobs=2)
+    assert len(forced.report.built) == 29 and not forced.report.up_to_date
+
+
+def test_parallel_output_is_identical_to_serial(tmp_path: Path, workspace: Path) -> None:
+    serial = copy_workspace(tmp_path / "serial", TOWNS)
+    pipeline.run_build(serial, jobs=1)
+    assert _outputs(serial) == _outputs(workspace)  # the module's workspace was built with 2 jobs
+
+
+def test_source_date_epoch_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_workspace(tmp_path / "ws", TOWNS)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
+    pipeline.run_build(root, ("beidu",))
+    path = root / "build/beidu/北杜镇总体规划.docx"
+    assert (
+        docx.Document(str(path))
+        .core_properties.modified.isoformat()
+        .startswith("2023-11-14T22:13:20")
+    )
+    assert {info.date_time for info in zipfile.ZipFile(path).infolist()} == {
+        (2023, 11, 14, 22, 13, 20)
+    }
+
+
+def _valid(path: Path) -> bool:
+    if path.suffix == ".docx":
+        docx.Document(str(path))
+    elif path.suffix == ".pdf":
+        assert len(PdfReader(str(path)).pages) >= 1
+    return True
+
+
+def test_a_killed_build_leaves_only_whole_files(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", TOWNS)
+    pipeline.run_build(root, ("beidu",))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "townplans", "--root", str(root), "-q", "build", "--force", "--jobs", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    manifest = root / "build/.manifest.json"
+    deadline = time.monotonic() + 120
+    start = manifest.stat().st_mtime_ns
+    while time.monotonic() < deadline and manifest.stat().st_mtime_ns == start:
+        time.sleep(0.05)  # wait until the build has written at least one output
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    outputs = [
+        p
+        for p in (root / "build").rglob("*")
+        if p.suffix in (".docx", ".pdf") and not p.name.startswith(".")
+    ]
+    assert outputs and all(_valid(p) for p in outputs)
+    json.loads(manifest.read_text(encoding="utf-8"))  # the manifest is whole too
+    again = pipeline.run_build(root)
+    assert not again.failed
+    assert not list((root / "build").rglob(".tmp-*"))  # leftovers of the killed build are gone
+
+
+def test_a_second_build_refuses_while_one_runs_and_stale_locks_are_taken_over(
+    tmp_path: Path,
+) -> None:
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    with build.build_lock(root / "build"):
+        result = subprocess.run(
+            [sys.executable, "-m", "townplans", "--root", str(root), "build", "--town", "beidu", "--wait", "0.5"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert (
+        f"另一个构建正在进行（进程 {os.getpid()}" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+    (root / "build/.lock").write_text(
+        "进程 999999，主机 old，开始于 2023-09-01 08:00:00", encoding="utf-8"
+    )
+    outcome = pipeline.run_build(root, ("beidu",))
+    assert any("上次构建未正常结束（进程 999999" in note for note in outcome.report.notes)
+
+
+def test_index_links_every_output_and_is_self_contained(workspace: Path) -> None:
+    page = (workspace / "build/index.html").read_text(encoding="utf-8")
+    assert "渭城镇" in page and "北杜镇" in page and "不完整" in page
+    for path in (workspace / "build").rglob("*"):
+        if path.is_file() and path.parent.name in TOWNS:
+            assert path.name in page
+    assert "http://" not in page and "https://" not in page and "default-src 'none'" in page
+    report = json.loads(
+        (workspace / "build/beidu/北杜镇材料检查报告.json").read_text(encoding="utf-8")
+    )
+    assert {f["code"] for f in report["findings"] if f["severity"] == "error"} == {"TP201", "TP401"}
+
+
+def test_package_refuses_errors_accepts_clean_and_verify_catches_changes(
+    workspace: Path, tmp_path: Path
+) -> None:
+    results = {r.town: r for r in pipeline.run_package(workspace, TOWNS)}
+    assert results["beidu"].path is None and {f.code for f in results["beidu"].errors} == {
+        "TP201",
+        "TP401",
+    }
+    package = results["weicheng"].path
+    assert package is not None and package.name == "渭城镇报送材料.zip"
+    with zipfile.ZipFile(package) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        # Chinese names are stored as UTF-8 and flagged so (bit 11), which Windows reads correctly.
+        assert all(
+            info.flag_bits & 0x800 for info in archive.infolist() if not info.filename.isascii()
+        )
+        names = archive.namelist()
+    assert (
+        "weicheng/渭城镇小城镇建设观摩图册.pdf" in names
+        and "weicheng/渭城镇材料检查报告.html" in names
+    )
+    assert manifest["profile_version"] == "2023.1" and manifest["built_at"] == "2023-09-15T00:00:00"
+    assert len(manifest["files"]) == 14 and verify(package).ok
+    first = package.read_bytes()
+    pipeline.run_package(workspace, ("weicheng",))
+    assert package.read_bytes() == first  # the same outputs give the same zip
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(tampered, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, data + b"x" if info.filename.endswith("检查报告.json") else data)
+    result = verify(tampered)
+    assert not result.ok and any("已被改动" in p and "检查报告.json" in p for p in result.problems)
