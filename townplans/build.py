@@ -28,14 +28,18 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from townplans import __version__
 from townplans.model import Finding, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile
-from townplans.render import album, documents, selfcheck
+from townplans.render import documents, selfcheck
 from townplans.render.html import TEMPLATES, resource_url
 from townplans.render.style import Style
+
+if TYPE_CHECKING:
+    from townplans.render import album
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 MANIFEST = ".manifest.json"
@@ -107,22 +111,29 @@ class InputHasher:
         self.root = root
         self._files: dict[str, str] = dict(known or {})
         """Seeded with the hashes the loader computed while probing images."""
+        self._listings: dict[str, list[str]] = {}
 
     def hashes(self, inputs: Sequence[str]) -> dict[str, str]:
         result: dict[str, str] = {}
         for item in inputs:
+            for relative in self._listing(item):
+                result[relative] = (
+                    self._file(relative)
+                    if relative != item or (self.root / item).is_file()
+                    else "absent"
+                )
+        return result
+
+    def _listing(self, item: str) -> list[str]:
+        """The files an input names: itself, or everything in the folder (walked once per build)."""
+        if item not in self._listings:
             path = self.root / item
             if path.is_dir():
-                for file in sorted(
-                    p for p in path.rglob("*") if p.is_file() and not _hidden(p, path)
-                ):
-                    relative = file.relative_to(self.root).as_posix()
-                    result[relative] = self._file(relative)
-            elif path.is_file():
-                result[item] = self._file(item)
+                files = (p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+                self._listings[item] = sorted(p.relative_to(self.root).as_posix() for p in files)
             else:
-                result[item] = "absent"
-        return result
+                self._listings[item] = [item]
+        return self._listings[item]
 
     def _file(self, relative: str) -> str:
         if relative not in self._files:
@@ -375,6 +386,8 @@ def album_targets(
     options: BuildOptions,
 ) -> list[Target]:
     """The town's 观摩图册 as PDF and DOCX; each target prepares photos through the shared cache."""
+    from townplans.render import album  # python-docx and the photo pipeline only when building
+
     district = workspace.district
     year = str(district.meta.get("plan_year") or "") if district.meta else ""
     cache = PhotoCache(paths.build / ".cache" / "photos")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from townplans import doctor, scaffold
+from townplans import scaffold
 from townplans.check import CheckResult, Selection, run_rules
 from townplans.load import load_workspace
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
@@ -19,7 +19,6 @@ from townplans.paths import WorkspacePaths
 from townplans.profile import Profile, load_profile
 from townplans.render.style import StyleError, load_style
 from townplans.rules import all_rules
-from townplans.schema import all_schemas
 from townplans.status import TownStatus, district_status
 
 
@@ -97,6 +96,8 @@ def run_rules_listing() -> list[Any]:
 
 
 def run_schema(root: Path) -> dict[str, dict[str, Any]]:
+    from townplans.schema import all_schemas
+
     paths = WorkspacePaths(root.resolve())
     profile, _ = _profile(paths)
     return all_schemas(profile)
@@ -320,7 +321,9 @@ def run_verify(path: Path) -> Any:
     return package.verify(path)
 
 
-def run_doctor(root: Path) -> list[doctor.Check]:
+def run_doctor(root: Path) -> list[Any]:
+    from townplans import doctor
+
     return doctor.run_checks(root.resolve())
 
 

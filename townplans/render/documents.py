@@ -28,7 +28,6 @@ from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import DetailedPlan, District, Located, MarkdownFile, Project, Town
 from townplans.profile import DocumentType, FieldSpec, Profile
 from townplans.render import html as html_render
-from townplans.render.docx import DocxWriter
 from townplans.render.style import Style, css
 
 if TYPE_CHECKING:
@@ -601,6 +600,8 @@ def to_docx(
     spec: DocumentSpec, style: Style, root: Path, stamp: dt.datetime
 ) -> tuple[bytes, list[str]]:
     """The Word document as bytes, and what the writer could not render."""
+    from townplans.render.docx import DocxWriter  # python-docx only when a document is written
+
     writer = DocxWriter(style, root)
     if spec.cover:
         writer.add_cover(spec.title, spec.cover_lines)

@@ -15,9 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from docx import Document
-from pypdf import PdfReader
-
 from townplans.model import Severity
 from townplans.render.layout import text_block
 
@@ -86,6 +83,8 @@ class OutputProblem:
 
 
 def check_docx(data: bytes) -> list[OutputProblem]:
+    from docx import Document  # imported when an output is checked, not on a no-op build
+
     problems = []
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         styles = archive.read("word/styles.xml").decode("utf-8")
@@ -125,6 +124,8 @@ def _latin_without_east_asian(xml: str) -> int:
 
 
 def check_pdf(data: bytes, warnings: Iterable[str]) -> list[OutputProblem]:
+    from pypdf import PdfReader  # imported when an output is checked, not on a no-op build
+
     problems = []
     missing: dict[str, str] = {}
     for warning in warnings:
@@ -148,7 +149,7 @@ def check_pdf(data: bytes, warnings: Iterable[str]) -> list[OutputProblem]:
     return problems
 
 
-def _fonts_not_embedded(reader: PdfReader) -> set[str]:
+def _fonts_not_embedded(reader: Any) -> set[str]:
     names: set[str] = set()
     for page in reader.pages:
         resources: Any = page.get("/Resources") or {}

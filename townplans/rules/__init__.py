@@ -63,6 +63,8 @@ class Context:
     """Locations of the waivers that covered a finding (for the rules that run after the others)."""
     selected: frozenset[str] = frozenset()
     """Codes of the rules this run checks (a waiver for an unselected rule is not "unused")."""
+    memo: dict[str, object] = field(default_factory=dict)
+    """Work several rules share (e.g. every field issue of a town), computed once per context."""
 
     @property
     def the_town(self) -> Town:

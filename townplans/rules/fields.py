@@ -111,8 +111,17 @@ def _check_value(
             yield FieldIssue(Kind.RANGE, Problem(value.ref, message, refs=spec.refs))
 
 
-def all_field_issues(ctx: Context) -> Iterator[FieldIssue]:
-    """Field issues of every document of the context's town (or of district.yaml)."""
+def all_field_issues(ctx: Context) -> list[FieldIssue]:
+    """Field issues of every document of the context's town (or of district.yaml), computed once
+    per context and shared by the rules that report them."""
+    cached = ctx.memo.get("field_issues")
+    if cached is None:
+        cached = ctx.memo["field_issues"] = list(_field_issues(ctx))
+    assert isinstance(cached, list)
+    return cached
+
+
+def _field_issues(ctx: Context) -> Iterator[FieldIssue]:
     if ctx.town is None:
         district = ctx.workspace.district.meta
         doctype = ctx.profile.documents.get("district")
