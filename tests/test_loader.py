@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -207,3 +208,46 @@ def test_missing_towns_folder_is_one_finding(tmp_path: Path, profile: Profile) -
     workspace = load_workspace(tmp_path, profile)
     assert [f.code for f in workspace.findings] == ["TP001"]
     assert workspace.district.towns == ()
+
+
+def test_probe_cache_reuses_unchanged_images_and_reprobes_edited_ones(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from townplans.load.images import ProbeCache, probe_all
+
+    picture = tmp_path / "before.png"
+    Image.new("RGB", (40, 30), "white").save(picture)
+    cache = ProbeCache()
+    first = probe_all([picture], cache=cache)[picture]
+    assert (first.width, first.height) == (40, 30)
+
+    reloaded = ProbeCache.from_json(cache.to_json())
+    assert reloaded.get(picture) == first  # survives the round trip through build/.cache
+    assert probe_all([picture], cache=reloaded)[picture] == first
+    assert not reloaded.changed  # nothing was probed again
+
+    Image.new("RGB", (80, 20), "white").save(picture)  # edited in place: new size and ctime
+    assert reloaded.get(picture) is None
+    second = probe_all([picture], cache=reloaded)[picture]
+    assert (second.width, second.height) == (80, 20)
+    assert second.sha256 != first.sha256
+
+
+def test_unreadable_probe_cache_is_empty_not_an_error(tmp_path: Path) -> None:
+    from townplans.load.images import ProbeCache
+
+    picture = tmp_path / "x.png"
+    picture.write_bytes(b"not an image")
+    assert ProbeCache.from_json("{broken").get(picture) is None
+    assert ProbeCache.from_json(json.dumps({str(picture): {"stat": 1}})).get(picture) is None
+    assert ProbeCache.from_json("[]").get(picture) is None
+
+
+def test_probe_cache_round_trip_keeps_exif_dates_and_gps(repo: Path) -> None:
+    from townplans.load.images import ProbeCache, probe_all
+
+    photos = sorted((repo / "towns").rglob("*.jpg"))[:20]
+    cache = ProbeCache()
+    probed = probe_all(photos, cache=cache)
+    assert any(info.taken and info.gps for info in probed.values())
+    assert probe_all(photos, cache=ProbeCache.from_json(cache.to_json())) == probed

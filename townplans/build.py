@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from townplans import __version__
+from townplans.load.images import ProbeCache
 from townplans.model import Finding, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile
@@ -506,13 +507,17 @@ Progress = Callable[[int, int, str, str], None]
 
 
 def build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Progress | None = None,
-          worker: Callable[[str], Made] | None = None, known: dict[str, str] | None = None) -> BuildReport:  # fmt: skip
+          worker: Callable[[str], Made] | None = None, known: dict[str, str] | None = None,
+          probe_cache: ProbeCache | None = None) -> BuildReport:  # fmt: skip
     """Make what changed, remove what is gone, record the manifest; under the build lock."""
     report = BuildReport()
     with build_lock(paths.build, options.wait) as note:
         if note:
             report.notes.append(note)
         _clean_temporaries(paths.build)
+        if probe_cache is not None and probe_cache.changed and not options.dry_run:
+            # before any worker starts: each reloads the workspace and reuses these probes
+            write_atomic(paths.probe_cache, probe_cache.to_json().encode("utf-8"))
         manifest = Manifest.read(paths.build)
         decisions = decide(
             plan.targets, manifest, InputHasher(paths.root), paths.build, options.force

@@ -31,6 +31,11 @@ class WorkspacePaths:
         return self.root / "build"
 
     @property
+    def probe_cache(self) -> Path:
+        """Image probe results kept between runs (see ``load.images.ProbeCache``)."""
+        return self.build / ".cache" / "images.json"
+
+    @property
     def templates(self) -> Path:
         local = self.root / "templates"
         return local if (local / "profile.yaml").is_file() else default_templates()

@@ -14,6 +14,7 @@ from typing import Any
 from townplans import scaffold
 from townplans.check import CheckResult, Selection, run_rules
 from townplans.load import load_workspace
+from townplans.load.images import ProbeCache
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile, load_profile
@@ -48,15 +49,19 @@ def _profile(paths: WorkspacePaths) -> tuple[Profile, tuple[Finding, ...]]:
     return result.profile, result.findings
 
 
-def open_session(root: Path, towns: tuple[str, ...] = ()) -> Session:
-    """Load the profile and the workspace; unknown ``towns`` are a usage error."""
+def open_session(
+    root: Path, towns: tuple[str, ...] = (), probe_cache: ProbeCache | None = None
+) -> Session:
+    """Load the profile and the workspace; unknown ``towns`` are a usage error. Without a
+    ``probe_cache`` the one the last build left is read (never written) to spare image probing."""
     paths = WorkspacePaths(root.resolve())
     if not paths.towns.is_dir():
         raise ToolError(
             f"{paths.root} 不是 townplans 工作区（没有 towns/ 文件夹）：用 --root 指定，或运行 townplans init"
         )
     profile, profile_findings = _profile(paths)
-    workspace = load_workspace(paths.root, profile)
+    cache = probe_cache if probe_cache is not None else read_probe_cache(paths)
+    workspace = load_workspace(paths.root, profile, cache)
     known = {town.slug for town in workspace.district.towns}
     unknown = [slug for slug in towns if slug not in known]
     if unknown:
@@ -64,12 +69,23 @@ def open_session(root: Path, towns: tuple[str, ...] = ()) -> Session:
     return Session(paths, profile, workspace, profile_findings)
 
 
+def read_probe_cache(paths: WorkspacePaths) -> ProbeCache:
+    """The image probe cache the last build left; empty when there is none or it is unreadable."""
+    try:
+        return ProbeCache.from_json(paths.probe_cache.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return ProbeCache()
+
+
 def run_check(
-    root: Path, selection: Selection | None = None, today: dt.date | None = None
+    root: Path,
+    selection: Selection | None = None,
+    today: dt.date | None = None,
+    probe_cache: ProbeCache | None = None,
 ) -> tuple[Session, CheckResult]:
     """Load, then check every selected rule over the selected towns."""
     selection = selection or Selection()
-    session = open_session(root, selection.towns)
+    session = open_session(root, selection.towns, probe_cache)
     unknown = [p for p in (*selection.select, *selection.ignore) if not _is_code_prefix(p)]
     if unknown:
         raise ToolError(
@@ -150,16 +166,16 @@ def run_build(
     still builds; the check summary says what is missing."""
     from townplans import build
 
-    session, result = run_check(root, Selection(towns=towns), today)
+    probe_cache = read_probe_cache(WorkspacePaths(root.resolve()))
+    session, result = run_check(root, Selection(towns=towns), today, probe_cache)
     options = build.BuildOptions(towns, pdf_variant, force, jobs, dry_run, wait)
     plan = _plan(session, result, options)
     worker = functools.partial(
         _worker_make, str(root.resolve()), towns, pdf_variant, result.today.isoformat()
     )
     try:
-        built = build.build(
-            plan, session.paths, options, progress, worker, _known_hashes(session.workspace)
-        )
+        known = _known_hashes(session.workspace)
+        built = build.build(plan, session.paths, options, progress, worker, known, probe_cache)
     except build.BuildLockedError as exc:
         raise ToolError(str(exc)) from exc
     index = session.paths.build / "index.html" if not towns else None

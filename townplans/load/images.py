@@ -5,12 +5,19 @@ Rules stay pure by reading these facts from the model instead of opening files. 
 corruption are found cheaply: JPEGs are decoded at 1/8 size (Pillow draft mode), other formats are
 verified (PNG: every chunk's CRC and the end marker) without decoding pixels. A decompression bomb
 is refused rather than decoded.
+
+Probing every photo is the slowest part of loading, so ``probe_all`` takes a ``ProbeCache``: facts
+remembered per file and reused while the file's size, mtime, ctime and inode are unchanged (ctime
+cannot be set back by a user, so an edited file is always probed again). The build keeps the cache
+in ``build/.cache/images.json``; loading only reads it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -43,10 +50,79 @@ def strict_decoding() -> Iterator[None]:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
-def probe_all(paths: Sequence[Path], threads: int = 4) -> dict[Path, ImageInfo]:
-    """``probe`` for many files on a few threads (decoding and hashing release the GIL)."""
-    with strict_decoding(), ThreadPoolExecutor(max_workers=threads) as pool:
-        return dict(zip(paths, pool.map(_probe, paths), strict=True))
+class ProbeCache:
+    """Probe results by absolute path, each valid for one stat signature of its file."""
+
+    def __init__(self, entries: dict[str, Any] | None = None) -> None:
+        self._entries: dict[str, Any] = entries or {}
+        self.changed = False
+
+    @classmethod
+    def from_json(cls, text: str) -> ProbeCache:
+        """A cache from its JSON text; anything unreadable gives an empty cache (it is only a cache)."""
+        try:
+            entries = json.loads(text)
+        except ValueError:
+            return cls()
+        return cls(entries if isinstance(entries, dict) else None)
+
+    def to_json(self) -> str:
+        return json.dumps(self._entries, ensure_ascii=False, sort_keys=True)
+
+    def get(self, path: Path) -> ImageInfo | None:
+        entry = self._entries.get(str(path))
+        if not isinstance(entry, dict) or entry.get("stat") != _signature(path):
+            return None
+        try:
+            return _info_from_json(entry["info"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, path: Path, info: ImageInfo) -> None:
+        self._entries[str(path)] = {"stat": _signature(path), "info": _info_to_json(info)}
+        self.changed = True
+
+    def keep_only(self, paths: Sequence[Path]) -> None:
+        """Forget files that are gone, so the cache does not grow for ever."""
+        wanted = {str(p) for p in paths}
+        for key in [k for k in self._entries if k not in wanted]:
+            del self._entries[key]
+            self.changed = True
+
+
+def _signature(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+
+def _info_to_json(info: ImageInfo) -> dict[str, Any]:
+    data = dataclasses.asdict(info)
+    data["taken"] = info.taken.isoformat() if info.taken else None
+    return data
+
+
+def _info_from_json(data: dict[str, Any]) -> ImageInfo:
+    values = dict(data)
+    values["taken"] = dt.datetime.fromisoformat(data["taken"]) if data.get("taken") else None
+    values["gps"] = tuple(data["gps"]) if data.get("gps") else None
+    return ImageInfo(**values)
+
+
+def probe_all(
+    paths: Sequence[Path], threads: int = 4, cache: ProbeCache | None = None
+) -> dict[Path, ImageInfo]:
+    """``probe`` for many files on a few threads (decoding and hashing release the GIL); files the
+    cache knows unchanged are not opened."""
+    cache = cache if cache is not None else ProbeCache()
+    cache.keep_only(paths)
+    found = {path: info for path in paths if (info := cache.get(path)) is not None}
+    missing = [path for path in paths if path not in found]
+    if missing:
+        with strict_decoding(), ThreadPoolExecutor(max_workers=threads) as pool:
+            for path, info in zip(missing, pool.map(_probe, missing), strict=True):
+                cache.put(path, info)
+                found[path] = info
+    return {path: found[path] for path in paths}
 
 
 def probe(path: Path) -> ImageInfo:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from townplans.load.images import IMAGE_SUFFIXES, probe, probe_all
+from townplans.load.images import IMAGE_SUFFIXES, ProbeCache, probe, probe_all
 from townplans.load.markdown import apply_aliases, load_markdown
 from townplans.load.sources import load_error, parse_yaml, read_text
 from townplans.load.values import ValueFormatError, parse_date
@@ -107,8 +107,11 @@ class _Collector:
         return Asset(self.rel(path), path.name, suffix, path.stat().st_size, image)
 
 
-def load_workspace(root: Path, profile: Profile) -> Workspace:
-    """Load ``root/towns`` into the model; never raises for a content problem."""
+def load_workspace(
+    root: Path, profile: Profile, probe_cache: ProbeCache | None = None
+) -> Workspace:
+    """Load ``root/towns`` into the model; never raises for a content problem. ``probe_cache``
+    spares re-probing unchanged images (it is updated, never written to disk, here)."""
     root = root.resolve()
     collector = _Collector(root, profile)
     towns_dir = root / "towns"
@@ -121,7 +124,7 @@ def load_workspace(root: Path, profile: Profile) -> Workspace:
         for p in towns_dir.rglob("*")
         if p.suffix.lower().lstrip(".") in IMAGE_SUFFIXES and p.is_file()
     )
-    collector.probed = probe_all(images)
+    collector.probed = probe_all(images, cache=probe_cache)
     district_file = towns_dir / "district.yaml"
     district_meta = None
     if district_file.is_file():
