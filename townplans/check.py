@@ -126,6 +126,6 @@ def _sort_key(finding: Finding, order: dict[str, int]) -> tuple[int, str, int, i
 def town_of(finding: Finding, workspace: Workspace) -> str | None:
     """The slug of the town a finding belongs to (None for district-level findings)."""
     for town in workspace.district.towns:
-        if finding.ref.path == town.folder or finding.ref.path.startswith(town.folder + "/"):
+        if town.holds(finding.ref.path):
             return town.slug
     return None

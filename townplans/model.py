@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,6 +254,22 @@ class Town:
             if isinstance(value, str) and value.strip():
                 return value.strip()
         return self.slug
+
+    def holds(self, path: str) -> bool:
+        """Whether a workspace-relative path (a finding's, an output's source) is in this town."""
+        return path == self.folder or path.startswith(self.folder + "/")
+
+    def assets(self) -> Iterator[Asset]:
+        """Every drawing, photo, board and permit file of the town."""
+        if self.master_plan is not None:
+            yield from self.master_plan.drawings
+        for detailed in self.detailed_plans:
+            yield from detailed.drawings
+        for project in self.projects:
+            yield from (photo.asset for photo in project.photos)
+            yield from project.drawings
+            yield from project.boards
+            yield from project.permits
 
 
 @dataclass(frozen=True, slots=True)

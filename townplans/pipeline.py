@@ -184,20 +184,12 @@ def run_build(
 
 def _known_hashes(workspace: Workspace) -> dict[str, str]:
     """SHA-256 of every image the loader probed, so the build does not read them again."""
-    known: dict[str, str] = {}
-    for town in workspace.district.towns:
-        assets = [*(town.master_plan.drawings if town.master_plan else ())]
-        for plan in town.detailed_plans:
-            assets += plan.drawings
-        for project in town.projects:
-            assets += [
-                *(p.asset for p in project.photos),
-                *project.drawings,
-                *project.boards,
-                *project.permits,
-            ]
-        known.update({a.path: a.image.sha256 for a in assets if a.image is not None})
-    return known
+    return {
+        asset.path: asset.image.sha256
+        for town in workspace.district.towns
+        for asset in town.assets()
+        if asset.image is not None
+    }
 
 
 def _plan(session: Session, result: CheckResult, options: Any) -> Any:
@@ -212,11 +204,7 @@ def _plan(session: Session, result: CheckResult, options: Any) -> Any:
     workspace, paths = session.workspace, session.paths
 
     def town_report(town: Town, kind: str) -> bytes:
-        own = tuple(
-            f
-            for f in result.findings
-            if f.ref.path.startswith(town.folder + "/") or f.ref.path == town.folder
-        )
+        own = tuple(f for f in result.findings if town.holds(f.ref.path))
         data = report.ReportInput(
             CheckResult(own, result.rules, (town.slug,), result.today),
             workspace,
@@ -309,9 +297,10 @@ def run_package(
         town = session.workspace.town(slug)
         assert town is not None  # run_check has refused unknown towns
         errors = tuple(
-            f for f in outcome.check.active
-            if f.severity is Severity.ERROR and (f.ref.path == town.folder or f.ref.path.startswith(town.folder + "/"))
-        )  # fmt: skip
+            f
+            for f in outcome.check.active
+            if f.severity is Severity.ERROR and town.holds(f.ref.path)
+        )
         if errors or outcome.failed:
             results.append(PackageOutcome(slug, town.name, None, errors + outcome.findings))
             continue

@@ -134,18 +134,6 @@ def drawing_not_listed(ctx: Context) -> Iterator[Problem]:
                 yield Problem(SourceRef(drawing.path), message)
 
 
-def _all_assets(town: Town) -> Iterator[Asset]:
-    if town.master_plan is not None:
-        yield from town.master_plan.drawings
-    for detailed in town.detailed_plans:
-        yield from detailed.drawings
-    for project in town.projects:
-        yield from (photo.asset for photo in project.photos)
-        yield from project.drawings
-        yield from project.boards
-        yield from project.permits
-
-
 @rule(
     "TP304",
     "image-unreadable",
@@ -155,7 +143,7 @@ def _all_assets(town: Town) -> Iterator[Asset]:
     ("R35",),
 )
 def image_unreadable(ctx: Context) -> Iterator[Problem]:
-    for asset in _all_assets(ctx.the_town):
+    for asset in ctx.the_town.assets():
         if asset.image is not None and asset.image.error is not None:
             yield Problem(SourceRef(asset.path), f"{asset.name}：{asset.image.error}")
 
@@ -300,7 +288,7 @@ def photos_yaml(ctx: Context) -> Iterator[Problem]:
 
 @rule("TP308", "image-type-mismatch", Severity.WARNING, "图片实际格式与扩展名不符")
 def image_type_mismatch(ctx: Context) -> Iterator[Problem]:
-    for asset in _all_assets(ctx.the_town):
+    for asset in ctx.the_town.assets():
         info = asset.image
         if info is None or info.error is not None or info.format is None:
             continue
