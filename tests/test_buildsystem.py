@@ -4,6 +4,7 @@ submission package."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -231,3 +232,42 @@ def test_package_refuses_errors_accepts_clean_and_verify_catches_changes(
             target.writestr(info, data + b"x" if info.filename.endswith("检查报告.json") else data)
     result = verify(tampered)
     assert not result.ok and any("已被改动" in p and "检查报告.json" in p for p in result.problems)
+
+
+def _small_package(tmp_path: Path) -> Path:
+    from townplans.package import pack
+
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "渭城镇总体规划.pdf").write_bytes(b"%PDF-1.7 " * 200)
+    data = pack(
+        [tmp_path / "w" / "渭城镇总体规划.pdf"], tmp_path, "w", "渭城镇", "2023.1",
+        dt.datetime(2023, 9, 15),
+    )  # fmt: skip
+    package = tmp_path / "p.zip"
+    package.write_bytes(data)
+    return package
+
+
+def test_verify_reports_a_damaged_manifest_instead_of_failing(tmp_path: Path) -> None:
+    package = _small_package(tmp_path)
+    assert verify(package).ok
+    for manifest in (b"{not json", b"[]", b'{"files": "none"}', b'{"files": [1]}'):
+        broken = tmp_path / "broken.zip"
+        with zipfile.ZipFile(package) as source, zipfile.ZipFile(broken, "w") as target:
+            for info in source.infolist():
+                data = manifest if info.filename == "manifest.json" else source.read(info)
+                target.writestr(info, data)
+        result = verify(broken)
+        assert not result.ok and any("manifest.json" in p for p in result.problems), manifest
+
+
+def test_verify_reports_a_corrupted_entry_as_changed(tmp_path: Path) -> None:
+    package = _small_package(tmp_path)
+    raw = bytearray(package.read_bytes())
+    with zipfile.ZipFile(package) as archive:
+        entry = archive.getinfo("w/渭城镇总体规划.pdf")
+    start = entry.header_offset + 30 + len(entry.filename.encode()) + len(entry.extra)
+    raw[start + 2] ^= 0xFF  # flip bits inside the compressed data: a CRC or deflate error
+    package.write_bytes(bytes(raw))
+    result = verify(package)
+    assert not result.ok and any("渭城镇总体规划.pdf" in p for p in result.problems)

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,7 @@ class Verification:
 
 def verify(path: Path) -> Verification:
     """Re-check a package against its own manifest: every file present, same size and SHA-256,
-    nothing extra."""
+    nothing extra. A damaged zip or manifest is a problem in the result, never an exception."""
     result = Verification()
     try:
         archive = zipfile.ZipFile(path)
@@ -82,22 +83,49 @@ def verify(path: Path) -> Verification:
         return result
     with archive:
         names = set(archive.namelist())
-        if MANIFEST_NAME not in names:
-            result.problems.append("压缩包中没有 manifest.json，无法核对")
+        listed = _listed_files(archive, names, result)
+        if listed is None:
             return result
-        manifest = json.loads(archive.read(MANIFEST_NAME))
-        result.manifest = manifest
-        listed = {entry["name"]: entry for entry in manifest.get("files", [])}
         for name, entry in sorted(listed.items()):
             if name not in names:
                 result.problems.append(f"清单列出的文件缺失：{name}")
                 continue
-            data = archive.read(name)
             result.checked += 1
-            if len(data) != entry.get("size") or hashlib.sha256(data).hexdigest() != entry.get(
-                "sha256"
-            ):
-                result.problems.append(f"文件内容与清单不符（已被改动）：{name}")
+            if not _matches(archive, name, entry):
+                result.problems.append(f"文件内容与清单不符（已被改动或损坏）：{name}")
         for name in sorted(names - listed.keys() - {MANIFEST_NAME}):
             result.problems.append(f"压缩包中有清单未列出的文件：{name}")
     return result
+
+
+def _listed_files(
+    archive: zipfile.ZipFile, names: set[str], result: Verification
+) -> dict[str, dict[str, object]] | None:
+    """The manifest's file entries by name; None (with the problem noted) when it is unusable."""
+    if MANIFEST_NAME not in names:
+        result.problems.append("压缩包中没有 manifest.json，无法核对")
+        return None
+    try:
+        manifest = json.loads(archive.read(MANIFEST_NAME))
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        result.problems.append(f"manifest.json 无法读取（应为 townplans 生成的 JSON 清单）：{exc}")
+        return None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    entries = files if isinstance(files, list) else []
+    if not entries or not all(
+        isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries
+    ):
+        result.problems.append("manifest.json 格式不对：应有 files 列表，每项含 name、sha256、size")
+        return None
+    result.manifest = manifest
+    return {entry["name"]: entry for entry in entries}
+
+
+def _matches(archive: zipfile.ZipFile, name: str, entry: dict[str, object]) -> bool:
+    try:
+        data = archive.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        return False  # a damaged entry (CRC or deflate error) cannot match its hash
+    return len(data) == entry.get("size") and hashlib.sha256(data).hexdigest() == entry.get(
+        "sha256"
+    )
