@@ -22,6 +22,7 @@ import os
 import socket
 import tempfile
 import time
+import traceback
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -31,13 +32,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from townplans import __version__
+from townplans.fs import os_error
 from townplans.load.images import ProbeCache
-from townplans.model import Finding, SourceRef, Town, Workspace
+from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile
 from townplans.render import documents, selfcheck
 from townplans.render.html import TEMPLATES, resource_url
 from townplans.render.style import Style
+from townplans.templating import TemplateError
 
 if TYPE_CHECKING:
     from townplans.render import album
@@ -605,10 +608,7 @@ def _record(
 ) -> str:
     target = decision.target
     if isinstance(made, Exception):
-        message = f"生成“{target.label}”失败：{type(made).__name__}: {made}"
-        report.findings.append(
-            Finding("TP790", selfcheck.OUTPUT_RULES[-1].severity, message, target.source)
-        )
+        report.findings.append(failure_finding(target, made))
         report.failed.append(target.path)
         return "失败"
     for problem in made.problems:
@@ -629,6 +629,23 @@ def _record(
     report.photos_prepared += made.photos_prepared
     report.photos_cached += made.photos_cached
     return "已生成"
+
+
+def failure_finding(target: Target, error: Exception) -> Finding:
+    """A target that could not be made, as a finding: a template's own mistake at its line
+    (TP791), an operating-system error in Chinese, anything else named with its type (TP790)."""
+    if isinstance(error, TemplateError):
+        message = f"生成“{target.label}”时模板出错：{error.message}"
+        return Finding("TP791", Severity.ERROR, message, SourceRef(error.path, error.line))
+    if isinstance(error, OSError):
+        detail = os_error(error)
+    else:
+        detail = (
+            f"程序内部错误（{type(error).__name__}: {error}），请把此信息和所用文件报告给维护者"
+        )
+    if os.environ.get("TOWNPLANS_DEBUG"):
+        detail += "\n" + "".join(traceback.format_exception(error))
+    return Finding("TP790", Severity.ERROR, f"生成“{target.label}”失败：{detail}", target.source)
 
 
 def _clean_temporaries(build_dir: Path) -> None:

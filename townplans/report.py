@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
-import jinja2
-
-from townplans import __version__
+from townplans import __version__, templating
 from townplans.check import CheckResult, town_of
 from townplans.model import Finding, Severity, Workspace
 from townplans.rules import REGISTRY, Rule
@@ -259,7 +257,7 @@ def html(data: ReportInput) -> str:
                 "documents": sorted(documents.items()),
             }
         )
-    template = jinja2.Environment(autoescape=True).from_string(_HTML)
+    template = templating.environment(html=True).from_string(_HTML)
     return template.render(
         district=data.workspace.district.name,
         summary=summary_line(data),

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
 
+from townplans import templating
 from townplans.paths import WorkspacePaths, default_templates
 from townplans.profile import DocumentType, FieldSpec, Profile
 
@@ -76,14 +76,7 @@ class Scaffolder:
         self.paths = paths
         self.profile = profile
         folder = paths.templates / "scaffold"
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(folder)),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            autoescape=False,  # YAML and Markdown, not HTML
-        )
+        self.env = templating.environment(folder)  # YAML and Markdown out: not escaped
 
     def front_matter(self, doctype: DocumentType, context: Mapping[str, Any]) -> str:
         data: dict[str, Any] = {}
@@ -107,9 +100,11 @@ class Scaffolder:
             }
             for index, spec in enumerate(doctype.headings)
         ]
-        template = self.env.get_template("document.md.j2")
-        return template.render(
-            front_matter=self.front_matter(doctype, context), headings=headings, preface=preface
+        return self.render(
+            "document.md.j2",
+            front_matter=self.front_matter(doctype, context),
+            headings=headings,
+            preface=preface,
         )
 
     def town_yaml(self, name: str) -> str:
@@ -140,7 +135,8 @@ class Scaffolder:
             }
             for indicator in self.profile.indicators.values()
         ]
-        return self.env.get_template("town.yaml.j2").render(
+        return self.render(
+            "town.yaml.j2",
             name=name,
             fields=fields.rstrip("\n"),
             indicators=indicators,
@@ -149,7 +145,13 @@ class Scaffolder:
         )
 
     def render(self, template: str, **context: Any) -> str:
-        return self.env.get_template(template).render(**context)
+        try:
+            return templating.render(
+                self.env, template, f"templates/scaffold/{template}", **context
+            )
+        except templating.TemplateError as exc:
+            where = f"{exc.path}:{exc.line}" if exc.line else exc.path
+            raise ScaffoldError(f"{where}：{exc.message}") from exc
 
 
 def doctype_permits(profile: Profile) -> list[str]:

@@ -18,11 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markdown_it.token import Token
 
-from townplans import mdparser
+from townplans import mdparser, templating
 from townplans.completeness import find_headings
+from townplans.fs import safe_name
 from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import DetailedPlan, District, Located, MarkdownFile, Project, Town
@@ -106,22 +106,17 @@ def md_table(
 
 
 class Templates:
-    """The Jinja2 environment over ``templates/documents/`` (Markdown out, so no HTML escaping)."""
+    """The sandboxed Jinja2 environment over ``templates/documents/`` (Markdown out, so values
+    are made safe by the ``cell`` filter rather than by HTML escaping)."""
 
     def __init__(self, folder: Path) -> None:
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(folder)),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            autoescape=False,
-        )
+        self.env = templating.environment(folder)
         self.env.filters["cell"] = cell
         self.env.globals["md_table"] = md_table
 
     def part(self, template: str, base_dir: Path, **context: Any) -> Part:
-        text = self.env.get_template(template).render(**context)
+        shown = f"templates/documents/{template}"
+        text = templating.render(self.env, template, shown, **context)
         return Part(tuple(mdparser.parse(text)), base_dir)
 
 
@@ -164,8 +159,8 @@ def _date(meta: Located, key: str) -> dt.date | None:
 
 
 def file_name(text: str) -> str:
-    """A title usable as a file name on Windows too."""
-    return re.sub(r'[<>:"/\\|?*\s]+', "", text).strip(".") or "文档"
+    """A title usable as a file name (the one path policy: ``fs.safe_name``)."""
+    return safe_name(text, "文档")
 
 
 # -- parts from the town's own files --------------------------------------------------------------------

@@ -69,6 +69,9 @@ OUTPUT_RULES = (
     ),
     OutputRule("TP706", "image-too-wide", Severity.WARNING, "Word 文档中的图片宽于版心"),
     OutputRule("TP790", "output-failed", Severity.ERROR, "成果文件生成失败"),
+    OutputRule(
+        "TP791", "template-failed", Severity.ERROR, "文档模板出错或试图执行不安全的操作（已拒绝）"
+    ),
 )
 
 

@@ -1,0 +1,104 @@
+"""Every limit townplans puts on untrusted input, in one place.
+
+Content comes from six towns and their design institutes, and build folders and packages travel
+between offices, so every size, count, depth and range the tool accepts is bounded. Each limit is a
+constant here with the reason for its value; the code that enforces it turns a hit into a located
+Chinese finding (never a hang, a traceback or gigabytes of memory). The README's "Limits" table is
+generated from these docstrings' first lines (``townplans.limits.table()``).
+
+The values are far above anything a real submission needs: a town's whole master plan is about
+200 KB of Markdown, its largest table about 60 rows, its largest photo 50 megapixels.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import itertools
+import sys
+
+# -- files ------------------------------------------------------------------------------------------
+
+MAX_TEXT_FILE_BYTES = 5 * 1024 * 1024
+"""Markdown or YAML file size: 5 MB (about 1.7 million Chinese characters, some 1,000 pages)."""
+
+MAX_LINE_CHARS = 20_000
+"""Characters in one source line: 20,000 (a long paragraph is about 500; beyond this, split it)."""
+
+MAX_IMAGE_FILE_BYTES = 60 * 1024 * 1024
+"""Image file size: 60 MB (a 108-megapixel phone photo is about 30 MB)."""
+
+MAX_IMAGE_PIXELS = 120_000_000
+"""Image pixels (width × height): 120 megapixels; a larger image is treated as a decompression bomb."""
+
+MAX_FILES = 100_000
+"""Files under towns/: 100,000 (the sample district has about 300)."""
+
+# -- structure ---------------------------------------------------------------------------------------
+
+MAX_YAML_VALUES = 200_000
+"""Values one YAML document may expand to: 200,000 (stops alias bombs)."""
+
+MAX_YAML_DEPTH = 64
+"""Nesting depth of YAML mappings and lists: 64 (a town.yaml needs 4)."""
+
+MAX_TABLE_ROWS = 5_000
+"""Rows in one table: 5,000 (a 控规 parcel table has at most a few hundred)."""
+
+MAX_TABLE_COLUMNS = 64
+"""Columns in one table: 64 (a landscape A4 page fits about 20 readable columns)."""
+
+MAX_TABLE_SPAN = 1_000
+"""rowspan or colspan of one raw-HTML table cell: 1,000, and never beyond the table's own size."""
+
+# -- values -------------------------------------------------------------------------------------------
+
+MAX_NUMBER_DIGITS = 18
+"""Digits in one number (before and after the point): 18 (1,000,000 亿元 has 11 in 万元)."""
+
+MIN_YEAR = 1900
+"""Earliest year of a date: 1900."""
+
+MAX_YEAR = 2100
+"""Latest year of a date: 2100 (plan periods run to 2035; deadlines to a few years ahead)."""
+
+# -- outputs and packages ---------------------------------------------------------------------------------
+
+MAX_NAME_CHARS = 80
+"""Characters in a file name made from a title or a town name: 80."""
+
+MAX_ZIP_MEMBERS = 10_000
+"""Entries in a submission zip: 10,000 (a town's package has about 15)."""
+
+MAX_ZIP_BYTES = 2 * 1024 * 1024 * 1024
+"""Uncompressed size of a submission zip's entries together: 2 GB."""
+
+MAX_ZIP_RATIO = 200
+"""Uncompressed ÷ compressed size of an entry over 1 MB: 200 (DOCX XML compresses about 10 times)."""
+
+MAX_MANIFEST_BYTES = 10 * 1024 * 1024
+"""Size of a package's manifest.json: 10 MB."""
+
+MAX_JSON_DEPTH = 32
+"""Nesting depth of a package manifest: 32 (townplans writes 3)."""
+
+ZIP_METHODS = (0, 8)
+"""Compression methods a package entry may use: stored (0) and deflated (8), as townplans writes."""
+
+
+def table() -> list[tuple[str, str]]:
+    """(name, first docstring line) of every limit, in the order above, for the README."""
+    source = inspect.getsource(sys.modules[__name__])
+    tree = ast.parse(source)
+    rows: list[tuple[str, str]] = []
+    body = tree.body
+    for node, following in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id.isupper()
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+        ):
+            rows.append((node.targets[0].id, str(following.value.value).splitlines()[0]))
+    return rows
