@@ -4,6 +4,7 @@ passing one (渭城镇 as committed, which triggers nothing)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -160,6 +161,34 @@ CASES = [
         "YYYY-MM-DD",
     ),
     Case(
+        "TP011",
+        lambda r: (r / TOWN / "master-plan/05-outside.md").symlink_to("/etc/passwd"),
+        f"{TOWN}/master-plan/05-outside.md",
+        None,
+        "/etc/passwd",
+    ),
+    Case(
+        "TP012",
+        lambda r: os.mkfifo(r / TOWN / "reports/2023-09-22.md"),
+        f"{TOWN}/reports/2023-09-22.md",
+        None,
+        "命名管道",
+    ),
+    Case(
+        "TP013",
+        lambda r: (r / TOWN / "master-plan/05-huge.md").write_bytes(b"# x\n" + b"a" * 6_000_000),
+        f"{TOWN}/master-plan/05-huge.md",
+        None,
+        "文件过大",
+    ),
+    Case(
+        "TP014",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "mayor: 王立新", "mayor: 王立\x07新"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "mayor:"),
+        "响铃符 BEL",
+    ),
+    Case(
         "TP101",
         lambda r: (r / TOWN / "construction-plan.md").unlink(),
         f"{TOWN}/construction-plan.md",
@@ -261,6 +290,15 @@ CASES = [
         BRIEF,
         at(BRIEF, "funding:"),
         "资金来源合计 800＋650＋300 = 1750万元",
+    ),
+    Case(
+        "TP208",
+        lambda r: edit(
+            r, f"{TOWN}/detailed-plans/center/parcels.yaml", "{id: WC-05,", "{id: WC-03,"
+        ),
+        f"{TOWN}/detailed-plans/center/parcels.yaml",
+        at(f"{TOWN}/detailed-plans/center/parcels.yaml", "文体科技用地"),
+        "第一次在第 4 行",
     ),
     Case(
         "TP206",
@@ -633,8 +671,12 @@ CASES = [
 ]
 
 
+FAULT_RULES = {"TP990"}
+"""Rules no content can trigger (an unexpected failure); ``test_hardening`` provokes them."""
+
+
 def test_every_rule_has_a_failing_fixture() -> None:
-    assert {case.code for case in CASES} == {rule.code for rule in all_rules()}
+    assert {case.code for case in CASES} | FAULT_RULES == {rule.code for rule in all_rules()}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])

@@ -120,4 +120,4 @@ def test_alias_bombs_are_stopped() -> None:
     lines += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 10)}]" for i in range(1, 9)]
     located, findings = parse_yaml("\n".join(lines) + "\n", REF)
     assert located is None
-    assert findings[0].code == "TP002" and "过大" in findings[0].message
+    assert findings[0].code == "TP013" and "过大" in findings[0].message

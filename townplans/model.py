@@ -278,6 +278,8 @@ class District:
 
     meta: Located | None
     towns: tuple[Town, ...]
+    waivers: Located | None = None
+    """towns/waivers.yaml: district-wide waivers (a town's own waivers.yaml reaches that town only)."""
 
     @property
     def name(self) -> str:

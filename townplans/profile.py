@@ -146,6 +146,14 @@ class Indicator:
     basis: str
     source_text: str
     note: str
+    range: tuple[Decimal | None, Decimal | None] = (Decimal(0), None)
+    """Plausible values (min, max; None: open): a percentage defaults to 0–100, anything else to
+    not negative. A value outside is unreadable (TP405), never compared with the target."""
+
+
+DEFAULT_RANGES: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "percent": (Decimal(0), Decimal(100)),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,7 +521,17 @@ class _Builder:
             basis=self._basis((*path, "basis"), spec.get("basis", "plan")),
             source_text=str(spec.get("source_text", "")),
             note=str(spec.get("note", "")),
+            range=self._indicator_range((*path, "range"), kind, spec.get("range")),
         )
+
+    def _indicator_range(
+        self, path: tuple[str | int, ...], kind: str, value: Any
+    ) -> tuple[Decimal | None, Decimal | None]:
+        default = DEFAULT_RANGES.get(kind, (Decimal(0), None))
+        if value is None:
+            return default
+        given = self._range(path, value)
+        return given if given is not None else default
 
     def _phases(self) -> tuple[Phase, ...]:
         phases = []

@@ -8,12 +8,18 @@ turn ``2023-09-25`` into a date whose original text is lost).
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from townplans.fs import os_error, read_regular
+from townplans.limits import MAX_LINE_CHARS, MAX_TEXT_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
 from townplans.model import Finding, Located, Severity, SourceRef
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -31,13 +37,22 @@ class TextRead:
 
 
 def read_text(path: Path, ref: SourceRef) -> TextRead:
-    """Read UTF-8 text. GB18030 text is decoded anyway but reported, with the first bad line."""
+    """Read UTF-8 text. GB18030 text is decoded anyway but reported, with the first bad line.
+
+    Only regular files up to ``MAX_TEXT_FILE_BYTES`` are read (a FIFO is never opened); control
+    characters are reported with their line and removed, so no writer ever meets them.
+    """
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_TEXT_FILE_BYTES)
     except OSError as exc:
-        return TextRead(None, (load_error("TP001", ref, f"无法读取文件：{exc.strerror}"),))
+        if exc.errno == errno.EFBIG:
+            limit = MAX_TEXT_FILE_BYTES // (1024 * 1024)
+            message = f"文件过大：超过 {limit} MB 的上限，未读取；请拆分为多个文件"
+            return TextRead(None, (load_error("TP013", ref, message),))
+        return TextRead(None, (load_error("TP001", ref, f"无法读取文件：{os_error(exc)}"),))
+    findings: list[Finding] = []
     try:
-        return TextRead(data.decode("utf-8-sig"), ())
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         try:
@@ -49,11 +64,78 @@ def read_text(path: Path, ref: SourceRef) -> TextRead:
             "文件不是 UTF-8 编码：看起来是 GB18030/GBK（Windows 中文默认编码），"
             "已按 GB18030 读取；请用编辑器另存为 UTF-8"
         )
-        return TextRead(text, (load_error("TP003", ref.at(line), message),))
+        findings.append(load_error("TP003", ref.at(line), message))
+    text, control = without_control_characters(text, ref)
+    findings += control
+    findings += long_lines(text, ref)
+    return TextRead(text, tuple(findings))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+"""Characters XML 1.0 forbids (Word cannot save them) and DEL; tab, CR and LF are text."""
+
+
+def without_control_characters(text: str, ref: SourceRef) -> tuple[str, list[Finding]]:
+    """``text`` without control characters, and one TP014 finding per line that had any."""
+    if not _CONTROL.search(text):
+        return text, []
+    findings = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _CONTROL.search(line)
+        if match is None:
+            continue
+        char = match.group()
+        name = _CONTROL_NAMES.get(char, "控制字符")
+        message = (
+            f"第 {match.start() + 1} 列有{name} U+{ord(char):04X}（常见于从其他软件复制的文字）："
+            "已忽略，请删除"
+        )
+        findings.append(
+            Finding("TP014", Severity.WARNING, message, ref.at(number, match.start() + 1))
+        )
+    return _CONTROL.sub("", text), findings
+
+
+_CONTROL_NAMES = {
+    "\x00": "空字符 NUL",
+    "\x07": "响铃符 BEL",
+    "\x08": "退格符",
+    "\x0c": "换页符",
+    "\x1b": "转义符 ESC",
+}
+
+
+def long_lines(text: str, ref: SourceRef) -> list[Finding]:
+    """A TP013 warning for each line longer than ``MAX_LINE_CHARS`` (the first few only)."""
+    findings: list[Finding] = []
+    if len(text) <= MAX_LINE_CHARS:
+        return findings
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            message = (
+                f"这一行有 {len(line)} 个字符，超过 {MAX_LINE_CHARS} 字的上限："
+                "请分段（过长的段落在 Word 和 PDF 中难以阅读）"
+            )
+            findings.append(Finding("TP013", Severity.WARNING, message, ref.at(number)))
+            if len(findings) >= 3:
+                break
+    return findings
 
 
 def load_error(code: str, ref: SourceRef, message: str) -> Finding:
     return Finding(code, Severity.ERROR, message, ref, "practice")
+
+
+def internal_error(exc: BaseException, ref: SourceRef, doing: str) -> Finding:
+    """An unexpected failure while ``doing`` something with ``ref``, as a TP990 finding: the other
+    files and towns go on. The traceback is added when ``TOWNPLANS_DEBUG`` is set (``--debug``)."""
+    if isinstance(exc, OSError):
+        detail = os_error(exc)
+    else:
+        detail = f"程序内部错误（{type(exc).__name__}: {exc}），请把此信息和所用文件报告给维护者"
+    if os.environ.get("TOWNPLANS_DEBUG"):
+        detail += "\n" + "".join(traceback.format_exception(exc))
+    return Finding("TP990", Severity.ERROR, f"{doing}时出错：{detail}", ref, "practice")
 
 
 def parse_yaml(
@@ -65,6 +147,8 @@ def parse_yaml(
     """
     try:
         node = yaml.compose(text, Loader=_LOADER)
+    except RecursionError:
+        return None, [_too_deep(ref, line_offset)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
@@ -81,17 +165,27 @@ def parse_yaml(
     try:
         data = converter.convert(node, ()) if node is not None else {}
     except _TooLargeError:
-        message = f"YAML 内容过大（超过 {MAX_NODES} 个值，常见原因是别名 *引用 层层展开）：已停止读取该文件"
-        return None, [load_error("TP002", ref.at(1 + line_offset), message)]
+        message = (
+            f"YAML 内容过大（超过 {MAX_YAML_VALUES} 个值，常见原因是别名 *引用 层层展开）："
+            "已停止读取该文件"
+        )
+        return None, [load_error("TP013", ref.at(1 + line_offset), message)]
+    except (_TooDeepError, RecursionError):
+        return None, [_too_deep(ref, line_offset)]
     return Located(data, converter.lines, ref), converter.findings
 
 
-MAX_NODES = 200_000
-"""Values one YAML file may expand to; guards against alias bombs in untrusted content."""
+def _too_deep(ref: SourceRef, line_offset: int) -> Finding:
+    message = f"YAML 嵌套过深（超过 {MAX_YAML_DEPTH} 层）：已停止读取该文件；请检查缩进或括号"
+    return load_error("TP013", ref.at(1 + line_offset), message)
 
 
 class _TooLargeError(Exception):
-    """The document expands past ``MAX_NODES`` values."""
+    """The document expands past ``MAX_YAML_VALUES`` values."""
+
+
+class _TooDeepError(Exception):
+    """Mappings and lists nest deeper than ``MAX_YAML_DEPTH``."""
 
 
 _YAML_PROBLEMS = {
@@ -104,6 +198,12 @@ _YAML_PROBLEMS = {
     "did not find expected '-' indicator": "列表项“-”的缩进与上文不一致",
     "found undefined alias": "引用了未定义的别名",
     "found character that cannot start any token": "出现了不能开始一个值的字符",
+    "exceeded maximum nesting depth": "嵌套层数过多（超过 YAML 解析器的上限）",
+    "found unknown escape character": "双引号字符串中有无效的转义（\\ 后的字符）",
+    "expected <block end>, but found": "缩进不一致：此处的内容与上文不在同一层级",
+    "while scanning a simple key": "找不到冒号“:”：每行应为“键: 值”",
+    "found duplicate anchor": "锚点 & 重复定义",
+    "expected a comment or a line break": "值后面有多余的内容",
 }
 
 
@@ -129,8 +229,10 @@ class _Converter:
 
     def convert(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
+        if self.count > MAX_YAML_VALUES:
             raise _TooLargeError
+        if len(path) > MAX_YAML_DEPTH:
+            raise _TooDeepError
         self.lines.setdefault(path, node.start_mark.line + 1 + self.offset)
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
             line = node.start_mark.line + 1 + self.offset

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from townplans.limits import MAX_NUMBER_DIGITS, MAX_YEAR, MIN_YEAR
+
 
 class ValueFormatError(ValueError):
     """A value that cannot be read; the message (Chinese) says what was expected."""
@@ -43,6 +45,11 @@ def _decimal(text: str, what: str, original: str) -> Decimal:
     cleaned = text.replace(",", "").replace(" ", "")
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
         raise ValueFormatError(f"“{original}”不是{what}：应为数字，可带单位")
+    digits = sum(char.isdigit() for char in cleaned)
+    if digits > MAX_NUMBER_DIGITS:
+        raise ValueFormatError(
+            f"“{original}”的数字有 {digits} 位，超过 {MAX_NUMBER_DIGITS} 位的上限：请检查是否多打了数字"
+        )
     try:
         return Decimal(cleaned)
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
@@ -123,10 +130,10 @@ def parse_date(raw: object) -> Parsed:
     An impossible date (``2023年2月30日``) is an error naming the month's length; it is never
     rolled over into the next month.
     """
-    if isinstance(raw, dt.datetime):
-        return Parsed(raw.date(), None, raw.isoformat())
     if isinstance(raw, dt.date):
-        return Parsed(raw, None, raw.isoformat())
+        given = raw.date() if isinstance(raw, dt.datetime) else raw
+        shown = raw.isoformat()
+        return Parsed(_valid_date(given.year, given.month, given.day, shown), None, shown)
     original = str(raw).strip()
     text = normalise_text(raw)
     for pattern in _DATE_PATTERNS:
@@ -138,6 +145,10 @@ def parse_date(raw: object) -> Parsed:
 
 
 def _valid_date(year: int, month: int, day: int, original: str) -> dt.date:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueFormatError(
+            f"“{original}”的年份 {year} 不在 {MIN_YEAR}–{MAX_YEAR} 年之间：请检查是否打错"
+        )
     if not 1 <= month <= 12:
         raise ValueFormatError(f"“{original}”不是有效日期：月份应为 1–12，实为 {month}")
     days_in_month = _days_in_month(year, month)
@@ -191,6 +202,8 @@ def parse_area(raw: object, unit: str = "m2") -> Parsed:
     if not number:
         raise ValueFormatError(f"“{original}”不是面积：应为数字加单位，如 2.3平方公里、15公顷")
     value = _decimal(number, "面积", original)
+    if value < 0:
+        raise ValueFormatError(f"“{original}”是负数：面积不能为负")
     if written_unit == "":
         return Parsed(_tidy(value), unit, original)
     if written_unit not in AREA_UNITS:
@@ -211,7 +224,10 @@ def parse_per_capita_area(raw: object) -> Parsed:
     unit = unit.replace(" ", "")
     if not number or (unit and unit not in PER_CAPITA_UNITS):
         raise ValueFormatError(f"“{original}”不是人均面积：应为数字，单位 ㎡/人，如 8.5㎡/人")
-    return Parsed(_tidy(_decimal(number, "人均面积", original)), "m2/人", original)
+    value = _decimal(number, "人均面积", original)
+    if value < 0:
+        raise ValueFormatError(f"“{original}”是负数：人均面积不能为负")
+    return Parsed(_tidy(value), "m2/人", original)
 
 
 def parse_number(raw: object, allowed_units: tuple[str, ...] = ()) -> Parsed:
@@ -224,6 +240,14 @@ def parse_number(raw: object, allowed_units: tuple[str, ...] = ()) -> Parsed:
         expected = "、".join(allowed_units) if allowed_units else "无单位"
         raise ValueFormatError(f"“{original}”不是数值：应为数字（单位：{expected}）")
     return Parsed(_tidy(_decimal(number, "数值", original)), unit or None, original)
+
+
+def parse_count(raw: object) -> Parsed:
+    """Read a count (people, households, items) with an optional unit such as 人、个; never negative."""
+    parsed = parse_number(raw, COUNT_UNITS)
+    if parsed.value < 0:
+        raise ValueFormatError(f"“{parsed.original}”是负数：数量不能为负")
+    return parsed
 
 
 def parse_text(raw: object) -> Parsed:
@@ -245,7 +269,7 @@ PARSERS: dict[str, Callable[[object], Parsed]] = {
     "area_ha": lambda raw: parse_area(raw, "ha"),
     "per_capita_area": parse_per_capita_area,
     "number": parse_number,
-    "count": lambda raw: parse_number(raw, COUNT_UNITS),
+    "count": parse_count,
     "text": parse_text,
 }
 """Field types a profile may name, and the parser for each."""

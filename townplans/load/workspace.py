@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from townplans.fs import Kind, kind, link_target, os_error, special_name
+from townplans.limits import MAX_FILES
 from townplans.load.images import IMAGE_SUFFIXES, ProbeCache, probe, probe_all
 from townplans.load.markdown import apply_aliases, load_markdown
-from townplans.load.sources import load_error, parse_yaml, read_text
+from townplans.load.sources import internal_error, load_error, parse_yaml, read_text
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import (
     Asset,
@@ -40,7 +43,12 @@ _REPORT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.md$")
 
 
 class _Collector:
-    """Loads files relative to one workspace root and keeps every finding."""
+    """Loads files relative to one workspace root and keeps every finding.
+
+    Every listing and every read goes through here, under the path policy (``townplans.fs``):
+    symlinks out of the workspace, special files, unresolvable links and file names that are not
+    UTF-8 are reported once and left out of the model, so nothing downstream can read them.
+    """
 
     def __init__(self, root: Path, profile: Profile) -> None:
         self.root = root
@@ -48,9 +56,107 @@ class _Collector:
         self.findings: list[Finding] = []
         self.probed: dict[Path, ImageInfo] = {}
         """Image facts, probed up front for every image under towns/ (in parallel)."""
+        self._reported: set[Path] = set()
+        self._listed = 0
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+    # -- the path policy -------------------------------------------------------------------------
+
+    def usable(self, path: Path, want: Kind) -> bool:
+        """Whether ``path`` is a ``want`` (file or folder) the loader may read; a path that exists
+        but is not (a link out, a FIFO, a loop, a folder for a file) is reported once."""
+        found = kind(path, self.root)
+        if found is want:
+            return True
+        if found is not Kind.MISSING:
+            self._refuse(path, found, want)
+        return False
+
+    def _refuse(self, path: Path, found: Kind, want: Kind | None) -> None:
+        if path in self._reported:
+            return
+        self._reported.add(path)
+        ref = SourceRef(_shown(self.root, path))
+        if found is Kind.OUTSIDE:
+            message = (
+                f"符号链接指向工作区以外（{_printable(link_target(path))}）："
+                "出于安全不会读取；请把文件复制到工作区内"
+            )
+            self.findings.append(load_error("TP011", ref, message))
+        elif found is Kind.SPECIAL:
+            message = f"这是{special_name(path)}，不是普通文件：不会打开；请删除或换成普通文件"
+            self.findings.append(load_error("TP012", ref, message))
+        elif found is Kind.LOOP:
+            message = "路径无法解析（符号链接层数过多或循环链接）：未读取"
+            self.findings.append(load_error("TP001", ref, message))
+        elif want is Kind.FILE and found is Kind.DIR:
+            self.findings.append(load_error("TP001", ref, "这是一个文件夹，应为文件：未读取"))
+        elif want is Kind.DIR and found is Kind.FILE:
+            self.findings.append(load_error("TP001", ref, "这是一个文件，应为文件夹：未读取"))
+
+    def children(self, folder: Path) -> list[Path]:
+        """The visible entries of a folder, in name order, each checked against the path policy:
+        files and folders come back; anything else is reported and left out."""
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as exc:
+            ref = SourceRef(_shown(self.root, folder))
+            self.findings.append(load_error("TP001", ref, f"无法列出文件夹：{os_error(exc)}"))
+            return []
+        entries = []
+        for name in names:
+            if name.startswith("."):
+                continue
+            path = folder / name
+            if not _is_utf8(name):
+                self._bad_name(path)
+                continue
+            found = kind(path, self.root)
+            if found in (Kind.FILE, Kind.DIR):
+                entries.append(path)
+            elif found is not Kind.MISSING:
+                self._refuse(path, found, None)
+        self._listed += len(entries)
+        if self._listed > MAX_FILES:
+            raise _TooManyFilesError
+        return entries
+
+    def _bad_name(self, path: Path) -> None:
+        if path in self._reported:
+            return
+        self._reported.add(path)
+        message = (
+            "文件名不是有效的 UTF-8 编码（常见于在 Windows 上打包的压缩包）：已跳过；"
+            "请重新命名为中文或英文文件名"
+        )
+        self.findings.append(load_error("TP001", SourceRef(_shown(self.root, path)), message))
+
+    def files(self, folder: Path, suffix: str | None = None) -> list[Path]:
+        """Regular files in ``folder`` (only those ending in ``suffix`` when given)."""
+        if not self.usable(folder, Kind.DIR):
+            return []
+        return [
+            p
+            for p in self.children(folder)
+            if kind(p, self.root) is Kind.FILE and (suffix is None or p.name.endswith(suffix))
+        ]
+
+    def folders(self, folder: Path) -> list[Path]:
+        if not self.usable(folder, Kind.DIR):
+            return []
+        return [p for p in self.children(folder) if kind(p, self.root) is Kind.DIR]
+
+    def walk_files(self, folder: Path) -> Iterator[Path]:
+        """Every regular file under ``folder``, never leaving the workspace."""
+        for path in self.children(folder):
+            if kind(path, self.root) is Kind.DIR:
+                yield from self.walk_files(path)
+            else:
+                yield path
+
+    # -- reading ---------------------------------------------------------------------------------
 
     def yaml(self, path: Path, document: str | None = None) -> Located | None:
         ref = SourceRef(self.rel(path))
@@ -93,18 +199,38 @@ class _Collector:
                 self.findings.append(finding)
 
     def assets(self, folder: Path) -> tuple[Asset, ...]:
-        if not folder.is_dir():
-            return ()
-        return tuple(
-            self.asset(path)
-            for path in sorted(folder.iterdir())
-            if path.is_file() and not path.name.startswith(".")
-        )
+        return tuple(self.asset(path) for path in self.files(folder))
 
     def asset(self, path: Path) -> Asset:
         suffix = path.suffix.lower().lstrip(".")
         image = (self.probed.get(path) or probe(path)) if suffix in IMAGE_SUFFIXES else None
         return Asset(self.rel(path), path.name, suffix, path.stat().st_size, image)
+
+
+class _TooManyFilesError(Exception):
+    """towns/ holds more than ``MAX_FILES`` files."""
+
+
+def _is_utf8(name: str) -> bool:
+    """File names that were not UTF-8 on disk arrive with surrogate escapes."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _shown(root: Path, path: Path) -> str:
+    """A path for a message: workspace-relative, undecodable bytes shown as U+FFFD."""
+    try:
+        relative = path.relative_to(root).as_posix()
+    except ValueError:
+        relative = path.as_posix()
+    return _printable(relative)
 
 
 def load_workspace(
@@ -115,44 +241,65 @@ def load_workspace(
     root = root.resolve()
     collector = _Collector(root, profile)
     towns_dir = root / "towns"
-    if not towns_dir.is_dir():
+    if not collector.usable(towns_dir, Kind.DIR):
         message = "找不到 towns/ 文件夹：工作区应包含 towns/district.yaml 和每个镇的文件夹"
         collector.findings.append(load_error("TP001", SourceRef("towns"), message))
         return Workspace(str(root), District(None, ()), tuple(collector.findings))
-    images = sorted(
-        p
-        for p in towns_dir.rglob("*")
-        if p.suffix.lower().lstrip(".") in IMAGE_SUFFIXES and p.is_file()
-    )
+    try:
+        images = [
+            p
+            for p in collector.walk_files(towns_dir)
+            if p.suffix.lower().lstrip(".") in IMAGE_SUFFIXES
+        ]
+    except _TooManyFilesError:
+        message = f"towns/ 中的文件超过 {MAX_FILES} 个：已停止读取；请检查是否误放了大量文件"
+        collector.findings.append(load_error("TP013", SourceRef("towns"), message))
+        return Workspace(str(root), District(None, ()), tuple(collector.findings))
     collector.probed = probe_all(images, cache=probe_cache)
     district_file = towns_dir / "district.yaml"
     district_meta = None
-    if district_file.is_file():
+    if collector.usable(district_file, Kind.FILE):
         district_meta = collector.yaml(district_file, "district")
-    else:
+    elif kind(district_file, root) is Kind.MISSING:
         message = "缺少区级配置 towns/district.yaml：应列出区名称、规划年度、各镇和实施阶段"
         collector.findings.append(load_error("TP001", SourceRef("towns/district.yaml"), message))
+    district_waivers = towns_dir / "waivers.yaml"
+    waivers = (
+        collector.yaml(district_waivers) if collector.usable(district_waivers, Kind.FILE) else None
+    )
     towns = tuple(
-        _load_town(collector, towns_dir / slug)
+        _guarded_town(collector, towns_dir / slug)
         for slug in _town_order(collector, towns_dir, district_meta)
     )
-    return Workspace(str(root), District(district_meta, towns), tuple(collector.findings))
+    district = District(district_meta, towns, waivers)
+    return Workspace(str(root), district, tuple(collector.findings))
+
+
+RESERVED = ("district.yaml", "waivers.yaml")
+"""Names in towns/ that are district files, never town folders."""
 
 
 def _town_order(collector: _Collector, towns_dir: Path, meta: Located | None) -> list[str]:
-    """Towns in district.yaml order; folders it does not list come after, reported."""
-    folders = sorted(
-        p.name for p in towns_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
-    )
+    """Towns in district.yaml order; folders it does not list come after, reported. A town listed
+    twice is loaded once."""
+    folders = [p.name for p in collector.folders(towns_dir) if p.name not in RESERVED]
     listed: list[str] = []
+    first_line: dict[str, int | None] = {}
     entries = meta.get("towns", []) if meta is not None else []
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         slug = entry.get("slug") if isinstance(entry, dict) else entry
-        if not isinstance(slug, str):
+        if not isinstance(slug, str) or meta is None:
             continue
-        if slug in folders:
+        if slug in listed:
+            message = (
+                f"镇“{slug}”在 district.yaml 中重复列出（第一次在第 {first_line[slug]} 行）："
+                "只按第一次加载"
+            )
+            collector.findings.append(load_error("TP006", meta.ref_of("towns", index), message))
+        elif slug in folders:
             listed.append(slug)
-        elif meta is not None:
+            first_line[slug] = meta.line_of("towns", index)
+        else:
             message = f"district.yaml 列出了镇“{slug}”，但找不到文件夹 towns/{slug}/"
             collector.findings.append(load_error("TP006", meta.ref_of("towns", index), message))
     for slug in folders:
@@ -164,13 +311,28 @@ def _town_order(collector: _Collector, towns_dir: Path, meta: Located | None) ->
     return listed
 
 
+def _guarded_town(collector: _Collector, folder: Path) -> Town:
+    """One town, loaded so that an unexpected failure costs that town only: it becomes a finding
+    naming the folder (with the traceback under ``--debug``) and an empty town."""
+    try:
+        return _load_town(collector, folder)
+    except Exception as exc:  # noqa: BLE001 - the other towns must still load
+        collector.findings.append(
+            internal_error(exc, SourceRef(collector.rel(folder)), "读取本镇材料")
+        )
+        return Town(folder.name, collector.rel(folder), None, None, None, (), (), ())
+
+
 def _load_town(collector: _Collector, folder: Path) -> Town:
     town_file = folder / "town.yaml"
-    meta = collector.yaml(town_file, "town") if town_file.is_file() else None
+    meta = collector.yaml(town_file, "town") if collector.usable(town_file, Kind.FILE) else None
     plan_file = folder / "construction-plan.md"
     construction_plan = (
-        collector.markdown(plan_file, "construction_plan") if plan_file.is_file() else None
+        collector.markdown(plan_file, "construction_plan")
+        if collector.usable(plan_file, Kind.FILE)
+        else None
     )
+    waivers_file = folder / "waivers.yaml"
     return Town(
         slug=folder.name,
         folder=collector.rel(folder),
@@ -180,54 +342,45 @@ def _load_town(collector: _Collector, folder: Path) -> Town:
         detailed_plans=tuple(_detailed_plans(collector, folder / "detailed-plans")),
         projects=tuple(_projects(collector, folder / "projects")),
         reports=tuple(_reports(collector, folder / "reports")),
-        waivers=collector.yaml(folder / "waivers.yaml")
-        if (folder / "waivers.yaml").is_file()
-        else None,
+        waivers=collector.yaml(waivers_file) if collector.usable(waivers_file, Kind.FILE) else None,
     )
 
 
 def _master_plan(collector: _Collector, folder: Path) -> MasterPlan | None:
     """One file or ordered chapter files (ordered by file name, e.g. 01-general.md)."""
-    if not folder.is_dir():
+    if not collector.usable(folder, Kind.DIR):
         return None
     chapters = [
         loaded
-        for path in sorted(folder.glob("*.md"))
+        for path in collector.files(folder, ".md")
         if (loaded := collector.markdown(path, "master_plan")) is not None
     ]
     drawings = collector.assets(folder / "drawings")
     return MasterPlan(tuple(chapters), drawings, collector.rel(folder))
 
 
-def _subfolders(folder: Path) -> Iterable[Path]:
-    if not folder.is_dir():
-        return ()
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
 def _detailed_plans(collector: _Collector, folder: Path) -> Iterable[DetailedPlan]:
-    for plan_dir in _subfolders(folder):
+    for plan_dir in collector.folders(folder):
         plan_file = plan_dir / "plan.md"
-        text = (
-            collector.markdown(plan_file, _plan_document(plan_file))
-            if plan_file.is_file()
-            else None
-        )
-        if not plan_file.is_file():
+        usable = collector.usable(plan_file, Kind.FILE)
+        text = collector.markdown(plan_file, _plan_document(plan_file)) if usable else None
+        if not usable:
             message = f"详细规划文件夹缺少文本 plan.md：{collector.rel(plan_dir)}/"
             collector.findings.append(
                 load_error("TP001", SourceRef(collector.rel(plan_dir)), message)
             )
-        kind = PLAN_KINDS.get(str(text.meta.get("kind", ""))) if text is not None else None
-        if text is not None and kind is None:
+        kind_value = PLAN_KINDS.get(str(text.meta.get("kind", ""))) if text is not None else None
+        if text is not None and kind_value is None:
             message = f"规划类型 kind 应为 regulatory（控规）或 site（修规），实为“{text.meta.get('kind')}”"
             ref = text.meta.ref_of("kind") if "kind" in text.meta.data else text.ref.at(1)
             collector.findings.append(load_error("TP002", ref, message))
         parcels_file = plan_dir / "parcels.yaml"
-        parcels = collector.yaml(parcels_file) if parcels_file.is_file() else None
+        parcels = (
+            collector.yaml(parcels_file) if collector.usable(parcels_file, Kind.FILE) else None
+        )
         yield DetailedPlan(
             slug=plan_dir.name,
-            kind=kind or "unknown",
+            kind=kind_value or "unknown",
             folder=collector.rel(plan_dir),
             text=text,
             drawings=collector.assets(plan_dir / "drawings"),
@@ -238,7 +391,8 @@ def _detailed_plans(collector: _Collector, folder: Path) -> Iterable[DetailedPla
 def _plan_document(plan_file: Path) -> str:
     """Pick the document type by the front matter's kind before the full load (for aliases)."""
     try:
-        head = plan_file.read_text(encoding="utf-8", errors="replace")[:2000]
+        with plan_file.open("rb") as stream:
+            head = stream.read(4000).decode("utf-8", errors="replace")
     except OSError:
         return "regulatory_plan"
     return (
@@ -249,11 +403,17 @@ def _plan_document(plan_file: Path) -> str:
 
 
 def _projects(collector: _Collector, folder: Path) -> Iterable[Project]:
-    for project_dir in _subfolders(folder):
+    for project_dir in collector.folders(folder):
         brief_file = project_dir / "brief.md"
-        brief = collector.markdown(brief_file, "project_brief") if brief_file.is_file() else None
+        brief = (
+            collector.markdown(brief_file, "project_brief")
+            if collector.usable(brief_file, Kind.FILE)
+            else None
+        )
         photos_file = project_dir / "photos.yaml"
-        photos_meta = collector.yaml(photos_file) if photos_file.is_file() else None
+        photos_meta = (
+            collector.yaml(photos_file) if collector.usable(photos_file, Kind.FILE) else None
+        )
         yield Project(
             slug=project_dir.name,
             folder=collector.rel(project_dir),
@@ -280,9 +440,7 @@ def _photos(collector: _Collector, folder: Path, meta: Located | None) -> tuple[
 
 
 def _reports(collector: _Collector, folder: Path) -> Iterable[WeeklyReport]:
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*.md")):
+    for path in collector.files(folder, ".md"):
         match = _REPORT_NAME.match(path.name)
         ref = SourceRef(collector.rel(path))
         if match is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from townplans.completeness import heading_matches
+from townplans.limits import MAX_YEAR, MIN_YEAR
 from townplans.load.fields import FieldValue, read_field
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Heading, Located, MarkdownFile, Town
@@ -98,9 +99,10 @@ def plan_year(district_meta: Located | None) -> int | None:
     if district_meta is None:
         return None
     try:
-        return int(str(district_meta.get("plan_year")))
+        year = int(str(district_meta.get("plan_year")))
     except ValueError:
         return None
+    return year if MIN_YEAR <= year <= MAX_YEAR else None  # TP207 reports the others
 
 
 def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:

@@ -28,6 +28,7 @@ class Kind(enum.Enum):
     ENUM = "enum"
     RANGE = "range"
     DATE = "date"
+    DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +146,24 @@ def _parcel_issues(parcels: Located, doctype: DocumentType) -> Iterator[FieldIss
         message = "parcels.yaml 应为地块列表（每个地块一行：- {id: …, use: …, area: …}）"
         yield FieldIssue(Kind.TYPE, Problem(parcels.ref_of(), message))
         return
+    first: dict[str, int] = {}
     for index, parcel in enumerate(parcels.data):
-        if isinstance(parcel, dict):
-            yield from check_mapping(parcels, doctype.parcel_fields, (index,))
+        if not isinstance(parcel, dict):
+            message = (
+                f"第 {index + 1} 个地块应为键值映射（- {{id: …, use: …, area: …}}），实为“{parcel}”"
+            )
+            yield FieldIssue(Kind.TYPE, Problem(parcels.ref_of(index), message))
+            continue
+        yield from check_mapping(parcels, doctype.parcel_fields, (index,))
+        parcel_id = str(parcel.get("id") or "").strip()
+        if not parcel_id:
+            continue
+        if parcel_id in first:
+            line = parcels.line_of(first[parcel_id])
+            message = f"地块编号“{parcel_id}”重复（第一次在第 {line} 行）：每个地块的编号应唯一"
+            yield FieldIssue(Kind.DUPLICATE, Problem(parcels.ref_of(index, "id"), message))
+        else:
+            first[parcel_id] = index
 
 
 _RULES = (
@@ -160,6 +176,7 @@ _RULES = (
     ),
     ("TP203", "field-enum", Kind.ENUM, "字段值不在允许的选项中"),
     ("TP204", "field-range", Kind.RANGE, "数值超出允许范围（如形象进度 0–100%）"),
+    ("TP208", "duplicate-id", Kind.DUPLICATE, "编号重复（如同一地块编号出现两次）"),
 )
 
 

@@ -57,7 +57,25 @@ def reported(ctx: Context) -> Iterator[Reported]:
             parsed, error = PARSERS[indicator.type](raw), None
         except ValueFormatError as exc:
             parsed, error = None, str(exc)
+        if parsed is not None and (problem := _out_of_range(parsed, indicator)) is not None:
+            parsed, error = None, problem
         yield Reported(indicator, path, raw, entry, parsed, error)
+
+
+def _out_of_range(parsed: Parsed, indicator: Indicator) -> str | None:
+    """Why a value cannot be right (a rate over 100 %, a negative area), or None."""
+    low, high = indicator.range
+    value = parsed.value
+    if not isinstance(value, Decimal):
+        return None
+    if (low is not None and value < low) or (high is not None and value > high):
+        low_text = f"{low}" if low is not None else "−∞"
+        high_text = f"{high}" if high is not None else "∞"
+        return (
+            f"“{parsed.original}”超出合理范围 {low_text}–{high_text}{indicator.unit}："
+            "请检查数值或单位（不作达标判断）"
+        )
+    return None
 
 
 def _reported_at(ctx: Context) -> Iterator[tuple[Located, Reported]]:

@@ -27,6 +27,15 @@ _LOADER_RULES = (
     ("TP008", "unknown-key", Severity.WARNING, "规则文件未定义的字段（可能是拼写错误）"),
     ("TP009", "reference-outside", Severity.ERROR, "引用了网络地址或工作区以外的文件"),
     ("TP010", "report-file-name", Severity.ERROR, "周报文件名不是有效的 YYYY-MM-DD.md"),
+    ("TP011", "link-outside", Severity.ERROR, "符号链接指向工作区以外（不会读取）"),
+    ("TP012", "special-file", Severity.ERROR, "命名管道、设备或套接字等特殊文件（不会打开）"),
+    (
+        "TP013",
+        "limit-exceeded",
+        Severity.ERROR,
+        "超出输入限制（文件、行、表格、嵌套、图片像素、数字）",
+    ),
+    ("TP014", "control-character", Severity.ERROR, "文本中有控制字符（Word 无法保存，PDF 不显示）"),
 )
 
 

@@ -16,6 +16,19 @@ def profile_invalid(ctx: Context) -> Iterator[Problem]:
             yield Problem(finding.ref, finding.message, finding.severity)
 
 
+@rule(
+    "TP990",
+    "internal-error",
+    Severity.ERROR,
+    "处理某个文件或镇时出现意外错误（其他文件和镇照常检查）",
+    scope="district",
+)
+def internal_error(ctx: Context) -> Iterator[Problem]:
+    for finding in ctx.loaded:
+        if finding.code == "TP990":
+            yield Problem(finding.ref, finding.message, finding.severity)
+
+
 @rule("TP902", "waiver-incomplete", Severity.ERROR, "豁免缺少原因或批准人，或写法无效（不生效）")
 def waiver_incomplete(ctx: Context) -> Iterator[Problem]:
     for waiver in town_waivers(ctx.the_town):
