@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from townplans import waivers
-from townplans.model import Finding, Severity, Town, Workspace
+from townplans.load.sources import internal_error
+from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.profile import Profile
 from townplans.rules import Context, Rule, all_rules
 
@@ -67,42 +68,59 @@ def run_rules(
         t for t in workspace.district.towns if not selection.towns or t.slug in selection.towns
     ]
     town_folders = tuple(t.folder + "/" for t in towns)
+    partial = len(towns) < len(workspace.district.towns)
     base = Context(
-        profile, workspace, None, tuple(loaded), today, selected=frozenset(r.code for r in rules)
-    )
-    findings: list[Finding] = []
-    for rule in (r for r in rules if not r.after_others):
-        if rule.scope == "district":
-            found = _run(rule, base)
-            # Loader findings inside towns not selected are left out with their town.
-            findings += [f for f in found if not _in_other_town(f, workspace, town_folders)]
-        else:
-            for town in towns:
-                findings += _run(rule, _for_town(base, town))
-    all_waivers = [w for town in towns for w in waivers.town_waivers(town)]
-    findings, used = waivers.apply(findings, all_waivers, today)
-    used_refs = frozenset(str(w.ref) for w in all_waivers if id(w) in used)
-    late = Context(profile, workspace, None, tuple(loaded), today, used_refs, base.selected)
-    for rule in (r for r in rules if r.after_others):
-        for town in towns:
-            findings += _run(rule, _for_town(late, town))
+        profile, workspace, None, tuple(loaded), today, selected=frozenset(r.code for r in rules),
+        partial=partial,
+    )  # fmt: skip
+    findings = _run_all([r for r in rules if not r.after_others], base, towns, town_folders)
+    # Every command decides waivers alike: the district's, and each selected town's own (a town's
+    # waiver never reaches another town, so checking one town gives that town's full result).
+    chosen = waivers.all_waivers(workspace, towns)
+    findings, used = waivers.apply(findings, chosen, today)
+    used_refs = frozenset(str(w.ref) for w in chosen if id(w) in used)
+    late = Context(profile, workspace, None, tuple(loaded), today, used_refs, base.selected,
+                   partial=partial)  # fmt: skip
+    findings += _run_all([r for r in rules if r.after_others], late, towns, town_folders)
     order = {town.folder: index for index, town in enumerate(workspace.district.towns)}
     return CheckResult(
-        tuple(sorted(findings, key=lambda f: _sort_key(f, order))),
+        tuple(sorted((f.printable() for f in findings), key=lambda f: _sort_key(f, order))),
         rules,
         tuple(t.slug for t in towns),
         today,
     )
 
 
+def _run_all(
+    rules: Sequence[Rule], base: Context, towns: Sequence[Town], town_folders: tuple[str, ...]
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.scope == "district":
+            found = _run(rule, base)
+            # Findings inside towns not selected are left out with their town.
+            findings += [f for f in found if not _in_other_town(f, base.workspace, town_folders)]
+        else:
+            for town in towns:
+                findings += _run(rule, _for_town(base, town))
+    return findings
+
+
 def _for_town(ctx: Context, town: Town) -> Context:
     return Context(
-        ctx.profile, ctx.workspace, town, ctx.loaded, ctx.today, ctx.used_waivers, ctx.selected
-    )
+        ctx.profile, ctx.workspace, town, ctx.loaded, ctx.today, ctx.used_waivers, ctx.selected,
+        partial=ctx.partial,
+    )  # fmt: skip
 
 
 def _run(rule: Rule, ctx: Context) -> list[Finding]:
-    return [rule.finding(problem) for problem in rule.check(ctx)]
+    """One rule over one context. A rule that fails unexpectedly costs only its own findings: the
+    failure is a TP990 finding naming the rule and the town (traceback under ``--debug``)."""
+    try:
+        return [rule.finding(problem) for problem in rule.check(ctx)]
+    except Exception as exc:  # noqa: BLE001 - the other rules and towns must still be checked
+        where = SourceRef(ctx.town.folder if ctx.town is not None else "towns")
+        return [internal_error(exc, where, f"规则 {rule.code}（{rule.slug}）检查")]
 
 
 def _in_other_town(finding: Finding, workspace: Workspace, selected: Iterable[str]) -> bool:

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from rich.table import Table
 
 from townplans import __version__, pipeline, report
 from townplans.check import Selection
+from townplans.fs import os_error
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Finding, Severity
 from townplans.status import State
@@ -48,12 +50,28 @@ class Context:
 
 
 def _call(ctx: Context, action: Callable[[], T]) -> T:
-    """Run a pipeline step; a ToolError is printed in Chinese and exits 2, never a traceback."""
+    """Run a pipeline step; whatever stops it is printed in Chinese and exits 2, never a traceback
+    (unless ``--debug`` asks for one)."""
     try:
         return action()
     except pipeline.ToolError as exc:
         ctx.errors.print(f"townplans: {exc}", style="red", markup=False)
-        sys.exit(2)
+    except OSError as exc:
+        ctx.errors.print(f"townplans: {os_error(exc)}", style="red", markup=False)
+        _debug_traceback(ctx)
+    except Exception as exc:  # noqa: BLE001 - the last guard: a user never sees a traceback
+        message = f"townplans: 程序内部错误（{type(exc).__name__}: {exc}）"
+        ctx.errors.print(message, style="red", markup=False)
+        if not _debug_traceback(ctx):
+            ctx.errors.print("加 --debug 重新运行可看到详细信息，请报告给维护者", markup=False)
+    sys.exit(2)
+
+
+def _debug_traceback(ctx: Context) -> bool:
+    if not os.environ.get("TOWNPLANS_DEBUG"):
+        return False
+    ctx.errors.print(traceback.format_exc(), markup=False)
+    return True
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,9 +86,12 @@ def _call(ctx: Context, action: Callable[[], T]) -> T:
 )
 @click.option("--quiet", "-q", is_flag=True, help="只输出错误")
 @click.option("--verbose", "-v", is_flag=True, help="输出详细说明")
+@click.option("--debug", is_flag=True, help="出错时显示程序的详细调用栈（向维护者报告问题时使用）")
 @click.pass_context
-def cli(click_ctx: click.Context, root: Path, quiet: bool, verbose: bool) -> None:
+def cli(click_ctx: click.Context, root: Path, quiet: bool, verbose: bool, debug: bool) -> None:
     """townplans：小城镇规划建设材料的编写、检查与成果生成。"""
+    if debug:
+        os.environ["TOWNPLANS_DEBUG"] = "1"  # worker processes inherit it
     click_ctx.obj = Context(root, quiet, verbose)
 
 
@@ -428,8 +449,7 @@ def check(
     )
     rendered = report.render(data, output_format, color)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(rendered, encoding="utf-8")
+        _call(ctx, lambda: _write_report(output, rendered))
         ctx.say(f"已写入 {output}：{report.summary_line(data)}")
     elif not ctx.quiet or result.failed(strict):
         click.echo(rendered, nl=False)
@@ -465,8 +485,13 @@ def schema(ctx: Context, output: Path | None) -> None:
         ctx.say(f"已写入 {output / name}")
 
 
+def _write_report(output: Path, rendered: str) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(rendered, encoding="utf-8")
+
+
 def _print_findings(ctx: Context, findings: Sequence[Finding]) -> None:
-    for finding in findings:
+    for finding in (f.printable() for f in findings):
         if ctx.quiet and finding.severity is not Severity.ERROR:
             continue
         style = _SEVERITY_STYLE[finding.severity]

@@ -39,20 +39,23 @@ class Kind(enum.Enum):
     """A FIFO, device or socket: never opened."""
     LOOP = "loop"
     """A symlink loop or a path that cannot be resolved."""
+    BROKEN = "broken"
+    """A symlink whose target does not exist."""
 
 
 def kind(path: Path, root: Path) -> Kind:
-    """What ``path`` is, judged from inside ``root`` (which is taken as resolved)."""
+    """What ``path`` is, judged from inside ``root``."""
     try:
         resolved = path.resolve(strict=False)
+        base = root.resolve(strict=False)
     except (OSError, RuntimeError):
         return Kind.LOOP
-    if not resolved.is_relative_to(root):
+    if not resolved.is_relative_to(base):
         return Kind.OUTSIDE
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        return Kind.MISSING if not os.path.islink(path) else Kind.LOOP
+        return Kind.BROKEN if os.path.islink(path) else Kind.MISSING
     except OSError as exc:
         return Kind.LOOP if exc.errno == errno.ELOOP else Kind.MISSING
     if stat.S_ISREG(mode):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,15 @@ class SourceRef:
         return SourceRef(self.path, line, col)
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for every report and terminal: control characters (a file name may hold an
+    escape sequence), undecodable bytes and characters XML forbids become U+FFFD."""
+    return _UNPRINTABLE.sub("\ufffd", text)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing found wrong or worth a reviewer's attention, with a stable code."""
@@ -63,6 +73,12 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.ref}: {self.code} {self.severity.label} {self.message}"
+
+    def printable(self) -> Finding:
+        """The same finding with its path and message safe to print (see ``printable``)."""
+        ref = SourceRef(printable(self.ref.path), self.ref.line, self.ref.col)
+        waiver = printable(self.waiver) if self.waiver is not None else None
+        return Finding(self.code, self.severity, printable(self.message), ref, self.source, waiver)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from townplans import scaffold
 from townplans.check import CheckResult, Selection, run_rules
@@ -21,6 +21,8 @@ from townplans.profile import Profile, load_profile
 from townplans.render.style import StyleError, load_style
 from townplans.rules import all_rules
 from townplans.status import TownStatus, district_status
+
+T = TypeVar("T")
 
 
 class ToolError(Exception):
@@ -338,7 +340,7 @@ def _scaffold_call(root: Path) -> tuple[WorkspacePaths, Profile]:
     return paths, profile
 
 
-def _guard(action: Callable[[], scaffold.Written]) -> scaffold.Written:
+def _guard(action: Callable[[], T]) -> T:
     try:
         return action()
     except scaffold.ScaffoldError as exc:
@@ -366,9 +368,9 @@ def run_new_plan(root: Path, town: str, slug: str, name: str, kind: str) -> scaf
 
 def run_new_report(root: Path, town: str, date: dt.date) -> scaffold.Written:
     paths, profile = _scaffold_call(root)
-    projects_dir = paths.towns / town / "projects"
+    projects_dir = _guard(lambda: scaffold.town_folder(paths, town)) / "projects"
     slugs = (
-        sorted(p.name for p in projects_dir.iterdir() if p.is_dir())
+        sorted(p.name for p in projects_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
         if projects_dir.is_dir()
         else []
     )

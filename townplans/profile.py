@@ -196,6 +196,20 @@ class Profile:
     def document(self, key: str) -> DocumentType:
         return self.documents[key]
 
+    def setting(self, *keys: str) -> Mapping[str, Any]:
+        """The mapping at ``keys`` in profile.yaml, or an empty one when a step is missing or not a
+        mapping (a mistyped section is TP901's to report, never a crash)."""
+        node: Any = self.raw.data
+        for key in keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node if isinstance(node, dict) else {}
+
+    def setting_list(self, *keys: str) -> list[Any]:
+        """The list at ``keys`` in profile.yaml, or an empty one (see ``setting``)."""
+        *parents, last = keys
+        value = self.setting(*parents).get(last)
+        return value if isinstance(value, list) else []
+
 
 @dataclass(frozen=True, slots=True)
 class ProfileResult:

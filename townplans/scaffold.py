@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from townplans import templating
+from townplans.fs import Kind, PathPolicyError, confine, kind
 from townplans.paths import WorkspacePaths, default_templates
 from townplans.profile import DocumentType, FieldSpec, Profile
 
@@ -46,6 +47,19 @@ class Written:
 
     files: tuple[Path, ...]
     note: str = ""
+
+
+def _confined(path: Path, root: Path) -> Path:
+    try:
+        return confine(path, root)
+    except PathPolicyError as exc:
+        raise ScaffoldError(str(exc)) from exc
+
+
+def make_folders(root: Path, *folders: Path) -> None:
+    """Create empty folders for content (photos, drawings …), never outside ``root``."""
+    for folder in folders:
+        _confined(folder, root).mkdir(parents=True, exist_ok=True)
 
 
 def check_slug(slug: str, what: str) -> None:
@@ -155,13 +169,16 @@ class Scaffolder:
 
 
 def doctype_permits(profile: Profile) -> list[str]:
-    raw = profile.raw.data.get("documents", {}).get("project_brief", {}).get("permit_items", [])
+    raw = profile.setting_list("documents", "project_brief", "permit_items")
     return [str(item["key"]) for item in raw if isinstance(item, dict) and "key" in item]
 
 
-def write_new(files: Mapping[Path, str]) -> tuple[Path, ...]:
-    """Write files that do not exist yet; refuse (writing nothing) if any exists."""
-    existing = [path for path in files if path.exists()]
+def write_new(files: Mapping[Path, str], root: Path) -> tuple[Path, ...]:
+    """Write files that do not exist yet, all inside ``root``; refuse (writing nothing) if any
+    exists or would land outside ``root`` (the path policy: ``fs.confine``)."""
+    for path in files:
+        _confined(path, root)
+    existing = [path for path in files if path.exists() or path.is_symlink()]
     if existing:
         raise ScaffoldError(
             f"文件已存在，未做任何修改：{existing[0]}（townplans new 不会覆盖已有文件）"
@@ -190,7 +207,7 @@ def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
     if profile is None:  # pragma: no cover - the shipped profile is tested
         raise ScaffoldError("默认规则文件无法读取，townplans 安装不完整")
     scaffolder = Scaffolder(paths, profile)
-    source = profile.raw.data.get("source_plan", {})
+    source = profile.setting("source_plan")
     phases = [
         {
             "key": phase.key,
@@ -211,7 +228,8 @@ def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
         {
             target / "towns" / "district.yaml": district,
             target / ".gitignore": "build/\n.venv/\n",
-        }
+        },
+        target,
     )
     return Written(
         (target / "templates", *files), "下一步：townplans new town <文件夹名> --name <镇名>"
@@ -228,6 +246,12 @@ def new_town(paths: WorkspacePaths, profile: Profile, slug: str, name: str) -> W
     if folder.exists():
         raise ScaffoldError(f"{folder} 已存在：请换一个文件夹名，或直接编辑已有内容")
     scaffolder = Scaffolder(paths, profile)
+    plan = _plan_files(
+        scaffolder,
+        folder / "detailed-plans" / "center",
+        "regulatory",
+        f"{name}中心区控制性详细规划",
+    )
     files = write_new(
         {
             folder / "town.yaml": scaffolder.town_yaml(name),
@@ -237,14 +261,11 @@ def new_town(paths: WorkspacePaths, profile: Profile, slug: str, name: str) -> W
             folder / "master-plan" / "01-general.md": scaffolder.document(
                 "master_plan", {"title": f"{name}总体规划（2021—2035年）", "status": "征求意见稿"}
             ),
-            **_plan_files(
-                scaffolder,
-                folder / "detailed-plans" / "center",
-                "regulatory",
-                f"{name}中心区控制性详细规划",
-            ),
-        }
+            **plan,
+        },
+        paths.towns,
     )
+    make_folders(paths.towns, folder / "detailed-plans" / "center" / "drawings")
     note = _register_town(paths.towns / "district.yaml", slug, name)
     return Written(files, note)
 
@@ -254,7 +275,6 @@ def _plan_files(scaffolder: Scaffolder, folder: Path, kind: str, title: str) -> 
     files = {folder / "plan.md": scaffolder.document(doctype, {"title": title, "kind": kind})}
     if kind == "regulatory":
         files[folder / "parcels.yaml"] = scaffolder.render("parcels.yaml.j2")
-    (folder / "drawings").mkdir(parents=True, exist_ok=True)
     return files
 
 
@@ -275,9 +295,11 @@ def _register_town(district_file: Path, slug: str, name: str) -> str:
     return f"请在 towns/district.yaml 的 towns 中加入：{entry.strip()}"
 
 
-def _town_folder(paths: WorkspacePaths, town: str) -> Path:
+def town_folder(paths: WorkspacePaths, town: str) -> Path:
+    """An existing town folder named by a user: a slug, inside towns/, a real folder."""
+    check_slug(town, "镇")
     folder = paths.towns / town
-    if not folder.is_dir():
+    if kind(folder, paths.towns) is not Kind.DIR:
         raise ScaffoldError(
             f"找不到镇文件夹 towns/{town}/：先运行 townplans new town {town} --name <镇名>"
         )
@@ -288,20 +310,22 @@ def new_project(
     paths: WorkspacePaths, profile: Profile, town: str, slug: str, name: str
 ) -> Written:
     check_slug(slug, "项目")
-    folder = _town_folder(paths, town) / "projects" / slug
+    folder = town_folder(paths, town) / "projects" / slug
     if folder.exists():
         raise ScaffoldError(f"{folder} 已存在")
     scaffolder = Scaffolder(paths, profile)
-    files = write_new({folder / "brief.md": scaffolder.document("project_brief", {"title": name})})
-    for sub in (
+    files = write_new(
+        {folder / "brief.md": scaffolder.document("project_brief", {"title": name})}, paths.towns
+    )
+    subfolders = (
         "photos/before",
         "photos/progress",
         "photos/after",
         "drawings",
         "boards",
         "permits",
-    ):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
+    )
+    make_folders(paths.towns, *(folder / sub for sub in subfolders))
     return Written(files, "照片按阶段放入 photos/before、photos/progress、photos/after")
 
 
@@ -311,18 +335,18 @@ def new_plan(
     check_slug(slug, "规划")
     if kind not in ("regulatory", "site"):
         raise ScaffoldError(f"规划类型“{kind}”无效：应为 regulatory（控规）或 site（修规）")
-    folder = _town_folder(paths, town) / "detailed-plans" / slug
+    folder = town_folder(paths, town) / "detailed-plans" / slug
     if folder.exists():
         raise ScaffoldError(f"{folder} 已存在")
-    return Written(
-        write_new(_plan_files(Scaffolder(paths, profile), folder, kind, name)), "图纸放入 drawings/"
-    )
+    files = write_new(_plan_files(Scaffolder(paths, profile), folder, kind, name), paths.towns)
+    make_folders(paths.towns, folder / "drawings")
+    return Written(files, "图纸放入 drawings/")
 
 
 def new_report(
     paths: WorkspacePaths, profile: Profile, town: str, date: dt.date, project_slugs: Sequence[str]
 ) -> Written:
-    folder = _town_folder(paths, town) / "reports"
+    folder = town_folder(paths, town) / "reports"
     start = date - dt.timedelta(days=6)
     context: dict[str, Any] = {
         "period_start": start.isoformat(),
@@ -340,6 +364,7 @@ def new_report(
             for slug in project_slugs
         ]
     files = write_new(
-        {folder / f"{date.isoformat()}.md": scaffolder.document("weekly_report", context)}
+        {folder / f"{date.isoformat()}.md": scaffolder.document("weekly_report", context)},
+        paths.towns,
     )
     return Written(files)

@@ -1,7 +1,8 @@
 """Waivers: an approved, reasoned, dated exception to a rule, for a file or a town.
 
-Written in a document's front matter (``waivers:``, scope: that file) or in
-``towns/<town>/waivers.yaml`` (scope: the town folder unless ``scope`` narrows it)::
+Written in a document's front matter (``waivers:``, scope: that file), in
+``towns/<town>/waivers.yaml`` (scope: the town folder unless ``scope`` narrows it) or, for the
+whole district, in ``towns/waivers.yaml`` (scope: every town unless ``scope`` narrows it)::
 
     - code: TP401            # a code, or a prefix such as TP4
       scope: towns/beidu/town.yaml   # optional: a path or glob inside the workspace
@@ -10,19 +11,23 @@ Written in a document's front matter (``waivers:``, scope: that file) or in
       expires: 2023-12-31
 
 A waiver without a reason or an approver does not waive anything and is itself a finding; so is an
-expired one, and one that matched nothing. Pure functions: parsing and matching only.
+expired one, and one that matched nothing. A town's waiver reaches that town only: a scope outside
+the town folder (``towns/yaodian/…`` in beidu's file, ``*``) is refused, so ``check``, ``check
+--town``, ``status``, ``build`` and ``package`` all make the same decisions. Pure functions:
+parsing and matching only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from townplans.load.values import ValueFormatError, parse_date
-from townplans.model import Finding, Located, MarkdownFile, SourceRef, Town
+from townplans.model import District, Finding, Located, MarkdownFile, SourceRef, Town, Workspace
 
 _CODE = re.compile(r"^TP[0-9]{1,3}$")
 
@@ -39,6 +44,8 @@ class Waiver:
     ref: SourceRef
     problems: tuple[str, ...] = ()
     """Why it cannot be honoured as written (missing reason, bad code …)."""
+    town: str | None = None
+    """The town folder a town's waiver is confined to; None for a district waiver."""
 
     @property
     def complete(self) -> bool:
@@ -51,6 +58,8 @@ class Waiver:
         if not finding.code.startswith(self.code) or finding.code.startswith("TP9"):
             return False
         path = finding.ref.path
+        if self.town is not None and not _under(path, self.town):
+            return False
         scope = self.scope.rstrip("/")
         return path == scope or path.startswith(scope + "/") or fnmatch.fnmatch(path, self.scope)
 
@@ -63,11 +72,28 @@ def town_waivers(town: Town) -> list[Waiver]:
     """Every waiver written for a town: waivers.yaml and the front matter of its documents."""
     waivers: list[Waiver] = []
     if town.waivers is not None:
-        waivers += _parse(town.waivers, (), town.folder)
+        waivers += _parse(town.waivers, (), town.folder, town.folder)
     for markdown in _markdown_files(town):
         if isinstance(markdown.meta.data, dict) and "waivers" in markdown.meta.data:
-            waivers += _parse(markdown.meta, ("waivers",), markdown.ref.path)
+            waivers += _parse(markdown.meta, ("waivers",), markdown.ref.path, town.folder)
     return waivers
+
+
+def district_waivers(district: District) -> list[Waiver]:
+    """The district-wide waivers of towns/waivers.yaml."""
+    if district.waivers is None:
+        return []
+    return _parse(district.waivers, (), "towns", None)
+
+
+def all_waivers(workspace: Workspace, towns: Iterable[Town] | None = None) -> list[Waiver]:
+    """The district's waivers and those of ``towns`` (default: every town)."""
+    chosen = workspace.district.towns if towns is None else towns
+    return [*district_waivers(workspace.district), *(w for t in chosen for w in town_waivers(t))]
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + "/")
 
 
 def _markdown_files(town: Town) -> Iterator[MarkdownFile]:
@@ -85,7 +111,9 @@ def _markdown_files(town: Town) -> Iterator[MarkdownFile]:
         yield report.doc
 
 
-def _parse(located: Located, path: tuple[str | int, ...], default_scope: str) -> list[Waiver]:
+def _parse(
+    located: Located, path: tuple[str | int, ...], default_scope: str, town: str | None
+) -> list[Waiver]:
     container = located.data
     for part in path:
         container = container.get(part) if isinstance(container, dict) else None
@@ -93,13 +121,20 @@ def _parse(located: Located, path: tuple[str | int, ...], default_scope: str) ->
         problem = (
             "豁免应写成列表：- {code: TP401, reason: 原因, approver: 批准人, expires: 2023-12-31}"
         )
-        return [Waiver("", default_scope, "", "", None, located.ref_of(*path), (problem,))]
+        return [Waiver("", default_scope, "", "", None, located.ref_of(*path), (problem,), town)]
     return [
-        _one(located, (*path, index), item, default_scope) for index, item in enumerate(container)
+        _one(located, (*path, index), item, default_scope, town)
+        for index, item in enumerate(container)
     ]
 
 
-def _one(located: Located, path: tuple[str | int, ...], item: object, default_scope: str) -> Waiver:
+def _one(
+    located: Located,
+    path: tuple[str | int, ...],
+    item: object,
+    default_scope: str,
+    town: str | None,
+) -> Waiver:
     ref = located.ref_of(*path)
     if not isinstance(item, dict):
         return Waiver(
@@ -110,6 +145,7 @@ def _one(located: Located, path: tuple[str | int, ...], item: object, default_sc
             None,
             ref,
             ("豁免条目应为映射（code、reason、approver、expires）",),
+            town,
         )
     problems = []
     code = str(item.get("code", "")).strip()
@@ -127,8 +163,16 @@ def _one(located: Located, path: tuple[str | int, ...], item: object, default_sc
             expires = parse_date(item["expires"]).value
         except ValueFormatError as exc:
             problems.append(f"豁免的有效期 expires 无效：{exc}")
-    scope = str(item.get("scope") or default_scope)
-    return Waiver(code, scope, reason, approver, expires, ref, tuple(problems))
+    scope = str(item.get("scope") or default_scope).strip()
+    normal = posixpath.normpath(scope) if scope else default_scope
+    if ".." in normal.split("/") or normal.startswith("/"):
+        problems.append(f"豁免范围“{scope}”无效：应为工作区内的相对路径，不能含 ..")
+    elif town is not None and not _under(normal, town):
+        problems.append(
+            f"豁免范围“{scope}”不在本镇 {town}/ 之内：镇的豁免只能用于本镇，"
+            "全区性的豁免请写在 towns/waivers.yaml"
+        )
+    return Waiver(code, normal, reason, approver, expires, ref, tuple(problems), town)
 
 
 def apply(

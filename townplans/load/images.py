@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
+import io
 import json
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,9 +30,15 @@ from typing import Any
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from townplans.fs import os_error, read_regular
+from townplans.limits import MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS
 from townplans.model import ImageInfo
 
 IMAGE_SUFFIXES = ("jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp")
+# Sizes are judged against MAX_IMAGE_PIXELS here, before any decoding; Pillow's own English warning
+# for large images would only repeat that on the user's terminal.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
 _DATE_ORIGINAL = 0x9003
@@ -132,13 +141,21 @@ def probe(path: Path) -> ImageInfo:
 
 
 def _probe(path: Path) -> ImageInfo:
-    data = path.read_bytes()
+    try:
+        data = read_regular(path, MAX_IMAGE_FILE_BYTES)
+    except OSError as exc:
+        if exc.errno == errno.EFBIG:
+            limit = MAX_IMAGE_FILE_BYTES // (1024 * 1024)
+            return ImageInfo("", error=f"图片文件超过 {limit} MB 的上限：未读取，请压缩后再放入")
+        return ImageInfo("", error=f"图片无法读取：{os_error(exc)}")
     digest = hashlib.sha256(data).hexdigest()
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                return ImageInfo(digest, error=_too_many_pixels(image.width, image.height))
             if image.format != "JPEG":
                 image.verify()  # must come straight after open
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             facts = _Facts.read(image)
             if image.format == "JPEG":
                 image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
@@ -159,6 +176,15 @@ def _probe(path: Path) -> ImageInfo:
         taken=facts.taken,
         gps=facts.gps,
         camera=facts.camera,
+    )
+
+
+def _too_many_pixels(width: int, height: int) -> str:
+    megapixels = width * height / 1_000_000
+    limit = MAX_IMAGE_PIXELS // 1_000_000
+    return (
+        f"图片有 {width}×{height} 像素（{megapixels:.0f} 百万像素），超过 {limit} 百万像素的上限："
+        "疑为压缩炸弹，已拒绝解码；请缩小后再放入"
     )
 
 

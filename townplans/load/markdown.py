@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from townplans import mdparser
+from townplans.fs import Kind, kind, special_name
 from townplans.load.sources import load_error, parse_yaml, read_text, split_front_matter
 from townplans.model import Finding, Heading, Link, Located, MarkdownFile, Severity, SourceRef
 
@@ -81,6 +82,7 @@ def _headings(tokens: tuple[Token, ...], ref: SourceRef) -> tuple[Heading, ...]:
 
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_REFUSED_URL = re.compile(r"\]\(\s*<?((?:file|javascript|vbscript|data):[^)\s>]*)", re.IGNORECASE)
 
 
 def _links(
@@ -92,6 +94,12 @@ def _links(
     for token in tokens:
         if token.type != "inline" or token.map is None:
             continue
+        for refused in _REFUSED_URL.finditer(token.content):
+            # markdown-it never makes these links (its validateLink refuses the scheme), so the
+            # text prints literally; say why instead of letting the image silently vanish.
+            where = _locate(refused.group(1), lines, token.map, ref)
+            message = f"链接或图片地址“{refused.group(1)}”使用了不支持的协议：不会读取，将按原文显示"
+            findings.append(Finding("TP009", Severity.ERROR, message, where))
         for child in token.children or ():
             if child.type not in ("image", "link_open"):
                 continue
@@ -131,8 +139,18 @@ def _resolve(
     if resolved.startswith("../") or resolved == ".." or posixpath.isabs(local):
         message = f"引用“{target}”指向工作区以外：出于安全不会读取，请使用工作区内的相对路径"
         return Link(target, is_image, where, None), Finding("TP009", Severity.ERROR, message, where)
-    if not (root / resolved).is_file():
-        kind = "图片" if is_image else "文件"
-        message = f"引用的{kind}不存在：“{target}”（应在 {resolved}）"
-        return Link(target, is_image, where, resolved), load_error("TP005", where, message)
-    return Link(target, is_image, where, resolved), None
+    found = kind(root / resolved, root)
+    if found is Kind.FILE:
+        return Link(target, is_image, where, resolved), None
+    what = "图片" if is_image else "文件"
+    if found is Kind.OUTSIDE:
+        message = f"引用的{what}“{target}”是指向工作区以外的符号链接：出于安全不会读取"
+        return Link(target, is_image, where, None), load_error("TP011", where, message)
+    if found is Kind.SPECIAL:
+        message = f"引用的{what}“{target}”是{special_name(root / resolved)}，不是普通文件：不会打开"
+        return Link(target, is_image, where, None), load_error("TP012", where, message)
+    if found is Kind.DIR:
+        message = f"引用的{what}“{target}”是一个文件夹（{resolved}），应为文件"
+        return Link(target, is_image, where, None), load_error("TP005", where, message)
+    message = f"引用的{what}不存在：“{target}”（应在 {resolved}）"
+    return Link(target, is_image, where, resolved), load_error("TP005", where, message)

@@ -8,6 +8,7 @@ turn ``2023-09-25`` into a date whose original text is lost).
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import re
@@ -51,6 +52,20 @@ def read_text(path: Path, ref: SourceRef) -> TextRead:
             return TextRead(None, (load_error("TP013", ref, message),))
         return TextRead(None, (load_error("TP001", ref, f"无法读取文件：{os_error(exc)}"),))
     findings: list[Finding] = []
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Windows Notepad's "Unicode": GB18030 would decode it, wrongly, as text full of NULs.
+        message = "文件是 UTF-16 编码（记事本的“Unicode”）：已按 UTF-16 读取；请另存为 UTF-8"
+        findings.append(load_error("TP003", ref.at(1), message))
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = ""
+        if not _plausible_text(text):
+            message = "文件开头像 UTF-16 文本，但内容无法读取（可能不是文本文件）：请另存为 UTF-8"
+            return TextRead(None, (load_error("TP003", ref.at(1), message),))
+        text = text.replace("\r\n", "\n")
+        text, control = without_control_characters(text, ref)
+        return TextRead(text, (*findings, *control, *long_lines(text, ref)))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -69,6 +84,19 @@ def read_text(path: Path, ref: SourceRef) -> TextRead:
     findings += control
     findings += long_lines(text, ref)
     return TextRead(text, tuple(findings))
+
+
+def _plausible_text(text: str) -> bool:
+    """Whether decoded text reads as a document: mostly ASCII, CJK and their punctuation (random
+    bytes after a UTF-16 mark decode to scattered symbols)."""
+    if not text:
+        return False
+    common = sum(
+        1
+        for char in text
+        if char.isascii() or "\u3000" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef"
+    )
+    return common >= 0.9 * len(text)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -262,7 +290,19 @@ class _Converter:
         if node.tag == _TIMESTAMP_TAG:
             return str(node.value)
         try:
-            return self._constructor.construct_object(node, deep=True)
+            value = self._constructor.construct_object(node, deep=True)
+            found = _CONTROL.search(value) if isinstance(value, str) else None
+            if found is not None:
+                # A double-quoted "\a" or "\x1b" decodes to a control character the text scan
+                # could not see; no value may carry one into a report or a document.
+                line = node.start_mark.line + 1 + self.offset
+                message = (
+                    f"值中有控制字符 U+{ord(found.group()):04X}（由 \\ 转义写法产生）："
+                    "已忽略，请删除"
+                )
+                self.findings.append(Finding("TP014", Severity.WARNING, message, self.ref.at(line)))
+                value = _CONTROL.sub("", value)
+            return value
         except yaml.YAMLError:
             # An unknown tag (e.g. !!python/object): the safe loader refuses it; keep the text.
             line = node.start_mark.line + 1 + self.offset

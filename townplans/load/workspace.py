@@ -91,6 +91,9 @@ class _Collector:
         elif found is Kind.LOOP:
             message = "路径无法解析（符号链接层数过多或循环链接）：未读取"
             self.findings.append(load_error("TP001", ref, message))
+        elif found is Kind.BROKEN:
+            message = f"符号链接指向的文件不存在（{_printable(link_target(path))}）：未读取"
+            self.findings.append(load_error("TP001", ref, message))
         elif want is Kind.FILE and found is Kind.DIR:
             self.findings.append(load_error("TP001", ref, "这是一个文件夹，应为文件：未读取"))
         elif want is Kind.DIR and found is Kind.FILE:

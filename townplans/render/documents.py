@@ -531,7 +531,7 @@ def _funding(meta: Located, spec: FieldSpec | None) -> list[tuple[str, Decimal |
 
 
 def _permit_items(profile: Profile) -> list[tuple[str, str]]:
-    raw = profile.raw.data.get("documents", {}).get("project_brief", {}).get("permit_items", [])
+    raw = profile.setting_list("documents", "project_brief", "permit_items")
     return [
         (str(item["key"]), str(item.get("label", item["key"])))
         for item in raw

@@ -64,6 +64,8 @@ class Context:
     selected: frozenset[str] = frozenset()
     """Codes of the rules this run checks (a waiver for an unselected rule is not "unused")."""
     memo: dict[str, object] = field(default_factory=dict)
+    partial: bool = False
+    """Only some towns are checked (a district waiver unused here may be used by another town)."""
     """Work several rules share (e.g. every field issue of a town), computed once per context."""
 
     @property

@@ -158,9 +158,14 @@ def image_unreadable(ctx: Context) -> Iterator[Problem]:
 )
 def permits_checklist(ctx: Context) -> Iterator[Problem]:
     brief_type = ctx.profile.documents.get("project_brief")
-    raw = ctx.profile.raw.data.get("documents", {}).get("project_brief", {})
-    items = [item for item in raw.get("permit_items", []) if isinstance(item, dict)]
-    statuses = [str(s) for s in raw.get("permit_status", [])]
+    items = [
+        item
+        for item in ctx.profile.setting_list("documents", "project_brief", "permit_items")
+        if isinstance(item, dict)
+    ]
+    statuses = [
+        str(s) for s in ctx.profile.setting_list("documents", "project_brief", "permit_status")
+    ]
     if brief_type is None or not items:
         return
     for project in ctx.the_town.projects:

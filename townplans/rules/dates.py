@@ -100,7 +100,7 @@ def deadline_outside_phase(ctx: Context) -> Iterator[Problem]:
 def brief_late(ctx: Context) -> Iterator[Problem]:
     doctype = ctx.profile.documents.get("project_brief")
     year = plan_year(ctx.workspace.district.meta)
-    raw = ctx.profile.raw.data.get("deadlines", {}).get("brief_submission", {})
+    raw = ctx.profile.setting("deadlines", "brief_submission")
     due = _in_year(year, _month_day(raw.get("date"))) if year is not None else None
     if doctype is None or due is None:
         return
@@ -130,9 +130,8 @@ def _month_day(text: Any) -> tuple[int, int] | None:
     ("R40",),
 )
 def report_gap(ctx: Context) -> Iterator[Problem]:
-    interval = int(
-        ctx.profile.raw.data.get("deadlines", {}).get("weekly_report", {}).get("interval_days", 7)
-    )
+    configured = ctx.profile.setting("deadlines", "weekly_report").get("interval_days", 7)
+    interval = configured if isinstance(configured, int) and 1 <= configured <= 31 else 7
     doctype = ctx.profile.documents.get("weekly_report")
     reports = sorted(ctx.the_town.reports, key=lambda report: report.date_text)
     for previous, current in itertools.pairwise(reports):

@@ -238,7 +238,7 @@ def market_attributes(ctx: Context) -> Iterator[Problem]:
     meta = _town_meta(ctx)
     if meta is None:
         return
-    required = ctx.profile.raw.data.get("market_attributes", {}).get("required", [])
+    required = ctx.profile.setting_list("market_attributes", "required")
     facilities = meta.get("facilities")
     market = facilities.get("market") if isinstance(facilities, dict) else None
     if not isinstance(market, dict) or market.get("status") == "无":

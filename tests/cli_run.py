@@ -1,0 +1,55 @@
+"""Run the real ``townplans`` command in a child process and measure it: exit code, output, wall
+time and peak memory (RSS of the command's own process tree, read by a small wrapper process so
+other tests' children never count)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_WRAPPER = """
+import json, resource, subprocess, sys
+completed = subprocess.run(sys.argv[2:], capture_output=True, check=False)
+peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+sys.stdout.write(json.dumps({"code": completed.returncode, "peak_kb": peak_kb,
+    "out": completed.stdout.decode("utf-8", "replace"),
+    "err": completed.stderr.decode("utf-8", "replace")}))
+"""
+
+
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    out: str
+    err: str
+    seconds: float
+    peak_mb: float
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+def townplans(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> Ran:
+    """``townplans --root ROOT ARGS…`` as a user runs it (the console script of this venv)."""
+    command = [sys.executable, "-m", "townplans", "--root", str(root), *args]
+    merged = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    started = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, "--", *command],
+        capture_output=True,
+        check=False,
+        env=merged,
+        timeout=timeout,
+        cwd=root if root.is_dir() else None,
+    )
+    seconds = time.monotonic() - started
+    data = json.loads(completed.stdout)
+    return Ran(data["code"], data["out"], data["err"], seconds, data["peak_kb"] / 1024)
