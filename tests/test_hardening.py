@@ -206,6 +206,7 @@ def _below_target(root: Path) -> None:
     edit(root, f"{OTHER}/town.yaml", "value: 36.4%", "value: 26.4%")
 
 
+# fmt: off
 CASES: list[Hostile] = [
     # -- YAML and text files ---------------------------------------------------------------------------
     Hostile("yaml-unclosed", lambda r: edit(r, TOWN_YAML, "mayor: 王立新", "mayor: [王立新"),

@@ -98,7 +98,9 @@ def _links(
             # markdown-it never makes these links (its validateLink refuses the scheme), so the
             # text prints literally; say why instead of letting the image silently vanish.
             where = _locate(refused.group(1), lines, token.map, ref)
-            message = f"链接或图片地址“{refused.group(1)}”使用了不支持的协议：不会读取，将按原文显示"
+            message = (
+                f"链接或图片地址“{refused.group(1)}”使用了不支持的协议：不会读取，将按原文显示"
+            )
             findings.append(Finding("TP009", Severity.ERROR, message, where))
         for child in token.children or ():
             if child.type not in ("image", "link_open"):
