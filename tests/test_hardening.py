@@ -15,7 +15,9 @@ import io
 import os
 import re
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -351,6 +353,12 @@ CASES: list[Hostile] = [
             "YAML 格式错误", "templates/profile.yaml", code=2, other_town=False),
     Hostile("profile-empty", lambda r: write(r, "templates/profile.yaml", ""),
             "缺少规则版本号", "templates/profile.yaml", finding="TP901", other_town=False),
+    Hostile("templates-symlink-out", lambda r: (shutil.rmtree(r / "templates"), symlink(r, "templates", Path(__file__).parent.parent / "templates")),
+            "指向工作区以外", "templates", code=2, other_town=False),
+    Hostile("style-invalid-yaml", lambda r: append(r, "templates/style.yaml", "\nbroken: [\n"),
+            "样式文件", "templates/style.yaml", code=2, other_town=False, args=("build", "--town", "weicheng", "--dry-run")),
+    Hostile("style-absurd-size", lambda r: edit(r, "templates/style.yaml", "width_mm: 210", "width_mm: 21000"),
+            "50–2000", "templates/style.yaml", code=2, other_town=False, args=("build", "--town", "weicheng", "--dry-run")),
     # -- scaffolds never write outside towns/ -------------------------------------------------------------------------
     Hostile("new-project-dotdot", lambda r: None, "文件夹名", None, code=2, other_town=False,
             args=("new", "project", "weicheng", "../../escape", "--name", "x")),
@@ -510,4 +518,68 @@ def test_an_unexpected_failure_loading_one_town_costs_only_that_town(
 # -- build-level cases -----------------------------------------------------------------------------------------
 
 
-BUILD_CASES: list[Hostile] = []
+def _template(root: Path, line: str) -> None:
+    append(root, "templates/documents/project-brief.md.j2", f"\n{line}\n")
+
+
+def _no_marker(root: Path, ran: Ran) -> None:
+    assert not (root / "pwned").exists()
+
+
+def _outputs_do_not_contain(needle: str) -> Callable[[Path, Ran], None]:
+    def check(root: Path, ran: Ran) -> None:
+        for path in (root / "build").rglob("*"):
+            if path.suffix == ".docx":
+                with zipfile.ZipFile(path) as archive:
+                    text = " ".join(
+                        archive.read(n).decode("utf-8", "replace")
+                        for n in archive.namelist()
+                        if n.endswith(".xml")
+                    )
+            elif path.suffix == ".pdf":
+                text = subprocess.run(
+                    ["pdftotext", str(path), "-"], capture_output=True, check=True
+                ).stdout.decode()
+            else:
+                continue
+            assert needle not in text, path
+
+    return check
+
+
+BRIEFS_DOCX = "渭城镇小城镇建设项目简介汇编.docx"
+BUILD = ("build", "--town", "weicheng", "-j", "2")
+
+# fmt: off
+BUILD_CASES: list[Hostile] = [
+    Hostile("template-runs-code", lambda r: _template(r, "{{ cycler.__init__.__globals__.os.popen('touch pwned').read() }}"),
+            "不安全", "templates/documents/project-brief.md.j2", code=1, args=BUILD, finding="TP791",
+            extra=_no_marker, slow=True),
+    Hostile("template-subclasses", lambda r: _template(r, "{{ ''.__class__.__mro__[1].__subclasses__() }}"),
+            "不安全", "templates/documents/project-brief.md.j2", code=1, args=BUILD, finding="TP791", slow=True),
+    Hostile("template-syntax-error", lambda r: _template(r, "{% for x in %}"),
+            "模板语法错误", "templates/documents/project-brief.md.j2", code=1, args=BUILD, finding="TP791", slow=True),
+    Hostile("template-symlink-out", lambda r: symlink(r, "templates/documents/drawing-list.md.j2", "/etc/passwd"),
+            "不会读取", "templates/documents/drawing-list.md.j2", code=1, args=BUILD, finding="TP791",
+            extra=_outputs_do_not_contain("root:x:0:0"), slow=True),
+    Hostile("chapter-symlink-out-build", lambda r: symlink(r, f"{TOWN}/master-plan/05-x.md", "/etc/passwd"),
+            "工作区以外", f"{TOWN}/master-plan/05-x.md", code=0, args=BUILD,
+            extra=_outputs_do_not_contain("root:x:0:0"), slow=True),
+    Hostile("jinja-in-content", lambda r: edit(r, CHAPTER, "为落实区委", "{{ 7*7 }}{% raw %}为落实区委"),
+            "", None, code=0, args=BUILD, extra=lambda r, ran: _outputs_contain_text(r, "{{ 7*7 }}"), slow=True),
+]
+# fmt: on
+
+
+def _outputs_contain_text(root: Path, needle: str) -> None:
+    pdf = root / "build/weicheng/渭城镇总体规划.pdf"
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    assert needle in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", BUILD_CASES, ids=[case.name for case in BUILD_CASES])
+def test_hostile_build(case: Hostile, ws: Path) -> None:
+    test_hostile_input(case, ws)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from townplans.fs import Kind, kind, link_target
+
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -51,6 +53,20 @@ class WorkspacePaths:
     @property
     def fonts(self) -> Path:
         return self.templates / "fonts"
+
+    def templates_problem(self) -> str | None:
+        """Why the workspace's own templates cannot be used safely (a link out of the workspace, a
+        special file), or None. Templates travel with workspaces, so they are content too."""
+        local = self.root / "templates"
+        for path in (local, local / "profile.yaml", local / "style.yaml", local / "documents"):
+            found = kind(path, self.root)
+            if found is Kind.OUTSIDE:
+                return f"{path.relative_to(self.root)} 指向工作区以外（{link_target(path)}）：出于安全不会读取"
+            if found in (Kind.SPECIAL, Kind.LOOP, Kind.BROKEN):
+                return (
+                    f"{path.relative_to(self.root)} 不是普通文件或文件夹（或链接已断开）：无法使用"
+                )
+        return None
 
     def mounts(self) -> dict[str, Path]:
         """Folders a renderer may read from, by URL scheme: the workspace and the templates."""

@@ -44,6 +44,9 @@ class Session:
 
 
 def _profile(paths: WorkspacePaths) -> tuple[Profile, tuple[Finding, ...]]:
+    problem = paths.templates_problem()
+    if problem is not None:
+        raise ToolError(f"模板文件夹不可用：{problem}")
     result = load_profile(paths.profile, paths.root)
     if result.profile is None:
         details = "\n".join(str(finding) for finding in result.findings)

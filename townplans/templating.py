@@ -10,11 +10,14 @@ targets autoescape. A template that fails, including one that tries an unsafe ac
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+
+from townplans.fs import Kind, kind
 
 
 class TemplateError(Exception):
@@ -27,6 +30,24 @@ class TemplateError(Exception):
         self.line = line
 
 
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """A file loader that never reads outside its folder: Jinja refuses ``..`` in names itself,
+    and this refuses a template that is a symlink out of the folder or not a regular file."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        folder = Path(self.searchpath[0])
+        if kind(Path(filename), folder) is not Kind.FILE:
+            raise TemplateError(
+                f"模板 {template} 是指向模板文件夹以外的链接或不是普通文件：出于安全不会读取",
+                f"templates/{folder.name}/{template}",
+                None,
+            )
+        return source, filename, uptodate
+
+
 def environment(folder: Path | None = None, *, html: bool = False) -> SandboxedEnvironment:
     """A sandboxed environment over ``folder`` (or for ``from_string`` templates).
 
@@ -34,7 +55,7 @@ def environment(folder: Path | None = None, *, html: bool = False) -> SandboxedE
     HTML targets autoescape every value.
     """
     return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(folder)) if folder is not None else None,
+        loader=_ConfinedLoader(str(folder)) if folder is not None else None,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -48,6 +69,8 @@ def render(env: jinja2.Environment, template: str, shown_as: str, **context: Any
     (the template's workspace-relative path) and the template line where it happened."""
     try:
         return env.get_template(template).render(**context)
+    except TemplateError:
+        raise
     except jinja2.TemplateSyntaxError as exc:
         message = f"模板语法错误：{exc.message}"
         raise TemplateError(message, shown_as, exc.lineno) from exc

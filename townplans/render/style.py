@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from townplans.load.sources import parse_yaml, read_text
+from townplans.model import Severity, SourceRef
 
 ROLES = (
     "body", "title", "heading1", "heading2", "heading3", "heading4", "table", "caption", "code",
@@ -61,29 +62,45 @@ class Style:
 
 def load_style(path: Path) -> Style:
     """Read style.yaml; raise ``StyleError`` naming the key when something is missing."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise StyleError(f"{path}: 无法读取样式文件：{exc}") from exc
+    shown = f"templates/{path.name}"
+    read = read_text(path, SourceRef(shown))
+    located, findings = (
+        parse_yaml(read.text, SourceRef(shown)) if read.text is not None else (None, [])
+    )
+    problems = [str(f) for f in (*read.findings, *findings) if f.severity is Severity.ERROR]
+    if located is None or problems:
+        raise StyleError("无法读取样式文件：" + "；".join(problems or [f"{shown} 不是有效的 YAML"]))
+    data = located.data
     try:
         page, fonts, paragraph = data["page"], data["fonts"], data["paragraph"]
-        return Style(
-            width_mm=float(page["width_mm"]),
-            height_mm=float(page["height_mm"]),
-            margin_top_mm=float(page["margin_top_mm"]),
-            margin_bottom_mm=float(page["margin_bottom_mm"]),
-            margin_left_mm=float(page["margin_left_mm"]),
-            margin_right_mm=float(page["margin_right_mm"]),
-            lines_per_page=int(page["lines_per_page"]),
-            chars_per_line=int(page["chars_per_line"]),
+        style = Style(
+            width_mm=_number(page, "width_mm", 50, 2000),
+            height_mm=_number(page, "height_mm", 50, 2000),
+            margin_top_mm=_number(page, "margin_top_mm", 0, 200),
+            margin_bottom_mm=_number(page, "margin_bottom_mm", 0, 200),
+            margin_left_mm=_number(page, "margin_left_mm", 0, 200),
+            margin_right_mm=_number(page, "margin_right_mm", 0, 200),
+            lines_per_page=int(_number(page, "lines_per_page", 1, 100)),
+            chars_per_line=int(_number(page, "chars_per_line", 1, 100)),
             fonts={role: _font(fonts[role]) for role in ROLES},
-            first_line_indent_chars=float(paragraph["first_line_indent_chars"]),
-            line_spacing_pt=float(paragraph["line_spacing_pt"]),
+            first_line_indent_chars=_number(paragraph, "first_line_indent_chars", 0, 10),
+            line_spacing_pt=_number(paragraph, "line_spacing_pt", 4, 100),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise StyleError(
-            f"{path}: 样式文件缺少或写错了键 {exc}：请对照默认 templates/style.yaml"
+            f"{shown}: 样式文件缺少或写错了键 {exc}：请对照默认 templates/style.yaml"
         ) from exc
+    if style.text_width_mm < 20 or style.text_height_mm < 20:
+        raise StyleError(f"{shown}: 页边距过大，版心不足 20 毫米：请检查 page 中的尺寸")
+    return style
+
+
+def _number(section: Mapping[str, Any], key: str, low: float, high: float) -> float:
+    """A style number within a sane range (a typo such as 1600 for 160 would wreck every page)."""
+    value = section[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ValueError(f"{key} 应为 {low}–{high} 之间的数字，实为 {value!r}")
+    return float(value)
 
 
 def _font(spec: Mapping[str, Any]) -> FontRole:
@@ -91,7 +108,7 @@ def _font(spec: Mapping[str, Any]) -> FontRole:
         east_asian=str(spec["east_asian"]),
         latin=str(spec["latin"]),
         pdf=tuple(str(name) for name in spec["pdf"]),
-        size=float(spec["size"]),
+        size=_number(spec, "size", 4, 100),
         bold=bool(spec.get("bold", False)),
     )
 
