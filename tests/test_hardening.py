@@ -583,3 +583,11 @@ def _outputs_contain_text(root: Path, needle: str) -> None:
 @pytest.mark.parametrize("case", BUILD_CASES, ids=[case.name for case in BUILD_CASES])
 def test_hostile_build(case: Hostile, ws: Path) -> None:
     test_hostile_input(case, ws)
+
+
+def test_the_readme_lists_every_limit(repo: Path) -> None:
+    from townplans import limits
+
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    for name, text in limits.table():
+        assert f"| `{name}` | {text} |" in readme, name
