@@ -20,6 +20,7 @@ import io
 import json
 import os
 import socket
+import stat
 import tempfile
 import time
 import traceback
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from townplans import __version__
-from townplans.fs import os_error
+from townplans.fs import PathPolicyError, confine, os_error, safe_name
 from townplans.load.images import ProbeCache
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 MANIFEST = ".manifest.json"
 LOCK = ".lock"
+TEMPORARY_PREFIX = ".tmp-"
+"""Temporary files of atomic writes; a killed build's leftovers are removed by the next one."""
+WRITE_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +183,7 @@ class Manifest:
         encoded = (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode()
         path = folder / MANIFEST
         if not path.is_file() or path.read_bytes() != encoded:
-            write_atomic(path, encoded)
+            write_atomic(folder, path, encoded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,18 +371,29 @@ def font_faces(folder: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PhotoCache:
-    """build/.cache/photos: prepared photos by content hash; written atomically, never stale."""
+    """build/.cache/photos: prepared photos by content hash; written atomically, never stale.
+
+    Files are written only inside ``root`` (the build folder; by default the cache folder itself),
+    and a cached photo is used only when it is a regular file there: a symlink or FIFO planted in
+    the cache is never read."""
 
     folder: Path
+    root: Path | None = None
 
     def get(self, key: str) -> Path | None:
-        path = self.folder / f"{key}.jpg"
-        return path if path.is_file() else None
+        path = self._path(key)
+        try:
+            confine(path, self.root or self.folder)
+            info = os.lstat(path)
+        except (PathPolicyError, OSError):
+            return None
+        return path if stat.S_ISREG(info.st_mode) else None
 
     def put(self, key: str, data: bytes) -> Path:
-        path = self.folder / f"{key}.jpg"
-        write_atomic(path, data)
-        return path
+        return write_atomic(self.root or self.folder, self._path(key), data)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / safe_name(f"{key}.jpg", "photo.jpg")
 
 
 def album_targets(
@@ -394,7 +409,7 @@ def album_targets(
 
     district = workspace.district
     year = str(district.meta.get("plan_year") or "") if district.meta else ""
-    cache = PhotoCache(paths.build / ".cache" / "photos")
+    cache = PhotoCache(paths.build / ".cache" / "photos", paths.build)
 
     def model() -> album.Album:
         return album.album_model(
@@ -520,7 +535,7 @@ def build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Pr
         _clean_temporaries(paths.build)
         if probe_cache is not None and probe_cache.changed and not options.dry_run:
             # before any worker starts: each reloads the workspace and reuses these probes
-            write_atomic(paths.probe_cache, probe_cache.to_json().encode("utf-8"))
+            write_atomic(paths.build, paths.probe_cache, probe_cache.to_json().encode("utf-8"))
         manifest = Manifest.read(paths.build)
         decisions = decide(
             plan.targets, manifest, InputHasher(paths.root), paths.build, options.force
@@ -616,7 +631,7 @@ def _record(
         report.findings.append(
             Finding(problem.code, problem.severity, message, target.source, "practice")
         )
-    write_atomic(target.path, made.data)
+    write_atomic(build_dir, target.path, made.data)
     stat = target.path.stat()
     manifest.outputs[_rel(target.path, build_dir)] = {
         "key": decision.key,
@@ -654,20 +669,35 @@ def _clean_temporaries(build_dir: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+def write_atomic(root: Path, path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` inside ``root`` (the build folder, or a folder in it) and return
+    where it went. Refused with ``PathPolicyError`` before anything is written when ``path`` leaves
+    ``root`` (``..``, an absolute path, a symlink on the way): the root is a required argument so
+    no caller can forget the check. The data goes to a temporary file beside the target, is synced
+    to disk and renamed over the target, so a reader (or a build killed half-way) sees the old file
+    or the new one, never part of one; on any failure the temporary file is removed."""
+    target = confine(path, root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=target.parent)
     try:
-        os.fchmod(handle, 0o644 & ~_umask())  # mkstemp makes 0600; outputs are for sharing
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        try:
+            os.fchmod(handle, 0o644 & ~_umask())  # mkstemp makes 0600; outputs are for sharing
+            _write_all(handle, data)
+            os.fsync(handle)  # the data is on disk before the name points at it
+        finally:
+            os.close(handle)
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return target
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    """os.write may write less than asked (a full disk, a signal); loop until all is written."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view[:WRITE_CHUNK]) :]
 
 
 def _umask() -> int:

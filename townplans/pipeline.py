@@ -309,7 +309,7 @@ def run_package(
         stamp = build.source_stamp(_latest_date(town))
         data = package.pack(files, base, slug, town.name, session.profile.version, stamp)
         target = base / "packages" / f"{town.name}报送材料.zip"
-        build.write_atomic(target, data)
+        build.write_atomic(base, target, data)
         results.append(PackageOutcome(slug, town.name, target, (), len(files)))
     return results
 
