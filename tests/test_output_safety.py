@@ -5,13 +5,19 @@ Chinese (issue 9, the output side)."""
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from townplans import build
+from tests.conftest import copy_workspace
+from townplans import build, pipeline
+from townplans.cli import cli
 from townplans.fs import PathPolicyError
 
 NEW = b"new content " * 100_000  # 1.2 MB: written in more than one os.write
@@ -88,5 +94,143 @@ def test_a_write_outside_its_root_is_refused_before_anything_is_written(tmp_path
             build.write_atomic(root, path, b"data")
     assert not list((tmp_path / "ws" / "towns").iterdir())
     assert not (tmp_path / "elsewhere.pdf").exists()
+    victim = tmp_path / "ws" / "towns" / "town.yaml"
+    victim.write_bytes(b"source")
+    (root / "planted.pdf").symlink_to(victim)
+    build.write_atomic(root, root / "planted.pdf", b"output")  # the link is replaced
+    assert victim.read_bytes() == b"source" and (root / "planted.pdf").read_bytes() == b"output"
+    assert not (root / "planted.pdf").is_symlink()
     assert build.write_atomic(root, root / "a" / "b.pdf", b"data") == (root / "a" / "b.pdf")
     assert (root / "a" / "b.pdf").read_bytes() == b"data"
+
+
+# -- a build folder from elsewhere: the manifest names files outside build/ ------------------------
+
+
+@pytest.fixture(scope="module")
+def built_beidu(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's beidu, built once; tests break copies of it."""
+    root = copy_workspace(tmp_path_factory.mktemp("built") / "ws", ("beidu",))
+    assert not pipeline.run_build(root, jobs=1).failed
+    return root
+
+
+@pytest.fixture
+def beidu(built_beidu: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    shutil.copytree(built_beidu, root, symlinks=True)
+    return root
+
+
+def _tree(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (a symlink as its target) with its SHA-256."""
+    return {
+        p.relative_to(root).as_posix(): (
+            f"-> {os.readlink(p)}" if p.is_symlink() else hashlib.sha256(p.read_bytes()).hexdigest()
+        )
+        for p in sorted(root.rglob("*"))
+        if p.is_symlink() or p.is_file()
+    }
+
+
+def _outside_build(root: Path) -> dict[str, str]:
+    return {k: v for k, v in _tree(root.parent).items() if not k.startswith("ws/build/")}
+
+
+def _add_to_manifest(root: Path, entries: dict[str, object]) -> None:
+    path = root / "build" / ".manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["outputs"].update(entries)
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+HOSTILE_NAMES = (
+    "../towns/beidu/town.yaml",
+    "../../outside/victim.txt",
+    "beidu/../../towns/beidu/construction-plan.md",
+    "beidu\\..\\..\\towns\\beidu\\town.yaml",
+    "beidu/link-out.pdf",  # a symlink in build/ to a file outside
+    ".lock",
+)
+
+
+def test_the_build_never_deletes_what_a_manifest_names_outside_build(beidu: Path) -> None:
+    outside = beidu.parent / "outside"
+    outside.mkdir()
+    (outside / "victim.txt").write_text("victim", encoding="utf-8")
+    (beidu / "build/beidu/link-out.pdf").symlink_to(outside / "victim.txt")
+    (beidu / "build/beidu/a-folder").mkdir()
+    record = {"key": "k", "sha256": "0" * 64, "size": 1, "mtime_ns": 1, "inputs": {}}
+    absolute = str(beidu / "towns/beidu/town.yaml")
+    _add_to_manifest(
+        beidu,
+        {
+            **{name: record for name in (*HOSTILE_NAMES, absolute, "beidu/a-folder")},
+            "beidu/not-a-record.pdf": [1, 2],
+        },
+    )
+    before = _outside_build(beidu)
+    dry = pipeline.run_build(beidu, dry_run=True)
+    deleting = [note for note in dry.report.notes if note.startswith("将删除")]
+    assert deleting == ["将删除 beidu/a-folder：对应内容已不存在"]
+    dropped = [note for note in dry.report.notes if "已从清单删去" in note]
+    assert len(dropped) == len(HOSTILE_NAMES) + 2, dry.report.notes
+    assert all(name in "".join(dropped) for name in ("../towns", "outside", "link-out.pdf"))
+    outcome = pipeline.run_build(beidu)
+    assert not outcome.failed and not outcome.report.removed
+    assert _outside_build(beidu) == before  # nothing outside build/ deleted or changed
+    assert (beidu / "build/beidu/link-out.pdf").is_symlink()  # not acted on at all
+    assert (beidu / "build/beidu/a-folder").is_dir()
+    assert any("未删除旧成果" in note and "a-folder" in note for note in outcome.report.notes)
+    kept = json.loads((beidu / "build/.manifest.json").read_text(encoding="utf-8"))["outputs"]
+    made = [*outcome.report.built, *outcome.report.up_to_date]
+    assert set(kept) == {p.relative_to(beidu / "build").as_posix() for p in made}
+
+
+def test_an_output_replaced_by_a_symlink_or_fifo_is_rebuilt_over_never_read(beidu: Path) -> None:
+    outside = beidu.parent / "outside"
+    outside.mkdir()
+    (outside / "secret.pdf").write_bytes(b"secret")
+    plan = beidu / "build/beidu/北杜镇总体规划.pdf"
+    plan.unlink()
+    plan.symlink_to(outside / "secret.pdf")
+    report = beidu / "build/beidu/北杜镇材料检查报告.json"
+    report.unlink()
+    os.mkfifo(report)
+    dry = pipeline.run_build(beidu, dry_run=True)
+    assert {p.name for p in dry.report.built} >= {plan.name, report.name}
+    outcome = pipeline.run_build(beidu)
+    assert not outcome.failed
+    assert (outside / "secret.pdf").read_bytes() == b"secret"
+    assert not plan.is_symlink() and plan.read_bytes().startswith(b"%PDF")
+    assert json.loads(report.read_text(encoding="utf-8"))["findings"]
+
+
+def test_a_planted_lock_symlink_or_fifo_is_never_written_through(beidu: Path) -> None:
+    town_yaml = beidu / "towns/beidu/town.yaml"
+    before = town_yaml.read_bytes()
+    lock = beidu / "build/.lock"
+    lock.unlink()
+    lock.symlink_to(town_yaml)
+    result = CliRunner().invoke(cli, ["--root", str(beidu), "build", "--town", "beidu"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "build/.lock" in result.output and "符号链接" in result.output
+    assert town_yaml.read_bytes() == before
+    lock.unlink()
+    os.mkfifo(lock)
+    result = CliRunner().invoke(cli, ["--root", str(beidu), "build", "--town", "beidu"])
+    assert result.exit_code == 2 and "不是普通文件" in result.output, result.output
+
+
+def test_the_photo_cache_uses_only_regular_files_inside_build(tmp_path: Path) -> None:
+    root = tmp_path / "build"
+    cache = build.PhotoCache(root / ".cache" / "photos", root)
+    stored = cache.put("a" * 32, b"jpeg")
+    assert cache.get("a" * 32) == stored and stored.read_bytes() == b"jpeg"
+    (tmp_path / "secret.jpg").write_bytes(b"secret")
+    (root / ".cache/photos" / f"{'b' * 32}.jpg").symlink_to(tmp_path / "secret.jpg")
+    os.mkfifo(root / ".cache/photos" / f"{'c' * 32}.jpg")
+    assert cache.get("b" * 32) is None and cache.get("c" * 32) is None
+    assert cache.get("../../secret") is None  # a key is a name, never a path
+    cache.put("../../escape", b"x")
+    assert not (tmp_path / "escape.jpg").exists()

@@ -13,6 +13,7 @@ inputs (fixed timestamps, honouring SOURCE_DATE_EPOCH), whether built with one j
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import functools
 import hashlib
@@ -33,7 +34,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from townplans import __version__
-from townplans.fs import PathPolicyError, confine, os_error, safe_name
+from townplans.fs import (
+    PathPolicyError,
+    confine,
+    open_regular,
+    os_error,
+    read_regular,
+    safe_entry,
+    safe_name,
+    special_name,
+)
+from townplans.limits import MAX_BUILD_STATE_BYTES
 from townplans.load.images import ProbeCache
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
@@ -109,6 +120,11 @@ class BuildLockedError(Exception):
     """Another build holds the workspace's lock; the message says which."""
 
 
+class BuildFolderError(Exception):
+    """build/ (or its lock or manifest) cannot be used as it is; the message (Chinese) names the
+    path and what it should be."""
+
+
 # -- hashing inputs --------------------------------------------------------------------------------------
 
 
@@ -165,25 +181,79 @@ def target_key(inputs: dict[str, str], target: Target) -> str:
 
 @dataclass
 class Manifest:
-    """build/.manifest.json: per output (relative to build/), its key, inputs and hash."""
+    """build/.manifest.json: per output (relative to build/), its key, inputs and hash.
+
+    The manifest is read like any input: a build folder may come from elsewhere. An output name that
+    is not a plain relative name inside build/ (``..``, absolute, a backslash, hidden, or a symlink
+    out of build/) is dropped with a note and never read, rebuilt over or deleted."""
 
     outputs: dict[str, dict[str, object]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What was wrong with the manifest as read (Chinese), for the build's notes."""
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
+        path = folder / MANIFEST
         try:
-            data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-            return cls(dict(data.get("outputs", {})))
-        except (OSError, ValueError, AttributeError):
+            data = json.loads(read_regular(path, MAX_BUILD_STATE_BYTES))
+        except FileNotFoundError:
             return cls()
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = os_error(exc, path) if isinstance(exc, OSError) else f"{path} 不是有效的 JSON"
+            return cls(notes=[f"构建清单无法读取（{reason}），全部成果将重新生成"])
+        outputs = data.get("outputs") if isinstance(data, dict) else None
+        if not isinstance(outputs, dict):
+            return cls(notes=[f"{path} 格式不对（应有 outputs 表），全部成果将重新生成"])
+        manifest = cls()
+        for name, record in outputs.items():
+            problem = _unsafe_output(name, folder) or (
+                None if isinstance(record, dict) else "的记录应为表"
+            )
+            if problem:
+                shown = repr(name)[:120]
+                manifest.notes.append(
+                    f"构建清单中的成果 {shown} {problem}，已从清单删去（不读取、不删除它）"
+                )
+            else:
+                manifest.outputs[name] = record
+        return manifest
 
     def write(self, folder: Path) -> None:
         """Write the manifest when it changed (a no-op build leaves it untouched)."""
         data = {"townplans": __version__, "outputs": dict(sorted(self.outputs.items()))}
         encoded = (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode()
         path = folder / MANIFEST
-        if not path.is_file() or path.read_bytes() != encoded:
+        if _regular_sha256(path) != hashlib.sha256(encoded).hexdigest():
             write_atomic(folder, path, encoded)
+
+
+def _unsafe_output(name: object, folder: Path) -> str | None:
+    """Why a manifest's output name must not be acted on, or None when it names a file in build/."""
+    if not isinstance(name, str):
+        return "不是文本"
+    problem = safe_entry(name)
+    if problem is None and any(part.startswith(".") for part in name.split("/")):
+        problem = "是隐藏文件（townplans 的成果不以 . 开头）"
+    if problem is None:
+        try:
+            confine(folder / name, folder)
+        except PathPolicyError:
+            problem = "经由符号链接指向构建文件夹之外"
+    return problem
+
+
+def _regular_sha256(path: Path) -> str | None:
+    """SHA-256 of the regular file at ``path`` (read in chunks), or None when there is none: a
+    missing file, a symlink (never followed out of build/) or a FIFO (never opened) all count as
+    not there."""
+    try:
+        with open_regular(path, follow_symlinks=False) as stream:
+            digest = hashlib.sha256()
+            while chunk := stream.read(WRITE_CHUNK):
+                digest.update(chunk)
+            return digest.hexdigest()
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,11 +282,17 @@ def decide(
 
 
 def _output_unchanged(path: Path, recorded: dict[str, object]) -> bool:
-    """Size and mtime as written, or (when they moved, e.g. after a copy) the same content."""
-    stat = path.stat()
-    if stat.st_size == recorded.get("size") and stat.st_mtime_ns == recorded.get("mtime_ns"):
+    """Size and mtime as written, or (when they moved, e.g. after a copy) the same content. Only a
+    regular file counts: a symlink or FIFO put in its place is rebuilt over, never read."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    if info.st_size == recorded.get("size") and info.st_mtime_ns == recorded.get("mtime_ns"):
         return True
-    return hashlib.sha256(path.read_bytes()).hexdigest() == recorded.get("sha256")
+    return _regular_sha256(path) == recorded.get("sha256")
 
 
 def _why(
@@ -230,7 +306,7 @@ def _why(
         return "--force"
     if recorded is None:
         return "新成果"
-    if not target.path.is_file():
+    if not os.path.lexists(target.path):
         return "成果文件不存在"
     if not _output_unchanged(target.path, recorded):
         return "成果文件被改动过"
@@ -256,8 +332,7 @@ def build_lock(folder: Path, wait: float = 0.0) -> Iterator[str | None]:
     operating system releases it with the process) and reported; a live one is waited for up to
     ``wait`` seconds, then refused with the holder's pid."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    handle = _open_lock(folder / LOCK)
     deadline = time.monotonic() + wait
     try:
         while True:
@@ -280,6 +355,24 @@ def build_lock(folder: Path, wait: float = 0.0) -> Iterator[str | None]:
         os.ftruncate(handle, 0)
     finally:
         os.close(handle)  # closing releases the lock
+
+
+def _open_lock(path: Path) -> int:
+    """The lock file, opened for reading and writing; a symlink is never followed (the holder's
+    line would be written into whatever it points to) and a FIFO or device is refused."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        handle = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise BuildFolderError(
+                f"{path} 是符号链接：构建锁应为普通文件，请删除它后重试"
+            ) from exc
+        raise
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise BuildFolderError(f"{path} 不是普通文件（{special_name(path)}）：请删除它后重试")
+    return handle
 
 
 # -- targets ------------------------------------------------------------------------------------------------------
@@ -537,45 +630,46 @@ def build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Pr
             # before any worker starts: each reloads the workspace and reuses these probes
             write_atomic(paths.build, paths.probe_cache, probe_cache.to_json().encode("utf-8"))
         manifest = Manifest.read(paths.build)
+        report.notes += manifest.notes
         decisions = decide(
             plan.targets, manifest, InputHasher(paths.root), paths.build, options.force
         )
         stale = _stale(manifest, plan, paths.build)
         if options.dry_run:
-            report.built = [d.target.path for d in decisions if d.rebuild]
-            report.up_to_date = [d.target.path for d in decisions if not d.rebuild]
-            report.removed = stale
-            report.notes += [
-                f"将重建 {_rel(d.target.path, paths.build)}：{d.reason}"
-                for d in decisions
-                if d.rebuild
-            ]
-            report.notes += [f"将删除 {_rel(p, paths.build)}：对应内容已不存在" for p in stale]
+            _dry_run(report, decisions, stale, paths.build)
             return report
+        progress = progress or (lambda done, total, label, state: None)
         total = len(decisions) + len(stale)
-        done = 0
         for decision in (d for d in decisions if not d.rebuild):
-            done += 1
             report.up_to_date.append(decision.target.path)
-            if progress:
-                progress(done, total, decision.target.label, "未变化")
-        for decision, made in _make_all([d for d in decisions if d.rebuild], options.jobs, worker):
-            done += 1
+            progress(len(report.up_to_date), total, decision.target.label, "未变化")
+        for done, (decision, made) in enumerate(
+            _make_all([d for d in decisions if d.rebuild], options.jobs, worker),
+            start=len(report.up_to_date) + 1,
+        ):
             state = _record(decision, made, manifest, report, paths.build)
-            if progress:
-                progress(done, total, decision.target.label, state)
+            progress(done, total, decision.target.label, state)
             manifest.write(
                 paths.build
             )  # after each output: an interrupted build keeps what it made
-        for path in stale:
-            done += 1
-            path.unlink(missing_ok=True)
-            manifest.outputs.pop(_rel(path, paths.build), None)
-            report.removed.append(path)
-            if progress:
-                progress(done, total, path.name, "删除")
+        for done, path in enumerate(stale, start=total - len(stale) + 1):
+            _remove_stale(path, manifest, report, paths.build)
+            progress(done, total, path.name, "删除")
         manifest.write(paths.build)
     return report
+
+
+def _dry_run(
+    report: BuildReport, decisions: Sequence[Decision], stale: list[Path], build_dir: Path
+) -> None:
+    """What a build would do, with reasons, and nothing written."""
+    report.built = [d.target.path for d in decisions if d.rebuild]
+    report.up_to_date = [d.target.path for d in decisions if not d.rebuild]
+    report.removed = stale
+    report.notes += [
+        f"将重建 {_rel(d.target.path, build_dir)}：{d.reason}" for d in decisions if d.rebuild
+    ]
+    report.notes += [f"将删除 {_rel(p, build_dir)}：对应内容已不存在" for p in stale]
 
 
 def _rel(path: Path, build_dir: Path) -> str:
@@ -583,11 +677,32 @@ def _rel(path: Path, build_dir: Path) -> str:
 
 
 def _stale(manifest: Manifest, plan: Plan, build_dir: Path) -> list[Path]:
-    """Recorded outputs the plan no longer makes (only when building the whole district)."""
+    """Recorded outputs the plan no longer makes (only when building the whole district). The
+    names were checked when the manifest was read (``_unsafe_output``)."""
     if plan.partial:
         return []
     planned = {_rel(t.path, build_dir) for t in plan.targets}
     return [build_dir / name for name in sorted(manifest.outputs) if name not in planned]
+
+
+def _remove_stale(path: Path, manifest: Manifest, report: BuildReport, build_dir: Path) -> None:
+    """Delete an output whose content is gone: only ever a file inside build/ (confined again
+    right before the delete; a symlink is removed itself, never what it points to)."""
+    manifest.outputs.pop(_rel(path, build_dir), None)
+    try:
+        confine(path, build_dir)
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            raise OSError(errno.EISDIR, "is a directory", str(path))
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except PathPolicyError as exc:
+        report.notes.append(f"未删除旧成果：{exc}")
+        return
+    except OSError as exc:
+        report.notes.append(f"未删除旧成果 {os_error(exc, path)}")
+        return
+    report.removed.append(path)
 
 
 def _make_all(
@@ -631,13 +746,12 @@ def _record(
         report.findings.append(
             Finding(problem.code, problem.severity, message, target.source, "practice")
         )
-    write_atomic(build_dir, target.path, made.data)
-    stat = target.path.stat()
+    info = write_atomic(build_dir, target.path, made.data).stat()
     manifest.outputs[_rel(target.path, build_dir)] = {
         "key": decision.key,
         "sha256": hashlib.sha256(made.data).hexdigest(),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
+        "size": info.st_size,
+        "mtime_ns": info.st_mtime_ns,
         "inputs": decision.inputs,
     }
     report.built.append(target.path)
@@ -664,9 +778,15 @@ def failure_finding(target: Target, error: Exception) -> Finding:
 
 
 def _clean_temporaries(build_dir: Path) -> None:
-    """Temporary files a killed build left behind (never a finished output)."""
-    for leftover in build_dir.rglob(".tmp-*"):
-        leftover.unlink(missing_ok=True)
+    """Temporary files a killed build left behind (never a finished output, never outside build/:
+    ``rglob`` does not descend into symlinked folders, and each file is confined before removal)."""
+    for leftover in build_dir.rglob(f"{TEMPORARY_PREFIX}*"):
+        try:
+            confine(leftover, build_dir)
+            if not stat.S_ISDIR(os.lstat(leftover).st_mode):
+                leftover.unlink()
+        except (PathPolicyError, OSError):
+            continue  # a leftover that cannot be removed does no harm
 
 
 def write_atomic(root: Path, path: Path, data: bytes) -> Path:
@@ -675,8 +795,9 @@ def write_atomic(root: Path, path: Path, data: bytes) -> Path:
     ``root`` (``..``, an absolute path, a symlink on the way): the root is a required argument so
     no caller can forget the check. The data goes to a temporary file beside the target, is synced
     to disk and renamed over the target, so a reader (or a build killed half-way) sees the old file
-    or the new one, never part of one; on any failure the temporary file is removed."""
-    target = confine(path, root)
+    or the new one, never part of one; on any failure the temporary file is removed. A symlink or
+    FIFO at ``path`` is replaced, never written through."""
+    target = _output_path(root, path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=target.parent)
     try:
@@ -691,6 +812,20 @@ def write_atomic(root: Path, path: Path, data: bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def _output_path(root: Path, path: Path) -> Path:
+    """``path`` with its folder resolved and confined to ``root`` and its own name kept (the rename
+    replaces whatever has that name, so only the folders on the way need resolving)."""
+    if path.name in ("", ".", ".."):
+        raise PathPolicyError(f"拒绝写入 {path}：应为文件名")
+    base = root.resolve()
+    folder = base / path.parent  # an absolute path.parent replaces base
+    try:
+        inside_base = folder.resolve() == base
+    except (OSError, RuntimeError):
+        inside_base = False  # a symlink loop: confine says so
+    return (base if inside_base else confine(folder, root)) / path.name
 
 
 def _write_all(handle: int, data: bytes) -> None:

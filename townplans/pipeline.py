@@ -176,7 +176,7 @@ def run_build(
     try:
         known = _known_hashes(session.workspace)
         built = build.build(plan, session.paths, options, progress, worker, known, probe_cache)
-    except build.BuildLockedError as exc:
+    except (build.BuildLockedError, build.BuildFolderError) as exc:
         raise ToolError(str(exc)) from exc
     index = session.paths.build / "index.html" if not towns else None
     return BuildOutcome(session, built, result, index)
