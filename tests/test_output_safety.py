@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from click.testing import CliRunner
 from tests.conftest import copy_workspace
 from townplans import build, pipeline
 from townplans.cli import cli
-from townplans.fs import PathPolicyError
+from townplans.fs import PathPolicyError, safe_entry, safe_name
+from townplans.package import verify
 
 NEW = b"new content " * 100_000  # 1.2 MB: written in more than one os.write
 
@@ -234,3 +236,59 @@ def test_the_photo_cache_uses_only_regular_files_inside_build(tmp_path: Path) ->
     assert cache.get("../../secret") is None  # a key is a name, never a path
     cache.put("../../escape", b"x")
     assert not (tmp_path / "escape.jpg").exists()
+
+
+# -- a town's name is content: it never becomes a path ------------------------------------------------
+
+
+def _rename_town(root: Path, slug: str, name: str) -> None:
+    path = root / "towns" / slug / "town.yaml"
+    text = path.read_text(encoding="utf-8")
+    original = text.split("\nname: ", 1)[1].split("\n", 1)[0]
+    path.write_text(text.replace(f"name: {original}", f"name: {json.dumps(name)}", 1), "utf-8")
+
+
+HOSTILE_TOWN_NAMES = (
+    "../../towns/weicheng/master-plan/drawings/08-",
+    "/tmp/townplans-outside/北杜镇",
+    "..",
+    "..\\..\\towns\\x",
+    "CON",
+    "北杜镇\t\r\n" + "镇" * 300,
+)
+
+
+@pytest.mark.parametrize("name", HOSTILE_TOWN_NAMES, ids=range(len(HOSTILE_TOWN_NAMES)))
+def test_every_planned_output_is_a_safe_name_inside_build(tmp_path: Path, name: str) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    _rename_town(root, "weicheng", name)
+    planned = pipeline.run_build(root, dry_run=True).report.built
+    assert len(planned) == 17  # 14 of the town, the district summary (2) and index.html
+    for path in planned:
+        relative = path.relative_to(root / "build")
+        assert relative.parts[0] in ("weicheng", "index.html") or relative.parts[0].endswith(
+            ("汇总.docx", "汇总.pdf")
+        )
+        stems = [Path(part).stem for part in relative.parts]
+        assert all(stem == safe_name(stem) and ".." not in stem for stem in stems)
+        assert len(path.name) <= 90
+
+
+def test_a_hostile_town_name_builds_and_packages_inside_build(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    _rename_town(root, "weicheng", "../../towns/weicheng/master-plan/drawings/08-")
+    before = _outside_build(root)
+    [result] = pipeline.run_package(root, ("weicheng",))
+    assert _outside_build(root) == before
+    folder = root / "build/weicheng"
+    name = "townsweichengmaster-plandrawings08-"
+    assert (folder / f"{name}小城镇建设观摩图册.pdf").is_file()
+    assert (folder / f"{name}材料检查报告.json").is_file()
+    assert result.path == root / "build/packages" / f"{name}报送材料.zip"
+    with zipfile.ZipFile(result.path) as archive:
+        names = archive.namelist()
+    assert len(names) == 15 and all(
+        n == "manifest.json" or n.startswith("weicheng/") for n in names
+    )
+    assert all(safe_entry(n) is None and ".." not in n for n in names)
+    assert verify(result.path).ok

@@ -229,16 +229,22 @@ class Manifest:
 
 def _unsafe_output(name: object, folder: Path) -> str | None:
     """Why a manifest's output name must not be acted on, or None when it names a file in build/."""
+    problem = _unsafe_name(name)
+    if problem is None:
+        try:
+            confine(folder / str(name), folder)
+        except PathPolicyError:
+            problem = "经由符号链接指向构建文件夹之外"
+    return problem
+
+
+def _unsafe_name(name: object) -> str | None:
+    """Why ``name`` is not a plain relative name of an output in build/ (judged on the text)."""
     if not isinstance(name, str):
         return "不是文本"
     problem = safe_entry(name)
     if problem is None and any(part.startswith(".") for part in name.split("/")):
         problem = "是隐藏文件（townplans 的成果不以 . 开头）"
-    if problem is None:
-        try:
-            confine(folder / name, folder)
-        except PathPolicyError:
-            problem = "经由符号链接指向构建文件夹之外"
     return problem
 
 
@@ -489,6 +495,11 @@ class PhotoCache:
         return self.folder / safe_name(f"{key}.jpg", "photo.jpg")
 
 
+def town_folder(build_dir: Path, slug: str) -> Path:
+    """build/<town>/: the one place a town's output folder is named (packages and the index too)."""
+    return build_dir / safe_name(slug, "town")
+
+
 def album_targets(
     town: Town,
     paths: WorkspacePaths,
@@ -509,8 +520,8 @@ def album_targets(
             town, profile, paths.root, cache, district.name, f"{year}年" if year else ""
         )
 
-    name = f"{town.name}小城镇建设观摩图册"
-    folder = paths.build / town.slug
+    name = safe_name(f"{town.name}小城镇建设观摩图册", "观摩图册")  # a town's name is content
+    folder = town_folder(paths.build, town.slug)
     source = SourceRef(town.folder)
     inputs = _inputs(
         paths,
@@ -550,14 +561,14 @@ def report_targets(
     town: Town, paths: WorkspacePaths, render: Callable[[str], bytes], today: dt.date
 ) -> list[Target]:
     """The town's check report, as a page for reviewers and as JSON for tools."""
-    folder = paths.build / town.slug
+    folder = town_folder(paths.build, town.slug)
     inputs = _inputs(paths, town.folder, "towns/district.yaml")
     source = SourceRef(town.folder)
 
     def maker(kind: str) -> Callable[[], Made]:
         return lambda: Made(render(kind))
 
-    name = f"{town.name}材料检查报告"
+    name = safe_name(f"{town.name}材料检查报告", "材料检查报告")
     return [
         Target(
             f"{name}.{kind}",
@@ -599,7 +610,9 @@ def plan_targets(
         if options.towns and town.slug not in options.towns:
             continue
         for spec in assembler.town_documents(town):
-            targets += document_targets(spec, paths.build / town.slug, paths, style, options)
+            targets += document_targets(
+                spec, town_folder(paths.build, town.slug), paths, style, options
+            )
         if town.projects:
             targets += album_targets(town, paths, style, profile, workspace, options)
         if reports is not None:
@@ -631,10 +644,9 @@ def build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Pr
             write_atomic(paths.build, paths.probe_cache, probe_cache.to_json().encode("utf-8"))
         manifest = Manifest.read(paths.build)
         report.notes += manifest.notes
-        decisions = decide(
-            plan.targets, manifest, InputHasher(paths.root), paths.build, options.force
-        )
-        stale = _stale(manifest, plan, paths.build)
+        targets = _checked_targets(plan.targets, paths.build, report)
+        decisions = decide(targets, manifest, InputHasher(paths.root), paths.build, options.force)
+        stale = [] if plan.partial else _stale(manifest, targets, paths.build)
         if options.dry_run:
             _dry_run(report, decisions, stale, paths.build)
             return report
@@ -676,13 +688,30 @@ def _rel(path: Path, build_dir: Path) -> str:
     return path.relative_to(build_dir).as_posix()
 
 
-def _stale(manifest: Manifest, plan: Plan, build_dir: Path) -> list[Path]:
+def _stale(manifest: Manifest, targets: Sequence[Target], build_dir: Path) -> list[Path]:
     """Recorded outputs the plan no longer makes (only when building the whole district). The
     names were checked when the manifest was read (``_unsafe_output``)."""
-    if plan.partial:
-        return []
-    planned = {_rel(t.path, build_dir) for t in plan.targets}
+    planned = {_rel(t.path, build_dir) for t in targets}
     return [build_dir / name for name in sorted(manifest.outputs) if name not in planned]
+
+
+def _checked_targets(
+    targets: Sequence[Target], build_dir: Path, report: BuildReport
+) -> list[Target]:
+    """The targets whose path is a plain file name inside build/; any other is a failed output
+    and never made. Plans name outputs through ``fs.safe_name``: this is the net under that rule."""
+    kept = []
+    for target in targets:
+        try:
+            relative = target.path.relative_to(build_dir).as_posix()
+        except ValueError:
+            relative = target.path.as_posix()
+        if _unsafe_name(relative) is None:  # the folders on the way are confined when writing
+            kept.append(target)
+        else:
+            problem = PathPolicyError(f"拒绝写入 {target.path}：成果应为 {build_dir} 中的文件")
+            _failed(target, problem, report)
+    return kept
 
 
 def _remove_stale(path: Path, manifest: Manifest, report: BuildReport, build_dir: Path) -> None:
@@ -738,15 +767,16 @@ def _record(
 ) -> str:
     target = decision.target
     if isinstance(made, Exception):
-        report.findings.append(failure_finding(target, made))
-        report.failed.append(target.path)
-        return "失败"
+        return _failed(target, made, report)
     for problem in made.problems:
         message = f"“{target.label}”：{problem.message}"
         report.findings.append(
             Finding(problem.code, problem.severity, message, target.source, "practice")
         )
-    info = write_atomic(build_dir, target.path, made.data).stat()
+    try:
+        info = write_atomic(build_dir, target.path, made.data).stat()
+    except (OSError, PathPolicyError) as exc:  # a full disk, a folder in the way: this output only
+        return _failed(target, exc, report)
     manifest.outputs[_rel(target.path, build_dir)] = {
         "key": decision.key,
         "sha256": hashlib.sha256(made.data).hexdigest(),
@@ -760,6 +790,12 @@ def _record(
     return "已生成"
 
 
+def _failed(target: Target, error: Exception, report: BuildReport) -> str:
+    report.findings.append(failure_finding(target, error))
+    report.failed.append(target.path)
+    return "失败"
+
+
 def failure_finding(target: Target, error: Exception) -> Finding:
     """A target that could not be made, as a finding: a template's own mistake at its line
     (TP791), an operating-system error in Chinese, anything else named with its type (TP790)."""
@@ -767,7 +803,9 @@ def failure_finding(target: Target, error: Exception) -> Finding:
         message = f"生成“{target.label}”时模板出错：{error.message}"
         return Finding("TP791", Severity.ERROR, message, SourceRef(error.path, error.line))
     if isinstance(error, OSError):
-        detail = os_error(error)
+        detail = os_error(error, error.filename or target.path)
+    elif isinstance(error, PathPolicyError):
+        detail = str(error)
     else:
         detail = (
             f"程序内部错误（{type(error).__name__}: {error}），请把此信息和所用文件报告给维护者"

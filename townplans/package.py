@@ -20,21 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from townplans import __version__
+from townplans.fs import PathPolicyError, safe_entry
 
 MANIFEST_NAME = "manifest.json"
 
 
 def pack(
-    files: Sequence[Path],
-    base: Path,
+    entries: Sequence[tuple[str, bytes]],
     town: str,
     name: str,
     profile_version: str,
     built: dt.datetime,
 ) -> bytes:
-    """A zip of ``files`` (named relative to ``base``) with its manifest, byte-identical for the
-    same files and time."""
-    entries = sorted((path.relative_to(base).as_posix(), path.read_bytes()) for path in files)
+    """A zip of ``entries`` (name inside the zip, data) with its manifest, byte-identical for the
+    same entries and time. Names must be plain relative names (``fs.safe_entry``)."""
+    for entry_name, _ in entries:
+        if problem := safe_entry(entry_name):
+            raise PathPolicyError(f"压缩包中的文件名 {entry_name!r} {problem}")
+    entries = sorted(entries)
     manifest = {
         "town": town,
         "name": name,
@@ -45,7 +48,7 @@ def pack(
             {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for n, d in entries
         ],
     }
-    stamp = (max(built.year, 1980), built.month, built.day, built.hour, built.minute, built.second)
+    stamp = zip_date_time(built)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for entry_name, data in [
@@ -57,6 +60,12 @@ def pack(
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)  # zipfile encodes non-ASCII names as UTF-8 and flags them
     return buffer.getvalue()
+
+
+def zip_date_time(stamp: dt.datetime) -> tuple[int, int, int, int, int, int]:
+    """A zip entry's date: the zip format cannot store one before 1980-01-01."""
+    stamp = max(stamp, dt.datetime(1980, 1, 1))
+    return (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
 
 
 @dataclass
