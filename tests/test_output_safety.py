@@ -9,12 +9,14 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from tests.conftest import copy_workspace
 from townplans import build, pipeline
@@ -292,3 +294,100 @@ def test_a_hostile_town_name_builds_and_packages_inside_build(tmp_path: Path) ->
     )
     assert all(safe_entry(n) is None and ".." not in n for n in names)
     assert verify(result.path).ok
+
+
+# -- a build folder that cannot be used ----------------------------------------------------------------
+
+
+def _cli(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--root", str(root), *args])
+
+
+def _says_in_chinese(result: Result, *expected: str) -> None:
+    """Exit 2 with the expected Chinese, and no exception escaped (SystemExit is not one)."""
+    assert result.exit_code == 2 and not isinstance(result.exception, Exception), result.output
+    assert "Traceback" not in result.output
+    assert all(text in result.output for text in expected), result.output
+
+
+@pytest.mark.parametrize(
+    "command", [("build", "--town", "beidu"), ("build", "--dry-run"), ("package", "beidu")]
+)
+def test_a_build_file_or_symlink_is_a_chinese_error_not_a_traceback(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    (root / "build").write_text("not a folder", encoding="utf-8")
+    _says_in_chinese(_cli(root, *command), f"{root / 'build'} 是文件，应为文件夹")
+    (root / "build").unlink()
+    (root / "build").symlink_to(root / "towns")
+    _says_in_chinese(_cli(root, *command), "是符号链接", "应为工作区中的真实文件夹")
+    assert sorted(p.name for p in (root / "towns").iterdir()) == ["beidu", "district.yaml"]
+
+
+def test_check_and_status_work_with_a_build_file(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    (root / "build").write_text("not a folder", encoding="utf-8")
+    assert _cli(root, "check").exit_code == 1 and _cli(root, "status").exit_code == 0
+
+
+def test_an_unwritable_build_folder_is_a_chinese_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    (root / "build").mkdir()
+    real_open = os.open
+
+    def open_(path: str | Path, flags: int, *args: int, **kwargs: object) -> int:
+        if str(path).startswith(str(root / "build")):  # as a chmod 555 would, even for root
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", open_)
+    _says_in_chinese(
+        _cli(root, "build", "--town", "beidu"),
+        "构建文件夹无法使用",
+        "build/.lock",
+        "没有读取或写入权限",
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_a_read_only_build_folder_is_a_chinese_error(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    (root / "build").mkdir(mode=0o555)
+    try:
+        _says_in_chinese(_cli(root, "build", "--town", "beidu"), "没有读取或写入权限")
+    finally:
+        (root / "build").chmod(0o755)
+
+
+def test_a_file_in_place_of_a_town_folder_fails_that_towns_outputs_only(beidu: Path) -> None:
+    shutil.rmtree(beidu / "build/beidu")
+    (beidu / "build/beidu").write_text("in the way", encoding="utf-8")
+    result = _cli(beidu, "build", "--jobs", "1")
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "已存在同名文件" in result.output and "build/beidu" in result.output
+    assert (beidu / "build/index.html").is_file()
+
+
+def test_a_fifo_or_a_deep_json_as_build_state_never_hangs_or_crashes(beidu: Path) -> None:
+    cache = beidu / "build/.cache/images.json"
+    cache.unlink()
+    os.mkfifo(cache)
+    manifest = beidu / "build/.manifest.json"
+    manifest.unlink()
+    os.mkfifo(manifest)
+    townplans = [sys.executable, "-m", "townplans", "--root", str(beidu)]
+    for command in (["check"], ["build", "--dry-run", "--jobs", "1"]):
+        done = subprocess.run(
+            [*townplans, *command], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+    assert "构建清单无法读取" in done.stdout and "不是普通文件" in done.stdout
+    cache.unlink()
+    cache.write_text("[" * 100_000, encoding="utf-8")
+    manifest.unlink()
+    manifest.write_text('{"outputs": ' + "[" * 100_000, encoding="utf-8")
+    result = _cli(beidu, "build", "--dry-run", "--jobs", "1")
+    assert result.exit_code == 0 and "构建清单无法读取" in result.output, result.output

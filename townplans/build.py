@@ -633,7 +633,38 @@ Progress = Callable[[int, int, str, str], None]
 def build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Progress | None = None,
           worker: Callable[[str], Made] | None = None, known: dict[str, str] | None = None,
           probe_cache: ProbeCache | None = None) -> BuildReport:  # fmt: skip
-    """Make what changed, remove what is gone, record the manifest; under the build lock."""
+    """Make what changed, remove what is gone, record the manifest; under the build lock. A build
+    folder that cannot be used (a file, a symlink, no permission, a full disk) is a
+    ``BuildFolderError`` naming the path; an output that cannot be written is a failed output."""
+    usable_build_folder(paths.build)
+    try:
+        return _build(plan, paths, options, progress, worker, probe_cache)
+    except (OSError, PathPolicyError) as exc:
+        detail = os_error(exc, exc.filename or paths.build) if isinstance(exc, OSError) else exc
+        raise BuildFolderError(f"构建文件夹无法使用：{detail}") from exc
+
+
+def usable_build_folder(folder: Path) -> None:
+    """Refuse a build folder that is a file, or a symlink: through a link to towns/ (or a folder
+    holding a planted manifest) the build would write and delete among the sources."""
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise BuildFolderError(f"构建文件夹无法使用：{os_error(exc, folder)}") from exc
+    if stat.S_ISLNK(mode):
+        raise BuildFolderError(
+            f"{folder} 是符号链接（指向 {os.readlink(folder)}）：构建文件夹应为工作区中的真实文件夹，请删除该链接"
+        )
+    if not stat.S_ISDIR(mode):
+        raise BuildFolderError(
+            f"{folder} 是文件，应为文件夹（townplans 把成果生成在这里）：请把它改名或移走后重试"
+        )
+
+
+def _build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Progress | None,
+           worker: Callable[[str], Made] | None, probe_cache: ProbeCache | None) -> BuildReport:  # fmt: skip
     report = BuildReport()
     with build_lock(paths.build, options.wait) as note:
         if note:

@@ -14,7 +14,7 @@ from typing import Any
 from townplans import scaffold
 from townplans.check import CheckResult, Selection, run_rules
 from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name
-from townplans.limits import MAX_ZIP_BYTES
+from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_ZIP_BYTES
 from townplans.load import load_workspace
 from townplans.load.images import ProbeCache
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
@@ -74,8 +74,9 @@ def open_session(
 def read_probe_cache(paths: WorkspacePaths) -> ProbeCache:
     """The image probe cache the last build left; empty when there is none or it is unreadable."""
     try:
-        return ProbeCache.from_json(paths.probe_cache.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
+        text = read_regular(paths.probe_cache, MAX_BUILD_STATE_BYTES).decode("utf-8")
+        return ProbeCache.from_json(text)
+    except (OSError, UnicodeDecodeError, RecursionError):  # a FIFO there is never opened
         return ProbeCache()
 
 
