@@ -4,8 +4,10 @@ Chinese (issue 9, the output side)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -22,7 +24,7 @@ from tests.conftest import copy_workspace
 from townplans import build, pipeline
 from townplans.cli import cli
 from townplans.fs import PathPolicyError, safe_entry, safe_name
-from townplans.package import verify
+from townplans.package import pack, verify
 
 NEW = b"new content " * 100_000  # 1.2 MB: written in more than one os.write
 
@@ -391,3 +393,56 @@ def test_a_fifo_or_a_deep_json_as_build_state_never_hangs_or_crashes(beidu: Path
     manifest.write_text('{"outputs": ' + "[" * 100_000, encoding="utf-8")
     result = _cli(beidu, "build", "--dry-run", "--jobs", "1")
     assert result.exit_code == 0 and "构建清单无法读取" in result.output, result.output
+
+
+# -- SOURCE_DATE_EPOCH -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["99999999999999", "4133980800", "1" * 5000, "²", "１７０００００００", "-1", "1.5", "abc"],
+)
+def test_an_unusable_source_date_epoch_is_ignored_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    stamp, note = build.source_date_epoch()
+    assert stamp is None and note is not None and "SOURCE_DATE_EPOCH" in note and "已忽略" in note
+    assert len(note) < 150
+    assert build.source_stamp(dt.date(2023, 9, 15)) == dt.datetime(2023, 9, 15)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1700000000", dt.datetime(2023, 11, 14, 22, 13, 20)),
+        ("0", dt.datetime(1970, 1, 1)),
+        ("4133980799", dt.datetime(2100, 12, 31, 23, 59, 59)),
+        (" 1700000000\n", dt.datetime(2023, 11, 14, 22, 13, 20)),
+    ],
+)
+def test_a_source_date_epoch_in_range_is_honoured(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: dt.datetime
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    assert build.source_date_epoch() == (expected, None)
+    assert build.source_stamp(None) == expected
+
+
+def test_zip_entries_are_never_dated_before_1980() -> None:
+    data = build.fixed_zip_times(
+        pack([("a/b.pdf", b"x")], "a", "A", "1", dt.datetime(1975, 6, 15)), dt.datetime(1970, 1, 1)
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    with zipfile.ZipFile(io.BytesIO(pack([], "a", "A", "1", dt.datetime(1975, 6, 15)))) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_build_with_an_out_of_range_source_date_epoch_says_so_once(
+    beidu: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "99999999999999")
+    result = _cli(beidu, "build", "--town", "beidu", "--jobs", "1")
+    assert result.exit_code == 0 and not isinstance(result.exception, Exception), result.output
+    assert result.output.count("SOURCE_DATE_EPOCH") == 1

@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import socket
 import stat
 import tempfile
@@ -44,9 +45,10 @@ from townplans.fs import (
     safe_name,
     special_name,
 )
-from townplans.limits import MAX_BUILD_STATE_BYTES
+from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_YEAR, MIN_YEAR
 from townplans.load.images import ProbeCache
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
+from townplans.package import zip_date_time
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile
 from townplans.render import documents, selfcheck
@@ -386,12 +388,29 @@ def _open_lock(path: Path) -> int:
 
 def source_stamp(document_date: dt.date | None) -> dt.datetime:
     """The timestamp written into outputs: SOURCE_DATE_EPOCH, else the document's date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).replace(tzinfo=None)
+    epoch, _ = source_date_epoch()
+    if epoch is not None:
+        return epoch
     if document_date is not None:
         return dt.datetime.combine(document_date, dt.time())
     return dt.datetime(2000, 1, 1)
+
+
+def source_date_epoch() -> tuple[dt.datetime | None, str | None]:
+    """SOURCE_DATE_EPOCH as a (naive, UTC) time, or None; and, when it is set but not a time
+    between MIN_YEAR and MAX_YEAR in whole seconds since 1970, why it is ignored (Chinese)."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        return None, None
+    if re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: "²" and "１" pass str.isdigit
+        stamp = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(text))
+        if MIN_YEAR <= stamp.year <= MAX_YEAR:
+            return stamp, None
+    shown = text if len(text) <= 30 else f"{text[:30]}…"
+    return None, (
+        f"环境变量 SOURCE_DATE_EPOCH 的值 {shown} 无效（应为 1970-01-01 起的秒数，"
+        f"且在 {MIN_YEAR} 至 {MAX_YEAR} 年之间），已忽略：成果日期取自各文档的日期"
+    )
 
 
 GLOBAL_INPUTS = ("templates",)
@@ -667,8 +686,7 @@ def _build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: P
            worker: Callable[[str], Made] | None, probe_cache: ProbeCache | None) -> BuildReport:  # fmt: skip
     report = BuildReport()
     with build_lock(paths.build, options.wait) as note:
-        if note:
-            report.notes.append(note)
+        report.notes += [n for n in (note, source_date_epoch()[1]) if n]
         _clean_temporaries(paths.build)
         if probe_cache is not None and probe_cache.changed and not options.dry_run:
             # before any worker starts: each reloads the workspace and reuses these probes
@@ -912,14 +930,7 @@ def _umask() -> int:
 
 def fixed_zip_times(data: bytes, stamp: dt.datetime) -> bytes:
     """Rewrite a zip (DOCX) with every entry dated ``stamp``: python-docx uses the current time."""
-    date_time = (
-        max(stamp.year, 1980),
-        stamp.month,
-        stamp.day,
-        stamp.hour,
-        stamp.minute,
-        stamp.second,
-    )
+    date_time = zip_date_time(stamp)
     source = zipfile.ZipFile(io.BytesIO(data))
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
