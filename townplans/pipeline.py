@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -349,10 +350,15 @@ def _latest_date(town: Town) -> dt.date | None:
     return max(dates) if dates else None
 
 
-def run_verify(path: Path) -> Any:
+def run_verify(paths: Sequence[Path]) -> list[Any]:
+    """Check received packages; a path that does not exist is a usage error (exit 2), told before
+    any package is read."""
     from townplans import package
 
-    return package.verify(path)
+    for path in paths:
+        if not os.path.lexists(path):
+            raise ToolError(f"{path}：文件不存在（应为 townplans package 生成的 zip 文件）")
+    return [package.verify(path) for path in paths]
 
 
 def run_doctor(root: Path) -> list[Any]:
