@@ -446,3 +446,57 @@ def test_build_with_an_out_of_range_source_date_epoch_says_so_once(
     result = _cli(beidu, "build", "--town", "beidu", "--jobs", "1")
     assert result.exit_code == 0 and not isinstance(result.exception, Exception), result.output
     assert result.output.count("SOURCE_DATE_EPOCH") == 1
+
+
+# -- nothing lost ---------------------------------------------------------------------------------------------
+
+
+def test_no_command_changes_adds_or_deletes_anything_outside_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """check, build, status, package and --verify, run as a user would, on a workspace with a
+    hostile town name, and then again with a hostile manifest: every file outside build/ (the
+    sources, the templates and a folder beside the workspace) is byte for byte as before."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng", "beidu"))
+    _rename_town(root, "weicheng", "../../towns/weicheng/master-plan/drawings/08-")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside/victim.txt").write_text("victim", encoding="utf-8")
+    before = _outside_build(root)
+    assert len(before) > 100
+
+    def run(*args: str, code: int) -> Result:
+        result = _cli(root, *args)
+        assert result.exit_code == code and not isinstance(result.exception, Exception), (
+            args,
+            result.output,
+        )
+        assert "Traceback" not in result.output
+        return result
+
+    run("check", code=1)  # beidu has errors
+    run("build", "--jobs", "2", code=0)
+    run("status", code=0)
+    run("package", "weicheng", "beidu", code=1)  # beidu refused, weicheng packed
+    assert _outside_build(root) == before
+    [package] = (root / "build/packages").iterdir()
+    assert "核对通过" in run("package", "--verify", str(package), code=0).output
+
+    record = {"key": "k", "sha256": "0" * 64, "size": 1, "mtime_ns": 1, "inputs": {}}
+    _add_to_manifest(
+        root,
+        {
+            name: record
+            for name in (
+                "../towns/beidu/town.yaml",
+                "../../outside/victim.txt",
+                "weicheng/../../towns/weicheng/construction-plan.md",
+                str(root / "towns/district.yaml"),
+            )
+        },
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "99999999999999")
+    run("build", "--dry-run", code=0)
+    run("build", "--jobs", "1", code=0)
+    run("package", "weicheng", code=0)
+    run("package", "--verify", str(package), code=0)
+    assert _outside_build(root) == before
