@@ -8,6 +8,12 @@ changed, says why, and removes outputs whose content is gone. Outputs are writte
 file and renamed, so an interrupted build leaves each file old or new, never partial; a lock
 (``build/.lock``) keeps two builds from interleaving. Outputs are byte-identical for the same
 inputs (fixed timestamps, honouring SOURCE_DATE_EPOCH), whether built with one job or several.
+
+A build folder may come from elsewhere, and names come from content, so nothing here trusts
+either: output names go through ``fs.safe_name``; ``write_atomic`` takes the folder it may write in
+and refuses any path outside it; the manifest's names are checked before anything is read, rebuilt
+or deleted by them; a ``build`` that is a file or a symlink, a lock or manifest that is a symlink
+or FIFO, is refused or ignored, never followed.
 """
 
 from __future__ import annotations
