@@ -212,6 +212,21 @@ def test_an_output_replaced_by_a_symlink_or_fifo_is_rebuilt_over_never_read(beid
     assert json.loads(report.read_text(encoding="utf-8"))["findings"]
 
 
+def test_a_manifest_symlink_is_neither_read_nor_written_through(beidu: Path) -> None:
+    secret = beidu.parent / "secret.json"
+    content = '{"outputs": {"token-4711": {}, "../token-4712": {}}}'
+    secret.write_text(content, encoding="utf-8")
+    manifest = beidu / "build/.manifest.json"
+    manifest.unlink()
+    manifest.symlink_to(secret)
+    dry = pipeline.run_build(beidu, dry_run=True)
+    outcome = pipeline.run_build(beidu, jobs=1)
+    assert not outcome.failed
+    assert not any("token" in note for note in [*dry.report.notes, *outcome.report.notes])
+    assert secret.read_text(encoding="utf-8") == content
+    assert not manifest.is_symlink() and "beidu/" in manifest.read_text(encoding="utf-8")
+
+
 def test_a_planted_lock_symlink_or_fifo_is_never_written_through(beidu: Path) -> None:
     town_yaml = beidu / "towns/beidu/town.yaml"
     before = town_yaml.read_bytes()

@@ -202,6 +202,8 @@ class Manifest:
     @classmethod
     def read(cls, folder: Path) -> Manifest:
         path = folder / MANIFEST
+        if os.path.islink(path):  # never read (and quote in notes) a file outside build/
+            return cls(notes=[f"{path} 是符号链接，未读取；全部成果将重新生成"])
         try:
             data = json.loads(read_regular(path, MAX_BUILD_STATE_BYTES))
         except FileNotFoundError:
@@ -690,6 +692,7 @@ def usable_build_folder(folder: Path) -> None:
 
 def _build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Progress | None,
            worker: Callable[[str], Made] | None, probe_cache: ProbeCache | None) -> BuildReport:  # fmt: skip
+    """``build`` once the build folder is known to be a folder: the lock held throughout."""
     report = BuildReport()
     with build_lock(paths.build, options.wait) as note:
         report.notes += [n for n in (note, source_date_epoch()[1]) if n]
