@@ -237,12 +237,8 @@ def test_package_refuses_errors_accepts_clean_and_verify_catches_changes(
 def _small_package(tmp_path: Path) -> Path:
     from townplans.package import pack
 
-    (tmp_path / "w").mkdir()
-    (tmp_path / "w" / "渭城镇总体规划.pdf").write_bytes(b"%PDF-1.7 " * 200)
-    data = pack(
-        [tmp_path / "w" / "渭城镇总体规划.pdf"], tmp_path, "w", "渭城镇", "2023.1",
-        dt.datetime(2023, 9, 15),
-    )  # fmt: skip
+    entries = [("w/渭城镇总体规划.pdf", b"%PDF-1.7 " * 200)]
+    data = pack(entries, "w", "渭城镇", "2023.1", dt.datetime(2023, 9, 15))
     package = tmp_path / "p.zip"
     package.write_bytes(data)
     return package

@@ -8,18 +8,27 @@ changed, says why, and removes outputs whose content is gone. Outputs are writte
 file and renamed, so an interrupted build leaves each file old or new, never partial; a lock
 (``build/.lock``) keeps two builds from interleaving. Outputs are byte-identical for the same
 inputs (fixed timestamps, honouring SOURCE_DATE_EPOCH), whether built with one job or several.
+
+A build folder may come from elsewhere, and names come from content, so nothing here trusts
+either: output names go through ``fs.safe_name``; ``write_atomic`` takes the folder it may write in
+and refuses any path outside it; the manifest's names are checked before anything is read, rebuilt
+or deleted by them; a ``build`` that is a file or a symlink, a lock or manifest that is a symlink
+or FIFO, is refused or ignored, never followed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import functools
 import hashlib
 import io
 import json
 import os
+import re
 import socket
+import stat
 import tempfile
 import time
 import traceback
@@ -32,9 +41,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from townplans import __version__
-from townplans.fs import os_error
+from townplans.fs import (
+    PathPolicyError,
+    confine,
+    open_regular,
+    os_error,
+    read_regular,
+    safe_entry,
+    safe_name,
+    special_name,
+)
+from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_YEAR, MIN_YEAR
 from townplans.load.images import ProbeCache
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
+from townplans.package import zip_date_time
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile
 from townplans.render import documents, selfcheck
@@ -48,6 +68,9 @@ if TYPE_CHECKING:
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 MANIFEST = ".manifest.json"
 LOCK = ".lock"
+TEMPORARY_PREFIX = ".tmp-"
+"""Temporary files of atomic writes; a killed build's leftovers are removed by the next one."""
+WRITE_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +126,11 @@ class BuildOptions:
 
 class BuildLockedError(Exception):
     """Another build holds the workspace's lock; the message says which."""
+
+
+class BuildFolderError(Exception):
+    """build/ (or its lock or manifest) cannot be used as it is; the message (Chinese) names the
+    path and what it should be."""
 
 
 # -- hashing inputs --------------------------------------------------------------------------------------
@@ -161,25 +189,87 @@ def target_key(inputs: dict[str, str], target: Target) -> str:
 
 @dataclass
 class Manifest:
-    """build/.manifest.json: per output (relative to build/), its key, inputs and hash."""
+    """build/.manifest.json: per output (relative to build/), its key, inputs and hash.
+
+    The manifest is read like any input: a build folder may come from elsewhere. An output name that
+    is not a plain relative name inside build/ (``..``, absolute, a backslash, hidden, or a symlink
+    out of build/) is dropped with a note and never read, rebuilt over or deleted."""
 
     outputs: dict[str, dict[str, object]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What was wrong with the manifest as read (Chinese), for the build's notes."""
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
+        path = folder / MANIFEST
+        if os.path.islink(path):  # never read (and quote in notes) a file outside build/
+            return cls(notes=[f"{path} 是符号链接，未读取；全部成果将重新生成"])
         try:
-            data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-            return cls(dict(data.get("outputs", {})))
-        except (OSError, ValueError, AttributeError):
+            data = json.loads(read_regular(path, MAX_BUILD_STATE_BYTES))
+        except FileNotFoundError:
             return cls()
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = os_error(exc, path) if isinstance(exc, OSError) else f"{path} 不是有效的 JSON"
+            return cls(notes=[f"构建清单无法读取（{reason}），全部成果将重新生成"])
+        outputs = data.get("outputs") if isinstance(data, dict) else None
+        if not isinstance(outputs, dict):
+            return cls(notes=[f"{path} 格式不对（应有 outputs 表），全部成果将重新生成"])
+        manifest = cls()
+        for name, record in outputs.items():
+            problem = _unsafe_output(name, folder) or (
+                None if isinstance(record, dict) else "的记录应为表"
+            )
+            if problem:
+                shown = repr(name)[:120]
+                manifest.notes.append(
+                    f"构建清单中的成果 {shown} {problem}，已从清单删去（不读取、不删除它）"
+                )
+            else:
+                manifest.outputs[name] = record
+        return manifest
 
     def write(self, folder: Path) -> None:
         """Write the manifest when it changed (a no-op build leaves it untouched)."""
         data = {"townplans": __version__, "outputs": dict(sorted(self.outputs.items()))}
         encoded = (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode()
         path = folder / MANIFEST
-        if not path.is_file() or path.read_bytes() != encoded:
-            write_atomic(path, encoded)
+        if _regular_sha256(path) != hashlib.sha256(encoded).hexdigest():
+            write_atomic(folder, path, encoded)
+
+
+def _unsafe_output(name: object, folder: Path) -> str | None:
+    """Why a manifest's output name must not be acted on, or None when it names a file in build/."""
+    problem = _unsafe_name(name)
+    if problem is None:
+        try:
+            confine(folder / str(name), folder)
+        except PathPolicyError:
+            problem = "经由符号链接指向构建文件夹之外"
+    return problem
+
+
+def _unsafe_name(name: object) -> str | None:
+    """Why ``name`` is not a plain relative name of an output in build/ (judged on the text)."""
+    if not isinstance(name, str):
+        return "不是文本"
+    problem = safe_entry(name)
+    if problem is None and any(part.startswith(".") for part in name.split("/")):
+        problem = "是隐藏文件（townplans 的成果不以 . 开头）"
+    return problem
+
+
+def _regular_sha256(path: Path) -> str | None:
+    """SHA-256 of the regular file at ``path`` (read in chunks), or None when there is none: a
+    missing file, a symlink (never followed out of build/) or a FIFO (never opened) all count as
+    not there."""
+    try:
+        with open_regular(path, follow_symlinks=False) as stream:
+            digest = hashlib.sha256()
+            while chunk := stream.read(WRITE_CHUNK):
+                digest.update(chunk)
+            return digest.hexdigest()
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,11 +298,17 @@ def decide(
 
 
 def _output_unchanged(path: Path, recorded: dict[str, object]) -> bool:
-    """Size and mtime as written, or (when they moved, e.g. after a copy) the same content."""
-    stat = path.stat()
-    if stat.st_size == recorded.get("size") and stat.st_mtime_ns == recorded.get("mtime_ns"):
+    """Size and mtime as written, or (when they moved, e.g. after a copy) the same content. Only a
+    regular file counts: a symlink or FIFO put in its place is rebuilt over, never read."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    if info.st_size == recorded.get("size") and info.st_mtime_ns == recorded.get("mtime_ns"):
         return True
-    return hashlib.sha256(path.read_bytes()).hexdigest() == recorded.get("sha256")
+    return _regular_sha256(path) == recorded.get("sha256")
 
 
 def _why(
@@ -226,7 +322,7 @@ def _why(
         return "--force"
     if recorded is None:
         return "新成果"
-    if not target.path.is_file():
+    if not os.path.lexists(target.path):
         return "成果文件不存在"
     if not _output_unchanged(target.path, recorded):
         return "成果文件被改动过"
@@ -252,8 +348,7 @@ def build_lock(folder: Path, wait: float = 0.0) -> Iterator[str | None]:
     operating system releases it with the process) and reported; a live one is waited for up to
     ``wait`` seconds, then refused with the holder's pid."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    handle = _open_lock(folder / LOCK)
     deadline = time.monotonic() + wait
     try:
         while True:
@@ -278,17 +373,52 @@ def build_lock(folder: Path, wait: float = 0.0) -> Iterator[str | None]:
         os.close(handle)  # closing releases the lock
 
 
+def _open_lock(path: Path) -> int:
+    """The lock file, opened for reading and writing; a symlink is never followed (the holder's
+    line would be written into whatever it points to) and a FIFO or device is refused."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        handle = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise BuildFolderError(
+                f"{path} 是符号链接：构建锁应为普通文件，请删除它后重试"
+            ) from exc
+        raise
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise BuildFolderError(f"{path} 不是普通文件（{special_name(path)}）：请删除它后重试")
+    return handle
+
+
 # -- targets ------------------------------------------------------------------------------------------------------
 
 
 def source_stamp(document_date: dt.date | None) -> dt.datetime:
     """The timestamp written into outputs: SOURCE_DATE_EPOCH, else the document's date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).replace(tzinfo=None)
+    epoch, _ = source_date_epoch()
+    if epoch is not None:
+        return epoch
     if document_date is not None:
         return dt.datetime.combine(document_date, dt.time())
     return dt.datetime(2000, 1, 1)
+
+
+def source_date_epoch() -> tuple[dt.datetime | None, str | None]:
+    """SOURCE_DATE_EPOCH as a (naive, UTC) time, or None; and, when it is set but not a time
+    between MIN_YEAR and MAX_YEAR in whole seconds since 1970, why it is ignored (Chinese)."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        return None, None
+    if re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: "²" and "１" pass str.isdigit
+        stamp = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(text))
+        if MIN_YEAR <= stamp.year <= MAX_YEAR:
+            return stamp, None
+    shown = text if len(text) <= 30 else f"{text[:30]}…"
+    return None, (
+        f"环境变量 SOURCE_DATE_EPOCH 的值 {shown} 无效（应为 1970-01-01 起的秒数，"
+        f"且在 {MIN_YEAR} 至 {MAX_YEAR} 年之间），已忽略：成果日期取自各文档的日期"
+    )
 
 
 GLOBAL_INPUTS = ("templates",)
@@ -367,18 +497,34 @@ def font_faces(folder: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PhotoCache:
-    """build/.cache/photos: prepared photos by content hash; written atomically, never stale."""
+    """build/.cache/photos: prepared photos by content hash; written atomically, never stale.
+
+    Files are written only inside ``root`` (the build folder; by default the cache folder itself),
+    and a cached photo is used only when it is a regular file there: a symlink or FIFO planted in
+    the cache is never read."""
 
     folder: Path
+    root: Path | None = None
 
     def get(self, key: str) -> Path | None:
-        path = self.folder / f"{key}.jpg"
-        return path if path.is_file() else None
+        path = self._path(key)
+        try:
+            confine(path, self.root or self.folder)
+            info = os.lstat(path)
+        except (PathPolicyError, OSError):
+            return None
+        return path if stat.S_ISREG(info.st_mode) else None
 
     def put(self, key: str, data: bytes) -> Path:
-        path = self.folder / f"{key}.jpg"
-        write_atomic(path, data)
-        return path
+        return write_atomic(self.root or self.folder, self._path(key), data)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / safe_name(f"{key}.jpg", "photo.jpg")
+
+
+def town_folder(build_dir: Path, slug: str) -> Path:
+    """build/<town>/: the one place a town's output folder is named (packages and the index too)."""
+    return build_dir / safe_name(slug, "town")
 
 
 def album_targets(
@@ -394,15 +540,15 @@ def album_targets(
 
     district = workspace.district
     year = str(district.meta.get("plan_year") or "") if district.meta else ""
-    cache = PhotoCache(paths.build / ".cache" / "photos")
+    cache = PhotoCache(paths.build / ".cache" / "photos", paths.build)
 
     def model() -> album.Album:
         return album.album_model(
             town, profile, paths.root, cache, district.name, f"{year}年" if year else ""
         )
 
-    name = f"{town.name}小城镇建设观摩图册"
-    folder = paths.build / town.slug
+    name = safe_name(f"{town.name}小城镇建设观摩图册", "观摩图册")  # a town's name is content
+    folder = town_folder(paths.build, town.slug)
     source = SourceRef(town.folder)
     inputs = _inputs(
         paths,
@@ -442,14 +588,14 @@ def report_targets(
     town: Town, paths: WorkspacePaths, render: Callable[[str], bytes], today: dt.date
 ) -> list[Target]:
     """The town's check report, as a page for reviewers and as JSON for tools."""
-    folder = paths.build / town.slug
+    folder = town_folder(paths.build, town.slug)
     inputs = _inputs(paths, town.folder, "towns/district.yaml")
     source = SourceRef(town.folder)
 
     def maker(kind: str) -> Callable[[], Made]:
         return lambda: Made(render(kind))
 
-    name = f"{town.name}材料检查报告"
+    name = safe_name(f"{town.name}材料检查报告", "材料检查报告")
     return [
         Target(
             f"{name}.{kind}",
@@ -491,7 +637,9 @@ def plan_targets(
         if options.towns and town.slug not in options.towns:
             continue
         for spec in assembler.town_documents(town):
-            targets += document_targets(spec, paths.build / town.slug, paths, style, options)
+            targets += document_targets(
+                spec, town_folder(paths.build, town.slug), paths, style, options
+            )
         if town.projects:
             targets += album_targets(town, paths, style, profile, workspace, options)
         if reports is not None:
@@ -512,67 +660,136 @@ Progress = Callable[[int, int, str, str], None]
 def build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Progress | None = None,
           worker: Callable[[str], Made] | None = None, known: dict[str, str] | None = None,
           probe_cache: ProbeCache | None = None) -> BuildReport:  # fmt: skip
-    """Make what changed, remove what is gone, record the manifest; under the build lock."""
+    """Make what changed, remove what is gone, record the manifest; under the build lock. A build
+    folder that cannot be used (a file, a symlink, no permission, a full disk) is a
+    ``BuildFolderError`` naming the path; an output that cannot be written is a failed output."""
+    usable_build_folder(paths.build)
+    try:
+        return _build(plan, paths, options, progress, worker, probe_cache)
+    except (OSError, PathPolicyError) as exc:
+        detail = os_error(exc, exc.filename or paths.build) if isinstance(exc, OSError) else exc
+        raise BuildFolderError(f"构建文件夹无法使用：{detail}") from exc
+
+
+def usable_build_folder(folder: Path) -> None:
+    """Refuse a build folder that is a file, or a symlink: through a link to towns/ (or a folder
+    holding a planted manifest) the build would write and delete among the sources."""
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise BuildFolderError(f"构建文件夹无法使用：{os_error(exc, folder)}") from exc
+    if stat.S_ISLNK(mode):
+        raise BuildFolderError(
+            f"{folder} 是符号链接（指向 {os.readlink(folder)}）：构建文件夹应为工作区中的真实文件夹，请删除该链接"
+        )
+    if not stat.S_ISDIR(mode):
+        raise BuildFolderError(
+            f"{folder} 是文件，应为文件夹（townplans 把成果生成在这里）：请把它改名或移走后重试"
+        )
+
+
+def _build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Progress | None,
+           worker: Callable[[str], Made] | None, probe_cache: ProbeCache | None) -> BuildReport:  # fmt: skip
+    """``build`` once the build folder is known to be a folder: the lock held throughout."""
     report = BuildReport()
     with build_lock(paths.build, options.wait) as note:
-        if note:
-            report.notes.append(note)
+        report.notes += [n for n in (note, source_date_epoch()[1]) if n]
         _clean_temporaries(paths.build)
         if probe_cache is not None and probe_cache.changed and not options.dry_run:
             # before any worker starts: each reloads the workspace and reuses these probes
-            write_atomic(paths.probe_cache, probe_cache.to_json().encode("utf-8"))
+            write_atomic(paths.build, paths.probe_cache, probe_cache.to_json().encode("utf-8"))
         manifest = Manifest.read(paths.build)
-        decisions = decide(
-            plan.targets, manifest, InputHasher(paths.root), paths.build, options.force
-        )
-        stale = _stale(manifest, plan, paths.build)
+        report.notes += manifest.notes
+        targets = _checked_targets(plan.targets, paths.build, report)
+        decisions = decide(targets, manifest, InputHasher(paths.root), paths.build, options.force)
+        stale = [] if plan.partial else _stale(manifest, targets, paths.build)
         if options.dry_run:
-            report.built = [d.target.path for d in decisions if d.rebuild]
-            report.up_to_date = [d.target.path for d in decisions if not d.rebuild]
-            report.removed = stale
-            report.notes += [
-                f"将重建 {_rel(d.target.path, paths.build)}：{d.reason}"
-                for d in decisions
-                if d.rebuild
-            ]
-            report.notes += [f"将删除 {_rel(p, paths.build)}：对应内容已不存在" for p in stale]
+            _dry_run(report, decisions, stale, paths.build)
             return report
+        progress = progress or (lambda done, total, label, state: None)
         total = len(decisions) + len(stale)
-        done = 0
         for decision in (d for d in decisions if not d.rebuild):
-            done += 1
             report.up_to_date.append(decision.target.path)
-            if progress:
-                progress(done, total, decision.target.label, "未变化")
-        for decision, made in _make_all([d for d in decisions if d.rebuild], options.jobs, worker):
-            done += 1
+            progress(len(report.up_to_date), total, decision.target.label, "未变化")
+        for done, (decision, made) in enumerate(
+            _make_all([d for d in decisions if d.rebuild], options.jobs, worker),
+            start=len(report.up_to_date) + 1,
+        ):
             state = _record(decision, made, manifest, report, paths.build)
-            if progress:
-                progress(done, total, decision.target.label, state)
+            progress(done, total, decision.target.label, state)
             manifest.write(
                 paths.build
             )  # after each output: an interrupted build keeps what it made
-        for path in stale:
-            done += 1
-            path.unlink(missing_ok=True)
-            manifest.outputs.pop(_rel(path, paths.build), None)
-            report.removed.append(path)
-            if progress:
-                progress(done, total, path.name, "删除")
+        for done, path in enumerate(stale, start=total - len(stale) + 1):
+            _remove_stale(path, manifest, report, paths.build)
+            progress(done, total, path.name, "删除")
         manifest.write(paths.build)
     return report
+
+
+def _dry_run(
+    report: BuildReport, decisions: Sequence[Decision], stale: list[Path], build_dir: Path
+) -> None:
+    """What a build would do, with reasons, and nothing written."""
+    report.built = [d.target.path for d in decisions if d.rebuild]
+    report.up_to_date = [d.target.path for d in decisions if not d.rebuild]
+    report.removed = stale
+    report.notes += [
+        f"将重建 {_rel(d.target.path, build_dir)}：{d.reason}" for d in decisions if d.rebuild
+    ]
+    report.notes += [f"将删除 {_rel(p, build_dir)}：对应内容已不存在" for p in stale]
 
 
 def _rel(path: Path, build_dir: Path) -> str:
     return path.relative_to(build_dir).as_posix()
 
 
-def _stale(manifest: Manifest, plan: Plan, build_dir: Path) -> list[Path]:
-    """Recorded outputs the plan no longer makes (only when building the whole district)."""
-    if plan.partial:
-        return []
-    planned = {_rel(t.path, build_dir) for t in plan.targets}
+def _stale(manifest: Manifest, targets: Sequence[Target], build_dir: Path) -> list[Path]:
+    """Recorded outputs the plan no longer makes (only when building the whole district). The
+    names were checked when the manifest was read (``_unsafe_output``)."""
+    planned = {_rel(t.path, build_dir) for t in targets}
     return [build_dir / name for name in sorted(manifest.outputs) if name not in planned]
+
+
+def _checked_targets(
+    targets: Sequence[Target], build_dir: Path, report: BuildReport
+) -> list[Target]:
+    """The targets whose path is a plain file name inside build/; any other is a failed output
+    and never made. Plans name outputs through ``fs.safe_name``: this is the net under that rule."""
+    kept = []
+    for target in targets:
+        try:
+            relative = target.path.relative_to(build_dir).as_posix()
+        except ValueError:
+            relative = target.path.as_posix()
+        if _unsafe_name(relative) is None:  # the folders on the way are confined when writing
+            kept.append(target)
+        else:
+            problem = PathPolicyError(f"拒绝写入 {target.path}：成果应为 {build_dir} 中的文件")
+            _failed(target, problem, report)
+    return kept
+
+
+def _remove_stale(path: Path, manifest: Manifest, report: BuildReport, build_dir: Path) -> None:
+    """Delete an output whose content is gone: only ever a file inside build/ (confined again
+    right before the delete; a symlink is removed itself, never what it points to)."""
+    manifest.outputs.pop(_rel(path, build_dir), None)
+    try:
+        confine(path, build_dir)
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            raise OSError(errno.EISDIR, "is a directory", str(path))
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except PathPolicyError as exc:
+        report.notes.append(f"未删除旧成果：{exc}")
+        return
+    except OSError as exc:
+        report.notes.append(f"未删除旧成果 {os_error(exc, path)}")
+        return
+    report.removed.append(path)
 
 
 def _make_all(
@@ -608,27 +825,33 @@ def _record(
 ) -> str:
     target = decision.target
     if isinstance(made, Exception):
-        report.findings.append(failure_finding(target, made))
-        report.failed.append(target.path)
-        return "失败"
+        return _failed(target, made, report)
     for problem in made.problems:
         message = f"“{target.label}”：{problem.message}"
         report.findings.append(
             Finding(problem.code, problem.severity, message, target.source, "practice")
         )
-    write_atomic(target.path, made.data)
-    stat = target.path.stat()
+    try:
+        info = write_atomic(build_dir, target.path, made.data).stat()
+    except (OSError, PathPolicyError) as exc:  # a full disk, a folder in the way: this output only
+        return _failed(target, exc, report)
     manifest.outputs[_rel(target.path, build_dir)] = {
         "key": decision.key,
         "sha256": hashlib.sha256(made.data).hexdigest(),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
+        "size": info.st_size,
+        "mtime_ns": info.st_mtime_ns,
         "inputs": decision.inputs,
     }
     report.built.append(target.path)
     report.photos_prepared += made.photos_prepared
     report.photos_cached += made.photos_cached
     return "已生成"
+
+
+def _failed(target: Target, error: Exception, report: BuildReport) -> str:
+    report.findings.append(failure_finding(target, error))
+    report.failed.append(target.path)
+    return "失败"
 
 
 def failure_finding(target: Target, error: Exception) -> Finding:
@@ -638,7 +861,9 @@ def failure_finding(target: Target, error: Exception) -> Finding:
         message = f"生成“{target.label}”时模板出错：{error.message}"
         return Finding("TP791", Severity.ERROR, message, SourceRef(error.path, error.line))
     if isinstance(error, OSError):
-        detail = os_error(error)
+        detail = os_error(error, error.filename or target.path)
+    elif isinstance(error, PathPolicyError):
+        detail = str(error)
     else:
         detail = (
             f"程序内部错误（{type(error).__name__}: {error}），请把此信息和所用文件报告给维护者"
@@ -649,25 +874,61 @@ def failure_finding(target: Target, error: Exception) -> Finding:
 
 
 def _clean_temporaries(build_dir: Path) -> None:
-    """Temporary files a killed build left behind (never a finished output)."""
-    for leftover in build_dir.rglob(".tmp-*"):
-        leftover.unlink(missing_ok=True)
+    """Temporary files a killed build left behind (never a finished output, never outside build/:
+    ``rglob`` does not descend into symlinked folders, and each file is confined before removal)."""
+    for leftover in build_dir.rglob(f"{TEMPORARY_PREFIX}*"):
+        try:
+            confine(leftover, build_dir)
+            if not stat.S_ISDIR(os.lstat(leftover).st_mode):
+                leftover.unlink()
+        except (PathPolicyError, OSError):
+            continue  # a leftover that cannot be removed does no harm
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+def write_atomic(root: Path, path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` inside ``root`` (the build folder, or a folder in it) and return
+    where it went. Refused with ``PathPolicyError`` before anything is written when ``path`` leaves
+    ``root`` (``..``, an absolute path, a symlink on the way): the root is a required argument so
+    no caller can forget the check. The data goes to a temporary file beside the target, is synced
+    to disk and renamed over the target, so a reader (or a build killed half-way) sees the old file
+    or the new one, never part of one; on any failure the temporary file is removed. A symlink or
+    FIFO at ``path`` is replaced, never written through."""
+    target = _output_path(root, path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=target.parent)
     try:
-        os.fchmod(handle, 0o644 & ~_umask())  # mkstemp makes 0600; outputs are for sharing
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        try:
+            os.fchmod(handle, 0o644 & ~_umask())  # mkstemp makes 0600; outputs are for sharing
+            _write_all(handle, data)
+            os.fsync(handle)  # the data is on disk before the name points at it
+        finally:
+            os.close(handle)
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return target
+
+
+def _output_path(root: Path, path: Path) -> Path:
+    """``path`` with its folder resolved and confined to ``root`` and its own name kept (the rename
+    replaces whatever has that name, so only the folders on the way need resolving)."""
+    if path.name in ("", ".", ".."):
+        raise PathPolicyError(f"拒绝写入 {path}：应为文件名")
+    base = root.resolve()
+    folder = base / path.parent  # an absolute path.parent replaces base
+    try:
+        inside_base = folder.resolve() == base
+    except (OSError, RuntimeError):
+        inside_base = False  # a symlink loop: confine says so
+    return (base if inside_base else confine(folder, root)) / path.name
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    """os.write may write less than asked (a full disk, a signal); loop until all is written."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view[:WRITE_CHUNK]) :]
 
 
 def _umask() -> int:
@@ -678,14 +939,7 @@ def _umask() -> int:
 
 def fixed_zip_times(data: bytes, stamp: dt.datetime) -> bytes:
     """Rewrite a zip (DOCX) with every entry dated ``stamp``: python-docx uses the current time."""
-    date_time = (
-        max(stamp.year, 1980),
-        stamp.month,
-        stamp.day,
-        stamp.hour,
-        stamp.minute,
-        stamp.second,
-    )
+    date_time = zip_date_time(stamp)
     source = zipfile.ZipFile(io.BytesIO(data))
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:

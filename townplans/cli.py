@@ -365,7 +365,7 @@ def _progress(ctx: Context) -> Iterator[Callable[[int, int, str, str], None]]:
 @click.option(
     "--verify",
     "verify",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=click.Path(path_type=Path),  # checked by run_verify: click's own message is English
     multiple=True,
     help="核对收到的压缩包与其清单是否一致（可多次指定）",
 )
@@ -377,12 +377,13 @@ def package(ctx: Context, towns: tuple[str, ...], verify: tuple[Path, ...], jobs
     """打包报送材料：镇的成果、观摩图册、检查报告和清单（SHA-256）；有错误的镇拒绝打包。"""
     if verify:
         failed = False
-        for path in verify:
-            result = pipeline.run_verify(path)
+        for path, result in zip(
+            verify, _call(ctx, lambda: pipeline.run_verify(verify)), strict=True
+        ):
             if result.ok:
                 ctx.say(f"{path}：核对通过，{result.checked} 个文件与清单一致")
             for problem in result.problems:
-                ctx.errors.print(f"{path}: {problem}", style="red", markup=False)
+                ctx.errors.print(f"{path}：{problem}", style="red", markup=False)
             failed = failed or not result.ok
         sys.exit(1 if failed else 0)
     results = _call(ctx, lambda: pipeline.run_package(ctx.root, towns, jobs))

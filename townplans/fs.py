@@ -19,6 +19,7 @@ import re
 import stat
 import unicodedata
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from townplans.limits import MAX_NAME_CHARS
 
@@ -114,6 +115,25 @@ def read_regular(path: Path, limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(descriptor)
+
+
+def open_regular(path: Path, *, follow_symlinks: bool = True) -> BinaryIO:
+    """A regular file opened for reading in binary; never blocks on a FIFO.
+
+    Raises ``OSError`` (``EINVAL`` when it is not a regular file; ``ELOOP`` when it is a symlink
+    and ``follow_symlinks`` is false) so callers report it through ``os_error``.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    descriptor = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def confine(path: Path, root: Path) -> Path:

@@ -76,6 +76,12 @@ MAX_ZIP_BYTES = 2 * 1024 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 """Uncompressed ÷ compressed size of an entry over 1 MB: 200 (DOCX XML compresses about 10 times)."""
 
+MAX_BUILD_STATE_BYTES = 256 * 1024 * 1024
+"""Size of build/.manifest.json or build/.cache/images.json: 256 MB (a one-town build's is 75 KB)."""
+
+MAX_ZIP_DIRECTORY_BYTES = 4 * 1024 * 1024
+"""Size of a submission zip's central directory: 4 MB (10,000 long Chinese names; a package's is 3 KB)."""
+
 MAX_MANIFEST_BYTES = 10 * 1024 * 1024
 """Size of a package's manifest.json: 10 MB."""
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from townplans import scaffold
 from townplans.check import CheckResult, Selection, run_rules
+from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name
+from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_ZIP_BYTES
 from townplans.load import load_workspace
 from townplans.load.images import ProbeCache
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
@@ -77,8 +80,9 @@ def open_session(
 def read_probe_cache(paths: WorkspacePaths) -> ProbeCache:
     """The image probe cache the last build left; empty when there is none or it is unreadable."""
     try:
-        return ProbeCache.from_json(paths.probe_cache.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
+        text = read_regular(paths.probe_cache, MAX_BUILD_STATE_BYTES).decode("utf-8")
+        return ProbeCache.from_json(text)
+    except (OSError, UnicodeDecodeError, RecursionError):  # a FIFO there is never opened
         return ProbeCache()
 
 
@@ -181,7 +185,7 @@ def run_build(
     try:
         known = _known_hashes(session.workspace)
         built = build.build(plan, session.paths, options, progress, worker, known, probe_cache)
-    except build.BuildLockedError as exc:
+    except (build.BuildLockedError, build.BuildFolderError) as exc:
         raise ToolError(str(exc)) from exc
     index = session.paths.build / "index.html" if not towns else None
     return BuildOutcome(session, built, result, index)
@@ -229,9 +233,14 @@ def _plan(session: Session, result: CheckResult, options: Any) -> Any:
             )
 
             def make_index() -> Any:
-                outputs: dict[str, list[Path]] = {}
-                for target in town_targets:
-                    outputs.setdefault(target.path.parent.name, []).append(target.path)
+                outputs = {
+                    town.slug: [
+                        t.path
+                        for t in town_targets
+                        if t.path.parent == build.town_folder(paths.build, town.slug)
+                    ]
+                    for town in workspace.district.towns
+                }
                 header = ["镇", *(d.label for d in session.profile.deliverables)]
                 rows = [
                     [row.name, *(cell.state.label for cell in row.cells.values())] for row in matrix
@@ -291,12 +300,12 @@ def run_package(
     root: Path, towns: tuple[str, ...], jobs: int = 1, today: dt.date | None = None
 ) -> list[PackageOutcome]:
     """Build the towns (incrementally), then zip each one that has no error findings."""
-    from townplans import build, package
+    from townplans import build
 
     if not towns:
         raise ToolError("请指定要打包的镇，如 townplans package weicheng")
     outcome = run_build(root, towns, jobs=jobs, today=today)
-    session, manifest = outcome.session, build.Manifest.read(outcome.session.paths.build)
+    session = outcome.session
     results = []
     for slug in towns:
         town = session.workspace.town(slug)
@@ -309,14 +318,35 @@ def run_package(
         if errors or outcome.failed:
             results.append(PackageOutcome(slug, town.name, None, errors + outcome.findings))
             continue
-        base = session.paths.build
-        files = [base / name for name in manifest.outputs if name.startswith(f"{slug}/")]
-        stamp = build.source_stamp(_latest_date(town))
-        data = package.pack(files, base, slug, town.name, session.profile.version, stamp)
-        target = base / "packages" / f"{town.name}报送材料.zip"
-        build.write_atomic(target, data)
-        results.append(PackageOutcome(slug, town.name, target, (), len(files)))
+        folder = build.town_folder(session.paths.build, slug)
+        made = sorted(
+            p for p in (*outcome.report.built, *outcome.report.up_to_date) if p.parent == folder
+        )
+        results.append(_write_package(session, town, made))
     return results
+
+
+def _write_package(session: Session, town: Town, files: list[Path]) -> PackageOutcome:
+    """Zip the outputs this build made for ``town`` into build/packages/ (names through
+    ``fs.safe_name``; files read only as regular files inside build/)."""
+    from townplans import build, package
+
+    base = session.paths.build
+    try:
+        entries = [(path.relative_to(base).as_posix(), _output_bytes(path, base)) for path in files]
+        stamp = build.source_stamp(_latest_date(town))
+        data = package.pack(entries, town.slug, town.name, session.profile.version, stamp)
+        name = safe_name(f"{town.name}报送材料", "报送材料") + ".zip"
+        target = build.write_atomic(base, base / "packages" / name, data)
+    except OSError as exc:
+        raise ToolError(f"无法打包{town.name}：{os_error(exc)}") from exc
+    except PathPolicyError as exc:
+        raise ToolError(f"无法打包{town.name}：{exc}") from exc
+    return PackageOutcome(town.slug, town.name, target, (), len(entries))
+
+
+def _output_bytes(path: Path, base: Path) -> bytes:
+    return read_regular(confine(path, base), MAX_ZIP_BYTES)
 
 
 def _latest_date(town: Town) -> dt.date | None:
@@ -325,10 +355,15 @@ def _latest_date(town: Town) -> dt.date | None:
     return max(dates) if dates else None
 
 
-def run_verify(path: Path) -> Any:
+def run_verify(paths: Sequence[Path]) -> list[Any]:
+    """Check received packages; a path that does not exist is a usage error (exit 2), told before
+    any package is read."""
     from townplans import package
 
-    return package.verify(path)
+    for path in paths:
+        if not os.path.lexists(path):
+            raise ToolError(f"{path}：文件不存在（应为 townplans package 生成的 zip 文件）")
+    return [package.verify(path) for path in paths]
 
 
 def run_doctor(root: Path) -> list[Any]:
