@@ -42,8 +42,10 @@ from typing import TYPE_CHECKING
 
 from townplans import __version__
 from townplans.fs import (
+    Kind,
     PathPolicyError,
     confine,
+    kind,
     open_regular,
     os_error,
     read_regular,
@@ -161,20 +163,44 @@ class InputHasher:
         if item not in self._listings:
             path = self.root / item
             if path.is_dir():
-                files = (p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-                self._listings[item] = sorted(p.relative_to(self.root).as_posix() for p in files)
+                self._listings[item] = sorted(self._walk(path, path))
             else:
                 self._listings[item] = [item]
         return self._listings[item]
 
+    def _walk(self, folder: Path, base: Path) -> Iterator[str]:
+        """Files under ``folder`` as the loader sees them: regular files inside the workspace with
+        UTF-8 names, never through a symlink out (the loader reports those)."""
+        for entry in os.scandir(folder):
+            path = Path(entry.path)
+            if entry.name.startswith(".") or not _utf8(entry.name):
+                continue
+            found = kind(path, self.root)
+            if found is Kind.DIR:
+                yield from self._walk(path, base)
+            elif found is Kind.FILE:
+                yield path.relative_to(self.root).as_posix()
+
     def _file(self, relative: str) -> str:
         if relative not in self._files:
-            self._files[relative] = hashlib.sha256((self.root / relative).read_bytes()).hexdigest()
+            path = self.root / relative
+            if kind(path, self.root) is not Kind.FILE:
+                self._files[relative] = "absent"
+            else:
+                digest = hashlib.sha256()
+                with path.open("rb") as stream:
+                    while chunk := stream.read(1 << 20):
+                        digest.update(chunk)
+                self._files[relative] = digest.hexdigest()
         return self._files[relative]
 
 
-def _hidden(path: Path, base: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(base).parts)
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def target_key(inputs: dict[str, str], target: Target) -> str:
@@ -665,7 +691,7 @@ def build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Pr
     ``BuildFolderError`` naming the path; an output that cannot be written is a failed output."""
     usable_build_folder(paths.build)
     try:
-        return _build(plan, paths, options, progress, worker, probe_cache)
+        return _build(plan, paths, options, progress, worker, probe_cache, known)
     except (OSError, PathPolicyError) as exc:
         detail = os_error(exc, exc.filename or paths.build) if isinstance(exc, OSError) else exc
         raise BuildFolderError(f"构建文件夹无法使用：{detail}") from exc
@@ -691,7 +717,8 @@ def usable_build_folder(folder: Path) -> None:
 
 
 def _build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Progress | None,
-           worker: Callable[[str], Made] | None, probe_cache: ProbeCache | None) -> BuildReport:  # fmt: skip
+           worker: Callable[[str], Made] | None, probe_cache: ProbeCache | None,
+           known: dict[str, str] | None = None) -> BuildReport:  # fmt: skip
     """``build`` once the build folder is known to be a folder: the lock held throughout."""
     report = BuildReport()
     with build_lock(paths.build, options.wait) as note:
@@ -703,7 +730,9 @@ def _build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: P
         manifest = Manifest.read(paths.build)
         report.notes += manifest.notes
         targets = _checked_targets(plan.targets, paths.build, report)
-        decisions = decide(targets, manifest, InputHasher(paths.root), paths.build, options.force)
+        decisions = decide(
+            targets, manifest, InputHasher(paths.root, known), paths.build, options.force
+        )
         stale = [] if plan.partial else _stale(manifest, targets, paths.build)
         if options.dry_run:
             _dry_run(report, decisions, stale, paths.build)

@@ -197,7 +197,7 @@ def _known_hashes(workspace: Workspace) -> dict[str, str]:
         asset.path: asset.image.sha256
         for town in workspace.district.towns
         for asset in town.assets()
-        if asset.image is not None
+        if asset.image is not None and asset.image.sha256
     }
 
 
