@@ -18,9 +18,9 @@ from markdown_it.token import Token
 
 from tests.conftest import SHARED, require_corpora
 from townplans import mdparser
+from townplans.rawhtml import is_table, parse_table
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
-from townplans.render.htmltable import is_table, parse_table
 from townplans.render.layout import missing_image
 from townplans.render.pdf import html_to_pdf
 from townplans.render.style import Style, css, load_style
