@@ -236,6 +236,6 @@ def test_other_raw_html_is_escaped_text(tmp_path: Path) -> None:
     assert "<img" not in body.html and "&lt;img src=&quot;x.png&quot;" in body.html
     assert "onclick" not in body.html
     assert "<td>甲</td><td>乙</td>" in body.html
-    assert any("script" in problem for problem in body.problems)
+    assert any("script" in problem.message for problem in body.problems)
     _, text = to_docx_text(tokens, tmp_path)
     assert "<script>alert(1)</script>" in text and '<img src="x.png" onerror="alert(2)">' in text

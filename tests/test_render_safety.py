@@ -11,7 +11,8 @@ import pytest
 from docx.document import Document
 from docx.oxml.ns import qn
 
-from townplans import mdparser, rawhtml
+from tests.conftest import copy_workspace
+from townplans import mdparser, pipeline, rawhtml
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
 from townplans.render.pdf import html_to_pdf
@@ -26,7 +27,7 @@ def write_docx(markdown: str, root: Path) -> tuple[Document, list[str]]:
     writer.add_markdown(mdparser.parse(markdown), root)
     buffer = io.BytesIO()
     writer.document.save(buffer)
-    return docx.Document(io.BytesIO(buffer.getvalue())), [str(p) for p in writer.problems]
+    return docx.Document(io.BytesIO(buffer.getvalue())), [p.message for p in writer.problems]
 
 
 def render_html(markdown: str, root: Path) -> html_render.RenderedBody:
@@ -103,7 +104,7 @@ def test_huge_spans_are_clamped_to_the_table_in_both_writers(tmp_path: Path) -> 
     assert any("超过上限 1000" in problem for problem in problems), problems
     body = render_html(HOSTILE, tmp_path)
     assert "<td>x</td>" in body.html and "span" not in body.html
-    assert any("超过上限 1000" in problem for problem in map(str, body.problems))
+    assert any("超过上限 1000" in problem.message for problem in body.problems)
 
 
 def test_span_limit_layout_is_linear_in_the_cells() -> None:
@@ -163,3 +164,34 @@ def test_html_tables_beyond_the_row_and_column_limits_are_cut(
     assert any("表格有 3 列，超过上限 2 列" in p for p in problems), problems
     body = render_html(markdown, tmp_path)
     assert "2b" in body.html and "3a" not in body.html and "0c" not in body.html
+
+
+# -- what the writers report names the place in the sources ------------------------------------------
+
+
+def test_writer_problems_point_at_the_source_file_and_line(tmp_path: Path) -> None:
+    """A raw-HTML tag dropped in chapter 3 is reported there (it was reported at chapter 1, the
+    document's first file, without a line); one in a template part names the template."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    chapter = root / "towns/weicheng/master-plan/03-infrastructure.md"
+    text = chapter.read_text(encoding="utf-8")
+    table = '<table>\n<tr><td>甲</td>\n<td><font color="red">乙</font></td></tr>\n</table>\n'
+    chapter.write_text(text + "\n" + table, encoding="utf-8")
+    font_line = len((text + "\n").splitlines()) + 3
+    template = root / "templates/documents/drawing-list.md.j2"
+    template.write_text(
+        template.read_text(encoding="utf-8") + "\n<table><tr><td><u>丙</u></td></tr></table>\n",
+        encoding="utf-8",
+    )
+    outcome = pipeline.run_build(root, ("weicheng",))
+    dropped = {
+        (f.ref.path, f.ref.line, f.message.split("：", 1)[0])
+        for f in outcome.findings
+        if f.code == "TP702"
+    }
+    assert dropped == {
+        ("towns/weicheng/master-plan/03-infrastructure.md", font_line, "“渭城镇总体规划.docx”"),
+        ("towns/weicheng/master-plan/03-infrastructure.md", font_line, "“渭城镇总体规划.pdf”"),
+        ("templates/documents/drawing-list.md.j2", None, "“渭城镇总体规划.docx”"),
+        ("templates/documents/drawing-list.md.j2", None, "“渭城镇总体规划.pdf”"),
+    }

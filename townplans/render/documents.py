@@ -28,6 +28,8 @@ from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import DetailedPlan, District, Located, MarkdownFile, Project, Town
 from townplans.profile import DocumentType, FieldSpec, Profile
 from townplans.render import html as html_render
+from townplans.render.layout import Origin
+from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 
 if TYPE_CHECKING:
@@ -36,10 +38,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """Markdown tokens and the folder their relative links resolve against."""
+    """Markdown tokens, the folder their relative links resolve against, and where they come from:
+    the town's file, or the template that generated them (what a writer reports names it)."""
 
     tokens: tuple[Token, ...]
     base_dir: Path
+    origin: Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +121,7 @@ class Templates:
     def part(self, template: str, base_dir: Path, **context: Any) -> Part:
         shown = f"templates/documents/{template}"
         text = templating.render(self.env, template, shown, **context)
-        return Part(tuple(mdparser.parse(text)), base_dir)
+        return Part(tuple(mdparser.parse(text)), base_dir, Origin(shown, generated=True))
 
 
 # -- reading fields for documents --------------------------------------------------------------------
@@ -167,7 +171,10 @@ def file_name(text: str) -> str:
 
 
 def source_parts(files: Iterable[MarkdownFile], root: Path, demote: int = 0) -> list[Part]:
-    return [Part(_demoted(f.tokens, demote), root / Path(f.ref.path).parent) for f in files]
+    return [
+        Part(_demoted(f.tokens, demote), root / Path(f.ref.path).parent, Origin(f.ref.path))
+        for f in files
+    ]
 
 
 def _demoted(tokens: Sequence[Token], levels: int) -> tuple[Token, ...]:
@@ -395,11 +402,11 @@ class Assembler:
             for index, project in enumerate(projects):
                 assert project.brief is not None
                 if index:
-                    built.append(Part(tuple(mdparser.parse("\\newpage\n")), base))
+                    built.append(_page_break())
                 built.append(
                     self.templates.part("project-brief.md.j2", base, p=self._brief_form(project))
                 )
-                built.append(Part(_demoted(project.brief.tokens, 1), self.root / project.folder))
+                built += source_parts([project.brief], self.root, demote=1)
             return tuple(built)
 
         title = f"{town.name}小城镇建设项目简介汇编"
@@ -507,6 +514,11 @@ class Assembler:
         ]
 
 
+def _page_break() -> Part:
+    """A page break between two projects' forms (no links, nothing to report)."""
+    return Part(tuple(mdparser.parse("\\newpage\n")), Path(), Origin())
+
+
 def _month(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月" if value else ""
 
@@ -593,7 +605,7 @@ def _indicator_cell(town: Town, key: str, indicator: Any) -> str:
 
 def to_docx(
     spec: DocumentSpec, style: Style, root: Path, stamp: dt.datetime
-) -> tuple[bytes, list[str]]:
+) -> tuple[bytes, list[OutputProblem]]:
     """The Word document as bytes, and what the writer could not render."""
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
@@ -603,7 +615,7 @@ def to_docx(
     if spec.toc:
         writer.add_toc()
     for part in spec.parts:
-        writer.add_markdown(part.tokens, part.base_dir)
+        writer.add_markdown(part.tokens, part.base_dir, part.origin)
     properties = writer.document.core_properties
     properties.title = spec.title
     properties.author = spec.author
@@ -618,10 +630,10 @@ def to_docx(
 
 def to_html(
     spec: DocumentSpec, style: Style, root: Path, font_faces: str = ""
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[OutputProblem]]:
     """The print HTML page for WeasyPrint, and what could not be rendered."""
     body = html_render.render_body(
-        [html_render.HtmlPart(p.tokens, p.base_dir, root) for p in spec.parts]
+        [html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin) for p in spec.parts]
     )
     page = html_render.page(
         spec.title, body, css(style, font_faces), spec.cover_lines, cover=spec.cover, toc=spec.toc

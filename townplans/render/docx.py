@@ -1,7 +1,7 @@
 """markdown-it tokens -> a python-docx Document styled from ``Style`` (GB/T 9704 defaults).
 
 The writer walks the token stream once. Every block and inline construct has a mapping; a token
-type without one is recorded in ``problems`` (never dropped silently). East Asian fonts are set by
+type without one is recorded in ``problems`` with its place in the sources (never dropped silently). East Asian fonts are set by
 their official names (``w:eastAsia``) and Latin fonts separately, so Word and WPS pick the right
 font for every character. Images are read only from inside the workspace. Raw HTML tables (the
 safe subset in ``townplans.rawhtml``) become real Word tables with merged cells; any other raw HTML
@@ -37,6 +37,8 @@ from PIL import Image, UnidentifiedImageError
 from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table, parse_table
 from townplans.render import htmltable, ooxml
 from townplans.render.layout import (
+    UNKNOWN,
+    Origin,
     available_units,
     column_weights,
     is_cjk,
@@ -44,6 +46,7 @@ from townplans.render.layout import (
     missing_image,
     text_block,
 )
+from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import FontRole, Style
 
 PRINT_DPI = 150
@@ -109,7 +112,7 @@ class DocxWriter:
     style: Style
     root: Path
     document: DocumentObject = field(init=False)
-    problems: list[str] = field(default_factory=list)
+    problems: list[OutputProblem] = field(default_factory=list)
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
     _containers: list[str] = field(default_factory=list)
@@ -119,6 +122,9 @@ class DocxWriter:
     _redhead_lines: int = 0
     _red_title: bool = False
     _dispatch: dict[str, Callable[[Sequence[Token], int, Path], int]] = field(default_factory=dict)
+    _origin: Origin = UNKNOWN
+    _line: int | None = None
+    """0-based source line of the block being written, for problems."""
     _cell_formats: dict[str, BaseOxmlElement] = field(default_factory=dict)
     _run_fonts: dict[str, BaseOxmlElement] = field(default_factory=dict)
 
@@ -254,8 +260,12 @@ class DocxWriter:
         )
         self._page_break()
 
-    def add_markdown(self, tokens: Sequence[Token], base_dir: Path) -> None:
-        """Write a token stream; relative image paths resolve against ``base_dir``."""
+    def add_markdown(
+        self, tokens: Sequence[Token], base_dir: Path, origin: Origin = UNKNOWN
+    ) -> None:
+        """Write a token stream; relative image paths resolve against ``base_dir``; problems name
+        the place in ``origin``."""
+        self._origin, self._line = origin, None
         index = 0
         while index < len(tokens):
             index = self._block(tokens, index, base_dir)
@@ -270,6 +280,8 @@ class DocxWriter:
 
     def _block(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         token = tokens[index]
+        if token.map is not None:
+            self._line = token.map[0]
         handler = self._dispatch.get(token.type)
         if handler is not None:
             return handler(tokens, index, base_dir)
@@ -277,7 +289,7 @@ class DocxWriter:
             return self._container(token, index)
         if token.type in _CLOSERS:
             return index + 1
-        self._problem(token, f"未支持的 Markdown 结构“{token.type}”，内容未输出")
+        self._problem(f"未支持的 Markdown 结构“{token.type}”，内容未输出")
         return index + 1
 
     def _handlers(self) -> dict[str, Callable[[Sequence[Token], int, Path], int]]:
@@ -439,7 +451,10 @@ class DocxWriter:
         if is_table(content):
             table = parse_table(content)
             grid = table.grid()
-            self.problems += [note.message for note in (*table.dropped, *grid.notes)]
+            for note in table.dropped:
+                self._problem(note.message, "TP702", note.line)
+            for note in grid.notes:
+                self._problem(note.message, "TP701", note.line)
             if grid.rows:
                 self._html_table(grid)
                 return index + 1
@@ -550,7 +565,7 @@ class DocxWriter:
             with Image.open(path) as image:
                 width_px, height_px = image.size
         except (OSError, UnidentifiedImageError):
-            self.problems.append(f"图片无法读取：{source}")
+            self._problem(f"图片无法读取：{source}")
             run.add_text(f"【图片无法读取：{source}】")
             return
         block_width, block_height = text_block(self.document.sections[-1])
@@ -726,7 +741,7 @@ class DocxWriter:
             elif kind == "footnote_anchor":
                 continue
             else:
-                self._problem(child, f"未支持的行内结构“{kind}”，内容未输出")
+                self._problem(f"未支持的行内结构“{kind}”，内容未输出")
 
     def _run(self, paragraph: Paragraph, text: str, state: _Inline, role: str | None) -> Run:
         run = paragraph.add_run(text)
@@ -745,9 +760,11 @@ class DocxWriter:
                 state.hyperlink.append(run._r)
         return run
 
-    def _problem(self, token: Token, message: str) -> None:
-        line = f"第 {token.map[0] + 1} 行" if token.map else "行号未知"
-        self.problems.append(f"{message}（{line}）")
+    def _problem(self, message: str, code: str = "TP701", offset: int = 0) -> None:
+        """Record what was not written as it stands, at the block being written (``offset`` lines
+        into it)."""
+        line = self._line + offset if self._line is not None else None
+        self.problems.append(OutputProblem(code, message, self._origin.ref(line)))
 
 
 _CLOSERS = {

@@ -23,12 +23,15 @@ from townplans import mdparser
 from townplans.rawhtml import Grid, Slot, is_break, is_table, parse_table
 from townplans.render import htmltable
 from townplans.render.layout import (
+    UNKNOWN,
+    Origin,
     available_units,
     column_weights,
     local_file,
     missing_image,
     percentages,
 )
+from townplans.render.selfcheck import OutputProblem
 
 WORKSPACE = "workspace"
 TEMPLATES = "templates"
@@ -64,7 +67,9 @@ class _PrintRenderer(RendererHTML):
         self.text_width_mm = text_width_mm
         self.table_font_pt = table_font_pt
         self.toc: list[TocEntry] = []
-        self.problems: list[str] = []
+        self.problems: list[OutputProblem] = []
+        self.origin = UNKNOWN
+        """Where the part being rendered comes from, for problems."""
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -132,10 +137,20 @@ class _PrintRenderer(RendererHTML):
         if is_table(content):
             table = parse_table(content)
             grid = table.grid()
-            self.problems += [note.message for note in (*table.dropped, *grid.notes)]
+            block = tokens[idx].map
+            start = block[0] if block else None
+            for code, notes in (("TP702", table.dropped), ("TP701", grid.notes)):
+                self.problems += [
+                    self.problem(code, note.message, start, note.line) for note in notes
+                ]
             if grid.rows:
                 return table_html(grid, self.available(grid.columns))
         return f'<p class="raw-html">{escape(content.rstrip())}</p>\n'
+
+    def problem(self, code: str, message: str, start: int | None, offset: int = 0) -> OutputProblem:
+        """What was not rendered as it stands, ``offset`` lines into the block at ``start``."""
+        line = start + offset if start is not None else None
+        return OutputProblem(code, message, self.origin.ref(line))
 
     def html_inline(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -207,11 +222,13 @@ def _lone_image(tokens: Sequence[Token], idx: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class HtmlPart:
-    """One Markdown token stream and the folder its relative links resolve against."""
+    """One Markdown token stream, the folder its relative links resolve against, and where it
+    comes from (for problems)."""
 
     tokens: Sequence[Token]
     base_dir: Path
     root: Path
+    origin: Origin = UNKNOWN
 
 
 @dataclass
@@ -220,7 +237,7 @@ class RenderedBody:
 
     html: str
     toc: list[TocEntry] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[OutputProblem] = field(default_factory=list)
 
 
 def render_body(
@@ -231,6 +248,7 @@ def render_body(
     options = mdparser.parser().options
     sections = []
     for part in parts:
+        renderer.origin = part.origin
         env: dict[str, Any] = {}
         html = renderer.render(_absolute_images(part), options, env)
         sections.append(f"<section>\n{html}</section>")
