@@ -3,7 +3,9 @@ is not rendered as written is reported (issue 9, render side). Outputs are read 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import subprocess
 from pathlib import Path
 
 import docx
@@ -13,8 +15,10 @@ from docx.oxml.ns import qn
 
 from tests.conftest import copy_workspace
 from townplans import mdparser, pipeline, rawhtml
+from townplans.render import documents, tokens
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
+from townplans.render.layout import Origin
 from townplans.render.pdf import html_to_pdf
 from townplans.render.style import css, load_style
 
@@ -195,3 +199,127 @@ def test_writer_problems_point_at_the_source_file_and_line(tmp_path: Path) -> No
         ("templates/documents/drawing-list.md.j2", None, "“渭城镇总体规划.docx”"),
         ("templates/documents/drawing-list.md.j2", None, "“渭城镇总体规划.pdf”"),
     }
+
+
+def test_gfm_tables_beyond_the_row_and_column_limits_are_cut(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tokens, "MAX_TABLE_ROWS", 3)
+    monkeypatch.setattr(tokens, "MAX_TABLE_COLUMNS", 2)
+    rows = "".join(f"| {i}a | {i}b | {i}c |\n" for i in range(1, 5))
+    markdown = f"正文\n\n| 甲 | 乙 | 丙 |\n|---|---|---|\n{rows}\n之后的段落\n"
+    document, problems = write_docx(markdown, tmp_path)
+    [table] = document.tables
+    assert [[cell.text for cell in row.cells] for row in table.rows] == [
+        ["甲", "乙"],
+        ["1a", "1b"],
+        ["2a", "2b"],
+    ]
+    assert "之后的段落" in [p.text for p in document.paragraphs]
+    assert problems == [
+        "表格有 5 行，超过上限 3 行：第 4 行起未输出",
+        "表格有 3 列，超过上限 2 列：第 3 列起未输出",
+    ]
+    body = render_html(markdown, tmp_path)
+    assert "2b" in body.html and "3a" not in body.html and "丙" not in body.html
+    assert "之后的段落" in body.html
+    assert [p.message for p in body.problems] == problems
+
+
+# -- characters XML forbids -----------------------------------------------------------------------------
+
+FORBIDDEN = ["\x07", "\x01", "\x0b", "\x0c", "\x1f", "\ufffe", "\uffff", "\ud800"]
+
+
+def _everywhere(bad: str) -> str:
+    """``bad`` in a heading, a paragraph, a GFM cell, an image's alt and title, a link and its
+    title, a raw-HTML table cell and a code block (a link target cannot hold one: CommonMark
+    leaves such a link as text)."""
+    return (
+        f"# 第一章 总{bad}则\n\n正文{bad}段落\n第二行\n\n| 表头{bad} | 乙 |\n|---|---|\n| 1 | 2{bad} |\n\n"
+        f'![图{bad}](x.png "图名{bad}")\n\n[链接{bad}](https://example.com/ "标题{bad}")\n\n'
+        f"<table><tr><td>单元{bad}格</td></tr></table>\n\n```\n代码{bad}\n```\n"
+    )
+
+
+def _spec(markdown: str, root: Path, bad: str) -> documents.DocumentSpec:
+    origin = Origin("towns/t/master-plan/01-general.md")
+    part = documents.Part(tuple(mdparser.parse(markdown)), root, origin)
+    return documents.DocumentSpec(
+        "总体规划", f"某镇总体规划{bad}", lambda: (part,), (f"某设计院{bad}",),
+        author=f"某镇{bad}", sources=(origin.path or "",),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", FORBIDDEN, ids=[f"U+{ord(c):04X}" for c in FORBIDDEN])
+def test_forbidden_characters_are_dropped_from_word_and_reported_once(
+    bad: str, tmp_path: Path
+) -> None:
+    spec = _spec(_everywhere(bad), tmp_path, bad)
+    data, problems = documents.to_docx(spec, STYLE, tmp_path, dt.datetime(2023, 9, 1))
+    document = docx.Document(io.BytesIO(data))
+    texts = [p.text for p in document.paragraphs]
+    assert "某镇总体规划" in texts and "第一章 总则" in texts and "正文段落第二行" in texts
+    assert "图【缺：图片 x.png】" in "".join(texts) and "链接" in texts
+    assert document.tables[0].rows[0].cells[0].text == "表头"
+    assert document.tables[1].rows[0].cells[0].text == "单元格"
+    assert document.core_properties.title == "某镇总体规划"
+    assert not tokens.FORBIDDEN.search(document.element.xml)
+    [dropped] = [p for p in problems if p.code == "TP707"]
+    assert str(dropped.ref) == "towns/t/master-plan/01-general.md:1"
+    assert f"U+{ord(bad):04X}" in dropped.message
+
+
+@pytest.mark.parametrize("bad", ["\x07", "\ud800"], ids=["BEL", "lone-surrogate"])
+def test_forbidden_characters_are_dropped_from_the_pdf(bad: str, tmp_path: Path) -> None:
+    spec = _spec(_everywhere(bad), tmp_path, bad)
+    html, problems = documents.to_html(spec, STYLE, tmp_path)
+    data, _ = html_to_pdf(html, {"workspace": tmp_path})
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    for expected in ("某镇总体规划", "第一章 总则", "正文段落", "表头", "单元格", "链接", "代码"):
+        assert expected in text
+    assert [str(p.ref) for p in problems if p.code == "TP707"] == [
+        "towns/t/master-plan/01-general.md:1"
+    ]
+
+
+def test_forbidden_characters_in_front_matter_alone_are_reported_at_the_document(
+    tmp_path: Path,
+) -> None:
+    spec = _spec("正文\n", tmp_path, "\x07")
+    _, problems = documents.to_docx(spec, STYLE, tmp_path, dt.datetime(2023, 9, 1))
+    assert [str(p.ref) for p in problems] == ["towns/t/master-plan/01-general.md"]
+
+
+def test_forbidden_characters_in_a_generated_part_name_its_template(tmp_path: Path) -> None:
+    templates = documents.Templates(REPO / "templates/documents")
+    part = templates.part("missing-sections.md.j2", tmp_path, missing=["建设\x07标准"])
+    writer = DocxWriter(STYLE, tmp_path)
+    writer.add_markdown(part.tokens, part.base_dir, part.origin)
+    assert "建设标准" in [p.text for p in writer.document.paragraphs]
+    assert [str(p.ref) for p in writer.problems] == ["templates/documents/missing-sections.md.j2"]
+
+
+def test_albums_never_break_on_forbidden_characters(tmp_path: Path) -> None:
+    """A file name or a photos.yaml caption holding a control character (the loader reports it as
+    TP014): the album is still made, without it."""
+    from townplans.render import album
+    from townplans.render.images import Prepared
+
+    bad = "\x07"
+    photo = album.AlbumPhoto(
+        f"towns/t/projects/p/photos/before/前{bad}.jpg", "before", None, f"东{bad}段",
+        f"说明{bad}", Prepared(None, error="无法读取"),
+    )  # fmt: skip
+    project = album.AlbumProject(
+        f"项目{bad}", "p1", [("责任领导", f"张{bad}三")], pairs=[(photo, None)]
+    )
+    model = album.Album(f"某镇观摩图册{bad}", f"某区{bad}", [project])
+    document = docx.Document(io.BytesIO(album.album_docx(model, STYLE, tmp_path)))
+    texts = [p.text for p in document.paragraphs]
+    assert "某镇观摩图册" in texts and "项目" in texts
+    assert document.tables[0].rows[0].cells[1].text == "张三"
+    page = album.album_html(model, STYLE, tmp_path)
+    assert "某镇观摩图册" in page and "东段" in page and not tokens.FORBIDDEN.search(page)

@@ -25,12 +25,21 @@ from townplans.completeness import find_headings
 from townplans.fs import safe_name
 from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date
-from townplans.model import DetailedPlan, District, Located, MarkdownFile, Project, Town
+from townplans.model import (
+    DetailedPlan,
+    District,
+    Located,
+    MarkdownFile,
+    Project,
+    SourceRef,
+    Town,
+)
 from townplans.profile import DocumentType, FieldSpec, Profile
 from townplans.render import html as html_render
 from townplans.render.layout import Origin
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
+from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
 
 if TYPE_CHECKING:
     from townplans.status import TownStatus
@@ -163,8 +172,9 @@ def _date(meta: Located, key: str) -> dt.date | None:
 
 
 def file_name(text: str) -> str:
-    """A title usable as a file name (the one path policy: ``fs.safe_name``)."""
-    return safe_name(text, "文档")
+    """A title usable as a file name (the one path policy: ``fs.safe_name``; a lone surrogate,
+    which no file system can encode, goes with the other characters XML forbids)."""
+    return safe_name(xml_text(text), "文档")
 
 
 # -- parts from the town's own files --------------------------------------------------------------------
@@ -609,33 +619,73 @@ def to_docx(
     """The Word document as bytes, and what the writer could not render."""
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
+    cover = _cover_texts(spec)
     writer = DocxWriter(style, root)
     if spec.cover:
-        writer.add_cover(spec.title, spec.cover_lines)
+        writer.add_cover(cover.title, cover.lines)
     if spec.toc:
         writer.add_toc()
     for part in spec.parts:
         writer.add_markdown(part.tokens, part.base_dir, part.origin)
     properties = writer.document.core_properties
-    properties.title = spec.title
-    properties.author = spec.author
+    properties.title = cover.title
+    properties.author = cover.author
     properties.last_modified_by = "townplans"
     properties.created = stamp
     properties.modified = stamp
     properties.revision = 1
     buffer = io.BytesIO()
     writer.document.save(buffer)
-    return buffer.getvalue(), writer.problems
+    return buffer.getvalue(), _once_per_file([*writer.problems, *cover.problems])
 
 
 def to_html(
     spec: DocumentSpec, style: Style, root: Path, font_faces: str = ""
 ) -> tuple[str, list[OutputProblem]]:
     """The print HTML page for WeasyPrint, and what could not be rendered."""
+    cover = _cover_texts(spec)
     body = html_render.render_body(
         [html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin) for p in spec.parts]
     )
     page = html_render.page(
-        spec.title, body, css(style, font_faces), spec.cover_lines, cover=spec.cover, toc=spec.toc
+        cover.title, body, css(style, font_faces), cover.lines, cover=spec.cover, toc=spec.toc
     )
-    return page, body.problems
+    return page, _once_per_file([*body.problems, *cover.problems])
+
+
+@dataclass(frozen=True, slots=True)
+class _Cover:
+    """The title, cover lines and author as written into the outputs."""
+
+    title: str
+    lines: tuple[str, ...]
+    author: str
+    problems: tuple[OutputProblem, ...]
+
+
+def _cover_texts(spec: DocumentSpec) -> _Cover:
+    """The document's own texts (from front matter and town.yaml) without characters XML forbids;
+    a dropped one is reported at the document's first source, which the title comes from."""
+    texts = (spec.title, *spec.cover_lines, spec.author)
+    found = next((text for text in texts if FORBIDDEN.search(text)), None)
+    problems: tuple[OutputProblem, ...] = ()
+    if found is not None:
+        where = SourceRef(spec.sources[0]) if spec.sources else None
+        problems = (OutputProblem("TP707", forbidden_message(found), where),)
+    lines = tuple(xml_text(line) for line in spec.cover_lines)
+    return _Cover(xml_text(spec.title), lines, xml_text(spec.author), problems)
+
+
+def _once_per_file(problems: Sequence[OutputProblem]) -> list[OutputProblem]:
+    """The problems with dropped characters reported once per file: the first place, and the
+    writers' (which have a line) before the cover's (which has none)."""
+    seen: set[str | None] = set()
+    kept = []
+    for problem in problems:
+        if problem.code == "TP707":
+            path = problem.ref.path if problem.ref else None
+            if path in seen:
+                continue
+            seen.add(path)
+        kept.append(problem)
+    return kept

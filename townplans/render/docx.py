@@ -48,6 +48,7 @@ from townplans.render.layout import (
 )
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import FontRole, Style
+from townplans.render.tokens import prepare
 
 PRINT_DPI = 150
 """Images are placed at their pixel size at this resolution, shrunk to fit the text block."""
@@ -266,6 +267,12 @@ class DocxWriter:
         """Write a token stream; relative image paths resolve against ``base_dir``; problems name
         the place in ``origin``."""
         self._origin, self._line = origin, None
+        prepared = prepare(tokens)
+        if prepared.forbidden is not None:
+            self._problem(prepared.forbidden.message, "TP707", prepared.forbidden.line)
+        for cut in prepared.cuts:
+            self._problem(cut.message, "TP701", cut.line)
+        tokens = prepared.tokens
         index = 0
         while index < len(tokens):
             index = self._block(tokens, index, base_dir)
@@ -451,10 +458,11 @@ class DocxWriter:
         if is_table(content):
             table = parse_table(content)
             grid = table.grid()
+            start = self._line or 0
             for note in table.dropped:
-                self._problem(note.message, "TP702", note.line)
+                self._problem(note.message, "TP702", start + note.line)
             for note in grid.notes:
-                self._problem(note.message, "TP701", note.line)
+                self._problem(note.message, "TP701", start + note.line)
             if grid.rows:
                 self._html_table(grid)
                 return index + 1
@@ -760,11 +768,11 @@ class DocxWriter:
                 state.hyperlink.append(run._r)
         return run
 
-    def _problem(self, message: str, code: str = "TP701", offset: int = 0) -> None:
-        """Record what was not written as it stands, at the block being written (``offset`` lines
-        into it)."""
-        line = self._line + offset if self._line is not None else None
-        self.problems.append(OutputProblem(code, message, self._origin.ref(line)))
+    def _problem(self, message: str, code: str = "TP701", line: int | None = None) -> None:
+        """Record what was not written as it stands, at a 0-based source line (by default, that of
+        the block being written)."""
+        where = self._origin.ref(line if line is not None else self._line)
+        self.problems.append(OutputProblem(code, message, where))
 
 
 _CLOSERS = {

@@ -32,6 +32,7 @@ from townplans.render.layout import (
     percentages,
 )
 from townplans.render.selfcheck import OutputProblem
+from townplans.render.tokens import prepare
 
 WORKSPACE = "workspace"
 TEMPLATES = "templates"
@@ -249,20 +250,27 @@ def render_body(
     sections = []
     for part in parts:
         renderer.origin = part.origin
+        prepared = prepare(part.tokens)
+        if prepared.forbidden is not None:
+            forbidden = prepared.forbidden
+            renderer.problems.append(renderer.problem("TP707", forbidden.message, forbidden.line))
+        renderer.problems += [
+            renderer.problem("TP701", cut.message, cut.line) for cut in prepared.cuts
+        ]
         env: dict[str, Any] = {}
-        html = renderer.render(_absolute_images(part), options, env)
+        html = renderer.render(_absolute_images(prepared.tokens, part), options, env)
         sections.append(f"<section>\n{html}</section>")
     return RenderedBody("\n".join(sections), renderer.toc, renderer.problems)
 
 
-def _absolute_images(part: HtmlPart) -> list[Token]:
+def _absolute_images(tokens: Sequence[Token], part: HtmlPart) -> list[Token]:
     """Copies of the tokens with image sources made ``workspace:`` URLs.
 
     An image that is missing, remote or outside the workspace becomes a visible placeholder
     (【缺：图片 …】), as in the Word output; the loader has already reported it.
     """
     result = []
-    for token in part.tokens:
+    for token in tokens:
         if token.type == "inline" and any(c.type == "image" for c in token.children or ()):
             token = token.copy()
             token.children = [_image_or_placeholder(child, part) for child in token.children or ()]

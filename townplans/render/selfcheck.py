@@ -68,6 +68,12 @@ OUTPUT_RULES = (
         standard="GB/T 9704-2012 5.2.2",
     ),
     OutputRule("TP706", "image-too-wide", Severity.WARNING, "Word 文档中的图片宽于版心"),
+    OutputRule(
+        "TP707",
+        "invalid-characters-dropped",
+        Severity.WARNING,
+        "文本中的控制字符或 XML 不允许的字符已从 Word 和 PDF 中去掉（每个文件报告一次）",
+    ),
     OutputRule("TP790", "output-failed", Severity.ERROR, "成果文件生成失败"),
     OutputRule(
         "TP791", "template-failed", Severity.ERROR, "文档模板出错或试图执行不安全的操作（已拒绝）"
