@@ -14,7 +14,7 @@ from docx.document import Document
 from docx.oxml.ns import qn
 
 from tests.conftest import copy_workspace
-from townplans import mdparser, pipeline, rawhtml
+from townplans import limits, mdparser, pipeline, rawhtml
 from townplans.render import documents, tokens
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
@@ -118,7 +118,7 @@ def test_span_limit_layout_is_linear_in_the_cells() -> None:
     grid = table.grid()
     assert grid.columns == 64 and len(grid.rows) == 11
     messages = [note.message for note in grid.notes]
-    assert any("第 65 列起未输出" in m for m in messages) and any(
+    assert any("第 65 列起不输出" in m for m in messages) and any(
         "200 个单元格" in m for m in messages
     )
 
@@ -153,8 +153,8 @@ def test_spans_stop_at_the_table_edge(html: str, expected: list[str]) -> None:
 def test_html_tables_beyond_the_row_and_column_limits_are_cut(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(rawhtml, "MAX_TABLE_ROWS", 3)
-    monkeypatch.setattr(rawhtml, "MAX_TABLE_COLUMNS", 2)
+    monkeypatch.setattr(limits, "MAX_TABLE_ROWS", 3)
+    monkeypatch.setattr(limits, "MAX_TABLE_COLUMNS", 2)
     rows = "".join(f"<tr><td>{i}a</td><td>{i}b</td><td>{i}c</td></tr>" for i in range(5))
     markdown = f"正文\n\n<table>\n{rows}\n</table>\n"
     document, problems = write_docx(markdown, tmp_path)
@@ -204,8 +204,8 @@ def test_writer_problems_point_at_the_source_file_and_line(tmp_path: Path) -> No
 def test_gfm_tables_beyond_the_row_and_column_limits_are_cut(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(tokens, "MAX_TABLE_ROWS", 3)
-    monkeypatch.setattr(tokens, "MAX_TABLE_COLUMNS", 2)
+    monkeypatch.setattr(limits, "MAX_TABLE_ROWS", 3)
+    monkeypatch.setattr(limits, "MAX_TABLE_COLUMNS", 2)
     rows = "".join(f"| {i}a | {i}b | {i}c |\n" for i in range(1, 5))
     markdown = f"正文\n\n| 甲 | 乙 | 丙 |\n|---|---|---|\n{rows}\n之后的段落\n"
     document, problems = write_docx(markdown, tmp_path)
@@ -217,8 +217,8 @@ def test_gfm_tables_beyond_the_row_and_column_limits_are_cut(
     ]
     assert "之后的段落" in [p.text for p in document.paragraphs]
     assert problems == [
-        "表格有 5 行，超过上限 3 行：第 4 行起未输出",
-        "表格有 3 列，超过上限 2 列：第 3 列起未输出",
+        "表格有 5 行，超过上限 3 行：第 4 行起不输出",
+        "表格有 3 列，超过上限 2 列：第 3 列起不输出",
     ]
     body = render_html(markdown, tmp_path)
     assert "2b" in body.html and "3a" not in body.html and "丙" not in body.html

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from townplans.limits import MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, MAX_TABLE_SPAN
+from townplans import limits
 
 TABLE_TAGS = frozenset({"table", "thead", "tbody", "tfoot", "tr", "th", "td"})
 INLINE_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "span", "sup", "sub"})
@@ -37,6 +37,16 @@ _DIGITS = re.compile(r"\s*(\d+)")
 def is_break(html: str) -> bool:
     """Whether an inline piece of raw HTML is a line break (``<br>``, ``<br/>``, ``<br />``)."""
     return _BREAK.fullmatch(html.strip()) is not None
+
+
+def too_many_rows(rows: int) -> str:
+    """The message for a table (raw HTML or GFM) cut at ``MAX_TABLE_ROWS``."""
+    return f"表格有 {rows} 行，超过上限 {limits.MAX_TABLE_ROWS} 行：第 {limits.MAX_TABLE_ROWS + 1} 行起不输出"
+
+
+def too_many_columns(columns: int) -> str:
+    """The message for a table (raw HTML or GFM) cut at ``MAX_TABLE_COLUMNS``."""
+    return f"表格有 {columns} 列，超过上限 {limits.MAX_TABLE_COLUMNS} 列：第 {limits.MAX_TABLE_COLUMNS + 1} 列起不输出"
 
 
 def is_table(html: str) -> bool:
@@ -171,14 +181,14 @@ class _TableParser(HTMLParser):
             self.cell.lines.append([])
         elif tag in _DROP_CONTENT:
             self.dropping += 1
-            self.dropped.append(Note(self._line(), f"表格中的 <{tag}> 及其内容已删除"))
+            self.dropped.append(Note(self._line(), f"表格中的 <{tag}> 及其内容不输出"))
         elif tag not in TABLE_TAGS and tag not in INLINE_TAGS:
             self.dropped.append(
-                Note(self._line(), f"表格中不支持的标签 <{tag}> 已去掉（保留其文字）")
+                Note(self._line(), f"表格中不支持的标签 <{tag}> 不输出（保留其文字）")
             )
         for name, _ in attrs:
             if name not in CELL_ATTRIBUTES and tag in TABLE_TAGS | INLINE_TAGS:
-                self.dropped.append(Note(self._line(), f"表格中 <{tag}> 的属性 {name} 已忽略"))
+                self.dropped.append(Note(self._line(), f"表格中 <{tag}> 的属性 {name} 不起作用"))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th"):
@@ -207,9 +217,9 @@ class _Layout:
     def __init__(self, table: HtmlTable) -> None:
         self.table = table
         self.notes: list[Note] = []
-        self.rows = table.rows[:MAX_TABLE_ROWS]
-        self.free = [0] * MAX_TABLE_COLUMNS
-        self.above = [1] * MAX_TABLE_COLUMNS
+        self.rows = table.rows[: limits.MAX_TABLE_ROWS]
+        self.free = [0] * limits.MAX_TABLE_COLUMNS
+        self.above = [1] * limits.MAX_TABLE_COLUMNS
         self.widest = (0, 0)
         """The widest row as written (beyond the column limit too) and its line, for the message."""
         self.fitted: set[int] = set()
@@ -222,14 +232,8 @@ class _Layout:
             (slots[-1].column + slots[-1].colspan for slots in placed if slots), default=0
         )
         widest, line = self.widest
-        if widest > MAX_TABLE_COLUMNS:
-            self.notes.append(
-                Note(
-                    line,
-                    f"表格有 {widest} 列，超过上限 {MAX_TABLE_COLUMNS} 列："
-                    f"第 {MAX_TABLE_COLUMNS + 1} 列起未输出",
-                )
-            )
+        if widest > limits.MAX_TABLE_COLUMNS:
+            self.notes.append(Note(line, too_many_columns(widest)))
         rows = tuple(
             self._complete(slots, columns, index in self.fitted)
             for index, slots in enumerate(placed)
@@ -238,27 +242,23 @@ class _Layout:
 
     def _note_limits(self) -> None:
         table = self.table
-        if len(table.rows) > MAX_TABLE_ROWS:
+        if len(table.rows) > limits.MAX_TABLE_ROWS:
             self.notes.append(
-                Note(
-                    table.row_lines[MAX_TABLE_ROWS],
-                    f"表格有 {len(table.rows)} 行，超过上限 {MAX_TABLE_ROWS} 行："
-                    f"第 {MAX_TABLE_ROWS + 1} 行起未输出",
-                )
+                Note(table.row_lines[limits.MAX_TABLE_ROWS], too_many_rows(len(table.rows)))
             )
         wide = [
             cell
             for row in self.rows
             for cell in row
-            if max(cell.rowspan, cell.colspan) > MAX_TABLE_SPAN
+            if max(cell.rowspan, cell.colspan) > limits.MAX_TABLE_SPAN
         ]
         if wide:
             first = wide[0]
             self.notes.append(
                 Note(
                     first.line,
-                    f"表格中有 {len(wide)} 个单元格的 rowspan 或 colspan 超过上限 {MAX_TABLE_SPAN}"
-                    f"（第一个为 rowspan={first.rowspan}、colspan={first.colspan}）：合并范围已截到表格边缘",
+                    f"表格中有 {len(wide)} 个单元格的 rowspan 或 colspan 超过上限 {limits.MAX_TABLE_SPAN}"
+                    f"（第一个为 rowspan={first.rowspan}、colspan={first.colspan}）：合并范围截到表格边缘",
                 )
             )
 
@@ -272,11 +272,13 @@ class _Layout:
         written = 0
         for position, cell in enumerate(cells):
             column = self._carried(index, column, slots)
-            if column >= MAX_TABLE_COLUMNS:
-                written = column + sum(min(c.colspan, MAX_TABLE_SPAN) for c in cells[position:])
+            if column >= limits.MAX_TABLE_COLUMNS:
+                written = column + sum(
+                    min(c.colspan, limits.MAX_TABLE_SPAN) for c in cells[position:]
+                )
                 break
-            rowspan = min(cell.rowspan, MAX_TABLE_SPAN, remaining)
-            wanted = 1 if lone else min(cell.colspan, MAX_TABLE_SPAN)
+            rowspan = min(cell.rowspan, limits.MAX_TABLE_SPAN, remaining)
+            wanted = 1 if lone else min(cell.colspan, limits.MAX_TABLE_SPAN)
             written = column + wanted
             colspan = self._run(index, column, wanted)
             for taken in range(column, column + colspan):
@@ -287,13 +289,13 @@ class _Layout:
         if written > self.widest[0]:
             self.widest = (written, cells[0].line)
         if max(self.free) > index:  # rowspans from above to the right of the last cell
-            while column < MAX_TABLE_COLUMNS:
+            while column < limits.MAX_TABLE_COLUMNS:
                 column = self._carried(index, column, slots) + 1
         return slots
 
     def _carried(self, index: int, column: int, slots: list[Slot]) -> int:
         """Continuation slots for the columns from ``column`` on that a rowspan above takes."""
-        while column < MAX_TABLE_COLUMNS and self.free[column] > index:
+        while column < limits.MAX_TABLE_COLUMNS and self.free[column] > index:
             width = self.above[column]
             slots.append(Slot(column, width, continued=True))
             column += width
@@ -303,7 +305,9 @@ class _Layout:
         """How many of ``wanted`` columns from ``column`` are free in this row (at least 1)."""
         run = 1
         while (
-            run < wanted and column + run < MAX_TABLE_COLUMNS and self.free[column + run] <= index
+            run < wanted
+            and column + run < limits.MAX_TABLE_COLUMNS
+            and self.free[column + run] <= index
         ):
             run += 1
         return run
@@ -320,7 +324,7 @@ class _Layout:
             done += [Slot(empty, 1) for empty in range(column, slot.column)]
             if fitted and slot.cell is not None:
                 edge = slots[position + 1].column if position + 1 < len(slots) else columns
-                width = min(slot.cell.colspan, MAX_TABLE_SPAN, edge - slot.column)
+                width = min(slot.cell.colspan, limits.MAX_TABLE_SPAN, edge - slot.column)
                 slot = Slot(slot.column, max(width, 1), slot.rowspan, slot.cell)
             done.append(slot)
             column = slot.column + slot.colspan

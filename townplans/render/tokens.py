@@ -4,7 +4,7 @@ neither can be broken by what a file holds.
 - Characters XML 1.0 forbids (C0 controls but tab and line breaks, lone surrogates, U+FFFE and
   U+FFFF) are dropped: python-docx refuses them with an English ``ValueError`` and Pango cannot
   encode a lone surrogate, so one stray BEL would otherwise fail the whole document.
-- GFM tables are cut to ``MAX_TABLE_ROWS`` rows and ``MAX_TABLE_COLUMNS`` columns (raw-HTML tables
+- GFM tables are cut to ``limits.MAX_TABLE_ROWS`` rows and ``limits.MAX_TABLE_COLUMNS`` columns (raw-HTML tables
   are cut by ``rawhtml``'s grid).
 
 Each function returns the tokens to write and what it changed, with the 0-based source line, for
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from townplans.limits import MAX_TABLE_COLUMNS, MAX_TABLE_ROWS
+from townplans import limits
+from townplans.rawhtml import too_many_columns, too_many_rows
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Characters an XML 1.0 document cannot hold."""
@@ -123,7 +124,7 @@ def cut_tables(tokens: Sequence[Token]) -> tuple[list[Token], list[Change]]:
             table_line, cut_line, columns = (token.map[0] if token.map else None), None, 0
         elif kind == "tr_open":
             row, cell = row + 1, 0
-            if row == MAX_TABLE_ROWS + 1:
+            if row == limits.MAX_TABLE_ROWS + 1:
                 cut_line = token.map[0] if token.map else None
         elif kind in ("th_open", "td_open"):
             cell += 1
@@ -131,8 +132,8 @@ def cut_tables(tokens: Sequence[Token]) -> tuple[list[Token], list[Change]]:
         elif kind == "table_close":
             changes += _table_changes(row, cut_line, columns, table_line)
             row = cell = 0
-        if (row > MAX_TABLE_ROWS and kind in _ROW_TOKENS) or (
-            cell > MAX_TABLE_COLUMNS and kind in _CELL_TOKENS
+        if (row > limits.MAX_TABLE_ROWS and kind in _ROW_TOKENS) or (
+            cell > limits.MAX_TABLE_COLUMNS and kind in _CELL_TOKENS
         ):
             continue
         result.append(token)
@@ -147,12 +148,8 @@ def _table_changes(
     rows: int, cut_line: int | None, columns: int, table_line: int | None
 ) -> list[Change]:
     changes = []
-    if rows > MAX_TABLE_ROWS:
-        message = (
-            f"表格有 {rows} 行，超过上限 {MAX_TABLE_ROWS} 行：第 {MAX_TABLE_ROWS + 1} 行起未输出"
-        )
-        changes.append(Change(cut_line, message))
-    if columns > MAX_TABLE_COLUMNS:
-        message = f"表格有 {columns} 列，超过上限 {MAX_TABLE_COLUMNS} 列：第 {MAX_TABLE_COLUMNS + 1} 列起未输出"
-        changes.append(Change(table_line, message))
+    if rows > limits.MAX_TABLE_ROWS:
+        changes.append(Change(cut_line, too_many_rows(rows)))
+    if columns > limits.MAX_TABLE_COLUMNS:
+        changes.append(Change(table_line, too_many_columns(columns)))
     return changes

@@ -153,6 +153,7 @@ def all_rules() -> list[Rule]:
         fields,
         indicators,
         loading,
+        markup,
         meta,
         structure,
     )
