@@ -1,5 +1,6 @@
 """Hostile-input benchmark: how long the writers take, and how much memory, on inputs built to be
-expensive (issue 9): large GFM and raw-HTML tables, a raw-HTML cell with huge spans.
+expensive (issue 9): large GFM and raw-HTML tables, a raw-HTML cell with huge spans, long lines
+without break opportunities (in a paragraph, a table cell, a code block).
 
 Each case runs in a fresh process (so its peak memory is its own) through both writers: the DOCX
 writer (parse + write + save) and the PDF path (parse + HTML + WeasyPrint), timed separately. CPU
@@ -38,6 +39,11 @@ def html_table(rows: int) -> str:
     return '<table><tr><th>序号</th><th colspan="2">地块</th></tr>' + "".join(cells) + "</table>\n"
 
 
+def words(length: int, count: int) -> str:
+    """``count`` words of ``length`` letters: at 63, each is a little wider than a body line."""
+    return " ".join(["a" * length] * count) + "\n"
+
+
 CASES: dict[str, Callable[[], str]] = {
     "GFM table, 1,000 rows": lambda: gfm_table(1000),
     "GFM table, 2,000 rows": lambda: gfm_table(2000),
@@ -45,6 +51,13 @@ CASES: dict[str, Callable[[], str]] = {
     'HTML cell rowspan=colspan="100000"': lambda: (
         '<table><tr><td rowspan="100000" colspan="100000">x</td></tr></table>\n'
     ),
+    "paragraph of 20 KB 'a'": lambda: "a" * 20_000 + "\n",
+    "paragraph of 50 KB 'a'": lambda: "a" * 50_000 + "\n",
+    "paragraph of 500 KB 'a'": lambda: "a" * 500_000 + "\n",
+    "600 words of 63 letters (38 KB)": lambda: words(63, 600),
+    "paragraph of 500 KB Chinese": lambda: "规划" * 85_000 + "\n",
+    "table cell of 500 KB 'a'": lambda: "| 甲 | 乙 |\n|---|---|\n| " + "a" * 500_000 + " | x |\n",
+    "code block of 500 KB 'a'": lambda: "```\n" + "a" * 500_000 + "\n```\n",
 }
 
 
@@ -80,12 +93,12 @@ def main() -> None:
     args = parser.parse_args()
     names = [n for n in CASES if not args.only or any(word in n for word in args.only)]
     context = multiprocessing.get_context("spawn")
-    print(f"{'case':<36} {'writer':<6} {'CPU s':>7} {'wall s':>7} {'peak MB':>8}")
+    print(f"{'case':<36} {'writer':<6} {'CPU s':>7} {'wall s':>7} {'peak MB':>8}", flush=True)
     for name in names:
         for writer in ("docx", "pdf"):
             with ProcessPoolExecutor(1, mp_context=context) as pool:
                 cpu, wall, peak = pool.submit(run_case, name, writer).result()
-            print(f"{name:<36} {writer:<6} {cpu:>7.2f} {wall:>7.2f} {peak:>8}")
+            print(f"{name:<36} {writer:<6} {cpu:>7.2f} {wall:>7.2f} {peak:>8}", flush=True)
 
 
 if __name__ == "__main__":

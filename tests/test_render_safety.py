@@ -13,9 +13,9 @@ import pytest
 from docx.document import Document
 from docx.oxml.ns import qn
 
-from tests.conftest import copy_workspace
+from tests.conftest import SHARED, copy_workspace, require_corpora
 from townplans import limits, mdparser, pipeline, rawhtml
-from townplans.render import documents, tokens
+from townplans.render import documents, pdf, tokens
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
 from townplans.render.layout import Origin
@@ -24,6 +24,7 @@ from townplans.render.style import css, load_style
 
 REPO = Path(__file__).resolve().parent.parent
 STYLE = load_style(REPO / "templates/style.yaml")
+CORPORA = SHARED / "corpora"
 
 
 def write_docx(markdown: str, root: Path) -> tuple[Document, list[str]]:
@@ -323,3 +324,66 @@ def test_albums_never_break_on_forbidden_characters(tmp_path: Path) -> None:
     assert document.tables[0].rows[0].cells[1].text == "张三"
     page = album.album_html(model, STYLE, tmp_path)
     assert "某镇观摩图册" in page and "东段" in page and not tokens.FORBIDDEN.search(page)
+
+
+# -- long lines: line breaking stays linear -------------------------------------------------------------
+
+
+def test_long_unbreakable_lines_are_laid_out_from_a_window(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """WeasyPrint is never handed the whole rest of a paragraph to find one line (it used to be,
+    for every line of a run without break opportunities: quadratic)."""
+    from weasyprint.text import line_break
+
+    longest = 0
+    original = line_break.split_first_line
+
+    def spy(text: str, *args: object, **kwargs: object) -> object:
+        nonlocal longest
+        longest = max(longest, len(text))
+        return original(text, *args, **kwargs)
+
+    monkeypatch.setattr("weasyprint.layout.inline.split_first_line", spy)
+    markdown = "a" * 30_000 + "\n\n| 甲 | 乙 |\n|---|---|\n| " + "b" * 5_000 + " | 丙 |\n"
+    data = write_pdf(markdown, tmp_path)
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    assert "".join(text.split()).count("a") == 30_000
+    assert longest < 2_000, longest
+
+
+def _line_boxes(html: str, root: Path) -> list[tuple[str, float, float, float]]:
+    """(text, x, y, width) of every text box WeasyPrint laid out."""
+    import weasyprint
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    document = weasyprint.HTML(string=html, url_fetcher=pdf.make_fetcher({"workspace": root}))
+    return [
+        (box.text, round(box.position_x, 3), round(box.position_y, 3), round(box.width, 3))
+        for page in document.render().pages
+        for box in page._page_box.descendants()
+        if isinstance(box, TextBox)
+    ]
+
+
+def test_bounded_line_breaking_lays_out_exactly_as_weasyprint_does(tmp_path: Path) -> None:
+    """Same line boxes with and without the window, for ordinary text (Chinese and Latin, a long
+    URL, words just wider than the line, a narrow table) and a long run."""
+    require_corpora()
+    markdown = (
+        (CORPORA / "markdown-zh/gbt9704-2012-summary.md").read_text(encoding="utf-8")
+        + "\n\n参见 https://www.mohurd.gov.cn/gongkai/zhengce/zhengcefilelib/202305/20230530_772155.html"
+        " 以及 telecommunications internationalization。\n\n"
+        + " ".join(["m" * 40] * 20)
+        + "\n\n|" + " 列 |" * 12 + "\n|" + "---|" * 12 + "\n|" + " 规划用地布局 |" * 12 + "\n\n"
+        + "x" * 3_000 + "\n\n```\n" + "y" * 2_000 + "\n```\n"
+    )  # fmt: skip
+    page = html_render.page(
+        "t", render_html(markdown, tmp_path), css(STYLE), cover=False, toc=False
+    )
+    with pdf.bounded_line_breaking():
+        windowed = _line_boxes(page, tmp_path)
+    assert windowed == _line_boxes(page, tmp_path)
+    assert len(windowed) > 500
