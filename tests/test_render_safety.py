@@ -387,3 +387,55 @@ def test_bounded_line_breaking_lays_out_exactly_as_weasyprint_does(tmp_path: Pat
         windowed = _line_boxes(page, tmp_path)
     assert windowed == _line_boxes(page, tmp_path)
     assert len(windowed) > 500
+
+
+# -- values from YAML print exactly as written ------------------------------------------------------------
+
+TRICKY = [
+    "__class__", "*斜体*", "[链接](https://example.com)", "<b>粗</b>", "# 不是标题", "1. 不是列表",
+    "- 也不是", "> 不是引用", "a|b", "\\newpage", "::: cover", "&amp;", "`代码`", "~~删除~~",
+    "脚注[^1]", "---", "C:\\路径\\文件", "![图](x.png)",
+]  # fmt: skip
+
+
+def _generated_parts(root: Path) -> list[documents.Part]:
+    templates = documents.Templates(REPO / "templates/documents")
+    head = templates.part(
+        "gongwen-head.md.j2", root, issuer=TRICKY[0], title=TRICKY[15], doc_number=TRICKY[4],
+        recipient=TRICKY[3],
+    )  # fmt: skip
+    form = {
+        "name": TRICKY[5],
+        "form": [{"label": f"字段{i}", "value": value} for i, value in enumerate(TRICKY)],
+        "funding": [{"source": TRICKY[8], "amount": TRICKY[1]}],
+        "funding_total": "",
+        "permits": [{"label": "用地", "status": TRICKY[9]}],
+    }
+    brief = templates.part("project-brief.md.j2", root, p=form)
+    summary = documents.md_table(["镇", "说明"], [[TRICKY[2], TRICKY[6]]])
+    return [head, brief, documents.Part(tuple(mdparser.parse(summary)), root, Origin())]
+
+
+def test_values_from_yaml_print_exactly_as_written_in_word_and_pdf(tmp_path: Path) -> None:
+    parts = _generated_parts(tmp_path)
+    writer = DocxWriter(STYLE, tmp_path)
+    for part in parts:
+        writer.add_markdown(part.tokens, part.base_dir, part.origin)
+    cells = [c.text for t in writer.document.tables for row in t.rows for c in row.cells]
+    paragraphs = [p.text for p in writer.document.paragraphs]
+    assert [value for value in TRICKY if value not in cells] == []
+    assert {TRICKY[0] + "文件", TRICKY[4], TRICKY[15], TRICKY[3] + "：", TRICKY[5]} <= set(
+        paragraphs
+    )
+    assert not writer.document.inline_shapes and len(writer.document.tables) == 4
+    body = html_render.render_body(
+        [html_render.HtmlPart(p.tokens, p.base_dir, tmp_path, p.origin) for p in parts]
+    )
+    page = html_render.page("t", body, css(STYLE), cover=False, toc=False)
+    data, _ = html_to_pdf(page, {"workspace": tmp_path})
+    text = subprocess.run(
+        ["pdftotext", "-raw", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    squeezed = "".join(text.split())
+    assert [value for value in TRICKY if "".join(value.split()) not in squeezed] == []
+    assert "<b>" not in body.html.replace("&lt;b&gt;", "") and "<a " not in body.html

@@ -97,16 +97,35 @@ def missing(label: str) -> str:
     return f"【缺：{label}】"
 
 
-def cell(value: object) -> str:
-    """A value made safe for a Markdown table cell."""
+class Markdown(str):
+    """Text that already is Markdown (a table ``md_table`` made, a value ``cell`` escaped): the
+    document templates print it as it is."""
+
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+"""ASCII punctuation: CommonMark lets a backslash escape any of it, and only it makes markup."""
+
+
+def cell(value: object) -> Markdown:
+    """A value as Markdown that prints exactly as written, in a table cell, a heading or a line
+    of text: whitespace collapsed to single spaces (a value is one line), every ASCII punctuation
+    character backslash-escaped, so ``__class__``, ``*x*``, ``[a](b)``, ``<b>``, ``a|b``, a
+    leading ``#`` or ``1.`` are text and never emphasis, links, HTML, cells, headings or lists."""
     if value is None:
-        return ""
-    return re.sub(r"\s+", " ", str(value)).replace("|", "\\|").strip()
+        return Markdown("")
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    return Markdown(_PUNCTUATION.sub(r"\\\1", text))
+
+
+def _as_markdown(value: object) -> Markdown:
+    """What ``{{ … }}`` prints in a document template: Markdown as it is, any other value as
+    literal text (``cell``), so no template can forget to escape a value from YAML."""
+    return value if isinstance(value, Markdown) else cell(value)
 
 
 def md_table(
     header: Sequence[str], rows: Iterable[Sequence[object]], align: Sequence[str] = ()
-) -> str:
+) -> Markdown:
     """A GFM table; ``align`` holds "l", "c" or "r" per column."""
     marks = {"l": "---", "c": ":---:", "r": "---:"}
     separator = [marks.get(align[i] if i < len(align) else "l", "---") for i in range(len(header))]
@@ -115,15 +134,16 @@ def md_table(
         "| " + " | ".join(separator) + " |",
         *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows),
     ]
-    return "\n".join(lines)
+    return Markdown("\n".join(lines))
 
 
 class Templates:
-    """The sandboxed Jinja2 environment over ``templates/documents/`` (Markdown out, so values
-    are made safe by the ``cell`` filter rather than by HTML escaping)."""
+    """The sandboxed Jinja2 environment over ``templates/documents/``. Its output is Markdown, so
+    every value a template prints is escaped as Markdown (``_as_markdown``), not as HTML."""
 
     def __init__(self, folder: Path) -> None:
         self.env = templating.environment(folder)
+        self.env.finalize = _as_markdown
         self.env.filters["cell"] = cell
         self.env.globals["md_table"] = md_table
 

@@ -34,6 +34,7 @@ from docx.text.run import Run
 from markdown_it.token import Token
 from PIL import Image, UnidentifiedImageError
 
+from townplans import mdparser
 from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table, parse_table
 from townplans.render import htmltable, ooxml
 from townplans.render.layout import (
@@ -603,7 +604,7 @@ class DocxWriter:
                 header = header and (len(rows) > 1 or is_head)
                 fill = partial(self._gfm_cell, tokens[end + 1], align, is_head, base_dir)
                 rows[-1].append(_Place(fill=fill))
-                texts[-1].append(tokens[end + 1].content)
+                texts[-1].append(mdparser.inline_text(tokens[end + 1]))  # as printed
             end += 1
         columns = max((len(row) for row in rows), default=0)
         if columns:

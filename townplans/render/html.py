@@ -118,7 +118,7 @@ class _PrintRenderer(RendererHTML):
             if token.type == "tr_open":
                 rows.append([])
             elif token.type == "inline" and rows:
-                rows[-1].append(token.content)
+                rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
         columns = max((len(row) for row in rows), default=0)
         return "<table>" + colgroup(column_weights(rows, columns, self.available(columns))) + "\n"
 
