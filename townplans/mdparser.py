@@ -41,6 +41,12 @@ def parser() -> MarkdownIt:
 
 def parse(text: str) -> list[Token]:
     """Parse Markdown into markdown-it tokens; each block token's ``map`` is a 0-based line range."""
+    if not text.endswith("\n"):
+        # mdit-py-plugins' container rule (0.7) reads one character past the end of a document
+        # that ends inside a block quote without a final newline ("> ::: cover\n> ") and raises
+        # IndexError; a final newline changes nothing in CommonMark and keeps every line's end
+        # inside the text.
+        text += "\n"
     return parser().parse(text)
 
 

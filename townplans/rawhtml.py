@@ -190,6 +190,14 @@ class _TableParser(HTMLParser):
             if name not in CELL_ATTRIBUTES and tag in TABLE_TAGS | INLINE_TAGS:
                 self.dropped.append(Note(self._line(), f"表格中 <{tag}> 的属性 {name} 不起作用"))
 
+    def parse_html_declaration(self, i: int) -> int:
+        """``<![…`` is a bogus comment in HTML5 (outside SVG and MathML); CPython's parser (3.11)
+        takes it for an SGML marked section and raises AssertionError on a malformed one."""
+        if self.rawdata.startswith("<![", i):
+            self.dropped.append(Note(self._line(), "表格中的 <![…]> 声明及其内容不输出"))
+            return self.parse_bogus_comment(i)
+        return int(super().parse_html_declaration(i))
+
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th"):
             self.cell = None

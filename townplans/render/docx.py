@@ -573,7 +573,7 @@ class DocxWriter:
         try:
             with Image.open(path) as image:
                 width_px, height_px = image.size
-        except (OSError, UnidentifiedImageError):
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
             self._problem(f"图片无法读取：{source}")
             run.add_text(f"【图片无法读取：{source}】")
             return
@@ -585,7 +585,13 @@ class DocxWriter:
         width = width_px / PRINT_DPI * 25.4
         height = height_px / PRINT_DPI * 25.4
         scale = min(1.0, max_width / width, max_height / height)
-        run.add_picture(str(path), width=Mm(width * scale), height=Mm(height * scale))
+        try:
+            run.add_picture(str(path), width=Mm(width * scale), height=Mm(height * scale))
+        except Exception:  # noqa: BLE001 - python-docx's own image parsers fail in many ways
+            # An image Pillow reads can still be one python-docx cannot embed (WebP, a PNG with a
+            # damaged chunk): a visible placeholder and a problem, never a failed document.
+            self._problem(f"图片无法放入 Word 文档（格式不受支持或文件已损坏）：{source}")
+            run.add_text(f"【图片无法放入 Word：{source}】")
 
     def _table(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         rows: list[list[_Place]] = []
