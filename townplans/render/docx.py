@@ -35,7 +35,7 @@ from markdown_it.token import Token
 from PIL import Image, UnidentifiedImageError
 
 from townplans import mdparser
-from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table, parse_table
+from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table
 from townplans.render import htmltable, ooxml
 from townplans.render.layout import (
     UNKNOWN,
@@ -269,10 +269,7 @@ class DocxWriter:
         the place in ``origin``."""
         self._origin, self._line = origin, None
         prepared = prepare(tokens)
-        if prepared.forbidden is not None:
-            self._problem(prepared.forbidden.message, "TP707", prepared.forbidden.line)
-        for cut in prepared.cuts:
-            self._problem(cut.message, "TP701", cut.line)
+        self.problems += prepared.problems(origin)
         tokens = prepared.tokens
         index = 0
         while index < len(tokens):
@@ -457,13 +454,8 @@ class DocxWriter:
     def _html_block(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         content = tokens[index].content
         if is_table(content):
-            table = parse_table(content)
-            grid = table.grid()
-            start = self._line or 0
-            for note in table.dropped:
-                self._problem(note.message, "TP702", start + note.line)
-            for note in grid.notes:
-                self._problem(note.message, "TP701", start + note.line)
+            grid, problems = htmltable.table(content, self._origin, self._line)
+            self.problems += problems
             if grid.rows:
                 self._html_table(grid)
                 return index + 1
@@ -775,11 +767,9 @@ class DocxWriter:
                 state.hyperlink.append(run._r)
         return run
 
-    def _problem(self, message: str, code: str = "TP701", line: int | None = None) -> None:
-        """Record what was not written as it stands, at a 0-based source line (by default, that of
-        the block being written)."""
-        where = self._origin.ref(line if line is not None else self._line)
-        self.problems.append(OutputProblem(code, message, where))
+    def _problem(self, message: str) -> None:
+        """Record what was not written as it stands (TP701), at the block being written."""
+        self.problems.append(OutputProblem("TP701", message, self._origin.ref(self._line)))
 
 
 _CLOSERS = {

@@ -20,7 +20,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from townplans import mdparser
-from townplans.rawhtml import Grid, Slot, is_break, is_table, parse_table
+from townplans.rawhtml import Grid, Slot, is_break, is_table
 from townplans.render import htmltable
 from townplans.render.layout import (
     UNKNOWN,
@@ -136,22 +136,12 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         content = tokens[idx].content
         if is_table(content):
-            table = parse_table(content)
-            grid = table.grid()
             block = tokens[idx].map
-            start = block[0] if block else None
-            for code, notes in (("TP702", table.dropped), ("TP701", grid.notes)):
-                self.problems += [
-                    self.problem(code, note.message, start, note.line) for note in notes
-                ]
+            grid, problems = htmltable.table(content, self.origin, block[0] if block else None)
+            self.problems += problems
             if grid.rows:
                 return table_html(grid, self.available(grid.columns))
         return f'<p class="raw-html">{escape(content.rstrip())}</p>\n'
-
-    def problem(self, code: str, message: str, start: int | None, offset: int = 0) -> OutputProblem:
-        """What was not rendered as it stands, ``offset`` lines into the block at ``start``."""
-        line = start + offset if start is not None else None
-        return OutputProblem(code, message, self.origin.ref(line))
 
     def html_inline(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -251,12 +241,7 @@ def render_body(
     for part in parts:
         renderer.origin = part.origin
         prepared = prepare(part.tokens)
-        if prepared.forbidden is not None:
-            forbidden = prepared.forbidden
-            renderer.problems.append(renderer.problem("TP707", forbidden.message, forbidden.line))
-        renderer.problems += [
-            renderer.problem("TP701", cut.message, cut.line) for cut in prepared.cuts
-        ]
+        renderer.problems += prepared.problems(part.origin)
         env: dict[str, Any] = {}
         html = renderer.render(_absolute_images(prepared.tokens, part), options, env)
         sections.append(f"<section>\n{html}</section>")

@@ -1,10 +1,26 @@
 """Raw-HTML tables for both writers, built on ``townplans.rawhtml`` (the safe subset and the grid
-within the table limits): the column widths Word and PDF both give a table."""
+within the table limits): the grid of a table block and what of it is not output, as the writers
+report it, and the column widths Word and PDF both give it."""
 
 from __future__ import annotations
 
-from townplans.rawhtml import Grid
-from townplans.render.layout import column_weights
+from townplans.rawhtml import Grid, parse_table
+from townplans.render.layout import Origin, column_weights
+from townplans.render.selfcheck import OutputProblem
+
+
+def table(content: str, origin: Origin, start: int | None) -> tuple[Grid, list[OutputProblem]]:
+    """The grid of the raw-HTML table block at 0-based line ``start`` of ``origin``, and what of it
+    is not output: tags and attributes (TP702) and what is beyond the limits (TP701), each at its
+    line."""
+    parsed = parse_table(content)
+    grid = parsed.grid()
+    problems = [
+        OutputProblem(code, note.message, origin.ref(None if start is None else start + note.line))
+        for code, notes in (("TP702", parsed.dropped), ("TP701", grid.notes))
+        for note in notes
+    ]
+    return grid, problems
 
 
 def weights(grid: Grid, available: float = 70.0) -> list[float]:

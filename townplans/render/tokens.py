@@ -22,6 +22,8 @@ from markdown_it.token import Token
 
 from townplans import limits
 from townplans.rawhtml import too_many_columns, too_many_rows
+from townplans.render.layout import Origin
+from townplans.render.selfcheck import OutputProblem
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Characters an XML 1.0 document cannot hold."""
@@ -56,6 +58,16 @@ class Prepared:
     """The first forbidden character dropped (reported once per file)."""
     cuts: list[Change]
     """GFM tables cut to the limits."""
+
+    def problems(self, origin: Origin) -> list[OutputProblem]:
+        """What was changed, as the writers report it: characters dropped (TP707, the first
+        place), tables cut (TP701)."""
+        found = self.forbidden
+        dropped = [OutputProblem("TP707", found.message, origin.ref(found.line))] if found else []
+        cut = [
+            OutputProblem("TP701", change.message, origin.ref(change.line)) for change in self.cuts
+        ]
+        return dropped + cut
 
 
 def prepare(tokens: Sequence[Token]) -> Prepared:
