@@ -160,30 +160,6 @@ CASES = [
         "YYYY-MM-DD",
     ),
     Case(
-        "TP015",
-        lambda r: edit(
-            r,
-            f"{TOWN}/master-plan/03-infrastructure.md",
-            "规划公共停车场4处，共320个泊位；",
-            "规划公共停车场4处，\n共<b>320</b>个泊位；",
-        ),
-        f"{TOWN}/master-plan/03-infrastructure.md",
-        at(f"{TOWN}/master-plan/03-infrastructure.md", "共<b>320</b>"),
-        "行内原始 HTML“<b></b>”",
-    ),
-    Case(
-        "TP016",
-        lambda r: edit(
-            r,
-            f"{TOWN}/master-plan/03-infrastructure.md",
-            "## 第十二条 停车设施\n",
-            '## 第十二条 停车设施\n\n<table>\n<tr><td>停车场</td>\n<td rowspan="100000">320</td></tr>\n</table>\n',
-        ),
-        f"{TOWN}/master-plan/03-infrastructure.md",
-        at(f"{TOWN}/master-plan/03-infrastructure.md", 'rowspan="100000"'),
-        "超过上限 1000",
-    ),
-    Case(
         "TP101",
         lambda r: (r / TOWN / "construction-plan.md").unlink(),
         f"{TOWN}/construction-plan.md",
@@ -653,6 +629,31 @@ CASES = [
         f"{TOWN}/waivers.yaml",
         lambda r: 1,
         "没有对应的问题",
+    ),
+    # Raw HTML and table size (rules/markup.py).
+    Case(
+        "TP015",
+        lambda r: edit(
+            r,
+            f"{TOWN}/master-plan/03-infrastructure.md",
+            "规划公共停车场4处，共320个泊位；",
+            "规划公共停车场4处，\n共<b>320</b>个泊位；",
+        ),
+        f"{TOWN}/master-plan/03-infrastructure.md",
+        at(f"{TOWN}/master-plan/03-infrastructure.md", "共<b>320</b>"),
+        "行内原始 HTML“<b></b>”",
+    ),
+    Case(
+        "TP016",
+        lambda r: edit(
+            r,
+            f"{TOWN}/master-plan/03-infrastructure.md",
+            "## 第十二条 停车设施\n",
+            '## 第十二条 停车设施\n\n<table>\n<tr><td>停车场</td>\n<td rowspan="100000">320</td></tr>\n</table>\n',
+        ),
+        f"{TOWN}/master-plan/03-infrastructure.md",
+        at(f"{TOWN}/master-plan/03-infrastructure.md", 'rowspan="100000"'),
+        "超过上限 1000",
     ),
 ]
 
