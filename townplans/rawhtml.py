@@ -18,7 +18,6 @@ its line (content is untrusted: one ``rowspan="100000"`` must not allocate a gri
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -41,12 +40,14 @@ def is_break(html: str) -> bool:
 
 def too_many_rows(rows: int) -> str:
     """The message for a table (raw HTML or GFM) cut at ``MAX_TABLE_ROWS``."""
-    return f"表格有 {rows} 行，超过上限 {limits.MAX_TABLE_ROWS} 行：第 {limits.MAX_TABLE_ROWS + 1} 行起不输出"
+    limit = limits.MAX_TABLE_ROWS
+    return f"表格有 {rows} 行，超过上限 {limit} 行：第 {limit + 1} 行起不输出"
 
 
 def too_many_columns(columns: int) -> str:
     """The message for a table (raw HTML or GFM) cut at ``MAX_TABLE_COLUMNS``."""
-    return f"表格有 {columns} 列，超过上限 {limits.MAX_TABLE_COLUMNS} 列：第 {limits.MAX_TABLE_COLUMNS + 1} 列起不输出"
+    limit = limits.MAX_TABLE_COLUMNS
+    return f"表格有 {columns} 列，超过上限 {limit} 列：第 {limit + 1} 列起不输出"
 
 
 def is_table(html: str) -> bool:
@@ -103,13 +104,6 @@ class Grid:
     rows: tuple[tuple[Slot, ...], ...]
     columns: int
     notes: tuple[Note, ...] = ()
-
-    def starts(self) -> Iterator[tuple[int, Slot]]:
-        """(row, slot) of every cell, in reading order."""
-        for index, row in enumerate(self.rows):
-            for slot in row:
-                if slot.cell is not None:
-                    yield index, slot
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """markdown-it tokens -> a python-docx Document styled from ``Style`` (GB/T 9704 defaults).
 
 The writer walks the token stream once. Every block and inline construct has a mapping; a token
-type without one is recorded in ``problems`` with its place in the sources (never dropped silently). East Asian fonts are set by
-their official names (``w:eastAsia``) and Latin fonts separately, so Word and WPS pick the right
-font for every character. Images are read only from inside the workspace. Raw HTML tables (the
+type without one is recorded in ``problems`` with its place in the sources (never dropped
+silently). East Asian fonts are set by their official names (``w:eastAsia``) and Latin fonts
+separately, so Word and WPS pick the right font for every character. Images are read only from inside the workspace. Raw HTML tables (the
 safe subset in ``townplans.rawhtml``) become real Word tables with merged cells; any other raw HTML
 is written as the literal text it is. Tables are written in one pass, whatever their size
 (``ooxml``).

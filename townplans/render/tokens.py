@@ -4,8 +4,8 @@ neither can be broken by what a file holds.
 - Characters XML 1.0 forbids (C0 controls but tab and line breaks, lone surrogates, U+FFFE and
   U+FFFF) are dropped: python-docx refuses them with an English ``ValueError`` and Pango cannot
   encode a lone surrogate, so one stray BEL would otherwise fail the whole document.
-- GFM tables are cut to ``limits.MAX_TABLE_ROWS`` rows and ``limits.MAX_TABLE_COLUMNS`` columns (raw-HTML tables
-  are cut by ``rawhtml``'s grid).
+- GFM tables are cut to ``MAX_TABLE_ROWS`` rows and ``MAX_TABLE_COLUMNS`` columns (raw-HTML
+  tables are cut by ``rawhtml``'s grid).
 
 Each function returns the tokens to write and what it changed, with the 0-based source line, for
 the writer to report. Tokens are copied only where something changes; the loaded model is never
