@@ -41,7 +41,7 @@ pytest: $(STAMP)
 
 # Thousands of fresh hostile documents through the loader and both writers (tests/test_fuzz.py).
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:randomly --hypothesis-show-statistics tests/test_fuzz.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q --hypothesis-show-statistics tests/test_fuzz.py
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache
