@@ -115,16 +115,20 @@ def windowed(split_first_line: Callable[..., Any]) -> Callable[..., Any]:
 @contextmanager
 def bounded_line_breaking() -> Iterator[None]:
     """Make WeasyPrint break lines through ``windowed`` while rendering, in the two places its
-    layout calls ``split_first_line`` (inline text and min/max content widths)."""
+    layout calls ``split_first_line`` (inline text and min/max content widths). A WeasyPrint
+    without them (a future version) renders as it is: slower on long runs, never broken (and
+    ``test_long_unbreakable_lines_are_laid_out_from_a_window`` says so)."""
     from weasyprint.layout import inline, preferred
 
-    originals = inline.split_first_line, preferred.split_first_line
-    inline.split_first_line = windowed(originals[0])
-    preferred.split_first_line = windowed(originals[1])
+    modules = [m for m in (inline, preferred) if callable(getattr(m, "split_first_line", None))]
+    originals = [module.split_first_line for module in modules]
+    for module, original in zip(modules, originals, strict=True):
+        module.split_first_line = windowed(original)
     try:
         yield
     finally:
-        inline.split_first_line, preferred.split_first_line = originals
+        for module, original in zip(modules, originals, strict=True):
+            module.split_first_line = original
 
 
 def html_to_pdf(
