@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test lint typecheck pytest system system-test venv clean
+.PHONY: build test fuzz lint typecheck pytest system system-test venv clean
 
 build: system $(STAMP)
 	$(BIN)/townplans build
@@ -38,6 +38,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q -n auto
+
+# Thousands of fresh hostile documents through the loader and both writers (tests/test_fuzz.py).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q --hypothesis-show-statistics tests/test_fuzz.py
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache

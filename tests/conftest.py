@@ -8,10 +8,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from townplans.load import load_workspace
 from townplans.model import Workspace
 from townplans.profile import Profile, load_profile
+
+_SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
+settings.register_profile(
+    "townplans", max_examples=150, deadline=None, derandomize=True,
+    suppress_health_check=_SLOW_IS_FINE,
+)  # fmt: skip
+"""``make test``: the same examples on every run, so CI fails only for a change, never by chance."""
+settings.register_profile(
+    "fuzz", max_examples=3000, deadline=None, suppress_health_check=_SLOW_IS_FINE
+)
+"""``make fuzz``: thousands of fresh examples; what fails is kept in .hypothesis and replayed."""
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "townplans"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("TOWNPLANS_SHARED", REPO.parent / "shared"))

@@ -18,9 +18,9 @@ from markdown_it.token import Token
 
 from tests.conftest import SHARED, require_corpora
 from townplans import mdparser
+from townplans.rawhtml import is_table, parse_table
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
-from townplans.render.htmltable import is_table, parse_table
 from townplans.render.layout import missing_image
 from townplans.render.pdf import html_to_pdf
 from townplans.render.style import Style, css, load_style
@@ -236,6 +236,6 @@ def test_other_raw_html_is_escaped_text(tmp_path: Path) -> None:
     assert "<img" not in body.html and "&lt;img src=&quot;x.png&quot;" in body.html
     assert "onclick" not in body.html
     assert "<td>甲</td><td>乙</td>" in body.html
-    assert any("script" in problem for problem in body.problems)
+    assert any("script" in problem.message for problem in body.problems)
     _, text = to_docx_text(tokens, tmp_path)
     assert "<script>alert(1)</script>" in text and '<img src="x.png" onerror="alert(2)">' in text

@@ -668,6 +668,31 @@ CASES = [
         lambda r: 1,
         "没有对应的问题",
     ),
+    # Raw HTML and table size (rules/markup.py).
+    Case(
+        "TP015",
+        lambda r: edit(
+            r,
+            f"{TOWN}/master-plan/03-infrastructure.md",
+            "规划公共停车场4处，共320个泊位；",
+            "规划公共停车场4处，\n共<b>320</b>个泊位；",
+        ),
+        f"{TOWN}/master-plan/03-infrastructure.md",
+        at(f"{TOWN}/master-plan/03-infrastructure.md", "共<b>320</b>"),
+        "行内原始 HTML“<b></b>”",
+    ),
+    Case(
+        "TP016",
+        lambda r: edit(
+            r,
+            f"{TOWN}/master-plan/03-infrastructure.md",
+            "## 第十二条 停车设施\n",
+            '## 第十二条 停车设施\n\n<table>\n<tr><td>停车场</td>\n<td rowspan="100000">320</td></tr>\n</table>\n',
+        ),
+        f"{TOWN}/master-plan/03-infrastructure.md",
+        at(f"{TOWN}/master-plan/03-infrastructure.md", 'rowspan="100000"'),
+        "超过上限 1000",
+    ),
 ]
 
 
@@ -710,3 +735,42 @@ def test_unknown_target_is_not_reported_once_the_district_confirms_it(tmp_path: 
     )
     codes = [(f.code, f.message) for f in check(root)]
     assert not any(code == "TP406" and "路网覆盖率" in message for code, message in codes)
+
+
+def test_raw_html_and_table_sizes_are_judged_as_the_writers_render_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TP015 says what prints as text or is dropped, TP016 what is cut; a <br> and a plain HTML
+    table are fine."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    chapter = f"{TOWN}/master-plan/03-infrastructure.md"
+    wide = "|" + " 列 |" * 65 + "\n|" + "---|" * 65 + "\n|" + " 1 |" * 65 + "\n"
+    long = "| 序号 | 名称 |\n|---|---|\n" + "".join(f"| {i} | 甲 |\n" for i in range(1, 13))
+    edit(
+        root,
+        chapter,
+        "## 第十二条 停车设施\n",
+        "## 第十二条 停车设施\n\n<div>说明</div>\n\n"
+        "<table><tr><td>甲<br>乙</td><td><font>丙</font></td></tr></table>\n\n"
+        "第一行<br>第二行\n\n" + wide + "\n" + long,
+    )
+    monkeypatch.setattr("townplans.limits.MAX_TABLE_ROWS", 10)
+    found = [
+        (f.code, f.ref.line, f.message)
+        for f in check(root)
+        if f.code in ("TP015", "TP016") and f.ref.path == chapter
+    ]
+    expected = [
+        ("TP015", "<div>", "原始 HTML“<div>说明</div>”不会按 HTML 排版"),
+        ("TP015", "<font>", "HTML 表格中有 1 处不支持的标签或属性：不支持的标签 <font> 不输出"),
+        ("TP016", "| 列 |", "表格有 65 列，超过上限 64 列：第 65 列起不输出"),
+        ("TP016", "| 10 | 甲 |", "表格有 13 行，超过上限 10 行：第 11 行起不输出"),
+    ]
+    located = sorted(
+        (code, line_of(root, chapter, needle), text) for code, needle, text in expected
+    )
+    assert len(found) == len(located), found
+    for (code, line, message), (want_code, want_line, fragment) in zip(
+        sorted(found), located, strict=True
+    ):
+        assert (code, line) == (want_code, want_line) and fragment in message, message

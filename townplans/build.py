@@ -472,14 +472,14 @@ def document_targets(
     def make_docx() -> Made:
         data, problems = documents.to_docx(spec, style, paths.root, stamp)
         data = fixed_zip_times(data, stamp)
-        return Made(data, _render_problems(problems) + selfcheck.check_docx(data))
+        return Made(data, problems + selfcheck.check_docx(data))
 
     def make_pdf() -> Made:
         from townplans.render.pdf import html_to_pdf
 
         html, problems = documents.to_html(spec, style, paths.root, font_faces(paths.fonts))
         data, warnings = html_to_pdf(html, paths.mounts(), options.pdf_variant)
-        return Made(data, _render_problems(problems) + selfcheck.check_pdf(data, warnings))
+        return Made(data, problems + selfcheck.check_pdf(data, warnings))
 
     return [
         Target(f"{spec.name}.docx", folder / f"{spec.name}.docx", inputs, make_docx, source),
@@ -491,13 +491,6 @@ def document_targets(
             source,
             options.pdf_variant or "",
         ),
-    ]
-
-
-def _render_problems(problems: Sequence[str]) -> list[selfcheck.OutputProblem]:
-    return [
-        selfcheck.OutputProblem("TP702" if "表格中" in problem else "TP701", problem)
-        for problem in problems
     ]
 
 
@@ -858,7 +851,7 @@ def _record(
     for problem in made.problems:
         message = f"“{target.label}”：{problem.message}"
         report.findings.append(
-            Finding(problem.code, problem.severity, message, target.source, "practice")
+            Finding(problem.code, problem.severity, message, problem.ref or target.source)
         )
     try:
         info = write_atomic(build_dir, target.path, made.data).stat()

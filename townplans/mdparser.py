@@ -41,6 +41,12 @@ def parser() -> MarkdownIt:
 
 def parse(text: str) -> list[Token]:
     """Parse Markdown into markdown-it tokens; each block token's ``map`` is a 0-based line range."""
+    if not text.endswith("\n"):
+        # mdit-py-plugins' container rule (0.7) reads one character past the end of a document
+        # that ends inside a block quote without a final newline ("> ::: cover\n> ") and raises
+        # IndexError; a final newline changes nothing in CommonMark and keeps every line's end
+        # inside the text.
+        text += "\n"
     return parser().parse(text)
 
 
@@ -71,6 +77,8 @@ class Table:
 
     header: tuple[str, ...]
     rows: tuple[TableRow, ...]
+    ref: SourceRef | None = None
+    """Where the table starts (its header row)."""
 
     def column(self, *keywords: str) -> int | None:
         """Index of the first header cell containing any keyword."""
@@ -86,11 +94,12 @@ def tables(markdown: MarkdownFile) -> list[Table]:
     header: list[str] = []
     rows: list[TableRow] = []
     cells: list[str] = []
-    row_line = 0
+    row_line = table_line = 0
     in_head = False
     for index, token in enumerate(markdown.tokens):
         if token.type == "table_open":
             header, rows = [], []
+            table_line = token.map[0] + 1 if token.map else 0
         elif token.type == "thead_open":
             in_head = True
         elif token.type == "thead_close":
@@ -109,5 +118,5 @@ def tables(markdown: MarkdownFile) -> list[Table]:
             else:
                 rows.append(TableRow(markdown.ref.at(row_line), tuple(cells)))
         elif token.type == "table_close":
-            found.append(Table(tuple(header), tuple(rows)))
+            found.append(Table(tuple(header), tuple(rows), markdown.ref.at(table_line)))
     return found

@@ -275,6 +275,22 @@ class Town:
         """Whether a workspace-relative path (a finding's, an output's source) is in this town."""
         return path == self.folder or path.startswith(self.folder + "/")
 
+    def markdown_files(self) -> Iterator[MarkdownFile]:
+        """Every Markdown file of the town: construction plan, master-plan chapters, detailed
+        plans, project briefs and weekly reports."""
+        if self.construction_plan is not None:
+            yield self.construction_plan
+        if self.master_plan is not None:
+            yield from self.master_plan.chapters
+        for plan in self.detailed_plans:
+            if plan.text is not None:
+                yield plan.text
+        for project in self.projects:
+            if project.brief is not None:
+                yield project.brief
+        for report in self.reports:
+            yield report.doc
+
     def assets(self) -> Iterator[Asset]:
         """Every drawing, photo, board and permit file of the town."""
         if self.master_plan is not None:

@@ -37,6 +37,7 @@ from townplans.render.docx import set_fonts
 from townplans.render.html import WORKSPACE, resource_url
 from townplans.render.images import Cache, Prepared, Slot, prepare
 from townplans.render.style import Style, _family
+from townplans.render.tokens import xml_text
 
 PAGE_MM = (297.0, 210.0)
 MARGIN_MM = 15.0
@@ -265,6 +266,12 @@ def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
 # -- PDF (HTML) ----------------------------------------------------------------------------------------------
 
 
+def _html(text: str) -> str:
+    """Text for the album page: escaped, without the characters XML forbids (a file name or a
+    photos.yaml caption may hold a control character; Pango cannot encode a lone surrogate)."""
+    return escape(xml_text(text))
+
+
 def _workspace_url(root: Path, path: Path | str) -> str:
     absolute = Path(path) if Path(path).is_absolute() else root / path
     return resource_url(WORKSPACE, absolute.resolve().relative_to(root.resolve()).as_posix())
@@ -272,12 +279,12 @@ def _workspace_url(root: Path, path: Path | str) -> str:
 
 def _figure(root: Path, photo: AlbumPhoto | None, missing_label: str) -> str:
     if photo is None:
-        return f'<figure class="slot empty"><div class="placeholder">【缺：{escape(missing_label)}】</div></figure>'
+        return f'<figure class="slot empty"><div class="placeholder">【缺：{_html(missing_label)}】</div></figure>'
     if photo.prepared.path is None:
-        note = f"【照片无法使用：{escape(photo.source)}，{escape(photo.prepared.error or '')}】"
-        return f'<figure class="slot empty"><div class="placeholder">{note}</div><figcaption>{escape(photo.caption)}</figcaption></figure>'
+        note = f"【照片无法使用：{_html(photo.source)}，{_html(photo.prepared.error or '')}】"
+        return f'<figure class="slot empty"><div class="placeholder">{note}</div><figcaption>{_html(photo.caption)}</figcaption></figure>'
     url = _workspace_url(root, photo.prepared.path)
-    return f'<figure class="slot"><img src="{url}" alt=""><figcaption>{escape(photo.caption)}</figcaption></figure>'
+    return f'<figure class="slot"><img src="{url}" alt=""><figcaption>{_html(photo.caption)}</figcaption></figure>'
 
 
 def album_html(album: Album, style: Style, root: Path) -> str:
@@ -306,26 +313,26 @@ figcaption {{ font-size: 10pt; margin-top: 1.5mm; }}
 h2 {{ font-family: {_family(fonts["heading2"])}; font-size: 14pt; margin: 5mm 0 0; page-break-after: avoid; }}
 """
     parts = [
-        f'<div class="cover"><div class="title">{escape(album.title)}</div><div class="sub">{escape(album.subtitle)}</div></div>',
+        f'<div class="cover"><div class="title">{_html(album.title)}</div><div class="sub">{_html(album.subtitle)}</div></div>',
         '<nav class="contents"><h1>目　录</h1><ol>'
-        + "".join(f'<li><a href="#{p.anchor}">{escape(p.name)}</a></li>' for p in album.projects)
+        + "".join(f'<li><a href="#{p.anchor}">{_html(p.name)}</a></li>' for p in album.projects)
         + "</ol></nav>",
     ]
     for project in album.projects:
         parts.append(_project_html(project, root))
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{escape(album.title)}</title><style>{css}</style></head><body>{''.join(parts)}</body></html>"
+        f"<title>{_html(album.title)}</title><style>{css}</style></head><body>{''.join(parts)}</body></html>"
     )
 
 
 def _project_html(project: AlbumProject, root: Path) -> str:
-    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in project.facts)
+    rows = "".join(f"<tr><th>{_html(k)}</th><td>{_html(v)}</td></tr>" for k, v in project.facts)
     html = [
-        f'<section class="project"><h1 id="{project.anchor}">{escape(project.name)}</h1><table class="facts">{rows}</table>'
+        f'<section class="project"><h1 id="{project.anchor}">{_html(project.name)}</h1><table class="facts">{rows}</table>'
     ]
     images = [
-        f'<figure class="slot"><img src="{_workspace_url(root, image.source)}" alt=""><figcaption>{escape(image.title)}</figcaption></figure>'
+        f'<figure class="slot"><img src="{_workspace_url(root, image.source)}" alt=""><figcaption>{_html(image.title)}</figcaption></figure>'
         for image in project.images
     ]
     if images:
@@ -363,16 +370,18 @@ def album_docx(album: Album, style: Style, root: Path) -> bytes:
     for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
         setattr(section, side, Mm(MARGIN_MM))
     _album_styles(document, style)
-    title = document.add_paragraph(album.title, style="Title")
+    # Every text goes through xml_text: python-docx refuses a control character with a ValueError,
+    # and file names and photos.yaml captions may hold one.
+    title = document.add_paragraph(xml_text(album.title), style="Title")
     title.paragraph_format.space_before = Pt(150)
-    document.add_paragraph(album.subtitle).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph(xml_text(album.subtitle)).alignment = WD_ALIGN_PARAGRAPH.CENTER
     for project in album.projects:
         document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        document.add_paragraph(project.name, style="Heading 1")
+        document.add_paragraph(xml_text(project.name), style="Heading 1")
         facts = document.add_table(rows=len(project.facts), cols=2)
         facts.style = document.styles["Table Grid"]
         for row, (key, value) in zip(facts.rows, project.facts, strict=True):
-            row.cells[0].text, row.cells[1].text = key, value
+            row.cells[0].text, row.cells[1].text = xml_text(key), xml_text(value)
             row.cells[0].width, row.cells[1].width = Mm(35), Mm(232)
         if project.images:
             document.add_paragraph("规划图纸与展板", style="Heading 2")
@@ -411,7 +420,7 @@ def _grid(document: DocumentObject, cells: Sequence[tuple[Path | None, str]], sl
         else:
             run = paragraph.add_run("（无照片）")
             run.font.color.rgb = RGBColor(0xC0, 0, 0)
-        caption_paragraph = cell.add_paragraph(caption)
+        caption_paragraph = cell.add_paragraph(xml_text(caption))
         caption_paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 

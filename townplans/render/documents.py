@@ -25,10 +25,21 @@ from townplans.completeness import find_headings
 from townplans.fs import safe_name
 from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date
-from townplans.model import DetailedPlan, District, Located, MarkdownFile, Project, Town
+from townplans.model import (
+    DetailedPlan,
+    District,
+    Located,
+    MarkdownFile,
+    Project,
+    SourceRef,
+    Town,
+)
 from townplans.profile import DocumentType, FieldSpec, Profile
 from townplans.render import html as html_render
+from townplans.render.layout import Origin
+from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
+from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
 
 if TYPE_CHECKING:
     from townplans.status import TownStatus
@@ -36,10 +47,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """Markdown tokens and the folder their relative links resolve against."""
+    """Markdown tokens, the folder their relative links resolve against, and where they come from:
+    the town's file, or the template that generated them (what a writer reports names it)."""
 
     tokens: tuple[Token, ...]
     base_dir: Path
+    origin: Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +97,35 @@ def missing(label: str) -> str:
     return f"【缺：{label}】"
 
 
-def cell(value: object) -> str:
-    """A value made safe for a Markdown table cell."""
+class Markdown(str):
+    """Text that already is Markdown (a table ``md_table`` made, a value ``cell`` escaped): the
+    document templates print it as it is."""
+
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+"""ASCII punctuation: CommonMark lets a backslash escape any of it, and only it makes markup."""
+
+
+def cell(value: object) -> Markdown:
+    """A value as Markdown that prints exactly as written, in a table cell, a heading or a line
+    of text: whitespace collapsed to single spaces (a value is one line), every ASCII punctuation
+    character backslash-escaped, so ``__class__``, ``*x*``, ``[a](b)``, ``<b>``, ``a|b``, a
+    leading ``#`` or ``1.`` are text and never emphasis, links, HTML, cells, headings or lists."""
     if value is None:
-        return ""
-    return re.sub(r"\s+", " ", str(value)).replace("|", "\\|").strip()
+        return Markdown("")
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    return Markdown(_PUNCTUATION.sub(r"\\\1", text))
+
+
+def _as_markdown(value: object) -> Markdown:
+    """What ``{{ … }}`` prints in a document template: Markdown as it is, any other value as
+    literal text (``cell``), so no template can forget to escape a value from YAML."""
+    return value if isinstance(value, Markdown) else cell(value)
 
 
 def md_table(
     header: Sequence[str], rows: Iterable[Sequence[object]], align: Sequence[str] = ()
-) -> str:
+) -> Markdown:
     """A GFM table; ``align`` holds "l", "c" or "r" per column."""
     marks = {"l": "---", "c": ":---:", "r": "---:"}
     separator = [marks.get(align[i] if i < len(align) else "l", "---") for i in range(len(header))]
@@ -102,22 +134,23 @@ def md_table(
         "| " + " | ".join(separator) + " |",
         *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows),
     ]
-    return "\n".join(lines)
+    return Markdown("\n".join(lines))
 
 
 class Templates:
-    """The sandboxed Jinja2 environment over ``templates/documents/`` (Markdown out, so values
-    are made safe by the ``cell`` filter rather than by HTML escaping)."""
+    """The sandboxed Jinja2 environment over ``templates/documents/``. Its output is Markdown, so
+    every value a template prints is escaped as Markdown (``_as_markdown``), not as HTML."""
 
     def __init__(self, folder: Path) -> None:
         self.env = templating.environment(folder)
+        self.env.finalize = _as_markdown
         self.env.filters["cell"] = cell
         self.env.globals["md_table"] = md_table
 
     def part(self, template: str, base_dir: Path, **context: Any) -> Part:
         shown = f"templates/documents/{template}"
         text = templating.render(self.env, template, shown, **context)
-        return Part(tuple(mdparser.parse(text)), base_dir)
+        return Part(tuple(mdparser.parse(text)), base_dir, Origin(shown, generated=True))
 
 
 # -- reading fields for documents --------------------------------------------------------------------
@@ -159,15 +192,19 @@ def _date(meta: Located, key: str) -> dt.date | None:
 
 
 def file_name(text: str) -> str:
-    """A title usable as a file name (the one path policy: ``fs.safe_name``)."""
-    return safe_name(text, "文档")
+    """A title usable as a file name (the one path policy: ``fs.safe_name``; a lone surrogate,
+    which no file system can encode, goes with the other characters XML forbids)."""
+    return safe_name(xml_text(text), "文档")
 
 
 # -- parts from the town's own files --------------------------------------------------------------------
 
 
 def source_parts(files: Iterable[MarkdownFile], root: Path, demote: int = 0) -> list[Part]:
-    return [Part(_demoted(f.tokens, demote), root / Path(f.ref.path).parent) for f in files]
+    return [
+        Part(_demoted(f.tokens, demote), root / Path(f.ref.path).parent, Origin(f.ref.path))
+        for f in files
+    ]
 
 
 def _demoted(tokens: Sequence[Token], levels: int) -> tuple[Token, ...]:
@@ -395,11 +432,11 @@ class Assembler:
             for index, project in enumerate(projects):
                 assert project.brief is not None
                 if index:
-                    built.append(Part(tuple(mdparser.parse("\\newpage\n")), base))
+                    built.append(_page_break())
                 built.append(
                     self.templates.part("project-brief.md.j2", base, p=self._brief_form(project))
                 )
-                built.append(Part(_demoted(project.brief.tokens, 1), self.root / project.folder))
+                built += source_parts([project.brief], self.root, demote=1)
             return tuple(built)
 
         title = f"{town.name}小城镇建设项目简介汇编"
@@ -507,6 +544,11 @@ class Assembler:
         ]
 
 
+def _page_break() -> Part:
+    """A page break between two projects' forms (no links, nothing to report)."""
+    return Part(tuple(mdparser.parse("\\newpage\n")), Path(), Origin())
+
+
 def _month(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月" if value else ""
 
@@ -593,37 +635,77 @@ def _indicator_cell(town: Town, key: str, indicator: Any) -> str:
 
 def to_docx(
     spec: DocumentSpec, style: Style, root: Path, stamp: dt.datetime
-) -> tuple[bytes, list[str]]:
+) -> tuple[bytes, list[OutputProblem]]:
     """The Word document as bytes, and what the writer could not render."""
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
+    cover = _cover_texts(spec)
     writer = DocxWriter(style, root)
     if spec.cover:
-        writer.add_cover(spec.title, spec.cover_lines)
+        writer.add_cover(cover.title, cover.lines)
     if spec.toc:
         writer.add_toc()
     for part in spec.parts:
-        writer.add_markdown(part.tokens, part.base_dir)
+        writer.add_markdown(part.tokens, part.base_dir, part.origin)
     properties = writer.document.core_properties
-    properties.title = spec.title
-    properties.author = spec.author
+    properties.title = cover.title
+    properties.author = cover.author
     properties.last_modified_by = "townplans"
     properties.created = stamp
     properties.modified = stamp
     properties.revision = 1
     buffer = io.BytesIO()
     writer.document.save(buffer)
-    return buffer.getvalue(), writer.problems
+    return buffer.getvalue(), _once_per_file([*writer.problems, *cover.problems])
 
 
 def to_html(
     spec: DocumentSpec, style: Style, root: Path, font_faces: str = ""
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[OutputProblem]]:
     """The print HTML page for WeasyPrint, and what could not be rendered."""
+    cover = _cover_texts(spec)
     body = html_render.render_body(
-        [html_render.HtmlPart(p.tokens, p.base_dir, root) for p in spec.parts]
+        [html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin) for p in spec.parts]
     )
     page = html_render.page(
-        spec.title, body, css(style, font_faces), spec.cover_lines, cover=spec.cover, toc=spec.toc
+        cover.title, body, css(style, font_faces), cover.lines, cover=spec.cover, toc=spec.toc
     )
-    return page, body.problems
+    return page, _once_per_file([*body.problems, *cover.problems])
+
+
+@dataclass(frozen=True, slots=True)
+class _Cover:
+    """The title, cover lines and author as written into the outputs."""
+
+    title: str
+    lines: tuple[str, ...]
+    author: str
+    problems: tuple[OutputProblem, ...]
+
+
+def _cover_texts(spec: DocumentSpec) -> _Cover:
+    """The document's own texts (from front matter and town.yaml) without characters XML forbids;
+    a dropped one is reported at the document's first source, which the title comes from."""
+    texts = (spec.title, *spec.cover_lines, spec.author)
+    found = next((text for text in texts if FORBIDDEN.search(text)), None)
+    problems: tuple[OutputProblem, ...] = ()
+    if found is not None:
+        where = SourceRef(spec.sources[0]) if spec.sources else None
+        problems = (OutputProblem("TP707", forbidden_message(found), where),)
+    lines = tuple(xml_text(line) for line in spec.cover_lines)
+    return _Cover(xml_text(spec.title), lines, xml_text(spec.author), problems)
+
+
+def _once_per_file(problems: Sequence[OutputProblem]) -> list[OutputProblem]:
+    """The problems with dropped characters reported once per file: the first place, and the
+    writers' (which have a line) before the cover's (which has none)."""
+    seen: set[str | None] = set()
+    kept = []
+    for problem in problems:
+        if problem.code == "TP707":
+            path = problem.ref.path if problem.ref else None
+            if path in seen:
+                continue
+            seen.add(path)
+        kept.append(problem)
+    return kept

@@ -1,17 +1,20 @@
 """markdown-it tokens -> a python-docx Document styled from ``Style`` (GB/T 9704 defaults).
 
 The writer walks the token stream once. Every block and inline construct has a mapping; a token
-type without one is recorded in ``problems`` (never dropped silently). East Asian fonts are set by
-their official names (``w:eastAsia``) and Latin fonts separately, so Word and WPS pick the right
-font for every character. Images are read only from inside the workspace. Raw HTML tables (the
-safe subset in ``htmltable``) become real Word tables with merged cells; any other raw HTML is
-written as the literal text it is.
+type without one is recorded in ``problems`` with its place in the sources (never dropped
+silently). East Asian fonts are set by their official names (``w:eastAsia``) and Latin fonts
+separately, so Word and WPS pick the right font for every character. Images are read only from inside the workspace. Raw HTML tables (the
+safe subset in ``townplans.rawhtml``) become real Word tables with merged cells; any other raw HTML
+is written as the literal text it is. Tables are written in one pass, whatever their size
+(``ooxml``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from docx import Document
@@ -25,14 +28,18 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.section import Section
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
-from docx.table import Table
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from markdown_it.token import Token
 from PIL import Image, UnidentifiedImageError
 
-from townplans.render.htmltable import HtmlTable, is_table, parse_table
+from townplans import mdparser
+from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table
+from townplans.render import htmltable, ooxml
 from townplans.render.layout import (
+    UNKNOWN,
+    Origin,
     available_units,
     column_weights,
     is_cjk,
@@ -40,7 +47,9 @@ from townplans.render.layout import (
     missing_image,
     text_block,
 )
+from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import FontRole, Style
+from townplans.render.tokens import prepare
 
 PRINT_DPI = 150
 """Images are placed at their pixel size at this resolution, shrunk to fit the text block."""
@@ -50,7 +59,6 @@ _ALIGN = {
     "center": WD_ALIGN_PARAGRAPH.CENTER,
     "right": WD_ALIGN_PARAGRAPH.RIGHT,
 }
-_BREAK_TAGS = ("<br>", "<br/>", "<br />")
 
 
 def set_fonts(rpr_owner: ParagraphStyle | Run, role: FontRole) -> None:
@@ -83,6 +91,22 @@ class _ListLevel:
     first_paragraph: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """One ``w:tc`` of a table row: the grid columns it spans, its vertical merge (``ooxml``), and
+    what writes its first paragraph (None: an empty place, or one covered by a cell above)."""
+
+    colspan: int = 1
+    merge: str | None = None
+    fill: Callable[[Paragraph], None] | None = None
+
+
+def _vertical_merge(slot: Slot) -> str | None:
+    if slot.continued:
+        return ooxml.CONTINUE
+    return ooxml.RESTART if slot.cell is not None and slot.rowspan > 1 else None
+
+
 @dataclass
 class DocxWriter:
     """Builds one Word document from one or more Markdown token streams."""
@@ -90,7 +114,7 @@ class DocxWriter:
     style: Style
     root: Path
     document: DocumentObject = field(init=False)
-    problems: list[str] = field(default_factory=list)
+    problems: list[OutputProblem] = field(default_factory=list)
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
     _containers: list[str] = field(default_factory=list)
@@ -100,6 +124,11 @@ class DocxWriter:
     _redhead_lines: int = 0
     _red_title: bool = False
     _dispatch: dict[str, Callable[[Sequence[Token], int, Path], int]] = field(default_factory=dict)
+    _origin: Origin = UNKNOWN
+    _line: int | None = None
+    """0-based source line of the block being written, for problems."""
+    _cell_formats: dict[str, BaseOxmlElement] = field(default_factory=dict)
+    _run_fonts: dict[str, BaseOxmlElement] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._dispatch = self._handlers()
@@ -233,8 +262,15 @@ class DocxWriter:
         )
         self._page_break()
 
-    def add_markdown(self, tokens: Sequence[Token], base_dir: Path) -> None:
-        """Write a token stream; relative image paths resolve against ``base_dir``."""
+    def add_markdown(
+        self, tokens: Sequence[Token], base_dir: Path, origin: Origin = UNKNOWN
+    ) -> None:
+        """Write a token stream; relative image paths resolve against ``base_dir``; problems name
+        the place in ``origin``."""
+        self._origin, self._line = origin, None
+        prepared = prepare(tokens)
+        self.problems += prepared.problems(origin)
+        tokens = prepared.tokens
         index = 0
         while index < len(tokens):
             index = self._block(tokens, index, base_dir)
@@ -249,6 +285,8 @@ class DocxWriter:
 
     def _block(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         token = tokens[index]
+        if token.map is not None:
+            self._line = token.map[0]
         handler = self._dispatch.get(token.type)
         if handler is not None:
             return handler(tokens, index, base_dir)
@@ -256,7 +294,7 @@ class DocxWriter:
             return self._container(token, index)
         if token.type in _CLOSERS:
             return index + 1
-        self._problem(token, f"未支持的 Markdown 结构“{token.type}”，内容未输出")
+        self._problem(f"未支持的 Markdown 结构“{token.type}”，内容未输出")
         return index + 1
 
     def _handlers(self) -> dict[str, Callable[[Sequence[Token], int, Path], int]]:
@@ -416,10 +454,10 @@ class DocxWriter:
     def _html_block(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         content = tokens[index].content
         if is_table(content):
-            table = parse_table(content)
-            self.problems.extend(table.problems)
-            if table.rows:
-                self._html_table(table)
+            grid, problems = htmltable.table(content, self._origin, self._line)
+            self.problems += problems
+            if grid.rows:
+                self._html_table(grid)
                 return index + 1
         # Any other raw HTML: its literal text, never interpreted.
         paragraph = self._plain("")
@@ -527,8 +565,8 @@ class DocxWriter:
         try:
             with Image.open(path) as image:
                 width_px, height_px = image.size
-        except (OSError, UnidentifiedImageError):
-            self.problems.append(f"图片无法读取：{source}")
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+            self._problem(f"图片无法读取：{source}")
             run.add_text(f"【图片无法读取：{source}】")
             return
         block_width, block_height = text_block(self.document.sections[-1])
@@ -539,85 +577,121 @@ class DocxWriter:
         width = width_px / PRINT_DPI * 25.4
         height = height_px / PRINT_DPI * 25.4
         scale = min(1.0, max_width / width, max_height / height)
-        run.add_picture(str(path), width=Mm(width * scale), height=Mm(height * scale))
+        try:
+            run.add_picture(str(path), width=Mm(width * scale), height=Mm(height * scale))
+        except Exception:  # noqa: BLE001 - python-docx's own image parsers fail in many ways
+            # An image Pillow reads can still be one python-docx cannot embed (WebP, a PNG with a
+            # damaged chunk): a visible placeholder and a problem, never a failed document.
+            self._problem(f"图片无法放入 Word 文档（格式不受支持或文件已损坏）：{source}")
+            run.add_text(f"【图片无法放入 Word：{source}】")
 
     def _table(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
-        rows: list[list[tuple[Token, str | None, bool]]] = []
+        rows: list[list[_Place]] = []
+        texts: list[list[str]] = []
+        header = True
         end = index
         while tokens[end].type != "table_close":
             token = tokens[end]
             if token.type == "tr_open":
                 rows.append([])
+                texts.append([])
             elif token.type in ("th_open", "td_open"):
                 style = str(token.attrs.get("style", "") or "")
                 align = style.split(":")[-1] if style.startswith("text-align") else None
-                rows[-1].append((tokens[end + 1], align, token.type == "th_open"))
+                is_head = token.type == "th_open"
+                header = header and (len(rows) > 1 or is_head)
+                fill = partial(self._gfm_cell, tokens[end + 1], align, is_head, base_dir)
+                rows[-1].append(_Place(fill=fill))
+                texts[-1].append(mdparser.inline_text(tokens[end + 1]))  # as printed
             end += 1
         columns = max((len(row) for row in rows), default=0)
-        if not rows or columns == 0:
-            return end + 1
-        table = self._new_table(len(rows), columns)
-        for row_index, row in enumerate(rows):
-            for col_index, (inline, align, header) in enumerate(row):
-                paragraph = table.cell(row_index, col_index).paragraphs[0]
-                self._cell_format(paragraph, align)
-                self._inline(paragraph, inline, base_dir, role="table", bold=header)
-        if all(header for _, _, header in rows[0]):
-            _repeat_header(table)
-        texts = [[inline.content for inline, _, _ in row] for row in rows]
-        self._fit_columns(table, column_weights(texts, columns, self._available(columns)))
-        self._plain("")
+        if columns:
+            for row in rows:  # markdown-it pads short rows; a hand-made token stream may not
+                row += [_Place()] * (columns - len(row))
+            weights = column_weights(texts, columns, self._available(columns))
+            self._write_table(rows, weights, header=header)
         return end + 1
 
-    def _html_table(self, source: HtmlTable) -> None:
-        placed, columns = source.placed()
-        table = self._new_table(source.row_count, columns)
-        for row, column, cell in placed:
-            target = table.cell(row, column)
-            if cell.rowspan > 1 or cell.colspan > 1:
-                last_row = min(row + cell.rowspan, source.row_count) - 1
-                last_column = min(column + cell.colspan, columns) - 1
-                target = target.merge(table.cell(last_row, last_column))
-            paragraph = target.paragraphs[0]
-            self._cell_format(paragraph, cell.align)
-            for number, line in enumerate(cell.lines):
-                for text, bold in line:
-                    run = paragraph.add_run(text)
-                    set_fonts(run, self.style.fonts["table"])
-                    run.bold = bold or cell.header or None
-                if number < len(cell.lines) - 1 and line:
-                    paragraph.add_run().add_break()
-        if placed and all(cell.header for row, _, cell in placed if row == 0):
-            _repeat_header(table)
-        self._fit_columns(table, source.weights(self._available(columns)))
+    def _gfm_cell(
+        self, inline: Token, align: str | None, header: bool, base_dir: Path, paragraph: Paragraph
+    ) -> None:
+        self._cell_format(paragraph, align)
+        self._inline(paragraph, inline, base_dir, role="table", bold=header)
+
+    def _html_table(self, grid: Grid) -> None:
+        rows = [
+            [
+                _Place(
+                    slot.colspan,
+                    _vertical_merge(slot),
+                    partial(self._html_cell, slot.cell) if slot.cell is not None else None,
+                )
+                for slot in row
+            ]
+            for row in grid.rows
+        ]
+        header = all(slot.cell.header for slot in grid.rows[0] if slot.cell is not None)
+        weights = htmltable.weights(grid, self._available(grid.columns))
+        self._write_table(rows, weights, header=header)
+
+    def _html_cell(self, cell: Cell, paragraph: Paragraph) -> None:
+        self._cell_format(paragraph, cell.align)
+        for number, line in enumerate(cell.lines):
+            for text, bold in line:
+                run = paragraph.add_run(text)
+                self._fonts(run, "table")
+                run.bold = bold or cell.header or None
+            if number < len(cell.lines) - 1 and line:
+                paragraph.add_run().add_break()
+
+    def _write_table(
+        self, rows: Sequence[Sequence[_Place]], weights: list[float], header: bool
+    ) -> None:
+        """A Word table written row by row in one pass (``ooxml``), its columns sharing the text
+        block by ``weights``; ``header`` repeats the first row on every page."""
+        text_width, _ = text_block(self.document.sections[-1])
+        total = sum(weights)
+        widths = [int(text_width * weight / total) for weight in weights]
+        table: Table = self.document.add_table(rows=0, cols=len(widths))
+        table.style = self.document.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        ooxml.set_grid(table._tbl, widths)
+        for number, places in enumerate(rows):
+            row = ooxml.add_row(table._tbl, header=header and number == 0)
+            column = 0
+            for place in places:
+                width = sum(widths[column : column + place.colspan])
+                cell = ooxml.add_cell(row, width, place.colspan, place.merge)
+                column += place.colspan
+                if place.fill is not None:
+                    place.fill(_Cell(cell, table).paragraphs[0])
         self._plain("")
 
     def _available(self, columns: int) -> float:
         width_emu, _ = text_block(self.document.sections[-1])
         return available_units(width_emu / 36000, self.style.fonts["table"].size, columns)
 
-    def _new_table(self, rows: int, columns: int) -> Table:
-        table: Table = self.document.add_table(rows=rows, cols=columns)
-        table.style = self.document.styles["Table Grid"]
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        return table
-
     def _cell_format(self, paragraph: Paragraph, align: str | None) -> None:
-        fmt = paragraph.paragraph_format
-        fmt.first_line_indent = Pt(0)
-        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        fmt.alignment = _ALIGN.get(align or "", WD_ALIGN_PARAGRAPH.LEFT)
+        """Single spacing, no indent, aligned: copied from one formatted paragraph per alignment,
+        because python-docx builds ``w:pPr`` child by child and a large table has thousands."""
+        key = align or ""
+        if key not in self._cell_formats:
+            scratch = Paragraph(OxmlElement("w:p"), paragraph._parent)
+            fmt = scratch.paragraph_format
+            fmt.first_line_indent = Pt(0)
+            fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+            fmt.alignment = _ALIGN.get(key, WD_ALIGN_PARAGRAPH.LEFT)
+            self._cell_formats[key] = scratch._p.get_or_add_pPr()
+        paragraph._p.insert(0, deepcopy(self._cell_formats[key]))
 
-    def _fit_columns(self, table: Table, weights: list[float]) -> None:
-        """Share the text-block width by each column's longest text (CJK counts double)."""
-        text_width, _ = text_block(self.document.sections[-1])
-        total = sum(weights)
-        table.autofit = False
-        for col_index, weight in enumerate(weights):
-            width = int(text_width * weight / total)
-            table.columns[col_index].width = width
-            for cell in table.columns[col_index].cells:
-                cell.width = width
+    def _fonts(self, run: Run, role: str) -> None:
+        """``set_fonts`` for a run, copied from one run set up per role (as ``_cell_format``)."""
+        if role not in self._run_fonts:
+            scratch = Run(OxmlElement("w:r"), run._parent)
+            set_fonts(scratch, self.style.fonts[role])
+            self._run_fonts[role] = scratch._r.get_or_add_rPr()
+        run._r.insert(0, deepcopy(self._run_fonts[role]))
 
     # -- inline -------------------------------------------------------------------------------------
 
@@ -643,9 +717,7 @@ class DocxWriter:
                 after = children[position + 1].content[:1] if position + 1 < len(children) else ""
                 if not (is_cjk(before) and is_cjk(after)):
                     self._run(paragraph, " ", state, role)
-            elif kind == "hardbreak" or (
-                kind == "html_inline" and child.content.strip().lower() in _BREAK_TAGS
-            ):
+            elif kind == "hardbreak" or (kind == "html_inline" and is_break(child.content)):
                 paragraph.add_run().add_break()
             elif kind == "html_inline":
                 self._run(paragraph, child.content, state, role)  # literal text, never markup
@@ -676,12 +748,12 @@ class DocxWriter:
             elif kind == "footnote_anchor":
                 continue
             else:
-                self._problem(child, f"未支持的行内结构“{kind}”，内容未输出")
+                self._problem(f"未支持的行内结构“{kind}”，内容未输出")
 
     def _run(self, paragraph: Paragraph, text: str, state: _Inline, role: str | None) -> Run:
         run = paragraph.add_run(text)
         if role is not None:
-            set_fonts(run, self.style.fonts[role])
+            self._fonts(run, role)
         if self._red_title:
             run.font.color.rgb = RGBColor(0xC0, 0, 0)  # 发文机关标志 is red (GB/T 9704 7.2.4)
             run.font.size = Pt(26)
@@ -695,9 +767,9 @@ class DocxWriter:
                 state.hyperlink.append(run._r)
         return run
 
-    def _problem(self, token: Token, message: str) -> None:
-        line = f"第 {token.map[0] + 1} 行" if token.map else "行号未知"
-        self.problems.append(f"{message}（{line}）")
+    def _problem(self, message: str) -> None:
+        """Record what was not written as it stands (TP701), at the block being written."""
+        self.problems.append(OutputProblem("TP701", message, self._origin.ref(self._line)))
 
 
 _CLOSERS = {
@@ -748,10 +820,3 @@ def add_field(
     end = OxmlElement("w:fldChar")
     end.set(qn("w:fldCharType"), "end")
     run_with(end)
-
-
-def _repeat_header(table: Table) -> None:
-    """Mark the first row as a header row repeated on every page (w:tblHeader)."""
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    table.rows[0]._tr.get_or_add_trPr().append(header)

@@ -1,6 +1,6 @@
 """markdown-it tokens -> an HTML page for print, from the same tokens the DOCX writer reads.
 
-Raw HTML is never passed through: a raw table is rebuilt from the safe subset in ``htmltable``;
+Raw HTML is never passed through: a raw table is rebuilt from the safe subset in ``rawhtml``;
 every other piece of raw HTML is escaped and shows as its literal text. A paragraph holding only an
 image becomes a numbered ``<figure>``; headings get ids so the table of contents can print page
 numbers (``target-counter``) and WeasyPrint makes PDF bookmarks from them.
@@ -20,14 +20,19 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from townplans import mdparser
-from townplans.render.htmltable import HtmlTable, is_table, parse_table
+from townplans.rawhtml import Grid, Slot, is_break, is_table
+from townplans.render import htmltable
 from townplans.render.layout import (
+    UNKNOWN,
+    Origin,
     available_units,
     column_weights,
     local_file,
     missing_image,
     percentages,
 )
+from townplans.render.selfcheck import OutputProblem
+from townplans.render.tokens import prepare
 
 WORKSPACE = "workspace"
 TEMPLATES = "templates"
@@ -35,8 +40,6 @@ TEMPLATES = "templates"
 ``templates:fonts/…``. They name files relative to their folder, so the PDF does not depend on
 where the workspace sits (WeasyPrint names images by a hash of their URL), and the PDF fetcher
 serves only these two folders."""
-
-_BREAK_TAGS = ("<br>", "<br/>", "<br />")
 
 
 def resource_url(scheme: str, relative: str) -> str:
@@ -65,7 +68,9 @@ class _PrintRenderer(RendererHTML):
         self.text_width_mm = text_width_mm
         self.table_font_pt = table_font_pt
         self.toc: list[TocEntry] = []
-        self.problems: list[str] = []
+        self.problems: list[OutputProblem] = []
+        self.origin = UNKNOWN
+        """Where the part being rendered comes from, for problems."""
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -113,9 +118,15 @@ class _PrintRenderer(RendererHTML):
             if token.type == "tr_open":
                 rows.append([])
             elif token.type == "inline" and rows:
-                rows[-1].append(token.content)
+                rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
         columns = max((len(row) for row in rows), default=0)
         return "<table>" + colgroup(column_weights(rows, columns, self.available(columns))) + "\n"
+
+    def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return _cell_open(tokens[idx])
+
+    def td_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return _cell_open(tokens[idx])
 
     def available(self, columns: int) -> float:
         return available_units(self.text_width_mm, self.table_font_pt, columns)
@@ -125,43 +136,59 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         content = tokens[idx].content
         if is_table(content):
-            table = parse_table(content)
-            self.problems.extend(table.problems)
-            if table.rows:
-                return table_html(table, self.available(table.placed()[1]))
+            block = tokens[idx].map
+            grid, problems = htmltable.table(content, self.origin, block[0] if block else None)
+            self.problems += problems
+            if grid.rows:
+                return table_html(grid, self.available(grid.columns))
         return f'<p class="raw-html">{escape(content.rstrip())}</p>\n'
 
     def html_inline(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         content = tokens[idx].content
-        return "<br>" if content.strip().lower() in _BREAK_TAGS else escape(content)
+        return "<br>" if is_break(content) else escape(content)
 
 
-def table_html(table: HtmlTable, available: float = 70.0) -> str:
+def table_html(grid: Grid, available: float = 70.0) -> str:
     """A raw-HTML table rebuilt from its safe parts: spans, alignment, bold text, line breaks."""
-    rows: dict[int, list[str]] = {}
-    placed, _ = table.placed()
-    for row, _, cell in placed:
-        tag = "th" if cell.header else "td"
-        attributes = ""
-        if cell.rowspan > 1:
-            attributes += f' rowspan="{cell.rowspan}"'
-        if cell.colspan > 1:
-            attributes += f' colspan="{cell.colspan}"'
-        if cell.align:
-            attributes += f' style="text-align:{cell.align}"'
-        lines = [
-            "".join(
-                f"<strong>{escape(text)}</strong>" if bold else escape(text) for text, bold in line
-            ).strip()
-            for line in cell.lines
-        ]
-        rows.setdefault(row, []).append(
-            f"<{tag}{attributes}>{'<br>'.join(line for line in lines if line)}</{tag}>"
-        )
-    body = "".join(f"<tr>{''.join(cells)}</tr>" for _, cells in sorted(rows.items()))
-    return f'<table class="html-table">{colgroup(table.weights(available))}<tbody>{body}</tbody></table>\n'
+    body = "".join(
+        "<tr>" + "".join(_cell_html(slot) for slot in row if slot.cell is not None) + "</tr>"
+        for row in grid.rows
+    )
+    widths = colgroup(htmltable.weights(grid, available))
+    return f'<table class="html-table">{widths}<tbody>{body}</tbody></table>\n'
+
+
+def _cell_open(token: Token) -> str:
+    """A GFM cell's opening tag, its alignment as a class: WeasyPrint parses a ``style`` attribute
+    once per cell, which a table of thousands of cells pays for noticeably."""
+    style = str(token.attrs.get("style", "") or "")
+    align = style.removeprefix("text-align:") if style.startswith("text-align:") else ""
+    return f'<{token.tag} class="align-{align}">' if align in _ALIGNMENTS else f"<{token.tag}>"
+
+
+_ALIGNMENTS = ("left", "center", "right")
+
+
+def _cell_html(slot: Slot) -> str:
+    cell = slot.cell
+    assert cell is not None
+    tag = "th" if cell.header else "td"
+    attributes = ""
+    if slot.rowspan > 1:
+        attributes += f' rowspan="{slot.rowspan}"'
+    if slot.colspan > 1:
+        attributes += f' colspan="{slot.colspan}"'
+    if cell.align:
+        attributes += f' class="align-{cell.align}"'
+    lines = [
+        "".join(
+            f"<strong>{escape(text)}</strong>" if bold else escape(text) for text, bold in line
+        ).strip()
+        for line in cell.lines
+    ]
+    return f"<{tag}{attributes}>{'<br>'.join(line for line in lines if line)}</{tag}>"
 
 
 def colgroup(weights: Sequence[float]) -> str:
@@ -186,11 +213,13 @@ def _lone_image(tokens: Sequence[Token], idx: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class HtmlPart:
-    """One Markdown token stream and the folder its relative links resolve against."""
+    """One Markdown token stream, the folder its relative links resolve against, and where it
+    comes from (for problems)."""
 
     tokens: Sequence[Token]
     base_dir: Path
     root: Path
+    origin: Origin = UNKNOWN
 
 
 @dataclass
@@ -199,7 +228,7 @@ class RenderedBody:
 
     html: str
     toc: list[TocEntry] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[OutputProblem] = field(default_factory=list)
 
 
 def render_body(
@@ -210,20 +239,23 @@ def render_body(
     options = mdparser.parser().options
     sections = []
     for part in parts:
+        renderer.origin = part.origin
+        prepared = prepare(part.tokens)
+        renderer.problems += prepared.problems(part.origin)
         env: dict[str, Any] = {}
-        html = renderer.render(_absolute_images(part), options, env)
+        html = renderer.render(_absolute_images(prepared.tokens, part), options, env)
         sections.append(f"<section>\n{html}</section>")
     return RenderedBody("\n".join(sections), renderer.toc, renderer.problems)
 
 
-def _absolute_images(part: HtmlPart) -> list[Token]:
+def _absolute_images(tokens: Sequence[Token], part: HtmlPart) -> list[Token]:
     """Copies of the tokens with image sources made ``workspace:`` URLs.
 
     An image that is missing, remote or outside the workspace becomes a visible placeholder
     (【缺：图片 …】), as in the Word output; the loader has already reported it.
     """
     result = []
-    for token in part.tokens:
+    for token in tokens:
         if token.type == "inline" and any(c.type == "image" for c in token.children or ()):
             token = token.copy()
             token.children = [_image_or_placeholder(child, part) for child in token.children or ()]

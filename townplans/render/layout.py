@@ -1,12 +1,15 @@
 """Decisions both writers share, so Word and PDF agree: which local file an image names, how wide
-each table column is."""
+each table column is, where in the sources a token stream comes from."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+
+from townplans.model import SourceRef
 
 SHORT_LABEL = 8.0
 """Half-width units a column always gets if its texts need them: four CJK characters (序号, 备注)."""
@@ -79,3 +82,24 @@ def missing_image(alt: str, source: str) -> str:
     """What stands where an image cannot be shown: its alt text stays in the sentence, followed by
     a visible note, e.g. 镇区综合交通规划图【缺：图片 drawings/05-roads.png】."""
     return f"{alt}【缺：图片 {source}】"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a token stream comes from, so that what a writer reports names the right place."""
+
+    path: str | None = None
+    """The workspace-relative file (a town's Markdown file, or the template a part is generated
+    from); None when not known (a writer used on its own)."""
+    generated: bool = False
+    """True for a part generated from a template: its token lines are not the template's lines."""
+
+    def ref(self, line: int | None) -> SourceRef | None:
+        """The place of a 0-based token line (the file alone when the line means nothing there)."""
+        if self.path is None:
+            return None
+        return SourceRef(self.path, None if self.generated or line is None else line + 1)
+
+
+UNKNOWN = Origin()
+"""The origin of a token stream written on its own (a test, a benchmark): problems carry no place."""

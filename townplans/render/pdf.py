@@ -4,13 +4,19 @@ The URL fetcher serves only ``workspace:`` and ``templates:`` URLs from their fo
 untrusted, so nothing is fetched from the network and no file outside the workspace (or the
 templates in use) is read. WeasyPrint's warnings (missing glyphs, refused resources) are returned so the
 caller can report them.
+
+Line breaking is kept linear in the length of a paragraph (``bounded_line_breaking``): WeasyPrint
+finds each line by handing Pango the whole rest of the paragraph, so text that gives it no early
+break opportunity (a long run of letters, a word wider than a narrow table column) cost a full
+layout of the rest per line: 20 KB of "a" took 11 s, 500 KB over 300 s.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import mimetypes
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -68,6 +74,63 @@ def _captured_warnings() -> Iterator[list[str]]:
         logger.propagate = previous
 
 
+LINE_WINDOW_MIN = 64
+"""Characters of text WeasyPrint is shown at least when it looks for the end of one line."""
+LINE_WINDOW_EMS = 6
+"""…and at least this many times the line's width in ems (a line holds about two characters per em
+of Latin text, one of Chinese), so the line ends well inside what it is shown."""
+
+
+def windowed(split_first_line: Callable[..., Any]) -> Callable[..., Any]:
+    """WeasyPrint's ``split_first_line`` shown only the start of the text, not all of it.
+
+    Where the first line of a text ends depends only on the text up to shortly after that end
+    (Pango breaks lines greedily, and a break opportunity depends on the characters around it),
+    so the result for a window is the result for the whole text when the line ends in the
+    window's first half; otherwise the window grows fourfold, up to the whole text. WeasyPrint's
+    own shortcut (looking at four ems of text first) falls back to the whole text whenever that
+    piece has fewer than two break opportunities, which is what made long runs quadratic.
+    """
+
+    def split(
+        text: str, style: Any, context: Any, max_width: float | None, *args: Any, **kwargs: Any
+    ) -> Any:
+        size = style["font_size"]
+        window = LINE_WINDOW_MIN
+        if max_width is not None and max_width != math.inf and size:
+            window = max(window, int(LINE_WINDOW_EMS * max_width / size))
+        while window < len(text):
+            part = text[:window]
+            result = split_first_line(part, style, context, max_width, *args, **kwargs)
+            resume = result[2]
+            if resume is not None and resume <= len(part.encode()) // 2:
+                return result
+            window *= 4
+        return split_first_line(text, style, context, max_width, *args, **kwargs)
+
+    split.__wrapped__ = split_first_line  # type: ignore[attr-defined]
+    return split
+
+
+@contextmanager
+def bounded_line_breaking() -> Iterator[None]:
+    """Make WeasyPrint break lines through ``windowed`` while rendering, in the two places its
+    layout calls ``split_first_line`` (inline text and min/max content widths). A WeasyPrint
+    without them (a future version) renders as it is: slower on long runs, never broken (and
+    ``test_long_unbreakable_lines_are_laid_out_from_a_window`` says so)."""
+    from weasyprint.layout import inline, preferred
+
+    modules = [m for m in (inline, preferred) if callable(getattr(m, "split_first_line", None))]
+    originals = [module.split_first_line for module in modules]
+    for module, original in zip(modules, originals, strict=True):
+        module.split_first_line = windowed(original)
+    try:
+        yield
+    finally:
+        for module, original in zip(modules, originals, strict=True):
+            module.split_first_line = original
+
+
 def html_to_pdf(
     html: str, mounts: Mapping[str, Path], variant: str | None = None
 ) -> tuple[bytes, list[str]]:
@@ -75,7 +138,7 @@ def html_to_pdf(
     WeasyPrint's warnings."""
     import weasyprint
 
-    with _captured_warnings() as warnings:
+    with _captured_warnings() as warnings, bounded_line_breaking():
         fetcher = make_fetcher(mounts)
         document = weasyprint.HTML(string=html, base_url=f"{WORKSPACE}:", url_fetcher=fetcher)
         options: dict[str, Any] = {"uncompressed_pdf": False}

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from townplans.model import Severity
+from townplans.model import Severity, SourceRef
 from townplans.render.layout import text_block
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -47,7 +47,7 @@ OUTPUT_RULES = (
         "TP701",
         "construct-not-rendered",
         Severity.WARNING,
-        "有内容未能按原样输出（不支持的结构或 PDF 生成警告）",
+        "有内容未能按原样输出（不支持的结构、超出上限的表格、无效字符或 PDF 生成警告）",
     ),
     OutputRule("TP702", "raw-html-dropped", Severity.WARNING, "HTML 表格中的不支持标签已去掉"),
     OutputRule(
@@ -68,6 +68,12 @@ OUTPUT_RULES = (
         standard="GB/T 9704-2012 5.2.2",
     ),
     OutputRule("TP706", "image-too-wide", Severity.WARNING, "Word 文档中的图片宽于版心"),
+    OutputRule(
+        "TP707",
+        "invalid-characters-dropped",
+        Severity.WARNING,
+        "文本中的控制字符或 XML 不允许的字符已从 Word 和 PDF 中去掉（每个文件报告一次）",
+    ),
     OutputRule("TP790", "output-failed", Severity.ERROR, "成果文件生成失败"),
     OutputRule(
         "TP791", "template-failed", Severity.ERROR, "文档模板出错或试图执行不安全的操作（已拒绝）"
@@ -77,8 +83,14 @@ OUTPUT_RULES = (
 
 @dataclass(frozen=True, slots=True)
 class OutputProblem:
+    """What a writer or a self-check found: a TP7xx code, a Chinese message and, when it comes
+    from a place in the sources (a raw-HTML tag, a table over the limits), that place."""
+
     code: str
     message: str
+    ref: SourceRef | None = None
+    """Where in the sources; None when it concerns the output as a whole (the build then names the
+    document's first source)."""
 
     @property
     def severity(self) -> Severity:

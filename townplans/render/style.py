@@ -163,11 +163,14 @@ li p, td p, th p, blockquote p {{ text-indent: 0; }}
 .toc li.toc-2 {{ padding-left: 2em; }}
 .toc a {{ color: inherit; text-decoration: none; }}
 .toc a::after {{ content: leader(".") target-counter(attr(href), page); }}
-table {{ border-collapse: collapse; width: 100%; margin: 6pt 0; font-family: {_family(fonts["table"])};
+table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: 6pt 0; font-family: {_family(fonts["table"])};
   font-size: {fonts["table"].size}pt; line-height: 1.5; }}
 th, td {{ border: 0.5pt solid black; padding: 2pt 4pt; vertical-align: middle; }}
 thead {{ display: table-header-group; }}
 th {{ font-weight: bold; }}
+.align-left {{ text-align: left; }}
+.align-center {{ text-align: center; }}
+.align-right {{ text-align: right; }}
 tr {{ page-break-inside: avoid; }}
 img {{ max-width: 100%; max-height: {style.text_height_mm * 0.75:.0f}mm; display: block; margin: 0 auto; }}
 p img {{ display: inline; max-height: 3em; }}

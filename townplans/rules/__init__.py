@@ -155,6 +155,7 @@ def all_rules() -> list[Rule]:
         fields,
         indicators,
         loading,
+        markup,
         meta,
         structure,
     )
