@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test fuzz lint typecheck pytest system system-test venv clean
+.PHONY: build test test-fast fuzz lint typecheck pytest system system-test venv clean
 
 build: system $(STAMP)
 	$(BIN)/townplans build
@@ -39,9 +39,14 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
-# Thousands of fresh hostile documents through the loader and both writers (tests/test_fuzz.py).
+# Thousands of fresh hostile documents and YAML values through the loader, every rule and both
+# writers (tests/test_fuzz.py, tests/test_fuzz_values.py).
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q --hypothesis-show-statistics tests/test_fuzz.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -n auto --hypothesis-show-statistics tests/test_fuzz.py tests/test_fuzz_values.py
+
+# The inner loop: everything but the end-to-end builds marked slow.
+test-fast: $(STAMP) lint typecheck
+	$(BIN)/pytest -q -n auto -m "not slow"
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .mypy_cache .ruff_cache
