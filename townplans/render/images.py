@@ -21,11 +21,13 @@ from typing import Protocol
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from townplans.limits import MAX_IMAGE_PIXELS
+
 PRINT_DPI = 200
 """Resolution photos are prepared at for their slot (the albums need at least 150 dpi)."""
 JPEG_QUALITY = 82
-MAX_PIXELS = 80_000_000
-"""Larger images are refused as decompression bombs (a 12,000 × 6,700 photo still passes)."""
+MAX_PIXELS = MAX_IMAGE_PIXELS
+"""Larger images are refused as decompression bombs (the loader's probe refuses them first)."""
 PIPELINE_VERSION = 1
 """Part of the cache key: bump when the way photos are prepared changes."""
 

@@ -138,6 +138,30 @@ def _latin_without_east_asian(xml: str) -> int:
     return count
 
 
+_WEASYPRINT_WARNINGS = (
+    (
+        re.compile(r"Failed to load image at '(.*?)': RefusedResourceError: (.*)"),
+        "图片 {0} 未载入：{1}",
+    ),
+    (re.compile(r"Failed to load image at '(.*?)': (.*)"), "图片 {0} 无法载入（{1}）"),
+    (re.compile(r"Failed to render SVG image (.*)"), "SVG 图片 {0} 无法绘制"),
+    (re.compile(r"Failed to load inline SVG: (.*)"), "内嵌 SVG 无法载入（{0}）"),
+    (re.compile(r"Failed to load stylesheet at (.*?) ?: (.*)"), "样式表 {0} 无法载入（{1}）"),
+    (re.compile(r"Font-face '(.*)' cannot be loaded"), "字体 {0} 无法载入"),
+    (re.compile(r"Anchor defined twice: '(.*)'"), "锚点 {0} 重复定义"),
+    (re.compile(r"Unable to subset \"(.*)\" with (.*)"), "字体 {0} 无法用 {1} 子集化"),
+)
+"""WeasyPrint's English warnings that content can cause, in Chinese (others are quoted as they are)."""
+
+
+def pdf_warning(warning: str) -> str:
+    for pattern, chinese in _WEASYPRINT_WARNINGS:
+        match = pattern.fullmatch(warning.strip())
+        if match:
+            return chinese.format(*match.groups())
+    return warning
+
+
 def check_pdf(data: bytes, warnings: Iterable[str]) -> list[OutputProblem]:
     from pypdf import PdfReader  # imported when an output is checked, not on a no-op build
 
@@ -148,7 +172,7 @@ def check_pdf(data: bytes, warnings: Iterable[str]) -> list[OutputProblem]:
         if match:
             missing[match.group(2)] = match.group(1)
         else:
-            problems.append(OutputProblem("TP701", f"PDF 生成警告：{warning}"))
+            problems.append(OutputProblem("TP701", f"PDF 生成警告：{pdf_warning(warning)}"))
     if missing:
         shown = "、".join(f"“{char}”（U+{code}）" for code, char in sorted(missing.items())[:10])
         more = f"等 {len(missing)} 个字符" if len(missing) > 10 else ""
