@@ -45,6 +45,7 @@ from townplans.fs import (
     Kind,
     PathPolicyError,
     confine,
+    is_utf8_name,
     kind,
     open_regular,
     os_error,
@@ -173,7 +174,7 @@ class InputHasher:
         UTF-8 names, never through a symlink out (the loader reports those)."""
         for entry in os.scandir(folder):
             path = Path(entry.path)
-            if entry.name.startswith(".") or not _utf8(entry.name):
+            if entry.name.startswith(".") or not is_utf8_name(entry.name):
                 continue
             found = kind(path, self.root)
             if found is Kind.DIR:
@@ -193,14 +194,6 @@ class InputHasher:
                         digest.update(chunk)
                 self._files[relative] = digest.hexdigest()
         return self._files[relative]
-
-
-def _utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def target_key(inputs: dict[str, str], target: Target) -> str:

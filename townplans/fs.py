@@ -66,6 +66,16 @@ def kind(path: Path, root: Path) -> Kind:
     return Kind.SPECIAL
 
 
+def is_utf8_name(name: str) -> bool:
+    """Whether a file name was valid UTF-8 on disk (others arrive with surrogate escapes, which no
+    report, manifest or zip can carry)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def special_name(path: Path) -> str:
     """A FIFO, device or socket in Chinese."""
     try:

@@ -23,11 +23,11 @@ import datetime as dt
 import fnmatch
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from townplans.load.values import ValueFormatError, parse_date
-from townplans.model import District, Finding, Located, MarkdownFile, SourceRef, Town, Workspace
+from townplans.model import District, Finding, Located, SourceRef, Town, Workspace
 
 _CODE = re.compile(r"^TP[0-9]{1,3}$")
 
@@ -73,7 +73,7 @@ def town_waivers(town: Town) -> list[Waiver]:
     waivers: list[Waiver] = []
     if town.waivers is not None:
         waivers += _parse(town.waivers, (), town.folder, town.folder)
-    for markdown in _markdown_files(town):
+    for markdown in town.markdown_files():
         if isinstance(markdown.meta.data, dict) and "waivers" in markdown.meta.data:
             waivers += _parse(markdown.meta, ("waivers",), markdown.ref.path, town.folder)
     return waivers
@@ -93,22 +93,7 @@ def all_waivers(workspace: Workspace, towns: Iterable[Town] | None = None) -> li
 
 
 def _under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder + "/")
-
-
-def _markdown_files(town: Town) -> Iterator[MarkdownFile]:
-    if town.construction_plan is not None:
-        yield town.construction_plan
-    if town.master_plan is not None:
-        yield from town.master_plan.chapters
-    for plan in town.detailed_plans:
-        if plan.text is not None:
-            yield plan.text
-    for project in town.projects:
-        if project.brief is not None:
-            yield project.brief
-    for report in town.reports:
-        yield report.doc
+    return path == folder or path.startswith(folder + "/")  # as Town.holds, for a scope string
 
 
 def _parse(

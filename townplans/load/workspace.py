@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from townplans.fs import Kind, kind, link_target, os_error, special_name
+from townplans.fs import Kind, is_utf8_name, kind, link_target, os_error, special_name
 from townplans.limits import MAX_FILES
 from townplans.load.images import IMAGE_SUFFIXES, ProbeCache, probe, probe_all
 from townplans.load.markdown import apply_aliases, load_markdown
@@ -113,7 +113,7 @@ class _Collector:
             if name.startswith("."):
                 continue
             path = folder / name
-            if not _is_utf8(name):
+            if not is_utf8_name(name):
                 self._bad_name(path)
                 continue
             found = kind(path, self.root)
@@ -212,15 +212,6 @@ class _Collector:
 
 class _TooManyFilesError(Exception):
     """towns/ holds more than ``MAX_FILES`` files."""
-
-
-def _is_utf8(name: str) -> bool:
-    """File names that were not UTF-8 on disk arrive with surrogate escapes."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _printable(text: str) -> str:

@@ -39,7 +39,9 @@ _LOADER_RULES = (
 )
 
 
-def _surface(code: str) -> RuleCheck:
+def surface(code: str) -> RuleCheck:
+    """A rule that reports what loading (workspace or profile) found under ``code``."""
+
     def check(ctx: Context) -> Iterator[Problem]:
         for finding in ctx.loaded:
             if finding.code == code:
@@ -50,4 +52,4 @@ def _surface(code: str) -> RuleCheck:
 
 
 for _code, _slug, _severity, _summary in _LOADER_RULES:
-    rule(_code, _slug, _severity, _summary, scope="district")(_surface(_code))
+    rule(_code, _slug, _severity, _summary, scope="district")(surface(_code))

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from townplans.model import Severity
 from townplans.rules import Context, Problem, rule
+from townplans.rules.loading import surface
 from townplans.waivers import Waiver, all_waivers
 
 
@@ -14,24 +15,18 @@ def _waivers(ctx: Context) -> list[Waiver]:
     return all_waivers(ctx.workspace)
 
 
-@rule("TP901", "profile-invalid", Severity.ERROR, "规则文件 profile.yaml 有错误", scope="district")
-def profile_invalid(ctx: Context) -> Iterator[Problem]:
-    for finding in ctx.loaded:
-        if finding.code == "TP901":
-            yield Problem(finding.ref, finding.message, finding.severity)
+rule("TP901", "profile-invalid", Severity.ERROR, "规则文件 profile.yaml 有错误", scope="district")(
+    surface("TP901")
+)
 
 
-@rule(
+rule(
     "TP990",
     "internal-error",
     Severity.ERROR,
     "处理某个文件或镇时出现意外错误（其他文件和镇照常检查）",
     scope="district",
-)
-def internal_error(ctx: Context) -> Iterator[Problem]:
-    for finding in ctx.loaded:
-        if finding.code == "TP990":
-            yield Problem(finding.ref, finding.message, finding.severity)
+)(surface("TP990"))
 
 
 @rule(
