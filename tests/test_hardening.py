@@ -414,7 +414,9 @@ def _judge(case: Hostile, ws: Path, ran: Ran, messages: Ran | None = None) -> No
     """The assertions every case shares; ``messages`` is where the finding is looked for when the
     command itself does not print it (``build`` prints only errors)."""
     said = (messages or ran).text
-    assert "Traceback" not in ran.text and not re.search(r"^(Error|Usage):", ran.text, re.MULTILINE), ran.text
+    assert "Traceback" not in ran.text and not re.search(
+        r"^(Error|Usage):", ran.text, re.MULTILINE
+    ), ran.text
     assert ran.code == case.code, (ran.code, ran.text)
     assert case.fragment in said, said
     if case.path is not None:
@@ -609,7 +611,9 @@ def _built(root: Path, *names: str) -> None:
 
 def _pdf_contains(root: Path, name: str, needle: str) -> None:
     pdf = root / "build/weicheng" / name
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
     assert needle in " ".join(text.split()), needle
 
 
