@@ -87,7 +87,7 @@ def test_cache_means_no_image_work_the_second_time(corpus: Path, tmp_path: Path)
 
 def test_decompression_bombs_and_lying_files_are_refused(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.png"
-    Image.new("1", (12000, 9000)).save(bomb)  # 108 megapixels in a few kilobytes
+    Image.new("1", (13000, 10000)).save(bomb)  # 130 megapixels in a few kilobytes
     result = prepare(bomb, SLOT, PhotoCache(tmp_path / "cache"))
     assert result.path is None and "压缩炸弹" in (result.error or "")
     fake = tmp_path / "photo.jpg"
