@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test test-fast fuzz lint typecheck pytest system system-test venv clean
+.PHONY: build test test-fast fuzz proof lint typecheck pytest system system-test venv clean
 
 build: system $(STAMP)
 	$(BIN)/townplans build
@@ -43,6 +43,11 @@ pytest: $(STAMP)
 # writers (tests/test_fuzz.py, tests/test_fuzz_values.py).
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -n auto --hypothesis-show-statistics tests/test_fuzz.py tests/test_fuzz_values.py
+
+# Contact sheets of every document type of a town, PDF beside Word (LibreOffice), in build/proof/.
+proof: system-test $(STAMP)
+	$(BIN)/townplans build
+	$(BIN)/python tools/proof.py --town $(or $(TOWN),weicheng)
 
 # The inner loop: everything but the end-to-end builds marked slow.
 test-fast: $(STAMP) lint typecheck
