@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-
-from townplans.cjk_emphasis import cjk_friendly_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+
+from townplans.cjk_emphasis import cjk_friendly_plugin
 
 if TYPE_CHECKING:
     from townplans.model import MarkdownFile, SourceRef
