@@ -189,6 +189,22 @@ CASES = [
         "响铃符 BEL",
     ),
     Case(
+        "TP018",
+        lambda r: (r / BRIEF).write_text(
+            (r / BRIEF).read_text(encoding="utf-8").split("\n---\n", 1)[1], encoding="utf-8"
+        ),
+        BRIEF,
+        lambda r: 1,
+        "没有 YAML 前置信息",
+    ),
+    Case(
+        "TP019",
+        lambda r: edit(r, BRIEF, "investment: 1850万元", "投资：1850万元"),
+        BRIEF,
+        None,
+        "已跳过",
+    ),
+    Case(
         "TP101",
         lambda r: (r / TOWN / "construction-plan.md").unlink(),
         f"{TOWN}/construction-plan.md",
