@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import docx
 import pytest
 from PIL import Image
 
@@ -878,3 +879,25 @@ def test_raw_html_and_table_sizes_are_judged_as_the_writers_render_them(
         sorted(found), located, strict=True
     ):
         assert (code, line) == (want_code, want_line) and fragment in message, message
+
+
+def test_the_parcel_and_project_tables_in_the_text_are_optional(tmp_path: Path) -> None:
+    """One source of truth (issue 11): parcels.yaml and the briefs are enough; a table written in
+    the text is checked when it is there, and not asked for when it is not."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    plan = root / TOWN / "detailed-plans/center/plan.md"
+    lines = plan.read_text(encoding="utf-8").splitlines()
+    plan.write_text(
+        "\n".join(line for line in lines if not line.startswith("|")) + "\n", encoding="utf-8"
+    )
+    construction = root / TOWN / "construction-plan.md"
+    lines = construction.read_text(encoding="utf-8").splitlines()
+    construction.write_text(
+        "\n".join(line for line in lines if not line.startswith("|")) + "\n", encoding="utf-8"
+    )
+    codes = {f.code for f in check(root)}
+    assert not codes & {"TP601", "TP602", "TP603", "TP609"}, codes
+    outcome = pipeline.run_build(root, ("weicheng",))
+    document = docx.Document(str(root / "build/weicheng/渭城镇中心区控制性详细规划.docx"))
+    ids = {row.cells[0].text for table in document.tables for row in table.rows}
+    assert {"WC-01", "WC-06"} <= ids and not outcome.failed

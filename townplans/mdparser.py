@@ -123,3 +123,8 @@ def tables(markdown: MarkdownFile) -> list[Table]:
         elif token.type == "table_close":
             found.append(Table(tuple(header), tuple(rows), markdown.ref.at(table_line)))
     return found
+
+
+def parcel_table(markdown: MarkdownFile) -> Table | None:
+    """The 控规 text's own 地块指标 table (the one with a 地块编号 column), if it has one."""
+    return next((t for t in tables(markdown) if t.column("地块编号") is not None), None)

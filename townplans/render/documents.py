@@ -308,6 +308,8 @@ class Assembler:
             built = source_parts([text], self.root)
             built += _missing_sections(self.templates, [text], doctype, base)
             if plan.kind == "regulatory":
+                # the 地块指标一览表 always comes from parcels.yaml (the one source); a table
+                # the text has of its own is optional and checked against it (TP609)
                 built.append(self._parcels(plan, doctype, base))
             return tuple(built)
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date, parse_money, parse_number
-from townplans.mdparser import Table, TableRow, tables
+from townplans.mdparser import Table, TableRow, parcel_table, tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
 from townplans.rules import Context, Problem, rule
@@ -86,10 +86,7 @@ def project_not_in_plan(ctx: Context) -> Iterator[Problem]:
         return
     rows = _plan_rows(plan)
     if not rows:
-        yield Problem(
-            plan.ref.at(1), "建设计划中没有项目安排表（应有含“项目名称”“总投资”列的表格）"
-        )
-        return
+        return  # no table of its own: the 附件 项目一览表 is generated from the briefs (one source)
     names = {row.name for row in rows}
     briefs = {}
     for project in ctx.the_town.projects:
@@ -323,14 +320,9 @@ def parcels_mismatch(ctx: Context) -> Iterator[Problem]:
             or not isinstance(plan.parcels.data, list)
         ):
             continue
-        table = next((t for t in tables(plan.text) if t.column("地块编号") is not None), None)
-        if table is None:
-            yield Problem(
-                plan.text.ref.at(1),
-                "控规文本中没有地块指标表（应有含“地块编号”列的表格，与 parcels.yaml 一致）",
-            )
-            continue
-        yield from _compare_parcels(plan.parcels, table, regulatory)
+        table = parcel_table(plan.text)
+        if table is not None:  # absent: the document's table is generated from parcels.yaml
+            yield from _compare_parcels(plan.parcels, table, regulatory)
 
 
 def _compare_parcels(parcels: Located, table: Table, doctype: DocumentType) -> Iterator[Problem]:
