@@ -601,7 +601,8 @@ def album_targets(
         )
         return Made(data, selfcheck.check_pdf(data, warnings), made.prepared, made.cached)
 
-    return [
+    return [  # the DOCX first: in one process the PDF then prints the layout the DOCX measured
+        Target(f"{name}.docx", folder / f"{name}.docx", inputs, make_docx, source),
         Target(
             f"{name}.pdf",
             folder / f"{name}.pdf",
@@ -610,7 +611,6 @@ def album_targets(
             source,
             options.pdf_variant or "",
         ),
-        Target(f"{name}.docx", folder / f"{name}.docx", inputs, make_docx, source),
     ]
 
 

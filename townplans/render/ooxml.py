@@ -229,6 +229,9 @@ def toc_styles(
         except KeyError:
             style = styles.add_style(name, 1)  # WD_STYLE_TYPE.PARAGRAPH
             style.element.set(qn("w:styleId"), f"TOC{level}")
+            # Word's own built-in style, not a custom one (Word would rename a custom "toc 1")
+            style.element.attrib.pop(qn("w:customStyle"), None)
+            style.priority = 39
         assert isinstance(style, ParagraphStyle)
         style.base_style = styles["Normal"]
         style.next_paragraph_style = styles["Normal"]
