@@ -98,8 +98,8 @@ def test_construction_plan_is_a_gongwen(district: Path) -> None:
     texts = [p.text for p in paragraphs]
     assert "附件：1. 渭城镇小城镇建设项目一览表" in texts and "2023年7月24日" in texts
     assert texts[texts.index("2023年7月24日") - 1] == "渭城镇人民政府"
-    landscape = document.sections[-2]
-    assert landscape.page_width > landscape.page_height  # the 附件 table is on landscape pages
+    landscape = document.sections[-1]  # the 附件 table's landscape pages end the document
+    assert landscape.page_width > landscape.page_height
     projects = document.tables[-1]
     assert [c.text for c in projects.rows[0].cells][:3] == ["序号", "项目名称", "类别"]
     assert projects.rows[-1].cells[0].text == "合计" and projects.rows[-1].cells[5].text == "5860"
