@@ -115,7 +115,9 @@ class Keys:
                 cleaned[key] = kept
         for key in sorted(self.required - set(value)):
             problems.append((path, f"缺少必需的键“{key}”"))  # a mistyped one is already said
-        return MISSING if self.required - set(cleaned) else cleaned  # an entry without its key or label is unusable
+        return (
+            MISSING if self.required - set(cleaned) else cleaned
+        )  # an entry without its key or label is unusable
 
     def _known(self) -> str:
         return "可用键：" + "、".join(self.fields)
