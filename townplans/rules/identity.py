@@ -1,0 +1,223 @@
+"""TP630–TP634 identity (一致性): a reviewer compares every name that appears twice. One person's
+name spelled two ways (one character apart), a post held by someone other than town.yaml says, a
+place or issuer of another town, a weekly report number used twice or out of order, and a project
+category its title contradicts."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from townplans.mdparser import tables
+from townplans.model import Severity, SourceRef, Town
+from townplans.rules import Context, Problem, rule
+from townplans.rules.reading import chinese_number, lines, similar, strings
+
+_NAME = re.compile(r"^([\u4e00-\u9fff]{2,4})(?:[（(]([^）)]*)[）)])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A person's name written somewhere, with the post written beside it (if any)."""
+
+    name: str
+    post: str
+    ref: SourceRef
+
+
+def _mention(raw: object, ref: SourceRef) -> Mention | None:
+    if not isinstance(raw, str):
+        return None
+    text = re.sub(r"\s*[0-9０-９][0-9０-９\- ]{5,}$", "", raw.strip())  # "赵敏 029-…"
+    match = _NAME.match(text)
+    if match is None:
+        return None
+    return Mention(match.group(1), (match.group(2) or "").strip(), ref)
+
+
+_PEOPLE_FIELDS = {
+    "town": ("party_secretary", "mayor", "contact"),
+    "brief": ("leader", "contact"),
+    "report": ("signer", "contact"),
+    "plan": ("leader",),
+}
+_PEOPLE_COLUMNS = ("责任领导", "负责人", "联系人", "签发人")
+
+
+def _mentions(town: Town) -> Iterator[Mention]:
+    if town.meta is not None:
+        for key in _PEOPLE_FIELDS["town"]:
+            if (m := _mention(town.meta.get(key), town.meta.ref_of(key))) is not None:
+                yield m
+    documents = [(p.brief, "brief") for p in town.projects if p.brief is not None]
+    documents += [(r.doc, "report") for r in town.reports]
+    if town.construction_plan is not None:
+        documents.append((town.construction_plan, "plan"))
+    for markdown, kind in documents:
+        for key in _PEOPLE_FIELDS[kind]:
+            if (m := _mention(markdown.meta.get(key), markdown.meta.ref_of(key))) is not None:
+                yield m
+    for markdown in town.markdown_files():
+        for table in tables(markdown):
+            for index, name in enumerate(table.header):
+                if any(word in name for word in _PEOPLE_COLUMNS):
+                    for row in table.rows:
+                        if index < len(row.cells) and (m := _mention(row.cells[index], row.ref)):
+                            yield m
+
+
+@rule("TP630", "name-variant", Severity.WARNING, "同一人名在两处写法相差一个字（疑似笔误）")
+def name_variant(ctx: Context) -> Iterator[Problem]:
+    first: dict[str, Mention] = {}
+    for mention in _mentions(ctx.the_town):
+        first.setdefault(mention.name, mention)
+    names = list(first)
+    reported: set[str] = set()
+    for mention in _mentions(ctx.the_town):
+        for other in names:
+            if similar(mention.name, other) and mention.name not in reported:
+                seen = first[other]
+                if _count(ctx.the_town, mention.name) > _count(ctx.the_town, other):
+                    continue  # report the rarer spelling, at its place
+                message = (
+                    f"“{mention.name}”与 {seen.ref}“{seen.name}”只差一个字：是同一人吗？请统一写法"
+                )
+                reported.add(mention.name)
+                yield Problem(mention.ref, message)
+
+
+def _count(town: Town, name: str) -> int:
+    return sum(1 for m in _mentions(town) if m.name == name)
+
+
+_POSTS = {"镇长": "mayor", "镇党委书记": "party_secretary", "党委书记": "party_secretary"}
+
+
+@rule("TP631", "post-holder", Severity.ERROR, "职务与 town.yaml 记载的任职人不一致")
+def post_holder(ctx: Context) -> Iterator[Problem]:
+    town = ctx.the_town
+    if town.meta is None:
+        return
+    for mention in _mentions(town):
+        key = _POSTS.get(mention.post)
+        holder = town.meta.get(key) if key is not None else None
+        if key is None or not isinstance(holder, str) or mention.ref.path == town.meta.ref.path:
+            continue
+        if holder.strip() and holder.strip() != mention.name:
+            where = town.meta.ref_of(key)
+            message = (
+                f"写“{mention.name}（{mention.post}）”，但 {where} 记载的{mention.post}是"
+                f"“{holder.strip()}”"
+            )
+            yield Problem(mention.ref, message)
+
+
+_NEAR = re.compile(r"邻|接|与|至|到|通往|交界|方向|以[东南西北]|相连|毗")
+_OWN_FIELDS = ("title", "location", "owner", "unit", "reporter", "issuer", "area_name", "name",
+               "working_group", "scope")  # fmt: skip
+
+
+def _other_towns(ctx: Context) -> dict[str, str]:
+    """Full and short names of the district's other towns (窑店镇 and 窑店) -> full name."""
+    district = ctx.workspace.district.meta
+    entries = district.get("towns") if district is not None else None
+    names: dict[str, str] = {}
+    own = {ctx.the_town.name, ctx.the_town.slug}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or entry.get("slug") in own:
+            continue
+        full = str(entry.get("name") or "").strip()
+        if len(full) >= 3 and full not in own:
+            names[full] = full
+            short = re.sub(r"(镇|街道|乡)$", "", full)
+            if len(short) >= 2 and short not in ctx.the_town.name:
+                names[short] = full
+    return names
+
+
+@rule("TP632", "other-town", Severity.ERROR, "本镇文件写的是别的镇（地点、单位、标题）")
+def other_town(ctx: Context) -> Iterator[Problem]:
+    town = ctx.the_town
+    others = _other_towns(ctx)
+    if not others:
+        return
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(others, key=len, reverse=True)))
+    district = _district_names(ctx)
+
+    def search(text: str) -> re.Match[str] | None:
+        for name in district:  # 渭城区 is the district, not 渭城镇
+            text = text.replace(name, "　" * len(name))
+        return pattern.search(text)
+
+    metas = [town.meta] if town.meta is not None else []
+    metas += [m.meta for m in town.markdown_files()]
+    for meta in metas:
+        for path, value in strings(meta.data):
+            key = next((p for p in reversed(path) if isinstance(p, str)), "")
+            if key in _OWN_FIELDS and (match := search(value)):
+                message = f"{key}“{value}”写的是{others[match.group(0)]}，不是本镇（{town.name}）"
+                yield Problem(meta.ref_of(*path), message)
+    for markdown in town.markdown_files():
+        for line in lines(markdown):
+            match = search(line.text)
+            if match is not None and not _NEAR.search(line.text):
+                message = (
+                    f"正文提到{others[match.group(0)]}（“{match.group(0)}”）：本镇（{town.name}）"
+                    "的材料是否沿用了别镇的文字？"
+                )
+                yield Problem(line.ref, message, Severity.WARNING)
+
+
+def _district_names(ctx: Context) -> tuple[str, ...]:
+    """The district's name and its short forms (咸阳市渭城区, 渭城区)."""
+    name = ctx.workspace.district.name
+    short = re.sub(r"^.*?[市州盟]", "", name)
+    return tuple(dict.fromkeys(n for n in (name, short) if len(n) >= 2))
+
+
+_ISSUE = re.compile(r"第\s*([0-9]+|[一二三四五六七八九十百]+)\s*期")
+
+
+@rule("TP633", "report-number", Severity.ERROR, "周报期号重复或与报送顺序不符")
+def report_number(ctx: Context) -> Iterator[Problem]:
+    numbered: list[tuple[int, SourceRef, str]] = []
+    for report in sorted(ctx.the_town.reports, key=lambda r: r.date_text):
+        title = report.doc.meta.get("title")
+        match = _ISSUE.search(title) if isinstance(title, str) else None
+        number = chinese_number(match.group(1)) if match else None
+        if number is not None:
+            numbered.append((number, report.doc.meta.ref_of("title"), report.date_text))
+    for (before, before_ref, before_date), (now, ref, date) in itertools.pairwise(numbered):
+        if now == before:
+            message = f"期号第{now}期与 {before_ref}（{before_date}）重复"
+            yield Problem(ref, message)
+        elif now < before:
+            message = (
+                f"{date} 的周报为第{now}期，早于它的 {before_ref} 却是第{before}期：期号应递增"
+            )
+            yield Problem(ref, message)
+        elif now > before + 1:
+            message = f"上一期（{before_ref}）是第{before}期，本期是第{now}期：中间缺了期号"
+            yield Problem(ref, message, Severity.WARNING)
+
+
+@rule("TP634", "category-content", Severity.WARNING, "项目类别与项目名称所示内容不符")
+def category_content(ctx: Context) -> Iterator[Problem]:
+    words = ctx.profile.review.category_words
+    for project in ctx.the_town.projects:
+        brief = project.brief
+        category = brief.meta.get("category") if brief is not None else None
+        if brief is None or not isinstance(category, str) or category not in words:
+            continue
+        title = str(brief.meta.get("title") or "")
+        texts = (title, str(brief.meta.get("scale") or ""))
+        if any(word in text for text in texts for word in words[category]):
+            continue
+        shown = next(
+            (other for other, found in words.items() if any(word in title for word in found)), None
+        )
+        if shown is not None:
+            message = f"项目类别为“{category}”，但名称“{title}”和建设规模显示的是“{shown}”类项目"
+            yield Problem(brief.meta.ref_of("category"), message)
