@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
-from townplans.load.values import ValueFormatError, parse_area
+from townplans.load.values import MONEY_UNITS, ValueFormatError, parse_area
 from townplans.mdparser import Table, TableRow
 from townplans.model import MarkdownFile, Severity, SourceRef
 from townplans.rules import Context, Problem, rule
@@ -150,6 +150,7 @@ def text_total(ctx: Context) -> Iterator[Problem]:
         for section in sections(markdown):
             for table in section.tables:
                 yield from _beside(section.lines, table)
+        yield from _breakdowns(markdown)
     yield from _report_sums(ctx)
     yield from _parcel_counts(ctx)
     yield from _land_parts(ctx)
@@ -164,13 +165,15 @@ def _beside(text: Sequence[Line], table: Table) -> Iterator[Problem]:
         if line.heading:
             continue
         if money_column is not None and (values := _column(parts, money_column)):
+            header = table.header[money_column]
+            factor = _factor(header, MONEY_UNITS, "万元")
             for match in _TEXT_MONEY.finditer(line.text):
                 stated = money(match.group(1) + match.group(2))
-                total = sum(values, Decimal(0))
-                if stated is not None and abs(stated - total) > _tolerance(values):
+                total = sum(values, Decimal(0)) * factor
+                if stated is not None and abs(stated - total) > _tolerance(values) * factor:
                     message = (
-                        f"正文写“{match.group(0)}”，但{_where(table)}“{table.header[money_column]}”列"
-                        f"（{_span(parts)}）合计 {total}万元"
+                        f"正文写“{match.group(0)}”，但{_where(table)}“{header}”列"
+                        f"（{_span(parts)}）合计 {_tidy(total)}万元"
                     )
                     yield Problem(line.ref, message)
         id_column = table.column("项目名称", "地块编号")
@@ -185,16 +188,39 @@ def _beside(text: Sequence[Line], table: Table) -> Iterator[Problem]:
                 message = f"正文写“{match.group(0)}”，但{_where(table)}列出 {len(parts)} 个（{_span(parts)}）"
                 yield Problem(line.ref, message)
         area = next((i for i, name in enumerate(table.header) if "面积" in name), None)
-        if area is not None and "公顷" in table.header[area] and (values := _column(parts, area)):
+        if area is not None and (values := _column(parts, area)):
+            header = table.header[area]
+            factor = _factor(header, _AREA_TO_HA, "公顷")
             for match in _TEXT_AREA.finditer(line.text):
                 stated = number(match.group(1))
-                total = sum(values, Decimal(0))
-                if stated is not None and abs(stated - total) > _tolerance(values, stated):
+                total = sum(values, Decimal(0)) * factor
+                if stated is not None and abs(stated - total) > _tolerance(values, stated) * factor:
                     message = (
-                        f"正文写“{match.group(0)}”，但{_where(table)}“{table.header[area]}”列"
-                        f"合计 {total} 公顷"
+                        f"正文写“{match.group(0)}”，但{_where(table)}“{header}”列"
+                        f"合计 {_tidy(total)} 公顷"
                     )
                     yield Problem(line.ref, message)
+
+
+_AREA_TO_HA = {
+    "公顷": Decimal(1), "ha": Decimal(1), "平方公里": Decimal(100), "平方千米": Decimal(100),
+    "km2": Decimal(100), "km²": Decimal(100), "平方米": Decimal("0.0001"), "㎡": Decimal("0.0001"),
+    "m2": Decimal("0.0001"), "亩": Decimal(1) / 15,
+}  # fmt: skip
+_HEADER_UNIT = re.compile(r"[（(]\s*([^（）()]+?)\s*[）)]")
+
+
+def _factor(header: str, units: dict[str, Decimal], default: str) -> Decimal:
+    """What one unit of the header's own unit is in ``default`` (万元 or 公顷): the figures of a
+    column are read in the unit its header names."""
+    match = _HEADER_UNIT.search(header)
+    unit = match.group(1) if match else default
+    return units.get(unit, Decimal(1)) / units[default]
+
+
+def _tidy(value: Decimal) -> Decimal:
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
 
 
 def _where(table: Table) -> str:
@@ -206,6 +232,26 @@ def _money_column(table: Table) -> int | None:
     if index is None or ("元" not in table.header[index] and "投资" not in table.header[index]):
         return None
     return index
+
+
+_BREAKDOWN = re.compile(
+    r"(?:总投资|投资总额|总造价)(?:约|为|共)?\s*([0-9][0-9,.]*)\s*(万元|亿元)[，,：:]\s*其中([^。；]*)"
+)
+_AMOUNT = re.compile(r"([0-9][0-9,.]*)\s*(万元|亿元)")
+
+
+def _breakdowns(markdown: MarkdownFile) -> Iterator[Problem]:
+    """“总投资1850万元，其中道路工程1120万元，管网工程420万元……”: the parts add up."""
+    for line in _prose(markdown):
+        for match in _BREAKDOWN.finditer(line.text):
+            total = money(match.group(1) + match.group(2))
+            parts = [money(a + u) for a, u in _AMOUNT.findall(match.group(3))]
+            if total is None or len(parts) < 2 or any(p is None for p in parts):
+                continue
+            added = sum((p for p in parts if p is not None), Decimal(0))
+            if added != total:
+                message = f"“{match.group(0)}”：各分项之和为 {_tidy(added)}万元，与总投资 {total}万元 不符"
+                yield Problem(line.ref, message)
 
 
 _WEEK = re.compile(r"本周(?:共)?完成投资\s*([0-9][0-9,.]*)\s*(万元|亿元)")

@@ -297,7 +297,11 @@ def wrong_year(ctx: Context) -> Iterator[Problem]:
     for project in ctx.the_town.projects:
         if project.brief is None:
             continue
-        for key in ("submitted", "deadline", "progress_date"):
+        # A continuing project (续建) may have started in an earlier year; any other starts now.
+        keys = ["submitted", "deadline", "progress_date"]
+        if project.brief.meta.get("nature") != "续建":
+            keys.append("start")
+        for key in keys:
             day = date_of(project.brief.meta, doctype, key)
             if day is not None and day.year != year:
                 label = doctype.fields[key].label

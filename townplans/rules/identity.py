@@ -5,6 +5,7 @@ category its title contradicts."""
 
 from __future__ import annotations
 
+import collections
 import itertools
 import re
 from collections.abc import Iterator
@@ -86,6 +87,46 @@ def name_variant(ctx: Context) -> Iterator[Problem]:
                 )
                 reported.add(mention.name)
                 yield Problem(mention.ref, message)
+    yield from _same_phone(ctx.the_town)
+
+
+_PHONE = re.compile(r"[0-9][0-9\- ]{6,}[0-9]")
+
+
+def _contacts(town: Town) -> Iterator[tuple[str, Mention]]:
+    """(phone, the person named beside it): town.yaml, briefs (contact + phone), reports."""
+    metas = [town.meta] if town.meta is not None else []
+    metas += [p.brief.meta for p in town.projects if p.brief is not None]
+    for meta in metas:
+        phone, person = meta.get("phone"), _mention(meta.get("contact"), meta.ref_of("contact"))
+        if phone is not None and person is not None:
+            yield re.sub(r"\D", "", str(phone)), person
+    for report in town.reports:
+        contact = report.doc.meta.get("contact")
+        match = _PHONE.search(contact) if isinstance(contact, str) else None
+        person = _mention(contact, report.doc.meta.ref_of("contact"))
+        if match is not None and person is not None:
+            yield re.sub(r"\D", "", match.group(0)), person
+
+
+def _same_phone(town: Town) -> Iterator[Problem]:
+    """One phone number with two names beside it: the rarer name is likely a typo."""
+    by_phone: dict[str, list[Mention]] = {}
+    for phone, person in _contacts(town):
+        by_phone.setdefault(phone, []).append(person)
+    for phone, people in by_phone.items():
+        counts = collections.Counter(p.name for p in people)
+        if len(counts) < 2:
+            continue
+        common = counts.most_common(1)[0][0]
+        first = next(p for p in people if p.name == common)
+        for person in people:
+            if counts[person.name] < counts[common]:
+                message = (
+                    f"联系人“{person.name}”与 {first.ref}“{common}”的电话同为 {phone}："
+                    "是同一人吗？请统一写法"
+                )
+                yield Problem(person.ref, message)
 
 
 def _count(town: Town, name: str) -> int:
@@ -114,7 +155,11 @@ def post_holder(ctx: Context) -> Iterator[Problem]:
             yield Problem(mention.ref, message)
 
 
-_NEAR = re.compile(r"邻|接|与|至|到|通往|交界|方向|以[东南西北]|相连|毗")
+_NEAR = re.compile(
+    r"毗邻|相邻|邻近|[东南西北]邻|[东南西北]接|接壤|交界|连接|相连|通往|通向|方向|以[东南西北]"
+)
+_NEAR_BEFORE = re.compile(r"[与至到和及、往经]$")
+"""A neighbouring town named as a neighbour (东邻窑店镇, 通往周陵镇, 与正阳镇交界) is no mistake."""
 _OWN_FIELDS = ("title", "location", "owner", "unit", "reporter", "issuer", "area_name", "name",
                "working_group", "scope")  # fmt: skip
 
@@ -159,15 +204,41 @@ def other_town(ctx: Context) -> Iterator[Problem]:
             if key in _OWN_FIELDS and (match := search(value)):
                 message = f"{key}“{value}”写的是{others[match.group(0)]}，不是本镇（{town.name}）"
                 yield Problem(meta.ref_of(*path), message)
+    yield from _not_own(town, district)
     for markdown in town.markdown_files():
         for line in lines(markdown):
             match = search(line.text)
-            if match is not None and not _NEAR.search(line.text):
+            if (
+                match is not None
+                and not _NEAR.search(line.text)
+                and not _NEAR_BEFORE.search(line.text[: match.start()])
+            ):
                 message = (
                     f"正文提到{others[match.group(0)]}（“{match.group(0)}”）：本镇（{town.name}）"
                     "的材料是否沿用了别镇的文字？"
                 )
                 yield Problem(line.ref, message, Severity.WARNING)
+
+
+_ISSUERS = ("issuer", "reporter")
+"""Who issues the construction plan and sends the weekly reports: the town itself."""
+
+
+def _not_own(town: Town, district: tuple[str, ...]) -> Iterator[Problem]:
+    short = re.sub(r"(镇|街道|乡)$", "", town.name)
+    if town.name == town.slug or len(short) < 2:
+        return
+    for markdown in town.markdown_files():
+        for key in _ISSUERS:
+            value = markdown.meta.get(key)
+            if not isinstance(value, str) or not value.strip():
+                continue
+            text = value
+            for name in district:  # 渭城区人民政府 is the district's, not 渭城镇's
+                text = text.replace(name, "")
+            if short not in text:
+                message = f"{key}“{value}”不是本镇（{town.name}）：建设计划和周报应由本镇发出"
+                yield Problem(markdown.meta.ref_of(key), message)
 
 
 def _district_names(ctx: Context) -> tuple[str, ...]:

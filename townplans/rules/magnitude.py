@@ -67,7 +67,7 @@ def _report_weeks(ctx: Context, totals: dict[str, Decimal]) -> Iterator[Problem]
             if total is not None and week is not None and week > total:
                 message = (
                     f"项目 {item.get('project')} 本周完成投资 {week}万元，超过其总投资 {total}万元"
-                    f"{_hint(week, Decimal(0), total, '万元')}"
+                    "：疑似单位错误（元与万元）"
                 )
                 yield Problem(report.doc.meta.ref_of("projects", index, "week_investment"), message)
 

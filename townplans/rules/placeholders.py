@@ -5,7 +5,6 @@ the scaffold's 【待填写】 is TP104's and TP202's."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from townplans.model import Located, Severity
@@ -43,13 +42,8 @@ def placeholder(ctx: Context) -> Iterator[Problem]:
     for markdown in ctx.the_town.markdown_files():
         for line in lines(markdown):
             found = _found(line.text, review)
-            if found is not None and not _only(line.text, found):
+            if found is not None:
                 yield Problem(line.ref, _message(found, line.text))
-
-
-def _only(text: str, found: str) -> bool:
-    """A line that is nothing but the placeholder: an empty section, TP104's."""
-    return is_placeholder(text) or re.sub(r"[\s。.，,：:]", "", text) == found
 
 
 def _yaml(located: Located, review: Review, typed: set[str]) -> Iterator[Problem]:

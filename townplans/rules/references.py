@@ -249,7 +249,8 @@ def title_unknown(ctx: Context) -> Iterator[Problem]:
     for ref, text, _ in _texts(town):
         for match in _CITED_TITLE.finditer(text):
             cited = _plain(match.group(1))
-            if not cited.startswith(_plain(town.name)) or not cited.endswith(_OWN_KINDS):
+            kind = re.sub(r"\([^()]*\)$", "", cited)  # 总体规划(2021-2035年)
+            if not cited.startswith(_plain(town.name)) or not kind.endswith(_OWN_KINDS):
                 continue
             if cited in titles:
                 continue
