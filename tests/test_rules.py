@@ -28,6 +28,8 @@ PLAN = f"{TOWN}/construction-plan.md"
 CENTER = f"{TOWN}/detailed-plans/center/plan.md"
 PARCELS = f"{TOWN}/detailed-plans/center/parcels.yaml"
 LAND_USE = f"{TOWN}/master-plan/02-land-use.md"
+GENERAL = f"{TOWN}/master-plan/01-general.md"
+MARKET = f"{TOWN}/projects/market-upgrade/brief.md"
 INFRASTRUCTURE = f"{TOWN}/master-plan/03-infrastructure.md"
 IMPLEMENTATION = f"{TOWN}/master-plan/04-implementation.md"
 
@@ -822,14 +824,18 @@ CASES = [
     ),
     Case(
         "TP115",
-        lambda r: edit(r, BRIEF, "  approval: 已办理", "  approval: 已办理（见 permits/立项批复.pdf）"),
+        lambda r: edit(
+            r, BRIEF, "  approval: 已办理", "  approval: 已办理（见 permits/立项批复.pdf）"
+        ),
         BRIEF,
         at(BRIEF, "approval:"),
         "permits/立项批复.pdf",
     ),
     Case(
         "TP116",
-        lambda r: edit(r, BRIEF, "《渭城镇滨河路沿线修建性详细规划》", "《渭城镇滨河路修建性详细规划》"),
+        lambda r: edit(
+            r, BRIEF, "《渭城镇滨河路沿线修建性详细规划》", "《渭城镇滨河路修建性详细规划》"
+        ),
         BRIEF,
         at(BRIEF, "《渭城镇滨河路修建性详细规划》"),
         "最接近的是《渭城镇滨河路沿线修建性详细规划》",
@@ -980,6 +986,67 @@ CASES = [
         BRIEF,
         at(BRIEF, "category:"),
         "“道路建设”类",
+    ),
+    Case(
+        "TP415",
+        lambda r: edit(r, GENERAL, "建成区常住人口2.64万人", "建成区常住人口3.64万人"),
+        GENERAL,
+        at(GENERAL, "3.64万人"),
+        "towns/weicheng/town.yaml:10 记载为 26350人",
+    ),
+    Case(
+        "TP512",
+        lambda r: edit(r, MARKET, "progress_date: 2023-09-18", "progress_date: 2023-10-18"),
+        MARKET,
+        at(MARKET, "progress_date:"),
+        "晚于今天（2023-09-20）",
+    ),
+    Case(
+        "TP624",
+        lambda r: edit(r, GENERAL, "中心村3个：", "中心村4个："),
+        GENERAL,
+        at(GENERAL, "中心村4个"),
+        "实际列出 3 个",
+    ),
+    Case(
+        "TP625",
+        lambda r: edit(r, BRIEF, "路灯108盏、", "路灯180盏、"),
+        BRIEF,
+        at(BRIEF, "安装路灯108盏"),
+        "写“路灯180盏”",
+    ),
+    Case(
+        "TP635",
+        lambda r: edit(
+            r,
+            PLAN,
+            "| 1 | 滨河路道路改造工程 | 重点景观建设区 |",
+            "| 1 | 滨河路道路改造工程 | 居住发展区 |",
+        ),
+        PLAN,
+        at(PLAN, "| 1 | 滨河路道路改造工程"),
+        f"项目简介（{BRIEF}:4）为“重点景观建设区”",
+    ),
+    Case(
+        "TP636",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "status: 镇", "status: 街道"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "status:"),
+        "两者应一致",
+    ),
+    Case(
+        "TP637",
+        lambda r: edit(r, IMPLEMENTATION, "近期（至2025年）", "近期（至2026年）"),
+        IMPLEMENTATION,
+        at(IMPLEMENTATION, "至2026年"),
+        f"而 {GENERAL}:24 等处为“2025年”",
+    ),
+    Case(
+        "TP638",
+        lambda r: edit(r, PLAN, "title: 渭城镇2023年", "title: 渭城镇2022年"),
+        PLAN,
+        at(PLAN, "title:"),
+        "不是规划年度 2023",
     ),
     # Raw HTML and table size (rules/markup.py).
     Case(

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
+from markdown_it.token import Token
+
 from townplans.load.values import MONEY_UNITS, ValueFormatError, parse_area
 from townplans.mdparser import Table, TableRow
 from townplans.model import MarkdownFile, Severity, SourceRef
@@ -205,7 +207,7 @@ def _beside(text: Sequence[Line], table: Table) -> Iterator[Problem]:
 _AREA_TO_HA = {
     "公顷": Decimal(1), "ha": Decimal(1), "平方公里": Decimal(100), "平方千米": Decimal(100),
     "km2": Decimal(100), "km²": Decimal(100), "平方米": Decimal("0.0001"), "㎡": Decimal("0.0001"),
-    "m2": Decimal("0.0001"), "亩": Decimal(1) / 15,
+    "m2": Decimal("0.0001"), "亩": Decimal(1) / 15, "万㎡": Decimal(1), "万平方米": Decimal(1),
 }  # fmt: skip
 _HEADER_UNIT = re.compile(r"[（(]\s*([^（）()]+?)\s*[）)]")
 
@@ -240,9 +242,30 @@ _BREAKDOWN = re.compile(
 _AMOUNT = re.compile(r"([0-9][0-9,.]*)\s*(万元|亿元)")
 
 
+_WHOLE_AREA = re.compile(
+    r"([0-9]+(?:\.[0-9]+)?)\s*(平方公里|平方千米|公顷|㎡|平方米|亩)[，,]?\s*其中([^。；]*)"
+)
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(平方公里|平方千米|公顷|㎡|平方米|亩)")
+
+
+def _area_parts(line: Line) -> Iterator[Problem]:
+    """“镇域面积42.6平方公里，其中镇区5.8平方公里”: no part is larger than the whole."""
+    for match in _WHOLE_AREA.finditer(line.text):
+        whole = Decimal(match.group(1)) * _AREA_TO_HA[match.group(2)]
+        for value, unit in _PART.findall(match.group(3)):
+            part = Decimal(value) * _AREA_TO_HA[unit]
+            if part > whole:
+                message = (
+                    f"“{match.group(0)}”：其中一项 {value}{unit} 大于总数 {match.group(1)}"
+                    f"{match.group(2)}"
+                )
+                yield Problem(line.ref, message)
+
+
 def _breakdowns(markdown: MarkdownFile) -> Iterator[Problem]:
     """“总投资1850万元，其中道路工程1120万元，管网工程420万元……”: the parts add up."""
     for line in _prose(markdown):
+        yield from _area_parts(line)
         for match in _BREAKDOWN.finditer(line.text):
             total = money(match.group(1) + match.group(2))
             parts = [money(a + u) for a, u in _AMOUNT.findall(match.group(3))]
@@ -379,3 +402,107 @@ def brief_body_funding(ctx: Context) -> Iterator[Problem]:
                     if written is not None and written != amount:
                         message = f"正文写“{match.group(0)}”，前置信息（{where}）为 {amount}万元：两处应一致"
                         yield Problem(line.ref, message)
+
+
+_COUNTED = re.compile(
+    r"([0-9]+|[一二两三四五六七八九十]+)\s*(?:个|处|类|项)([\u4e00-\u9fff]{0,8})[：:]\s*([^；。：:]*)(?:[；。]|$)"
+)
+
+
+@rule("TP624", "count-vs-list", Severity.WARNING, "正文写的个数与随后列出的项数不符")
+def count_vs_list(ctx: Context) -> Iterator[Problem]:
+    for markdown in ctx.the_town.markdown_files():
+        yield from _counted(markdown)
+
+
+def _counted(markdown: MarkdownFile) -> Iterator[Problem]:
+    """“中心村3个：东阳村、西屯村、河滩村” and “划分为四个功能区：” followed by a list."""
+    tokens = markdown.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or token.map is None:
+            continue
+        ref = markdown.ref.at(token.map[0] + 1)
+        text = token.content
+        for match in _COUNTED.finditer(text):
+            count = chinese_number(match.group(1))
+            items = [i for i in re.split(r"[、，,]", match.group(3)) if i.strip()]
+            if count is None:
+                continue
+            if len(items) >= 2 and count != len(items):
+                message = (
+                    f"“{match.group(0).rstrip('；。')}”写 {count} 个，实际列出 {len(items)} 个"
+                )
+                yield Problem(ref, message)
+            elif not items and text.rstrip().endswith(("：", ":")):
+                listed = _next_list_length(tokens, index)
+                if listed is not None and listed != count:
+                    message = f"“{match.group(0)}”写 {count} 个，下面列出 {listed} 项"
+                    yield Problem(ref, message)
+
+
+def _next_list_length(tokens: Sequence[Token], index: int) -> int | None:
+    """The number of items of the list right after the paragraph at ``index``."""
+    position = index + 1
+    while position < len(tokens) and tokens[position].type == "paragraph_close":
+        position += 1
+    if position >= len(tokens) or tokens[position].type not in (
+        "ordered_list_open",
+        "bullet_list_open",
+    ):
+        return None
+    depth, items = 0, 0
+    for token in tokens[position:]:
+        depth += token.nesting if token.type.endswith(("list_open", "list_close")) else 0
+        if token.type == "list_item_open" and depth == 1:
+            items += 1
+        if depth == 0:
+            break
+    return items
+
+
+_QUANTITY = re.compile(
+    r"([\u4e00-\u9fff]{2,4}?)\s*([0-9]+(?:\.[0-9]+)?)\s*(公里|千米|米|盏|座|处|个|万㎡|㎡|公顷|株|件)"
+)
+
+
+def _quantities(text: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """(last two characters of the noun, unit) -> (number, what was written), first one wins."""
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for match in _QUANTITY.finditer(text):
+        found.setdefault((match.group(1)[-2:], match.group(3)), (match.group(2), match.group(0)))
+    return found
+
+
+@rule(
+    "TP625",
+    "brief-scale-text",
+    Severity.WARNING,
+    "项目简介的建设规模字段与正文写的数量不一致",
+    "plan",
+    ("R29",),
+)
+def brief_scale_text(ctx: Context) -> Iterator[Problem]:
+    for project in ctx.the_town.projects:
+        brief = project.brief
+        scale = brief.meta.get("scale") if brief is not None else None
+        if brief is None or not isinstance(scale, str):
+            continue
+        where = brief.meta.ref_of("scale")
+        # The text's own 建设内容及规模 section; a quantity of the field found anywhere in it
+        # (“新增88盏，共140盏”) agrees.
+        content = [
+            line
+            for section in sections(brief)
+            if "建设内容" in section.title or "规模" in section.title
+            for line in section.lines
+            if not line.heading
+        ]
+        written_all = "".join(line.text for line in content).replace(" ", "")
+        for key, (value, shown) in _quantities(scale).items():
+            if value + key[1] in written_all:
+                continue
+            for line in content:
+                found = _quantities(line.text).get(key)
+                if found is not None:
+                    message = f"正文写“{found[1]}”，建设规模（{where}）写“{shown}”：两处应一致"
+                    yield Problem(line.ref, message)

@@ -133,7 +133,12 @@ def _count(town: Town, name: str) -> int:
     return sum(1 for m in _mentions(town) if m.name == name)
 
 
-_POSTS = {"镇长": "mayor", "镇党委书记": "party_secretary", "党委书记": "party_secretary"}
+_POSTS = {
+    "镇长": "mayor",
+    "镇党委书记": "party_secretary",
+    "党委书记": "party_secretary",
+    "书记": "party_secretary",
+}
 
 
 @rule("TP631", "post-holder", Severity.ERROR, "职务与 town.yaml 记载的任职人不一致")
@@ -141,7 +146,23 @@ def post_holder(ctx: Context) -> Iterator[Problem]:
     town = ctx.the_town
     if town.meta is None:
         return
+    holders = {
+        str(town.meta.get(key)).strip(): (key, post)
+        for post, key in _POSTS.items()
+        if isinstance(town.meta.get(key), str)
+    }
     for mention in _mentions(town):
+        if mention.post and mention.name in holders and mention.ref.path != town.meta.ref.path:
+            held_key, held_post = holders[mention.name]
+            parts = re.split(r"[、，,/ ]", mention.post)
+            if not any(_POSTS.get(part) == held_key for part in parts):
+                where = town.meta.ref_of(held_key)
+                message = (
+                    f"写“{mention.name}（{mention.post}）”，但 {where} 记载{mention.name}是"
+                    f"{held_post}"
+                )
+                yield Problem(mention.ref, message)
+                continue
         key = _POSTS.get(mention.post)
         holder = town.meta.get(key) if key is not None else None
         if key is None or not isinstance(holder, str) or mention.ref.path == town.meta.ref.path:
@@ -221,15 +242,20 @@ def other_town(ctx: Context) -> Iterator[Problem]:
 
 
 _ISSUERS = ("issuer", "reporter")
-"""Who issues the construction plan and sends the weekly reports: the town itself."""
+"""Who issues the construction plan and sends the weekly reports: the town itself (and the titles
+of its plans and reports name it)."""
 
 
 def _not_own(town: Town, district: tuple[str, ...]) -> Iterator[Problem]:
     short = re.sub(r"(镇|街道|乡)$", "", town.name)
     if town.name == town.slug or len(short) < 2:
         return
+    titled = [town.construction_plan, *(r.doc for r in town.reports)]
+    titled += [p.text for p in town.detailed_plans if p.kind == "regulatory"]
+    titled += list(town.master_plan.chapters[:1]) if town.master_plan is not None else []
     for markdown in town.markdown_files():
-        for key in _ISSUERS:
+        keys = (*_ISSUERS, "title") if markdown in titled else _ISSUERS
+        for key in keys:
             value = markdown.meta.get(key)
             if not isinstance(value, str) or not value.strip():
                 continue
@@ -237,7 +263,7 @@ def _not_own(town: Town, district: tuple[str, ...]) -> Iterator[Problem]:
             for name in district:  # 渭城区人民政府 is the district's, not 渭城镇's
                 text = text.replace(name, "")
             if short not in text:
-                message = f"{key}“{value}”不是本镇（{town.name}）：建设计划和周报应由本镇发出"
+                message = f"{key}“{value}”没有写本镇（{town.name}）：本镇的计划、规划和周报应写本镇"
                 yield Problem(markdown.meta.ref_of(key), message)
 
 
@@ -292,3 +318,119 @@ def category_content(ctx: Context) -> Iterator[Problem]:
         if shown is not None:
             message = f"项目类别为“{category}”，但名称“{title}”和建设规模显示的是“{shown}”类项目"
             yield Problem(brief.meta.ref_of("category"), message)
+
+
+def _plan_table_rows(town: Town) -> Iterator[tuple[str, dict[str, str], SourceRef]]:
+    """(project name, {column header: cell}, row) of the construction plan's project table."""
+    if town.construction_plan is None:
+        return
+    for table in tables(town.construction_plan):
+        name = table.column("项目名称")
+        if name is None:
+            continue
+        for row in table.rows:
+            if name < len(row.cells):
+                cells = dict(zip(table.header, row.cells, strict=False))
+                yield re.sub(r"\s+", "", row.cells[name]), cells, row.ref
+
+
+@rule(
+    "TP635",
+    "plan-row-fields",
+    Severity.ERROR,
+    "项目表的功能区、类别与项目简介不一致",
+    "plan",
+    ("R20", "R29"),
+)
+def plan_row_fields(ctx: Context) -> Iterator[Problem]:
+    briefs = {
+        re.sub(r"\s+", "", p.brief.title): p.brief
+        for p in ctx.the_town.projects
+        if p.brief is not None and p.brief.title
+    }
+    for name, cells, ref in _plan_table_rows(ctx.the_town):
+        brief = briefs.get(name)
+        if brief is None:
+            continue
+        for key, words in (("zone", ("功能区", "所属功能区")), ("category", ("类别", "项目类别"))):
+            cell = next((v.strip() for h, v in cells.items() if any(w in h for w in words)), None)
+            value = brief.meta.get(key)
+            if cell and isinstance(value, str) and cell != value.strip():
+                where = brief.meta.ref_of(key)
+                message = f"{name}：项目表写“{cell}”，项目简介（{where}）为“{value}”"
+                yield Problem(ref, message)
+
+
+@rule("TP636", "status-name", Severity.WARNING, "镇的建制与名称不符（镇、街道）")
+def status_name(ctx: Context) -> Iterator[Problem]:
+    meta = ctx.the_town.meta
+    if meta is None:
+        return
+    name, status = meta.get("name"), meta.get("status")
+    known = isinstance(name, str) and isinstance(status, str) and status.strip() in ("镇", "街道")
+    if known and not str(name).strip().endswith(str(status).strip()):
+        where = meta.ref_of("name")
+        message = f"建制为“{status}”，但名称（{where}）为“{name}”：两者应一致"
+        yield Problem(meta.ref_of("status"), message)
+
+
+_PERIOD = re.compile(r"(\d{4})\s*[—\-－~～至到]+\s*(\d{4})\s*年")
+_NEAR_TERM = re.compile(r"近期[（(]?\s*(?:至|到)\s*(\d{4})\s*年")
+
+
+@rule("TP637", "plan-period", Severity.WARNING, "总体规划的规划期限或近期年限在各处写得不一致")
+def plan_period(ctx: Context) -> Iterator[Problem]:
+    plan = ctx.the_town.master_plan
+    if plan is None or not plan.chapters:
+        return
+    meta = plan.chapters[0].meta
+    said: list[tuple[str, SourceRef, str]] = []  # (what, where, value)
+    for key in ("period", "title"):
+        value = meta.get(key)
+        match = _PERIOD.search(str(value)) if isinstance(value, str) else None
+        if match is not None:
+            said.append(("规划期限", meta.ref_of(key), f"{match.group(1)}—{match.group(2)}年"))
+    for chapter in plan.chapters:
+        for line in lines(chapter):
+            if "规划期限" in line.text and (match := _PERIOD.search(line.text)):
+                said.append(("规划期限", line.ref, f"{match.group(1)}—{match.group(2)}年"))
+            for match in _NEAR_TERM.finditer(line.text):
+                said.append(("近期年限", line.ref, f"{match.group(1)}年"))
+    for what in ("规划期限", "近期年限"):
+        values = [(ref, value) for kind, ref, value in said if kind == what]
+        counts = collections.Counter(value for _, value in values)
+        if len(counts) < 2:
+            continue
+        common = counts.most_common(1)[0][0]
+        first = next(ref for ref, value in values if value == common)
+        for ref, value in values:
+            if value != common:
+                message = f"{what}写作“{value}”，而 {first} 等处为“{common}”"
+                yield Problem(ref, message)
+
+
+_TITLE_YEAR = re.compile(r"(?<![0-9—\-])(20\d{2})\s*年(?![—\-0-9])")
+
+
+@rule(
+    "TP638",
+    "title-year",
+    Severity.WARNING,
+    "建设计划或周报标题的年份不是规划年度（沿用旧文件）",
+    "plan",
+    ("R37",),
+)
+def title_year(ctx: Context) -> Iterator[Problem]:
+    district = ctx.workspace.district.meta
+    year = district.get("plan_year") if district is not None else None
+    if not isinstance(year, int):
+        return
+    town = ctx.the_town
+    for markdown in [town.construction_plan, *(r.doc for r in town.reports)]:
+        title = markdown.meta.get("title") if markdown is not None else None
+        if markdown is None or not isinstance(title, str):
+            continue
+        for match in _TITLE_YEAR.finditer(title):
+            if int(match.group(1)) != year:
+                message = f"标题“{title}”中的年份 {match.group(1)} 不是规划年度 {year}：是否沿用了旧文件？"
+                yield Problem(markdown.meta.ref_of("title"), message)

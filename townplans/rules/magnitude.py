@@ -275,3 +275,47 @@ def _in_range(
                 break
         message = f"{label} {value} 公顷不在合理范围 {low}–{high} 公顷内{hint}"
         yield Problem(located.ref_of(*path), message)
+
+
+_POPULATION = re.compile(
+    r"(\d{4})\s*年[末底]?[^。；]{0,16}?建成区(?:常住)?人口\s*(?:为|约|达)?\s*([0-9]+(?:\.[0-9]+)?)\s*(万人|人)"
+)
+
+
+@rule(
+    "TP415",
+    "population-text",
+    Severity.WARNING,
+    "规划文本写的建成区人口与 town.yaml 不一致",
+    "plan",
+    ("R03",),
+)
+def population_text(ctx: Context) -> Iterator[Problem]:
+    town = ctx.the_town
+    district = ctx.workspace.district.meta
+    year = district.get("plan_year") if district is not None else None
+    if town.meta is None or not isinstance(year, int):
+        return
+    keys = {year: "built_up_population", year - 1: "built_up_population_last_year"}
+    files = list(town.master_plan.chapters) if town.master_plan is not None else []
+    if town.construction_plan is not None:
+        files.append(town.construction_plan)
+    for markdown in files:
+        for line in lines(markdown):
+            for match in _POPULATION.finditer(line.text):
+                key = keys.get(int(match.group(1)))
+                recorded = number(str(town.meta.get(key))) if key is not None else None
+                if key is None or recorded is None:
+                    continue
+                written = Decimal(match.group(2))
+                scale = Decimal(10000) if match.group(3) == "万人" else Decimal(1)
+                slack = Decimal(10) ** -_places(written) * scale / 2
+                if abs(written * scale - recorded) > slack:
+                    where = town.meta.ref_of(key)
+                    message = f"写“{match.group(0)}”，但 {where} 记载为 {town.meta.get(key)}"
+                    yield Problem(line.ref, message)
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
