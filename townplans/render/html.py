@@ -8,6 +8,7 @@ numbers (``target-counter``) and WeasyPrint makes PDF bookmarks from them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -71,6 +72,7 @@ class _PrintRenderer(RendererHTML):
         self.problems: list[OutputProblem] = []
         self.origin = UNKNOWN
         """Where the part being rendered comes from, for problems."""
+        self._attachment_note = False
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -98,7 +100,8 @@ class _PrintRenderer(RendererHTML):
     def inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if tokens[idx].content.strip() in ("\\newpage", "\\pagebreak"):
             return ""
-        return self.renderInline(tokens[idx].children or [], options, env)
+        html = self.renderInline(tokens[idx].children or [], options, env)
+        return _attachment_item(html) if self._attachment_note else html
 
     def heading_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -131,6 +134,25 @@ class _PrintRenderer(RendererHTML):
     def available(self, columns: int) -> float:
         return available_units(self.text_width_mm, self.table_font_pt, columns)
 
+    def container_attachments_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """The 公文's 附件说明: its "附件：" and each number in boxes one and three characters
+        wide (the 公文's CSS), so that the names, wrapped lines included, line up."""
+        self._attachment_note = True
+        closing = next(
+            (i for i in range(idx, len(tokens)) if tokens[i].type == "container_attachments_close"),
+            len(tokens),
+        )
+        items = sum(1 for t in tokens[idx:closing] if t.type == "paragraph_open")
+        return f'<div class="attachments{" several" if items > 1 else ""}">\n'
+
+    def container_attachments_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        self._attachment_note = False
+        return "</div>\n"
+
     def html_block(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
@@ -148,6 +170,20 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         content = tokens[idx].content
         return "<br>" if is_break(content) else escape(content)
+
+
+_ATTACHMENT_ITEM = re.compile(r"^(附件：)?(\d+\.)?")
+
+
+def _attachment_item(html: str) -> str:
+    """An item of the 附件说明 ("附件：1.名称", "2.名称", or "附件：名称") with its label and number
+    in boxes of their own."""
+    found = _ATTACHMENT_ITEM.match(html)
+    label, number = (found.group(1) or "", found.group(2) or "") if found else ("", "")
+    boxes = f'<span class="label">{label}</span>'
+    if number:
+        boxes += f'<span class="number">{number}</span>'
+    return boxes + html[len(label) + len(number) :]
 
 
 def table_html(grid: Grid, available: float = 70.0) -> str:
@@ -292,10 +328,16 @@ def page(
     cover_lines: Sequence[str] = (),
     cover: bool = True,
     toc: bool = True,
+    gongwen: bool = False,
 ) -> str:
     """A complete print HTML document: cover, table of contents, then the body (a document without
-    a cover, such as a 公文, carries its own title in its parts)."""
+    a cover, such as a 公文, carries its own title in its parts). A 公文's body is marked for its
+    CSS and carries the page number its landscape pages show turned (``gongwen.css``)."""
     head = f'<span class="running-title">{escape(title)}</span>'
+    body_tag = "<body>"
+    if gongwen:
+        head += '<div class="landscape-odd"></div><div class="landscape-even"></div>'
+        body_tag = '<body class="gongwen">'
     if cover:
         meta = "".join(f"<p>{escape(line)}</p>" for line in cover_lines)
         head += f'<div class="cover"><div class="title">{escape(title)}</div><div class="meta">{meta}</div></div>'
@@ -303,5 +345,5 @@ def page(
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{stylesheet}</style></head>\n"
-        f"<body>{head}\n{contents}{body.html}\n</body></html>\n"
+        f"{body_tag}{head}\n{contents}{body.html}\n</body></html>\n"
     )

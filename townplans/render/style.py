@@ -6,6 +6,7 @@ from, so Word and PDF agree on page, margins, fonts and sizes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,34 @@ class FontRole:
 
 
 @dataclass(frozen=True, slots=True)
+class GongwenStyle:
+    """Measures of the 公文's 版头, seal, 版记 and page numbers (GB/T 9704-2012 defaults);
+    ``style.yaml``'s optional ``gongwen`` section changes them. Lengths in mm, sizes in pt."""
+
+    mark_top_mm: float = 35.0
+    """发文机关标志: its top edge below the top of the 版心 (7.2.4)."""
+    mark_size: float = 42.0
+    """发文机关标志: the largest size (初号, a character under 15 mm); a long name is set smaller so
+    that it fits the 版心's width."""
+    red: str = "C00000"
+    """The red of the 发文机关标志 and the separator under the 版头 (5.2.4)."""
+    rule_gap_mm: float = 4.0
+    """The red separator: this far below the 发文字号 (7.2.7)."""
+    rule_mm: float = 0.5
+    """The red separator's thickness."""
+    seal_mm: float = 42.0
+    """The seal's diameter: the 署名 and 成文日期 leave room for it above them (7.3.5.1)."""
+    page_number_gap_mm: float = 7.0
+    """The page number's dashes (一字线) below the bottom of the 版心 (7.5)."""
+    imprint_size: float = 14.0
+    """版记 (抄送, 印发机关, 印发日期): 4号 (7.4.2–7.4.3)."""
+    imprint_thick_mm: float = 0.35
+    """版记: its first and last separators (7.4.1)."""
+    imprint_thin_mm: float = 0.25
+    """版记: the separators between its elements."""
+
+
+@dataclass(frozen=True, slots=True)
 class Style:
     """Page geometry and fonts, GB/T 9704 defaults."""
 
@@ -50,6 +79,7 @@ class Style:
     fonts: Mapping[str, FontRole]
     first_line_indent_chars: float
     line_spacing_pt: float
+    gongwen: GongwenStyle = GongwenStyle()
 
     @property
     def text_width_mm(self) -> float:
@@ -85,6 +115,7 @@ def load_style(path: Path) -> Style:
             fonts={role: _font(fonts[role]) for role in ROLES},
             first_line_indent_chars=_number(paragraph, "first_line_indent_chars", 0, 10),
             line_spacing_pt=_number(paragraph, "line_spacing_pt", 4, 100),
+            gongwen=_gongwen(data.get("gongwen") or {}),
         )
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise StyleError(
@@ -103,6 +134,34 @@ def _number(section: Mapping[str, Any], key: str, low: float, high: float) -> fl
     return float(value)
 
 
+_GONGWEN_RANGES = {
+    "mark_top_mm": (0, 200), "mark_size": (8, 100), "rule_gap_mm": (0, 50), "rule_mm": (0.05, 5),
+    "seal_mm": (0, 100), "page_number_gap_mm": (0, 50), "imprint_size": (4, 40),
+    "imprint_thick_mm": (0.05, 5), "imprint_thin_mm": (0.05, 5),
+}  # fmt: skip
+
+
+def _gongwen(section: Mapping[str, Any]) -> GongwenStyle:
+    """The optional ``gongwen`` section: each key it has, checked; the others keep their defaults
+    (a style.yaml from before the section existed still loads)."""
+    if not isinstance(section, Mapping):
+        raise TypeError("gongwen 应为映射（mark_top_mm、mark_size …）")
+    unknown = sorted(set(section) - {*_GONGWEN_RANGES, "red"})
+    if unknown:
+        raise KeyError(f"gongwen.{unknown[0]}")
+    values: dict[str, Any] = {
+        key: _number(section, key, *limits)
+        for key, limits in _GONGWEN_RANGES.items()
+        if key in section
+    }
+    if "red" in section:
+        red = str(section["red"]).lstrip("#")
+        if not re.fullmatch(r"[0-9A-Fa-f]{6}", red):
+            raise ValueError(f"red 应为六位十六进制颜色（如 C00000），实为 {section['red']!r}")
+        values["red"] = red.upper()
+    return GongwenStyle(**values)
+
+
 def _font(spec: Mapping[str, Any]) -> FontRole:
     return FontRole(
         east_asian=str(spec["east_asian"]),
@@ -111,6 +170,11 @@ def _font(spec: Mapping[str, Any]) -> FontRole:
         size=_number(spec, "size", 4, 100),
         bold=bool(spec.get("bold", False)),
     )
+
+
+def family(role: FontRole) -> str:
+    """A role's CSS ``font-family`` list (what the 公文's own CSS sets its elements in)."""
+    return _family(role)
 
 
 def _family(role: FontRole) -> str:
