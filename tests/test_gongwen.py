@@ -31,9 +31,6 @@ import docx
 import pytest
 from PIL import Image, ImageChops
 
-from tests.conftest import copy_workspace
-from townplans import pipeline
-
 MM = 72 / 25.4
 LEFT, TOP, TEXT_WIDTH, TEXT_HEIGHT = 28 * MM, 37 * MM, 156 * MM, 225 * MM
 LINE = 225 * MM / 22
@@ -88,6 +85,8 @@ class Page:
     number: int
     width: float
     height: float
+    scratch: Path
+    """Where the page's pixels are written (not beside the PDF: the build is shared)."""
     lines: list[Line] = field(default_factory=list)
 
     @property
@@ -97,7 +96,7 @@ class Page:
     @cached_property
     def image(self) -> Image.Image:
         """The page at ``DPI``, turned to portrait when it is landscape."""
-        prefix = self.pdf.parent / f"{self.pdf.stem}-page{self.number}"
+        prefix = self.scratch / f"{self.pdf.stem}-page{self.number}"
         subprocess.run(
             ["pdftoppm", "-r", str(DPI), "-png", "-singlefile", "-f", str(self.number),
              "-l", str(self.number), str(self.pdf), str(prefix)],
@@ -115,8 +114,9 @@ class Page:
         return LEFT + TEXT_WIDTH
 
 
-def read_pages(pdf: Path) -> list[Page]:
-    """Every page of ``pdf`` with its lines of text (``pdftotext -bbox-layout``)."""
+def read_pages(pdf: Path, scratch: Path) -> list[Page]:
+    """Every page of ``pdf`` with its lines of text (``pdftotext -bbox-layout``); its pixels,
+    when asked for, are rendered into ``scratch``."""
     xhtml = subprocess.run(
         ["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -125,7 +125,8 @@ def read_pages(pdf: Path) -> list[Page]:
     for number, element in enumerate(
         ElementTree.fromstring(xhtml).iterfind(".//h:page", namespace), 1
     ):
-        page = Page(pdf, number, float(element.get("width", 0)), float(element.get("height", 0)))
+        width, height = float(element.get("width", 0)), float(element.get("height", 0))
+        page = Page(pdf, number, width, height, scratch)
         for line in element.iterfind(".//h:line", namespace):
             words = line.findall("h:word", namespace)
             text = "".join(word.text or "" for word in words)
@@ -208,11 +209,9 @@ def horizontal_rules(page: Page, test: str) -> list[tuple[float, float, float]]:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_workspace(tmp_path_factory.mktemp("gongwen"), ("weicheng",))
-    outcome = pipeline.run_build(root, ("weicheng",))
-    assert not outcome.failed
-    return root
+def workspace(built_district: Path) -> Path:
+    """The sample district, built once for the session (read only here)."""
+    return built_district
 
 
 @pytest.fixture(scope="module")
@@ -231,11 +230,14 @@ def word_pdf(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module", params=["pdf", "word"])
-def output(request: pytest.FixtureRequest, workspace: Path) -> tuple[list[Page], Tolerance]:
+def output(
+    request: pytest.FixtureRequest, workspace: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[list[Page], Tolerance]:
     """The pages of the PDF, then of Word's (LibreOffice's) rendering, with their tolerances."""
+    scratch = tmp_path_factory.mktemp(f"pages-{request.param}")
     if request.param == "pdf":
-        return read_pages(workspace / "build" / "weicheng" / f"{PLAN}.pdf"), PDF
-    return read_pages(request.getfixturevalue("word_pdf")), WORD
+        return read_pages(workspace / "build" / "weicheng" / f"{PLAN}.pdf", scratch), PDF
+    return read_pages(request.getfixturevalue("word_pdf"), scratch), WORD
 
 
 def _line(page: Page, pattern: str) -> Line:

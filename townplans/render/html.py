@@ -9,7 +9,7 @@ numbers (``target-counter``) and WeasyPrint makes PDF bookmarks from them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -57,7 +57,12 @@ class TocEntry:
 class _PrintRenderer(RendererHTML):
     """The stock renderer with figures, heading ids and safe raw HTML."""
 
-    def __init__(self, text_width_mm: float = 156.0, table_font_pt: float = 12.0) -> None:
+    def __init__(
+        self,
+        text_width_mm: float = 156.0,
+        table_font_pt: float = 12.0,
+        rank: Callable[[str, int], int] | None = None,
+    ) -> None:
         shared = mdparser.parser()
         super().__init__(shared)
         # Plugins (containers, footnotes) register their render rules on the shared parser's
@@ -73,6 +78,9 @@ class _PrintRenderer(RendererHTML):
         self.origin = UNKNOWN
         """Where the part being rendered comes from, for problems."""
         self._attachment_note = False
+        self.rank = rank
+        """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
+        self._open_headings: list[str] = []
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -108,8 +116,18 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         anchor = f"h{len(self.toc) + 1}"
         level = int(tokens[idx].tag[1:])
-        self.toc.append(TocEntry(level, mdparser.inline_text(tokens[idx + 1]), anchor))
-        return f'<{tokens[idx].tag} id="{anchor}">'
+        text = mdparser.inline_text(tokens[idx + 1])
+        if self.rank is not None:
+            level = min(max(self.rank(text, level), 1), 6)
+        self.toc.append(TocEntry(level, text, anchor))
+        self._open_headings.append(f"h{level}")
+        return f'<h{level} id="{anchor}">'
+
+    def heading_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        tag = self._open_headings.pop() if self._open_headings else tokens[idx].tag
+        return f"</{tag}>\n"
 
     def table_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -268,10 +286,15 @@ class RenderedBody:
 
 
 def render_body(
-    parts: Sequence[HtmlPart], text_width_mm: float = 156.0, table_font_pt: float = 12.0
+    parts: Sequence[HtmlPart],
+    text_width_mm: float = 156.0,
+    table_font_pt: float = 12.0,
+    rank: Callable[[str, int], int] | None = None,
 ) -> RenderedBody:
-    """HTML for several token streams in order; figures and headings are numbered across them."""
-    renderer = _PrintRenderer(text_width_mm, table_font_pt)
+    """HTML for several token streams in order; figures and headings are numbered across them.
+    With ``rank`` (a plan text) each heading's level is its rank: 第一条 is an h3 (条) whatever
+    its Markdown level."""
+    renderer = _PrintRenderer(text_width_mm, table_font_pt, rank)
     options = mdparser.parser().options
     sections = []
     for part in parts:
@@ -307,11 +330,16 @@ def _image_or_placeholder(child: Token, part: HtmlPart) -> Token:
     if path is None:
         return Token("text", "", 0, content=missing_image(child.content, source))
     image = child.copy()
-    image.attrs["src"] = resource_url(WORKSPACE, path.relative_to(part.root.resolve()).as_posix())
+    # Token.copy is shallow: a new attrs mapping, or the source tokens (which the Word writer
+    # reads too, and a second rendering) would be left holding the workspace: URL.
+    image.attrs = {
+        **child.attrs,
+        "src": resource_url(WORKSPACE, path.relative_to(part.root.resolve()).as_posix()),
+    }
     return image
 
 
-def toc_html(entries: Sequence[TocEntry], depth: int = 2) -> str:
+def toc_html(entries: Sequence[TocEntry], depth: int = 3) -> str:
     """A table of contents whose page numbers WeasyPrint fills in (target-counter)."""
     items = "".join(
         f'<li class="toc-{entry.level}"><a href="#{entry.anchor}">{escape(entry.text)}</a></li>'
@@ -328,20 +356,24 @@ def page(
     cover_lines: Sequence[str] = (),
     cover: bool = True,
     toc: bool = True,
+    toc_levels: int = 3,
+    plan: bool = False,
     gongwen: bool = False,
 ) -> str:
-    """A complete print HTML document: cover, table of contents, then the body (a document without
-    a cover, such as a 公文, carries its own title in its parts). A 公文's body is marked for its
-    CSS and carries the page number its landscape pages show turned (``gongwen.css``)."""
+    """A complete print HTML document: cover, table of contents (headings down to
+    ``toc_levels``), then the body (a document without a cover, such as a 公文, carries its own
+    title in its parts). ``plan``: the body's headings take the 章 / 节 / 条 looks (``plan_css``).
+    A 公文's body (``gongwen``) is marked for its CSS and carries the page number its landscape
+    pages show turned (``gongwen.css``)."""
     head = f'<span class="running-title">{escape(title)}</span>'
-    body_tag = "<body>"
+    classes = [name for name, wanted in (("plan", plan), ("gongwen", gongwen)) if wanted]
     if gongwen:
         head += '<div class="landscape-odd"></div><div class="landscape-even"></div>'
-        body_tag = '<body class="gongwen">'
     if cover:
         meta = "".join(f"<p>{escape(line)}</p>" for line in cover_lines)
         head += f'<div class="cover"><div class="title">{escape(title)}</div><div class="meta">{meta}</div></div>'
-    contents = toc_html(body.toc) if toc and body.toc else ""
+    contents = toc_html(body.toc, toc_levels) if toc and body.toc else ""
+    body_tag = f'<body class="{" ".join(classes)}">' if classes else "<body>"
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{stylesheet}</style></head>\n"
