@@ -402,6 +402,23 @@ def test_imprint_on_the_foot_of_the_last_page(output: tuple[list[Page], Toleranc
     assert rules[0][0] < cc.y0 < rules[1][0] < office.y0 < rules[2][0]
 
 
+def test_landscape_attachment_pages_keep_to_the_turned_text_block(
+    output: tuple[list[Page], Tolerance],
+) -> None:
+    """A landscape 附件 page is the portrait page turned: its text stays inside the (turned)
+    版心, clear of the margin where its page number stands."""
+    pages, tolerance = output
+    landscape = [page for page in pages if page.landscape]
+    assert landscape
+    for page in landscape:
+        for line in page.lines:
+            if re.fullmatch(r"—\s*\d+\s*—", line.text):
+                continue
+            assert line.y0 >= TOP - tolerance.edge_pt, (page.number, line)
+            assert line.y1 <= page.bottom + tolerance.edge_pt, (page.number, line)
+            assert LEFT - tolerance.edge_pt <= line.x0 and line.x1 <= page.right + 2, line
+
+
 # -- the 附件 ------------------------------------------------------------------------------------------
 
 

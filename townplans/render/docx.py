@@ -176,6 +176,16 @@ class DocxWriter:
         section.bottom_margin = Mm(style.margin_bottom_mm)
         section.left_margin = Mm(style.margin_left_mm)
         section.right_margin = Mm(style.margin_right_mm)
+        if landscape and self.gongwen:
+            # A 公文's landscape page is its portrait page turned a quarter clockwise (GB/T 9704
+            # 8), as the PDF sets it: the 版心 turns with it, and the left margin (the portrait
+            # foot) keeps room for the turned page number.
+            section.top_margin, section.right_margin = (
+                Mm(style.margin_left_mm), Mm(style.margin_top_mm),
+            )  # fmt: skip
+            section.bottom_margin, section.left_margin = (
+                Mm(style.margin_right_mm), Mm(style.margin_bottom_mm),
+            )  # fmt: skip
         # The page number's dash sits 7 mm below the text block (GB/T 9704 7.5).
         section.footer_distance = Mm(max(style.margin_bottom_mm - 7 - 5, 5))
         self._grid(section)
