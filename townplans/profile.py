@@ -27,7 +27,7 @@ REF_PATTERN = re.compile(r"^R(0[1-9]|[1-3][0-9]|4[01])$")
 
 _FIELD_KEYS = {
     "label", "type", "unit", "enum", "enum_from", "range", "required", "when", "aliases",
-    "ref", "basis", "standard", "items", "source_text", "note", "scaffold", "example",
+    "ref", "basis", "standard", "items", "source_text", "note",
 }  # fmt: skip
 _ATTACHMENT_KEYS = {
     "label", "folder", "file", "min", "types", "when", "ref", "basis", "standard", "source_text",
@@ -76,11 +76,6 @@ class FieldSpec:
     refs: tuple[str, ...] = ()
     basis: str = "practice"
     items: Mapping[str, FieldSpec] = field(default_factory=dict)
-    scaffold: bool = False
-    """Written into a new document (``townplans new``) although optional, for the planner to fill
-    in or delete."""
-    example: str | None = None
-    """What the scaffold's placeholder suggests (【待填写：印发机关，如 …】)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,8 +404,6 @@ class _Builder:
                 name: self._field((*path, "items", name), name, item, lists)
                 for name, item in items.items()
             },
-            scaffold=bool(spec.get("scaffold", False)),
-            example=str(spec["example"]) if spec.get("example") is not None else None,
         )
 
     def _range(self, path: tuple[str | int, ...], value: Any) -> tuple[Decimal, Decimal] | None:

@@ -656,8 +656,8 @@ def _cc(value: object) -> str:
 
 
 def _printed(meta: Located, fields: Mapping[str, FieldSpec]) -> tuple[str, str]:
-    """印发机关 and 印发日期 for the 版记: both or neither (7.4.3); one without the other shows the
-    other as missing (the checker reports it, TP209)."""
+    """印发机关 and 印发日期 for the 版记: both or neither (7.4.3); one without the other prints the
+    other as 【缺：…】 (no checker rule reports that pairing yet)."""
     office, date = meta.get("print_office"), meta.get("print_date")
     if not office and not date:
         return "", ""
