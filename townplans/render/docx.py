@@ -315,7 +315,12 @@ class DocxWriter:
             "html_block": self._html_block,
             "footnote_block_open": self._footnotes_open,
             "footnote_open": self._footnote_open,
+            mdparser.PAGE_BREAK: self._break,
         }
+
+    def _break(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        self._page_break()
+        return index + 1
 
     def _heading(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         level = int(tokens[index].tag[1:])
@@ -332,9 +337,6 @@ class DocxWriter:
         children = [child for child in inline.children or () if child.type != "softbreak"]
         if len(children) == 1 and children[0].type == "image" and not self._lists:
             self._figure(children[0], base_dir)
-            return index + 3
-        if inline.content.strip() in ("\\newpage", "\\pagebreak"):
-            self._page_break()
             return index + 3
         paragraph = self.document.add_paragraph()
         prefix = self._list_prefix(paragraph) + self._pending_prefix

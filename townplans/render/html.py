@@ -77,11 +77,6 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         if _lone_image(tokens, idx):
             return "<figure>"
-        if idx + 1 < len(tokens) and tokens[idx + 1].content.strip() in (
-            "\\newpage",
-            "\\pagebreak",
-        ):
-            return '<div class="pagebreak">'
         return super().renderToken(tokens, idx, options, env)
 
     def paragraph_close(
@@ -91,14 +86,12 @@ class _PrintRenderer(RendererHTML):
             self.figures += 1
             caption = escape(_image(tokens[idx - 1]).content)
             return f"<figcaption>图 {self.figures}  {caption}</figcaption></figure>\n"
-        if tokens[idx - 1].content.strip() in ("\\newpage", "\\pagebreak"):
-            return "</div>\n"
         return super().renderToken(tokens, idx, options, env)
 
-    def inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        if tokens[idx].content.strip() in ("\\newpage", "\\pagebreak"):
-            return ""
-        return self.renderInline(tokens[idx].children or [], options, env)
+    def page_break(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return '<div class="pagebreak"></div>\n'
 
     def heading_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType

@@ -191,7 +191,7 @@ hr {{ border: none; border-top: 0.5pt solid black; }}
 .signature p {{ text-align: right; text-indent: 0; padding-right: 4em; }}
 .center p {{ text-align: center; text-indent: 0; }}
 .note {{ font-size: {fonts["caption"].size}pt; }}
-.pagebreak {{ break-after: page; }}
+.pagebreak {{ break-before: page; }}
 .redhead {{ border-bottom: 1pt solid #c00; padding-bottom: 4mm; margin-bottom: {style.line_spacing_pt * 2}pt; }}
 .redhead p {{ text-align: center; text-indent: 0; }}
 .redhead p:first-child {{ color: #c00; font-family: {_family(fonts["title"])}; font-size: 26pt; line-height: 1.6; margin-top: 10mm; bookmark-level: none; }}
