@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from markdown_it.token import Token
 
 from townplans import mdparser, templating
-from townplans.completeness import find_headings
+from townplans.completeness import condition_holds, find_headings
 from townplans.fs import safe_name
 from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date
@@ -34,7 +34,7 @@ from townplans.model import (
     SourceRef,
     Town,
 )
-from townplans.profile import DocumentType, FieldSpec, Profile
+from townplans.profile import Condition, DocumentType, FieldSpec, Profile
 from townplans.render import html as html_render
 from townplans.render.layout import Origin
 from townplans.render.selfcheck import OutputProblem
@@ -156,13 +156,18 @@ class Templates:
 # -- reading fields for documents --------------------------------------------------------------------
 
 
-def _value(meta: Located, spec: FieldSpec | None) -> str:
-    """A field as a document shows it: formatted when typed, 【缺：…】 when absent or unreadable."""
+EMPTY = "—"
+"""What a form shows for an optional field left empty (or a cell with nothing to say)."""
+
+
+def _value(meta: Located, spec: FieldSpec | None, doctype: DocumentType | None = None) -> str:
+    """A field as a document shows it: formatted when typed; when absent, 【缺：…】 if the field is
+    required here (the checker reports it as an error: TP201), else "—"."""
     if spec is None:
         return ""
     value = read_field(meta, spec)
     if not value.present:
-        return missing(spec.label)
+        return missing(spec.label) if _required(meta, spec, doctype) else EMPTY
     if value.parsed is None:
         return str(value.raw) if value.error is None else f"{value.raw}（格式有误）"
     parsed = value.parsed.value
@@ -173,6 +178,23 @@ def _value(meta: Located, spec: FieldSpec | None) -> str:
     if spec.type == "percent" and isinstance(parsed, Decimal):
         return f"{number_text(parsed)}%"
     return str(value.parsed.original)
+
+
+def _required(meta: Located, spec: FieldSpec, doctype: DocumentType | None) -> bool:
+    """Whether the checker requires ``spec`` in this document: required, and its ``when``
+    condition holds (as TP201 decides; unknown without the document type)."""
+    if not spec.required or spec.when is None:
+        return spec.required
+    return doctype is not None and condition_holds(meta, doctype, spec.when)
+
+
+def _applies(meta: Located, spec: FieldSpec, doctype: DocumentType | None) -> bool:
+    """Whether a fixed form shows ``spec``: always, unless it has a ``when`` condition that does
+    not hold and no value was given (a field that does not apply yet, such as 竣工验收 before
+    completion)."""
+    if spec.when is None or read_field(meta, spec).present:
+        return True
+    return doctype is not None and condition_holds(meta, doctype, spec.when)
 
 
 def _number(meta: Located, spec: FieldSpec | None) -> Decimal | None:
@@ -448,26 +470,22 @@ class Assembler:
         )  # fmt: skip
 
     def _brief_form(self, project: Project) -> dict[str, Any]:
+        """The fixed form of one project: the fields that apply (【缺：…】 only for a required one
+        that is missing, "—" for an optional one left empty), the funding split, and the permit
+        items that apply with their status."""
         assert project.brief is not None
         meta = project.brief.meta
+        doctype = self.profile.documents.get("project_brief")
         fields = self._brief_fields()
         form = [
-            {"label": spec.label, "value": _value(meta, spec)}
+            {"label": spec.label, "value": _value(meta, spec, doctype)}
             for key, spec in fields.items()
-            if spec.type not in ("list", "mapping") and key != "title"
+            if spec.type not in ("list", "mapping")
+            and key != "title"
+            and _applies(meta, spec, doctype)
         ]
         funding = _funding(meta, fields.get("funding"))
         total = sum((a for _, a in funding if isinstance(a, Decimal)), Decimal(0))
-        permits_raw = meta.get("permits")
-        permits = [
-            {
-                "label": label,
-                "status": str(permits_raw.get(key))
-                if isinstance(permits_raw, dict) and permits_raw.get(key)
-                else missing(label),
-            }
-            for key, label in _permit_items(self.profile)
-        ]
         return {
             "name": project.name,
             "form": form,
@@ -477,8 +495,29 @@ class Assembler:
             ]
             or [{"source": missing("资金来源"), "amount": ""}],
             "funding_total": number_text(total) if funding else "",
-            "permits": permits,
+            "permits": self._permits(meta, doctype),
         }
+
+    def _permits(self, meta: Located, doctype: DocumentType | None) -> list[dict[str, str]]:
+        """The permit items that apply (an item with a ``when`` condition that does not hold and
+        no status is left out) and their status. Without a ``permits`` mapping every item is
+        【缺：…】 (TP201 reports it); an item the mapping leaves out reads "未说明" (TP305 warns)."""
+        given = meta.get("permits")
+        rows = []
+        for key, label, when in _permit_items(self.profile):
+            status = given.get(key) if isinstance(given, dict) else None
+            if (
+                status is None
+                and when is not None
+                and not (doctype is not None and condition_holds(meta, doctype, when))
+            ):
+                continue
+            if not isinstance(given, dict):
+                shown = missing(label)
+            else:
+                shown = str(status) if status not in (None, "") else NOT_STATED
+            rows.append({"label": label, "status": shown})
+        return rows
 
     def district_summary(
         self, matrix: Sequence[TownStatus], check_summary: str, towns: Sequence[Town]
@@ -572,13 +611,28 @@ def _funding(meta: Located, spec: FieldSpec | None) -> list[tuple[str, Decimal |
     return result
 
 
-def _permit_items(profile: Profile) -> list[tuple[str, str]]:
+NOT_STATED = "未说明"
+"""A permit item that applies but has no status yet (the checker warns: TP305)."""
+
+
+def _permit_items(profile: Profile) -> list[tuple[str, str, Condition | None]]:
+    """(key, label, when) of every permit item the profile lists."""
     raw = profile.setting_list("documents", "project_brief", "permit_items")
-    return [
-        (str(item["key"]), str(item.get("label", item["key"])))
-        for item in raw
-        if isinstance(item, dict) and "key" in item
-    ]
+    items = []
+    for item in raw:
+        if not isinstance(item, dict) or "key" not in item:
+            continue
+        when = item.get("when")
+        condition = None
+        if isinstance(when, dict):
+            try:
+                condition = Condition(
+                    str(when["field"]), str(when["op"]), Decimal(str(when["value"]))
+                )
+            except (KeyError, ArithmeticError):
+                condition = None  # the checker treats a malformed condition as always holding
+        items.append((str(item["key"]), str(item.get("label", item["key"])), condition))
+    return items
 
 
 def _drawings(files: Sequence[MarkdownFile], assets: Sequence[Any]) -> list[dict[str, str]]:
