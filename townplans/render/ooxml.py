@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.table import CT_Row, CT_Tbl, CT_Tc
+from docx.oxml.text.paragraph import CT_P
 from docx.shared import Emu
 
 RESTART = "restart"
@@ -51,3 +52,23 @@ def add_cell(row: CT_Row, width: int, colspan: int = 1, merge: str | None = None
     if merge is not None:
         cell.vMerge = merge
     return cell
+
+
+_AFTER_SNAP_TO_GRID = (
+    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+    "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+    "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+"""What follows ``w:snapToGrid`` in ``w:pPr`` (the schema fixes the order)."""
+
+
+def off_grid(p: CT_P) -> None:
+    """``w:snapToGrid w:val="0"``: the paragraph keeps its own height instead of growing to whole
+    lines of the document grid (a drawing's paragraph would grow by up to a line and push its
+    caption onto a page of its own)."""
+    ppr = p.get_or_add_pPr()
+    for old in ppr.findall(qn("w:snapToGrid")):
+        ppr.remove(old)
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    ppr.insert_element_before(snap, *_AFTER_SNAP_TO_GRID)

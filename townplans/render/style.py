@@ -176,6 +176,11 @@ img {{ max-width: 100%; max-height: {style.text_height_mm * 0.75:.0f}mm; display
 p img {{ display: inline; max-height: 3em; }}
 figure {{ margin: 6pt 0; text-align: center; page-break-inside: avoid; }}
 figcaption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0; }}
+figure.drawing {{ margin: 0; break-before: page; break-after: page; }}
+figure.drawing img {{ max-width: none; max-height: none; }}
+.drawing-head {{ break-before: page; }}
+.drawing-head + figure.drawing {{ break-before: avoid; }}
+.drawing-landscape {{ page: landscape; }}
 pre, code {{ font-family: {_family(fonts["code"])}; font-size: {fonts["code"].size}pt; }}
 pre {{ white-space: pre-wrap; line-height: 1.4; border-left: 2pt solid #999; padding-left: 4pt; margin: 4pt 0; }}
 .raw-html {{ white-space: pre-wrap; text-indent: 0; }}
