@@ -18,7 +18,7 @@ from docx.section import Section
 from pypdf import PdfReader
 
 from tests.conftest import copy_workspace
-from townplans import mdparser, pipeline
+from townplans import mdparser
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
 from townplans.render.pdf import html_to_pdf
@@ -118,15 +118,18 @@ PLANS = ("渭城镇总体规划", "渭城镇中心区控制性详细规划", "�
 
 
 @pytest.fixture(scope="module")
-def plans(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """渭城镇 built, and LibreOffice's PDF of each plan's Word document beside it."""
-    root = copy_workspace(tmp_path_factory.mktemp("plans"), ("weicheng",))
-    assert not pipeline.run_build(root, ("weicheng",)).failed
-    folder = root / "build/weicheng"
+def plans(built_district: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """渭城镇's plans as the sample district builds them, copied out of the shared build, and
+    LibreOffice's PDF of each plan's Word document in a ``word/`` folder beside them."""
+    folder = tmp_path_factory.mktemp("plans")
+    for name in PLANS:
+        for suffix in (".pdf", ".docx"):
+            shutil.copy(built_district / "build/weicheng" / f"{name}{suffix}", folder)
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "make test installs libreoffice-writer-nogui"
+    profile = tmp_path_factory.mktemp("lo")
     subprocess.run(
-        [soffice, f"-env:UserInstallation={(root / 'lo').as_uri()}", "--headless", "--convert-to",
+        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
          "pdf", "--outdir", str(folder / "word"), *(str(folder / f"{n}.docx") for n in PLANS)],
         check=True, capture_output=True, timeout=600,
     )  # fmt: skip

@@ -86,6 +86,8 @@ class HeadingSpec:
     synonyms: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()
     basis: str = "practice"
+    scaffold: str = ""
+    """What ``townplans new`` writes under the heading (e.g. the project table's skeleton)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +451,7 @@ class _Builder:
             basis=self._basis(
                 (*path, "basis"), item.get("basis", "plan" if "ref" in item else "practice")
             ),
+            scaffold=str(item.get("scaffold") or ""),
         )
 
     def _attachment(

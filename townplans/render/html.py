@@ -9,7 +9,7 @@ image becomes a numbered ``<figure>`` (in a plan's text a drawing on a page of i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -57,7 +57,12 @@ class TocEntry:
 class _PrintRenderer(RendererHTML):
     """The stock renderer with figures, heading ids and safe raw HTML."""
 
-    def __init__(self, text_width_mm: float = 156.0, table_font_pt: float = 12.0) -> None:
+    def __init__(
+        self,
+        text_width_mm: float = 156.0,
+        table_font_pt: float = 12.0,
+        rank: Callable[[str, int], int] | None = None,
+    ) -> None:
         shared = mdparser.parser()
         super().__init__(shared)
         # Plugins (containers, footnotes) register their render rules on the shared parser's
@@ -72,6 +77,9 @@ class _PrintRenderer(RendererHTML):
         self.problems: list[OutputProblem] = []
         self.origin = UNKNOWN
         """Where the part being rendered comes from, for problems."""
+        self.rank = rank
+        """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
+        self._open_headings: list[str] = []
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -100,11 +108,21 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         anchor = f"h{len(self.toc) + 1}"
         level = int(tokens[idx].tag[1:])
-        self.toc.append(TocEntry(level, mdparser.inline_text(tokens[idx + 1]), anchor))
+        text = mdparser.inline_text(tokens[idx + 1])
+        if self.rank is not None:
+            level = min(max(self.rank(text, level), 1), 6)
+        self.toc.append(TocEntry(level, text, anchor))
+        self._open_headings.append(f"h{level}")
         drawing = tokens[idx].meta.get(DRAWING)
         if drawing:  # the heading goes onto the page of the drawing it stands before
-            return f'<{tokens[idx].tag} id="{anchor}" class="drawing-head drawing-{drawing}">'
-        return f'<{tokens[idx].tag} id="{anchor}">'
+            return f'<h{level} id="{anchor}" class="drawing-head drawing-{drawing}">'
+        return f'<h{level} id="{anchor}">'
+
+    def heading_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        tag = self._open_headings.pop() if self._open_headings else tokens[idx].tag
+        return f"</{tag}>\n"
 
     def table_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -224,13 +242,16 @@ def render_body(
     parts: Sequence[HtmlPart],
     text_width_mm: float = 156.0,
     table_font_pt: float = 12.0,
+    rank: Callable[[str, int], int] | None = None,
     text_height_mm: float = 225.0,
     line_spacing_pt: float = 28.95,
 ) -> RenderedBody:
     """HTML for several token streams in order; figures and headings are numbered across them.
-    Drawings fill the text block: ``text_width_mm`` × ``text_height_mm`` on a portrait page, the
-    same turned on a landscape one (the landscape page's margins are the portrait ones turned)."""
-    renderer = _PrintRenderer(text_width_mm, table_font_pt)
+    With ``rank`` (a plan text) each heading's level is its rank: 第一条 is an h3 (条) whatever
+    its Markdown level. Drawings fill the text block: ``text_width_mm`` × ``text_height_mm`` on a
+    portrait page, the same turned on a landscape one (the landscape page's margins are the
+    portrait ones turned)."""
+    renderer = _PrintRenderer(text_width_mm, table_font_pt, rank)
     options = mdparser.parser().options
     page = figures.page_for(line_spacing_pt)
     blocks = {False: (text_width_mm, text_height_mm), True: (text_height_mm, text_width_mm)}
@@ -313,11 +334,16 @@ def _image_or_placeholder(child: Token, part: HtmlPart) -> Token:
     if path is None:
         return Token("text", "", 0, content=missing_image(child.content, source))
     image = child.copy()
-    image.attrs["src"] = resource_url(WORKSPACE, path.relative_to(part.root.resolve()).as_posix())
+    # Token.copy is shallow: a new attrs mapping, or the source tokens (which the Word writer
+    # reads too, and a second rendering) would be left holding the workspace: URL.
+    image.attrs = {
+        **child.attrs,
+        "src": resource_url(WORKSPACE, path.relative_to(part.root.resolve()).as_posix()),
+    }
     return image
 
 
-def toc_html(entries: Sequence[TocEntry], depth: int = 2) -> str:
+def toc_html(entries: Sequence[TocEntry], depth: int = 3) -> str:
     """A table of contents whose page numbers WeasyPrint fills in (target-counter)."""
     items = "".join(
         f'<li class="toc-{entry.level}"><a href="#{entry.anchor}">{escape(entry.text)}</a></li>'
@@ -334,16 +360,20 @@ def page(
     cover_lines: Sequence[str] = (),
     cover: bool = True,
     toc: bool = True,
+    toc_levels: int = 3,
+    plan: bool = False,
 ) -> str:
-    """A complete print HTML document: cover, table of contents, then the body (a document without
-    a cover, such as a 公文, carries its own title in its parts)."""
+    """A complete print HTML document: cover, table of contents (headings down to
+    ``toc_levels``), then the body (a document without a cover, such as a 公文, carries its own
+    title in its parts). ``plan``: the body's headings take the 章 / 节 / 条 looks (``plan_css``)."""
     head = f'<span class="running-title">{escape(title)}</span>'
     if cover:
         meta = "".join(f"<p>{escape(line)}</p>" for line in cover_lines)
         head += f'<div class="cover"><div class="title">{escape(title)}</div><div class="meta">{meta}</div></div>'
-    contents = toc_html(body.toc) if toc and body.toc else ""
+    contents = toc_html(body.toc, toc_levels) if toc and body.toc else ""
+    body_class = ' class="plan"' if plan else ""
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{stylesheet}</style></head>\n"
-        f"<body>{head}\n{contents}{body.html}\n</body></html>\n"
+        f"<body{body_class}>{head}\n{contents}{body.html}\n</body></html>\n"
     )

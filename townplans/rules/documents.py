@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+from markdown_it.token import Token
 
 from townplans.completeness import heading_matches
 from townplans.limits import MAX_YEAR, MIN_YEAR
@@ -60,8 +63,19 @@ def town_documents(town: Town, profile: Profile) -> Iterator[DocumentUnit]:
             yield DocumentUnit(types["weekly_report"], (report.doc,))
 
 
+_PLACEHOLDER_TEXT = re.compile(
+    r"^\s*(【[^】]*】|待补充|待填写|待填|待定|待确认|暂无|略|TODO|TBD|FIXME|[XＸ]{2,}|[×x]{2,}|…+|\.{3,}|—+|-+|/)\s*[。.]?\s*$",
+    re.IGNORECASE,
+)
+"""Values offices leave where a fact should be: a scaffold's 【待填写】, 待补充, 待定, XX, ……"""
+
+
 def is_placeholder(raw: object) -> bool:
-    return isinstance(raw, str) and PLACEHOLDER in raw
+    """A value that stands where a fact should be (it counts as empty): the scaffold's 【待填写…】
+    anywhere in it, or a value that is nothing but 待补充, 待定, XX, ……, TODO and the like."""
+    if not isinstance(raw, str):
+        return False
+    return PLACEHOLDER in raw or bool(_PLACEHOLDER_TEXT.match(raw))
 
 
 def field(meta: Located, doctype: DocumentType, key: str) -> FieldValue | None:
@@ -105,6 +119,27 @@ def plan_year(district_meta: Located | None) -> int | None:
     return year if MIN_YEAR <= year <= MAX_YEAR else None  # TP207 reports the others
 
 
+def _after_table(tokens: Sequence[Token], start: int) -> int:
+    """The index after a table whose body cells are all empty or placeholders (a scaffold's
+    skeleton), or -1 when the table has content."""
+    in_body = False
+    for index in range(start, len(tokens)):
+        token = tokens[index]
+        if token.type == "tbody_open":
+            in_body = True
+        elif token.type == "table_close":
+            return index + 1
+        elif (
+            in_body
+            and token.type == "inline"
+            and token.content.strip()
+            and not _only_placeholder(token.content)
+            and not token.content.strip().isdigit()
+        ):
+            return -1
+    return len(tokens)
+
+
 def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
     """True when nothing but subheadings (or 【待填写】 placeholders) follows ``heading`` before
     the next heading of the same or a higher level."""
@@ -127,8 +162,13 @@ def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
                 return True
             index += 3  # a subheading's own text is not content
             continue
-        if token.type in ("fence", "code_block", "table_open"):
+        if token.type in ("fence", "code_block"):
             return False
+        if token.type == "table_open":
+            index = _after_table(tokens, index)
+            if index < 0:
+                return False  # a table with content
+            continue
         if (
             token.type == "inline"
             and token.content.strip()
@@ -141,7 +181,8 @@ def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
 
 def _only_placeholder(text: str) -> bool:
     stripped = text.strip()
-    return stripped.startswith(PLACEHOLDER) and stripped.endswith("】")
+    # A sentence still holding a scaffold's 【待填写…】 is not written yet either.
+    return PLACEHOLDER in stripped or bool(_PLACEHOLDER_TEXT.match(stripped))
 
 
 def first_match(headings: Sequence[Heading], spec: HeadingSpec) -> Heading | None:
