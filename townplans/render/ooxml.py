@@ -632,3 +632,11 @@ def add_cell(row: CT_Row, width: int, colspan: int = 1, merge: str | None = None
     if merge is not None:
         cell.vMerge = merge
     return cell
+
+
+def cant_split(row: CT_Row) -> None:
+    """``w:cantSplit``: the row is kept on one page (an album row of pictures and captions)."""
+    mark = OxmlElement("w:cantSplit")
+    mark.set(qn("w:val"), "true")
+    properties = row.get_or_add_trPr()
+    properties.insert(0, mark)
