@@ -25,7 +25,7 @@ from townplans import pipeline
 from townplans.check import Selection
 from townplans.cli import cli
 from townplans.model import Finding, Severity
-from townplans.profile import DocumentType, FieldSpec, Profile, load_profile
+from townplans.profile import Condition, DocumentType, FieldSpec, Profile, load_profile
 
 PLACEHOLDER = "【待填写"
 MISSING = "【缺"
@@ -224,10 +224,10 @@ class Filler:
                 "口径": "镇区建成区，2024年6月底",
                 "source": "镇统计站",
             }
-        status = self.profile.setting_list("facility_status")[0]
+        status = self.profile.lists["facility_status"][0]
         for facility in data["facilities"].values():
             facility["status"] = status
-        attributes = self.profile.setting_list("market_attributes", "required")
+        attributes = list(self.profile.market_attributes)
         data["facilities"]["market"]["attributes"] = attributes
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
 
@@ -281,11 +281,11 @@ class Filler:
         """A brief at ``percent`` complete, with the photos, drawing and board it then needs."""
         doctype = self.doctype("project_brief")
         folder = brief.parent
-        statuses = self.profile.setting_list("documents", "project_brief", "permit_status")
+        statuses = self.doctype("project_brief").permit_status
         permits = {  # an item that does not apply yet (竣工验收 before completion) is left out
             key: statuses[0]
             for key, when in _permit_keys(self.profile)
-            if when is None or percent >= when
+            if when is None or when.holds(Decimal(percent))
         }
         source = self.profile.lists["funding_sources"][0]
         facts = self.front_matter(
@@ -337,14 +337,9 @@ class Filler:
             self.front_matter(report, "weekly_report", projects=projects)
 
 
-def _permit_keys(profile: Profile) -> list[tuple[str, int | None]]:
-    """(key, the progress from which it applies) of each permit item."""
-    items = profile.setting_list("documents", "project_brief", "permit_items")
-    return [
-        (str(item["key"]), int(item["when"]["value"]) if "when" in item else None)
-        for item in items
-        if isinstance(item, dict)
-    ]
+def _permit_keys(profile: Profile) -> list[tuple[str, Condition | None]]:
+    """(key, the condition under which it applies) of each permit item."""
+    return [(item.key, item.when) for item in profile.documents["project_brief"].permit_items]
 
 
 def _run(*args: str) -> str:

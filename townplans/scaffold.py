@@ -22,7 +22,7 @@ from townplans.fs import Kind, PathPolicyError, confine, kind
 from townplans.load.sources import parse_yaml, split_front_matter
 from townplans.model import SourceRef
 from townplans.paths import WorkspacePaths, default_templates
-from townplans.profile import DocumentType, FieldSpec, Profile
+from townplans.profile import DocumentType, FieldSpec, Profile, report_interval
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 NUMERALS = "一二三四五六七八九十"
@@ -229,8 +229,8 @@ class Scaffolder:
 
 
 def doctype_permits(profile: Profile) -> list[str]:
-    raw = profile.setting_list("documents", "project_brief", "permit_items")
-    return [str(item["key"]) for item in raw if isinstance(item, dict) and "key" in item]
+    brief = profile.documents.get("project_brief")
+    return [item.key for item in brief.permit_items] if brief is not None else []
 
 
 def write_new(files: Mapping[Path, str], root: Path) -> tuple[Path, ...]:
@@ -267,7 +267,6 @@ def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
     if profile is None:  # pragma: no cover - the shipped profile is tested
         raise ScaffoldError("默认规则文件无法读取，townplans 安装不完整")
     scaffolder = Scaffolder(paths, profile)
-    source = profile.setting("source_plan")
     phases = [
         {
             "key": phase.key,
@@ -282,7 +281,7 @@ def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
         name=district_name,
         plan_year=plan_year,
         plan_title=re.sub(
-            r"^\d{4}", str(plan_year), str(source.get("title") or "小城镇建设实施方案")
+            r"^\d{4}", str(plan_year), profile.source_plan.title or "小城镇建设实施方案"
         ),
         phases=phases,
     )
@@ -448,8 +447,7 @@ def new_report(
     starts from the previous cumulative investment and progress (this week's figures to fill)."""
     folder = town_folder(paths, town) / "reports"
     previous = _previous_report(folder, date)
-    interval = profile.setting("deadlines", "weekly_report").get("interval_days", 7)
-    interval = interval if isinstance(interval, int) and 1 <= interval <= 31 else 7
+    interval = report_interval(profile)
     if date is None:
         date = previous.date + dt.timedelta(days=interval) if previous else dt.date.today()
     start = (

@@ -652,22 +652,9 @@ NOT_STATED = "未说明"
 
 def _permit_items(profile: Profile) -> list[tuple[str, str, Condition | None]]:
     """(key, label, when) of every permit item the profile lists."""
-    raw = profile.setting_list("documents", "project_brief", "permit_items")
-    items = []
-    for item in raw:
-        if not isinstance(item, dict) or "key" not in item:
-            continue
-        when = item.get("when")
-        condition = None
-        if isinstance(when, dict):
-            try:
-                condition = Condition(
-                    str(when["field"]), str(when["op"]), Decimal(str(when["value"]))
-                )
-            except (KeyError, ArithmeticError):
-                condition = None  # the checker treats a malformed condition as always holding
-        items.append((str(item["key"]), str(item.get("label", item["key"])), condition))
-    return items
+    brief = profile.documents.get("project_brief")
+    items = brief.permit_items if brief is not None else ()
+    return [(item.key, item.label, item.when) for item in items]
 
 
 DRAWING_LIST = "templates/documents/drawing-list.md.j2"
