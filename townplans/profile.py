@@ -70,6 +70,10 @@ class FieldSpec:
     refs: tuple[str, ...] = ()
     basis: str = "practice"
     items: Mapping[str, FieldSpec] = field(default_factory=dict)
+    example: str = ""
+    together: tuple[str, ...] = ()
+    """Fields that must be given whenever this one is (印发机关 with 印发日期: GB/T 9704 7.4.3)."""
+    """A value a planner may write (shown by the scaffolds: 【待填写：…，如 example】)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,6 +466,8 @@ class _Builder:
                 name: self._field((*path, "items", name), name, item, lists)
                 for name, item in items.items()
             },
+            example=str(spec.get("example", "")),
+            together=tuple(spec.get("together") or ()),
         )
 
     def _range(self, path: tuple[str | int, ...], value: Any) -> tuple[Decimal, Decimal] | None:
@@ -627,6 +633,8 @@ class _Builder:
         return deadlines
 
     def _deliverables(self, documents: Mapping[str, DocumentType]) -> tuple[Deliverable, ...]:
+        if not documents:
+            return ()  # the missing or mistyped documents section is the one finding to give
         deliverables = []
         for index, item in enumerate(self.doc.get("deliverables", []) or []):
             path: tuple[str | int, ...] = ("deliverables", index)

@@ -228,6 +228,8 @@ FIELD: Shape = _cited(
         "required": BOOL,
         "when": CONDITION,
         "aliases": TEXTS,
+        "example": Either((TEXT, NUMBER)),
+        "together": TEXTS,
         "items": Named(Later(lambda: FIELD)),
     }
 )
