@@ -40,6 +40,7 @@ from townplans.completeness import condition_holds
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.mdparser import tables
 from townplans.model import Photo, Project, Town
+from townplans.photopairs import pair_photos
 from townplans.profile import Profile
 from townplans.render import documents, ooxml
 from townplans.render.html import WORKSPACE, resource_url
@@ -64,8 +65,6 @@ SLACK_MM = 8.0
 PHOTO_SLOT = Slot((TEXT_MM[0] - GUTTER_MM) / 2, TEXT_MM[1] - HEADING_MM - SLACK_MM - CAPTION_MM)
 """The largest slot a grid gives (two columns, one row a page): photos are prepared for it."""
 STAGE_LABELS = {"before": "施工前", "progress": "施工中", "after": "建成后"}
-PAIR_DISTANCE_M = 300.0
-"""Before and after photos farther apart than this are not paired by GPS."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,9 +263,7 @@ def _project(
         )
     )
     photos = [_photo(p, root, cache, album) for p in project.photos]
-    before = [p for p in photos if p.stage == "before"]
-    after = [p for p in photos if p.stage == "after"]
-    entry.pairs = pair_photos(before, after, project)
+    entry.pairs = _pairs(project, photos)
     entry.progress = sorted(
         (p for p in photos if p.stage == "progress"),
         key=lambda p: (p.date or dt.date.max, p.source),
@@ -324,64 +321,17 @@ def _coordinates(gps: tuple[float, float] | None) -> str:
     return f"{'北纬' if latitude >= 0 else '南纬'}{abs(latitude):.4f}° {'东经' if longitude >= 0 else '西经'}{abs(longitude):.4f}°"
 
 
-def pair_photos(
-    before: Sequence[AlbumPhoto], after: Sequence[AlbumPhoto], project: Project
+def _pairs(
+    project: Project, photos: Sequence[AlbumPhoto]
 ) -> list[tuple[AlbumPhoto | None, AlbumPhoto | None]]:
-    """Before/after pairs: photos.yaml ``pair`` first, then file names, then nearest GPS."""
-    left, right = list(before), list(after)
-    pairs: list[tuple[AlbumPhoto | None, AlbumPhoto | None]] = []
+    """The project's before/after pairs as photopairs decides them (the checker warns about the
+    same pairs), with the prepared photos."""
+    prepared = {photo.source: photo for photo in photos}
 
-    def take(b: AlbumPhoto, a: AlbumPhoto) -> None:
-        pairs.append((b, a))
-        left.remove(b)
-        right.remove(a)
+    def of(photo: Photo | None) -> AlbumPhoto | None:
+        return prepared.get(photo.asset.path) if photo is not None else None
 
-    by_name = {Path(p.source).name: p for p in (*before, *after)}
-    captions = {Path(p.asset.path).name: p.caption for p in project.photos}
-    for photo in list(left):
-        partner = by_name.get(str(captions.get(Path(photo.source).name, {}).get("pair", "")))
-        if partner in right:
-            take(photo, partner)
-    for photo in list(right):
-        partner = by_name.get(str(captions.get(Path(photo.source).name, {}).get("pair", "")))
-        if partner in left:
-            take(partner, photo)
-    for photo in list(left):
-        key = _name_key(photo.source)
-        partner = next((a for a in right if _name_key(a.source) == key), None)
-        if key and partner is not None:
-            take(photo, partner)
-    gps = {p.asset.path: g for p in project.photos if p.asset.image and (g := p.asset.image.gps)}
-    for photo in list(left):
-        here = gps.get(photo.source)
-        candidates = [
-            (_distance(here, gps[a.source]), a.source, a) for a in right if here and a.source in gps
-        ]
-        if candidates:
-            distance, _, partner = min(candidates)
-            if distance <= PAIR_DISTANCE_M:
-                take(photo, partner)
-    pairs += [(b, None) for b in left] + [(None, a) for a in right]
-    return pairs
-
-
-def _name_key(path: str) -> str:
-    """before-1.jpg / after-1.jpg / 施工前-东段.jpg -> the part that names the viewpoint."""
-    stem = Path(path).stem.lower()
-    return re.sub(r"^(before|after|施工前|建成后|改造前|改造后|前|后)[-_ ]*", "", stem)
-
-
-def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Metres between two WGS-84 points (haversine)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371000 * math.asin(math.sqrt(h))
-
-
-# -- PDF (HTML) ----------------------------------------------------------------------------------------------
+    return [(of(pair.before), of(pair.after)) for pair in pair_photos(project.photos)]
 
 
 def _html(text: str) -> str:
