@@ -18,8 +18,9 @@ from tests.conftest import SHARED, copy_workspace, require_corpora
 from townplans import pipeline
 from townplans.build import PhotoCache
 from townplans.check import Selection
-from townplans.model import Asset, ImageInfo, Photo, Project
-from townplans.render.album import AlbumPhoto, pair_photos
+from townplans.model import Asset, ImageInfo, Photo
+from townplans.photopairs import PairedBy, pair_photos
+from townplans.render.album import AlbumPhoto
 from townplans.render.images import Prepared, Slot, prepare
 
 PHOTOS = SHARED / "corpora/photos"
@@ -106,18 +107,29 @@ def _photo(
     return photo, AlbumPhoto(path, stage, None, "", "", Prepared(Path(path)))
 
 
-def test_pairs_come_from_photos_yaml_then_names_then_gps() -> None:
-    b1, ab1 = _photo("p/photos/before/east.jpg", "before", caption={"pair": "west-after.jpg"})
-    b2, ab2 = _photo("p/photos/before/before-2.jpg", "before")
-    b3, ab3 = _photo("p/photos/before/IMG_0001.jpg", "before", gps=(34.34, 108.71))
-    a1, aa1 = _photo("p/photos/after/west-after.jpg", "after")
-    a2, aa2 = _photo("p/photos/after/after-2.jpg", "after")
-    a3, aa3 = _photo("p/photos/after/IMG_0932.jpg", "after", gps=(34.3401, 108.7101))
-    a4, aa4 = _photo("p/photos/after/IMG_0999.jpg", "after", gps=(34.40, 108.80))  # 9 km away
-    project = Project("p", "p", None, (b1, b2, b3, a1, a2, a3, a4), (), (), (), None)
-    pairs = pair_photos([ab1, ab2, ab3], [aa1, aa2, aa3, aa4], project)
-    assert (ab1, aa1) in pairs and (ab2, aa2) in pairs and (ab3, aa3) in pairs
-    assert (None, aa4) in pairs  # too far to be the same viewpoint
+def test_pairs_come_from_photos_yaml_then_names_then_gps_then_order() -> None:
+    b1, _ = _photo("p/photos/before/east.jpg", "before", caption={"pair": "west-after.jpg"})
+    b2, _ = _photo("p/photos/before/before-2.jpg", "before")
+    b3, _ = _photo("p/photos/before/IMG_0001.jpg", "before", gps=(34.34, 108.71))
+    b4, _ = _photo("p/photos/before/b9.jpg", "before")
+    a1, _ = _photo("p/photos/after/west-after.jpg", "after")
+    a2, _ = _photo("p/photos/after/after-2.jpg", "after")
+    a3, _ = _photo("p/photos/after/IMG_0932.jpg", "after", gps=(34.3401, 108.7101))
+    a4, _ = _photo("p/photos/after/IMG_0999.jpg", "after", gps=(34.40, 108.80))  # 9 km away
+    a5, _ = _photo("p/photos/after/z1.jpg", "after")
+    found = pair_photos((b1, b2, b3, b4, a1, a2, a3, a4, a5))
+    pairs = {(_name(p.before), _name(p.after)): p.by for p in found}
+    assert pairs[("east", "west-after")] is PairedBy.DECLARED
+    assert pairs[("before-2", "after-2")] is PairedBy.NAME
+    assert pairs[("IMG_0001", "IMG_0932")] is PairedBy.GPS
+    # Left over: the first before and the first after by file name, paired only by their order
+    # (TP311 warns); the one more after-photo has no partner (TP312 reports the counts).
+    assert pairs[("b9", "IMG_0999")] is PairedBy.ORDER
+    assert pairs[("", "z1")] is None
+
+
+def _name(photo: Photo | None) -> str:
+    return Path(photo.asset.path).stem if photo is not None else ""
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +158,7 @@ def test_albums_build_with_light_pages_and_print_resolution(
         own = weight.get(number, 0) + len(page.get_contents().get_data())
         assert own <= 300_000, f"page {number}: {own:.0f} bytes"
     photos = [row for row in rows if row[8] == "jpeg"]
-    assert len(photos) == 20
+    assert len(photos) == 21  # and the key photo on the cover
     assert all(int(row[12]) >= 150 and int(row[13]) >= 150 for row in photos), listing
     text = subprocess.run(
         ["pdftotext", "-layout", str(album), "-"], capture_output=True, text=True, check=True
@@ -166,7 +178,8 @@ def test_album_follows_the_construction_plan_and_shows_what_is_missing(
     assert headings == ["秦都大道北段景观提升工程", "镇区公厕改造工程", "窑店老街立面整治工程"]
     texts = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert any("【缺：建成后照片】" in t for t in texts)  # 秦都大道 has no after photos
-    assert len(document.inline_shapes) == 14 + 6  # photos, and a drawing and a board per project
+    # photos, a drawing and a board per project, and the key photo on the cover
+    assert len(document.inline_shapes) == 14 + 6 + 1
     pdf = subprocess.run(
         ["pdftotext", "-layout", str(root / "build/yaodian/窑店镇小城镇建设观摩图册.pdf"), "-"],
         capture_output=True,
@@ -233,3 +246,42 @@ def test_photos_yaml_overrides_the_stage(tmp_path: Path) -> None:
     )
     moved = next(p for p in project.photos if p.asset.name == "progress-2.jpg")
     assert moved.stage == "after" and moved.caption["place"] == "渭城街"
+
+
+def test_albums_fill_their_pages_with_titled_pictures_and_a_cover(
+    built: tuple[Path, pipeline.BuildOutcome],
+) -> None:
+    """Slots cut from the page: every page after the contents prints pictures over at least 45 %
+    of its 267 × 180 mm text block, 30 % beside a facts table (the old fixed half-page slots
+    gave ~40 % and 22 pages);
+    captions are titles, never file names; no 【缺 where the checker asks for no photo (市场 at
+    70 % has no after-photos yet); the cover shows district, town, date and a key photo."""
+    root, _ = built
+    album = root / "build/weicheng/渭城镇小城镇建设观摩图册.pdf"
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(album)], capture_output=True, text=True, check=True
+    ).stdout
+    covered: dict[int, float] = {}
+    for row in (line.split() for line in listing.splitlines()[2:]):
+        width = int(row[3]) / int(row[12]) * 25.4
+        height = int(row[4]) / int(row[13]) * 25.4
+        covered[int(row[0])] = covered.get(int(row[0]), 0.0) + width * height
+    pages = len(PdfReader(str(album)).pages)
+    assert pages <= 16
+    assert 1 in covered  # the key photo on the cover
+    text = subprocess.run(
+        ["pdftotext", str(album), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    facts = {n for n, page in enumerate(text.split("\f"), 1) if "责任领导" in page}
+    # a page with a project's facts table shares it with the drawings: at least 30 % pictures
+    fill = {p: round(a / (267 * 180), 2) for p, a in covered.items() if p > 2}
+    assert all(f >= (0.3 if p in facts else 0.45) for p, f in fill.items()), fill
+    cover = "".join(text.split("\f")[0].split())
+    assert "咸阳市渭城区" in cover and "渭城镇" in cover and "2023年" in cover
+    flat = "".join(text.split())
+    assert "site-plan" not in flat and "board" not in flat and "图纸：" not in flat
+    assert "项目图纸" in flat and "展板" in flat
+    assert "【缺" not in flat
+    document = docx.Document(str(root / "build/weicheng/渭城镇小城镇建设观摩图册.docx"))
+    words = [p.text for p in document.paragraphs]
+    assert not any("【缺" in t for t in words) and "咸阳市渭城区　渭城镇" in words

@@ -183,6 +183,10 @@ def test_writer_problems_point_at_the_source_file_and_line(tmp_path: Path) -> No
     table = '<table>\n<tr><td>甲</td>\n<td><font color="red">乙</font></td></tr>\n</table>\n'
     chapter.write_text(text + "\n" + table, encoding="utf-8")
     font_line = len((text + "\n").splitlines()) + 3
+    # Without a chapter listing the drawings, the plan gets the generated drawing list.
+    listing = root / "towns/weicheng/master-plan/04-implementation.md"
+    words = listing.read_text(encoding="utf-8").replace("# 第十章 图纸目录", "# 第十章 附图")
+    listing.write_text(words, encoding="utf-8")
     template = root / "templates/documents/drawing-list.md.j2"
     template.write_text(
         template.read_text(encoding="utf-8") + "\n<table><tr><td><u>丙</u></td></tr></table>\n",

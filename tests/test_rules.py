@@ -1116,6 +1116,18 @@ CASES = [
         at(f"{TOWN}/master-plan/03-infrastructure.md", 'rowspan="100000"'),
         "超过上限 1000",
     ),
+    Case(
+        "TP017",
+        lambda r: edit(
+            r,
+            f"{TOWN}/master-plan/03-infrastructure.md",
+            "规划公共停车场4处，共320个泊位；",
+            "规划公共停车场4处，\n共320个泊位。\\newpage 近期",
+        ),
+        f"{TOWN}/master-plan/03-infrastructure.md",
+        at(f"{TOWN}/master-plan/03-infrastructure.md", "\\newpage 近期"),
+        "原样打印为“\\newpage”",
+    ),
 ]
 
 
@@ -1197,6 +1209,27 @@ def test_raw_html_and_table_sizes_are_judged_as_the_writers_render_them(
         sorted(found), located, strict=True
     ):
         assert (code, line) == (want_code, want_line) and fragment in message, message
+
+
+def test_only_page_breaks_that_print_as_text_are_reported(tmp_path: Path) -> None:
+    """TP017 fires where ``\\newpage`` prints as text (after other text, in a cell or a heading),
+    never for a page break of its own line, an escaped word or code."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    chapter = f"{TOWN}/master-plan/03-infrastructure.md"
+    edit(
+        root,
+        chapter,
+        "## 第十二条 停车设施\n",
+        "## 第十二条 停车设施\n\n\\newpage\n\n段落\n\\pagebreak\n下一段。\n\n::: pagebreak\n:::\n\n"
+        "写作 \\\\newpage 即可打印这个词，`\\newpage` 是代码。\n\n"
+        "| 项目 | 说明 |\n|---|---|\n| 停车 | 见下页\\pagebreak |\n\n## 第十二条之一 \\newpage\n",
+    )
+    found = sorted((f.ref.line, f.message) for f in check(root) if f.code == "TP017")
+    assert [line for line, _ in found] == [
+        line_of(root, chapter, "见下页"),
+        line_of(root, chapter, "第十二条之一"),
+    ]
+    assert "“\\pagebreak”" in found[0][1] and "“\\newpage”" in found[1][1]
 
 
 def test_the_parcel_and_project_tables_in_the_text_are_optional(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The one configured Markdown parser, shared by the loader and the renderers.
 
-CommonMark with GFM tables and strikethrough, CJK-friendly emphasis (``cjk_emphasis``), footnotes
-and ``:::`` containers (cover, 附件, landscape sections …). Raw HTML is *recognised* (html_block / html_inline tokens) so that the
+CommonMark with GFM tables and strikethrough, CJK-friendly emphasis (``cjk_emphasis``), footnotes,
+``:::`` containers (cover, 附件, landscape sections …) and page breaks. Raw HTML is *recognised* (html_block / html_inline tokens) so that the
 writers can render the one safe subset planning texts need, tables with merged cells; every other
 piece of raw HTML is written out as escaped text and reported (content is untrusted).
 """
@@ -14,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -32,6 +33,19 @@ and title), a landscape section, the 署名/成文日期 block, centred lines, a
 (red 发文机关标志, 发文字号, red rule), a document title, and the 公文's 主送机关, 附件说明 and 版记
 (抄送, then the 印发机关 and 印发日期 line, ``printed``)."""
 
+PAGE_BREAK = "page_break"
+"""The token of a page break. Two ways to write one, the same in Word and PDF:
+
+- a line holding only ``\\newpage`` or ``\\pagebreak`` (as in pandoc and LaTeX), wherever it
+  stands: between paragraphs, or right after a paragraph's last line (it ends the paragraph);
+- an empty ``::: pagebreak`` container (``::: pagebreak`` and ``:::`` on two lines); what a
+  ``pagebreak`` container holds starts the new page.
+
+Anywhere else (after other text on its line, in a table cell or a heading) ``\\newpage`` is text
+and prints as written; ``check`` says so (TP017). In code it is code."""
+PAGE_BREAK_LINE = re.compile(r"\\(?:newpage|pagebreak)[ \t]*")
+"""What the line of a page break holds after its indentation."""
+
 
 @cache
 def parser() -> MarkdownIt:
@@ -42,7 +56,27 @@ def parser() -> MarkdownIt:
     md.use(footnote_plugin)
     for name in CONTAINER_NAMES:
         md.use(container_plugin, name=name)
+    md.block.ruler.before(
+        "table", PAGE_BREAK, _page_break, {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    )
     return md
+
+
+def _page_break(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """A line holding only ``\\newpage`` or ``\\pagebreak`` (less than four spaces in, as any
+    block): a ``page_break`` token. It may end a paragraph, as a heading or a rule may."""
+    if state.is_code_block(start):
+        return False
+    line = state.src[state.bMarks[start] + state.tShift[start] : state.eMarks[start]]
+    if not PAGE_BREAK_LINE.fullmatch(line):
+        return False
+    if silent:
+        return True
+    token = state.push(PAGE_BREAK, "", 0)
+    token.map = [start, start + 1]
+    token.markup = line.strip()
+    state.line = start + 1
+    return True
 
 
 def parse(text: str) -> list[Token]:

@@ -5,6 +5,15 @@ before/after pairs side by side and progress photos in date order, in PDF and DO
 ``album_html`` and ``album_docx`` lay the same model out on A4 landscape pages. Projects follow
 the order of the construction plan's project table. Before/after pairs come from photos.yaml
 (``pair``), else matching file names (before-1 / after-1), else the nearest GPS positions.
+
+Pages are filled, not half used: each group of pictures (drawings and boards, before/after pairs,
+progress photos) is laid out on a grid whose slot size comes from the page's text block, the
+rows a page holds and the pictures' proportions (``grid``), the same in both writers. Captions are
+titles, never file names: a drawing or board by the alt text its brief shows it with, else by the
+profile's label for its folder; a photo by its stage, date, place and photos.yaml caption. A
+【缺：…】 slot stands only where the checker asks for the photo (an after-photo once the project is
+complete). The cover names the district, the town and the date and shows a key photo
+(photos.yaml ``cover: true``, else the first project's latest after- or progress photo).
 """
 
 from __future__ import annotations
@@ -22,15 +31,16 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
-from PIL import Image
 
+from townplans.completeness import condition_holds
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.mdparser import tables
-from townplans.model import Asset, Photo, Project, Town
+from townplans.model import Photo, Project, Town
+from townplans.photopairs import pair_photos
 from townplans.profile import Profile
 from townplans.render import documents, ooxml
 from townplans.render.html import WORKSPACE, resource_url
@@ -41,12 +51,20 @@ from townplans.render.tokens import xml_text
 
 PAGE_MM = (297.0, 210.0)
 MARGIN_MM = 15.0
-PHOTO_SLOT = Slot(128.0, 92.0)
-"""Half the landscape text block, less a gutter: the size each photo of a pair is printed at."""
-DRAWING_SLOT = Slot(128.0, 110.0)
+TEXT_MM = (PAGE_MM[0] - 2 * MARGIN_MM, PAGE_MM[1] - 2 * MARGIN_MM)
+"""The landscape text block (267 × 180 mm): every slot is cut from it."""
+GUTTER_MM = 5.0
+"""Between the columns of a grid."""
+ROW_GAP_MM = 4.0
+HEADING_MM = 12.0
+"""A group's heading (14 pt) with the space above it: one per page is reserved."""
+CAPTION_MM = 6.0
+"""One caption line (9 pt) and the space above it, under every slot."""
+SLACK_MM = 8.0
+"""Kept free on a page so that captions wrapping to a second line never push a row over."""
+PHOTO_SLOT = Slot((TEXT_MM[0] - GUTTER_MM) / 2, TEXT_MM[1] - HEADING_MM - SLACK_MM - CAPTION_MM)
+"""The largest slot a grid gives (two columns, one row a page): photos are prepared for it."""
 STAGE_LABELS = {"before": "施工前", "progress": "施工中", "after": "建成后"}
-PAIR_DISTANCE_M = 300.0
-"""Before and after photos farther apart than this are not paired by GPS."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +96,8 @@ class AlbumImage:
 
     source: str
     title: str
+    aspect: float = 4 / 3
+    """Width over height."""
 
 
 @dataclass
@@ -88,6 +108,9 @@ class AlbumProject:
     images: list[AlbumImage] = field(default_factory=list)
     pairs: list[tuple[AlbumPhoto | None, AlbumPhoto | None]] = field(default_factory=list)
     progress: list[AlbumPhoto] = field(default_factory=list)
+    after_required: bool = True
+    """Whether the checker asks for after-photos (the project is complete): only then does a
+    before-photo without its partner get a 【缺：建成后照片】 slot beside it."""
 
 
 @dataclass
@@ -98,6 +121,64 @@ class Album:
     prepared: int = 0
     """Photos decoded and resized in this build (0 when every photo came from the cache)."""
     cached: int = 0
+    district: str = ""
+    town: str = ""
+    date: dt.date | None = None
+    """The album's date on the cover: the latest photo's (``album_date``)."""
+    cover: AlbumPhoto | None = None
+    """The key photo on the cover."""
+
+
+# -- page grids ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """Columns, rows a page and the slot each picture is fitted into."""
+
+    columns: int
+    rows: int
+    slot: Slot
+
+
+def slot_for(columns: int, rows: int) -> Slot:
+    """The slot of a grid of ``columns`` and ``rows`` a page, cut from the text block less a
+    heading, the captions, the gaps and the slack."""
+    width = (TEXT_MM[0] - (columns - 1) * GUTTER_MM) / columns
+    height = (
+        TEXT_MM[1] - HEADING_MM - SLACK_MM - rows * CAPTION_MM - (rows - 1) * ROW_GAP_MM
+    ) / rows
+    return Slot(width, height)
+
+
+def fitted(aspect: float, slot: Slot) -> tuple[float, float]:
+    """Width and height (mm) of a picture of ``aspect`` (width / height) filling ``slot``."""
+    width = min(slot.width_mm, slot.height_mm * aspect)
+    return width, width / aspect
+
+
+def grid(aspects: Sequence[float], columns: Sequence[int] = (2,)) -> Grid:
+    """The grid that prints ``aspects`` largest for the pages they take: of the column counts
+    allowed and one or two rows a page, the one whose pictures cover most of the text blocks of
+    their pages (fewer pages on a tie)."""
+    best: tuple[float, int, Grid] | None = None
+    for count in columns:
+        for rows in (1, 2):
+            slot = slot_for(count, rows)
+            pages = max(1, math.ceil(math.ceil(len(aspects) / count) / rows))
+            area = sum(math.prod(fitted(a, slot)) for a in aspects)
+            score = (area / (pages * TEXT_MM[0] * TEXT_MM[1]), -pages, Grid(count, rows, slot))
+            if best is None or score[:2] > best[:2]:
+                best = score
+    assert best is not None
+    return best[2]
+
+
+def _aspect(photo: AlbumPhoto | None) -> float:
+    prepared = photo.prepared if photo is not None else None
+    if prepared is None or not prepared.width or not prepared.height:
+        return 4 / 3
+    return prepared.width / prepared.height
 
 
 # -- the model ---------------------------------------------------------------------------------------------
@@ -108,9 +189,30 @@ def album_model(
 ) -> Album:
     projects = _in_plan_order(town)
     album = Album(f"{town.name}小城镇建设观摩图册", f"{district_name} {year}", [])
+    album.district, album.town = district_name, town.name
+    keys: list[AlbumPhoto] = []
     for index, project in enumerate(projects, 1):
-        album.projects.append(_project(project, profile, root, cache, f"p{index}", album))
+        entry = _project(project, profile, root, cache, f"p{index}", album)
+        album.projects.append(entry)
+        keys += [_photo(p, root, cache, album) for p in project.photos if p.caption.get("cover")]
+    album.date = album_date(album)
+    album.cover = next(iter(keys), None) or _key_photo(album.projects)
     return album
+
+
+def _key_photo(projects: Sequence[AlbumProject]) -> AlbumPhoto | None:
+    """The first project's latest after-photo, else its latest progress photo, else the next
+    project's; a before-photo only when nothing else exists."""
+    for stage in ("after", "progress", "before"):
+        for project in projects:
+            photos = [
+                p
+                for p in (*(p for pair in project.pairs for p in pair if p), *project.progress)
+                if p.stage == stage and p.prepared.path is not None
+            ]
+            if photos:
+                return max(photos, key=lambda p: (p.date or dt.date.min, p.source))
+    return None
 
 
 def _in_plan_order(town: Town) -> list[Project]:
@@ -135,25 +237,38 @@ def _project(
     project: Project, profile: Profile, root: Path, cache: Cache, anchor: str, album: Album
 ) -> AlbumProject:
     entry = AlbumProject(project.name, anchor, _facts(project, profile))
-    entry.images = [
-        AlbumImage(a.path, f"{_stem_title(a)}")
-        for a in (*project.drawings, *project.boards)
-        if a.image and not a.image.error
-    ]
+    doctype = profile.documents.get("project_brief")
+    shown = {
+        link.resolved: link.text
+        for link in (project.brief.links if project.brief is not None else ())
+        if link.is_image and link.resolved and link.text
+    }
+    for key, assets in (("drawings", project.drawings), ("boards", project.boards)):
+        spec = doctype.attachments.get(key) if doctype is not None else None
+        label = spec.label if spec is not None else {"drawings": "项目图纸", "boards": "展板"}[key]
+        usable = [a for a in assets if a.image and not a.image.error]
+        for number, asset in enumerate(usable, 1):
+            title = shown.get(asset.path) or (label if len(usable) == 1 else f"{label}（{number}）")
+            info = asset.image
+            aspect = info.width / info.height if info and info.width and info.height else 4 / 3
+            entry.images.append(AlbumImage(asset.path, title, aspect))
+    after_spec = doctype.attachments.get("after") if doctype is not None else None
+    entry.after_required = bool(
+        after_spec is None
+        or after_spec.when is None
+        or (
+            project.brief is not None
+            and doctype is not None
+            and condition_holds(project.brief.meta, doctype, after_spec.when)
+        )
+    )
     photos = [_photo(p, root, cache, album) for p in project.photos]
-    before = [p for p in photos if p.stage == "before"]
-    after = [p for p in photos if p.stage == "after"]
-    entry.pairs = pair_photos(before, after, project)
+    entry.pairs = _pairs(project, photos)
     entry.progress = sorted(
         (p for p in photos if p.stage == "progress"),
         key=lambda p: (p.date or dt.date.max, p.source),
     )
     return entry
-
-
-def _stem_title(asset: Asset) -> str:
-    folder = "展板" if "/boards/" in asset.path else "图纸"
-    return f"{folder}：{Path(asset.name).stem}"
 
 
 def _facts(project: Project, profile: Profile) -> list[tuple[str, str]]:
@@ -206,64 +321,17 @@ def _coordinates(gps: tuple[float, float] | None) -> str:
     return f"{'北纬' if latitude >= 0 else '南纬'}{abs(latitude):.4f}° {'东经' if longitude >= 0 else '西经'}{abs(longitude):.4f}°"
 
 
-def pair_photos(
-    before: Sequence[AlbumPhoto], after: Sequence[AlbumPhoto], project: Project
+def _pairs(
+    project: Project, photos: Sequence[AlbumPhoto]
 ) -> list[tuple[AlbumPhoto | None, AlbumPhoto | None]]:
-    """Before/after pairs: photos.yaml ``pair`` first, then file names, then nearest GPS."""
-    left, right = list(before), list(after)
-    pairs: list[tuple[AlbumPhoto | None, AlbumPhoto | None]] = []
+    """The project's before/after pairs as photopairs decides them (the checker warns about the
+    same pairs), with the prepared photos."""
+    prepared = {photo.source: photo for photo in photos}
 
-    def take(b: AlbumPhoto, a: AlbumPhoto) -> None:
-        pairs.append((b, a))
-        left.remove(b)
-        right.remove(a)
+    def of(photo: Photo | None) -> AlbumPhoto | None:
+        return prepared.get(photo.asset.path) if photo is not None else None
 
-    by_name = {Path(p.source).name: p for p in (*before, *after)}
-    captions = {Path(p.asset.path).name: p.caption for p in project.photos}
-    for photo in list(left):
-        partner = by_name.get(str(captions.get(Path(photo.source).name, {}).get("pair", "")))
-        if partner in right:
-            take(photo, partner)
-    for photo in list(right):
-        partner = by_name.get(str(captions.get(Path(photo.source).name, {}).get("pair", "")))
-        if partner in left:
-            take(partner, photo)
-    for photo in list(left):
-        key = _name_key(photo.source)
-        partner = next((a for a in right if _name_key(a.source) == key), None)
-        if key and partner is not None:
-            take(photo, partner)
-    gps = {p.asset.path: g for p in project.photos if p.asset.image and (g := p.asset.image.gps)}
-    for photo in list(left):
-        here = gps.get(photo.source)
-        candidates = [
-            (_distance(here, gps[a.source]), a.source, a) for a in right if here and a.source in gps
-        ]
-        if candidates:
-            distance, _, partner = min(candidates)
-            if distance <= PAIR_DISTANCE_M:
-                take(photo, partner)
-    pairs += [(b, None) for b in left] + [(None, a) for a in right]
-    return pairs
-
-
-def _name_key(path: str) -> str:
-    """before-1.jpg / after-1.jpg / 施工前-东段.jpg -> the part that names the viewpoint."""
-    stem = Path(path).stem.lower()
-    return re.sub(r"^(before|after|施工前|建成后|改造前|改造后|前|后)[-_ ]*", "", stem)
-
-
-def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Metres between two WGS-84 points (haversine)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371000 * math.asin(math.sqrt(h))
-
-
-# -- PDF (HTML) ----------------------------------------------------------------------------------------------
+    return [(of(pair.before), of(pair.after)) for pair in pair_photos(project.photos)]
 
 
 def _html(text: str) -> str:
@@ -277,14 +345,72 @@ def _workspace_url(root: Path, path: Path | str) -> str:
     return resource_url(WORKSPACE, absolute.resolve().relative_to(root.resolve()).as_posix())
 
 
-def _figure(root: Path, photo: AlbumPhoto | None, missing_label: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One slot of a grid, for either writer: a picture (``path``), a 【缺：…】 or unusable-photo
+    note (``note``), or nothing (an after-photo the checker does not ask for yet)."""
+
+    path: Path | None
+    caption: str
+    aspect: float = 4 / 3
+    note: str = ""
+
+
+def _photo_cell(root: Path, photo: AlbumPhoto | None, missing_label: str | None) -> Cell:
+    """A photo's slot; for no photo a 【缺：…】 slot when ``missing_label`` (the checker asks for
+    it), else an empty one."""
     if photo is None:
-        return f'<figure class="slot empty"><div class="placeholder">【缺：{_html(missing_label)}】</div></figure>'
+        return Cell(None, "", note=f"【缺：{missing_label}】" if missing_label else "")
     if photo.prepared.path is None:
-        note = f"【照片无法使用：{_html(photo.source)}，{_html(photo.prepared.error or '')}】"
-        return f'<figure class="slot empty"><div class="placeholder">{note}</div><figcaption>{_html(photo.caption)}</figcaption></figure>'
-    url = _workspace_url(root, photo.prepared.path)
-    return f'<figure class="slot"><img src="{url}" alt=""><figcaption>{_html(photo.caption)}</figcaption></figure>'
+        note = f"【照片无法使用：{photo.source}，{photo.prepared.error or ''}】"
+        return Cell(None, photo.caption, note=note)
+    path = photo.prepared.path
+    return Cell(path if path.is_absolute() else root / path, photo.caption, _aspect(photo))
+
+
+def groups(project: AlbumProject, root: Path) -> list[tuple[str, list[Cell], Grid]]:
+    """A project's pictures as both writers print them: each group's heading, its slots in
+    order and the grid they fill."""
+    found: list[tuple[str, list[Cell], Grid]] = []
+    if project.images:
+        cells = [Cell(root / i.source, i.title, i.aspect) for i in project.images]
+        layout = grid([c.aspect for c in cells])
+        room = TEXT_MM[1] - facts_height(project.facts) - HEADING_MM - SLACK_MM - CAPTION_MM
+        if len(cells) <= layout.columns and room >= 0.5 * layout.slot.height_mm:
+            # one row: it shares the first page with the facts, in the room they leave
+            layout = Grid(layout.columns, 1, Slot(layout.slot.width_mm, room))
+        found.append(("规划图纸与展板", cells, layout))
+    if project.pairs and not project.after_required and all(a is None for _, a in project.pairs):
+        # no after-photo yet, none asked for: the before-photos alone, as large as they go
+        cells = [_photo_cell(root, b, "施工前照片") for b, _ in project.pairs]
+        found.append(("施工前现状", cells, grid([c.aspect for c in cells], (2, 3))))
+    elif project.pairs:
+        after = "建成后照片" if project.after_required else None
+        cells = []
+        for before, later in project.pairs:
+            cells += [_photo_cell(root, before, "施工前照片"), _photo_cell(root, later, after)]
+        found.append(("建设前后对比", cells, grid([c.aspect for c in cells])))
+    if project.progress:
+        cells = [_photo_cell(root, p, None) for p in project.progress]
+        found.append(("建设进度", cells, grid([c.aspect for c in cells], (2, 3))))
+    return found
+
+
+def _slot_html(root: Path, cell: Cell, slot: Slot) -> str:
+    width, height = fitted(cell.aspect, slot)
+    caption = f"<figcaption>{_html(cell.caption)}</figcaption>" if cell.caption else ""
+    box = f"width:{slot.width_mm:.1f}mm"
+    if cell.path is not None:
+        size = f"width:{width:.1f}mm;height:{height:.1f}mm"
+        url = _workspace_url(root, cell.path)
+        return f'<figure class="slot" style="{box}"><img src="{url}" alt="" style="{size}">{caption}</figure>'
+    if not cell.note:
+        return f'<figure class="slot" style="{box}"></figure>'
+    size = f"width:{width:.1f}mm;height:{height:.1f}mm"
+    return (
+        f'<figure class="slot empty" style="{box}"><div class="placeholder" style="{size}">'
+        f"{_html(cell.note)}</div>{caption}</figure>"
+    )
 
 
 def album_html(album: Album, style: Style, root: Path) -> str:
@@ -294,26 +420,26 @@ def album_html(album: Album, style: Style, root: Path) -> str:
   @bottom-center {{ content: "— " counter(page) " —"; font-family: {_family(fonts["page_number"])}; font-size: 11pt; }} }}
 @page :first {{ @bottom-center {{ content: none; }} }}
 html {{ font-family: {_family(fonts["body"])}; font-size: 12pt; }}
-h1 {{ font-family: {_family(fonts["heading1"])}; font-size: 18pt; margin: 0 0 4mm; }}
-.cover {{ text-align: center; padding-top: 55mm; page-break-after: always; }}
-.cover .title {{ font-family: {_family(fonts["title"])}; font-size: 30pt; }}
-.cover .sub {{ margin-top: 20mm; font-size: 16pt; }}
+h1 {{ font-family: {_family(fonts["heading1"])}; font-size: 18pt; margin: 0 0 3mm; }}
+.cover {{ text-align: center; page-break-after: always; }}
+.cover .title {{ font-family: {_family(fonts["title"])}; font-size: 30pt; margin: 4mm 0 6mm; }}
+.cover img {{ display: block; margin: 0 auto; }}
+.cover .sub {{ margin-top: 6mm; font-size: 16pt; line-height: 1.6; }}
 .contents {{ page-break-after: always; }} .contents a {{ color: inherit; text-decoration: none; }}
 .contents li {{ margin: 2mm 0; }} .contents a::after {{ content: leader(".") target-counter(attr(href), page); }}
 section.project {{ page-break-before: always; }}
-table.facts {{ border-collapse: collapse; width: 100%; font-size: 11pt; }}
-table.facts th, table.facts td {{ border: 0.5pt solid #333; padding: 1.5mm 2mm; text-align: left; vertical-align: top; }}
-table.facts th {{ width: 28mm; background: #f2f2f2; font-weight: normal; font-family: {_family(fonts["heading1"])}; }}
-.row {{ display: flex; justify-content: space-between; page-break-inside: avoid; margin-top: 5mm; }}
-.slot {{ width: {PHOTO_SLOT.width_mm}mm; margin: 0; text-align: center; }}
-.slot img {{ max-width: {PHOTO_SLOT.width_mm}mm; max-height: {PHOTO_SLOT.height_mm}mm; }}
-.images .slot img {{ max-height: {DRAWING_SLOT.height_mm}mm; }}
-.placeholder {{ height: {PHOTO_SLOT.height_mm * 0.6:.0f}mm; border: 0.8pt dashed #c00; color: #c00; display: flex; align-items: center; justify-content: center; }}
-figcaption {{ font-size: 10pt; margin-top: 1.5mm; }}
-h2 {{ font-family: {_family(fonts["heading2"])}; font-size: 14pt; margin: 5mm 0 0; page-break-after: avoid; }}
+table.facts {{ border-collapse: collapse; width: 100%; font-size: 10.5pt; }}
+table.facts th, table.facts td {{ border: 0.5pt solid #333; padding: 1mm 2mm; text-align: left; vertical-align: top; }}
+table.facts th {{ width: 26mm; background: #f2f2f2; font-weight: normal; font-family: {_family(fonts["heading1"])}; }}
+.row {{ display: flex; justify-content: space-between; align-items: flex-end; page-break-inside: avoid; margin-top: {ROW_GAP_MM}mm; }}
+.slot {{ margin: 0; text-align: center; }}
+.slot img {{ display: block; margin: 0 auto; }}
+.placeholder {{ box-sizing: border-box; margin: 0 auto; border: 0.8pt dashed #c00; color: #c00; display: flex; align-items: center; justify-content: center; }}
+figcaption {{ font-size: 9pt; line-height: 1.25; margin-top: 1.5mm; }}
+h2 {{ font-family: {_family(fonts["heading2"])}; font-size: 14pt; line-height: 1.2; margin: {HEADING_MM - 6:.0f}mm 0 0; page-break-after: avoid; }}
 """
     parts = [
-        f'<div class="cover"><div class="title">{_html(album.title)}</div><div class="sub">{_html(album.subtitle)}</div></div>',
+        _cover_html(album, root),
         '<nav class="contents"><h1>目　录</h1><ol>'
         + "".join(f'<li><a href="#{p.anchor}">{_html(p.name)}</a></li>' for p in album.projects)
         + "</ol></nav>",
@@ -326,33 +452,83 @@ h2 {{ font-family: {_family(fonts["heading2"])}; font-size: 14pt; margin: 5mm 0 
     )
 
 
+COVER_PHOTO = Slot(200.0, 100.0)
+"""The key photo on the cover, under the title and above the district, town and date."""
+
+
+def cover_lines(album: Album) -> list[str]:
+    """The cover's lines under the key photo: district and town, and the date (month)."""
+    where = "　".join(x for x in (album.district, album.town) if x) or album.subtitle
+    when = f"{album.date.year}年{album.date.month}月" if album.date else ""
+    return [line for line in (where, when) if line]
+
+
+def _cover_html(album: Album, root: Path) -> str:
+    photo = ""
+    if album.cover is not None and album.cover.prepared.path is not None:
+        width, height = fitted(_aspect(album.cover), COVER_PHOTO)
+        url = _workspace_url(root, album.cover.prepared.path)
+        photo = f'<img src="{url}" alt="" style="width:{width:.1f}mm;height:{height:.1f}mm">'
+    lines = "<br>".join(_html(line) for line in cover_lines(album))
+    return (
+        f'<div class="cover"><div class="title">{_html(album.title)}</div>{photo}'
+        f'<div class="sub">{lines}</div></div>'
+    )
+
+
+FACT_LINE_MM = 5.6
+"""One line of the facts table (10.5 pt); a row adds its padding and rules."""
+
+
+def facts_height(facts: Sequence[tuple[str, str]]) -> float:
+    """The project heading and facts table's height (mm), estimated from the lines each row's
+    longest value takes in its cell (10.5 pt characters, 3.7 mm wide)."""
+    height = 16.0  # the 18 pt heading and its space
+    for row in fact_rows(facts):
+        cell = (TEXT_MM[0] if len(row) == 1 else TEXT_MM[0] / 2) - 30
+        lines = max(math.ceil(len(value) * 3.7 / cell) or 1 for _, value in row)
+        height += lines * FACT_LINE_MM + 3.0
+    return height
+
+
+WIDE_FACTS = ("建设规模及内容", "资金来源")
+"""Facts that take a row of their own in the facts table (long text); the others go two a row."""
+
+
+def fact_rows(facts: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """The facts table's rows: a long fact alone, the others two a row, in their order."""
+    rows: list[list[tuple[str, str]]] = []
+    pending: list[tuple[str, str]] = []
+    for fact in facts:
+        if fact[0] in WIDE_FACTS:
+            rows.append([fact])
+            continue
+        pending.append(fact)
+        if len(pending) == 2:
+            rows.append(pending)
+            pending = []
+    return rows + ([pending] if pending else [])
+
+
 def _project_html(project: AlbumProject, root: Path) -> str:
-    rows = "".join(f"<tr><th>{_html(k)}</th><td>{_html(v)}</td></tr>" for k, v in project.facts)
+    span = ' colspan="3"'
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<th>{_html(k)}</th><td{span if len(row) == 1 else ''}>{_html(v)}</td>" for k, v in row
+        )
+        + "</tr>"
+        for row in fact_rows(project.facts)
+    )
     html = [
         f'<section class="project"><h1 id="{project.anchor}">{_html(project.name)}</h1><table class="facts">{rows}</table>'
     ]
-    images = [
-        f'<figure class="slot"><img src="{_workspace_url(root, image.source)}" alt=""><figcaption>{_html(image.title)}</figcaption></figure>'
-        for image in project.images
-    ]
-    if images:
-        html.append("<h2>规划图纸与展板</h2>")
+    for heading, cells, layout in groups(project, root):
+        html.append(f"<h2>{_html(heading)}</h2>")
+        slots = [_slot_html(root, cell, layout.slot) for cell in cells]
         html += [
-            f'<div class="row images">{"".join(images[i : i + 2])}</div>'
-            for i in range(0, len(images), 2)
-        ]
-    if project.pairs:
-        html.append("<h2>建设前后对比</h2>")
-        html += [
-            f'<div class="row">{_figure(root, b, "施工前照片")}{_figure(root, a, "建成后照片")}</div>'
-            for b, a in project.pairs
-        ]
-    if project.progress:
-        html.append("<h2>建设进度</h2>")
-        figures = [_figure(root, p, "") for p in project.progress]
-        html += [
-            f'<div class="row">{"".join(figures[i : i + 2])}</div>'
-            for i in range(0, len(figures), 2)
+            f'<div class="row">{"".join(slots[i : i + layout.columns])}</div>'
+            for i in range(0, len(slots), layout.columns)
         ]
     html.append("</section>")
     return "".join(html)
@@ -402,11 +578,9 @@ def album_docx(
     _page_numbers(document, style)
     # Every text goes through xml_text: python-docx refuses a control character with a ValueError,
     # and file names and photos.yaml captions may hold one.
-    title = document.add_paragraph(xml_text(album.title), style="Title")
-    title.paragraph_format.space_before = Pt(150)
-    document.add_paragraph(xml_text(album.subtitle)).alignment = WD_ALIGN_PARAGRAPH.CENTER
-    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    _cover_docx(document, album)
     heading = document.add_paragraph()  # not a heading: the contents do not list themselves
+    heading.paragraph_format.page_break_before = True
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     set_fonts(heading.add_run("目　录"), style.fonts["heading1"])
     heading.runs[0].font.size = Pt(18)
@@ -415,26 +589,13 @@ def album_docx(
         "（在 Word 中右键“更新域”生成目录页码）",
     )  # fmt: skip
     for number, project in enumerate(album.projects, 1):
-        document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         heading = document.add_paragraph(xml_text(project.name), style="Heading 1")
+        heading.paragraph_format.page_break_before = True
         ooxml.add_bookmark(heading, ooxml.bookmark_name(project.anchor), number)
-        facts = document.add_table(rows=len(project.facts), cols=2)
-        facts.style = document.styles["Table Grid"]
-        for row, (key, value) in zip(facts.rows, project.facts, strict=True):
-            row.cells[0].text, row.cells[1].text = xml_text(key), xml_text(value)
-            row.cells[0].width, row.cells[1].width = Mm(35), Mm(232)
-        if project.images:
-            document.add_paragraph("规划图纸与展板", style="Heading 2")
-            _grid(document, [(root / i.source, i.title) for i in project.images], DRAWING_SLOT)
-        if project.pairs:
-            document.add_paragraph("建设前后对比", style="Heading 2")
-            cells: list[tuple[Path | None, str]] = []
-            for before, after in project.pairs:
-                cells += [_docx_cell(before, "施工前照片"), _docx_cell(after, "建成后照片")]
-            _grid(document, cells, PHOTO_SLOT)
-        if project.progress:
-            document.add_paragraph("建设进度", style="Heading 2")
-            _grid(document, [_docx_cell(p, "") for p in project.progress], PHOTO_SLOT)
+        _facts_docx(document, project.facts)
+        for title, cells, layout in groups(project, root):
+            document.add_paragraph(title, style="Heading 2").paragraph_format.keep_with_next = True
+            _grid(document, cells, layout)
     date = album_date(album)
     when = stamp or dt.datetime.combine(date or dt.date(2000, 1, 1), dt.time())
     ooxml.set_properties(document, xml_text(album.title), xml_text(author), when)
@@ -458,35 +619,65 @@ def _page_numbers(document: DocumentObject, style: Style) -> None:
         run.font.size = Pt(11)
 
 
-def _docx_cell(photo: AlbumPhoto | None, missing: str) -> tuple[Path | None, str]:
-    if photo is None:
-        return None, f"【缺：{missing}】"
-    if photo.prepared.path is None:
-        return None, f"【照片无法使用：{photo.source}】{photo.caption}"
-    return photo.prepared.path, photo.caption
-
-
-def _grid(document: DocumentObject, cells: Sequence[tuple[Path | None, str]], slot: Slot) -> None:
-    table = document.add_table(rows=(len(cells) + 1) // 2, cols=2)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for index, (path, caption) in enumerate(cells):
-        cell = table.cell(index // 2, index % 2)
-        paragraph = cell.paragraphs[0]
+def _cover_docx(document: DocumentObject, album: Album) -> None:
+    """Title, key photo, district and town, date: the cover as the PDF has it."""
+    title = document.add_paragraph(xml_text(album.title), style="Title")
+    title.paragraph_format.space_before = Pt(12)
+    title.paragraph_format.space_after = Pt(12)
+    if album.cover is not None and album.cover.prepared.path is not None:
+        width, height = fitted(_aspect(album.cover), COVER_PHOTO)
+        picture = document.add_paragraph()
+        picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        picture.add_run().add_picture(str(album.cover.prepared.path), Mm(width), Mm(height))
+    for line in cover_lines(album):
+        paragraph = document.add_paragraph(xml_text(line))
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        if path is not None:
-            paragraph.add_run().add_picture(str(path), width=_fit_width(path, slot))
-        else:
-            run = paragraph.add_run("（无照片）")
+        paragraph.paragraph_format.space_before = Pt(6)
+        for run in paragraph.runs:
+            run.font.size = Pt(16)
+
+
+def _facts_docx(document: DocumentObject, facts: Sequence[tuple[str, str]]) -> None:
+    """The facts table: a long fact alone on its row, the others two a row (``fact_rows``)."""
+    widths = (Mm(26), Mm(TEXT_MM[0] / 2 - 26), Mm(26), Mm(TEXT_MM[0] / 2 - 26))
+    rows = fact_rows(facts)
+    table = document.add_table(rows=len(rows), cols=4)
+    table.style = document.styles["Table Grid"]
+    for row, items in zip(table.rows, rows, strict=True):
+        cells = row.cells
+        if len(items) == 1:
+            cells[1].merge(cells[3])
+        for index, (key, value) in enumerate(items):
+            cells[2 * index].text = xml_text(key)
+            cells[2 * index + 1].text = xml_text(value)
+        for cell, width in zip(cells, widths, strict=True):
+            cell.width = width
+
+
+def _grid(document: DocumentObject, cells: Sequence[Cell], layout: Grid) -> None:
+    """The cells on ``layout``'s grid: a table of its columns, each picture fitted to the slot,
+    rows never split across pages."""
+    table = document.add_table(rows=math.ceil(len(cells) / layout.columns), cols=layout.columns)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for row in table.rows:
+        ooxml.cant_split(row._tr)
+    for index, cell in enumerate(cells):
+        place = table.cell(index // layout.columns, index % layout.columns)
+        place.width = Mm(layout.slot.width_mm)
+        paragraph = place.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.keep_with_next = True
+        width, height = fitted(cell.aspect, layout.slot)
+        if cell.path is not None:
+            paragraph.add_run().add_picture(str(cell.path), Mm(width), Mm(height))
+        elif cell.note:
+            run = paragraph.add_run(xml_text(cell.note))
             run.font.color.rgb = RGBColor(0xC0, 0, 0)
-        caption_paragraph = cell.add_paragraph(xml_text(caption))
-        caption_paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-
-def _fit_width(path: Path, slot: Slot) -> int:
-    with Image.open(path) as image:
-        ratio = image.width / image.height
-    width_mm = min(slot.width_mm, slot.height_mm * ratio)
-    return int(Mm(width_mm))
+        if cell.caption:
+            caption = place.add_paragraph(xml_text(cell.caption))
+            caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            for run in caption.runs:
+                run.font.size = Pt(9)
 
 
 def _album_styles(document: DocumentObject, style: Style) -> None:

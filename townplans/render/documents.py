@@ -10,21 +10,24 @@ profile requires that is missing shows as a visible 【缺：…】 placeholder,
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
 from townplans import mdparser, templating
-from townplans.completeness import find_headings
+from townplans.completeness import condition_holds, find_headings, heading_matches
 from townplans.fs import safe_name
 from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import (
+    Asset,
     DetailedPlan,
     District,
     Located,
@@ -33,8 +36,8 @@ from townplans.model import (
     SourceRef,
     Town,
 )
-from townplans.profile import DocumentType, FieldSpec, Profile
-from townplans.render import gongwen
+from townplans.profile import Condition, DocumentType, FieldSpec, HeadingSpec, Profile
+from townplans.render import figures, gongwen
 from townplans.render import html as html_render
 from townplans.render.layout import Origin
 from townplans.render.selfcheck import OutputProblem
@@ -54,6 +57,8 @@ class Part:
     tokens: tuple[Token, ...]
     base_dir: Path
     origin: Origin
+    drawings: bool = False
+    """A plan's own text: each figure is a drawing printed on a page of its own (``figures``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +175,18 @@ class Templates:
 # -- reading fields for documents --------------------------------------------------------------------
 
 
-def _value(meta: Located, spec: FieldSpec | None) -> str:
-    """A field as a document shows it: formatted when typed, 【缺：…】 when absent or unreadable."""
+EMPTY = "—"
+"""What a form shows for an optional field left empty (or a cell with nothing to say)."""
+
+
+def _value(meta: Located, spec: FieldSpec | None, doctype: DocumentType | None = None) -> str:
+    """A field as a document shows it: formatted when typed; when absent, 【缺：…】 if the field is
+    required here (the checker reports it as an error: TP201), else "—"."""
     if spec is None:
         return ""
     value = read_field(meta, spec)
     if not value.present:
-        return missing(spec.label)
+        return missing(spec.label) if _required(meta, spec, doctype) else EMPTY
     if value.parsed is None:
         return str(value.raw) if value.error is None else f"{value.raw}（格式有误）"
     parsed = value.parsed.value
@@ -187,6 +197,23 @@ def _value(meta: Located, spec: FieldSpec | None) -> str:
     if spec.type == "percent" and isinstance(parsed, Decimal):
         return f"{number_text(parsed)}%"
     return str(value.parsed.original)
+
+
+def _required(meta: Located, spec: FieldSpec, doctype: DocumentType | None) -> bool:
+    """Whether the checker requires ``spec`` in this document: required, and its ``when``
+    condition holds (as TP201 decides; unknown without the document type)."""
+    if not spec.required or spec.when is None:
+        return spec.required
+    return doctype is not None and condition_holds(meta, doctype, spec.when)
+
+
+def _applies(meta: Located, spec: FieldSpec, doctype: DocumentType | None) -> bool:
+    """Whether a fixed form shows ``spec``: always, unless it has a ``when`` condition that does
+    not hold and no value was given (a field that does not apply yet, such as 竣工验收 before
+    completion)."""
+    if spec.when is None or read_field(meta, spec).present:
+        return True
+    return doctype is not None and condition_holds(meta, doctype, spec.when)
 
 
 def _number(meta: Located, spec: FieldSpec | None) -> Decimal | None:
@@ -214,9 +241,13 @@ def file_name(text: str) -> str:
 # -- parts from the town's own files --------------------------------------------------------------------
 
 
-def source_parts(files: Iterable[MarkdownFile], root: Path, demote: int = 0) -> list[Part]:
+def source_parts(
+    files: Iterable[MarkdownFile], root: Path, demote: int = 0, drawings: bool = False
+) -> list[Part]:
     return [
-        Part(_demoted(f.tokens, demote), root / Path(f.ref.path).parent, Origin(f.ref.path))
+        Part(
+            _demoted(f.tokens, demote), root / Path(f.ref.path).parent, Origin(f.ref.path), drawings
+        )
         for f in files
     ]
 
@@ -234,8 +265,14 @@ def _demoted(tokens: Sequence[Token], levels: int) -> tuple[Token, ...]:
 
 
 def _missing_sections(
-    templates: Templates, files: Sequence[MarkdownFile], doctype: DocumentType | None, base: Path
+    templates: Templates,
+    files: Sequence[MarkdownFile],
+    doctype: DocumentType | None,
+    base: Path,
+    standing_in: HeadingSpec | None = None,
 ) -> list[Part]:
+    """A 【缺：…】 section for each heading the profile requires that the text lacks, but for
+    ``standing_in``, which a generated part takes the place of."""
     if doctype is None or not doctype.headings:
         return []
     headings = [h for f in files for h in f.headings]
@@ -244,7 +281,7 @@ def _missing_sections(
         for spec, found in zip(
             doctype.headings, find_headings(headings, doctype.headings), strict=True
         )
-        if found is None
+        if found is None and spec is not standing_in
     ]
     return [templates.part("missing-sections.md.j2", base, missing=absent)] if absent else []
 
@@ -286,16 +323,8 @@ class Assembler:
         chapters, drawings = plan.chapters, plan.drawings
 
         def parts() -> tuple[Part, ...]:
-            built = source_parts(chapters, self.root)
-            built += _missing_sections(
-                self.templates, chapters, self.profile.documents.get("master_plan"), base
-            )
-            built.append(
-                self.templates.part(
-                    "drawing-list.md.j2", base, drawings=_drawings(chapters, drawings)
-                )
-            )
-            return tuple(built)
+            doctype = self.profile.documents.get("master_plan")
+            return tuple(self._plan_parts(chapters, doctype, drawings, base))
 
         name = file_name(
             re.sub(r"[（(][^（(]*[）)]$", "", title)
@@ -319,12 +348,13 @@ class Assembler:
         base = self.root / plan.folder
 
         def parts() -> tuple[Part, ...]:
-            built = source_parts([text], self.root)
-            built += _missing_sections(self.templates, [text], doctype, base)
+            built = self._plan_parts([text], doctype, plan.drawings, base)
             if plan.kind == "regulatory":
                 # the 地块指标一览表 always comes from parcels.yaml (the one source); a table
-                # the text has of its own is optional and checked against it (TP609)
-                built.append(self._parcels(plan, doctype, base))
+                # the text has of its own is optional and checked against it (TP609). It goes
+                # before a generated drawing list.
+                at = -1 if built[-1].origin.path == DRAWING_LIST else len(built)
+                built.insert(at, self._parcels(plan, doctype, base))
             return tuple(built)
 
         lines = [
@@ -337,6 +367,27 @@ class Assembler:
             file_name(title), title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(meta, "date"), sources=tuple(sources), plan=True,
         )  # fmt: skip
+
+    def _plan_parts(
+        self,
+        files: Sequence[MarkdownFile],
+        doctype: DocumentType | None,
+        drawings: Sequence[Asset],
+        base: Path,
+    ) -> list[Part]:
+        """A plan's text (each figure a drawing on its own page), the sections the profile
+        requires that it lacks (【缺：…】), and a generated drawing list when no chapter of the
+        text lists the drawings (``lists_drawings``); it then stands in for the missing chapter."""
+        listing = drawing_list_heading(doctype)
+        listed = lists_drawings(files, listing)
+        built = source_parts(files, self.root, drawings=True)
+        built += _missing_sections(
+            self.templates, files, doctype, base, standing_in=None if listed else listing
+        )
+        if not listed:
+            rows = _drawings(files, drawings, self.root)
+            built.append(self.templates.part("drawing-list.md.j2", base, drawings=rows))
+        return built
 
     def _parcels(self, plan: DetailedPlan, doctype: DocumentType | None, base: Path) -> Part:
         rows = []
@@ -481,26 +532,22 @@ class Assembler:
         )  # fmt: skip
 
     def _brief_form(self, project: Project) -> dict[str, Any]:
+        """The fixed form of one project: the fields that apply (【缺：…】 only for a required one
+        that is missing, "—" for an optional one left empty), the funding split, and the permit
+        items that apply with their status."""
         assert project.brief is not None
         meta = project.brief.meta
+        doctype = self.profile.documents.get("project_brief")
         fields = self._brief_fields()
         form = [
-            {"label": spec.label, "value": _value(meta, spec)}
+            {"label": spec.label, "value": _value(meta, spec, doctype)}
             for key, spec in fields.items()
-            if spec.type not in ("list", "mapping") and key != "title"
+            if spec.type not in ("list", "mapping")
+            and key != "title"
+            and _applies(meta, spec, doctype)
         ]
         funding = _funding(meta, fields.get("funding"))
         total = sum((a for _, a in funding if isinstance(a, Decimal)), Decimal(0))
-        permits_raw = meta.get("permits")
-        permits = [
-            {
-                "label": label,
-                "status": str(permits_raw.get(key))
-                if isinstance(permits_raw, dict) and permits_raw.get(key)
-                else missing(label),
-            }
-            for key, label in _permit_items(self.profile)
-        ]
         return {
             "name": project.name,
             "form": form,
@@ -510,8 +557,29 @@ class Assembler:
             ]
             or [{"source": missing("资金来源"), "amount": ""}],
             "funding_total": number_text(total) if funding else "",
-            "permits": permits,
+            "permits": self._permits(meta, doctype),
         }
+
+    def _permits(self, meta: Located, doctype: DocumentType | None) -> list[dict[str, str]]:
+        """The permit items that apply (an item with a ``when`` condition that does not hold and
+        no status is left out) and their status. Without a ``permits`` mapping every item is
+        【缺：…】 (TP201 reports it); an item the mapping leaves out reads "未说明" (TP305 warns)."""
+        given = meta.get("permits")
+        rows = []
+        for key, label, when in _permit_items(self.profile):
+            status = given.get(key) if isinstance(given, dict) else None
+            if (
+                status is None
+                and when is not None
+                and not (doctype is not None and condition_holds(meta, doctype, when))
+            ):
+                continue
+            if not isinstance(given, dict):
+                shown = missing(label)
+            else:
+                shown = str(status) if status not in (None, "") else NOT_STATED
+            rows.append({"label": label, "status": shown})
+        return rows
 
     def district_summary(
         self, matrix: Sequence[TownStatus], check_summary: str, towns: Sequence[Town]
@@ -690,31 +758,81 @@ def _funding(meta: Located, spec: FieldSpec | None) -> list[tuple[str, Decimal |
     return result
 
 
-def _permit_items(profile: Profile) -> list[tuple[str, str]]:
+NOT_STATED = "未说明"
+"""A permit item that applies but has no status yet (the checker warns: TP305)."""
+
+
+def _permit_items(profile: Profile) -> list[tuple[str, str, Condition | None]]:
+    """(key, label, when) of every permit item the profile lists."""
     brief = profile.documents.get("project_brief")
-    return [(item.key, item.label) for item in brief.permit_items] if brief is not None else []
+    items = brief.permit_items if brief is not None else ()
+    return [(item.key, item.label, item.when) for item in items]
 
 
-def _drawings(files: Sequence[MarkdownFile], assets: Sequence[Any]) -> list[dict[str, str]]:
+DRAWING_LIST = "templates/documents/drawing-list.md.j2"
+DRAWING_LIST_TITLE = "图纸目录"
+_DRAWING_LIST_DEFAULT = HeadingSpec(DRAWING_LIST_TITLE, ("规划图纸", "图纸"))
+
+
+def drawing_list_heading(doctype: DocumentType | None) -> HeadingSpec:
+    """The heading of a plan's drawing list: the profile's required heading titled 图纸目录 (or
+    with 图纸目录 among its synonyms), else 图纸目录 / 规划图纸 / 图纸."""
+    for spec in doctype.headings if doctype else ():
+        if DRAWING_LIST_TITLE in (spec.title, *spec.synonyms):
+            return spec
+    return _DRAWING_LIST_DEFAULT
+
+
+def lists_drawings(files: Sequence[MarkdownFile], listing: HeadingSpec) -> bool:
+    """Whether the text has a chapter that lists the drawings: a heading of any level matching
+    ``listing`` (its title or a synonym, numbering ignored, as the checker matches headings), e.g.
+    "第十章 图纸目录" or "九、规划图纸". Then the generated drawing list would repeat it."""
+    return any(heading_matches(h.text, listing) for f in files for h in f.headings)
+
+
+def _drawings(
+    files: Sequence[MarkdownFile], assets: Sequence[Asset], root: Path
+) -> list[dict[str, str]]:
+    """The drawings the text shows, in its order: title (the image's alt text) and 图号 (the
+    figure number both writers give it; "—" for an image inside a sentence). A drawing whose
+    file is missing is marked (TP005); files the text never shows are not part of the document
+    and not listed (TP303 names them)."""
+    numbers = _figure_numbers(files)
+    present = {asset.path for asset in assets}
     listed: list[dict[str, str]] = []
     seen: set[str] = set()
     for markdown in files:
         for link in markdown.links:
-            if link.is_image and link.resolved and link.resolved not in seen:
-                seen.add(link.resolved)
-                exists = any(asset.path == link.resolved for asset in assets)
-                listed.append(
-                    {
-                        "title": link.text or link.target,
-                        "file": link.target if exists else f"{missing('图纸文件')} {link.target}",
-                    }
-                )
-    for asset in assets:
-        if asset.path not in seen:
+            if not link.is_image or not link.resolved or link.resolved in seen:
+                continue
+            seen.add(link.resolved)
+            number = numbers.get(link.resolved)
+            shown = f"图 {number}" if number is not None else EMPTY
+            exists = link.resolved in present or (root / link.resolved).is_file()
             listed.append(
-                {"title": Path(asset.name).stem, "file": f"drawings/{asset.name}（文本未列出）"}
+                {
+                    "title": link.text or Path(link.target).stem,
+                    "number": shown if exists else missing("图纸文件"),
+                }
             )
     return listed
+
+
+def _figure_numbers(files: Sequence[MarkdownFile]) -> dict[str, int]:
+    """The 图号 of each figure (by its workspace-relative file) as the writers number figures: in
+    document order, from 1, a paragraph holding only an image being a figure."""
+    found: dict[str, int] = {}
+    count = 0
+    for markdown in files:
+        folder = posixpath.dirname(markdown.ref.path)
+        for index in range(len(markdown.tokens)):
+            image = figures.lone_image(markdown.tokens, index)
+            if image is None:
+                continue
+            count += 1
+            source = unquote(urlsplit(str(image.attrs.get("src", ""))).path)
+            found.setdefault(posixpath.normpath(posixpath.join(folder, source)), count)
+    return found
 
 
 def _target(indicator: Any) -> str:
@@ -766,7 +884,7 @@ def to_docx(
     if spec.toc:
         writer.add_toc(contents)
     for part in spec.parts:
-        writer.add_markdown(part.tokens, part.base_dir, part.origin)
+        writer.add_markdown(part.tokens, part.base_dir, part.origin, drawings=part.drawings)
     ooxml.set_properties(writer.document, cover.title, cover.author, stamp)
     return writer.to_bytes(), _once_per_file([*writer.problems, *cover.problems])
 
@@ -796,7 +914,13 @@ def contents(
 
 def _body(spec: DocumentSpec, style: Style, root: Path) -> html_render.RenderedBody:
     return html_render.render_body(
-        [html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin) for p in spec.parts],
+        [
+            html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin, p.drawings)
+            for p in spec.parts
+        ],
+        text_width_mm=style.text_width_mm,
+        text_height_mm=style.text_height_mm,
+        line_spacing_pt=style.line_spacing_pt,
         rank=style.plan_rank if spec.plan else None,
     )
 

@@ -48,7 +48,7 @@ from PIL import Image, UnidentifiedImageError
 
 from townplans import mdparser
 from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table
-from townplans.render import htmltable, ooxml
+from townplans.render import figures, htmltable, ooxml
 from townplans.render.gongwen import MM, Geometry
 from townplans.render.layout import (
     UNKNOWN,
@@ -147,6 +147,19 @@ class DocxWriter:
     """0-based source line of the block being written, for problems."""
     _cell_formats: dict[str, BaseOxmlElement] = field(default_factory=dict)
     _run_fonts: dict[str, BaseOxmlElement] = field(default_factory=dict)
+    _drawings: bool = False
+    """The text being written is a plan's: each figure is a drawing on a page of its own."""
+    _fresh: bool = True
+    """Nothing has been written on the current page yet (a new page needs no break)."""
+    _drawing_page: bool = False
+    """The current page was started for a drawing (a heading may stand on it before the drawing)."""
+    _drawing_heads: int = 0
+    """Heading lines written on the current drawing page before the drawing."""
+    _after_drawing: bool = False
+    """The last block was a drawing: its page is full, what follows starts another."""
+    _break_before: bool = False
+    """The next heading or drawing paragraph starts a new page (``page_break_before``)."""
+    _pixels: dict[str, tuple[int, int] | None] = field(default_factory=dict)
     _headings: int = 0
     """Headings written so far: the n-th carries bookmark ``_Toc_hn``, as the PDF's anchor hn."""
     _numbering: ooxml.Numbering | None = None
@@ -321,6 +334,7 @@ class DocxWriter:
     def add_title(self, title: str) -> None:
         """A 公文 title (2号小标宋, centred) on the first page, no cover."""
         self.document.add_paragraph(title, style="Title")
+        self._fresh = False
 
     def add_toc(self, lines: Sequence[TocLine] = ()) -> None:
         """The table of contents: a TOC field over Heading 1 to ``toc_levels`` whose stored
@@ -345,11 +359,16 @@ class DocxWriter:
         self._page_break()
 
     def add_markdown(
-        self, tokens: Sequence[Token], base_dir: Path, origin: Origin = UNKNOWN
+        self,
+        tokens: Sequence[Token],
+        base_dir: Path,
+        origin: Origin = UNKNOWN,
+        drawings: bool = False,
     ) -> None:
         """Write a token stream; relative image paths resolve against ``base_dir``; problems name
-        the place in ``origin``."""
-        self._origin, self._line = origin, None
+        the place in ``origin``; with ``drawings`` (a plan's text) each figure is a drawing on a
+        page of its own (``figures``)."""
+        self._origin, self._line, self._drawings = origin, None, drawings
         prepared = prepare(tokens)
         self.problems += prepared.problems(origin)
         tokens = prepared.tokens
@@ -381,6 +400,8 @@ class DocxWriter:
         token = tokens[index]
         if token.map is not None:
             self._line = token.map[0]
+        if token.type not in _CLOSERS and not token.type.endswith("_close"):
+            self._before_block(tokens, index, base_dir)
         handler = self._dispatch.get(token.type)
         if handler is not None:
             return handler(tokens, index, base_dir)
@@ -409,9 +430,96 @@ class DocxWriter:
             "html_block": self._html_block,
             "footnote_block_open": self._footnotes_open,
             "footnote_open": self._footnote_open,
+            mdparser.PAGE_BREAK: self._break,
         }
 
+    # -- drawing pages ------------------------------------------------------------------------------
+
+    def _before_block(self, tokens: Sequence[Token], index: int, base_dir: Path) -> None:
+        """Pages around drawings: a drawing (or a heading right before one) starts a page of the
+        drawing's orientation; the block after a drawing starts a portrait page, unless it breaks
+        the page itself."""
+        landscape = self._drawing_at(tokens, index, base_dir)
+        if self._after_drawing:
+            self._after_drawing = False
+            if landscape is None and not _breaks_page(tokens[index]):
+                if self._landscape():
+                    self._section_after_paragraph(landscape=False)
+                else:
+                    self._new_page_mark()
+        if landscape is not None and not self._drawing_page:
+            if self._landscape() != landscape:
+                self._section_after_paragraph(landscape)
+            elif not self._fresh:
+                self._break_before = True  # taken by the heading's or the drawing's paragraph
+            self._drawing_page = True
+        self._fresh = False
+
+    def _section_after_paragraph(self, landscape: bool) -> None:
+        """A new section (page) whose break is held by the last paragraph written, not by an empty
+        paragraph of its own, which Word sets as one more line: after a drawing's caption it would
+        not fit on the full page and start a blank one."""
+        self._new_section(landscape)
+        body = self.document.element.body
+        marker = body.sectPr.getprevious() if body.sectPr is not None else None
+        previous = marker.getprevious() if marker is not None else None
+        if (
+            marker is None
+            or previous is None
+            or previous.tag != qn("w:p")
+            or previous.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None
+        ):
+            return
+        previous.set_sectPr(marker.pPr.sectPr)
+        body.remove(marker)
+
+    def _new_page_mark(self) -> None:
+        """A new page started by a 1 pt paragraph with "page break before", not by a page break
+        in an empty paragraph, which Word sets as a line on the page it leaves."""
+        paragraph = self.document.add_paragraph()
+        fmt = paragraph.paragraph_format
+        fmt.page_break_before = True
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = Pt(1)
+        fmt.space_before = fmt.space_after = Pt(0)
+        fmt.first_line_indent = Pt(0)
+        ooxml.no_grid(paragraph)
+        self._fresh = True
+
+    def _take_break(self, paragraph: Paragraph) -> None:
+        """Start the page a drawing needs at ``paragraph`` (its heading's or its own)."""
+        if self._break_before:
+            paragraph.paragraph_format.page_break_before = True
+            self._break_before = False
+
+    def _drawing_at(self, tokens: Sequence[Token], index: int, base_dir: Path) -> bool | None:
+        """The orientation (landscape: True) of the drawing at ``index``, or of the drawing a
+        heading at ``index`` stands right before; None when there is none."""
+        if not self._drawings or self._lists:
+            return None
+        at = index + 3 if tokens[index].type == "heading_open" else index
+        image = figures.lone_image(tokens, at) if at < len(tokens) else None
+        pixels = self._drawing_pixels(image, base_dir) if image is not None else None
+        return None if pixels is None else figures.is_landscape(pixels)
+
+    def _drawing_pixels(self, image: Token, base_dir: Path) -> tuple[int, int] | None:
+        source = str(image.attrs.get("src", ""))
+        path = local_file(source, base_dir, self.root)
+        key = str(path)
+        if key not in self._pixels:
+            self._pixels[key] = figures.pixel_size(path) if path is not None else None
+        return self._pixels[key]
+
+    def _landscape(self) -> bool:
+        return self.document.sections[-1].orientation == WD_ORIENT.LANDSCAPE
+
+    def _break(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        self._page_break()
+        return index + 1
+
     def _heading(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+        if self._drawing_page:
+            self._drawing_heads += 1
         level = int(tokens[index].tag[1:])
         if self.plan:
             level = self.style.plan_rank(mdparser.inline_text(tokens[index + 1]), level)
@@ -422,6 +530,9 @@ class DocxWriter:
         else:
             paragraph = self.document.add_paragraph(style=f"Heading {min(max(level, 1), 6)}")
             self._apply_alignment(paragraph)
+        self._take_break(paragraph)
+        if self._drawing_page:  # first on the drawing's page: one line, no space above it
+            paragraph.paragraph_format.space_before = Pt(0)
         self._inline(paragraph, tokens[index + 1], base_dir)
         self._headings += 1
         name = ooxml.bookmark_name(f"h{self._headings}")
@@ -433,9 +544,6 @@ class DocxWriter:
         children = [child for child in inline.children or () if child.type != "softbreak"]
         if len(children) == 1 and children[0].type == "image" and not self._lists:
             self._figure(children[0], base_dir)
-            return index + 3
-        if inline.content.strip() in ("\\newpage", "\\pagebreak"):
-            self._page_break()
             return index + 3
         paragraph = self.document.add_paragraph()
         self._list_paragraph(paragraph)
@@ -811,6 +919,7 @@ class DocxWriter:
     def _new_section(self, landscape: bool) -> None:
         section = self.document.add_section(WD_SECTION.NEW_PAGE)
         self._page_setup(section, landscape)
+        self._fresh = True
         if self.gongwen:
             if landscape:
                 self._turned_page_numbers(section)
@@ -863,20 +972,29 @@ class DocxWriter:
 
     def _page_break(self) -> None:
         self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        self._fresh = True
 
     # -- figures and tables ---------------------------------------------------------------------------
 
     def _figure(self, image: Token, base_dir: Path) -> None:
         source = str(image.attrs.get("src", ""))
-        caption = image.content or str(image.attrs.get("title", "") or "")
+        caption = figures.title(image)
         paragraph = self._plain("")
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         paragraph.paragraph_format.keep_with_next = True
+        self._take_break(paragraph)
         ooxml.no_grid(paragraph)
-        self._picture(paragraph.add_run(), source, base_dir, full_width=True, label=caption)
+        size = self._drawing_size(image, base_dir) if self._drawing_page else None
+        self._picture(paragraph.add_run(), source, base_dir, True, caption, size)
         self._figures += 1
         caption_paragraph = self.document.add_paragraph(style="Caption")
+        if size is not None:  # one line of the body's pitch, as ``figures`` reserves for it
+            caption_format = caption_paragraph.paragraph_format
+            caption_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            caption_format.line_spacing = Pt(self.style.line_spacing_pt)
+            caption_format.space_before = caption_format.space_after = Pt(0)
+            self._drawing_page, self._drawing_heads, self._after_drawing = False, 0, True
         caption_paragraph.add_run("图 ")
         add_field(
             caption_paragraph, "SEQ 图 \\* ARABIC", self.style.fonts["caption"], str(self._figures)
@@ -884,9 +1002,28 @@ class DocxWriter:
         if caption:
             caption_paragraph.add_run(f"  {caption}")
 
+    def _drawing_size(self, image: Token, base_dir: Path) -> tuple[float, float] | None:
+        """Width and height (mm) of a drawing filling the current page's text block."""
+        pixels = self._drawing_pixels(image, base_dir)
+        if pixels is None:
+            return None
+        width, height = text_block(self.document.sections[-1])
+        page = figures.page_for(self.style.line_spacing_pt)
+        block = (width / 36000, height / 36000)
+        grid = self.style.line_spacing_pt * figures.PT_MM  # the sections' line grid (``_grid``)
+        return page.fit(pixels, block, headings=self._drawing_heads, grid_mm=grid)
+
     def _picture(
-        self, run: Run, source: str, base_dir: Path, full_width: bool, label: str = ""
+        self,
+        run: Run,
+        source: str,
+        base_dir: Path,
+        full_width: bool,
+        label: str = "",
+        size_mm: tuple[float, float] | None = None,
     ) -> None:
+        """The image at ``source`` in ``run``: at ``size_mm`` when given, else at its pixels at
+        ``PRINT_DPI`` shrunk to the text block (``full_width``) or to three body lines."""
         path = local_file(source, base_dir, self.root)
         if path is None:
             # Missing, remote or outside images were reported by the loader (TP005/TP009).
@@ -908,6 +1045,8 @@ class DocxWriter:
         width = width_px / PRINT_DPI * 25.4
         height = height_px / PRINT_DPI * 25.4
         scale = min(1.0, max_width / width, max_height / height)
+        if size_mm is not None:
+            width, height, scale = size_mm[0], size_mm[1], 1.0
         try:
             run.add_picture(str(path), width=Mm(width * scale), height=Mm(height * scale))
         except Exception:  # noqa: BLE001 - python-docx's own image parsers fail in many ways
@@ -1120,6 +1259,16 @@ _CLOSERS = {
     "list_item_close", "paragraph_close", "heading_close", "table_close", "footnote_close",
     "footnote_block_close", "footnote_anchor", "inline",
 }  # fmt: skip
+
+
+def _breaks_page(token: Token) -> bool:
+    """Whether a block starts a page of its own (a page break, an 附件, a landscape section)."""
+    return token.type in (
+        mdparser.PAGE_BREAK,
+        "container_pagebreak_open",
+        "container_attachment_open",
+        "container_landscape_open",
+    )
 
 
 def _is_external(href: str) -> bool:

@@ -2,8 +2,9 @@
 
 Raw HTML is never passed through: a raw table is rebuilt from the safe subset in ``rawhtml``;
 every other piece of raw HTML is escaped and shows as its literal text. A paragraph holding only an
-image becomes a numbered ``<figure>``; headings get ids so the table of contents can print page
-numbers (``target-counter``) and WeasyPrint makes PDF bookmarks from them.
+image becomes a numbered ``<figure>`` (in a plan's text a drawing on a page of its own, sized by
+``figures``); headings get ids so the table of contents can print page numbers
+(``target-counter``) and WeasyPrint makes PDF bookmarks from them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from townplans import mdparser
 from townplans.rawhtml import Grid, Slot, is_break, is_table
-from townplans.render import htmltable
+from townplans.render import figures, htmltable
 from townplans.render.layout import (
     UNKNOWN,
     Origin,
@@ -85,25 +86,24 @@ class _PrintRenderer(RendererHTML):
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        if _lone_image(tokens, idx):
-            return "<figure>"
-        if idx + 1 < len(tokens) and tokens[idx + 1].content.strip() in (
-            "\\newpage",
-            "\\pagebreak",
-        ):
-            return '<div class="pagebreak">'
+        if FIGURE in tokens[idx].meta:
+            drawing = tokens[idx].meta.get(DRAWING)
+            return f'<figure class="drawing drawing-{drawing}">' if drawing else "<figure>"
         return super().renderToken(tokens, idx, options, env)
 
     def paragraph_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        if idx >= 2 and _lone_image(tokens, idx - 2):
+        if idx >= 2 and FIGURE in tokens[idx - 2].meta:
             self.figures += 1
-            caption = escape(_image(tokens[idx - 1]).content)
+            caption = escape(tokens[idx - 2].meta[FIGURE])
             return f"<figcaption>图 {self.figures}  {caption}</figcaption></figure>\n"
-        if tokens[idx - 1].content.strip() in ("\\newpage", "\\pagebreak"):
-            return "</div>\n"
         return super().renderToken(tokens, idx, options, env)
+
+    def page_break(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return '<div class="pagebreak"></div>\n'
 
     def inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if tokens[idx].content.strip() in ("\\newpage", "\\pagebreak"):
@@ -121,6 +121,9 @@ class _PrintRenderer(RendererHTML):
             level = min(max(self.rank(text, level), 1), 6)
         self.toc.append(TocEntry(level, text, anchor))
         self._open_headings.append(f"h{level}")
+        drawing = tokens[idx].meta.get(DRAWING)
+        if drawing:  # the heading goes onto the page of the drawing it stands before
+            return f'<h{level} id="{anchor}" class="drawing-head drawing-{drawing}">'
         return f'<h{level} id="{anchor}">'
 
     def heading_close(
@@ -254,17 +257,6 @@ def colgroup(weights: Sequence[float]) -> str:
     )
 
 
-def _image(inline: Token) -> Token:
-    return next(child for child in inline.children or () if child.type == "image")
-
-
-def _lone_image(tokens: Sequence[Token], idx: int) -> bool:
-    if tokens[idx].type != "paragraph_open" or tokens[idx].hidden or idx + 1 >= len(tokens):
-        return False
-    children = [c for c in tokens[idx + 1].children or () if c.type != "softbreak"]
-    return len(children) == 1 and children[0].type == "image"
-
-
 @dataclass(frozen=True, slots=True)
 class HtmlPart:
     """One Markdown token stream, the folder its relative links resolve against, and where it
@@ -274,6 +266,8 @@ class HtmlPart:
     base_dir: Path
     root: Path
     origin: Origin = UNKNOWN
+    drawings: bool = False
+    """A plan's text: every figure is a drawing on a page of its own (``figures``)."""
 
 
 @dataclass
@@ -290,21 +284,72 @@ def render_body(
     text_width_mm: float = 156.0,
     table_font_pt: float = 12.0,
     rank: Callable[[str, int], int] | None = None,
+    text_height_mm: float = 225.0,
+    line_spacing_pt: float = 28.95,
 ) -> RenderedBody:
     """HTML for several token streams in order; figures and headings are numbered across them.
     With ``rank`` (a plan text) each heading's level is its rank: 第一条 is an h3 (条) whatever
-    its Markdown level."""
+    its Markdown level. Drawings fill the text block: ``text_width_mm`` × ``text_height_mm`` on a
+    portrait page, the same turned on a landscape one (the landscape page's margins are the
+    portrait ones turned)."""
     renderer = _PrintRenderer(text_width_mm, table_font_pt, rank)
     options = mdparser.parser().options
+    page = figures.page_for(line_spacing_pt)
+    blocks = {False: (text_width_mm, text_height_mm), True: (text_height_mm, text_width_mm)}
     sections = []
     for part in parts:
         renderer.origin = part.origin
         prepared = prepare(part.tokens)
         renderer.problems += prepared.problems(part.origin)
         env: dict[str, Any] = {}
-        html = renderer.render(_absolute_images(prepared.tokens, part), options, env)
+        tokens = _figures(prepared.tokens, part, page, blocks)
+        html = renderer.render(_absolute_images(tokens, part), options, env)
         sections.append(f"<section>\n{html}</section>")
     return RenderedBody("\n".join(sections), renderer.toc, renderer.problems)
+
+
+FIGURE = "figure"
+"""``meta`` key of a figure's paragraph_open: the figure's title (it stays a numbered figure when
+its image is missing and a placeholder stands in its place, as in Word)."""
+DRAWING = "drawing"
+"""``meta`` key of a drawing's paragraph_open and of the heading before it: the page orientation."""
+
+
+def _figures(
+    tokens: Sequence[Token],
+    part: HtmlPart,
+    page: figures.DrawingPage,
+    blocks: dict[bool, tuple[float, float]],
+) -> list[Token]:
+    """Copies of the tokens with each figure's paragraph marked (``FIGURE``); in a plan's text
+    each figure is a drawing as well (``DRAWING`` on its paragraph and on a heading right before
+    it) sized to fill its page."""
+    result = list(tokens)
+    for index in range(len(result)):
+        image = figures.lone_image(result, index)
+        if image is None:
+            continue
+        marked = result[index].copy()
+        marked.meta = {**marked.meta, FIGURE: figures.title(image)}
+        result[index] = marked
+        path = local_file(str(image.attrs.get("src", "")), part.base_dir, part.root)
+        pixels = figures.pixel_size(path) if part.drawings and path is not None else None
+        if pixels is None:
+            continue
+        landscape = figures.is_landscape(pixels)
+        orientation = "landscape" if landscape else "portrait"
+        heading = index >= 3 and result[index - 1].type == "heading_close"
+        width, height = page.fit(pixels, blocks[landscape], headings=1 if heading else 0)
+        sized = image.copy()
+        sized.attrs = {**image.attrs, "style": f"width:{width:.1f}mm;height:{height:.1f}mm"}
+        inline = result[index + 1].copy()
+        inline.children = [sized if child is image else child for child in inline.children or ()]
+        result[index + 1] = inline
+        for at in (index, index - 3) if heading else (index,):
+            marked = result[at].copy()
+            marked.meta = {**marked.meta, DRAWING: orientation}
+            result[at] = marked
+    return result
 
 
 def _absolute_images(tokens: Sequence[Token], part: HtmlPart) -> list[Token]:

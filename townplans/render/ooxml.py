@@ -760,3 +760,11 @@ def turned_text_box(
     paragraph._p.append(run)
     inner = run.find(f".//{qn('w:txbxContent')}/{qn('w:p')}")
     return Paragraph(inner, paragraph._parent)
+
+
+def cant_split(row: CT_Row) -> None:
+    """``w:cantSplit``: the row is kept on one page (an album row of pictures and captions)."""
+    mark = OxmlElement("w:cantSplit")
+    mark.set(qn("w:val"), "true")
+    properties = row.get_or_add_trPr()
+    properties.insert(0, mark)

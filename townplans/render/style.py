@@ -327,6 +327,11 @@ img {{ max-width: 100%; max-height: {style.text_height_mm * 0.75:.0f}mm; display
 p img {{ display: inline; max-height: 3em; }}
 figure {{ margin: 6pt 0; text-align: center; page-break-inside: avoid; }}
 figcaption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0; }}
+figure.drawing {{ margin: 0; break-before: page; break-after: page; }}
+figure.drawing img {{ max-width: none; max-height: none; }}
+.drawing-head, .plan .drawing-head {{ break-before: page; margin-top: 0; }}
+.drawing-head + figure.drawing {{ break-before: avoid; }}
+.drawing-landscape {{ page: landscape; }}
 pre, code {{ font-family: {_family(fonts["code"])}; font-size: {fonts["code"].size}pt; }}
 pre {{ white-space: pre-wrap; line-height: 1.4; border-left: 2pt solid #999; padding-left: 4pt; margin: 4pt 0; }}
 .raw-html {{ white-space: pre-wrap; text-indent: 0; }}
@@ -342,7 +347,7 @@ hr {{ border: none; border-top: 0.5pt solid black; }}
 .signature p {{ text-align: right; text-indent: 0; padding-right: 4em; }}
 .center p {{ text-align: center; text-indent: 0; }}
 .note {{ font-size: {fonts["caption"].size}pt; }}
-.pagebreak {{ break-after: page; }}
+.pagebreak {{ break-before: page; }}
 .redhead {{ border-bottom: 1pt solid #c00; padding-bottom: 4mm; margin-bottom: {style.line_spacing_pt * 2}pt; }}
 .redhead p {{ text-align: center; text-indent: 0; }}
 .redhead p:first-child {{ color: #c00; font-family: {_family(fonts["title"])}; font-size: 26pt; line-height: 1.6; margin-top: 10mm; bookmark-level: none; }}

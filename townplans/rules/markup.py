@@ -1,10 +1,11 @@
-"""TP015 raw HTML and TP016 table size: what the writers will not render as written, told at check
-time with its line. Both judge the tokens by ``townplans.rawhtml``, the one definition of the raw
+"""TP015 raw HTML, TP016 table size and TP017 page breaks: what the writers will not render as
+written, told at check time with its line. Both judge the tokens by ``townplans.rawhtml``, the one definition of the raw
 HTML the writers understand and of how large a table may be (rules and render never import each
 other)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from markdown_it.token import Token
@@ -101,3 +102,42 @@ def _gfm_tables(markdown: MarkdownFile) -> Iterator[Problem]:
             yield Problem(table.rows[limits.MAX_TABLE_ROWS - 1].ref, rawhtml.too_many_rows(rows))
         if len(table.header) > limits.MAX_TABLE_COLUMNS and table.ref is not None:
             yield Problem(table.ref, rawhtml.too_many_columns(len(table.header)))
+
+
+_LITERAL_BREAK = re.compile(r"(?<!\\)(?:\\\\)*(\\(?:newpage|pagebreak))(?![A-Za-z])")
+"""``\\newpage`` or ``\\pagebreak`` in a paragraph's source, not escaped by a backslash before it."""
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+"""A code span in the source (blanked, keeping positions, before looking for the words)."""
+
+
+@rule(
+    "TP017",
+    "literal-page-break",
+    Severity.WARNING,
+    "\\newpage 或 \\pagebreak 不是单独一行（与文字同行、在表格或标题中）：不分页，原样打印为文字",
+)
+def literal_page_break(ctx: Context) -> Iterator[Problem]:
+    """A page break is a line of its own (``mdparser.PAGE_BREAK``); the parser has made every such
+    line a page break already, so what is left in a paragraph, cell or heading is text."""
+    for markdown in ctx.the_town.markdown_files():
+        for token in markdown.tokens:
+            if token.type == "inline" and token.map is not None:
+                yield from _literal_break(markdown, token)
+
+
+def _literal_break(markdown: MarkdownFile, inline: Token) -> Iterator[Problem]:
+    assert inline.map is not None
+    printed = "".join(c.content for c in inline.children or () if c.type == "text")
+    if "\\newpage" not in printed and "\\pagebreak" not in printed:
+        return  # only in code, or no such word at all
+    source = _CODE_SPAN.sub(lambda span: " " * len(span.group()), inline.content)
+    found = _LITERAL_BREAK.search(source)
+    if found is None:
+        return  # written escaped (\\newpage): meant as text
+    line = inline.map[0] + 1 + source.count("\n", 0, found.start(1))
+    word = found.group(1)
+    message = (
+        f"“{word}”与其他文字在同一段、表格或标题中，不会分页，Word 和 PDF 中将原样打印为“{word}”："
+        f"分页请把 {word} 单独写成一行（或写 ::: pagebreak 与 ::: 两行），确需打印这个词请写作 \\{word}"
+    )
+    yield Problem(markdown.ref.at(line), message)

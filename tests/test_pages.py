@@ -1,0 +1,265 @@
+"""Documents judged as pages: page breaks and drawings, in the PDF and in the Word document,
+measured from what the outputs hold (page texts, page sizes, image sizes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from docx.document import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
+from docx.section import Section
+from pypdf import PdfReader
+
+from tests.conftest import copy_workspace
+from townplans import mdparser
+from townplans.render import html as html_render
+from townplans.render.docx import DocxWriter
+from townplans.render.pdf import html_to_pdf
+from townplans.render.style import css, load_style
+
+REPO = Path(__file__).resolve().parent.parent
+STYLE = load_style(REPO / "templates/style.yaml")
+
+
+def write_docx(markdown: str, root: Path) -> Document:
+    writer = DocxWriter(STYLE, root)
+    writer.add_markdown(mdparser.parse(markdown), root)
+    buffer = io.BytesIO()
+    writer.document.save(buffer)
+    return docx.Document(io.BytesIO(buffer.getvalue()))
+
+
+def write_pdf(markdown: str, root: Path) -> bytes:
+    body = html_render.render_body([html_render.HtmlPart(mdparser.parse(markdown), root, root)])
+    page = html_render.page("t", body, css(STYLE), cover=False, toc=False)
+    return html_to_pdf(page, {"workspace": root})[0]
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """The text of each page (pdftotext separates pages with a form feed)."""
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    return text.split("\f")[:-1]
+
+
+def docx_pages(document: Document) -> list[str]:
+    """The body text of each page as Word breaks it: at page breaks and new-page sections."""
+    pages = [""]
+    for paragraph in document.element.body.iter(qn("w:p")):
+        for node in paragraph.iter(qn("w:t"), qn("w:br")):
+            if node.tag == qn("w:br") and node.get(qn("w:type")) == "page":
+                pages.append("")
+            elif node.tag == qn("w:t"):
+                pages[-1] += node.text or ""
+        if paragraph.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            pages.append("")
+    return [page for page in pages if page]
+
+
+# -- page breaks ---------------------------------------------------------------------------------
+
+BREAKS = (
+    "第一页。\n\n\\newpage\n\n第二页。\n\\pagebreak\n第三页。\n\n"
+    "::: pagebreak\n:::\n\n第四页。\n\n"
+    "::: pagebreak\n第五页。\n:::\n\n"
+    "见下页\\newpage 仍在第五页。\n\n"
+    "`\\newpage` 是代码。\n"
+)
+"""Every supported way to break a page, and what stays text: a ``\\newpage`` after other text on
+its line, and one in code."""
+
+
+def test_page_breaks_break_the_page_in_word_and_pdf(tmp_path: Path) -> None:
+    expected = [
+        ["第一页"],
+        ["第二页"],
+        ["第三页"],
+        ["第四页"],
+        ["第五页", "见下页\\newpage 仍在第五页", "\\newpage 是代码"],
+    ]
+    for name, pages in (
+        ("PDF", pdf_pages(write_pdf(BREAKS, tmp_path))),
+        ("Word", docx_pages(write_docx(BREAKS, tmp_path))),
+    ):
+        assert len(pages) == len(expected), (name, pages)
+        for page, texts in zip(pages, expected, strict=True):
+            flat = " ".join(page.split())
+            assert all(text in flat for text in texts), (name, flat)
+            assert flat.count("\\newpage") == sum(text.count("\\newpage") for text in texts)
+        assert "\\pagebreak" not in "".join(pages)
+
+
+def test_a_page_break_line_is_one_token_wherever_it_stands() -> None:
+    def kinds(source: str) -> list[str]:
+        return [token.type for token in mdparser.parse(source)]
+
+    assert kinds("\\newpage\n") == [mdparser.PAGE_BREAK]
+    assert kinds("  \\pagebreak  \n") == [mdparser.PAGE_BREAK]
+    assert mdparser.PAGE_BREAK in kinds("段落\n\\newpage\n下一段\n")  # ends the paragraph
+    assert mdparser.PAGE_BREAK not in kinds("段落 \\newpage\n")  # text after other text
+    assert mdparser.PAGE_BREAK not in kinds("    \\newpage\n")  # indented code
+    assert mdparser.PAGE_BREAK not in kinds("```\n\\newpage\n```\n")
+    assert mdparser.PAGE_BREAK not in kinds("\\\\newpage\n")  # escaped: the word itself
+    assert mdparser.PAGE_BREAK not in kinds("| a |\n|---|\n| \\newpage |\n")
+
+
+# -- drawings fitted to the page -------------------------------------------------------------------
+
+PT_MM = 25.4 / 72
+PLANS = ("渭城镇总体规划", "渭城镇中心区控制性详细规划", "渭城镇滨河路沿线修建性详细规划")
+
+
+@pytest.fixture(scope="module")
+def plans(built_district: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """渭城镇's plans as the sample district builds them, copied out of the shared build, and
+    LibreOffice's PDF of each plan's Word document in a ``word/`` folder beside them."""
+    folder = tmp_path_factory.mktemp("plans")
+    for name in PLANS:
+        for suffix in (".pdf", ".docx"):
+            shutil.copy(built_district / "build/weicheng" / f"{name}{suffix}", folder)
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "make test installs libreoffice-writer-nogui"
+    profile = tmp_path_factory.mktemp("lo")
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
+         "pdf", "--outdir", str(folder / "word"), *(str(folder / f"{n}.docx") for n in PLANS)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    return folder
+
+
+def placed_images(pdf: Path) -> list[tuple[int, float, float]]:
+    """(page, printed width mm, printed height mm) of every image, from pdfimages' resolution."""
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    rows = [line.split() for line in listing.splitlines()[2:]]
+    return [(int(r[0]), int(r[3]) / int(r[12]) * 25.4, int(r[4]) / int(r[13]) * 25.4) for r in rows]
+
+
+def page_texts(pdf: Path) -> list[str]:
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return ["".join(page.split()) for page in text.split("\f")]
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_each_drawing_fills_its_own_page_in_the_pdf(plans: Path, name: str) -> None:
+    """One drawing a page, landscape for a wide drawing, as large as the text block allows
+    (the block of a landscape page: 225 × 156 mm), with its 图号 and title on the same page."""
+    pdf = plans / f"{name}.pdf"
+    reader = PdfReader(str(pdf))
+    images = placed_images(pdf)
+    assert images and len({page for page, _, _ in images}) == len(images)  # one a page
+    texts = page_texts(pdf)
+    line = STYLE.line_spacing_pt * PT_MM
+    for number, (page, width, height) in enumerate(images, 1):
+        box = reader.pages[page - 1].mediabox
+        assert box.width > box.height  # every sample drawing is wider than tall
+        block = (STYLE.text_height_mm, STYLE.text_width_mm)
+        # Beside the drawing: its caption line, the chapter heading on the first drawing's page
+        # (图纸目录), and the 3 mm kept free.
+        beside = line * (2 if "图纸目录" in texts[page - 1] else 1) + 3
+        fill = max(width / block[0], (height + beside) / block[1])
+        assert 0.97 <= fill <= 1.01, (page, width, height)
+        assert f"图{number}" in texts[page - 1], (page, texts[page - 1][:80])
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_each_drawing_fills_its_own_page_in_word(plans: Path, name: str) -> None:
+    """In the DOCX each drawing sits in a landscape section and fills its text block (less
+    the caption, the headings on its page and whole lines of the grid); LibreOffice sets it on a
+    page of its own with its caption: no caption is pushed onto the next page."""
+    document = docx.Document(str(plans / f"{name}.docx"))
+    pitch = STYLE.line_spacing_pt * PT_MM
+    sections = _sections_of_shapes(document)
+    assert sections
+    for width, height, section in sections:
+        assert section.orientation == WD_ORIENT.LANDSCAPE
+        block_w = (section.page_width - section.left_margin - section.right_margin) / 36000
+        block_h = (section.page_height - section.top_margin - section.bottom_margin) / 36000
+        assert width <= block_w + 0.5 and height <= block_h - pitch
+        assert width >= 0.97 * block_w or height >= block_h - 3 * pitch - 1, (width, height)
+    word = plans / "word" / f"{name}.pdf"
+    images = placed_images(word)
+    texts = page_texts(word)
+    assert len(images) == len(sections) and len({p for p, _, _ in images}) == len(images)
+    for number, (page, _, _) in enumerate(images, 1):
+        assert f"图{number}" in texts[page - 1], (page, texts[page - 1][:80])
+
+
+def _sections_of_shapes(document: Document) -> list[tuple[float, float, Section]]:
+    """(width mm, height mm, section) of each inline picture, by the section it lies in."""
+    body = document.element.body
+    found = []
+    section_index = 0
+    sections = document.sections
+    for paragraph in body.iter(qn("w:p")):
+        for extent in paragraph.iter(qn("wp:extent")):
+            found.append(
+                (int(extent.get("cx")) / 36000, int(extent.get("cy")) / 36000, section_index)
+            )
+        if paragraph.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            section_index += 1
+    return [(w, h, sections[i]) for w, h, i in found]
+
+
+def test_a_chapter_that_lists_the_drawings_is_not_repeated(plans: Path) -> None:
+    for name in PLANS:
+        for path in (plans / f"{name}.pdf", plans / f"{name}.docx"):
+            text = (
+                "".join(page_texts(path))
+                if path.suffix == ".pdf"
+                else "".join(p.text for p in docx.Document(str(path)).paragraphs)
+            )
+            assert "附：图纸目录" not in text and "drawings/" not in text, path.name
+
+
+def test_a_plan_without_a_drawing_chapter_gets_a_list_of_titles_and_figure_numbers(
+    tmp_path: Path,
+) -> None:
+    """The generated 附：图纸目录 stands in for the missing chapter: titles and the 图号 the
+    writers give (the same numbers as the captions), never a file path, and no 【缺：图纸目录】."""
+    from townplans.load import load_workspace
+    from townplans.profile import load_profile
+    from townplans.render import documents
+
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    chapter = root / "towns/weicheng/master-plan/04-implementation.md"
+    text = chapter.read_text(encoding="utf-8").replace("# 第十章 图纸目录", "# 第十章 附图")
+    chapter.write_text(text.replace("![镇区现状图]", "见![镇区现状图]"), encoding="utf-8")
+    profile = load_profile(root / "templates/profile.yaml", root).profile
+    assert profile is not None
+    workspace = load_workspace(root, profile)
+    templates = documents.Templates(root / "templates/documents")
+    assembler = documents.Assembler(root, profile, templates, workspace.district)
+    town = workspace.town("weicheng")
+    assert town is not None
+    [spec] = assembler.master_plan(town)
+    data, _ = documents.to_docx(spec, STYLE, root, dt.datetime(2023, 9, 1))
+    document = docx.Document(io.BytesIO(data))
+    listing = document.tables[-1]
+    rows = [[cell.text for cell in row.cells] for row in listing.rows]
+    assert rows[0] == ["序号", "图纸名称", "图号"]
+    assert rows[1] == ["1", "镇域现状分析图", "图 1"]
+    assert rows[3] == ["3", "镇区现状图", "—"]  # inside a sentence: not a numbered figure
+    assert rows[4] == ["4", "镇区土地利用规划图", "图 3"] and len(rows) == 8
+    figure_captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert "图 3  镇区土地利用规划图" in figure_captions
+    texts = [p.text for p in document.paragraphs]
+    assert "附：图纸目录" in texts and not any("【缺" in t or "drawings/" in t for t in texts)
+    html, _ = documents.to_html(spec, STYLE, root)
+    pdf = html_to_pdf(html, {"workspace": root})[0]
+    whole = "".join(pdf_pages(pdf))
+    flat = "".join(whole.split())
+    assert "图3镇区土地利用规划图" in flat and "附：图纸目录" in flat
+    assert "【缺" not in flat and "drawings/" not in flat
