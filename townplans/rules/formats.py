@@ -129,30 +129,31 @@ _ANY_DATE = re.compile(
     r"(?<!\d)\d{4}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))"
 )
 _ARABIC_DATE = re.compile(r"^\d{4}年[1-9]\d?月[1-9]\d?日$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @rule(
     "TP222",
     "document-date-format",
     Severity.WARNING,
-    "公文正文中的日期写法不符合 GB/T 9704（阿拉伯数字年月日写全、不编虚位）",
+    "公文正文中的日期写法不规范（年月日编虚位，或写成 2023.9.5、2023/9/5）",
     "standard",
-    standard="GB/T 9704-2012 7.3.5.4",
+    standard="GB/T 15835-2011 5.2；GB/T 9704-2012 7.3.5.4",
 )
 def document_date_format(ctx: Context) -> Iterator[Problem]:
     """The 公文's own text: its 成文日期 is rendered from the front matter in the district's style,
-    but a date typed in the body (or a signature block) is printed as written."""
+    but a date typed in the body is printed as written. 2023年9月5日 and 2023-09-05 are both
+    standard (GB/T 15835); 2023年09月05日 (虚位) and 2023.9.5 are not."""
     plan = ctx.the_town.construction_plan
-    if plan is None:
+    if plan is None or ctx.profile.review.date_style == "hanzi":
         return
-    hanzi = ctx.profile.review.date_style == "hanzi"
     for line in lines(plan):
         for match in _ANY_DATE.finditer(unicodedata.normalize("NFKC", line.text)):
-            text = match.group(0)
-            if hanzi or _ARABIC_DATE.match(text.replace(" ", "")):
+            text = match.group(0).replace(" ", "")
+            if _ARABIC_DATE.match(text) or _ISO_DATE.match(text):
                 continue
-            padded = "（月、日不编虚位，不写 0）" if re.search(r"年0|月0|[-/.]0", text) else ""
-            message = f"公文中的日期“{text}”应写作“2023年9月5日”这样的格式{padded}"
+            padded = "（月、日不编虚位，不写 0）" if re.search(r"年0|月0", text) else ""
+            message = f"公文中的日期“{match.group(0)}”应写作“2023年9月5日”这样的格式{padded}"
             yield Problem(line.ref, message)
 
 
