@@ -119,6 +119,9 @@ class DocumentType:
     ref: SourceRef
     parcel_fields: Mapping[str, FieldSpec] = field(default_factory=dict)
     """For 控规: the columns of parcels.yaml (地块指标一览表)."""
+    table_captions: bool = False
+    """Every table of the document gets a number and title (表 1  地块指标一览表), not only the
+    tables whose caption is written out (“表：标题”)."""
 
     def alias_map(self) -> dict[str, str]:
         """Chinese label or alias -> English key, for reading front matter."""
@@ -356,7 +359,15 @@ class _Builder:
                 name: self._field((*path, "parcel_fields", name), name, item, lists)
                 for name, item in (spec.get("parcel_fields") or {}).items()
             },
+            table_captions=self._flag((*path, "table_captions"), spec.get("table_captions")),
         )
+
+    def _flag(self, path: tuple[str | int, ...], value: Any) -> bool:
+        """A yes/no setting (absent: no); anything but true or false is a TP901 at its line."""
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        self.problem(path, f"“{'.'.join(map(str, path))}”应为 true 或 false，实为 {value!r}")
+        return False
 
     def _field(
         self,

@@ -14,7 +14,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,13 @@ from townplans import mdparser, templating
 from townplans.completeness import find_headings
 from townplans.fs import safe_name
 from townplans.load.fields import read_field
-from townplans.load.values import ValueFormatError, parse_date
+from townplans.load.values import (
+    Parsed,
+    ValueFormatError,
+    normalise_text,
+    parse_date,
+    split_number_unit,
+)
 from townplans.model import (
     DetailedPlan,
     District,
@@ -72,6 +78,8 @@ class DocumentSpec:
     sources: tuple[str, ...] = ()
     """Workspace-relative files and folders the document is made from (its build inputs); the
     first is the file findings about the output point at."""
+    table_captions: bool = False
+    """Every table gets a number and title (the profile's ``table_captions`` for its type)."""
 
     @property
     def parts(self) -> tuple[Part, ...]:
@@ -87,10 +95,32 @@ def chinese_date(value: dt.date | None) -> str:
 
 
 def number_text(value: Decimal | None) -> str:
+    """A number as its ``Decimal`` holds it, without exponent: ``written`` keeps the decimal
+    places a value was written with (2.0 stays 2.0) and a sum keeps those of its terms (44.0)."""
     if value is None:
         return ""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value, "f")
+
+
+def written(raw: object) -> Decimal:
+    """The number at the start of ``raw`` as written (full-width digits and thousands separators
+    read, decimal places kept): ``2.0`` -> 2.0, ``1,850万元`` -> 1850; 0 when there is none."""
+    number, _ = split_number_unit(normalise_text(raw))
+    try:
+        return Decimal(number.replace(",", "")) if number else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def as_written(parsed: Parsed) -> Decimal:
+    """A parsed number with the decimal places it was written with, when it was written in the
+    unit it is shown in (``2.0`` -> 2.0, ``12.60公顷`` -> 12.60); a converted value (``1.2亿元``
+    in 万元) as computed (12000)."""
+    value = parsed.value
+    if not isinstance(value, Decimal):
+        return Decimal(0)
+    shown = written(parsed.original)
+    return shown if shown == value else value
 
 
 def missing(label: str) -> str:
@@ -169,9 +199,9 @@ def _value(meta: Located, spec: FieldSpec | None) -> str:
     if isinstance(parsed, dt.date):
         return chinese_date(parsed)
     if spec.type == "money" and isinstance(parsed, Decimal):
-        return f"{number_text(parsed)}万元"
+        return f"{number_text(as_written(value.parsed))}万元"
     if spec.type == "percent" and isinstance(parsed, Decimal):
-        return f"{number_text(parsed)}%"
+        return f"{number_text(as_written(value.parsed))}%"
     return str(value.parsed.original)
 
 
@@ -179,7 +209,7 @@ def _number(meta: Located, spec: FieldSpec | None) -> Decimal | None:
     if spec is None:
         return None
     parsed = read_field(meta, spec).parsed
-    return parsed.value if parsed is not None and isinstance(parsed.value, Decimal) else None
+    return as_written(parsed) if parsed is not None and isinstance(parsed.value, Decimal) else None
 
 
 def _date(meta: Located, key: str) -> dt.date | None:
@@ -286,9 +316,11 @@ class Assembler:
         name = file_name(
             re.sub(r"[（(][^（(]*[）)]$", "", title)
         )  # 渭城镇总体规划（2021—2035年） -> 渭城镇总体规划
+        doctype = self.profile.documents.get("master_plan")
         yield DocumentSpec(
             name, title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(first, "date"), sources=(plan.chapters[0].ref.path, plan.folder),
+            table_captions=doctype is not None and doctype.table_captions,
         )  # fmt: skip
 
     def detailed_plans(self, town: Town) -> Iterable[DocumentSpec]:
@@ -320,6 +352,7 @@ class Assembler:
         return DocumentSpec(
             file_name(title), title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(meta, "date"), sources=tuple(sources),
+            table_captions=doctype is not None and doctype.table_captions,
         )  # fmt: skip
 
     def _parcels(self, plan: DetailedPlan, doctype: DocumentType | None, base: Path) -> Part:
@@ -347,13 +380,13 @@ class Assembler:
                     spec = specs.get(key)
                     parsed = read_field(parcels, spec, index).parsed if spec else None
                     row[key] = (
-                        number_text(parsed.value)
+                        number_text(as_written(parsed))
                         if parsed is not None and isinstance(parsed.value, Decimal)
                         else (parcel.get(key) or "")
                     )
                 area = read_field(parcels, specs["area"], index).parsed if "area" in specs else None
                 if area is not None and isinstance(area.value, Decimal):
-                    total += area.value
+                    total += as_written(area)
                 rows.append(row)
         return self.templates.part(
             "parcels.md.j2", base, parcels=rows, total_area=number_text(total) if rows else ""
@@ -500,7 +533,7 @@ class Assembler:
             totals.append(
                 number_text(
                     sum(
-                        (Decimal(str(r[column])) for r in investment_rows if str(r[column])),
+                        (written(r[column]) for r in investment_rows if str(r[column])),
                         Decimal(0),
                     )
                 )
@@ -564,7 +597,7 @@ def _funding(meta: Located, spec: FieldSpec | None) -> list[tuple[str, Decimal |
         amount_spec = spec.items.get("amount")
         parsed = read_field(meta, amount_spec, "funding", index).parsed if amount_spec else None
         amount: Decimal | str = (
-            parsed.value
+            as_written(parsed)
             if parsed is not None and isinstance(parsed.value, Decimal)
             else str(item.get("amount", ""))
         )
@@ -622,7 +655,7 @@ def _indicator_cell(town: Town, key: str, indicator: Any) -> str:
         parsed = PARSERS[indicator.type](raw)
     except ValueFormatError:
         return f"{raw}（格式有误）"
-    shown = f"{number_text(parsed.value)}{indicator.unit}"
+    shown = f"{number_text(as_written(parsed))}{indicator.unit}"
     if indicator.target is None:
         return f"{shown}（待确认）"
     meets = {">=": parsed.value >= indicator.target, "<=": parsed.value <= indicator.target, "==": parsed.value == indicator.target,
@@ -640,7 +673,7 @@ def to_docx(
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
     cover = _cover_texts(spec)
-    writer = DocxWriter(style, root)
+    writer = DocxWriter(style, root, table_captions=spec.table_captions)
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)
     if spec.toc:
@@ -664,13 +697,19 @@ def to_html(
 ) -> tuple[str, list[OutputProblem]]:
     """The print HTML page for WeasyPrint, and what could not be rendered."""
     cover = _cover_texts(spec)
-    body = html_render.render_body(
-        [html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin) for p in spec.parts]
+    page = html_render.TablePage(
+        style.text_width_mm,
+        style.landscape_text_width_mm,
+        style.fonts["table"].size,
+        captions=spec.table_captions,
     )
-    page = html_render.page(
+    body = html_render.render_body(
+        [html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin) for p in spec.parts], page
+    )
+    html = html_render.page(
         cover.title, body, css(style, font_faces), cover.lines, cover=spec.cover, toc=spec.toc
     )
-    return page, _once_per_file([*body.problems, *cover.problems])
+    return html, _once_per_file([*body.problems, *cover.problems])
 
 
 @dataclass(frozen=True, slots=True)

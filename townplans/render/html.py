@@ -23,13 +23,21 @@ from townplans import mdparser
 from townplans.rawhtml import Grid, Slot, is_break, is_table
 from townplans.render import htmltable
 from townplans.render.layout import (
+    EMPTY_CELL,
     UNKNOWN,
     Origin,
-    available_units,
-    column_weights,
+    TablePlan,
+    caption_text,
+    column_needs,
+    heading_title,
+    kept_together,
     local_file,
     missing_image,
+    mm_to_pt,
     percentages,
+    plan_table,
+    softbreak,
+    too_wide_message,
 )
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.tokens import prepare
@@ -56,7 +64,7 @@ class TocEntry:
 class _PrintRenderer(RendererHTML):
     """The stock renderer with figures, heading ids and safe raw HTML."""
 
-    def __init__(self, text_width_mm: float = 156.0, table_font_pt: float = 12.0) -> None:
+    def __init__(self, page: TablePage | None = None) -> None:
         shared = mdparser.parser()
         super().__init__(shared)
         # Plugins (containers, footnotes) register their render rules on the shared parser's
@@ -65,12 +73,20 @@ class _PrintRenderer(RendererHTML):
         for name, rule in shared.renderer.rules.items():
             self.rules.setdefault(name, rule)
         self.figures = 0
-        self.text_width_mm = text_width_mm
-        self.table_font_pt = table_font_pt
+        self.page = page or TablePage()
+        self.tables = 0
+        self.heading = ""
+        """The text of the last heading, the title of a table without a caption of its own."""
+        self.landscape = 0
+        """How many ``::: landscape`` containers the renderer is in."""
+        self.in_cell = False
+        self.after_table = ""
         self.toc: list[TocEntry] = []
         self.problems: list[OutputProblem] = []
         self.origin = UNKNOWN
         """Where the part being rendered comes from, for problems."""
+        for name in ("container_landscape_open", "container_landscape_close"):
+            self.rules[name] = self._landscape(self.rules[name])
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -100,12 +116,27 @@ class _PrintRenderer(RendererHTML):
             return ""
         return self.renderInline(tokens[idx].children or [], options, env)
 
+    def softbreak(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """A line break in the source: nothing between CJK characters, as in the Word output
+        (``layout.softbreak``); the browser's own rule would print a space there."""
+        before = tokens[idx - 1].content[-1:] if idx else ""
+        after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) else ""
+        return "\n" if softbreak(before, after) else ""
+
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if self.in_cell:
+            return kept_html(tokens[idx].content)
+        return super().text(tokens, idx, options, env)
+
     def heading_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         anchor = f"h{len(self.toc) + 1}"
         level = int(tokens[idx].tag[1:])
-        self.toc.append(TocEntry(level, mdparser.inline_text(tokens[idx + 1]), anchor))
+        self.heading = mdparser.inline_text(tokens[idx + 1])
+        self.toc.append(TocEntry(level, self.heading, anchor))
         return f'<{tokens[idx].tag} id="{anchor}">'
 
     def table_open(
@@ -120,16 +151,75 @@ class _PrintRenderer(RendererHTML):
             elif token.type == "inline" and rows:
                 rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
         columns = max((len(row) for row in rows), default=0)
-        return "<table>" + colgroup(column_weights(rows, columns, self.available(columns))) + "\n"
+        title = tokens[idx].meta.get("caption")
+        opening, self.after_table = self.table_frame(rows, columns, title, tokens[idx].map)
+        return opening + "\n"
+
+    def table_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        closing, self.after_table = self.after_table, ""
+        return "</table>\n" + closing
+
+    def table_frame(
+        self, rows: Sequence[Sequence[str]], columns: int, title: str | None, block: Any = None
+    ) -> tuple[str, str]:
+        """A table's opening (its page, caption, font size and column widths, from its content)
+        and what follows its ``</table>``."""
+        plan = self.plan(rows, columns, block[0] if block else None)
+        before, after = ('<div class="landscape">', "</div>\n") if plan.landscape else ("", "")
+        if title is not None or self.page.captions:
+            self.tables += 1
+            text = caption_text(
+                self.tables, title if title is not None else heading_title(self.heading)
+            )
+            before += f'<p class="table-caption">{escape(text)}</p>\n'
+        size = f' style="font-size:{plan.font_pt:g}pt"' if plan.smaller else ""
+        return f"{before}<table{size}>{colgroup(plan)}", after
+
+    def plan(self, rows: Sequence[Sequence[str]], columns: int, line: int | None) -> TablePlan:
+        page = self.page
+        landscape = self.landscape > 0
+        plan = plan_table(
+            column_needs(rows, columns),
+            page.font_pt,
+            mm_to_pt(page.landscape_mm if landscape else page.portrait_mm),
+            None if landscape else mm_to_pt(page.landscape_mm),
+        )
+        if plan.smaller or plan.overflows:
+            self.problems.append(
+                OutputProblem("TP708", too_wide_message(plan, page.font_pt), self.origin.ref(line))
+            )
+        return plan
 
     def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        self.in_cell = True
         return _cell_open(tokens[idx])
 
     def td_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        self.in_cell = True
         return _cell_open(tokens[idx])
 
-    def available(self, columns: int) -> float:
-        return available_units(self.text_width_mm, self.table_font_pt, columns)
+    def th_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        self.in_cell = False
+        return "</th>\n"
+
+    def td_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        self.in_cell = False
+        return "</td>\n"
+
+    def _landscape(self, rule: Any) -> Any:
+        """The container's own rule, counting how deep the renderer is in landscape pages."""
+
+        def render(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            self.landscape += 1 if tokens[idx].nesting > 0 else -1
+            return str(rule(tokens, idx, options, env))
+
+        return render
 
     def html_block(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -140,7 +230,11 @@ class _PrintRenderer(RendererHTML):
             grid, problems = htmltable.table(content, self.origin, block[0] if block else None)
             self.problems += problems
             if grid.rows:
-                return table_html(grid, self.available(grid.columns))
+                title = tokens[idx].meta.get("caption")
+                opening, closing = self.table_frame(
+                    htmltable.texts(grid), grid.columns, title, block
+                )
+                return table_html(grid, opening) + closing
         return f'<p class="raw-html">{escape(content.rstrip())}</p>\n'
 
     def html_inline(
@@ -150,14 +244,24 @@ class _PrintRenderer(RendererHTML):
         return "<br>" if is_break(content) else escape(content)
 
 
-def table_html(grid: Grid, available: float = 70.0) -> str:
-    """A raw-HTML table rebuilt from its safe parts: spans, alignment, bold text, line breaks."""
+def table_html(grid: Grid, opening: str = "<table>") -> str:
+    """A raw-HTML table rebuilt from its safe parts (spans, alignment, bold text, line breaks)
+    after ``opening`` (its caption, ``<table>`` and column widths)."""
     body = "".join(
         "<tr>" + "".join(_cell_html(slot) for slot in row if slot.cell is not None) + "</tr>"
         for row in grid.rows
     )
-    widths = colgroup(htmltable.weights(grid, available))
-    return f'<table class="html-table">{widths}<tbody>{body}</tbody></table>\n'
+    opening = opening.replace("<table", '<table class="html-table"', 1)
+    return f"{opening}<tbody>{body}</tbody></table>\n"
+
+
+def kept_html(text: str) -> str:
+    """Cell text with every number, date, percentage, unit or code that could break in a
+    ``nowrap`` span, so it prints on one line."""
+    return "".join(
+        f'<span class="nobr">{escape(piece)}</span>' if kept else escape(piece)
+        for piece, kept in kept_together(text)
+    )
 
 
 def _cell_open(token: Token) -> str:
@@ -184,18 +288,22 @@ def _cell_html(slot: Slot) -> str:
         attributes += f' class="align-{cell.align}"'
     lines = [
         "".join(
-            f"<strong>{escape(text)}</strong>" if bold else escape(text) for text, bold in line
+            f"<strong>{kept_html(text)}</strong>" if bold else kept_html(text)
+            for text, bold in line
         ).strip()
         for line in cell.lines
     ]
-    return f"<{tag}{attributes}>{'<br>'.join(line for line in lines if line)}</{tag}>"
+    shown = "<br>".join(line for line in lines if line)
+    if not shown and not cell.header:
+        shown = EMPTY_CELL
+    return f"<{tag}{attributes}>{shown}</{tag}>"
 
 
-def colgroup(weights: Sequence[float]) -> str:
-    """Column widths as percentages, the same shares the Word tables get."""
+def colgroup(plan: TablePlan) -> str:
+    """Column widths as percentages of the text block, the widths the Word tables get."""
     return (
         "<colgroup>"
-        + "".join(f'<col style="width:{share}%">' for share in percentages(weights))
+        + "".join(f'<col style="width:{share}%">' for share in percentages(plan.widths))
         + "</colgroup>"
     )
 
@@ -231,11 +339,21 @@ class RenderedBody:
     problems: list[OutputProblem] = field(default_factory=list)
 
 
-def render_body(
-    parts: Sequence[HtmlPart], text_width_mm: float = 156.0, table_font_pt: float = 12.0
-) -> RenderedBody:
-    """HTML for several token streams in order; figures and headings are numbered across them."""
-    renderer = _PrintRenderer(text_width_mm, table_font_pt)
+@dataclass(frozen=True, slots=True)
+class TablePage:
+    """What the table layout needs to know of the page: the text block's width in portrait and
+    in landscape (mm), the table font size, and whether every table gets a number and title."""
+
+    portrait_mm: float = 156.0
+    landscape_mm: float = 225.0
+    font_pt: float = 12.0
+    captions: bool = False
+
+
+def render_body(parts: Sequence[HtmlPart], page: TablePage | None = None) -> RenderedBody:
+    """HTML for several token streams in order; figures, tables and headings are numbered across
+    them."""
+    renderer = _PrintRenderer(page)
     options = mdparser.parser().options
     sections = []
     for part in parts:

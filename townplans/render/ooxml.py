@@ -15,7 +15,11 @@ from collections.abc import Sequence
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.table import CT_Row, CT_Tbl, CT_Tc
+from docx.oxml.text.parfmt import CT_PPr
+from docx.oxml.text.run import CT_R
 from docx.shared import Emu
+
+from townplans.render.layout import joined
 
 RESTART = "restart"
 """``w:vMerge`` of a cell that spans the rows below it."""
@@ -51,3 +55,54 @@ def add_cell(row: CT_Row, width: int, colspan: int = 1, merge: str | None = None
     if merge is not None:
         cell.vMerge = merge
     return cell
+
+
+def add_unbroken_text(run: CT_R, text: str) -> None:
+    """``text`` at the end of ``run`` with no place a line may break inside it: each hyphen a
+    ``w:noBreakHyphen`` (Word's non-breaking hyphen), a WORD JOINER wherever the line breaker
+    could otherwise break (``layout.joined``)."""
+    for number, part in enumerate(text.split("-")):
+        if number:
+            run.append(OxmlElement("w:noBreakHyphen"))
+        if part:
+            run.add_t(joined(part))
+
+
+_AFTER_AUTOSPACE = (
+    "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+    "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+    "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+    "w:pPrChange",
+)  # fmt: skip
+"""What follows ``w:autoSpaceDE``/``w:autoSpaceDN`` in ``w:pPr`` (the schema's order)."""
+
+
+def no_autospace(ppr: CT_PPr) -> None:
+    """No extra space between CJK text and Latin letters or digits in this paragraph (Word and
+    LibreOffice add about a quarter em by default; the PDF does not, and a table's columns are
+    measured without it)."""
+    for name in ("w:autoSpaceDE", "w:autoSpaceDN"):
+        for old in ppr.findall(qn(name)):
+            ppr.remove(old)
+    for name, successors in (
+        ("w:autoSpaceDN", _AFTER_AUTOSPACE),
+        ("w:autoSpaceDE", ("w:autoSpaceDN", *_AFTER_AUTOSPACE)),
+    ):
+        element = OxmlElement(name)
+        element.set(qn("w:val"), "0")
+        ppr.insert_element_before(element, *successors)
+
+
+def set_cell_margins(tbl: CT_Tbl, left_right_pt: float) -> None:
+    """The table's left and right cell margins (``w:tblCellMar``), the same padding the PDF's
+    cells have, so a column measured for one holds the same text in the other."""
+    tbl_pr = tbl.tblPr
+    for old in tbl_pr.findall(qn("w:tblCellMar")):
+        tbl_pr.remove(old)
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("w:left", "w:right"):
+        element = OxmlElement(side)
+        element.set(qn("w:w"), str(round(left_right_pt * 20)))
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription")
