@@ -77,6 +77,19 @@ def copy_workspace(target: Path, towns: tuple[str, ...] = ()) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def built_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole sample district built once per test process, for tests that only read outputs
+    (a test that changes files makes its own copy)."""
+    from townplans import pipeline
+
+    root = copy_workspace(tmp_path_factory.mktemp("built") / "ws")
+    outcome = pipeline.run_build(root, jobs=2)
+    assert not outcome.failed, [str(f) for f in outcome.findings]
+    assert not [f for f in outcome.findings if f.code.startswith("TP7")], outcome.findings
+    return root
+
+
 @pytest.fixture
 def workspace_copy(tmp_path: Path) -> Callable[..., Path]:
     """Factory: ``workspace_copy("weicheng", "beidu")`` copies those towns into tmp_path."""

@@ -228,7 +228,7 @@ CASES: list[Hostile] = [
     Hostile("yaml-not-mapping", lambda r: write(r, TOWN_YAML, "- 渭城镇\n- 镇\n"), "缺少必填字段", TOWN_YAML),
     Hostile("front-matter-unclosed", lambda r: edit(r, BRIEF, "---\n\n# 一、项目概况", "\n# 一、项目概况"),
             "结束标记", BRIEF, 1, finding="TP007"),
-    Hostile("markdown-empty", lambda r: write(r, BRIEF, ""), "缺少必填字段", BRIEF, finding="TP201"),
+    Hostile("markdown-empty", lambda r: write(r, BRIEF, ""), "没有 YAML 前置信息", BRIEF, 1, finding="TP018"),
     Hostile("gb18030", lambda r: write(r, BRIEF, (r / BRIEF).read_text(encoding="utf-8").encode("gb18030")),
             "GB18030", BRIEF, 2, finding="TP003"),
     Hostile("utf16", lambda r: write(r, BRIEF, (r / BRIEF).read_text(encoding="utf-8").encode("utf-16")),

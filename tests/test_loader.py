@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import copy_workspace
 from townplans.load import load_workspace
 from townplans.model import Severity, Workspace
 from townplans.profile import Profile
@@ -251,3 +256,58 @@ def test_probe_cache_round_trip_keeps_exif_dates_and_gps(repo: Path) -> None:
     probed = probe_all(photos, cache=cache)
     assert any(info.taken and info.gps for info in probed.values())
     assert probe_all(photos, cache=ProbeCache.from_json(cache.to_json())) == probed
+
+
+# -- root cause first (issue 11) ------------------------------------------------------------------
+
+
+def _findings(root: Path) -> list[str]:
+    from townplans import pipeline
+    from townplans.check import Selection
+
+    _, result = pipeline.run_check(root, Selection(towns=("weicheng",)), dt.date(2023, 9, 20))
+    return [str(f) for f in result.findings if f.ref.path.startswith("towns/weicheng")]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "root_cause"),
+    [
+        (
+            "investment: 1850万元",
+            "投资：1850万元",
+            "brief.md:9: TP002 错误 这一行“投资：1850万元”用了全角冒号“：”",
+        ),
+        ("---\ntitle: 滨河路道路改造工程", "title: 滨河路道路改造工程", "brief.md:1: TP018"),
+        ("permits:\n", "permits:\n---\n", "brief.md:1: TP007"),
+    ],
+)
+def test_a_file_that_fails_to_load_gives_its_one_finding_first(
+    tmp_path: Path, old: str, new: str, root_cause: str
+) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    brief = root / "towns/weicheng/projects/binhe-road/brief.md"
+    text = brief.read_text(encoding="utf-8")
+    if old == "permits:\n":  # an unclosed front matter: drop the closing ---
+        text = text.replace("\n---\n\n# 一、项目概况", "\n\n# 一、项目概况")
+    else:
+        text = text.replace(old, new, 1)
+    brief.write_text(text, encoding="utf-8")
+    found = _findings(root)
+    about_brief = [f for f in found if "binhe-road/brief.md" in f]
+    assert root_cause in about_brief[0], about_brief
+    assert [f.split(": ")[1].split(" ")[0] for f in about_brief] == [
+        about_brief[0].split(": ")[1].split(" ")[0],
+        "TP019",
+    ]
+    assert not [f for f in found if re.search(r": TP[26]\d\d ", f)], found  # no cascade
+
+
+def test_a_town_yaml_that_fails_to_parse_is_not_also_missing(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    town = root / "towns/weicheng/town.yaml"
+    town.write_text(
+        town.read_text(encoding="utf-8").replace("mayor: 王立新", "mayor: [王立新"),
+        encoding="utf-8",
+    )
+    found = _findings(root)
+    assert any(" TP002 " in f for f in found) and not any(" TP101 " in f for f in found), found

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import docx
 import pytest
 from PIL import Image
 
@@ -187,6 +188,22 @@ CASES = [
         f"{TOWN}/town.yaml",
         at(f"{TOWN}/town.yaml", "mayor:"),
         "响铃符 BEL",
+    ),
+    Case(
+        "TP018",
+        lambda r: (r / BRIEF).write_text(
+            (r / BRIEF).read_text(encoding="utf-8").split("\n---\n", 1)[1], encoding="utf-8"
+        ),
+        BRIEF,
+        lambda r: 1,
+        "没有 YAML 前置信息",
+    ),
+    Case(
+        "TP019",
+        lambda r: edit(r, BRIEF, "investment: 1850万元", "投资：1850万元"),
+        BRIEF,
+        None,
+        "已跳过",
     ),
     Case(
         "TP101",
@@ -393,6 +410,18 @@ CASES = [
         "却分属不同阶段",
     ),
     Case(
+        "TP310",
+        lambda r: edit(
+            r,
+            f"{TOWN}/master-plan/01-general.md",
+            "规划范围为渭城镇",
+            "![现状图](drawings/03 现状.png)规划范围为渭城镇",
+        ),
+        f"{TOWN}/master-plan/01-general.md",
+        at(f"{TOWN}/master-plan/01-general.md", "03 现状"),
+        "<drawings/03 现状.png>",
+    ),
+    Case(
         "TP401",
         lambda r: edit(r, f"{TOWN}/town.yaml", "value: 33.5%", "value: 25%"),
         f"{TOWN}/town.yaml",
@@ -521,6 +550,51 @@ CASES = [
         "不在规划年度 2023 年内",
     ),
     Case(
+        "TP510",
+        lambda r: edit(
+            r,
+            "towns/district.yaml",
+            "plan_title: 2023小城镇发展建设实施方案",
+            "plan_title: 2023小城镇发展建设实施方案（2023年2月30日印发）",
+        ),
+        "towns/district.yaml",
+        at("towns/district.yaml", "plan_title"),
+        "2023年2月只有28天",
+    ),
+    Case(
+        "TP510",
+        lambda r: edit(
+            r,
+            f"{TOWN}/detailed-plans/center/parcels.yaml",
+            "facilities: 公共停车场}",
+            "facilities: 公共停车场, approved: 2023-09-31}",
+        ),
+        f"{TOWN}/detailed-plans/center/parcels.yaml",
+        at(f"{TOWN}/detailed-plans/center/parcels.yaml", "2023-09-31"),
+        "2023年9月只有30天",
+    ),
+    Case(
+        "TP510",
+        lambda r: edit(r, BRIEF, "总投资1850万元", "计划9月31日前完工，总投资1850万元"),
+        BRIEF,
+        at(BRIEF, "9月31日"),
+        "9月只有30天",
+    ),
+    Case(
+        "TP202",
+        lambda r: edit(r, BRIEF, "leader: 李国强（副镇长）", "leader: 待定"),
+        BRIEF,
+        at(BRIEF, "leader:"),
+        "占位文字“待定”",
+    ),
+    Case(
+        "TP511",
+        lambda r: edit(r, BRIEF, "start: 2023-07-28", "start: 2023-09-20"),
+        BRIEF,
+        at(BRIEF, "start:"),
+        "晚于完成时限",
+    ),
+    Case(
         "TP601",
         lambda r: edit(r, BRIEF, "title: 滨河路道路改造工程", "title: 滨河路改造工程"),
         BRIEF,
@@ -632,6 +706,37 @@ CASES = [
         f"{TOWN}/reports/2023-09-15.md",
         at(f"{TOWN}/reports/2023-09-15.md", "week_investment: 100万元"),
         "= 620万元",
+    ),
+    Case(
+        "TP613",
+        lambda r: edit(
+            r,
+            f"{TOWN}/reports/2023-09-15.md",
+            "project: market-upgrade, progress_percent: 68%",
+            "project: market-upgrade, progress_percent: 40%",
+        ),
+        f"{TOWN}/reports/2023-09-15.md",
+        at(f"{TOWN}/reports/2023-09-15.md", "market-upgrade"),
+        "进度不应倒退",
+    ),
+    Case(
+        "TP614",
+        lambda r: edit(
+            r,
+            "towns/district.yaml",
+            "{slug: weicheng, name: 渭城镇}",
+            "{slug: weicheng, name: 渭城街道}",
+        ),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "name: 渭城镇"),
+        "渭城街道",
+    ),
+    Case(
+        "TP615",
+        lambda r: edit(r, BRIEF, "总投资1850万元", "总投资1580万元"),
+        BRIEF,
+        at(BRIEF, "总投资1580万元"),
+        "第 9 行",
     ),
     Case(
         "TP901",
@@ -774,3 +879,25 @@ def test_raw_html_and_table_sizes_are_judged_as_the_writers_render_them(
         sorted(found), located, strict=True
     ):
         assert (code, line) == (want_code, want_line) and fragment in message, message
+
+
+def test_the_parcel_and_project_tables_in_the_text_are_optional(tmp_path: Path) -> None:
+    """One source of truth (issue 11): parcels.yaml and the briefs are enough; a table written in
+    the text is checked when it is there, and not asked for when it is not."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    plan = root / TOWN / "detailed-plans/center/plan.md"
+    lines = plan.read_text(encoding="utf-8").splitlines()
+    plan.write_text(
+        "\n".join(line for line in lines if not line.startswith("|")) + "\n", encoding="utf-8"
+    )
+    construction = root / TOWN / "construction-plan.md"
+    lines = construction.read_text(encoding="utf-8").splitlines()
+    construction.write_text(
+        "\n".join(line for line in lines if not line.startswith("|")) + "\n", encoding="utf-8"
+    )
+    codes = {f.code for f in check(root)}
+    assert not codes & {"TP601", "TP602", "TP603", "TP609"}, codes
+    outcome = pipeline.run_build(root, ("weicheng",))
+    document = docx.Document(str(root / "build/weicheng/渭城镇中心区控制性详细规划.docx"))
+    ids = {row.cells[0].text for table in document.tables for row in table.rows}
+    assert {"WC-01", "WC-06"} <= ids and not outcome.failed

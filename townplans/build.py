@@ -463,7 +463,13 @@ def document_targets(
     inputs = _inputs(paths, *spec.sources)
 
     def make_docx() -> Made:
-        data, problems = documents.to_docx(spec, style, paths.root, stamp)
+        # The TOC's page numbers are the PDF's: the DOCX lays out the same HTML as the PDF target
+        # (same inputs, so the same pages; in one process the PDF target reuses this layout).
+        contents = documents.contents(
+            spec, style, paths.root, font_faces(paths.fonts),
+            functools.partial(_anchor_pages, mounts=paths.mounts()),
+        )  # fmt: skip
+        data, problems = documents.to_docx(spec, style, paths.root, stamp, contents)
         data = fixed_zip_times(data, stamp)
         return Made(data, problems + selfcheck.check_docx(data))
 
@@ -485,6 +491,12 @@ def document_targets(
             options.pdf_variant or "",
         ),
     ]
+
+
+def _anchor_pages(html: str, mounts: dict[str, Path]) -> dict[str, int]:
+    from townplans.render.pdf import anchor_pages  # WeasyPrint only when a document is written
+
+    return anchor_pages(html, mounts)
 
 
 def font_faces(folder: Path) -> str:
@@ -571,7 +583,13 @@ def album_targets(
 
     def make_docx() -> Made:
         made = model()
-        data = fixed_zip_times(album.album_docx(made, style, paths.root), source_stamp(None))
+        # The contents' page numbers are the PDF album's (its HTML laid out as the PDF target does).
+        pages = _anchor_pages(album.album_html(made, style, paths.root), paths.mounts())
+        stamp = source_stamp(album.album_date(made))
+        data = album.album_docx(
+            made, style, paths.root, album.album_contents(made, pages), town.name, stamp
+        )
+        data = fixed_zip_times(data, stamp)
         return Made(data, selfcheck.check_docx(data), made.prepared, made.cached)
 
     def make_pdf() -> Made:
@@ -583,7 +601,8 @@ def album_targets(
         )
         return Made(data, selfcheck.check_pdf(data, warnings), made.prepared, made.cached)
 
-    return [
+    return [  # the DOCX first: in one process the PDF then prints the layout the DOCX measured
+        Target(f"{name}.docx", folder / f"{name}.docx", inputs, make_docx, source),
         Target(
             f"{name}.pdf",
             folder / f"{name}.pdf",
@@ -592,7 +611,6 @@ def album_targets(
             source,
             options.pdf_variant or "",
         ),
-        Target(f"{name}.docx", folder / f"{name}.docx", inputs, make_docx, source),
     ]
 
 

@@ -74,6 +74,7 @@ def run_rules(
         partial=partial,
     )  # fmt: skip
     findings = _run_all([r for r in rules if not r.after_others], base, towns, town_folders)
+    findings = root_causes_first(findings, workspace, selection)
     # Every command decides waivers alike: the district's, and each selected town's own (a town's
     # waiver never reaches another town, so checking one town gives that town's full result).
     chosen = waivers.all_waivers(workspace, towns)
@@ -89,6 +90,44 @@ def run_rules(
         tuple(t.slug for t in towns),
         today,
     )
+
+
+def root_causes_first(
+    findings: Sequence[Finding], workspace: Workspace, selection: Selection
+) -> list[Finding]:
+    """Keep a file that could not be read to its one loader finding: what the other rules say
+    about it (sixteen missing fields, a project named after its first heading) derives from
+    nothing. A town with such a file also skips its cross-file checks (TP6xx), which would compare
+    against that nothing. Each file says so once (TP019)."""
+    damaged = workspace.damaged
+    if not damaged:
+        return list(findings)
+    broken_towns = {t.folder for t in workspace.district.towns if any(t.holds(p) for p in damaged)}
+    kept: list[Finding] = []
+    skipped: dict[str, int] = dict.fromkeys(sorted(damaged), 0)
+    for finding in findings:
+        path = finding.ref.path
+        town = next((folder for folder in broken_towns if path.startswith(folder + "/")), None)
+        if finding.code.startswith("TP0") or finding.code.startswith("TP9"):
+            kept.append(finding)
+        elif path in damaged:
+            skipped[path] += 1
+        elif town is not None and finding.code.startswith("TP6"):
+            first = next(p for p in damaged if p.startswith(town + "/"))
+            skipped[first] += 1
+        else:
+            kept.append(finding)
+    if selection.wants("TP019"):
+        kept += [_skipped_note(path, count) for path, count in skipped.items() if count]
+    return kept
+
+
+def _skipped_note(path: str, count: int) -> Finding:
+    message = (
+        f"本文件无法读取（见上一条），依赖其内容的 {count} 项检查已跳过（含本镇的一致性检查 TP6xx）："
+        "修正后重新检查即可看到它们"
+    )
+    return Finding("TP019", Severity.INFO, message, SourceRef(path), "practice")
 
 
 def _run_all(
@@ -129,12 +168,15 @@ def _in_other_town(finding: Finding, workspace: Workspace, selected: Iterable[st
     return finding.ref.path.startswith(all_folders) and not finding.ref.path.startswith(folders)
 
 
-def _sort_key(finding: Finding, order: dict[str, int]) -> tuple[int, str, int, int, str]:
+def _sort_key(finding: Finding, order: dict[str, int]) -> tuple[int, str, int, int, int, str]:
+    """Towns in district order, then files; in a file, what loading found first (the root cause
+    of what follows), then by line."""
     parts = finding.ref.path.split("/")
     town = "/".join(parts[:2]) if len(parts) >= 2 else ""
     return (
         order.get(town, -1),
         finding.ref.path,
+        2 if finding.code == "TP019" else 0 if finding.code.startswith("TP0") else 1,
         finding.ref.line or 0,
         finding.ref.col or 0,
         finding.code,

@@ -22,12 +22,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from townplans import __version__, pipeline, report
+from townplans import __version__, clitext, pipeline, report
 from townplans.check import Selection
 from townplans.fs import os_error
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Finding, Severity
+from townplans.paths import find_workspace
 from townplans.status import State
+
+clitext.install()  # click's own texts (usage, errors, the help option) in Chinese
 
 T = TypeVar("T")
 _STATE_STYLE = {State.PRESENT: "green", State.INCOMPLETE: "yellow", State.MISSING: "red"}
@@ -35,18 +38,86 @@ _SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.I
 
 
 class Context:
-    """Options shared by every command."""
+    """Options shared by every command; they may stand before or after the command's name."""
 
-    def __init__(self, root: Path, quiet: bool, verbose: bool) -> None:
-        self.root = root
-        self.quiet = quiet
-        self.verbose = verbose
+    def __init__(self) -> None:
+        self.root_option: Path | None = None
+        self.quiet = False
+        self.verbose = False
         self.console = Console(highlight=False, soft_wrap=True)
         self.errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @property
+    def root(self) -> Path:
+        """The workspace: ``--root`` or the current folder, or the nearest folder above it that
+        holds ``towns/`` (as git finds its repository from any subfolder)."""
+        start = self.root_option or Path.cwd()
+        return find_workspace(start) or start
 
     def say(self, text: str, style: str | None = None) -> None:
         if not self.quiet:
             self.console.print(text, style=style, markup=False)
+
+
+def _shared(click_ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Store a shared option given at any level (group or command) on the ``Context``."""
+    ctx = click_ctx.ensure_object(Context)
+    if param.name == "root" and value is not None:
+        ctx.root_option = Path(value)
+    elif param.name == "debug" and value:
+        os.environ["TOWNPLANS_DEBUG"] = "1"  # worker processes inherit it
+    elif value and param.name in ("quiet", "verbose"):
+        setattr(ctx, param.name, True)
+
+
+def _shared_options() -> list[click.Parameter]:
+    return [
+        click.Option(
+            ["--root"], type=click.Path(file_okay=False, path_type=Path), default=None,
+            expose_value=False, callback=_shared, metavar="文件夹",
+            help="工作区根目录（默认：当前文件夹，或它上级中第一个含 towns/ 的文件夹）",
+        ),
+        click.Option(["--quiet", "-q"], is_flag=True, expose_value=False, callback=_shared,
+                     help="只输出错误"),
+        click.Option(["--verbose", "-v"], is_flag=True, expose_value=False, callback=_shared,
+                     help="输出详细说明"),
+        click.Option(["--debug"], is_flag=True, expose_value=False, callback=_shared,
+                     help="出错时显示程序的详细调用栈（向维护者报告问题时使用）"),
+    ]  # fmt: skip
+
+
+class _ClickContext(click.Context):
+    formatter_class = clitext.HelpFormatter
+
+
+class _Command(click.Command):
+    """A command with Chinese usage metavars that also takes the shared options."""
+
+    context_class = _ClickContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+        self.params.extend(_shared_options())
+
+
+class _Group(click.Group):
+    command_class = _Command
+    context_class = _ClickContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+        self.params.extend(_shared_options())
+
+
+_Group.group_class = _Group
+
+
+def _examples(*lines: str) -> str:
+    """An epilog of examples, kept as written by click (the \\b marker stops re-wrapping)."""
+    return "\b\n示例：\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def _call(ctx: Context, action: Callable[[], T]) -> T:
@@ -74,25 +145,23 @@ def _debug_traceback(ctx: Context) -> bool:
     return True
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_examples("townplans check", "townplans build --town weicheng", "townplans status -v"),
+)
 @click.version_option(
     __version__, "--version", prog_name="townplans", message="%(prog)s %(version)s"
 )
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".",
-    help="工作区根目录（默认当前目录）",
-)
-@click.option("--quiet", "-q", is_flag=True, help="只输出错误")
-@click.option("--verbose", "-v", is_flag=True, help="输出详细说明")
-@click.option("--debug", is_flag=True, help="出错时显示程序的详细调用栈（向维护者报告问题时使用）")
 @click.pass_context
-def cli(click_ctx: click.Context, root: Path, quiet: bool, verbose: bool, debug: bool) -> None:
-    """townplans：小城镇规划建设材料的编写、检查与成果生成。"""
-    if debug:
-        os.environ["TOWNPLANS_DEBUG"] = "1"  # worker processes inherit it
-    click_ctx.obj = Context(root, quiet, verbose)
+def cli(click_ctx: click.Context) -> None:
+    """townplans：小城镇规划建设材料的编写、检查与成果生成。
+
+    在工作区（含 towns/ 的文件夹）或其任一子文件夹中运行；共用选项（--root、-q、-v、--debug）可写在命令名之前或之后。
+
+    退出码：0 完成，1 结果中有错误，2 用法或工具错误。
+    """
+    click_ctx.ensure_object(Context)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -101,47 +170,68 @@ pass_ctx = click.make_pass_decorator(Context)
 # -- init and new --------------------------------------------------------------------------------
 
 
-@cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--name", default="【待填写：区名称】", help="区名称，如 咸阳市渭城区")
-@click.option("--year", type=int, default=dt.date.today().year, help="规划年度")
+@cli.command(epilog=_examples("townplans init 我的区 --name 咸阳市某某区 --year 2024"))
+@click.argument(
+    "directory", type=click.Path(file_okay=False, path_type=Path), default=".", metavar="文件夹"
+)
+@click.option(
+    "--name", default="【待填写：区名称】", metavar="区名", help="区名称，如 咸阳市渭城区"
+)
+@click.option(
+    "--year", type=click.IntRange(1900, 2100), default=dt.date.today().year, metavar="年份",
+    help="规划年度（默认今年）：写入 district.yaml 的规划年度、实施方案名称和各阶段日期",
+)  # fmt: skip
 @pass_ctx
 def init(ctx: Context, directory: Path, name: str, year: int) -> None:
-    """在 DIRECTORY 创建新工作区（模板副本和 towns/district.yaml）。"""
+    """在“文件夹”中创建新工作区（模板副本和 towns/district.yaml）。"""
     written = _call(ctx, lambda: pipeline.run_init(directory, name, year))
     _print_written(ctx, written.files, written.note)
 
 
-@cli.group()
+@cli.group(
+    epilog=_examples(
+        "townplans new town hexi --name 河西镇",
+        "townplans new project hexi main-road --name 河西大街改造工程",
+        "townplans new plan hexi river-street --name 滨河街修建性详细规划 --kind site",
+        "townplans new report hexi --date 2024-08-02",
+    )
+)
 def new() -> None:
     """按规则文件生成新的镇、项目、规划或周报。"""
 
 
-@new.command("town")
-@click.argument("slug")
-@click.option("--name", required=True, help="镇名称，如 渭城镇")
+@new.command("town", epilog=_examples("townplans new town hexi --name 河西镇"))
+@click.argument("slug", metavar="镇文件夹名")
+@click.option("--name", required=True, metavar="镇名", help="镇名称，如 渭城镇")
 @pass_ctx
 def new_town(ctx: Context, slug: str, name: str) -> None:
-    """新建镇文件夹 towns/SLUG/。"""
+    """新建镇文件夹 towns/<镇文件夹名>/（小写英文，如 hexi）及其全部文档骨架。"""
     written = _call(ctx, lambda: pipeline.run_new_town(ctx.root, slug, name))
     _print_written(ctx, written.files, written.note)
 
 
-@new.command("project")
-@click.argument("town")
-@click.argument("slug")
-@click.option("--name", required=True, help="项目名称")
+@new.command(
+    "project", epilog=_examples("townplans new project hexi main-road --name 河西大街改造工程")
+)
+@click.argument("town", metavar="镇文件夹名")
+@click.argument("slug", metavar="项目文件夹名")
+@click.option("--name", required=True, metavar="项目名", help="项目名称，如 河西大街改造工程")
 @pass_ctx
 def new_project(ctx: Context, town: str, slug: str, name: str) -> None:
-    """新建项目 towns/TOWN/projects/SLUG/。"""
+    """新建项目 towns/<镇>/projects/<项目>/：项目简介骨架和照片、图纸、展板、报建资料文件夹。"""
     written = _call(ctx, lambda: pipeline.run_new_project(ctx.root, town, slug, name))
     _print_written(ctx, written.files, written.note)
 
 
-@new.command("plan")
-@click.argument("town")
-@click.argument("slug")
-@click.option("--name", required=True, help="规划名称")
+@new.command(
+    "plan",
+    epilog=_examples(
+        "townplans new plan hexi river-street --name 滨河街修建性详细规划 --kind site"
+    ),
+)
+@click.argument("town", metavar="镇文件夹名")
+@click.argument("slug", metavar="规划文件夹名")
+@click.option("--name", required=True, metavar="规划名", help="规划名称，如 滨河街修建性详细规划")
 @click.option(
     "--kind",
     type=click.Choice(["regulatory", "site"]),
@@ -150,7 +240,7 @@ def new_project(ctx: Context, town: str, slug: str, name: str) -> None:
 )
 @pass_ctx
 def new_plan(ctx: Context, town: str, slug: str, name: str, kind: str) -> None:
-    """新建详细规划 towns/TOWN/detailed-plans/SLUG/。"""
+    """新建详细规划 towns/<镇>/detailed-plans/<规划>/（控规含 parcels.yaml 地块指标骨架）。"""
     written = _call(ctx, lambda: pipeline.run_new_plan(ctx.root, town, slug, name, kind))
     _print_written(ctx, written.files, written.note)
 
@@ -165,12 +255,14 @@ def _report_date(_ctx: click.Context, _param: click.Parameter, value: str | None
     return parsed
 
 
-@new.command("report")
-@click.argument("town")
-@click.option("--date", callback=_report_date, help="报送日期（默认今天）")
+@new.command("report", epilog=_examples("townplans new report hexi --date 2024-08-02"))
+@click.argument("town", metavar="镇文件夹名")
+@click.option(
+    "--date", callback=_report_date, metavar="日期", help="报送日期，如 2024-08-02（默认今天）"
+)
 @pass_ctx
 def new_report(ctx: Context, town: str, date: dt.date) -> None:
-    """新建周报 towns/TOWN/reports/DATE.md，列出该镇全部项目。"""
+    """新建周报 towns/<镇>/reports/<日期>.md，列出该镇全部项目。"""
     written = _call(ctx, lambda: pipeline.run_new_report(ctx.root, town, date))
     _print_written(ctx, written.files, written.note)
 
@@ -185,13 +277,19 @@ def _print_written(ctx: Context, files: Sequence[Path], note: str) -> None:
 # -- status ----------------------------------------------------------------------------------------
 
 
-@cli.command()
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-@click.option("--verbose", "-v", "verbose", is_flag=True, help="列出每项的全部说明")
+@cli.command(
+    epilog=_examples("townplans status", "townplans status -v", "townplans status --format json")
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+    help="输出格式：text 表格（默认）或 json",
+)  # fmt: skip
 @pass_ctx
-def status(ctx: Context, output_format: str, verbose: bool) -> None:
-    """各镇交付成果矩阵：齐全、不完整、缺失。"""
-    ctx.verbose = ctx.verbose or verbose
+def status(ctx: Context, output_format: str) -> None:
+    """各镇交付成果矩阵：齐全、不完整、缺失（依据检查结果；-v 列出每项的全部说明）。
+
+    退出码：0 已列出矩阵（不论是否齐全），2 用法或工具错误（如不在工作区中）。
+    """
     session, matrix = _call(ctx, lambda: pipeline.run_status(ctx.root))
     deliverables = session.profile.deliverables
     if output_format == "json":
@@ -237,7 +335,7 @@ def status(ctx: Context, output_format: str, verbose: bool) -> None:
 # -- doctor ----------------------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command(epilog=_examples("townplans doctor"))
 @pass_ctx
 def doctor(ctx: Context) -> None:
     """检查运行环境：中文字体、Pango、HarfBuzz 子集化、依赖版本、规则文件。"""
@@ -256,8 +354,17 @@ def doctor(ctx: Context) -> None:
 # -- build -----------------------------------------------------------------------------------------
 
 
-@cli.command()
-@click.option("--town", "towns", multiple=True, help="只生成这个镇（可多次指定）")
+@cli.command(
+    epilog=_examples(
+        "townplans build",
+        "townplans build --town weicheng",
+        "townplans build --dry-run",
+        "townplans build --force -j 4 --pdfa",
+    )
+)
+@click.option(
+    "--town", "towns", multiple=True, metavar="镇文件夹名", help="只生成这个镇（可多次指定）"
+)
 @click.option("--pdfa", is_flag=True, help="生成 PDF/A-2b 归档格式")
 @click.option("--force", is_flag=True, help="全部重新生成（不看是否变化）")
 @click.option(
@@ -265,16 +372,14 @@ def doctor(ctx: Context) -> None:
     "-j",
     type=click.IntRange(1, 64),
     default=os.cpu_count() or 1,
-    show_default=True,
-    help="并行进程数",
+    metavar="进程数",
+    help=f"并行进程数（默认 {os.cpu_count() or 1}，即 CPU 核数）",
 )
 @click.option("--dry-run", is_flag=True, help="只列出将重建和删除的成果及原因，不生成")
 @click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=0.0,
+    "--wait", type=click.FloatRange(0), default=0.0, metavar="秒",
     help="另一个构建进行中时最多等待的秒数（默认不等待）",
-)
+)  # fmt: skip
 @pass_ctx
 def build(
     ctx: Context,
@@ -285,7 +390,11 @@ def build(
     dry_run: bool,
     wait: float,
 ) -> None:
-    """生成各镇成果（Word、PDF、观摩图册、检查报告）和区级汇总到 build/；只重建有变化的成果。"""
+    """生成各镇成果（Word、PDF、观摩图册、检查报告）和区级汇总到 build/；只重建有变化的成果。
+
+    材料有错误时仍会生成（缺失部分以【缺：…】标出）并在最后列出检查结果。
+    退出码：0 成果全部生成（不论材料检查是否通过），1 有成果生成失败，2 用法或工具错误。
+    """
     variant = "pdf/a-2b" if pdfa else None
     with _progress(ctx) as progress:
         outcome = _call(
@@ -360,21 +469,35 @@ def _progress(ctx: Context) -> Iterator[Callable[[int, int, str, str], None]]:
         yield advance
 
 
-@cli.command()
-@click.argument("towns", nargs=-1)
+@cli.command(
+    epilog=_examples(
+        "townplans package weicheng",
+        "townplans package --all",
+        "townplans package --verify build/packages/渭城镇报送材料.zip",
+    )
+)
+@click.argument("towns", nargs=-1, metavar="[镇文件夹名]...")
+@click.option("--all", "every_town", is_flag=True, help="打包所有通过检查的镇，并列出被拒绝的镇")
 @click.option(
     "--verify",
     "verify",
-    type=click.Path(path_type=Path),  # checked by run_verify: click's own message is English
+    type=click.Path(path_type=Path),
     multiple=True,
+    metavar="压缩包",
     help="核对收到的压缩包与其清单是否一致（可多次指定）",
 )
 @click.option(
-    "--jobs", "-j", type=click.IntRange(1, 64), default=os.cpu_count() or 1, help="并行进程数"
-)
+    "--jobs", "-j", type=click.IntRange(1, 64), default=os.cpu_count() or 1, metavar="进程数",
+    help="并行进程数（默认 CPU 核数）",
+)  # fmt: skip
 @pass_ctx
-def package(ctx: Context, towns: tuple[str, ...], verify: tuple[Path, ...], jobs: int) -> None:
-    """打包报送材料：镇的成果、观摩图册、检查报告和清单（SHA-256）；有错误的镇拒绝打包。"""
+def package(
+    ctx: Context, towns: tuple[str, ...], every_town: bool, verify: tuple[Path, ...], jobs: int
+) -> None:
+    """打包报送材料：镇的成果、观摩图册、检查报告和清单（SHA-256）；有错误的镇拒绝打包。
+
+    退出码：0 全部打包（或核对通过），1 有镇被拒绝（或核对不通过），2 用法或工具错误。
+    """
     if verify:
         failed = False
         for path, result in zip(
@@ -386,7 +509,7 @@ def package(ctx: Context, towns: tuple[str, ...], verify: tuple[Path, ...], jobs
                 ctx.errors.print(f"{path}：{problem}", style="red", markup=False)
             failed = failed or not result.ok
         sys.exit(1 if failed else 0)
-    results = _call(ctx, lambda: pipeline.run_package(ctx.root, towns, jobs))
+    results = _call(ctx, lambda: pipeline.run_package(ctx.root, towns, jobs, every_town=every_town))
     refused = False
     for result in results:
         if result.path is not None:
@@ -417,16 +540,39 @@ def _today(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     return parsed
 
 
-@cli.command()
-@click.option("--town", "towns", multiple=True, help="只检查这个镇（可多次指定）")
-@click.option("--select", multiple=True, help="只运行这些规则（编号前缀，如 TP2、TP401）")
-@click.option("--ignore", multiple=True, help="不运行这些规则（编号前缀）")
-@click.option("--strict", is_flag=True, help="有警告也返回 1")
-@click.option("--format", "output_format", type=click.Choice(list(report.FORMATS)), default="text")
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="写入文件而不是屏幕"
+@cli.command(
+    epilog=_examples(
+        "townplans check",
+        "townplans check --town beidu --select TP4",
+        "townplans check --format html -o build/检查报告.html",
+        "townplans check --strict --format junit",
+    )
 )
-@click.option("--today", callback=_today, help="判断豁免是否过期所用的日期（默认今天）")
+@click.option(
+    "--town", "towns", multiple=True, metavar="镇文件夹名", help="只检查这个镇（可多次指定）"
+)
+@click.option(
+    "--select", multiple=True, metavar="编号", help="只运行这些规则（编号前缀，如 TP2、TP401）"
+)
+@click.option("--ignore", multiple=True, metavar="编号", help="不运行这些规则（编号前缀）")
+@click.option("--strict", is_flag=True, help="有警告也返回 1")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(report.FORMATS)),
+    default="text",
+    help="输出格式：text（默认）、json、junit、sarif 或 html",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="文件",
+    help="写入文件而不是屏幕",
+)
+@click.option(
+    "--today", callback=_today, metavar="日期", help="判断豁免是否过期所用的日期（默认今天）"
+)  # fmt: skip
 @pass_ctx
 def check(
     ctx: Context,
@@ -457,20 +603,21 @@ def check(
     sys.exit(1 if result.failed(strict) else 0)
 
 
-@cli.command()
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@cli.command(epilog=_examples("townplans rules", "townplans rules --format json"))
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+    help="输出格式：text（默认）或 json",
+)  # fmt: skip
 def rules(output_format: str) -> None:
     """列出全部检查规则：编号、级别、名称、说明和依据。"""
     click.echo(report.rules_listing(pipeline.run_rules_listing(), output_format), nl=False)
 
 
-@cli.command()
+@cli.command(epilog=_examples("townplans schema -o .schemas/"))
 @click.option(
-    "--output",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="把每种文档的 schema 写入此文件夹",
-)
+    "--output", "-o", type=click.Path(file_okay=False, path_type=Path), metavar="文件夹",
+    help="把每种文档的 schema 写入此文件夹（默认输出到屏幕）",
+)  # fmt: skip
 @pass_ctx
 def schema(ctx: Context, output: Path | None) -> None:
     """由规则文件生成 JSON Schema（district.yaml、town.yaml 和各类文档的前置信息），供编辑器补全和校验。"""
@@ -478,12 +625,17 @@ def schema(ctx: Context, output: Path | None) -> None:
     if output is None:
         click.echo(json.dumps(schemas, ensure_ascii=False, indent=2))
         return
+    for name in _call(ctx, lambda: _write_schemas(output, schemas)):
+        ctx.say(f"已写入 {output / name}")
+
+
+def _write_schemas(output: Path, schemas: dict[str, Any]) -> list[str]:
     output.mkdir(parents=True, exist_ok=True)
     for name, document in schemas.items():
         (output / name).write_text(
             json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        ctx.say(f"已写入 {output / name}")
+    return list(schemas)
 
 
 def _write_report(output: Path, rendered: str) -> None:

@@ -1,7 +1,7 @@
 """The one configured Markdown parser, shared by the loader and the renderers.
 
-CommonMark with GFM tables and strikethrough, footnotes and ``:::`` containers (cover, 附件,
-landscape sections …). Raw HTML is *recognised* (html_block / html_inline tokens) so that the
+CommonMark with GFM tables and strikethrough, CJK-friendly emphasis (``cjk_emphasis``), footnotes
+and ``:::`` containers (cover, 附件, landscape sections …). Raw HTML is *recognised* (html_block / html_inline tokens) so that the
 writers can render the one safe subset planning texts need, tables with merged cells; every other
 piece of raw HTML is written out as escaped text and reported (content is untrusted).
 """
@@ -16,6 +16,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+
+from townplans.cjk_emphasis import cjk_friendly_plugin
 
 if TYPE_CHECKING:
     from townplans.model import MarkdownFile, SourceRef
@@ -33,6 +35,7 @@ def parser() -> MarkdownIt:
     """The shared MarkdownIt instance (built once; markdown-it parsers are reusable)."""
     md = MarkdownIt("commonmark", {"html": True, "typographer": False})
     md.enable(["table", "strikethrough"])
+    md.use(cjk_friendly_plugin)  # **《法》** next to Chinese text is bold, not literal asterisks
     md.use(footnote_plugin)
     for name in CONTAINER_NAMES:
         md.use(container_plugin, name=name)
@@ -120,3 +123,8 @@ def tables(markdown: MarkdownFile) -> list[Table]:
         elif token.type == "table_close":
             found.append(Table(tuple(header), tuple(rows), markdown.ref.at(table_line)))
     return found
+
+
+def parcel_table(markdown: MarkdownFile) -> Table | None:
+    """The 控规 text's own 地块指标 table (the one with a 地块编号 column), if it has one."""
+    return next((t for t in tables(markdown) if t.column("地块编号") is not None), None)

@@ -142,6 +142,9 @@ class MarkdownFile:
     headings: tuple[Heading, ...]
     links: tuple[Link, ...]
     text: str
+    front_matter_ok: bool = True
+    """False when the front matter is missing, unclosed or not readable YAML: ``meta`` is then
+    empty because nothing could be read, not because the author left the fields out."""
 
     @property
     def title(self) -> str | None:
@@ -329,6 +332,9 @@ class Workspace:
     root: str
     district: District
     findings: tuple[Finding, ...]
+    damaged: frozenset[str] = frozenset()
+    """Files whose content (or front matter) could not be read: what rules would say about them
+    derives from nothing, so the checker keeps only the loader's finding (root cause first)."""
 
     def town(self, slug: str) -> Town | None:
         for town in self.district.towns:

@@ -18,6 +18,19 @@ def default_templates() -> Path:
     raise FileNotFoundError("townplans 安装不完整：找不到默认模板 templates/profile.yaml")
 
 
+def find_workspace(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds ``towns/`` (a workspace), as git finds
+    its repository; None when there is none up to the file system's root."""
+    try:
+        current = start.resolve()
+    except (OSError, RuntimeError):
+        return None
+    for folder in (current, *current.parents):
+        if (folder / "towns").is_dir():
+            return folder
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class WorkspacePaths:
     """The folders of one workspace; templates fall back to the shipped defaults."""

@@ -65,7 +65,8 @@ def open_session(
     paths = WorkspacePaths(root.resolve())
     if not paths.towns.is_dir():
         raise ToolError(
-            f"{paths.root} 不是 townplans 工作区（没有 towns/ 文件夹）：用 --root 指定，或运行 townplans init"
+            f"{paths.root} 及其上级文件夹都不是 townplans 工作区（找不到 towns/ 文件夹）："
+            "请进入工作区再运行，或用 --root 指定；新建工作区用 townplans init"
         )
     profile, profile_findings = _profile(paths)
     cache = probe_cache if probe_cache is not None else read_probe_cache(paths)
@@ -297,13 +298,23 @@ class PackageOutcome:
 
 
 def run_package(
-    root: Path, towns: tuple[str, ...], jobs: int = 1, today: dt.date | None = None
+    root: Path,
+    towns: tuple[str, ...],
+    jobs: int = 1,
+    today: dt.date | None = None,
+    *,
+    every_town: bool = False,
 ) -> list[PackageOutcome]:
-    """Build the towns (incrementally), then zip each one that has no error findings."""
+    """Build the towns (incrementally), then zip each one that has no error findings;
+    ``every_town`` packs every town of the district (those with errors are refused)."""
     from townplans import build
 
+    if every_town:
+        if towns:
+            raise ToolError("--all 与镇名不能同时使用：--all 已包括全部镇")
+        towns = tuple(town.slug for town in open_session(root).workspace.district.towns)
     if not towns:
-        raise ToolError("请指定要打包的镇，如 townplans package weicheng")
+        raise ToolError("请指定要打包的镇，如 townplans package weicheng（或 --all 打包全部镇）")
     outcome = run_build(root, towns, jobs=jobs, today=today)
     session = outcome.session
     results = []

@@ -34,8 +34,9 @@ def load_markdown(
     text = read.text
     yaml_text, _, body = split_front_matter(text)
     meta = Located({}, {}, ref)
+    front_matter_ok = False
     if yaml_text is None and text.startswith("---"):
-        message = "文件开头的 YAML 前置信息（---）没有结束标记：应再写一行 --- 结束"
+        message = "文件开头的 YAML 前置信息（---）没有结束标记：应在字段之后再写一行 --- 结束"
         findings.append(load_error("TP007", ref.at(1), message))
     elif yaml_text is not None:
         located, yaml_findings = parse_yaml(yaml_text, ref, line_offset=1)
@@ -43,16 +44,20 @@ def load_markdown(
         if located is not None:
             meta, alias_findings = apply_aliases(located, aliases)
             findings.extend(alias_findings)
+            front_matter_ok = isinstance(located.data, dict) or located.data is None
     tokens = tuple(mdparser.parse(body))
     links, link_findings = _links(tokens, body.splitlines(), ref, root)
     findings.extend(link_findings)
-    return MarkdownFile(ref, meta, tokens, _headings(tokens, ref), links, body), findings
+    markdown = MarkdownFile(ref, meta, tokens, _headings(tokens, ref), links, body, front_matter_ok)
+    return markdown, findings
 
 
 def apply_aliases(located: Located, aliases: Mapping[str, str]) -> tuple[Located, list[Finding]]:
     """Rename top-level Chinese-label keys to English keys, keeping lines; flag double entries."""
     if not isinstance(located.data, dict):
-        message = "前置信息应为“键: 值”映射"
+        written = str(located.data) if located.data is not None else ""
+        hint = "（这里用了全角冒号“：”，应为半角冒号加空格）" if "：" in written else ""
+        message = f"前置信息应为“键: 值”映射{hint}"
         return Located({}, {}, located.ref), [load_error("TP002", located.ref_of(), message)]
     data: dict[str, object] = {}
     lines = dict(located.lines)

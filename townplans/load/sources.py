@@ -201,6 +201,15 @@ def parse_yaml(
         return None, [_too_deep(ref, line_offset)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        colon = _full_width_colon(text, exc.context_mark, mark)
+        if colon is not None:
+            number, written = colon
+            key, _, value = written.strip().partition("：")
+            message = (
+                f"这一行“{written.strip()}”用了全角冒号“：”：YAML 的键和值之间应为半角冒号加空格，"
+                f"请改为“{key.strip()}: {value.strip()}”"
+            )
+            return None, [load_error("TP002", ref.at(number + 1 + line_offset), message)]
         line = mark.line + 1 + line_offset if mark else None
         col = mark.column + 1 if mark else None
         problem = _translate_yaml_problem(exc.problem or exc.context or "", text, mark)
@@ -255,6 +264,25 @@ _YAML_PROBLEMS = {
     "found duplicate anchor": "锚点 & 重复定义",
     "expected a comment or a line break": "值后面有多余的内容",
 }
+
+
+_KEY_WITH_FULL_WIDTH_COLON = re.compile(r"^\s*(- )?[^\s:：#\"'{\[][^:：]*：")
+
+
+def _full_width_colon(
+    text: str, start: yaml.Mark | None, end: yaml.Mark | None
+) -> tuple[int, str] | None:
+    """The line (0-based) and text of ``键：值`` — a full-width colon where YAML needs ``: `` —
+    between the marks of a YAML error (or just before it): the usual root cause of "could not find
+    expected ':'" on the *next* line."""
+    lines = text.split("\n")
+    last = end.line if end is not None else len(lines) - 1
+    first = start.line if start is not None else max(last - 1, 0)
+    for number in range(min(first, last), min(last, len(lines) - 1) + 1):
+        line = lines[number]
+        if _KEY_WITH_FULL_WIDTH_COLON.match(line) and ": " not in line:
+            return number, line
+    return None
 
 
 def _translate_yaml_problem(problem: str, text: str, mark: yaml.Mark | None) -> str:

@@ -33,7 +33,7 @@ from townplans.model import (
 )
 
 if TYPE_CHECKING:  # profile.py reads YAML through load.sources: import for types only
-    from townplans.profile import Profile
+    from townplans.profile import DocumentType, Profile
 
 PHOTO_STAGES = ("before", "progress", "after")
 ALWAYS_ALLOWED = ("waivers",)
@@ -58,6 +58,8 @@ class _Collector:
         """Image facts, probed up front for every image under towns/ (in parallel)."""
         self._reported: set[Path] = set()
         self._listed = 0
+        self.damaged: set[str] = set()
+        """Workspace-relative paths whose content or front matter could not be read."""
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -166,10 +168,13 @@ class _Collector:
         read = read_text(path, ref)
         self.findings.extend(read.findings)
         if read.text is None:
+            self.damaged.add(ref.path)
             return None
         located, findings = parse_yaml(read.text, ref)
         self.findings.extend(findings)
-        if located is not None and document is not None:
+        if located is None:
+            self.damaged.add(ref.path)
+        elif document is not None:
             located = self._known_keys(located, document)
         return located
 
@@ -178,7 +183,16 @@ class _Collector:
         aliases = doctype.alias_map() if doctype else {}
         loaded, findings = load_markdown(path, self.root, aliases)
         self.findings.extend(findings)
-        if loaded is not None and doctype is not None:
+        if loaded is None:
+            self.damaged.add(self.rel(path))
+            return None
+        if doctype is not None and not loaded.front_matter_ok:
+            self.damaged.add(loaded.ref.path)
+            if not any(
+                f.code in ("TP002", "TP007") and f.ref.path == loaded.ref.path for f in findings
+            ):
+                self.findings.append(_no_front_matter(loaded, doctype))
+        if doctype is not None:
             self._unknown_keys(loaded.meta, doctype.fields, doctype.label)
         return loaded
 
@@ -208,6 +222,16 @@ class _Collector:
         suffix = path.suffix.lower().lstrip(".")
         image = (self.probed.get(path) or probe(path)) if suffix in IMAGE_SUFFIXES else None
         return Asset(self.rel(path), path.name, suffix, path.stat().st_size, image)
+
+
+def _no_front_matter(markdown: MarkdownFile, doctype: DocumentType) -> Finding:
+    required = [key for key, spec in doctype.fields.items() if spec.required]
+    shown = "、".join(required[:6]) + ("等" if len(required) > 6 else "")
+    message = (
+        f"文件开头没有 YAML 前置信息（第一行 ---，然后“键: 值”各一行，再一行 --- 结束）："
+        f"{doctype.label}应在其中写明 {shown} 字段"
+    )
+    return load_error("TP018", markdown.ref.at(1), message)
 
 
 class _TooManyFilesError(Exception):
@@ -266,7 +290,8 @@ def load_workspace(
         for slug in _town_order(collector, towns_dir, district_meta)
     )
     district = District(district_meta, towns, waivers)
-    return Workspace(str(root), district, tuple(collector.findings))
+    damaged = frozenset(collector.damaged)
+    return Workspace(str(root), district, tuple(collector.findings), damaged)
 
 
 RESERVED = ("district.yaml", "waivers.yaml")

@@ -32,10 +32,10 @@ from townplans.load.values import ValueFormatError, parse_date
 from townplans.mdparser import tables
 from townplans.model import Asset, Photo, Project, Town
 from townplans.profile import Profile
-from townplans.render import documents
-from townplans.render.docx import set_fonts
+from townplans.render import documents, ooxml
 from townplans.render.html import WORKSPACE, resource_url
 from townplans.render.images import Cache, Prepared, Slot, prepare
+from townplans.render.ooxml import TocLine, set_fonts
 from townplans.render.style import Style, _family
 from townplans.render.tokens import xml_text
 
@@ -361,8 +361,37 @@ def _project_html(project: AlbumProject, root: Path) -> str:
 # -- DOCX ------------------------------------------------------------------------------------------------------
 
 
-def album_docx(album: Album, style: Style, root: Path) -> bytes:
-    """The same album in Word: landscape pages, a heading per project, photos in 2-column tables."""
+def album_contents(album: Album, pages: dict[str, int]) -> list[TocLine]:
+    """The album's contents as its PDF prints them: each project with the page ``pages`` (the
+    PDF's layout of ``album_html``) puts its heading on."""
+    return [
+        TocLine(1, xml_text(p.name), ooxml.bookmark_name(p.anchor), pages.get(p.anchor))
+        for p in album.projects
+    ]
+
+
+def album_date(album: Album) -> dt.date | None:
+    """The album's own date: the latest date a photo of it was taken."""
+    dates = [
+        photo.date
+        for project in album.projects
+        for photo in (*(p for pair in project.pairs for p in pair if p), *project.progress)
+        if photo.date is not None
+    ]
+    return max(dates, default=None)
+
+
+def album_docx(
+    album: Album,
+    style: Style,
+    root: Path,
+    contents: Sequence[TocLine] = (),
+    author: str = "",
+    stamp: dt.datetime | None = None,
+) -> bytes:
+    """The same album in Word: landscape pages, a contents page (a TOC field holding
+    ``contents``), a heading per project, photos in 2-column tables, "— n —" page numbers from
+    the second page; properties name the album, ``author`` and ``stamp``."""
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -370,14 +399,25 @@ def album_docx(album: Album, style: Style, root: Path) -> bytes:
     for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
         setattr(section, side, Mm(MARGIN_MM))
     _album_styles(document, style)
+    _page_numbers(document, style)
     # Every text goes through xml_text: python-docx refuses a control character with a ValueError,
     # and file names and photos.yaml captions may hold one.
     title = document.add_paragraph(xml_text(album.title), style="Title")
     title.paragraph_format.space_before = Pt(150)
     document.add_paragraph(xml_text(album.subtitle)).alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for project in album.projects:
+    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    heading = document.add_paragraph()  # not a heading: the contents do not list themselves
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    set_fonts(heading.add_run("目　录"), style.fonts["heading1"])
+    heading.runs[0].font.size = Pt(18)
+    ooxml.add_toc(
+        lambda name: document.add_paragraph(style=name), contents, 1, style.fonts["toc"],
+        "（在 Word 中右键“更新域”生成目录页码）",
+    )  # fmt: skip
+    for number, project in enumerate(album.projects, 1):
         document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        document.add_paragraph(xml_text(project.name), style="Heading 1")
+        heading = document.add_paragraph(xml_text(project.name), style="Heading 1")
+        ooxml.add_bookmark(heading, ooxml.bookmark_name(project.anchor), number)
         facts = document.add_table(rows=len(project.facts), cols=2)
         facts.style = document.styles["Table Grid"]
         for row, (key, value) in zip(facts.rows, project.facts, strict=True):
@@ -395,9 +435,27 @@ def album_docx(album: Album, style: Style, root: Path) -> bytes:
         if project.progress:
             document.add_paragraph("建设进度", style="Heading 2")
             _grid(document, [_docx_cell(p, "") for p in project.progress], PHOTO_SLOT)
+    date = album_date(album)
+    when = stamp or dt.datetime.combine(date or dt.date(2000, 1, 1), dt.time())
+    ooxml.set_properties(document, xml_text(album.title), xml_text(author), when)
+    ooxml.tidy_breaks(document.element.body)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _page_numbers(document: DocumentObject, style: Style) -> None:
+    """ "— n —" centred at the foot of every page but the cover, as the PDF album has them."""
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    role = style.fonts["page_number"]
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    set_fonts(paragraph.add_run("— "), role)
+    ooxml.add_field(paragraph, "PAGE", role)
+    set_fonts(paragraph.add_run(" —"), role)
+    for run in paragraph.runs:
+        run.font.size = Pt(11)
 
 
 def _docx_cell(photo: AlbumPhoto | None, missing: str) -> tuple[Path | None, str]:
@@ -451,3 +509,6 @@ def _album_styles(document: DocumentObject, style: Style) -> None:
     for rfonts in document.styles.element.iter(qn("w:rFonts")):
         if rfonts.get(qn("w:ascii")) and not rfonts.get(qn("w:eastAsia")):
             rfonts.set(qn("w:eastAsia"), style.fonts["body"].east_asian)
+    width = Mm(PAGE_MM[0] - 2 * MARGIN_MM)
+    ooxml.toc_styles(document, 1, style.fonts["toc"], int(width), Pt(0))
+    ooxml.drop_theme_fonts(document, style.fonts["body"])

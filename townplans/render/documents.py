@@ -10,9 +10,8 @@ profile requires that is missing shows as a visible 【缺：…】 placeholder,
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -48,6 +47,7 @@ from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
 
 if TYPE_CHECKING:
+    from townplans.render.ooxml import TocLine
     from townplans.status import TownStatus
 
 
@@ -73,7 +73,10 @@ class DocumentSpec:
     cover_lines: tuple[str, ...] = ()
     cover: bool = True
     toc: bool = True
+    plan: bool = False
+    """A plan text (总体规划, 控规, 修规): its headings are 章 / 节 / 条 (style.yaml plan_headings)."""
     author: str = ""
+    """The issuing body: the 公文's issuer, a plan's institute, the town for its briefs."""
     date: dt.date | None = None
     sources: tuple[str, ...] = ()
     """Workspace-relative files and folders the document is made from (its build inputs); the
@@ -319,7 +322,7 @@ class Assembler:
         doctype = self.profile.documents.get("master_plan")
         yield DocumentSpec(
             name, title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
-            date=_date(first, "date"), sources=(plan.chapters[0].ref.path, plan.folder),
+            date=_date(first, "date"), sources=(plan.chapters[0].ref.path, plan.folder), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
         )  # fmt: skip
 
@@ -340,6 +343,8 @@ class Assembler:
             built = source_parts([text], self.root)
             built += _missing_sections(self.templates, [text], doctype, base)
             if plan.kind == "regulatory":
+                # the 地块指标一览表 always comes from parcels.yaml (the one source); a table
+                # the text has of its own is optional and checked against it (TP609)
                 built.append(self._parcels(plan, doctype, base))
             return tuple(built)
 
@@ -351,7 +356,7 @@ class Assembler:
         sources = [text.ref.path, plan.folder]
         return DocumentSpec(
             file_name(title), title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
-            date=_date(meta, "date"), sources=tuple(sources),
+            date=_date(meta, "date"), sources=tuple(sources), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
         )  # fmt: skip
 
@@ -667,49 +672,84 @@ def _indicator_cell(town: Town, key: str, indicator: Any) -> str:
 
 
 def to_docx(
-    spec: DocumentSpec, style: Style, root: Path, stamp: dt.datetime
+    spec: DocumentSpec,
+    style: Style,
+    root: Path,
+    stamp: dt.datetime,
+    contents: Sequence[TocLine] = (),
 ) -> tuple[bytes, list[OutputProblem]]:
-    """The Word document as bytes, and what the writer could not render."""
+    """The Word document as bytes, and what the writer could not render. ``contents``: the
+    table of contents as the PDF prints it (``contents``), written as the TOC field's result."""
+    from townplans.render import ooxml
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
     cover = _cover_texts(spec)
-    writer = DocxWriter(style, root, table_captions=spec.table_captions)
+    writer = DocxWriter(style, root, plan=spec.plan, table_captions=spec.table_captions)
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)
     if spec.toc:
-        writer.add_toc()
+        writer.add_toc(contents)
     for part in spec.parts:
         writer.add_markdown(part.tokens, part.base_dir, part.origin)
-    properties = writer.document.core_properties
-    properties.title = cover.title
-    properties.author = cover.author
-    properties.last_modified_by = "townplans"
-    properties.created = stamp
-    properties.modified = stamp
-    properties.revision = 1
-    buffer = io.BytesIO()
-    writer.document.save(buffer)
-    return buffer.getvalue(), _once_per_file([*writer.problems, *cover.problems])
+    ooxml.set_properties(writer.document, cover.title, cover.author, stamp)
+    return writer.to_bytes(), _once_per_file([*writer.problems, *cover.problems])
 
 
-def to_html(
-    spec: DocumentSpec, style: Style, root: Path, font_faces: str = ""
-) -> tuple[str, list[OutputProblem]]:
-    """The print HTML page for WeasyPrint, and what could not be rendered."""
-    cover = _cover_texts(spec)
+def contents(
+    spec: DocumentSpec,
+    style: Style,
+    root: Path,
+    font_faces: str,
+    pages: Callable[[str], Mapping[str, int]],
+) -> list[TocLine]:
+    """The table of contents of ``spec`` as its PDF prints it: the headings down to
+    ``toc_levels``, each with the page ``pages`` (the PDF's layout of the document's HTML) puts
+    it on. The Word writer stores these as its TOC field's result."""
+    from townplans.render.ooxml import TocLine, bookmark_name
+
+    if not spec.toc:
+        return []
+    html, body, _ = _html(spec, style, root, font_faces)
+    found = pages(html)
+    return [
+        TocLine(entry.level, entry.text, bookmark_name(entry.anchor), found.get(entry.anchor))
+        for entry in body.toc
+        if entry.level <= style.toc_levels
+    ]
+
+
+def _body(spec: DocumentSpec, style: Style, root: Path) -> html_render.RenderedBody:
     page = html_render.TablePage(
         style.text_width_mm,
         style.landscape_text_width_mm,
         style.fonts["table"].size,
         captions=spec.table_captions,
     )
-    body = html_render.render_body(
-        [html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin) for p in spec.parts], page
+    return html_render.render_body(
+        [html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin) for p in spec.parts],
+        page,
+        rank=style.plan_rank if spec.plan else None,
     )
-    html = html_render.page(
-        cover.title, body, css(style, font_faces), cover.lines, cover=spec.cover, toc=spec.toc
-    )
-    return html, _once_per_file([*body.problems, *cover.problems])
+
+
+def to_html(
+    spec: DocumentSpec, style: Style, root: Path, font_faces: str = ""
+) -> tuple[str, list[OutputProblem]]:
+    """The print HTML page for WeasyPrint, and what could not be rendered."""
+    page, _, problems = _html(spec, style, root, font_faces)
+    return page, problems
+
+
+def _html(
+    spec: DocumentSpec, style: Style, root: Path, font_faces: str
+) -> tuple[str, html_render.RenderedBody, list[OutputProblem]]:
+    cover = _cover_texts(spec)
+    body = _body(spec, style, root)
+    page = html_render.page(
+        cover.title, body, css(style, font_faces), cover.lines, cover=spec.cover, toc=spec.toc,
+        toc_levels=style.toc_levels, plan=spec.plan,
+    )  # fmt: skip
+    return page, body, _once_per_file([*body.problems, *cover.problems])
 
 
 @dataclass(frozen=True, slots=True)

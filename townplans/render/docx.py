@@ -3,14 +3,24 @@
 The writer walks the token stream once. Every block and inline construct has a mapping; a token
 type without one is recorded in ``problems`` with its place in the sources (never dropped
 silently). East Asian fonts are set by their official names (``w:eastAsia``) and Latin fonts
-separately, so Word and WPS pick the right font for every character. Images are read only from inside the workspace. Raw HTML tables (the
-safe subset in ``townplans.rawhtml``) become real Word tables with merged cells; any other raw HTML
-is written as the literal text it is. Tables are written in one pass, whatever their size
-(``ooxml``).
+separately, so Word and WPS pick the right font for every character; no style or run keeps a
+theme font (in Word the theme would win). Images are read only from inside the workspace. Raw HTML
+tables (the safe subset in ``townplans.rawhtml``) become real Word tables with merged cells; any
+other raw HTML is written as the literal text it is. Tables are written in one pass, whatever their
+size (``ooxml``).
+
+The table of contents is a real TOC field whose entries and page numbers are written at build time
+from the PDF's layout (``add_toc``); every heading carries the bookmark its entry links to. Lists
+are Word numbering (``numbering.xml``), each Markdown list restarting at its own start. A plan text
+(``plan``) gives its headings the 章 / 节 / 条 looks of style.yaml at their rank (Heading 1–3).
+The 22-line grid holds the body text only: tables, captions, figures, the cover, the TOC and page
+numbers keep their own line heights. Before the document is written, its page and section breaks
+are tidied so that none gives a blank page (``ooxml.tidy_breaks``).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -55,9 +65,12 @@ from townplans.render.layout import (
     text_block,
     too_wide_message,
 )
+from townplans.render.ooxml import TocLine, add_field, set_fonts
 from townplans.render.selfcheck import OutputProblem
-from townplans.render.style import FontRole, Style
+from townplans.render.style import Style
 from townplans.render.tokens import prepare
+
+__all__ = ["DocxWriter", "TocLine", "add_field", "set_fonts"]
 
 PRINT_DPI = 150
 """Images are placed at their pixel size at this resolution, shrunk to fit the text block."""
@@ -67,18 +80,6 @@ _ALIGN = {
     "center": WD_ALIGN_PARAGRAPH.CENTER,
     "right": WD_ALIGN_PARAGRAPH.RIGHT,
 }
-
-
-def set_fonts(rpr_owner: ParagraphStyle | Run, role: FontRole) -> None:
-    """Set Latin and East Asian fonts and size on a style or run."""
-    font = rpr_owner.font
-    font.name = role.latin
-    font.size = Pt(role.size)
-    font.bold = role.bold
-    rfonts = rpr_owner.element.get_or_add_rPr().get_or_add_rFonts()
-    rfonts.set(qn("w:eastAsia"), role.east_asian)
-    rfonts.set(qn("w:ascii"), role.latin)
-    rfonts.set(qn("w:hAnsi"), role.latin)
 
 
 @dataclass
@@ -94,8 +95,8 @@ class _Inline:
 
 @dataclass
 class _ListLevel:
-    ordered: bool
-    number: int
+    num_id: int
+    """The list's own ``w:num`` (restarting at its start number)."""
     first_paragraph: bool = True
 
 
@@ -121,6 +122,8 @@ class DocxWriter:
 
     style: Style
     root: Path
+    plan: bool = False
+    """A plan text (总体规划, 控规, 修规): headings ranked and styled as 章 / 节 / 条."""
     document: DocumentObject = field(init=False)
     problems: list[OutputProblem] = field(default_factory=list)
     table_captions: bool = False
@@ -139,6 +142,9 @@ class DocxWriter:
     """0-based source line of the block being written, for problems."""
     _cell_formats: dict[str, BaseOxmlElement] = field(default_factory=dict)
     _run_fonts: dict[str, BaseOxmlElement] = field(default_factory=dict)
+    _headings: int = 0
+    """Headings written so far: the n-th carries bookmark ``_Toc_hn``, as the PDF's anchor hn."""
+    _numbering: ooxml.Numbering | None = None
     _tables: int = 0
     _heading: str = ""
     """The text of the last heading, the title of a table without a caption of its own."""
@@ -167,14 +173,8 @@ class DocxWriter:
         self._grid(section)
 
     def _grid(self, section: Section) -> None:
-        """Word's document grid: 22 lines a page (GB/T 9704 5.2.3)."""
-        sect_pr = section._sectPr
-        for old in sect_pr.findall(qn("w:docGrid")):
-            sect_pr.remove(old)
-        grid = OxmlElement("w:docGrid")
-        grid.set(qn("w:type"), "lines")
-        grid.set(qn("w:linePitch"), str(round(self.style.line_spacing_pt * 20)))
-        sect_pr.append(grid)
+        """Word's document grid: 22 lines a page (GB/T 9704 5.2.3), for the body text."""
+        ooxml.line_grid(section._sectPr, self.style.line_spacing_pt)
 
     def _styles(self) -> None:
         fonts = self.style.fonts
@@ -202,6 +202,8 @@ class DocxWriter:
             heading_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
             heading_format.line_spacing = Pt(self.style.line_spacing_pt)
             heading_format.keep_with_next = True
+            if self.plan:
+                self._plan_heading(heading, level)
         for name, role in (("Title", "title"), ("Caption", "caption")):
             named = styles[name]
             assert isinstance(named, ParagraphStyle)
@@ -210,6 +212,17 @@ class DocxWriter:
             named.font.italic = False
             named.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
             named.paragraph_format.first_line_indent = Pt(0)
+            ooxml.no_grid(named)
+        for name in ("Header", "Footer"):
+            named = styles[name]
+            assert isinstance(named, ParagraphStyle)
+            ooxml.no_grid(named)
+        width, _ = text_block(self.document.sections[0])
+        ooxml.toc_styles(
+            self.document, self.style.toc_levels, fonts["toc"], width,
+            Pt(fonts["toc"].size * self.style.toc_indent_chars),
+        )  # fmt: skip
+        ooxml.drop_theme_fonts(self.document, fonts["body"])
         # Styles the template ships with a Latin font only (Macro Text: Courier) get the body's East
         # Asian font too, so nothing falls back to whatever Word picks for Chinese.
         for rfonts in styles.element.iter(qn("w:rFonts")):
@@ -221,6 +234,21 @@ class DocxWriter:
         # python-docx's template draws a rule under Title; an official title has none.
         for border in title.element.xpath("./w:pPr/w:pBdr"):
             border.getparent().remove(border)
+
+    def _plan_heading(self, heading: ParagraphStyle, rank: int) -> None:
+        """Heading ``rank`` of a plan text: the 章 / 节 / 条 look style.yaml declares for it."""
+        look = self.style.plan_level(rank)
+        if look is None:
+            return
+        role = self.style.fonts[look.font]
+        set_fonts(heading, role)
+        fmt = heading.paragraph_format
+        fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER if look.align == "center" else None
+        fmt.first_line_indent = Pt(role.size * look.indent_chars)
+        fmt.space_before = Pt(self.style.line_spacing_pt * look.space_before_lines)
+        aliases = OxmlElement("w:aliases")
+        aliases.set(qn("w:val"), look.name)
+        heading.element.find(qn("w:name")).addnext(aliases)
 
     def _page_numbers(self, section: Section) -> None:
         """ "— 1 —" in 4号 宋体, one character in from the outer edge: odd right, even left."""
@@ -250,29 +278,40 @@ class DocxWriter:
         """A cover page without a page number: the title in 小标宋, the issuing lines below."""
         self.document.sections[0].different_first_page_header_footer = True
         for _ in range(4):
-            self._plain("")
+            ooxml.no_grid(self._plain(""))
         self.document.add_paragraph(title, style="Title")
         for _ in range(6):
-            self._plain("")
+            ooxml.no_grid(self._plain(""))
         for line in lines:
-            self._plain(line).alignment = WD_ALIGN_PARAGRAPH.CENTER
+            paragraph = self._plain(line)
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            ooxml.no_grid(paragraph)
         self._page_break()
 
     def add_title(self, title: str) -> None:
         """A 公文 title (2号小标宋, centred) on the first page, no cover."""
         self.document.add_paragraph(title, style="Title")
 
-    def add_toc(self) -> None:
-        """A Word TOC field over Heading 1–3; Word and LibreOffice fill it on update."""
+    def add_toc(self, lines: Sequence[TocLine] = ()) -> None:
+        """The table of contents: a TOC field over Heading 1 to ``toc_levels`` whose stored
+        result is ``lines`` (entries and page numbers from the PDF's layout), so it reads right
+        as it opens; Word and LibreOffice can still update it. Without lines the field holds a
+        note to update it."""
         heading = self._plain("目  录")
         heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        ooxml.no_grid(heading)
         set_fonts(heading.runs[0], self.style.fonts["heading1"])
-        add_field(
-            self._plain(""),
-            'TOC \\o "1-3" \\h \\z \\u',
-            self.style.fonts["body"],
+
+        def paragraph(style: str | None) -> Paragraph:
+            added = self.document.add_paragraph(style=style)
+            if style is None:
+                added.paragraph_format.first_line_indent = Pt(0)
+            return added
+
+        ooxml.add_toc(
+            paragraph, lines, self.style.toc_levels, self.style.fonts["toc"],
             "（在 Word 中右键“更新域”生成目录页码）",
-        )
+        )  # fmt: skip
         self._page_break()
 
     def add_markdown(
@@ -292,7 +331,19 @@ class DocxWriter:
         self._page_break()
 
     def save(self, path: Path) -> None:
+        self.finish()
         self.document.save(str(path))
+
+    def to_bytes(self) -> bytes:
+        """The finished document as DOCX bytes."""
+        self.finish()
+        buffer = io.BytesIO()
+        self.document.save(buffer)
+        return buffer.getvalue()
+
+    def finish(self) -> None:
+        """Tidy the page and section breaks (none may give a blank page); idempotent."""
+        ooxml.tidy_breaks(self.document.element.body)
 
     # -- blocks -------------------------------------------------------------------------------------
 
@@ -333,12 +384,17 @@ class DocxWriter:
     def _heading_block(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         level = int(tokens[index].tag[1:])
         self._heading = mdparser.inline_text(tokens[index + 1])
+        if self.plan:
+            level = self.style.plan_rank(self._heading, level)
         if "attachment" in self._containers and level == 1:
             paragraph = self.document.add_paragraph(style="Title")
         else:
-            paragraph = self.document.add_paragraph(style=f"Heading {min(level, 6)}")
+            paragraph = self.document.add_paragraph(style=f"Heading {min(max(level, 1), 6)}")
             self._apply_alignment(paragraph)
         self._inline(paragraph, tokens[index + 1], base_dir)
+        self._headings += 1
+        name = ooxml.bookmark_name(f"h{self._headings}")
+        ooxml.add_bookmark(paragraph, name, self._headings)
         return index + 3
 
     def _paragraph(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
@@ -351,7 +407,8 @@ class DocxWriter:
             self._page_break()
             return index + 3
         paragraph = self.document.add_paragraph()
-        prefix = self._list_prefix(paragraph) + self._pending_prefix
+        self._list_paragraph(paragraph)
+        prefix = self._pending_prefix
         self._pending_prefix = ""
         if self._quote_depth:
             paragraph.paragraph_format.left_indent = Pt(
@@ -403,7 +460,14 @@ class DocxWriter:
     def _list_open(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         token = tokens[index]
         start = int(token.attrs.get("start", 1) or 1)
-        self._lists.append(_ListLevel(token.type == "ordered_list_open", start - 1))
+        if self._numbering is None:
+            size = self.style.fonts["body"].size
+            self._numbering = ooxml.Numbering(
+                self.document, self.style.fonts["body"], Pt(size * 2), Pt(size * 1.5)
+            )
+        ordered = token.type == "ordered_list_open"
+        num_id = self._numbering.new_list(ordered, len(self._lists), start)
+        self._lists.append(_ListLevel(num_id))
         return index + 1
 
     def _list_close(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
@@ -412,7 +476,6 @@ class DocxWriter:
 
     def _list_item(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         current = self._lists[-1]
-        current.number += 1
         current.first_paragraph = True
         if tokens[index + 1].type in (
             "list_item_close",
@@ -422,12 +485,14 @@ class DocxWriter:
             "code_block",
         ):
             # An item that starts with no paragraph still shows its marker.
-            self._list_prefix(self.document.add_paragraph())
+            self._list_paragraph(self.document.add_paragraph())
         return index + 1
 
-    def _list_prefix(self, paragraph: Paragraph) -> str:
+    def _list_paragraph(self, paragraph: Paragraph) -> None:
+        """A paragraph inside a list: the item's first one is numbered (``w:numPr`` at the list's
+        nesting level), the others are indented as its text."""
         if not self._lists:
-            return ""
+            return
         level = self._lists[-1]
         depth = len(self._lists)
         size = self.style.fonts["body"].size
@@ -435,18 +500,14 @@ class DocxWriter:
         paragraph.paragraph_format.first_line_indent = (
             Pt(-size * 1.5) if level.first_paragraph else Pt(0)
         )
-        if not level.first_paragraph:
-            return ""
-        level.first_paragraph = False
-        marker = f"{level.number}. " if level.ordered else ("•", "◦", "▪")[(depth - 1) % 3] + " "
-        if not paragraph.runs and not paragraph.text:
-            paragraph.add_run(marker)
-            return ""
-        return marker
+        if level.first_paragraph:
+            level.first_paragraph = False
+            ooxml.number_paragraph(paragraph, level.num_id, depth - 1)
 
     def _code(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         paragraph = self._plain("")
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        ooxml.no_grid(paragraph)
         paragraph.paragraph_format.left_indent = Pt(12 + 32 * len(self._lists))
         role = self.style.fonts["code"]
         lines = tokens[index].content.rstrip("\n").split("\n")
@@ -519,17 +580,7 @@ class DocxWriter:
 
     def _rule(self, color: str = "000000", size: int = 6) -> Paragraph:
         paragraph = self._plain("")
-        borders = OxmlElement("w:pBdr")
-        bottom = OxmlElement("w:bottom")
-        for key, value in (
-            ("w:val", "single"),
-            ("w:sz", str(size)),
-            ("w:space", "1"),
-            ("w:color", color),
-        ):
-            bottom.set(qn(key), value)
-        borders.append(bottom)
-        paragraph._p.get_or_add_pPr().append(borders)
+        ooxml.bottom_border(paragraph, color, size)
         return paragraph
 
     def _red_rule(self) -> None:
@@ -557,6 +608,7 @@ class DocxWriter:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         paragraph.paragraph_format.keep_with_next = True
+        ooxml.no_grid(paragraph)
         self._picture(paragraph.add_run(), source, base_dir, full_width=True, label=caption)
         self._figures += 1
         caption_paragraph = self.document.add_paragraph(style="Caption")
@@ -737,6 +789,7 @@ class DocxWriter:
             fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
             fmt.alignment = _ALIGN.get(key, WD_ALIGN_PARAGRAPH.LEFT)
             ooxml.no_autospace(scratch._p.get_or_add_pPr())
+            ooxml.no_grid(scratch)  # a cell's lines keep their height, not the body's pitch
             self._cell_formats[key] = scratch._p.get_or_add_pPr()
         paragraph._p.insert(0, deepcopy(self._cell_formats[key]))
 
@@ -859,30 +912,3 @@ def _start_hyperlink(paragraph: Paragraph, href: str) -> BaseOxmlElement:
     hyperlink.set(qn("r:id"), rel_id)
     paragraph._p.append(hyperlink)
     return hyperlink
-
-
-def add_field(
-    paragraph: Paragraph, instruction: str, role: FontRole, placeholder: str = "1"
-) -> None:
-    """A complex field (PAGE, TOC, SEQ) with a cached result so viewers that do not update show text."""
-
-    def run_with(element: BaseOxmlElement | None = None, text: str | None = None) -> None:
-        run = paragraph.add_run(text or "")
-        set_fonts(run, role)
-        if element is not None:
-            run._r.append(element)
-
-    begin = OxmlElement("w:fldChar")
-    begin.set(qn("w:fldCharType"), "begin")
-    run_with(begin)
-    instr = OxmlElement("w:instrText")
-    instr.set(qn("xml:space"), "preserve")
-    instr.text = f" {instruction} "
-    run_with(instr)
-    separate = OxmlElement("w:fldChar")
-    separate.set(qn("w:fldCharType"), "separate")
-    run_with(separate)
-    run_with(text=placeholder)
-    end = OxmlElement("w:fldChar")
-    end.set(qn("w:fldCharType"), "end")
-    run_with(end)

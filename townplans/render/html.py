@@ -8,7 +8,7 @@ numbers (``target-counter``) and WeasyPrint makes PDF bookmarks from them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -64,7 +64,9 @@ class TocEntry:
 class _PrintRenderer(RendererHTML):
     """The stock renderer with figures, heading ids and safe raw HTML."""
 
-    def __init__(self, page: TablePage | None = None) -> None:
+    def __init__(
+        self, page: TablePage | None = None, rank: Callable[[str, int], int] | None = None
+    ) -> None:
         shared = mdparser.parser()
         super().__init__(shared)
         # Plugins (containers, footnotes) register their render rules on the shared parser's
@@ -87,6 +89,9 @@ class _PrintRenderer(RendererHTML):
         """Where the part being rendered comes from, for problems."""
         for name in ("container_landscape_open", "container_landscape_close"):
             self.rules[name] = self._landscape(self.rules[name])
+        self.rank = rank
+        """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
+        self._open_headings: list[str] = []
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -135,9 +140,19 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         anchor = f"h{len(self.toc) + 1}"
         level = int(tokens[idx].tag[1:])
-        self.heading = mdparser.inline_text(tokens[idx + 1])
-        self.toc.append(TocEntry(level, self.heading, anchor))
-        return f'<{tokens[idx].tag} id="{anchor}">'
+        text = mdparser.inline_text(tokens[idx + 1])
+        self.heading = text
+        if self.rank is not None:
+            level = min(max(self.rank(text, level), 1), 6)
+        self.toc.append(TocEntry(level, text, anchor))
+        self._open_headings.append(f"h{level}")
+        return f'<h{level} id="{anchor}">'
+
+    def heading_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        tag = self._open_headings.pop() if self._open_headings else tokens[idx].tag
+        return f"</{tag}>\n"
 
     def table_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -350,10 +365,15 @@ class TablePage:
     captions: bool = False
 
 
-def render_body(parts: Sequence[HtmlPart], page: TablePage | None = None) -> RenderedBody:
+def render_body(
+    parts: Sequence[HtmlPart],
+    page: TablePage | None = None,
+    rank: Callable[[str, int], int] | None = None,
+) -> RenderedBody:
     """HTML for several token streams in order; figures, tables and headings are numbered across
-    them."""
-    renderer = _PrintRenderer(page)
+    them. With ``rank`` (a plan text) each heading's level is its rank: 第一条 is an h3 (条)
+    whatever its Markdown level."""
+    renderer = _PrintRenderer(page, rank)
     options = mdparser.parser().options
     sections = []
     for part in parts:
@@ -389,11 +409,16 @@ def _image_or_placeholder(child: Token, part: HtmlPart) -> Token:
     if path is None:
         return Token("text", "", 0, content=missing_image(child.content, source))
     image = child.copy()
-    image.attrs["src"] = resource_url(WORKSPACE, path.relative_to(part.root.resolve()).as_posix())
+    # Token.copy is shallow: a new attrs mapping, or the source tokens (which the Word writer
+    # reads too, and a second rendering) would be left holding the workspace: URL.
+    image.attrs = {
+        **child.attrs,
+        "src": resource_url(WORKSPACE, path.relative_to(part.root.resolve()).as_posix()),
+    }
     return image
 
 
-def toc_html(entries: Sequence[TocEntry], depth: int = 2) -> str:
+def toc_html(entries: Sequence[TocEntry], depth: int = 3) -> str:
     """A table of contents whose page numbers WeasyPrint fills in (target-counter)."""
     items = "".join(
         f'<li class="toc-{entry.level}"><a href="#{entry.anchor}">{escape(entry.text)}</a></li>'
@@ -410,16 +435,20 @@ def page(
     cover_lines: Sequence[str] = (),
     cover: bool = True,
     toc: bool = True,
+    toc_levels: int = 3,
+    plan: bool = False,
 ) -> str:
-    """A complete print HTML document: cover, table of contents, then the body (a document without
-    a cover, such as a 公文, carries its own title in its parts)."""
+    """A complete print HTML document: cover, table of contents (headings down to
+    ``toc_levels``), then the body (a document without a cover, such as a 公文, carries its own
+    title in its parts). ``plan``: the body's headings take the 章 / 节 / 条 looks (``plan_css``)."""
     head = f'<span class="running-title">{escape(title)}</span>'
     if cover:
         meta = "".join(f"<p>{escape(line)}</p>" for line in cover_lines)
         head += f'<div class="cover"><div class="title">{escape(title)}</div><div class="meta">{meta}</div></div>'
-    contents = toc_html(body.toc) if toc and body.toc else ""
+    contents = toc_html(body.toc, toc_levels) if toc and body.toc else ""
+    body_class = ' class="plan"' if plan else ""
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{stylesheet}</style></head>\n"
-        f"<body>{head}\n{contents}{body.html}\n</body></html>\n"
+        f"<body{body_class}>{head}\n{contents}{body.html}\n</body></html>\n"
     )

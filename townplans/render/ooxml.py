@@ -1,5 +1,12 @@
 """Raw OOXML pieces the Word writers need and python-docx's API does not offer (DESIGN §7: below
-the writers, as python-docx keeps ``oxml`` below its API).
+the writers, as python-docx keeps ``oxml`` below its API). Both ``render/docx.py`` and
+``render/album.py`` build on this module; nothing here knows about Markdown or documents.
+
+What lives here: fonts (named Latin and East Asian fonts, never the theme's), fields (PAGE, SEQ,
+PAGEREF and a TOC whose entries are written at build time), bookmarks, paragraph borders, the
+line grid and where it does not apply, list numbering (``numbering.xml``), the document's
+properties (core and app), page and section breaks tidied so that none gives a blank page, and
+tables.
 
 Tables are built here row by row and cell by cell, in one pass: python-docx's ``Table.cell(r, c)``
 walks the whole table on every call and ``_Cell.merge`` re-reads it too, which made a 1,000-row
@@ -10,16 +17,588 @@ cells it covers below.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.document import Document as DocumentObject
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.oxml.table import CT_Row, CT_Tbl, CT_Tc
-from docx.oxml.text.parfmt import CT_PPr
 from docx.oxml.text.run import CT_R
-from docx.shared import Emu
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.shared import Emu, Pt
+from docx.styles.style import ParagraphStyle
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from townplans.render.layout import joined
+from townplans.render.style import FontRole
+
+APPLICATION = "townplans"
+"""What ``docProps/app.xml`` names as the application that wrote the document."""
+
+# -- fonts -----------------------------------------------------------------------------------------------
+
+STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+THEME_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+"""Theme font references: where one stands beside a named font, Word uses the theme's font."""
+
+
+def set_fonts(rpr_owner: ParagraphStyle | Run, role: FontRole) -> None:
+    """Latin and East Asian fonts (the latter by its official name) and size on a style or run,
+    with no theme font beside them."""
+    font = rpr_owner.font
+    font.name = role.latin
+    font.size = Pt(role.size)
+    font.bold = role.bold
+    rfonts = rpr_owner.element.get_or_add_rPr().get_or_add_rFonts()
+    named_fonts(rfonts, role.latin, role.east_asian)
+
+
+def named_fonts(rfonts: BaseOxmlElement, latin: str, east_asian: str) -> None:
+    """``w:rFonts`` naming ``latin`` for ASCII, high ANSI and complex script and ``east_asian``
+    for Chinese; theme references removed (in Word they win over the names)."""
+    for attribute in THEME_ATTRIBUTES:
+        rfonts.attrib.pop(qn(attribute), None)
+    rfonts.set(qn("w:ascii"), latin)
+    rfonts.set(qn("w:hAnsi"), latin)
+    rfonts.set(qn("w:cs"), latin)
+    rfonts.set(qn("w:eastAsia"), east_asian)
+
+
+def drop_theme_fonts(document: DocumentObject, body: FontRole) -> None:
+    """Every theme font reference in the styles (python-docx's template has them in the document
+    defaults, Normal and the headings) replaced by the named fonts of ``body`` where no name is
+    given; the document defaults name the body fonts and mark text as Chinese (zh-CN), so Word
+    picks East Asian line breaking and fonts. The Word 2010 copy of the styles
+    (``stylesWithEffects.xml``) is dropped: it would carry the theme references on."""
+    styles = document.styles.element
+    for rfonts in styles.iter(qn("w:rFonts")):
+        themed = {a: rfonts.get(qn(a)) for a in THEME_ATTRIBUTES if rfonts.get(qn(a))}
+        if not themed:
+            continue
+        for attribute in THEME_ATTRIBUTES:
+            rfonts.attrib.pop(qn(attribute), None)
+        if not rfonts.get(qn("w:ascii")):
+            named_fonts(rfonts, body.latin, body.east_asian)
+        elif not rfonts.get(qn("w:eastAsia")):
+            rfonts.set(qn("w:eastAsia"), body.east_asian)
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is not None:
+        rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
+        if rpr is not None:
+            rfonts = rpr.find(qn("w:rFonts"))
+            if rfonts is None:
+                rfonts = OxmlElement("w:rFonts")
+                rpr.insert(0, rfonts)
+            named_fonts(rfonts, body.latin, body.east_asian)
+            for lang in rpr.findall(qn("w:lang")):
+                lang.set(qn("w:eastAsia"), "zh-CN")
+    for rel in list(document.part.rels.values()):
+        if rel.reltype == STYLES_WITH_EFFECTS:
+            document.part.drop_rel(rel.rId)  # a part no relationship points at is not written
+
+
+# -- fields and bookmarks ----------------------------------------------------------------------------------
+
+
+def add_field(
+    paragraph: Paragraph, instruction: str, role: FontRole | None, result: str = "1"
+) -> list[Run]:
+    """A complex field (PAGE, SEQ, PAGEREF …) with its result already written, so a viewer that
+    does not update fields shows the right text; returns the runs (to move into a hyperlink)."""
+    runs = []
+
+    def run_with(element: BaseOxmlElement | None = None, text: str | None = None) -> None:
+        run = paragraph.add_run(text or "")
+        if role is not None:
+            set_fonts(run, role)
+        if element is not None:
+            run._r.append(element)
+        runs.append(run)
+
+    run_with(_field_char("begin"))
+    run_with(_instruction(instruction))
+    run_with(_field_char("separate"))
+    run_with(text=result)
+    run_with(_field_char("end"))
+    return runs
+
+
+def _field_char(kind: str) -> BaseOxmlElement:
+    element = OxmlElement("w:fldChar")
+    element.set(qn("w:fldCharType"), kind)
+    return element
+
+
+def _instruction(text: str) -> BaseOxmlElement:
+    element = OxmlElement("w:instrText")
+    element.set(qn("xml:space"), "preserve")
+    element.text = f" {text} "
+    return element
+
+
+def bookmark_name(anchor: str) -> str:
+    """The bookmark a TOC entry links to: hidden in Word's bookmark list (leading underscore), as
+    the bookmarks Word makes for its own TOC are."""
+    return f"_Toc_{anchor}"
+
+
+def add_bookmark(paragraph: Paragraph, name: str, number: int) -> None:
+    """A bookmark around the paragraph's whole content (``w:bookmarkStart`` after ``w:pPr``,
+    ``w:bookmarkEnd`` at the end)."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(number))
+    p = paragraph._p
+    p.insert(1 if p.pPr is not None else 0, start)
+    p.append(end)
+
+
+@dataclass(frozen=True, slots=True)
+class TocLine:
+    """One entry of a table of contents: its level (1 = top), text, the bookmark of its heading
+    and the page number it is printed with."""
+
+    level: int
+    text: str
+    bookmark: str
+    page: int | None
+
+
+def add_toc(
+    add_paragraph: Any, lines: Sequence[TocLine], levels: int, role: FontRole, placeholder: str
+) -> None:
+    """A TOC field (``TOC \\o "1-levels" \\h \\z \\u``) whose stored result is ``lines``: one
+    paragraph per entry in style "TOC n", a hyperlink to the heading's bookmark, a dot-leader tab
+    and a PAGEREF field with the page number. Word and LibreOffice show it as it is and can still
+    update it. ``add_paragraph(style)`` adds a body paragraph; ``placeholder`` is the result
+    when there are no entries."""
+    instruction = f'TOC \\o "1-{levels}" \\h \\z \\u'
+    if not lines:
+        paragraph = add_paragraph(None)
+        add_field(paragraph, instruction, role, placeholder)
+        no_grid(paragraph)
+        return
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        paragraph = add_paragraph(toc_style(min(line.level, 9)))
+        if index == 0:
+            _run(paragraph, _field_char("begin"))
+            _run(paragraph, _instruction(instruction))
+            _run(paragraph, _field_char("separate"))
+        link = OxmlElement("w:hyperlink")
+        link.set(qn("w:anchor"), line.bookmark)
+        link.set(qn("w:history"), "1")
+        paragraph._p.append(link)
+        text = paragraph.add_run(line.text)
+        link.append(text._r)
+        tab = paragraph.add_run()
+        tab._r.append(OxmlElement("w:tab"))
+        link.append(tab._r)
+        page = "" if line.page is None else str(line.page)
+        for run in add_field(paragraph, f"PAGEREF {line.bookmark} \\h", None, page):
+            link.append(run._r)
+        if index == last:
+            _run(paragraph, _field_char("end"))
+
+
+def _run(paragraph: Paragraph, element: BaseOxmlElement) -> None:
+    paragraph.add_run()._r.append(element)
+
+
+def toc_style(level: int) -> str:
+    """The name of Word's built-in style for level ``level`` of a TOC (shown as "TOC 1" …)."""
+    return f"toc {level}"
+
+
+def toc_styles(
+    document: DocumentObject, levels: int, role: FontRole, text_width: int, indent: Pt
+) -> None:
+    """Paragraph styles "TOC 1" … "TOC levels" (Word's built-in ``toc n``): the TOC font, each
+    level indented by ``indent`` more than the one above, a right-aligned dot-leader tab at the
+    text block's edge for the page number, off the line grid."""
+    styles = document.styles
+    for level in range(1, levels + 1):
+        name = toc_style(level)
+        try:
+            style = styles[name]
+        except KeyError:
+            style = styles.add_style(name, 1)  # WD_STYLE_TYPE.PARAGRAPH
+            style.element.set(qn("w:styleId"), f"TOC{level}")
+            # Word's own built-in style, not a custom one (Word would rename a custom "toc 1")
+            style.element.attrib.pop(qn("w:customStyle"), None)
+            style.priority = 39
+        assert isinstance(style, ParagraphStyle)
+        style.base_style = styles["Normal"]
+        style.next_paragraph_style = styles["Normal"]
+        set_fonts(style, role)
+        fmt = style.paragraph_format
+        fmt.first_line_indent = Pt(0)
+        fmt.left_indent = Emu(int(indent) * (level - 1))
+        fmt.space_before = Pt(0)
+        fmt.space_after = Pt(0)
+        ppr = style.element.get_or_add_pPr()
+        for old in ppr.findall(qn("w:tabs")):
+            ppr.remove(old)
+        tabs = OxmlElement("w:tabs")
+        tab = OxmlElement("w:tab")
+        tab.set(qn("w:val"), "right")
+        tab.set(qn("w:leader"), "dot")
+        tab.set(qn("w:pos"), str(round(text_width / 635)))  # EMU -> twentieths of a point
+        tabs.append(tab)
+        _insert_ppr_child(ppr, tabs)
+        _set_snap(ppr, on=False)
+        style.hidden = False
+
+
+# -- borders and the line grid ---------------------------------------------------------------------------
+
+
+def bottom_border(paragraph: Paragraph, color: str = "000000", size: int = 6) -> None:
+    """A rule under the paragraph, as wide as the text block (``size`` in eighths of a point)."""
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (
+        ("w:val", "single"),
+        ("w:sz", str(size)),
+        ("w:space", "1"),
+        ("w:color", color),
+    ):
+        bottom.set(qn(key), value)
+    borders.append(bottom)
+    _insert_ppr_child(paragraph._p.get_or_add_pPr(), borders)
+
+
+def line_grid(sect_pr: BaseOxmlElement, pitch_pt: float) -> None:
+    """The section's document grid: lines ``pitch_pt`` apart (GB/T 9704: 22 lines a page). Only
+    paragraphs that snap to it (the body and headings) keep that pitch; see ``no_grid``."""
+    for old in sect_pr.findall(qn("w:docGrid")):
+        sect_pr.remove(old)
+    grid = OxmlElement("w:docGrid")
+    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:linePitch"), str(round(pitch_pt * 20)))
+    sect_pr.append(grid)
+
+
+def no_grid(target: Paragraph | ParagraphStyle | BaseOxmlElement) -> None:
+    """``w:snapToGrid w:val="0"`` on a paragraph, a style or a ``w:pPr``: its lines keep their
+    own height instead of being stretched to the body's line pitch (tables, captions, the cover,
+    the TOC, page numbers)."""
+    if isinstance(target, (Paragraph,)):
+        ppr = target._p.get_or_add_pPr()
+    elif isinstance(target, ParagraphStyle):
+        ppr = target.element.get_or_add_pPr()
+    else:
+        ppr = target
+    _set_snap(ppr, on=False)
+
+
+def _set_snap(ppr: BaseOxmlElement, on: bool) -> None:
+    for old in ppr.findall(qn("w:snapToGrid")):
+        ppr.remove(old)
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "1" if on else "0")
+    _insert_ppr_child(ppr, snap)
+
+
+_PPR_ORDER = (
+    "pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+    "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+    "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+    "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc",
+    "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr",
+    "sectPr", "pPrChange",
+)  # fmt: skip
+"""The order of ``w:pPr``'s children the schema requires (Word refuses a file out of order)."""
+
+
+def _insert_ppr_child(ppr: BaseOxmlElement, child: BaseOxmlElement) -> None:
+    """Put ``child`` into ``ppr`` at its place in the schema's order."""
+    name = child.tag.split("}")[1]
+    rank = _PPR_ORDER.index(name)
+    for index, existing in enumerate(ppr):
+        existing_name = existing.tag.split("}")[1]
+        if existing_name in _PPR_ORDER and _PPR_ORDER.index(existing_name) > rank:
+            ppr.insert(index, child)
+            return
+    ppr.append(child)
+
+
+# -- numbering -----------------------------------------------------------------------------------------------
+
+BULLETS = ("•", "◦", "▪")
+"""Bullet of each nesting level (then repeating), as the PDF's disc, circle and square."""
+LEVELS = 9
+
+
+class Numbering:
+    """Word list numbering (``numbering.xml``): one abstract definition for ordered lists (1. at
+    every level, as the PDF numbers them) and one for bullets; every Markdown list gets its own
+    ``w:num`` that restarts at the list's start number, so each list counts from its own start and
+    a planner who inserts an item in Word gets the numbers redone."""
+
+    def __init__(self, document: DocumentObject, role: FontRole, indent: Pt, hanging: Pt) -> None:
+        self.numbering = document.part.numbering_part.element
+        ids = [
+            int(n.get(qn("w:abstractNumId"))) for n in self.numbering.findall(qn("w:abstractNum"))
+        ]
+        base = max(ids, default=0) + 1
+        self.ordered_id, self.bullet_id = base, base + 1
+        self._abstract(self.ordered_id, role, indent, hanging, ordered=True)
+        self._abstract(self.bullet_id, role, indent, hanging, ordered=False)
+
+    def _abstract(
+        self, number: int, role: FontRole, indent: Pt, hanging: Pt, ordered: bool
+    ) -> None:
+        levels = []
+        for level in range(LEVELS):
+            left = round(int(indent) * (level + 1) / 635)
+            text = f"%{level + 1}." if ordered else BULLETS[level % len(BULLETS)]
+            kind = "decimal" if ordered else "bullet"
+            levels.append(
+                f'<w:lvl w:ilvl="{level}"><w:start w:val="1"/><w:numFmt w:val="{kind}"/>'
+                f'<w:lvlText w:val="{text}"/><w:lvlJc w:val="left"/>'
+                f'<w:pPr><w:tabs><w:tab w:val="num" w:pos="{left}"/></w:tabs>'
+                f'<w:ind w:left="{left}" w:hanging="{round(int(hanging) / 635)}"/></w:pPr>'
+                f'<w:rPr><w:rFonts w:ascii="{role.latin}" w:hAnsi="{role.latin}" '
+                f'w:cs="{role.latin}" w:eastAsia="{role.east_asian}"/></w:rPr></w:lvl>'
+            )
+        abstract = parse_xml(
+            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{number}">'
+            f'<w:multiLevelType w:val="hybridMultilevel"/>{"".join(levels)}</w:abstractNum>'
+        )
+        # abstractNum elements come before every num (schema order)
+        first_num = self.numbering.find(qn("w:num"))
+        if first_num is not None:
+            first_num.addprevious(abstract)
+        else:
+            self.numbering.append(abstract)
+
+    def new_list(self, ordered: bool, level: int, start: int) -> int:
+        """A new ``w:num`` for one Markdown list at nesting ``level`` (0-based), restarting at
+        ``start``; returns its ``w:numId``."""
+        num = self.numbering.add_num(self.ordered_id if ordered else self.bullet_id)
+        override = OxmlElement("w:lvlOverride")
+        override.set(qn("w:ilvl"), str(min(level, LEVELS - 1)))
+        start_override = OxmlElement("w:startOverride")
+        start_override.set(qn("w:val"), str(start))
+        override.append(start_override)
+        num.append(override)
+        return int(num.numId)
+
+
+def number_paragraph(paragraph: Paragraph, num_id: int, level: int) -> None:
+    """Make ``paragraph`` an item of list ``num_id`` at nesting ``level`` (``w:numPr``)."""
+    num_pr = OxmlElement("w:numPr")
+    ilvl = OxmlElement("w:ilvl")
+    ilvl.set(qn("w:val"), str(min(level, LEVELS - 1)))
+    num = OxmlElement("w:numId")
+    num.set(qn("w:val"), str(num_id))
+    num_pr.append(ilvl)
+    num_pr.append(num)
+    _insert_ppr_child(paragraph._p.get_or_add_pPr(), num_pr)
+
+
+# -- document properties -------------------------------------------------------------------------------------
+
+
+def set_properties(
+    document: DocumentObject, title: str, author: str, stamp: dt.datetime, subject: str = ""
+) -> None:
+    """Core properties from the content (title, author = the issuing body, created and modified
+    = ``stamp``), nothing from python-docx's template (its author, its "generated by python-docx"
+    comment, its 2013 dates), and ``app.xml`` naming townplans as the application."""
+    properties = document.core_properties
+    properties.title = title
+    properties.author = author
+    properties.last_modified_by = author
+    properties.subject = subject
+    properties.comments = ""
+    properties.keywords = ""
+    properties.category = ""
+    properties.created = stamp
+    properties.modified = stamp
+    properties.revision = 1
+    package = document.part.package
+    for part in list(package.iter_parts()):
+        if str(part.partname) == "/docProps/app.xml":
+            part._blob = app_xml()  # a plain part: python-docx writes its blob as it is
+    _drop_thumbnail(package)
+
+
+def app_xml() -> bytes:
+    """``docProps/app.xml``: townplans as the application; counts are left to Word to redo."""
+    return (
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        f"<Application>{APPLICATION}</Application><DocSecurity>0</DocSecurity>"
+        f"<ScaleCrop>false</ScaleCrop><Company></Company><LinksUpToDate>false</LinksUpToDate>"
+        f"<SharedDoc>false</SharedDoc><HyperlinksChanged>false</HyperlinksChanged>"
+        f"<AppVersion>1.0000</AppVersion></Properties>"
+    ).encode()
+
+
+def _drop_thumbnail(package: Any) -> None:
+    """python-docx's template carries a thumbnail of an empty page: not a picture of ours."""
+    for rel in list(package.rels.values()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package.rels[rel.rId]
+
+
+# -- breaks and sections ------------------------------------------------------------------------------------
+
+
+def _is_page_break_paragraph(element: BaseOxmlElement) -> bool:
+    """A ``w:p`` holding nothing but a page break (what python-docx's add_page_break writes)."""
+    if element.tag != qn("w:p"):
+        return False
+    ppr = element.find(qn("w:pPr"))
+    if ppr is not None and ppr.find(qn("w:sectPr")) is not None:
+        return False
+    breaks = 0
+    for child in element:
+        if child.tag == qn("w:pPr"):
+            continue
+        if child.tag != qn("w:r"):
+            return False
+        for item in child:
+            if item.tag == qn("w:rPr"):
+                continue
+            if item.tag == qn("w:br") and item.get(qn("w:type")) == "page":
+                breaks += 1
+                continue
+            return False
+    return breaks > 0
+
+
+def _section_paragraph(element: BaseOxmlElement) -> BaseOxmlElement | None:
+    """The ``w:sectPr`` a paragraph ends its section with, if it does."""
+    if element.tag != qn("w:p"):
+        return None
+    ppr = element.find(qn("w:pPr"))
+    return None if ppr is None else ppr.find(qn("w:sectPr"))
+
+
+def _is_empty_paragraph(element: BaseOxmlElement) -> bool:
+    """A ``w:p`` with no text, drawing, field, break or section: it only adds an empty line."""
+    if element.tag != qn("w:p") or _section_paragraph(element) is not None:
+        return False
+    return all(
+        child.tag in (qn("w:pPr"), qn("w:bookmarkStart"), qn("w:bookmarkEnd"))
+        or (child.tag == qn("w:r") and all(item.tag == qn("w:rPr") for item in child))
+        for child in element
+    )
+
+
+def _starts_page(sect_pr: BaseOxmlElement) -> bool:
+    kind = sect_pr.find(qn("w:type"))
+    return kind is None or kind.get(qn("w:val")) in (None, "nextPage", "oddPage", "evenPage")
+
+
+def tidy_breaks(body: BaseOxmlElement) -> None:
+    """One break where the writer asked for several, and none where the page is new anyway.
+
+    A page break right before or after a section break that starts a new page, one after another
+    page break, and one at the very start or end of the document each gave LibreOffice and Word a
+    blank page; they are removed. A page break before a paragraph becomes that paragraph's
+    ``w:pageBreakBefore`` (a break paragraph would leave an empty line at the top of the new page).
+    A section break written in an empty paragraph after an empty paragraph moves into it. A last
+    section holding nothing (a landscape part closed at the end of the document) is removed, its
+    predecessor's settings becoming the document's last section."""
+    _drop_trailing_empty_section(body)
+    changed = True
+    while changed:
+        changed = False
+        children = [child for child in body if child.tag != qn("w:sectPr")]
+        for index, element in enumerate(children):
+            if not _is_page_break_paragraph(element):
+                continue
+            before = children[index - 1] if index else None
+            after = children[index + 1] if index + 1 < len(children) else None
+            after_section = _section_paragraph(after) if after is not None else None
+            before_section = _section_paragraph(before) if before is not None else None
+            if (
+                before is None
+                or after is None
+                or _is_page_break_paragraph(after)
+                or (after_section is not None and _starts_page(after_section))
+                or (before_section is not None and _starts_page(before_section))
+            ):
+                body.remove(element)
+                changed = True
+                break
+            if after.tag == qn("w:p") and after_section is None:
+                ppr = after.get_or_add_pPr()
+                if ppr.find(qn("w:pageBreakBefore")) is None:
+                    _insert_ppr_child(ppr, OxmlElement("w:pageBreakBefore"))
+                body.remove(element)
+                changed = True
+                break
+    _merge_section_paragraphs(body)
+
+
+def _merge_section_paragraphs(body: BaseOxmlElement) -> None:
+    """An empty paragraph carrying a section break, right after another empty paragraph: the
+    section break moves into that paragraph, so the section does not end with two empty lines
+    (which can spill onto a page of their own)."""
+    children = list(body)
+    for index, element in enumerate(children):
+        sect_pr = _section_paragraph(element)
+        if sect_pr is None or index == 0 or not _only_section(element):
+            continue
+        before = children[index - 1]
+        if _is_empty_paragraph(before):
+            ppr = before.get_or_add_pPr()
+            _insert_ppr_child(ppr, sect_pr)
+            body.remove(element)
+
+
+def _only_section(element: BaseOxmlElement) -> bool:
+    return all(
+        child.tag == qn("w:pPr") or (child.tag == qn("w:r") and len(child) == 0)
+        for child in element
+    )
+
+
+def _drop_trailing_empty_section(body: BaseOxmlElement) -> None:
+    """When nothing but empty paragraphs and page breaks follows the last section break, the last
+    section is empty: remove those paragraphs and let the section before be the last."""
+    children = [child for child in body if child.tag != qn("w:sectPr")]
+    last_index = max(
+        (i for i, child in enumerate(children) if _section_paragraph(child) is not None),
+        default=None,
+    )
+    if last_index is None:
+        return
+    trailing = children[last_index + 1 :]
+    if not all(_is_empty_paragraph(c) or _is_page_break_paragraph(c) for c in trailing):
+        return
+    for element in trailing:
+        body.remove(element)
+    carrier = children[last_index]
+    inner = _section_paragraph(carrier)
+    assert inner is not None
+    final = body.find(qn("w:sectPr"))
+    if final is not None:
+        body.remove(final)
+    inner.getparent().remove(inner)
+    body.append(inner)
+    if (
+        _is_empty_paragraph(carrier)
+        and last_index > 0
+        and children[last_index - 1].tag == qn("w:p")
+    ):
+        body.remove(carrier)
+
+
+# -- tables ----------------------------------------------------------------------------------------------
 
 RESTART = "restart"
 """``w:vMerge`` of a cell that spans the rows below it."""
@@ -68,29 +647,16 @@ def add_unbroken_text(run: CT_R, text: str) -> None:
             run.add_t(joined(part))
 
 
-_AFTER_AUTOSPACE = (
-    "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
-    "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
-    "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
-    "w:pPrChange",
-)  # fmt: skip
-"""What follows ``w:autoSpaceDE``/``w:autoSpaceDN`` in ``w:pPr`` (the schema's order)."""
-
-
-def no_autospace(ppr: CT_PPr) -> None:
+def no_autospace(ppr: BaseOxmlElement) -> None:
     """No extra space between CJK text and Latin letters or digits in this paragraph (Word and
     LibreOffice add about a quarter em by default; the PDF does not, and a table's columns are
     measured without it)."""
     for name in ("w:autoSpaceDE", "w:autoSpaceDN"):
         for old in ppr.findall(qn(name)):
             ppr.remove(old)
-    for name, successors in (
-        ("w:autoSpaceDN", _AFTER_AUTOSPACE),
-        ("w:autoSpaceDE", ("w:autoSpaceDN", *_AFTER_AUTOSPACE)),
-    ):
         element = OxmlElement(name)
         element.set(qn("w:val"), "0")
-        ppr.insert_element_before(element, *successors)
+        _insert_ppr_child(ppr, element)
 
 
 def set_cell_margins(tbl: CT_Tbl, left_right_pt: float) -> None:

@@ -9,10 +9,16 @@ Line breaking is kept linear in the length of a paragraph (``bounded_line_breaki
 finds each line by handing Pango the whole rest of the paragraph, so text that gives it no early
 break opportunity (a long run of letters, a word wider than a narrow table column) cost a full
 layout of the rest per line: 20 KB of "a" took 11 s, 500 KB over 300 s.
+
+The Word writer takes its table of contents' page numbers from the same layout (``anchor_pages``):
+a document's DOCX target lays out the HTML the PDF target prints. The last layout is kept in the
+process until it is printed, so when the DOCX and then the PDF of a document are made in one
+process the HTML is laid out once; in separate processes each lays it out, with the same result.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import mimetypes
@@ -131,18 +137,60 @@ def bounded_line_breaking() -> Iterator[None]:
             module.split_first_line = original
 
 
+_LAST_LAYOUT: dict[str, tuple[Any, list[str]]] = {}
+"""The last laid-out document of this process, by ``_layout_key`` (one entry at most)."""
+
+
+def _layout_key(html: str, mounts: Mapping[str, Path], variant: str | None) -> str:
+    folders = sorted((scheme, str(path.resolve())) for scheme, path in mounts.items())
+    return hashlib.sha256(repr((html, folders, variant)).encode()).hexdigest()
+
+
+def _options(variant: str | None) -> dict[str, Any]:
+    options: dict[str, Any] = {"uncompressed_pdf": False}
+    if variant:
+        options["pdf_variant"] = variant
+    return options
+
+
+def layout(
+    html: str, mounts: Mapping[str, Path], variant: str | None = None
+) -> tuple[Any, list[str]]:
+    """``html`` laid out in pages by WeasyPrint (a ``weasyprint.Document``) and the warnings the
+    layout gave; the last one is kept for the next call with the same arguments."""
+    import weasyprint
+
+    key = _layout_key(html, mounts, variant)
+    if key in _LAST_LAYOUT:
+        document, warnings = _LAST_LAYOUT[key]
+        return document, list(warnings)
+    with _captured_warnings() as warnings, bounded_line_breaking():
+        fetcher = make_fetcher(mounts)
+        source = weasyprint.HTML(string=html, base_url=f"{WORKSPACE}:", url_fetcher=fetcher)
+        document = source.render(**_options(variant))
+    _LAST_LAYOUT.clear()
+    _LAST_LAYOUT[key] = (document, list(warnings))
+    return document, warnings
+
+
+def anchor_pages(html: str, mounts: Mapping[str, Path]) -> dict[str, int]:
+    """The page (1-based, as the PDF's page numbers count) each element id of ``html`` lands on
+    in the PDF: where the table of contents' entries point."""
+    document, _ = layout(html, mounts)
+    pages: dict[str, int] = {}
+    for number, page in enumerate(document.pages, 1):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, number)
+    return pages
+
+
 def html_to_pdf(
     html: str, mounts: Mapping[str, Path], variant: str | None = None
 ) -> tuple[bytes, list[str]]:
     """Render ``html`` to PDF bytes (``variant`` "pdf/a-2b" for archiving); returns the bytes and
     WeasyPrint's warnings."""
-    import weasyprint
-
-    with _captured_warnings() as warnings, bounded_line_breaking():
-        fetcher = make_fetcher(mounts)
-        document = weasyprint.HTML(string=html, base_url=f"{WORKSPACE}:", url_fetcher=fetcher)
-        options: dict[str, Any] = {"uncompressed_pdf": False}
-        if variant:
-            options["pdf_variant"] = variant
-        pdf = document.write_pdf(**options)
-    return bytes(pdf), warnings
+    document, warnings = layout(html, mounts, variant)
+    _LAST_LAYOUT.clear()  # a layout is printed once: the next PDF lays its HTML out afresh
+    with _captured_warnings() as written:
+        pdf = document.write_pdf(**_options(variant))
+    return bytes(pdf), [*warnings, *written]

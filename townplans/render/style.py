@@ -6,6 +6,7 @@ from, so Word and PDF agree on page, margins, fonts and sizes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,14 @@ ROLES = (
     "body", "title", "heading1", "heading2", "heading3", "heading4", "table", "caption", "code",
     "page_number",
 )  # fmt: skip
+OPTIONAL_ROLES = {
+    "chapter": "heading1",
+    "section": "heading2",
+    "article": "heading3",
+    "toc": "body",
+}
+"""Roles a style.yaml from before they existed may lack, and the role each then falls back to."""
+ALIGNMENTS = ("left", "center")
 
 
 class StyleError(ValueError):
@@ -37,6 +46,20 @@ class FontRole:
 
 
 @dataclass(frozen=True, slots=True)
+class HeadingLevel:
+    """One rank of a plan text's hierarchy (章, 节, 条): how a heading is recognised and looks."""
+
+    name: str
+    pattern: re.Pattern[str]
+    """Matched at the start of the heading's text (第一章 总则)."""
+    font: str
+    """The font role (``chapter``, ``section``, ``article``)."""
+    align: str = "left"
+    indent_chars: float = 0.0
+    space_before_lines: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Style:
     """Page geometry and fonts, GB/T 9704 defaults."""
 
@@ -51,6 +74,22 @@ class Style:
     fonts: Mapping[str, FontRole]
     first_line_indent_chars: float
     line_spacing_pt: float
+    plan_headings: tuple[HeadingLevel, ...] = ()
+    toc_levels: int = 3
+    toc_indent_chars: float = 2.0
+
+    def plan_rank(self, text: str, level: int) -> int:
+        """The rank (1 = 章) of a plan text's heading: by its numbering when it has one (第一条
+        is a 条 whatever its Markdown level), else its Markdown level."""
+        stripped = text.strip()
+        for rank, heading in enumerate(self.plan_headings, 1):
+            if heading.pattern.match(stripped):
+                return rank
+        return level
+
+    def plan_level(self, rank: int) -> HeadingLevel | None:
+        """The look of a plan heading of ``rank``, or None beyond the declared ranks."""
+        return self.plan_headings[rank - 1] if 0 < rank <= len(self.plan_headings) else None
 
     @property
     def text_width_mm(self) -> float:
@@ -89,11 +128,14 @@ def load_style(path: Path) -> Style:
             margin_right_mm=_number(page, "margin_right_mm", 0, 200),
             lines_per_page=int(_number(page, "lines_per_page", 1, 100)),
             chars_per_line=int(_number(page, "chars_per_line", 1, 100)),
-            fonts={role: _font(fonts[role]) for role in ROLES},
+            fonts=_fonts(fonts),
             first_line_indent_chars=_number(paragraph, "first_line_indent_chars", 0, 10),
             line_spacing_pt=_number(paragraph, "line_spacing_pt", 4, 100),
+            plan_headings=tuple(_heading(spec) for spec in data.get("plan_headings") or ()),
+            toc_levels=int(_number(data.get("toc") or {"levels": 3}, "levels", 1, 9)),
+            toc_indent_chars=_number(data.get("toc") or {"indent_chars": 2}, "indent_chars", 0, 10),
         )
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, re.error) as exc:
         raise StyleError(
             f"{shown}: 样式文件缺少或写错了键 {exc}：请对照默认 templates/style.yaml"
         ) from exc
@@ -108,6 +150,32 @@ def _number(section: Mapping[str, Any], key: str, low: float, high: float) -> fl
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{key} 应为 {low}–{high} 之间的数字，实为 {value!r}")
     return float(value)
+
+
+def _fonts(fonts: Mapping[str, Any]) -> dict[str, FontRole]:
+    roles = {role: _font(fonts[role]) for role in ROLES}
+    for role, fallback in OPTIONAL_ROLES.items():
+        roles[role] = _font(fonts[role]) if role in fonts else roles[fallback]
+    return roles
+
+
+def _heading(spec: Mapping[str, Any]) -> HeadingLevel:
+    align = str(spec.get("align", "left"))
+    if align not in ALIGNMENTS:
+        raise ValueError(f"plan_headings 的 align 应为 left 或 center，实为 {align!r}")
+    font = str(spec["font"])
+    if font not in (*ROLES, *OPTIONAL_ROLES):
+        raise ValueError(f"plan_headings 的 font 应为 fonts 中的角色，实为 {font!r}")
+    return HeadingLevel(
+        name=str(spec["name"]),
+        pattern=re.compile(str(spec["pattern"])),
+        font=font,
+        align=align,
+        indent_chars=_number(spec, "indent_chars", 0, 10) if "indent_chars" in spec else 0.0,
+        space_before_lines=(
+            _number(spec, "space_before_lines", 0, 10) if "space_before_lines" in spec else 0.0
+        ),
+    )
 
 
 def _font(spec: Mapping[str, Any]) -> FontRole:
@@ -126,6 +194,21 @@ def _family(role: FontRole) -> str:
     return ", ".join(f'"{name}"' for name in names) + ", serif"
 
 
+def plan_css(style: Style) -> str:
+    """The look of a plan text's 章 / 节 / 条 (``plan_headings``): a page whose body has the class
+    ``plan`` gives its headings of rank 1, 2, 3 (h1, h2, h3) these rules."""
+    rules = []
+    for rank, heading in enumerate(style.plan_headings, 1):
+        role = style.fonts[heading.font]
+        rules.append(
+            f".plan h{rank} {{ font-family: {_family(role)}; font-size: {role.size}pt; "
+            f"font-weight: {'bold' if role.bold else 'normal'}; text-align: {heading.align}; "
+            f"text-indent: {heading.indent_chars}em; "
+            f"margin-top: {heading.space_before_lines * style.line_spacing_pt:.2f}pt; }}"
+        )
+    return "\n".join(rules)
+
+
 def css(style: Style, font_faces: str = "") -> str:
     """The print stylesheet for WeasyPrint, generated from ``style`` (GB/T 9704 defaults)."""
     fonts = style.fonts
@@ -141,6 +224,10 @@ def css(style: Style, font_faces: str = "") -> str:
         for level in range(1, 7)
     )
     page_number = f"font-family: {_family(number)}; font-size: {number.size}pt;"
+    toc_levels = "\n".join(
+        f".toc li.toc-{level} {{ padding-left: {(level - 1) * style.toc_indent_chars}em; }}"
+        for level in range(2, style.toc_levels + 1)
+    )
     return f"""{font_faces}
 @page {{
   size: {style.width_mm}mm {style.height_mm}mm;
@@ -157,6 +244,7 @@ body {{ margin: 0; overflow-wrap: anywhere; }}
 p {{ margin: 0; text-indent: {style.first_line_indent_chars}em; text-align: justify; }}
 li p, td p, th p, blockquote p {{ text-indent: 0; }}
 {headings}
+{plan_css(style)}
 .cover {{ text-align: center; page-break-after: always; padding-top: 40mm; }}
 .cover .title, .doc-title {{ font-family: {_family(fonts["title"])}; font-size: {fonts["title"].size}pt;
   font-weight: {"bold" if fonts["title"].bold else "normal"}; line-height: 1.5; text-indent: 0; text-align: center; bookmark-level: none; }}
@@ -166,8 +254,8 @@ li p, td p, th p, blockquote p {{ text-indent: 0; }}
 .toc {{ page-break-after: always; }}
 .toc-title {{ font-family: {_family(fonts["heading1"])}; text-align: center; text-indent: 0; bookmark-level: none; }}
 .toc ul {{ list-style: none; padding: 0; margin: 0; }}
-.toc li {{ text-indent: 0; }}
-.toc li.toc-2 {{ padding-left: 2em; }}
+.toc li {{ text-indent: 0; padding-left: 0; font-family: {_family(fonts["toc"])}; font-size: {fonts["toc"].size}pt; }}
+{toc_levels}
 .toc a {{ color: inherit; text-decoration: none; }}
 .toc a::after {{ content: leader(".") target-counter(attr(href), page); }}
 table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: 6pt 0; font-family: {_family(fonts["table"])};

@@ -149,6 +149,7 @@ def rule(
 def all_rules() -> list[Rule]:
     """Every rule, in code order (importing the family modules registers them)."""
     from townplans.rules import (  # noqa: F401 - imported for their registrations
+        anywhere,
         attachments,
         consistency,
         dates,

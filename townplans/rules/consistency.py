@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date, parse_money, parse_number
-from townplans.mdparser import Table, TableRow, tables
+from townplans.mdparser import Table, TableRow, parcel_table, tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
 from townplans.rules import Context, Problem, rule
@@ -86,10 +86,7 @@ def project_not_in_plan(ctx: Context) -> Iterator[Problem]:
         return
     rows = _plan_rows(plan)
     if not rows:
-        yield Problem(
-            plan.ref.at(1), "建设计划中没有项目安排表（应有含“项目名称”“总投资”列的表格）"
-        )
-        return
+        return  # no table of its own: the 附件 项目一览表 is generated from the briefs (one source)
     names = {row.name for row in rows}
     briefs = {}
     for project in ctx.the_town.projects:
@@ -323,14 +320,9 @@ def parcels_mismatch(ctx: Context) -> Iterator[Problem]:
             or not isinstance(plan.parcels.data, list)
         ):
             continue
-        table = next((t for t in tables(plan.text) if t.column("地块编号") is not None), None)
-        if table is None:
-            yield Problem(
-                plan.text.ref.at(1),
-                "控规文本中没有地块指标表（应有含“地块编号”列的表格，与 parcels.yaml 一致）",
-            )
-            continue
-        yield from _compare_parcels(plan.parcels, table, regulatory)
+        table = parcel_table(plan.text)
+        if table is not None:  # absent: the document's table is generated from parcels.yaml
+            yield from _compare_parcels(plan.parcels, table, regulatory)
 
 
 def _compare_parcels(parcels: Located, table: Table, doctype: DocumentType) -> Iterator[Problem]:
@@ -435,3 +427,88 @@ def report_week_sum(ctx: Context) -> Iterator[Problem]:
                 yield Problem(
                     report.doc.meta.ref_of("projects", index, "cumulative_investment"), message
                 )
+
+
+@rule(
+    "TP613", "progress-decrease", Severity.ERROR, "形象进度百分比比上一期周报减少", "plan", ("R40",)
+)
+def progress_decrease(ctx: Context) -> Iterator[Problem]:
+    for slug, entries in _series(ctx).items():
+        for (before, _, _, _, was), (report, index, _, _, now) in itertools.pairwise(entries):
+            if was is not None and now is not None and now < was:
+                message = f"项目 {slug} 形象进度 {now}%，低于上一期（{before.date_text}）的 {was}%：进度不应倒退"
+                yield Problem(
+                    report.doc.meta.ref_of("projects", index, "progress_percent"), message
+                )
+
+
+@rule(
+    "TP614",
+    "names-disagree",
+    Severity.WARNING,
+    "同一名称在两处写法不同，或两个项目同名",
+    "practice",
+)
+def names_disagree(ctx: Context) -> Iterator[Problem]:
+    town = ctx.the_town
+    district = ctx.workspace.district.meta
+    entries = district.get("towns") if district is not None else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict) or entry.get("slug") != town.slug or town.meta is None:
+            continue
+        listed, own = str(entry.get("name") or "").strip(), town.name
+        if listed and own != town.slug and listed != own:
+            assert district is not None
+            where = f"{district.ref_of('towns', index)}"
+            message = f"镇名在 town.yaml 中写作“{own}”，在 {where} 中写作“{listed}”：两处应一致"
+            yield Problem(town.meta.ref_of("name"), message)
+    first: dict[str, Project] = {}
+    for project in town.projects:
+        if project.brief is None or not project.brief.front_matter_ok:
+            continue
+        name = _key(project.name)
+        if name in first:
+            other = first[name]
+            message = f"项目名称“{project.name}”与 {other.folder} 的项目重名：两个项目应各有名称"
+            yield Problem(project.brief.meta.ref_of("title"), message, Severity.ERROR)
+        else:
+            first[name] = project
+
+
+_BODY_INVESTMENT = re.compile(
+    r"(?:总投资|投资规模|估算投资|计划投资|项目投资)(?:额)?(?:约|为|共|：|:|\s)*([0-9０-９.,，]+)\s*(万元|亿元|万|亿)"
+)
+
+
+@rule(
+    "TP615",
+    "brief-body-figures",
+    Severity.WARNING,
+    "项目简介正文写的投资额与前置信息的投资规模不一致",
+    "plan",
+    ("R29",),
+)
+def brief_body_figures(ctx: Context) -> Iterator[Problem]:
+    doctype = _brief_type(ctx)
+    if doctype is None:
+        return
+    for project in ctx.the_town.projects:
+        brief = project.brief
+        stated = number(brief.meta, doctype, "investment") if brief is not None else None
+        if brief is None or stated is None:
+            continue
+        for token in brief.tokens:
+            if token.type != "inline" or token.map is None:
+                continue
+            for match in _BODY_INVESTMENT.finditer(token.content):
+                try:
+                    written = parse_money(match.group(1).replace("，", ",") + match.group(2)).value
+                except ValueFormatError:
+                    continue
+                if written != stated:
+                    field_line = brief.meta.line_of("investment")
+                    message = (
+                        f"正文写“{match.group(0)}”（{written}万元），与前置信息第 {field_line} 行的"
+                        f"投资规模 {stated}万元 不一致"
+                    )
+                    yield Problem(brief.ref.at(token.map[0] + 1), message)

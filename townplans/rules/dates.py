@@ -313,3 +313,36 @@ def wrong_year(ctx: Context) -> Iterator[Problem]:
                     project.brief.meta.ref_of(key),
                     f"{label} {day} 不在规划年度 {year} 年内：请核对是否沿用了旧文件的日期",
                 )
+
+
+@rule(
+    "TP511",
+    "project-date-order",
+    Severity.ERROR,
+    "项目自身的日期先后矛盾（开工晚于完成时限等），或开工不在实施阶段内",
+    "plan",
+    ("R29", "R37"),
+)
+def project_date_order(ctx: Context) -> Iterator[Problem]:
+    doctype = ctx.profile.documents.get("project_brief")
+    if doctype is None:
+        return
+    _, implement_end = _window(ctx, "implement")
+    for project in ctx.the_town.projects:
+        if project.brief is None:
+            continue
+        meta = project.brief.meta
+        start = date_of(meta, doctype, "start")
+        deadline = date_of(meta, doctype, "deadline")
+        progress = date_of(meta, doctype, "progress_date")
+        if start is not None and deadline is not None and start > deadline:
+            message = f"开工日期 {start} 晚于完成时限 {deadline}：请核对两个日期"
+            yield Problem(meta.ref_of("start"), message)
+        if start is not None and progress is not None and progress < start:
+            message = f"进度截至日期 {progress} 早于开工日期 {start}：进度应在开工之后"
+            yield Problem(meta.ref_of("progress_date"), message, Severity.WARNING)
+        if start is not None and implement_end is not None and start > implement_end:
+            message = (
+                f"开工日期 {start} 晚于项目实施阶段结束日期 {implement_end}：不在本年度实施安排内"
+            )
+            yield Problem(meta.ref_of("start"), message, Severity.WARNING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -60,8 +61,19 @@ def town_documents(town: Town, profile: Profile) -> Iterator[DocumentUnit]:
             yield DocumentUnit(types["weekly_report"], (report.doc,))
 
 
+_PLACEHOLDER_TEXT = re.compile(
+    r"^\s*(【[^】]*】|待补充|待填写|待填|待定|待确认|暂无|略|TODO|TBD|FIXME|[XＸ]{2,}|[×x]{2,}|…+|\.{3,}|—+|-+|/)\s*[。.]?\s*$",
+    re.IGNORECASE,
+)
+"""Values offices leave where a fact should be: a scaffold's 【待填写】, 待补充, 待定, XX, ……"""
+
+
 def is_placeholder(raw: object) -> bool:
-    return isinstance(raw, str) and PLACEHOLDER in raw
+    """A value that stands where a fact should be (it counts as empty): the scaffold's 【待填写…】
+    anywhere in it, or a value that is nothing but 待补充, 待定, XX, ……, TODO and the like."""
+    if not isinstance(raw, str):
+        return False
+    return PLACEHOLDER in raw or bool(_PLACEHOLDER_TEXT.match(raw))
 
 
 def field(meta: Located, doctype: DocumentType, key: str) -> FieldValue | None:
@@ -141,7 +153,9 @@ def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
 
 def _only_placeholder(text: str) -> bool:
     stripped = text.strip()
-    return stripped.startswith(PLACEHOLDER) and stripped.endswith("】")
+    return (stripped.startswith(PLACEHOLDER) and stripped.endswith("】")) or bool(
+        _PLACEHOLDER_TEXT.match(stripped)
+    )
 
 
 def first_match(headings: Sequence[Heading], spec: HeadingSpec) -> Heading | None:

@@ -35,7 +35,19 @@ _LOADER_RULES = (
         Severity.ERROR,
         "超出输入限制（文件、行、表格、嵌套、图片像素、数字）",
     ),
-    ("TP014", "control-character", Severity.ERROR, "文本中有控制字符（Word 无法保存，PDF 不显示）"),
+    (
+        "TP014",
+        "control-character",
+        Severity.WARNING,
+        "文本中有控制字符（已忽略；Word 无法保存它们）",
+    ),
+    ("TP018", "front-matter-missing", Severity.ERROR, "文档开头没有 YAML 前置信息（---）"),
+    (
+        "TP019",
+        "checks-skipped",
+        Severity.INFO,
+        "文件无法读取，依赖其内容的检查已跳过（先修正读取错误）",
+    ),
 )
 
 
