@@ -53,6 +53,7 @@ from townplans.render.layout import (
     UNKNOWN,
     Origin,
     TablePlan,
+    break_opportunities,
     caption_text,
     column_needs,
     heading_title,
@@ -867,7 +868,7 @@ class DocxWriter:
             if kept:
                 ooxml.add_unbroken_text(self._run(paragraph, "", state, "table")._r, piece)
             else:
-                self._run(paragraph, piece, state, "table")
+                self._run(paragraph, break_opportunities(piece), state, "table")
 
     def _run(self, paragraph: Paragraph, text: str, state: _Inline, role: str | None) -> Run:
         run = paragraph.add_run(text)

@@ -27,6 +27,7 @@ from townplans.render.layout import (
     UNKNOWN,
     Origin,
     TablePlan,
+    break_opportunities,
     caption_text,
     column_needs,
     heading_title,
@@ -274,7 +275,7 @@ def kept_html(text: str) -> str:
     """Cell text with every number, date, percentage, unit or code that could break in a
     ``nowrap`` span, so it prints on one line."""
     return "".join(
-        f'<span class="nobr">{escape(piece)}</span>' if kept else escape(piece)
+        f'<span class="nobr">{escape(piece)}</span>' if kept else escape(break_opportunities(piece))
         for piece, kept in kept_together(text)
     )
 

@@ -88,11 +88,40 @@ LONG_WORD_EM = 10.0
 """Beyond this, an unbroken Latin run (a URL) counts no wider for a column's minimum: it may
 break anywhere rather than widen the column."""
 
+DASHES = "\u2013\u2014\u2015"
+"""En and em dashes: a line may break after one (“DN400—” / “DN600”), never before it."""
+BREAK = "\u200b"
+"""ZERO WIDTH SPACE: an explicit place a line may break, where the layout measures one."""
+
+
 _PIECES = re.compile(
-    rf"{_TOKEN.pattern}|[（(][^\s（()）]{{1,4}}[）)]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|\S"
+    rf"{_TOKEN.pattern}|[（(][^\s（()）]{{1,4}}[）)]"
+    rf"|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef{DASHES}]+|\S"
 )
 """Pieces of text a line breaker would not split, as a table's columns are measured: a token, a
 short remark in brackets (“（万元）”, “（副镇长）”), a Latin run, any other character."""
+
+
+def _opens_after_latin(before: str, after: str) -> bool:
+    """A full-width opening bracket right after a Latin letter, digit or sign (“88%（待确认）”,
+    “A4（210mm×297mm）”): the line may break before the bracket."""
+    return after in _FULL_WIDTH_OPENING_SET and not is_cjk(before) and not before.isspace()
+
+
+def break_opportunities(text: str) -> str:
+    """``text`` with a ZERO WIDTH SPACE where the layout lets a line break but a renderer might
+    not (Word and LibreOffice treat “88%（待确认）” and “DN400—DN600” as one word): before a
+    full-width opening bracket after a Latin character, after a dash between two non-CJK
+    characters."""
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if index:
+            before = text[index - 1]
+            dash = before in DASHES and not is_cjk(char) and not char.isspace() and char != BREAK
+            if _opens_after_latin(before, char) or dash:
+                out.append(BREAK)
+        out.append(char)
+    return "".join(out)
 
 
 def _must_join(token: str) -> bool:
@@ -135,6 +164,7 @@ def softbreak(before: str, after: str) -> str:
 
 _FULL_WIDTH_CLOSING = "".join(char for char in CLOSING if is_cjk(char))
 _FULL_WIDTH_OPENING = "".join(char for char in OPENING if is_cjk(char))
+_FULL_WIDTH_OPENING_SET = frozenset(_FULL_WIDTH_OPENING)
 _SPACE_BY_PUNCTUATION = re.compile(
     rf"[ \t\u00a0]+(?=[{_FULL_WIDTH_CLOSING}])|(?<=[{_FULL_WIDTH_OPENING}])[ \t\u00a0]+"
 )
@@ -165,12 +195,18 @@ def joined(text: str) -> str:
 
 def _breakable(before: str, after: str) -> bool:
     """Whether a line may break between two adjacent characters: next to a CJK character that is
-    not punctuation holding to it. Between Latin letters, digits and symbols, and between them
-    and a bracket, Word and LibreOffice do not break (“A4（210mm×297mm）” is one word to them)."""
+    not punctuation holding to it; after a dash; before a full-width opening bracket after a
+    Latin character. Between Latin letters, digits and symbols Word and LibreOffice do not
+    break; where this allows a break they might not, the writers put a ``BREAK``
+    (``break_opportunities``)."""
 
     def ideograph(char: str) -> bool:
         return is_cjk(char) and char not in CLOSING and char not in OPENING
 
+    if after in DASHES:
+        return False
+    if before in DASHES or _opens_after_latin(before, after):
+        return True
     return (
         (ideograph(before) or ideograph(after)) and after not in CLOSING and before not in OPENING
     )
@@ -254,10 +290,11 @@ def share(minimum: Sequence[float], natural: Sequence[float], available: float) 
     """Widths summing to ``available``: every column at least its minimum, the rest shared in
     proportion to natural width (``minimum`` must fit).
 
-    The widths are ``clamp(k × natural, minimum, natural)`` for the one factor ``k`` that fills
-    ``available``: the columns that can wrap shrink alike, so their texts take about as many
-    lines each, and a column that cannot (a date, a label) keeps its width. When every column
-    fits at its natural width, the spare room is shared in proportion to natural width.
+    When the natural widths do not fit, each column gets its minimum and the room left is shared
+    in proportion to what each still lacks of its natural width: a column that cannot wrap (a
+    date, a label) keeps its width, and the long texts (建设规模及内容) get the most, so they do
+    not wrap into a column a few characters wide. When every column fits at its natural width,
+    the spare room is shared in proportion to natural width.
     """
     wanted = [max(low, high) for low, high in zip(minimum, natural, strict=True)]
     total = sum(wanted)
@@ -265,17 +302,9 @@ def share(minimum: Sequence[float], natural: Sequence[float], available: float) 
         if total <= 0:
             return [available / len(wanted)] * len(wanted)
         return [width * available / total for width in wanted]
-
-    def widths(factor: float) -> list[float]:
-        return [
-            min(high, max(low, factor * high)) for low, high in zip(minimum, wanted, strict=True)
-        ]
-
-    low, high = 0.0, 1.0
-    for _ in range(60):  # sum(widths(k)) grows with k: bisect to well below a hundredth of a pt
-        middle = (low + high) / 2
-        low, high = (middle, high) if sum(widths(middle)) < available else (low, middle)
-    return widths(high)
+    lacking = [high - low for low, high in zip(minimum, wanted, strict=True)]
+    spare = available - sum(minimum)
+    return [low + spare * lack / sum(lacking) for low, lack in zip(minimum, lacking, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
