@@ -40,9 +40,9 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
 # Thousands of fresh hostile documents and YAML values through the loader, every rule and both
-# writers (tests/test_fuzz.py, tests/test_fuzz_values.py).
+# writers (tests/test_fuzz.py, tests/test_fuzz_values.py) and the rulebook (tests/test_profile_fuzz.py).
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -n auto --hypothesis-show-statistics tests/test_fuzz.py tests/test_fuzz_values.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -n auto --hypothesis-show-statistics tests/test_fuzz.py tests/test_fuzz_values.py tests/test_profile_fuzz.py
 
 # Contact sheets of every document type of a town, PDF beside Word (LibreOffice), in build/proof/.
 proof: system-test $(STAMP)

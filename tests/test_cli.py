@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from tests.conftest import copy_workspace
@@ -143,3 +144,39 @@ def test_build_one_town_prints_outputs_and_summary(tmp_path: Path) -> None:
     assert "构建结果" in result.output and "│     14 │      0 │" in result.output
     again = run("--root", str(root), "build", "--town", "yaodian")
     assert "│      0 │     14 │" in again.output  # the summary table: built 0, up to date 14
+
+
+def test_new_report_continues_the_previous_one(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    result = run("--root", str(root), "new", "report", "weicheng")
+    assert result.exit_code == 0, result.output
+    assert "接续 2023-09-15 的周报" in result.output
+    text = (root / "towns/weicheng/reports/2023-09-22.md").read_text(encoding="utf-8")
+    front = yaml.safe_load(text.split("---")[1])
+    assert front["period_start"] == "2023-09-16" and front["period_end"] == "2023-09-22"
+    assert front["title"] == "渭城镇小城镇建设工作进度周报（第9期）"
+    assert front["reporter"] == "渭城镇人民政府" and front["signer"] == "王立新"
+    road = next(item for item in front["projects"] if item["project"] == "sewage-network")
+    # The running totals are carried; the week's own figures are left to fill.
+    assert road["cumulative_investment"] == "1640万元" and road["progress_percent"] == "78%"
+    assert str(road["week_investment"]).startswith("【待填写")
+
+
+def test_new_town_scaffold_is_the_checklist(tmp_path: Path) -> None:
+    root = tmp_path / "district"
+    assert run("init", str(root), "--name", "测试区", "--year", "2024").exit_code == 0
+    result = run("--root", str(root), "new", "town", "hexi", "--name", "河西镇")
+    assert result.exit_code == 0, result.output
+    # What is still needed is said at once, with the command for each.
+    assert "项目简介至少 3 份：townplans new project hexi" in result.output
+    town = root / "towns/hexi"
+    assert (town / "master-plan/drawings").is_dir() and (town / "projects").is_dir()
+    town_yaml = (town / "town.yaml").read_text(encoding="utf-8")
+    plan = (town / "construction-plan.md").read_text(encoding="utf-8")
+    # The construction plan's project table skeleton, with the plan year everywhere.
+    assert "| 序号 | 项目名称 |" in plan and "2024年9月15日" in plan
+    assert "2023" not in plan + town_yaml
+    district = (root / "towns/district.yaml").read_text(encoding="utf-8")
+    assert "plan_title: 2024" in district or "2024年" in district
+    master = (town / "master-plan/01-general.md").read_text(encoding="utf-8")
+    assert "至少" in master  # minimum attachment counts shown as comments

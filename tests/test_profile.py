@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from townplans.profile import REF_PATTERN, Profile, load_profile
 
@@ -31,8 +32,9 @@ def test_shipped_profile_is_valid(repo: Path) -> None:
     assert result.profile is not None and result.profile.version == "2023.1"
 
 
-def test_every_requirement_of_the_source_plan_is_findable(profile: Profile) -> None:
-    refs = _structured_refs(profile.raw.data)
+def test_every_requirement_of_the_source_plan_is_findable(repo: Path) -> None:
+    data = yaml.safe_load((repo / "templates/profile.yaml").read_text(encoding="utf-8"))
+    refs = _structured_refs(data)
     assert all(REF_PATTERN.match(ref) for ref in refs)
     assert refs == {f"R{number:02d}" for number in range(1, 42)}
 
@@ -69,17 +71,17 @@ def test_documents_and_lists(profile: Profile) -> None:
 
 
 BROKEN: dict[str, tuple[str, str, str]] = {
-    "unknown field type": ("type: money", "type: moneyy", "类型“moneyy”未知"),
+    "unknown field type": ("type: money", "type: moneyy", "type：应为 money、"),
     "misspelt field attribute": (
         "required: true, ref: R29}",
         "requried: true, ref: R29}",
-        "未知属性“requried”",
+        "未知的键“requried”，是否应为“required”？",
     ),
     "missing list": ("enum_from: zones", "enum_from: zonez", "列表“zonez”不存在"),
     "bad comparator": (
         'comparator: ">="\n    target: 2',
         'comparator: "=>"\n    target: 2',
-        "比较符“=>”",
+        "comparator：应为 >=、<=、==、>、< 之一，实为“=>”",
     ),
     "impossible phase date": ('end: "09-25"', 'end: "09-31"', "9月只有30天"),
     "bad requirement number": ("ref: R02", "ref: R99", "R99"),
@@ -88,7 +90,25 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         'ref: R35\n        when: {field: percent_done, op: ">=", value: 100}',
         "未定义的字段“percent_done”",
     ),
-    "target text": ("target: 60", "target: 六十", "目标值应为数字"),
+    "target text": ("target: 60", "target: 六十", "target：应为数字或null，实为“六十”"),
+    # The ordinary edits that used to raise a traceback (issue 11).
+    "count in Chinese numerals": ("count: {min: 2}", "count: {min: 二}", "min：应为整数，实为“二”"),
+    "count as a list": ("count: {min: 2}", "count: [2]", "count：应为键值映射"),
+    "fields as a list": (
+        "fields:\n      name: {label: 区名称",
+        "fields: [x]\n    x:\n      name: {label: 区名称",
+        "fields：应为键值映射",
+    ),
+    "deliverable without key": (
+        "{key: town, label: 镇基本信息, document: town}",
+        "{label: 镇基本信息, document: town}",
+        "缺少必需的键“key”",
+    ),
+    "misspelt document key": (
+        'location: "{town}/town.yaml"',
+        'locaton: "{town}/town.yaml"',
+        "未知的键“locaton”，是否应为“location”？",
+    ),
     "deliverable to nowhere": (
         "document: weekly_report}",
         "document: weekly_reports}",

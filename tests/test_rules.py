@@ -501,7 +501,7 @@ CASES = [
         lambda r: edit(r, BRIEF, "submitted: 2023-07-24", "submitted: 2023-07-28"),
         BRIEF,
         at(BRIEF, "submitted:"),
-        "晚于截止日期 2023-07-25",
+        "晚于项目简介报送截止 2023-07-25（7月25日前报区小城镇建设领导小组办公室（区住建局））",
     ),
     Case("TP504", _report_gap, f"{TOWN}/reports/2023-09-29.md", lambda r: 1, "相隔 21 天"),
     Case(
@@ -748,7 +748,7 @@ CASES = [
         ),
         "templates/profile.yaml",
         at("templates/profile.yaml", "type: area_km\n"[:-1]),
-        "类型“area_km”未知",
+        "实为“area_km”",
     ),
     Case(
         "TP902",

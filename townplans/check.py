@@ -168,13 +168,32 @@ def _in_other_town(finding: Finding, workspace: Workspace, selected: Iterable[st
     return finding.ref.path.startswith(all_folders) and not finding.ref.path.startswith(folders)
 
 
-def _sort_key(finding: Finding, order: dict[str, int]) -> tuple[int, str, int, int, int, str]:
-    """Towns in district order, then files; in a file, what loading found first (the root cause
-    of what follows), then by line."""
+FILL_ORDER = (
+    "town.yaml",
+    "construction-plan.md",
+    "master-plan",
+    "detailed-plans",
+    "projects",
+    "reports",
+)
+"""The order a planner fills a town in (what ``new town`` writes first comes first); findings
+about the town folder itself (documents still to add) come last."""
+
+
+def _fill_order(parts: list[str]) -> int:
+    if len(parts) < 3:
+        return len(FILL_ORDER) + 1
+    return FILL_ORDER.index(parts[2]) if parts[2] in FILL_ORDER else len(FILL_ORDER)
+
+
+def _sort_key(finding: Finding, order: dict[str, int]) -> tuple[int, int, str, int, int, int, str]:
+    """Towns in district order; in a town, files in the order a planner fills them; in a file,
+    what loading found first (the root cause of what follows), then by line."""
     parts = finding.ref.path.split("/")
     town = "/".join(parts[:2]) if len(parts) >= 2 else ""
     return (
         order.get(town, -1),
+        _fill_order(parts) if town in order else 0,
         finding.ref.path,
         2 if finding.code == "TP019" else 0 if finding.code.startswith("TP0") else 1,
         finding.ref.line or 0,

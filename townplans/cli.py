@@ -245,9 +245,9 @@ def new_plan(ctx: Context, town: str, slug: str, name: str, kind: str) -> None:
     _print_written(ctx, written.files, written.note)
 
 
-def _report_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date:
+def _report_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
-        return dt.date.today()
+        return None  # one interval after the previous report (today for the first)
     try:
         parsed: dt.date = parse_date(value).value
     except ValueFormatError as exc:
@@ -258,10 +258,13 @@ def _report_date(_ctx: click.Context, _param: click.Parameter, value: str | None
 @new.command("report", epilog=_examples("townplans new report hexi --date 2024-08-02"))
 @click.argument("town", metavar="镇文件夹名")
 @click.option(
-    "--date", callback=_report_date, metavar="日期", help="报送日期，如 2024-08-02（默认今天）"
+    "--date",
+    callback=_report_date,
+    metavar="日期",
+    help="报送日期，如 2024-08-02（默认：上一期周报之后一周；第一期为今天）",
 )
 @pass_ctx
-def new_report(ctx: Context, town: str, date: dt.date) -> None:
+def new_report(ctx: Context, town: str, date: dt.date | None) -> None:
     """新建周报 towns/<镇>/reports/<日期>.md，列出该镇全部项目。"""
     written = _call(ctx, lambda: pipeline.run_new_report(ctx.root, town, date))
     _print_written(ctx, written.files, written.note)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from townplans import __version__
 from townplans.paths import WorkspacePaths
-from townplans.profile import load_profile
+from townplans.profile import OutputSpec, load_profile
 from townplans.render.style import StyleError, load_style
 
 PYTHON_PACKAGES = (
@@ -135,6 +135,14 @@ def _poppler() -> Check:
     )
 
 
+def _outputs(outputs: tuple[OutputSpec, ...]) -> Check:
+    """What the district expects handed over (profile ``outputs``): which townplans builds."""
+    built = "、".join(output.label for output in outputs if output.built)
+    own = "、".join(output.label for output in outputs if not output.built)
+    found = f"townplans 生成：{built}" + (f"；由各镇自行编制：{own}" if own else "")
+    return Check("报送成果", True, found)
+
+
 def _workspace(root: Path) -> list[Check]:
     paths = WorkspacePaths(root)
     checks = []
@@ -146,6 +154,8 @@ def _workspace(root: Path) -> list[Check]:
         )
     else:
         checks.append(Check("规则文件", True, f"{paths.profile}（版本 {profile.profile.version}）"))
+    if profile.profile is not None and profile.profile.outputs:
+        checks.append(_outputs(profile.profile.outputs))
     try:
         load_style(paths.style)
         checks.append(Check("样式文件", True, str(paths.style)))

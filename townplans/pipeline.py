@@ -415,7 +415,7 @@ def run_new_plan(root: Path, town: str, slug: str, name: str, kind: str) -> scaf
     return _guard(lambda: scaffold.new_plan(paths, profile, town, slug, name, kind))
 
 
-def run_new_report(root: Path, town: str, date: dt.date) -> scaffold.Written:
+def run_new_report(root: Path, town: str, date: dt.date | None) -> scaffold.Written:
     paths, profile = _scaffold_call(root)
     projects_dir = _guard(lambda: scaffold.town_folder(paths, town)) / "projects"
     slugs = (

@@ -2,7 +2,9 @@
 
 Profile mistakes (an unknown field type, a reference to a list that does not exist, a misspelt key,
 a phase date that cannot be) are collected as TP901 findings with the profile's path and line;
-the parts that are valid are still used, so one typo does not stop a whole district.
+the parts that are valid are still used, so one typo does not stop a whole district. The file's
+shape (every key and its type) is declared once in ``profile_schema``; the builder here reads only
+values that passed it, and nothing else reads profile.yaml.
 """
 
 from __future__ import annotations
@@ -15,24 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from townplans.load.sources import parse_yaml, read_text
-from townplans.load.values import PARSERS, ValueFormatError, parse_date
+from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Finding, Located, Severity, SourceRef
+from townplans.profile_schema import FIELD_TYPES, STRUCTURED_TYPES, validate
 
-STRUCTURED_TYPES = ("list", "mapping")
-FIELD_TYPES = (*PARSERS, *STRUCTURED_TYPES)
+__all__ = ["FIELD_TYPES", "STRUCTURED_TYPES", "Profile", "load_profile"]
+
 COMPARATORS = (">=", "<=", "==", ">", "<")
 BASES = ("plan", "standard", "practice")
 REF_PATTERN = re.compile(r"^R(0[1-9]|[1-3][0-9]|4[01])$")
 """R01–R41: the requirements of the source plan (shared/reference/plan-requirements.md)."""
-
-_FIELD_KEYS = {
-    "label", "type", "unit", "enum", "enum_from", "range", "required", "when", "aliases",
-    "ref", "basis", "standard", "items", "source_text", "note",
-}  # fmt: skip
-_ATTACHMENT_KEYS = {
-    "label", "folder", "file", "min", "types", "when", "ref", "basis", "standard", "source_text",
-    "note",
-}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +80,8 @@ class HeadingSpec:
     synonyms: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()
     basis: str = "practice"
+    scaffold: str = ""
+    """What ``townplans new`` writes under the heading (e.g. the project table's skeleton)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +96,15 @@ class AttachmentSpec:
     types: tuple[str, ...]
     when: Condition | None = None
     refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PermitItem:
+    """One 报建手续 item; ``when`` says when it applies (竣工验收 only once complete)."""
+
+    key: str
+    label: str
+    when: Condition | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,9 @@ class DocumentType:
     ref: SourceRef
     parcel_fields: Mapping[str, FieldSpec] = field(default_factory=dict)
     """For 控规: the columns of parcels.yaml (地块指标一览表)."""
+    permit_items: tuple[PermitItem, ...] = ()
+    """For 项目简介: the 报建手续 a project must account for (R32/R35)."""
+    permit_status: tuple[str, ...] = ()
     table_captions: bool = False
     """Every table of the document gets a number and title (表 1  地块指标一览表), not only the
     tables whose caption is written out (“表：标题”)."""
@@ -182,6 +190,37 @@ class Deliverable:
 
 
 @dataclass(frozen=True, slots=True)
+class Deadline:
+    """A deadline of the source plan: a month-day (year from the plan year) or an interval."""
+
+    key: str
+    label: str
+    month_day: tuple[int, int] | None = None
+    to: str = ""
+    """Whom it is handed to (R30: 区小城镇建设领导小组办公室)."""
+    interval_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePlan:
+    """The district plan the profile encodes."""
+
+    title: str
+    issuer: str
+    plan_year: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """A kind of output the district expects; ``built`` says whether townplans makes it."""
+
+    key: str
+    label: str
+    built: bool
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """The district's rulebook, typed."""
 
@@ -194,24 +233,18 @@ class Profile:
     lists: Mapping[str, tuple[str, ...]]
     """Named value lists: zones, project_categories, funding_sources, facility_status …"""
     facilities: Mapping[str, str]
-    raw: Located
+    deadlines: Mapping[str, Deadline] = field(default_factory=dict)
+    market_attributes: tuple[str, ...] = ()
+    """What a market must have (R28)."""
+    source_plan: SourcePlan = SourcePlan("", "", None)
+    outputs: tuple[OutputSpec, ...] = ()
 
     def document(self, key: str) -> DocumentType:
         return self.documents[key]
 
-    def setting(self, *keys: str) -> Mapping[str, Any]:
-        """The mapping at ``keys`` in profile.yaml, or an empty one when a step is missing or not a
-        mapping (a mistyped section is TP901's to report, never a crash)."""
-        node: Any = self.raw.data
-        for key in keys:
-            node = node.get(key) if isinstance(node, dict) else None
-        return node if isinstance(node, dict) else {}
-
-    def setting_list(self, *keys: str) -> list[Any]:
-        """The list at ``keys`` in profile.yaml, or an empty one (see ``setting``)."""
-        *parents, last = keys
-        value = self.setting(*parents).get(last)
-        return value if isinstance(value, list) else []
+    def deadline(self, key: str) -> Deadline:
+        """A deadline by key; an absent one has no date (its rule then has nothing to judge)."""
+        return self.deadlines.get(key) or Deadline(key, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +253,12 @@ class ProfileResult:
 
     profile: Profile | None
     findings: tuple[Finding, ...]
+
+
+def report_interval(profile: Profile) -> int:
+    """Days between weekly reports (R40: weekly); a configured 1–31 days is honoured."""
+    configured = profile.deadline("weekly_report").interval_days
+    return configured if configured is not None and 1 <= configured <= 31 else 7
 
 
 def load_profile(path: Path, root: Path) -> ProfileResult:
@@ -254,6 +293,14 @@ def _error(ref: SourceRef, message: str) -> Finding:
     return Finding("TP901", Severity.ERROR, message, ref, "practice")
 
 
+def _dotted(path: tuple[str | int, ...]) -> str:
+    """``documents.town.fields.name`` (list items as ``[2]``), for a message."""
+    text = ""
+    for part in path:
+        text += f"[{part + 1}]" if isinstance(part, int) else ("." if text else "") + str(part)
+    return text or "规则文件"
+
+
 def _refs(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -266,21 +313,25 @@ class _Builder:
     """Build typed profile parts from the located YAML, noting every mistake with its line."""
 
     def __init__(self, located: Located) -> None:
-        self.doc = located
-        self.findings: list[Finding] = []
+        cleaned, problems = validate(located.data)
+        self.doc = Located(cleaned, located.lines, located.ref)
+        self.findings: list[Finding] = [
+            _error(located.ref_of(*path), f"{_dotted(path)}：{message}")
+            for path, message in problems
+        ]
+        for section in ("documents", "indicators"):
+            if section not in located.data:
+                self.problem((), f"缺少 {section} 部分（规则文件的必备部分）")
 
     def problem(self, path: tuple[str | int, ...], message: str) -> None:
         self.findings.append(_error(self.doc.ref_of(*path), message))
 
-    def mapping(self, path: tuple[str | int, ...], required: bool = True) -> dict[str, Any]:
+    def mapping(self, *path: str) -> dict[str, Any]:
+        """The mapping at ``path``; the schema has reported it if it is absent or mistyped."""
         value: Any = self.doc.data
         for part in path:
             value = value.get(part) if isinstance(value, dict) else None
-        if isinstance(value, dict):
-            return value
-        if required or value is not None:
-            self.problem(path, f"“{'.'.join(map(str, path))}”应为键值映射")
-        return {}
+        return value if isinstance(value, dict) else {}
 
     def build(self, path: str) -> Profile:
         version = self.doc.get("version")
@@ -288,11 +339,8 @@ class _Builder:
             self.problem(("version",), '缺少规则版本号 version（如 "2023.1"），版本用于追溯')
         lists = self._lists()
         documents: dict[str, DocumentType] = {}
-        for key, spec in self.mapping(("documents",)).items():
-            if isinstance(spec, dict):
-                documents[key] = self._document(key, spec, lists)
-            else:
-                self.problem(("documents", key), f"文档类型“{key}”的定义应为映射")
+        for key, spec in self.mapping("documents").items():
+            documents[key] = self._document(key, spec, lists)
         profile = Profile(
             version=str(version or "unknown"),
             path=path,
@@ -302,10 +350,24 @@ class _Builder:
             deliverables=self._deliverables(documents),
             lists=lists,
             facilities={
-                key: str(spec.get("label", key)) if isinstance(spec, dict) else str(key)
-                for key, spec in self.mapping(("facilities",), required=False).items()
+                key: str(spec.get("label", key)) for key, spec in self.mapping("facilities").items()
             },
-            raw=self.doc,
+            deadlines=self._deadlines(),
+            market_attributes=tuple(self.mapping("market_attributes").get("required", ())),
+            source_plan=SourcePlan(
+                title=str(self.mapping("source_plan").get("title", "")),
+                issuer=str(self.mapping("source_plan").get("issuer", "")),
+                plan_year=self.mapping("source_plan").get("plan_year"),
+            ),
+            outputs=tuple(
+                OutputSpec(
+                    str(item.get("key", "")),
+                    str(item.get("label", "")),
+                    bool(item.get("built", False)),
+                    _refs(item.get("ref")),
+                )
+                for item in self.doc.get("outputs", ())
+            ),
         )
         self._check_refs((), self.doc.data)
         return profile
@@ -314,13 +376,13 @@ class _Builder:
 
     def _lists(self) -> dict[str, tuple[str, ...]]:
         lists: dict[str, tuple[str, ...]] = {}
-        zones = self.mapping(("zones",), required=False).get("required", [])
+        zones = self.mapping("zones").get("required", [])
         lists["zones"] = tuple(str(z.get("label")) for z in zones if isinstance(z, dict))
         categories = self.doc.get("project_categories", []) or []
         lists["project_categories"] = tuple(
             str(c.get("label")) for c in categories if isinstance(c, dict)
         )
-        funding = self.mapping(("funding_sources",), required=False).get("allowed", [])
+        funding = self.mapping("funding_sources").get("allowed", [])
         lists["funding_sources"] = tuple(str(item) for item in funding)
         lists["facility_status"] = tuple(str(s) for s in self.doc.get("facility_status", []) or [])
         return lists
@@ -359,37 +421,26 @@ class _Builder:
                 name: self._field((*path, "parcel_fields", name), name, item, lists)
                 for name, item in (spec.get("parcel_fields") or {}).items()
             },
-            table_captions=self._flag((*path, "table_captions"), spec.get("table_captions")),
+            permit_items=tuple(
+                PermitItem(
+                    str(item["key"]),
+                    str(item["label"]),
+                    self._condition((*path, "permit_items", index, "when"), item.get("when")),
+                )
+                for index, item in enumerate(spec.get("permit_items") or ())
+            ),
+            permit_status=tuple(spec.get("permit_status") or ()),
+            table_captions=bool(spec.get("table_captions")),
         )
-
-    def _flag(self, path: tuple[str | int, ...], value: Any) -> bool:
-        """A yes/no setting (absent: no); anything but true or false is a TP901 at its line."""
-        if value is None or isinstance(value, bool):
-            return bool(value)
-        self.problem(path, f"“{'.'.join(map(str, path))}”应为 true 或 false，实为 {value!r}")
-        return False
 
     def _field(
         self,
         path: tuple[str | int, ...],
         key: str,
-        spec: Any,
+        spec: dict[str, Any],
         lists: Mapping[str, tuple[str, ...]],
     ) -> FieldSpec:
-        if not isinstance(spec, dict):
-            self.problem(path, f"字段“{key}”的定义应为映射（label、type …）")
-            return FieldSpec(key, key, "text")
-        for unknown in sorted(set(spec) - _FIELD_KEYS):
-            self.problem(
-                (*path, unknown), f"字段“{key}”有未知属性“{unknown}”：可用 {sorted(_FIELD_KEYS)}"
-            )
         field_type = str(spec.get("type", "text"))
-        if field_type not in FIELD_TYPES:
-            self.problem(
-                (*path, "type"),
-                f"字段“{key}”的类型“{field_type}”未知：应为 {', '.join(FIELD_TYPES)}",
-            )
-            field_type = "text"
         enum = tuple(str(item) for item in spec.get("enum") or ())
         if "enum_from" in spec:
             source = str(spec["enum_from"])
@@ -449,10 +500,7 @@ class _Builder:
         self.problem(path, f"basis 应为 {', '.join(BASES)} 之一，实为 {value!r}")
         return "practice"
 
-    def _heading(self, path: tuple[str | int, ...], item: Any) -> HeadingSpec:
-        if not isinstance(item, dict) or not isinstance(item.get("title"), str):
-            self.problem(path, "必备标题应写作 {title: 标题, synonyms: [同义标题]}")
-            return HeadingSpec("?")
+    def _heading(self, path: tuple[str | int, ...], item: dict[str, Any]) -> HeadingSpec:
         return HeadingSpec(
             title=item["title"],
             synonyms=tuple(str(s) for s in item.get("synonyms") or ()),
@@ -460,27 +508,23 @@ class _Builder:
             basis=self._basis(
                 (*path, "basis"), item.get("basis", "plan" if "ref" in item else "practice")
             ),
+            scaffold=str(item.get("scaffold") or ""),
         )
 
     def _attachment(
         self,
         path: tuple[str | int, ...],
         key: str,
-        item: Any,
+        item: dict[str, Any],
         fields: Mapping[str, FieldSpec],
     ) -> AttachmentSpec:
-        if not isinstance(item, dict):
-            self.problem(path, f"附件“{key}”的定义应为映射（folder、min、types …）")
-            return AttachmentSpec(key, key, None, None, 0, ())
-        for unknown in sorted(set(item) - _ATTACHMENT_KEYS):
-            self.problem((*path, unknown), f"附件“{key}”有未知属性“{unknown}”")
         if ("folder" in item) == ("file" in item):
             self.problem(path, f"附件“{key}”应给出 folder（文件夹）或 file（单个文件）之一")
         when = self._condition((*path, "when"), item.get("when"))
         if when is not None and when.field not in fields:
             self.problem((*path, "when"), f"附件“{key}”的条件引用了未定义的字段“{when.field}”")
         minimum = item.get("min", 1)
-        if not isinstance(minimum, int) or minimum < 0:
+        if minimum < 0:
             self.problem((*path, "min"), f"min 应为非负整数，实为 {minimum!r}")
             minimum = 1
         return AttachmentSpec(
@@ -498,11 +542,8 @@ class _Builder:
 
     def _indicators(self) -> dict[str, Indicator]:
         indicators: dict[str, Indicator] = {}
-        for key, spec in self.mapping(("indicators",)).items():
+        for key, spec in self.mapping("indicators").items():
             path: tuple[str | int, ...] = ("indicators", key)
-            if not isinstance(spec, dict):
-                self.problem(path, f"指标“{key}”的定义应为映射")
-                continue
             indicator = self._indicator(path, key, spec)
             if indicator is not None:
                 indicators[key] = indicator
@@ -512,23 +553,8 @@ class _Builder:
         self, path: tuple[str | int, ...], key: str, spec: dict[str, Any]
     ) -> Indicator | None:
         comparator = str(spec.get("comparator", ">="))
-        if comparator not in COMPARATORS:
-            self.problem(
-                (*path, "comparator"),
-                f"指标“{key}”的比较符“{comparator}”应为 {', '.join(COMPARATORS)}",
-            )
-            return None
         kind = str(spec.get("type", "number"))
-        if kind not in PARSERS:
-            self.problem((*path, "type"), f"指标“{key}”的类型“{kind}”未知")
-            return None
         target = spec.get("target")
-        if target is not None and not isinstance(target, (int, float)):
-            self.problem(
-                (*path, "target"),
-                f"指标“{key}”的目标值应为数字或 null（原文未给出时），实为 {target!r}",
-            )
-            return None
         if target is None and not spec.get("status"):
             self.problem(
                 (*path, "target"), f"指标“{key}”没有目标值：请用 status 说明原因（如 garbled）"
@@ -562,9 +588,6 @@ class _Builder:
         phases = []
         for index, item in enumerate(self.doc.get("phases", []) or []):
             path: tuple[str | int, ...] = ("phases", index)
-            if not isinstance(item, dict):
-                self.problem(path, '阶段应写作 {key, label, start: "07-18", end: "07-25"}')
-                continue
             phases.append(
                 Phase(
                     key=str(item.get("key", index)),
@@ -593,12 +616,29 @@ class _Builder:
             return None
         return month, day
 
+    def _deadlines(self) -> dict[str, Deadline]:
+        deadlines = {}
+        for key, item in self.mapping("deadlines").items():
+            path: tuple[str | int, ...] = ("deadlines", key)
+            date = item.get("date")
+            deadlines[key] = Deadline(
+                key=key,
+                label=str(item.get("label", key)),
+                month_day=self._month_day((*path, "date"), date) if date else None,
+                to=str(item.get("to", "")),
+                interval_days=item.get("interval_days"),
+            )
+        return deadlines
+
     def _deliverables(self, documents: Mapping[str, DocumentType]) -> tuple[Deliverable, ...]:
         deliverables = []
         for index, item in enumerate(self.doc.get("deliverables", []) or []):
             path: tuple[str | int, ...] = ("deliverables", index)
-            if not isinstance(item, dict) or item.get("document") not in documents:
-                self.problem(path, f"交付成果应引用 documents 中已定义的文档类型，实为 {item!r}")
+            if item["document"] not in documents:
+                self.problem(
+                    (*path, "document"),
+                    f"交付成果应引用 documents 中已定义的文档类型，实为“{item['document']}”",
+                )
                 continue
             deliverables.append(
                 Deliverable(

@@ -19,8 +19,10 @@ import yaml
 
 from townplans import templating
 from townplans.fs import Kind, PathPolicyError, confine, kind
+from townplans.load.sources import parse_yaml, split_front_matter
+from townplans.model import SourceRef
 from townplans.paths import WorkspacePaths, default_templates
-from townplans.profile import DocumentType, FieldSpec, Profile
+from townplans.profile import DocumentType, FieldSpec, Profile, report_interval
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 NUMERALS = "一二三四五六七八九十"
@@ -35,6 +37,32 @@ _EXAMPLES = {
     "number": "1",
     "count": "1个",
 }
+
+
+_TYPE_NAMES = {
+    "money": "金额", "date": "日期", "percent": "百分数", "area": "面积", "area_ha": "面积（公顷）",
+    "area_km2": "面积（平方公里）", "per_capita_area": "人均面积", "number": "数值", "count": "数量",
+    "text": "文字", "list": "列表", "mapping": "映射",
+}  # fmt: skip
+
+
+def attachment_notes(doctype: DocumentType) -> list[str]:
+    """The attachments a document needs, with their minimum counts, as a planner reads them."""
+    notes = []
+    for spec in doctype.attachments.values():
+        where = f"{spec.folder}/" if spec.folder else spec.file or ""
+        kinds = "、".join(spec.types)
+        condition = f"（当 {spec.when} 时）" if spec.when is not None else ""
+        count = f"至少 {spec.min} 个" if spec.folder else "须有"
+        notes.append(f"附件 {where}：{spec.label}{count}{condition}，类型 {kinds}")
+    return notes
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 class ScaffoldError(ValueError):
@@ -69,17 +97,20 @@ def check_slug(slug: str, what: str) -> None:
         )
 
 
-def placeholder(spec: FieldSpec, context: Mapping[str, str]) -> Any:
-    """The value a new document starts with: known facts from ``context``, else 【待填写】."""
+def placeholder(spec: FieldSpec, context: Mapping[str, str], year: int | None = None) -> Any:
+    """The value a new document starts with: known facts from ``context``, else 【待填写】 with
+    an example (dates in the plan ``year``)."""
     if spec.key in context:
         return context[spec.key]
     if spec.type == "list":
         if spec.items:
-            return [{key: placeholder(item, {}) for key, item in spec.items.items()}]
+            return [{key: placeholder(item, {}, year) for key, item in spec.items.items()}]
         return [f"【待填写：{spec.label}】"]
     if spec.enum:
         return f"【待填写：{spec.label}，可选 {'/'.join(spec.enum)}】"
     example = _EXAMPLES.get(spec.type)
+    if example and spec.type == "date" and year is not None:
+        example = f"{year}{example[4:]}"
     return f"【待填写：{spec.label}，如 {example}】" if example else f"【待填写：{spec.label}】"
 
 
@@ -93,24 +124,44 @@ class Scaffolder:
         self.env = templating.environment(folder)  # YAML and Markdown out: not escaped
 
     def front_matter(self, doctype: DocumentType, context: Mapping[str, Any]) -> str:
+        """Every field of the document type: required ones with a 【待填写】 value saying the type
+        and an example, optional ones as comments to uncomment; the attachments it needs (with
+        their minimum counts) as comments on top."""
+        lines = [
+            f"# {doctype.label}：把【待填写】换成实际内容；以 # 开头的是可选字段，需要时去掉 #"
+        ]
+        lines += [f"# {line}" for line in attachment_notes(doctype)]
         data: dict[str, Any] = {}
+        year = self.plan_year()
         for spec in doctype.fields.values():
             if spec.required or spec.key in context:
-                data[spec.key] = placeholder(spec, context)
+                data[spec.key] = placeholder(spec, context, year)
         if "permits" in data:
             items = doctype_permits(self.profile)
             data["permits"] = {
                 item: "【待填写：已办理/办理中/未办理/不适用（写明原因）】" for item in items
             }
-        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+        lines.append(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000).rstrip())
+        for spec in doctype.fields.values():
+            if spec.key not in data and spec.type not in ("list", "mapping"):
+                example = _EXAMPLES.get(spec.type, "")
+                if spec.type == "date":
+                    example = f"{year}{example[4:]}"
+                lines.append(
+                    f"# {spec.key}: {example or '…'}  # {spec.label}（可选，{_TYPE_NAMES.get(spec.type, '文字')}）"
+                )
+        return "\n".join(lines) + "\n"
 
     def document(self, doctype_key: str, context: Mapping[str, Any], preface: str = "") -> str:
         doctype = self.profile.documents[doctype_key]
+        year = self.plan_year()
         headings = [
             {
                 "number": f"{NUMERALS[index]}、" if index < len(NUMERALS) else "",
                 "title": spec.title,
-                "body": f"【待填写：{spec.title}】",
+                "body": spec.scaffold.replace("{year}", str(year)).rstrip()
+                if spec.scaffold
+                else f"【待填写：{spec.title}】",
             }
             for index, spec in enumerate(doctype.headings)
         ]
@@ -121,7 +172,15 @@ class Scaffolder:
             preface=preface,
         )
 
-    def town_yaml(self, name: str) -> str:
+    def plan_year(self) -> int:
+        """The district's plan year (district.yaml), else this year."""
+        located, _ = parse_yaml(
+            _read(self.paths.towns / "district.yaml"), SourceRef("towns/district.yaml")
+        )
+        value = located.get("plan_year") if located is not None else None
+        return value if isinstance(value, int) else dt.date.today().year
+
+    def town_yaml(self, name: str, still: Sequence[str] = ()) -> str:
         doctype = self.profile.documents["town"]
         scalar_fields = {
             key: spec
@@ -152,6 +211,7 @@ class Scaffolder:
         return self.render(
             "town.yaml.j2",
             name=name,
+            still=still,
             fields=fields.rstrip("\n"),
             indicators=indicators,
             facilities=list(self.profile.facilities.items()),
@@ -169,8 +229,8 @@ class Scaffolder:
 
 
 def doctype_permits(profile: Profile) -> list[str]:
-    raw = profile.setting_list("documents", "project_brief", "permit_items")
-    return [str(item["key"]) for item in raw if isinstance(item, dict) and "key" in item]
+    brief = profile.documents.get("project_brief")
+    return [item.key for item in brief.permit_items] if brief is not None else []
 
 
 def write_new(files: Mapping[Path, str], root: Path) -> tuple[Path, ...]:
@@ -207,7 +267,6 @@ def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
     if profile is None:  # pragma: no cover - the shipped profile is tested
         raise ScaffoldError("默认规则文件无法读取，townplans 安装不完整")
     scaffolder = Scaffolder(paths, profile)
-    source = profile.setting("source_plan")
     phases = [
         {
             "key": phase.key,
@@ -221,7 +280,9 @@ def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
         "district.yaml.j2",
         name=district_name,
         plan_year=plan_year,
-        plan_title=source.get("title", "小城镇建设实施方案"),
+        plan_title=re.sub(
+            r"^\d{4}", str(plan_year), profile.source_plan.title or "小城镇建设实施方案"
+        ),
         phases=phases,
     )
     files = write_new(
@@ -252,11 +313,14 @@ def new_town(paths: WorkspacePaths, profile: Profile, slug: str, name: str) -> W
         "regulatory",
         f"{name}中心区控制性详细规划",
     )
+    still = still_needed(profile, slug)
+    year = scaffolder.plan_year()
     files = write_new(
         {
-            folder / "town.yaml": scaffolder.town_yaml(name),
+            folder / "town.yaml": scaffolder.town_yaml(name, still),
             folder / "construction-plan.md": scaffolder.document(
-                "construction_plan", {"title": f"{name}小城镇建设计划", "issuer": f"{name}人民政府"}
+                "construction_plan",
+                {"title": f"{name}{year}年小城镇建设计划", "issuer": f"{name}人民政府"},
             ),
             folder / "master-plan" / "01-general.md": scaffolder.document(
                 "master_plan", {"title": f"{name}总体规划（2021—2035年）", "status": "征求意见稿"}
@@ -265,9 +329,37 @@ def new_town(paths: WorkspacePaths, profile: Profile, slug: str, name: str) -> W
         },
         paths.towns,
     )
-    make_folders(paths.towns, folder / "detailed-plans" / "center" / "drawings")
+    make_folders(
+        paths.towns,
+        folder / "detailed-plans" / "center" / "drawings",
+        folder / "master-plan" / "drawings",
+        folder / "projects",
+        folder / "reports",
+    )
     note = _register_town(paths.towns / "district.yaml", slug, name)
-    return Written(files, note)
+    return Written(files, "\n".join([note, "接下来还需：", *(f"  {line}" for line in still)]))
+
+
+_NEW_COMMANDS = {
+    "site_plan": "townplans new plan {town} <文件夹名> --name <规划名称> --kind site",
+    "regulatory_plan": "townplans new plan {town} <文件夹名> --name <规划名称> --kind regulatory",
+    "project_brief": "townplans new project {town} <文件夹名> --name <项目名称>",
+    "weekly_report": "townplans new report {town} --date <报送日期>",
+}
+_SCAFFOLDED = {"town", "construction_plan", "master_plan", "regulatory_plan", "district"}
+"""Document types ``new town`` writes itself (one of each)."""
+
+
+def still_needed(profile: Profile, town: str) -> list[str]:
+    """What a new town must still add, with the minimum counts from the profile and the command
+    that scaffolds each."""
+    lines = []
+    for key, doctype in profile.documents.items():
+        command = _NEW_COMMANDS.get(key)
+        if key in _SCAFFOLDED or command is None or doctype.count_min < 1:
+            continue
+        lines.append(f"{doctype.label}至少 {doctype.count_min} 份：{command.format(town=town)}")
+    return lines
 
 
 def _plan_files(scaffolder: Scaffolder, folder: Path, kind: str, title: str) -> dict[Path, str]:
@@ -344,10 +436,29 @@ def new_plan(
 
 
 def new_report(
-    paths: WorkspacePaths, profile: Profile, town: str, date: dt.date, project_slugs: Sequence[str]
+    paths: WorkspacePaths,
+    profile: Profile,
+    town: str,
+    date: dt.date | None,
+    project_slugs: Sequence[str],
 ) -> Written:
+    """A weekly report that continues the last one: its period starts the day after the previous
+    period ended, its date defaults to one interval after the previous report, and each project
+    starts from the previous cumulative investment and progress (this week's figures to fill)."""
     folder = town_folder(paths, town) / "reports"
-    start = date - dt.timedelta(days=6)
+    previous = _previous_report(folder, date)
+    interval = report_interval(profile)
+    if date is None:
+        date = previous.date + dt.timedelta(days=interval) if previous else dt.date.today()
+    start = (
+        previous.period_end + dt.timedelta(days=1)
+        if previous
+        else date - dt.timedelta(days=interval - 1)
+    )
+    if start > date:
+        raise ScaffoldError(
+            f"报送日期 {date} 早于上一期周报的报告期（至 {start - dt.timedelta(days=1)}）"
+        )
     context: dict[str, Any] = {
         "period_start": start.isoformat(),
         "period_end": date.isoformat(),
@@ -355,10 +466,17 @@ def new_report(
     }
     scaffolder = Scaffolder(paths, profile)
     items = profile.documents["weekly_report"].fields["projects"].items
+    year = scaffolder.plan_year()
+    carried = previous.projects if previous else {}
+    context.update(previous.heading if previous else {})
     if project_slugs:
         context["projects"] = [
             {
-                key: (slug if key == "project" else placeholder(spec, {}))
+                key: (
+                    slug
+                    if key == "project"
+                    else carried.get(slug, {}).get(key) or placeholder(spec, {}, year)
+                )
                 for key, spec in items.items()
             }
             for slug in project_slugs
@@ -367,4 +485,55 @@ def new_report(
         {folder / f"{date.isoformat()}.md": scaffolder.document("weekly_report", context)},
         paths.towns,
     )
-    return Written(files)
+    note = f"报告期 {start} 至 {date}" + (
+        f"，接续 {previous.date} 的周报并带入各项目的累计数" if previous else ""
+    )
+    return Written(files, note)
+
+
+_CARRIED = ("cumulative_investment", "progress_percent")
+"""What a new weekly report takes over from the previous one (the week's own figures are new)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Previous:
+    date: dt.date
+    period_end: dt.date
+    projects: dict[str, dict[str, Any]]
+    heading: dict[str, str]
+    """Who reports (reporter, signer, contact) and the next issue's title (第8期 → 第9期)."""
+
+
+def _previous_report(folder: Path, before: dt.date | None) -> _Previous | None:
+    """The latest report in ``folder`` (before ``before`` when given), as far as it reads."""
+    dated = []
+    for path in folder.glob("*.md") if folder.is_dir() else ():
+        try:
+            day = dt.date.fromisoformat(path.stem)
+        except ValueError:
+            continue
+        if before is None or day < before:
+            dated.append((day, path))
+    if not dated:
+        return None
+    day, path = max(dated)
+    yaml_text, _, _ = split_front_matter(_read(path))
+    located, _ = parse_yaml(yaml_text or "", SourceRef(path.name))
+    meta = located.data if located is not None and isinstance(located.data, dict) else {}
+    try:
+        end = dt.date.fromisoformat(str(meta.get("period_end")))
+    except ValueError:
+        end = day
+    projects = {
+        str(item.get("project")): {key: item[key] for key in _CARRIED if item.get(key) is not None}
+        for item in meta.get("projects") or ()
+        if isinstance(item, dict)
+    }
+    heading = {key: str(meta[key]) for key in ("reporter", "signer", "contact") if meta.get(key)}
+    title = str(meta.get("title") or "")
+    issue = re.search(r"第\s*(\d+)\s*期", title)
+    if issue:
+        heading["title"] = (
+            title[: issue.start()] + f"第{int(issue.group(1)) + 1}期" + title[issue.end() :]
+        )
+    return _Previous(day, end, projects, heading)

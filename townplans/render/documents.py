@@ -611,12 +611,8 @@ def _funding(meta: Located, spec: FieldSpec | None) -> list[tuple[str, Decimal |
 
 
 def _permit_items(profile: Profile) -> list[tuple[str, str]]:
-    raw = profile.setting_list("documents", "project_brief", "permit_items")
-    return [
-        (str(item["key"]), str(item.get("label", item["key"])))
-        for item in raw
-        if isinstance(item, dict) and "key" in item
-    ]
+    brief = profile.documents.get("project_brief")
+    return [(item.key, item.label) for item in brief.permit_items] if brief is not None else []
 
 
 def _drawings(files: Sequence[MarkdownFile], assets: Sequence[Any]) -> list[dict[str, str]]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 
 from townplans.completeness import attachment_shortfall, condition_holds
 from townplans.model import Asset, Located, MarkdownFile, Project, Severity, SourceRef, Town
-from townplans.profile import AttachmentSpec, Condition, DocumentType
+from townplans.profile import AttachmentSpec, DocumentType, PermitItem
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import plan_type
 
@@ -158,16 +157,9 @@ def image_unreadable(ctx: Context) -> Iterator[Problem]:
 )
 def permits_checklist(ctx: Context) -> Iterator[Problem]:
     brief_type = ctx.profile.documents.get("project_brief")
-    items = [
-        item
-        for item in ctx.profile.setting_list("documents", "project_brief", "permit_items")
-        if isinstance(item, dict)
-    ]
-    statuses = [
-        str(s) for s in ctx.profile.setting_list("documents", "project_brief", "permit_status")
-    ]
-    if brief_type is None or not items:
+    if brief_type is None or not brief_type.permit_items:
         return
+    items, statuses = brief_type.permit_items, brief_type.permit_status
     for project in ctx.the_town.projects:
         if project.brief is None:
             continue
@@ -182,14 +174,13 @@ def _permit_problems(
     meta: Located,
     brief_type: DocumentType,
     permits: dict[str, object],
-    items: list[dict[str, object]],
-    statuses: list[str],
+    items: tuple[PermitItem, ...],
+    statuses: tuple[str, ...],
 ) -> Iterator[Problem]:
-    known = {str(item["key"]) for item in items}
+    known = {item.key for item in items}
     for item in items:
-        key, label = str(item["key"]), str(item.get("label", item["key"]))
-        when = item.get("when")
-        if isinstance(when, dict) and not _permit_condition(meta, brief_type, when):
+        key, label = item.key, item.label
+        if item.when is not None and not condition_holds(meta, brief_type, item.when):
             continue
         status = permits.get(key)
         if status is None:
@@ -216,14 +207,6 @@ def _permit_problems(
                 meta.ref_of("permits", key),
                 f"报建手续中的“{key}”不是规则文件列出的手续：可选 {'、'.join(sorted(known))}",
             )
-
-
-def _permit_condition(meta: Located, brief_type: DocumentType, when: dict[str, object]) -> bool:
-    try:
-        condition = Condition(str(when["field"]), str(when["op"]), Decimal(str(when["value"])))
-    except (KeyError, ArithmeticError):
-        return True
-    return condition_holds(meta, brief_type, condition)
 
 
 @rule("TP306", "attachment-type", Severity.WARNING, "附件文件夹中有不接受的文件类型")

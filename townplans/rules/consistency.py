@@ -16,7 +16,7 @@ from townplans.mdparser import Table, TableRow, parcel_table, tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import date_of, number
+from townplans.rules.documents import date_of, is_placeholder, number
 
 _BRACKETS = re.compile(r"[（(].*?[）)]")
 
@@ -53,7 +53,7 @@ def _plan_rows(plan: MarkdownFile) -> list[PlanRow]:
         rows += [
             PlanRow(row, table, _key(row.cells[name_column]))
             for row in table.rows
-            if name_column < len(row.cells)
+            if name_column < len(row.cells) and not is_placeholder(row.cells[name_column])
         ]
     return rows
 

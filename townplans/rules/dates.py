@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from townplans.model import Photo, Project, Severity, SourceRef
-from townplans.profile import Phase
+from townplans.profile import Phase, report_interval
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import date_of, loose_date, plan_year
 from townplans.rules.fields import Kind, all_field_issues
@@ -100,8 +100,8 @@ def deadline_outside_phase(ctx: Context) -> Iterator[Problem]:
 def brief_late(ctx: Context) -> Iterator[Problem]:
     doctype = ctx.profile.documents.get("project_brief")
     year = plan_year(ctx.workspace.district.meta)
-    raw = ctx.profile.setting("deadlines", "brief_submission")
-    due = _in_year(year, _month_day(raw.get("date"))) if year is not None else None
+    deadline = ctx.profile.deadline("brief_submission")
+    due = _in_year(year, deadline.month_day) if year is not None else None
     if doctype is None or due is None:
         return
     for project in ctx.the_town.projects:
@@ -109,16 +109,9 @@ def brief_late(ctx: Context) -> Iterator[Problem]:
             continue
         submitted = date_of(project.brief.meta, doctype, "submitted")
         if submitted is not None and submitted > due:
-            message = f"项目简介报送日期 {submitted} 晚于截止日期 {due}（源方案：各镇建设项目于7月25日前报区住建局）"
+            to = f"报{deadline.to}" if deadline.to else ""
+            message = f"项目简介报送日期 {submitted} 晚于{deadline.label} {due}（{due.month}月{due.day}日前{to}）"
             yield Problem(project.brief.meta.ref_of("submitted"), message)
-
-
-def _month_day(text: Any) -> tuple[int, int] | None:
-    try:
-        month, day = (int(part) for part in str(text).split("-"))
-    except ValueError:
-        return None
-    return month, day
 
 
 @rule(
@@ -130,8 +123,7 @@ def _month_day(text: Any) -> tuple[int, int] | None:
     ("R40",),
 )
 def report_gap(ctx: Context) -> Iterator[Problem]:
-    configured = ctx.profile.setting("deadlines", "weekly_report").get("interval_days", 7)
-    interval = configured if isinstance(configured, int) and 1 <= configured <= 31 else 7
+    interval = report_interval(ctx.profile)
     doctype = ctx.profile.documents.get("weekly_report")
     reports = sorted(ctx.the_town.reports, key=lambda report: report.date_text)
     for previous, current in itertools.pairwise(reports):

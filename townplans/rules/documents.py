@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from markdown_it.token import Token
+
 from townplans.completeness import heading_matches
 from townplans.limits import MAX_YEAR, MIN_YEAR
 from townplans.load.fields import FieldValue, read_field
@@ -117,6 +119,27 @@ def plan_year(district_meta: Located | None) -> int | None:
     return year if MIN_YEAR <= year <= MAX_YEAR else None  # TP207 reports the others
 
 
+def _after_table(tokens: Sequence[Token], start: int) -> int:
+    """The index after a table whose body cells are all empty or placeholders (a scaffold's
+    skeleton), or -1 when the table has content."""
+    in_body = False
+    for index in range(start, len(tokens)):
+        token = tokens[index]
+        if token.type == "tbody_open":
+            in_body = True
+        elif token.type == "table_close":
+            return index + 1
+        elif (
+            in_body
+            and token.type == "inline"
+            and token.content.strip()
+            and not _only_placeholder(token.content)
+            and not token.content.strip().isdigit()
+        ):
+            return -1
+    return len(tokens)
+
+
 def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
     """True when nothing but subheadings (or 【待填写】 placeholders) follows ``heading`` before
     the next heading of the same or a higher level."""
@@ -139,8 +162,13 @@ def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
                 return True
             index += 3  # a subheading's own text is not content
             continue
-        if token.type in ("fence", "code_block", "table_open"):
+        if token.type in ("fence", "code_block"):
             return False
+        if token.type == "table_open":
+            index = _after_table(tokens, index)
+            if index < 0:
+                return False  # a table with content
+            continue
         if (
             token.type == "inline"
             and token.content.strip()
@@ -153,9 +181,8 @@ def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
 
 def _only_placeholder(text: str) -> bool:
     stripped = text.strip()
-    return (stripped.startswith(PLACEHOLDER) and stripped.endswith("】")) or bool(
-        _PLACEHOLDER_TEXT.match(stripped)
-    )
+    # A sentence still holding a scaffold's 【待填写…】 is not written yet either.
+    return PLACEHOLDER in stripped or bool(_PLACEHOLDER_TEXT.match(stripped))
 
 
 def first_match(headings: Sequence[Heading], spec: HeadingSpec) -> Heading | None:

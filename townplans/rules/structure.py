@@ -238,7 +238,7 @@ def market_attributes(ctx: Context) -> Iterator[Problem]:
     meta = _town_meta(ctx)
     if meta is None:
         return
-    required = ctx.profile.setting_list("market_attributes", "required")
+    required = ctx.profile.market_attributes
     facilities = meta.get("facilities")
     market = facilities.get("market") if isinstance(facilities, dict) else None
     if not isinstance(market, dict) or market.get("status") == "无":
@@ -248,5 +248,5 @@ def market_attributes(ctx: Context) -> Iterator[Problem]:
     if missing:
         yield Problem(
             meta.ref_of("facilities", "market"),
-            f"集贸市场未写明配套：{'、'.join(missing)}（源方案：水、电、路、专用停车场、安全通道、消防设施）",
+            f"集贸市场未写明配套：{'、'.join(missing)}（规则文件要求：{'、'.join(required)}）",
         )
