@@ -67,6 +67,28 @@ def _strip_exif(root: Path) -> None:
         image.convert("RGB").save(photo, "JPEG")
 
 
+def _unpaired_after_photos(root: Path) -> None:
+    """Before/after photos with no pair:, names that do not match and no GPS: only the order."""
+    project = root / TOWN / "projects/binhe-road"
+    edit(root, f"{TOWN}/projects/binhe-road/photos.yaml", ", pair: after-1.jpg}", "}")
+    edit(root, f"{TOWN}/projects/binhe-road/photos.yaml", ", pair: after-2.jpg}", "}")
+    for number in (1, 2):
+        source = project / f"photos/after/after-{number}.jpg"
+        with Image.open(source) as image:
+            exif = image.getexif()
+            del exif[0x8825]  # GPSInfo
+            image.save(project / f"photos/after/a{number}.jpg", "JPEG", exif=exif)
+        source.unlink()
+
+
+def _one_more_before_photo(root: Path) -> None:
+    before = root / TOWN / "projects/binhe-road/photos/before"
+    with Image.open(before / "before-2.jpg") as image:
+        image.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(
+            before / "before-3.jpg", "JPEG", exif=image.getexif()
+        )
+
+
 def _report_gap(root: Path) -> None:
     reports = root / TOWN / "reports"
     text = (reports / "2023-09-15.md").read_text(encoding="utf-8")
@@ -420,6 +442,20 @@ CASES = [
         f"{TOWN}/master-plan/01-general.md",
         at(f"{TOWN}/master-plan/01-general.md", "03 现状"),
         "<drawings/03 现状.png>",
+    ),
+    Case(
+        "TP311",
+        _unpaired_after_photos,
+        f"{TOWN}/projects/binhe-road/photos/after/a1.jpg",
+        None,
+        "只能按文件顺序与施工前照片 before-1.jpg 对比",
+    ),
+    Case(
+        "TP312",
+        _one_more_before_photo,
+        f"{TOWN}/projects/binhe-road/photos",
+        None,
+        "施工前照片 3 张、建成后照片 2 张",
     ),
     Case(
         "TP401",

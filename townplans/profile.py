@@ -70,6 +70,8 @@ class FieldSpec:
     refs: tuple[str, ...] = ()
     basis: str = "practice"
     items: Mapping[str, FieldSpec] = field(default_factory=dict)
+    example: str = ""
+    """A value a planner may write (shown by the scaffolds: 【待填写：…，如 example】)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,6 +468,7 @@ class _Builder:
                 name: self._field((*path, "items", name), name, item, lists)
                 for name, item in items.items()
             },
+            example=str(spec.get("example", "")),
         )
 
     def _range(self, path: tuple[str | int, ...], value: Any) -> tuple[Decimal, Decimal] | None:

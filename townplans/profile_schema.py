@@ -228,6 +228,7 @@ FIELD: Shape = _cited(
         "required": BOOL,
         "when": CONDITION,
         "aliases": TEXTS,
+        "example": Either((TEXT, NUMBER)),
         "items": Named(Later(lambda: FIELD)),
     }
 )

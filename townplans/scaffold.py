@@ -108,10 +108,17 @@ def placeholder(spec: FieldSpec, context: Mapping[str, str], year: int | None = 
         return [f"【待填写：{spec.label}】"]
     if spec.enum:
         return f"【待填写：{spec.label}，可选 {'/'.join(spec.enum)}】"
-    example = _EXAMPLES.get(spec.type)
+    example = spec.example or _example_of_type(spec)
     if example and spec.type == "date" and year is not None:
         example = f"{year}{example[4:]}"
     return f"【待填写：{spec.label}，如 {example}】" if example else f"【待填写：{spec.label}】"
+
+
+def _example_of_type(spec: FieldSpec) -> str | None:
+    """A value of the field's type, in its unit when the profile gives one (12 人, not 1个)."""
+    if spec.type in ("count", "number") and spec.unit:
+        return f"12{spec.unit}"
+    return _EXAMPLES.get(spec.type)
 
 
 class Scaffolder:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from townplans.completeness import attachment_shortfall, condition_holds
 from townplans.model import Asset, Located, MarkdownFile, Project, Severity, SourceRef, Town
+from townplans.photopairs import PairedBy, pair_photos
 from townplans.profile import AttachmentSpec, DocumentType, PermitItem
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import plan_type
@@ -315,3 +316,51 @@ def photo_duplicate(ctx: Context) -> Iterator[Problem]:
                 f"照片 {photo.asset.name} 与 {path} 内容完全相同（SHA-256 一致），{same_stage}"
             )
             yield Problem(SourceRef(photo.asset.path), message)
+
+
+@rule(
+    "TP311",
+    "photo-pair-by-order",
+    Severity.WARNING,
+    "施工前与建成后照片只能按文件顺序配对（未写明 pair，文件名和拍摄位置都对不上）",
+    "plan",
+    ("R35",),
+)
+def photo_pair_by_order(ctx: Context) -> Iterator[Problem]:
+    for project in ctx.the_town.projects:
+        for pair in pair_photos(project.photos):
+            if pair.by is not PairedBy.ORDER or pair.before is None or pair.after is None:
+                continue
+            before, after = pair.before.asset, pair.after.asset
+            message = (
+                f"建成后照片 {after.name} 只能按文件顺序与施工前照片 {before.name} 对比："
+                f"请在 {project.folder}/photos.yaml 写明 “{after.name}: {{pair: {before.name}}}”，"
+                "或让两张照片的文件名一致（如 before/东段.jpg 与 after/东段.jpg）"
+            )
+            yield Problem(SourceRef(after.path), message)
+
+
+@rule(
+    "TP312",
+    "photo-counts-unequal",
+    Severity.WARNING,
+    "施工前与建成后照片数量不等，观摩图册中有照片没有对比",
+    "plan",
+    ("R35",),
+)
+def photo_counts_unequal(ctx: Context) -> Iterator[Problem]:
+    for project in ctx.the_town.projects:
+        before = project.photos_in("before")
+        after = project.photos_in("after")
+        if not after or len(before) == len(after):
+            continue  # no after-photos yet is TP301/TP302's to judge, by the progress
+        alone = [
+            (pair.before or pair.after).asset.name  # type: ignore[union-attr]
+            for pair in pair_photos(project.photos)
+            if pair.before is None or pair.after is None
+        ]
+        message = (
+            f"施工前照片 {len(before)} 张、建成后照片 {len(after)} 张，数量不等："
+            f"{'、'.join(alone)} 在观摩图册中没有对比照片（补拍同一视角，或移出不对比的照片）"
+        )
+        yield Problem(SourceRef(f"{project.folder}/photos"), message)

@@ -248,5 +248,6 @@ def market_attributes(ctx: Context) -> Iterator[Problem]:
     if missing:
         yield Problem(
             meta.ref_of("facilities", "market"),
-            f"集贸市场未写明配套：{'、'.join(missing)}（规则文件要求：{'、'.join(required)}）",
+            f"集贸市场的配套（attributes）未写明：{'、'.join(missing)}"
+            + ("" if len(missing) == len(required) else f"（应有：{'、'.join(required)}）"),
         )
