@@ -745,7 +745,9 @@ class DocxWriter:
             self._table_caption(title if title is not None else heading_title(self._heading))
         text_width, _ = text_block(self.document.sections[-1])
         total = sum(plan.widths)
-        widths = [int(text_width * width / total) for width in plan.widths]
+        # Whole twips (635 EMU): Word stores widths in twips, so a cell spanning columns is then
+        # exactly as wide as the columns it spans.
+        widths = [int(text_width * width / total) // 635 * 635 for width in plan.widths]
         table: Table = self.document.add_table(rows=0, cols=len(widths))
         table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
