@@ -636,10 +636,24 @@ def add_cell(row: CT_Row, width: int, colspan: int = 1, merge: str | None = None
     return cell
 
 
+UNBROKEN_LANGUAGE = "en-US"
+"""The East Asian language of a run that must not break. LibreOffice breaks East Asian text
+with a language of its own (zh, ja, ko) at any character, ignoring WORD JOINERs (“2.1”/“万㎡”,
+“108”/“盏” at a line end); for a run whose East Asian language is another one it uses the
+Unicode line breaker, which honours them. Word honours them either way."""
+
+
 def add_unbroken_text(run: CT_R, text: str) -> None:
     """``text`` at the end of ``run`` with no place a line may break inside it: each hyphen a
     ``w:noBreakHyphen`` (Word's non-breaking hyphen), a WORD JOINER wherever the line breaker
-    could otherwise break (``layout.joined``)."""
+    could otherwise break (``layout.joined``), the run's East Asian language
+    ``UNBROKEN_LANGUAGE``."""
+    rpr = run.get_or_add_rPr()
+    for old in rpr.findall(qn("w:lang")):
+        rpr.remove(old)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:eastAsia"), UNBROKEN_LANGUAGE)
+    rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
     for number, part in enumerate(text.split("-")):
         if number:
             run.append(OxmlElement("w:noBreakHyphen"))
