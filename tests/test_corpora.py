@@ -101,8 +101,8 @@ def to_pdf_text(tokens: Sequence[Token], root: Path) -> tuple[bytes, str]:
     # 105–743 pt from the top of a portrait page, 88–511 pt of a landscape one (a wide table's
     # page, issue 10).
     lines: list[str] = []
-    for number, page in enumerate(pypdf.PdfReader(io.BytesIO(data)).pages, start=1):
-        landscape = page.mediabox.width > page.mediabox.height
+    for number, sheet in enumerate(pypdf.PdfReader(io.BytesIO(data)).pages, start=1):
+        landscape = sheet.mediabox.width > sheet.mediabox.height
         crop = (
             ["-x", "0", "-y", "75", "-W", "842", "-H", "460"]
             if landscape

@@ -347,7 +347,7 @@ CASES: list[Hostile] = [
             "不在本镇", BRIEF, at(BRIEF, "{code: TP4"), finding="TP902"),
     # -- profile and templates ----------------------------------------------------------------------------------------
     Hostile("profile-documents-not-mapping", lambda r: edit(r, "templates/profile.yaml", "\ndocuments:\n", "\ndocuments: \"no\"\nunused:\n"),
-            "“documents”应为键值映射", "templates/profile.yaml", finding="TP901",
+            "documents：应为键值映射", "templates/profile.yaml", finding="TP901",
             extra=lambda r, ran: _no_guard_findings(ran)),
     Hostile("profile-invalid-yaml", lambda r: append(r, "templates/profile.yaml", "\nbroken: [\n"),
             "YAML 格式错误", "templates/profile.yaml", code=2, other_town=False),

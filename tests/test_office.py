@@ -96,10 +96,13 @@ def test_construction_plan_is_a_gongwen(district: Path) -> None:
     )
     assert paragraphs[3].text == "区小城镇建设工作领导小组："
     texts = [p.text for p in paragraphs]
-    assert "附件：1. 渭城镇小城镇建设项目一览表" in texts and "2023年7月24日" in texts
+    # a single attachment is "附件：title", unnumbered (GB/T 9704 7.3.4)
+    assert "附件：渭城镇小城镇建设项目一览表" in texts and "2023年7月24日" in texts
     assert texts[texts.index("2023年7月24日") - 1] == "渭城镇人民政府"
-    landscape = document.sections[-1]  # the 附件 table's landscape pages end the document
+    # the 附件 table on landscape pages, then the 版记 on a portrait page of its own, last
+    *_, landscape, imprint = document.sections
     assert landscape.page_width > landscape.page_height
+    assert imprint.page_width < imprint.page_height
     projects = document.tables[-1]
     assert [c.text for c in projects.rows[0].cells][:3] == ["序号", "项目名称", "类别"]
     assert projects.rows[-1].cells[0].text == "合计" and projects.rows[-1].cells[5].text == "5860"

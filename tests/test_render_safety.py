@@ -401,8 +401,8 @@ TRICKY = [
 def _generated_parts(root: Path) -> list[documents.Part]:
     templates = documents.Templates(REPO / "templates/documents")
     head = templates.part(
-        "gongwen-head.md.j2", root, issuer=TRICKY[0], title=TRICKY[15], doc_number=TRICKY[4],
-        recipient=TRICKY[3],
+        "gongwen-head.md.j2", root, mark=TRICKY[0] + "文件", title=TRICKY[15],
+        doc_number=TRICKY[4], recipient=TRICKY[3] + "：",
     )  # fmt: skip
     form = {
         "name": TRICKY[5],

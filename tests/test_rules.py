@@ -444,6 +444,13 @@ CASES = [
         "<drawings/03 现状.png>",
     ),
     Case(
+        "TP209",
+        lambda r: edit(r, f"{TOWN}/construction-plan.md", "print_date: 2023年7月24日\n", ""),
+        f"{TOWN}/construction-plan.md",
+        at(f"{TOWN}/construction-plan.md", "print_office:"),
+        "填写了印发机关（print_office）但没有印发日期（print_date）",
+    ),
+    Case(
         "TP311",
         _unpaired_after_photos,
         f"{TOWN}/projects/binhe-road/photos/after/a1.jpg",

@@ -8,6 +8,7 @@ piece of raw HTML is written out as escaped text and reported (content is untrus
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -24,10 +25,12 @@ if TYPE_CHECKING:
 
 CONTAINER_NAMES = (
     "cover", "attachment", "landscape", "signature", "center", "note", "pagebreak", "redhead", "title",
+    "recipient", "attachments", "imprint", "printed",
 )  # fmt: skip
 """Styled ``:::`` containers the writers know how to render: a cover page, an 附件 (new page, label
 and title), a landscape section, the 署名/成文日期 block, centred lines, a small note, a page break, a 公文 版头
-(red 发文机关标志, 发文字号, red rule) and a document title."""
+(red 发文机关标志, 发文字号, red rule), a document title, and the 公文's 主送机关, 附件说明 and 版记
+(抄送, then the 印发机关 and 印发日期 line, ``printed``)."""
 
 
 @cache
@@ -123,6 +126,33 @@ def tables(markdown: MarkdownFile) -> list[Table]:
         elif token.type == "table_close":
             found.append(Table(tuple(header), tuple(rows), markdown.ref.at(table_line)))
     return found
+
+
+def project_tables(markdown: MarkdownFile) -> list[Table]:
+    """The project tables of a construction plan: those with a 项目名称 and an 投资 column. The
+    checker matches each project's brief to its row; the 公文's 附件 lists the projects in their
+    order."""
+    return [
+        table
+        for table in tables(markdown)
+        if table.column("项目名称") is not None and table.column("投资") is not None
+    ]
+
+
+def name_key(text: str) -> str:
+    """A project name as rows and briefs are matched by: without whitespace."""
+    return re.sub(r"\s+", "", text)
+
+
+def project_order(markdown: MarkdownFile) -> dict[str, int]:
+    """Each project's place (``name_key``) in a construction plan's project tables, in order."""
+    order: dict[str, int] = {}
+    for table in project_tables(markdown):
+        column = table.column("项目名称")
+        for row in table.rows:
+            if column is not None and column < len(row.cells):
+                order.setdefault(name_key(row.cells[column]), len(order))
+    return order
 
 
 def parcel_table(markdown: MarkdownFile) -> Table | None:

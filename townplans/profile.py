@@ -71,6 +71,8 @@ class FieldSpec:
     basis: str = "practice"
     items: Mapping[str, FieldSpec] = field(default_factory=dict)
     example: str = ""
+    together: tuple[str, ...] = ()
+    """Fields that must be given whenever this one is (印发机关 with 印发日期: GB/T 9704 7.4.3)."""
     """A value a planner may write (shown by the scaffolds: 【待填写：…，如 example】)."""
 
 
@@ -469,6 +471,7 @@ class _Builder:
                 for name, item in items.items()
             },
             example=str(spec.get("example", "")),
+            together=tuple(spec.get("together") or ()),
         )
 
     def _range(self, path: tuple[str | int, ...], value: Any) -> tuple[Decimal, Decimal] | None:
@@ -634,6 +637,8 @@ class _Builder:
         return deadlines
 
     def _deliverables(self, documents: Mapping[str, DocumentType]) -> tuple[Deliverable, ...]:
+        if not documents:
+            return ()  # the missing or mistyped documents section is the one finding to give
         deliverables = []
         for index, item in enumerate(self.doc.get("deliverables", []) or []):
             path: tuple[str | int, ...] = ("deliverables", index)

@@ -229,6 +229,7 @@ FIELD: Shape = _cited(
         "when": CONDITION,
         "aliases": TEXTS,
         "example": Either((TEXT, NUMBER)),
+        "together": TEXTS,
         "items": Named(Later(lambda: FIELD)),
     }
 )

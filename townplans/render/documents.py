@@ -40,6 +40,7 @@ from townplans.model import (
     Town,
 )
 from townplans.profile import DocumentType, FieldSpec, Profile
+from townplans.render import gongwen
 from townplans.render import html as html_render
 from townplans.render.layout import Origin
 from townplans.render.selfcheck import OutputProblem
@@ -59,6 +60,14 @@ class Part:
     tokens: tuple[Token, ...]
     base_dir: Path
     origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Gongwen:
+    """What the writers need, beyond the parts, to lay a 公文 out by GB/T 9704-2012."""
+
+    mark: str
+    """The 发文机关标志 as printed (its length sets its size)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +92,8 @@ class DocumentSpec:
     first is the file findings about the output point at."""
     table_captions: bool = False
     """Every table gets a number and title (the profile's ``table_captions`` for its type)."""
+    gongwen: Gongwen | None = None
+    """Set for a 公文 (the 建设计划): laid out by GB/T 9704 (版头, grid, 版记, page numbers)."""
 
     @property
     def parts(self) -> tuple[Part, ...]:
@@ -407,31 +418,48 @@ class Assembler:
         title = str(meta.get("title") or f"{town.name}小城镇建设计划")
         base = self.root / town.folder
         issuer = str(meta.get("issuer") or missing("发文机关"))
-        text = plan
+        mark = str(meta.get("issuer_mark") or f"{issuer}文件")
 
         def parts() -> tuple[Part, ...]:
+            body, written = split_attachments(plan.tokens)
+            titles = [f"{town.name}小城镇建设项目一览表", *(a.title for a in written)]
+            labels = attachment_labels(len(titles))
             head = self.templates.part(
-                "gongwen-head.md.j2", base, issuer=issuer, title=title,
+                "gongwen-head.md.j2", base, mark=mark, title=title,
                 doc_number=str(meta.get("doc_number") or missing("发文字号")),
-                recipient=str(meta.get("recipient") or missing("主送机关")),
+                recipient=_recipient(meta.get("recipient")),
             )  # fmt: skip
-            projects = [self._project_row(p) for p in town.projects]
+            projects = [self._project_row(p) for p in in_plan_order(town)]
             total = sum((p["total"] for p in projects if p["total"] is not None), Decimal(0))
             tail = self.templates.part(
                 "gongwen-tail.md.j2", base, issuer=issuer, date=_value(meta, fields.get("date")),
-                attachment_title=f"{town.name}小城镇建设项目一览表", projects=projects,
+                attachments=titles, label=labels[0], projects=projects,
                 total_investment=number_text(total),
             )  # fmt: skip
-            body = [
-                *source_parts([text], self.root),
-                *_missing_sections(self.templates, [text], doctype, base),
-            ]
-            return (head, *body, tail)
+            office, date = _printed(meta, fields)
+            imprint = self.templates.part(
+                "gongwen-imprint.md.j2", base, cc=_cc(meta.get("cc")), office=office, date=date
+            )
+            return (
+                head,
+                Part(body, self.root / Path(plan.ref.path).parent, Origin(plan.ref.path)),
+                *_missing_sections(self.templates, [plan], doctype, base),
+                tail,
+                *(
+                    Part(
+                        a.labelled(label),
+                        self.root / Path(plan.ref.path).parent,
+                        Origin(plan.ref.path),
+                    )
+                    for a, label in zip(written, labels[1:], strict=True)
+                ),
+                imprint,
+            )
 
         sources = [plan.ref.path, *(p.brief.ref.path for p in town.projects if p.brief)]
         yield DocumentSpec(
             file_name(title), title, parts, cover=False, toc=False, author=issuer,
-            date=_date(meta, "date"), sources=tuple(sources),
+            date=_date(meta, "date"), sources=tuple(sources), gongwen=Gongwen(xml_text(mark)),
         )  # fmt: skip
 
     def _brief_fields(self) -> dict[str, FieldSpec]:
@@ -587,6 +615,91 @@ def _page_break() -> Part:
     return Part(tuple(mdparser.parse("\\newpage\n")), Path(), Origin())
 
 
+def in_plan_order(town: Town) -> list[Project]:
+    """The town's projects in the order of its construction plan's project table (the 公文's 附件
+    lists them as its body does); projects the table does not name follow, by folder."""
+    plan = town.construction_plan
+    order = mdparser.project_order(plan) if plan is not None else {}
+    return sorted(
+        town.projects, key=lambda p: (order.get(mdparser.name_key(p.name), len(order)), p.slug)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenAttachment:
+    """A ``::: attachment`` block the town wrote in its construction plan: printed after the
+    generated 项目一览表, numbered with it."""
+
+    title: str
+    tokens: tuple[Token, ...]
+
+    def labelled(self, label: str) -> tuple[Token, ...]:
+        """The block with its 附件 label ("附件2") as its first line (GB/T 9704 7.3.7)."""
+        opening, *inside = self.tokens
+        return (opening, *mdparser.parse(f"{label}\n"), *inside)
+
+
+def split_attachments(tokens: Sequence[Token]) -> tuple[tuple[Token, ...], list[WrittenAttachment]]:
+    """The body without its top-level ``::: attachment`` blocks, and those blocks in order; each
+    block's title is its first heading (else its first line)."""
+    body: list[Token] = []
+    found: list[WrittenAttachment] = []
+    current: list[Token] | None = None
+    for token in tokens:
+        if current is None and token.type == "container_attachment_open" and token.level == 0:
+            current = [token]
+        elif current is not None:
+            current.append(token)
+            if token.type == "container_attachment_close" and token.level == 0:
+                found.append(WrittenAttachment(_block_title(current), tuple(current)))
+                current = None
+        else:
+            body.append(token)
+    if current is not None:  # an unclosed block runs to the end of the file
+        found.append(WrittenAttachment(_block_title(current), tuple(current)))
+    return tuple(body), found
+
+
+def _block_title(tokens: Sequence[Token]) -> str:
+    inlines = [t for t in tokens if t.type == "inline"]
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and index + 1 < len(tokens):
+            return mdparser.inline_text(tokens[index + 1])
+    return mdparser.inline_text(inlines[0]) if inlines else missing("附件标题")
+
+
+def attachment_labels(count: int) -> list[str]:
+    """附件 labels: "附件" for a single attachment, "附件1", "附件2" … for several (7.3.7)."""
+    return ["附件"] if count == 1 else [f"附件{number}" for number in range(1, count + 1)]
+
+
+def _recipient(value: object) -> str:
+    """主送机关 ending with one full-width colon (GB/T 9704 7.3.2)."""
+    text = str(value).strip() if value else missing("主送机关")
+    return text.rstrip("：:") + "："
+
+
+def _cc(value: object) -> str:
+    """抄送机关 as printed in the 版记: separated by "，", ending with "。" (GB/T 9704 7.4.2)."""
+    if not value:
+        return ""
+    items = value if isinstance(value, list) else [value]
+    names = [str(item).strip().rstrip("，。；、,.;") for item in items if str(item).strip()]
+    return "，".join(names) + "。" if names else ""
+
+
+def _printed(meta: Located, fields: Mapping[str, FieldSpec]) -> tuple[str, str]:
+    """印发机关 and 印发日期 for the 版记: both or neither (7.4.3); one without the other prints the
+    other as 【缺：…】 (no checker rule reports that pairing yet)."""
+    office, date = meta.get("print_office"), meta.get("print_date")
+    if not office and not date:
+        return "", ""
+    return (
+        str(office) if office else missing("印发机关"),
+        _value(meta, fields.get("print_date")) if date else missing("印发日期"),
+    )
+
+
 def _month(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月" if value else ""
 
@@ -680,7 +793,13 @@ def to_docx(
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
     cover = _cover_texts(spec)
-    writer = DocxWriter(style, root, plan=spec.plan, table_captions=spec.table_captions)
+    writer = DocxWriter(
+        style,
+        root,
+        plan=spec.plan,
+        table_captions=spec.table_captions,
+        gongwen=spec.gongwen is not None,
+    )
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)
     if spec.toc:
@@ -741,9 +860,12 @@ def _html(
 ) -> tuple[str, html_render.RenderedBody, list[OutputProblem]]:
     cover = _cover_texts(spec)
     body = _body(spec, style, root)
+    stylesheet = css(style, font_faces)
+    if spec.gongwen is not None:
+        stylesheet += gongwen.css(style, spec.gongwen.mark)
     page = html_render.page(
-        cover.title, body, css(style, font_faces), cover.lines, cover=spec.cover, toc=spec.toc,
-        toc_levels=style.toc_levels, plan=spec.plan,
+        cover.title, body, stylesheet, cover.lines, cover=spec.cover, toc=spec.toc,
+        toc_levels=style.toc_levels, plan=spec.plan, gongwen=spec.gongwen is not None,
     )  # fmt: skip
     return page, body, _once_per_file([*body.problems, *cover.problems])
 

@@ -21,9 +21,11 @@ are tidied so that none gives a blank page (``ooxml.tidy_breaks``).
 from __future__ import annotations
 
 import io
+import math
+import re
 from collections.abc import Callable, Sequence
 from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
@@ -47,6 +49,7 @@ from PIL import Image, UnidentifiedImageError
 from townplans import mdparser
 from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table
 from townplans.render import htmltable, ooxml
+from townplans.render.gongwen import MM, Geometry
 from townplans.render.layout import (
     CELL_PADDING_PT,
     EMPTY_CELL,
@@ -68,8 +71,10 @@ from townplans.render.layout import (
 )
 from townplans.render.ooxml import TocLine, add_field, set_fonts
 from townplans.render.selfcheck import OutputProblem
-from townplans.render.style import Style
+from townplans.render.style import FontRole, Style
 from townplans.render.tokens import prepare
+
+EMU_PER_PT = 12700
 
 __all__ = ["DocxWriter", "TocLine", "add_field", "set_fonts"]
 
@@ -123,6 +128,9 @@ class DocxWriter:
 
     style: Style
     root: Path
+    gongwen: bool = False
+    """A 公文 (GB/T 9704): the character grid, page numbers on every page (turned with a landscape
+    附件 page) and the 版头, 署名 and 版记 in their places (``gongwen.Geometry``)."""
     plan: bool = False
     """A plan text (总体规划, 控规, 修规): headings ranked and styled as 章 / 节 / 条."""
     document: DocumentObject = field(init=False)
@@ -137,6 +145,13 @@ class DocxWriter:
     _first_in_attachment: bool = False
     _redhead_lines: int = 0
     _red_title: bool = False
+    _mark_size: float = 0.0
+    """The 发文机关标志's size while its runs are written (0 otherwise)."""
+    _item: int = 0
+    """Paragraphs written so far in the current ``attachments`` or ``signature`` container."""
+    _printed: Paragraph | None = None
+    """The 版记's 印发 line while its two parts are written (印发机关, then 印发日期)."""
+    _shapes: int = 0
     _dispatch: dict[str, Callable[[Sequence[Token], int, Path], int]] = field(default_factory=dict)
     _origin: Origin = UNKNOWN
     _line: int | None = None
@@ -155,8 +170,14 @@ class DocxWriter:
         self.document = Document()
         self._page_setup(self.document.sections[0], landscape=False)
         self._styles()
+        if self.gongwen:
+            self._gongwen_styles()
         self.document.settings.odd_and_even_pages_header_footer = True
         self._page_numbers(self.document.sections[0])
+
+    @property
+    def geometry(self) -> Geometry:
+        return Geometry(self.style)
 
     # -- page set-up --------------------------------------------------------------------------------
 
@@ -169,9 +190,26 @@ class DocxWriter:
         section.bottom_margin = Mm(style.margin_bottom_mm)
         section.left_margin = Mm(style.margin_left_mm)
         section.right_margin = Mm(style.margin_right_mm)
+        if landscape and self.gongwen:
+            # A 公文's landscape page is its portrait page turned a quarter clockwise (GB/T 9704
+            # 8), as the PDF sets it: the 版心 turns with it, and the left margin (the portrait
+            # foot) keeps room for the turned page number.
+            section.top_margin, section.right_margin = (
+                Mm(style.margin_left_mm), Mm(style.margin_top_mm),
+            )  # fmt: skip
+            section.bottom_margin, section.left_margin = (
+                Mm(style.margin_right_mm), Mm(style.margin_bottom_mm),
+            )  # fmt: skip
         # The page number's dash sits 7 mm below the text block (GB/T 9704 7.5).
         section.footer_distance = Mm(max(style.margin_bottom_mm - 7 - 5, 5))
         self._grid(section)
+        if self.gongwen:
+            # The number's line (one 4号 line high) has its middle, where the dashes run, 7 mm
+            # below the 版心: its foot is that less half a line above the page's bottom edge.
+            g = self.geometry
+            section.footer_distance = Pt(
+                style.margin_bottom_mm * MM - g.page_number_gap - g.page_number_size
+            )
 
     def _grid(self, section: Section) -> None:
         """Word's document grid: 22 lines a page (GB/T 9704 5.2.3), for the body text."""
@@ -261,6 +299,11 @@ class DocxWriter:
         ):
             footer.is_linked_to_previous = False
             paragraph = footer.paragraphs[0]
+            if self.gongwen:
+                # One 4号 line, off the grid, so that footer_distance places it exactly.
+                ooxml.snap_to_grid(paragraph, on=False)
+                paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+                paragraph.paragraph_format.line_spacing = Pt(role.size)
             paragraph.alignment = alignment
             paragraph.paragraph_format.first_line_indent = Pt(0)
             paragraph.paragraph_format.left_indent = (
@@ -389,6 +432,8 @@ class DocxWriter:
             level = self.style.plan_rank(self._heading, level)
         if "attachment" in self._containers and level == 1:
             paragraph = self.document.add_paragraph(style="Title")
+            if self.gongwen:  # the 附件's title on the third line of the page (7.3.7)
+                self._on_lines(paragraph, before=1)
         else:
             paragraph = self.document.add_paragraph(style=f"Heading {min(max(level, 1), 6)}")
             self._apply_alignment(paragraph)
@@ -416,36 +461,214 @@ class DocxWriter:
                 self.style.fonts["body"].size * 2 * self._quote_depth
             )
             paragraph.paragraph_format.first_line_indent = Pt(0)
+        if self.gongwen and self._lists:
+            # A list in a 公文 reads as its body: each item two characters in, its lines
+            # wrapping to the left edge (GB/T 9704 7.3.3), as the PDF sets it.
+            paragraph.paragraph_format.left_indent = Pt(0)
+            paragraph.paragraph_format.first_line_indent = Pt(2 * self.geometry.char)
         self._apply_alignment(paragraph)
         role = "caption" if "note" in self._containers else None
         if "title" in self._containers:
             paragraph.style = self.document.styles["Title"]
             role = None
+            self._on_lines(paragraph, before=2)  # two lines below the red separator (7.3.1)
+            paragraph.paragraph_format.space_after = Pt(0)
         elif "redhead" in self._containers:
-            role = self._redhead_paragraph(paragraph)
+            role = self._redhead_paragraph(paragraph, inline)
+        elif "recipient" in self._containers:
+            # 主送机关: one line below the title, flush left (7.3.2).
+            paragraph.paragraph_format.first_line_indent = Pt(0)
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
+            self._on_lines(paragraph, before=1)
+        elif "attachments" in self._containers:
+            self._attachment_item(paragraph, mdparser.inline_text(inline))
+            return index + 3
+        elif "signature" in self._containers:
+            self._signature_line(paragraph, tokens, index)
+        elif "printed" in self._containers:
+            return self._printed_part(paragraph, inline, base_dir, tokens, index)
+        elif "imprint" in self._containers:
+            role = self._imprint_line(paragraph, tokens, index)
         if self._first_in_attachment:
             # "附件1" label: 3号黑体, flush left, first line of the page (GB/T 9704 7.3.7).
             self._first_in_attachment = False
             paragraph.paragraph_format.first_line_indent = Pt(0)
             role = "heading1"
+            if self.gongwen:
+                self._on_lines(paragraph, before=0)
         if prefix:
             paragraph.add_run(prefix)
         self._inline(paragraph, inline, base_dir, role=role)
         self._red_title = False
+        self._mark_size = 0.0
         return index + 3
 
-    def _redhead_paragraph(self, paragraph: Paragraph) -> str | None:
-        """发文机关标志 (first paragraph: red 小标宋) or 发文字号 (body font), both centred."""
+    # -- the 公文 (GB/T 9704) ------------------------------------------------------------------------
+
+    def _gongwen_styles(self) -> None:
+        """28 characters a line (GB/T 9704 5.2.3): the 3号 characters condensed to a little less
+        than the 版心's width over 28 (Word and LibreOffice then justify the rest over them), and
+        the first-line indent two such characters. A ``linesAndChars`` document grid would say
+        the same to Word, but LibreOffice lays it out giving each 16 pt character two cells of
+        15.8 pt: 14 characters a line."""
+        g = self.geometry
+        normal = self.document.styles["Normal"]
+        assert isinstance(normal, ParagraphStyle)
+        ooxml.character_spacing(normal.element.get_or_add_rPr(), self.condensed)
+        ooxml.overflow_punctuation(normal.element.get_or_add_pPr())
+        for name in ("Normal", *(f"Heading {level}" for level in range(1, 7))):
+            named = self.document.styles[name]
+            assert isinstance(named, ParagraphStyle)
+            named.paragraph_format.first_line_indent = Pt(2 * g.char)
+
+    @property
+    def condensed(self) -> int:
+        """Twips each body character gives up: whole twips, rounded so that 28 still fit."""
+        return math.floor((self.geometry.char - self.style.fonts["body"].size) * 20)
+
+    def _on_lines(self, paragraph: Paragraph, before: float, lines: float = 1.0) -> None:
+        """A paragraph off the grid, ``before`` lines below the one above, each of its lines one
+        line of the grid high (or ``lines``)."""
+        fmt = paragraph.paragraph_format
+        ooxml.snap_to_grid(paragraph, on=False)
+        fmt.space_before = Pt(before * self.geometry.line)
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = Pt(lines * self.geometry.line)
+
+    def _attachment_item(self, paragraph: Paragraph, text: str) -> None:
+        """An item of the 附件说明 (7.3.4): one blank line below the body, "附件：" two characters
+        in, each number under the one above and every name, wrapped lines too, starting at the
+        same place (a hanging indent that ends at a tab)."""
+        g = self.geometry
+        found = re.match(r"^(附件：)?(\d+\.)?", text)
+        label, number = (found.group(1) or "", found.group(2) or "") if found else ("", "")
+        name = text[len(label) + len(number) :]
+        self._item += 1
+        self._on_lines(paragraph, before=1 if self._item == 1 else 0)
+        fmt = paragraph.paragraph_format
+        start = 6 if number else 5
+        fmt.left_indent = Pt(start * g.char)
+        fmt.first_line_indent = Pt(-(start - 2) * g.char)
+        fmt.tab_stops.add_tab_stop(Pt(5 * g.char))
+        fmt.tab_stops.add_tab_stop(Pt(start * g.char))
+        fmt.keep_with_next = True
+        fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        runs = [label or "\t", number, "\t", name] if number else [label, name]
+        for text_run in runs:
+            if text_run:
+                self._fonts(paragraph.add_run(text_run), "body")
+
+    def _signature_line(self, paragraph: Paragraph, tokens: Sequence[Token], index: int) -> None:
+        """署名 over 成文日期 (7.3.5.1): room for the seal above the 署名, the date four
+        characters in from the right and the 署名 centred over it."""
+        g = self.geometry
+        fmt = paragraph.paragraph_format
+        self._item += 1
+        if self._item == 1:
+            following = next((t for t in tokens[index + 2 :] if t.type == "inline"), None)
+            issuer = mdparser.inline_text(tokens[index + 1])
+            date = mdparser.inline_text(following) if following is not None else issuer
+            self._on_lines(paragraph, before=g.seal_lines)
+            fmt.right_indent = Pt(g.issuer_indent(issuer, date))
+            fmt.keep_with_next = True
+        else:
+            self._on_lines(paragraph, before=0)
+            fmt.right_indent = Pt(g.date_indent())
+
+    def _imprint_line(self, paragraph: Paragraph, tokens: Sequence[Token], index: int) -> str:
+        """抄送 in the 版记 (7.4.2): 4号, one character in on each side, wrapped lines under the
+        first 机关, between the thick first separator and a thin one."""
+        size = self.style.gongwen.imprint_size
+        fmt = paragraph.paragraph_format
+        self._on_lines(paragraph, before=0)
+        fmt.space_before = Pt(self._imprint_drop(tokens, index))
+        fmt.left_indent = Pt(4 * size)
+        fmt.first_line_indent = Pt(-3 * size)
+        fmt.right_indent = Pt(size)
+        ooxml.border(paragraph, "top", self._eighths(self.style.gongwen.imprint_thick_mm))
+        ooxml.border(paragraph, "bottom", self._eighths(self.style.gongwen.imprint_thin_mm))
+        self._item += 1
+        return "imprint"
+
+    def _printed_part(
+        self,
+        paragraph: Paragraph,
+        inline: Token,
+        base_dir: Path,
+        tokens: Sequence[Token],
+        index: int,
+    ) -> int:
+        """The 版记's last line (7.4.3): 印发机关 one character from the left, 印发日期 one from
+        the right (a right tab), over the thick last separator on the foot of the 版心."""
+        if self._printed is None:
+            size = self.style.gongwen.imprint_size
+            fmt = paragraph.paragraph_format
+            self._on_lines(paragraph, before=0)
+            fmt.first_line_indent = Pt(0)
+            fmt.left_indent = fmt.right_indent = Pt(size)
+            fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
+            fmt.tab_stops.add_tab_stop(Pt(self.geometry.text_width - size), WD_TAB_ALIGNMENT.RIGHT)
+            thick = self._eighths(self.style.gongwen.imprint_thick_mm)
+            if not self._item:  # no 抄送 above: this line opens the 版记 too
+                ooxml.border(paragraph, "top", thick)
+                fmt.space_before = Pt(self._imprint_drop(tokens, index))
+            ooxml.border(paragraph, "bottom", thick)
+            self._printed = paragraph
+        else:
+            paragraph._p.getparent().remove(paragraph._p)
+            paragraph = self._printed
+            self._fonts(paragraph.add_run("\t"), "imprint")
+        self._inline(paragraph, inline, base_dir, role="imprint")
+        return index + 3
+
+    def _imprint_drop(self, tokens: Sequence[Token], index: int) -> float:
+        """Space above the 版记 that brings its last separator down to the foot of the 版心
+        (7.4.1): the page holds nothing else, and every 版记 line is one line of the grid high.
+        LibreOffice does not read the section's ``w:vAlign`` (Word does, to the same effect).
+        The 抄送's lines are counted as if every character were a full 4号 one: a 版记 that is
+        shorter than counted stands a little higher, never on the next page."""
+        g = self.geometry
+        size = self.style.gongwen.imprint_size
+        lines = 0
+        for token in tokens[index:]:
+            if token.type == "container_imprint_close":
+                break
+            if token.type == "inline":
+                text = mdparser.inline_text(token)
+                first, other = (g.text_width - 2 * size) / size, (g.text_width - 5 * size) / size
+                lines += 1 + max(0, math.ceil((len(text) - int(first)) / int(other)))
+            elif token.type == "container_printed_open":
+                lines -= 1  # its two parts share one line
+        rules = 3 * self._eighths(self.style.gongwen.imprint_thick_mm) / 8 + 2
+        return max(g.text_height - lines * g.line - rules, 0.0)
+
+    @staticmethod
+    def _eighths(mm: float) -> int:
+        """A rule's thickness in eighths of a point (``w:sz``), at least the thinnest Word draws."""
+        return max(2, round(mm * MM * 8))
+
+    def _redhead_paragraph(self, paragraph: Paragraph, inline: Token) -> str | None:
+        """版头 (7.2.4–7.2.7): the 发文机关标志 (first paragraph: red 小标宋, its top 35 mm below the
+        版心's, as large as ``mark_size`` allows across the 版心) or the 发文字号 (3号仿宋, two lines
+        below, the red separator 4 mm under its characters), both centred, off the grid."""
         first = self._redhead_lines == 0
         self._redhead_lines += 1
-        paragraph.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.paragraph_format.first_line_indent = Pt(0)
+        g = self.geometry
+        fmt = paragraph.paragraph_format
+        fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        fmt.first_line_indent = Pt(0)
+        ooxml.snap_to_grid(paragraph, on=False)
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         if first:
-            paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-            paragraph.paragraph_format.space_before = Pt(28)
-            paragraph.paragraph_format.space_after = Pt(self.style.line_spacing_pt)
+            self._mark_size = g.mark_size(mdparser.inline_text(inline))
+            fmt.space_before = Pt(g.mark_top)
+            fmt.line_spacing = Pt(self._mark_size)
             self._red_title = True
             return "title"
+        fmt.space_before = Pt(2 * g.line)
+        fmt.line_spacing = Pt(g.line)
+        gw = self.style.gongwen
+        ooxml.border(paragraph, "bottom", self._eighths(gw.rule_mm), gw.red, round(g.rule_gap))
         return None
 
     def _apply_alignment(self, paragraph: Paragraph) -> None:
@@ -464,8 +687,9 @@ class DocxWriter:
         if self._numbering is None:
             size = self.style.fonts["body"].size
             self._numbering = ooxml.Numbering(
-                self.document, self.style.fonts["body"], Pt(size * 2), Pt(size * 1.5)
-            )
+                self.document, self.style.fonts["body"], Pt(size * 2), Pt(size * 1.5),
+                suffix="space" if self.gongwen else "tab",
+            )  # fmt: skip
         ordered = token.type == "ordered_list_open"
         num_id = self._numbering.new_list(ordered, len(self._lists), start)
         self._lists.append(_ListLevel(num_id))
@@ -560,37 +784,92 @@ class DocxWriter:
         if opening:
             self._containers.append(name)
             if name in ("attachment", "pagebreak"):
-                self._page_break()
+                if not (name == "attachment" and self._section_is_new()):
+                    self._page_break()  # (a new section already starts a new page)
                 self._first_in_attachment = name == "attachment"
             elif name == "landscape":
                 self._new_section(landscape=True)
+            elif name == "imprint":
+                self._imprint_page()
+            if name in ("attachments", "signature", "imprint"):
+                self._item = 0
         else:
             if self._containers and self._containers[-1] == name:
                 self._containers.pop()
             if name == "cover":
                 self._page_break()
             elif name == "redhead":
-                self._red_rule()
+                self._red_title = False
+                self._redhead_lines = 0
             elif name == "landscape":
                 self._new_section(landscape=False)
+            elif name == "printed":
+                self._printed = None
         return index + 1
+
+    def _section_is_new(self) -> bool:
+        """Nothing written since the last section break (its ``w:sectPr`` ends the body)."""
+        body = self.document.element.body
+        last = body[-2] if len(body) > 1 else None  # the body's own sectPr comes last
+        return last is not None and last.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None
+
+    def _imprint_page(self) -> None:
+        """The 版记 on a portrait page of its own, its text at the foot of the page, so that its
+        last separator lies on the bottom edge of the 版心 (7.4.1)."""
+        if (
+            not self._section_is_new()
+            or self.document.sections[-1].orientation != WD_ORIENT.PORTRAIT
+        ):
+            self._new_section(landscape=False)
+        ooxml.align_page_bottom(self.document.sections[-1]._sectPr)
 
     def _new_section(self, landscape: bool) -> None:
         section = self.document.add_section(WD_SECTION.NEW_PAGE)
         self._page_setup(section, landscape)
+        if self.gongwen:
+            if landscape:
+                self._turned_page_numbers(section)
+            else:
+                self._page_numbers(section)
+
+    def _turned_page_numbers(self, section: Section) -> None:
+        """A landscape 附件 page's number where a portrait page has it (GB/T 9704 8): the page is
+        the portrait page turned a quarter clockwise for binding, so the number stands turned in
+        its left margin, its dashes 7 mm left of the 版心, ending (odd pages) or starting (even)
+        one character in from the 版心's ends."""
+        role = self.style.fonts["page_number"]
+        style = self.style
+        line = role.size * 1.5  # the box is wider than the line: nothing of it is clipped
+        middle = (style.margin_bottom_mm - style.gongwen.page_number_gap_mm) * MM
+        length = 40 * MM
+        one = role.size
+        for footer, odd in ((section.footer, True), (section.even_page_footer, False)):
+            footer.is_linked_to_previous = False
+            holder = footer.paragraphs[0]
+            top = (
+                (style.margin_left_mm + style.text_width_mm) * MM - one - length
+                if odd
+                else style.margin_left_mm * MM + one
+            )
+            self._shapes += 1
+            x, y, width, height = (
+                round(v * EMU_PER_PT) for v in (middle - line / 2, top, line, length)
+            )
+            inner = ooxml.turned_text_box(holder, (x, y, width, height), 1000 + self._shapes)
+            inner.alignment = WD_ALIGN_PARAGRAPH.RIGHT if odd else WD_ALIGN_PARAGRAPH.LEFT
+            fmt = inner.paragraph_format
+            fmt.first_line_indent = Pt(0)
+            fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            fmt.line_spacing = Pt(role.size)
+            ooxml.snap_to_grid(inner, on=False)
+            set_fonts(inner.add_run("— "), role)
+            add_field(inner, "PAGE", role)
+            set_fonts(inner.add_run(" —"), role)
 
     def _rule(self, color: str = "000000", size: int = 6) -> Paragraph:
         paragraph = self._plain("")
         ooxml.bottom_border(paragraph, color, size)
         return paragraph
-
-    def _red_rule(self) -> None:
-        """The red separator under the 版头, as wide as the text block (GB/T 9704 7.2.7)."""
-        self._red_title = False
-        self._redhead_lines = 0
-        paragraph = self._rule("C00000", 12)
-        paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        paragraph.paragraph_format.space_after = Pt(self.style.line_spacing_pt)
 
     def _plain(self, text: str) -> Paragraph:
         paragraph = self.document.add_paragraph(text)
@@ -781,6 +1060,12 @@ class DocxWriter:
         if rest:
             paragraph.add_run(rest)
 
+    def _role(self, name: str) -> FontRole:
+        """A font role of style.yaml, or the 版记's: the body's font at ``imprint_size`` (4号)."""
+        if name == "imprint":
+            return replace(self.style.fonts["body"], size=self.style.gongwen.imprint_size)
+        return self.style.fonts[name]
+
     def _cell_format(self, paragraph: Paragraph, align: str | None) -> None:
         """Single spacing, no indent, aligned: copied from one formatted paragraph per alignment,
         because python-docx builds ``w:pPr`` child by child and a large table has thousands."""
@@ -800,7 +1085,10 @@ class DocxWriter:
         """``set_fonts`` for a run, copied from one run set up per role (as ``_cell_format``)."""
         if role not in self._run_fonts:
             scratch = Run(OxmlElement("w:r"), run._parent)
-            set_fonts(scratch, self.style.fonts[role])
+            set_fonts(scratch, self._role(role))
+            if self.gongwen and role not in _GRID_ROLES:
+                # Only the body's lines are condensed to the grid (``_gongwen_styles``).
+                ooxml.character_spacing(scratch._r.get_or_add_rPr(), 0)
             self._run_fonts[role] = scratch._r.get_or_add_rPr()
         run._r.insert(0, deepcopy(self._run_fonts[role]))
 
@@ -878,7 +1166,7 @@ class DocxWriter:
             self._fonts(run, role)
         if self._red_title:
             run.font.color.rgb = RGBColor(0xC0, 0, 0)  # 发文机关标志 is red (GB/T 9704 7.2.4)
-            run.font.size = Pt(26)
+            run.font.size = Pt(self._mark_size or 26)
         run.bold = state.bold or None
         run.italic = state.italic or None
         run.font.strike = state.strike or None
@@ -893,6 +1181,9 @@ class DocxWriter:
         """Record what was not written as it stands (TP701), at the block being written."""
         self.problems.append(OutputProblem("TP701", message, self._origin.ref(self._line)))
 
+
+_GRID_ROLES = ("body", "heading1", "heading2", "heading3", "heading4")
+"""Roles whose characters keep the 公文's 28-a-line grid."""
 
 _CLOSERS = {
     "list_item_close", "paragraph_close", "heading_close", "table_close", "footnote_close",

@@ -8,6 +8,7 @@ numbers (``target-counter``) and WeasyPrint makes PDF bookmarks from them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -90,6 +91,7 @@ class _PrintRenderer(RendererHTML):
         """Where the part being rendered comes from, for problems."""
         for name in ("container_landscape_open", "container_landscape_close"):
             self.rules[name] = self._landscape(self.rules[name])
+        self._attachment_note = False
         self.rank = rank
         """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
         self._open_headings: list[str] = []
@@ -120,7 +122,8 @@ class _PrintRenderer(RendererHTML):
     def inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if tokens[idx].content.strip() in ("\\newpage", "\\pagebreak"):
             return ""
-        return self.renderInline(tokens[idx].children or [], options, env)
+        html = self.renderInline(tokens[idx].children or [], options, env)
+        return _attachment_item(html) if self._attachment_note else html
 
     def softbreak(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -237,6 +240,25 @@ class _PrintRenderer(RendererHTML):
 
         return render
 
+    def container_attachments_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """The 公文's 附件说明: its "附件：" and each number in boxes one and three characters
+        wide (the 公文's CSS), so that the names, wrapped lines included, line up."""
+        self._attachment_note = True
+        closing = next(
+            (i for i in range(idx, len(tokens)) if tokens[i].type == "container_attachments_close"),
+            len(tokens),
+        )
+        items = sum(1 for t in tokens[idx:closing] if t.type == "paragraph_open")
+        return f'<div class="attachments{" several" if items > 1 else ""}">\n'
+
+    def container_attachments_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        self._attachment_note = False
+        return "</div>\n"
+
     def html_block(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
@@ -258,6 +280,20 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         content = tokens[idx].content
         return "<br>" if is_break(content) else escape(content)
+
+
+_ATTACHMENT_ITEM = re.compile(r"^(附件：)?(\d+\.)?")
+
+
+def _attachment_item(html: str) -> str:
+    """An item of the 附件说明 ("附件：1.名称", "2.名称", or "附件：名称") with its label and number
+    in boxes of their own."""
+    found = _ATTACHMENT_ITEM.match(html)
+    label, number = (found.group(1) or "", found.group(2) or "") if found else ("", "")
+    boxes = f'<span class="label">{label}</span>'
+    if number:
+        boxes += f'<span class="number">{number}</span>'
+    return boxes + html[len(label) + len(number) :]
 
 
 def table_html(grid: Grid, opening: str = "<table>") -> str:
@@ -438,18 +474,24 @@ def page(
     toc: bool = True,
     toc_levels: int = 3,
     plan: bool = False,
+    gongwen: bool = False,
 ) -> str:
     """A complete print HTML document: cover, table of contents (headings down to
     ``toc_levels``), then the body (a document without a cover, such as a 公文, carries its own
-    title in its parts). ``plan``: the body's headings take the 章 / 节 / 条 looks (``plan_css``)."""
+    title in its parts). ``plan``: the body's headings take the 章 / 节 / 条 looks (``plan_css``).
+    A 公文's body (``gongwen``) is marked for its CSS and carries the page number its landscape
+    pages show turned (``gongwen.css``)."""
     head = f'<span class="running-title">{escape(title)}</span>'
+    classes = [name for name, wanted in (("plan", plan), ("gongwen", gongwen)) if wanted]
+    if gongwen:
+        head += '<div class="landscape-odd"></div><div class="landscape-even"></div>'
     if cover:
         meta = "".join(f"<p>{escape(line)}</p>" for line in cover_lines)
         head += f'<div class="cover"><div class="title">{escape(title)}</div><div class="meta">{meta}</div></div>'
     contents = toc_html(body.toc, toc_levels) if toc and body.toc else ""
-    body_class = ' class="plan"' if plan else ""
+    body_tag = f'<body class="{" ".join(classes)}">' if classes else "<body>"
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{stylesheet}</style></head>\n"
-        f"<body{body_class}>{head}\n{contents}{body.html}\n</body></html>\n"
+        f"{body_tag}{head}\n{contents}{body.html}\n</body></html>\n"
     )

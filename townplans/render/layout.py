@@ -41,6 +41,11 @@ def is_cjk(char: str) -> bool:
     )
 
 
+def text_width(text: str) -> float:
+    """Display width in half-width units: a CJK character counts two (the 公文's grid estimate)."""
+    return float(sum(2 if is_cjk(char) else 1 for char in text))
+
+
 def char_em(char: str) -> float:
     """A character's width in ems of its font: CJK characters and full-width forms one em,
     Latin letters and digits from ``_ASCII_EM``, anything else one em (an upper bound)."""

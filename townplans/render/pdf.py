@@ -137,6 +137,74 @@ def bounded_line_breaking() -> Iterator[None]:
             module.split_first_line = original
 
 
+def spread_over_characters(justify_line: Callable[..., Any]) -> Callable[..., Any]:
+    """WeasyPrint's ``justify_line``, which widens only spaces, for a line that asks for
+    inter-character justification (``--tp-justify: inter-character``: the 公文's body): there
+    every character takes an equal share of what the line falls short, as letter-spacing, so a
+    Chinese line, which has no spaces, ends flush with the 版心 too (CSS Text 3, text-justify)."""
+    from weasyprint.layout.inline import boxes
+    from weasyprint.text.line_break import create_layout, line_size
+
+    def spread(context: Any, box: Any, extra: float, x_advance: float) -> float:
+        if isinstance(box, boxes.TextBox):
+            box.position_x += x_advance
+            if box.text:
+                style = box.style.copy()
+                spacing = style["letter_spacing"]
+                style["letter_spacing"] = (0 if spacing == "normal" else spacing) + extra
+                layout = create_layout(box.text, style, context, None, box.justification_spacing)
+                line, _ = layout.get_first_line()
+                width, _ = line_size(line, style)
+                layout.deactivate()
+                x_advance += width - box.width
+                box.width, box.style, box.pango_layout = width, style, layout
+        elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+            box.position_x += x_advance
+            before = x_advance
+            for child in box.children:
+                if child.is_in_normal_flow():
+                    x_advance = spread(context, child, extra, x_advance)
+            box.width += x_advance - before
+        else:
+            box.translate(x_advance, 0)
+        return x_advance
+
+    def justify(context: Any, line: Any, extra_width: float) -> None:
+        wanted = any(
+            getattr(t, "value", None) == "inter-character" for t in line.style["__tp_justify"]
+        )
+        count = _characters(line, boxes.TextBox) if wanted else 0
+        if count > 1 and extra_width > 0:
+            # Shared by the gaps between characters: the spacing after the last one falls beyond
+            # the line's end, where it shows nothing, and the last character ends flush.
+            spread(context, line, extra_width / (count - 1), 0.0)
+        else:
+            justify_line(context, line, extra_width)
+
+    justify.__wrapped__ = justify_line  # type: ignore[attr-defined]
+    return justify
+
+
+def _characters(box: Any, text_box: type) -> int:
+    """The characters of a line's text boxes."""
+    if isinstance(box, text_box):
+        return len(str(getattr(box, "text", "")))
+    return sum(_characters(child, text_box) for child in getattr(box, "children", ()))
+
+
+@contextmanager
+def inter_character_justification() -> Iterator[None]:
+    """Make WeasyPrint justify through ``spread_over_characters`` while rendering."""
+    from weasyprint.layout import inline
+
+    original = inline.justify_line
+    inline.justify_line = spread_over_characters(original)
+    try:
+        yield
+    finally:
+        inline.justify_line = original
+
+
 _LAST_LAYOUT: dict[str, tuple[Any, list[str]]] = {}
 """The last laid-out document of this process, by ``_layout_key`` (one entry at most)."""
 
@@ -164,7 +232,11 @@ def layout(
     if key in _LAST_LAYOUT:
         document, warnings = _LAST_LAYOUT[key]
         return document, list(warnings)
-    with _captured_warnings() as warnings, bounded_line_breaking():
+    with (
+        _captured_warnings() as warnings,
+        bounded_line_breaking(),
+        inter_character_justification(),
+    ):
         fetcher = make_fetcher(mounts)
         source = weasyprint.HTML(string=html, base_url=f"{WORKSPACE}:", url_fetcher=fetcher)
         document = source.render(**_options(variant))

@@ -46,6 +46,34 @@ class FontRole:
 
 
 @dataclass(frozen=True, slots=True)
+class GongwenStyle:
+    """Measures of the 公文's 版头, seal, 版记 and page numbers (GB/T 9704-2012 defaults);
+    ``style.yaml``'s optional ``gongwen`` section changes them. Lengths in mm, sizes in pt."""
+
+    mark_top_mm: float = 35.0
+    """发文机关标志: its top edge below the top of the 版心 (7.2.4)."""
+    mark_size: float = 42.0
+    """发文机关标志: the largest size (初号, a character under 15 mm); a long name is set smaller so
+    that it fits the 版心's width."""
+    red: str = "C00000"
+    """The red of the 发文机关标志 and the separator under the 版头 (5.2.4)."""
+    rule_gap_mm: float = 4.0
+    """The red separator: this far below the 发文字号 (7.2.7)."""
+    rule_mm: float = 0.5
+    """The red separator's thickness."""
+    seal_mm: float = 42.0
+    """The seal's diameter: the 署名 and 成文日期 leave room for it above them (7.3.5.1)."""
+    page_number_gap_mm: float = 7.0
+    """The page number's dashes (一字线) below the bottom of the 版心 (7.5)."""
+    imprint_size: float = 14.0
+    """版记 (抄送, 印发机关, 印发日期): 4号 (7.4.2–7.4.3)."""
+    imprint_thick_mm: float = 0.35
+    """版记: its first and last separators (7.4.1)."""
+    imprint_thin_mm: float = 0.25
+    """版记: the separators between its elements."""
+
+
+@dataclass(frozen=True, slots=True)
 class HeadingLevel:
     """One rank of a plan text's hierarchy (章, 节, 条): how a heading is recognised and looks."""
 
@@ -74,6 +102,7 @@ class Style:
     fonts: Mapping[str, FontRole]
     first_line_indent_chars: float
     line_spacing_pt: float
+    gongwen: GongwenStyle = GongwenStyle()
     plan_headings: tuple[HeadingLevel, ...] = ()
     toc_levels: int = 3
     toc_indent_chars: float = 2.0
@@ -131,6 +160,7 @@ def load_style(path: Path) -> Style:
             fonts=_fonts(fonts),
             first_line_indent_chars=_number(paragraph, "first_line_indent_chars", 0, 10),
             line_spacing_pt=_number(paragraph, "line_spacing_pt", 4, 100),
+            gongwen=_gongwen(data.get("gongwen") or {}),
             plan_headings=tuple(_heading(spec) for spec in data.get("plan_headings") or ()),
             toc_levels=int(_number(data.get("toc") or {"levels": 3}, "levels", 1, 9)),
             toc_indent_chars=_number(data.get("toc") or {"indent_chars": 2}, "indent_chars", 0, 10),
@@ -150,6 +180,34 @@ def _number(section: Mapping[str, Any], key: str, low: float, high: float) -> fl
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{key} 应为 {low}–{high} 之间的数字，实为 {value!r}")
     return float(value)
+
+
+_GONGWEN_RANGES = {
+    "mark_top_mm": (0, 200), "mark_size": (8, 100), "rule_gap_mm": (0, 50), "rule_mm": (0.05, 5),
+    "seal_mm": (0, 100), "page_number_gap_mm": (0, 50), "imprint_size": (4, 40),
+    "imprint_thick_mm": (0.05, 5), "imprint_thin_mm": (0.05, 5),
+}  # fmt: skip
+
+
+def _gongwen(section: Mapping[str, Any]) -> GongwenStyle:
+    """The optional ``gongwen`` section: each key it has, checked; the others keep their defaults
+    (a style.yaml from before the section existed still loads)."""
+    if not isinstance(section, Mapping):
+        raise TypeError("gongwen 应为映射（mark_top_mm、mark_size …）")
+    unknown = sorted(set(section) - {*_GONGWEN_RANGES, "red"})
+    if unknown:
+        raise KeyError(f"gongwen.{unknown[0]}")
+    values: dict[str, Any] = {
+        key: _number(section, key, *limits)
+        for key, limits in _GONGWEN_RANGES.items()
+        if key in section
+    }
+    if "red" in section:
+        red = str(section["red"]).lstrip("#")
+        if not re.fullmatch(r"[0-9A-Fa-f]{6}", red):
+            raise ValueError(f"red 应为六位十六进制颜色（如 C00000），实为 {section['red']!r}")
+        values["red"] = red.upper()
+    return GongwenStyle(**values)
 
 
 def _fonts(fonts: Mapping[str, Any]) -> dict[str, FontRole]:
@@ -186,6 +244,11 @@ def _font(spec: Mapping[str, Any]) -> FontRole:
         size=_number(spec, "size", 4, 100),
         bold=bool(spec.get("bold", False)),
     )
+
+
+def family(role: FontRole) -> str:
+    """A role's CSS ``font-family`` list (what the 公文's own CSS sets its elements in)."""
+    return _family(role)
 
 
 def _family(role: FontRole) -> str:

@@ -12,17 +12,13 @@ from decimal import Decimal
 
 from townplans.load.fields import read_field
 from townplans.load.values import ValueFormatError, parse_date, parse_money, parse_number
-from townplans.mdparser import Table, TableRow, parcel_table, tables
+from townplans.mdparser import Table, TableRow, name_key, parcel_table, project_tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import date_of, is_placeholder, number
 
 _BRACKETS = re.compile(r"[（(].*?[）)]")
-
-
-def _key(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def _person(text: str) -> str:
@@ -46,12 +42,11 @@ class PlanRow:
 
 def _plan_rows(plan: MarkdownFile) -> list[PlanRow]:
     rows = []
-    for table in tables(plan):
+    for table in project_tables(plan):
         name_column = table.column("项目名称")
-        if name_column is None or table.column("投资") is None:
-            continue
+        assert name_column is not None
         rows += [
-            PlanRow(row, table, _key(row.cells[name_column]))
+            PlanRow(row, table, name_key(row.cells[name_column]))
             for row in table.rows
             if name_column < len(row.cells) and not is_placeholder(row.cells[name_column])
         ]
@@ -68,8 +63,12 @@ def _matched(ctx: Context) -> Iterator[tuple[Project, PlanRow]]:
         return
     rows = {row.name: row for row in _plan_rows(plan)}
     for project in ctx.the_town.projects:
-        if project.brief is not None and project.brief.title and _key(project.brief.title) in rows:
-            yield project, rows[_key(project.brief.title)]
+        if (
+            project.brief is not None
+            and project.brief.title
+            and name_key(project.brief.title) in rows
+        ):
+            yield project, rows[name_key(project.brief.title)]
 
 
 @rule(
@@ -92,8 +91,8 @@ def project_not_in_plan(ctx: Context) -> Iterator[Problem]:
     for project in ctx.the_town.projects:
         if project.brief is None or not project.brief.title:
             continue
-        briefs[_key(project.brief.title)] = project
-        if _key(project.brief.title) not in names:
+        briefs[name_key(project.brief.title)] = project
+        if name_key(project.brief.title) not in names:
             message = f"项目“{project.brief.title}”未列入建设计划的项目安排表（{plan.ref.path}）"
             yield Problem(project.brief.meta.ref_of("title"), message)
     for row in rows:
@@ -466,7 +465,7 @@ def names_disagree(ctx: Context) -> Iterator[Problem]:
     for project in town.projects:
         if project.brief is None or not project.brief.front_matter_ok:
             continue
-        name = _key(project.name)
+        name = name_key(project.name)
         if name in first:
             other = first[name]
             message = f"项目名称“{project.name}”与 {other.folder} 的项目重名：两个项目应各有名称"

@@ -273,3 +273,33 @@ def parcel_ratios(ctx: Context) -> Iterator[Problem]:
 def district_fields(ctx: Context) -> Iterator[Problem]:
     for issue in all_field_issues(ctx):
         yield issue.problem
+
+
+@rule(
+    "TP209",
+    "fields-together",
+    Severity.ERROR,
+    "成对的字段只填了一个（如版记的印发机关与印发日期）",
+    "standard",
+    standard="GB/T 9704-2012 7.4.3",
+)
+def fields_together(ctx: Context) -> Iterator[Problem]:
+    for unit in town_documents(ctx.the_town, ctx.profile):
+        meta = unit.meta
+        for spec in unit.doctype.fields.values():
+            if not spec.together or _blank(meta.get(spec.key)):
+                continue
+            for partner in spec.together:
+                other = unit.doctype.fields.get(partner)
+                if other is not None and _blank(meta.get(partner)):
+                    message = (
+                        f"填写了{spec.label}（{spec.key}）但没有{other.label}（{partner}）："
+                        "两者应同时填写，或都不填"
+                    )
+                    yield Problem(meta.ref_of(spec.key), message)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (
+        isinstance(value, str) and (not value.strip() or is_placeholder(value))
+    )
