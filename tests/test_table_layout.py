@@ -29,8 +29,10 @@ from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
 from townplans.render.layout import (
     CELL_EXTRA_PT,
+    CROWDED_LINES,
     ColumnNeeds,
     column_needs,
+    crowding,
     kept_together,
     minimum_em,
     plan_table,
@@ -134,6 +136,64 @@ def test_too_wide_for_portrait_goes_landscape_then_smaller() -> None:
     assert not smaller.overflows
     already = plan_table([dates] * 6, 12.0, LANDSCAPE_PT, None)  # in a landscape section
     assert not already.landscape and not already.smaller
+
+
+ATTACHMENT = [
+    ["序号", "项目名称", "类别", "功能区", "建设规模及内容", "总投资（万元）", "资金来源（万元）",
+     "完成时限", "形象进度", "责任领导"],
+    ["1", "滨河路道路改造工程", "道路建设", "重点景观建设区",
+     "改造道路1.6公里，红线宽30米；新建人行道9600㎡、路灯108盏、街头游园3处", "1850",
+     "上级补助800；区级财政650；镇自筹400", "2023年9月15日", "100%", "李国强（副镇长）"],
+    ["2", "镇区雨污分流管网工程", "给排水", "居住发展区",
+     "新建污水管道5.2公里（DN400—DN600）、雨水管道4.8公里，检查井286座，接入渭城镇污水处理站",
+     "2100", "上级补助1200；部门资金500；镇自筹400", "2023年9月25日", "80%", "陈静（宣传委员）"],
+]  # fmt: skip
+"""建设计划's landscape 附件 table: ten columns whose minimums nearly fill the turned 版心."""
+GONGWEN_LANDSCAPE_PT = 225 * 72 / 25.4
+
+
+def test_a_crowded_table_is_set_one_size_smaller_without_a_finding() -> None:
+    """The 附件 table gave 建设规模及内容 six characters at 12 pt (seven to eight lines a cell):
+    at 五号 it gets more than nine and no column is crowded."""
+    needs = column_needs(ATTACHMENT, len(ATTACHMENT[0]))
+    at_size = share(
+        [n.minimum * 12 + CELL_EXTRA_PT for n in needs],
+        [n.natural * 12 + CELL_EXTRA_PT for n in needs],
+        GONGWEN_LANDSCAPE_PT,
+    )
+    assert crowding(needs, at_size, 12.0) > CROWDED_LINES  # what the page showed
+    plan = plan_table(needs, 12.0, GONGWEN_LANDSCAPE_PT, None)
+    assert plan.crowded and plan.font_pt == 10.5 and not plan.smaller and not plan.overflows
+    assert crowding(needs, plan.widths, plan.font_pt) <= CROWDED_LINES
+    assert (plan.widths[4] - CELL_EXTRA_PT) / 10.5 > 9  # 建设规模及内容: over nine characters
+    for width, need in zip(plan.widths, needs, strict=True):
+        assert width >= need.minimum * 10.5 + CELL_EXTRA_PT - 1e-6
+    # A table that is not crowded keeps the table size.
+    assert plan_table(column_needs(SITE_PLAN, 3), 12.0, PORTRAIT_PT, LANDSCAPE_PT).font_pt == 12
+    # Both writers set the crowded table at 五号 and report nothing.
+    markdown = "".join(
+        "| " + " | ".join(row) + " |\n" + ("|---" * len(row) + "|\n" if not n else "")
+        for n, row in enumerate(ATTACHMENT)
+    )
+    markdown = "::: landscape\n\n" + markdown + "\n:::\n"
+    document, writer = _docx(markdown)
+    body = _html(markdown)
+    assert not writer.problems and not body.problems
+    sizes = {run.font.size.pt for run in document.tables[0].rows[1].cells[4].paragraphs[0].runs}
+    assert sizes == {10.5}
+    assert '<table style="font-size:10.5pt"' in body.html
+
+
+def test_word_keeps_a_token_in_a_run_libreoffice_breaks_by_unicode_rules() -> None:
+    """LibreOffice broke “2.1”/“万㎡”, “108”/“盏” at line ends: for Chinese it breaks at any
+    character, WORD JOINER or not. A kept run's East Asian language is not Chinese, so it uses
+    the Unicode rules, which keep joined characters together."""
+    document, _ = _docx(CAPTIONED)
+    runs = [r for r in document.tables[1]._tbl.iter(qn("w:r")) if "\u2060" in "".join(r.itertext())]
+    assert runs
+    for run in runs:
+        lang = run.find(f"{qn('w:rPr')}/{qn('w:lang')}")
+        assert lang is not None and lang.get(qn("w:eastAsia")) == "en-US"
 
 
 def test_tokens_that_could_break_are_kept_together_with_their_punctuation() -> None:
@@ -492,11 +552,6 @@ def test_every_table_token_prints_on_one_line_in_the_pdf(printed: list[Printed])
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="LibreOffice breaks at a WORD JOINER between a digit and a CJK unit at some line ends "
-    "(“公厕1”/“座”, “2.1”/“万㎡”) although it keeps the same run together elsewhere; not yet solved",
-)
 def test_every_table_token_prints_on_one_line_in_libreoffices_pdf(printed: list[Printed]) -> None:
     assert len(printed) >= 30
     problems = _problems(printed, word=True)

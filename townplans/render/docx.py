@@ -997,12 +997,14 @@ class DocxWriter:
         landscape page of its own, or smaller (reported, TP708)."""
         section = self.document.sections[-1]
         width_emu, _ = text_block(section)
-        landscape = None
-        if section.orientation != WD_ORIENT.LANDSCAPE:
-            style = self.style
-            landscape = mm_to_pt(style.height_mm - style.margin_left_mm - style.margin_right_mm)
+        # Planned on the PDF's landscape text block (its margins turned with the page), so both
+        # writers choose the same page, size and shares; a wider Word block only scales them.
+        turned = mm_to_pt(self.style.landscape_text_width_mm)
+        width, landscape = width_emu / 12700, turned
+        if section.orientation == WD_ORIENT.LANDSCAPE:
+            width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
-        plan = plan_table(column_needs(texts, columns), size, width_emu / 12700, landscape)
+        plan = plan_table(column_needs(texts, columns), size, width, landscape)
         if plan.smaller or plan.overflows:
             self.problems.append(
                 OutputProblem("TP708", too_wide_message(plan, size), self._origin.ref(self._line))
@@ -1042,7 +1044,7 @@ class DocxWriter:
                 column += place.colspan
                 if place.fill is not None:
                     place.fill(_Cell(cell, table).paragraphs[0])
-        if plan.smaller:
+        if plan.resized:
             for run in table._tbl.iter(qn("w:r")):
                 Run(run, table).font.size = Pt(plan.font_pt)
         self._plain("")

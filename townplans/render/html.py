@@ -193,7 +193,7 @@ class _PrintRenderer(RendererHTML):
                 self.tables, title if title is not None else heading_title(self.heading)
             )
             before += f'<p class="table-caption">{escape(text)}</p>\n'
-        size = f' style="font-size:{plan.font_pt:g}pt"' if plan.smaller else ""
+        size = f' style="font-size:{plan.font_pt:g}pt"' if plan.resized else ""
         return f"{before}<table{size}>{colgroup(plan)}", after
 
     def plan(self, rows: Sequence[Sequence[str]], columns: int, line: int | None) -> TablePlan:

@@ -266,6 +266,11 @@ CELL_EXTRA_PT = 2 * CELL_PADDING_PT + 0.5 + 1.5
 for the difference between this measure and a renderer's own (rounding, kerning)."""
 SMALLER_SIZES_PT = (10.5, 9.0, 7.5)
 """Sizes a table too wide for a landscape page is tried at: 五号, 小五, 六号."""
+NARROW_EM = 8.0
+CROWDED_LINES = 5.0
+"""A column narrower than ``NARROW_EM`` characters whose longest text runs more than
+``CROWDED_LINES`` lines (建设规模及内容 in a ten-column 附件 table: six characters, eight lines)
+has the table tried one size smaller, 五号, where it gets more characters a line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +329,15 @@ class TablePlan:
     """True: set below the table size because its minimum widths fit no page at that size."""
     overflows: bool = False
     """True: even at the smallest size its minimum widths do not fit; tokens may overflow."""
+    crowded: bool = False
+    """True: set one size smaller (五号) though its minimum widths fit at the table size, because
+    there its long texts would run many lines down a narrow column (``CROWDED_LINES``). A
+    typesetting choice, not a problem: no finding."""
+
+    @property
+    def resized(self) -> bool:
+        """Whether the table is set at ``font_pt`` rather than the table size."""
+        return self.smaller or self.crowded
 
     @property
     def percentages(self) -> list[float]:
@@ -354,7 +368,7 @@ def plan_table(
     for available, landscape in pages:
         fitted = attempt(font_pt, available)
         if fitted is not None:
-            return TablePlan(tuple(fitted), font_pt, landscape)
+            return _uncrowded(TablePlan(tuple(fitted), font_pt, landscape), needs, available)
     widest, landscape = pages[-1]
     sizes = [size for size in SMALLER_SIZES_PT if size < font_pt]
     for size in sizes:
@@ -365,6 +379,32 @@ def plan_table(
     minimum = [need.minimum * size + CELL_EXTRA_PT for need in needs]
     widths = [widest * low / sum(minimum) for low in minimum]
     return TablePlan(tuple(widths), size, landscape, smaller=bool(sizes), overflows=True)
+
+
+def crowding(needs: Sequence[ColumnNeeds], widths: Sequence[float], size: float) -> float:
+    """About how many lines the longest text of a narrow column (under ``NARROW_EM`` characters)
+    runs to; 0 when no column is narrow."""
+    lines = [0.0]
+    for need, width in zip(needs, widths, strict=True):
+        characters = max(width - CELL_EXTRA_PT, 1.0) / size
+        if characters < NARROW_EM:
+            lines.append(need.natural / characters)
+    return max(lines)
+
+
+def _uncrowded(plan: TablePlan, needs: Sequence[ColumnNeeds], available: float) -> TablePlan:
+    """``plan``, or the table one size smaller (五号) on the same page when at ``plan``'s size a
+    narrow column runs more than ``CROWDED_LINES`` lines and the smaller size shortens it."""
+    before = crowding(needs, plan.widths, plan.font_pt)
+    size = next((size for size in SMALLER_SIZES_PT if size < plan.font_pt), None)
+    if before <= CROWDED_LINES or size is None or size < SMALLER_SIZES_PT[0]:
+        return plan
+    minimum = [need.minimum * size + CELL_EXTRA_PT for need in needs]
+    natural = [need.natural * size + CELL_EXTRA_PT for need in needs]
+    widths = share(minimum, natural, available)
+    if crowding(needs, widths, size) >= before:
+        return plan
+    return TablePlan(tuple(widths), size, plan.landscape, crowded=True)
 
 
 def too_wide_message(plan: TablePlan, font_pt: float) -> str:

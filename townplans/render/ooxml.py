@@ -630,12 +630,16 @@ def set_grid(tbl: CT_Tbl, widths: Sequence[int]) -> None:
 
 
 def add_row(tbl: CT_Tbl, header: bool = False) -> CT_Row:
-    """A new ``w:tr`` at the end of the table; ``header`` repeats it on every page (w:tblHeader)."""
+    """A new ``w:tr`` at the end of the table that is not split across pages (``w:cantSplit``:
+    a cell's lines stay together, as in the PDF); ``header`` repeats it on every page
+    (``w:tblHeader``)."""
     row = tbl.add_tr()
+    properties = row.get_or_add_trPr()
+    properties.append(OxmlElement("w:cantSplit"))
     if header:
         mark = OxmlElement("w:tblHeader")
         mark.set(qn("w:val"), "true")
-        row.get_or_add_trPr().append(mark)
+        properties.append(mark)
     return row
 
 
