@@ -1000,7 +1000,8 @@ class DocxWriter:
         # Planned on the PDF's landscape text block (its margins turned with the page), so both
         # writers choose the same page, size and shares; a wider Word block only scales them.
         turned = mm_to_pt(self.style.landscape_text_width_mm)
-        width, landscape = width_emu / 12700, turned
+        width: float = width_emu / 12700
+        landscape: float | None = turned
         if section.orientation == WD_ORIENT.LANDSCAPE:
             width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
