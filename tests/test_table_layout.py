@@ -205,6 +205,9 @@ def test_tokens_that_could_break_are_kept_together_with_their_punctuation() -> N
         == "于2023年9月15日完工，投资1850万元，WC-04地块（80个泊位）"
     )
     assert kept_together("18.5") == [("18.5", False)]  # nothing in it could break
+    # A short remark in brackets stays whole, as the column's minimum counts it.
+    assert kept_together("李国强（副镇长）") == [("李国强", False), ("（副镇长）", True)]
+    assert kept_together("总投资（万元）") == [("总投资", False), ("（万元）", True)]
 
 
 # -- the writers -------------------------------------------------------------------------------------

@@ -99,8 +99,12 @@ BREAK = "\u200b"
 """ZERO WIDTH SPACE: an explicit place a line may break, where the layout measures one."""
 
 
+_REMARK = r"[（(][^\s（()）]{1,4}[）)]"
+"""A short remark in brackets (“（万元）”, “（副镇长）”): measured and printed as one piece."""
+_KEPT = re.compile(rf"{_TOKEN.pattern}|{_REMARK}")
+
 _PIECES = re.compile(
-    rf"{_TOKEN.pattern}|[（(][^\s（()）]{{1,4}}[）)]"
+    rf"{_TOKEN.pattern}|{_REMARK}"
     rf"|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef{DASHES}]+|\S"
 )
 """Pieces of text a line breaker would not split, as a table's columns are measured: a token, a
@@ -137,11 +141,12 @@ def _must_join(token: str) -> bool:
 
 def kept_together(text: str) -> list[tuple[str, bool]]:
     """``text`` as pieces, True for a piece the writers keep on one line: a number with its unit,
-    a date, a percentage or a code that could otherwise break, with the punctuation attached to
+    a date, a percentage or a code that could otherwise break, a short remark in brackets
+    (“李国强” / “（副镇长）”, as the columns are measured), with the punctuation attached to
     it (“（80个”, “2023年9月15日，”), which the line breakers would not part from it either."""
     pieces: list[tuple[str, bool]] = []
     done = 0
-    for match in _TOKEN.finditer(text):
+    for match in _KEPT.finditer(text):
         start, end = match.span()
         if end - start > MAX_TOKEN_CHARS or not _must_join(match.group()) or start < done:
             continue
