@@ -130,7 +130,9 @@ def test_regulatory_plan_has_parcel_table_from_yaml(district: Path) -> None:
         "WC-05",
         "WC-06",
     ]
-    assert table.rows[-1].cells[3].text == "44"  # 12.6 + 14.2 + 3.4 + 6.8 + 2.9 + 4.1 公顷
+    # 12.6 + 14.2 + 3.4 + 6.8 + 2.9 + 4.1 公顷, to the addends' one decimal (issue 10: "44.0"
+    # printed as "44" was a defect)
+    assert table.rows[-1].cells[3].text == "44.0"
 
 
 def test_every_pdf_embeds_fonts_and_has_chinese_text(district: Path) -> None:

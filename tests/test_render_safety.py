@@ -73,7 +73,8 @@ def test_word_tables_are_written_in_one_pass_with_merges_header_and_widths(
     plain, merged = document.tables
     assert len(plain.rows) == 301 and plain.rows[300].cells[1].text == "地块299"
     assert plain.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
-    assert plain.rows[1]._tr.trPr is None
+    assert plain.rows[1]._tr.trPr.find(qn("w:tblHeader")) is None
+    assert plain.rows[1]._tr.trPr.find(qn("w:cantSplit")) is not None  # no row split over pages
     assert plain.rows[5].cells[2].paragraphs[0].alignment == 2  # right, as the delimiter row says
     xml = merged._tbl
     rows = xml.tr_lst

@@ -131,6 +131,9 @@ class DocumentType:
     permit_items: tuple[PermitItem, ...] = ()
     """For 项目简介: the 报建手续 a project must account for (R32/R35)."""
     permit_status: tuple[str, ...] = ()
+    table_captions: bool = False
+    """Every table of the document gets a number and title (表 1  地块指标一览表), not only the
+    tables whose caption is written out (“表：标题”)."""
 
     def alias_map(self) -> dict[str, str]:
         """Chinese label or alias -> English key, for reading front matter."""
@@ -517,6 +520,7 @@ class _Builder:
                 for index, item in enumerate(spec.get("permit_items") or ())
             ),
             permit_status=tuple(spec.get("permit_status") or ()),
+            table_captions=bool(spec.get("table_captions")),
         )
 
     def _field(

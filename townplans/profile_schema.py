@@ -249,6 +249,7 @@ DOCUMENT = _cited(
         "parcel_fields": Named(FIELD),
         "permit_items": Seq(PERMIT_ITEM),
         "permit_status": TEXTS,
+        "table_captions": BOOL,
     },
     frozenset({"label"}),
 )

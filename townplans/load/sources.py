@@ -15,7 +15,7 @@ import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import yaml
 
@@ -26,6 +26,28 @@ from townplans.model import Finding, Located, Severity, SourceRef
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML has it (about ten times faster), else the Python one."""
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_DECIMAL = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)")
+
+
+class WrittenFloat(float):
+    """A YAML decimal number that remembers how it was written: ``str`` gives the text
+    (``1.10``, ``2.0``), so a document prints the number as written, not as Python shortens it."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> Self:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __getnewargs__(self) -> tuple[float, str]:  # type: ignore[override]  # pickle, copy
+        return float(self), self.text
+
+
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
@@ -317,6 +339,8 @@ class _Converter:
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag == _TIMESTAMP_TAG:
             return str(node.value)
+        if node.tag == _FLOAT_TAG and _DECIMAL.fullmatch(str(node.value)):
+            return WrittenFloat(float(node.value), str(node.value))
         try:
             value = self._constructor.construct_object(node, deep=True)
             found = _CONTROL.search(value) if isinstance(value, str) else None

@@ -56,7 +56,8 @@ def _decimal(text: str, what: str, original: str) -> Decimal:
         raise ValueFormatError(f"“{original}”不是{what}") from exc
 
 
-def _split_number_unit(text: str) -> tuple[str, str]:
+def split_number_unit(text: str) -> tuple[str, str]:
+    """``1,850 万元`` -> (``1,850``, ``万元``); ("", text) when it does not start with a number."""
     match = re.fullmatch(r"\s*([+-]?[\d,]*\.?\d+)\s*(.*?)\s*", text)
     if match is None:
         return "", text
@@ -81,7 +82,7 @@ def parse_money(raw: object, default_unit: str = "万元") -> Parsed:
     original = str(raw).strip()
     if isinstance(raw, bool) or raw is None or original == "":
         raise ValueFormatError(f"“{original}”不是金额：应为数字加单位，如 1200万元")
-    number, unit = _split_number_unit(normalise_text(raw))
+    number, unit = split_number_unit(normalise_text(raw))
     unit = unit or default_unit
     if not number or unit not in MONEY_UNITS:
         raise ValueFormatError(
@@ -108,7 +109,7 @@ def parse_percent(raw: object) -> Parsed:
     if isinstance(raw, bool) or raw is None or original == "":
         raise ValueFormatError(f"“{original}”不是百分数：应为如 30% 的数值")
     text = normalise_text(raw)
-    number, unit = _split_number_unit(text)
+    number, unit = split_number_unit(text)
     if not number or unit not in ("%", "", "percent"):
         raise ValueFormatError(f"“{original}”不是百分数：应为如 30% 或 30 的数值")
     return Parsed(_tidy(_decimal(number, "百分数", original)), "%", original)
@@ -197,7 +198,7 @@ def parse_area(raw: object, unit: str = "m2") -> Parsed:
     original = str(raw).strip()
     if isinstance(raw, bool) or raw is None or original == "":
         raise ValueFormatError(f"“{original}”不是面积：应为数字加单位，如 2.3平方公里")
-    number, written_unit = _split_number_unit(normalise_text(raw))
+    number, written_unit = split_number_unit(normalise_text(raw))
     written_unit = written_unit.replace(" ", "")
     if not number:
         raise ValueFormatError(f"“{original}”不是面积：应为数字加单位，如 2.3平方公里、15公顷")
@@ -220,7 +221,7 @@ PER_CAPITA_UNITS = {"m2/人", "平方米/人", "m2/cap"}
 def parse_per_capita_area(raw: object) -> Parsed:
     """Read an area per person in m²/人: ``8``, ``8.5㎡/人``, ``8平方米/人``."""
     original = str(raw).strip()
-    number, unit = _split_number_unit(normalise_text(raw))
+    number, unit = split_number_unit(normalise_text(raw))
     unit = unit.replace(" ", "")
     if not number or (unit and unit not in PER_CAPITA_UNITS):
         raise ValueFormatError(f"“{original}”不是人均面积：应为数字，单位 ㎡/人，如 8.5㎡/人")
@@ -235,7 +236,7 @@ def parse_number(raw: object, allowed_units: tuple[str, ...] = ()) -> Parsed:
     original = str(raw).strip()
     if isinstance(raw, bool) or raw is None:
         raise ValueFormatError(f"“{original}”不是数值")
-    number, unit = _split_number_unit(normalise_text(raw))
+    number, unit = split_number_unit(normalise_text(raw))
     if not number or (unit and unit not in allowed_units):
         expected = "、".join(allowed_units) if allowed_units else "无单位"
         raise ValueFormatError(f"“{original}”不是数值：应为数字（单位：{expected}）")

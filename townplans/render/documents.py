@@ -14,7 +14,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -25,7 +25,13 @@ from townplans import mdparser, templating
 from townplans.completeness import condition_holds, find_headings, heading_matches
 from townplans.fs import safe_name
 from townplans.load.fields import read_field
-from townplans.load.values import ValueFormatError, parse_date
+from townplans.load.values import (
+    Parsed,
+    ValueFormatError,
+    normalise_text,
+    parse_date,
+    split_number_unit,
+)
 from townplans.model import (
     Asset,
     DetailedPlan,
@@ -89,6 +95,8 @@ class DocumentSpec:
     sources: tuple[str, ...] = ()
     """Workspace-relative files and folders the document is made from (its build inputs); the
     first is the file findings about the output point at."""
+    table_captions: bool = False
+    """Every table gets a number and title (the profile's ``table_captions`` for its type)."""
     gongwen: Gongwen | None = None
     """Set for a 公文 (the 建设计划): laid out by GB/T 9704 (版头, grid, 版记, page numbers)."""
 
@@ -106,10 +114,32 @@ def chinese_date(value: dt.date | None) -> str:
 
 
 def number_text(value: Decimal | None) -> str:
+    """A number as its ``Decimal`` holds it, without exponent: ``written`` keeps the decimal
+    places a value was written with (2.0 stays 2.0) and a sum keeps those of its terms (44.0)."""
     if value is None:
         return ""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value, "f")
+
+
+def written(raw: object) -> Decimal:
+    """The number at the start of ``raw`` as written (full-width digits and thousands separators
+    read, decimal places kept): ``2.0`` -> 2.0, ``1,850万元`` -> 1850; 0 when there is none."""
+    number, _ = split_number_unit(normalise_text(raw))
+    try:
+        return Decimal(number.replace(",", "")) if number else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def as_written(parsed: Parsed) -> Decimal:
+    """A parsed number with the decimal places it was written with, when it was written in the
+    unit it is shown in (``2.0`` -> 2.0, ``12.60公顷`` -> 12.60); a converted value (``1.2亿元``
+    in 万元) as computed (12000)."""
+    value = parsed.value
+    if not isinstance(value, Decimal):
+        return Decimal(0)
+    shown = written(parsed.original)
+    return shown if shown == value else value
 
 
 def missing(label: str) -> str:
@@ -193,9 +223,9 @@ def _value(meta: Located, spec: FieldSpec | None, doctype: DocumentType | None =
     if isinstance(parsed, dt.date):
         return chinese_date(parsed)
     if spec.type == "money" and isinstance(parsed, Decimal):
-        return f"{number_text(parsed)}万元"
+        return f"{number_text(as_written(value.parsed))}万元"
     if spec.type == "percent" and isinstance(parsed, Decimal):
-        return f"{number_text(parsed)}%"
+        return f"{number_text(as_written(value.parsed))}%"
     return str(value.parsed.original)
 
 
@@ -220,7 +250,7 @@ def _number(meta: Located, spec: FieldSpec | None) -> Decimal | None:
     if spec is None:
         return None
     parsed = read_field(meta, spec).parsed
-    return parsed.value if parsed is not None and isinstance(parsed.value, Decimal) else None
+    return as_written(parsed) if parsed is not None and isinstance(parsed.value, Decimal) else None
 
 
 def _date(meta: Located, key: str) -> dt.date | None:
@@ -329,9 +359,11 @@ class Assembler:
         name = file_name(
             re.sub(r"[（(][^（(]*[）)]$", "", title)
         )  # 渭城镇总体规划（2021—2035年） -> 渭城镇总体规划
+        doctype = self.profile.documents.get("master_plan")
         yield DocumentSpec(
             name, title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(first, "date"), sources=(plan.chapters[0].ref.path, plan.folder), plan=True,
+            table_captions=doctype is not None and doctype.table_captions,
         )  # fmt: skip
 
     def detailed_plans(self, town: Town) -> Iterable[DocumentSpec]:
@@ -366,6 +398,7 @@ class Assembler:
         return DocumentSpec(
             file_name(title), title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(meta, "date"), sources=tuple(sources), plan=True,
+            table_captions=doctype is not None and doctype.table_captions,
         )  # fmt: skip
 
     def _plan_parts(
@@ -414,13 +447,13 @@ class Assembler:
                     spec = specs.get(key)
                     parsed = read_field(parcels, spec, index).parsed if spec else None
                     row[key] = (
-                        number_text(parsed.value)
+                        number_text(as_written(parsed))
                         if parsed is not None and isinstance(parsed.value, Decimal)
                         else (parcel.get(key) or "")
                     )
                 area = read_field(parcels, specs["area"], index).parsed if "area" in specs else None
                 if area is not None and isinstance(area.value, Decimal):
-                    total += area.value
+                    total += as_written(area)
                 rows.append(row)
         return self.templates.part(
             "parcels.md.j2", base, parcels=rows, total_area=number_text(total) if rows else ""
@@ -601,7 +634,7 @@ class Assembler:
             totals.append(
                 number_text(
                     sum(
-                        (Decimal(str(r[column])) for r in investment_rows if str(r[column])),
+                        (written(r[column]) for r in investment_rows if str(r[column])),
                         Decimal(0),
                     )
                 )
@@ -750,7 +783,7 @@ def _funding(meta: Located, spec: FieldSpec | None) -> list[tuple[str, Decimal |
         amount_spec = spec.items.get("amount")
         parsed = read_field(meta, amount_spec, "funding", index).parsed if amount_spec else None
         amount: Decimal | str = (
-            parsed.value
+            as_written(parsed)
             if parsed is not None and isinstance(parsed.value, Decimal)
             else str(item.get("amount", ""))
         )
@@ -854,7 +887,7 @@ def _indicator_cell(town: Town, key: str, indicator: Any) -> str:
         parsed = PARSERS[indicator.type](raw)
     except ValueFormatError:
         return f"{raw}（格式有误）"
-    shown = f"{number_text(parsed.value)}{indicator.unit}"
+    shown = f"{number_text(as_written(parsed))}{indicator.unit}"
     if indicator.target is None:
         return f"{shown}（待确认）"
     meets = {">=": parsed.value >= indicator.target, "<=": parsed.value <= indicator.target, "==": parsed.value == indicator.target,
@@ -878,7 +911,13 @@ def to_docx(
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
     cover = _cover_texts(spec)
-    writer = DocxWriter(style, root, plan=spec.plan, gongwen=spec.gongwen is not None)
+    writer = DocxWriter(
+        style,
+        root,
+        plan=spec.plan,
+        table_captions=spec.table_captions,
+        gongwen=spec.gongwen is not None,
+    )
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)
     if spec.toc:
@@ -913,12 +952,18 @@ def contents(
 
 
 def _body(spec: DocumentSpec, style: Style, root: Path) -> html_render.RenderedBody:
+    page = html_render.TablePage(
+        style.text_width_mm,
+        style.landscape_text_width_mm,
+        style.fonts["table"].size,
+        captions=spec.table_captions,
+    )
     return html_render.render_body(
         [
             html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin, p.drawings)
             for p in spec.parts
         ],
-        text_width_mm=style.text_width_mm,
+        page,
         text_height_mm=style.text_height_mm,
         line_spacing_pt=style.line_spacing_pt,
         rank=style.plan_rank if spec.plan else None,

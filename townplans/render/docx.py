@@ -51,14 +51,23 @@ from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable, ooxml
 from townplans.render.gongwen import MM, Geometry
 from townplans.render.layout import (
+    CELL_PADDING_PT,
+    EMPTY_CELL,
     UNKNOWN,
     Origin,
-    available_units,
-    column_weights,
-    is_cjk,
+    TablePlan,
+    break_opportunities,
+    caption_text,
+    column_needs,
+    heading_title,
+    kept_together,
     local_file,
     missing_image,
+    mm_to_pt,
+    plan_table,
+    softbreak,
     text_block,
+    too_wide_message,
 )
 from townplans.render.ooxml import TocLine, add_field, set_fonts
 from townplans.render.selfcheck import OutputProblem
@@ -126,6 +135,8 @@ class DocxWriter:
     """A plan text (总体规划, 控规, 修规): headings ranked and styled as 章 / 节 / 条."""
     document: DocumentObject = field(init=False)
     problems: list[OutputProblem] = field(default_factory=list)
+    table_captions: bool = False
+    """Every table gets a number and title (表 1  标题), not only those with a “表：” line."""
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
     _containers: list[str] = field(default_factory=list)
@@ -163,6 +174,9 @@ class DocxWriter:
     _headings: int = 0
     """Headings written so far: the n-th carries bookmark ``_Toc_hn``, as the PDF's anchor hn."""
     _numbering: ooxml.Numbering | None = None
+    _tables: int = 0
+    _heading: str = ""
+    """The text of the last heading, the title of a table without a caption of its own."""
 
     def __post_init__(self) -> None:
         self._dispatch = self._handlers()
@@ -414,7 +428,7 @@ class DocxWriter:
 
     def _handlers(self) -> dict[str, Callable[[Sequence[Token], int, Path], int]]:
         return {
-            "heading_open": self._heading,
+            "heading_open": self._heading_block,
             "paragraph_open": self._paragraph,
             "bullet_list_open": self._list_open,
             "ordered_list_open": self._list_open,
@@ -517,12 +531,13 @@ class DocxWriter:
         self._page_break()
         return index + 1
 
-    def _heading(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
+    def _heading_block(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         if self._drawing_page:
             self._drawing_heads += 1
         level = int(tokens[index].tag[1:])
+        self._heading = mdparser.inline_text(tokens[index + 1])
         if self.plan:
-            level = self.style.plan_rank(mdparser.inline_text(tokens[index + 1]), level)
+            level = self.style.plan_rank(self._heading, level)
         if "attachment" in self._containers and level == 1:
             paragraph = self.document.add_paragraph(style="Title")
             if self.gongwen:  # the 附件's title on the third line of the page (7.3.7)
@@ -850,7 +865,7 @@ class DocxWriter:
             grid, problems = htmltable.table(content, self._origin, self._line)
             self.problems += problems
             if grid.rows:
-                self._html_table(grid)
+                self._html_table(grid, tokens[index].meta.get("caption"))
                 return index + 1
         # Any other raw HTML: its literal text, never interpreted.
         paragraph = self._plain("")
@@ -1078,8 +1093,8 @@ class DocxWriter:
         if columns:
             for row in rows:  # markdown-it pads short rows; a hand-made token stream may not
                 row += [_Place()] * (columns - len(row))
-            weights = column_weights(texts, columns, self._available(columns))
-            self._write_table(rows, weights, header=header)
+            title = tokens[index].meta.get("caption")
+            self._write_table(rows, self._plan(texts, columns), header, title)
         return end + 1
 
     def _gfm_cell(
@@ -1088,7 +1103,7 @@ class DocxWriter:
         self._cell_format(paragraph, align)
         self._inline(paragraph, inline, base_dir, role="table", bold=header)
 
-    def _html_table(self, grid: Grid) -> None:
+    def _html_table(self, grid: Grid, title: str | None) -> None:
         rows = [
             [
                 _Place(
@@ -1101,32 +1116,65 @@ class DocxWriter:
             for row in grid.rows
         ]
         header = all(slot.cell.header for slot in grid.rows[0] if slot.cell is not None)
-        weights = htmltable.weights(grid, self._available(grid.columns))
-        self._write_table(rows, weights, header=header)
+        self._write_table(rows, self._plan(htmltable.texts(grid), grid.columns), header, title)
 
     def _html_cell(self, cell: Cell, paragraph: Paragraph) -> None:
         self._cell_format(paragraph, cell.align)
+        if not cell.text and not cell.header:
+            self._fonts(paragraph.add_run(EMPTY_CELL), "table")
+            return
+        state = _Inline()
         for number, line in enumerate(cell.lines):
             for text, bold in line:
-                run = paragraph.add_run(text)
-                self._fonts(run, "table")
-                run.bold = bold or cell.header or None
+                state.bold = bold or cell.header
+                self._kept_runs(paragraph, text, state)
             if number < len(cell.lines) - 1 and line:
                 paragraph.add_run().add_break()
 
+    def _plan(self, texts: Sequence[Sequence[str]], columns: int) -> TablePlan:
+        """The table's layout from its cells (``layout.plan_table``): on the current page, or a
+        landscape page of its own, or smaller (reported, TP708)."""
+        section = self.document.sections[-1]
+        width_emu, _ = text_block(section)
+        # Planned on the PDF's landscape text block (its margins turned with the page), so both
+        # writers choose the same page, size and shares; a wider Word block only scales them.
+        turned = mm_to_pt(self.style.landscape_text_width_mm)
+        width: float = width_emu / 12700
+        landscape: float | None = turned
+        if section.orientation == WD_ORIENT.LANDSCAPE:
+            width, landscape = min(width, turned), None
+        size = self.style.fonts["table"].size
+        plan = plan_table(column_needs(texts, columns), size, width, landscape)
+        if plan.smaller or plan.overflows:
+            self.problems.append(
+                OutputProblem("TP708", too_wide_message(plan, size), self._origin.ref(self._line))
+            )
+        return plan
+
     def _write_table(
-        self, rows: Sequence[Sequence[_Place]], weights: list[float], header: bool
+        self,
+        rows: Sequence[Sequence[_Place]],
+        plan: TablePlan,
+        header: bool,
+        title: str | None = None,
     ) -> None:
-        """A Word table written row by row in one pass (``ooxml``), its columns sharing the text
-        block by ``weights``; ``header`` repeats the first row on every page."""
+        """A Word table written row by row in one pass (``ooxml``), with the column widths, size
+        and page of ``plan``, after its caption; ``header`` repeats the first row on every page."""
+        if plan.landscape:
+            self._new_section(landscape=True)
+        if title is not None or self.table_captions:
+            self._table_caption(title if title is not None else heading_title(self._heading))
         text_width, _ = text_block(self.document.sections[-1])
-        total = sum(weights)
-        widths = [int(text_width * weight / total) for weight in weights]
+        total = sum(plan.widths)
+        # Whole twips (635 EMU): Word stores widths in twips, so a cell spanning columns is then
+        # exactly as wide as the columns it spans.
+        widths = [int(text_width * width / total) // 635 * 635 for width in plan.widths]
         table: Table = self.document.add_table(rows=0, cols=len(widths))
         table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
         ooxml.set_grid(table._tbl, widths)
+        ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT)
         for number, places in enumerate(rows):
             row = ooxml.add_row(table._tbl, header=header and number == 0)
             column = 0
@@ -1136,11 +1184,23 @@ class DocxWriter:
                 column += place.colspan
                 if place.fill is not None:
                     place.fill(_Cell(cell, table).paragraphs[0])
+        if plan.resized:
+            for run in table._tbl.iter(qn("w:r")):
+                Run(run, table).font.size = Pt(plan.font_pt)
         self._plain("")
+        if plan.landscape:
+            self._new_section(landscape=False)
 
-    def _available(self, columns: int) -> float:
-        width_emu, _ = text_block(self.document.sections[-1])
-        return available_units(width_emu / 36000, self.style.fonts["table"].size, columns)
+    def _table_caption(self, title: str) -> None:
+        """“表 1  标题” above the table, its number a ``SEQ 表`` field Word renumbers."""
+        self._tables += 1
+        paragraph = self.document.add_paragraph(style="Caption")
+        paragraph.paragraph_format.keep_with_next = True
+        prefix, _, rest = caption_text(self._tables, title).partition(str(self._tables))
+        paragraph.add_run(prefix)
+        add_field(paragraph, "SEQ 表 \\* ARABIC", self.style.fonts["caption"], str(self._tables))
+        if rest:
+            paragraph.add_run(rest)
 
     def _role(self, name: str) -> FontRole:
         """A font role of style.yaml, or the 版记's: the body's font at ``imprint_size`` (4号)."""
@@ -1158,6 +1218,7 @@ class DocxWriter:
             fmt.first_line_indent = Pt(0)
             fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
             fmt.alignment = _ALIGN.get(key, WD_ALIGN_PARAGRAPH.LEFT)
+            ooxml.no_autospace(scratch._p.get_or_add_pPr())
             ooxml.no_grid(scratch)  # a cell's lines keep their height, not the body's pitch
             self._cell_formats[key] = scratch._p.get_or_add_pPr()
         paragraph._p.insert(0, deepcopy(self._cell_formats[key]))
@@ -1187,7 +1248,9 @@ class DocxWriter:
         children = inline.children or []
         for position, child in enumerate(children):
             kind = child.type
-            if kind == "text":
+            if kind == "text" and role == "table":
+                self._kept_runs(paragraph, child.content, state)
+            elif kind == "text":
                 self._run(paragraph, child.content, state, role)
             elif kind == "code_inline":
                 run = self._run(paragraph, child.content, state, "code")
@@ -1195,7 +1258,7 @@ class DocxWriter:
             elif kind == "softbreak":
                 before = children[position - 1].content[-1:] if position else ""
                 after = children[position + 1].content[:1] if position + 1 < len(children) else ""
-                if not (is_cjk(before) and is_cjk(after)):
+                if softbreak(before, after):
                     self._run(paragraph, " ", state, role)
             elif kind == "hardbreak" or (kind == "html_inline" and is_break(child.content)):
                 paragraph.add_run().add_break()
@@ -1229,6 +1292,15 @@ class DocxWriter:
                 continue
             else:
                 self._problem(f"未支持的行内结构“{kind}”，内容未输出")
+
+    def _kept_runs(self, paragraph: Paragraph, text: str, state: _Inline) -> None:
+        """Cell text in runs, each number, date, percentage, unit or code that could break
+        written so that it cannot (``ooxml.add_unbroken_text``)."""
+        for piece, kept in kept_together(text):
+            if kept:
+                ooxml.add_unbroken_text(self._run(paragraph, "", state, "table")._r, piece)
+            else:
+                self._run(paragraph, break_opportunities(piece), state, "table")
 
     def _run(self, paragraph: Paragraph, text: str, state: _Inline, role: str | None) -> Run:
         run = paragraph.add_run(text)

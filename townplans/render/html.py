@@ -25,13 +25,22 @@ from townplans import mdparser
 from townplans.rawhtml import Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable
 from townplans.render.layout import (
+    EMPTY_CELL,
     UNKNOWN,
     Origin,
-    available_units,
-    column_weights,
+    TablePlan,
+    break_opportunities,
+    caption_text,
+    column_needs,
+    heading_title,
+    kept_together,
     local_file,
     missing_image,
+    mm_to_pt,
     percentages,
+    plan_table,
+    softbreak,
+    too_wide_message,
 )
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.tokens import prepare
@@ -59,10 +68,7 @@ class _PrintRenderer(RendererHTML):
     """The stock renderer with figures, heading ids and safe raw HTML."""
 
     def __init__(
-        self,
-        text_width_mm: float = 156.0,
-        table_font_pt: float = 12.0,
-        rank: Callable[[str, int], int] | None = None,
+        self, page: TablePage | None = None, rank: Callable[[str, int], int] | None = None
     ) -> None:
         shared = mdparser.parser()
         super().__init__(shared)
@@ -72,12 +78,20 @@ class _PrintRenderer(RendererHTML):
         for name, rule in shared.renderer.rules.items():
             self.rules.setdefault(name, rule)
         self.figures = 0
-        self.text_width_mm = text_width_mm
-        self.table_font_pt = table_font_pt
+        self.page = page or TablePage()
+        self.tables = 0
+        self.heading = ""
+        """The text of the last heading, the title of a table without a caption of its own."""
+        self.landscape = 0
+        """How many ``::: landscape`` containers the renderer is in."""
+        self.in_cell = False
+        self.after_table = ""
         self.toc: list[TocEntry] = []
         self.problems: list[OutputProblem] = []
         self.origin = UNKNOWN
         """Where the part being rendered comes from, for problems."""
+        for name in ("container_landscape_open", "container_landscape_close"):
+            self.rules[name] = self._landscape(self.rules[name])
         self._attachment_note = False
         self.rank = rank
         """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
@@ -111,12 +125,27 @@ class _PrintRenderer(RendererHTML):
         html = self.renderInline(tokens[idx].children or [], options, env)
         return _attachment_item(html) if self._attachment_note else html
 
+    def softbreak(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """A line break in the source: nothing between CJK characters, as in the Word output
+        (``layout.softbreak``); the browser's own rule would print a space there."""
+        before = tokens[idx - 1].content[-1:] if idx else ""
+        after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) else ""
+        return "\n" if softbreak(before, after) else ""
+
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if self.in_cell:
+            return kept_html(tokens[idx].content)
+        return super().text(tokens, idx, options, env)
+
     def heading_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         anchor = f"h{len(self.toc) + 1}"
         level = int(tokens[idx].tag[1:])
         text = mdparser.inline_text(tokens[idx + 1])
+        self.heading = text
         if self.rank is not None:
             level = min(max(self.rank(text, level), 1), 6)
         self.toc.append(TocEntry(level, text, anchor))
@@ -144,16 +173,75 @@ class _PrintRenderer(RendererHTML):
             elif token.type == "inline" and rows:
                 rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
         columns = max((len(row) for row in rows), default=0)
-        return "<table>" + colgroup(column_weights(rows, columns, self.available(columns))) + "\n"
+        title = tokens[idx].meta.get("caption")
+        opening, self.after_table = self.table_frame(rows, columns, title, tokens[idx].map)
+        return opening + "\n"
+
+    def table_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        closing, self.after_table = self.after_table, ""
+        return "</table>\n" + closing
+
+    def table_frame(
+        self, rows: Sequence[Sequence[str]], columns: int, title: str | None, block: Any = None
+    ) -> tuple[str, str]:
+        """A table's opening (its page, caption, font size and column widths, from its content)
+        and what follows its ``</table>``."""
+        plan = self.plan(rows, columns, block[0] if block else None)
+        before, after = ('<div class="landscape">', "</div>\n") if plan.landscape else ("", "")
+        if title is not None or self.page.captions:
+            self.tables += 1
+            text = caption_text(
+                self.tables, title if title is not None else heading_title(self.heading)
+            )
+            before += f'<p class="table-caption">{escape(text)}</p>\n'
+        size = f' style="font-size:{plan.font_pt:g}pt"' if plan.resized else ""
+        return f"{before}<table{size}>{colgroup(plan)}", after
+
+    def plan(self, rows: Sequence[Sequence[str]], columns: int, line: int | None) -> TablePlan:
+        page = self.page
+        landscape = self.landscape > 0
+        plan = plan_table(
+            column_needs(rows, columns),
+            page.font_pt,
+            mm_to_pt(page.landscape_mm if landscape else page.portrait_mm),
+            None if landscape else mm_to_pt(page.landscape_mm),
+        )
+        if plan.smaller or plan.overflows:
+            self.problems.append(
+                OutputProblem("TP708", too_wide_message(plan, page.font_pt), self.origin.ref(line))
+            )
+        return plan
 
     def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        self.in_cell = True
         return _cell_open(tokens[idx])
 
     def td_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        self.in_cell = True
         return _cell_open(tokens[idx])
 
-    def available(self, columns: int) -> float:
-        return available_units(self.text_width_mm, self.table_font_pt, columns)
+    def th_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        self.in_cell = False
+        return "</th>\n"
+
+    def td_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        self.in_cell = False
+        return "</td>\n"
+
+    def _landscape(self, rule: Any) -> Any:
+        """The container's own rule, counting how deep the renderer is in landscape pages."""
+
+        def render(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            self.landscape += 1 if tokens[idx].nesting > 0 else -1
+            return str(rule(tokens, idx, options, env))
+
+        return render
 
     def container_attachments_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -183,7 +271,11 @@ class _PrintRenderer(RendererHTML):
             grid, problems = htmltable.table(content, self.origin, block[0] if block else None)
             self.problems += problems
             if grid.rows:
-                return table_html(grid, self.available(grid.columns))
+                title = tokens[idx].meta.get("caption")
+                opening, closing = self.table_frame(
+                    htmltable.texts(grid), grid.columns, title, block
+                )
+                return table_html(grid, opening) + closing
         return f'<p class="raw-html">{escape(content.rstrip())}</p>\n'
 
     def html_inline(
@@ -207,14 +299,24 @@ def _attachment_item(html: str) -> str:
     return boxes + html[len(label) + len(number) :]
 
 
-def table_html(grid: Grid, available: float = 70.0) -> str:
-    """A raw-HTML table rebuilt from its safe parts: spans, alignment, bold text, line breaks."""
+def table_html(grid: Grid, opening: str = "<table>") -> str:
+    """A raw-HTML table rebuilt from its safe parts (spans, alignment, bold text, line breaks)
+    after ``opening`` (its caption, ``<table>`` and column widths)."""
     body = "".join(
         "<tr>" + "".join(_cell_html(slot) for slot in row if slot.cell is not None) + "</tr>"
         for row in grid.rows
     )
-    widths = colgroup(htmltable.weights(grid, available))
-    return f'<table class="html-table">{widths}<tbody>{body}</tbody></table>\n'
+    opening = opening.replace("<table", '<table class="html-table"', 1)
+    return f"{opening}<tbody>{body}</tbody></table>\n"
+
+
+def kept_html(text: str) -> str:
+    """Cell text with every number, date, percentage, unit or code that could break in a
+    ``nowrap`` span, so it prints on one line."""
+    return "".join(
+        f'<span class="nobr">{escape(piece)}</span>' if kept else escape(break_opportunities(piece))
+        for piece, kept in kept_together(text)
+    )
 
 
 def _cell_open(token: Token) -> str:
@@ -241,18 +343,22 @@ def _cell_html(slot: Slot) -> str:
         attributes += f' class="align-{cell.align}"'
     lines = [
         "".join(
-            f"<strong>{escape(text)}</strong>" if bold else escape(text) for text, bold in line
+            f"<strong>{kept_html(text)}</strong>" if bold else kept_html(text)
+            for text, bold in line
         ).strip()
         for line in cell.lines
     ]
-    return f"<{tag}{attributes}>{'<br>'.join(line for line in lines if line)}</{tag}>"
+    shown = "<br>".join(line for line in lines if line)
+    if not shown and not cell.header:
+        shown = EMPTY_CELL
+    return f"<{tag}{attributes}>{shown}</{tag}>"
 
 
-def colgroup(weights: Sequence[float]) -> str:
-    """Column widths as percentages, the same shares the Word tables get."""
+def colgroup(plan: TablePlan) -> str:
+    """Column widths as percentages of the text block, the widths the Word tables get."""
     return (
         "<colgroup>"
-        + "".join(f'<col style="width:{share}%">' for share in percentages(weights))
+        + "".join(f'<col style="width:{share}%">' for share in percentages(plan.widths))
         + "</colgroup>"
     )
 
@@ -279,22 +385,33 @@ class RenderedBody:
     problems: list[OutputProblem] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class TablePage:
+    """What the table layout needs to know of the page: the text block's width in portrait and
+    in landscape (mm), the table font size, and whether every table gets a number and title."""
+
+    portrait_mm: float = 156.0
+    landscape_mm: float = 225.0
+    font_pt: float = 12.0
+    captions: bool = False
+
+
 def render_body(
     parts: Sequence[HtmlPart],
-    text_width_mm: float = 156.0,
-    table_font_pt: float = 12.0,
+    page: TablePage | None = None,
     rank: Callable[[str, int], int] | None = None,
     text_height_mm: float = 225.0,
     line_spacing_pt: float = 28.95,
 ) -> RenderedBody:
-    """HTML for several token streams in order; figures and headings are numbered across them.
-    With ``rank`` (a plan text) each heading's level is its rank: 第一条 is an h3 (条) whatever
-    its Markdown level. Drawings fill the text block: ``text_width_mm`` × ``text_height_mm`` on a
-    portrait page, the same turned on a landscape one (the landscape page's margins are the
-    portrait ones turned)."""
-    renderer = _PrintRenderer(text_width_mm, table_font_pt, rank)
+    """HTML for several token streams in order; figures, tables and headings are numbered across
+    them. With ``rank`` (a plan text) each heading's level is its rank: 第一条 is an h3 (条)
+    whatever its Markdown level. Drawings fill the text block: its width (``page``) ×
+    ``text_height_mm`` on a portrait page, the same turned on a landscape one (the landscape
+    page's margins are the portrait ones turned)."""
+    renderer = _PrintRenderer(page, rank)
+    text_width_mm = (page or TablePage()).portrait_mm
     options = mdparser.parser().options
-    page = figures.page_for(line_spacing_pt)
+    drawing_page = figures.page_for(line_spacing_pt)
     blocks = {False: (text_width_mm, text_height_mm), True: (text_height_mm, text_width_mm)}
     sections = []
     for part in parts:
@@ -302,7 +419,7 @@ def render_body(
         prepared = prepare(part.tokens)
         renderer.problems += prepared.problems(part.origin)
         env: dict[str, Any] = {}
-        tokens = _figures(prepared.tokens, part, page, blocks)
+        tokens = _figures(prepared.tokens, part, drawing_page, blocks)
         html = renderer.render(_absolute_images(tokens, part), options, env)
         sections.append(f"<section>\n{html}</section>")
     return RenderedBody("\n".join(sections), renderer.toc, renderer.problems)

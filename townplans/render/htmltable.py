@@ -1,11 +1,11 @@
 """Raw-HTML tables for both writers, built on ``townplans.rawhtml`` (the safe subset and the grid
 within the table limits): the grid of a table block and what of it is not output, as the writers
-report it, and the column widths Word and PDF both give it."""
+report it, and the cell texts Word and PDF both lay its columns out from."""
 
 from __future__ import annotations
 
 from townplans.rawhtml import Grid, parse_table
-from townplans.render.layout import Origin, column_weights
+from townplans.render.layout import EMPTY_CELL, Origin
 from townplans.render.selfcheck import OutputProblem
 
 
@@ -23,13 +23,16 @@ def table(content: str, origin: Origin, start: int | None) -> tuple[Grid, list[O
     return grid, problems
 
 
-def weights(grid: Grid, available: float = 70.0) -> list[float]:
-    """Column weights from the cells that span one column (shared by both writers)."""
-    texts: list[list[str]] = []
+def texts(grid: Grid) -> list[list[str]]:
+    """The text of each cell that spans one column as printed (“—” for an empty body cell), in
+    its column (a spanning cell is left out of the column widths; both writers lay the table out
+    from these)."""
+    rows: list[list[str]] = []
     for row in grid.rows:
         line = [""] * grid.columns
         for slot in row:
             if slot.cell is not None and slot.colspan == 1:
-                line[slot.column] = slot.cell.text
-        texts.append(line)
-    return column_weights(texts, grid.columns, available)
+                empty = not slot.cell.text and not slot.cell.header
+                line[slot.column] = EMPTY_CELL if empty else slot.cell.text
+        rows.append(line)
+    return rows

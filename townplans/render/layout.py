@@ -1,20 +1,38 @@
-"""Decisions both writers share, so Word and PDF agree: which local file an image names, how wide
-each table column is, where in the sources a token stream comes from."""
+"""Decisions both writers share, so Word and PDF agree: which local file an image names, how a
+table is laid out (its columns' widths from their content, in points; which pieces of a cell
+never break across lines; portrait, landscape or a smaller size; its number and title), where in
+the sources a token stream comes from."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from townplans.model import SourceRef
+from markdown_it.token import Token
 
-SHORT_LABEL = 8.0
-"""Half-width units a column always gets if its texts need them: four CJK characters (序号, 备注)."""
-LONG_TEXT = 40.0
-"""Beyond this, a column's text wraps rather than taking more of the row."""
+from townplans.model import SourceRef
+from townplans.rawhtml import is_table
+
+# -- measuring text ----------------------------------------------------------------------------------
+
+_ASCII_EM = (
+    26, 39, 58, 62, 59, 97, 81, 33, 40, 40, 51, 61, 34, 37, 34, 40, 60, 59, 60, 60, 60, 60, 60,
+    59, 60, 60, 34, 34, 61, 61, 61, 56, 101, 76, 71, 71, 79, 67, 65, 77, 87, 43, 57, 77, 66, 101,
+    82, 79, 68, 79, 76, 63, 70, 82, 74, 110, 74, 71, 67, 42, 40, 42, 61, 60, 63, 60, 68, 57, 66,
+    59, 41, 60, 69, 36, 35, 66, 36, 101, 69, 63, 68, 65, 53, 50, 43, 68, 61, 88, 65, 59, 53, 45,
+    56, 45, 61,
+)  # fmt: skip
+"""Advance widths of U+0020–U+007E in hundredths of an em: for each character the widest of the
+fonts the outputs may set it in (Noto Serif, Noto Serif CJK SC and Noto Sans CJK SC, regular and
+bold; Times New Roman, Word's Latin font, is narrower in every glyph), so a width measured here is
+never less than the printed one."""
+
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+_NARROW = {"²": 0.45, "³": 0.45, "¹": 0.45, "°": 0.45, "·": 0.6}
 
 
 def is_cjk(char: str) -> bool:
@@ -24,41 +42,442 @@ def is_cjk(char: str) -> bool:
 
 
 def text_width(text: str) -> float:
-    """Display width in half-width units: a CJK character counts two."""
+    """Display width in half-width units: a CJK character counts two (the 公文's grid estimate)."""
     return float(sum(2 if is_cjk(char) else 1 for char in text))
 
 
-def column_weights(
-    rows: Sequence[Sequence[str]], columns: int, available: float = 70.0
-) -> list[float]:
-    """Widths (in half-width units, used as shares) of a table's columns across ``available`` units.
+def char_em(char: str) -> float:
+    """A character's width in ems of its font: CJK characters and full-width forms one em,
+    Latin letters and digits from ``_ASCII_EM``, anything else one em (an upper bound)."""
+    code = ord(char)
+    if 0x20 <= code < 0x7F:
+        return _ASCII_EM[code - 0x20] / 100
+    if char in _ZERO_WIDTH:
+        return 0.0
+    return _NARROW.get(char, 1.0)
 
-    Each column first gets what its short texts need (up to four CJK characters, so headers such
-    as 序号 never break); what is left is shared by how much longer text each column has.
-    """
-    needed = [2.0] * columns
-    wanted = [2.0] * columns
+
+def text_em(text: str) -> float:
+    """Width of ``text`` in ems, as one unbroken line."""
+    return sum(char_em(char) for char in text)
+
+
+# -- what never breaks -----------------------------------------------------------------------------------
+
+CLOSING = "，。、；：！？）］｝」』》〉】〕〗〙〛”’…‥・·％‰℃,.;:!?)]}%"
+"""Punctuation that never starts a line (避头尾): it stays with the character before it."""
+OPENING = "（［｛「『《〈【〔〖〘〚“‘([{"
+"""Punctuation that never ends a line: it stays with the character after it."""
+
+_UNITS = (
+    "平方公里", "平方千米", "平方米", "万平方米", "立方米", "万立方米", "公顷", "公里", "千米", "万㎡",
+    "万元", "亿元", "千元", "万人", "万户", "万", "亿", "元", "米", "㎡", "m²", "m2", "km²", "km2",
+    "km", "cm", "mm", "m", "%", "％", "‰", "℃", "°", "亩", "人", "户", "个", "座", "处", "家", "所",
+    "条", "盏", "株", "栋", "块", "辆", "台", "套", "间", "层", "张", "项", "件", "吨", "年", "月",
+    "日", "天", "号", "倍", "次", "名", "岁", "小时", "分钟", "车位", "泊位", "床", "班", "眼", "口",
+)  # fmt: skip
+"""Units written after a number (1850万元, 18.5公顷, 108盏, 30%, 2023年)."""
+_ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
+_TOKEN = re.compile(
+    r"\d{4}年\d{1,2}月(?:\d{1,2}[日号])?"  # 2023年9月15日, 2023年9月
+    r"|\d{1,2}月\d{1,2}[日号]"  # 9月15日
+    rf"|[{_ALNUM}]+(?:[-‐_/.:,．·][{_ALNUM}]+)*"  # 18.5, 1,850, WC-04, R2, 2023-09-15, GB/T
+    "(?:" + "|".join(re.escape(unit) for unit in sorted(_UNITS, key=len, reverse=True)) + ")?"
+)
+"""A number with its unit, a date, a percentage or a code: printed on one line, never split."""
+MAX_TOKEN_CHARS = 24
+"""A longer match (a URL, a run of digits) is not a token: it may break like other text."""
+SHORT_LABEL_EM = 4.0
+"""A cell line this wide or less (序号, 齐全, 渭城镇, 上级补助) is a label and never breaks."""
+LONG_WORD_EM = 10.0
+"""Beyond this, an unbroken Latin run (a URL) counts no wider for a column's minimum: it may
+break anywhere rather than widen the column."""
+
+DASHES = "\u2013\u2014\u2015"
+"""En and em dashes: a line may break after one (“DN400—” / “DN600”), never before it."""
+BREAK = "\u200b"
+"""ZERO WIDTH SPACE: an explicit place a line may break, where the layout measures one."""
+
+
+_REMARK = r"[（(][^\s（()）]{1,4}[）)]"
+"""A short remark in brackets (“（万元）”, “（副镇长）”): measured and printed as one piece."""
+_KEPT = re.compile(rf"{_TOKEN.pattern}|{_REMARK}")
+
+_PIECES = re.compile(
+    rf"{_TOKEN.pattern}|{_REMARK}"
+    rf"|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef{DASHES}]+|\S"
+)
+"""Pieces of text a line breaker would not split, as a table's columns are measured: a token, a
+short remark in brackets (“（万元）”, “（副镇长）”), a Latin run, any other character."""
+
+
+def _opens_after_latin(before: str, after: str) -> bool:
+    """A full-width opening bracket right after a Latin letter, digit or sign (“88%（待确认）”,
+    “A4（210mm×297mm）”): the line may break before the bracket."""
+    return after in _FULL_WIDTH_OPENING_SET and not is_cjk(before) and not before.isspace()
+
+
+def break_opportunities(text: str) -> str:
+    """``text`` with a ZERO WIDTH SPACE where the layout lets a line break but a renderer might
+    not (Word and LibreOffice treat “88%（待确认）” and “DN400—DN600” as one word): before a
+    full-width opening bracket after a Latin character, after a dash between two non-CJK
+    characters."""
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if index:
+            before = text[index - 1]
+            dash = before in DASHES and not is_cjk(char) and not char.isspace() and char != BREAK
+            if _opens_after_latin(before, char) or dash:
+                out.append(BREAK)
+        out.append(char)
+    return "".join(out)
+
+
+def _must_join(token: str) -> bool:
+    """Whether a token has a place where a line could otherwise break: next to a CJK character
+    (2023年9月15日, 1850万元), after a hyphen or a slash (WC-04, GB/T)."""
+    return any(is_cjk(char) or char in "-‐/" for char in token)
+
+
+def kept_together(text: str) -> list[tuple[str, bool]]:
+    """``text`` as pieces, True for a piece the writers keep on one line: a number with its unit,
+    a date, a percentage or a code that could otherwise break, a short remark in brackets
+    (“李国强” / “（副镇长）”, as the columns are measured), with the punctuation attached to
+    it (“（80个”, “2023年9月15日，”), which the line breakers would not part from it either."""
+    pieces: list[tuple[str, bool]] = []
+    done = 0
+    for match in _KEPT.finditer(text):
+        start, end = match.span()
+        if end - start > MAX_TOKEN_CHARS or not _must_join(match.group()) or start < done:
+            continue
+        while start > done and text[start - 1] in OPENING:
+            start -= 1
+        while end < len(text) and text[end] in CLOSING:
+            end += 1
+        if start > done:
+            pieces.append((text[done:start], False))
+        pieces.append((text[start:end], True))
+        done = end
+    if done < len(text):
+        pieces.append((text[done:], False))
+    return pieces
+
+
+def softbreak(before: str, after: str) -> str:
+    """What a line break inside a paragraph's source prints as, between the characters
+    ``before`` and ``after``: nothing between two CJK characters (Chinese runs on without a
+    space) or next to punctuation that holds to its neighbour, else a space."""
+    if (is_cjk(before) and is_cjk(after)) or after in CLOSING or before in OPENING:
+        return ""
+    return " "
+
+
+_FULL_WIDTH_CLOSING = "".join(char for char in CLOSING if is_cjk(char))
+_FULL_WIDTH_OPENING = "".join(char for char in OPENING if is_cjk(char))
+_FULL_WIDTH_OPENING_SET = frozenset(_FULL_WIDTH_OPENING)
+_SPACE_BY_PUNCTUATION = re.compile(
+    rf"[ \t\u00a0]+(?=[{_FULL_WIDTH_CLOSING}])|(?<=[{_FULL_WIDTH_OPENING}])[ \t\u00a0]+"
+)
+
+
+def no_space_by_punctuation(text: str) -> str:
+    """``text`` without spaces before full-width closing or after full-width opening punctuation
+    (“管用 ，制定” -> “管用，制定”): the punctuation has its own space, and a line breaker
+    breaks at a space, so a line would start with “，” (or justification widen the gap)."""
+    return _SPACE_BY_PUNCTUATION.sub("", text)
+
+
+WORD_JOINER = "\u2060"
+
+
+def joined(text: str) -> str:
+    """``text`` with a WORD JOINER (U+2060, zero width, invisible) wherever a line breaker could
+    otherwise break it: next to a CJK character and after a slash. Word and LibreOffice have no
+    no-wrap run; they keep characters joined this way on one line (a hyphen is written as
+    ``w:noBreakHyphen`` instead)."""
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if index and (is_cjk(char) or is_cjk(text[index - 1]) or text[index - 1] == "/"):
+            out.append(WORD_JOINER)
+        out.append(char)
+    return "".join(out)
+
+
+def _breakable(before: str, after: str) -> bool:
+    """Whether a line may break between two adjacent characters: next to a CJK character that is
+    not punctuation holding to it; after a dash; before a full-width opening bracket after a
+    Latin character. Between Latin letters, digits and symbols Word and LibreOffice do not
+    break; where this allows a break they might not, the writers put a ``BREAK``
+    (``break_opportunities``)."""
+
+    def ideograph(char: str) -> bool:
+        return is_cjk(char) and char not in CLOSING and char not in OPENING
+
+    if after in DASHES:
+        return False
+    if before in DASHES or _opens_after_latin(before, after):
+        return True
+    return (
+        (ideograph(before) or ideograph(after)) and after not in CLOSING and before not in OPENING
+    )
+
+
+def _unbroken(line: str) -> list[str]:
+    """The pieces of one line of text between which a line may break: tokens, Latin runs, single
+    CJK characters, each with what holds to it (punctuation, a neighbouring Latin run, across a
+    no-break space)."""
+    pieces: list[str] = []
+    end = 0
+    for match in _PIECES.finditer(line):
+        piece, gap = match.group(), line[end : match.start()]
+        if pieces and gap.strip("\u00a0") == "" and not _breakable(pieces[-1][-1], piece[0]):
+            pieces[-1] += gap + piece
+        else:
+            pieces.append(piece)
+        end = match.end()
+    return pieces
+
+
+def minimum_em(text: str) -> float:
+    """The narrowest a cell holding ``text`` can be, in ems: its widest unbreakable piece, or the
+    whole line when it is a short label."""
+    widest = 0.0
+    for line in text.split("\n"):
+        line = line.strip()
+        whole = text_em(line)
+        if whole <= SHORT_LABEL_EM and " " not in line:
+            widest = max(widest, whole)
+            continue
+        for piece in _unbroken(line):
+            width = text_em(piece)
+            if len(piece) > MAX_TOKEN_CHARS:
+                width = min(width, LONG_WORD_EM)
+            widest = max(widest, width)
+    return widest
+
+
+def natural_em(text: str) -> float:
+    """The width of ``text``'s longest line as written, in ems."""
+    return max((text_em(line.strip()) for line in text.split("\n")), default=0.0)
+
+
+# -- column widths ---------------------------------------------------------------------------------------
+
+CELL_PADDING_PT = 4.0
+"""Left and right padding inside every table cell, in both writers (CSS padding, Word
+``w:tblCellMar``)."""
+CELL_EXTRA_PT = 2 * CELL_PADDING_PT + 0.5 + 1.5
+"""What a column needs beyond its text: the padding on both sides, the rule, and 1.5 pt of slack
+for the difference between this measure and a renderer's own (rounding, kerning)."""
+SMALLER_SIZES_PT = (10.5, 9.0, 7.5)
+"""Sizes a table too wide for a landscape page is tried at: 五号, 小五, 六号."""
+NARROW_EM = 8.0
+CROWDED_LINES = 5.0
+"""A column narrower than ``NARROW_EM`` characters whose longest text runs more than
+``CROWDED_LINES`` lines (建设规模及内容 in a ten-column 附件 table: six characters, eight lines)
+has the table tried one size smaller, 五号, where it gets more characters a line."""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnNeeds:
+    """What a column's cells need, in ems of the table font."""
+
+    minimum: float
+    """Its widest unbreakable piece (a number with its unit, a date, a code, a short label)."""
+    natural: float
+    """Its longest line as written."""
+
+
+def column_needs(rows: Sequence[Sequence[str]], columns: int) -> list[ColumnNeeds]:
+    """Each column's minimum and natural width over the cell texts of ``rows`` (as printed; a cell
+    spanning columns is left out by the caller)."""
+    minimum = [0.0] * columns
+    natural = [0.0] * columns
     for row in rows:
         for index, text in enumerate(row[:columns]):
-            longest = max((text_width(line.strip()) for line in text.split("\n")), default=0.0)
-            needed[index] = max(needed[index], min(longest, SHORT_LABEL))
-            wanted[index] = max(wanted[index], min(longest, LONG_TEXT))
-    spare = available - sum(needed)
-    growth = [want - need for want, need in zip(wanted, needed, strict=True)]
-    if spare <= 0 or not sum(growth):
-        return needed
-    return [need + spare * grow / sum(growth) for need, grow in zip(needed, growth, strict=True)]
+            if text:
+                minimum[index] = max(minimum[index], minimum_em(text))
+                natural[index] = max(natural[index], natural_em(text))
+    return [ColumnNeeds(low, max(low, high)) for low, high in zip(minimum, natural, strict=True)]
 
 
-def available_units(text_width_mm: float, font_size_pt: float, columns: int) -> float:
-    """Half-width character cells across a text block, less each cell's padding."""
-    unit_mm = font_size_pt * 0.3528 / 2
-    return max(text_width_mm / unit_mm - 1.5 * columns, float(columns))
+def share(minimum: Sequence[float], natural: Sequence[float], available: float) -> list[float]:
+    """Widths summing to ``available``: every column at least its minimum, the rest shared in
+    proportion to natural width (``minimum`` must fit).
+
+    When the natural widths do not fit, each column gets its minimum and the room left is shared
+    in proportion to what each still lacks of its natural width: a column that cannot wrap (a
+    date, a label) keeps its width, and the long texts (建设规模及内容) get the most, so they do
+    not wrap into a column a few characters wide. When every column fits at its natural width,
+    the spare room is shared in proportion to natural width.
+    """
+    wanted = [max(low, high) for low, high in zip(minimum, natural, strict=True)]
+    total = sum(wanted)
+    if total <= available:
+        if total <= 0:
+            return [available / len(wanted)] * len(wanted)
+        return [width * available / total for width in wanted]
+    lacking = [high - low for low, high in zip(minimum, wanted, strict=True)]
+    spare = available - sum(minimum)
+    return [low + spare * lack / sum(lacking) for low, lack in zip(minimum, lacking, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class TablePlan:
+    """How a table is set: its columns' widths in points, its font size, and its page."""
+
+    widths: tuple[float, ...]
+    font_pt: float
+    landscape: bool = False
+    """True: on a landscape page of its own (its minimum widths do not fit the portrait block)."""
+    smaller: bool = False
+    """True: set below the table size because its minimum widths fit no page at that size."""
+    overflows: bool = False
+    """True: even at the smallest size its minimum widths do not fit; tokens may overflow."""
+    crowded: bool = False
+    """True: set one size smaller (五号) though its minimum widths fit at the table size, because
+    there its long texts would run many lines down a narrow column (``CROWDED_LINES``). A
+    typesetting choice, not a problem: no finding."""
+
+    @property
+    def resized(self) -> bool:
+        """Whether the table is set at ``font_pt`` rather than the table size."""
+        return self.smaller or self.crowded
+
+    @property
+    def percentages(self) -> list[float]:
+        return percentages(self.widths)
+
+
+def plan_table(
+    needs: Sequence[ColumnNeeds],
+    font_pt: float,
+    width_pt: float,
+    landscape_pt: float | None = None,
+) -> TablePlan:
+    """The layout of a table with ``needs`` across a text block ``width_pt`` wide: at ``font_pt``
+    on the page it is on; else on a landscape page ``landscape_pt`` wide (None: already on one);
+    else at the first smaller size whose minimum widths fit; else at the smallest size with
+    widths in proportion to the minimums."""
+
+    def attempt(size: float, available: float) -> list[float] | None:
+        minimum = [need.minimum * size + CELL_EXTRA_PT for need in needs]
+        if sum(minimum) > available:
+            return None
+        natural = [need.natural * size + CELL_EXTRA_PT for need in needs]
+        return share(minimum, natural, available)
+
+    pages = [(width_pt, False)]
+    if landscape_pt is not None and landscape_pt > width_pt:
+        pages.append((landscape_pt, True))
+    for available, landscape in pages:
+        fitted = attempt(font_pt, available)
+        if fitted is not None:
+            return _uncrowded(TablePlan(tuple(fitted), font_pt, landscape), needs, available)
+    widest, landscape = pages[-1]
+    sizes = [size for size in SMALLER_SIZES_PT if size < font_pt]
+    for size in sizes:
+        fitted = attempt(size, widest)
+        if fitted is not None:
+            return TablePlan(tuple(fitted), size, landscape, smaller=True)
+    size = sizes[-1] if sizes else font_pt
+    minimum = [need.minimum * size + CELL_EXTRA_PT for need in needs]
+    widths = [widest * low / sum(minimum) for low in minimum]
+    return TablePlan(tuple(widths), size, landscape, smaller=bool(sizes), overflows=True)
+
+
+def crowding(needs: Sequence[ColumnNeeds], widths: Sequence[float], size: float) -> float:
+    """About how many lines the longest text of a narrow column (under ``NARROW_EM`` characters)
+    runs to; 0 when no column is narrow."""
+    lines = [0.0]
+    for need, width in zip(needs, widths, strict=True):
+        characters = max(width - CELL_EXTRA_PT, 1.0) / size
+        if characters < NARROW_EM:
+            lines.append(need.natural / characters)
+    return max(lines)
+
+
+def _uncrowded(plan: TablePlan, needs: Sequence[ColumnNeeds], available: float) -> TablePlan:
+    """``plan``, or the table one size smaller (五号) on the same page when at ``plan``'s size a
+    narrow column runs more than ``CROWDED_LINES`` lines and the smaller size shortens it."""
+    before = crowding(needs, plan.widths, plan.font_pt)
+    size = next((size for size in SMALLER_SIZES_PT if size < plan.font_pt), None)
+    if before <= CROWDED_LINES or size is None or size < SMALLER_SIZES_PT[0]:
+        return plan
+    minimum = [need.minimum * size + CELL_EXTRA_PT for need in needs]
+    natural = [need.natural * size + CELL_EXTRA_PT for need in needs]
+    widths = share(minimum, natural, available)
+    if crowding(needs, widths, size) >= before:
+        return plan
+    return TablePlan(tuple(widths), size, plan.landscape, crowded=True)
+
+
+def too_wide_message(plan: TablePlan, font_pt: float) -> str:
+    """The finding (TP708) for a table set smaller than the table size."""
+    page = "横向页面" if plan.landscape else "页面"
+    if plan.overflows:
+        return (
+            f"表格过宽：按最小字号 {plan.font_pt:g} 磅排印仍放不下（{page}），部分数字或词语可能"
+            "超出单元格；请减少列数或拆分表格"
+        )
+    return (
+        f"表格过宽：{font_pt:g} 磅字号下{page}放不下各列的最小宽度，已按 {plan.font_pt:g} 磅排印；"
+        "可减少列数或拆分表格"
+    )
 
 
 def percentages(weights: Sequence[float]) -> list[float]:
     total = sum(weights) or 1.0
     return [round(100 * weight / total, 2) for weight in weights]
+
+
+def pt_to_mm(points: float) -> float:
+    return points * 25.4 / 72
+
+
+def mm_to_pt(millimetres: float) -> float:
+    return millimetres * 72 / 25.4
+
+
+EMPTY_CELL = "—"
+"""What an empty body cell prints (a table's convention for “none / not applicable”)."""
+
+
+# -- captions ------------------------------------------------------------------------------------------
+
+_CAPTION = re.compile(r"表\s*[:：]\s*(\S.*)")
+_NUMBERING = re.compile(
+    r"^(?:第[一二三四五六七八九十百零〇\d]+[章节条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]"
+    r"|\d+(?:\.\d+)*[.、]?|附表?[：:]|附件\d*[：:]?)\s*"
+)
+
+
+def caption_paragraph(tokens: Sequence[Token], index: int) -> str | None:
+    """The title a caption paragraph gives the table right after it: “表：技术经济指标” (a
+    paragraph of that one line directly before a table), else None."""
+    if index + 3 >= len(tokens) or tokens[index].type != "paragraph_open":
+        return None
+    inline, after = tokens[index + 1], tokens[index + 3]
+    table = after.type == "table_open" or (after.type == "html_block" and is_table(after.content))
+    if inline.type != "inline" or not table:
+        return None
+    if any(child.type not in ("text", "softbreak") for child in inline.children or ()):
+        return None
+    match = _CAPTION.fullmatch(inline.content.strip())
+    return match.group(1).strip() if match else None
+
+
+def heading_title(text: str) -> str:
+    """A heading's text as a table title: without its number (“七、技术经济指标” -> 技术经济指标)."""
+    return _NUMBERING.sub("", text.strip(), count=1).strip() or text.strip()
+
+
+def caption_text(number: int, title: str) -> str:
+    """“表 1  地块指标一览表”, or “表 1” for a table without a title."""
+    return f"表 {number}  {title}" if title else f"表 {number}"
+
+
+# -- images, pages and places ---------------------------------------------------------------------------
 
 
 def local_file(source: str, base_dir: Path, root: Path) -> Path | None:

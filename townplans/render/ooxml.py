@@ -30,12 +30,14 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, nsmap, qn
 from docx.oxml.table import CT_Row, CT_Tbl, CT_Tc
+from docx.oxml.text.run import CT_R
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Emu, Pt
 from docx.styles.style import ParagraphStyle
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from townplans.render.layout import joined
 from townplans.render.style import FontRole
 
 APPLICATION = "townplans"
@@ -628,12 +630,16 @@ def set_grid(tbl: CT_Tbl, widths: Sequence[int]) -> None:
 
 
 def add_row(tbl: CT_Tbl, header: bool = False) -> CT_Row:
-    """A new ``w:tr`` at the end of the table; ``header`` repeats it on every page (w:tblHeader)."""
+    """A new ``w:tr`` at the end of the table that is not split across pages (``w:cantSplit``:
+    a cell's lines stay together, as in the PDF); ``header`` repeats it on every page
+    (``w:tblHeader``)."""
     row = tbl.add_tr()
+    properties = row.get_or_add_trPr()
+    properties.append(OxmlElement("w:cantSplit"))
     if header:
         mark = OxmlElement("w:tblHeader")
         mark.set(qn("w:val"), "true")
-        row.get_or_add_trPr().append(mark)
+        properties.append(mark)
     return row
 
 
@@ -646,6 +652,58 @@ def add_cell(row: CT_Row, width: int, colspan: int = 1, merge: str | None = None
     if merge is not None:
         cell.vMerge = merge
     return cell
+
+
+UNBROKEN_LANGUAGE = "en-US"
+"""The East Asian language of a run that must not break. LibreOffice breaks East Asian text
+with a language of its own (zh, ja, ko) at any character, ignoring WORD JOINERs (“2.1”/“万㎡”,
+“108”/“盏” at a line end); for a run whose East Asian language is another one it uses the
+Unicode line breaker, which honours them. Word honours them either way."""
+
+
+def add_unbroken_text(run: CT_R, text: str) -> None:
+    """``text`` at the end of ``run`` with no place a line may break inside it: each hyphen a
+    ``w:noBreakHyphen`` (Word's non-breaking hyphen), a WORD JOINER wherever the line breaker
+    could otherwise break (``layout.joined``), the run's East Asian language
+    ``UNBROKEN_LANGUAGE``."""
+    rpr = run.get_or_add_rPr()
+    for old in rpr.findall(qn("w:lang")):
+        rpr.remove(old)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:eastAsia"), UNBROKEN_LANGUAGE)
+    rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+    for number, part in enumerate(text.split("-")):
+        if number:
+            run.append(OxmlElement("w:noBreakHyphen"))
+        if part:
+            run.add_t(joined(part))
+
+
+def no_autospace(ppr: BaseOxmlElement) -> None:
+    """No extra space between CJK text and Latin letters or digits in this paragraph (Word and
+    LibreOffice add about a quarter em by default; the PDF does not, and a table's columns are
+    measured without it)."""
+    for name in ("w:autoSpaceDE", "w:autoSpaceDN"):
+        for old in ppr.findall(qn(name)):
+            ppr.remove(old)
+        element = OxmlElement(name)
+        element.set(qn("w:val"), "0")
+        _insert_ppr_child(ppr, element)
+
+
+def set_cell_margins(tbl: CT_Tbl, left_right_pt: float) -> None:
+    """The table's left and right cell margins (``w:tblCellMar``), the same padding the PDF's
+    cells have, so a column measured for one holds the same text in the other."""
+    tbl_pr = tbl.tblPr
+    for old in tbl_pr.findall(qn("w:tblCellMar")):
+        tbl_pr.remove(old)
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("w:left", "w:right"):
+        element = OxmlElement(side)
+        element.set(qn("w:w"), str(round(left_right_pt * 20)))
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription")
 
 
 # -- the 公文's pieces (GB/T 9704): character grid, borders, page alignment, turned page numbers ---

@@ -74,6 +74,12 @@ OUTPUT_RULES = (
         Severity.WARNING,
         "文本中的控制字符或 XML 不允许的字符已从 Word 和 PDF 中去掉（每个文件报告一次）",
     ),
+    OutputRule(
+        "TP708",
+        "table-too-wide",
+        Severity.WARNING,
+        "表格各列的最小宽度（数字、日期、代码不拆行）在横向页面上也放不下，已按较小字号排印",
+    ),
     OutputRule("TP790", "output-failed", Severity.ERROR, "成果文件生成失败"),
     OutputRule(
         "TP791", "template-failed", Severity.ERROR, "文档模板出错或试图执行不安全的操作（已拒绝）"

@@ -14,6 +14,7 @@ from typing import Any
 
 from townplans.load.sources import parse_yaml, read_text
 from townplans.model import Severity, SourceRef
+from townplans.render.layout import CELL_PADDING_PT
 
 ROLES = (
     "body", "title", "heading1", "heading2", "heading3", "heading4", "table", "caption", "code",
@@ -125,6 +126,12 @@ class Style:
 
     @property
     def text_height_mm(self) -> float:
+        return self.height_mm - self.margin_top_mm - self.margin_bottom_mm
+
+    @property
+    def landscape_text_width_mm(self) -> float:
+        """The text block's width on a landscape page of the PDF (the portrait margins turned
+        with the page: ``@page landscape`` in ``css``)."""
         return self.height_mm - self.margin_top_mm - self.margin_bottom_mm
 
 
@@ -316,7 +323,11 @@ li p, td p, th p, blockquote p {{ text-indent: 0; }}
 .toc a::after {{ content: leader(".") target-counter(attr(href), page); }}
 table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: 6pt 0; font-family: {_family(fonts["table"])};
   font-size: {fonts["table"].size}pt; line-height: 1.5; }}
-th, td {{ border: 0.5pt solid black; padding: 2pt 4pt; vertical-align: middle; }}
+th, td {{ border: 0.5pt solid black; padding: 2pt {CELL_PADDING_PT:g}pt; vertical-align: middle; }}
+.nobr {{ white-space: nowrap; }}
+.table-caption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0;
+  text-align: center; margin-top: 6pt; break-after: avoid; }}
+.table-caption + table {{ margin-top: 2pt; }}
 thead {{ display: table-header-group; }}
 th {{ font-weight: bold; }}
 .align-left {{ text-align: left; }}

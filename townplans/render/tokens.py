@@ -6,6 +6,10 @@ neither can be broken by what a file holds.
   encode a lone surrogate, so one stray BEL would otherwise fail the whole document.
 - GFM tables are cut to ``MAX_TABLE_ROWS`` rows and ``MAX_TABLE_COLUMNS`` columns (raw-HTML
   tables are cut by ``rawhtml``'s grid).
+- A space before full-width closing or after full-width opening punctuation is dropped, so that
+  no line starts with “，” (避头尾) where a text has “管用 ，制定”.
+- A caption paragraph (“表：技术经济指标” right before a table) becomes the table's caption
+  (``meta["caption"]`` of its opening token), and an empty body cell of a GFM table holds “—”.
 
 Each function returns the tokens to write and what it changed, with the 0-based source line, for
 the writer to report. Tokens are copied only where something changes; the loaded model is never
@@ -22,7 +26,12 @@ from markdown_it.token import Token
 
 from townplans import limits
 from townplans.rawhtml import too_many_columns, too_many_rows
-from townplans.render.layout import Origin
+from townplans.render.layout import (
+    EMPTY_CELL,
+    Origin,
+    caption_paragraph,
+    no_space_by_punctuation,
+)
 from townplans.render.selfcheck import OutputProblem
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -74,7 +83,54 @@ def prepare(tokens: Sequence[Token]) -> Prepared:
     """What both writers do first: forbidden characters dropped, GFM tables cut to the limits."""
     cleaned, forbidden = without_forbidden(tokens)
     cut, cuts = cut_tables(cleaned)
-    return Prepared(cut, forbidden, cuts)
+    return Prepared(table_texts(cut), forbidden, cuts)
+
+
+def table_texts(tokens: Sequence[Token]) -> list[Token]:
+    """The tokens with each caption paragraph folded into the table after it (its opening token's
+    ``meta["caption"]``) and “—” in every empty body cell of a GFM table."""
+    result: list[Token] = []
+    caption: str | None = None
+    skip = 0
+    for index, token in enumerate(tokens):
+        if skip:
+            skip -= 1
+            continue
+        title = caption_paragraph(tokens, index)
+        if title is not None:
+            caption, skip = title, 2
+            continue
+        if caption is not None:
+            token = token.copy()
+            token.meta = {**token.meta, "caption": caption}
+            caption = None
+        elif token.type == "inline" and not token.children and tokens[index - 1].type == "td_open":
+            token = token.copy()
+            token.content = EMPTY_CELL
+            token.children = [Token("text", "", 0, content=EMPTY_CELL)]
+        elif token.type == "inline":
+            token = _no_space_by_punctuation(token)
+        result.append(token)
+    return result
+
+
+def _no_space_by_punctuation(inline: Token) -> Token:
+    """``inline`` (copied when it changes) with ``no_space_by_punctuation`` in its texts."""
+    children = inline.children or []
+    changed = [
+        child.type == "text" and no_space_by_punctuation(child.content) != child.content
+        for child in children
+    ]
+    if not any(changed):
+        return inline
+    copy = inline.copy()
+    copy.children = []
+    for child, change in zip(children, changed, strict=True):
+        if change:
+            child = child.copy()
+            child.content = no_space_by_punctuation(child.content)
+        copy.children.append(child)
+    return copy
 
 
 def without_forbidden(tokens: Sequence[Token]) -> tuple[list[Token], Change | None]:
