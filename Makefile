@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test test-fast fuzz proof lint typecheck pytest system system-test venv clean
+.PHONY: build test test-fast fuzz proof recall lint typecheck pytest system system-test venv clean
 
 build: system $(STAMP)
 	$(BIN)/townplans build
@@ -48,6 +48,12 @@ fuzz: $(STAMP)
 proof: system-test $(STAMP)
 	$(BIN)/townplans build
 	$(BIN)/python tools/proof.py --town $(or $(TOWN),weicheng)
+
+# The checker as a reviewer: plant 140+ realistic mistakes in a copy of the sample district, one at a
+# time and in seeded combinations; prints recall per category and the false alarms, writes
+# benchmarks/recall.md. Not part of `make test` (about a minute and a half).
+recall: $(STAMP)
+	$(BIN)/python benchmarks/recall.py
 
 # The inner loop: everything but the end-to-end builds marked slow.
 test-fast: $(STAMP) lint typecheck

@@ -212,6 +212,7 @@ class Filler:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         fields = self.doctype("town").fields
         data = filled(data, fields, self.start)
+        data["phone"] = self.profile.review.phone_example  # the format the profile fixes
         data["built_up_population_last_year"] = "10000人"
         data["built_up_population"] = "10400人"  # 4 % more: the growth indicator agrees
         for key, indicator in self.profile.indicators.items():
@@ -270,6 +271,7 @@ class Filler:
         fields = self.doctype("regulatory_plan").parcel_fields
         data = filled(yaml.safe_load(path.read_text(encoding="utf-8")), fields, self.start)
         data[0].update(id="A-01", area="12公顷", far="1.2", density="30%", height="18")
+        data[0].update(use=min(self.profile.review.land_use_classes))  # a class of the standard
         data[0].update(green_ratio="35%")
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
         text = path.parent / "plan.md"

@@ -24,6 +24,14 @@ from townplans.rules import all_rules
 TODAY = dt.date(2023, 9, 20)
 TOWN = "towns/weicheng"
 BRIEF = f"{TOWN}/projects/binhe-road/brief.md"
+PLAN = f"{TOWN}/construction-plan.md"
+CENTER = f"{TOWN}/detailed-plans/center/plan.md"
+PARCELS = f"{TOWN}/detailed-plans/center/parcels.yaml"
+LAND_USE = f"{TOWN}/master-plan/02-land-use.md"
+GENERAL = f"{TOWN}/master-plan/01-general.md"
+MARKET = f"{TOWN}/projects/market-upgrade/brief.md"
+INFRASTRUCTURE = f"{TOWN}/master-plan/03-infrastructure.md"
+IMPLEMENTATION = f"{TOWN}/master-plan/04-implementation.md"
 
 
 def check(root: Path, towns: tuple[str, ...] = ("weicheng",)) -> list[Finding]:
@@ -815,6 +823,273 @@ CASES = [
         f"{TOWN}/waivers.yaml",
         lambda r: 1,
         "没有对应的问题",
+    ),
+    # The reviewer rules: references, placeholders, formats, magnitude, arithmetic, identity.
+    Case(
+        "TP110",
+        lambda r: edit(r, CENTER, "商业地块WC-04设置", "商业地块WC-14设置"),
+        CENTER,
+        at(CENTER, "WC-14"),
+        "“WC-14”不存在",
+    ),
+    Case(
+        "TP111",
+        lambda r: edit(r, PLAN, "制定本计划。", "制定本计划（项目明细见附件2）。"),
+        PLAN,
+        at(PLAN, "见附件2"),
+        "只有 1 个附件",
+    ),
+    Case(
+        "TP112",
+        lambda r: edit(r, IMPLEMENTATION, "2. 建立规划", "2. 按本规划第十二章建立规划"),
+        IMPLEMENTATION,
+        at(IMPLEMENTATION, "第十二章"),
+        "没有这一章",
+    ),
+    Case(
+        "TP113",
+        lambda r: edit(r, INFRASTRUCTURE, "# 第六章 公用工程设施", "# 第五章 公用工程设施"),
+        INFRASTRUCTURE,
+        at(INFRASTRUCTURE, "# 第五章 公用工程设施"),
+        "编号重复",
+    ),
+    Case(
+        "TP114",
+        lambda r: edit(
+            r,
+            IMPLEMENTATION,
+            "![镇区工程管线规划图]",
+            "![镇区道路规划图](drawings/05-roads.png)\n\n![镇区工程管线规划图]",
+        ),
+        IMPLEMENTATION,
+        at(IMPLEMENTATION, "![镇区道路规划图]"),
+        "标题不同",
+    ),
+    Case(
+        "TP115",
+        lambda r: edit(
+            r, BRIEF, "  approval: 已办理", "  approval: 已办理（见 permits/立项批复.pdf）"
+        ),
+        BRIEF,
+        at(BRIEF, "approval:"),
+        "permits/立项批复.pdf",
+    ),
+    Case(
+        "TP116",
+        lambda r: edit(
+            r, BRIEF, "《渭城镇滨河路沿线修建性详细规划》", "《渭城镇滨河路修建性详细规划》"
+        ),
+        BRIEF,
+        at(BRIEF, "《渭城镇滨河路修建性详细规划》"),
+        "最接近的是《渭城镇滨河路沿线修建性详细规划》",
+    ),
+    Case(
+        "TP120",
+        lambda r: edit(r, BRIEF, "location: 渭城镇滨河路（西环路", "location: 渭城镇滨河路（XX路"),
+        BRIEF,
+        at(BRIEF, "location:"),
+        "占位内容“XX”",
+    ),
+    Case(
+        "TP220",
+        lambda r: edit(r, PLAN, "渭城镇发〔2023〕21号", "渭城镇发[2023]21号"),
+        PLAN,
+        at(PLAN, "doc_number:"),
+        "六角括号",
+    ),
+    Case(
+        "TP221",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "phone: 029-33216502", "phone: 029-3321650"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "phone:"),
+        "格式有误",
+    ),
+    Case(
+        "TP222",
+        lambda r: edit(r, PLAN, "到2023年9月25日，", "到2023年09月25日，"),
+        PLAN,
+        at(PLAN, "2023年09月25日"),
+        "不编虚位",
+    ),
+    Case(
+        "TP223",
+        lambda r: edit(r, PARCELS, "{id: WC-04, use: C4,", "{id: WC-04, use: C9,"),
+        PARCELS,
+        at(PARCELS, "WC-04"),
+        "“C9”不在 GB 50188-2007",
+    ),
+    Case(
+        "TP224",
+        lambda r: edit(r, LAND_USE, "| M | 生产设施用地 |", "| M | 居住用地 |"),
+        LAND_USE,
+        at(LAND_USE, "| M | 居住用地 |"),
+        "代码与名称应一致",
+    ),
+    Case(
+        "TP225",
+        lambda r: edit(r, "towns/district.yaml", "phone: 029-33218866", "phone: 010-33218866"),
+        "towns/district.yaml",
+        at("towns/district.yaml", "phone:"),
+        "区号不是本地区号 029",
+    ),
+    Case(
+        "TP410",
+        lambda r: edit(r, BRIEF, "investment: 1850万元", "investment: 18500000万元"),
+        BRIEF,
+        at(BRIEF, "investment:"),
+        "把元当作了万元",
+    ),
+    Case(
+        "TP411",
+        lambda r: edit(r, PLAN, "| 重点景观建设区 | 1850 |", "| 重点景观建设区 | 1850元 |"),
+        PLAN,
+        at(PLAN, "1850元"),
+        "表头单位为万元",
+    ),
+    Case(
+        "TP412",
+        lambda r: edit(r, CENTER, "总用地86.4公顷", "总用地84.6公顷"),
+        CENTER,
+        at(CENTER, "总用地84.6公顷"),
+        "86.4 公顷不一致",
+    ),
+    Case(
+        "TP413",
+        lambda r: edit(r, PLAN, "镇区东部，约68公顷", "镇区东部，约86公顷"),
+        PLAN,
+        at(PLAN, "约86公顷"),
+        "towns/weicheng/town.yaml",
+    ),
+    Case(
+        "TP414",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "area: 68公顷", "area: 680000公顷"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "area: 680000公顷"),
+        "疑似把平方米当作了公顷",
+    ),
+    Case(
+        "TP620",
+        lambda r: edit(r, LAND_USE, "| 合计 |  | 410.5 |", "| 合计 |  | 401.5 |"),
+        LAND_USE,
+        at(LAND_USE, "| 合计 |"),
+        "之和为 410.5",
+    ),
+    Case(
+        "TP621",
+        lambda r: edit(r, LAND_USE, "| 48.2 | 11.7 |", "| 48.2 | 17.1 |"),
+        LAND_USE,
+        at(LAND_USE, "| 合计 |"),
+        "应为 100%",
+    ),
+    Case(
+        "TP622",
+        lambda r: edit(r, PLAN, "总投资5860万元", "总投资5680万元"),
+        PLAN,
+        at(PLAN, "总投资5680万元"),
+        "合计 5860万元",
+    ),
+    Case(
+        "TP623",
+        lambda r: edit(r, BRIEF, "区级财政650万元，镇自筹", "区级财政560万元，镇自筹"),
+        BRIEF,
+        at(BRIEF, "区级财政560万元"),
+        "为 650万元",
+    ),
+    Case(
+        "TP630",
+        lambda r: edit(r, PLAN, "| 周海涛 |\n", "| 周海滔 |\n"),
+        PLAN,
+        at(PLAN, "周海滔"),
+        "只差一个字",
+    ),
+    Case(
+        "TP631",
+        lambda r: edit(r, PLAN, "leader: 王立新（镇长）", "leader: 王利民（镇长）"),
+        PLAN,
+        at(PLAN, "leader:"),
+        "镇长是“王立新”",
+    ),
+    Case(
+        "TP632",
+        lambda r: edit(r, BRIEF, "location: 渭城镇滨河路", "location: 窑店镇滨河路"),
+        BRIEF,
+        at(BRIEF, "location:"),
+        "写的是窑店镇",
+    ),
+    Case(
+        "TP633",
+        lambda r: edit(r, f"{TOWN}/reports/2023-09-15.md", "（第8期）", "（第7期）"),
+        f"{TOWN}/reports/2023-09-15.md",
+        at(f"{TOWN}/reports/2023-09-15.md", "title:"),
+        "重复",
+    ),
+    Case(
+        "TP634",
+        lambda r: edit(r, BRIEF, "category: 道路建设", "category: 集贸市场"),
+        BRIEF,
+        at(BRIEF, "category:"),
+        "“道路建设”类",
+    ),
+    Case(
+        "TP415",
+        lambda r: edit(r, GENERAL, "建成区常住人口2.64万人", "建成区常住人口3.64万人"),
+        GENERAL,
+        at(GENERAL, "3.64万人"),
+        "towns/weicheng/town.yaml:10 记载为 26350人",
+    ),
+    Case(
+        "TP512",
+        lambda r: edit(r, MARKET, "progress_date: 2023-09-18", "progress_date: 2023-10-18"),
+        MARKET,
+        at(MARKET, "progress_date:"),
+        "晚于今天（2023-09-20）",
+    ),
+    Case(
+        "TP624",
+        lambda r: edit(r, GENERAL, "中心村3个：", "中心村4个："),
+        GENERAL,
+        at(GENERAL, "中心村4个"),
+        "实际列出 3 个",
+    ),
+    Case(
+        "TP625",
+        lambda r: edit(r, BRIEF, "路灯108盏、", "路灯180盏、"),
+        BRIEF,
+        at(BRIEF, "安装路灯108盏"),
+        "写“路灯180盏”",
+    ),
+    Case(
+        "TP635",
+        lambda r: edit(
+            r,
+            PLAN,
+            "| 1 | 滨河路道路改造工程 | 重点景观建设区 |",
+            "| 1 | 滨河路道路改造工程 | 居住发展区 |",
+        ),
+        PLAN,
+        at(PLAN, "| 1 | 滨河路道路改造工程"),
+        f"项目简介（{BRIEF}:4）为“重点景观建设区”",
+    ),
+    Case(
+        "TP636",
+        lambda r: edit(r, f"{TOWN}/town.yaml", "status: 镇", "status: 街道"),
+        f"{TOWN}/town.yaml",
+        at(f"{TOWN}/town.yaml", "status:"),
+        "两者应一致",
+    ),
+    Case(
+        "TP637",
+        lambda r: edit(r, IMPLEMENTATION, "近期（至2025年）", "近期（至2026年）"),
+        IMPLEMENTATION,
+        at(IMPLEMENTATION, "至2026年"),
+        f"而 {GENERAL}:24 等处为“2025年”",
+    ),
+    Case(
+        "TP638",
+        lambda r: edit(r, PLAN, "title: 渭城镇2023年", "title: 渭城镇2022年"),
+        PLAN,
+        at(PLAN, "title:"),
+        "不是规划年度 2023",
     ),
     # Raw HTML and table size (rules/markup.py).
     Case(

@@ -224,6 +224,37 @@ class OutputSpec:
     refs: tuple[str, ...]
 
 
+Range = tuple[Decimal, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """What a reviewer knows (profile ``review``): placeholder words, the land-use class lists
+    of the standards, the formats of 发文字号, phone numbers and 成文日期, plausible magnitudes
+    and the words that show a project's category."""
+
+    placeholder_words: tuple[str, ...] = ()
+    placeholder_patterns: tuple[re.Pattern[str], ...] = ()
+    land_use_standard: str = ""
+    land_use_classes: frozenset[str] = frozenset()
+    other_land_use_standard: str = ""
+    other_land_use_classes: frozenset[str] = frozenset()
+    land_use_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Major class letter -> words its names contain (居住 for R)."""
+    doc_number: re.Pattern[str] | None = None
+    doc_number_example: str = ""
+    phone: re.Pattern[str] | None = None
+    phone_area_code: str = ""
+    phone_example: str = ""
+    date_style: str = "arabic"
+    investment_ranges: Mapping[str, Range] = field(default_factory=dict)
+    """Project category label -> plausible investment (万元)."""
+    plan_area_range: Range | None = None
+    parcel_area_range: Range | None = None
+    zone_area_range: Range | None = None
+    category_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """The district's rulebook, typed."""
@@ -242,6 +273,7 @@ class Profile:
     """What a market must have (R28)."""
     source_plan: SourcePlan = SourcePlan("", "", None)
     outputs: tuple[OutputSpec, ...] = ()
+    review: Review = Review()
 
     def document(self, key: str) -> DocumentType:
         return self.documents[key]
@@ -372,9 +404,63 @@ class _Builder:
                 )
                 for item in self.doc.get("outputs", ())
             ),
+            review=self._review(),
         )
         self._check_refs((), self.doc.data)
         return profile
+
+    # -- review --------------------------------------------------------------------------------
+
+    def _review(self) -> Review:
+        review = self.mapping("review")
+        path: tuple[str | int, ...] = ("review",)
+        placeholders = review.get("placeholders") or {}
+        land_use = review.get("land_use") or {}
+        formats = review.get("formats") or {}
+        ranges = review.get("ranges") or {}
+        doc_number = formats.get("doc_number") or {}
+        phone = formats.get("phone") or {}
+        patterns = (
+            self._pattern((*path, "placeholders", "patterns", index), text)
+            for index, text in enumerate(placeholders.get("patterns") or ())
+        )
+        return Review(
+            placeholder_words=tuple(placeholders.get("words") or ()),
+            placeholder_patterns=tuple(p for p in patterns if p is not None),
+            land_use_standard=str(land_use.get("standard", "")),
+            land_use_classes=frozenset(land_use.get("classes") or ()),
+            other_land_use_standard=str(land_use.get("other_standard", "")),
+            other_land_use_classes=frozenset(land_use.get("other_classes") or ()),
+            land_use_names={k: tuple(v) for k, v in (land_use.get("names") or {}).items()},
+            doc_number=self._pattern(
+                (*path, "formats", "doc_number", "pattern"), doc_number.get("pattern")
+            ),
+            doc_number_example=str(doc_number.get("example", "")),
+            phone=self._pattern((*path, "formats", "phone", "pattern"), phone.get("pattern")),
+            phone_area_code=str(phone.get("area_code", "")),
+            phone_example=str(phone.get("example", "")),
+            date_style=str((formats.get("document_date") or {}).get("style", "arabic")),
+            investment_ranges={
+                str(key): r
+                for key, value in (ranges.get("investment") or {}).items()
+                if (r := self._range((*path, "ranges", "investment", key), value)) is not None
+            },
+            plan_area_range=self._range((*path, "ranges", "plan_area"), ranges.get("plan_area")),
+            parcel_area_range=self._range(
+                (*path, "ranges", "parcel_area"), ranges.get("parcel_area")
+            ),
+            zone_area_range=self._range((*path, "ranges", "zone_area"), ranges.get("zone_area")),
+            category_words={k: tuple(v) for k, v in (review.get("category_words") or {}).items()},
+        )
+
+    def _pattern(self, path: tuple[str | int, ...], text: Any) -> re.Pattern[str] | None:
+        if text is None:
+            return None
+        try:
+            return re.compile(str(text))
+        except re.error as exc:
+            self.problem(path, f"正则表达式“{text}”无效：{exc}")
+            return None
 
     # -- named lists --------------------------------------------------------------------------
 

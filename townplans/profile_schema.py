@@ -273,6 +273,36 @@ PHASE = _cited(
 )  # fmt: skip
 LABELLED = _cited({"key": TEXT, "label": TEXT}, frozenset({"key", "label"}))
 
+RANGES = Keys(
+    {"investment": Named(RANGE), "plan_area": RANGE, "parcel_area": RANGE, "zone_area": RANGE}
+)
+REVIEW = Keys(
+    {
+        "placeholders": _cited({"words": TEXTS, "patterns": TEXTS}),
+        "land_use": Keys(
+            {
+                "standard": TEXT,
+                "classes": TEXTS,
+                "other_standard": TEXT,
+                "other_classes": TEXTS,
+                "names": Named(TEXTS),
+            }
+        ),
+        "formats": Keys(
+            {
+                "doc_number": _cited({"pattern": TEXT, "example": TEXT}),
+                "phone": _cited({"pattern": TEXT, "area_code": TEXT, "example": TEXT}),
+                "document_date": _cited(
+                    {"style": Scalar((str,), "成文日期写法", ("arabic", "hanzi"))}
+                ),
+            }
+        ),
+        "ranges": RANGES,
+        "category_words": Named(TEXTS),
+    }
+)
+"""What a reviewer knows: placeholder words, land-use class lists, formats, plausible ranges."""
+
 PROFILE = Keys(
     {
         "profile": TEXT,
@@ -305,6 +335,7 @@ PROFILE = Keys(
         ),
         "documents": Named(DOCUMENT),
         "outputs": Seq(_cited({"key": TEXT, "label": TEXT, "built": BOOL})),
+        "review": REVIEW,
     },
 )
 """templates/profile.yaml, every key of it."""

@@ -150,14 +150,20 @@ def all_rules() -> list[Rule]:
     """Every rule, in code order (importing the family modules registers them)."""
     from townplans.rules import (  # noqa: F401 - imported for their registrations
         anywhere,
+        arithmetic,
         attachments,
         consistency,
         dates,
         fields,
+        formats,
+        identity,
         indicators,
         loading,
+        magnitude,
         markup,
         meta,
+        placeholders,
+        references,
         structure,
     )
 

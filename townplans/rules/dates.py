@@ -297,7 +297,11 @@ def wrong_year(ctx: Context) -> Iterator[Problem]:
     for project in ctx.the_town.projects:
         if project.brief is None:
             continue
-        for key in ("submitted", "deadline", "progress_date"):
+        # A continuing project (续建) may have started in an earlier year; any other starts now.
+        keys = ["submitted", "deadline", "progress_date"]
+        if project.brief.meta.get("nature") != "续建":
+            keys.append("start")
+        for key in keys:
             day = date_of(project.brief.meta, doctype, key)
             if day is not None and day.year != year:
                 label = doctype.fields[key].label
@@ -338,3 +342,31 @@ def project_date_order(ctx: Context) -> Iterator[Problem]:
                 f"开工日期 {start} 晚于项目实施阶段结束日期 {implement_end}：不在本年度实施安排内"
             )
             yield Problem(meta.ref_of("start"), message, Severity.WARNING)
+
+
+@rule(
+    "TP512",
+    "date-in-future",
+    Severity.WARNING,
+    "进度截至日期或报送日期晚于检查当天",
+    "plan",
+    ("R29", "R40"),
+)
+def date_in_future(ctx: Context) -> Iterator[Problem]:
+    """Progress can only be reported as of a day that has come (a typo in the month, usually)."""
+    brief_type = ctx.profile.documents.get("project_brief")
+    report_type = ctx.profile.documents.get("weekly_report")
+    for project in ctx.the_town.projects:
+        if project.brief is None or brief_type is None:
+            continue
+        for key in ("progress_date", "submitted"):
+            day = date_of(project.brief.meta, brief_type, key)
+            if day is not None and day > ctx.today:
+                label = brief_type.fields[key].label
+                message = f"{label} {day} 晚于今天（{ctx.today}）：进度只能截至已经过去的日期"
+                yield Problem(project.brief.meta.ref_of(key), message)
+    for report in ctx.the_town.reports:
+        day = date_of(report.doc.meta, report_type, "date") if report_type is not None else None
+        if day is not None and day > ctx.today:
+            message = f"报送日期 {day} 晚于今天（{ctx.today}）"
+            yield Problem(report.doc.meta.ref_of("date"), message)
