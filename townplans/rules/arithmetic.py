@@ -12,12 +12,21 @@ from decimal import Decimal
 
 from markdown_it.token import Token
 
-from townplans.load.values import MONEY_UNITS, ValueFormatError, parse_area
+from townplans.load.values import MONEY_UNITS
 from townplans.mdparser import Table, TableRow
 from townplans.model import MarkdownFile, Severity, SourceRef
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import number as field_number
-from townplans.rules.reading import Line, chinese_number, decimals, lines, money, number, sections
+from townplans.rules.reading import (
+    Line,
+    chinese_number,
+    decimals,
+    hectares,
+    lines,
+    money,
+    number,
+    sections,
+)
 
 _TOTAL = re.compile(r"^(?:合\s*计|总\s*计|共\s*计|总\s*计)$")
 _SUBTOTAL = re.compile(r"^小\s*计$")
@@ -356,14 +365,7 @@ def _land_parts(ctx: Context) -> Iterator[Problem]:
 
 
 def _plan_area(text: MarkdownFile) -> Decimal | None:
-    raw = text.meta.get("area")
-    if raw is None:
-        return None
-    try:
-        value = parse_area(raw, "ha").value
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, Decimal) else None
+    return hectares(text.meta.get("area"))
 
 
 _FUNDING_TEXT = "([0-9][0-9,.]*)\\s*(万元|亿元)"

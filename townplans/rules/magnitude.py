@@ -11,12 +11,11 @@ import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
 
-from townplans.load.values import ValueFormatError, parse_area
 from townplans.mdparser import Table, tables
 from townplans.model import Located, Severity, SourceRef
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import number as field_number
-from townplans.rules.reading import lines, money, number
+from townplans.rules.reading import hectares, lines, money, number
 
 
 def _hint(value: Decimal, low: Decimal, high: Decimal, unit: str) -> str:
@@ -137,13 +136,13 @@ def area_two_places(ctx: Context) -> Iterator[Problem]:
     for plan in ctx.the_town.detailed_plans:
         if plan.text is None:
             continue
-        declared = _area(plan.text.meta.get("area"))
+        declared = hectares(plan.text.meta.get("area"))
         if declared is None:
             continue
         where = plan.text.meta.ref_of("area")
         for line in lines(plan.text):
             for match in _AREA_TEXT.finditer(line.text):
-                written = _area(match.group(2) + match.group(3))
+                written = hectares(match.group(2) + match.group(3))
                 if written is not None and _differ(written, declared):
                     message = f"写“{match.group(0)}”（{written} 公顷），与前置信息 {where} 的规划范围面积 {declared} 公顷不一致"
                     yield Problem(line.ref, message)
@@ -159,20 +158,10 @@ def _table_area(table: Table, declared: Decimal, where: SourceRef) -> Iterator[P
     for row in table.rows:
         if len(row.cells) <= max(unit_column, value_column) or "规划范围" not in row.cells[0]:
             continue
-        written = _area(row.cells[value_column] + row.cells[unit_column])
+        written = hectares(row.cells[value_column] + row.cells[unit_column])
         if written is not None and _differ(written, declared):
             message = f"技术经济指标表写规划范围面积 {row.cells[value_column]}{row.cells[unit_column]}，与前置信息 {where} 的 {declared} 公顷不一致"
             yield Problem(row.ref, message)
-
-
-def _area(raw: object) -> Decimal | None:
-    if raw is None:
-        return None
-    try:
-        value = parse_area(raw, "ha").value
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, Decimal) else None
 
 
 def _differ(a: Decimal, b: Decimal, share: Decimal = Decimal("0.005")) -> bool:
@@ -197,7 +186,7 @@ def zone_area(ctx: Context) -> Iterator[Problem]:
         return
     areas: dict[str, tuple[Decimal, SourceRef]] = {}
     for index, zone in enumerate(zones):
-        if isinstance(zone, dict) and (area := _area(zone.get("area"))) is not None:
+        if isinstance(zone, dict) and (area := hectares(zone.get("area"))) is not None:
             areas[str(zone.get("name", "")).strip()] = (
                 area,
                 town.meta.ref_of("zones", index, "area"),
@@ -212,7 +201,7 @@ def zone_area(ctx: Context) -> Iterator[Problem]:
                 continue
             area, where = areas[named[0]]
             match = _ZONE_AREA.search(line.text.split(named[0], 1)[1])
-            written = _area(match.group(2) + match.group(3)) if match else None
+            written = hectares(match.group(2) + match.group(3)) if match else None
             loose = (
                 Decimal("0.05")
                 if match and match.group(1) and "约" in match.group(1)
@@ -261,7 +250,7 @@ def _in_range(
             if isinstance(data, list) and isinstance(part, int) and part < len(data)
             else None
         )
-    value = _area(data)
+    value = hectares(data)
     low, high = bounds
     if value is not None and not low <= value <= high:
         hint = ""

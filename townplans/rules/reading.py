@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from townplans.load.values import ValueFormatError, parse_money
+from townplans.load.values import ValueFormatError, parse_area, parse_money
 from townplans.mdparser import Table, inline_text, tables
 from townplans.model import Located, MarkdownFile, SourceRef, Town
 
@@ -164,6 +164,17 @@ def money(text: str) -> Decimal | None:
     """An amount in 万元 from text (``1850万元``, ``1.2亿元``, ``1,850``), else None."""
     try:
         value = parse_money(text.replace("，", ",")).value
+    except ValueFormatError:
+        return None
+    return value if isinstance(value, Decimal) else None
+
+
+def hectares(raw: object) -> Decimal | None:
+    """An area in 公顷 as written anywhere (12.5公顷, 8万平方米, 0.2平方公里), or None."""
+    if raw is None:
+        return None
+    try:
+        value = parse_area(raw, "ha").value
     except ValueFormatError:
         return None
     return value if isinstance(value, Decimal) else None
