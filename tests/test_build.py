@@ -71,7 +71,9 @@ def test_docx_has_real_headings_tables_lists_and_images(built: Path) -> None:
     assert table.rows[-1].cells[2].text == "410.5"
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # header repeats across pages
     assert len(document.inline_shapes) == 7
-    numbered = [p for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.numPr]
+    numbered = [
+        p for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.numPr is not None
+    ]
     assert any(p.text.startswith("《中华人民共和国城乡规划法》") for p in numbered)
     assert any(p.text.startswith("镇区1处") for p in numbered)  # Word numbering, no typed marker
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
