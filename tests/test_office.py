@@ -42,10 +42,73 @@ def test_libreoffice_opens_every_docx(district: Path, tmp_path: Path) -> None:
     for file in files:
         converted = tmp_path / "out" / f"{file.stem}.pdf"
         assert converted.is_file(), f"LibreOffice could not convert {file.name}"
-        info = subprocess.run(
-            ["pdfinfo", str(converted)], capture_output=True, text=True, check=True
-        ).stdout
-        assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 1
+        # Word as good as the PDF (issue 10): no blank page, and about as many pages as WeasyPrint.
+        pages = _pages(converted)
+        assert pages >= 1 and not _blank_pages(converted, pages), file.name
+        printed = _pages(file.with_suffix(".pdf"))
+        assert abs(pages - printed) <= max(1, round(printed * 0.1)), (file.name, pages, printed)
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    found = re.search(r"Pages:\s+(\d+)", info.stdout)
+    assert found is not None
+    return int(found.group(1))
+
+
+def _blank_pages(pdf: Path, pages: int) -> list[int]:
+    """Pages with neither text (a page number alone does not count) nor a picture."""
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    pictured = {int(line.split()[0]) for line in listing.splitlines()[2:] if line.strip()}
+    blank = []
+    for page in range(1, pages + 1):
+        text = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        words = re.sub(r"[—\-–\s\d]", "", text)
+        if not words and page not in pictured:
+            blank.append(page)
+    return blank
+
+
+def test_word_uses_named_fonts_real_numbering_and_a_filled_toc(district: Path) -> None:
+    """Every DOCX: no style carries a theme font attribute (Word lets a theme font win over the
+    named 黑体/楷体/小标宋), list items use Word numbering (w:numPr), and the TOC field already
+    holds every Heading 1–2 with a page number."""
+    theme = ("asciiTheme", "eastAsiaTheme", "hAnsiTheme", "cstheme")
+    for file in sorted((district / "build").rglob("*.docx")):
+        document = docx.Document(str(file))
+        styles = document.styles.element.xml
+        assert not [name for name in theme if f"w:{name}=" in styles], file.name
+        body = document.element.body
+        typed = [
+            p.text
+            for p in document.paragraphs
+            if re.match(r"^(\d+\.|•)\s", p.text) and p._p.pPr is not None and p._p.pPr.numPr is None
+        ]
+        assert not typed, (file.name, typed[:3])
+        if "TOC \\o" not in body.xml:
+            continue
+        entries = [
+            p.text
+            for p in document.paragraphs
+            if p.style is not None and p.style.name.lower().startswith("toc")
+        ]
+        # An album's contents lists its projects, as its PDF's does; the section labels under
+        # each project (规划图纸与展板, 建设前后对比 …) repeat per project and are not listed.
+        levels = ("Heading 1",) if "观摩图册" in file.name else ("Heading 1", "Heading 2")
+        headings = [
+            p.text.strip()
+            for p in document.paragraphs
+            if p.style is not None and p.style.name in levels and p.text.strip()
+        ]
+        for heading in headings:
+            line = next((e for e in entries if e.split("\t")[0].strip() == heading), None)
+            assert line is not None, (file.name, heading)
+            assert re.search(r"\d+\s*$", line), (file.name, line)
 
 
 def test_pandoc_reads_back_the_same_headings(district: Path) -> None:
