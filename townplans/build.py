@@ -833,13 +833,43 @@ def _make_all(
         for decision in decisions:
             yield decision, _safely(decision.target.make)
         return
+    groups = _same_document(decisions)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(worker, str(decision.target.path)) for decision in decisions]
-        for decision, future in zip(decisions, futures, strict=True):
+        futures = [
+            pool.submit(_make_group, worker, [str(d.target.path) for d in group])
+            for group in groups
+        ]
+        for group, future in zip(groups, futures, strict=True):
             try:
-                yield decision, future.result()
+                results: list[Made | Exception] = future.result()
             except Exception as exc:  # noqa: BLE001 - reported as a finding; other targets go on
-                yield decision, exc
+                results = [exc] * len(group)
+            yield from zip(group, results, strict=True)
+
+
+def _same_document(decisions: Sequence[Decision]) -> list[list[Decision]]:
+    """Consecutive targets of one document (X.docx, X.pdf) kept together: one worker makes them
+    in order, so the PDF prints the layout the DOCX measured for its contents (pdf.layout keeps
+    the last one) instead of laying the document out a second time in another process."""
+    groups: list[list[Decision]] = []
+    for decision in decisions:
+        stem = decision.target.path.with_suffix("")
+        if groups and groups[-1][-1].target.path.with_suffix("") == stem:
+            groups[-1].append(decision)
+        else:
+            groups.append([decision])
+    return groups
+
+
+def _make_group(worker: Callable[[str], Made], paths: list[str]) -> list[Made | Exception]:
+    """Make ``paths`` in order in one worker process."""
+    results: list[Made | Exception] = []
+    for path in paths:
+        try:
+            results.append(worker(path))
+        except Exception as exc:  # noqa: BLE001 - reported as a finding; other targets go on
+            results.append(exc)
+    return results
 
 
 def _safely(make: Callable[[], Made]) -> Made | Exception:
