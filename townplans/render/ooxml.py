@@ -323,14 +323,18 @@ _PPR_ORDER = (
 
 def _insert_ppr_child(ppr: BaseOxmlElement, child: BaseOxmlElement) -> None:
     """Put ``child`` into ``ppr`` at its place in the schema's order."""
-    name = child.tag.split("}")[1]
-    rank = _PPR_ORDER.index(name)
-    for index, existing in enumerate(ppr):
-        existing_name = existing.tag.split("}")[1]
-        if existing_name in _PPR_ORDER and _PPR_ORDER.index(existing_name) > rank:
-            ppr.insert(index, child)
+    _insert_in_order(ppr, child, _PPR_ORDER)
+
+
+def _insert_in_order(parent: BaseOxmlElement, child: BaseOxmlElement, order: Sequence[str]) -> None:
+    """Insert ``child`` before the first element ``order`` puts after it (else at the end)."""
+    rank = order.index(child.tag.split("}")[1])
+    for index, existing in enumerate(parent):
+        other = existing.tag.split("}")[1]
+        if other in order and order.index(other) > rank:
+            parent.insert(index, child)
             return
-    ppr.append(child)
+    parent.append(child)
 
 
 # -- numbering -----------------------------------------------------------------------------------------------
@@ -725,16 +729,9 @@ _BORDER_ORDER = ("top", "left", "bottom", "right", "between", "bar")
 
 def _put(parent: BaseOxmlElement, child: BaseOxmlElement, order: Sequence[str]) -> None:
     """Replace ``parent``'s element of ``child``'s name with ``child``, at its schema place."""
-    name = child.tag.split("}")[1]
     for old in parent.findall(child.tag):
         parent.remove(old)
-    rank = order.index(name)
-    for index, existing in enumerate(parent):
-        other = existing.tag.split("}")[1]
-        if other in order and order.index(other) > rank:
-            parent.insert(index, child)
-            return
-    parent.append(child)
+    _insert_in_order(parent, child, order)
 
 
 def _element(tag: str, **attributes: str) -> BaseOxmlElement:
