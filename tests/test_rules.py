@@ -790,6 +790,13 @@ CASES = [
         "第 9 行",
     ),
     Case(
+        "TP616",
+        lambda r: edit(r, GENERAL, "version: v2.0\nrevisions:", "version: v2.1\nrevisions:"),
+        GENERAL,
+        at(GENERAL, "- version: v2.0"),
+        "与本稿的版本号“v2.1”",
+    ),
+    Case(
         "TP901",
         lambda r: edit(
             r,
