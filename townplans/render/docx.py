@@ -345,6 +345,39 @@ class DocxWriter:
             ooxml.no_grid(paragraph)
         self._page_break()
 
+    def add_header(self, text: str, watermark: str = "") -> None:
+        """The running header of a document that is not a 公文, as the PDF prints it
+        (``html.page``): ``text`` centred in small grey type on every page but the cover, odd
+        and even pages alike; and ``watermark`` (a plan's stage before its final one) behind the
+        text of every page, the cover's included (``ooxml.watermark``). Called before the first
+        section break: the sections that follow inherit these headers."""
+        section = self.document.sections[0]
+        section.header_distance = Mm(max(self.style.margin_top_mm / 2 - 2, 5))
+        role = replace(self.style.fonts["caption"], size=9, bold=False)
+        for header in (section.header, section.even_page_header):
+            header.is_linked_to_previous = False
+            paragraph = header.paragraphs[0]
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            paragraph.paragraph_format.first_line_indent = Pt(0)
+            paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+            if text:
+                run = paragraph.add_run(text)
+                set_fonts(run, role)
+                run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+            self._watermark(paragraph, watermark)
+        if section.different_first_page_header_footer:  # the cover: no running header
+            cover = section.first_page_header
+            cover.is_linked_to_previous = False
+            self._watermark(cover.paragraphs[0], watermark)
+
+    def _watermark(self, paragraph: Paragraph, text: str) -> None:
+        look = self.style.watermark
+        if not text or not look.enabled:
+            return
+        self._shapes += 1
+        font = self.style.fonts["heading1"].east_asian
+        ooxml.watermark(paragraph, text, font, look.color, look.opacity, look.size, self._shapes)
+
     def add_title(self, title: str) -> None:
         """A 公文 title (2号小标宋, centred) on the first page, no cover."""
         self.document.add_paragraph(title, style="Title")
@@ -935,6 +968,9 @@ class DocxWriter:
         section = self.document.add_section(WD_SECTION.NEW_PAGE)
         self._page_setup(section, landscape)
         self._fresh = True
+        # Only the document's first page is a cover: a later section's first page keeps the
+        # running header, page number and watermark of every other page.
+        section.different_first_page_header_footer = False
         if self.gongwen:
             if landscape:
                 self._turned_page_numbers(section)

@@ -5,8 +5,8 @@ the writers, as python-docx keeps ``oxml`` below its API). Both ``render/docx.py
 What lives here: fonts (named Latin and East Asian fonts, never the theme's), fields (PAGE, SEQ,
 PAGEREF and a TOC whose entries are written at build time), bookmarks, paragraph borders, the
 line grid and where it does not apply, list numbering (``numbering.xml``), the document's
-properties (core and app), page and section breaks tidied so that none gives a blank page, and
-tables.
+properties (core and app), page and section breaks tidied so that none gives a blank page,
+tables, and the stage watermark (a VML text path in the headers).
 
 The 公文 (GB/T 9704) adds the pieces at the end: condensed characters, paragraph rules on one
 side, a section set at the foot of its page, and a page number turned with a landscape page.
@@ -24,6 +24,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape
 
 from docx.document import Document as DocumentObject
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -823,3 +824,58 @@ def cant_split(row: CT_Row) -> None:
     mark.set(qn("w:val"), "true")
     properties = row.get_or_add_trPr()
     properties.insert(0, mark)
+
+
+# -- the stage watermark ------------------------------------------------------------------------------
+
+VML = "urn:schemas-microsoft-com:vml"
+OFFICE = "urn:schemas-microsoft-com:office:office"
+WORD_VML = "urn:schemas-microsoft-com:office:word"
+WATERMARK_SHAPE = "#_x0000_t136"
+"""The VML shape type of Word's own text watermark (a WordArt text path, ``o:spt`` 136)."""
+
+_WATERMARK = """<w:r xmlns:w="{w}" xmlns:v="{v}" xmlns:o="{o}" xmlns:w10="{w10}"><w:rPr><w:noProof/></w:rPr>
+<w:pict><v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800"
+ path="m@7,l@8,m@5,21600l@6,21600e"><v:formulas><v:f eqn="sum #0 0 10800"/><v:f eqn="prod #0 2 1"/>
+<v:f eqn="sum 21600 0 @1"/><v:f eqn="sum 0 0 @2"/><v:f eqn="sum 21600 0 @3"/><v:f eqn="if @0 @3 0"/>
+<v:f eqn="if @0 21600 @1"/><v:f eqn="if @0 0 @2"/><v:f eqn="if @0 @4 21600"/><v:f eqn="mid @5 @6"/>
+<v:f eqn="mid @8 @5"/><v:f eqn="mid @7 @8"/><v:f eqn="mid @6 @7"/><v:f eqn="sum @6 0 @5"/></v:formulas>
+<v:path textpathok="t" o:connecttype="custom" o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800"
+ o:connectangles="270,180,90,0"/><v:textpath on="t" fitshape="t"/>
+<v:handles><v:h position="#0,bottomRight" xrange="6629,14971"/></v:handles>
+<o:lock v:ext="edit" text="t" shapetype="t"/></v:shapetype>
+<v:shape id="PowerPlusWaterMarkObject{number}" o:spid="_x0000_s{spid}" type="{type}"
+ style="position:absolute;margin-left:0;margin-top:0;width:{width}pt;height:{height}pt;rotation:315;z-index:-251654144;mso-position-horizontal:center;mso-position-horizontal-relative:margin;mso-position-vertical:center;mso-position-vertical-relative:margin"
+ o:allowincell="f" fillcolor="#{color}" stroked="f"><v:fill opacity="{opacity}"/>
+<v:textpath style="font-family:&quot;{font}&quot;;font-size:1pt" string="{text}"/>
+<w10:wrap anchorx="margin" anchory="margin"/></v:shape></w:pict></w:r>"""
+
+
+def watermark(
+    paragraph: Paragraph,
+    text: str,
+    font: str,
+    color: str,
+    opacity: float,
+    size_pt: float,
+    number: int,
+) -> None:
+    """Word's text watermark in a header paragraph: ``text`` as a VML text path (the shape type
+    Word's own 水印 command writes, which Word, WPS and LibreOffice all show), centred on the text
+    block, turned 45° rising to the right, filled ``color`` at ``opacity``, no outline, behind the
+    text (negative z-index) and anchored to the page, so it moves nothing. ``size_pt`` is the
+    height of its characters; the box is as wide as the text (square CJK characters). ``number``
+    makes the shape's id unique in the document."""
+    run = parse_xml(
+        _WATERMARK.format(
+            w=nsmap["w"], v=VML, o=OFFICE, w10=WORD_VML, number=number, spid=2048 + number,
+            type=WATERMARK_SHAPE, width=f"{size_pt * max(len(text), 1):.1f}",
+            height=f"{size_pt:.1f}", color=color, opacity=f"{opacity:g}", font=_attribute(font), text=_attribute(text),
+        )
+    )  # fmt: skip
+    paragraph._p.append(run)
+
+
+def _attribute(text: str) -> str:
+    """``text`` escaped for an XML attribute value in double quotes."""
+    return escape(text, {'"': "&quot;"})
