@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -43,9 +44,9 @@ from townplans.model import (
     Town,
 )
 from townplans.profile import Condition, DocumentType, FieldSpec, HeadingSpec, Profile
-from townplans.render import figures, gongwen
+from townplans.render import figures, gongwen, watermark
 from townplans.render import html as html_render
-from townplans.render.layout import Origin
+from townplans.render.layout import Origin, joined
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
@@ -434,6 +435,8 @@ class Assembler:
             for index, entry in enumerate(entries)
             if isinstance(entry, dict)
         ]
+        for row in rows:  # a stage is a label: on one line (征求意见稿 never wraps after 见)
+            row[2] = joined(row[2])
         return (self.templates.part("revisions.md.j2", base, rows=rows),) if rows else ()
 
     def _plan_parts(
@@ -1081,10 +1084,21 @@ def _html(
         cover.title, body, stylesheet, cover.lines, cover=spec.cover, toc=spec.toc,
         toc_levels=style.toc_levels, plan=spec.plan, gongwen=spec.gongwen is not None,
         running=xml_text(spec.running_header), front=front.html if front else "",
-        watermark=spec.watermark if style.watermark.enabled else "",
+        watermark=_watermark_html(spec, style),
     )  # fmt: skip
     front_problems = front.problems if front else []
     return page, body, _once_per_file([*front_problems, *body.problems, *cover.problems])
+
+
+def _watermark_html(spec: DocumentSpec, style: Style) -> str:
+    """The PDF's watermark: the stage as outlines (``watermark``: ink without a text layer), or
+    as text where no outline can be made; none when style.yaml switches it off."""
+    look = style.watermark
+    if not spec.watermark or not look.enabled:
+        return ""
+    fonts = style.fonts["heading1"].pdf
+    drawn = watermark.svg(spec.watermark, fonts, look.size, look.color, look.opacity)
+    return drawn if drawn is not None else escape(spec.watermark)
 
 
 @dataclass(frozen=True, slots=True)

@@ -530,12 +530,12 @@ def page(
     a cover, such as a 公文, carries its own title in its parts). ``plan``: the body's headings
     take the 章 / 节 / 条 looks (``plan_css``). A 公文's body (``gongwen``) is marked for its CSS
     and carries the page number its landscape pages show turned (``gongwen.css``). ``running``:
-    the running header's text (the title unless given). ``watermark``: text set diagonally
-    behind every page (a fixed box, which WeasyPrint repeats on each page, out of the flow: it
-    moves nothing)."""
+    the running header's text (the title unless given). ``watermark``: markup (the stage's
+    outlines) set diagonally behind every page, in a fixed box, which WeasyPrint repeats on each
+    page out of the flow: it moves nothing."""
     head = f'<span class="running-title">{escape(title if running is None else running)}</span>'
     if watermark:
-        head += f'<div class="watermark">{escape(watermark)}</div>'
+        head += f'<div class="watermark">{watermark}</div>'
     classes = [name for name, wanted in (("plan", plan), ("gongwen", gongwen)) if wanted]
     if gongwen:
         head += '<div class="landscape-odd"></div><div class="landscape-even"></div>'

@@ -300,6 +300,11 @@ def _family(role: FontRole) -> str:
     return ", ".join(f'"{name}"' for name in names) + ", serif"
 
 
+def _rgb(color: str) -> str:
+    """Six hex digits as CSS ``r, g, b``."""
+    return ", ".join(str(int(color[i : i + 2], 16)) for i in (0, 2, 4))
+
+
 def plan_css(style: Style) -> str:
     """The look of a plan text's 章 / 节 / 条 (``plan_headings``): a page whose body has the class
     ``plan`` gives its headings of rank 1, 2, 3 (h1, h2, h3) these rules."""
@@ -359,9 +364,9 @@ li p, td p, th p, blockquote p {{ text-indent: 0; }}
 .cover .meta {{ margin-top: 60mm; }}
 .cover p {{ text-indent: 0; text-align: center; }}
 .front {{ page-break-after: always; }}
-.watermark {{ position: fixed; z-index: -1; left: 0; right: 0; top: 50%; margin-top: -{mark.size / 2:g}pt;
-  height: {mark.size:g}pt; line-height: {mark.size:g}pt; font-size: {mark.size:g}pt; text-indent: 0; text-align: center;
-  white-space: nowrap; font-family: {_family(fonts["heading1"])}; color: #{mark.color}; opacity: {mark.opacity:g};
+.watermark {{ position: fixed; z-index: -1; left: 0; right: 0; top: 50%; margin-top: -{mark.size * 0.72:g}pt;
+  line-height: {mark.size * 1.44:g}pt; font-size: {mark.size:g}pt; text-indent: 0; text-align: center;
+  white-space: nowrap; font-family: {_family(fonts["heading1"])}; color: rgba({_rgb(mark.color)}, {mark.opacity:g});
   transform: rotate(-45deg); bookmark-level: none; }}
 .toc {{ page-break-after: always; }}
 .toc-title {{ font-family: {_family(fonts["heading1"])}; text-align: center; text-indent: 0; bookmark-level: none; }}
