@@ -1,6 +1,6 @@
 """Issue 13 part 1: a plan's 成果阶段 and 版本号 on its cover and in its running header, the 修订记录
 from its front matter, and the diagonal stage watermark on every page before 批准稿, in both
-outputs. Read back: pdftotext and word boxes for the PDF, python-docx for the DOCX, LibreOffice's
+outputs; the checker's view of ``revisions`` and what the scaffolds offer. Read back: pdftotext and word boxes for the PDF, python-docx for the DOCX, LibreOffice's
 PDF of the DOCX rendered to pixels (its watermark is a drawing, not text)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from PIL import Image, ImageChops
 
 from tests.conftest import copy_workspace
 from townplans import pipeline
+from townplans.check import Selection
 from townplans.render.ooxml import VML, WATERMARK_SHAPE
 from townplans.render.style import StyleError, load_style
 
@@ -281,3 +283,70 @@ def test_style_yaml_watermark_is_optional_and_checked(tmp_path: Path, repo: Path
         (tmp_path / "style.yaml").write_text(without + f"watermark:\n  {bad}\n", encoding="utf-8")
         with pytest.raises(StyleError, match=key):
             load_style(tmp_path / "style.yaml")
+
+
+GENERAL = "towns/weicheng/master-plan/01-general.md"
+
+
+def _findings(root: Path) -> list[tuple[str, str, int | None, str]]:
+    _, result = pipeline.run_check(root, Selection(towns=("weicheng",)))
+    return [(f.code, f.ref.path, f.ref.line, f.message) for f in result.findings]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "fragment"),
+    [
+        ("status: 送审稿\nversion", "status: 报批稿\nversion", "TP616", "成果阶段为“送审稿”"),
+        ("version: v2.0\nrevisions", "revisions", "TP616", "本稿没有版本号（version）"),
+        ("    status: 送审稿\n", "    status: 审查稿\n", "TP203", "成果阶段"),
+        ("date: 2023-04-20", "date: 2023-02-30", "TP501", "修订日期"),
+        ("    summary: 完成规划初稿", "    brief: 完成规划初稿", "TP201", "修订摘要"),
+    ],
+)
+def test_revisions_are_checked_like_every_field(
+    tmp_path: Path, old: str, new: str, code: str, fragment: str
+) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    file = root / GENERAL
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+    found = [f for f in _findings(root) if f[0] == code and f[1] == GENERAL]
+    assert any(fragment in message for *_, message in found), _findings(root)
+
+
+def test_v_and_case_do_not_make_another_version(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    file = root / GENERAL
+    text = file.read_text(encoding="utf-8").replace(
+        "version: v2.0\nrevisions", "version: V2.0\nrevisions"
+    )
+    file.write_text(text, encoding="utf-8")
+    assert not [f for f in _findings(root) if f[0] in ("TP616", "TP008")]
+
+
+def test_scaffolds_offer_stage_version_and_revisions(tmp_path: Path) -> None:
+    def townplans(*arguments: str, cwd: Path) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "townplans", *arguments], cwd=cwd, check=True,
+            capture_output=True, text=True,
+        )  # fmt: skip
+
+    townplans("init", "ws", "--name", "某区", "--year", "2024", cwd=tmp_path)
+    root = tmp_path / "ws"
+    townplans("new", "town", "hexi", "--name", "河西镇", cwd=root)
+    townplans(
+        "new", "plan", "hexi", "river", "--name", "滨河街修建性详细规划", "--kind", "site", cwd=root
+    )
+    stages = "征求意见稿/送审稿/报批稿/批准稿"
+    master = next((root / "towns/hexi/master-plan").glob("*.md")).read_text(encoding="utf-8")
+    site = (root / "towns/hexi/detailed-plans/river/plan.md").read_text(encoding="utf-8")
+    assert f"status: 征求意见稿\n# status（成果阶段）可选：{stages}\n" in master
+    assert f"status: 【待填写：成果阶段，可选 {stages}】\n" in site
+    for text in (master, site):
+        assert "# version: v2.1  # 版本号（可选，文字）\n" in text
+        assert "# revisions:  # 修订记录" in text
+        assert f"#     status: 征求意见稿  # 成果阶段：{stages}\n" in text
+        assert "#     reason: " in text
+    gongwen = (root / "towns/hexi/construction-plan.md").read_text(encoding="utf-8")
+    assert "status" not in gongwen and "version" not in gongwen  # a 公文 has neither
