@@ -211,9 +211,9 @@ def table_changes(
 
 
 def _whole(row: int, column: int, text: str, op: str) -> CellChange:
-    kind = "insert" if op == "+" else "delete"
-    segments = (Segment("+", text),) if op == "+" else (Segment("-", text),)
-    return CellChange(row, column, segments if text else (), change=kind)
+    if op == "+":
+        return CellChange(row, column, (Segment("+", text),) if text else (), change="insert")
+    return CellChange(row, column, (Segment("-", text),) if text else (), change="delete")
 
 
 def _row_changes(
@@ -331,9 +331,10 @@ class _Aligner:
         moved = {a: b for a, b in pairs if (a, b) not in kept}
         moved_to = {b: a for a, b in moved.items()}
         halves: dict[int, tuple[list[Step], list[Step]]] = {}
-        for b in sorted(moved_to):
+        for target in sorted(moved_to):
             self.moves += 1
-            halves[moved_to[b]] = self._moved(old[moved_to[b]], new[b], old_path, new_path)
+            source = moved_to[target]
+            halves[source] = self._moved(old[source], new[target], old_path, new_path)
         for a, b in merge(len(old), len(new), kept):
             if a is not None and b is not None:
                 self.section(old[a], new[b], old_path, new_path)

@@ -89,8 +89,10 @@ def _groups(segments: tuple[Segment, ...]) -> list[_Group]:
             groups.append(segment.text)
             continue
         removed, added = ("", "")
-        if groups and isinstance(groups[-1], tuple):
-            removed, added = groups.pop()  # type: ignore[misc]
+        last = groups[-1] if groups else ""
+        if isinstance(last, tuple):
+            removed, added = last
+            groups.pop()
         if segment.op == "-":
             removed += segment.text
         else:
@@ -105,9 +107,10 @@ def _merged(groups: list[_Group]) -> list[_Group]:
     for group in groups:
         if group == "":
             continue
-        if merged and isinstance(group, tuple) and isinstance(merged[-1], tuple):
-            removed, added = merged.pop()  # type: ignore[misc]
-            group = (removed + group[0], added + group[1])
+        last = merged[-1] if merged else ""
+        if isinstance(group, tuple) and isinstance(last, tuple):
+            merged.pop()
+            group = (last[0] + group[0], last[1] + group[1])
         merged.append(group)
     return merged
 
