@@ -56,8 +56,8 @@ def test_steps_give_back_both_versions(old: list[Block], new: list[Block]) -> No
     assert new_side(steps) == new
     for step in steps:
         if step.op in (Op.MODIFY, Op.MOVE_TO) and step.segments:
-            assert old_text(step.segments) == step.old.text  # type: ignore[union-attr]
-            assert new_text(step.segments) == step.new.text  # type: ignore[union-attr]
+            assert old_text(step.segments) == step.old.text
+            assert new_text(step.segments) == step.new.text
         if step.op in (Op.MOVE_FROM, Op.MOVE_TO):
             assert step.move > 0
     halves = {(s.op, s.move) for s in steps if s.move}
@@ -124,7 +124,7 @@ def test_a_moved_section_is_one_move_and_the_rest_is_equal() -> None:
     steps = align(old, blocks(moved, "a.md"))
     changes = [
         (s.op, s.old.text if s.old else s.new.text, s.move) for s in steps if s.op is not Op.EQUAL
-    ]  # type: ignore[union-attr]
+    ]
     assert changes in (
         [
             (Op.MOVE_FROM, "第一节 居住用地", 1), (Op.MOVE_FROM, "居住用地面积为120公顷，占建设用地的32%。", 1),
@@ -173,7 +173,7 @@ def test_a_renamed_section_is_matched_and_a_dissimilar_paragraph_is_replaced() -
         "镇区道路分为主干路、次干路和支路三级。", "公共交通以城乡公交为主。"
     )
     steps = align(blocks(DOC, "a.md"), blocks(new, "a.md"))
-    changes = [(s.op, (s.old or s.new).text) for s in steps if s.op is not Op.EQUAL]  # type: ignore[union-attr]
+    changes = [(s.op, (s.old or s.new).text) for s in steps if s.op is not Op.EQUAL]
     assert changes == [
         (Op.MODIFY, "第三章 交通"),
         (Op.DELETE, "镇区道路分为主干路、次干路和支路三级。"),
