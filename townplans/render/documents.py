@@ -99,6 +99,9 @@ class DocumentSpec:
     """Every table gets a number and title (the profile's ``table_captions`` for its type)."""
     gongwen: Gongwen | None = None
     """Set for a 公文 (the 建设计划): laid out by GB/T 9704 (版头, grid, 版记, page numbers)."""
+    landscape: bool = False
+    """Every page landscape (the 修改对照表); its parts still mark their landscape text with a
+    ``landscape`` container, which sizes their tables to the landscape page."""
 
     @property
     def parts(self) -> tuple[Part, ...]:
@@ -917,6 +920,7 @@ def to_docx(
         plan=spec.plan,
         table_captions=spec.table_captions,
         gongwen=spec.gongwen is not None,
+        landscape=spec.landscape,
     )
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)
@@ -989,6 +993,7 @@ def _html(
     page = html_render.page(
         cover.title, body, stylesheet, cover.lines, cover=spec.cover, toc=spec.toc,
         toc_levels=style.toc_levels, plan=spec.plan, gongwen=spec.gongwen is not None,
+        landscape=spec.landscape,
     )  # fmt: skip
     return page, body, _once_per_file([*body.problems, *cover.problems])
 

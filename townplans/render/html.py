@@ -521,14 +521,17 @@ def page(
     toc_levels: int = 3,
     plan: bool = False,
     gongwen: bool = False,
+    landscape: bool = False,
 ) -> str:
     """A complete print HTML document: cover, table of contents (headings down to
     ``toc_levels``), then the body (a document without a cover, such as a 公文, carries its own
     title in its parts). ``plan``: the body's headings take the 章 / 节 / 条 looks (``plan_css``).
     A 公文's body (``gongwen``) is marked for its CSS and carries the page number its landscape
-    pages show turned (``gongwen.css``)."""
+    pages show turned (``gongwen.css``). ``landscape``: every page landscape (the body is on the
+    landscape pages, so the running title before the first block opens no portrait page)."""
     head = f'<span class="running-title">{escape(title)}</span>'
-    classes = [name for name, wanted in (("plan", plan), ("gongwen", gongwen)) if wanted]
+    wanted = (("plan", plan), ("gongwen", gongwen), ("landscape", landscape))
+    classes = [name for name, on in wanted if on]
     if gongwen:
         head += '<div class="landscape-odd"></div><div class="landscape-even"></div>'
     if cover:
