@@ -52,9 +52,9 @@ version: "1.0"
 REASON = "依据“三区三线”划定成果调整镇区范围"
 SUMMARY = "根据专家评审意见修改"
 
-V2 = V1.replace("镇区规划面积2.1平方公里。\n", f"镇区规划面积2.3平方公里。\n<!-- 修改说明：{REASON} -->\n").replace(
-    "近期至2025年", "近期至2027年"
-)
+V2 = V1.replace(
+    "镇区规划面积2.1平方公里。\n", f"镇区规划面积2.3平方公里。\n<!-- 修改说明：{REASON} -->\n"
+).replace("近期至2025年", "近期至2027年")
 _INDUSTRY = "## 第四条 工业用地\n\n工业用地布置在镇区东部，规划工业用地面积40公顷。\n\n"
 V3 = (
     V2.replace(_INDUSTRY, "")
@@ -63,8 +63,14 @@ V3 = (
 )
 V4 = (
     V3.replace("规划期内分两期实施，一期以镇区道路和供水设施为主。\n\n", "")
-    .replace("镇区道路分为主干路、次干路和支路三级。\n", "镇区道路分为主干路、次干路和支路三级。\n\n![图1 道路系统规划图](drawings/roads.png)\n")
-    .replace("status: 征求意见稿\nversion: \"1.0\"\n", f"status: 送审稿\nversion: \"2.0\"\nrevisions:\n  - {{version: \"1.0\", date: 2024-01-10, status: 征求意见稿, summary: 初稿}}\n  - {{version: \"2.0\", date: 2024-04-20, status: 送审稿, summary: {SUMMARY}}}\n")
+    .replace(
+        "镇区道路分为主干路、次干路和支路三级。\n",
+        "镇区道路分为主干路、次干路和支路三级。\n\n![图1 道路系统规划图](drawings/roads.png)\n",
+    )
+    .replace(
+        'status: 征求意见稿\nversion: "1.0"\n',
+        f'status: 送审稿\nversion: "2.0"\nrevisions:\n  - {{version: "1.0", date: 2024-01-10, status: 征求意见稿, summary: 初稿}}\n  - {{version: "2.0", date: 2024-04-20, status: 送审稿, summary: {SUMMARY}}}\n',
+    )
 )
 
 AUTHORS = (

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -451,7 +450,7 @@ def run_diff(
     """Compare two versions of a document and write its 修改对照表 (DOCX and PDF) and, once the
     tracked-changes writer is there, the tracked-changes DOCX, under build/修订/ or ``output``."""
     from townplans import build
-    from townplans.revision import naming, table
+    from townplans.revision import naming, outputs, table
     from townplans.revision.history import HistoryError, compare_document
     from townplans.revision.summary import summarise
 
@@ -473,7 +472,8 @@ def run_diff(
     stamp = build.source_stamp(spec.date)
     written = []
     try:
-        for name, data in revision_outputs(spec, comparison, style, paths, stamp).items():
+        made = outputs.all_outputs(spec, comparison, style, paths, stamp)
+        for name, data in made.items():
             written.append(build.write_atomic(folder, folder / name, data))
     except (OSError, PathPolicyError) as exc:
         detail = os_error(exc) if isinstance(exc, OSError) else str(exc)
@@ -498,44 +498,3 @@ def _document_names(session: Session) -> dict[str, str]:
         for spec in assembler.town_documents(town)
         if spec.sources
     }
-
-
-def revision_outputs(
-    spec: Any, comparison: Any, style: Any, paths: WorkspacePaths, stamp: dt.datetime
-) -> dict[str, bytes]:
-    """The 修改对照表's DOCX and PDF, and the tracked-changes DOCX when that writer exists, by
-    file name: <document>修改对照表.docx/.pdf and <document>（修订标记）.docx."""
-    from townplans import build
-    from townplans.render import documents
-    from townplans.render.pdf import html_to_pdf
-
-    name = safe_name(spec.name, "修改对照表")
-    docx, _ = documents.to_docx(spec, style, paths.root, stamp)
-    html, _ = documents.to_html(spec, style, paths.root, build.font_faces(paths.fonts))
-    pdf, _ = html_to_pdf(html, paths.mounts())
-    outputs = {f"{name}.docx": build.fixed_zip_times(docx, stamp), f"{name}.pdf": pdf}
-    tracked = tracked_docx(comparison)
-    if tracked is not None:
-        outputs[tracked_name(comparison.title)] = build.fixed_zip_times(tracked, stamp)
-    return outputs
-
-
-def tracked_name(title: str) -> str:
-    """<document>（修订标记）.docx: the new version with Word's tracked changes."""
-    return safe_name(f"{title}（修订标记）", "修订标记") + ".docx"
-
-
-def tracked_docx(comparison: Any) -> bytes | None:
-    """The tracked-changes DOCX of ``comparison``, or None while its writer
-    (``townplans.revision.tracked``, issue 13 part 3, on its own branch) is not merged. Merging
-    it: drop the ``type: ignore`` below (and fit the call to its final signature)."""
-    try:
-        from townplans.revision.tracked import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
-            write_tracked_docx,
-        )
-    except ImportError:
-        return None
-    with tempfile.TemporaryDirectory(prefix="townplans-tracked-") as folder:
-        path = Path(folder) / "tracked.docx"
-        write_tracked_docx(comparison, path=path)
-        return path.read_bytes()

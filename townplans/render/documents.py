@@ -99,6 +99,10 @@ class DocumentSpec:
     """Every table gets a number and title (the profile's ``table_captions`` for its type)."""
     gongwen: Gongwen | None = None
     """Set for a 公文 (the 建设计划): laid out by GB/T 9704 (版头, grid, 版记, page numbers)."""
+    compare_to: str = ""
+    """The git revision (front matter ``compare_to``) a 修改对照表 compares the text with."""
+    text: tuple[str, ...] = ()
+    """The document's own Markdown as compared: a chapter folder, or its file."""
     landscape: bool = False
     """Every page landscape (the 修改对照表); its parts still mark their landscape text with a
     ``landscape`` container, which sizes their tables to the landscape page."""
@@ -265,6 +269,13 @@ def _date(meta: Located, key: str) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+def _compare_to(meta: Located) -> str:
+    value = meta.get("compare_to")
+    return (
+        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    )
+
+
 def file_name(text: str) -> str:
     """A title usable as a file name (the one path policy: ``fs.safe_name``; a lone surrogate,
     which no file system can encode, goes with the other characters XML forbids)."""
@@ -367,6 +378,7 @@ class Assembler:
             name, title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(first, "date"), sources=(plan.chapters[0].ref.path, plan.folder), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
+            compare_to=_compare_to(first), text=(plan.folder,),
         )  # fmt: skip
 
     def detailed_plans(self, town: Town) -> Iterable[DocumentSpec]:
@@ -402,6 +414,7 @@ class Assembler:
             file_name(title), title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(meta, "date"), sources=tuple(sources), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
+            compare_to=_compare_to(meta), text=(text.ref.path,),
         )  # fmt: skip
 
     def _plan_parts(
