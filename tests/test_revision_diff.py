@@ -49,7 +49,7 @@ def test_the_table_lists_exactly_the_changes_with_reasons_authors_and_dates(
     comparison = compare_document(folder, PLAN, commits[0], commits[-1])
     changes = [s for s in comparison.steps if s.op is not Op.EQUAL]
     who = {
-        (s.op, (s.new or s.old).text[:6]): (s.revision.author, s.revision.date)  # type: ignore[union-attr]
+        (s.op, (s.new or s.old).text[:6]): (s.revision.author, s.revision.date)
         for s in changes
         if s.revision
     }
@@ -184,3 +184,80 @@ def test_unknown_revision_and_absent_file_are_told_in_chinese(
     finally:
         (folder / "other.md").unlink()
         git(folder, "checkout", "-q", "main")
+
+
+def test_build_with_compare_to_makes_the_table_and_package_includes_it(tmp_path: Path) -> None:
+    import zipfile
+
+    from tests.conftest import copy_workspace
+    from townplans import pipeline
+
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    (root / ".gitignore").write_text("build/\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "征求意见稿", author=AUTHORS[0])
+    git(root, "tag", "weicheng-总体规划-征求意见稿", author=AUTHORS[0])
+    general = root / "towns/weicheng/master-plan/01-general.md"
+    general.write_text(
+        general.read_text(encoding="utf-8").replace(
+            "status: 送审稿\n", "status: 送审稿\ncompare_to: weicheng-总体规划-征求意见稿\n"
+        ),
+        encoding="utf-8",
+    )
+    land = root / "towns/weicheng/master-plan/02-land-use.md"
+    land.write_text(
+        land.read_text(encoding="utf-8").replace("划分四个功能区", "划分为四个功能区"),
+        encoding="utf-8",
+    )
+    git(root, "commit", "-qam", "送审稿", author=AUTHORS[1])
+    (result,) = pipeline.run_package(root, ("weicheng",), jobs=1)
+    assert result.path is not None, [f.message for f in result.errors]
+    names = zipfile.ZipFile(result.path).namelist()
+    assert "weicheng/渭城镇总体规划修改对照表.docx" in names
+    assert "weicheng/渭城镇总体规划修改对照表.pdf" in names
+    _, *body = table_rows(root / "build/weicheng/渭城镇总体规划修改对照表.docx")
+    assert len(body) == 1 and body[0][1] == "第三章 镇区用地布局 > 第九条 布局结构"
+    assert body[0][3].endswith("划分为四个功能区。") and body[0][4] == "—"
+    # the same inputs: nothing rebuilt; the tag moved: the table rebuilt
+    again = pipeline.run_build(root, ("weicheng",), jobs=1)
+    table = root / "build/weicheng/渭城镇总体规划修改对照表.docx"
+    assert table in again.report.up_to_date
+    git(root, "tag", "-f", "weicheng-总体规划-征求意见稿", "HEAD", author=AUTHORS[1])
+    moved = pipeline.run_build(root, ("weicheng",), jobs=1)
+    assert table in moved.report.built
+    assert table_rows(table)[1][:2] == ["—", "无修改"]
+
+
+def test_writers_leave_comments_out_and_underline_insertions(tmp_path: Path) -> None:
+    from townplans import mdparser
+    from townplans.paths import WorkspacePaths
+    from townplans.render.documents import DocumentSpec, Part, to_docx, to_html
+    from townplans.render.layout import Origin
+    from townplans.render.style import load_style
+
+    text = (
+        "段落一<!-- 注：不打印 -->接续，++新增文字++与~~删去文字~~。\n"
+        "<!-- 修改说明：依据评审意见 -->\n\n<!--\n多行注释\n-->\n\n段落二。\n"
+    )
+    tokens = tuple(mdparser.parse(text))
+    spec = DocumentSpec(
+        "示例", "示例", lambda: (Part(tokens, tmp_path, Origin()),), cover=False, toc=False
+    )
+    style = load_style(WorkspacePaths(tmp_path).style)
+    html, _ = to_html(spec, style, tmp_path)
+    assert (
+        "<!--" not in html
+        and "修改说明" not in html
+        and "多行注释" not in html
+        and "&lt;!--" not in html
+    )
+    assert "<ins>新增文字</ins>" in html and "<s>删去文字</s>" in html
+    data, _ = to_docx(spec, style, tmp_path, dt.datetime(2024, 1, 1))
+    path = tmp_path / "x.docx"
+    path.write_bytes(data)
+    paragraphs = [p for p in Document(str(path)).paragraphs if p.text.strip()]
+    assert [p.text for p in paragraphs] == ["段落一接续，新增文字与删去文字。", "段落二。"]
+    runs = paragraphs[0].runs
+    assert [r.text for r in runs if r.underline] == ["新增文字"]
+    assert [r.text for r in runs if r.font.strike] == ["删去文字"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 TIMEOUT = 60
@@ -35,9 +34,9 @@ def git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
         return None
 
 
-@cache
 def lookup(root: Path, revision: str) -> Lookup:
-    """The commit ``revision`` names in the repository holding ``root``."""
+    """The commit ``revision`` names in the repository holding ``root`` (asked each time: a
+    tag may move between two builds in one process)."""
     if not revision or revision.startswith("-"):
         return Lookup(None, f"版本名“{revision}”无效：应为提交号、标签或分支名")
     inside = git(root, "rev-parse", "--is-inside-work-tree")
