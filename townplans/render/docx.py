@@ -95,6 +95,8 @@ class _Inline:
     bold: bool = False
     italic: bool = False
     strike: bool = False
+    underline: bool = False
+    """``++…++`` (an insertion in the 修改对照表)."""
     link: str | None = None
     hyperlink: BaseOxmlElement | None = None
 
@@ -133,6 +135,9 @@ class DocxWriter:
     附件 page) and the 版头, 署名 and 版记 in their places (``gongwen.Geometry``)."""
     plan: bool = False
     """A plan text (总体规划, 控规, 修规): headings ranked and styled as 章 / 节 / 条."""
+    landscape: bool = False
+    """Every page landscape (the 修改对照表): the first section is turned, and a ``landscape``
+    container starts no section of its own."""
     document: DocumentObject = field(init=False)
     problems: list[OutputProblem] = field(default_factory=list)
     table_captions: bool = False
@@ -181,7 +186,7 @@ class DocxWriter:
     def __post_init__(self) -> None:
         self._dispatch = self._handlers()
         self.document = Document()
-        self._page_setup(self.document.sections[0], landscape=False)
+        self._page_setup(self.document.sections[0], landscape=self.landscape)
         self._styles()
         if self.gongwen:
             self._gongwen_styles()
@@ -928,7 +933,7 @@ class DocxWriter:
                 if not (name == "attachment" and self._section_is_new()):
                     self._page_break()  # (a new section already starts a new page)
                 self._first_in_attachment = name == "attachment"
-            elif name == "landscape":
+            elif name == "landscape" and not self.landscape:
                 self._new_section(landscape=True)
             elif name == "imprint":
                 self._imprint_page()
@@ -942,7 +947,7 @@ class DocxWriter:
             elif name == "redhead":
                 self._red_title = False
                 self._redhead_lines = 0
-            elif name == "landscape":
+            elif name == "landscape" and not self.landscape:
                 self._new_section(landscape=False)
             elif name == "printed":
                 self._printed = None
@@ -1306,6 +1311,8 @@ class DocxWriter:
                 state.italic = kind == "em_open"
             elif kind in ("s_open", "s_close"):
                 state.strike = kind == "s_open"
+            elif kind in ("ins_open", "ins_close"):
+                state.underline = kind == "ins_open"
             elif kind == "link_open":
                 state.link = str(child.attrs.get("href", ""))
                 state.hyperlink = (
@@ -1348,6 +1355,7 @@ class DocxWriter:
         run.bold = state.bold or None
         run.italic = state.italic or None
         run.font.strike = state.strike or None
+        run.underline = state.underline or None
         if state.link is not None:
             run.underline = True
             run.font.color.rgb = RGBColor(0x1F, 0x4E, 0x99)

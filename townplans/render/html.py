@@ -524,6 +524,7 @@ def page(
     running: str | None = None,
     front: str = "",
     watermark: str = "",
+    landscape: bool = False,
 ) -> str:
     """A complete print HTML document: cover, ``front`` (a plan's 修订记录, on a page of its
     own), table of contents (headings down to ``toc_levels``), then the body (a document without
@@ -532,11 +533,13 @@ def page(
     and carries the page number its landscape pages show turned (``gongwen.css``). ``running``:
     the running header's text (the title unless given). ``watermark``: markup (the stage's
     outlines) set diagonally behind every page, in a fixed box, which WeasyPrint repeats on each
-    page out of the flow: it moves nothing."""
+    page out of the flow: it moves nothing. ``landscape``: every page landscape (the body is on
+    the landscape pages, so the running title before the first block opens no portrait page)."""
     head = f'<span class="running-title">{escape(title if running is None else running)}</span>'
     if watermark:
         head += f'<div class="watermark">{watermark}</div>'
-    classes = [name for name, wanted in (("plan", plan), ("gongwen", gongwen)) if wanted]
+    wanted = (("plan", plan), ("gongwen", gongwen), ("landscape", landscape))
+    classes = [name for name, on in wanted if on]
     if gongwen:
         head += '<div class="landscape-odd"></div><div class="landscape-even"></div>'
     if cover:
