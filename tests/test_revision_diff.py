@@ -201,7 +201,7 @@ def test_build_with_compare_to_makes_the_table_and_package_includes_it(tmp_path:
     general = root / "towns/weicheng/master-plan/01-general.md"
     general.write_text(
         general.read_text(encoding="utf-8").replace(
-            "status: 送审稿\n", "status: 送审稿\ncompare_to: weicheng-总体规划-征求意见稿\n"
+            "\nstatus: 送审稿\n", "\nstatus: 送审稿\ncompare_to: weicheng-总体规划-征求意见稿\n", 1
         ),
         encoding="utf-8",
     )
@@ -218,7 +218,9 @@ def test_build_with_compare_to_makes_the_table_and_package_includes_it(tmp_path:
     assert "weicheng/渭城镇总体规划修改对照表.pdf" in names
     _, *body = table_rows(root / "build/weicheng/渭城镇总体规划修改对照表.docx")
     assert len(body) == 1 and body[0][1] == "第三章 镇区用地布局 > 第九条 布局结构"
-    assert body[0][3].endswith("划分为四个功能区。") and body[0][4] == "—"
+    assert body[0][3].endswith("划分为四个功能区。")
+    # no comment beside the paragraph: the reason of the plan's entry in its revisions
+    assert body[0][4] == "落实区自然资源局和镇人大在征求意见阶段的书面意见"
     # the same inputs: nothing rebuilt; the tag moved: the table rebuilt
     again = pipeline.run_build(root, ("weicheng",), jobs=1)
     table = root / "build/weicheng/渭城镇总体规划修改对照表.docx"

@@ -13,8 +13,8 @@ newest commit of the range ``from..to`` that touched its lines (``git blame --po
 ``to``); a deleted block, and a change blame cannot see (characters only removed), the first
 version of the range whose text no longer has the old block, or first has the new one; the
 working tree is its own version, by ``git config user.name`` (else the system user), now. The
-reason (修改说明) of a change is the block's own ``<!-- 修改说明：… -->`` comment, else the summary
-of the new version's latest ``revisions:`` entry.
+reason (修改说明) of a change is the block's own ``<!-- 修改说明：… -->`` comment, else the ``reason``
+(or, without one, the ``summary``) of the new version's entry in ``revisions:``.
 """
 
 from __future__ import annotations
@@ -451,8 +451,8 @@ def attribute(
 
 
 def reason_of(meta: Mapping[str, object]) -> str:
-    """The summary of the revision entry of the front matter's ``version`` (else the last
-    ``revisions:`` entry), '' when there is none (the entries may be written any way: read
+    """The 修改说明 of the revision entry of the front matter's ``version`` (else the last
+    ``revisions:`` entry): its ``reason``, else its ``summary``; '' when there is none (the entries may be written any way: read
     defensively)."""
     entries = meta.get("revisions")
     if not isinstance(entries, list):
@@ -464,5 +464,5 @@ def reason_of(meta: Mapping[str, object]) -> str:
         chosen = usable[-1]
     if chosen is None:
         return ""
-    summary = chosen.get("summary") or chosen.get("摘要") or chosen.get("修改说明") or ""
-    return str(summary).strip()
+    keys = ("reason", "修改说明", "summary", "摘要")
+    return next((str(chosen[key]).strip() for key in keys if chosen.get(key)), "")
