@@ -14,7 +14,8 @@ import zipfile
 from copy import deepcopy
 from pathlib import Path
 
-from lxml import etree
+from docx.oxml import parse_xml
+from docx.oxml.xmlchemy import BaseOxmlElement
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _HIDDEN = "\u200b\u2060"
@@ -26,14 +27,14 @@ def _w(tag: str) -> str:
     return f"{{{W}}}{tag}"
 
 
-def document_xml(path: Path | bytes) -> etree._Element:
+def document_xml(path: Path | bytes) -> BaseOxmlElement:
     """The ``word/document.xml`` of a DOCX file (or its bytes), parsed."""
     source = io.BytesIO(path) if isinstance(path, bytes) else path
     with zipfile.ZipFile(source) as archive:
-        return etree.fromstring(archive.read("word/document.xml"))
+        return parse_xml(archive.read("word/document.xml"))
 
 
-def resolved(root: etree._Element, accept: bool) -> etree._Element:
+def resolved(root: BaseOxmlElement, accept: bool) -> BaseOxmlElement:
     """A copy of ``root`` (a document's XML) with every tracked change accepted or rejected."""
     copy = deepcopy(root)
     kept, dropped = (("ins", "moveTo"), ("del", "moveFrom"))[:: 1 if accept else -1]
@@ -64,7 +65,7 @@ def resolved(root: etree._Element, accept: bool) -> etree._Element:
     return copy
 
 
-def _unwrap(element: etree._Element) -> None:
+def _unwrap(element: BaseOxmlElement) -> None:
     parent = element.getparent()
     index = parent.index(element)
     for offset, child in enumerate(list(element)):
@@ -72,7 +73,7 @@ def _unwrap(element: etree._Element) -> None:
     parent.remove(element)
 
 
-def _join_next(paragraph: etree._Element) -> None:
+def _join_next(paragraph: BaseOxmlElement) -> None:
     """A paragraph whose mark goes: what is left of its content starts the next paragraph."""
     following = paragraph.getnext()
     parent = paragraph.getparent()
@@ -85,7 +86,7 @@ def _join_next(paragraph: etree._Element) -> None:
     parent.remove(paragraph)
 
 
-def paragraph_texts(root: etree._Element) -> list[str]:
+def paragraph_texts(root: BaseOxmlElement) -> list[str]:
     """The text of every paragraph of the body in reading order (table cells' paragraphs among
     them), as a reader sees it: a line break as “\\n”, a tab as “\\t”, a non-breaking hyphen as
     “-”, invisible break controls left out."""
