@@ -253,10 +253,11 @@ def test_identical_versions_give_no_revision(workspace: Path) -> None:
         ("规划期限为2035年。", "**规划期限**为2035年。"),  # only the formatting changed
         ("道路\\\n网络。", "道路网络。"),  # a hard line break removed
         ("- 主干路\n- 次干路\n", "- 主干路\n- 次干路两条\n- 支路\n"),  # a list item changed, one added
+        ("- 主干路\n- 次干路\n", "- 主干路\n- 次干路两条\n"),  # a list item changed inside
         ("| 项目 | 数量 |\n|---|---|\n| 路灯 | 12 |\n| 绿地 | 3 |\n", "| 项目 | 数量 |\n|---|---|\n| 路灯 |  |\n"),
         ("| 项目 | 数量 |\n|---|---|\n| 路灯 | 12 |\n", "| 项目 | 数量 | 备注 |\n|---|---|---|\n| 路灯 | 12 | 新 |\n"),
     ],
-    ids=["format-only", "line-break", "list", "cell-emptied-row-deleted", "column-added"],
+    ids=["format-only", "line-break", "list", "list-item", "cell-emptied-row-deleted", "column-added"],
 )  # fmt: skip
 def test_every_modification_accepts_to_the_new_and_rejects_to_the_old(
     old: str, new: str, tmp_path: Path
@@ -327,3 +328,17 @@ def test_libreoffice_prints_the_marks_and_keeps_them_through_a_round_trip(
 
     for accept in (True, False):
         assert words(again, accept) == words(tracked, accept)
+
+
+def test_an_edit_inside_a_list_item_marks_only_the_edit(tmp_path: Path) -> None:
+    (before,), (after,) = (
+        blocks("- 主干路\n- 次干路\n", "a.md"),
+        blocks("- 主干路\n- 次干路两条\n", "a.md"),
+    )
+    step = Step(Op.MODIFY, before, after, segments=textdiff.compare(before.text, after.text))
+    changed = Comparison("文档", Version("旧", (before,)), Version("新", (after,), LI), (step,))
+    tracked = write(changed, tmp_path, "t.docx")
+    assert [(text_of(e), e.get(_w("author"))) for e in revisions(tracked, "ins")] == [
+        ("两条", "李四")
+    ]
+    assert not revisions(tracked, "del")
