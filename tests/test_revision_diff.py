@@ -20,6 +20,7 @@ from townplans.revision.history import compare_document
 from townplans.revision.model import Op
 from townplans.revision.table import rows
 
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 PLAN = Compared("", files=("plan.md",), tag_prefix="plan-")
 
 
@@ -263,3 +264,51 @@ def test_writers_leave_comments_out_and_underline_insertions(tmp_path: Path) -> 
     runs = paragraphs[0].runs
     assert [r.text for r in runs if r.underline] == ["新增文字"]
     assert [r.text for r in runs if r.font.strike] == ["删去文字"]
+
+
+def test_the_tracked_docx_of_the_four_commits_accepts_to_the_new_and_rejects_to_the_old(
+    repository: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    """The tracked-changes DOCX ``diff`` writes for the fixture's four commits: Word revisions
+    of every kind with the commits' authors and dates; accepting them all gives the text of the
+    last commit and rejecting them all that of the first (each as ``diff`` writes a version
+    compared with itself, which holds no revision)."""
+    from townplans.revision import resolve
+
+    folder, commits = repository
+    first, last = commits[0], commits[-1]
+
+    def tracked(old: str, new: str, name: str) -> Path:
+        out = tmp_path / name
+        done = run(folder, "diff", "plan.md", "--from", old, "--to", new, "-o", str(out))
+        assert done.returncode == 0, done.stderr
+        (found,) = out.glob("*（修订标记）.docx")
+        return found
+
+    def body(texts: list[str]) -> list[str]:  # the cover names the two versions compared
+        return [t for t in texts if not t.startswith(("原稿：", "修订稿："))]
+
+    root = resolve.document_xml(tracked(first, last, "range"))
+    marks = {tag: root.findall(f".//{{{W}}}{tag}") for tag in ("ins", "del", "moveFrom", "moveTo")}
+    assert all(marks.values()), {tag: len(found) for tag, found in marks.items()}
+    assert root.findall(f".//{{{W}}}moveFromRangeStart") and root.findall(
+        f".//{{{W}}}moveToRangeStart"
+    )
+    stamped = {
+        (mark.get(f"{{{W}}}author"), mark.get(f"{{{W}}}date"))
+        for found in marks.values()
+        for mark in found
+    }
+    expected = {
+        (name, dt.datetime.fromisoformat(date).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for name, date in AUTHORS[1:]
+    }
+    assert stamped == expected
+    new = resolve.document_xml(tracked(last, last, "new"))
+    old = resolve.document_xml(tracked(first, first, "old"))
+    for same in (new, old):
+        assert not same.findall(f".//{{{W}}}ins") and not same.findall(f".//{{{W}}}del")
+    accepted = resolve.paragraph_texts(resolve.resolved(root, accept=True))
+    rejected = resolve.paragraph_texts(resolve.resolved(root, accept=False))
+    assert body(accepted) == body(resolve.paragraph_texts(new))
+    assert body(rejected) == body(resolve.paragraph_texts(old))

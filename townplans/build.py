@@ -67,6 +67,7 @@ from townplans.templating import TemplateError
 
 if TYPE_CHECKING:
     from townplans.render import album
+    from townplans.revision.model import Comparison
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 MANIFEST = ".manifest.json"
@@ -529,7 +530,7 @@ def revision_targets(
     source = SourceRef(spec.sources[0] if spec.sources else "towns")
 
     @functools.cache
-    def comparison() -> tuple[documents.DocumentSpec, object]:
+    def comparison() -> tuple[documents.DocumentSpec, Comparison]:
         found = compare_document(paths.root, document, spec.compare_to, None, now=stamp)
         return table.spec(found, paths.root, spec.sources), found
 
@@ -541,8 +542,7 @@ def revision_targets(
         if kind == "pdf":
             data = outputs.table_pdf(made, style, paths, options.pdf_variant)
             return Made(data, selfcheck.check_pdf(data, []))
-        tracked = outputs.tracked_docx(found, stamp)  # type: ignore[arg-type]
-        assert tracked is not None
+        tracked = outputs.tracked_docx(spec, found, style, paths, stamp)
         return Made(tracked, selfcheck.check_docx(tracked))
 
     name = safe_name(table.suffix(spec.name), "修改对照表")
@@ -551,11 +551,8 @@ def revision_targets(
         Target(f"{name}.pdf", folder / f"{name}.pdf", inputs, lambda: make("pdf"), source,
                salt + (options.pdf_variant or "")),
     ]  # fmt: skip
-    if outputs.tracked_available():
-        tracked = outputs.tracked_name(spec.name)
-        made.append(
-            Target(tracked, folder / tracked, inputs, lambda: make("tracked"), source, salt)
-        )
+    tracked = outputs.tracked_name(spec.name)
+    made.append(Target(tracked, folder / tracked, inputs, lambda: make("tracked"), source, salt))
     return made
 
 

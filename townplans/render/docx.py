@@ -28,6 +28,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -99,6 +100,21 @@ class _Inline:
     """``++…++`` (an insertion in the 修改对照表)."""
     link: str | None = None
     hyperlink: BaseOxmlElement | None = None
+    source: Token | None = None
+    """The inline child being written (its runs are shown to the ``Tracker``)."""
+
+
+class Tracker(Protocol):
+    """What a tracked-changes writer (``revision.tracked``) is told while a token stream is
+    written: its revision marks are its own business, the writer only says where blocks start and
+    which token each run comes from."""
+
+    def block(self, token: Token, base_dir: Path) -> Path:
+        """A top-level block starts with ``token``; returns the folder its links resolve against
+        (``base_dir`` unless the block says otherwise)."""
+
+    def run(self, run: BaseOxmlElement, source: Token) -> None:
+        """``run`` was written for the inline child ``source``."""
 
 
 @dataclass
@@ -182,6 +198,9 @@ class DocxWriter:
     _tables: int = 0
     _heading: str = ""
     """The text of the last heading, the title of a table without a caption of its own."""
+    tracker: Tracker | None = None
+    """Told where each top-level block starts and which token each run comes from (tracked
+    changes, ``revision.tracked``); None for every other document."""
 
     def __post_init__(self) -> None:
         self._dispatch = self._handlers()
@@ -426,7 +445,11 @@ class DocxWriter:
         tokens = prepared.tokens
         index = 0
         while index < len(tokens):
-            index = self._block(tokens, index, base_dir)
+            token = tokens[index]
+            block_dir = base_dir
+            if self.tracker is not None and token.level == 0 and token.nesting >= 0:
+                block_dir = self.tracker.block(token, base_dir)
+            index = self._block(tokens, index, block_dir)
 
     def page_break(self) -> None:
         self._page_break()
@@ -1289,6 +1312,7 @@ class DocxWriter:
         children = inline.children or []
         for position, child in enumerate(children):
             kind = child.type
+            state.source = child
             if kind == "text" and role == "table":
                 self._kept_runs(paragraph, child.content, state)
             elif kind == "text":
@@ -1361,6 +1385,8 @@ class DocxWriter:
             run.font.color.rgb = RGBColor(0x1F, 0x4E, 0x99)
             if state.hyperlink is not None:
                 state.hyperlink.append(run._r)
+        if self.tracker is not None and state.source is not None:
+            self.tracker.run(run._r, state.source)
         return run
 
     def _problem(self, message: str) -> None:

@@ -1,11 +1,10 @@
 """The files a comparison is written to, for ``townplans diff`` and for ``build`` alike: the
 修改对照表 as DOCX and PDF (``table``, through the document writers), and the tracked-changes
-DOCX (``tracked``, issue 13 part 3) once its writer is merged."""
+DOCX (``tracked``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -46,28 +45,21 @@ def table_pdf(
     return data
 
 
-def tracked_available() -> bool:
-    """Whether the tracked-changes writer is there (issue 13 part 3 merged)."""
-    return importlib.util.find_spec("townplans.revision.tracked") is not None
-
-
-def tracked_docx(comparison: Comparison, stamp: dt.datetime) -> bytes | None:
-    """The tracked-changes DOCX of ``comparison``, or None while its writer
-    (``townplans.revision.tracked``, issue 13 part 3, on its own branch) is not merged.
-
-    Merging it: drop the ``type: ignore`` on the import below and fit the one call to the
-    writer's final signature."""
+def tracked_docx(
+    spec: documents.DocumentSpec,
+    comparison: Comparison,
+    style: Style,
+    paths: WorkspacePaths,
+    stamp: dt.datetime,
+) -> bytes:
+    """The tracked-changes DOCX of ``comparison``: the new version written as the document's
+    build writes it (a plan's 章/节/条 headings, its figures as drawings), with Word revisions."""
     from townplans.build import fixed_zip_times
+    from townplans.revision.tracked import write_tracked_docx
 
-    try:
-        from townplans.revision.tracked import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
-            write_tracked_docx,
-        )
-    except ImportError:
-        return None
     with tempfile.TemporaryDirectory(prefix="townplans-tracked-") as folder:
         path = Path(folder) / "tracked.docx"
-        write_tracked_docx(comparison, path=path)
+        write_tracked_docx(comparison, paths.root, path, style, plan=spec.plan, drawings=spec.plan)
         return fixed_zip_times(path.read_bytes(), stamp)
 
 
@@ -84,7 +76,5 @@ def all_outputs(
         f"{name}.docx": table_docx(spec, style, paths, stamp),
         f"{name}.pdf": table_pdf(spec, style, paths),
     }
-    tracked = tracked_docx(comparison, stamp)
-    if tracked is not None:
-        made[tracked_name(comparison.title)] = tracked
+    made[tracked_name(comparison.title)] = tracked_docx(spec, comparison, style, paths, stamp)
     return made
