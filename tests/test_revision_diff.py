@@ -217,6 +217,7 @@ def test_build_with_compare_to_makes_the_table_and_package_includes_it(tmp_path:
     names = zipfile.ZipFile(result.path).namelist()
     assert "weicheng/渭城镇总体规划修改对照表.docx" in names
     assert "weicheng/渭城镇总体规划修改对照表.pdf" in names
+    assert "weicheng/渭城镇总体规划（修订标记）.docx" in names
     _, *body = table_rows(root / "build/weicheng/渭城镇总体规划修改对照表.docx")
     assert len(body) == 1 and body[0][1] == "第三章 镇区用地布局 > 第九条 布局结构"
     assert body[0][3].endswith("划分为四个功能区。")
