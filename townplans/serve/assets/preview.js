@@ -41,6 +41,8 @@
     var titleElement = main.querySelector(".running-title");
     var title = titleElement ? titleElement.textContent : "";
     var gongwen = document.body.classList.contains("gongwen");
+    var allLandscape = document.body.classList.contains("landscape");
+    var watermark = null;
     var items = flow(main);
     var book = document.createElement("div");
     book.className = "book";
@@ -106,6 +108,11 @@
         hidden.appendChild(element);
         return;
       }
+      if (element.classList.contains("watermark")) {
+        watermark = element;  // the stage's mark, behind every sheet as behind every PDF page
+        hidden.appendChild(element);
+        return;
+      }
       if (element.tagName === "ASIDE" || element.classList.contains("unplaced-notes")) {
         pending.push(item);
         return;
@@ -115,7 +122,7 @@
         breakNext = true;
         return;
       }
-      var turned = isLandscape(element, style);
+      var turned = allLandscape || isLandscape(element, style);
       if (!sheet || breakNext || forced(style.breakBefore) || turned !== landscape) open(turned);
       var batch = pending.concat([item]);
       pending = [];
@@ -128,11 +135,12 @@
       if (forced(style.breakAfter)) breakNext = true;
     });
     if (pending.length) {
-      if (!sheet) open(false);
+      if (!sheet) open(allLandscape);
       pending.forEach(place);
     }
     Array.prototype.forEach.call(book.children, function (page, index) {
       var number = index + 1;
+      if (watermark) page.insertBefore(watermark.cloneNode(true), page.firstChild);
       if (number === 1 && !gongwen) return;
       if (title && number > 1) {
         var head = document.createElement("div");
