@@ -656,6 +656,65 @@ def _print_findings(ctx: Context, findings: Sequence[Finding]) -> None:
         ctx.errors.print(finding.message, markup=False)
 
 
+# -- serve -----------------------------------------------------------------------------------------
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@cli.command(
+    epilog=_examples(
+        "townplans serve                    # 在 http://127.0.0.1:8000/ 打开总览",
+        "townplans serve --port 0 --open    # 任选空闲端口，并在浏览器中打开",
+        "townplans serve --host 0.0.0.0     # 让局域网中的其他电脑也能访问（会提示风险）",
+    )
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, metavar="端口",
+    help="端口；0 表示任选一个空闲端口（启动时显示网址）",
+)  # fmt: skip
+@click.option(
+    "--host", default=None, metavar="地址",
+    help="监听地址（默认 127.0.0.1，只有本机能访问）；指定其他地址时会显示安全提示",
+)  # fmt: skip
+@click.option("--open", "open_browser", is_flag=True, help="启动后在浏览器中打开总览")
+@pass_ctx
+def serve(ctx: Context, port: int, host: str | None, open_browser: bool) -> None:
+    """在浏览器中实时查看：交付成果矩阵与各镇问题、每份文档和图册的分页预览（问题标注在对应段落旁）、
+    带行号的源文件；保存文件后只重新检查受影响的镇、只重新生成受影响的预览，已打开的页面自动更新。
+
+    只读取工作区，不写入 towns/；按 Ctrl+C 停止。
+    """
+    import logging
+    import webbrowser
+
+    from townplans.serve import app
+
+    if host is not None and host not in _LOOPBACK_HOSTS:
+        ctx.errors.print(
+            f"警告：--host {host} 让其他电脑也能访问本服务。服务没有登录和加密，能连到这台电脑的人都能"
+            "看到全部材料；只在可信的网络中使用，平时请用默认的 127.0.0.1。",
+            style="yellow", markup=False,
+        )  # fmt: skip
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("townplans.serve")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if ctx.verbose else logging.INFO)
+    ctx.say("正在读取并检查工作区……")
+    server = _call(
+        ctx, lambda: app.start(ctx.root, host or app.LOOPBACK, port, open_hosts=host is not None)
+    )
+    ctx.say(f"townplans serve 已启动：{server.url}（按 Ctrl+C 停止）")
+    if open_browser:
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        ctx.say("已停止")
+    finally:
+        server.close()
+
+
 def main(argv: Sequence[str] | None = None) -> Any:
     """Console-script entry point."""
     return cli.main(args=list(argv) if argv is not None else None, prog_name="townplans")
