@@ -252,12 +252,6 @@ def screenshot(driver: Chrome, name: str) -> Path:
     return path
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, (path, old)
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 # -- the flow of the "Done when" ---------------------------------------------------------
 
 FACILITIES = "towns/yaodian/master-plan/03-facilities.md"
@@ -308,9 +302,10 @@ def test_dashboard_to_finding_to_preview_then_a_live_edit(browser: Chrome, serve
     scroll = js(browser, "return scrollY")
     assert scroll > 0, "the finding's note is far down the document: the page scrolled to it"
     chapter = server.root / FACILITIES
-    edit(chapter, "遗址区设置文物消防专用通道", "遗址区设置文物消防专用车道")
-    with chapter.open("a", encoding="utf-8") as out:
-        out.write("\n![镇区竖向规划图](drawings/08-vertical.png)\n")
+    text = chapter.read_text(encoding="utf-8")
+    assert "遗址区设置文物消防专用通道" in text
+    text = text.replace("遗址区设置文物消防专用通道", "遗址区设置文物消防专用车道")
+    chapter.write_text(text + "\n![镇区竖向规划图](drawings/08-vertical.png)\n", encoding="utf-8")
 
     started = time.monotonic()
     wait_for(
@@ -323,6 +318,11 @@ def test_dashboard_to_finding_to_preview_then_a_live_edit(browser: Chrome, serve
     assert "drawings/08-vertical.png" in browser.find_element(By.ID, "preview").text
     assert js(browser, "return window.__tp_marker") == "no reload", "the page was reloaded"
     assert abs(js(browser, "return scrollY") - scroll) <= 4, (scroll, seconds)
+    # The reader's place is still on screen: the same note, in the re-laid-out preview.
+    note = browser.find_element(
+        By.CSS_SELECTOR, 'main#preview aside.finding-note[data-code="TP005"]'
+    )
+    assert in_view(browser, note)
     screenshot(browser, "serve-preview-live.png")
     assert_page_clean(browser, server)
 
