@@ -176,8 +176,8 @@ class Handler(BaseHTTPRequestHandler):
             self._route(path)
         except Refused as exc:
             self._refuse(403, raw, str(exc))
-        except NotFound as exc:
-            self._refuse(404, raw, str(exc) or "找不到")
+        except NotFound:
+            self._refuse(404, raw, "没有这个页面或文件")
         except (BrokenPipeError, ConnectionResetError):
             pass
         except OSError as exc:

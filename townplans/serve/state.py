@@ -244,8 +244,10 @@ class ServeState:
         kept = {key: p for key, p in self.previews.items() if p.town != slug}
         for preview in self._town_previews(town):
             old = self.previews.get(preview.key)
+            if old is not None:
+                preview.renders = old.renders
             if old is not None and old.inputs == preview.inputs and not any(map(old.uses, changed)):
-                preview.html, preview.error, preview.renders = old.html, old.error, old.renders
+                preview.html, preview.error = old.html, old.error
             else:
                 preview.render()
                 rendered.append(preview.key)

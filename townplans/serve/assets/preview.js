@@ -152,7 +152,7 @@
       var target = document.getElementById(window.location.hash.slice(1));
       if (target && !main.dataset.scrolled) {
         main.dataset.scrolled = "1";
-        target.scrollIntoView({ block: "center" });
+        target.scrollIntoView({ block: "center", inline: "nearest" });
       }
     }
   }
