@@ -308,6 +308,10 @@ def test_a_brief_change_rerenders_only_that_towns_affected_previews(
 ) -> None:
     root = copy_workspace(tmp_path / "ws")
     with running(root) as server, caplog.at_level(logging.INFO, logger="townplans.serve"):
+        album = preview_path("weicheng", "渭城镇小城镇建设观摩图册")
+        albums = [p for p in state(server)["previews"] if p["album"]]
+        assert albums and all(p["renders"] == 0 for p in albums)  # an album: when first asked for
+        assert get(server, album)[0] == 200
         before = state(server)
         renders = {(p["town"], p["name"]): p["renders"] for p in before["previews"]}
         brief = root / WEICHENG_BRIEF

@@ -243,7 +243,7 @@ class Handler(BaseHTTPRequestHandler):
         preview = state.previews.get("/".join(rest)) if len(rest) == 2 else None
         if preview is None:
             raise NotFound("/".join(rest))
-        self._html(pages.preview_page(state, preview))
+        self._html(pages.preview_page(state, state.ensure(preview)))
 
     def _source(self, rest: list[str]) -> None:
         state = self.server.state

@@ -6,9 +6,11 @@ A change reloads and re-checks only what it touches: a file under ``towns/<slug>
 the district's waivers, the templates, a new town folder) everything. Previews are re-rendered only
 when one of their inputs changed (the build's own decision: ``build.document_targets`` and
 ``build.album_targets`` declare the inputs), and how many were is logged and kept for
-``/api/state``. Previews are the build's print HTML (``documents.to_html``, ``album.album_html``):
-every one is rendered when the workspace is loaded (the sample's thirty-six take about 0.3 s, its
-photos prepared once through the build's photo cache), so a page never waits for a render.
+``/api/state``. Previews are the build's print HTML (``documents.to_html``, ``album.album_html``).
+Documents are rendered when the workspace is loaded (the sample's thirty take about 0.2 s); an
+album is rendered when it is first asked for (``ensure``), because its photos are prepared for
+print through the build's photo cache, which on a workspace never built costs seconds; from then
+on it is re-rendered like the documents when its inputs change.
 
 Loading never raises for content (a half-written file is a loader finding); a render that fails
 costs its own preview only, which then shows a Chinese message. A change that makes the profile or
@@ -69,6 +71,10 @@ class Preview:
     def shown_files(self) -> list[str]:
         """The files whose text the preview prints (from its blocks' ``data-src``), in order."""
         return list(dict.fromkeys(match.group(1) for match in _SOURCE.finditer(self.html)))
+
+    @property
+    def rendered(self) -> bool:
+        return self.renders > 0
 
     def render(self) -> None:
         self.renders += 1
@@ -138,7 +144,8 @@ class ServeState:
         return session, result, style
 
     def _adopt_all(self) -> list[str]:
-        """Take the whole loaded workspace; re-render every preview. Returns their keys."""
+        """Take the whole loaded workspace; render every document again, and every album that
+        had been asked for. Returns the keys rendered."""
         district = self.session.workspace.district
         self.towns = {
             town.slug: TownView(
@@ -146,12 +153,16 @@ class ServeState:
             )
             for town in district.towns
         }
+        shown = {key for key, preview in self.previews.items() if preview.rendered}
         self.previews = {}
+        rendered = []
         for town in district.towns:
             for preview in self._town_previews(town):
-                preview.render()
+                if not preview.album or preview.key in shown:  # albums: when asked for (``ensure``)
+                    preview.render()
+                    rendered.append(preview.key)
                 self.previews[preview.key] = preview
-        return list(self.previews)
+        return rendered
 
     def _town_previews(self, town: Town) -> list[Preview]:
         """The town's documents and album as previews (not yet rendered), with the inputs the
@@ -246,9 +257,10 @@ class ServeState:
             old = self.previews.get(preview.key)
             if old is not None:
                 preview.renders = old.renders
-            if old is not None and old.inputs == preview.inputs and not any(map(old.uses, changed)):
+            unchanged = old is not None and old.inputs == preview.inputs
+            if unchanged and old is not None and not any(map(old.uses, changed)):
                 preview.html, preview.error = old.html, old.error
-            else:
+            elif not preview.album or (old is not None and old.rendered):
                 preview.render()
                 rendered.append(preview.key)
             kept[preview.key] = preview
@@ -269,6 +281,13 @@ class ServeState:
     def matrix(self) -> list[TownStatus]:
         profile = self.session.profile
         return [town_status(v.town, profile, v.findings) for v in self.towns.values()]
+
+    def ensure(self, preview: Preview) -> Preview:
+        """``preview`` rendered (an album the first time it is asked for)."""
+        with self.lock:
+            if not preview.rendered:
+                preview.render()
+            return preview
 
     def town_previews(self, slug: str) -> list[Preview]:
         return [p for p in self.previews.values() if p.town == slug]
