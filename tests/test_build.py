@@ -60,7 +60,9 @@ def test_docx_has_real_headings_tables_lists_and_images(built: Path) -> None:
     # Ten chapters; the tenth lists the drawings, so no drawing list is generated to repeat it.
     assert sum(1 for style, _ in headings if style == "Heading 1") == 10
     assert headings[-1] == ("Heading 1", "第十章 图纸目录")
-    [table] = document.tables
+    # the 修订记录 (issue 13) before the contents, then the text's own table
+    history, table = document.tables
+    assert [cell.text for cell in history.rows[0].cells] == ["版本", "日期", "成果阶段", "修订摘要"]
     # WORD JOINERs (invisible) keep “（公顷）” on one line (issue 10): read without them.
     assert [cell.text.replace("\u2060", "") for cell in table.rows[0].cells] == [
         "用地代码",

@@ -530,6 +530,53 @@ def package(
     sys.exit(1 if refused else 0)
 
 
+# -- diff ------------------------------------------------------------------------------------------
+
+
+@cli.command(
+    epilog=_examples(
+        "townplans diff weicheng 总体规划",
+        "townplans diff weicheng 总体规划 --from weicheng-总体规划-征求意见稿 --to weicheng-总体规划-送审稿",
+        "townplans diff towns/weicheng/construction-plan.md --from HEAD~3 -o 对照",
+        "townplans diff towns/weicheng/construction-plan.md --from 旧版/建设计划.md",
+    )
+)
+@click.argument("document", nargs=-1, required=True, metavar="文档")
+@click.option(
+    "--from",
+    "old",
+    metavar="版本",
+    help="原版本：git 提交号、标签或分支，或旧版本的 Markdown 文件（默认：该文档最近的阶段标签“镇-文档-阶段”，没有则为 HEAD）",
+)
+@click.option(
+    "--to",
+    "new",
+    metavar="版本",
+    help="修改后的版本：git 提交号、标签或分支（默认：工作区中的当前文件）",
+)
+@click.option(
+    "--output", "-o", type=click.Path(file_okay=False, path_type=Path), metavar="文件夹",
+    help="成果写入的文件夹（默认 build/修订/）",
+)  # fmt: skip
+@pass_ctx
+def diff(
+    ctx: Context, document: tuple[str, ...], old: str | None, new: str | None, output: Path | None
+) -> None:
+    """比较文档的两个版本，生成修改对照表（Word 和 PDF）并列出修改摘要。
+
+    文档：Markdown 文件路径，或“镇文件夹名 文档”（如 weicheng 总体规划、weicheng 控规、weicheng 建设计划）；
+    总体规划按章节文件顺序合并比较。退出码：0 已生成（不论有无修改），2 用法或工具错误（如不是 git 仓库、版本不存在）。
+    """
+    outcome = _call(ctx, lambda: pipeline.run_diff(ctx.root, document, old, new, output))
+    comparison = outcome.comparison
+    ctx.say(f"{comparison.title}：{comparison.old.label} → {comparison.new.label}")
+    ctx.say(outcome.summary.line())
+    root = ctx.root.resolve()
+    for path in outcome.written:
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        ctx.say(f"已写入 {shown}")
+
+
 # -- check, rules, schema -------------------------------------------------------------------------
 
 

@@ -121,6 +121,35 @@ def _example_of_type(spec: FieldSpec) -> str | None:
     return _EXAMPLES.get(spec.type)
 
 
+def _optional_example(spec: FieldSpec, year: int) -> str:
+    """What an optional field's comment shows as its value: the profile's example, else one of
+    its type (a date in the plan year), else its first allowed value."""
+    example = str(spec.example) or (spec.enum[0] if spec.enum else _EXAMPLES.get(spec.type, ""))
+    if spec.type == "date" and example:
+        example = f"{year}{example[4:]}"
+    return example or "…"
+
+
+def _optional_note(spec: FieldSpec) -> str:
+    """“版本号（可选，文字）”, or with the allowed values: “成果阶段（可选：征求意见稿/送审稿/…）”."""
+    if spec.enum:
+        return f"{spec.label}（可选：{'/'.join(spec.enum)}）"
+    return f"{spec.label}（可选，{_TYPE_NAMES.get(spec.type, '文字')}）"
+
+
+def _optional_list(spec: FieldSpec, year: int) -> list[str]:
+    """An optional list of mappings (a plan's ``revisions``) as comment lines: one example item,
+    each key with its label, its allowed values and whether it may be left out."""
+    lines = [f"# {spec.key}:  # {spec.label}（可选，列表，每项一行一组）"]
+    for index, item in enumerate(spec.items.values()):
+        lead = "  - " if index == 0 else "    "
+        note = item.label if item.required else f"{item.label}，可不填"
+        if item.enum:
+            note += f"：{'/'.join(item.enum)}"
+        lines.append(f"# {lead}{item.key}: {_optional_example(item, year)}  # {note}")
+    return lines
+
+
 class Scaffolder:
     """Renders scaffold templates for one workspace and profile."""
 
@@ -149,13 +178,17 @@ class Scaffolder:
                 item: "【待填写：已办理/办理中/未办理/不适用（写明原因）】" for item in items
             }
         lines.append(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000).rstrip())
+        for spec in doctype.fields.values():  # a value filled in for the planner: the others
+            if spec.enum and spec.key in context:
+                lines.append(f"# {spec.key}（{spec.label}）可选：{'/'.join(spec.enum)}")
         for spec in doctype.fields.values():
-            if spec.key not in data and spec.type not in ("list", "mapping"):
-                example = _EXAMPLES.get(spec.type, "")
-                if spec.type == "date":
-                    example = f"{year}{example[4:]}"
+            if spec.key in data:
+                continue
+            if spec.type == "list" and spec.items:
+                lines += _optional_list(spec, year)
+            elif spec.type not in ("list", "mapping"):
                 lines.append(
-                    f"# {spec.key}: {example or '…'}  # {spec.label}（可选，{_TYPE_NAMES.get(spec.type, '文字')}）"
+                    f"# {spec.key}: {_optional_example(spec, year)}  # {_optional_note(spec)}"
                 )
         return "\n".join(lines) + "\n"
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -43,9 +44,9 @@ from townplans.model import (
     Town,
 )
 from townplans.profile import Condition, DocumentType, FieldSpec, HeadingSpec, Profile
-from townplans.render import figures, gongwen
+from townplans.render import figures, gongwen, watermark
 from townplans.render import html as html_render
-from townplans.render.layout import Origin
+from townplans.render.layout import Origin, joined
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
@@ -99,10 +100,38 @@ class DocumentSpec:
     """Every table gets a number and title (the profile's ``table_captions`` for its type)."""
     gongwen: Gongwen | None = None
     """Set for a 公文 (the 建设计划): laid out by GB/T 9704 (版头, grid, 版记, page numbers)."""
+    stage: str = ""
+    """A plan's 成果阶段 (front matter ``status``: 征求意见稿 … 批准稿)."""
+    version: str = ""
+    """A plan's 版本号 (front matter ``version``)."""
+    watermark: str = ""
+    """The text set diagonally behind every page: a plan's stage before the final one."""
+    make_front: Callable[[], tuple[Part, ...]] = lambda: ()
+    """Parts between the cover and the contents (a plan's 修订记录), table numbers apart."""
+    compare_to: str = ""
+    """The git revision (front matter ``compare_to``) a 修改对照表 compares the text with."""
+    text: tuple[str, ...] = ()
+    """The document's own Markdown as compared: a chapter folder, or its file."""
+    landscape: bool = False
+    """Every page landscape (the 修改对照表); its parts still mark their landscape text with a
+    ``landscape`` container, which sizes their tables to the landscape page."""
 
     @property
     def parts(self) -> tuple[Part, ...]:
         return self.make_parts()
+
+    @property
+    def stage_line(self) -> str:
+        """Stage and version as the cover prints them: “送审稿　v2.1”."""
+        return "　".join(x for x in (self.stage, self.version) if x)
+
+    @property
+    def running_header(self) -> str:
+        """The running header: the title, and a plan's stage and version; none for a 公文
+        (GB/T 9704 has none)."""
+        if self.gongwen is not None:
+            return ""
+        return "　".join(x for x in (self.title, self.stage_line) if x)
 
 
 # -- formatting ------------------------------------------------------------------------------------
@@ -262,6 +291,13 @@ def _date(meta: Located, key: str) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+def _compare_to(meta: Located) -> str:
+    value = meta.get("compare_to")
+    return (
+        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    )
+
+
 def file_name(text: str) -> str:
     """A title usable as a file name (the one path policy: ``fs.safe_name``; a lone surrogate,
     which no file system can encode, goes with the other characters XML forbids)."""
@@ -344,11 +380,9 @@ class Assembler:
             return
         first = plan.chapters[0].meta
         title = str(first.get("title") or f"{town.name}总体规划")
-        lines = [
-            str(first.get("institute") or ""),
-            _month(_date(first, "date")),
-            str(first.get("status") or ""),
-        ]
+        doctype = self.profile.documents.get("master_plan")
+        stage = _stage(first, doctype)
+        lines = [str(first.get("institute") or ""), _month(_date(first, "date")), stage.line]
         base = self.root / plan.folder
         chapters, drawings = plan.chapters, plan.drawings
 
@@ -359,11 +393,13 @@ class Assembler:
         name = file_name(
             re.sub(r"[（(][^（(]*[）)]$", "", title)
         )  # 渭城镇总体规划（2021—2035年） -> 渭城镇总体规划
-        doctype = self.profile.documents.get("master_plan")
         yield DocumentSpec(
             name, title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(first, "date"), sources=(plan.chapters[0].ref.path, plan.folder), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
+            stage=stage.stage, version=stage.version, watermark=stage.watermark,
+            make_front=lambda: self._revisions(first, doctype, base),
+            compare_to=_compare_to(first), text=(plan.folder,),
         )  # fmt: skip
 
     def detailed_plans(self, town: Town) -> Iterable[DocumentSpec]:
@@ -389,17 +425,35 @@ class Assembler:
                 built.insert(at, self._parcels(plan, doctype, base))
             return tuple(built)
 
-        lines = [
-            str(meta.get("institute") or ""),
-            _month(_date(meta, "date")),
-            str(meta.get("status") or ""),
-        ]
+        stage = _stage(meta, doctype)
+        lines = [str(meta.get("institute") or ""), _month(_date(meta, "date")), stage.line]
         sources = [text.ref.path, plan.folder]
         return DocumentSpec(
             file_name(title), title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
             date=_date(meta, "date"), sources=tuple(sources), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
+            stage=stage.stage, version=stage.version, watermark=stage.watermark,
+            make_front=lambda: self._revisions(meta, doctype, base),
+            compare_to=_compare_to(meta), text=(text.ref.path,),
         )  # fmt: skip
+
+    def _revisions(
+        self, meta: Located, doctype: DocumentType | None, base: Path
+    ) -> tuple[Part, ...]:
+        """The 修订记录 of a plan that lists its ``revisions``: one row per entry, in the order
+        written (none for a plan without them)."""
+        spec = doctype.fields.get("revisions") if doctype is not None else None
+        entries = meta.get("revisions")
+        if spec is None or not isinstance(entries, list) or not entries:
+            return ()
+        rows = [
+            [_item(meta, spec.items.get(key), index) for key in REVISION_COLUMNS]
+            for index, entry in enumerate(entries)
+            if isinstance(entry, dict)
+        ]
+        for row in rows:  # a stage is a label: on one line (征求意见稿 never wraps after 见)
+            row[2] = joined(row[2])
+        return (self.templates.part("revisions.md.j2", base, rows=rows),) if rows else ()
 
     def _plan_parts(
         self,
@@ -768,6 +822,47 @@ def _printed(meta: Located, fields: Mapping[str, FieldSpec]) -> tuple[str, str]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Stage:
+    """A plan's 成果阶段 and 版本号 as the outputs show them."""
+
+    stage: str
+    version: str
+    watermark: str
+    """The stage when it is one before the final (the last the profile allows), else empty."""
+
+    @property
+    def line(self) -> str:
+        return "　".join(x for x in (self.stage, self.version) if x)
+
+
+def _stage(meta: Located, doctype: DocumentType | None) -> _Stage:
+    """Stage and version from a plan's front matter. Only a stage the profile allows, before its
+    last (批准稿), is a watermark: a misspelt one (TP203) or an unfilled 【待填写】 is not."""
+    stage = xml_text(str(meta.get("status") or "")).strip()
+    version = xml_text(str(meta.get("version") or "")).strip()
+    spec = doctype.fields.get("status") if doctype is not None else None
+    drafts = spec.enum[:-1] if spec is not None else ()
+    return _Stage(stage, version, stage if stage in drafts else "")
+
+
+REVISION_COLUMNS = ("version", "date", "status", "summary")
+"""The 修订记录's columns: 版本, 日期, 成果阶段, 修订摘要 (a ``reason`` is the 修改对照表's)."""
+
+
+def _item(meta: Located, spec: FieldSpec | None, index: int) -> str:
+    """A field of the ``index``-th revision as the table shows it: a date in Chinese, an absent
+    or unreadable value as written or "—" (the checker reports it)."""
+    if spec is None:
+        return EMPTY
+    value = read_field(meta, spec, "revisions", index)
+    if not value.present or value.raw in (None, ""):
+        return EMPTY
+    if value.parsed is not None and isinstance(value.parsed.value, dt.date):
+        return chinese_date(value.parsed.value)
+    return str(value.raw)
+
+
 def _month(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月" if value else ""
 
@@ -917,9 +1012,19 @@ def to_docx(
         plan=spec.plan,
         table_captions=spec.table_captions,
         gongwen=spec.gongwen is not None,
+        landscape=spec.landscape,
     )
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)
+    if spec.running_header or spec.watermark:
+        writer.add_header(xml_text(spec.running_header), spec.watermark)
+    front = spec.make_front()
+    if front:
+        captions, writer.table_captions = writer.table_captions, False
+        for part in front:
+            writer.add_markdown(part.tokens, part.base_dir, part.origin)
+        writer.table_captions = captions
+        writer.page_break()
     if spec.toc:
         writer.add_toc(contents)
     for part in spec.parts:
@@ -951,17 +1056,21 @@ def contents(
     ]
 
 
-def _body(spec: DocumentSpec, style: Style, root: Path) -> html_render.RenderedBody:
+def _body(
+    spec: DocumentSpec, style: Style, root: Path, parts: Sequence[Part] | None = None
+) -> html_render.RenderedBody:
+    """The body of ``spec`` (or ``parts``, numbered apart and without table captions: the
+    pages between the cover and the contents)."""
     page = html_render.TablePage(
         style.text_width_mm,
         style.landscape_text_width_mm,
         style.fonts["table"].size,
-        captions=spec.table_captions,
+        captions=spec.table_captions and parts is None,
     )
     return html_render.render_body(
         [
             html_render.HtmlPart(p.tokens, p.base_dir, root, p.origin, p.drawings)
-            for p in spec.parts
+            for p in (spec.parts if parts is None else parts)
         ],
         page,
         text_height_mm=style.text_height_mm,
@@ -983,14 +1092,31 @@ def _html(
 ) -> tuple[str, html_render.RenderedBody, list[OutputProblem]]:
     cover = _cover_texts(spec)
     body = _body(spec, style, root)
+    front_parts = spec.make_front()
+    front = _body(spec, style, root, front_parts) if front_parts else None
     stylesheet = css(style, font_faces)
     if spec.gongwen is not None:
         stylesheet += gongwen.css(style, spec.gongwen.mark)
     page = html_render.page(
         cover.title, body, stylesheet, cover.lines, cover=spec.cover, toc=spec.toc,
         toc_levels=style.toc_levels, plan=spec.plan, gongwen=spec.gongwen is not None,
+        running=xml_text(spec.running_header), front=front.html if front else "",
+        watermark=_watermark_html(spec, style),
+        landscape=spec.landscape,
     )  # fmt: skip
-    return page, body, _once_per_file([*body.problems, *cover.problems])
+    front_problems = front.problems if front else []
+    return page, body, _once_per_file([*front_problems, *body.problems, *cover.problems])
+
+
+def _watermark_html(spec: DocumentSpec, style: Style) -> str:
+    """The PDF's watermark: the stage as outlines (``watermark``: ink without a text layer), or
+    as text where no outline can be made; none when style.yaml switches it off."""
+    look = style.watermark
+    if not spec.watermark or not look.enabled:
+        return ""
+    fonts = style.fonts["heading1"].pdf
+    drawn = watermark.svg(spec.watermark, fonts, look.size, look.color, look.opacity)
+    return drawn if drawn is not None else escape(spec.watermark)
 
 
 @dataclass(frozen=True, slots=True)

@@ -565,19 +565,32 @@ def page(
     toc_levels: int = 3,
     plan: bool = False,
     gongwen: bool = False,
+    running: str | None = None,
+    front: str = "",
+    watermark: str = "",
+    landscape: bool = False,
 ) -> str:
-    """A complete print HTML document: cover, table of contents (headings down to
-    ``toc_levels``), then the body (a document without a cover, such as a 公文, carries its own
-    title in its parts). ``plan``: the body's headings take the 章 / 节 / 条 looks (``plan_css``).
-    A 公文's body (``gongwen``) is marked for its CSS and carries the page number its landscape
-    pages show turned (``gongwen.css``)."""
-    head = f'<span class="running-title">{escape(title)}</span>'
-    classes = [name for name, wanted in (("plan", plan), ("gongwen", gongwen)) if wanted]
+    """A complete print HTML document: cover, ``front`` (a plan's 修订记录, on a page of its
+    own), table of contents (headings down to ``toc_levels``), then the body (a document without
+    a cover, such as a 公文, carries its own title in its parts). ``plan``: the body's headings
+    take the 章 / 节 / 条 looks (``plan_css``). A 公文's body (``gongwen``) is marked for its CSS
+    and carries the page number its landscape pages show turned (``gongwen.css``). ``running``:
+    the running header's text (the title unless given). ``watermark``: markup (the stage's
+    outlines) set diagonally behind every page, in a fixed box, which WeasyPrint repeats on each
+    page out of the flow: it moves nothing. ``landscape``: every page landscape (the body is on
+    the landscape pages, so the running title before the first block opens no portrait page)."""
+    head = f'<span class="running-title">{escape(title if running is None else running)}</span>'
+    if watermark:
+        head += f'<div class="watermark">{watermark}</div>'
+    wanted = (("plan", plan), ("gongwen", gongwen), ("landscape", landscape))
+    classes = [name for name, on in wanted if on]
     if gongwen:
         head += '<div class="landscape-odd"></div><div class="landscape-even"></div>'
     if cover:
         meta = "".join(f"<p>{escape(line)}</p>" for line in cover_lines)
         head += f'<div class="cover"><div class="title">{escape(title)}</div><div class="meta">{meta}</div></div>'
+    if front:
+        head += f'<div class="front">{front}</div>'
     contents = toc_html(body.toc, toc_levels) if toc and body.toc else ""
     body_tag = f'<body class="{" ".join(classes)}">' if classes else "<body>"
     return (

@@ -225,7 +225,7 @@ def _breakable(before: str, after: str) -> bool:
 def _unbroken(line: str) -> list[str]:
     """The pieces of one line of text between which a line may break: tokens, Latin runs, single
     CJK characters, each with what holds to it (punctuation, a neighbouring Latin run, across a
-    no-break space)."""
+    no-break space or a WORD JOINER: ``joined`` text is one piece)."""
     pieces: list[str] = []
     end = 0
     for match in _PIECES.finditer(line):
@@ -235,7 +235,13 @@ def _unbroken(line: str) -> list[str]:
         else:
             pieces.append(piece)
         end = match.end()
-    return pieces
+    held: list[str] = []
+    for piece in pieces:
+        if held and (held[-1].endswith(WORD_JOINER) or piece.startswith(WORD_JOINER)):
+            held[-1] += piece
+        else:
+            held.append(piece)
+    return held
 
 
 def minimum_em(text: str) -> float:

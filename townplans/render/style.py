@@ -74,6 +74,21 @@ class GongwenStyle:
 
 
 @dataclass(frozen=True, slots=True)
+class WatermarkStyle:
+    """The stage watermark (征求意见稿, 送审稿, 报批稿) a plan before its final stage carries on
+    every page, in Word and PDF: light, diagonal, behind the text. ``style.yaml``'s optional
+    ``watermark`` section changes it; ``enabled: false`` leaves it out."""
+
+    enabled: bool = True
+    color: str = "C0C0C0"
+    """Its grey, six hex digits."""
+    opacity: float = 0.35
+    """0 (invisible) to 1 (solid): light enough that the text over it reads as before."""
+    size: float = 72.0
+    """The height of its characters, pt."""
+
+
+@dataclass(frozen=True, slots=True)
 class HeadingLevel:
     """One rank of a plan text's hierarchy (章, 节, 条): how a heading is recognised and looks."""
 
@@ -103,6 +118,7 @@ class Style:
     first_line_indent_chars: float
     line_spacing_pt: float
     gongwen: GongwenStyle = GongwenStyle()
+    watermark: WatermarkStyle = WatermarkStyle()
     plan_headings: tuple[HeadingLevel, ...] = ()
     toc_levels: int = 3
     toc_indent_chars: float = 2.0
@@ -161,6 +177,7 @@ def load_style(path: Path) -> Style:
             first_line_indent_chars=_number(paragraph, "first_line_indent_chars", 0, 10),
             line_spacing_pt=_number(paragraph, "line_spacing_pt", 4, 100),
             gongwen=_gongwen(data.get("gongwen") or {}),
+            watermark=_watermark(data.get("watermark") or {}),
             plan_headings=tuple(_heading(spec) for spec in data.get("plan_headings") or ()),
             toc_levels=int(_number(data.get("toc") or {"levels": 3}, "levels", 1, 9)),
             toc_indent_chars=_number(data.get("toc") or {"indent_chars": 2}, "indent_chars", 0, 10),
@@ -203,11 +220,37 @@ def _gongwen(section: Mapping[str, Any]) -> GongwenStyle:
         if key in section
     }
     if "red" in section:
-        red = str(section["red"]).lstrip("#")
-        if not re.fullmatch(r"[0-9A-Fa-f]{6}", red):
-            raise ValueError(f"red 应为六位十六进制颜色（如 C00000），实为 {section['red']!r}")
-        values["red"] = red.upper()
+        values["red"] = _hex_color(section["red"], "red", "C00000")
     return GongwenStyle(**values)
+
+
+def _watermark(section: Mapping[str, Any]) -> WatermarkStyle:
+    """The optional ``watermark`` section: each key it has, checked; the others keep their
+    defaults (a style.yaml from before the section existed still loads)."""
+    if not isinstance(section, Mapping):
+        raise TypeError("watermark 应为映射（enabled、color、opacity、size）")
+    unknown = sorted(set(section) - {"enabled", "color", "opacity", "size"})
+    if unknown:
+        raise KeyError(f"watermark.{unknown[0]}")
+    values: dict[str, Any] = {}
+    if "enabled" in section:
+        if not isinstance(section["enabled"], bool):
+            raise ValueError(f"enabled 应为 true 或 false，实为 {section['enabled']!r}")
+        values["enabled"] = section["enabled"]
+    if "color" in section:
+        values["color"] = _hex_color(section["color"], "color", "C0C0C0")
+    if "opacity" in section:
+        values["opacity"] = _number(section, "opacity", 0.05, 1)
+    if "size" in section:
+        values["size"] = _number(section, "size", 12, 200)
+    return WatermarkStyle(**values)
+
+
+def _hex_color(raw: object, key: str, example: str) -> str:
+    color = str(raw).lstrip("#")
+    if not re.fullmatch(r"[0-9A-Fa-f]{6}", color):
+        raise ValueError(f"{key} 应为六位十六进制颜色（如 {example}），实为 {raw!r}")
+    return color.upper()
 
 
 def _fonts(fonts: Mapping[str, Any]) -> dict[str, FontRole]:
@@ -257,6 +300,11 @@ def _family(role: FontRole) -> str:
     return ", ".join(f'"{name}"' for name in names) + ", serif"
 
 
+def _rgb(color: str) -> str:
+    """Six hex digits as CSS ``r, g, b``."""
+    return ", ".join(str(int(color[i : i + 2], 16)) for i in (0, 2, 4))
+
+
 def plan_css(style: Style) -> str:
     """The look of a plan text's 章 / 节 / 条 (``plan_headings``): a page whose body has the class
     ``plan`` gives its headings of rank 1, 2, 3 (h1, h2, h3) these rules."""
@@ -287,6 +335,7 @@ def css(style: Style, font_faces: str = "") -> str:
         for level in range(1, 7)
     )
     page_number = f"font-family: {_family(number)}; font-size: {number.size}pt;"
+    mark = style.watermark
     toc_levels = "\n".join(
         f".toc li.toc-{level} {{ padding-left: {(level - 1) * style.toc_indent_chars}em; }}"
         for level in range(2, style.toc_levels + 1)
@@ -314,12 +363,19 @@ li p, td p, th p, blockquote p {{ text-indent: 0; }}
 .doc-title {{ margin-bottom: {style.line_spacing_pt}pt; }}
 .cover .meta {{ margin-top: 60mm; }}
 .cover p {{ text-indent: 0; text-align: center; }}
+.front {{ page-break-after: always; }}
+.watermark {{ position: fixed; z-index: -1; left: 0; right: 0; top: 50%; margin-top: -{mark.size * 0.72:g}pt;
+  line-height: {mark.size * 1.44:g}pt; font-size: {mark.size:g}pt; text-indent: 0; text-align: center;
+  white-space: nowrap; font-family: {_family(fonts["heading1"])}; color: rgba({_rgb(mark.color)}, {mark.opacity:g});
+  transform: rotate(-45deg); bookmark-level: none; }}
 .toc {{ page-break-after: always; }}
 .toc-title {{ font-family: {_family(fonts["heading1"])}; text-align: center; text-indent: 0; bookmark-level: none; }}
 .toc ul {{ list-style: none; padding: 0; margin: 0; }}
 .toc li {{ text-indent: 0; padding-left: 0; font-family: {_family(fonts["toc"])}; font-size: {fonts["toc"].size}pt; }}
 {toc_levels}
 .toc a {{ color: inherit; text-decoration: none; }}
+s {{ text-decoration: line-through; }}
+ins {{ text-decoration: underline; }}
 .toc a::after {{ content: leader(".") target-counter(attr(href), page); }}
 table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: 6pt 0; font-family: {_family(fonts["table"])};
   font-size: {fonts["table"].size}pt; line-height: 1.5; }}

@@ -1,11 +1,13 @@
 """TP6xx consistency (一致性): the same project says the same thing in its brief, the construction
 plan's project table and the weekly reports; investment only grows and stays within the total;
-parcels.yaml matches the plan text's table; projects lie in defined zones."""
+parcels.yaml matches the plan text's table; projects lie in defined zones; a plan's revision history
+ends with the plan itself (its version and stage)."""
 
 from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,7 +18,7 @@ from townplans.mdparser import Table, TableRow, name_key, parcel_table, project_
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import date_of, is_placeholder, number
+from townplans.rules.documents import date_of, is_placeholder, number, town_documents
 
 _BRACKETS = re.compile(r"[（(].*?[）)]")
 
@@ -511,3 +513,55 @@ def brief_body_figures(ctx: Context) -> Iterator[Problem]:
                         f"投资规模 {stated}万元 不一致"
                     )
                     yield Problem(brief.ref.at(token.map[0] + 1), message)
+
+
+def _version_key(raw: object) -> str:
+    """A version as compared: full-width forms folded, case and a leading v ignored (V2.0,
+    ｖ2.0 and 2.0 are one version)."""
+    return unicodedata.normalize("NFKC", str(raw)).strip().lower().removeprefix("v").strip()
+
+
+@rule(
+    "TP616",
+    "revision-not-current",
+    Severity.WARNING,
+    "修订记录的最后一条与本稿的版本号或成果阶段不一致",
+)
+def revision_not_current(ctx: Context) -> Iterator[Problem]:
+    for unit in town_documents(ctx.the_town, ctx.profile):
+        if "revisions" not in unit.doctype.fields:
+            continue
+        meta = unit.meta
+        revisions = meta.get("revisions")
+        if not isinstance(revisions, list) or not revisions or not isinstance(revisions[-1], dict):
+            continue  # an empty or malformed list is TP202's
+        last, at = revisions[-1], len(revisions) - 1
+        yield from _revision_field(meta, last, at, "version", "版本号")
+        yield from _revision_field(meta, last, at, "status", "成果阶段")
+
+
+def _revision_field(
+    meta: Located, last: dict[object, object], at: int, key: str, label: str
+) -> Iterator[Problem]:
+    written, current = last.get(key), meta.get(key)
+    if written is None or is_placeholder(written):
+        return  # a missing or unfilled entry field is TP201's / TP202's
+    if current is None or is_placeholder(current):
+        message = (
+            f"写了修订记录（revisions）但本稿没有{label}（{key}）："
+            f"修订记录最后一条是本稿，应写 {key}: {written}"
+        )
+        yield Problem(meta.ref_of("revisions"), message)
+        return
+    same = (
+        _version_key(written) == _version_key(current)
+        if key == "version"
+        else str(written).strip() == str(current).strip()
+    )
+    if not same:
+        line = meta.line_of(key)
+        message = (
+            f"修订记录最后一条的{label}为“{written}”，与本稿的{label}“{current}”（第 {line} 行）"
+            f"不一致：最后一条应为本稿，请补记本稿或改正{label}"
+        )
+        yield Problem(meta.ref_of("revisions", at, key), message)
