@@ -1,11 +1,16 @@
 """``townplans serve`` in a real browser (issue 14): headless Debian Chromium driven by Selenium
 through Debian's chromedriver, against the real command started in a child process on a free port.
 
-One server and one browser for the module (both module-scoped, in one xdist group): the dashboard,
-a matrix cell to a town's findings, a finding to its place in the document preview, then a file
-edited on disk and the preview text and finding count changing without a reload. Every page the
-tests open must log nothing to the console (no script errors, no CSP violations, no 404) and load
-nothing from a host other than the server. Screenshots are kept in build/proof/serve-*.png.
+The tests: the dashboard, a matrix cell to a town's findings, a finding to its place in the
+document preview, then a file edited on disk and the preview text and finding count changing
+without a reload. Every page the tests open must log nothing to the console (no script errors, no
+CSP violations, no 404) and load nothing from a host other than the server.
+Screenshots are kept in build/proof/serve-*.png.
+
+One server and one browser per test process (module-scoped fixtures). pytest-xdist 3.8's loadgroup
+does not keep a module on one worker under pytest 9.2 (it renames ``item._nodeid``, which pytest 9.2
+no longer reads), so under ``-n 2`` two workers may each start their own server, browser and
+workspace copy; no test depends on another's edits.
 
 The browser is never skipped: CI installs ``chromium`` and ``chromium-driver`` (``make test``), and
 a machine without them fails here with the command that installs them. Selenium Manager (which
@@ -41,7 +46,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import REPO, copy_workspace
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
