@@ -562,7 +562,7 @@ def package(
 def diff(
     ctx: Context, document: tuple[str, ...], old: str | None, new: str | None, output: Path | None
 ) -> None:
-    """比较文档的两个版本，生成修改对照表（Word 和 PDF）并列出修改摘要。
+    """比较文档的两个版本，生成修改对照表（Word 和 PDF）和带修订标记的 Word 文档（可逐条接受或拒绝），并列出修改摘要。
 
     文档：Markdown 文件路径，或“镇文件夹名 文档”（如 weicheng 总体规划、weicheng 控规、weicheng 建设计划）；
     总体规划按章节文件顺序合并比较。退出码：0 已生成（不论有无修改），2 用法或工具错误（如不是 git 仓库、版本不存在）。
