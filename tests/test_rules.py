@@ -60,6 +60,12 @@ class Case:
     fragment: str = ""
 
 
+def sample_line(path: str, needle: str) -> int:
+    """The line of the sample district's ``path`` that holds ``needle`` (1-based)."""
+    lines = (Path(__file__).parents[1] / path).read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if needle in line)
+
+
 def at(path: str, needle: str) -> Callable[[Path], int | None]:
     return lambda root: line_of(root, path, needle)
 
@@ -1101,7 +1107,7 @@ CASES = [
         lambda r: edit(r, IMPLEMENTATION, "近期（至2025年）", "近期（至2026年）"),
         IMPLEMENTATION,
         at(IMPLEMENTATION, "至2026年"),
-        f"而 {GENERAL}:24 等处为“2025年”",
+        f"而 {GENERAL}:{sample_line(GENERAL, '近期至2025年')} 等处为“2025年”",
     ),
     Case(
         "TP638",
