@@ -15,7 +15,7 @@ import docx
 import pytest
 from PIL import Image
 
-from tests.conftest import copy_workspace
+from tests.conftest import REPO, copy_workspace
 from townplans import pipeline
 from townplans.check import Selection
 from townplans.model import Finding
@@ -1089,7 +1089,8 @@ CASES = [
         lambda r: edit(r, IMPLEMENTATION, "近期（至2025年）", "近期（至2026年）"),
         IMPLEMENTATION,
         at(IMPLEMENTATION, "至2026年"),
-        f"而 {GENERAL}:24 等处为“2025年”",
+        # the line the committed text has it on (the front matter above it grows with revisions)
+        f"而 {GENERAL}:{line_of(REPO, GENERAL, '近期至2025年')} 等处为“2025年”",
     ),
     Case(
         "TP638",
