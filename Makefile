@@ -2,8 +2,12 @@
 # system packages (installed when root, else the exact apt command is printed), .venv, the package.
 
 PYTHON ?= python3
-# What the tests need beyond a build: LibreOffice opens every DOCX, pandoc reads them back.
-TEST_PACKAGES := libreoffice-writer-nogui pandoc
+# What the tests need beyond a build: LibreOffice opens every DOCX, pandoc reads them back, and
+# headless Chromium with its driver drives `townplans serve` (tests/test_browser.py, offline: the
+# Debian driver, never one Selenium downloads). setup-system.sh installs without Recommends: chromium
+# recommends fonts-liberation, which becomes the fallback for Times New Roman/Arial and changes where
+# WeasyPrint and LibreOffice break lines (test_table_layout, test_office fail with it installed).
+TEST_PACKAGES := libreoffice-writer-nogui pandoc chromium chromium-driver
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

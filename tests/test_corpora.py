@@ -19,7 +19,7 @@ from markdown_it.token import Token
 
 from tests.conftest import SHARED, require_corpora
 from townplans import mdparser
-from townplans.rawhtml import is_table, parse_table
+from townplans.rawhtml import is_comment, is_table, parse_table
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
 from townplans.render.layout import missing_image
@@ -44,13 +44,14 @@ def _examples() -> list[dict[str, object]]:
 
 
 def block_texts(tokens: Sequence[Token]) -> Iterator[str]:
-    """The plain text of each block, as markdown-it-py parses it (inline text, code, raw HTML)."""
+    """The plain text of each block, as markdown-it-py parses it (inline text, code, raw HTML but
+    comments, which neither writer prints)."""
     for token in tokens:
         if token.type == "inline":
             yield "".join(_inline_text(child) for child in token.children or ())
         elif token.type in ("fence", "code_block"):
             yield token.content
-        elif token.type == "html_block":
+        elif token.type == "html_block" and not is_comment(token.content):
             if is_table(token.content):
                 yield from (cell.text for row in parse_table(token.content).rows for cell in row)
             else:
@@ -58,6 +59,8 @@ def block_texts(tokens: Sequence[Token]) -> Iterator[str]:
 
 
 def _inline_text(child: Token) -> str:
+    if child.type == "html_inline" and is_comment(child.content):
+        return ""
     if child.type in ("text", "code_inline", "html_inline"):
         return child.content
     if child.type == "image":

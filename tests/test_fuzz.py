@@ -9,6 +9,7 @@ below as an ``@example``, and a few go through WeasyPrint as plain tests.
 from __future__ import annotations
 
 import io
+import re
 import string
 import tempfile
 from html.parser import HTMLParser
@@ -233,7 +234,10 @@ def check_document(text: str) -> None:
         for name, value in tags.attributes:
             assert not name.startswith("on"), name
             assert name in ("id", "href", "src", "alt", "title", "class", "style", "start",
-                            "colspan", "rowspan", "lang", "charset", "type", "rel"), name  # fmt: skip
+                            "colspan", "rowspan", "lang", "charset", "type", "rel",
+                            "data-src"), name  # fmt: skip
+            if name == "data-src":  # serve's source line of a block: the part's file, a line
+                assert re.fullmatch(r"towns/t/doc\.md:[1-9]\d*", value), value
             if name == "href":  # a link may leave the document; never to run or read anything
                 assert not value.lower().startswith(("javascript:", "vbscript:", "file:")), value
             if name == "src":  # an image is only ever read from the workspace

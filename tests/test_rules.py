@@ -459,6 +459,18 @@ CASES = [
         "填写了印发机关（print_office）但没有印发日期（print_date）",
     ),
     Case(
+        "TP210",
+        lambda r: edit(
+            r,
+            f"{TOWN}/master-plan/01-general.md",
+            "status: 送审稿\n",
+            "status: 送审稿\ncompare_to: weicheng-总体规划-征求意见稿\n",
+        ),
+        f"{TOWN}/master-plan/01-general.md",
+        at(f"{TOWN}/master-plan/01-general.md", "compare_to:"),
+        "compare_to：工作区不在 git 仓库中",
+    ),
+    Case(
         "TP311",
         _unpaired_after_photos,
         f"{TOWN}/projects/binhe-road/photos/after/a1.jpg",
@@ -1193,7 +1205,8 @@ def test_raw_html_and_table_sizes_are_judged_as_the_writers_render_them(
         root,
         chapter,
         "## 第十二条 停车设施\n",
-        "## 第十二条 停车设施\n\n<div>说明</div>\n\n"
+        "## 第十二条 停车设施\n\n<div>说明</div>\n\n<!-- 修改说明：依据评审意见 -->\n\n"
+        "第三行<!-- 注：不打印 -->文字\n\n"
         "<table><tr><td>甲<br>乙</td><td><font>丙</font></td></tr></table>\n\n"
         "第一行<br>第二行\n\n" + wide + "\n" + long,
     )

@@ -67,6 +67,7 @@ from townplans.templating import TemplateError
 
 if TYPE_CHECKING:
     from townplans.render import album
+    from townplans.revision.model import Comparison
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 MANIFEST = ".manifest.json"
@@ -493,6 +494,68 @@ def document_targets(
     ]
 
 
+def revision_targets(
+    spec: documents.DocumentSpec,
+    folder: Path,
+    paths: WorkspacePaths,
+    style: Style,
+    options: BuildOptions,
+    town: str,
+) -> list[Target]:
+    """The 修改对照表 (DOCX, PDF) and the tracked-changes DOCX of a document whose front matter
+    names a ``compare_to`` revision: the working tree's text compared with that revision's. The
+    revision's commit and HEAD's are part of the key, so moving the tag (or committing) rebuilds
+    them. A revision git cannot find makes none (``check`` says so: TP210)."""
+    if not spec.compare_to or not spec.text:
+        return []
+    from townplans import gitrev
+    from townplans.revision import outputs, table
+    from townplans.revision.history import Document, compare_document
+
+    base = gitrev.lookup(paths.root, spec.compare_to)
+    head = gitrev.lookup(paths.root, "HEAD")
+    if base.commit is None:
+        return []
+    compared = spec.text[0]
+    single = compared.endswith(".md")
+    document = Document(
+        spec.name,
+        files=spec.text if single else (),
+        folder="" if single else compared,
+        tag_prefix=f"{town}-",
+    )
+    stamp = source_stamp(spec.date)
+    salt = f"{spec.compare_to}={base.commit};HEAD={head.commit or ''}"
+    inputs = _inputs(paths, *spec.sources)
+    source = SourceRef(spec.sources[0] if spec.sources else "towns")
+
+    @functools.cache
+    def comparison() -> tuple[documents.DocumentSpec, Comparison]:
+        found = compare_document(paths.root, document, spec.compare_to, None, now=stamp)
+        return table.spec(found, paths.root, spec.sources), found
+
+    def make(kind: str) -> Made:
+        made, found = comparison()
+        if kind == "docx":
+            data = outputs.table_docx(made, style, paths, stamp)
+            return Made(data, selfcheck.check_docx(data))
+        if kind == "pdf":
+            data = outputs.table_pdf(made, style, paths, options.pdf_variant)
+            return Made(data, selfcheck.check_pdf(data, []))
+        tracked = outputs.tracked_docx(spec, found, style, paths, stamp)
+        return Made(tracked, selfcheck.check_docx(tracked))
+
+    name = safe_name(table.suffix(spec.name), "修改对照表")
+    made = [
+        Target(f"{name}.docx", folder / f"{name}.docx", inputs, lambda: make("docx"), source, salt),
+        Target(f"{name}.pdf", folder / f"{name}.pdf", inputs, lambda: make("pdf"), source,
+               salt + (options.pdf_variant or "")),
+    ]  # fmt: skip
+    tracked = outputs.tracked_name(spec.name)
+    made.append(Target(tracked, folder / tracked, inputs, lambda: make("tracked"), source, salt))
+    return made
+
+
 def _anchor_pages(html: str, mounts: dict[str, Path]) -> dict[str, int]:
     from townplans.render.pdf import anchor_pages  # WeasyPrint only when a document is written
 
@@ -669,6 +732,9 @@ def plan_targets(
         for spec in assembler.town_documents(town):
             targets += document_targets(
                 spec, town_folder(paths.build, town.slug), paths, style, options
+            )
+            targets += revision_targets(
+                spec, town_folder(paths.build, town.slug), paths, style, options, town.slug
             )
         if town.projects:
             targets += album_targets(town, paths, style, profile, workspace, options)

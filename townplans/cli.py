@@ -530,6 +530,53 @@ def package(
     sys.exit(1 if refused else 0)
 
 
+# -- diff ------------------------------------------------------------------------------------------
+
+
+@cli.command(
+    epilog=_examples(
+        "townplans diff weicheng 总体规划",
+        "townplans diff weicheng 总体规划 --from weicheng-总体规划-征求意见稿 --to weicheng-总体规划-送审稿",
+        "townplans diff towns/weicheng/construction-plan.md --from HEAD~3 -o 对照",
+        "townplans diff towns/weicheng/construction-plan.md --from 旧版/建设计划.md",
+    )
+)
+@click.argument("document", nargs=-1, required=True, metavar="文档")
+@click.option(
+    "--from",
+    "old",
+    metavar="版本",
+    help="原版本：git 提交号、标签或分支，或旧版本的 Markdown 文件（默认：该文档最近的阶段标签“镇-文档-阶段”，没有则为 HEAD）",
+)
+@click.option(
+    "--to",
+    "new",
+    metavar="版本",
+    help="修改后的版本：git 提交号、标签或分支（默认：工作区中的当前文件）",
+)
+@click.option(
+    "--output", "-o", type=click.Path(file_okay=False, path_type=Path), metavar="文件夹",
+    help="成果写入的文件夹（默认 build/修订/）",
+)  # fmt: skip
+@pass_ctx
+def diff(
+    ctx: Context, document: tuple[str, ...], old: str | None, new: str | None, output: Path | None
+) -> None:
+    """比较文档的两个版本，生成修改对照表（Word 和 PDF）和带修订标记的 Word 文档（可逐条接受或拒绝），并列出修改摘要。
+
+    文档：Markdown 文件路径，或“镇文件夹名 文档”（如 weicheng 总体规划、weicheng 控规、weicheng 建设计划）；
+    总体规划按章节文件顺序合并比较。退出码：0 已生成（不论有无修改），2 用法或工具错误（如不是 git 仓库、版本不存在）。
+    """
+    outcome = _call(ctx, lambda: pipeline.run_diff(ctx.root, document, old, new, output))
+    comparison = outcome.comparison
+    ctx.say(f"{comparison.title}：{comparison.old.label} → {comparison.new.label}")
+    ctx.say(outcome.summary.line())
+    root = ctx.root.resolve()
+    for path in outcome.written:
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        ctx.say(f"已写入 {shown}")
+
+
 # -- check, rules, schema -------------------------------------------------------------------------
 
 
@@ -654,6 +701,65 @@ def _print_findings(ctx: Context, findings: Sequence[Finding]) -> None:
         ctx.errors.print(f"{finding.ref}: {finding.code} ", end="", markup=False)
         ctx.errors.print(finding.severity.label, style=style, end=" ", markup=False)
         ctx.errors.print(finding.message, markup=False)
+
+
+# -- serve -----------------------------------------------------------------------------------------
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@cli.command(
+    epilog=_examples(
+        "townplans serve                    # 在 http://127.0.0.1:8000/ 打开总览",
+        "townplans serve --port 0 --open    # 任选空闲端口，并在浏览器中打开",
+        "townplans serve --host 0.0.0.0     # 让局域网中的其他电脑也能访问（会提示风险）",
+    )
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, metavar="端口",
+    help="端口；0 表示任选一个空闲端口（启动时显示网址）",
+)  # fmt: skip
+@click.option(
+    "--host", default=None, metavar="地址",
+    help="监听地址（默认 127.0.0.1，只有本机能访问）；指定其他地址时会显示安全提示",
+)  # fmt: skip
+@click.option("--open", "open_browser", is_flag=True, help="启动后在浏览器中打开总览")
+@pass_ctx
+def serve(ctx: Context, port: int, host: str | None, open_browser: bool) -> None:
+    """在浏览器中实时查看：交付成果矩阵与各镇问题、每份文档和图册的分页预览（问题标注在对应段落旁）、
+    带行号的源文件；保存文件后只重新检查受影响的镇、只重新生成受影响的预览，已打开的页面自动更新。
+
+    只读取工作区，不写入 towns/；按 Ctrl+C 停止。
+    """
+    import logging
+    import webbrowser
+
+    from townplans.serve import app
+
+    if host is not None and host not in _LOOPBACK_HOSTS:
+        ctx.errors.print(
+            f"警告：--host {host} 让其他电脑也能访问本服务。服务没有登录和加密，能连到这台电脑的人都能"
+            "看到全部材料；只在可信的网络中使用，平时请用默认的 127.0.0.1。",
+            style="yellow", markup=False,
+        )  # fmt: skip
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("townplans.serve")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if ctx.verbose else logging.INFO)
+    ctx.say("正在读取并检查工作区……")
+    server = _call(
+        ctx, lambda: app.start(ctx.root, host or app.LOOPBACK, port, open_hosts=host is not None)
+    )
+    ctx.say(f"townplans serve 已启动：{server.url}（按 Ctrl+C 停止）")
+    if open_browser:
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        ctx.say("已停止")
+    finally:
+        server.close()
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

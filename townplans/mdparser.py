@@ -1,6 +1,7 @@
 """The one configured Markdown parser, shared by the loader and the renderers.
 
-CommonMark with GFM tables and strikethrough, CJK-friendly emphasis (``cjk_emphasis``), footnotes,
+CommonMark with GFM tables and strikethrough, ``++underline++`` (``underline``), CJK-friendly
+emphasis (``cjk_emphasis``), footnotes,
 ``:::`` containers (cover, 附件, landscape sections …) and page breaks. Raw HTML is *recognised* (html_block / html_inline tokens) so that the
 writers can render the one safe subset planning texts need, tables with merged cells; every other
 piece of raw HTML is written out as escaped text and reported (content is untrusted).
@@ -20,6 +21,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from townplans.cjk_emphasis import cjk_friendly_plugin
+from townplans.underline import underline_plugin
 
 if TYPE_CHECKING:
     from townplans.model import MarkdownFile, SourceRef
@@ -53,6 +55,7 @@ def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.use(cjk_friendly_plugin)  # **《法》** next to Chinese text is bold, not literal asterisks
+    md.use(underline_plugin)
     md.use(footnote_plugin)
     for name in CONTAINER_NAMES:
         md.use(container_plugin, name=name)

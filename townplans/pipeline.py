@@ -424,3 +424,77 @@ def run_new_report(root: Path, town: str, date: dt.date | None) -> scaffold.Writ
         else []
     )
     return _guard(lambda: scaffold.new_report(paths, profile, town, date, slugs))
+
+
+# -- diff -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOutcome:
+    """A comparison, the files written for it, and its summary."""
+
+    comparison: Any
+    """The ``revision.model.Comparison``."""
+    written: tuple[Path, ...]
+    summary: Any
+    """The ``revision.summary.Summary``."""
+
+
+def run_diff(
+    root: Path,
+    words: Sequence[str],
+    old: str | None = None,
+    new: str | None = None,
+    output: Path | None = None,
+) -> DiffOutcome:
+    """Compare two versions of a document and write its 修改对照表 (DOCX and PDF) and, once the
+    tracked-changes writer is there, the tracked-changes DOCX, under build/修订/ or ``output``."""
+    from townplans import build
+    from townplans.revision import naming, outputs, table
+    from townplans.revision.history import HistoryError, compare_document
+    from townplans.revision.summary import summarise
+
+    paths = WorkspacePaths(root.resolve())
+    session = open_session(root) if paths.towns.is_dir() else None
+    names = _document_names(session) if session is not None else {}
+    try:
+        workspace = session.workspace if session is not None else None
+        document = naming.resolve(workspace, paths.root, words, names)
+        comparison = compare_document(paths.root, document, old, new)
+    except HistoryError as exc:
+        raise ToolError(str(exc)) from exc
+    try:
+        style = load_style(paths.style)
+    except StyleError as exc:
+        raise ToolError(str(exc)) from exc
+    folder = (output if output is not None else paths.build / "修订").resolve()
+    spec = table.spec(comparison, paths.root, document.paths)
+    stamp = build.source_stamp(spec.date)
+    written = []
+    try:
+        made = outputs.all_outputs(spec, comparison, style, paths, stamp)
+        for name, data in made.items():
+            written.append(build.write_atomic(folder, folder / name, data))
+    except (OSError, PathPolicyError) as exc:
+        detail = os_error(exc) if isinstance(exc, OSError) else str(exc)
+        raise ToolError(f"无法写入修改对照表：{detail}") from exc
+    summary = summarise(comparison, len(table.rows(comparison)))
+    return DiffOutcome(comparison, tuple(written), summary)
+
+
+def _document_names(session: Session) -> dict[str, str]:
+    """The name ``build`` gives each document, by its first source file."""
+    from townplans.render import documents
+
+    assembler = documents.Assembler(
+        session.paths.root,
+        session.profile,
+        documents.Templates(session.paths.templates / "documents"),
+        session.workspace.district,
+    )
+    return {
+        spec.sources[0]: spec.name
+        for town in session.workspace.district.towns
+        for spec in assembler.town_documents(town)
+        if spec.sources
+    }

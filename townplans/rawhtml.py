@@ -4,7 +4,8 @@ checker's rules (TP015, TP016) and the writers, which never import each other.
 The one kind of raw HTML that is rendered is a table, as Word-converted planning texts carry them:
 ``table thead tbody tfoot tr th td`` with ``rowspan``, ``colspan`` and ``align``, and inside cells
 the text of ``p br strong b em i span sup sub`` (bold kept, ``p`` and ``br`` break lines). Outside
-tables only ``<br>`` is understood (a line break). Everything else is never interpreted: a block
+tables only ``<br>`` is understood (a line break), and a comment (``<!-- 修改说明：… -->``) is left
+out of both outputs: it is a note to the authors, never printed. Everything else is never interpreted: a block
 that is not a table and every other inline tag print as their literal text, and any other tag
 inside a table is dropped (its text kept, ``script``/``style`` content dropped) and noted with its
 line.
@@ -31,6 +32,14 @@ _DROP_CONTENT = frozenset({"script", "style"})
 _ALIGN = frozenset({"left", "center", "right"})
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _DIGITS = re.compile(r"\s*(\d+)")
+
+
+_COMMENT = re.compile(r"\s*<!--.*?-->\s*", re.DOTALL)
+
+
+def is_comment(html: str) -> bool:
+    """Whether a piece of raw HTML is nothing but comments (and white space)."""
+    return "<!--" in html and not _COMMENT.sub("", html).strip()
 
 
 def is_break(html: str) -> bool:

@@ -474,3 +474,35 @@ def _reports(collector: _Collector, folder: Path) -> Iterable[WeeklyReport]:
         doc = collector.markdown(path, "weekly_report")
         if doc is not None:
             yield WeeklyReport(match.group(1), doc)
+
+
+def reload_town(
+    workspace: Workspace, profile: Profile, slug: str, probe_cache: ProbeCache | None = None
+) -> Workspace:
+    """``workspace`` with one town read again from disk (``townplans serve`` after an edit there):
+    the town's model, its load findings and its damaged files replaced, everything else kept. A
+    town no longer listed or present is left as it was (a change to district.yaml reloads all)."""
+    root = Path(workspace.root)
+    current = workspace.town(slug)
+    if current is None:
+        return workspace
+    collector = _Collector(root, profile)
+    folder = root / current.folder
+    try:
+        images = [
+            p
+            for p in collector.walk_files(folder)
+            if p.suffix.lower().lstrip(".") in IMAGE_SUFFIXES
+        ]
+    except _TooManyFilesError:
+        images = []
+    collector.probed = probe_all(images, cache=probe_cache)
+    town = _guarded_town(collector, folder)
+    towns = tuple(town if t.slug == slug else t for t in workspace.district.towns)
+    district = District(workspace.district.meta, towns, workspace.district.waivers)
+    # TP006 (a folder district.yaml does not list) is the district's finding about the folder.
+    kept = tuple(
+        f for f in workspace.findings if not current.holds(f.ref.path) or f.code == "TP006"
+    )
+    damaged = {p for p in workspace.damaged if not current.holds(p)} | collector.damaged
+    return Workspace(str(root), district, (*kept, *collector.findings), frozenset(damaged))

@@ -108,6 +108,13 @@ class DocumentSpec:
     """The text set diagonally behind every page: a plan's stage before the final one."""
     make_front: Callable[[], tuple[Part, ...]] = lambda: ()
     """Parts between the cover and the contents (a plan's 修订记录), table numbers apart."""
+    compare_to: str = ""
+    """The git revision (front matter ``compare_to``) a 修改对照表 compares the text with."""
+    text: tuple[str, ...] = ()
+    """The document's own Markdown as compared: a chapter folder, or its file."""
+    landscape: bool = False
+    """Every page landscape (the 修改对照表); its parts still mark their landscape text with a
+    ``landscape`` container, which sizes their tables to the landscape page."""
 
     @property
     def parts(self) -> tuple[Part, ...]:
@@ -284,6 +291,13 @@ def _date(meta: Located, key: str) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+def _compare_to(meta: Located) -> str:
+    value = meta.get("compare_to")
+    return (
+        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    )
+
+
 def file_name(text: str) -> str:
     """A title usable as a file name (the one path policy: ``fs.safe_name``; a lone surrogate,
     which no file system can encode, goes with the other characters XML forbids)."""
@@ -385,6 +399,7 @@ class Assembler:
             table_captions=doctype is not None and doctype.table_captions,
             stage=stage.stage, version=stage.version, watermark=stage.watermark,
             make_front=lambda: self._revisions(first, doctype, base),
+            compare_to=_compare_to(first), text=(plan.folder,),
         )  # fmt: skip
 
     def detailed_plans(self, town: Town) -> Iterable[DocumentSpec]:
@@ -419,6 +434,7 @@ class Assembler:
             table_captions=doctype is not None and doctype.table_captions,
             stage=stage.stage, version=stage.version, watermark=stage.watermark,
             make_front=lambda: self._revisions(meta, doctype, base),
+            compare_to=_compare_to(meta), text=(text.ref.path,),
         )  # fmt: skip
 
     def _revisions(
@@ -996,6 +1012,7 @@ def to_docx(
         plan=spec.plan,
         table_captions=spec.table_captions,
         gongwen=spec.gongwen is not None,
+        landscape=spec.landscape,
     )
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)
@@ -1085,6 +1102,7 @@ def _html(
         toc_levels=style.toc_levels, plan=spec.plan, gongwen=spec.gongwen is not None,
         running=xml_text(spec.running_header), front=front.html if front else "",
         watermark=_watermark_html(spec, style),
+        landscape=spec.landscape,
     )  # fmt: skip
     front_problems = front.problems if front else []
     return page, body, _once_per_file([*front_problems, *body.problems, *cover.problems])

@@ -28,6 +28,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -95,8 +96,25 @@ class _Inline:
     bold: bool = False
     italic: bool = False
     strike: bool = False
+    underline: bool = False
+    """``++…++`` (an insertion in the 修改对照表)."""
     link: str | None = None
     hyperlink: BaseOxmlElement | None = None
+    source: Token | None = None
+    """The inline child being written (its runs are shown to the ``Tracker``)."""
+
+
+class Tracker(Protocol):
+    """What a tracked-changes writer (``revision.tracked``) is told while a token stream is
+    written: its revision marks are its own business, the writer only says where blocks start and
+    which token each run comes from."""
+
+    def block(self, token: Token, base_dir: Path) -> Path:
+        """A top-level block starts with ``token``; returns the folder its links resolve against
+        (``base_dir`` unless the block says otherwise)."""
+
+    def run(self, run: BaseOxmlElement, source: Token) -> None:
+        """``run`` was written for the inline child ``source``."""
 
 
 @dataclass
@@ -133,6 +151,9 @@ class DocxWriter:
     附件 page) and the 版头, 署名 and 版记 in their places (``gongwen.Geometry``)."""
     plan: bool = False
     """A plan text (总体规划, 控规, 修规): headings ranked and styled as 章 / 节 / 条."""
+    landscape: bool = False
+    """Every page landscape (the 修改对照表): the first section is turned, and a ``landscape``
+    container starts no section of its own."""
     document: DocumentObject = field(init=False)
     problems: list[OutputProblem] = field(default_factory=list)
     table_captions: bool = False
@@ -177,11 +198,14 @@ class DocxWriter:
     _tables: int = 0
     _heading: str = ""
     """The text of the last heading, the title of a table without a caption of its own."""
+    tracker: Tracker | None = None
+    """Told where each top-level block starts and which token each run comes from (tracked
+    changes, ``revision.tracked``); None for every other document."""
 
     def __post_init__(self) -> None:
         self._dispatch = self._handlers()
         self.document = Document()
-        self._page_setup(self.document.sections[0], landscape=False)
+        self._page_setup(self.document.sections[0], landscape=self.landscape)
         self._styles()
         if self.gongwen:
             self._gongwen_styles()
@@ -421,7 +445,11 @@ class DocxWriter:
         tokens = prepared.tokens
         index = 0
         while index < len(tokens):
-            index = self._block(tokens, index, base_dir)
+            token = tokens[index]
+            block_dir = base_dir
+            if self.tracker is not None and token.level == 0 and token.nesting >= 0:
+                block_dir = self.tracker.block(token, base_dir)
+            index = self._block(tokens, index, block_dir)
 
     def page_break(self) -> None:
         self._page_break()
@@ -928,7 +956,7 @@ class DocxWriter:
                 if not (name == "attachment" and self._section_is_new()):
                     self._page_break()  # (a new section already starts a new page)
                 self._first_in_attachment = name == "attachment"
-            elif name == "landscape":
+            elif name == "landscape" and not self.landscape:
                 self._new_section(landscape=True)
             elif name == "imprint":
                 self._imprint_page()
@@ -942,7 +970,7 @@ class DocxWriter:
             elif name == "redhead":
                 self._red_title = False
                 self._redhead_lines = 0
-            elif name == "landscape":
+            elif name == "landscape" and not self.landscape:
                 self._new_section(landscape=False)
             elif name == "printed":
                 self._printed = None
@@ -1284,6 +1312,7 @@ class DocxWriter:
         children = inline.children or []
         for position, child in enumerate(children):
             kind = child.type
+            state.source = child
             if kind == "text" and role == "table":
                 self._kept_runs(paragraph, child.content, state)
             elif kind == "text":
@@ -1306,6 +1335,8 @@ class DocxWriter:
                 state.italic = kind == "em_open"
             elif kind in ("s_open", "s_close"):
                 state.strike = kind == "s_open"
+            elif kind in ("ins_open", "ins_close"):
+                state.underline = kind == "ins_open"
             elif kind == "link_open":
                 state.link = str(child.attrs.get("href", ""))
                 state.hyperlink = (
@@ -1348,11 +1379,14 @@ class DocxWriter:
         run.bold = state.bold or None
         run.italic = state.italic or None
         run.font.strike = state.strike or None
+        run.underline = state.underline or None
         if state.link is not None:
             run.underline = True
             run.font.color.rgb = RGBColor(0x1F, 0x4E, 0x99)
             if state.hyperlink is not None:
                 state.hyperlink.append(run._r)
+        if self.tracker is not None and state.source is not None:
+            self.tracker.run(run._r, state.source)
         return run
 
     def _problem(self, message: str) -> None:

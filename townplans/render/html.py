@@ -4,7 +4,9 @@ Raw HTML is never passed through: a raw table is rebuilt from the safe subset in
 every other piece of raw HTML is escaped and shows as its literal text. A paragraph holding only an
 image becomes a numbered ``<figure>`` (in a plan's text a drawing on a page of its own, sized by
 ``figures``); headings get ids so the table of contents can print page numbers
-(``target-counter``) and WeasyPrint makes PDF bookmarks from them.
+(``target-counter``) and WeasyPrint makes PDF bookmarks from them. Block elements from a town's
+file carry ``data-src="<path>:<line>"`` (``source_attribute``), which WeasyPrint ignores and
+``townplans serve`` places its finding notes by.
 """
 
 from __future__ import annotations
@@ -100,10 +102,38 @@ class _PrintRenderer(RendererHTML):
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
+        source = self.source_attribute(tokens[idx])
         if FIGURE in tokens[idx].meta:
             drawing = tokens[idx].meta.get(DRAWING)
-            return f'<figure class="drawing drawing-{drawing}">' if drawing else "<figure>"
-        return super().renderToken(tokens, idx, options, env)
+            classes = f' class="drawing drawing-{drawing}"' if drawing else ""
+            return f"<figure{classes}{source}>"
+        return _with_attribute(super().renderToken(tokens, idx, options, env), source)
+
+    def renderToken(  # noqa: N802 - markdown-it's name
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """Block openings without a rule of their own (lists, items, quotes, table rows) with
+        their source line."""
+        html = super().renderToken(tokens, idx, options, env)
+        token = tokens[idx]
+        return _with_attribute(html, self.source_attribute(token)) if token.nesting == 1 else html
+
+    def source_attribute(self, token: Token) -> str:
+        """`` data-src="<path>:<line>"`` for a block of a town's own file (not of a generated
+        part, whose lines are not its template's); empty otherwise."""
+        if not token.block or token.map is None or self.origin.generated or not self.origin.path:
+            return ""
+        return f' data-src="{escape(self.origin.path)}:{token.map[0] + 1}"'
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        html = super().fence(tokens, idx, options, env)
+        return _with_attribute(html, self.source_attribute(tokens[idx]))
+
+    def code_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        html = super().code_block(tokens, idx, options, env)
+        return _with_attribute(html, self.source_attribute(tokens[idx]))
 
     def paragraph_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -151,9 +181,10 @@ class _PrintRenderer(RendererHTML):
         self.toc.append(TocEntry(level, text, anchor))
         self._open_headings.append(f"h{level}")
         drawing = tokens[idx].meta.get(DRAWING)
+        source = self.source_attribute(tokens[idx])
         if drawing:  # the heading goes onto the page of the drawing it stands before
-            return f'<h{level} id="{anchor}" class="drawing-head drawing-{drawing}">'
-        return f'<h{level} id="{anchor}">'
+            return f'<h{level} id="{anchor}" class="drawing-head drawing-{drawing}"{source}>'
+        return f'<h{level} id="{anchor}"{source}>'
 
     def heading_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -175,7 +206,7 @@ class _PrintRenderer(RendererHTML):
         columns = max((len(row) for row in rows), default=0)
         title = tokens[idx].meta.get("caption")
         opening, self.after_table = self.table_frame(rows, columns, title, tokens[idx].map)
-        return opening + "\n"
+        return _with_attribute(opening, self.source_attribute(tokens[idx]), _TABLE) + "\n"
 
     def table_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -275,14 +306,27 @@ class _PrintRenderer(RendererHTML):
                 opening, closing = self.table_frame(
                     htmltable.texts(grid), grid.columns, title, block
                 )
-                return table_html(grid, opening) + closing
-        return f'<p class="raw-html">{escape(content.rstrip())}</p>\n'
+                source = self.source_attribute(tokens[idx])
+                return _with_attribute(table_html(grid, opening), source, _TABLE) + closing
+        source = self.source_attribute(tokens[idx])
+        return f'<p class="raw-html"{source}>{escape(content.rstrip())}</p>\n'
 
     def html_inline(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         content = tokens[idx].content
         return "<br>" if is_break(content) else escape(content)
+
+
+_OPENING = re.compile(r"<[a-z][a-z0-9]*")
+_TABLE = re.compile(r"<table\b")
+
+
+def _with_attribute(html: str, attribute: str, tag: re.Pattern[str] = _OPENING) -> str:
+    """``html`` with ``attribute`` added to its first opening tag (the first ``<table`` when
+    ``tag`` is ``_TABLE``: a caption or a landscape frame may come before it)."""
+    found = tag.search(html) if attribute else None
+    return html[: found.end()] + attribute + html[found.end() :] if found else html
 
 
 _ATTACHMENT_ITEM = re.compile(r"^(附件：)?(\d+\.)?")
@@ -524,6 +568,7 @@ def page(
     running: str | None = None,
     front: str = "",
     watermark: str = "",
+    landscape: bool = False,
 ) -> str:
     """A complete print HTML document: cover, ``front`` (a plan's 修订记录, on a page of its
     own), table of contents (headings down to ``toc_levels``), then the body (a document without
@@ -532,11 +577,13 @@ def page(
     and carries the page number its landscape pages show turned (``gongwen.css``). ``running``:
     the running header's text (the title unless given). ``watermark``: markup (the stage's
     outlines) set diagonally behind every page, in a fixed box, which WeasyPrint repeats on each
-    page out of the flow: it moves nothing."""
+    page out of the flow: it moves nothing. ``landscape``: every page landscape (the body is on
+    the landscape pages, so the running title before the first block opens no portrait page)."""
     head = f'<span class="running-title">{escape(title if running is None else running)}</span>'
     if watermark:
         head += f'<div class="watermark">{watermark}</div>'
-    classes = [name for name, wanted in (("plan", plan), ("gongwen", gongwen)) if wanted]
+    wanted = (("plan", plan), ("gongwen", gongwen), ("landscape", landscape))
+    classes = [name for name, on in wanted if on]
     if gongwen:
         head += '<div class="landscape-odd"></div><div class="landscape-even"></div>'
     if cover:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from docx.document import Document as DocumentObject
@@ -879,3 +879,130 @@ def watermark(
 def _attribute(text: str) -> str:
     """``text`` escaped for an XML attribute value in double quotes."""
     return escape(text, {'"': "&quot;"})
+
+
+# -- tracked changes (revisions) ---------------------------------------------------------------------
+#
+# A revision is an element that holds what changed and says who changed it when (ECMA-376 Part 1
+# §17.13.5): runs inserted sit in ``w:ins``, runs deleted in ``w:del`` (their text as
+# ``w:delText``), a paragraph's mark is inserted or deleted by ``w:pPr/w:rPr/w:ins|w:del``, a
+# table row by ``w:trPr/w:ins|w:del``. A move is a named pair of ranges: ``w:moveFromRangeStart``
+# … ``w:moveFromRangeEnd`` around runs in ``w:moveFrom`` where the text stood, the same ``w:name``
+# on ``w:moveToRangeStart`` … ``w:moveToRangeEnd`` around runs in ``w:moveTo`` where it stands now;
+# moved runs keep their text in ``w:t`` (§17.13.5.22's example: ``<w:moveFrom><w:r><w:t>Some moved
+# text.</w:t></w:r></w:moveFrom>``), unlike deleted ones.
+
+RevisionKind = Literal["ins", "del", "moveFrom", "moveTo"]
+REVISION_KINDS: tuple[RevisionKind, ...] = ("ins", "del", "moveFrom", "moveTo")
+_RANGE_TAGS = ("moveFromRangeStart", "moveFromRangeEnd", "moveToRangeStart", "moveToRangeEnd")
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Who made a change and when: ``w:author`` and ``w:date`` (ISO 8601 in UTC, “Z”, or None)."""
+
+    author: str
+    date: str | None
+
+
+def revision_date(when: dt.datetime) -> str:
+    """``w:date``: ``YYYY-MM-DDTHH:MM:SSZ`` in UTC (a naive time is taken as UTC)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _revision(kind: str, mark: Mark) -> BaseOxmlElement:
+    element = OxmlElement(f"w:{kind}")
+    element.set(qn("w:id"), "0")  # numbered once the document is complete (``number_revisions``)
+    element.set(qn("w:author"), mark.author)
+    if mark.date is not None:
+        element.set(qn("w:date"), mark.date)
+    return element
+
+
+def is_tracked(run: BaseOxmlElement) -> bool:
+    """Whether a run already stands inside a revision element."""
+    parent = run.getparent()
+    return parent is not None and parent.tag in {qn(f"w:{kind}") for kind in REVISION_KINDS}
+
+
+def track_run(run: BaseOxmlElement, kind: RevisionKind, mark: Mark) -> BaseOxmlElement:
+    """Put ``run`` (a ``w:r``, wherever it stands) inside a new revision element of ``kind``."""
+    wrapper = _revision(kind, mark)
+    run.addprevious(wrapper)
+    wrapper.append(run)
+    return wrapper
+
+
+def track_paragraph_mark(paragraph: BaseOxmlElement, kind: RevisionKind, mark: Mark) -> None:
+    """The paragraph's mark inserted, deleted or moved (``w:pPr/w:rPr/w:<kind>``, first in the
+    mark's properties as ``CT_ParaRPr`` orders them)."""
+    ppr = paragraph.find(qn("w:pPr"))
+    if ppr is None:
+        ppr = OxmlElement("w:pPr")
+        paragraph.insert(0, ppr)
+    rpr = ppr.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        _insert_ppr_child(ppr, rpr)
+    rpr.insert(0, _revision(kind, mark))
+
+
+def track_row(row: BaseOxmlElement, kind: Literal["ins", "del"], mark: Mark) -> None:
+    """A table row inserted or deleted (``w:trPr/w:ins|w:del``, after the row's other
+    properties)."""
+    trpr = row.find(qn("w:trPr"))
+    if trpr is None:
+        trpr = OxmlElement("w:trPr")
+        row.insert(0, trpr)
+    trpr.append(_revision(kind, mark))
+
+
+def move_range(
+    first: BaseOxmlElement,
+    last: BaseOxmlElement,
+    kind: Literal["moveFrom", "moveTo"],
+    name: str,
+    mark: Mark,
+) -> None:
+    """The named range of a move, from the start of paragraph ``first`` (after its properties)
+    to the end of paragraph ``last``."""
+    start = _revision(f"{kind}RangeStart", mark)
+    start.set(qn("w:name"), name)
+    ppr = first.find(qn("w:pPr"))
+    if ppr is not None:
+        ppr.addnext(start)
+    else:
+        first.insert(0, start)
+    # Start and end share one id; until the ids are numbered it is the range's kind and name.
+    start.set(qn("w:id"), f"{kind}-{name}")
+    last.append(_element(f"w:{kind}RangeEnd", id=f"{kind}-{name}"))
+
+
+def number_revisions(body: BaseOxmlElement, first: int) -> int:
+    """Give every revision element of ``body`` its own ``w:id`` from ``first`` on (a move range's
+    end the id of its start), write the text of deleted runs as ``w:delText`` (field codes as
+    ``w:delInstrText``); returns how many revision elements there are."""
+    numbered = 0
+    ranges: dict[str, str] = {}
+    for element in body.iter(*(qn(f"w:{tag}") for tag in (*REVISION_KINDS, *_RANGE_TAGS))):
+        old = element.get(qn("w:id"), "")
+        if element.tag.endswith("RangeEnd"):
+            element.set(qn("w:id"), ranges.get(old, "0"))
+            continue
+        new = str(first + numbered)
+        numbered += 1
+        ranges[old] = new
+        element.set(qn("w:id"), new)
+        if element.tag == qn("w:del") and element.getparent().tag not in (
+            qn("w:rPr"), qn("w:trPr"),
+        ):  # fmt: skip
+            _deleted_text(element)
+    return numbered
+
+
+def _deleted_text(deletion: BaseOxmlElement) -> None:
+    for old_tag, new_tag in (("w:t", "w:delText"), ("w:instrText", "w:delInstrText")):
+        for text in list(deletion.iter(qn(old_tag))):
+            text.tag = qn(new_tag)

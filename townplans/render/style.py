@@ -374,6 +374,8 @@ li p, td p, th p, blockquote p {{ text-indent: 0; }}
 .toc li {{ text-indent: 0; padding-left: 0; font-family: {_family(fonts["toc"])}; font-size: {fonts["toc"].size}pt; }}
 {toc_levels}
 .toc a {{ color: inherit; text-decoration: none; }}
+s {{ text-decoration: line-through; }}
+ins {{ text-decoration: underline; }}
 .toc a::after {{ content: leader(".") target-counter(attr(href), page); }}
 table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: 6pt 0; font-family: {_family(fonts["table"])};
   font-size: {fonts["table"].size}pt; line-height: 1.5; }}

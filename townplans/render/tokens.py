@@ -1,6 +1,8 @@
 """What both writers do to a token stream before writing it, so that Word and PDF agree and
 neither can be broken by what a file holds.
 
+- HTML comments (a ``<!-- … -->`` block or inline piece holding nothing else) are left out:
+  they are notes to the authors (``<!-- 修改说明：… -->``), never printed and never interpreted.
 - Characters XML 1.0 forbids (C0 controls but tab and line breaks, lone surrogates, U+FFFE and
   U+FFFF) are dropped: python-docx refuses them with an English ``ValueError`` and Pango cannot
   encode a lone surrogate, so one stray BEL would otherwise fail the whole document.
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from markdown_it.token import Token
 
 from townplans import limits
-from townplans.rawhtml import too_many_columns, too_many_rows
+from townplans.rawhtml import is_comment, too_many_columns, too_many_rows
 from townplans.render.layout import (
     EMPTY_CELL,
     Origin,
@@ -80,8 +82,9 @@ class Prepared:
 
 
 def prepare(tokens: Sequence[Token]) -> Prepared:
-    """What both writers do first: forbidden characters dropped, GFM tables cut to the limits."""
-    cleaned, forbidden = without_forbidden(tokens)
+    """What both writers do first: comments left out, forbidden characters dropped, GFM tables
+    cut to the limits."""
+    cleaned, forbidden = without_forbidden(without_comments(tokens))
     cut, cuts = cut_tables(cleaned)
     return Prepared(table_texts(cut), forbidden, cuts)
 
@@ -131,6 +134,25 @@ def _no_space_by_punctuation(inline: Token) -> Token:
             child.content = no_space_by_punctuation(child.content)
         copy.children.append(child)
     return copy
+
+
+def without_comments(tokens: Sequence[Token]) -> list[Token]:
+    """The tokens without comment-only ``html_block`` tokens and ``html_inline`` children (an
+    inline token is copied when it loses one)."""
+    result: list[Token] = []
+    for token in tokens:
+        if token.type == "html_block" and is_comment(token.content):
+            continue
+        children = token.children or []
+        if token.type == "inline" and any(_comment_child(c) for c in children):
+            token = token.copy()
+            token.children = [c for c in children if not _comment_child(c)]
+        result.append(token)
+    return result
+
+
+def _comment_child(child: Token) -> bool:
+    return child.type == "html_inline" and is_comment(child.content)
 
 
 def without_forbidden(tokens: Sequence[Token]) -> tuple[list[Token], Change | None]:

@@ -21,12 +21,11 @@ from markdown_it.token import Token
 
 from townplans import mdparser
 from townplans.load.sources import split_front_matter
+from townplans.rawhtml import is_comment
 from townplans.render.layout import softbreak
 from townplans.revision.model import Block, BlockKind
 
 REASON = re.compile(r"<!--\s*修改说明\s*[：:]\s*(.*?)\s*-->", re.DOTALL)
-COMMENT = re.compile(r"\s*<!--.*?-->\s*", re.DOTALL)
-"""Text that is nothing but HTML comments."""
 
 _OPENING_KINDS: dict[str, BlockKind] = {
     "heading_open": "heading",
@@ -35,11 +34,6 @@ _OPENING_KINDS: dict[str, BlockKind] = {
     "ordered_list_open": "list",
     "table_open": "table",
 }
-
-
-def is_comment(text: str) -> bool:
-    """True when ``text`` holds only HTML comments (and white space)."""
-    return bool(text.strip()) and not COMMENT.sub("", text).strip() and "<!--" in text
 
 
 def reason_in(text: str) -> str:

@@ -69,11 +69,20 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class CellChange:
-    """A table cell whose text changed (0-based row and column; row 0 is the header)."""
+    """A table cell whose text changed (0-based row and column; row 0 is the header).
+
+    ``row`` and ``column`` are the cell's place in the new table; for a cell of a row or column
+    the new version removed (``change`` "delete") they are its place in the old table."""
 
     row: int
     column: int
     segments: tuple[Segment, ...]
+    change: Literal["modify", "insert", "delete"] = "modify"
+    """A cell changed in place, or a cell of a row or column added or removed."""
+    old_row: int = -1
+    """For a changed cell, its row in the old table (rows may have been added above it)."""
+    old_column: int = -1
+    """For a changed cell, its column in the old table."""
 
 
 @dataclass(frozen=True, slots=True)

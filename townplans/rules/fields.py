@@ -12,7 +12,9 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path as FilePath
 
+from townplans import gitrev
 from townplans.load.fields import FieldValue, read_field
 from townplans.model import Located, Severity
 from townplans.profile import DocumentType, FieldSpec
@@ -303,3 +305,26 @@ def _blank(value: object) -> bool:
     return value is None or (
         isinstance(value, str) and (not value.strip() or is_placeholder(value))
     )
+
+
+@rule(
+    "TP210",
+    "compare-to-unknown",
+    Severity.WARNING,
+    "compare_to 指定的对照版本在 git 中找不到（或工作区不在 git 仓库中）：不生成修改对照表",
+)
+def compare_to_unknown(ctx: Context) -> Iterator[Problem]:
+    """A plan's ``compare_to`` names the revision its 修改对照表 compares with; one git cannot
+    find is said at its line (the build then makes no 修改对照表 for the document)."""
+    for unit in town_documents(ctx.the_town, ctx.profile):
+        if "compare_to" not in unit.doctype.fields:
+            continue
+        meta = unit.meta
+        revision = meta.get("compare_to")
+        if revision is None or is_placeholder(revision):
+            continue
+        found = gitrev.lookup(FilePath(ctx.workspace.root), str(revision).strip())
+        if found.problem is not None:
+            yield Problem(
+                meta.ref_of("compare_to"), f"compare_to：{found.problem}，不生成修改对照表"
+            )

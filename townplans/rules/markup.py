@@ -19,11 +19,13 @@ from townplans.rules import Context, Problem, rule
     "TP015",
     "raw-html",
     Severity.WARNING,
-    "原始 HTML 不按 HTML 排版：表格以外的原样打印为文字，表格中不支持的标签和属性不输出",
+    "原始 HTML 不按 HTML 排版：表格以外的原样打印为文字（注释 <!-- … --> 不输出），表格中不支持的标签和属性不输出",
 )
 def raw_html(ctx: Context) -> Iterator[Problem]:
     for markdown in ctx.the_town.markdown_files():
         for token in markdown.tokens:
+            if rawhtml.is_comment(token.content) and token.type == "html_block":
+                continue  # a note to the authors (修改说明): the writers leave it out
             if token.type == "html_block" and token.map is not None:
                 yield from _html_block(markdown, token)
             elif token.type == "inline" and token.map is not None:
@@ -59,7 +61,7 @@ def _html_inline(markdown: MarkdownFile, inline: Token) -> Iterator[Problem]:
             continue
         position = inline.content.find(child.content, cursor)
         cursor = max(cursor, position + len(child.content))
-        if rawhtml.is_break(child.content):
+        if rawhtml.is_break(child.content) or rawhtml.is_comment(child.content):
             continue
         if line is None:
             line = inline.map[0] + 1 + inline.content.count("\n", 0, max(position, 0))

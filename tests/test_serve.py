@@ -1,0 +1,429 @@
+"""``townplans serve`` without a browser: the routes against the URL/DOM contract, the live
+reload of one town (and only its previews), half-written files, the refusal of every path that
+leaves the workspace (with raw sockets, so no client tidies the path first), the loopback bind,
+the Content-Security-Policy on every response. Each server runs in a thread on a free port over
+a copy of the sample district."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import copy_workspace
+from townplans.serve import app, pages
+from townplans.serve.state import ServeState
+
+WEICHENG_BRIEF = "towns/weicheng/projects/binhe-road/brief.md"
+WEICHENG_PLAN = "towns/weicheng/construction-plan.md"
+SCRIPT = '<script>alert("x")</script>'
+
+
+@contextmanager
+def running(root: Path) -> Iterator[app.Server]:
+    server = app.start(root, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    assert server.watcher.ready.wait(10), "the watcher did not start"
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.close()
+        thread.join(10)
+
+
+def raw_get(server: app.Server, target: bytes, host: str | None = None) -> tuple[int, str, str]:
+    """GET ``target`` exactly as given (no client normalises it): status, headers, body."""
+    host = host or f"127.0.0.1:{server.port}"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\n")
+        conn.sendall(b"Connection: close\r\n\r\n")
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    return int(lines[0].split()[1]), "\n".join(lines[1:]), body.decode("utf-8", "replace")
+
+
+def get(server: app.Server, path: str) -> tuple[int, str, str]:
+    return raw_get(server, path.encode("ascii"))
+
+
+def state(server: app.Server) -> dict[str, Any]:
+    status, _, body = get(server, "/api/state")
+    assert status == 200
+    return dict(json.loads(body))
+
+
+def preview_path(town: str, name: str) -> str:
+    return f"/preview/{town}/{quote(name)}"
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_workspace(tmp_path_factory.mktemp("serve") / "ws")
+    plan = root / WEICHENG_PLAN
+    plan.write_text(plan.read_text(encoding="utf-8") + f"\n{SCRIPT}\n", encoding="utf-8")
+    (root / "towns" / "weicheng" / "escape.md").symlink_to("/etc/passwd")
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(workspace: Path) -> Iterator[app.Server]:
+    with running(workspace) as started:
+        yield started
+
+
+# -- the contract -------------------------------------------------------------------------------------
+
+
+def test_dashboard_matrix_cells_link_to_each_towns_findings(server: app.Server) -> None:
+    status, _, body = get(server, "/")
+    assert status == 200
+    assert '<table id="matrix">' in body
+    counts = state(server)["towns"]
+    for slug, town in counts.items():
+        cells = re.findall(rf'<a class="cell" data-town="{slug}"[^>]*href="([^"]+)"', body)
+        assert cells and set(cells) == {f"/town/{slug}#findings"}
+        shown = re.search(rf'<span class="count" data-town="{slug}">(\d+)</span>', body)
+        assert shown is not None and int(shown.group(1)) == town["findings"]
+    assert "指标对照" in body and "镇区绿化覆盖率" in body
+    assert "投资汇总" in body and "5860" in body  # 渭城镇's four projects
+
+
+def test_a_finding_links_to_its_note_in_the_preview_and_its_source_line(
+    server: app.Server,
+) -> None:
+    status, _, body = get(server, "/town/yaodian")
+    assert status == 200
+    assert '<section id="findings">' in body
+    count = re.search(r'<span id="finding-count"[^>]*>(\d+)</span>', body)
+    assert (
+        count is not None and int(count.group(1)) == state(server)["towns"]["yaodian"]["findings"]
+    )
+    finding = re.search(
+        r'<li class="finding[^"]*" data-code="TP005" data-severity="错误" '
+        r'data-file="(towns/yaodian/master-plan/03-facilities.md)" data-line="31"[^>]*>(.*?)</li>',
+        body,
+        re.DOTALL,
+    )
+    assert finding is not None, body
+    assert f'<section class="file" data-file="{finding.group(1)}">' in body
+    preview = re.search(r'<a class="to-preview" href="([^"#]+)#(f-\d+)">', finding.group(2))
+    source = re.search(r'<a class="to-source" href="([^"#]+)#L31">', finding.group(2))
+    assert preview is not None and source is not None
+    assert preview.group(1) == preview_path("yaodian", "窑店镇总体规划")
+
+    status, _, page = get(server, preview.group(1))
+    assert status == 200
+    assert '<main id="preview"' in page
+    note = re.search(
+        rf'<aside class="finding-note" id="{preview.group(2)}" data-code="TP005"', page
+    )
+    assert note is not None
+    # the note stands before the block of the finding's line (the missing drawing's figure)
+    after = page[note.end() :]
+    block = re.search(r'<(\w+)[^>]*data-src="([^"]+):(\d+)"', after[after.index("</aside>") :])
+    assert block is not None
+    assert block.group(2) == finding.group(1) and int(block.group(3)) <= 31
+
+    status, _, lines = get(server, source.group(1))
+    assert status == 200
+    assert '<ol class="source">' in lines
+    assert re.search(r'<li id="L31" class="hl"><code>[^<]*05-roads.png', lines)
+    assert '<li id="L30">' in lines
+    assert "TP005" in lines
+
+
+def test_preview_is_the_print_html_with_screen_assets_and_served_urls(server: app.Server) -> None:
+    status, _, page = get(server, preview_path("weicheng", "渭城镇总体规划"))
+    assert status == 200
+    assert 'href="/assets/screen.css"' in page and 'src="/assets/preview.js"' in page
+    assert "@page" in page  # the print stylesheet, as WeasyPrint gets it
+    assert "workspace:" not in page and "templates:" not in page
+    image = re.search(r'<img src="(/workspace/[^"]+)"', page)
+    assert image is not None
+    status, headers, _ = raw_get(server, image.group(1).encode())
+    assert status == 200 and "Content-Type: image/" in headers
+    assert re.search(r'data-src="towns/weicheng/master-plan/[^"]+:\d+"', page)
+
+
+def test_markdown_raw_html_is_escaped_in_the_preview(server: app.Server) -> None:
+    status, _, page = get(server, preview_path("weicheng", "渭城镇2023年小城镇建设计划"))
+    assert status == 200
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert SCRIPT not in page
+    assert all(src.startswith("/assets/") for src in re.findall(r'<script src="([^"]+)"', page))
+    assert "<script>" not in page
+
+
+def test_every_response_carries_the_content_security_policy(server: app.Server) -> None:
+    routes = [
+        "/", "/town/weicheng", preview_path("weicheng", "渭城镇小城镇建设观摩图册"),
+        "/source/towns/weicheng/town.yaml", "/api/state", "/assets/live.js", "/assets/screen.css",
+        "/nowhere", "/../../etc/passwd", "/town/nowhere",
+    ]  # fmt: skip
+    for route in routes:
+        _, headers, _ = get(server, route)
+        assert "Content-Security-Policy: default-src 'none'; script-src 'self';" in headers, route
+        assert "X-Content-Type-Options: nosniff" in headers
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\ndata: " not in head:
+            head += conn.recv(4096)
+    assert b"text/event-stream" in head and b"Content-Security-Policy" in head
+    assert b'"version": ' in head
+
+
+def test_state_lists_every_preview_with_its_build_inputs(server: app.Server) -> None:
+    previews = state(server)["previews"]
+    weicheng = {p["name"]: p for p in previews if p["town"] == "weicheng"}
+    assert set(weicheng) == {
+        "渭城镇总体规划", "渭城镇滨河路沿线修建性详细规划", "渭城镇中心区控制性详细规划",
+        "渭城镇2023年小城镇建设计划", "渭城镇小城镇建设项目简介汇编", "渭城镇小城镇建设观摩图册",
+    }  # fmt: skip
+    assert WEICHENG_BRIEF in weicheng["渭城镇2023年小城镇建设计划"]["inputs"]
+    assert "towns/weicheng/projects" in weicheng["渭城镇小城镇建设观摩图册"]["inputs"]
+    assert all(not p["error"] for p in previews)
+
+
+# -- safety ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"/../../etc/passwd",
+        b"/%2e%2e/%2e%2e/etc/passwd",
+        b"/%252e%252e/%252e%252e/etc/passwd",
+        b"/source/../../etc/passwd",
+        b"/source/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        b"/source/towns/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        b"/source/towns/weicheng/escape.md",
+        b"/build/..%2f..%2fetc/passwd",
+        b"/workspace/towns/weicheng/escape.md",
+        b"/source/towns/weicheng/town.yaml%00.md",
+        b"/source/towns\\weicheng\\town.yaml",
+        b"/source/towns%5cweicheng%5ctown.yaml",
+        b"/templates/../../etc/passwd",
+        b"/source/towns/weicheng/town.yaml\x00",
+    ],
+)
+def test_paths_out_of_the_workspace_are_refused_and_logged(
+    server: app.Server, target: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="townplans.serve"):
+        status, _, body = raw_get(server, target)
+    assert status in (403, 404)
+    assert "root:" not in body
+    shown = target.decode("latin-1").split("?")[0].replace("\x00", "\ufffd")
+    assert any(
+        r.getMessage().startswith(f"拒绝请求 {status}：") and shown in r.getMessage()
+        for r in caplog.records
+    ), caplog.text
+
+
+def test_a_foreign_host_header_is_refused(server: app.Server) -> None:
+    """A page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) gets nothing."""
+    status, _, _ = raw_get(server, b"/api/state", host=f"evil.example:{server.port}")
+    assert status == 403
+
+
+def _outside_address() -> str | None:
+    """A non-loopback address of this machine, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent for a UDP connect
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def test_binds_loopback_only_by_default(server: app.Server) -> None:
+    assert server.server_address[0] == "127.0.0.1"
+    assert server.socket.getsockname()[0] == "127.0.0.1"
+    address = _outside_address()
+    if address is None:
+        return  # a machine with only loopback: the bound address above is the whole answer
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((address, server.port), timeout=5).close()
+
+
+def test_cli_warns_when_another_host_is_given_and_prints_the_url(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    district = root / "towns" / "district.yaml"
+    text = district.read_text(encoding="utf-8")
+    district.write_text(text, encoding="utf-8")
+    command = [sys.executable, "-m", "townplans", "--root", str(root), "serve", "--host", "0.0.0.0", "--port", "0"]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        env={**os.environ, "COLUMNS": "300"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        started = ""
+        deadline = time.monotonic() + 60
+        while "已启动" not in started and time.monotonic() < deadline:
+            started += process.stdout.readline()
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=20)
+    assert "警告：--host 0.0.0.0" in errors
+    found = re.search(r"已启动：http://127\.0\.0\.1:(\d+)/", started)
+    assert found is not None and int(found.group(1)) > 0, started
+
+
+# -- live -----------------------------------------------------------------------------------------------
+
+
+def wait_for_version(server: app.Server, above: int, seconds: float = 15.0) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        current = state(server)
+        if current["version"] > above:
+            return current
+        time.sleep(0.1)
+    raise AssertionError(f"no update within {seconds} s")
+
+
+def test_a_brief_change_rerenders_only_that_towns_affected_previews(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = copy_workspace(tmp_path / "ws")
+    with running(root) as server, caplog.at_level(logging.INFO, logger="townplans.serve"):
+        album = preview_path("weicheng", "渭城镇小城镇建设观摩图册")
+        albums = [p for p in state(server)["previews"] if p["album"]]
+        assert albums and all(p["renders"] == 0 for p in albums)  # an album: when first asked for
+        assert get(server, album)[0] == 200
+        before = state(server)
+        renders = {(p["town"], p["name"]): p["renders"] for p in before["previews"]}
+        brief = root / WEICHENG_BRIEF
+        text = brief.read_text(encoding="utf-8")
+        brief.write_text(text + "\n新增的一段说明：滨河路夜景照明同步完成。\n", encoding="utf-8")
+        after = wait_for_version(server, before["version"])
+        affected = {
+            "weicheng/渭城镇2023年小城镇建设计划",
+            "weicheng/渭城镇小城镇建设项目简介汇编",
+            "weicheng/渭城镇小城镇建设观摩图册",
+        }
+        assert after["last"]["towns"] == ["weicheng"]
+        assert set(after["last"]["pages"]) == affected
+        assert after["last"]["count"] == 3
+        for preview in after["previews"]:
+            key = f"{preview['town']}/{preview['name']}"
+            grew = preview["renders"] - renders[(preview["town"], preview["name"])]
+            assert grew == (1 if key in affected else 0), key
+        assert "重新生成预览 3 页：" in caplog.text
+        _, _, page = get(server, preview_path("weicheng", "渭城镇小城镇建设项目简介汇编"))
+        assert "滨河路夜景照明同步完成" in page
+
+
+def test_a_half_written_file_shows_its_loader_finding(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws")
+    with running(root) as server:
+        version = state(server)["version"]
+        town = root / "towns" / "weicheng" / "town.yaml"
+        written = town.read_text(encoding="utf-8")
+        town.write_text("name: 渭城镇\nindicators: [建成区面积\n", encoding="utf-8")
+        after = wait_for_version(server, version)
+        assert after["towns"]["weicheng"]["errors"] >= 1
+        status, _, page = get(server, "/town/weicheng")
+        assert status == 200
+        assert 'data-code="TP002"' in page and 'data-file="towns/weicheng/town.yaml"' in page
+        assert "Traceback" not in page
+        town.write_text(written, encoding="utf-8")  # saved again, whole: the finding goes
+        after = wait_for_version(server, after["version"])
+        assert 'data-code="TP002"' not in get(server, "/town/weicheng")[2]
+
+        brief = root / WEICHENG_BRIEF
+        brief.write_text(
+            "---\ntitle: 滨河路\ninvestment: 1850万元\n\n正文写了一半", encoding="utf-8"
+        )
+        after = wait_for_version(server, after["version"])
+        status, _, page = get(server, "/town/weicheng")
+        assert status == 200 and 'data-code="TP007"' in page
+        status, _, _ = get(server, preview_path("weicheng", "渭城镇小城镇建设项目简介汇编"))
+        assert status == 200
+        status, _, _ = get(server, "/")
+        assert status == 200
+
+
+def test_a_failed_render_costs_only_its_own_preview(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    served = ServeState(root)
+    broken = served.previews["weicheng/渭城镇总体规划"]
+
+    def fails() -> str:
+        raise ValueError("模拟的渲染错误")
+
+    broken.make = fails
+    broken.render()
+    page = pages.preview_page(served, broken)
+    assert "本页预览生成失败" in page and "模拟的渲染错误" in page
+    assert '<main id="preview"' in page
+    other = served.previews["weicheng/渭城镇2023年小城镇建设计划"]
+    assert not other.error and "data-src" in pages.preview_page(served, other)
+
+
+def test_notes_go_before_the_last_block_at_or_before_their_line() -> None:
+    from townplans.model import Finding, Severity, SourceRef
+
+    html = (
+        '<h1 data-src="a.md:5">x</h1><p data-src="a.md:7">y</p>'
+        '<ol data-src="a.md:9"><li data-src="a.md:9">z</li></ol><p data-src="b.md:1">w</p>'
+    )
+
+    def note(number: int, path: str, line: int | None) -> pages.Note:
+        return pages.Note(number, Finding("TP100", Severity.ERROR, "m", SourceRef(path, line)))
+
+    placed, unplaced = pages.place_notes(
+        html, [note(1, "a.md", 8), note(2, "a.md", 2), note(3, "a.md", 30), note(4, "c.md", 3)]
+    )
+    assert placed.index('id="f-1"') < placed.index('data-src="a.md:7"') < placed.index('id="f-3"')
+    assert placed.index('id="f-2"') < placed.index('data-src="a.md:5"')
+    assert placed.index('id="f-3"') < placed.index('<ol data-src="a.md:9"')
+    assert [n.number for n in unplaced] == [4]
+
+
+def test_source_attributes_leave_the_pdf_byte_identical(tmp_path: Path) -> None:
+    """data-src is for serve; WeasyPrint ignores it, so a PDF with it is the PDF without it."""
+    from townplans import build, pipeline
+    from townplans.render import documents
+    from townplans.render.pdf import html_to_pdf
+    from townplans.render.style import load_style
+
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    session, _ = pipeline.run_check(root)
+    style = load_style(session.paths.style)
+    assembler = documents.Assembler(
+        session.paths.root, session.profile,
+        documents.Templates(session.paths.templates / "documents"), session.workspace.district,
+    )  # fmt: skip
+    town = session.workspace.town("weicheng")
+    assert town is not None
+    spec = next(s for s in assembler.town_documents(town) if s.gongwen is not None)
+    html, _ = documents.to_html(
+        spec, style, session.paths.root, build.font_faces(session.paths.fonts)
+    )
+    assert html.count("data-src=") > 20
+    bare = re.sub(r' data-src="[^"]*"', "", html)
+    with_sources, _ = html_to_pdf(html, session.paths.mounts())
+    without, _ = html_to_pdf(bare, session.paths.mounts())
+    assert with_sources == without

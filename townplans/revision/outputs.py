@@ -1,0 +1,80 @@
+"""The files a comparison is written to, for ``townplans diff`` and for ``build`` alike: the
+修改对照表 as DOCX and PDF (``table``, through the document writers), and the tracked-changes
+DOCX (``tracked``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from townplans.fs import safe_name
+from townplans.paths import WorkspacePaths
+from townplans.render import documents
+from townplans.render.style import Style
+from townplans.revision.model import Comparison
+
+
+def table_name(spec: documents.DocumentSpec) -> str:
+    """<document>修改对照表, as a file name without suffix."""
+    return safe_name(spec.name, "修改对照表")
+
+
+def tracked_name(title: str) -> str:
+    """<document>（修订标记）.docx: the new version with Word's tracked changes."""
+    return safe_name(f"{title}（修订标记）", "修订标记") + ".docx"
+
+
+def table_docx(
+    spec: documents.DocumentSpec, style: Style, paths: WorkspacePaths, stamp: dt.datetime
+) -> bytes:
+    from townplans.build import fixed_zip_times
+
+    data, _ = documents.to_docx(spec, style, paths.root, stamp)
+    return fixed_zip_times(data, stamp)
+
+
+def table_pdf(
+    spec: documents.DocumentSpec, style: Style, paths: WorkspacePaths, variant: str | None = None
+) -> bytes:
+    from townplans.build import font_faces
+    from townplans.render.pdf import html_to_pdf
+
+    html, _ = documents.to_html(spec, style, paths.root, font_faces(paths.fonts))
+    data, _ = html_to_pdf(html, paths.mounts(), variant)
+    return data
+
+
+def tracked_docx(
+    spec: documents.DocumentSpec,
+    comparison: Comparison,
+    style: Style,
+    paths: WorkspacePaths,
+    stamp: dt.datetime,
+) -> bytes:
+    """The tracked-changes DOCX of ``comparison``: the new version written as the document's
+    build writes it (a plan's 章/节/条 headings, its figures as drawings), with Word revisions."""
+    from townplans.build import fixed_zip_times
+    from townplans.revision.tracked import write_tracked_docx
+
+    with tempfile.TemporaryDirectory(prefix="townplans-tracked-") as folder:
+        path = Path(folder) / "tracked.docx"
+        write_tracked_docx(comparison, paths.root, path, style, plan=spec.plan, drawings=spec.plan)
+        return fixed_zip_times(path.read_bytes(), stamp)
+
+
+def all_outputs(
+    spec: documents.DocumentSpec,
+    comparison: Comparison,
+    style: Style,
+    paths: WorkspacePaths,
+    stamp: dt.datetime,
+) -> dict[str, bytes]:
+    """Every file of a comparison by its file name."""
+    name = table_name(spec)
+    made = {
+        f"{name}.docx": table_docx(spec, style, paths, stamp),
+        f"{name}.pdf": table_pdf(spec, style, paths),
+    }
+    made[tracked_name(comparison.title)] = tracked_docx(spec, comparison, style, paths, stamp)
+    return made
