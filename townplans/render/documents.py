@@ -676,13 +676,13 @@ class Assembler:
         indicator_rows = [
             [
                 indicator.label,
-                _target(indicator),
-                *(_indicator_cell(t, key, indicator) for t in towns),
+                indicator_target(indicator),
+                *(indicator_cell(t, key, indicator) for t in towns),
             ]
             for key, indicator in self.profile.indicators.items()
         ]
         sources = list(self.profile.lists.get("funding_sources", ()))
-        investment_rows = [self._investments(t, sources) for t in towns]
+        investment_rows = [self.investments(t, sources) for t in towns]
         totals: list[object] = ["合计", sum(len(t.projects) for t in towns)]
         for column in range(2, 3 + len(sources) + 1):
             totals.append(
@@ -710,7 +710,10 @@ class Assembler:
             author=self.district.name, sources=("towns",),
         )  # fmt: skip
 
-    def _investments(self, town: Town, sources: Sequence[str]) -> list[object]:
+    def investments(self, town: Town, sources: Sequence[str]) -> list[object]:
+        """A town's row of the investment summary: name, number of projects, total investment,
+        each funding source's share, investment completed (the district summary's own numbers,
+        also shown by serve's dashboard)."""
         fields = self._brief_fields()
         total = done = Decimal(0)
         by_source = dict.fromkeys(sources, Decimal(0))
@@ -963,14 +966,17 @@ def _figure_numbers(files: Sequence[MarkdownFile]) -> dict[str, int]:
     return found
 
 
-def _target(indicator: Any) -> str:
+def indicator_target(indicator: Any) -> str:
+    """An indicator's district target as printed (≥8㎡/人), or why there is none (the district
+    summary and serve's dashboard both show it)."""
     if indicator.target is None:
         return "待确认（原文不可辨认）"
     comparator = {">=": "≥", "<=": "≤", "==": "=", ">": ">", "<": "<"}[indicator.comparator]
     return f"{comparator}{number_text(indicator.target)}{indicator.unit}"
 
 
-def _indicator_cell(town: Town, key: str, indicator: Any) -> str:
+def indicator_cell(town: Town, key: str, indicator: Any) -> str:
+    """A town's value of an indicator as printed beside the target ("—" when not given)."""
     from townplans.load.values import PARSERS
 
     values = town.meta.get("indicators") if town.meta else None

@@ -102,13 +102,13 @@ def dashboard(state: ServeState) -> str:
         indicators = [
             (
                 indicator.label,
-                documents._target(indicator),
-                [documents._indicator_cell(t, key, indicator) for t in towns],
+                documents.indicator_target(indicator),
+                [documents.indicator_cell(t, key, indicator) for t in towns],
             )
             for key, indicator in profile.indicators.items()
         ]
         sources = list(profile.lists.get("funding_sources", ()))
-        investments = [assembler._investments(t, sources) for t in towns]
+        investments = [assembler.investments(t, sources) for t in towns]
         return _ENV.get_template("dashboard.html").render(
             **_common(state, "总览"),
             deliverables=[d.label for d in profile.deliverables],
