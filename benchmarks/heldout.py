@@ -107,7 +107,9 @@ class Copy:
                 self._touch(step["remove"])
                 (self.root / step["remove"]).unlink()
             elif "blank_image" in step:
-                self._blank(step["blank_image"]["path"], step["blank_image"].get("color", "#808080"))
+                self._blank(
+                    step["blank_image"]["path"], step["blank_image"].get("color", "#808080")
+                )
             else:
                 raise StepError(f"unknown step {step!r}")
 
@@ -269,9 +271,12 @@ def summary(batch: str, outcomes: Sequence[Outcome], seconds: float) -> list[str
     unapplied = [o for o in outcomes if o.error]
     lines += [
         "",
-        f"正确修改 {len(correct)} 处，其中引起警告或错误（误报）的 {alarms} 处"
-        f"（{_pct(alarms, len(correct))}）；错误引起的新增发现共 {new} 条，其中不指向所植文件的 "
-        f"{stray} 条（{_pct(stray, max(new, 1))}）；无法植入 {len(unapplied)} 条；用时 {seconds:.0f} 秒。",
+        (
+            f"正确修改 {len(correct)} 处，其中引起警告或错误（误报）的 {alarms} 处"
+            f"（{_pct(alarms, len(correct))}）；错误引起的新增发现共 {new} 条，其中不指向所植文件的"
+            f" {stray} 条（{_pct(stray, max(new, 1))}）；无法植入 {len(unapplied)} 条；"
+            f"用时 {seconds:.0f} 秒。"
+        ),
         "",
     ]
     for o in outcomes:
@@ -288,7 +293,9 @@ def summary(batch: str, outcomes: Sequence[Outcome], seconds: float) -> list[str
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--batch", default="1", help="batch number (benchmarks/heldout/batch-N.yaml)")
+    parser.add_argument(
+        "--batch", default="1", help="batch number (benchmarks/heldout/batch-N.yaml)"
+    )
     parser.add_argument("--only", nargs="*", default=())
     parser.add_argument("--record", help="write the result to benchmarks/heldout/results/")
     args = parser.parse_args(argv)
