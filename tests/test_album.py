@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from tests.conftest import SHARED, copy_workspace, require_corpora
 from townplans import pipeline
-from townplans.build import PhotoCache
+from townplans.targets import PhotoCache
 from townplans.check import Selection
 from townplans.model import Asset, ImageInfo, Photo
 from townplans.photopairs import PairedBy, pair_photos

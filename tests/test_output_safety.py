@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import copy_workspace
-from townplans import build, pipeline
+from townplans import build, pipeline, reproducible, targets
 from townplans.cli import cli
 from townplans.fs import PathPolicyError, safe_entry, safe_name
 from townplans.package import pack, verify
@@ -245,7 +245,7 @@ def test_a_planted_lock_symlink_or_fifo_is_never_written_through(beidu: Path) ->
 
 def test_the_photo_cache_uses_only_regular_files_inside_build(tmp_path: Path) -> None:
     root = tmp_path / "build"
-    cache = build.PhotoCache(root / ".cache" / "photos", root)
+    cache = targets.PhotoCache(root / ".cache" / "photos", root)
     stored = cache.put("a" * 32, b"jpeg")
     assert cache.get("a" * 32) == stored and stored.read_bytes() == b"jpeg"
     (tmp_path / "secret.jpg").write_bytes(b"secret")
@@ -421,10 +421,10 @@ def test_an_unusable_source_date_epoch_is_ignored_with_a_note(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
-    stamp, note = build.source_date_epoch()
+    stamp, note = reproducible.source_date_epoch()
     assert stamp is None and note is not None and "SOURCE_DATE_EPOCH" in note and "已忽略" in note
     assert len(note) < 150
-    assert build.source_stamp(dt.date(2023, 9, 15)) == dt.datetime(2023, 9, 15)
+    assert reproducible.source_stamp(dt.date(2023, 9, 15)) == dt.datetime(2023, 9, 15)
 
 
 @pytest.mark.parametrize(
@@ -440,12 +440,12 @@ def test_a_source_date_epoch_in_range_is_honoured(
     monkeypatch: pytest.MonkeyPatch, value: str, expected: dt.datetime
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
-    assert build.source_date_epoch() == (expected, None)
-    assert build.source_stamp(None) == expected
+    assert reproducible.source_date_epoch() == (expected, None)
+    assert reproducible.source_stamp(None) == expected
 
 
 def test_zip_entries_are_never_dated_before_1980() -> None:
-    data = build.fixed_zip_times(
+    data = reproducible.fixed_zip_times(
         pack([("a/b.pdf", b"x")], "a", "A", "1", dt.datetime(1975, 6, 15)), dt.datetime(1970, 1, 1)
     )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -404,24 +404,18 @@ def test_notes_go_before_the_last_block_at_or_before_their_line() -> None:
 
 def test_source_attributes_leave_the_pdf_byte_identical(tmp_path: Path) -> None:
     """data-src is for serve; WeasyPrint ignores it, so a PDF with it is the PDF without it."""
-    from townplans import build, pipeline
-    from townplans.render import documents
+    from townplans import pipeline, targets
     from townplans.render.pdf import html_to_pdf
     from townplans.render.style import load_style
 
     root = copy_workspace(tmp_path / "ws", ("weicheng",))
     session, _ = pipeline.run_check(root)
-    style = load_style(session.paths.style)
-    assembler = documents.Assembler(
-        session.paths.root, session.profile,
-        documents.Templates(session.paths.templates / "documents"), session.workspace.district,
-    )  # fmt: skip
+    graph = targets.Graph(session, load_style(session.paths.style))
     town = session.workspace.town("weicheng")
     assert town is not None
-    spec = next(s for s in assembler.town_documents(town) if s.gongwen is not None)
-    html, _ = documents.to_html(
-        spec, style, session.paths.root, build.font_faces(session.paths.fonts)
-    )
+    gongwen = next(o for o in graph.town_documents(town) if o.name.endswith("建设计划"))
+    assert gongwen.preview is not None
+    html = gongwen.preview()
     assert html.count("data-src=") > 20
     bare = re.sub(r' data-src="[^"]*"', "", html)
     with_sources, _ = html_to_pdf(html, session.paths.mounts())

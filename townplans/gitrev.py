@@ -1,5 +1,5 @@
-"""The git revision a document's ``compare_to`` names: looked up once, below the checker (TP210),
-the build (which makes the 修改对照表 beside the document) and ``townplans diff``.
+"""The git revision a document's ``compare_to`` names: looked up once, by the loader (the checker's
+TP210 and the build's 修改对照表 read what it found) and by ``townplans diff``.
 
 git runs as a subprocess, never through a shell, in the workspace; a name starting with ``-``
 is refused (it would be read as an option)."""
@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
+
+from townplans.model import Revision
 
 TIMEOUT = 60
 
+Lookup = Revision
+"""The commit a revision names, or why there is none (Chinese)."""
 
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """The commit a revision names, or why there is none (Chinese)."""
 
-    commit: str | None
-    problem: str | None = None
+def revision_name(value: object) -> str:
+    """The revision a front matter's ``compare_to`` names (a tag, branch or commit; YAML may read
+    a bare commit number as a number), or "" for none."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value).strip()
+    return ""
 
 
 def git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:

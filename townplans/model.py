@@ -326,6 +326,14 @@ class District:
 
 
 @dataclass(frozen=True, slots=True)
+class Revision:
+    """The commit a git revision names (a plan's ``compare_to``), or why there is none (Chinese)."""
+
+    commit: str | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Workspace:
     """A loaded workspace: the root, the district and every problem met while loading."""
 
@@ -335,6 +343,11 @@ class Workspace:
     damaged: frozenset[str] = frozenset()
     """Files whose content (or front matter) could not be read: what rules would say about them
     derives from nothing, so the checker keeps only the loader's finding (root cause first)."""
+    revisions: Mapping[str, Revision] = field(default_factory=dict)
+    """The git revisions the documents' ``compare_to`` name, looked up once while loading (rules
+    read them here and never run git themselves)."""
+    head_commit: str | None = None
+    """HEAD's commit when a document names a revision (a 修改对照表 is keyed by both)."""
 
     def town(self, slug: str) -> Town | None:
         for town in self.district.towns:

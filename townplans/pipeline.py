@@ -13,100 +13,29 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from townplans import scaffold
-from townplans.check import CheckResult, Selection, run_rules
+from townplans.check import CheckResult, Selection
 from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name
-from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_ZIP_BYTES
-from townplans.load import load_workspace
-from townplans.load.images import ProbeCache
-from townplans.model import Finding, Severity, SourceRef, Town, Workspace
+from townplans.limits import MAX_ZIP_BYTES
+from townplans.model import Finding, Severity, Town
 from townplans.paths import WorkspacePaths
-from townplans.profile import Profile, load_profile
-from townplans.render.style import StyleError, load_style
+from townplans.profile import Profile
+from townplans.render.style import Style, StyleError, load_style
+from townplans.reproducible import source_stamp
 from townplans.rules import all_rules
+from townplans.session import (
+    Session,
+    ToolError,
+    load_profile_of,
+    open_session,
+    read_probe_cache,
+    run_check,
+)
 from townplans.status import TownStatus, district_status
 
 T = TypeVar("T")
 
-
-class ToolError(Exception):
-    """A problem that stops a command (exit code 2): bad usage, unreadable profile or style."""
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """A workspace with its profile loaded and its content read."""
-
-    paths: WorkspacePaths
-    profile: Profile
-    workspace: Workspace
-    profile_findings: tuple[Finding, ...]
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        return (*self.profile_findings, *self.workspace.findings)
-
-
-def _profile(paths: WorkspacePaths) -> tuple[Profile, tuple[Finding, ...]]:
-    problem = paths.templates_problem()
-    if problem is not None:
-        raise ToolError(f"模板文件夹不可用：{problem}")
-    result = load_profile(paths.profile, paths.root)
-    if result.profile is None:
-        details = "\n".join(str(finding) for finding in result.findings)
-        raise ToolError(f"规则文件无法使用：\n{details}")
-    return result.profile, result.findings
-
-
-def open_session(
-    root: Path, towns: tuple[str, ...] = (), probe_cache: ProbeCache | None = None
-) -> Session:
-    """Load the profile and the workspace; unknown ``towns`` are a usage error. Without a
-    ``probe_cache`` the one the last build left is read (never written) to spare image probing."""
-    paths = WorkspacePaths(root.resolve())
-    if not paths.towns.is_dir():
-        raise ToolError(
-            f"{paths.root} 及其上级文件夹都不是 townplans 工作区（找不到 towns/ 文件夹）："
-            "请进入工作区再运行，或用 --root 指定；新建工作区用 townplans init"
-        )
-    profile, profile_findings = _profile(paths)
-    cache = probe_cache if probe_cache is not None else read_probe_cache(paths)
-    workspace = load_workspace(paths.root, profile, cache)
-    known = {town.slug for town in workspace.district.towns}
-    unknown = [slug for slug in towns if slug not in known]
-    if unknown:
-        raise ToolError(f"没有这个镇：{'、'.join(unknown)}；可选：{'、'.join(sorted(known))}")
-    return Session(paths, profile, workspace, profile_findings)
-
-
-def read_probe_cache(paths: WorkspacePaths) -> ProbeCache:
-    """The image probe cache the last build left; empty when there is none or it is unreadable."""
-    try:
-        text = read_regular(paths.probe_cache, MAX_BUILD_STATE_BYTES).decode("utf-8")
-        return ProbeCache.from_json(text)
-    except (OSError, UnicodeDecodeError, RecursionError):  # a FIFO there is never opened
-        return ProbeCache()
-
-
-def run_check(
-    root: Path,
-    selection: Selection | None = None,
-    today: dt.date | None = None,
-    probe_cache: ProbeCache | None = None,
-) -> tuple[Session, CheckResult]:
-    """Load, then check every selected rule over the selected towns."""
-    selection = selection or Selection()
-    session = open_session(root, selection.towns, probe_cache)
-    unknown = [p for p in (*selection.select, *selection.ignore) if not _is_code_prefix(p)]
-    if unknown:
-        raise ToolError(
-            f"规则编号前缀无效：{'、'.join(unknown)}；应为 TP、TP4、TP401 这样的写法（townplans rules 列出全部规则）"
-        )
-    result = run_rules(session.workspace, session.profile, session.findings, selection, today)
-    return session, result
-
-
-def _is_code_prefix(prefix: str) -> bool:
-    return (prefix.startswith("TP") and prefix[2:].isdigit() and len(prefix) <= 5) or prefix == "TP"
+__all__ = ["Selection", "Session", "ToolError", "open_session", "read_probe_cache", "run_check"]
+"""What the command line and the tests use of the session (re-exported: the pipeline is the face)."""
 
 
 def run_status(root: Path) -> tuple[Session, list[TownStatus]]:
@@ -125,7 +54,7 @@ def run_schema(root: Path) -> dict[str, dict[str, Any]]:
     from townplans.schema import all_schemas
 
     paths = WorkspacePaths(root.resolve())
-    profile, _ = _profile(paths)
+    profile, _ = load_profile_of(paths)
     return all_schemas(profile)
 
 
@@ -137,6 +66,8 @@ class BuildOutcome:
     check: CheckResult
     """The check of the same content: a draft still builds, and its problems are summarised."""
     index: Path | None = None
+    outputs: tuple[Any, ...] = ()
+    """The build graph's outputs (``targets.Output``) this build covered."""
 
     @property
     def written(self) -> tuple[Path, ...]:
@@ -171,119 +102,40 @@ def run_build(
     progress: Any = None,
     today: dt.date | None = None,
 ) -> BuildOutcome:
-    """Check, then build what changed: every document, album and check report of the selected
-    towns, and (for the whole district) the summary and build/index.html. A draft with errors
-    still builds; the check summary says what is missing."""
-    from townplans import build
+    """Check, then build what changed: every output the build graph lists for the selected towns
+    and (for the whole district) the summary and build/index.html. A draft with errors still
+    builds; the check summary says what is missing."""
+    from townplans import build, targets
 
     probe_cache = read_probe_cache(WorkspacePaths(root.resolve()))
     session, result = run_check(root, Selection(towns=towns), today, probe_cache)
-    options = build.BuildOptions(towns, pdf_variant, force, jobs, dry_run, wait)
-    plan = _plan(session, result, options)
+    graph = targets.Graph(session, _style(session), result, targets.Options(towns, pdf_variant))
+    outputs = graph.outputs()
+    plan = build.Plan([t for o in outputs for t in o.targets], graph.partial)
     worker = functools.partial(
-        _worker_make, str(root.resolve()), towns, pdf_variant, result.today.isoformat()
+        targets.make_in_worker,
+        targets.WorkerSpec(str(root.resolve()), towns, pdf_variant, result.today.isoformat()),
+    )
+    paths = session.paths
+    state = (
+        {paths.probe_cache: probe_cache.to_json().encode("utf-8")} if probe_cache.changed else {}
     )
     try:
-        known = _known_hashes(session.workspace)
-        built = build.build(plan, session.paths, options, progress, worker, known, probe_cache)
+        built = build.build(
+            plan, build.Folders(paths.root, paths.build), build.BuildOptions(force, jobs, dry_run, wait),
+            progress, worker, targets.known_hashes(session), state, targets.explain,
+        )  # fmt: skip
     except (build.BuildLockedError, build.BuildFolderError) as exc:
         raise ToolError(str(exc)) from exc
-    index = session.paths.build / "index.html" if not towns else None
-    return BuildOutcome(session, built, result, index)
+    index = paths.build / "index.html" if not towns else None
+    return BuildOutcome(session, built, result, index, tuple(outputs))
 
 
-def _known_hashes(workspace: Workspace) -> dict[str, str]:
-    """SHA-256 of every image the loader probed, so the build does not read them again."""
-    return {
-        asset.path: asset.image.sha256
-        for town in workspace.district.towns
-        for asset in town.assets()
-        if asset.image is not None and asset.image.sha256
-    }
-
-
-def _plan(session: Session, result: CheckResult, options: Any) -> Any:
-    """The build plan for a checked session (also rebuilt, identically, in each worker)."""
-    from townplans import build, report
-    from townplans.render.index import index_html
-
+def _style(session: Session) -> Style:
     try:
-        style = load_style(session.paths.style)
+        return load_style(session.paths.style)
     except StyleError as exc:
         raise ToolError(str(exc)) from exc
-    workspace, paths = session.workspace, session.paths
-
-    def town_report(town: Town, kind: str) -> bytes:
-        own = tuple(f for f in result.findings if town.holds(f.ref.path))
-        data = report.ReportInput(
-            CheckResult(own, result.rules, (town.slug,), result.today),
-            workspace,
-            session.profile.version,
-        )
-        return report.render(data, kind).encode("utf-8")
-
-    district_outputs = None
-    if not options.towns:
-        matrix = district_status(workspace, session.profile, result)
-        line = report.summary_line(report.ReportInput(result, workspace, session.profile.version))
-
-        def district_outputs(assembler: Any, town_targets: list[Any]) -> list[Any]:
-            spec = assembler.district_summary(matrix, line, workspace.district.towns)
-            summary_targets: list[Any] = build.document_targets(
-                spec, paths.build, paths, style, options
-            )
-
-            def make_index() -> Any:
-                outputs = {
-                    town.slug: [
-                        t.path
-                        for t in town_targets
-                        if t.path.parent == build.town_folder(paths.build, town.slug)
-                    ]
-                    for town in workspace.district.towns
-                }
-                header = ["镇", *(d.label for d in session.profile.deliverables)]
-                rows = [
-                    [row.name, *(cell.state.label for cell in row.cells.values())] for row in matrix
-                ]
-                page = index_html(
-                    workspace.district.name, [(t.slug, t.name) for t in workspace.district.towns], outputs,
-                    [t.path for t in summary_targets], header, rows, line, paths.build,
-                )  # fmt: skip
-                return build.Made(page.encode("utf-8"))
-
-            index = build.Target("index.html", paths.build / "index.html", ("towns", "templates"), make_index,
-                                 SourceRef("towns"), result.today.isoformat())  # fmt: skip
-            return [*summary_targets, index]
-
-    return build.plan_targets(
-        workspace,
-        paths,
-        style,
-        session.profile,
-        options,
-        town_report,
-        district_outputs,
-        result.today,
-    )
-
-
-_WORKER_TARGETS: dict[str, Any] = {}
-
-
-def _worker_make(
-    root: str, towns: tuple[str, ...], pdf_variant: str | None, today: str, path: str
-) -> Any:
-    """Make one target in a worker process (the plan is rebuilt once per process, identically)."""
-    from townplans import build
-
-    if not _WORKER_TARGETS:
-        session, result = run_check(
-            Path(root), Selection(towns=towns), dt.date.fromisoformat(today)
-        )
-        plan = _plan(session, result, build.BuildOptions(towns, pdf_variant))
-        _WORKER_TARGETS.update({str(t.path): t for t in plan.targets})
-    return _WORKER_TARGETS[path].make()
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +159,6 @@ def run_package(
 ) -> list[PackageOutcome]:
     """Build the towns (incrementally), then zip each one that has no error findings;
     ``every_town`` packs every town of the district (those with errors are refused)."""
-    from townplans import build
 
     if every_town:
         if towns:
@@ -329,10 +180,8 @@ def run_package(
         if errors or outcome.failed:
             results.append(PackageOutcome(slug, town.name, None, errors + outcome.findings))
             continue
-        folder = build.town_folder(session.paths.build, slug)
-        made = sorted(
-            p for p in (*outcome.report.built, *outcome.report.up_to_date) if p.parent == folder
-        )
+        listed = {p for o in outcome.outputs if o.town == slug for p in o.paths}
+        made = sorted(p for p in (*outcome.report.built, *outcome.report.up_to_date) if p in listed)
         results.append(_write_package(session, town, made))
     return results
 
@@ -345,7 +194,7 @@ def _write_package(session: Session, town: Town, files: list[Path]) -> PackageOu
     base = session.paths.build
     try:
         entries = [(path.relative_to(base).as_posix(), _output_bytes(path, base)) for path in files]
-        stamp = build.source_stamp(_latest_date(town))
+        stamp = source_stamp(_latest_date(town))
         data = package.pack(entries, town.slug, town.name, session.profile.version, stamp)
         name = safe_name(f"{town.name}报送材料", "报送材料") + ".zip"
         target = build.write_atomic(base, base / "packages" / name, data)
@@ -385,7 +234,7 @@ def run_doctor(root: Path) -> list[Any]:
 
 def _scaffold_call(root: Path) -> tuple[WorkspacePaths, Profile]:
     paths = WorkspacePaths(root.resolve())
-    profile, _ = _profile(paths)
+    profile, _ = load_profile_of(paths)
     return paths, profile
 
 
@@ -469,7 +318,7 @@ def run_diff(
         raise ToolError(str(exc)) from exc
     folder = (output if output is not None else paths.build / "修订").resolve()
     spec = table.spec(comparison, paths.root, document.paths)
-    stamp = build.source_stamp(spec.date)
+    stamp = source_stamp(spec.date)
     written = []
     try:
         made = outputs.all_outputs(spec, comparison, style, paths, stamp)
@@ -484,17 +333,12 @@ def run_diff(
 
 def _document_names(session: Session) -> dict[str, str]:
     """The name ``build`` gives each document, by its first source file."""
-    from townplans.render import documents
+    from townplans import targets
 
-    assembler = documents.Assembler(
-        session.paths.root,
-        session.profile,
-        documents.Templates(session.paths.templates / "documents"),
-        session.workspace.district,
-    )
+    graph = targets.Graph(session, _style(session))
     return {
-        spec.sources[0]: spec.name
+        output.inputs[0]: output.name
         for town in session.workspace.district.towns
-        for spec in assembler.town_documents(town)
-        if spec.sources
+        for output in graph.town_documents(town)
+        if output.inputs
     }

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from townplans import gitrev
 from townplans.fs import Kind, is_utf8_name, kind, link_target, os_error, special_name
 from townplans.limits import MAX_FILES
 from townplans.load.images import IMAGE_SUFFIXES, ProbeCache, probe, probe_all
@@ -25,6 +26,7 @@ from townplans.model import (
     MasterPlan,
     Photo,
     Project,
+    Revision,
     Severity,
     SourceRef,
     Town,
@@ -291,7 +293,25 @@ def load_workspace(
     )
     district = District(district_meta, towns, waivers)
     damaged = frozenset(collector.damaged)
-    return Workspace(str(root), district, tuple(collector.findings), damaged)
+    revisions, head = look_up_revisions(root, towns)
+    return Workspace(str(root), district, tuple(collector.findings), damaged, revisions, head)
+
+
+def look_up_revisions(root: Path, towns: Sequence[Town]) -> tuple[dict[str, Revision], str | None]:
+    """The git revisions the documents' front matter names in ``compare_to`` (each asked of git
+    once), and HEAD's commit; git is not run at all when no document names one."""
+    named = sorted(
+        {
+            name
+            for town in towns
+            for document in town.markdown_files()
+            if (name := gitrev.revision_name(document.meta.get("compare_to")))
+        }
+    )
+    if not named:
+        return {}, None
+    found = {revision: gitrev.lookup(root, revision) for revision in named}
+    return found, gitrev.lookup(root, "HEAD").commit
 
 
 RESERVED = ("district.yaml", "waivers.yaml")
@@ -505,4 +525,6 @@ def reload_town(
         f for f in workspace.findings if not current.holds(f.ref.path) or f.code == "TP006"
     )
     damaged = {p for p in workspace.damaged if not current.holds(p)} | collector.damaged
-    return Workspace(str(root), district, (*kept, *collector.findings), frozenset(damaged))
+    revisions, head = look_up_revisions(root, towns)
+    findings = (*kept, *collector.findings)
+    return Workspace(str(root), district, findings, frozenset(damaged), revisions, head)

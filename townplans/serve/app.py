@@ -114,7 +114,7 @@ def start(
     root: Path, host: str = LOOPBACK, port: int = 8000, *, open_hosts: bool = False
 ) -> Server:
     """Load and check the workspace, render the previews, bind the socket and start watching
-    (``pipeline.ToolError`` when the workspace cannot be used; ``OSError`` when the port cannot)."""
+    (``session.ToolError`` when the workspace cannot be used; ``OSError`` when the port cannot)."""
     state = ServeState(root)
     server = Server(state, host, port, open_hosts)
     server.start_watching()
