@@ -75,16 +75,24 @@ def test_editing_a_brief_rebuilds_only_what_depends_on_it(tmp_path: Path) -> Non
     )
     again = pipeline.run_build(root)
     rebuilt = sorted(p.relative_to(root / "build").as_posix() for p in again.report.built)
+    # The check report, the district summary and the index print findings and figures, not the
+    # brief's text: the edit changed none of them, so they are left alone.
     assert rebuilt == sorted(
         [
             "weicheng/渭城镇2023年小城镇建设计划.docx", "weicheng/渭城镇2023年小城镇建设计划.pdf",
             "weicheng/渭城镇小城镇建设项目简介汇编.docx", "weicheng/渭城镇小城镇建设项目简介汇编.pdf",
             "weicheng/渭城镇小城镇建设观摩图册.docx", "weicheng/渭城镇小城镇建设观摩图册.pdf",
-            "weicheng/渭城镇材料检查报告.html", "weicheng/渭城镇材料检查报告.json",
-            "咸阳市渭城区小城镇建设情况汇总.docx", "咸阳市渭城区小城镇建设情况汇总.pdf", "index.html",
         ]
     )  # fmt: skip
     assert again.photos_prepared == 0  # the album was rebuilt, its photos came from the cache
+    brief.write_text(
+        brief.read_text(encoding="utf-8").replace("消防管网安装过半", "【待填写】"), encoding="utf-8"
+    )
+    findings = pipeline.run_build(root)
+    changed = {p.relative_to(root / "build").as_posix() for p in findings.report.built}
+    # a new finding changes the town's check report; the rest of the district is untouched
+    assert {"weicheng/渭城镇材料检查报告.html", "weicheng/渭城镇材料检查报告.json"} <= changed
+    assert not any(name.startswith("beidu/") for name in changed)
 
 
 def test_removed_content_removes_its_outputs_and_force_rebuilds_all(tmp_path: Path) -> None:
