@@ -86,7 +86,8 @@ def test_editing_a_brief_rebuilds_only_what_depends_on_it(tmp_path: Path) -> Non
     )  # fmt: skip
     assert again.photos_prepared == 0  # the album was rebuilt, its photos came from the cache
     brief.write_text(
-        brief.read_text(encoding="utf-8").replace("消防管网安装过半", "【待填写】"), encoding="utf-8"
+        brief.read_text(encoding="utf-8").replace("消防管网安装过半", "【待填写】"),
+        encoding="utf-8",
     )
     findings = pipeline.run_build(root)
     changed = {p.relative_to(root / "build").as_posix() for p in findings.report.built}

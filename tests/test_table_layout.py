@@ -22,7 +22,7 @@ from docx.oxml.ns import qn
 from markdown_it.token import Token
 
 from tests.conftest import SHARED, require_corpora
-from townplans import mdparser, pipeline, report
+from townplans import mdparser, pipeline, targets
 from townplans.rawhtml import is_table, parse_table
 from townplans.render import documents
 from townplans.render import html as html_render
@@ -41,7 +41,6 @@ from townplans.render.layout import (
 from townplans.render.pdf import html_to_pdf
 from townplans.render.style import Style, css, load_style
 from townplans.render.tokens import prepare
-from townplans.status import district_status
 
 REPO = Path(__file__).resolve().parent.parent
 STYLE: Style = load_style(REPO / "templates/style.yaml")
@@ -457,17 +456,7 @@ class Printed:
 def _district_documents(root: Path) -> list[documents.DocumentSpec]:
     """Every document of the sample district, as ``townplans build`` assembles them."""
     session, result = pipeline.run_check(root)
-    assembler = documents.Assembler(
-        root, session.profile, documents.Templates(root / "templates/documents"),
-        session.workspace.district,
-    )  # fmt: skip
-    towns = session.workspace.district.towns
-    matrix = district_status(session.workspace, session.profile, result)
-    line = report.summary_line(
-        report.ReportInput(result, session.workspace, session.profile.version)
-    )
-    summary = assembler.district_summary(matrix, line, towns)
-    return [*(spec for town in towns for spec in assembler.town_documents(town)), summary]
+    return targets.Graph(session, load_style(session.paths.style), result).specs()
 
 
 def _built(root: Path, name: str) -> tuple[Path, Path]:

@@ -371,8 +371,14 @@ class Graph:
         )  # fmt: skip
         return Output("report", town.slug, name, inputs, targets)
 
-    def district_outputs(self, town_outputs: Sequence[Output]) -> list[Output]:
-        """The district summary (DOCX, PDF) and build/index.html, keyed by what they print."""
+    def specs(self) -> list[documents.DocumentSpec]:
+        """Every document of the selected towns as assembled, then the district summary."""
+        made = [s for town in self.towns() for s in self.assembler.town_documents(town)]
+        return [*made, self._summary()[0]] if self.check is not None else made
+
+    def _summary(self) -> tuple[documents.DocumentSpec, list[str], list[list[str]], str]:
+        """The district summary, the completeness matrix it prints (header, rows) and the
+        check's verdict line."""
         check = self.check
         assert check is not None
         workspace, profile = self.session.workspace, self.session.profile
@@ -381,6 +387,12 @@ class Graph:
         header = ["镇", *(d.label for d in profile.deliverables)]
         rows = [[row.name, *(cell.state.label for cell in row.cells.values())] for row in matrix]
         spec = self.assembler.district_summary(rows, line, workspace.district.towns)
+        return spec, header, rows, line
+
+    def district_outputs(self, town_outputs: Sequence[Output]) -> list[Output]:
+        """The district summary (DOCX, PDF) and build/index.html, keyed by what they print."""
+        workspace = self.session.workspace
+        spec, header, rows, line = self._summary()
         summary = self._document(spec, "", "district")
         towns = [(t.slug, t.name) for t in workspace.district.towns]
         files = {slug: list(self.files_of(slug, town_outputs)) for slug, _ in towns}
