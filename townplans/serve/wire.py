@@ -35,6 +35,13 @@ from email.message import Message
 from http import HTTPStatus
 from typing import Any
 
+from townplans.limits import (
+    SERVE_HEAD_SECONDS,
+    SERVE_MAX_CONNECTIONS,
+    SERVE_MAX_HEAD_BYTES,
+    SERVE_MAX_STREAMS,
+    SERVE_WRITE_SECONDS,
+)
 from townplans.model import printable
 from townplans.serve.policy import DATA_POLICY, SECURITY_HEADERS
 
@@ -54,14 +61,14 @@ never see the answer."""
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one client can hold of the server (tests pass small ones)."""
+    """What clients can hold of the server (``townplans.limits``; tests pass small ones)."""
 
-    head_seconds: float = 10.0
-    write_seconds: float = 30.0
-    max_connections: int = 256
-    max_streams: int = 32
+    head_seconds: float = SERVE_HEAD_SECONDS
+    write_seconds: float = SERVE_WRITE_SECONDS
+    max_connections: int = SERVE_MAX_CONNECTIONS
+    max_streams: int = SERVE_MAX_STREAMS
     retry_after_seconds: int = 5
-    max_head_bytes: int = 64 * 1024
+    max_head_bytes: int = SERVE_MAX_HEAD_BYTES
     workers: int = 4
     """Threads that compute answers (reading files, rendering pages)."""
 
