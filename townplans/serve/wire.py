@@ -394,10 +394,8 @@ def parse_head(lines: Sequence[bytes]) -> Request:
         raise Refusal(plain(431, "请求头过多或过长")) from None
     if method not in ("GET", "HEAD"):
         raise Refusal(plain(405, "只支持 GET 与 HEAD 请求", [("Allow", "GET, HEAD")]))
-    if "Transfer-Encoding" in headers or headers.get("Content-Length", "0").strip() not in (
-        "",
-        "0",
-    ):
+    length = headers.get("Content-Length", "").strip()
+    if "Transfer-Encoding" in headers or length not in ("", "0"):
         raise Refusal(plain(413, "本服务不接受带正文的请求"))
     return Request(method, target, version, headers)
 
