@@ -139,6 +139,9 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 # -- the cases ----------------------------------------------------------------------------------------------
+# check and build; serve's hostile files and clients (a contributor's web page beside the drawings,
+# half-sent requests, too many event streams) need a running server: tests/test_serve.py, the block
+# "the bad-input catalogue: serve", and tests/test_browser.py.
 
 
 @dataclass(frozen=True)
