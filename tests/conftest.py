@@ -67,14 +67,27 @@ def sample(profile: Profile) -> Workspace:
     return load_workspace(REPO, profile)
 
 
-def copy_workspace(target: Path, towns: tuple[str, ...] = ()) -> Path:
-    """A copy of the sample workspace (templates and towns, optionally only some towns)."""
+def copy_workspace(target: Path, towns: tuple[str, ...] = (), *, list_all: bool = False) -> Path:
+    """A copy of the sample workspace (templates and towns, optionally only some towns).
+
+    With only some towns, district.yaml lists just those (as a district of those towns would):
+    a listed town without its folder is a district-level error (TP006), which fails ``check`` and
+    refuses every town's package. ``list_all`` keeps the sample's full list."""
     shutil.copytree(REPO / "templates", target / "templates")
     (target / "towns").mkdir(parents=True)
-    shutil.copy(REPO / "towns" / "district.yaml", target / "towns" / "district.yaml")
+    district = (REPO / "towns" / "district.yaml").read_text(encoding="utf-8")
+    if towns and not list_all:
+        lines = district.splitlines(keepends=True)
+        district = "".join(line for line in lines if not _lists_other_town(line, towns))
+    (target / "towns" / "district.yaml").write_text(district, encoding="utf-8")
     for town in towns or tuple(p.name for p in (REPO / "towns").iterdir() if p.is_dir()):
         shutil.copytree(REPO / "towns" / town, target / "towns" / town)
     return target
+
+
+def _lists_other_town(line: str, towns: tuple[str, ...]) -> bool:
+    """Whether a line of district.yaml's towns list names a town not in ``towns``."""
+    return "{slug: " in line and line.split("{slug: ", 1)[1].split(",", 1)[0] not in towns
 
 
 @pytest.fixture(scope="session")

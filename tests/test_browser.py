@@ -362,8 +362,10 @@ def test_every_page_carries_a_content_security_policy(browser: Chrome, server: S
     for path in paths:
         with urllib.request.urlopen(server.origin + path, timeout=10) as response:
             policy = response.headers.get("Content-Security-Policy", "")
-        assert "default-src" in policy and "http" not in policy, (path, policy)
-        assert "'unsafe-inline'" not in policy.split("script-src")[-1].split(";")[0], policy
+        scripts = policy.split("script-src")[-1].split(";")[0].split()
+        assert "default-src" in policy and scripts == [server.origin + "/assets/"], (path, policy)
+        # no other host is named anywhere in it
+        assert re.findall(r"https?://[^\s;]+", policy) == scripts, (path, policy)
     assert_page_clean(browser, server)
 
     # The policy is enforced: a script the page did not load from the server does not run, and
@@ -430,3 +432,77 @@ def test_a_half_written_brief_shows_its_loader_finding_live(
     wait_for(browser, f"the count back at {count}", lambda d: finding_count(d) == count)
     assert js(browser, "return window.__tp_marker") == "no reload", "the page was reloaded"
     assert_page_clean(browser, server)
+
+
+# -- a contributor's web page beside the drawings (issue 19) ---------------------------------------
+
+DRAWINGS = "towns/weicheng/master-plan/drawings"
+EVIL_HTML = '<!DOCTYPE html><title>evil</title><p id="evil">evil</p><script src="evil.js"></script>'
+EVIL_JS = """window.__evil = 1; document.title = "pwned";
+fetch("/api/state").then(r => r.text()).then(t => fetch("/pwned-state?" + t.length));
+fetch("/source/towns/beidu/town.yaml").then(r => r.text()).then(t => fetch("/pwned-source?" + t.length));
+"""
+"""What the tester's script did: read the state and another town's source (each marker request
+would show in serve's log as a refused /pwned-… path)."""
+
+
+def test_a_contributors_page_and_script_beside_the_drawings_do_not_run(
+    browser: Chrome, server: Server
+) -> None:
+    open_page(browser, server, "/town/weicheng")
+    previews = [
+        urlsplit(a.get_attribute("href") or "").path
+        for a in browser.find_elements(By.CSS_SELECTOR, "a.preview-link")
+    ]
+    plan_preview = next(p for p in previews if "建设计划" in unquote(p))
+    open_page(browser, server, plan_preview)
+    wait_live(browser)
+
+    folder = server.root / DRAWINGS
+    (folder / "evil.html").write_text(EVIL_HTML, encoding="utf-8")
+    (folder / "evil.js").write_text(EVIL_JS, encoding="utf-8")
+    plan = server.root / "towns/weicheng/construction-plan.md"
+    text = plan.read_text(encoding="utf-8")
+    link = "master-plan/drawings/evil.html"
+    plan.write_text(text.rstrip("\n") + f"\n\n详见[附图说明]({link})。\n", encoding="utf-8")
+
+    # In the preview the Markdown link is text showing where it points, not a link.
+    inert = wait_for(
+        browser,
+        "the link shown as text",
+        lambda d: d.find_elements(By.CSS_SELECTOR, f'main#preview .inert-link[data-href="{link}"]'),
+    )[0]
+    assert "附图说明" in inert.text and link in inert.text
+    assert not browser.find_elements(By.CSS_SELECTOR, "a[href*='evil']")
+    shown = browser.current_url
+    js(browser, "arguments[0].click();", inert)
+    assert browser.current_url == shown
+    assert_page_clean(browser, server)
+
+    # The preview's policy names serve's asset path as the only script source: the script,
+    # added to the page by hand, is refused.
+    js(
+        browser,
+        "const s = document.createElement('script'); s.src = arguments[0];"
+        "document.body.appendChild(s);",
+        f"/workspace/{DRAWINGS}/evil.js",
+    )
+    wait_for(
+        browser,
+        "the script refused (or run)",
+        lambda d: (
+            js(d, "return window.__evil") == 1 or any("evil.js" in p for p in console_problems(d))
+        ),
+    )
+    assert js(browser, "return window.__evil") is None
+
+    # Opened by its URL, the page is its own text, sandboxed (no origin), and runs nothing.
+    open_page(browser, server, f"/workspace/{DRAWINGS}/evil.html")
+    assert js(browser, "return document.contentType") == "text/plain"
+    assert js(browser, "return window.origin") == "null"
+    assert js(browser, "return window.__evil") is None and browser.title != "pwned"
+    assert '<script src="evil.js">' in browser.find_element(By.TAG_NAME, "body").text
+    console_problems(browser)  # the sandboxed text page's own log is not what is judged here
+    open_page(browser, server, "/")
+    assert_page_clean(browser, server)
+    assert not [line for line in server.lines if "pwned" in line], server.log()

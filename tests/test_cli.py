@@ -25,14 +25,19 @@ def test_version() -> None:
 
 def test_status_shows_six_towns_and_deliverables(repo: Path) -> None:
     result = run("--root", str(repo), "status")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # like check: the sample has errors (issue 19 changed it from 0)
+    assert "区级材料（towns/district.yaml 等）：齐全" in result.output
     for name in ("渭城镇", "窑店镇", "正阳镇", "底张镇", "周陵镇", "北杜镇"):
         assert name in result.output
     assert "缺少必填字段“资金来源”" in result.output and "不完整" in result.output
 
 
 def test_status_json(repo: Path) -> None:
-    data = json.loads(run("--root", str(repo), "status", "--format", "json").output)
+    result = run("--root", str(repo), "status", "--format", "json")
+    data = json.loads(result.output)
+    assert result.exit_code == 1 and data["failed"] is True
+    assert data["district"]["state"] == "present" and not data["district"]["blocks_packages"]
+    data = data["towns"]
     assert [row["town"] for row in data] == [
         "weicheng",
         "yaodian",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -138,6 +139,9 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 # -- the cases ----------------------------------------------------------------------------------------------
+# check and build; serve's hostile files and clients (a contributor's web page beside the drawings,
+# half-sent requests, too many event streams) need a running server: tests/test_serve.py, the block
+# "the bad-input catalogue: serve", and tests/test_browser.py.
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,18 @@ def _waiver(root: Path, path: str, scope: str, code: str = "TP401") -> None:
         path,
         f'- code: {code}\n  scope: "{scope}"\n  reason: 二期栽植后达标\n'
         "  approver: 区住建局 刘向东\n  expires: 2023-12-31\n",
+    )
+
+
+def _placeholder_lead_office(root: Path) -> None:
+    """The tester's district.yaml: lead_office still the scaffold's placeholder (TP207)."""
+    text = (root / "towns/district.yaml").read_text(encoding="utf-8")
+    office = text.split("lead_office: ", 1)[1].split("\n", 1)[0]
+    edit(
+        root,
+        "towns/district.yaml",
+        f"lead_office: {office}",
+        "lead_office: 【待填写：领导小组办公室】",
     )
 
 
@@ -372,7 +388,83 @@ CASES: list[Hostile] = [
             args=("new", "report", "../../x", "--date", "2023-09-22")),
     Hostile("new-plan-town-symlink-out", lambda r: symlink(r, "towns/outlink", "/tmp"), "找不到镇文件夹", None, code=2,
             other_town=False, args=("new", "plan", "outlink", "x", "--name", "x", "--kind", "site")),
+    # -- issue 19 (Hardening II) ------------------------------------------------------------------------------------
+    # Defect 7: a name that becomes a path is one every system can create (no Windows device name,
+    # no control character), and a refused name is shown with its control characters written out.
+    Hostile("new-town-con", lambda r: None, "Windows 保留的设备名 CON", None, code=2, other_town=False,
+            args=("new", "town", "con", "--name", "测试镇")),
+    Hostile("new-project-nul", lambda r: None, "Windows 保留的设备名 NUL", None, code=2, other_town=False,
+            args=("new", "project", "weicheng", "nul", "--name", "x")),
+    Hostile("new-plan-com1", lambda r: None, "Windows 保留的设备名 COM1", None, code=2, other_town=False,
+            args=("new", "plan", "weicheng", "com1", "--name", "x", "--kind", "site")),
+    Hostile("init-con", lambda r: None, "Windows 保留的设备名 CON", None, code=2, other_town=False,
+            args=("init", "con", "--name", "测试区")),
+    Hostile("new-town-control-character", lambda r: None, "“he\\x01xi”无效", None, code=2, other_town=False,
+            args=("new", "town", "he\x01xi", "--name", "河西镇"), extra=lambda r, ran: _no_raw(ran, "\x01")),
+    # Defect 2: package --verify says 核对通过 only for what unzip will make: regular files whose
+    # names are unique after NFC normalisation and case folding. Every manifest hash matches.
+    Hostile("verify-symlink-entry", lambda r: _received(r, [("w/a.pdf", b"/etc/passwd", 0o120777 << 16)]),
+            "符号链接", "收到的.zip", code=1, other_town=False, args=("package", "--verify", "收到的.zip"),
+            extra=lambda r, ran: _not_verified(ran)),
+    Hostile("verify-case-twins", lambda r: _received(r, [("w/a.pdf", b"a", 0), ("w/A.pdf", b"b", 0)]),
+            "只差大小写", "收到的.zip", code=1, other_town=False, args=("package", "--verify", "收到的.zip"),
+            extra=lambda r, ran: _not_verified(ran)),
+    Hostile("verify-nfc-nfd-twins", lambda r: _received(r, [("w/\u00e9.pdf", b"a", 0), ("w/e\u0301.pdf", b"b", 0)]),
+            "NFC/NFD", "收到的.zip", code=1, other_town=False, args=("package", "--verify", "收到的.zip"),
+            extra=lambda r, ran: _not_verified(ran)),
+    Hostile("verify-device-name", lambda r: _received(r, [("w/Com1.pdf", b"a", 0)]),
+            "Windows 保留的设备名 COM1", "收到的.zip", code=1, other_town=False,
+            args=("package", "--verify", "收到的.zip"), extra=lambda r, ran: _not_verified(ran)),
+    Hostile("verify-not-a-zip", lambda r: write(r, "收到的.zip", "这是一封邮件，不是压缩包\n"),
+            "不是 zip 文件", "收到的.zip", code=1, other_town=False, args=("package", "--verify", "收到的.zip"),
+            extra=lambda r, ran: _no_english(ran)),
+    # Defect 9: every command sees the district's errors. check already failed; status showed every
+    # cell 齐全 and exited 0 (package is in BUILD_CASES: it builds first).
+    Hostile("status-district-error", _placeholder_lead_office, "区级材料", "towns/district.yaml",
+            at("towns/district.yaml", "lead_office"), code=1, args=("status", "-v"), finding="TP207",
+            extra=lambda r, ran: _district_line(ran)),
+    Hostile("status-json-district-error", _placeholder_lead_office, "TP207", "towns/district.yaml",
+            code=1, args=("status", "--format", "json"), extra=lambda r, ran: _district_json(ran)),
 ]  # fmt: skip
+
+
+def _received(root: Path, entries: list[tuple[str, bytes, int]]) -> None:
+    """收到的.zip beside the towns: ``entries`` (name, data, external attributes), each listed in
+    the manifest with its true hash and size."""
+    files = [
+        {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for n, d, _ in entries
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data, attributes in entries:
+            info = zipfile.ZipInfo(name, (2023, 9, 15, 0, 0, 0))
+            info.external_attr = attributes
+            archive.writestr(info, data)
+        archive.writestr("manifest.json", json.dumps({"town": "w", "files": files}))
+    write(root, "收到的.zip", buffer.getvalue())
+
+
+def _not_verified(ran: Ran) -> None:
+    assert "核对通过" not in ran.text, ran.text
+
+
+def _no_english(ran: Ran) -> None:
+    assert not re.search(r"BadZipFile|File is not|Error", ran.text), ran.text
+
+
+def _no_raw(ran: Ran, char: str) -> None:
+    assert char not in ran.text, ran.text
+
+
+def _district_line(ran: Ran) -> None:
+    assert "区级材料（towns/district.yaml 等）：不完整" in ran.text, ran.text
+    assert "各镇都不能打包" in ran.text
+
+
+def _district_json(ran: Ran) -> None:
+    data = json.loads(ran.out)
+    assert data["failed"] and data["district"]["state"] == "incomplete"
+    assert data["district"]["blocks_packages"]
 
 
 def _no_outside_content(ran: Ran) -> None:
@@ -469,6 +561,24 @@ def test_a_district_waiver_reaches_every_town_alike(ws: Path) -> None:
     assert district.code == town.code == other.code == 0, district.text
     assert "已豁免 1" in district.text and "已豁免 1" in town.text
     assert "TP904" not in other.text  # unused only because zhouling is not checked here
+
+
+def test_a_district_error_is_seen_by_check_status_and_package_alike(ws: Path) -> None:
+    """Issue 19 defect 9: TP207 in district.yaml failed check, while status showed every cell 齐全
+    and exited 0 and package --all packed both towns. Now all three fail on it, and package
+    refuses every town without building any."""
+    _placeholder_lead_office(ws)
+    check = townplans(ws, "check", "--today", TODAY)
+    status = townplans(ws, "status", "-v")
+    every = townplans(ws, "package", "--all")
+    one = townplans(ws, "package", "zhouling")
+    assert check.code == status.code == every.code == one.code == 1, every.text
+    for ran in (check, status, every, one):
+        assert re.search(r"towns/district\.yaml:\d+: TP207 ", ran.text), ran.text
+    assert "拒绝打包 渭城镇" in every.text and "拒绝打包 周陵镇" in every.text
+    assert every.text.count("TP207") == 1  # the district's error is listed once, not per town
+    assert "区级材料" in every.text and "已打包" not in every.text + one.text
+    assert not (ws / "build").exists()  # nothing built for packages that are refused anyway
 
 
 def test_control_characters_in_names_keep_junit_valid(ws: Path) -> None:
@@ -599,6 +709,10 @@ BUILD_CASES: list[Hostile] = [
             extra=lambda r, ran: _built(r, "渭城镇总体规划.pdf")),
     Hostile("jinja-in-content", lambda r: edit(r, CHAPTER, "为落实区委", "{{ 7*7 }}{% raw %}为落实区委"),
             "", None, code=0, args=BUILD, extra=lambda r, ran: _outputs_contain_text(r, "{{ 7*7 }}"), slow=True),
+    # -- issue 19, defect 9: a district-level error refuses the package of a town that is itself clean
+    Hostile("package-district-error", _placeholder_lead_office, "拒绝打包 渭城镇", "towns/district.yaml",
+            at("towns/district.yaml", "lead_office"), code=1, args=("package", "weicheng", "-j", "2"),
+            finding="TP207", slow=True, extra=lambda r, ran: _no_package(r)),
 ]
 # fmt: on
 
@@ -608,6 +722,10 @@ _SVG = (
     'width="100" height="100"><image xlink:href="http://198.51.100.7/x.png" width="100" '
     'height="100"/><image href="file:///etc/hostname"/><rect width="50" height="50"/></svg>'
 )
+
+
+def _no_package(root: Path) -> None:
+    assert not (root / "build/packages").exists() or not list((root / "build/packages").iterdir())
 
 
 def _built(root: Path, *names: str) -> None:

@@ -183,10 +183,8 @@ def test_links_outside_the_workspace_and_remote_images_are_refused(
     assert "工作区以外" in refused[0].message and "不联网" in refused[1].message
 
 
-def test_town_folders_and_district_list_are_reconciled(
-    profile: Profile, workspace_copy: Callable[..., Path]
-) -> None:
-    root = workspace_copy("weicheng", "beidu")
+def test_town_folders_and_district_list_are_reconciled(profile: Profile, tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng", "beidu"), list_all=True)
     shutil.copytree(root / "towns/beidu", root / "towns/newtown")
     findings = [f for f in load_workspace(root, profile).findings if f.code == "TP006"]
     listed_missing = [f for f in findings if f.severity is Severity.ERROR]

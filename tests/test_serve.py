@@ -10,13 +10,16 @@ import json
 import logging
 import os
 import re
+import select
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +29,7 @@ import pytest
 from tests.conftest import copy_workspace
 from townplans.serve import app, pages
 from townplans.serve.state import ServeState
+from townplans.serve.wire import Limits
 
 WEICHENG_BRIEF = "towns/weicheng/projects/binhe-road/brief.md"
 WEICHENG_PLAN = "towns/weicheng/construction-plan.md"
@@ -33,8 +37,8 @@ SCRIPT = '<script>alert("x")</script>'
 
 
 @contextmanager
-def running(root: Path) -> Iterator[app.Server]:
-    server = app.start(root, port=0)
+def running(root: Path, limits: Limits | None = None) -> Iterator[app.Server]:
+    server = app.start(root, port=0, limits=limits)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     assert server.watcher.ready.wait(10), "the watcher did not start"
@@ -78,8 +82,12 @@ def preview_path(town: str, name: str) -> str:
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_workspace(tmp_path_factory.mktemp("serve") / "ws")
     plan = root / WEICHENG_PLAN
-    plan.write_text(plan.read_text(encoding="utf-8") + f"\n{SCRIPT}\n", encoding="utf-8")
+    text = plan.read_text(encoding="utf-8") + f"\n{SCRIPT}\n\n{LINKS}"
+    plan.write_text(text, encoding="utf-8")
     (root / "towns" / "weicheng" / "escape.md").symlink_to("/etc/passwd")
+    for case in DATA_CASES:
+        (root / case.path).parent.mkdir(parents=True, exist_ok=True)
+        (root / case.path).write_bytes(case.data)
     return root
 
 
@@ -173,14 +181,19 @@ def test_markdown_raw_html_is_escaped_in_the_preview(server: app.Server) -> None
 
 
 def test_every_response_carries_the_content_security_policy(server: app.Server) -> None:
+    """serve's own pages run scripts from its asset path only (not 'self': nothing else on the
+    server may be a script)."""
     routes = [
         "/", "/town/weicheng", preview_path("weicheng", "渭城镇小城镇建设观摩图册"),
         "/source/towns/weicheng/town.yaml", "/api/state", "/assets/live.js", "/assets/screen.css",
         "/nowhere", "/../../etc/passwd", "/town/nowhere",
     ]  # fmt: skip
+    assets = f"http://127.0.0.1:{server.port}/assets/"
     for route in routes:
         _, headers, _ = get(server, route)
-        assert "Content-Security-Policy: default-src 'none'; script-src 'self';" in headers, route
+        policy = f"Content-Security-Policy: default-src 'none'; script-src {assets};"
+        assert policy in headers, (route, headers)
+        assert "'self'" not in headers.split("script-src")[1].split(";")[0]
         assert "X-Content-Type-Options: nosniff" in headers
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
         conn.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
@@ -237,6 +250,273 @@ def test_paths_out_of_the_workspace_are_refused_and_logged(
         r.getMessage().startswith(f"拒绝请求 {status}：") and shown in r.getMessage()
         for r in caplog.records
     ), caplog.text
+
+
+# -- the bad-input catalogue: serve (issue 19) ------------------------------------------------------
+# What a contributor can put in the workspace, and what a client can send, to make serve run a
+# script or hold its connections. tests/test_hardening.py holds the check and build cases; these
+# need a running server. In the browser: tests/test_browser.py (the page does not run).
+
+DRAWINGS = "towns/weicheng/master-plan/drawings"
+EVIL_HTML = b'<!DOCTYPE html><p id="evil">evil</p><script src="evil.js"></script>'
+EVIL_JS = (
+    b"fetch('/api/state').then(r => r.text()).then(t => fetch('/source/towns/beidu/town.yaml'))"
+)
+EVIL_SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+@dataclass(frozen=True)
+class Data:
+    """A file placed in the workspace copy, the URL it is asked for by, and how it must come."""
+
+    name: str
+    path: str
+    data: bytes
+    content_type: str
+    disposition: str
+    url: str = ""
+
+    @property
+    def served(self) -> str:
+        return self.url or "/workspace/" + quote(self.path)
+
+
+DATA_CASES = [
+    Data("a web page beside the drawings", f"{DRAWINGS}/evil.html", EVIL_HTML, "text/plain; charset=utf-8", "inline"),
+    Data("its script", f"{DRAWINGS}/evil.js", EVIL_JS, "text/plain; charset=utf-8", "inline"),
+    Data("an SVG holding a script", f"{DRAWINGS}/evil.svg", EVIL_SVG, "text/plain; charset=utf-8", "inline"),
+    Data("an XHTML page", f"{DRAWINGS}/evil.xhtml", EVIL_HTML, "application/octet-stream", "attachment"),
+    Data("a web page named .png", f"{DRAWINGS}/evil.png", EVIL_HTML, "image/png", "inline"),
+    Data("a photo with an upper-case suffix", f"{DRAWINGS}/现状照片.JPG", b"\xff\xd8\xff", "image/jpeg", "inline"),
+    Data("a PDF", f"{DRAWINGS}/批复.pdf", b"%PDF-1.4\n", "application/pdf", "inline"),
+    Data("a file without a suffix", "towns/weicheng/evil", EVIL_HTML, "application/octet-stream", "attachment"),
+    Data("a web page in build/", "build/evil.html", EVIL_HTML, "text/plain; charset=utf-8", "inline", "/build/evil.html"),
+    Data("a Word file in build/", "build/方案.docx", b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "attachment", "/build/" + quote("方案.docx")),
+    Data("a font of the templates", "templates/fonts/evil.woff2", EVIL_HTML, "font/woff2", "attachment", "/templates/fonts/evil.woff2"),
+]  # fmt: skip
+
+
+def header(headers: str, name: str) -> str:
+    found = re.search(rf"^{name}: (.*)$", headers, re.MULTILINE | re.IGNORECASE)
+    return found.group(1) if found else ""
+
+
+@pytest.mark.parametrize("case", DATA_CASES, ids=[case.name for case in DATA_CASES])
+def test_a_file_serve_did_not_write_is_sandboxed_data(server: app.Server, case: Data) -> None:
+    """Shown inline only as an image, a PDF or plain text; never as a page or a script; always
+    under a sandbox (no script, no origin) and nosniff."""
+    status, headers, body = raw_get(server, case.served.encode("ascii"))
+    assert status == 200, (case.served, body)
+    assert header(headers, "Content-Type") == case.content_type
+    disposition = header(headers, "Content-Disposition")
+    assert disposition.split(";")[0] == case.disposition
+    name = case.path.rsplit("/", 1)[-1]
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in disposition
+    policy = header(headers, "Content-Security-Policy")
+    assert policy.split(";")[0] == "sandbox" and "script-src" not in policy, policy
+    assert header(headers, "X-Content-Type-Options") == "nosniff"
+    if case.content_type.startswith("text/plain"):
+        assert body.encode("utf-8") == case.data
+
+
+LINKS = """\
+链接试探：[附图说明](master-plan/drawings/evil.html)、[绝对路径](/workspace/towns/weicheng/master-plan/drawings/evil.html)、\
+[方案](workspace:towns/weicheng/master-plan/drawings/evil.html)、[上溯](../../workspace/towns/weicheng/master-plan/drawings/evil.js)、\
+[文本](town.yaml)、[现状图](master-plan/drawings/01-township-status.png)、[批复](master-plan/drawings/%E6%89%B9%E5%A4%8D.pdf)、\
+[网站](https://www.example.gov.cn/)、[本页](#top)。
+"""
+INERT = [
+    "master-plan/drawings/evil.html",
+    "/workspace/towns/weicheng/master-plan/drawings/evil.html",
+    "workspace:towns/weicheng/master-plan/drawings/evil.html",
+    "../../workspace/towns/weicheng/master-plan/drawings/evil.js",
+    "town.yaml",
+]
+
+
+def test_a_preview_opens_no_link_to_a_workspace_file_but_images_and_pdfs(
+    server: app.Server,
+) -> None:
+    """A Markdown link to a file that is neither an image nor a PDF is text showing its target,
+    whichever way it is written; one to a drawing or a PDF opens it through /workspace/."""
+    status, _, page = get(server, preview_path("weicheng", "渭城镇2023年小城镇建设计划"))
+    assert status == 200 and "链接试探" in page
+    links = dict(re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', page))
+    assert not [href for href in links if "evil" in href or "town.yaml" in href], links
+    for target in INERT:
+        shown = f'<span class="inert-link" data-href="{escape(target)}"'
+        assert shown in page, target
+        assert f'<span class="link-target">（{escape(target)}）</span>' in page
+    drawing = f"/workspace/{DRAWINGS}/01-township-status.png"
+    assert links[drawing] == "现状图"
+    assert links[f"/workspace/{DRAWINGS}/{quote('批复.pdf')}"] == "批复"
+    assert links["https://www.example.gov.cn/"] == "网站" and links["#top"] == "本页"
+    assert raw_get(server, drawing.encode())[0] == 200
+
+
+# hostile clients: what they send, and what they must get (the connection is closed after it)
+REQUESTS = [
+    ("a POST with a body", b"POST /api/state HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5\r\n\r\nabcde", 405, "Allow: GET, HEAD"),
+    ("a GET announcing a body it never sends", b"GET / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100000\r\n\r\n", 413, ""),
+    ("a chunked GET", b"GET / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n", 413, ""),
+    ("a request line without a version", b"GET /api/state\r\n\r\n", 400, ""),
+    ("HTTP/2.0 on the request line", b"GET / HTTP/2.0\r\nHost: {host}\r\n\r\n", 505, ""),
+    ("a header of 70 KB", b"GET / HTTP/1.1\r\nHost: {host}\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431, ""),
+    ("200 headers", b"GET / HTTP/1.1\r\nHost: {host}\r\n" + b"X-Many: 1\r\n" * 200 + b"\r\n", 431, ""),
+]  # fmt: skip
+
+
+def until_closed(conn: socket.socket) -> bytes:
+    """All the server sends until it closes the connection (``TimeoutError`` when it does not
+    within the socket's time-out)."""
+    data = b""
+    try:
+        while chunk := conn.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+def connect(server: app.Server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "shown"),
+    [case[1:] for case in REQUESTS],
+    ids=[case[0] for case in REQUESTS],
+)
+def test_a_malformed_or_unsupported_request_is_answered_and_closed(
+    server: app.Server, request_bytes: bytes, status: int, shown: str
+) -> None:
+    with connect(server) as conn:
+        conn.sendall(request_bytes.replace(b"{host}", f"127.0.0.1:{server.port}".encode()))
+        data = until_closed(conn)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), head
+    assert b"Connection: close" in head and b"Content-Security-Policy: sandbox" in head
+    assert shown.encode() in head
+    assert body.decode("utf-8").strip()  # a Chinese sentence saying why
+
+
+def wait_until(what: str, condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def status_of(head: bytes) -> int:
+    return int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.1 ") else 0
+
+
+def open_stream(server: app.Server) -> tuple[socket.socket, bytes]:
+    """A connection asking for /events, and the head of its answer."""
+    conn = connect(server)
+    conn.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head and (chunk := conn.recv(4096)):
+        head += chunk
+    return conn, head
+
+
+@pytest.fixture(scope="module")
+def one_town(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_workspace(tmp_path_factory.mktemp("limits") / "ws", ("weicheng",))
+
+
+def test_a_half_sent_request_is_answered_408_and_closed_after_the_head_timeout(
+    one_town: Path,
+) -> None:
+    with running(one_town, Limits(head_seconds=0.5)) as server:
+        host = f"Host: 127.0.0.1:{server.port}\r\n".encode()
+        with connect(server) as conn:  # the head, but never the blank line that ends it
+            conn.sendall(b"GET /api/state HTTP/1.1\r\n" + host)
+            assert until_closed(conn).startswith(b"HTTP/1.1 408 ")
+        with connect(server) as conn:  # nothing at all
+            assert until_closed(conn).startswith(b"HTTP/1.1 408 ")
+        # A head that trickles in a line at a time, each well within the time-out, is cut off
+        # all the same: the deadline is for the whole head.
+        with connect(server) as conn:
+            conn.sendall(b"GET / HTTP/1.1\r\n" + host)
+            closed = False
+            for number in range(100):  # 100 lines 0.1 s apart: twenty times the deadline
+                try:
+                    conn.sendall(f"X-Slow-{number}: 1\r\n".encode())
+                except OSError:
+                    closed = True
+                    break
+                if select.select([conn], [], [], 0.1)[0]:
+                    closed = True
+                    break
+            assert closed, "a trickling head held its connection"
+            assert until_closed(conn).startswith(b"HTTP/1.1 408 ")
+        wait_until("every connection closed", lambda: server.connections == 0)
+        assert get(server, "/api/state")[0] == 200
+
+
+def test_the_stream_beyond_the_cap_is_answered_503_with_retry_after(one_town: Path) -> None:
+    with running(one_town, Limits(max_streams=2, retry_after_seconds=7)) as server:
+        first, head = open_stream(server)
+        second, other = open_stream(server)
+        assert status_of(head) == status_of(other) == 200
+        third, refused = open_stream(server)
+        assert status_of(refused) == 503 and b"\r\nRetry-After: 7\r\n" in refused, refused
+        assert until_closed(third).count(b"data:") == 0
+        third.close()
+        first.close()  # a tab closed: its place is free again at once, not at the next keep-alive
+        wait_until("the closed stream's place freed", lambda: server.streams == 1)
+        fourth, head = open_stream(server)
+        assert status_of(head) == 200
+        for conn in (second, fourth):
+            conn.close()
+
+
+def test_at_the_connection_cap_a_half_sent_request_makes_room_and_busy_ones_get_503(
+    one_town: Path,
+) -> None:
+    limits = Limits(max_connections=2, max_streams=5, head_seconds=60, retry_after_seconds=3)
+    with running(one_town, limits) as server:
+        host = f"Host: 127.0.0.1:{server.port}\r\n".encode()
+        oldest = connect(server)
+        oldest.sendall(b"GET / HTTP/1.1\r\n" + host)
+        wait_until("the first half-sent request", lambda: server.connections == 1)
+        newer = connect(server)
+        newer.sendall(b"GET / HTTP/1.1\r\n" + host)
+        wait_until("both half-sent requests", lambda: server.connections == 2)
+        assert get(server, "/api/state")[0] == 200  # served: the oldest waiting one made room
+        assert until_closed(oldest) == b""
+        oldest.close()
+        newer.close()
+        wait_until("the half-sent requests gone", lambda: server.connections == 0)
+        # Two event streams: every connection busy, none to close: the next one waits outside.
+        streams = [open_stream(server) for _ in range(2)]
+        assert [status_of(head) for _, head in streams] == [200, 200]
+        status, headers, _ = get(server, "/api/state")
+        assert status == 503 and "Retry-After: 3" in headers
+        for conn, _ in streams:
+            conn.close()
+        wait_until("the streams gone", lambda: server.connections == 0)
+        assert get(server, "/api/state")[0] == 200
+
+
+def test_a_kept_alive_connection_answers_one_request_after_another(server: app.Server) -> None:
+    host = f"Host: 127.0.0.1:{server.port}\r\n".encode()
+    with connect(server) as conn:
+        conn.sendall(b"GET /api/state HTTP/1.1\r\n" + host + b"\r\n")
+        conn.sendall(b"HEAD /api/state HTTP/1.1\r\n" + host + b"\r\n")
+        conn.sendall(b"GET /town/weicheng HTTP/1.1\r\n" + host + b"Connection: close\r\n\r\n")
+        data = until_closed(conn)
+    answers: list[int] = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        body_length = 0 if answers == [200] else length  # the HEAD's answer has no body
+        answers.append(status_of(head))
+        assert length > 0
+        data = rest[body_length:]
+    assert answers == [200, 200, 200]
 
 
 def test_a_foreign_host_header_is_refused(server: app.Server) -> None:

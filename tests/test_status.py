@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+
+from click.testing import CliRunner
 
 from tests.conftest import copy_workspace
 from townplans import pipeline
-from townplans.check import Selection
-from townplans.status import State, district_status
+from townplans.check import Selection, blocking
+from townplans.cli import cli
+from townplans.status import State, district_status, matrix
 
 
 def test_sample_district_matrix_shows_exactly_the_documented_gaps(repo: Path) -> None:
@@ -58,3 +62,71 @@ def test_missing_deliverables(tmp_path: Path) -> None:
     assert row.cells["reports"].state is State.MISSING
     assert row.cells["construction_plan"].state is State.MISSING
     assert row.cells["master_plan"].state is State.PRESENT
+
+
+# -- the district's own material (issue 19, defect 9) ---------------------------------------------------
+
+
+def _placeholder_lead_office(root: Path) -> None:
+    district = root / "towns/district.yaml"
+    lines = district.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = [
+        "lead_office: 【待填写：领导小组办公室】\n" if line.startswith("lead_office:") else line
+        for line in lines
+    ]
+    district.write_text("".join(lines), encoding="utf-8")
+
+
+def test_a_district_error_is_a_line_of_its_own_and_fails_the_matrix(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    _placeholder_lead_office(root)
+    session, result = pipeline.run_check(root, Selection(), dt.date(2023, 9, 20))
+    shown = matrix(session.workspace, session.profile, result)
+    assert shown.district.state is State.INCOMPLETE and shown.failed and shown.blocked
+    [note] = shown.district.notes
+    assert note.startswith("towns/district.yaml:5: TP207") and "领导小组办公室" in note
+    # The town's own material is still judged on its own: the fix belongs in district.yaml.
+    [row] = shown.towns
+    assert all(cell.state is State.PRESENT for cell in row.cells.values())
+
+
+def test_status_decides_as_check_and_package_do(tmp_path: Path) -> None:
+    """One decision (``check.blocking``) behind check's exit status, status's and a package's."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng", "beidu"))
+    session, result = pipeline.run_check(root, Selection(), dt.date(2023, 9, 20))
+    errors = blocking(result, session.workspace)
+    shown = matrix(session.workspace, session.profile, result)
+    assert shown.failed == result.failed() and not errors.district and not shown.blocked
+    assert not errors.blocks("weicheng") and errors.blocks("beidu")
+    _placeholder_lead_office(root)
+    session, result = pipeline.run_check(root, Selection(), dt.date(2023, 9, 20))
+    errors = blocking(result, session.workspace)
+    assert [f.code for f in errors.district] == ["TP207"]
+    assert errors.blocks("weicheng") and not errors.town("weicheng")
+    assert matrix(session.workspace, session.profile, result).failed == result.failed()
+
+
+def test_status_cli_shows_the_district_line_and_exits_1(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    _placeholder_lead_office(root)
+    district = root / "towns/district.yaml"
+    district.write_text(
+        "".join(
+            line
+            for line in district.read_text(encoding="utf-8").splitlines(keepends=True)
+            if "slug:" not in line or "weicheng" in line
+        ),
+        encoding="utf-8",
+    )
+    assert CliRunner().invoke(cli, ["--root", str(root), "check"]).exit_code == 1
+    for args in (["status"], ["status", "-v"]):
+        result = CliRunner().invoke(cli, ["--root", str(root), *args])
+        assert result.exit_code == 1, result.output
+        assert "区级材料（towns/district.yaml 等）：不完整" in result.output
+        assert "区级材料：towns/district.yaml:5: TP207" in result.output
+        assert "各镇都不能打包" in result.output
+    data = json.loads(
+        CliRunner().invoke(cli, ["--root", str(root), "status", "--format", "json"]).output
+    )
+    assert data["failed"] and data["district"]["state"] == "incomplete"
+    assert data["district"]["blocks_packages"] and "TP207" in data["district"]["notes"][0]

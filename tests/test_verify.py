@@ -3,16 +3,19 @@ says 核对通过 for a zip it could not check (issue 9)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
 import os
 import random
+import re
 import struct
 import subprocess
 import sys
 import time
 import tracemalloc
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
@@ -23,6 +26,7 @@ from click.testing import CliRunner
 
 from townplans import package
 from townplans.cli import cli
+from townplans.fs import PathPolicyError
 from townplans.package import verify
 
 PDF = b"%PDF-1.7 " * 200
@@ -268,3 +272,178 @@ def test_zlib_damage_is_reported(tmp_path: Path) -> None:
         entry = archive.getinfo("w/a.pdf")
     data[entry.header_offset + 30 + len(entry.filename.encode()) + 10] ^= 0xFF
     _refused(_written(tmp_path, bytes(data)), "w/a.pdf")
+
+
+# -- what unzip will make (issue 19, defect 2) ----------------------------------------------------------------
+# Each zip below has a manifest whose hashes match, so only the rule "what was checked is what unzip
+# makes" can refuse it; before that rule, every one of them said 核对通过.
+
+
+def _with_attributes(
+    name: str, data: bytes, external_attr: int, create_system: int = 3, flags: int = 0
+) -> bytes:
+    """A package whose one listed entry carries these attributes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo(name, (2023, 9, 15, 0, 0, 0))
+        info.external_attr, info.create_system, info.flag_bits = external_attr, create_system, flags
+        archive.writestr(info, data)
+        archive.writestr("manifest.json", _manifest([(name, data)]))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("create_system", [3, 0, 11, 19], ids=["unix", "fat", "ntfs", "osx"])
+def test_a_symlink_entry_is_refused_whatever_system_made_the_zip(
+    tmp_path: Path, create_system: int
+) -> None:
+    """The tester's zip: mode 0120777 and content /etc/passwd, which unzip makes a symlink to
+    /etc/passwd (it reads Unix modes from the upper attribute bits for FAT-made zips too)."""
+    data = _with_attributes("w/a.pdf", b"/etc/passwd", 0o120777 << 16, create_system)
+    problems = _refused(_written(tmp_path, data), "w/a.pdf", "符号链接", "0o120777")
+    assert not any("核对通过" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        (0o040755 << 16, "文件夹"),
+        (0o020644 << 16, "字符设备"),
+        (0o060644 << 16, "块设备"),
+        (0o010644 << 16, "命名管道"),
+        (0o140644 << 16, "套接字"),
+        (0o104755 << 16, "setuid"),
+        (0x10, "文件夹"),  # the DOS folder bit, with no Unix mode at all
+        (0x08, "卷标"),
+    ],
+    ids=["unix-dir", "char-device", "block-device", "fifo", "socket", "setuid", "dos-dir", "volume"],
+)  # fmt: skip
+def test_an_entry_that_is_not_a_regular_file_is_refused(
+    tmp_path: Path, attributes: int, expected: str
+) -> None:
+    data = _with_attributes(
+        "w/a.pdf", PDF, attributes, create_system=0 if attributes < 0x100 else 3
+    )
+    _refused(_written(tmp_path, data), "w/a.pdf", expected)
+
+
+@pytest.mark.parametrize("attributes", [0, 0o644 << 16, 0o100644 << 16, (0o100600 << 16) | 0x20])
+def test_a_regular_file_in_any_of_its_usual_spellings_verifies(
+    tmp_path: Path, attributes: int
+) -> None:
+    result = verify(
+        _written(tmp_path, _with_attributes("w/渭城镇.pdf", PDF, attributes, flags=0x800))
+    )
+    assert result.ok and result.checked == 1, result.problems
+
+
+def test_a_folder_entry_is_refused(tmp_path: Path) -> None:
+    _refused(
+        _written(tmp_path, _package([("w/a.pdf", PDF), ("w/sub/", b"")])), "'w/sub/'", "文件夹项"
+    )
+
+
+@pytest.mark.parametrize(
+    "twins",
+    [
+        ("w/a.pdf", "w/A.pdf"),
+        ("w/渭城镇报告.PDF", "w/渭城镇报告.pdf"),
+        ("w/a.pdf", "W/a.pdf"),
+        ("w/Straße.pdf", "w/STRASSE.pdf"),
+    ],
+    ids=["case", "extension-case", "folder-case", "casefold"],
+)
+def test_case_twins_are_refused(tmp_path: Path, twins: tuple[str, str]) -> None:
+    """Both listed with their own hashes: on Windows and macOS the second overwrites the first."""
+    entries = [(twins[0], PDF), (twins[1], PDF + b"other")]
+    _refused(_written(tmp_path, _package(entries)), *map(repr, twins), "大小写")
+
+
+def test_nfc_and_nfd_twins_are_refused(tmp_path: Path) -> None:
+    nfc, nfd = (unicodedata.normalize(form, "w/规划说明-é.pdf") for form in ("NFC", "NFD"))
+    assert nfc != nfd
+    problems = _refused(
+        _written(tmp_path, _package([(nfc, PDF), (nfd, b"x")])), "NFC/NFD", "非 NFC"
+    )
+    assert len(problems) == 1  # one problem for the pair, not one per name
+
+
+def test_a_file_where_another_entry_needs_a_folder_is_refused(tmp_path: Path) -> None:
+    _refused(_written(tmp_path, _package([("w", b"x"), ("W/a.pdf", PDF)])), "既是文件，又是")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["w/con", "w/CON.pdf", "w/Com1.pdf", "w/nul.tar.gz", "aux/a.pdf", "w/lpt9", "w/a.pdf.", "w/a?.pdf"],
+)  # fmt: skip
+def test_a_name_windows_cannot_create_is_refused(tmp_path: Path, name: str) -> None:
+    _refused(_written(tmp_path, _package([(name, PDF)])), repr(name), "不安全")
+
+
+def test_a_chinese_name_not_flagged_utf8_is_refused(tmp_path: Path) -> None:
+    """Without bit 11 the name's bytes are read as cp437 here, GBK on a Chinese Windows."""
+    data = _patch(_package([("w/渭城镇.pdf", PDF)]), "w/渭城镇.pdf", flags=0)
+    _refused(_written(tmp_path, data), "UTF-8")
+
+
+def test_a_second_name_in_an_extra_field_is_refused(tmp_path: Path) -> None:
+    """Info-ZIP's Unicode Path field (0x7075): unzip names the file after it, not the header."""
+    other = b"../../etc/cron.d/x"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo("w/a.pdf", (2023, 9, 15, 0, 0, 0))
+        info.extra = struct.pack("<HHB", 0x7075, 5 + len(other), 1) + struct.pack("<L", 0) + other
+        archive.writestr(info, PDF)
+        archive.writestr("manifest.json", _manifest([("w/a.pdf", PDF)]))
+    _refused(_written(tmp_path, buffer.getvalue()), "w/a.pdf", "另带一个文件名")
+
+
+def test_a_file_that_is_not_a_zip_is_told_in_chinese(tmp_path: Path) -> None:
+    for data in (b"hello, not a zip" * 10, b"", b"PK\x05\x06"):
+        [problem] = _refused(_written(tmp_path, data), "不是 zip 文件")
+        assert "BadZipFile" not in problem and "File is not" not in problem, problem
+        assert re.fullmatch(r"[^A-Za-z]*(zip[^A-Za-z]*)*", problem), problem
+
+
+def test_damage_and_a_broken_manifest_are_told_without_english(tmp_path: Path) -> None:
+    data = bytearray(_package([("w/a.pdf", PDF)]))
+    data[data.rfind(b"PK\x01\x02") + 4] ^= 0xFF  # the directory record's version: still parses
+    data[data.find(b"PK\x01\x02") : data.find(b"PK\x01\x02") + 4] = b"XXXX"
+    damaged = _refused(_written(tmp_path, bytes(data)), "zip")
+    manifest = _refused(
+        _written(tmp_path, _zip([("manifest.json", b"{not json")]), "m.zip"), "JSON"
+    )
+    for problem in (*damaged, *manifest):
+        assert not re.search(r"[A-Za-z]{2,}Error|BadZip|Expecting|not a zip", problem), problem
+
+
+# -- pack and verify apply one rule ----------------------------------------------------------------------------
+
+REFUSED_ENTRIES = [
+    [("w/a.pdf", PDF), ("w/A.pdf", PDF)],
+    [(unicodedata.normalize("NFC", "w/é.pdf"), PDF), (unicodedata.normalize("NFD", "w/é.pdf"), PDF)],
+    [("w/con.pdf", PDF)],
+    [("w/he\x01xi.pdf", PDF)],
+    [("w", PDF), ("w/a.pdf", PDF)],
+    [("manifest.JSON", PDF)],
+    [("../a.pdf", PDF)],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("entries", REFUSED_ENTRIES, ids=range(len(REFUSED_ENTRIES)))
+def test_pack_refuses_what_verify_refuses(tmp_path: Path, entries: list[tuple[str, bytes]]) -> None:
+    with pytest.raises(PathPolicyError) as refused:
+        package.pack(entries, "w", "渭城镇", "2023.1", dt.datetime(2023, 9, 15))
+    assert "\x01" not in str(refused.value)
+    _refused(_written(tmp_path, _package(entries)))
+
+
+def test_pack_writes_what_verify_accepts(tmp_path: Path) -> None:
+    entries = [
+        ("w/渭城镇总体规划.pdf", PDF),
+        ("w/渭城镇材料检查报告.json", b"{}"),
+        ("w/con-x.pdf", PDF),
+    ]
+    data = package.pack(entries, "w", "渭城镇", "2023.1", dt.datetime(2023, 9, 15))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert package.unpack_problems(archive.infolist()) == {}
+    assert verify(_written(tmp_path, data)).checked == 3

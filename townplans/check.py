@@ -7,7 +7,7 @@ rules run last, once it is known which waivers covered something.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from townplans import waivers
@@ -48,9 +48,44 @@ class CheckResult:
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.active if f.severity is severity)
 
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """The error findings no waiver covers: what fails ``check`` and ``status`` and refuses a
+        package (``blocking`` splits them by town)."""
+        return tuple(f for f in self.active if f.severity is Severity.ERROR)
+
     def failed(self, strict: bool = False) -> bool:
         """Exit status 1: errors, or (strict) warnings too."""
-        return self.count(Severity.ERROR) > 0 or (strict and self.count(Severity.WARNING) > 0)
+        return bool(self.errors) or (strict and self.count(Severity.WARNING) > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Blocking:
+    """The errors of a check by what they block. The district's own material (district.yaml, the
+    district's waivers, the profile, the towns/ folder) is part of every town's submission, so its
+    errors block every town; a town's errors block that town."""
+
+    district: tuple[Finding, ...]
+    towns: Mapping[str, tuple[Finding, ...]]
+
+    def town(self, slug: str) -> tuple[Finding, ...]:
+        """The town's own errors (the district's are ``district``)."""
+        return self.towns.get(slug, ())
+
+    def blocks(self, slug: str) -> bool:
+        """Whether the town's package is refused."""
+        return bool(self.district or self.town(slug))
+
+
+def blocking(result: CheckResult, workspace: Workspace) -> Blocking:
+    """The one decision ``check``, ``status`` and ``package`` share: ``result.errors``, each
+    attributed to its town (``town_of``) or to the district."""
+    district: list[Finding] = []
+    towns: dict[str, list[Finding]] = {}
+    for finding in result.errors:
+        slug = town_of(finding, workspace)
+        (district if slug is None else towns.setdefault(slug, [])).append(finding)
+    return Blocking(tuple(district), {slug: tuple(found) for slug, found in towns.items()})
 
 
 def run_rules(

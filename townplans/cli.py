@@ -24,11 +24,11 @@ from rich.table import Table
 
 from townplans import __version__, clitext, pipeline, report
 from townplans.check import Selection
-from townplans.fs import os_error
+from townplans.fs import os_error, shown
 from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Finding, Severity
 from townplans.paths import find_workspace
-from townplans.status import State
+from townplans.status import DISTRICT_LABEL, Cell, Matrix, State
 
 clitext.install()  # click's own texts (usage, errors, the help option) in Chinese
 
@@ -125,8 +125,8 @@ def _call(ctx: Context, action: Callable[[], T]) -> T:
     (unless ``--debug`` asks for one)."""
     try:
         return action()
-    except pipeline.ToolError as exc:
-        ctx.errors.print(f"townplans: {exc}", style="red", markup=False)
+    except pipeline.ToolError as exc:  # control characters a user typed are shown, never echoed
+        ctx.errors.print(f"townplans: {shown(str(exc), keep=chr(10))}", style="red", markup=False)
     except OSError as exc:
         ctx.errors.print(f"townplans: {os_error(exc)}", style="red", markup=False)
         _debug_traceback(ctx)
@@ -197,7 +197,10 @@ def init(ctx: Context, directory: Path, name: str, year: int) -> None:
     )
 )
 def new() -> None:
-    """按规则文件生成新的镇、项目、规划或周报。"""
+    """按规则文件生成新的镇、项目、规划或周报。
+
+    文件夹名只能用小写英文字母、数字和连字符，且不能是 Windows 保留的设备名（con、nul、aux、prn、com1–9、lpt1–9）。
+    """
 
 
 @new.command("town", epilog=_examples("townplans new town hexi --name 河西镇"))
@@ -205,7 +208,7 @@ def new() -> None:
 @click.option("--name", required=True, metavar="镇名", help="镇名称，如 渭城镇")
 @pass_ctx
 def new_town(ctx: Context, slug: str, name: str) -> None:
-    """新建镇文件夹 towns/<镇文件夹名>/（小写英文，如 hexi）及其全部文档骨架。"""
+    """新建镇文件夹 towns/<镇文件夹名>/（小写英文，如 hexi；不能是 con、nul、com1 等 Windows 保留的设备名）及其全部文档骨架。"""
     written = _call(ctx, lambda: pipeline.run_new_town(ctx.root, slug, name))
     _print_written(ctx, written.files, written.note)
 
@@ -289,50 +292,69 @@ def _print_written(ctx: Context, files: Sequence[Path], note: str) -> None:
 )  # fmt: skip
 @pass_ctx
 def status(ctx: Context, output_format: str) -> None:
-    """各镇交付成果矩阵：齐全、不完整、缺失（依据检查结果；-v 列出每项的全部说明）。
+    """各镇交付成果矩阵：齐全、不完整、缺失，另有一行区级材料（依据检查结果；-v 列出每项的全部说明）。
 
-    退出码：0 已列出矩阵（不论是否齐全），2 用法或工具错误（如不在工作区中）。
+    区级材料（towns/district.yaml 等）有错误时各镇都不能打包。
+
+    退出码：0 没有错误，1 有错误（与 check 相同，含区级材料的错误），2 用法或工具错误（如不在工作区中）。
     """
-    session, matrix = _call(ctx, lambda: pipeline.run_status(ctx.root))
-    deliverables = session.profile.deliverables
+    session, result = _call(ctx, lambda: pipeline.run_status(ctx.root))
     if output_format == "json":
-        data = [
-            {
-                "town": row.slug,
-                "name": row.name,
-                "deliverables": {
-                    key: {
-                        "state": cell.state.value,
-                        "label": cell.state.label,
-                        "notes": list(cell.notes),
-                    }
-                    for key, cell in row.cells.items()
-                },
-            }
-            for row in matrix
-        ]
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
+        click.echo(json.dumps(_status_json(result), ensure_ascii=False, indent=2))
+        sys.exit(1 if result.failed else 0)
+    deliverables = session.profile.deliverables
     table = Table(
         title=f"{session.workspace.district.name} 交付成果（规则版本 {session.profile.version}）"
     )
     table.add_column("镇")
     for deliverable in deliverables:
         table.add_column(deliverable.label, justify="center", overflow="fold")
-    for row in matrix:
+    for row in result.towns:
         cells = [f"[{_STATE_STYLE[c.state]}]{c.state.label}[/]" for c in row.cells.values()]
         table.add_row(row.name, *cells)
     ctx.console.print(table)
-    for row in matrix:
+    district = result.district
+    blocked = "——有错误，须先整改或经批准豁免；在此之前各镇都不能打包" if result.blocked else ""
+    ctx.console.print(
+        f"{DISTRICT_LABEL}（towns/district.yaml 等）：[{_STATE_STYLE[district.state]}]"
+        f"{district.state.label}[/]{blocked}"
+    )
+    _print_notes(ctx, DISTRICT_LABEL, district.notes)
+    for row in result.towns:
         for deliverable in deliverables:
-            cell = row.cells[deliverable.key]
-            shown = cell.notes if ctx.verbose else cell.notes[:3]
-            for note in shown:
-                ctx.say(f"  {row.name} · {deliverable.label}：{note}")
-            if len(cell.notes) > len(shown):
-                ctx.say(
-                    f"  {row.name} · {deliverable.label}：……另有 {len(cell.notes) - len(shown)} 条（加 -v 查看）"
-                )
+            _print_notes(ctx, f"{row.name} · {deliverable.label}", row.cells[deliverable.key].notes)
+    sys.exit(1 if result.failed else 0)
+
+
+def _print_notes(ctx: Context, label: str, notes: Sequence[str]) -> None:
+    """A cell's notes: the first three, or all with -v."""
+    shown_notes = notes if ctx.verbose else notes[:3]
+    for note in shown_notes:
+        ctx.say(f"  {label}：{note}")
+    if len(notes) > len(shown_notes):
+        ctx.say(f"  {label}：……另有 {len(notes) - len(shown_notes)} 条（加 -v 查看）")
+
+
+def _status_json(result: Matrix) -> dict[str, Any]:
+    def cell(c: Cell) -> dict[str, Any]:
+        return {"state": c.state.value, "label": c.state.label, "notes": list(c.notes)}
+
+    return {
+        "failed": result.failed,
+        "district": {
+            "name": DISTRICT_LABEL,
+            "blocks_packages": result.blocked,
+            **cell(result.district),
+        },
+        "towns": [
+            {
+                "town": row.slug,
+                "name": row.name,
+                "deliverables": {key: cell(c) for key, c in row.cells.items()},
+            }
+            for row in result.towns
+        ],
+    }
 
 
 # -- doctor ----------------------------------------------------------------------------------------
@@ -497,8 +519,9 @@ def _progress(ctx: Context) -> Iterator[Callable[[int, int, str, str], None]]:
 def package(
     ctx: Context, towns: tuple[str, ...], every_town: bool, verify: tuple[Path, ...], jobs: int
 ) -> None:
-    """打包报送材料：镇的成果、观摩图册、检查报告和清单（SHA-256）；有错误的镇拒绝打包。
+    """打包报送材料：镇的成果、观摩图册、检查报告和清单（SHA-256）；有错误的镇拒绝打包，区级材料（towns/district.yaml 等）有错误时所有镇都拒绝打包。
 
+    --verify 核对压缩包：每个文件与清单一致，且解压后就是清单所列的普通文件（不是符号链接、设备或文件夹，没有只差大小写或 Unicode 写法的同名文件，没有 Windows 保留的设备名）。
     退出码：0 全部打包（或核对通过），1 有镇被拒绝（或核对不通过），2 用法或工具错误。
     """
     if verify:
@@ -506,28 +529,34 @@ def package(
         for path, result in zip(
             verify, _call(ctx, lambda: pipeline.run_verify(verify)), strict=True
         ):
+            where = shown(str(path))  # a received file's name is shown, never echoed raw
             if result.ok:
-                ctx.say(f"{path}：核对通过，{result.checked} 个文件与清单一致")
+                ctx.say(f"{where}：核对通过，{result.checked} 个文件与清单一致")
             for problem in result.problems:
-                ctx.errors.print(f"{path}：{problem}", style="red", markup=False)
+                ctx.errors.print(f"{where}：{shown(problem)}", style="red", markup=False)
             failed = failed or not result.ok
         sys.exit(1 if failed else 0)
     results = _call(ctx, lambda: pipeline.run_package(ctx.root, towns, jobs, every_town=every_town))
-    refused = False
+    root = ctx.root.resolve()
+    told_district = False
     for result in results:
         if result.path is not None:
-            ctx.say(
-                f"已打包 {result.name}：{result.path.relative_to(ctx.root.resolve()) if result.path.is_relative_to(ctx.root.resolve()) else result.path}（{result.files} 个文件）"
+            zipped = (
+                result.path.relative_to(root) if result.path.is_relative_to(root) else result.path
             )
+            ctx.say(f"已打包 {shown(result.name)}：{zipped}（{result.files} 个文件）")
             continue
-        refused = True
+        count = len(result.errors) + len(result.district)
+        why = f"还有 {count} 个错误"
+        if result.district:
+            why += f"（其中区级材料 {len(result.district)} 个，区级材料有错误时各镇都不能打包）"
         ctx.errors.print(
-            f"拒绝打包 {result.name}：还有 {len(result.errors)} 个错误，须先整改或经批准豁免",
-            style="red",
-            markup=False,
+            f"拒绝打包 {shown(result.name)}：{why}，须先整改或经批准豁免", style="red", markup=False
         )
-        _print_findings(ctx, result.errors)
-    sys.exit(1 if refused else 0)
+        # The district's errors are the same for every town: listed once, under the first.
+        _print_findings(ctx, (*(() if told_district else result.district), *result.errors))
+        told_district = told_district or bool(result.district)
+    sys.exit(1 if any(result.path is None for result in results) else 0)
 
 
 # -- diff ------------------------------------------------------------------------------------------

@@ -6,7 +6,10 @@
 - Outputs are written and deleted only inside their root (``build/``, ``towns/`` for scaffolds):
   ``confine`` refuses anything else, whatever a manifest, a town name or an argument says.
 - Names that become file names (towns, documents, albums, reports, packages) go through
-  ``safe_name``; entry names of a zip through ``safe_entry``.
+  ``safe_name``; entry names of a zip through ``safe_entry``; slugs a user types (``new``,
+  ``init``) through ``name_problem``, the one rule all three share (no control characters, no
+  Windows device names such as ``con``). ``shown`` writes a name's control characters out for a
+  message.
 - Operating-system errors are told in Chinese with the path (``os_error``).
 """
 
@@ -18,7 +21,7 @@ import os
 import re
 import stat
 import unicodedata
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
 from townplans.limits import MAX_NAME_CHARS
@@ -159,7 +162,7 @@ def confine(path: Path, root: Path) -> Path:
     return target
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"/\\|?*]+')
 
 
 def safe_name(text: str, fallback: str = "未命名") -> str:
@@ -167,32 +170,98 @@ def safe_name(text: str, fallback: str = "未命名") -> str:
 
     Path separators, control characters and the characters Windows forbids are dropped, as are
     leading dots (no hidden files, no ``..``) and whitespace; the result is at most
-    ``MAX_NAME_CHARS`` characters and never empty.
+    ``MAX_NAME_CHARS`` characters, never empty and never a name ``name_problem`` refuses (a
+    Windows device name such as ``CON`` becomes ``fallback``).
     """
     cleaned = unicodedata.normalize("NFC", str(text))
     cleaned = _UNSAFE.sub("", cleaned)
     cleaned = re.sub(r"\s+", "", cleaned).strip(". ")
     cleaned = cleaned[:MAX_NAME_CHARS].rstrip(". ")
-    if not cleaned or cleaned.upper().split(".")[0] in _WINDOWS_RESERVED:
+    if not cleaned or name_problem(cleaned) is not None:
         return fallback
     return cleaned
 
 
-_WINDOWS_RESERVED = {
-    "CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10)),
-}  # fmt: skip
+# -- the one rule for a name that becomes a path -----------------------------------------------------
+
+WINDOWS_RESERVED = frozenset({
+    "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+    *(f"{device}{digit}" for device in ("COM", "LPT") for digit in "0123456789¹²³"),
+})  # fmt: skip
+"""Device names Windows reserves in every folder, with or without an extension, in any case
+(``con``, ``Com1``, ``nul.txt``, ``LPT¹``): a file so named cannot be created or checked out there."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*]')
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def windows_reserved(name: str) -> bool:
+    """Whether Windows reserves ``name`` for a device: its part before the first dot (trailing
+    spaces dropped, as Windows drops them) is CON, NUL, COM1 … in any case."""
+    return name.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_RESERVED
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be one file or folder name on every system a workspace or a package
+    travels to (Linux, macOS, Windows), or None when it can.
+
+    The one rule for every name that becomes a path: the slugs of ``new`` and ``init``, output
+    names made from content (``safe_name``), the entries of a package (``safe_entry``). Refused:
+    empty, ``.`` and ``..``, a slash, control characters, undecodable bytes, the characters Windows
+    forbids, a trailing dot or space (Windows drops it, so two names would become one) and the
+    device names Windows reserves (``WINDOWS_RESERVED``).
+    """
+    if name in ("", ".", ".."):
+        return "是空名或 . / ..（不是文件名）"
+    if "/" in name:
+        return "含有斜杠 /（应为一个文件名，不是路径）"
+    if _CONTROL.search(name):
+        return "含有控制字符"
+    if _SURROGATE.search(name):
+        return "含有无法按 UTF-8 解码的字节"
+    if forbidden := _WINDOWS_FORBIDDEN.search(name):
+        return f"含有 Windows 不允许的字符 {forbidden.group()}"
+    if name.endswith((".", " ")):
+        return "以点或空格结尾（Windows 会去掉它，与另一个名称混同）"
+    if windows_reserved(name):
+        device = name.split(".", 1)[0].rstrip(" ").upper()
+        return f"是 Windows 保留的设备名 {device}（不论大小写、有无扩展名），在 Windows 上无法创建"
+    return None
+
+
+def shown(text: str, keep: str = "") -> str:
+    """``text`` for a message, with every control character (and undecodable byte) written out as
+    ``\\x01``: a name typed or received with one is shown as it is, never echoed raw to the
+    terminal (where ``he\\x01xi`` would look like ``hexi``, and an escape sequence would act).
+    Characters in ``keep`` (a message's own line breaks) stay."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        if char in keep:
+            return char
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]", escape, text)
 
 
 def safe_entry(name: str) -> str | None:
     """Why a zip entry name (or a manifest's output name) is unsafe, or None when it is fine: it
-    must be a relative POSIX path without ``..``, drive letters, backslashes or control characters."""
-    if not name or "\\" in name or "\x00" in name or any(ord(c) < 32 for c in name):
+    must be a relative POSIX path without ``..``, drive letters, backslashes or control characters,
+    each of whose parts is a name every system can create (``name_problem``)."""
+    if not name or "\\" in name or _CONTROL.search(name):
         return "含有反斜杠或控制字符"
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
         return "是绝对路径"
-    parts = PurePosixPath(name).parts
-    if any(part in ("..", ".") for part in parts) or not parts:
+    parts = name.split("/")
+    if any(part in ("..", ".") for part in parts):
         return "含有 .. 或 . 路径段"
+    if "" in parts:
+        return "以 / 结尾或含有 //（是文件夹，或有空的路径段）"
+    for part in parts:
+        if problem := name_problem(part):
+            return f"其中“{part}”{problem}" if part != name else problem
     return None
 
 

@@ -91,6 +91,25 @@ MAX_JSON_DEPTH = 32
 ZIP_METHODS = (0, 8)
 """Compression methods a package entry may use: stored (0) and deflated (8), as townplans writes."""
 
+# -- serve's clients --------------------------------------------------------------------------------------
+# ``townplans serve`` answers a limit hit with an HTTP status (408, 431, 503 with Retry-After)
+# instead of a finding; ``serve.wire.Limits`` takes its defaults from here.
+
+SERVE_HEAD_SECONDS = 10.0
+"""Seconds a request head may take to reach serve, however it trickles in: 10 (a browser needs milliseconds)."""
+
+SERVE_MAX_HEAD_BYTES = 64 * 1024
+"""Size of a request head: 64 KB (a browser's is under 2 KB)."""
+
+SERVE_WRITE_SECONDS = 30.0
+"""Seconds serve waits for a client to take each 256 KB of an answer: 30."""
+
+SERVE_MAX_CONNECTIONS = 256
+"""Connections serve holds at once: 256; at the cap the oldest half-sent request is closed, else 503."""
+
+SERVE_MAX_STREAMS = 32
+"""Live-update streams (/events, one per open tab) serve holds at once: 32; beyond, 503."""
+
 
 def table() -> list[tuple[str, str]]:
     """(name, first docstring line) of every limit, in the order above, for the README."""

@@ -16,12 +16,12 @@ import json
 import os
 import stat
 import struct
+import unicodedata
 import zipfile
 import zlib
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from townplans import __version__
@@ -35,6 +35,7 @@ from townplans.limits import (
     MAX_ZIP_RATIO,
     ZIP_METHODS,
 )
+from townplans.reproducible import zip_date_time
 
 MANIFEST_NAME = "manifest.json"
 
@@ -47,11 +48,14 @@ def pack(
     built: dt.datetime,
 ) -> bytes:
     """A zip of ``entries`` (name inside the zip, data) with its manifest, byte-identical for the
-    same entries and time. Names must be plain relative names (``fs.safe_entry``)."""
-    for entry_name, _ in entries:
-        if problem := safe_entry(entry_name):
-            raise PathPolicyError(f"压缩包中的文件名 {entry_name!r} {problem}")
+    same entries and time. Every entry must unpack as the plain file its name says, by the rule
+    ``verify`` applies (``unpack_problems``); otherwise ``PathPolicyError``, and nothing is packed."""
+    stamp = zip_date_time(built)
     entries = sorted(entries)
+    infos = [_entry_info(entry_name, stamp) for entry_name, _ in entries]
+    infos.append(_entry_info(MANIFEST_NAME, stamp))
+    if problems := unpack_problems(infos):
+        raise PathPolicyError("；".join(dict.fromkeys(problems.values())))
     manifest = {
         "town": town,
         "name": name,
@@ -62,24 +66,143 @@ def pack(
             {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for n, d in entries
         ],
     }
-    stamp = zip_date_time(built)
+    contents = [data for _, data in entries]
+    contents.append(json.dumps(manifest, ensure_ascii=False, indent=2).encode())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for entry_name, data in [
-            *entries,
-            (MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=2).encode()),
-        ]:
-            info = zipfile.ZipInfo(entry_name, stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)  # zipfile encodes non-ASCII names as UTF-8 and flags them
+        for info, data in zip(infos, contents, strict=True):
+            archive.writestr(info, data)
     return buffer.getvalue()
 
 
-def zip_date_time(stamp: dt.datetime) -> tuple[int, int, int, int, int, int]:
-    """A zip entry's date: the zip format cannot store one before 1980-01-01."""
-    stamp = max(stamp, dt.datetime(1980, 1, 1))
-    return (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+def _entry_info(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
+    """The directory record ``pack`` writes for ``name``: a deflated regular file (mode 0644), its
+    name flagged UTF-8 when it is not ASCII (as zipfile would flag it on writing, so Windows shows
+    the Chinese correctly). A name zipfile would change (it cuts at a NUL) is refused here."""
+    info = zipfile.ZipInfo(name, stamp)
+    if info.filename != name:
+        raise PathPolicyError(f"压缩包中的文件名 {name!r} 不安全（含有空字符 NUL）")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    if not name.isascii():
+        info.flag_bits |= UTF8_FLAG
+    return info
+
+
+# -- what unzip will make: the one rule for packing and verifying -----------------------------------------
+
+UTF8_FLAG = 0x800
+"""General-purpose flag bit 11: the entry's name is UTF-8."""
+UNICODE_PATH_EXTRA = 0x7075
+"""Info-ZIP's Unicode Path extra field: a second name, which unzip prefers to the one in the header."""
+_DOS_FOLDER, _DOS_VOLUME = 0x10, 0x08
+_UNIX_KINDS = {
+    stat.S_IFLNK: "符号链接（解压后指向它的内容所写的路径）",
+    stat.S_IFDIR: "文件夹",
+    stat.S_IFCHR: "字符设备",
+    stat.S_IFBLK: "块设备",
+    stat.S_IFIFO: "命名管道（FIFO）",
+    stat.S_IFSOCK: "套接字",
+}
+
+
+def unpack_problems(infos: Sequence[zipfile.ZipInfo]) -> dict[str, str]:
+    """Why entries would not unpack as the plain files their names say, by entry name (one problem
+    per name; a name missing here is fine). ``pack`` refuses to write such a zip and ``verify``
+    never says 核对通过 for one, so what was checked is what unzip makes, on Linux, macOS and
+    Windows alike.
+
+    An entry must be a regular file whatever system made the zip (unzip reads Unix mode bits from
+    the upper half of the attributes for every ``create_system``, and DOS bits from the lower), its
+    name safe everywhere (``fs.safe_entry``: no ``..``, no control characters, no Windows device
+    name), flagged UTF-8 when it is not ASCII, with no second name in an extra field; and no other
+    entry may land on the same file: the same name up to Unicode normalisation (NFC/NFD) and case
+    (macOS and Windows fold both), or a file where another entry needs a folder.
+    """
+    problems: dict[str, str] = {}
+    for info in infos:
+        if info.filename not in problems and (problem := _entry_kind(info)):
+            problems[info.filename] = problem
+    for entry_name, problem in _collisions([info.filename for info in infos]).items():
+        problems.setdefault(entry_name, problem)
+    return problems
+
+
+def _entry_kind(info: zipfile.ZipInfo) -> str | None:
+    """Why one entry, on its own, would not unpack as a regular file of its name."""
+    name = info.filename
+    if info.orig_filename != name:
+        return f"压缩包中的文件名 {info.orig_filename!r} 不安全（含有空字符 NUL，各解压软件解出的名称不同）"
+    if name.endswith("/") or info.external_attr & _DOS_FOLDER:
+        return f"压缩包中的 {name!r} 是文件夹项：报送包只含普通文件"
+    if why := safe_entry(name):
+        return f"压缩包中的文件名 {name!r} 不安全（{why}）"
+    mode = info.external_attr >> 16
+    if kind := _UNIX_KINDS.get(stat.S_IFMT(mode)):
+        return f"{name} 在压缩包中标为{kind}（属性 {mode:#o}），解压后不是普通文件"
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+        return f"{name} 的文件类型属性无法识别（{mode:#o}），解压后不一定是普通文件"
+    if mode & (stat.S_ISUID | stat.S_ISGID):
+        return f"{name} 设置了 setuid/setgid 权限位（属性 {mode:#o}）：报送包中的文件不应有"
+    if info.external_attr & _DOS_VOLUME:
+        return f"{name} 在压缩包中标为卷标，不是普通文件"
+    if not name.isascii() and not info.flag_bits & UTF8_FLAG:
+        return f"{name} 的文件名未标明 UTF-8 编码：不同的解压软件会解出不同的文件名"
+    if UNICODE_PATH_EXTRA in _extra_ids(info.extra):
+        return f"{name} 另带一个文件名（Unicode 路径扩展字段），解压软件可能按那个名称解出"
+    return None
+
+
+def _extra_ids(extra: bytes) -> set[int]:
+    """The ids of an entry's extra fields (a truncated last field ends the list)."""
+    ids, at = set(), 0
+    while at + 4 <= len(extra):
+        field_id, size = struct.unpack_from("<HH", extra, at)
+        ids.add(field_id)
+        at += 4 + size
+    return ids
+
+
+def twin_key(name: str) -> str:
+    """What a case-insensitive, normalising file system (macOS, Windows) makes of ``name``:
+    canonical caseless matching (Unicode 3.13, D145), so ``A.pdf``/``a.pdf`` and the NFC/NFD
+    spellings of ``é.pdf`` have one key."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
+def _spelling(name: str) -> str:
+    """A name for a message, marked when it is not in NFC: two spellings of ``é`` look alike."""
+    return repr(name) if unicodedata.is_normalized("NFC", name) else f"{name!r}（非 NFC 写法）"
+
+
+def _collisions(names: Sequence[str]) -> dict[str, str]:
+    """Entries that would land on the same file as another, by name."""
+    groups: dict[str, list[str]] = {}
+    for entry_name in names:
+        groups.setdefault(twin_key(entry_name), []).append(entry_name)
+    problems: dict[str, str] = {}
+    for group in groups.values():
+        spellings = sorted(set(group))
+        if len(spellings) > 1:
+            same_letters = len({unicodedata.normalize("NFC", n) for n in spellings}) == 1
+            how = (
+                "只差 Unicode 写法（NFC/NFD），看起来完全相同，在 macOS 上解压为同一个文件"
+                if same_letters
+                else "只差大小写（或 Unicode 写法），在 Windows 和 macOS 上解压为同一个文件"
+            )
+            message = f"压缩包中的 {'、'.join(map(_spelling, spellings))} {how}"
+        elif len(group) > 1:
+            message = f"压缩包中有 {len(group)} 个重名的文件 {group[0]}：无法确定清单指的是哪一个"
+        else:
+            continue
+        problems.update(dict.fromkeys(spellings, message))
+    folders = {twin_key(str(parent)) for n in names for parent in PurePosixPath(n).parents}
+    for entry_name in names:
+        if twin_key(entry_name) in folders:
+            problems.setdefault(
+                entry_name, f"{entry_name} 既是文件，又是压缩包中其他文件所在的文件夹：解压时冲突"
+            )
+    return problems
 
 
 @dataclass
@@ -130,9 +253,23 @@ RATIO_FLOOR = 1 << 20
 
 
 def _reason(exc: BaseException) -> str:
+    """What went wrong reading a damaged zip or manifest, in Chinese (zipfile, zlib and json say it
+    in English, and a user's damaged file is not a bug to report)."""
     if isinstance(exc, OSError):
         return os_error(exc)
-    return f"{type(exc).__name__}: {exc}"[:200]
+    if isinstance(exc, json.JSONDecodeError):
+        return f"第 {exc.lineno} 行第 {exc.colno} 列不是有效的 JSON"
+    if isinstance(exc, UnicodeDecodeError):
+        return "不是 UTF-8 文本"
+    if isinstance(exc, RecursionError):
+        return "嵌套过深"
+    if isinstance(exc, zlib.error):
+        return "压缩数据损坏"
+    if isinstance(exc, EOFError):
+        return "文件不完整（可能只下载或复制了一部分）"
+    if isinstance(exc, NotImplementedError):
+        return "使用了不支持的 zip 功能"
+    return "zip 的目录或文件头有误"
 
 
 def _size(count: int) -> str:
@@ -172,7 +309,12 @@ _END64 = struct.Struct("<4sQ2H2L4Q")
 def _check_directory_end(stream: BinaryIO) -> None:
     """Refuse, from the end records alone, a zip whose central directory declares more entries or
     bytes than a package may have: zipfile reads the whole directory into memory first."""
-    entries, size = _declared_directory(stream)
+    declared = _declared_directory(stream)
+    if declared is None:
+        raise _UncheckableError(
+            "不是 zip 文件：文件末尾没有 zip 的目录记录（可能不是压缩包、只下载或复制了一部分，或已损坏）"
+        )
+    entries, size = declared
     if entries > MAX_ZIP_MEMBERS:
         raise _UncheckableError(
             f"压缩包声明有 {entries:,} 个文件，超过上限 {MAX_ZIP_MEMBERS:,}（报送包约 15 个），未读取"
@@ -183,9 +325,9 @@ def _check_directory_end(stream: BinaryIO) -> None:
         )
 
 
-def _declared_directory(stream: BinaryIO) -> tuple[int, int]:
+def _declared_directory(stream: BinaryIO) -> tuple[int, int] | None:
     """(entries, central directory bytes) as the end records declare them, found where zipfile
-    finds them; (0, 0) without an end record (zipfile then says it is not a zip)."""
+    finds them; None without an end record (not a zip)."""
     size = stream.seek(0, os.SEEK_END)
     tail_size = min(size, _END.size + 0xFFFF)  # the record and the longest comment
     stream.seek(size - tail_size)
@@ -194,7 +336,7 @@ def _declared_directory(stream: BinaryIO) -> tuple[int, int]:
     if at < 0 or tail[at : at + 4] != b"PK\x05\x06" or tail[-2:] != b"\0\0":
         at = tail.rfind(b"PK\x05\x06")  # a zip with a comment
     if at < 0 or at + _END.size > len(tail):
-        return 0, 0
+        return None
     fields = _END.unpack_from(tail, at)
     entries, directory = int(fields[4]), int(fields[5])
     locator = size - tail_size + at - _END64_LOCATOR.size
@@ -244,26 +386,24 @@ def _verify_archive(archive: zipfile.ZipFile, result: Verification) -> None:
 def _readable_entries(
     infos: list[zipfile.ZipInfo], result: Verification
 ) -> dict[str, zipfile.ZipInfo]:
-    """The entries safe to read, by name; each other one is a problem (once per name)."""
-    counts = Counter(info.filename for info in infos)
+    """The entries safe to read, by name; each other one is a problem (each told once)."""
+    unpacked = unpack_problems(infos)
     readable: dict[str, zipfile.ZipInfo] = {}
     reported: set[str] = set()
     for info in infos:
-        problem = _entry_problem(info, counts[info.filename])
+        problem = unpacked.get(info.filename)
+        problem = f"{problem}，不会读取" if problem else _reading_problem(info)
         if problem is None:
             readable[info.filename] = info
-        elif info.filename not in reported:
-            reported.add(info.filename)
+        elif problem not in reported:
+            reported.add(problem)
             result.problems.append(problem)
     return readable
 
 
-def _entry_problem(info: zipfile.ZipInfo, count: int) -> str | None:
+def _reading_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why an entry townplans could have written cannot be read safely here."""
     name = info.filename
-    if why := safe_entry(name):
-        return f"压缩包中的文件名 {name!r} 不安全（{why}），不会读取它"
-    if count > 1:
-        return f"压缩包中有 {count} 个重名的文件 {name}：无法确定清单指的是哪一个，不会读取它们"
     if info.flag_bits & 0x1:
         return f"{name} 已加密：townplans 的报送包不加密，无法核对"
     if info.compress_type not in ZIP_METHODS:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from townplans import scaffold
-from townplans.check import CheckResult, Selection
+from townplans.check import CheckResult, Selection, blocking
 from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name
 from townplans.limits import MAX_ZIP_BYTES
-from townplans.model import Finding, Severity, Town
+from townplans.model import Finding, Town
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile
 from townplans.render.style import Style, StyleError, load_style
@@ -30,7 +30,7 @@ from townplans.session import (
     read_probe_cache,
     run_check,
 )
-from townplans.status import TownStatus, district_status
+from townplans.status import Matrix, matrix
 
 T = TypeVar("T")
 
@@ -38,9 +38,10 @@ __all__ = ["Selection", "Session", "ToolError", "open_session", "read_probe_cach
 """What the command line and the tests use of the session (re-exported: the pipeline is the face)."""
 
 
-def run_status(root: Path) -> tuple[Session, list[TownStatus]]:
+def run_status(root: Path) -> tuple[Session, Matrix]:
+    """The towns × deliverables matrix and the district's own line, from a check of everything."""
     session, result = run_check(root)
-    return session, district_status(session.workspace, session.profile, result)
+    return session, matrix(session.workspace, session.profile, result)
 
 
 def run_rules_listing() -> list[Any]:
@@ -140,13 +141,15 @@ def _style(session: Session) -> Style:
 
 @dataclass(frozen=True, slots=True)
 class PackageOutcome:
-    """One town's package: written (``path``), or refused with the errors that block it."""
+    """One town's package: written (``path``), or refused with the errors that block it: the
+    town's own (and a failed build's), and the district's, which block every town."""
 
     town: str
     name: str
     path: Path | None
     errors: tuple[Finding, ...]
     files: int = 0
+    district: tuple[Finding, ...] = ()
 
 
 def run_package(
@@ -157,32 +160,53 @@ def run_package(
     *,
     every_town: bool = False,
 ) -> list[PackageOutcome]:
-    """Build the towns (incrementally), then zip each one that has no error findings;
-    ``every_town`` packs every town of the district (those with errors are refused)."""
-
+    """Check the towns, then build (incrementally) and zip each one that has no error findings and
+    whose district has none either (``check.blocking``, the decision ``check`` and ``status``
+    take); a refused town is not built. ``every_town`` packs every town of the district (those
+    with errors are refused)."""
     if every_town:
         if towns:
             raise ToolError("--all 与镇名不能同时使用：--all 已包括全部镇")
         towns = tuple(town.slug for town in open_session(root).workspace.district.towns)
     if not towns:
         raise ToolError("请指定要打包的镇，如 townplans package weicheng（或 --all 打包全部镇）")
-    outcome = run_build(root, towns, jobs=jobs, today=today)
-    session = outcome.session
+    session, checked = run_check(root, Selection(towns=towns), today)
+    errors = blocking(checked, session.workspace)
+    packable = tuple(slug for slug in towns if not errors.blocks(slug))
+    made = _build_packages(root, packable, jobs, today) if packable else {}
     results = []
     for slug in towns:
         town = session.workspace.town(slug)
         assert town is not None  # run_check has refused unknown towns
-        errors = tuple(
-            f
-            for f in outcome.check.active
-            if f.severity is Severity.ERROR and town.holds(f.ref.path)
+        results.append(
+            made.get(slug)
+            or PackageOutcome(slug, town.name, None, errors.town(slug), 0, errors.district)
         )
-        if errors or outcome.failed:
-            results.append(PackageOutcome(slug, town.name, None, errors + outcome.findings))
+    return results
+
+
+def _build_packages(
+    root: Path, towns: tuple[str, ...], jobs: int, today: dt.date | None
+) -> dict[str, PackageOutcome]:
+    """Build the towns the check let through and zip each; the build's own check decides again
+    (the content may have changed meanwhile), and a failed build refuses them all."""
+
+    outcome = run_build(root, towns, jobs=jobs, today=today)
+    session = outcome.session
+    errors = blocking(outcome.check, session.workspace)
+    results = {}
+    for slug in towns:
+        town = session.workspace.town(slug)
+        assert town is not None  # run_build's check refuses unknown towns
+        if errors.blocks(slug) or outcome.failed:
+            own = errors.town(slug) + outcome.findings
+            results[slug] = PackageOutcome(slug, town.name, None, own, 0, errors.district)
             continue
         listed = {p for o in outcome.outputs if o.town == slug for p in o.paths}
-        made = sorted(p for p in (*outcome.report.built, *outcome.report.up_to_date) if p in listed)
-        results.append(_write_package(session, town, made))
+        files = sorted(
+            p for p in (*outcome.report.built, *outcome.report.up_to_date) if p in listed
+        )
+        results[slug] = _write_package(session, town, files)
     return results
 
 

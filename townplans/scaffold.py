@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from townplans import templating
-from townplans.fs import Kind, PathPolicyError, confine, kind
+from townplans.fs import Kind, PathPolicyError, confine, kind, name_problem, shown
 from townplans.load.sources import parse_yaml, split_front_matter
 from townplans.model import SourceRef
 from townplans.paths import WorkspacePaths, default_templates
@@ -91,9 +91,15 @@ def make_folders(root: Path, *folders: Path) -> None:
 
 
 def check_slug(slug: str, what: str) -> None:
-    if not SLUG.match(slug):
+    """A folder name a user typed: lower-case letters, digits and hyphens, and a name every system
+    can create (``fs.name_problem``: not a Windows device name such as ``con``). The message shows
+    the name with its control characters written out, never raw."""
+    problem = name_problem(slug)
+    if problem is not None or not SLUG.fullmatch(slug):
+        why = f"{problem}；" if problem is not None else ""
         raise ScaffoldError(
-            f"{what}文件夹名“{slug}”无效：应为小写英文字母、数字和连字符（如 weicheng、binhe-road）"
+            f"{what}文件夹名“{shown(slug)}”无效：{why}应为小写英文字母、数字和连字符"
+            "（如 weicheng、binhe-road）"
         )
 
 
@@ -296,8 +302,9 @@ def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
     """A new workspace: a copy of the default templates, towns/district.yaml, .gitignore."""
     if (target / "templates").exists() or (target / "towns").exists():
         raise ScaffoldError(
-            f"{target} 已有 templates/ 或 towns/：townplans init 只在新文件夹中创建工作区"
+            f"{shown(str(target))} 已有 templates/ 或 towns/：townplans init 只在新文件夹中创建工作区"
         )
+    _check_new_folders(target)
     from townplans.profile import load_profile
 
     target.mkdir(parents=True, exist_ok=True)
@@ -335,6 +342,18 @@ def init_workspace(target: Path, district_name: str, plan_year: int) -> Written:
     return Written(
         (target / "templates", *files), "下一步：townplans new town <文件夹名> --name <镇名>"
     )
+
+
+def _check_new_folders(target: Path) -> None:
+    """Each folder ``init`` is about to create has a name every system can create
+    (``fs.name_problem``): a workspace called ``con`` could not be copied to Windows."""
+    for folder in (target, *target.parents):
+        if folder.exists() or folder.is_symlink():
+            return
+        if problem := name_problem(folder.name):
+            raise ScaffoldError(
+                f"文件夹名“{shown(folder.name)}”无效：{problem}；请换一个文件夹名（如 weicheng-2024）"
+            )
 
 
 def _phase_date(year: int, month_day: tuple[int, int] | None) -> str:

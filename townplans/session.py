@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from townplans.check import CheckResult, Selection, run_rules
-from townplans.fs import read_regular
+from townplans.fs import read_regular, shown
 from townplans.limits import MAX_BUILD_STATE_BYTES
 from townplans.load import load_workspace
 from townplans.load.images import ProbeCache
@@ -68,7 +68,9 @@ def open_session(
     known = {town.slug for town in workspace.district.towns}
     unknown = [slug for slug in towns if slug not in known]
     if unknown:
-        raise ToolError(f"没有这个镇：{'、'.join(unknown)}；可选：{'、'.join(sorted(known))}")
+        raise ToolError(
+            f"没有这个镇：{'、'.join(map(shown, unknown))}；可选：{'、'.join(sorted(known))}"
+        )
     return Session(paths, profile, workspace, profile_findings)
 
 
@@ -93,7 +95,7 @@ def run_check(
     unknown = [p for p in (*selection.select, *selection.ignore) if not _is_code_prefix(p)]
     if unknown:
         raise ToolError(
-            f"规则编号前缀无效：{'、'.join(unknown)}；应为 TP、TP4、TP401 这样的写法（townplans rules 列出全部规则）"
+            f"规则编号前缀无效：{'、'.join(map(shown, unknown))}；应为 TP、TP4、TP401 这样的写法（townplans rules 列出全部规则）"
         )
     result = run_rules(session.workspace, session.profile, session.findings, selection, today)
     return session, result

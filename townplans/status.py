@@ -5,6 +5,13 @@ the profile's minimum, or the checker reports an error inside it (a missing head
 attachment, an undecodable photo …); *present* otherwise. Warnings are listed as notes but do not
 make a deliverable incomplete, and neither do indicators below target (TP4xx): the material is
 there, it just does not comply.
+
+The district's own material (district.yaml and its waivers, the profile) is one more line, 区级材料,
+judged alike. It is a line of its own, not a mark on every town: a reviewer (and each town's
+planner) must see that the fix belongs in towns/district.yaml, not in six town folders, while the
+matrix still tells which towns' material is complete. Its errors refuse every town's package, so
+the line says so. Whether the matrix "fails" (exit status 1) is ``check.blocking``, the decision
+``check`` and ``package`` take too.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from townplans.check import CheckResult
+from townplans.check import CheckResult, blocking, town_of
 from townplans.model import Finding, Severity, Town, Workspace
 from townplans.profile import Profile
 
@@ -108,19 +115,59 @@ def town_status(town: Town, profile: Profile, findings: Sequence[Finding]) -> To
             cells[deliverable.key] = Cell(State.MISSING, (f"缺少{label}",))
             continue
         own = [f for f in active if _belongs(f, town, deliverable.document)]
-        notes = [f"{f.ref}: {f.code} {f.message}" for f in own if f.severity is not Severity.INFO]
         short = found < minimum
-        if short:
-            notes.insert(0, f"{label}有 {found} 份，至少应有 {minimum} 份")
-        # Indicators below target are non-compliance, not missing material: noted, not "incomplete".
-        errors = any(f.severity is Severity.ERROR and not f.code.startswith("TP4") for f in own)
-        cells[deliverable.key] = Cell(
-            State.INCOMPLETE if short or errors else State.PRESENT, tuple(notes)
-        )
+        lead = (f"{label}有 {found} 份，至少应有 {minimum} 份",) if short else ()
+        cells[deliverable.key] = _judged(own, short, lead)
     return TownStatus(town.slug, town.name, cells)
+
+
+def _judged(own: Sequence[Finding], short: bool, lead: tuple[str, ...] = ()) -> Cell:
+    """A cell from its findings: incomplete when short or with an error, every finding but a
+    remark as a note."""
+    notes = [
+        *lead,
+        *(f"{f.ref}: {f.code} {f.message}" for f in own if f.severity is not Severity.INFO),
+    ]
+    # Indicators below target are non-compliance, not missing material: noted, not "incomplete".
+    errors = any(f.severity is Severity.ERROR and not f.code.startswith("TP4") for f in own)
+    return Cell(State.INCOMPLETE if short or errors else State.PRESENT, tuple(notes))
+
+
+DISTRICT_LABEL = "区级材料"
+
+
+def district_cell(workspace: Workspace, result: CheckResult) -> Cell:
+    """The district's own material: the findings that belong to no town, judged as a town's
+    deliverable is."""
+    own = [f for f in result.active if town_of(f, workspace) is None]
+    return _judged(own, short=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """What ``status`` shows: each town's row, the district's own line, and whether any error
+    remains (the exit status, decided as ``check`` decides it)."""
+
+    towns: list[TownStatus]
+    district: Cell
+    failed: bool
+    blocked: bool
+    """The district's errors refuse every town's package."""
 
 
 def district_status(
     workspace: Workspace, profile: Profile, result: CheckResult
 ) -> list[TownStatus]:
     return [town_status(town, profile, result.findings) for town in workspace.district.towns]
+
+
+def matrix(workspace: Workspace, profile: Profile, result: CheckResult) -> Matrix:
+    """The towns' rows and the district's line, with the decision ``check`` and ``package`` take."""
+    errors = blocking(result, workspace)
+    failed = bool(errors.district) or any(errors.towns.values())
+    return Matrix(
+        district_status(workspace, profile, result),
+        district_cell(workspace, result),
+        failed,
+        bool(errors.district),
+    )

@@ -2,18 +2,22 @@
 the dashboard, a town's findings, a source file with line numbers, and the preview of a document
 or album.
 
-A preview is the build's print HTML as it is, with three additions: the screen stylesheet and
+A preview is the build's print HTML as it is, with four changes: the screen stylesheet and
 scripts (``/assets/screen.css`` lays it out in page boxes), each finding's note placed before the
-first block at or before its line (``place_notes``, by the blocks' ``data-src``), and its
-``workspace:`` and ``templates:`` URLs turned into serve's ``/workspace/`` and ``/templates/``.
+first block at or before its line (``place_notes``, by the blocks' ``data-src``), its
+``workspace:`` and ``templates:`` resource URLs turned into serve's ``/workspace/`` and
+``/templates/``, and its links made safe (``inert_links``): a link stays a link only to a place in
+the page, to the web, or to an image or PDF of the town's (shown by ``/workspace/``); a link to
+any other file (a contributor's ``evil.html``) becomes text that shows where it pointed.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +28,8 @@ from townplans import targets
 from townplans.model import Finding, Severity
 from townplans.render import documents
 from townplans.render.album import MARGIN_MM, PAGE_MM
+from townplans.render.layout import local_file
+from townplans.serve import policy
 from townplans.serve.state import Preview, ServeState, TownView
 
 _ENV = jinja2.Environment(
@@ -38,7 +44,9 @@ _ENV.filters["url"] = lambda text: quote(str(text))
 TEXT_SUFFIXES = (".md", ".yaml", ".yml", ".j2", ".txt", ".json", ".css")
 """Files the source view shows (the ones findings point into)."""
 
-OUTPUT_SUFFIXES = (".pdf", ".docx", ".html", ".json", ".zip")
+OUTPUT_SUFFIXES = (".pdf", ".docx", ".json", ".zip")
+"""Built outputs the dashboard lists. Not build/index.html: the dashboard is its live version, and
+serve shows an HTML file it did not write only as its text (``policy``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +201,8 @@ def source_page(state: ServeState, relative: str, text: str) -> str:
 # -- a preview -----------------------------------------------------------------------------------
 
 
-_URL = re.compile(r"""(src="|href="|url\("|url\('|url\()(workspace|templates):""")
+_URL = re.compile(r"""(src="|url\("|url\('|url\()(workspace|templates):""")
+"""Resource URLs only: a link (``href``) is ``inert_links``' to decide."""
 _BLOCK = re.compile(
     r'<(?:p|h[1-6]|figure|table|ol|ul|li|blockquote|pre)\b[^>]*?data-src="([^"]*):(\d+)"'
 )
@@ -202,6 +211,52 @@ _BLOCK = re.compile(
 def served_urls(html: str) -> str:
     """``workspace:x`` and ``templates:x`` (the print HTML's resource URLs) as serve's URLs."""
     return _URL.sub(lambda m: f"{m.group(1)}/{m.group(2)}/", html)
+
+
+_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.DOTALL)
+_HREF = re.compile(r'\shref="([^"]*)"')
+_ORIGIN = re.compile(r'data-src="([^"]*):\d+"')
+_WEB = re.compile(r"(?i)(https?|mailto):")
+
+
+def inert_links(html: str, root: Path) -> str:
+    """``html`` with every link that would open a workspace file other than an image or a PDF
+    turned into a ``<span class="inert-link">`` showing its text and its target: a relative link
+    is resolved against the folder of the Markdown file it is written in (the ``data-src`` of
+    the block before it); one to an image or PDF under ``towns/`` points to ``/workspace/``.
+    Links within the page (``#…``) and to the web are left as they are."""
+    origins = [(m.start(), unescape(m.group(1))) for m in _ORIGIN.finditer(html)]
+    starts = [at for at, _ in origins]
+
+    def replace(match: re.Match[str]) -> str:
+        attributes, text = match.group(1), match.group(2)
+        found = _HREF.search(attributes)
+        href = unescape(found.group(1)) if found else ""
+        if href.startswith("#") or _WEB.match(href):
+            return match.group(0)
+        index = bisect_right(starts, match.start()) - 1
+        served = _served_file(href, origins[index][1] if index >= 0 else None, root)
+        if served is not None:
+            return f'<a href="{escape(served)}">{text}</a>'
+        return (
+            f'<span class="inert-link" data-href="{escape(href)}" title="预览中不打开此链接">'
+            f'{text}<span class="link-target">（{escape(href)}）</span></span>'
+        )
+
+    return _ANCHOR.sub(replace, html)
+
+
+def _served_file(href: str, origin: str | None, root: Path) -> str | None:
+    """The ``/workspace/`` URL of the image or PDF under ``towns/`` that ``href``, written in the
+    workspace file ``origin``, names; None for anything else."""
+    if origin is None:
+        return None
+    base = (root / origin).parent
+    path = local_file(href.split("#", 1)[0].split("?", 1)[0], base, root)
+    if path is None or not policy.shown_inline(path.name):
+        return None
+    relative = path.relative_to(root.resolve()).as_posix()
+    return f"/workspace/{quote(relative)}" if relative.startswith("towns/") else None
 
 
 def place_notes(html: str, notes: Sequence[Note]) -> tuple[str, list[Note]]:
@@ -266,7 +321,8 @@ def preview_page(state: ServeState, preview: Preview) -> str:
         }
         if preview.error or not preview.html:
             return _ENV.get_template("preview_error.html").render(**context)
-        html, unplaced = place_notes(served_urls(preview.html), notes)
+        html = served_urls(inert_links(preview.html, state.paths.root))
+        html, unplaced = place_notes(html, notes)
         head = _ENV.get_template("preview_head.html").render(**context)
         bar = _ENV.get_template("preview_bar.html").render(**context, unplaced=unplaced)
         width, height, margins = _geometry(state, preview)

@@ -4,6 +4,7 @@
 // "tp:updated".
 (function () {
   "use strict";
+  var RETRY_MS = 5000;
   var busy = false;
   var again = false;
 
@@ -65,15 +66,23 @@
 
   if (!window.EventSource) return;
   var state = document.getElementById("live-state");
-  var events = new EventSource("/events");
-  events.onopen = function () {
-    if (state) state.className = "live on";
-  };
-  events.onerror = function () {
-    if (state) state.className = "live off";
-  };
-  events.onmessage = function (event) {
-    var update = JSON.parse(event.data);
-    if (concerns(update)) refresh();
-  };
+
+  // The browser reconnects a dropped stream by itself, but not one the server refused (503 when
+  // too many are open): that one is opened again after five seconds (the Retry-After serve sends).
+  function connect() {
+    var events = new EventSource("/events");
+    events.onopen = function () {
+      if (state) state.className = "live on";
+    };
+    events.onerror = function () {
+      if (state) state.className = "live off";
+      if (events.readyState === EventSource.CLOSED) setTimeout(connect, RETRY_MS);
+    };
+    events.onmessage = function (event) {
+      var update = JSON.parse(event.data);
+      if (concerns(update)) refresh();
+    };
+  }
+
+  connect();
 })();
