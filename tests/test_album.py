@@ -16,12 +16,12 @@ from pypdf import PdfReader
 
 from tests.conftest import SHARED, copy_workspace, require_corpora
 from townplans import pipeline
-from townplans.targets import PhotoCache
 from townplans.check import Selection
 from townplans.model import Asset, ImageInfo, Photo
 from townplans.photopairs import PairedBy, pair_photos
 from townplans.render.album import AlbumPhoto
 from townplans.render.images import Prepared, Slot, prepare
+from townplans.targets import PhotoCache
 
 PHOTOS = SHARED / "corpora/photos"
 SLOT = Slot(128, 92)
