@@ -370,6 +370,14 @@ def _why(
     return f"输入变化：{shown}"
 
 
+def survey(plan: Plan, folders: Folders, known: Mapping[str, str] | None = None) -> list[Decision]:
+    """What a build of ``plan`` would do now and why, without the lock and without writing:
+    each target's decision as ``build --dry-run`` would make it (``status`` shows them)."""
+    manifest = Manifest.read(folders.build)
+    hasher = InputHasher(folders.root, dict(known or {}))
+    return decide(plan.targets, manifest, hasher, folders.build, force=False)
+
+
 # -- the lock ----------------------------------------------------------------------------------------------------
 
 

@@ -309,9 +309,10 @@ def status(ctx: Context, output_format: str) -> None:
     table.add_column("镇")
     for deliverable in deliverables:
         table.add_column(deliverable.label, justify="center", overflow="fold")
+    table.add_column("成果文件", justify="center", overflow="fold")
     for row in result.towns:
         cells = [f"[{_STATE_STYLE[c.state]}]{c.state.label}[/]" for c in row.cells.values()]
-        table.add_row(row.name, *cells)
+        table.add_row(row.name, *cells, _outputs_cell(result.outputs_of(row.slug)))
     ctx.console.print(table)
     district = result.district
     blocked = "——有错误，须先整改或经批准豁免；在此之前各镇都不能打包" if result.blocked else ""
@@ -323,7 +324,20 @@ def status(ctx: Context, output_format: str) -> None:
     for row in result.towns:
         for deliverable in deliverables:
             _print_notes(ctx, f"{row.name} · {deliverable.label}", row.cells[deliverable.key].notes)
+    for slug, label in [*((row.slug, row.name) for row in result.towns), ("", DISTRICT_LABEL)]:
+        stale = [f"{o.name}：{o.reason}" for o in result.outputs_of(slug) if not o.current]
+        _print_notes(ctx, f"{label} · 成果文件需生成", stale)
     sys.exit(1 if result.failed else 0)
+
+
+def _outputs_cell(outputs: Sequence[Any]) -> str:
+    """A town's outputs in build/: all current, or how many a build would (re)make."""
+    stale = sum(not o.current for o in outputs)
+    if not outputs:
+        return "—"
+    if stale == 0:
+        return f"[green]最新 {len(outputs)}[/]"
+    return f"[yellow]需生成 {stale}/{len(outputs)}[/]"
 
 
 def _print_notes(ctx: Context, label: str, notes: Sequence[str]) -> None:
@@ -345,12 +359,20 @@ def _status_json(result: Matrix) -> dict[str, Any]:
             "name": DISTRICT_LABEL,
             "blocks_packages": result.blocked,
             **cell(result.district),
+            "outputs": [
+                {"name": o.name, "current": o.current, "reason": o.reason}
+                for o in result.outputs_of("")
+            ],
         },
         "towns": [
             {
                 "town": row.slug,
                 "name": row.name,
                 "deliverables": {key: cell(c) for key, c in row.cells.items()},
+                "outputs": [
+                    {"name": o.name, "current": o.current, "reason": o.reason}
+                    for o in result.outputs_of(row.slug)
+                ],
             }
             for row in result.towns
         ],

@@ -4,6 +4,7 @@ write. Returns values; never prints (the CLI does).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import os
@@ -30,7 +31,7 @@ from townplans.session import (
     read_probe_cache,
     run_check,
 )
-from townplans.status import Matrix, matrix
+from townplans.status import Built, Matrix, matrix
 
 T = TypeVar("T")
 
@@ -39,9 +40,25 @@ __all__ = ["Selection", "Session", "ToolError", "open_session", "read_probe_cach
 
 
 def run_status(root: Path) -> tuple[Session, Matrix]:
-    """The towns × deliverables matrix and the district's own line, from a check of everything."""
+    """The towns × deliverables matrix and the district's own line, from a check of everything,
+    and every output the build graph lists with whether build/ holds it as its inputs are now."""
+    from townplans import build, targets
+
     session, result = run_check(root)
-    return session, matrix(session.workspace, session.profile, result)
+    graph = targets.Graph(session, _style(session), result)
+    outputs = graph.outputs()
+    plan = build.Plan([t for o in outputs for t in o.targets], graph.partial)
+    paths = session.paths
+    decisions = build.survey(
+        plan, build.Folders(paths.root, paths.build), targets.known_hashes(session)
+    )
+    town_of = {t.path: o.town for o in outputs for t in o.targets}
+    built = tuple(
+        Built(town_of[d.target.path], d.target.path.name, not d.rebuild, d.reason)
+        for d in decisions
+    )
+    found = matrix(session.workspace, session.profile, result)
+    return session, dataclasses.replace(found, outputs=built)
 
 
 def run_rules_listing() -> list[Any]:
