@@ -10,9 +10,8 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from townplans import scaffold
 from townplans.check import CheckResult, Selection, run_rules
 from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name
 from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_ZIP_BYTES
@@ -21,9 +20,11 @@ from townplans.load.images import ProbeCache
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile, load_profile
-from townplans.render.style import StyleError, load_style
 from townplans.rules import all_rules
-from townplans.status import TownStatus, district_status
+
+if TYPE_CHECKING:  # imported where used: `check` needs neither jinja2 (scaffold) nor the renderers
+    from townplans import scaffold
+    from townplans.status import TownStatus
 
 T = TypeVar("T")
 
@@ -110,6 +111,8 @@ def _is_code_prefix(prefix: str) -> bool:
 
 
 def run_status(root: Path) -> tuple[Session, list[TownStatus]]:
+    from townplans.status import district_status
+
     session, result = run_check(root)
     return session, district_status(session.workspace, session.profile, result)
 
@@ -206,6 +209,8 @@ def _plan(session: Session, result: CheckResult, options: Any) -> Any:
     """The build plan for a checked session (also rebuilt, identically, in each worker)."""
     from townplans import build, report
     from townplans.render.index import index_html
+    from townplans.render.style import StyleError, load_style
+    from townplans.status import district_status
 
     try:
         style = load_style(session.paths.style)
@@ -390,6 +395,8 @@ def _scaffold_call(root: Path) -> tuple[WorkspacePaths, Profile]:
 
 
 def _guard(action: Callable[[], T]) -> T:
+    from townplans import scaffold
+
     try:
         return action()
     except scaffold.ScaffoldError as exc:
@@ -397,25 +404,35 @@ def _guard(action: Callable[[], T]) -> T:
 
 
 def run_init(target: Path, district_name: str, plan_year: int) -> scaffold.Written:
+    from townplans import scaffold
+
     return _guard(lambda: scaffold.init_workspace(target.resolve(), district_name, plan_year))
 
 
 def run_new_town(root: Path, slug: str, name: str) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     return _guard(lambda: scaffold.new_town(paths, profile, slug, name))
 
 
 def run_new_project(root: Path, town: str, slug: str, name: str) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     return _guard(lambda: scaffold.new_project(paths, profile, town, slug, name))
 
 
 def run_new_plan(root: Path, town: str, slug: str, name: str, kind: str) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     return _guard(lambda: scaffold.new_plan(paths, profile, town, slug, name, kind))
 
 
 def run_new_report(root: Path, town: str, date: dt.date | None) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     projects_dir = _guard(lambda: scaffold.town_folder(paths, town)) / "projects"
     slugs = (
@@ -450,6 +467,7 @@ def run_diff(
     """Compare two versions of a document and write its 修改对照表 (DOCX and PDF) and, once the
     tracked-changes writer is there, the tracked-changes DOCX, under build/修订/ or ``output``."""
     from townplans import build
+    from townplans.render.style import StyleError, load_style
     from townplans.revision import naming, outputs, table
     from townplans.revision.history import HistoryError, compare_document
     from townplans.revision.summary import summarise
