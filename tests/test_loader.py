@@ -218,8 +218,8 @@ def test_path_judge_answers_as_kind_does_for_every_kind_of_entry(tmp_path: Path)
     }  # fmt: skip
     judge = PathJudge(root)
     for relative, wanted in expected.items():  # folders first, so their entries take the quick way
-        path = root / relative
-        assert (judge.kind(path), kind(path, root)) == (wanted, wanted), relative
+        target = root / relative
+        assert (judge.kind(target), kind(target, root)) == (wanted, wanted), relative
     (towns / "a/sub/deep.png").unlink()
     (towns / "a/sub/deep.png").symlink_to(outside / "secret.md")
     assert PathJudge(root).kind(towns / "inlink/sub/deep.png") is Kind.OUTSIDE  # a new run sees it

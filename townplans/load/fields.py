@@ -39,7 +39,16 @@ def _child(container: Any, part: str | int) -> Any:
 
 
 def read_field(located: Located, spec: FieldSpec, *path: str | int) -> FieldValue:
-    """Read ``spec.key`` (under ``path``) from ``located`` and parse it by the spec's type."""
+    """Read ``spec.key`` (under ``path``) from ``located`` and parse it by the spec's type; read
+    once, then kept on ``located`` for every rule that asks again."""
+    key = ("field", id(spec), path)
+    found: FieldValue | None = located.derived.get(key)
+    if found is None or found.spec is not spec:  # the value holds its spec: an id is never reused
+        found = located.derived[key] = _read(located, spec, path)
+    return found
+
+
+def _read(located: Located, spec: FieldSpec, path: tuple[str | int, ...]) -> FieldValue:
     container: Any = located.data
     for part in path:
         container = _child(container, part)
