@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import errno
-import hashlib
 import io
 import json
 import warnings
@@ -148,6 +147,8 @@ def probe(path: Path) -> ImageInfo:
 
 
 def _probe(path: Path) -> ImageInfo:
+    import hashlib
+
     from PIL import Image, UnidentifiedImageError
 
     try:

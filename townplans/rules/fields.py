@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path as FilePath
 
-from townplans import gitrev
 from townplans.load.fields import FieldValue, read_field
 from townplans.model import Located, Severity
 from townplans.profile import DocumentType, FieldSpec
@@ -323,6 +322,8 @@ def compare_to_unknown(ctx: Context) -> Iterator[Problem]:
         revision = meta.get("compare_to")
         if revision is None or is_placeholder(revision):
             continue
+        from townplans import gitrev  # subprocess, only for a document that names a revision
+
         found = gitrev.lookup(FilePath(ctx.workspace.root), str(revision).strip())
         if found.problem is not None:
             yield Problem(
