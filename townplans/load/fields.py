@@ -41,9 +41,10 @@ def _child(container: Any, part: str | int) -> Any:
 def read_field(located: Located, spec: FieldSpec, *path: str | int) -> FieldValue:
     """Read ``spec.key`` (under ``path``) from ``located`` and parse it by the spec's type; read
     once, then kept on ``located`` for every rule that asks again."""
+    # Keyed by the spec's id: the kept value holds its spec, so no other spec can take that id.
     key = ("field", id(spec), path)
     found: FieldValue | None = located.derived.get(key)
-    if found is None or found.spec is not spec:  # the value holds its spec: an id is never reused
+    if found is None:
         found = located.derived[key] = _read(located, spec, path)
     return found
 
