@@ -3,6 +3,7 @@ keeping it changes no finding."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator
@@ -52,6 +53,9 @@ def test_what_is_read_from_a_document_is_kept_and_never_compared(profile: Profil
     renamed = dataclasses.replace(spec, key="slug")  # the same key path, another spec
     assert read_field(town.meta, spec) is read_field(town.meta, spec)
     assert read_field(town.meta, renamed).spec is renamed
+    copied = copy.deepcopy(town.meta)  # kept values come along, keyed by the old specs' ids
+    copied.derived[("field", id(renamed), ())] = read_field(town.meta, spec)  # as if reused
+    assert read_field(copied, renamed).spec is renamed
 
 
 def test_findings_are_the_same_when_the_readings_are_already_kept(profile: Profile) -> None:

@@ -41,10 +41,11 @@ def _child(container: Any, part: str | int) -> Any:
 def read_field(located: Located, spec: FieldSpec, *path: str | int) -> FieldValue:
     """Read ``spec.key`` (under ``path``) from ``located`` and parse it by the spec's type; read
     once, then kept on ``located`` for every rule that asks again."""
-    # Keyed by the spec's id: the kept value holds its spec, so no other spec can take that id.
     key = ("field", id(spec), path)
     found: FieldValue | None = located.derived.get(key)
-    if found is None:
+    # The kept value holds its spec, so no other spec takes that id in this process; a copy of
+    # ``located`` (pickled, deep-copied) brings keys of another process's ids: never trusted.
+    if found is None or found.spec is not spec:
         found = located.derived[key] = _read(located, spec, path)
     return found
 
