@@ -13,14 +13,11 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
-from rich.progress import Progress as RichProgress
-from rich.table import Table
 
 from townplans import __version__, clitext, pipeline, report
 from townplans.check import Selection
@@ -29,6 +26,9 @@ from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Finding, Severity
 from townplans.paths import find_workspace
 from townplans.status import DISTRICT_LABEL, Cell, Matrix, State
+
+if TYPE_CHECKING:  # rich is imported where it prints (check's report needs none of it)
+    from rich.console import Console
 
 clitext.install()  # click's own texts (usage, errors, the help option) in Chinese
 
@@ -44,8 +44,18 @@ class Context:
         self.root_option: Path | None = None
         self.quiet = False
         self.verbose = False
-        self.console = Console(highlight=False, soft_wrap=True)
-        self.errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True)
+
+    @cached_property
+    def errors(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
 
     @property
     def root(self) -> Path:
@@ -302,6 +312,8 @@ def status(ctx: Context, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(_status_json(result), ensure_ascii=False, indent=2))
         sys.exit(1 if result.failed else 0)
+    from rich.table import Table
+
     deliverables = session.profile.deliverables
     table = Table(
         title=f"{session.workspace.district.name} 交付成果（规则版本 {session.profile.version}）"
@@ -466,6 +478,8 @@ def build(
             f"将重建 {len(built.built)} 个，未变化 {len(built.up_to_date)} 个，将删除 {len(built.removed)} 个（未生成任何文件）"
         )
         return
+    from rich.table import Table
+
     root = outcome.session.paths.root
     table = Table(title="构建结果", show_header=True)
     for column in ("已生成", "未变化", "删除", "失败", "照片处理", "照片缓存"):
@@ -501,6 +515,9 @@ def _progress(ctx: Context) -> Iterator[Callable[[int, int, str, str], None]]:
 
         yield line
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import Progress as RichProgress
+
     with RichProgress(
         TextColumn("{task.description}"),
         BarColumn(),

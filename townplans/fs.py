@@ -48,10 +48,18 @@ class Kind(enum.Enum):
 
 
 def kind(path: Path, root: Path) -> Kind:
-    """What ``path`` is, judged from inside ``root``."""
+    """What ``path`` is, judged from inside ``root`` (see ``PathJudge`` for many paths)."""
+    try:
+        base = root.resolve(strict=False)
+    except (OSError, RuntimeError):
+        return Kind.LOOP
+    return _judge(path, base)
+
+
+def _judge(path: Path, base: Path) -> Kind:
+    """``path``'s kind, judged in full against the resolved root ``base``."""
     try:
         resolved = path.resolve(strict=False)
-        base = root.resolve(strict=False)
     except (OSError, RuntimeError):
         return Kind.LOOP
     if not resolved.is_relative_to(base):
@@ -67,6 +75,68 @@ def kind(path: Path, root: Path) -> Kind:
     if stat.S_ISDIR(mode):
         return Kind.DIR
     return Kind.SPECIAL
+
+
+class PathJudge:
+    """``kind`` for the many paths of one run under one root, each folder resolved once.
+
+    ``kind(path, root)`` resolves every component of ``path`` and of ``root`` again for each
+    file (a dozen system calls). Here the root is resolved once and each path judged once; a
+    folder judged ``DIR`` is resolved and known to lie inside the root, so a plain entry in it
+    (one ``lstat`` says it is no symlink) lies inside too: its resolved path is the folder's
+    plus its name. Symlinks, ``..`` and entries of folders not yet judged take the full
+    ``kind`` path, so every guarantee is kept: a link out of the workspace is ``OUTSIDE``, a
+    loop ``LOOP``, a FIFO ``SPECIAL``. Answers are those of one moment, like any check before
+    an open: one judge per run (a load), never kept across runs.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        try:
+            self._base: Path | None = root.resolve(strict=False)
+        except (OSError, RuntimeError):
+            self._base = None
+        self._folders: set[Path] = set()
+        """Folders judged ``DIR``: resolved, inside the root."""
+        self._known: dict[Path, Kind] = {}
+
+    def kind(self, path: Path) -> Kind:
+        """What ``path`` is, judged from inside the root (as ``kind(path, root)``)."""
+        found = self._known.get(path)
+        if found is None:
+            found = self._known[path] = self._kind(path)
+        return found
+
+    def _kind(self, path: Path) -> Kind:
+        if self._base is None:
+            return Kind.LOOP
+        quick = self._in_folder(path)
+        if quick is not None:
+            return quick
+        found = _judge(path, self._base)
+        if found is Kind.DIR:
+            self._folders.add(path)
+        return found
+
+    def _in_folder(self, path: Path) -> Kind | None:
+        """The kind of a plain (not a symlink) entry of a folder already judged, or None."""
+        name = path.name
+        if name in ("", ".", "..") or path.parent not in self._folders:
+            return None
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return Kind.MISSING  # not even a dangling link: nothing there
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):
+            return None  # where a link leads is judged in full
+        if stat.S_ISREG(mode):
+            return Kind.FILE
+        if stat.S_ISDIR(mode):
+            self._folders.add(path)
+            return Kind.DIR
+        return Kind.SPECIAL
 
 
 def is_utf8_name(name: str) -> bool:

@@ -10,20 +10,14 @@ import os
 import subprocess
 from pathlib import Path
 
-from townplans.model import Revision
+from townplans.model import Revision, revision_name
+
+__all__ = ["Lookup", "git", "lookup", "revision_name"]
 
 TIMEOUT = 60
 
 Lookup = Revision
 """The commit a revision names, or why there is none (Chinese)."""
-
-
-def revision_name(value: object) -> str:
-    """The revision a front matter's ``compare_to`` names (a tag, branch or commit; YAML may read
-    a bare commit number as a number), or "" for none."""
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return str(value).strip()
-    return ""
 
 
 def git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:

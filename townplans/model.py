@@ -88,6 +88,9 @@ class Located:
     data: Any
     lines: Mapping[tuple[str | int, ...], int]
     ref: SourceRef
+    derived: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What readers derive from ``data`` (each field read against its spec, every string with its
+    place), worked out on first use and kept: the data never changes once loaded."""
 
     def line_of(self, *path: str | int) -> int | None:
         """Line of ``path``, or of its nearest located ancestor."""
@@ -145,6 +148,10 @@ class MarkdownFile:
     front_matter_ok: bool = True
     """False when the front matter is missing, unclosed or not readable YAML: ``meta`` is then
     empty because nothing could be read, not because the author left the fields out."""
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What readers derive from the tokens (its lines, tables, sections), worked out on first use
+    and kept (``townplans.rules.reading``, ``mdparser.tables``): the tokens never change, so
+    every rule reads the same result instead of walking them again."""
 
     @property
     def title(self) -> str | None:
@@ -323,6 +330,14 @@ class District:
             if isinstance(value, str):
                 return value
         return "未命名区"
+
+
+def revision_name(value: object) -> str:
+    """The revision a front matter's ``compare_to`` names (a tag, branch or commit; YAML may read
+    a bare commit number as a number), or "" for none."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value).strip()
+    return ""
 
 
 @dataclass(frozen=True, slots=True)

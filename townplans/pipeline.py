@@ -11,16 +11,14 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from townplans import scaffold
 from townplans.check import CheckResult, Selection, blocking
 from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name
 from townplans.limits import MAX_ZIP_BYTES
 from townplans.model import Finding, Town
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile
-from townplans.render.style import Style, StyleError, load_style
 from townplans.reproducible import source_stamp
 from townplans.rules import all_rules
 from townplans.session import (
@@ -32,6 +30,10 @@ from townplans.session import (
     run_check,
 )
 from townplans.status import Built, Matrix, matrix
+
+if TYPE_CHECKING:  # imported where used: `check` needs neither jinja2 (scaffold) nor the renderers
+    from townplans import scaffold
+    from townplans.render.style import Style
 
 T = TypeVar("T")
 
@@ -150,6 +152,8 @@ def run_build(
 
 
 def _style(session: Session) -> Style:
+    from townplans.render.style import StyleError, load_style
+
     try:
         return load_style(session.paths.style)
     except StyleError as exc:
@@ -280,6 +284,8 @@ def _scaffold_call(root: Path) -> tuple[WorkspacePaths, Profile]:
 
 
 def _guard(action: Callable[[], T]) -> T:
+    from townplans import scaffold
+
     try:
         return action()
     except scaffold.ScaffoldError as exc:
@@ -287,25 +293,35 @@ def _guard(action: Callable[[], T]) -> T:
 
 
 def run_init(target: Path, district_name: str, plan_year: int) -> scaffold.Written:
+    from townplans import scaffold
+
     return _guard(lambda: scaffold.init_workspace(target.resolve(), district_name, plan_year))
 
 
 def run_new_town(root: Path, slug: str, name: str) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     return _guard(lambda: scaffold.new_town(paths, profile, slug, name))
 
 
 def run_new_project(root: Path, town: str, slug: str, name: str) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     return _guard(lambda: scaffold.new_project(paths, profile, town, slug, name))
 
 
 def run_new_plan(root: Path, town: str, slug: str, name: str, kind: str) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     return _guard(lambda: scaffold.new_plan(paths, profile, town, slug, name, kind))
 
 
 def run_new_report(root: Path, town: str, date: dt.date | None) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     projects_dir = _guard(lambda: scaffold.town_folder(paths, town)) / "projects"
     slugs = (
@@ -340,6 +356,7 @@ def run_diff(
     """Compare two versions of a document and write its 修改对照表 (DOCX and PDF) and, once the
     tracked-changes writer is there, the tracked-changes DOCX, under build/修订/ or ``output``."""
     from townplans import build
+    from townplans.render.style import StyleError, load_style
     from townplans.revision import naming, outputs, table
     from townplans.revision.history import HistoryError, compare_document
     from townplans.revision.summary import summarise

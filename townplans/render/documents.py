@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from townplans import gitrev, mdparser, templating
+from townplans import mdparser, templating
 from townplans.completeness import condition_holds, find_headings, heading_matches
 from townplans.fs import safe_name
 from townplans.load.fields import read_field
@@ -43,6 +43,7 @@ from townplans.model import (
     Project,
     SourceRef,
     Town,
+    revision_name,
 )
 from townplans.profile import Condition, DocumentType, FieldSpec, HeadingSpec, Profile
 from townplans.render import figures, gongwen, watermark
@@ -299,7 +300,7 @@ def _date(meta: Located, key: str) -> dt.date | None:
 
 
 def _compare_to(meta: Located) -> str:
-    return gitrev.revision_name(meta.get("compare_to"))
+    return revision_name(meta.get("compare_to"))
 
 
 def file_name(text: str) -> str:

@@ -13,9 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from townplans import gitrev
 from townplans.load.fields import FieldValue, read_field
-from townplans.model import Located, Severity
+from townplans.model import Located, Severity, revision_name
 from townplans.profile import DocumentType, FieldSpec
 from townplans.rules import Context, Problem, RuleCheck, rule
 from townplans.rules.documents import field, is_placeholder, town_documents
@@ -322,7 +321,7 @@ def compare_to_unknown(ctx: Context) -> Iterator[Problem]:
         revision = meta.get("compare_to")
         if revision is None or is_placeholder(revision):
             continue
-        found = ctx.workspace.revisions.get(gitrev.revision_name(revision))
+        found = ctx.workspace.revisions.get(revision_name(revision))
         if found is not None and found.problem is not None:
             yield Problem(
                 meta.ref_of("compare_to"), f"compare_to：{found.problem}，不生成修改对照表"
