@@ -40,6 +40,7 @@ venv: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check townplans tests tools benchmarks
 	$(BIN)/ruff format --check townplans tests tools benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from townplans import waivers
-from townplans.load.sources import internal_error
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.profile import Profile
 from townplans.rules import Context, Rule, all_rules
+from townplans.sources import internal_error
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,10 @@ import click
 from townplans import __version__, clitext, pipeline, report
 from townplans.check import Selection
 from townplans.fs import os_error, shown
-from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Finding, Severity
 from townplans.paths import find_workspace
 from townplans.status import DISTRICT_LABEL, Cell, Matrix, State
+from townplans.values import ValueFormatError, parse_date
 
 if TYPE_CHECKING:  # rich is imported where it prints (check's report needs none of it)
     from rich.console import Console

@@ -16,10 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from townplans.load.sources import parse_yaml, read_text
-from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Finding, Located, Severity, SourceRef
 from townplans.profile_schema import FIELD_TYPES, STRUCTURED_TYPES, validate
+from townplans.sources import parse_yaml, read_text
+from townplans.values import ValueFormatError, parse_date
 
 __all__ = ["FIELD_TYPES", "STRUCTURED_TYPES", "Profile", "load_profile"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from townplans.load.values import PARSERS
+from townplans.values import PARSERS
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]

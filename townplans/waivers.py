@@ -26,8 +26,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import District, Finding, Located, SourceRef, Town, Workspace
+from townplans.values import ValueFormatError, parse_date
 
 _CODE = re.compile(r"^TP[0-9]{1,3}$")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from townplans.load.values import PARSERS, Parsed, ValueFormatError
 from townplans.model import Located, SourceRef
 from townplans.profile import FieldSpec
+from townplans.values import PARSERS, Parsed, ValueFormatError
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from markdown_it.token import Token
 
 from townplans import mdparser
 from townplans.fs import Kind, PathJudge, special_name
-from townplans.load.sources import load_error, parse_yaml, read_text, split_front_matter
 from townplans.model import Finding, Heading, Link, Located, MarkdownFile, Severity, SourceRef
+from townplans.sources import load_error, parse_yaml, read_text, split_front_matter
 
 
 def load_markdown(

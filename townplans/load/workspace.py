@@ -12,8 +12,6 @@ from townplans.fs import Kind, PathJudge, is_utf8_name, link_target, os_error, s
 from townplans.limits import MAX_FILES
 from townplans.load.images import IMAGE_SUFFIXES, ProbeCache, probe, probe_all
 from townplans.load.markdown import apply_aliases, load_markdown
-from townplans.load.sources import internal_error, load_error, parse_yaml, read_text
-from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import (
     Asset,
     DetailedPlan,
@@ -33,8 +31,10 @@ from townplans.model import (
     Workspace,
     revision_name,
 )
+from townplans.sources import internal_error, load_error, parse_yaml, read_text
+from townplans.values import ValueFormatError, parse_date
 
-if TYPE_CHECKING:  # profile.py reads YAML through load.sources: import for types only
+if TYPE_CHECKING:  # the profile only as types: loading never needs its code
     from townplans.profile import DocumentType, Profile
 
 PHOTO_STAGES = ("before", "progress", "after")

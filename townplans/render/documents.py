@@ -27,13 +27,6 @@ from townplans import mdparser, templating
 from townplans.completeness import condition_holds, find_headings, heading_matches
 from townplans.fs import safe_name
 from townplans.load.fields import read_field
-from townplans.load.values import (
-    Parsed,
-    ValueFormatError,
-    normalise_text,
-    parse_date,
-    split_number_unit,
-)
 from townplans.model import (
     Asset,
     DetailedPlan,
@@ -52,6 +45,13 @@ from townplans.render.layout import Origin, joined
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
+from townplans.values import (
+    Parsed,
+    ValueFormatError,
+    normalise_text,
+    parse_date,
+    split_number_unit,
+)
 
 if TYPE_CHECKING:
     from townplans.render.ooxml import TocLine
@@ -985,7 +985,7 @@ def indicator_target(indicator: Any) -> str:
 
 def indicator_cell(town: Town, key: str, indicator: Any) -> str:
     """A town's value of an indicator as printed beside the target ("—" when not given)."""
-    from townplans.load.values import PARSERS
+    from townplans.values import PARSERS
 
     values = town.meta.get("indicators") if town.meta else None
     entry = values.get(key) if isinstance(values, dict) else None

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 
 from markdown_it.token import Token
 
-from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Located, MarkdownFile, Severity, SourceRef, Town
 from townplans.profile import FieldSpec, Profile
 from townplans.rules import Context, Problem, rule
 from townplans.rules.reading import yaml_strings
+from townplans.values import ValueFormatError, parse_date
 
 _FULL_DATE = re.compile(
     r"(?<!\d)(\d{4})(?:\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|([-/.])(\d{1,2})\4(\d{1,2})(?!\d))"

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from townplans.load.fields import read_field
-from townplans.load.values import ValueFormatError, parse_date, parse_money, parse_number
 from townplans.mdparser import Table, TableRow, name_key, parcel_table, project_tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import date_of, is_placeholder, number, town_documents
+from townplans.values import ValueFormatError, parse_date, parse_money, parse_number
 
 _BRACKETS = re.compile(r"[（(].*?[）)]")
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from townplans.load.values import PARSERS, Parsed, ValueFormatError
 from townplans.model import Located, Severity
 from townplans.profile import Indicator
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import number
+from townplans.values import PARSERS, Parsed, ValueFormatError
 
 DEFINITION_KEYS = ("口径", "definition", "统计口径")
 SOURCE_KEYS = ("source", "来源", "数据来源")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from townplans.load.values import ValueFormatError, parse_area, parse_money
 from townplans.mdparser import Table, inline_text, tables
 from townplans.model import Located, MarkdownFile, SourceRef, Town
+from townplans.values import ValueFormatError, parse_area, parse_money
 
 
 @dataclass(frozen=True, slots=True)
