@@ -416,7 +416,16 @@ def test_a_fifo_or_a_deep_json_as_build_state_never_hangs_or_crashes(beidu: Path
 @pytest.mark.parametrize(
     "value",
     [
-        *("99999999999999", "4133980800", "1" * 5000, "²", "１７０００００００", "-1", "1.5", "abc"),
+        *(
+            "99999999999999",
+            "4133980800",
+            "1" * 5000,
+            "²",
+            "１７０００００００",
+            "-1",
+            "1.5",
+            "abc",
+        ),
         # issue 19: past year 9999 (no such datetime: it overflowed), and before 1980 (no ZIP date)
         *("253402300800", "999999999999", "0", "315532799"),
     ],

@@ -31,7 +31,6 @@ import socket
 import stat
 import tempfile
 import time
-import traceback
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -40,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from townplans import __version__
+from townplans import __version__, errortext
 from townplans.fs import (
     Kind,
     PathPolicyError,
@@ -993,20 +992,17 @@ def _failed(target: Target, error: Exception, report: BuildReport) -> str:
 
 def failure_finding(target: Target, error: Exception) -> Finding:
     """A target that could not be made, as a finding: a template's own mistake at its line
-    (TP791), an operating-system error in Chinese, anything else named with its type (TP790)."""
+    (TP791), an operating-system error in Chinese, anything else as an internal error (TP790):
+    Chinese only, its class and English text with ``--debug``."""
     if isinstance(error, TemplateError):
         message = f"生成“{target.label}”时模板出错：{error.message}"
         return Finding("TP791", Severity.ERROR, message, SourceRef(error.path, error.line))
     if isinstance(error, OSError):
-        detail = os_error(error, error.filename or target.path)
+        detail = os_error(error, error.filename or target.path) + errortext.detail(error)
     elif isinstance(error, PathPolicyError):
         detail = str(error)
     else:
-        detail = (
-            f"程序内部错误（{type(error).__name__}: {error}），请把此信息和所用文件报告给维护者"
-        )
-    if os.environ.get("TOWNPLANS_DEBUG"):
-        detail += "\n" + "".join(traceback.format_exception(error))
+        detail = errortext.unexpected(error)
     return Finding("TP790", Severity.ERROR, f"生成“{target.label}”失败：{detail}", target.source)
 
 

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from townplans import __version__, clitext, pipeline, report
+from townplans import __version__, clitext, errortext, pipeline, report
 from townplans.check import Selection
 from townplans.fs import os_error
 from townplans.load.values import ValueFormatError, parse_date
@@ -131,15 +131,16 @@ def _call(ctx: Context, action: Callable[[], T]) -> T:
         ctx.errors.print(f"townplans: {os_error(exc)}", style="red", markup=False)
         _debug_traceback(ctx)
     except Exception as exc:  # noqa: BLE001 - the last guard: a user never sees a traceback
-        message = f"townplans: 程序内部错误（{type(exc).__name__}: {exc}）"
-        ctx.errors.print(message, style="red", markup=False)
+        # Chinese only; the exception's class and English text come with the traceback (--debug)
+        said = errortext.what_happened(exc)
+        ctx.errors.print(f"townplans: {said}", style="red", markup=False)
         if not _debug_traceback(ctx):
-            ctx.errors.print("加 --debug 重新运行可看到详细信息，请报告给维护者", markup=False)
+            ctx.errors.print(f"{errortext.ASK_DEBUG}，{errortext.REPORT}", markup=False)
     sys.exit(2)
 
 
 def _debug_traceback(ctx: Context) -> bool:
-    if not os.environ.get("TOWNPLANS_DEBUG"):
+    if not errortext.debugging():
         return False
     ctx.errors.print(traceback.format_exc(), markup=False)
     return True

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from townplans import __version__
+from townplans import __version__, errortext
 from townplans.fs import PathPolicyError, open_regular, os_error, safe_entry, special_name
 from townplans.limits import (
     MAX_JSON_DEPTH,
@@ -110,7 +110,7 @@ def verify(path: Path) -> Verification:
     except _UncheckableError as exc:
         result.problems.append(str(exc))
     except _DAMAGED as exc:
-        result.problems.append(f"不是有效的 zip 文件，或已损坏（{_reason(exc)}）")
+        result.problems.append(f"不是有效的 zip 文件，或已损坏{_reason(exc)}")
     return result
 
 
@@ -130,9 +130,13 @@ RATIO_FLOOR = 1 << 20
 
 
 def _reason(exc: BaseException) -> str:
+    """Why a zip could not be read, in Chinese and in brackets; zipfile's, zlib's and json's
+    English only for --debug (empty when there is nothing to add)."""
     if isinstance(exc, OSError):
-        return os_error(exc)
-    return f"{type(exc).__name__}: {exc}"[:200]
+        return f"（{os_error(exc)}）"
+    if isinstance(exc, RecursionError):
+        return "（结构嵌套过深）"
+    return errortext.detail(exc, trace=False)[:300]
 
 
 def _size(count: int) -> str:
@@ -369,7 +373,7 @@ def _read_manifest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> object:
         ) from exc
     except (*_DAMAGED, RecursionError) as exc:
         raise _UncheckableError(
-            f"manifest.json 无法读取（应为 townplans 生成的 JSON 清单）：{_reason(exc)}"
+            f"manifest.json 无法读取（应为 townplans 生成的 JSON 清单）{_reason(exc)}"
         ) from exc
     if _deeper_than(manifest, MAX_JSON_DEPTH):
         raise _UncheckableError(

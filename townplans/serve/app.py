@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from townplans.fs import read_regular
+from townplans.fs import os_error, read_regular
 from townplans.limits import MAX_TEXT_FILE_BYTES
 from townplans.model import printable
 from townplans.serve import pages, security
@@ -181,7 +181,7 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         except OSError as exc:
-            self._refuse(404, raw, f"无法读取：{exc.strerror or exc}")
+            self._refuse(404, raw, f"无法读取：{os_error(exc, '')}")
 
     def do_HEAD(self) -> None:
         self.do_GET()
