@@ -27,7 +27,7 @@ ENGLISH = re.compile(r"[A-Za-z]+,? [a-z]+ [a-z]+")
 ``access to attribute``, ``did not find``); names in a message (YAML, Python, a key) are single."""
 
 
-FOREIGN = [
+FOREIGN: list[Exception] = [
     RecursionError("maximum recursion depth exceeded while calling a Python object"),
     OverflowError("date value out of range"),
     ZeroDivisionError("division by zero"),
@@ -75,7 +75,7 @@ def test_recursion_is_told_as_nesting_too_deep(monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.mark.parametrize("exc", FOREIGN, ids=lambda e: type(e).__name__)
 def test_a_failed_output_and_a_failed_town_name_no_english(
-    exc: BaseException, monkeypatch: pytest.MonkeyPatch
+    exc: Exception, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = build.Target(
         "渭城镇总体规划.docx", Path("build/x.docx"), (), lambda: build.Made(b""), SourceRef("t")
