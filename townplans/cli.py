@@ -1,7 +1,8 @@
 """Command line: parse options, call one pipeline function, print, map outcomes to exit codes.
 
 The only module that imports click. Exit codes: 0 done, 1 errors in the result (failed outputs,
-failed environment checks), 2 usage or tool error. A user's mistake never shows a traceback.
+failed environment checks), 2 usage or tool error, 130 stopped with Ctrl+C. A user's mistake never
+shows a traceback.
 """
 
 from __future__ import annotations
@@ -111,6 +112,23 @@ class _Group(click.Group):
         super().__init__(*args, **kwargs)
         self.params.extend(_shared_options())
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; Ctrl+C (SIGINT) ends it with 已中止 and exit code 130, the shell's
+        code for a command stopped by SIGINT (click would say "Aborted!" and exit 1, the code for
+        a failed output). The command has cleaned up by then: ``build`` stops its workers,
+        removes its temporary files and releases the build lock as the interrupt unwinds."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ntownplans: 已中止", err=True)
+            if errortext.debugging():
+                click.echo(traceback.format_exc(), err=True)
+            sys.exit(INTERRUPTED)
+
+
+INTERRUPTED = 130
+"""Exit code after Ctrl+C: 128 + SIGINT, as shells report a command the signal stopped."""
+
 
 _Group.group_class = _Group
 
@@ -160,7 +178,7 @@ def cli(click_ctx: click.Context) -> None:
 
     在工作区（含 towns/ 的文件夹）或其任一子文件夹中运行；共用选项（--root、-q、-v、--debug）可写在命令名之前或之后。
 
-    退出码：0 完成，1 结果中有错误，2 用法或工具错误。
+    退出码：0 完成，1 结果中有错误，2 用法或工具错误，130 按 Ctrl+C 中止。
     """
     click_ctx.ensure_object(Context)
 
@@ -397,7 +415,8 @@ def build(
     """生成各镇成果（Word、PDF、观摩图册、检查报告）和区级汇总到 build/；只重建有变化的成果。
 
     材料有错误时仍会生成（缺失部分以【缺：…】标出）并在最后列出检查结果。
-    退出码：0 成果全部生成（不论材料检查是否通过），1 有成果生成失败，2 用法或工具错误。
+    退出码：0 成果全部生成（不论材料检查是否通过），1 有成果生成失败，2 用法或工具错误，
+    130 按 Ctrl+C 中止（已生成的成果保留，临时文件删除，构建锁释放）。
     """
     variant = "pdf/a-2b" if pdfa else None
     with _progress(ctx) as progress:
@@ -500,7 +519,7 @@ def package(
 ) -> None:
     """打包报送材料：镇的成果、观摩图册、检查报告和清单（SHA-256）；有错误的镇拒绝打包。
 
-    退出码：0 全部打包（或核对通过），1 有镇被拒绝（或核对不通过），2 用法或工具错误。
+    退出码：0 全部打包（或核对通过），1 有镇被拒绝（或核对不通过），2 用法或工具错误，130 按 Ctrl+C 中止。
     """
     if verify:
         failed = False
