@@ -368,7 +368,30 @@ CASES: list[Hostile] = [
             args=("new", "report", "../../x", "--date", "2023-09-22")),
     Hostile("new-plan-town-symlink-out", lambda r: symlink(r, "towns/outlink", "/tmp"), "找不到镇文件夹", None, code=2,
             other_town=False, args=("new", "plan", "outlink", "x", "--name", "x", "--kind", "site")),
+    # -- issue 19 (Hardening II): a revision history that goes back in time, version or stage ------------------
+    Hostile("revision-dated-2099", lambda r: edit(r, CHAPTER, "    date: 2023-04-20", "    date: 2099-01-01"),
+            "晚于本稿的编制日期", CHAPTER, at(CHAPTER, "    date: 2099-01-01"), finding="TP514"),
+    Hostile("revision-version-backwards", lambda r: edit(r, CHAPTER, "  - version: v1.0", "  - version: v3.0"),
+            "小于上一条", CHAPTER, at(CHAPTER, "  - version: v2.0"), finding="TP617"),
+    Hostile("revision-stage-backwards", lambda r: (edit(r, CHAPTER, "    status: 征求意见稿", "    status: 报批稿"),
+                                                   edit(r, CHAPTER, "    status: 送审稿", "    status: 征求意见稿")),
+            "“征求意见稿”早于上一条的“报批稿”", CHAPTER, at(CHAPTER, "    status: 征求意见稿"), code=0, finding="TP618"),
+    # -- issue 19: foreign exceptions' English never reaches the user (only --debug shows it) --------------------
+    Hostile("style-section-not-mapping", lambda r: edit(r, "templates/style.yaml", "page:\n", "page: 纸张\nold_page:\n"),
+            "结构不对", "templates/style.yaml", code=2, other_town=False, args=("build", "--town", "weicheng", "--dry-run"),
+            extra=lambda r, ran: _no_english_detail(ran)),
 ]  # fmt: skip
+
+
+_ENGLISH_DETAIL = re.compile(
+    r"Traceback|[A-Z][a-z]+Error\b|is unsafe|access to attribute|maximum recursion|out of range"
+    r"|indices must be|is not iterable|object has no attribute"
+)
+"""What an exception's English looks like in a message (its class, its usual phrases)."""
+
+
+def _no_english_detail(ran: Ran) -> None:
+    assert not _ENGLISH_DETAIL.search(ran.text), ran.text
 
 
 def _no_outside_content(ran: Ran) -> None:
@@ -594,6 +617,19 @@ BUILD_CASES: list[Hostile] = [
             extra=lambda r, ran: _built(r, "渭城镇总体规划.pdf")),
     Hostile("jinja-in-content", lambda r: edit(r, CHAPTER, "为落实区委", "{{ 7*7 }}{% raw %}为落实区委"),
             "", None, code=0, args=BUILD, extra=lambda r, ran: _outputs_contain_text(r, "{{ 7*7 }}"), slow=True),
+    # -- issue 19 (Hardening II): environment inputs bounded, internal errors in Chinese only ---------------------
+    Hostile("source-date-epoch-year-10000", lambda r: None, "SOURCE_DATE_EPOCH 的值 253402300800 无效", None,
+            code=0, args=BUILD, env={"SOURCE_DATE_EPOCH": "253402300800"}, slow=True,
+            extra=lambda r, ran: (_no_english_detail(ran), _built(r, "渭城镇总体规划.docx"))),
+    Hostile("source-date-epoch-before-zip", lambda r: None, "SOURCE_DATE_EPOCH 的值 315532799 无效", None,
+            code=0, args=BUILD, env={"SOURCE_DATE_EPOCH": "315532799"}, slow=True,
+            extra=lambda r, ran: _built(r, "渭城镇总体规划.docx")),
+    Hostile("template-unsafe-said-in-chinese", lambda r: _template(r, "{{ cycler.__init__ }}"),
+            "不安全", "templates/documents/project-brief.md.j2", code=1, args=BUILD, finding="TP791", slow=True,
+            extra=lambda r, ran: _no_english_detail(ran)),
+    Hostile("template-endless-recursion", lambda r: _template(r, "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"),
+            "嵌套层数过多", "templates/documents/project-brief.md.j2", code=1, args=BUILD, finding="TP791", slow=True,
+            extra=lambda r, ran: _no_english_detail(ran)),
 ]
 # fmt: on
 
