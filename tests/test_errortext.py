@@ -37,9 +37,12 @@ FOREIGN: list[Exception] = [
 
 @pytest.fixture(autouse=True)
 def no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Start without ``--debug``; the CLI sets TOWNPLANS_DEBUG in this process when it is given,
-    and monkeypatch restores the variable after each test."""
-    monkeypatch.delenv("TOWNPLANS_DEBUG", raising=False)
+    """Start without ``--debug``. The CLI sets TOWNPLANS_DEBUG in this process when it is given;
+    ``setenv`` first makes monkeypatch record the variable, so it is removed again after the test
+    (``delenv`` of an unset variable records nothing, and the CLI's value would leak into every
+    later test of this worker, and into the commands they run)."""
+    monkeypatch.setenv("TOWNPLANS_DEBUG", "")
+    monkeypatch.delenv("TOWNPLANS_DEBUG")
 
 
 def _english(text: str) -> list[str]:

@@ -994,7 +994,10 @@ def interrupts_deferred() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        # None: a handler set outside Python (embedding); it cannot be put back, Python's can
+        signal.signal(
+            signal.SIGINT, previous if previous is not None else signal.default_int_handler
+        )
 
 
 def _same_document(decisions: Sequence[Decision]) -> list[list[Decision]]:
