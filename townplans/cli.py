@@ -310,7 +310,7 @@ def _print_written(ctx: Context, files: Sequence[Path], note: str) -> None:
 def status(ctx: Context, output_format: str) -> None:
     """各镇交付成果矩阵：齐全、不完整、缺失（依据检查结果；-v 列出每项的全部说明）。
 
-    退出码：0 已列出矩阵（不论是否齐全），2 用法或工具错误（如不在工作区中）。
+    退出码：0 已列出矩阵（不论是否齐全），2 用法或工具错误（如不在工作区中），130 按 Ctrl+C 中止。
     """
     session, matrix = _call(ctx, lambda: pipeline.run_status(ctx.root))
     deliverables = session.profile.deliverables
@@ -415,8 +415,7 @@ def build(
     """生成各镇成果（Word、PDF、观摩图册、检查报告）和区级汇总到 build/；只重建有变化的成果。
 
     材料有错误时仍会生成（缺失部分以【缺：…】标出）并在最后列出检查结果。
-    退出码：0 成果全部生成（不论材料检查是否通过），1 有成果生成失败，2 用法或工具错误，
-    130 按 Ctrl+C 中止（已生成的成果保留，临时文件删除，构建锁释放）。
+    退出码：0 成果全部生成（不论材料检查是否通过），1 有成果生成失败，2 用法或工具错误，130 按 Ctrl+C 中止（已生成的成果保留，临时文件删除，构建锁释放）。
     """
     variant = "pdf/a-2b" if pdfa else None
     with _progress(ctx) as progress:
@@ -585,7 +584,7 @@ def diff(
     """比较文档的两个版本，生成修改对照表（Word 和 PDF）和带修订标记的 Word 文档（可逐条接受或拒绝），并列出修改摘要。
 
     文档：Markdown 文件路径，或“镇文件夹名 文档”（如 weicheng 总体规划、weicheng 控规、weicheng 建设计划）；
-    总体规划按章节文件顺序合并比较。退出码：0 已生成（不论有无修改），2 用法或工具错误（如不是 git 仓库、版本不存在）。
+    总体规划按章节文件顺序合并比较。退出码：0 已生成（不论有无修改），2 用法或工具错误（如不是 git 仓库、版本不存在），130 按 Ctrl+C 中止。
     """
     outcome = _call(ctx, lambda: pipeline.run_diff(ctx.root, document, old, new, output))
     comparison = outcome.comparison
@@ -654,7 +653,7 @@ def check(
     output: Path | None,
     today: dt.date | None,
 ) -> None:
-    """检查各镇材料的完整性、规范性、一致性、指标和时效；退出码 0 通过、1 有错误、2 用法错误。"""
+    """检查各镇材料的完整性、规范性、一致性、指标和时效；退出码 0 通过、1 有错误、2 用法错误、130 按 Ctrl+C 中止。"""
     selection = Selection(tuple(s.upper() for s in select), tuple(s.upper() for s in ignore), towns)
     session, result = _call(ctx, lambda: pipeline.run_check(ctx.root, selection, today))
     data = report.ReportInput(result, session.workspace, session.profile.version, strict)
