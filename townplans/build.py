@@ -27,20 +27,21 @@ import io
 import json
 import os
 import re
+import signal
 import socket
 import stat
 import tempfile
+import threading
 import time
-import traceback
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from townplans import __version__
+from townplans import __version__, errortext
 from townplans.fs import (
     Kind,
     PathPolicyError,
@@ -54,7 +55,7 @@ from townplans.fs import (
     safe_name,
     special_name,
 )
-from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_YEAR, MIN_YEAR
+from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_YEAR, MIN_EPOCH_YEAR
 from townplans.load.images import ProbeCache
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.package import zip_date_time
@@ -366,10 +367,17 @@ def _why(
 def build_lock(folder: Path, wait: float = 0.0) -> Iterator[str | None]:
     """Hold build/.lock for the whole build. A lock left by a build that died is taken over (the
     operating system releases it with the process) and reported; a live one is waited for up to
-    ``wait`` seconds, then refused with the holder's pid."""
+    ``wait`` seconds, then refused with the holder's pid.
+
+    The file stays (it is what ``flock`` locks: removing it would let a build that opened the old
+    file and one that creates a new one both hold "the" lock); what marks a build as running is
+    the holder's line in it. However the build ends under its own control (finished, failed,
+    interrupted with Ctrl+C) the line is cleared before the lock is released, so only a build that
+    was killed or lost its machine leaves the line for the next one to report."""
     folder.mkdir(parents=True, exist_ok=True)
     handle = _open_lock(folder / LOCK)
     deadline = time.monotonic() + wait
+    held = False
     try:
         while True:
             try:
@@ -387,10 +395,13 @@ def build_lock(folder: Path, wait: float = 0.0) -> Iterator[str | None]:
         record = f"进程 {os.getpid()}，主机 {socket.gethostname()}，开始于 {dt.datetime.now():%Y-%m-%d %H:%M:%S}"
         os.ftruncate(handle, 0)
         os.pwrite(handle, record.encode(), 0)
+        held = True
         yield note
-        os.ftruncate(handle, 0)
     finally:
-        os.close(handle)  # closing releases the lock
+        with interrupts_deferred():  # a second Ctrl+C must not leave the holder's line behind
+            if held:
+                os.ftruncate(handle, 0)
+            os.close(handle)  # closing releases the lock
 
 
 def _open_lock(path: Path) -> int:
@@ -426,19 +437,27 @@ def source_stamp(document_date: dt.date | None) -> dt.datetime:
 
 def source_date_epoch() -> tuple[dt.datetime | None, str | None]:
     """SOURCE_DATE_EPOCH as a (naive, UTC) time, or None; and, when it is set but not a time
-    between MIN_YEAR and MAX_YEAR in whole seconds since 1970, why it is ignored (Chinese)."""
+    between MIN_EPOCH_YEAR and MAX_YEAR in whole seconds since 1970, why it is ignored (Chinese).
+
+    The range is compared in seconds before any date is made: a date past year 9999 does not
+    exist in Python, so ``253402300800`` (10000-01-01) must never reach ``datetime``."""
     text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not text:
         return None, None
     if re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: "²" and "１" pass str.isdigit
-        stamp = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(text))
-        if MIN_YEAR <= stamp.year <= MAX_YEAR:
-            return stamp, None
+        seconds = int(text)
+        if _EPOCH_FIRST <= seconds < _EPOCH_AFTER_LAST:
+            return _EPOCH + dt.timedelta(seconds=seconds), None
     shown = text if len(text) <= 30 else f"{text[:30]}…"
     return None, (
-        f"环境变量 SOURCE_DATE_EPOCH 的值 {shown} 无效（应为 1970-01-01 起的秒数，"
-        f"且在 {MIN_YEAR} 至 {MAX_YEAR} 年之间），已忽略：成果日期取自各文档的日期"
+        f"警告：环境变量 SOURCE_DATE_EPOCH 的值 {shown} 无效（应为 1970-01-01 起的秒数，"
+        f"且在 {MIN_EPOCH_YEAR} 至 {MAX_YEAR} 年之间），已忽略：成果日期取自各文档的日期"
     )
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_FIRST = int((dt.datetime(MIN_EPOCH_YEAR, 1, 1) - _EPOCH).total_seconds())
+_EPOCH_AFTER_LAST = int((dt.datetime(MAX_YEAR + 1, 1, 1) - _EPOCH).total_seconds())
 
 
 GLOBAL_INPUTS = ("templates",)
@@ -792,40 +811,53 @@ def _build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: P
     """``build`` once the build folder is known to be a folder: the lock held throughout."""
     report = BuildReport()
     with build_lock(paths.build, options.wait) as note:
-        report.notes += [n for n in (note, source_date_epoch()[1]) if n]
-        _clean_temporaries(paths.build)
-        if probe_cache is not None and probe_cache.changed and not options.dry_run:
-            # before any worker starts: each reloads the workspace and reuses these probes
-            write_atomic(paths.build, paths.probe_cache, probe_cache.to_json().encode("utf-8"))
-        manifest = Manifest.read(paths.build)
-        report.notes += manifest.notes
-        targets = _checked_targets(plan.targets, paths.build, report)
-        decisions = decide(
-            targets, manifest, InputHasher(paths.root, known), paths.build, options.force
-        )
-        stale = [] if plan.partial else _stale(manifest, targets, paths.build)
-        if options.dry_run:
-            _dry_run(report, decisions, stale, paths.build)
-            return report
-        progress = progress or (lambda done, total, label, state: None)
-        total = len(decisions) + len(stale)
-        for decision in (d for d in decisions if not d.rebuild):
-            report.up_to_date.append(decision.target.path)
-            progress(len(report.up_to_date), total, decision.target.label, "未变化")
-        for done, (decision, made) in enumerate(
-            _make_all([d for d in decisions if d.rebuild], options.jobs, worker),
-            start=len(report.up_to_date) + 1,
-        ):
+        try:
+            _locked_build(plan, paths, options, progress, worker, probe_cache, known, report, note)
+        except BaseException:
+            # Ctrl+C or a failure: workers are stopped (``_make_all``); what they and this
+            # process had half-written goes before the lock is released
+            with interrupts_deferred():
+                _clean_temporaries(paths.build)
+            raise
+    return report
+
+
+def _locked_build(plan: Plan, paths: WorkspacePaths, options: BuildOptions,
+                  progress: Progress | None, worker: Callable[[str], Made] | None,
+                  probe_cache: ProbeCache | None, known: dict[str, str] | None,
+                  report: BuildReport, note: str | None) -> None:  # fmt: skip
+    """The build itself, under the lock: fills ``report``."""
+    report.notes += [n for n in (note, source_date_epoch()[1]) if n]
+    _clean_temporaries(paths.build)
+    if probe_cache is not None and probe_cache.changed and not options.dry_run:
+        # before any worker starts: each reloads the workspace and reuses these probes
+        write_atomic(paths.build, paths.probe_cache, probe_cache.to_json().encode("utf-8"))
+    manifest = Manifest.read(paths.build)
+    report.notes += manifest.notes
+    targets = _checked_targets(plan.targets, paths.build, report)
+    decisions = decide(
+        targets, manifest, InputHasher(paths.root, known), paths.build, options.force
+    )
+    stale = [] if plan.partial else _stale(manifest, targets, paths.build)
+    if options.dry_run:
+        _dry_run(report, decisions, stale, paths.build)
+        return
+    progress = progress or (lambda done, total, label, state: None)
+    total = len(decisions) + len(stale)
+    for decision in (d for d in decisions if not d.rebuild):
+        report.up_to_date.append(decision.target.path)
+        progress(len(report.up_to_date), total, decision.target.label, "未变化")
+    # closing(): when this loop stops early (Ctrl+C while an output is written), the generator
+    # stops its worker processes now, not whenever it is collected
+    with closing(_make_all([d for d in decisions if d.rebuild], options.jobs, worker)) as made_all:
+        for done, (decision, made) in enumerate(made_all, start=len(report.up_to_date) + 1):
             state = _record(decision, made, manifest, report, paths.build)
             progress(done, total, decision.target.label, state)
-            manifest.write(
-                paths.build
-            )  # after each output: an interrupted build keeps what it made
-        for done, path in enumerate(stale, start=total - len(stale) + 1):
-            _remove_stale(path, manifest, report, paths.build)
-            progress(done, total, path.name, "删除")
-        manifest.write(paths.build)
-    return report
+            manifest.write(paths.build)  # after each output: an interrupted build keeps it
+    for done, path in enumerate(stale, start=total - len(stale) + 1):
+        _remove_stale(path, manifest, report, paths.build)
+        progress(done, total, path.name, "删除")
+    manifest.write(paths.build)
 
 
 def _dry_run(
@@ -893,14 +925,19 @@ def _remove_stale(path: Path, manifest: Manifest, report: BuildReport, build_dir
 
 def _make_all(
     decisions: Sequence[Decision], jobs: int, worker: Callable[[str], Made] | None
-) -> Iterator[tuple[Decision, Made | Exception]]:
-    """Make targets in this process, or in ``jobs`` worker processes (results in plan order)."""
+) -> Generator[tuple[Decision, Made | Exception], None, None]:
+    """Make targets in this process, or in ``jobs`` worker processes (results in plan order).
+
+    Stopped early (Ctrl+C, or the caller closing this generator), the workers are terminated at
+    once rather than left to finish every queued output: they hold the build lock too (they were
+    forked with it) and a user who pressed Ctrl+C wants the prompt back now."""
     if jobs <= 1 or worker is None or len(decisions) < 2:
         for decision in decisions:
             yield decision, _safely(decision.target.make)
         return
     groups = _same_document(decisions)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
+    try:
         futures = [
             pool.submit(_make_group, worker, [str(d.target.path) for d in group])
             for group in groups
@@ -911,6 +948,56 @@ def _make_all(
             except Exception as exc:  # noqa: BLE001 - reported as a finding; other targets go on
                 results = [exc] * len(group)
             yield from zip(group, results, strict=True)
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's workers and wait until they are gone; one that does not go within
+    seconds is killed."""
+    with interrupts_deferred():
+        # Python 3.14 has pool.terminate_workers(); before it, the processes are only reachable
+        # through the executor's own table
+        processes = list((pool._processes or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(WORKER_STOP_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+WORKER_STOP_SECONDS = 5.0
+"""How long a terminated worker may take to end before it is killed."""
+
+
+def _worker_signals() -> None:
+    """A worker ignores Ctrl+C: the terminal sends it to every process of the build, and the main
+    process decides (it stops the workers). SIGTERM keeps its default and ends a worker at once:
+    a worker writes nothing but photo-cache files, through ``write_atomic`` in build/, whose
+    leftovers the main process removes once the workers are gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ignore Ctrl+C while cleaning up after one (a second press must not cut the cleanup short);
+    only the main thread can change signal handlers, elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        # None: a handler set outside Python (embedding); it cannot be put back, Python's can
+        signal.signal(
+            signal.SIGINT, previous if previous is not None else signal.default_int_handler
+        )
 
 
 def _same_document(decisions: Sequence[Decision]) -> list[list[Decision]]:
@@ -985,20 +1072,17 @@ def _failed(target: Target, error: Exception, report: BuildReport) -> str:
 
 def failure_finding(target: Target, error: Exception) -> Finding:
     """A target that could not be made, as a finding: a template's own mistake at its line
-    (TP791), an operating-system error in Chinese, anything else named with its type (TP790)."""
+    (TP791), an operating-system error in Chinese, anything else as an internal error (TP790):
+    Chinese only, its class and English text with ``--debug``."""
     if isinstance(error, TemplateError):
         message = f"生成“{target.label}”时模板出错：{error.message}"
         return Finding("TP791", Severity.ERROR, message, SourceRef(error.path, error.line))
     if isinstance(error, OSError):
-        detail = os_error(error, error.filename or target.path)
+        detail = os_error(error, error.filename or target.path) + errortext.detail(error)
     elif isinstance(error, PathPolicyError):
         detail = str(error)
     else:
-        detail = (
-            f"程序内部错误（{type(error).__name__}: {error}），请把此信息和所用文件报告给维护者"
-        )
-    if os.environ.get("TOWNPLANS_DEBUG"):
-        detail += "\n" + "".join(traceback.format_exception(error))
+        detail = errortext.unexpected(error)
     return Finding("TP790", Severity.ERROR, f"生成“{target.label}”失败：{detail}", target.source)
 
 
