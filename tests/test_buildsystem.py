@@ -5,6 +5,7 @@ submission package."""
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -172,6 +173,73 @@ def test_a_killed_build_leaves_only_whole_files(tmp_path: Path) -> None:
     again = pipeline.run_build(root)
     assert not again.failed
     assert not list((root / "build").rglob(".tmp-*"))  # leftovers of the killed build are gone
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (the build's workers), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat_line = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            if int(stat_line.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_build_and_its_workers_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Issue 19: SIGINT half-way through ``build -j 2`` exits 130 with 已中止 at once (not after
+    the queued outputs, not exit 1), stops the workers, leaves no temporary file and no holder's
+    line in the lock, and the next build runs without "上次构建未正常结束"."""
+    root = copy_workspace(tmp_path / "ws", TOWNS)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "townplans", "--root", str(root), "build", "--jobs", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    manifest = root / "build/.manifest.json"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not manifest.exists() and process.poll() is None:
+        time.sleep(0.05)  # the first output is written: the lock is held, the workers are busy
+    workers = _children(process.pid)
+    assert process.poll() is None and len(workers) >= 2, "the build ended before it was stopped"
+    process.send_signal(signal.SIGINT)  # to the main process only: it must stop the workers
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (process.returncode, out[-2000:], err[-2000:])
+    assert "已中止" in err and "Traceback" not in out + err and "Aborted" not in err, err
+    assert not [pid for pid in workers if _alive(pid)]
+    assert not list((root / "build").rglob(".tmp-*"))
+    lock = root / "build/.lock"
+    assert not lock.exists() or lock.read_text(encoding="utf-8") == ""
+    with lock.open("a") as handle:  # nobody holds it
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    outputs = [p for p in (root / "build").rglob("*") if p.suffix in (".docx", ".pdf")]
+    assert all(_valid(p) for p in outputs)
+    again = pipeline.run_build(root)
+    assert not again.failed and not any("上次构建" in note for note in again.report.notes)
+    assert not list((root / "build").rglob(".tmp-*"))
+
+
+def test_the_lock_is_left_clear_when_a_build_stops_under_its_own_control(tmp_path: Path) -> None:
+    """Interrupted (Ctrl+C) or failed, a build clears its holder's line before releasing the
+    lock: only a build that was killed leaves it for the next one to report."""
+    for stop in (KeyboardInterrupt, RuntimeError):
+        with pytest.raises(stop), build.build_lock(tmp_path / "build"):
+            raise stop
+        assert (tmp_path / "build/.lock").read_text(encoding="utf-8") == ""
+        with build.build_lock(tmp_path / "build") as note:
+            assert note is None
 
 
 def test_a_second_build_refuses_while_one_runs_and_stale_locks_are_taken_over(

@@ -185,3 +185,17 @@ def test_new_town_scaffold_is_the_checklist(tmp_path: Path) -> None:
     assert "plan_title: 2024" in district or "2024年" in district
     master = (town / "master-plan/01-general.md").read_text(encoding="utf-8")
     assert "至少" in master  # minimum attachment counts shown as comments
+
+
+def test_ctrl_c_exits_130_with_a_chinese_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: not click's "Aborted!" and exit 1 (the code for a failed output)."""
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "run_build", interrupted)
+    result = CliRunner().invoke(cli, ["--root", str(tmp_path), "build"])
+    assert result.exit_code == 130 and "已中止" in result.output, result.output
+    assert "Aborted" not in result.output and "Traceback" not in result.output

@@ -425,6 +425,18 @@ CASES: list[Hostile] = [
             extra=lambda r, ran: _district_line(ran)),
     Hostile("status-json-district-error", _placeholder_lead_office, "TP207", "towns/district.yaml",
             code=1, args=("status", "--format", "json"), extra=lambda r, ran: _district_json(ran)),
+    # -- issue 19 (Hardening II): a revision history that goes back in time, version or stage ------------------
+    Hostile("revision-dated-2099", lambda r: edit(r, CHAPTER, "    date: 2023-04-20", "    date: 2099-01-01"),
+            "晚于本稿的编制日期", CHAPTER, at(CHAPTER, "    date: 2099-01-01"), finding="TP514"),
+    Hostile("revision-version-backwards", lambda r: edit(r, CHAPTER, "  - version: v1.0", "  - version: v3.0"),
+            "小于上一条", CHAPTER, at(CHAPTER, "  - version: v2.0"), finding="TP617"),
+    Hostile("revision-stage-backwards", lambda r: (edit(r, CHAPTER, "    status: 征求意见稿", "    status: 报批稿"),
+                                                   edit(r, CHAPTER, "    status: 送审稿", "    status: 征求意见稿")),
+            "“征求意见稿”早于上一条的“报批稿”", CHAPTER, at(CHAPTER, "    status: 征求意见稿"), code=0, finding="TP618"),
+    # -- issue 19: foreign exceptions' English never reaches the user (only --debug shows it) --------------------
+    Hostile("style-section-not-mapping", lambda r: edit(r, "templates/style.yaml", "page:\n", "page: 纸张\nold_page:\n"),
+            "结构不对", "templates/style.yaml", code=2, other_town=False, args=("build", "--town", "weicheng", "--dry-run"),
+            extra=lambda r, ran: _no_english_detail(ran)),
 ]  # fmt: skip
 
 
@@ -465,6 +477,17 @@ def _district_json(ran: Ran) -> None:
     data = json.loads(ran.out)
     assert data["failed"] and data["district"]["state"] == "incomplete"
     assert data["district"]["blocks_packages"]
+
+
+_ENGLISH_DETAIL = re.compile(
+    r"Traceback|[A-Z][a-z]+Error\b|is unsafe|access to attribute|maximum recursion|out of range"
+    r"|indices must be|is not iterable|object has no attribute"
+)
+"""What an exception's English looks like in a message (its class, its usual phrases)."""
+
+
+def _no_english_detail(ran: Ran) -> None:
+    assert not _ENGLISH_DETAIL.search(ran.text), ran.text
 
 
 def _no_outside_content(ran: Ran) -> None:
@@ -609,11 +632,13 @@ def test_an_unexpected_failure_in_one_rule_costs_only_that_rule(
     _, result = pipeline.run_check(ws, Selection(), None)
     guard = [f for f in result.findings if f.code == "TP990"]
     assert {f.ref.path for f in guard} == {TOWN, OTHER}
-    assert all("TP205" in f.message and "ZeroDivisionError" in f.message for f in guard)
+    assert all("TP205" in f.message and "程序内部错误" in f.message for f in guard)
+    assert not any("ZeroDivisionError" in f.message or "division" in f.message for f in guard)
     assert any(f.code == "TP406" for f in result.findings)  # the other rules still ran
     monkeypatch.setenv("TOWNPLANS_DEBUG", "1")
     _, result = pipeline.run_check(ws, Selection(), None)
-    assert any("Traceback" in f.message for f in result.findings if f.code == "TP990")
+    guard = [f for f in result.findings if f.code == "TP990"]
+    assert all("Traceback" in f.message and "ZeroDivisionError" in f.message for f in guard)
 
 
 def test_an_unexpected_failure_loading_one_town_costs_only_that_town(
@@ -713,6 +738,19 @@ BUILD_CASES: list[Hostile] = [
     Hostile("package-district-error", _placeholder_lead_office, "拒绝打包 渭城镇", "towns/district.yaml",
             at("towns/district.yaml", "lead_office"), code=1, args=("package", "weicheng", "-j", "2"),
             finding="TP207", slow=True, extra=lambda r, ran: _no_package(r)),
+    # -- issue 19 (Hardening II): environment inputs bounded, internal errors in Chinese only ---------------------
+    Hostile("source-date-epoch-year-10000", lambda r: None, "SOURCE_DATE_EPOCH 的值 253402300800 无效", None,
+            code=0, args=BUILD, env={"SOURCE_DATE_EPOCH": "253402300800"}, slow=True,
+            extra=lambda r, ran: (_no_english_detail(ran), _built(r, "渭城镇总体规划.docx"))),
+    Hostile("source-date-epoch-before-zip", lambda r: None, "SOURCE_DATE_EPOCH 的值 315532799 无效", None,
+            code=0, args=BUILD, env={"SOURCE_DATE_EPOCH": "315532799"}, slow=True,
+            extra=lambda r, ran: _built(r, "渭城镇总体规划.docx")),
+    Hostile("template-unsafe-said-in-chinese", lambda r: _template(r, "{{ cycler.__init__ }}"),
+            "不安全", "templates/documents/project-brief.md.j2", code=1, args=BUILD, finding="TP791", slow=True,
+            extra=lambda r, ran: _no_english_detail(ran)),
+    Hostile("template-endless-recursion", lambda r: _template(r, "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"),
+            "嵌套层数过多", "templates/documents/project-brief.md.j2", code=1, args=BUILD, finding="TP791", slow=True,
+            extra=lambda r, ran: _no_english_detail(ran)),
 ]
 # fmt: on
 

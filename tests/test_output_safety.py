@@ -422,7 +422,20 @@ def test_a_fifo_or_a_deep_json_as_build_state_never_hangs_or_crashes(beidu: Path
 
 @pytest.mark.parametrize(
     "value",
-    ["99999999999999", "4133980800", "1" * 5000, "²", "１７０００００００", "-1", "1.5", "abc"],
+    [
+        *(
+            "99999999999999",
+            "4133980800",
+            "1" * 5000,
+            "²",
+            "１７０００００００",
+            "-1",
+            "1.5",
+            "abc",
+        ),
+        # issue 19: past year 9999 (no such datetime: it overflowed), and before 1980 (no ZIP date)
+        *("253402300800", "999999999999", "0", "315532799"),
+    ],
 )
 def test_an_unusable_source_date_epoch_is_ignored_with_a_note(
     monkeypatch: pytest.MonkeyPatch, value: str
@@ -438,7 +451,7 @@ def test_an_unusable_source_date_epoch_is_ignored_with_a_note(
     ("value", "expected"),
     [
         ("1700000000", dt.datetime(2023, 11, 14, 22, 13, 20)),
-        ("0", dt.datetime(1970, 1, 1)),
+        ("315532800", dt.datetime(1980, 1, 1)),
         ("4133980799", dt.datetime(2100, 12, 31, 23, 59, 59)),
         (" 1700000000\n", dt.datetime(2023, 11, 14, 22, 13, 20)),
     ],

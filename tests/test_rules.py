@@ -32,6 +32,7 @@ GENERAL = f"{TOWN}/master-plan/01-general.md"
 MARKET = f"{TOWN}/projects/market-upgrade/brief.md"
 INFRASTRUCTURE = f"{TOWN}/master-plan/03-infrastructure.md"
 IMPLEMENTATION = f"{TOWN}/master-plan/04-implementation.md"
+SITE = f"{TOWN}/detailed-plans/binhe-road/plan.md"
 
 
 def check(root: Path, towns: tuple[str, ...] = ("weicheng",)) -> list[Finding]:
@@ -1111,6 +1112,53 @@ CASES = [
         at(PLAN, "title:"),
         "不是规划年度 2023",
     ),
+    # A plan's revision history (issue 19): dates, versions and stages in order.
+    Case(
+        "TP513",
+        lambda r: (
+            edit(r, GENERAL, "date: 2023-06-28\nstatus:", "date: 2023-10-08\nstatus:"),
+            edit(r, GENERAL, "    date: 2023-06-28", "    date: 2023-10-08"),
+        ),
+        GENERAL,
+        at(GENERAL, "    date: 2023-10-08"),
+        "第 2 条（v2.0）的日期 2023-10-08 晚于今天（2023-09-20）",
+    ),
+    Case(
+        "TP514",
+        lambda r: edit(r, GENERAL, "    date: 2023-04-20", "    date: 2099-01-01"),
+        GENERAL,
+        at(GENERAL, "    date: 2099-01-01"),
+        f"晚于本稿的编制日期 2023-06-28（第 {line_of(REPO, GENERAL, 'date: 2023-06-28')} 行）",
+    ),
+    Case(
+        "TP514",
+        lambda r: edit(r, SITE, "date: 2023-06-18", "date: 2023-05-01"),
+        SITE,
+        at(SITE, "date: 2023-05-01"),
+        f"早于上一条的 2023-05-20（第 {line_of(REPO, SITE, 'date: 2023-05-20')} 行）",
+    ),
+    Case(
+        "TP617",
+        lambda r: edit(r, GENERAL, "  - version: v1.0", "  - version: v3.0"),
+        GENERAL,
+        at(GENERAL, "  - version: v2.0"),
+        f"“v2.0”小于上一条（第 {line_of(REPO, GENERAL, '- version: v1.0')} 行的“v3.0”）",
+    ),
+    Case(
+        "TP618",
+        lambda r: (
+            edit(
+                r,
+                SITE,
+                "status: 征求意见稿, summary: 完成方案初稿",
+                "status: 报批稿, summary: 完成方案初稿",
+            ),
+            edit(r, SITE, "status: 报批稿, summary: 按专家", "status: 征求意见稿, summary: 按专家"),
+        ),
+        SITE,
+        at(SITE, "{version: v2.0"),
+        "第 2 条的成果阶段“征求意见稿”早于上一条的“报批稿”",
+    ),
     # Raw HTML and table size (rules/markup.py).
     Case(
         "TP015",
@@ -1274,3 +1322,63 @@ def test_the_parcel_and_project_tables_in_the_text_are_optional(tmp_path: Path) 
     document = docx.Document(str(root / "build/weicheng/渭城镇中心区控制性详细规划.docx"))
     ids = {row.cells[0].text for table in document.tables for row in table.rows}
     assert {"WC-01", "WC-06"} <= ids and not outcome.failed
+
+
+# -- a plan's revision history (issue 19) ---------------------------------------------------------------
+
+REVISION_RULES = ("TP513", "TP514", "TP616", "TP617", "TP618")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "order"),
+    [
+        ("v2.10", "v2.9", 1),
+        ("2.9", "V2.10", -1),
+        ("v3.0", "v2.0", 1),
+        ("v2", "2.0", 0),
+        ("ｖ2.0", "2.0", 0),
+        ("v1.01", "v1.1", 0),
+        ("1.0", "1.0.1", -1),
+        ("2.0a", "2.0b", -1),
+        ("1" * 5000, "2", 1),
+        ("第二版", "第三版", None),
+        ("2.1", "2.a", None),
+    ],
+)
+def test_versions_compare_as_the_readme_says(first: str, second: str, order: int | None) -> None:
+    from townplans.rules.consistency import compare_versions
+
+    assert compare_versions(first, second) == order
+    if order is not None:
+        assert compare_versions(second, first) == -order
+
+
+def test_a_history_that_moves_forward_passes(tmp_path: Path) -> None:
+    """2.9 → 2.10 → 3.0 (numbers as numbers), a stage kept for two entries, two entries of one
+    day: nothing to report."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    edit(root, SITE, "{version: v1.0, date: 2023-05-20", "{version: v2.9, date: 2023-05-20")
+    edit(
+        root,
+        SITE,
+        "{version: v2.0, date: 2023-06-18, status: 报批稿",
+        "{version: V2.10, date: 2023-05-20, status: 征求意见稿",
+    )
+    assert not [str(f) for f in check(root) if f.code in REVISION_RULES]
+
+
+def test_a_repeated_version_is_reported(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    edit(root, SITE, "{version: v2.0, date: 2023-06-18", "{version: V1.0, date: 2023-06-18")
+    found = [f for f in check(root) if f.code == "TP617"]
+    assert [f.ref.line for f in found] == [line_of(root, SITE, "{version: V1.0")]
+    assert "“V1.0”与上一条相同" in found[0].message
+
+
+def test_a_revision_after_the_document_is_reported_once(tmp_path: Path) -> None:
+    """Dated 2099 (after today and after the plan's own date): TP514, not TP513 as well; the next
+    entry is compared with the one before the wrong date, so it is not reported too."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    edit(root, SITE, "date: 2023-06-18", "date: 2099-01-01")
+    found = [(f.code, f.ref.line) for f in check(root) if f.code in REVISION_RULES]
+    assert found == [("TP514", line_of(root, SITE, "date: 2099-01-01"))]

@@ -25,19 +25,20 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
 import socket
 import stat
 import tempfile
+import threading
 import time
-import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from townplans import __version__
+from townplans import __version__, errortext
 from townplans.fs import (
     Kind,
     PathPolicyError,
@@ -385,10 +386,17 @@ def survey(plan: Plan, folders: Folders, known: Mapping[str, str] | None = None)
 def build_lock(folder: Path, wait: float = 0.0) -> Iterator[str | None]:
     """Hold build/.lock for the whole build. A lock left by a build that died is taken over (the
     operating system releases it with the process) and reported; a live one is waited for up to
-    ``wait`` seconds, then refused with the holder's pid."""
+    ``wait`` seconds, then refused with the holder's pid.
+
+    The file stays (it is what ``flock`` locks: removing it would let a build that opened the old
+    file and one that creates a new one both hold "the" lock); what marks a build as running is
+    the holder's line in it. However the build ends under its own control (finished, failed,
+    interrupted with Ctrl+C) the line is cleared before the lock is released, so only a build that
+    was killed or lost its machine leaves the line for the next one to report."""
     folder.mkdir(parents=True, exist_ok=True)
     handle = _open_lock(folder / LOCK)
     deadline = time.monotonic() + wait
+    held = False
     try:
         while True:
             try:
@@ -406,10 +414,13 @@ def build_lock(folder: Path, wait: float = 0.0) -> Iterator[str | None]:
         record = f"进程 {os.getpid()}，主机 {socket.gethostname()}，开始于 {dt.datetime.now():%Y-%m-%d %H:%M:%S}"
         os.ftruncate(handle, 0)
         os.pwrite(handle, record.encode(), 0)
+        held = True
         yield note
-        os.ftruncate(handle, 0)
     finally:
-        os.close(handle)  # closing releases the lock
+        with interrupts_deferred():  # a second Ctrl+C must not leave the holder's line behind
+            if held:
+                os.ftruncate(handle, 0)
+            os.close(handle)  # closing releases the lock
 
 
 def _open_lock(path: Path) -> int:
@@ -501,24 +512,35 @@ class _Run:
     report: BuildReport = field(default_factory=lambda: BuildReport())
 
     def go(self) -> BuildReport:
+        with build_lock(self.folders.build, self.options.wait) as note:
+            try:
+                self._locked(note)
+            except BaseException:
+                # Ctrl+C or a failure: workers are stopped (``_make_all``); what they and this
+                # process had half-written goes before the lock is released
+                with interrupts_deferred():
+                    _clean_temporaries(self.folders.build)
+                raise
+        return self.report
+
+    def _locked(self, note: str | None) -> None:
+        """The build itself, under the lock: fills the report."""
         folder, report = self.folders.build, self.report
-        with build_lock(folder, self.options.wait) as note:
-            report.notes += [n for n in (note, source_date_epoch()[1]) if n]
-            _clean_temporaries(folder)
-            if not self.options.dry_run:
-                for path, data in self.state_files.items():  # before any worker starts
-                    write_atomic(folder, path, data)
-            manifest = Manifest.read(folder)
-            report.notes += manifest.notes
-            targets = _checked_targets(self.plan.targets, folder, report)
-            hasher = InputHasher(self.folders.root, dict(self.known or {}))
-            decisions = decide(targets, manifest, hasher, folder, self.options.force)
-            stale = [] if self.plan.partial else _stale(manifest, targets, folder)
-            if self.options.dry_run:
-                _dry_run(report, decisions, stale, folder)
-                return report
-            self._make(decisions, stale, manifest)
-        return report
+        report.notes += [n for n in (note, source_date_epoch()[1]) if n]
+        _clean_temporaries(folder)
+        if not self.options.dry_run:
+            for path, data in self.state_files.items():  # before any worker starts
+                write_atomic(folder, path, data)
+        manifest = Manifest.read(folder)
+        report.notes += manifest.notes
+        targets = _checked_targets(self.plan.targets, folder, report)
+        hasher = InputHasher(self.folders.root, dict(self.known or {}))
+        decisions = decide(targets, manifest, hasher, folder, self.options.force)
+        stale = [] if self.plan.partial else _stale(manifest, targets, folder)
+        if self.options.dry_run:
+            _dry_run(report, decisions, stale, folder)
+            return
+        self._make(decisions, stale, manifest)
 
     def _make(self, decisions: list[Decision], stale: list[Path], manifest: Manifest) -> None:
         folder, report = self.folders.build, self.report
@@ -528,11 +550,13 @@ class _Run:
             report.up_to_date.append(decision.target.path)
             progress(len(report.up_to_date), total, decision.target.label, "未变化")
         rebuilt = [d for d in decisions if d.rebuild]
-        made_all = _make_all(rebuilt, self.options.jobs, self.worker)
-        for done, (decision, made) in enumerate(made_all, start=len(report.up_to_date) + 1):
-            state = self._record(decision, made, manifest)
-            progress(done, total, decision.target.label, state)
-            manifest.write(folder)  # after each output: an interrupted build keeps what it made
+        # closing(): when this loop stops early (Ctrl+C while an output is written), the generator
+        # stops its worker processes now, not whenever it is collected
+        with closing(_make_all(rebuilt, self.options.jobs, self.worker)) as made_all:
+            for done, (decision, made) in enumerate(made_all, start=len(report.up_to_date) + 1):
+                state = self._record(decision, made, manifest)
+                progress(done, total, decision.target.label, state)
+                manifest.write(folder)  # after each output: an interrupted build keeps it
         for done, path in enumerate(stale, start=total - len(stale) + 1):
             _remove_stale(path, manifest, report, folder)
             progress(done, total, path.name, "删除")
@@ -635,14 +659,19 @@ def _remove_stale(path: Path, manifest: Manifest, report: BuildReport, build_dir
 
 def _make_all(
     decisions: Sequence[Decision], jobs: int, worker: Callable[[str], Made] | None
-) -> Iterator[tuple[Decision, Made | Exception]]:
-    """Make targets in this process, or in ``jobs`` worker processes (results in plan order)."""
+) -> Generator[tuple[Decision, Made | Exception], None, None]:
+    """Make targets in this process, or in ``jobs`` worker processes (results in plan order).
+
+    Stopped early (Ctrl+C, or the caller closing this generator), the workers are terminated at
+    once rather than left to finish every queued output: they hold the build lock too (they were
+    forked with it) and a user who pressed Ctrl+C wants the prompt back now."""
     if jobs <= 1 or worker is None or len(decisions) < 2:
         for decision in decisions:
             yield decision, _safely(decision.target.make)
         return
     groups = _same_document(decisions)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
+    try:
         futures = [
             pool.submit(_make_group, worker, [str(d.target.path) for d in group])
             for group in groups
@@ -653,6 +682,56 @@ def _make_all(
             except Exception as exc:  # noqa: BLE001 - reported as a finding; other targets go on
                 results = [exc] * len(group)
             yield from zip(group, results, strict=True)
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's workers and wait until they are gone; one that does not go within
+    seconds is killed."""
+    with interrupts_deferred():
+        # Python 3.14 has pool.terminate_workers(); before it, the processes are only reachable
+        # through the executor's own table
+        processes = list((pool._processes or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(WORKER_STOP_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+WORKER_STOP_SECONDS = 5.0
+"""How long a terminated worker may take to end before it is killed."""
+
+
+def _worker_signals() -> None:
+    """A worker ignores Ctrl+C: the terminal sends it to every process of the build, and the main
+    process decides (it stops the workers). SIGTERM keeps its default and ends a worker at once:
+    a worker writes nothing but photo-cache files, through ``write_atomic`` in build/, whose
+    leftovers the main process removes once the workers are gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ignore Ctrl+C while cleaning up after one (a second press must not cut the cleanup short);
+    only the main thread can change signal handlers, elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        # None: a handler set outside Python (embedding); it cannot be put back, Python's can
+        signal.signal(
+            signal.SIGINT, previous if previous is not None else signal.default_int_handler
+        )
 
 
 def _same_document(decisions: Sequence[Decision]) -> list[list[Decision]]:
@@ -689,17 +768,14 @@ def _safely(make: Callable[[], Made]) -> Made | Exception:
 
 def failure_finding(target: Target, error: Exception) -> Finding:
     """A target that could not be made, as a finding (TP790): an operating-system error in
-    Chinese, anything else named with its type."""
+    Chinese, anything else as an internal error: Chinese only, its class and English text with
+    ``--debug``."""
     if isinstance(error, OSError):
-        detail = os_error(error, error.filename or target.path)
+        detail = os_error(error, error.filename or target.path) + errortext.detail(error)
     elif isinstance(error, PathPolicyError):
         detail = str(error)
     else:
-        detail = (
-            f"程序内部错误（{type(error).__name__}: {error}），请把此信息和所用文件报告给维护者"
-        )
-    if os.environ.get("TOWNPLANS_DEBUG"):
-        detail += "\n" + "".join(traceback.format_exception(error))
+        detail = errortext.unexpected(error)
     return Finding("TP790", Severity.ERROR, f"生成“{target.label}”失败：{detail}", target.source)
 
 

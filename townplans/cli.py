@@ -1,7 +1,8 @@
 """Command line: parse options, call one pipeline function, print, map outcomes to exit codes.
 
 The only module that imports click. Exit codes: 0 done, 1 errors in the result (failed outputs,
-failed environment checks), 2 usage or tool error. A user's mistake never shows a traceback.
+failed environment checks), 2 usage or tool error, 130 stopped with Ctrl+C. A user's mistake never
+shows a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from townplans import __version__, clitext, pipeline, report
+from townplans import __version__, clitext, errortext, pipeline, report
 from townplans.check import Selection
 from townplans.fs import os_error, shown
 from townplans.model import Finding, Severity
@@ -121,6 +122,23 @@ class _Group(click.Group):
         super().__init__(*args, **kwargs)
         self.params.extend(_shared_options())
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; Ctrl+C (SIGINT) ends it with 已中止 and exit code 130, the shell's
+        code for a command stopped by SIGINT (click would say "Aborted!" and exit 1, the code for
+        a failed output). The command has cleaned up by then: ``build`` stops its workers,
+        removes its temporary files and releases the build lock as the interrupt unwinds."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ntownplans: 已中止", err=True)
+            if errortext.debugging():
+                click.echo(traceback.format_exc(), err=True)
+            sys.exit(INTERRUPTED)
+
+
+INTERRUPTED = 130
+"""Exit code after Ctrl+C: 128 + SIGINT, as shells report a command the signal stopped."""
+
 
 _Group.group_class = _Group
 
@@ -141,15 +159,16 @@ def _call(ctx: Context, action: Callable[[], T]) -> T:
         ctx.errors.print(f"townplans: {os_error(exc)}", style="red", markup=False)
         _debug_traceback(ctx)
     except Exception as exc:  # noqa: BLE001 - the last guard: a user never sees a traceback
-        message = f"townplans: 程序内部错误（{type(exc).__name__}: {exc}）"
-        ctx.errors.print(message, style="red", markup=False)
+        # Chinese only; the exception's class and English text come with the traceback (--debug)
+        said = errortext.what_happened(exc)
+        ctx.errors.print(f"townplans: {said}", style="red", markup=False)
         if not _debug_traceback(ctx):
-            ctx.errors.print("加 --debug 重新运行可看到详细信息，请报告给维护者", markup=False)
+            ctx.errors.print(f"{errortext.ASK_DEBUG}，{errortext.REPORT}", markup=False)
     sys.exit(2)
 
 
 def _debug_traceback(ctx: Context) -> bool:
-    if not os.environ.get("TOWNPLANS_DEBUG"):
+    if not errortext.debugging():
         return False
     ctx.errors.print(traceback.format_exc(), markup=False)
     return True
@@ -169,7 +188,7 @@ def cli(click_ctx: click.Context) -> None:
 
     在工作区（含 towns/ 的文件夹）或其任一子文件夹中运行；共用选项（--root、-q、-v、--debug）可写在命令名之前或之后。
 
-    退出码：0 完成，1 结果中有错误，2 用法或工具错误。
+    退出码：0 完成，1 结果中有错误，2 用法或工具错误，130 按 Ctrl+C 中止。
     """
     click_ctx.ensure_object(Context)
 
@@ -306,7 +325,7 @@ def status(ctx: Context, output_format: str) -> None:
 
     区级材料（towns/district.yaml 等）有错误时各镇都不能打包。
 
-    退出码：0 没有错误，1 有错误（与 check 相同，含区级材料的错误），2 用法或工具错误（如不在工作区中）。
+    退出码：0 没有错误，1 有错误（与 check 相同，含区级材料的错误），2 用法或工具错误（如不在工作区中），130 按 Ctrl+C 中止。
     """
     session, result = _call(ctx, lambda: pipeline.run_status(ctx.root))
     if output_format == "json":
@@ -452,7 +471,7 @@ def build(
     """生成各镇成果（Word、PDF、观摩图册、检查报告）和区级汇总到 build/；只重建有变化的成果。
 
     材料有错误时仍会生成（缺失部分以【缺：…】标出）并在最后列出检查结果。
-    退出码：0 成果全部生成（不论材料检查是否通过），1 有成果生成失败，2 用法或工具错误。
+    退出码：0 成果全部生成（不论材料检查是否通过），1 有成果生成失败，2 用法或工具错误，130 按 Ctrl+C 中止（已生成的成果保留，临时文件删除，构建锁释放）。
     """
     variant = "pdf/a-2b" if pdfa else None
     with _progress(ctx) as progress:
@@ -561,7 +580,7 @@ def package(
     """打包报送材料：镇的成果、观摩图册、检查报告和清单（SHA-256）；有错误的镇拒绝打包，区级材料（towns/district.yaml 等）有错误时所有镇都拒绝打包。
 
     --verify 核对压缩包：每个文件与清单一致，且解压后就是清单所列的普通文件（不是符号链接、设备或文件夹，没有只差大小写或 Unicode 写法的同名文件，没有 Windows 保留的设备名）。
-    退出码：0 全部打包（或核对通过），1 有镇被拒绝（或核对不通过），2 用法或工具错误。
+    退出码：0 全部打包（或核对通过），1 有镇被拒绝（或核对不通过），2 用法或工具错误，130 按 Ctrl+C 中止。
     """
     if verify:
         failed = False
@@ -633,7 +652,7 @@ def diff(
     """比较文档的两个版本，生成修改对照表（Word 和 PDF）和带修订标记的 Word 文档（可逐条接受或拒绝），并列出修改摘要。
 
     文档：Markdown 文件路径，或“镇文件夹名 文档”（如 weicheng 总体规划、weicheng 控规、weicheng 建设计划）；
-    总体规划按章节文件顺序合并比较。退出码：0 已生成（不论有无修改），2 用法或工具错误（如不是 git 仓库、版本不存在）。
+    总体规划按章节文件顺序合并比较。退出码：0 已生成（不论有无修改），2 用法或工具错误（如不是 git 仓库、版本不存在），130 按 Ctrl+C 中止。
     """
     outcome = _call(ctx, lambda: pipeline.run_diff(ctx.root, document, old, new, output))
     comparison = outcome.comparison
@@ -702,7 +721,7 @@ def check(
     output: Path | None,
     today: dt.date | None,
 ) -> None:
-    """检查各镇材料的完整性、规范性、一致性、指标和时效；退出码 0 通过、1 有错误、2 用法错误。"""
+    """检查各镇材料的完整性、规范性、一致性、指标和时效；退出码 0 通过、1 有错误、2 用法错误、130 按 Ctrl+C 中止。"""
     selection = Selection(tuple(s.upper() for s in select), tuple(s.upper() for s in ignore), towns)
     session, result = _call(ctx, lambda: pipeline.run_check(ctx.root, selection, today))
     data = report.ReportInput(result, session.workspace, session.profile.version, strict)

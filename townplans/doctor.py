@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from townplans import __version__
+from townplans import __version__, errortext
 from townplans.paths import WorkspacePaths
 from townplans.profile import OutputSpec, load_profile
 from townplans.render.style import StyleError, load_style
@@ -98,7 +98,7 @@ def _pango_harfbuzz() -> list[Check]:
             Check(
                 "Pango",
                 False,
-                f"WeasyPrint 无法加载 Pango：{exc}",
+                f"WeasyPrint 无法加载 Pango 库（未安装或版本不符）{errortext.detail(exc, trace=False)}",
                 "apt-get install libpango-1.0-0",
             )
         ]

@@ -359,5 +359,6 @@ _ERRNO_TEXT = {
 def os_error(exc: OSError, path: Path | str | None = None) -> str:
     """An operating-system error in Chinese, naming the path."""
     where = path if path is not None else (exc.filename or "")
-    reason = _ERRNO_TEXT.get(exc.errno or 0, f"系统错误（errno {exc.errno}）")
+    fallback = f"系统错误（errno {exc.errno}）" if exc.errno else "系统错误"
+    reason = _ERRNO_TEXT.get(exc.errno or 0, fallback)
     return f"{where}：{reason}" if where else reason

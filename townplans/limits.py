@@ -62,6 +62,9 @@ MIN_YEAR = 1900
 MAX_YEAR = 2100
 """Latest year of a date: 2100 (plan periods run to 2035; deadlines to a few years ahead)."""
 
+MIN_EPOCH_YEAR = 1980
+"""Earliest year SOURCE_DATE_EPOCH may name: 1980 (a ZIP, and so a DOCX, cannot store an earlier date)."""
+
 # -- outputs and packages ---------------------------------------------------------------------------------
 
 MAX_NAME_CHARS = 80

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from townplans import __version__
+from townplans import __version__, errortext
 from townplans.fs import PathPolicyError, open_regular, os_error, safe_entry, special_name
 from townplans.limits import (
     MAX_JSON_DEPTH,
@@ -233,7 +233,7 @@ def verify(path: Path) -> Verification:
     except _UncheckableError as exc:
         result.problems.append(str(exc))
     except _DAMAGED as exc:
-        result.problems.append(f"不是有效的 zip 文件，或已损坏（{_reason(exc)}）")
+        result.problems.append(f"不是有效的 zip 文件，或已损坏{_reason(exc)}")
     return result
 
 
@@ -253,8 +253,13 @@ RATIO_FLOOR = 1 << 20
 
 
 def _reason(exc: BaseException) -> str:
-    """What went wrong reading a damaged zip or manifest, in Chinese (zipfile, zlib and json say it
-    in English, and a user's damaged file is not a bug to report)."""
+    """What went wrong reading a damaged zip or manifest, in Chinese and in brackets (zipfile, zlib
+    and json say it in English, and a user's damaged file is not a bug to report); their English
+    only with --debug."""
+    return f"（{_chinese_reason(exc)}）{errortext.detail(exc, trace=False)[:300]}"
+
+
+def _chinese_reason(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return os_error(exc)
     if isinstance(exc, json.JSONDecodeError):
@@ -509,7 +514,7 @@ def _read_manifest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> object:
         ) from exc
     except (*_DAMAGED, RecursionError) as exc:
         raise _UncheckableError(
-            f"manifest.json 无法读取（应为 townplans 生成的 JSON 清单）：{_reason(exc)}"
+            f"manifest.json 无法读取（应为 townplans 生成的 JSON 清单）{_reason(exc)}"
         ) from exc
     if _deeper_than(manifest, MAX_JSON_DEPTH):
         raise _UncheckableError(

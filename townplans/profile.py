@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from townplans import errortext
 from townplans.model import Finding, Located, Severity, SourceRef
 from townplans.profile_schema import FIELD_TYPES, STRUCTURED_TYPES, validate
 from townplans.sources import parse_yaml, read_text
@@ -459,7 +460,7 @@ class _Builder:
         try:
             return re.compile(str(text))
         except re.error as exc:
-            self.problem(path, f"正则表达式“{text}”无效：{exc}")
+            self.problem(path, f"正则表达式“{text}”无效：{errortext.regex_problem(exc)}")
             return None
 
     # -- named lists --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import os
 import re
 import zipfile
 
-from townplans.limits import MAX_YEAR, MIN_YEAR
+from townplans.limits import MAX_YEAR, MIN_EPOCH_YEAR
 
 
 def source_stamp(document_date: dt.date | None) -> dt.datetime:
@@ -29,19 +29,27 @@ def source_stamp(document_date: dt.date | None) -> dt.datetime:
 
 def source_date_epoch() -> tuple[dt.datetime | None, str | None]:
     """SOURCE_DATE_EPOCH as a (naive, UTC) time, or None; and, when it is set but not a time
-    between MIN_YEAR and MAX_YEAR in whole seconds since 1970, why it is ignored (Chinese)."""
+    between MIN_EPOCH_YEAR and MAX_YEAR in whole seconds since 1970, why it is ignored (Chinese).
+
+    The range is compared in seconds before any date is made: a date past year 9999 does not
+    exist in Python, so ``253402300800`` (10000-01-01) must never reach ``datetime``."""
     text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not text:
         return None, None
     if re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: "²" and "１" pass str.isdigit
-        stamp = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(text))
-        if MIN_YEAR <= stamp.year <= MAX_YEAR:
-            return stamp, None
+        seconds = int(text)
+        if _EPOCH_FIRST <= seconds < _EPOCH_AFTER_LAST:
+            return _EPOCH + dt.timedelta(seconds=seconds), None
     shown = text if len(text) <= 30 else f"{text[:30]}…"
     return None, (
-        f"环境变量 SOURCE_DATE_EPOCH 的值 {shown} 无效（应为 1970-01-01 起的秒数，"
-        f"且在 {MIN_YEAR} 至 {MAX_YEAR} 年之间），已忽略：成果日期取自各文档的日期"
+        f"警告：环境变量 SOURCE_DATE_EPOCH 的值 {shown} 无效（应为 1970-01-01 起的秒数，"
+        f"且在 {MIN_EPOCH_YEAR} 至 {MAX_YEAR} 年之间），已忽略：成果日期取自各文档的日期"
     )
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_FIRST = int((dt.datetime(MIN_EPOCH_YEAR, 1, 1) - _EPOCH).total_seconds())
+_EPOCH_AFTER_LAST = int((dt.datetime(MAX_YEAR + 1, 1, 1) - _EPOCH).total_seconds())
 
 
 def zip_date_time(stamp: dt.datetime) -> tuple[int, int, int, int, int, int]:

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import codecs
 import errno
-import os
 import re
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
 import yaml
 
+from townplans import errortext
 from townplans.fs import os_error, read_regular
 from townplans.limits import MAX_LINE_CHARS, MAX_TEXT_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
 from townplans.model import Finding, Located, Severity, SourceRef
@@ -180,11 +179,9 @@ def internal_error(exc: BaseException, ref: SourceRef, doing: str) -> Finding:
     """An unexpected failure while ``doing`` something with ``ref``, as a TP990 finding: the other
     files and towns go on. The traceback is added when ``TOWNPLANS_DEBUG`` is set (``--debug``)."""
     if isinstance(exc, OSError):
-        detail = os_error(exc)
+        detail = os_error(exc) + errortext.detail(exc)
     else:
-        detail = f"程序内部错误（{type(exc).__name__}: {exc}），请把此信息和所用文件报告给维护者"
-    if os.environ.get("TOWNPLANS_DEBUG"):
-        detail += "\n" + "".join(traceback.format_exception(exc))
+        detail = errortext.unexpected(exc)
     return Finding("TP990", Severity.ERROR, f"{doing}时出错：{detail}", ref, "practice")
 
 
@@ -219,7 +216,8 @@ def parse_yaml(
         message = f"YAML 格式错误：{problem}；请检查缩进、冒号后的空格和引号是否成对"
         return None, [load_error("TP002", ref.at(line, col), message)]
     except yaml.YAMLError as exc:
-        return None, [load_error("TP002", ref.at(1 + line_offset), f"YAML 无法解析：{exc}")]
+        message = f"YAML 无法解析：文件中有 YAML 不能读取的内容{errortext.detail(exc, trace=False)}"
+        return None, [load_error("TP002", ref.at(1 + line_offset), message)]
     converter = _Converter(ref, line_offset)
     try:
         data = converter.convert(node, ()) if node is not None else {}
@@ -288,10 +286,11 @@ def _full_width_colon(
 def _translate_yaml_problem(problem: str, text: str, mark: yaml.Mark | None) -> str:
     if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
         return "出现了制表符（Tab），YAML 只能用空格缩进"
+    debug = f"（调试信息：{problem}）" if problem and errortext.debugging() else ""
     for english, chinese in _YAML_PROBLEMS.items():
         if problem.startswith(english):
-            return f"{chinese}（{problem}）"
-    return problem or "无法解析"
+            return chinese + debug  # PyYAML's English only for --debug
+    return "此处的写法 YAML 无法读取" + debug
 
 
 class _Converter:

@@ -9,6 +9,7 @@ targets autoescape. A template that fails, including one that tries an unsafe ac
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from townplans import errortext
 from townplans.fs import Kind, kind
 
 
@@ -72,19 +74,63 @@ def render(env: jinja2.Environment, template: str, shown_as: str, **context: Any
     except TemplateError:
         raise
     except jinja2.TemplateSyntaxError as exc:
-        message = f"模板语法错误：{exc.message}"
+        message = f"模板语法错误：{_syntax_problem(exc.message or '')}{errortext.detail(exc, trace=False)}"
         raise TemplateError(message, shown_as, exc.lineno) from exc
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"找不到模板 {exc.name}", shown_as, None) from exc
     except jinja2.exceptions.SecurityError as exc:
-        message = f"模板试图访问不安全的属性或方法，已拒绝执行：{exc}"
+        message = (
+            "模板试图访问不安全的属性或方法（Python 内部对象，如 __init__、__class__、__globals__），"
+            f"已拒绝执行{errortext.detail(exc, trace=False)}"
+        )
         raise TemplateError(message, shown_as, _template_line(exc, template)) from exc
     except jinja2.UndefinedError as exc:
-        message = f"模板使用了未定义的名称：{exc.message}"
+        message = _undefined(exc.message or "") + errortext.detail(exc, trace=False)
+        raise TemplateError(message, shown_as, _template_line(exc, template)) from exc
+    except RecursionError as exc:
+        message = f"模板递归或嵌套层数过多，已停止{errortext.detail(exc, trace=False)}"
         raise TemplateError(message, shown_as, _template_line(exc, template)) from exc
     except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
-        message = f"模板运行出错：{type(exc).__name__}: {exc}"
+        message = (
+            "模板运行出错：某个值的类型不对，或对它做了不能做的运算或调用"
+            f"{errortext.detail(exc, trace=False)}"
+        )
         raise TemplateError(message, shown_as, _template_line(exc, template)) from exc
+
+
+_SYNTAX_PROBLEMS = (
+    (r"unexpected end of template", "模板意外结束：{% for %}、{% if %} 等缺少对应的 {% endfor %}、{% endif %}"),
+    (r"encountered unknown tag '([^']{1,40})'", "未知的标记 {0}（不是 Jinja 的语句，或缺少与它配对的开始语句）"),
+    (r"no filter named '([^']{1,40})'", "没有名为 {0} 的过滤器"),
+    (r"no test named '([^']{1,40})'", "没有名为 {0} 的测试"),
+    (r"expected an expression", "{{ }} 或 {% %} 中缺少表达式"),
+    (r"unexpected '\}', expected '([)\]])'", "括号没有闭合：缺少 {0}"),
+    (r"unexpected '\}'", "花括号不成对：{{ }} 与 {% %} 应成对"),
+    (r"unexpected char '(.)'", "出现了模板不认识的字符 {0}"),
+    (r"expected token '([^']{1,20})'", "语句没有写完整：缺少 {0}"),
+    (r"unexpected", "此处出现了不应有的内容"),
+)  # fmt: skip
+
+
+def _syntax_problem(english: str) -> str:
+    """Jinja's syntax error in Chinese, naming the tag or filter (its English only for --debug)."""
+    for pattern, chinese in _SYNTAX_PROBLEMS:
+        if (match := re.match(pattern, english, re.IGNORECASE)) is not None:
+            return chinese.replace("{0}", match.group(1)) if match.groups() else chinese
+    return "请检查 {{ }}、{% %} 是否成对，语句是否写全"
+
+
+_UNDEFINED_NAME = re.compile(r"^'([^']{1,80})' is undefined$")
+_NO_ATTRIBUTE = re.compile(r"has no attribute '([^']{1,80})'$")
+
+
+def _undefined(english: str) -> str:
+    """Jinja's "'x' is undefined" / "... has no attribute 'x'" in Chinese, naming ``x``."""
+    if (match := _UNDEFINED_NAME.match(english)) is not None:
+        return f"模板使用了未定义的名称 {match.group(1)}"
+    if (match := _NO_ATTRIBUTE.search(english)) is not None:
+        return f"模板取用了不存在的属性或键 {match.group(1)}"
+    return "模板使用了未定义的名称或属性"
 
 
 def _template_line(exc: BaseException, name: str) -> int | None:

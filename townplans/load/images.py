@@ -170,12 +170,13 @@ def _probe(path: Path) -> ImageInfo:
             if image.format == "JPEG":
                 image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
                 image.load()
-    except Image.DecompressionBombError as exc:
-        return ImageInfo(digest, error=f"图片像素数过大，疑为压缩炸弹，已拒绝解码：{exc}")
+    except Image.DecompressionBombError:
+        return ImageInfo(digest, error="图片像素数过大，疑为压缩炸弹，已拒绝解码")
     except UnidentifiedImageError:
         return ImageInfo(digest, error="无法识别的图片格式（文件可能不是图片，或已损坏）")
-    except (OSError, ValueError, SyntaxError, RuntimeError) as exc:
-        return ImageInfo(digest, error=f"图片无法完整解码（文件可能被截断或损坏）：{exc}")
+    except (OSError, ValueError, SyntaxError, RuntimeError):
+        # Pillow's English reason is not kept: this text is shown and stored in the probe cache
+        return ImageInfo(digest, error="图片无法完整解码（文件可能被截断或损坏）")
     return ImageInfo(
         digest,
         width=facts.width,

@@ -21,6 +21,8 @@ from typing import Protocol
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from townplans import errortext
+from townplans.fs import os_error
 from townplans.limits import MAX_IMAGE_PIXELS
 
 PRINT_DPI = 200
@@ -72,7 +74,7 @@ def prepare(source: Path, slot: Slot, cache: Cache) -> Prepared:
     try:
         data = source.read_bytes()
     except OSError as exc:
-        return Prepared(None, error=f"无法读取：{exc.strerror}")
+        return Prepared(None, error=f"无法读取：{os_error(exc, '')}")
     key = cache_key(data, slot)
     hit = cache.get(key)
     if hit is not None:
@@ -85,7 +87,8 @@ def prepare(source: Path, slot: Slot, cache: Cache) -> Prepared:
     except UnidentifiedImageError:
         return Prepared(None, error="不是可识别的图片文件")
     except (OSError, ValueError, SyntaxError) as exc:
-        return Prepared(None, error=f"图片无法完整解码（可能被截断或损坏）：{exc}")
+        reason = f"图片无法完整解码（可能被截断或损坏）{errortext.detail(exc, trace=False)}"
+        return Prepared(None, error=reason)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)  # no EXIF: GPS stays private
     return Prepared(cache.put(key, buffer.getvalue()), image.width, image.height)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from townplans import errortext
 from townplans.model import Severity, SourceRef
 from townplans.render.layout import CELL_PADDING_PT
 from townplans.sources import parse_yaml, read_text
@@ -182,20 +183,32 @@ def load_style(path: Path) -> Style:
             toc_levels=int(_number(data.get("toc") or {"levels": 3}, "levels", 1, 9)),
             toc_indent_chars=_number(data.get("toc") or {"indent_chars": 2}, "indent_chars", 0, 10),
         )
-    except (KeyError, TypeError, ValueError, OverflowError, re.error) as exc:
+    except _BadValueError as exc:
+        raise StyleError(f"{shown}: {exc}：请对照默认 templates/style.yaml") from exc
+    except KeyError as exc:
         raise StyleError(
-            f"{shown}: 样式文件缺少或写错了键 {exc}：请对照默认 templates/style.yaml"
+            f"{shown}: 样式文件缺少或写错了键 {exc.args[0]}：请对照默认 templates/style.yaml"
+        ) from exc
+    except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+        # Python's own words ("string indices must be integers") only for --debug
+        raise StyleError(
+            f"{shown}: 样式文件的结构不对（page、fonts、paragraph 等应为映射，字体的 pdf 应为列表，"
+            f"数值应为数字）：请对照默认 templates/style.yaml{errortext.detail(exc, trace=False)}"
         ) from exc
     if style.text_width_mm < 20 or style.text_height_mm < 20:
         raise StyleError(f"{shown}: 页边距过大，版心不足 20 毫米：请检查 page 中的尺寸")
     return style
 
 
+class _BadValueError(ValueError):
+    """A style value that is present but wrong; the message (Chinese) names the key."""
+
+
 def _number(section: Mapping[str, Any], key: str, low: float, high: float) -> float:
     """A style number within a sane range (a typo such as 1600 for 160 would wreck every page)."""
     value = section[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ValueError(f"{key} 应为 {low}–{high} 之间的数字，实为 {value!r}")
+        raise _BadValueError(f"{key} 应为 {low}–{high} 之间的数字，实为 {value!r}")
     return float(value)
 
 
@@ -210,7 +223,7 @@ def _gongwen(section: Mapping[str, Any]) -> GongwenStyle:
     """The optional ``gongwen`` section: each key it has, checked; the others keep their defaults
     (a style.yaml from before the section existed still loads)."""
     if not isinstance(section, Mapping):
-        raise TypeError("gongwen 应为映射（mark_top_mm、mark_size …）")
+        raise _BadValueError("gongwen 应为映射（mark_top_mm、mark_size …）")
     unknown = sorted(set(section) - {*_GONGWEN_RANGES, "red"})
     if unknown:
         raise KeyError(f"gongwen.{unknown[0]}")
@@ -228,14 +241,14 @@ def _watermark(section: Mapping[str, Any]) -> WatermarkStyle:
     """The optional ``watermark`` section: each key it has, checked; the others keep their
     defaults (a style.yaml from before the section existed still loads)."""
     if not isinstance(section, Mapping):
-        raise TypeError("watermark 应为映射（enabled、color、opacity、size）")
+        raise _BadValueError("watermark 应为映射（enabled、color、opacity、size）")
     unknown = sorted(set(section) - {"enabled", "color", "opacity", "size"})
     if unknown:
         raise KeyError(f"watermark.{unknown[0]}")
     values: dict[str, Any] = {}
     if "enabled" in section:
         if not isinstance(section["enabled"], bool):
-            raise ValueError(f"enabled 应为 true 或 false，实为 {section['enabled']!r}")
+            raise _BadValueError(f"enabled 应为 true 或 false，实为 {section['enabled']!r}")
         values["enabled"] = section["enabled"]
     if "color" in section:
         values["color"] = _hex_color(section["color"], "color", "C0C0C0")
@@ -249,7 +262,7 @@ def _watermark(section: Mapping[str, Any]) -> WatermarkStyle:
 def _hex_color(raw: object, key: str, example: str) -> str:
     color = str(raw).lstrip("#")
     if not re.fullmatch(r"[0-9A-Fa-f]{6}", color):
-        raise ValueError(f"{key} 应为六位十六进制颜色（如 {example}），实为 {raw!r}")
+        raise _BadValueError(f"{key} 应为六位十六进制颜色（如 {example}），实为 {raw!r}")
     return color.upper()
 
 
@@ -263,13 +276,20 @@ def _fonts(fonts: Mapping[str, Any]) -> dict[str, FontRole]:
 def _heading(spec: Mapping[str, Any]) -> HeadingLevel:
     align = str(spec.get("align", "left"))
     if align not in ALIGNMENTS:
-        raise ValueError(f"plan_headings 的 align 应为 left 或 center，实为 {align!r}")
+        raise _BadValueError(f"plan_headings 的 align 应为 left 或 center，实为 {align!r}")
     font = str(spec["font"])
     if font not in (*ROLES, *OPTIONAL_ROLES):
-        raise ValueError(f"plan_headings 的 font 应为 fonts 中的角色，实为 {font!r}")
+        raise _BadValueError(f"plan_headings 的 font 应为 fonts 中的角色，实为 {font!r}")
+    try:
+        pattern = re.compile(str(spec["pattern"]))
+    except re.error as exc:
+        problem = errortext.regex_problem(exc)
+        raise _BadValueError(
+            f"plan_headings 的 pattern “{spec['pattern']}”无效：{problem}"
+        ) from exc
     return HeadingLevel(
         name=str(spec["name"]),
-        pattern=re.compile(str(spec["pattern"])),
+        pattern=pattern,
         font=font,
         align=align,
         indent_chars=_number(spec, "indent_chars", 0, 10) if "indent_chars" in spec else 0.0,

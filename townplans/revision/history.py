@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from townplans import errortext
 from townplans.fs import os_error, read_regular
 from townplans.limits import MAX_TEXT_FILE_BYTES
 from townplans.model import SourceRef
@@ -110,7 +111,7 @@ class Git:
         self.top = Path(found).resolve()
 
     def run(self, *args: str, allow: Sequence[int] = (0,)) -> str:
-        """git's output (UTF-8); a failure is a ``HistoryError`` with git's own message."""
+        """git's output (UTF-8); a failure is a ``HistoryError`` (git's own message with --debug)."""
         environment = {**os.environ, "LC_ALL": "C", "GIT_PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0"}
         try:
             done = subprocess.run(
@@ -126,8 +127,10 @@ class Git:
         except subprocess.TimeoutExpired as exc:
             raise HistoryError(f"git {args[0]} 超过 {GIT_TIMEOUT} 秒未完成") from exc
         if done.returncode not in allow:
-            message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise HistoryError(f"git {args[0]} 失败：{message[0] if message else done.returncode}")
+            # git's own words are English (LC_ALL=C): shown with --debug, for a bug report
+            said = done.stderr.decode("utf-8", "replace").strip()
+            debug = f"\n（调试信息）{said[:500]}" if said and errortext.debugging() else ""
+            raise HistoryError(f"git {args[0]} 失败（退出码 {done.returncode}）{debug}")
         return done.stdout.decode("utf-8", "replace")
 
     def repo_path(self, relative: str) -> str:

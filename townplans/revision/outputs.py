@@ -5,8 +5,6 @@ DOCX (``tracked``)."""
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 from townplans.fs import safe_name
 from townplans.paths import WorkspacePaths
@@ -53,12 +51,10 @@ def tracked_docx(
 ) -> bytes:
     """The tracked-changes DOCX of ``comparison``: the new version written as the document's
     build writes it (a plan's 章/节/条 headings, its figures as drawings), with Word revisions."""
-    from townplans.revision.tracked import write_tracked_docx
+    from townplans.revision.tracked import tracked_docx as write
 
-    with tempfile.TemporaryDirectory(prefix="townplans-tracked-") as folder:
-        path = Path(folder) / "tracked.docx"
-        write_tracked_docx(comparison, paths.root, path, style, plan=spec.plan, drawings=spec.plan)
-        return fixed_zip_times(path.read_bytes(), stamp)
+    data, _ = write(comparison, paths.root, style, plan=spec.plan, drawings=spec.plan)
+    return fixed_zip_times(data, stamp)
 
 
 def all_outputs(

@@ -86,8 +86,24 @@ def write_tracked_docx(
     plan: bool = False,
     drawings: bool = False,
 ) -> list[OutputProblem]:
-    """Write ``comparison``'s new version to ``path`` as a DOCX with tracked changes; returns
-    what the Word writer could not render as written.
+    """Write ``comparison``'s new version to ``path`` as a DOCX with tracked changes (see
+    ``tracked_docx``); returns what the Word writer could not render as written."""
+    data, problems = tracked_docx(comparison, root, style, plan=plan, drawings=drawings)
+    path.write_bytes(data)
+    return problems
+
+
+def tracked_docx(
+    comparison: Comparison,
+    root: Path,
+    style: Style,
+    *,
+    plan: bool = False,
+    drawings: bool = False,
+) -> tuple[bytes, list[OutputProblem]]:
+    """``comparison``'s new version as DOCX bytes with tracked changes, made in memory (no
+    temporary file a stopped build could leave behind), and what the Word writer could not
+    render as written.
 
     ``root``: the workspace (blocks' ``path`` s are relative to it, images resolve against the
     block's file folder inside it); ``style``: the document's style (``render.style.load_style``);
@@ -108,8 +124,7 @@ def write_tracked_docx(
     body = writer.document.element.body
     if ooxml.number_revisions(body, _first_free_id(body)):
         _track_further_edits(writer)
-    writer.save(path)
-    return writer.problems
+    return writer.to_bytes(), writer.problems
 
 
 # -- the units: which tokens carry which marks ---------------------------------------------------

@@ -1,7 +1,8 @@
 """TP6xx consistency (一致性): the same project says the same thing in its brief, the construction
 plan's project table and the weekly reports; investment only grows and stays within the total;
 parcels.yaml matches the plan text's table; projects lie in defined zones; a plan's revision history
-ends with the plan itself (its version and stage)."""
+ends with the plan itself (its version and stage), its versions increase and its stages never go
+back."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ from townplans.mdparser import Table, TableRow, name_key, parcel_table, project_
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import date_of, is_placeholder, number, town_documents
+from townplans.rules.documents import (
+    Revision,
+    date_of,
+    is_placeholder,
+    number,
+    revision_history,
+    stage_order,
+    town_documents,
+)
 from townplans.values import ValueFormatError, parse_date, parse_money, parse_number
 
 _BRACKETS = re.compile(r"[（(].*?[）)]")
@@ -521,6 +530,12 @@ def _version_key(raw: object) -> str:
     return unicodedata.normalize("NFKC", str(raw)).strip().lower().removeprefix("v").strip()
 
 
+def _same_version(first: object, second: object) -> bool:
+    """One version, written either way: V2.0, ｖ2.0, 2.0 and v2 are one (TP617 compares alike)."""
+    order = compare_versions(first, second)
+    return order == 0 if order is not None else _version_key(first) == _version_key(second)
+
+
 @rule(
     "TP616",
     "revision-not-current",
@@ -554,7 +569,7 @@ def _revision_field(
         yield Problem(meta.ref_of("revisions"), message)
         return
     same = (
-        _version_key(written) == _version_key(current)
+        _same_version(written, current)
         if key == "version"
         else str(written).strip() == str(current).strip()
     )
@@ -565,3 +580,98 @@ def _revision_field(
             f"不一致：最后一条应为本稿，请补记本稿或改正{label}"
         )
         yield Problem(meta.ref_of("revisions", at, key), message)
+
+
+_VERSION_PART = re.compile(r"[0-9]+|[^\W\d_]+")
+"""A version's parts: runs of digits (compared as numbers) and runs of letters (v2.1b → 2, 1, b)."""
+
+
+def _version_parts(raw: object) -> list[tuple[int, str]]:
+    """(0, digits without leading zeros) for a number, (1, letters) for a word; trailing zero
+    parts dropped (v2 and v2.0 are one version)."""
+    parts: list[tuple[int, str]] = []
+    for part in _VERSION_PART.findall(_version_key(raw)):
+        parts.append((0, part.lstrip("0")) if part.isascii() and part.isdigit() else (1, part))
+    while parts and parts[-1] == (0, ""):
+        parts.pop()
+    return parts
+
+
+def compare_versions(first: object, second: object) -> int | None:
+    """-1, 0 or 1 as ``first`` is older than, the same as or newer than ``second``, compared as the
+    README says (case and a leading v ignored, numbers as numbers: 2.10 is newer than 2.9); None
+    when they cannot be compared (no number in one, or a number against a word at the same place:
+    第二版, 2.1 vs 2.a)."""
+    a, b = _version_parts(first), _version_parts(second)
+    if not any(kind == 0 for kind, _ in a) or not any(kind == 0 for kind, _ in b):
+        return None
+    for (kind_a, part_a), (kind_b, part_b) in zip(a, b, strict=False):
+        if kind_a != kind_b:
+            return None
+        # numbers by length first (no int() of a 5,000-digit string), then digit by digit
+        key_a = (len(part_a), part_a) if kind_a == 0 else (0, part_a)
+        key_b = (len(part_b), part_b) if kind_b == 0 else (0, part_b)
+        if key_a != key_b:
+            return -1 if key_a < key_b else 1
+    return (len(a) > len(b)) - (len(a) < len(b))
+
+
+@rule(
+    "TP617",
+    "revision-version-order",
+    Severity.ERROR,
+    "修订记录的版本号没有逐条递增",
+)
+def revision_version_order(ctx: Context) -> Iterator[Problem]:
+    """Each revision has a newer version than the one above it: a version going back (v3.0 then
+    v2.0) or repeated is a mistake the printed 修订记录 table would show the reviewers."""
+    for unit in town_documents(ctx.the_town, ctx.profile):
+        previous: Revision | None = None
+        for revision in revision_history(unit):
+            version = revision.get("version")
+            if version is None:
+                continue  # a missing version is TP202's
+            order = compare_versions(version, previous.get("version")) if previous else None
+            if previous is not None and order is not None and order <= 0:
+                before = unit.meta.line_of("revisions", previous.index, "version")
+                how = "与上一条相同" if order == 0 else "小于上一条"
+                message = (
+                    f"修订记录第 {revision.index + 1} 条的版本号“{version}”{how}"
+                    f"（第 {before} 行的“{previous.get('version')}”）：版本号应逐条递增"
+                    "（比较时不分大小写、不计开头的 v，数字按数值比较，如 2.10 大于 2.9）"
+                )
+                yield Problem(unit.meta.ref_of("revisions", revision.index, "version"), message)
+            previous = revision
+
+
+@rule(
+    "TP618",
+    "revision-stage-order",
+    Severity.WARNING,
+    "修订记录的成果阶段倒退（如报批稿之后又是征求意见稿）",
+    "standard",
+    standard="城乡规划法 第二十六条",
+)
+def revision_stage_order(ctx: Context) -> Iterator[Problem]:
+    """A plan is consulted on before it is submitted and approved (城乡规划法 第二十六条): its
+    stages run 征求意见稿 → 送审稿 → 报批稿 → 批准稿 and never back. A warning, not an error: a
+    plan changed a great deal may be consulted on again, which the reason should then say."""
+    for unit in town_documents(ctx.the_town, ctx.profile):
+        order = stage_order(unit.doctype)
+        previous: Revision | None = None
+        for revision in revision_history(unit):
+            stage = revision.get("status")
+            if not isinstance(stage, str) or stage.strip() not in order:
+                continue  # a missing or unknown stage is TP202's / TP203's
+            stage = stage.strip()
+            if previous is not None:
+                before = str(previous.get("status")).strip()
+                if order.index(stage) < order.index(before):
+                    line = unit.meta.line_of("revisions", previous.index, "status")
+                    message = (
+                        f"修订记录第 {revision.index + 1} 条的成果阶段“{stage}”早于上一条的“{before}”"
+                        f"（第 {line} 行）：阶段应按 {' → '.join(order)} 推进；"
+                        "如确为退回重新征求意见，请在该条的修改说明（reason）中写明并按规定豁免"
+                    )
+                    yield Problem(unit.meta.ref_of("revisions", revision.index, "status"), message)
+            previous = revision

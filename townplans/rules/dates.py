@@ -1,5 +1,5 @@
 """TP5xx dates (时效性): impossible dates, deadlines against the phase windows, the brief submission
-deadline, the weekly report series, photo dates in stage order."""
+deadline, the weekly report series, photo dates in stage order, a plan's revision dates."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from typing import Any
 from townplans.model import Photo, Project, Severity, SourceRef
 from townplans.profile import Phase, report_interval
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import date_of, loose_date, plan_year
+from townplans.rules.documents import (
+    date_of,
+    loose_date,
+    plan_year,
+    revision_history,
+    town_documents,
+)
 from townplans.rules.fields import Kind, all_field_issues
 
 STAGES = ("before", "progress", "after")
@@ -370,3 +376,61 @@ def date_in_future(ctx: Context) -> Iterator[Problem]:
         if day is not None and day > ctx.today:
             message = f"报送日期 {day} 晚于今天（{ctx.today}）"
             yield Problem(report.doc.meta.ref_of("date"), message)
+
+
+@rule(
+    "TP513",
+    "revision-date-future",
+    Severity.WARNING,
+    "修订记录的日期晚于检查当天",
+)
+def revision_date_future(ctx: Context) -> Iterator[Problem]:
+    """A revision history records what has happened: an entry dated after today is a typo in
+    the year or month, usually (a draft dated for next week's submission is warned, not refused)."""
+    for unit in town_documents(ctx.the_town, ctx.profile):
+        own = date_of(unit.meta, unit.doctype, "date")
+        for revision in revision_history(unit):
+            day = loose_date(revision.get("date"))
+            if own is not None and day is not None and day > own:
+                continue  # later than the document itself: TP514 says so, once
+            if day is not None and day > ctx.today:
+                message = (
+                    f"修订记录第 {revision.index + 1} 条（{revision.get('version') or '未写版本号'}）"
+                    f"的日期 {day} 晚于今天（{ctx.today}）：修订记录只记已经完成的修订，请核对年份和月份"
+                )
+                yield Problem(unit.meta.ref_of("revisions", revision.index, "date"), message)
+
+
+@rule(
+    "TP514",
+    "revision-date-order",
+    Severity.ERROR,
+    "修订记录的日期先后颠倒，或晚于本稿的编制日期",
+)
+def revision_date_order(ctx: Context) -> Iterator[Problem]:
+    """Entries run oldest first and the last is the document itself, so no entry is dated before
+    the one above it or after the document's own date (the cover prints that date)."""
+    for unit in town_documents(ctx.the_town, ctx.profile):
+        meta = unit.meta
+        own = date_of(meta, unit.doctype, "date")
+        previous: tuple[dt.date, int | None] | None = None
+        for revision in revision_history(unit):
+            day = loose_date(revision.get("date"))
+            if day is None:
+                continue  # a missing or invalid date is TP201's / TP501's
+            ref = meta.ref_of("revisions", revision.index, "date")
+            number = revision.index + 1
+            if own is not None and day > own:
+                message = (
+                    f"修订记录第 {number} 条的日期 {day} 晚于本稿的编制日期 {own}"
+                    f"（第 {meta.line_of('date')} 行）：最后一条即本稿，各条都不应晚于本稿日期"
+                )
+                yield Problem(ref, message)
+                continue  # not the date the next entry is compared with
+            if previous is not None and day < previous[0]:
+                message = (
+                    f"修订记录第 {number} 条的日期 {day} 早于上一条的 {previous[0]}"
+                    f"（第 {previous[1]} 行）：修订记录应按时间先后排列"
+                )
+                yield Problem(ref, message)
+            previous = (day, ref.line)

@@ -63,6 +63,42 @@ def town_documents(town: Town, profile: Profile) -> Iterator[DocumentUnit]:
             yield DocumentUnit(types["weekly_report"], (report.doc,))
 
 
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One entry of a plan's revision history (``revisions:``): its place in the list and its
+    fields as written."""
+
+    index: int
+    entry: dict[object, object]
+
+    def get(self, key: str) -> object:
+        """The entry's field, or None when it is missing or still a placeholder (TP201/TP202's)."""
+        value = self.entry.get(key)
+        return None if value is None or is_placeholder(value) else value
+
+
+def revision_history(unit: DocumentUnit) -> list[Revision]:
+    """The revision entries of a document whose type keeps a history, in the order written (the
+    last is the document itself); entries that are not mappings are left to TP202."""
+    if "revisions" not in unit.doctype.fields:
+        return []
+    written = unit.meta.get("revisions")
+    if not isinstance(written, list):
+        return []
+    return [Revision(i, entry) for i, entry in enumerate(written) if isinstance(entry, dict)]
+
+
+def stage_order(doctype: DocumentType) -> tuple[str, ...]:
+    """The stages a plan passes through, in order (the profile's ``status`` enum: 征求意见稿 →
+    送审稿 → 报批稿 → 批准稿)."""
+    revisions = doctype.fields.get("revisions")
+    item = revisions.items.get("status") if revisions is not None else None
+    if item is not None and item.enum:
+        return item.enum
+    status = doctype.fields.get("status")
+    return status.enum if status is not None else ()
+
+
 _PLACEHOLDER_TEXT = re.compile(
     r"^\s*(【[^】]*】|待补充|待填写|待填|待定|待确认|暂无|略|TODO|TBD|FIXME|[XＸ]{2,}|[×x]{2,}|…+|\.{3,}|—+|-+|/)\s*[。.]?\s*$",
     re.IGNORECASE,

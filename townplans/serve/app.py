@@ -22,7 +22,7 @@ from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path
 
-from townplans.fs import read_regular
+from townplans.fs import os_error, read_regular
 from townplans.limits import MAX_TEXT_FILE_BYTES
 from townplans.model import printable
 from townplans.serve import pages, policy, security
@@ -148,7 +148,7 @@ class Routes:
         except NotFound:
             return self._refuse(request, 404, raw, "没有这个页面或文件")
         except OSError as exc:
-            return self._refuse(request, 404, raw, f"无法读取：{exc.strerror or exc}")
+            return self._refuse(request, 404, raw, f"无法读取：{os_error(exc, '')}")
 
     # -- answers ---------------------------------------------------------------------------------
 

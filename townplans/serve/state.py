@@ -28,8 +28,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from townplans import errortext
 from townplans import session as sessions
 from townplans.check import CheckResult, Selection, run_rules
+from townplans.fs import os_error
 from townplans.load.images import ProbeCache
 from townplans.load.workspace import reload_town
 from townplans.model import Finding, Severity, Town
@@ -37,6 +39,7 @@ from townplans.paths import WorkspacePaths
 from townplans.render.style import Style, StyleError, load_style
 from townplans.status import TownStatus, town_status
 from townplans.targets import Graph
+from townplans.templating import TemplateError
 
 log = logging.getLogger("townplans.serve")
 
@@ -81,8 +84,18 @@ class Preview:
         try:
             self.html, self.error = self.make(), ""
         except Exception as exc:  # noqa: BLE001 - one broken preview must not stop the others
-            self.html, self.error = "", f"本页预览生成失败：{type(exc).__name__}: {exc}"
-            log.warning("预览 %s 生成失败：%s", self.key, exc)
+            self.html, self.error = "", f"本页预览生成失败：{_reason(exc)}"
+            log.warning("预览 %s 生成失败：%s", self.key, _reason(exc))
+
+
+def _reason(exc: Exception) -> str:
+    """Why a preview failed, in Chinese: a template's own message at its line, an operating-system
+    error, or an internal error (its English only with ``--debug``)."""
+    if isinstance(exc, TemplateError):
+        return f"{exc.path}" + (f":{exc.line}" if exc.line else "") + f"：{exc.message}"
+    if isinstance(exc, OSError):
+        return os_error(exc) + errortext.detail(exc)
+    return errortext.unexpected(exc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import watchfiles
 
+from townplans import errortext
 from townplans.serve.state import ServeState, Update
 
 log = logging.getLogger("townplans.serve")
@@ -61,8 +62,13 @@ class Watcher(threading.Thread):
                 continue
             try:
                 update = self.state.apply(changed)
-            except Exception:
-                log.exception("处理文件变化时出错（已跳过这次变化）：%s", "、".join(changed))
+            except Exception as exc:  # noqa: BLE001 - one bad change must not stop serving
+                # Chinese only; the traceback is for --debug
+                log.warning(
+                    "处理文件变化时出错（已跳过这次变化）：%s：%s",
+                    "、".join(changed),
+                    errortext.unexpected(exc),
+                )
                 continue
             if update is not None:
                 self.publish(update)
