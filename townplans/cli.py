@@ -20,13 +20,22 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from townplans import __version__, clitext, errortext, pipeline, report
-from townplans.check import Selection
-from townplans.fs import os_error, shown
-from townplans.model import Finding, Severity
-from townplans.paths import find_workspace
-from townplans.status import DISTRICT_LABEL, Cell, Matrix, State
-from townplans.values import ValueFormatError, parse_date
+from townplans import __version__, clitext, pipeline
+from townplans.pipeline import (
+    DISTRICT_LABEL,
+    Cell,
+    Finding,
+    Matrix,
+    Selection,
+    Severity,
+    State,
+    ValueFormatError,
+    errortext,
+    find_workspace,
+    os_error,
+    parse_date,
+    shown,
+)
 
 if TYPE_CHECKING:  # rich is imported where it prints (check's report needs none of it)
     from rich.console import Console
@@ -507,12 +516,9 @@ def build(
                              built.photos_prepared, built.photos_cached)))  # fmt: skip
     if not ctx.quiet:
         ctx.console.print(table)
-    data = report.ReportInput(
-        outcome.check, outcome.session.workspace, outcome.session.profile.version
-    )
     errors = [f for f in outcome.check.active if f.severity is Severity.ERROR]
     _print_findings(ctx, errors)
-    ctx.say(f"材料{report.summary_line(data)}")
+    ctx.say(f"材料{pipeline.summary_line(outcome.session, outcome.check)}")
     if outcome.index is not None:
         ctx.say(f"成果目录：{outcome.index.relative_to(root)}")
     if errors:
@@ -696,7 +702,7 @@ def _today(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(list(report.FORMATS)),
+    type=click.Choice(list(pipeline.REPORT_FORMATS)),
     default="text",
     help="输出格式：text（默认）、json、junit、sarif 或 html",
 )
@@ -724,17 +730,16 @@ def check(
     """检查各镇材料的完整性、规范性、一致性、指标和时效；退出码 0 通过、1 有错误、2 用法错误、130 按 Ctrl+C 中止。"""
     selection = Selection(tuple(s.upper() for s in select), tuple(s.upper() for s in ignore), towns)
     session, result = _call(ctx, lambda: pipeline.run_check(ctx.root, selection, today))
-    data = report.ReportInput(result, session.workspace, session.profile.version, strict)
     color = (
         output is None
         and output_format == "text"
         and sys.stdout.isatty()
         and not os.environ.get("NO_COLOR")
     )
-    rendered = report.render(data, output_format, color)
+    rendered = pipeline.render_report(session, result, output_format, strict=strict, color=color)
     if output is not None:
         _call(ctx, lambda: _write_report(output, rendered))
-        ctx.say(f"已写入 {output}：{report.summary_line(data)}")
+        ctx.say(f"已写入 {output}：{pipeline.summary_line(session, result, strict=strict)}")
     elif not ctx.quiet or result.failed(strict):
         click.echo(rendered, nl=False)
     sys.exit(1 if result.failed(strict) else 0)
@@ -747,7 +752,7 @@ def check(
 )  # fmt: skip
 def rules(output_format: str) -> None:
     """列出全部检查规则：编号、级别、名称、说明和依据。"""
-    click.echo(report.rules_listing(pipeline.run_rules_listing(), output_format), nl=False)
+    click.echo(pipeline.rules_listing(output_format), nl=False)
 
 
 @cli.command(epilog=_examples("townplans schema -o .schemas/"))
@@ -821,8 +826,6 @@ def serve(ctx: Context, port: int, host: str | None, open_browser: bool) -> None
     import logging
     import webbrowser
 
-    from townplans.serve import app
-
     if host is not None and host not in _LOOPBACK_HOSTS:
         ctx.errors.print(
             f"警告：--host {host} 让其他电脑也能访问本服务。服务没有登录和加密，能连到这台电脑的人都能"
@@ -835,9 +838,7 @@ def serve(ctx: Context, port: int, host: str | None, open_browser: bool) -> None
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if ctx.verbose else logging.INFO)
     ctx.say("正在读取并检查工作区……")
-    server = _call(
-        ctx, lambda: app.start(ctx.root, host or app.LOOPBACK, port, open_hosts=host is not None)
-    )
+    server = _call(ctx, lambda: pipeline.start_serve(ctx.root, host, port))
     ctx.say(f"townplans serve 已启动：{server.url}（按 Ctrl+C 停止）")
     if open_browser:
         webbrowser.open(server.url)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from townplans import errortext, report
 from townplans.check import CheckResult, Selection, blocking
-from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name
+from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name, shown
 from townplans.limits import MAX_ZIP_BYTES
-from townplans.model import Finding, Town
-from townplans.paths import WorkspacePaths
+from townplans.model import Finding, Severity, Town
+from townplans.paths import WorkspacePaths, find_workspace
 from townplans.profile import Profile
 from townplans.reproducible import source_stamp
 from townplans.rules import all_rules
@@ -29,7 +30,8 @@ from townplans.session import (
     read_probe_cache,
     run_check,
 )
-from townplans.status import Built, Matrix, matrix
+from townplans.status import DISTRICT_LABEL, Built, Cell, Matrix, State, matrix
+from townplans.values import ValueFormatError, parse_date
 
 if TYPE_CHECKING:  # imported where used: `check` needs neither jinja2 (scaffold) nor the renderers
     from townplans import scaffold
@@ -37,8 +39,45 @@ if TYPE_CHECKING:  # imported where used: `check` needs neither jinja2 (scaffold
 
 T = TypeVar("T")
 
-__all__ = ["Selection", "Session", "ToolError", "open_session", "read_probe_cache", "run_check"]
-"""What the command line and the tests use of the session (re-exported: the pipeline is the face)."""
+__all__ = [
+    "DISTRICT_LABEL", "REPORT_FORMATS", "Cell", "Finding", "Matrix", "Selection", "Session",
+    "Severity", "State", "ToolError", "ValueFormatError", "errortext", "find_workspace",
+    "open_session", "os_error", "parse_date", "read_probe_cache", "run_check", "shown",
+]  # fmt: skip
+"""The pipeline is the command line's one face: besides the run_* functions, the records and
+helpers the CLI prints with are re-exported here, so ``cli`` imports nothing else of townplans."""
+
+REPORT_FORMATS = tuple(report.FORMATS)
+"""The formats ``check`` writes its report in (text, json, junit, sarif, html)."""
+
+
+def render_report(
+    session: Session, result: CheckResult, output_format: str, *, strict: bool = False,
+    color: bool = False,
+) -> str:  # fmt: skip
+    """The check's findings as a report in ``output_format``."""
+    data = report.ReportInput(result, session.workspace, session.profile.version, strict)
+    return report.render(data, output_format, color)
+
+
+def summary_line(session: Session, result: CheckResult, *, strict: bool = False) -> str:
+    """检查通过/未通过：错误 n，警告 n … (the check's verdict in one line)."""
+    return report.summary_line(
+        report.ReportInput(result, session.workspace, session.profile.version, strict)
+    )
+
+
+def rules_listing(output_format: str) -> str:
+    """Every rule (content rules and output self-checks) as text or JSON."""
+    return report.rules_listing(run_rules_listing(), output_format)
+
+
+def start_serve(root: Path, host: str | None, port: int) -> Any:
+    """Load, check and preview the workspace and bind the server (``serve.app.Server``; serve
+    forever with ``serve_forever()``, stop with ``close()``); on 127.0.0.1 unless ``host``."""
+    from townplans.serve import app
+
+    return app.start(root, host or app.LOOPBACK, port, open_hosts=host is not None)
 
 
 def run_status(root: Path) -> tuple[Session, Matrix]:
