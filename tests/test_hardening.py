@@ -174,6 +174,22 @@ def _deep_block_yaml(root: Path) -> None:
     append(root, TOWN_YAML, "deep:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 600)))
 
 
+def _revisions(root: Path, count: int) -> None:
+    """``count`` more ``revisions`` entries before the chapter's own (the tester's 10,000)."""
+    entries = "".join(
+        f"  - version: v{n}.0\n    date: 2023-04-20\n    status: 征求意见稿\n    summary: 第{n}次修订\n"
+        for n in range(count)
+    )
+    edit(root, CHAPTER, "revisions:\n", "revisions:\n" + entries)
+
+
+def _no_finding(code: str) -> Callable[[Path, Ran], None]:
+    def check(root: Path, ran: Ran) -> None:
+        assert f": {code} " not in ran.text, ran.text
+
+    return check
+
+
 def _sparse(root: Path, path: str, size: int) -> None:
     target = root / path
     with target.open("wb") as stream:
@@ -220,6 +236,9 @@ CASES: list[Hostile] = [
     Hostile("yaml-alias-bomb", _alias_bomb, "过大", TOWN_YAML, finding="TP013"),
     Hostile("yaml-deep-flow", _deep_yaml, "嵌套", TOWN_YAML, finding="TP013"),
     Hostile("yaml-deep-block", _deep_block_yaml, "嵌套", TOWN_YAML, finding="TP013"),
+    # the list is cut where it is read: its last entry read is not the plan's own (no TP616)
+    Hostile("revisions-10000", lambda r: _revisions(r, 10_000), "超过 1000 项的上限", CHAPTER,
+            at(CHAPTER, "version: v1000.0"), finding="TP013", extra=_no_finding("TP616")),
     Hostile("yaml-python-tag", lambda r: edit(r, TOWN_YAML, "mayor: 王立新", "mayor: !!python/object/apply:os.system [id]"),
             "不支持的 YAML 标签", TOWN_YAML, 5, finding="TP002"),
     Hostile("yaml-wrong-type", lambda r: edit(r, TOWN_YAML, "built_up_population: 27600人", "built_up_population: [27600]"),
