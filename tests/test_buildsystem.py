@@ -267,3 +267,26 @@ def test_verify_reports_a_corrupted_entry_as_changed(tmp_path: Path) -> None:
     package.write_bytes(bytes(raw))
     result = verify(package)
     assert not result.ok and any("渭城镇总体规划.pdf" in p for p in result.problems)
+
+
+def test_a_target_is_made_with_fewer_cycle_collections_and_the_setting_comes_back() -> None:
+    """Making a target runs the cycle collector at ``COLLECTION_THRESHOLDS`` (its cost grew faster
+    than the document); the process's own thresholds return after it, even when it fails."""
+    import gc
+
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+
+    def make() -> build.Made:
+        seen.append(gc.get_threshold())
+        return build.Made(b"x")
+
+    def fail() -> build.Made:
+        seen.append(gc.get_threshold())
+        raise ValueError("坏了")
+
+    assert isinstance(build._safely(make), build.Made)
+    assert isinstance(build._safely(fail), ValueError)
+    assert seen == [build.COLLECTION_THRESHOLDS] * 2
+    assert build.COLLECTION_THRESHOLDS[0] > before[0]
+    assert gc.get_threshold() == before
