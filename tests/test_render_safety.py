@@ -99,6 +99,45 @@ def test_pdf_tables_take_their_widths_from_the_colgroup(
     assert write_pdf("| a | b |\n|---|---|\n| 1 | 2 |\n\n" + SPANS, tmp_path).startswith(b"%PDF")
 
 
+def _measured(monkeypatch: pytest.MonkeyPatch, markdown: str, root: Path) -> list[str]:
+    """The cell texts the table layout measured while both writers wrote ``markdown`` and the
+    HTML was rendered twice (for the PDF and for the DOCX's table of contents), in a process
+    that had measured nothing before."""
+    from townplans.render import layout
+
+    measured: list[str] = []
+    original = layout.minimum_em
+
+    def spy(text: str) -> float:
+        measured.append(text)
+        return original(text)
+
+    layout.measure.cache_clear()
+    monkeypatch.setattr(layout, "minimum_em", spy)
+    write_docx(markdown, root)
+    render_html(markdown, root)
+    render_html(markdown, root)
+    return measured
+
+
+def test_the_table_layout_measures_each_distinct_cell_text_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def table(rows: int) -> str:
+        return "| 序号 | 用地 | 面积 |\n|---|---|---:|\n" + "".join(
+            f"| {i} | {'R2' if i % 2 else 'G1'} | — |\n" for i in range(rows)
+        )
+
+    measured = _measured(monkeypatch, table(500), tmp_path)
+    count = len(measured)
+    assert sorted(measured) == sorted(
+        {"序号", "用地", "面积", "R2", "G1", "—"} | {str(i) for i in range(500)}
+    )
+    # twice the rows, twice the distinct texts: twice the measuring, never more
+    with monkeypatch.context() as again:
+        assert len(_measured(again, table(1_000), tmp_path)) == count + 500
+
+
 # -- table limits: spans, rows and columns -----------------------------------------------------------
 
 HOSTILE = '<table><tr><td rowspan="100000" colspan="100000">x</td></tr></table>\n'
