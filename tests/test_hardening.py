@@ -4,7 +4,9 @@ crash.
 Each case breaks a copy of a two-town workspace (渭城镇 and 周陵镇, which checks clean) the way an
 office or an attacker would, runs the real ``townplans`` command in a child process and asserts:
 the exit code; a Chinese message naming the file (and line where there is one); no traceback; the
-other town still processed; no change outside ``build/``; under 30 s and 1 GB.
+other town still processed; no change outside ``build/``; under 1 GB. How long a case takes is
+measured in ``benchmarks/hostile_benchmark.py``, never asserted: a generous ``pytest-timeout``
+(``HANG_GUARD``) only stops a case that hangs.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ CHAPTER = f"{TOWN}/master-plan/01-general.md"
 PARCELS = f"{TOWN}/detailed-plans/center/parcels.yaml"
 PHOTOS = f"{TOWN}/projects/binhe-road/photos"
 TODAY = "2023-09-20"
+HANG_GUARD = 600
+"""Seconds after which pytest-timeout stops a catalogue case: a hang guard, not a timing (the
+slowest build case takes about 15 s on a loaded 2-core machine)."""
 
 
 @pytest.fixture(scope="session")
@@ -418,11 +423,12 @@ def _json_report_writes(root: Path) -> None:
     assert (root / "build/report.json").read_text(encoding="utf-8").startswith("{")
 
 
+@pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_hostile_input(case: Hostile, ws: Path) -> None:
     case.breaks(ws)
     before = snapshot(ws)
-    ran = townplans(ws, *case.args, env=case.env, timeout=60)
+    ran = townplans(ws, *case.args, env=case.env, timeout=None)
     _judge(case, ws, ran)
     assert snapshot(ws) == before
     if case.extra is not None:
@@ -449,7 +455,7 @@ def _judge(case: Hostile, ws: Path, ran: Ran, messages: Ran | None = None) -> No
     if case.other_town:
         assert "周陵镇" in said or case.args[0] != "check", said
     assert re.search(r"[\u4e00-\u9fff]", ran.text)
-    assert ran.seconds < 30 and ran.peak_mb < 1024, (ran.seconds, ran.peak_mb)
+    assert ran.peak_mb < 1024, ran.peak_mb
 
 
 def test_the_catalogue_is_large_enough() -> None:
@@ -645,13 +651,14 @@ def _outputs_contain_text(root: Path, needle: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.parametrize("case", BUILD_CASES, ids=[case.name for case in BUILD_CASES])
 def test_hostile_build(case: Hostile, ws: Path) -> None:
     """Build the broken town; its findings, warnings included, are read from ``check``, which
     also shows the other town is still checked."""
     case.breaks(ws)
     before = snapshot(ws)
-    ran = townplans(ws, *case.args, env=case.env, timeout=60)
+    ran = townplans(ws, *case.args, env=case.env, timeout=None)
     findings = townplans(ws, "check", "--today", TODAY)
     _judge(case, ws, ran, Ran(ran.code, ran.out + findings.out, ran.err + findings.err, 0, 0))
     assert snapshot(ws) == before
