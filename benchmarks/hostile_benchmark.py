@@ -157,6 +157,7 @@ def build(root: Path, timeout: float) -> Measured:
         capture_output=True,
         check=True,
         env={**os.environ, "NO_COLOR": "1"},
+        cwd=root,  # in the workspace, as a planner runs it (never the repository's own code)
     )
     data = json.loads(done.stdout)
     return Measured(data["code"], data["wall"], data["cpu"], data["peak_mb"])
