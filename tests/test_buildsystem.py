@@ -269,13 +269,18 @@ def test_verify_reports_a_corrupted_entry_as_changed(tmp_path: Path) -> None:
     assert not result.ok and any("渭城镇总体规划.pdf" in p for p in result.problems)
 
 
-def test_a_target_is_made_with_fewer_cycle_collections_and_the_setting_comes_back() -> None:
+def test_a_target_is_made_with_fewer_cycle_collections_and_the_setting_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Making a target runs the cycle collector at ``COLLECTION_THRESHOLDS`` (its cost grew faster
-    than the document); the process's own thresholds return after it, even when it fails."""
+    than the document), then in full once; the process's own thresholds return after it, even
+    when it fails."""
     import gc
 
     before = gc.get_threshold()
     seen: list[tuple[int, ...]] = []
+    full: list[tuple[int, ...]] = []
+    monkeypatch.setattr(gc, "collect", lambda *args: full.append(gc.get_threshold()) or 0)
 
     def make() -> build.Made:
         seen.append(gc.get_threshold())
@@ -288,5 +293,6 @@ def test_a_target_is_made_with_fewer_cycle_collections_and_the_setting_comes_bac
     assert isinstance(build._safely(make), build.Made)
     assert isinstance(build._safely(fail), ValueError)
     assert seen == [build.COLLECTION_THRESHOLDS] * 2
+    assert full == [before] * 2  # after each target, with the thresholds back
     assert build.COLLECTION_THRESHOLDS[0] > before[0]
     assert gc.get_threshold() == before
