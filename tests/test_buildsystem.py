@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from tests.conftest import copy_workspace
 from townplans import build, pipeline
+from townplans.model import SourceRef
 from townplans.package import verify
 
 TOWNS = ("weicheng", "beidu")
@@ -296,3 +297,30 @@ def test_a_target_is_made_with_fewer_cycle_collections_and_the_setting_comes_bac
     assert full == [before] * 2  # after each target, with the thresholds back
     assert build.COLLECTION_THRESHOLDS[0] > before[0]
     assert gc.get_threshold() == before
+
+
+def test_a_forked_worker_makes_targets_from_the_plan_it_inherited(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The build keeps its targets where a worker forked from it finds them: the worker does not
+    check the workspace again (a second load and every rule) unless the plan is another build's."""
+    checked: list[str] = []
+
+    def run_check(root: Path, *args: object, **kwargs: object) -> object:
+        checked.append(str(root))
+        raise RuntimeError("checked again")
+
+    monkeypatch.setattr(pipeline, "run_check", run_check)
+    target = build.Target(
+        "x.pdf", Path("/ws/build/x.pdf"), (), lambda: build.Made(b"made"), SourceRef("towns")
+    )
+    key = ("/ws", ("weicheng",), None, "2023-09-20")
+    pipeline._inherited_plan(key, [target])
+    try:
+        assert pipeline._worker_make(*key, "/ws/build/x.pdf").data == b"made"
+        assert checked == []
+        with pytest.raises(RuntimeError, match="checked again"):  # another build's plan
+            pipeline._worker_make("/ws", (), None, "2023-09-20", "/ws/build/x.pdf")
+        assert checked == ["/ws"]
+    finally:
+        pipeline._inherited_plan(("", (), None, ""), ())
