@@ -183,14 +183,16 @@ def run_build(
     session, result = run_check(root, Selection(towns=towns), today, probe_cache)
     options = build.BuildOptions(towns, pdf_variant, force, jobs, dry_run, wait)
     plan = _plan(session, result, options)
-    worker = functools.partial(
-        _worker_make, str(root.resolve()), towns, pdf_variant, result.today.isoformat()
-    )
+    key = (str(root.resolve()), towns, pdf_variant, result.today.isoformat())
+    worker = functools.partial(_worker_make, *key)
+    _inherited_plan(key, plan.targets)
     try:
         known = _known_hashes(session.workspace)
         built = build.build(plan, session.paths, options, progress, worker, known, probe_cache)
     except (build.BuildLockedError, build.BuildFolderError) as exc:
         raise ToolError(str(exc)) from exc
+    finally:
+        _inherited_plan(("", (), None, ""), ())  # the workers are done: keep no session alive
     index = session.paths.build / "index.html" if not towns else None
     return BuildOutcome(session, built, result, index)
 
@@ -272,20 +274,34 @@ def _plan(session: Session, result: CheckResult, options: Any) -> Any:
 
 
 _WORKER_TARGETS: dict[str, Any] = {}
+_WORKER_KEY: list[tuple[str, tuple[str, ...], str | None, str]] = []
+"""The build (root, towns, PDF variant, today) whose targets ``_WORKER_TARGETS`` holds."""
+
+
+def _inherited_plan(key: tuple[str, tuple[str, ...], str | None, str], targets: Any) -> None:
+    """Keep this build's targets where a worker forked from this process finds them, so it need
+    not check the workspace again to rebuild the same plan (a second full load and every rule,
+    0.3 s for the sample's town, 0.9 s with a 2,000-row table, in each worker). A worker started
+    afresh (spawn, forkserver) finds nothing and rebuilds it, identically."""
+    _WORKER_TARGETS.clear()
+    _WORKER_TARGETS.update({str(t.path): t for t in targets})
+    _WORKER_KEY[:] = [key]
 
 
 def _worker_make(
     root: str, towns: tuple[str, ...], pdf_variant: str | None, today: str, path: str
 ) -> Any:
-    """Make one target in a worker process (the plan is rebuilt once per process, identically)."""
+    """Make one target in a worker process: from the plan it inherited from the build that
+    forked it, else from the plan rebuilt once per process, identically."""
     from townplans import build
 
-    if not _WORKER_TARGETS:
+    key = (root, towns, pdf_variant, today)
+    if [key] != _WORKER_KEY:
         session, result = run_check(
             Path(root), Selection(towns=towns), dt.date.fromisoformat(today)
         )
         plan = _plan(session, result, build.BuildOptions(towns, pdf_variant))
-        _WORKER_TARGETS.update({str(t.path): t for t in plan.targets})
+        _inherited_plan(key, plan.targets)
     return _WORKER_TARGETS[path].make()
 
 
