@@ -36,9 +36,10 @@ class Ran:
 
 
 def townplans(
-    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float | None = 60
 ) -> Ran:
-    """``townplans --root ROOT ARGS…`` as a user runs it (the console script of this venv)."""
+    """``townplans --root ROOT ARGS…`` as a user runs it (the console script of this venv);
+    ``timeout`` None: no limit of its own (a test's ``pytest.mark.timeout`` guards it)."""
     command = [sys.executable, "-m", "townplans", "--root", str(root), *args]
     merged = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
     started = time.monotonic()

@@ -21,7 +21,8 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import copy_workspace
-from townplans import build, pipeline
+from townplans import build, pipeline, session, targets
+from townplans.model import SourceRef
 from townplans.package import verify
 
 TOWNS = ("weicheng", "beidu")
@@ -344,3 +345,60 @@ def test_verify_reports_a_corrupted_entry_as_changed(tmp_path: Path) -> None:
     package.write_bytes(bytes(raw))
     result = verify(package)
     assert not result.ok and any("渭城镇总体规划.pdf" in p for p in result.problems)
+
+
+def test_a_target_is_made_with_fewer_cycle_collections_and_the_setting_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Making a target runs the cycle collector at ``COLLECTION_THRESHOLDS`` (its cost grew faster
+    than the document), then in full once; the process's own thresholds return after it, even
+    when it fails."""
+    import gc
+
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    full: list[tuple[int, ...]] = []
+    monkeypatch.setattr(gc, "collect", lambda *args: full.append(gc.get_threshold()) or 0)
+
+    def make() -> build.Made:
+        seen.append(gc.get_threshold())
+        return build.Made(b"x")
+
+    def fail() -> build.Made:
+        seen.append(gc.get_threshold())
+        raise ValueError("坏了")
+
+    assert isinstance(build._safely(make), build.Made)
+    assert isinstance(build._safely(fail), ValueError)
+    assert seen == [build.COLLECTION_THRESHOLDS] * 2
+    assert full == [before] * 2  # after each target, with the thresholds back
+    assert build.COLLECTION_THRESHOLDS[0] > before[0]
+    assert gc.get_threshold() == before
+
+
+def test_a_forked_worker_makes_targets_from_the_plan_it_inherited(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The build keeps its targets where a worker forked from it finds them: the worker does not
+    check the workspace again (a second load and every rule) unless the plan is another build's."""
+    checked: list[str] = []
+
+    def run_check(root: Path, *args: object, **kwargs: object) -> object:
+        checked.append(str(root))
+        raise RuntimeError("checked again")
+
+    monkeypatch.setattr(session, "run_check", run_check)
+    target = build.Target(
+        "x.pdf", Path("/ws/build/x.pdf"), (), lambda: build.Made(b"made"), SourceRef("towns")
+    )
+    spec = targets.WorkerSpec("/ws", ("weicheng",), None, "2023-09-20")
+    targets.inherit(spec, [target])
+    try:
+        assert targets.make_in_worker(spec, "/ws/build/x.pdf").data == b"made"
+        assert checked == []
+        with pytest.raises(RuntimeError, match="checked again"):  # another build's plan
+            other = targets.WorkerSpec("/ws", (), None, "2023-09-20")
+            targets.make_in_worker(other, "/ws/build/x.pdf")
+        assert checked == ["/ws"]
+    finally:
+        targets.forget()

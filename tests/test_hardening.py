@@ -4,7 +4,9 @@ crash.
 Each case breaks a copy of a two-town workspace (渭城镇 and 周陵镇, which checks clean) the way an
 office or an attacker would, runs the real ``townplans`` command in a child process and asserts:
 the exit code; a Chinese message naming the file (and line where there is one); no traceback; the
-other town still processed; no change outside ``build/``; under 30 s and 1 GB.
+other town still processed; no change outside ``build/``; under 1 GB. How long a case takes is
+measured in ``benchmarks/hostile_benchmark.py``, never asserted: a generous ``pytest-timeout``
+(``HANG_GUARD``) only stops a case that hangs.
 """
 
 from __future__ import annotations
@@ -38,10 +40,9 @@ CHAPTER = f"{TOWN}/master-plan/01-general.md"
 PARCELS = f"{TOWN}/detailed-plans/center/parcels.yaml"
 PHOTOS = f"{TOWN}/projects/binhe-road/photos"
 TODAY = "2023-09-20"
-
-
-HANG_GUARD = 900
-"""Seconds after which a command is taken to hang (generous: a shared CI machine is slow)."""
+HANG_GUARD = 600
+"""Seconds after which pytest-timeout stops a catalogue case: a hang guard, not a timing (the
+slowest build case takes about 15 s on a loaded 2-core machine)."""
 
 
 @pytest.fixture(scope="session")
@@ -182,6 +183,22 @@ def _deep_block_yaml(root: Path) -> None:
     append(root, TOWN_YAML, "deep:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 600)))
 
 
+def _revisions(root: Path, count: int) -> None:
+    """``count`` more ``revisions`` entries before the chapter's own (the tester's 10,000)."""
+    entries = "".join(
+        f"  - version: v{n}.0\n    date: 2023-04-20\n    status: 征求意见稿\n    summary: 第{n}次修订\n"
+        for n in range(count)
+    )
+    edit(root, CHAPTER, "revisions:\n", "revisions:\n" + entries)
+
+
+def _no_finding(code: str) -> Callable[[Path, Ran], None]:
+    def check(root: Path, ran: Ran) -> None:
+        assert f": {code} " not in ran.text, ran.text
+
+    return check
+
+
 def _sparse(root: Path, path: str, size: int) -> None:
     target = root / path
     with target.open("wb") as stream:
@@ -240,6 +257,9 @@ CASES: list[Hostile] = [
     Hostile("yaml-alias-bomb", _alias_bomb, "过大", TOWN_YAML, finding="TP013"),
     Hostile("yaml-deep-flow", _deep_yaml, "嵌套", TOWN_YAML, finding="TP013"),
     Hostile("yaml-deep-block", _deep_block_yaml, "嵌套", TOWN_YAML, finding="TP013"),
+    # the list is cut where it is read: its last entry read is not the plan's own (no TP616)
+    Hostile("revisions-10000", lambda r: _revisions(r, 10_000), "超过 1000 项的上限", CHAPTER,
+            at(CHAPTER, "version: v1000.0"), finding="TP013", extra=_no_finding("TP616")),
     Hostile("yaml-python-tag", lambda r: edit(r, TOWN_YAML, "mayor: 王立新", "mayor: !!python/object/apply:os.system [id]"),
             "不支持的 YAML 标签", TOWN_YAML, 5, finding="TP002"),
     Hostile("yaml-wrong-type", lambda r: edit(r, TOWN_YAML, "built_up_population: 27600人", "built_up_population: [27600]"),
@@ -518,11 +538,12 @@ def _json_report_writes(root: Path) -> None:
     assert (root / "build/report.json").read_text(encoding="utf-8").startswith("{")
 
 
+@pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_hostile_input(case: Hostile, ws: Path) -> None:
     case.breaks(ws)
     before = snapshot(ws)
-    ran = townplans(ws, *case.args, env=case.env, timeout=HANG_GUARD)
+    ran = townplans(ws, *case.args, env=case.env, timeout=None)
     _judge(case, ws, ran)
     assert snapshot(ws) == before
     if case.extra is not None:
@@ -550,8 +571,8 @@ def _judge(case: Hostile, ws: Path, ran: Ran, messages: Ran | None = None) -> No
         assert "周陵镇" in said or case.args[0] != "check", said
     assert re.search(r"[\u4e00-\u9fff]", ran.text)
     # Memory is bounded here; time is not (a wall-clock limit fails on a busy machine and guards
-    # nothing): benchmarks/hostile_benchmark.py measures the big inputs, the timeout below only
-    # stops a hang.
+    # nothing): benchmarks/hostile_benchmark.py measures the big inputs; the pytest-timeout mark
+    # (HANG_GUARD) only stops a hang.
     assert ran.peak_mb < 1024, ran.peak_mb
 
 
@@ -789,13 +810,14 @@ def _outputs_contain_text(root: Path, needle: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.parametrize("case", BUILD_CASES, ids=[case.name for case in BUILD_CASES])
 def test_hostile_build(case: Hostile, ws: Path) -> None:
     """Build the broken town; its findings, warnings included, are read from ``check``, which
     also shows the other town is still checked."""
     case.breaks(ws)
     before = snapshot(ws)
-    ran = townplans(ws, *case.args, env=case.env, timeout=HANG_GUARD)
+    ran = townplans(ws, *case.args, env=case.env, timeout=None)
     findings = townplans(ws, "check", "--today", TODAY)
     _judge(case, ws, ran, Ran(ran.code, ran.out + findings.out, ran.err + findings.err, 0, 0))
     assert snapshot(ws) == before

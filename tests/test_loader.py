@@ -351,3 +351,91 @@ def test_a_town_yaml_that_fails_to_parse_is_not_also_missing(tmp_path: Path) -> 
     )
     found = _findings(root)
     assert any(" TP002 " in f for f in found) and not any(" TP101 " in f for f in found), found
+
+
+# -- long lists are cut where they are read (MAX_LIST_ITEMS, MAX_PROJECTS, MAX_REPORTS) -------------------
+
+
+def _revisions(count: int) -> str:
+    return "revisions:\n" + "".join(
+        f"  - {{version: v{n}.0, date: 2023-04-20, status: 征求意见稿, summary: 第{n}次}}\n"
+        for n in range(count)
+    )
+
+
+def test_a_yaml_list_over_the_cap_is_cut_at_its_first_item_left_out() -> None:
+    from townplans.limits import MAX_LIST_ITEMS
+    from townplans.model import SourceRef
+    from townplans.sources import parse_yaml
+
+    text = "title: 某规划\n" + _revisions(MAX_LIST_ITEMS + 250)
+    located, findings = parse_yaml(text, SourceRef("towns/x/plan.md"), line_offset=1)
+    assert located is not None
+    assert len(located.get("revisions")) == MAX_LIST_ITEMS
+    assert located.get("revisions")[-1]["version"] == f"v{MAX_LIST_ITEMS - 1}.0"
+    # line 1 is the ---, line 2 the title, line 3 "revisions:", item n on line 4 + n
+    [cut] = findings
+    assert (cut.code, cut.severity, str(cut.ref)) == (
+        "TP013",
+        Severity.ERROR,
+        f"towns/x/plan.md:{4 + MAX_LIST_ITEMS}",
+    )
+    assert f"列表“revisions”有 {MAX_LIST_ITEMS + 250} 项" in cut.message
+    assert "250 项未读取" in cut.message
+    # the items left out were never read: nothing in the document has a line past the cut
+    assert max(located.lines.values()) == 3 + MAX_LIST_ITEMS
+
+
+def test_a_yaml_list_at_the_cap_is_read_whole() -> None:
+    from townplans.limits import MAX_LIST_ITEMS
+    from townplans.model import SourceRef
+    from townplans.sources import parse_yaml
+
+    located, findings = parse_yaml(_revisions(MAX_LIST_ITEMS), SourceRef("x.yaml"))
+    assert located is not None and not findings
+    assert len(located.get("revisions")) == MAX_LIST_ITEMS
+
+
+def test_a_plans_revisions_over_the_cap_reach_no_rule_or_document(
+    profile: Profile, workspace_copy: Callable[..., Path]
+) -> None:
+    from townplans.limits import MAX_LIST_ITEMS
+
+    root = workspace_copy("weicheng")
+    chapter = root / "towns/weicheng/master-plan/01-general.md"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("revisions:\n", _revisions(10_000), 1), encoding="utf-8")
+    workspace = load_workspace(root, profile)
+    town = workspace.district.towns[0]
+    assert town.master_plan is not None
+    assert len(town.master_plan.chapters[0].meta.get("revisions")) == MAX_LIST_ITEMS
+    [cut] = [f for f in workspace.findings if f.code == "TP013"]
+    assert cut.ref.path == "towns/weicheng/master-plan/01-general.md"
+    lines = chapter.read_text(encoding="utf-8").splitlines()
+    assert f"v{MAX_LIST_ITEMS}.0," in lines[cut.ref.line - 1]
+
+
+def test_project_folders_and_reports_over_their_caps_are_cut_by_name(
+    profile: Profile, workspace_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from townplans.load import workspace as loader
+
+    root = workspace_copy("weicheng")
+    town = root / "towns/weicheng"
+    for number in range(3):
+        shutil.copytree(town / "projects/binhe-road", town / f"projects/zz-{number}")
+        shutil.copy(town / "reports/2023-09-15.md", town / f"reports/2023-10-0{number + 1}.md")
+    monkeypatch.setattr(loader, "MAX_PROJECTS", 5)  # 4 in the sample, 3 more: 2 left out
+    monkeypatch.setattr(loader, "MAX_REPORTS", 4)  # 2 in the sample, 3 more: 1 left out
+    workspace = load_workspace(root, profile)
+    [loaded] = workspace.district.towns
+    assert [p.slug for p in loaded.projects][-2:] == ["sewage-network", "zz-0"]
+    assert len(loaded.projects) == 5
+    assert [r.date_text for r in loaded.reports][-1] == "2023-10-02"
+    cuts = sorted((f.ref.path, f.message) for f in workspace.findings if f.code == "TP013")
+    assert [path for path, _ in cuts] == [
+        "towns/weicheng/projects/zz-1",
+        "towns/weicheng/reports/2023-10-03.md",
+    ]
+    assert "项目文件夹有 7 个，超过 5 个的上限" in cuts[0][1]
+    assert "周报文件有 5 个，超过 4 个的上限" in cuts[1][1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -96,6 +97,45 @@ def test_pdf_tables_take_their_widths_from_the_colgroup(
 
     monkeypatch.setattr(weasyprint.layout.table, "table_and_columns_preferred_widths", _refuse)
     assert write_pdf("| a | b |\n|---|---|\n| 1 | 2 |\n\n" + SPANS, tmp_path).startswith(b"%PDF")
+
+
+def _measured(monkeypatch: pytest.MonkeyPatch, markdown: str, root: Path) -> list[str]:
+    """The cell texts the table layout measured while both writers wrote ``markdown`` and the
+    HTML was rendered twice (for the PDF and for the DOCX's table of contents), in a process
+    that had measured nothing before."""
+    from townplans.render import layout
+
+    measured: list[str] = []
+    original = layout.minimum_em
+
+    def spy(text: str) -> float:
+        measured.append(text)
+        return original(text)
+
+    layout.measure.cache_clear()
+    monkeypatch.setattr(layout, "minimum_em", spy)
+    write_docx(markdown, root)
+    render_html(markdown, root)
+    render_html(markdown, root)
+    return measured
+
+
+def test_the_table_layout_measures_each_distinct_cell_text_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def table(rows: int) -> str:
+        return "| 序号 | 用地 | 面积 |\n|---|---|---:|\n" + "".join(
+            f"| {i} | {'R2' if i % 2 else 'G1'} | — |\n" for i in range(rows)
+        )
+
+    measured = _measured(monkeypatch, table(500), tmp_path)
+    count = len(measured)
+    assert sorted(measured) == sorted(
+        {"序号", "用地", "面积", "R2", "G1", "—"} | {str(i) for i in range(500)}
+    )
+    # twice the rows, twice the distinct texts: twice the measuring, never more
+    with monkeypatch.context() as again:
+        assert len(_measured(again, table(1_000), tmp_path)) == count + 500
 
 
 # -- table limits: spans, rows and columns -----------------------------------------------------------
@@ -392,6 +432,85 @@ def test_bounded_line_breaking_lays_out_exactly_as_weasyprint_does(tmp_path: Pat
         windowed = _line_boxes(page, tmp_path)
     assert windowed == _line_boxes(page, tmp_path)
     assert len(windowed) > 500
+
+
+# -- long Chinese runs reach WeasyPrint in pieces ------------------------------------------------------------
+
+PARAGRAPH_ZH = (
+    "为落实区委、区政府小城镇建设部署，引导渭城镇镇区有序扩展（2021—2035年），统筹镇域产业、居住、"
+    "生态空间，修编本规划。用地面积12.5公顷，道路 road 长 1,200 米；“双引号”《书名》。"
+)
+
+
+def test_a_long_text_is_cut_into_pieces_only_between_two_ideographs() -> None:
+    text = (PARAGRAPH_ZH * 120)[:9_000]
+    html = html_render.in_pieces(text)
+    pieces = html.removeprefix("<span>").removesuffix("</span>").split("</span><span>")
+    assert "".join(pieces) == text and len(pieces) > 4
+    assert all(len(piece) >= html_render.RUN_PIECE_CHARS for piece in pieces)
+    for before, after in itertools.pairwise(pieces):
+        assert "\u4e00" <= before[-1] <= "\u9fff" and "\u4e00" <= after[0] <= "\u9fff"
+    assert html_render.in_pieces(text[: html_render.LONG_RUN_CHARS]) == text[:2_000]
+    assert html_render.in_pieces("a" * 50_000) == "a" * 50_000  # no place a line breaks anyway
+    assert html_render.in_pieces("&lt;" * 5_000) == "&lt;" * 5_000  # never inside an entity
+
+
+def test_weasyprint_takes_lines_from_pieces_not_from_the_whole_paragraph(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """WeasyPrint encodes a text box's whole text again for each line it takes from it: a box is
+    never much longer than ``LONG_RUN_CHARS``, in a paragraph, a table cell or a code block, so
+    a line costs the same however long its paragraph (it was quadratic: 170,000 characters 9 s,
+    half of them 2.8 s)."""
+    from weasyprint.layout import inline
+
+    longest = 0
+    original = inline.split_text_box
+
+    def spy(context: object, box: object, *args: object, **kwargs: object) -> object:
+        nonlocal longest
+        longest = max(longest, len(getattr(box, "text", "")))
+        return original(context, box, *args, **kwargs)
+
+    monkeypatch.setattr(inline, "split_text_box", spy)
+    long_zh = "规划" * 10_000
+    markdown = f"{long_zh}\n\n| 甲 | 乙 |\n|---|---|\n| {long_zh} | 丙 |\n\n```\n{long_zh}\n```\n"
+    text = subprocess.run(
+        ["pdftotext", "-", "-"],
+        input=write_pdf(markdown, tmp_path),
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    assert text.count("规") == text.count("划") == 3 * 10_000  # every character printed
+    assert 0 < longest <= html_render.LONG_RUN_CHARS + html_render.RUN_PIECE_CHARS, longest
+
+
+def _lines(html: str, root: Path) -> list[tuple[str, float]]:
+    """(text, y) of every line WeasyPrint laid out."""
+    import weasyprint
+    from weasyprint.formatting_structure.boxes import LineBox, TextBox
+
+    document = weasyprint.HTML(string=html, url_fetcher=pdf.make_fetcher({"workspace": root}))
+    return [
+        ("".join(b.text for b in line.descendants() if isinstance(b, TextBox)), line.position_y)
+        for page in document.render().pages
+        for line in page._page_box.descendants()
+        if isinstance(line, LineBox)
+    ]
+
+
+def test_pieces_break_into_the_same_lines_as_the_whole_text(tmp_path: Path) -> None:
+    text = (PARAGRAPH_ZH * 100)[:8_000]
+    whole, cut = (
+        html_render.page(
+            "t", html_render.RenderedBody(f"<p>{body}</p>"), css(STYLE), cover=False, toc=False
+        )
+        for body in (text, html_render.in_pieces(text))
+    )
+    assert cut != whole
+    lines = _lines(whole, tmp_path)
+    assert len(lines) > 100
+    assert _lines(cut, tmp_path) == lines
 
 
 # -- values from YAML print exactly as written ------------------------------------------------------------

@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
+import functools
+import gc
 import hashlib
 import json
 import os
@@ -750,20 +752,43 @@ def _same_document(decisions: Sequence[Decision]) -> list[list[Decision]]:
 
 def _make_group(worker: Callable[[str], Made], paths: list[str]) -> list[Made | Exception]:
     """Make ``paths`` in order in one worker process."""
-    results: list[Made | Exception] = []
-    for path in paths:
-        try:
-            results.append(worker(path))
-        except Exception as exc:  # noqa: BLE001 - reported as a finding; other targets go on
-            results.append(exc)
-    return results
+    return [_safely(functools.partial(worker, path)) for path in paths]
 
 
 def _safely(make: Callable[[], Made]) -> Made | Exception:
     try:
-        return make()
+        with fewer_collections():
+            return make()
     except Exception as exc:  # noqa: BLE001 - reported as a finding; other targets go on
         return exc
+
+
+COLLECTION_THRESHOLDS = (50_000, 20, 100)
+"""Python's cycle-collector thresholds while a target is made (the default is 700, 10, 10)."""
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's cycle collector run less often while one target is made, and in full after it.
+
+    Making a document allocates millions of small objects that stay alive until it is written (a
+    WeasyPrint layout's boxes, kept from the DOCX target for the PDF; a DOCX's XML proxies). The
+    collector, started every 700 allocations, walks the young ones that survived each time and
+    every object in a full collection: with it as it is, laying out a 2,000-row table took
+    5.6 s and 4,000 rows 12.7 s; switched off, 3.7 s and 7.5 s, linear. At
+    ``COLLECTION_THRESHOLDS`` cycles are still collected as they come, and the one full
+    collection after the target frees what reached the oldest generation meanwhile: the master
+    plan with a 2,000-row table is made in 7.5 s instead of 8.6 s with a lower peak (408 MB, was
+    423 MB); the sample's own in 1.4 s instead of 1.3 s (peak 266 MB, was 254 MB; without the
+    full collection 301 MB).
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(*COLLECTION_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.collect()
 
 
 def failure_finding(target: Target, error: Exception) -> Finding:

@@ -42,6 +42,21 @@ MAX_YAML_VALUES = 200_000
 MAX_YAML_DEPTH = 64
 """Nesting depth of YAML mappings and lists: 64 (a town.yaml needs 4)."""
 
+MAX_LIST_ITEMS = 1_000
+"""Items in one YAML list: 1,000 (a parcels.yaml lists a few hundred parcels, a 修订记录 a dozen).
+
+The items beyond are not read, so no rule, table or document goes through more: a list becomes
+rows, runs, checks and cross-references as it is built (10,000 ``revisions`` entries took a
+minute and a gigabyte to build, their 修订记录 table cut only at ``MAX_TABLE_ROWS``)."""
+
+MAX_PROJECTS = 200
+"""Project folders in one town: 200 (an annual plan has 10–30 projects; the first 200 are read).
+
+Each becomes a brief in the 项目简介汇编, a row of the 建设计划 and pages of the 观摩图册."""
+
+MAX_REPORTS = 520
+"""Weekly reports in one town: 520 (ten years, one a week; the first by name, the oldest, are read)."""
+
 MAX_TABLE_ROWS = 5_000
 """Rows in one table: 5,000 (a 控规 parcel table has at most a few hundred)."""
 

@@ -171,10 +171,9 @@ def run_build(
     graph = targets.Graph(session, _style(session), result, targets.Options(towns, pdf_variant))
     outputs = graph.outputs()
     plan = build.Plan([t for o in outputs for t in o.targets], graph.partial)
-    worker = functools.partial(
-        targets.make_in_worker,
-        targets.WorkerSpec(str(root.resolve()), towns, pdf_variant, result.today.isoformat()),
-    )
+    spec = targets.WorkerSpec(str(root.resolve()), towns, pdf_variant, result.today.isoformat())
+    worker = functools.partial(targets.make_in_worker, spec)
+    targets.inherit(spec, plan.targets)
     paths = session.paths
     state = (
         {paths.probe_cache: probe_cache.to_json().encode("utf-8")} if probe_cache.changed else {}
@@ -186,6 +185,8 @@ def run_build(
         )  # fmt: skip
     except (build.BuildLockedError, build.BuildFolderError) as exc:
         raise ToolError(str(exc)) from exc
+    finally:
+        targets.forget()
     index = paths.build / "index.html" if not towns else None
     return BuildOutcome(session, built, result, index, tuple(outputs))
 

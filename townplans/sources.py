@@ -19,7 +19,13 @@ import yaml
 
 from townplans import errortext
 from townplans.fs import os_error, read_regular
-from townplans.limits import MAX_LINE_CHARS, MAX_TEXT_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
+from townplans.limits import (
+    MAX_LINE_CHARS,
+    MAX_LIST_ITEMS,
+    MAX_TEXT_FILE_BYTES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_VALUES,
+)
 from townplans.model import Finding, Located, Severity, SourceRef
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -318,8 +324,25 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
+            items = self._capped(node, path)
+            return [self.convert(item, (*path, index)) for index, item in enumerate(items)]
         return self._scalar(node)
+
+    def _capped(self, node: yaml.SequenceNode, path: tuple[str | int, ...]) -> list[yaml.Node]:
+        """A list's first ``MAX_LIST_ITEMS`` items; a longer list is reported (TP013) at its first
+        item left out, which is never converted, so nothing built from the list sees it."""
+        items: list[yaml.Node] = node.value
+        if len(items) <= MAX_LIST_ITEMS:
+            return items
+        first_left_out = items[MAX_LIST_ITEMS]
+        name = f"“{path[-1]}”" if path and isinstance(path[-1], str) else ""
+        message = (
+            f"列表{name}有 {len(items)} 项，超过 {MAX_LIST_ITEMS} 项的上限：从本行起的 "
+            f"{len(items) - MAX_LIST_ITEMS} 项未读取，也不会出现在成果中；请删减或拆分"
+        )
+        line = first_left_out.start_mark.line + 1 + self.offset
+        self.findings.append(load_error("TP013", self.ref.at(line), message))
+        return items[:MAX_LIST_ITEMS]
 
     def _mapping(self, node: yaml.MappingNode, path: tuple[str | int, ...]) -> dict[str, Any]:
         result: dict[str, Any] = {}

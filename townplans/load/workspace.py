@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from townplans.fs import Kind, PathJudge, is_utf8_name, link_target, os_error, special_name
-from townplans.limits import MAX_FILES
+from townplans.limits import MAX_FILES, MAX_PROJECTS, MAX_REPORTS
 from townplans.load.images import IMAGE_SUFFIXES, ProbeCache, probe, probe_all
 from townplans.load.markdown import apply_aliases, load_markdown
 from townplans.model import (
@@ -156,6 +156,18 @@ class _Collector:
         if not self.usable(folder, Kind.DIR):
             return []
         return [p for p in self.children(folder) if self.judge.kind(p) is Kind.DIR]
+
+    def capped(self, paths: list[Path], limit: int, what: str) -> list[Path]:
+        """The first ``limit`` of ``paths`` (in name order); more are reported (TP013) at the
+        first one left out, which is never read, so nothing built from the town sees it."""
+        if len(paths) <= limit:
+            return paths
+        message = (
+            f"{what}有 {len(paths)} 个，超过 {limit} 个的上限：按名称排序从这里起的 "
+            f"{len(paths) - limit} 个未读取，也不会出现在成果中；请删减或移出 towns/"
+        )
+        self.findings.append(load_error("TP013", SourceRef(self.rel(paths[limit])), message))
+        return paths[:limit]
 
     def walk_files(self, folder: Path) -> Iterator[Path]:
         """Every regular file under ``folder``, never leaving the workspace."""
@@ -446,7 +458,7 @@ def _plan_document(plan_file: Path) -> str:
 
 
 def _projects(collector: _Collector, folder: Path) -> Iterable[Project]:
-    for project_dir in collector.folders(folder):
+    for project_dir in collector.capped(collector.folders(folder), MAX_PROJECTS, "项目文件夹"):
         brief_file = project_dir / "brief.md"
         brief = (
             collector.markdown(brief_file, "project_brief")
@@ -483,7 +495,7 @@ def _photos(collector: _Collector, folder: Path, meta: Located | None) -> tuple[
 
 
 def _reports(collector: _Collector, folder: Path) -> Iterable[WeeklyReport]:
-    for path in collector.files(folder, ".md"):
+    for path in collector.capped(collector.files(folder, ".md"), MAX_REPORTS, "周报文件"):
         match = _REPORT_NAME.match(path.name)
         ref = SourceRef(collector.rel(path))
         if match is None:

@@ -5,6 +5,8 @@ the sources a token stream comes from."""
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,9 +59,17 @@ def char_em(char: str) -> float:
     return _NARROW.get(char, 1.0)
 
 
+_EM: dict[str, float] = {
+    **{chr(0x20 + index): width / 100 for index, width in enumerate(_ASCII_EM)},
+    **dict.fromkeys(_ZERO_WIDTH, 0.0),
+    **_NARROW,
+}
+"""``char_em`` of every character that is not one em wide, looked up in one step."""
+
+
 def text_em(text: str) -> float:
-    """Width of ``text`` in ems, as one unbroken line."""
-    return sum(char_em(char) for char in text)
+    """Width of ``text`` in ems, as one unbroken line (``char_em`` summed)."""
+    return sum(map(_EM.get, text, itertools.repeat(1.0)))
 
 
 # -- what never breaks -----------------------------------------------------------------------------------
@@ -294,6 +304,19 @@ class ColumnNeeds:
     """Its longest line as written."""
 
 
+MEASURED_TEXTS = 65_536
+"""Cell texts whose measures are kept (``measure``): a table of that many cells is measured once
+for the Word writer and the HTML for the PDF and the table of contents alike."""
+
+
+@functools.lru_cache(maxsize=MEASURED_TEXTS)
+def measure(text: str) -> tuple[float, float]:
+    """(``minimum_em``, ``natural_em``) of a cell text, worked out once for each distinct text:
+    both writers plan every table, the HTML is rendered for the PDF and for the DOCX's table of
+    contents, and a column repeats its texts (“—”, “是”, “R2”)."""
+    return minimum_em(text), natural_em(text)
+
+
 def column_needs(rows: Sequence[Sequence[str]], columns: int) -> list[ColumnNeeds]:
     """Each column's minimum and natural width over the cell texts of ``rows`` (as printed; a cell
     spanning columns is left out by the caller)."""
@@ -302,8 +325,9 @@ def column_needs(rows: Sequence[Sequence[str]], columns: int) -> list[ColumnNeed
     for row in rows:
         for index, text in enumerate(row[:columns]):
             if text:
-                minimum[index] = max(minimum[index], minimum_em(text))
-                natural[index] = max(natural[index], natural_em(text))
+                low, high = measure(text)
+                minimum[index] = max(minimum[index], low)
+                natural[index] = max(natural[index], high)
     return [ColumnNeeds(low, max(low, high)) for low, high in zip(minimum, natural, strict=True)]
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from townplans.limits import MAX_LIST_ITEMS
 from townplans.load.fields import read_field
 from townplans.mdparser import Table, TableRow, name_key, parcel_table, project_tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
@@ -550,6 +551,8 @@ def revision_not_current(ctx: Context) -> Iterator[Problem]:
         revisions = meta.get("revisions")
         if not isinstance(revisions, list) or not revisions or not isinstance(revisions[-1], dict):
             continue  # an empty or malformed list is TP202's
+        if len(revisions) >= MAX_LIST_ITEMS:
+            continue  # a list at the cap may have been cut (TP013): its last item is not the last
         last, at = revisions[-1], len(revisions) - 1
         yield from _revision_field(meta, last, at, "version", "版本号")
         yield from _revision_field(meta, last, at, "status", "成果阶段")
