@@ -43,10 +43,10 @@ from typing import Protocol
 from townplans import __version__, errortext
 from townplans.fs import (
     Kind,
+    PathJudge,
     PathPolicyError,
     confine,
     is_utf8_name,
-    kind,
     open_regular,
     os_error,
     read_regular,
@@ -159,6 +159,8 @@ class InputHasher:
 
     def __init__(self, root: Path, known: dict[str, str] | None = None) -> None:
         self.root = root
+        self._judge = PathJudge(root)
+        """Each folder resolved once (a no-op build hashes every input of the district)."""
         self._files: dict[str, str] = dict(known or {})
         """Seeded with the hashes the loader computed while probing images."""
         self._listings: dict[str, list[str]] = {}
@@ -191,7 +193,7 @@ class InputHasher:
             path = Path(entry.path)
             if entry.name.startswith(".") or not is_utf8_name(entry.name):
                 continue
-            found = kind(path, self.root)
+            found = self._judge.kind(path)
             if found is Kind.DIR:
                 yield from self._walk(path, base)
             elif found is Kind.FILE:
@@ -200,7 +202,7 @@ class InputHasher:
     def _file(self, relative: str) -> str:
         if relative not in self._files:
             path = self.root / relative
-            if kind(path, self.root) is not Kind.FILE:
+            if self._judge.kind(path) is not Kind.FILE:
                 self._files[relative] = "absent"
             else:
                 digest = hashlib.sha256()

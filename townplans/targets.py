@@ -186,10 +186,15 @@ class Graph:
 
     # -- documents ----------------------------------------------------------------------------------
 
-    def _inputs(self, *items: str) -> tuple[str, ...]:
+    @functools.cached_property
+    def _global_inputs(self) -> tuple[str, ...]:
+        """The templates, when the workspace has its own (shipped defaults change with the
+        townplans version, which every key holds anyway)."""
         templates = self.paths.templates
-        local = templates.resolve().is_relative_to(self.paths.root.resolve())
-        return (*items, *(GLOBAL_INPUTS if local else ()))
+        return GLOBAL_INPUTS if templates.resolve().is_relative_to(self.paths.root.resolve()) else ()
+
+    def _inputs(self, *items: str) -> tuple[str, ...]:
+        return (*items, *self._global_inputs)
 
     def _document(self, spec: documents.DocumentSpec, town: str, kind: str = "document") -> Output:
         """The DOCX and PDF of one document."""
@@ -292,15 +297,16 @@ class Graph:
         return PhotoCache(self.paths.build / ".cache" / "photos", self.paths.build)
 
     def _album(self, town: Town) -> Output:
-        """The town's 观摩图册 as DOCX and PDF; each target prepares photos through the cache."""
-        from townplans.render import album  # python-docx and the photo pipeline only when made
-
+        """The town's 观摩图册 as DOCX and PDF; each target prepares photos through the cache.
+        python-docx and the photo pipeline are imported only when the album is made."""
         paths, style, variant = self.paths, self.style, self.options.pdf_variant
         district = self.session.workspace.district
         year = str(district.meta.get("plan_year") or "") if district.meta else ""
         cache = self.photo_cache()
 
         def model() -> album.Album:
+            from townplans.render import album
+
             return album.album_model(
                 town, self.session.profile, paths.root, cache, district.name,
                 f"{year}年" if year else "",
@@ -314,9 +320,13 @@ class Graph:
         )
 
         def html() -> str:
+            from townplans.render import album
+
             return album.album_html(model(), style, paths.root)
 
         def make_docx() -> build.Made:
+            from townplans.render import album
+
             made = model()
             # The contents' page numbers are the PDF album's (its HTML laid out as the PDF is).
             pages = _anchor_pages(album.album_html(made, style, paths.root), paths.mounts())
@@ -328,6 +338,7 @@ class Graph:
             return build.Made(data, selfcheck.check_docx(data), made.prepared, made.cached)
 
         def make_pdf() -> build.Made:
+            from townplans.render import album
             from townplans.render.pdf import html_to_pdf
 
             made = model()
