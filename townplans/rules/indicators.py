@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from townplans.comparators import holds
 from townplans.load.values import PARSERS, Parsed, ValueFormatError
 from townplans.model import Located, Severity
 from townplans.profile import Indicator
@@ -103,13 +104,7 @@ def _shown(parsed: Parsed, indicator: Indicator) -> str:
 def _meets(value: Decimal, indicator: Indicator) -> bool:
     target = indicator.target
     assert target is not None
-    return {
-        ">=": value >= target,
-        "<=": value <= target,
-        "==": value == target,
-        ">": value > target,
-        "<": value < target,
-    }[indicator.comparator]
+    return holds(value, indicator.comparator, target)
 
 
 @rule(
