@@ -85,6 +85,7 @@ def test_a_request_path_may_have_its_leading_and_trailing_slash(raw: str, text: 
         ("/%2e%2e/etc/passwd", DOTS),
         ("/source/towns/%2e%2e%2f%2e%2e%2fetc", DOTS),
         ("/town//weicheng", DOTS),
+        ("/town//X", DOTS),  # only the leading and trailing slashes are taken off, nothing else
         ("/town/./weicheng", DOTS),
         ("/%252e%252e/etc/passwd", TWICE),
         ("/source\\towns", SLASH_NUL),
