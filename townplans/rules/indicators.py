@@ -141,7 +141,7 @@ def indicator_missing(ctx: Context) -> Iterator[Problem]:
 
 
 def _has(entry: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    return any(str(entry.get(key, "") or "").strip() for key in keys)
+    return any(str(entry.get(key) or "").strip() for key in keys)
 
 
 @rule(
