@@ -184,6 +184,28 @@ def test_a_package_with_a_comment_verifies(tmp_path: Path) -> None:
     assert _problems(tmp_path, _package([("w/a.pdf", PDF)], comment="报送".encode() * 20)) == []
 
 
+def test_the_end_record_is_looked_for_as_far_back_as_zipfile_looks(tmp_path: Path) -> None:
+    """The longest comment and one byte more after the end record: zipfile still reads it."""
+    data = _package([("w/a.pdf", PDF)], comment=b"c" * 0xFFFF) + b"!"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "manifest.json" in archive.namelist()
+    assert _problems(tmp_path, data) == []
+
+
+def test_an_end_record_holding_the_signature_is_read_where_zipfile_reads_it(
+    tmp_path: Path,
+) -> None:
+    """Counts of 0x4B50 and 0x0605 spell the signature inside the end record itself: zipfile
+    takes the record at its fixed place first, before looking further, and so must the check."""
+    raw = bytearray(_package([("w/a.pdf", PDF)]))
+    struct.pack_into("<HH", raw, len(raw) - 22 + 8, 0x4B50, 0x0605)
+    assert bytes(raw[-14:-10]) == b"PK\x05\x06"
+    assert _problems(tmp_path, bytes(raw)) == []
+    empty = bytearray(_zip([]))
+    struct.pack_into("<HH", empty, 8, 0x4B50, 0x0605)
+    assert _problems(tmp_path, bytes(empty)) == ["压缩包中没有 manifest.json，无法核对"]
+
+
 def _end_record(entries: int, directory: int) -> bytes:
     return struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, entries, entries, directory, 0, 0)
 
@@ -455,7 +477,8 @@ def test_a_manifest_inflating_past_its_size_is_refused(
 
 def test_a_manifest_of_several_chunks_is_read(tmp_path: Path) -> None:
     entries = [("w/a.pdf", PDF)]
-    manifest = _listed(entries, pad=os.urandom(3 << 19).hex())  # 3 MB
+    numbers = struct.unpack("<393216Q", os.urandom(3 << 20))  # 3 MB of JSON outside strings
+    manifest = _listed(entries, pad=list(numbers[:200_000]))
     assert _problems(tmp_path, _zip([*entries, ("manifest.json", manifest)])) == []
 
 
@@ -488,6 +511,7 @@ def _nested(depth: int) -> object:
         (b"5", ["manifest.json 格式不对：应有 files 列表，每项含 name、sha256、size"]),
         (b'"files"', ["manifest.json 格式不对：应有 files 列表，每项含 name、sha256、size"]),
         (b'{"files": "w/a.pdf"}', ["manifest.json 格式不对：应有 files 列表，每项含 name、sha256、size"]),
+        (b'{"files": 5}', ["manifest.json 格式不对：应有 files 列表，每项含 name、sha256、size"]),
         (b'{"files": []}', ["manifest.json 格式不对：应有 files 列表，每项含 name、sha256、size"]),
         (b'{"files": [1]}', ["manifest.json 格式不对：应有 files 列表，每项含 name、sha256、size"]),
         (b'{"files": [{"name": 1}]}', ["manifest.json 格式不对：应有 files 列表，每项含 name、sha256、size"]),
@@ -496,7 +520,7 @@ def _nested(depth: int) -> object:
         (json.dumps({"files": [{"name": "w/a.pdf"}], "x": _nested(31)}).encode(), ["文件内容与清单不符（已被改动或损坏）：w/a.pdf"]),
         (json.dumps({"files": [{"name": "w/a.pdf"}], "x": _nested(32)}).encode(), ["manifest.json 嵌套超过 32 层（townplans 写 3 层），不是 townplans 生成的清单"]),
     ],
-    ids=["list", "number", "string", "files-string", "no-files", "file-number", "name-number", "not-json", "not-utf8", "depth-32", "depth-33"],
+    ids=["list", "number", "string", "files-string", "files-number", "no-files", "file-number", "name-number", "not-json", "not-utf8", "depth-32", "depth-33"],
 )  # fmt: skip
 def test_what_is_wrong_with_a_manifest(
     tmp_path: Path, manifest: bytes, problems: list[str]

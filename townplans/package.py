@@ -69,7 +69,7 @@ def pack(
     contents = [data for _, data in entries]
     contents.append(json.dumps(manifest, ensure_ascii=False, indent=2).encode())
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w") as archive:  # each entry's info says ZIP_DEFLATED
         for info, data in zip(infos, contents, strict=True):
             archive.writestr(info, data)
     return buffer.getvalue()
@@ -85,7 +85,7 @@ def _entry_info(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfil
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     if not name.isascii():
-        info.flag_bits |= UTF8_FLAG
+        info.flag_bits = UTF8_FLAG  # a new ZipInfo has no other flag
     return info
 
 
@@ -192,7 +192,9 @@ def _collisions(names: Sequence[str]) -> dict[str, str]:
             )
             message = f"压缩包中的 {'、'.join(map(_spelling, spellings))} {how}"
         elif len(group) > 1:
-            message = f"压缩包中有 {len(group)} 个重名的文件 {group[0]}：无法确定清单指的是哪一个"
+            message = (
+                f"压缩包中有 {len(group)} 个重名的文件 {spellings[0]}：无法确定清单指的是哪一个"
+            )
         else:
             continue
         problems.update(dict.fromkeys(spellings, message))
@@ -329,7 +331,7 @@ def _declared_directory(stream: BinaryIO) -> tuple[int, int] | None:
     """(entries, central directory bytes) as the end records declare them, found where zipfile
     finds them; None without an end record (not a zip)."""
     size = stream.seek(0, os.SEEK_END)
-    tail_size = min(size, _END.size + 0xFFFF)  # the record and the longest comment
+    tail_size = min(size, _END.size + (1 << 16))  # as zipfile: the record and 64 KB after it
     stream.seek(size - tail_size)
     tail = stream.read(tail_size)
     at = len(tail) - _END.size
@@ -434,7 +436,7 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]
         while chunk := stream.read(CHUNK):
             inflated += len(chunk)
             if inflated > info.file_size:
-                raise _InflateLimitError(info.filename)
+                raise _InflateLimitError
             yield chunk
 
 
