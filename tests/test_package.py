@@ -190,6 +190,11 @@ def test_the_end_record_is_looked_for_as_far_back_as_zipfile_looks(tmp_path: Pat
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert "manifest.json" in archive.namelist()
     assert _problems(tmp_path, data) == []
+    further = data + b"!"  # one byte further back than zipfile looks: not a zip to either
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(further))
+    [problem] = _problems(tmp_path, further)
+    assert problem.startswith("不是 zip 文件：文件末尾没有 zip 的目录记录")
 
 
 def test_an_end_record_holding_the_signature_is_read_where_zipfile_reads_it(
