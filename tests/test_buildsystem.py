@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -148,29 +147,49 @@ def _valid(path: Path) -> bool:
     return True
 
 
-def test_a_killed_build_leaves_only_whole_files(tmp_path: Path) -> None:
-    root = copy_workspace(tmp_path / "ws", TOWNS)
-    pipeline.run_build(root, ("beidu",))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "townplans", "--root", str(root), "-q", "build", "--force", "--jobs", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    manifest = root / "build/.manifest.json"
-    deadline = time.monotonic() + 120
-    start = manifest.stat().st_mtime_ns
-    while time.monotonic() < deadline and manifest.stat().st_mtime_ns == start:
-        time.sleep(0.05)  # wait until the build has written at least one output
-    time.sleep(0.3)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL
-    outputs = [
-        p
-        for p in (root / "build").rglob("*")
+CUT_SHORT = """
+import ctypes, resource, runpy, signal, sys
+limit = int(sys.argv.pop(1))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: the killed build dumps no core
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; by default the kernel kills
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+runpy.run_module("townplans", run_name="__main__", alter_sys=True)
+"""
+"""``python -c CUT_SHORT LIMIT ARGS…``: ``townplans ARGS…``, killed by the kernel in the first
+write that takes a file past LIMIT bytes."""
+
+
+def _documents(root: Path) -> dict[Path, bytes]:
+    return {
+        p: p.read_bytes()
+        for p in sorted((root / "build").rglob("*"))
         if p.suffix in (".docx", ".pdf") and not p.name.startswith(".")
-    ]
-    assert outputs and all(_valid(p) for p in outputs)
-    json.loads(manifest.read_text(encoding="utf-8"))  # the manifest is whole too
+    }
+
+
+def test_a_build_killed_in_the_middle_of_a_write_leaves_only_whole_files(tmp_path: Path) -> None:
+    """A forced rebuild is killed half-way through writing an output, at a moment set by the
+    kernel, not by a timer: the file size limit (RLIMIT_FSIZE) is half the largest output, and
+    SIGXFSZ has its default action back, so the write that crosses the limit ends the process
+    there and then, with no handler and no clean-up, as ``kill -9`` or a power cut would. With
+    atomic writes what was cut is a temporary file and every output is whole (the old one); a
+    plain write would leave the output itself cut at the limit."""
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    pipeline.run_build(root, ("beidu",))
+    before = _documents(root)
+    limit = max(len(data) for data in before.values()) // 2
+    killed = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT, str(limit), "--root", str(root), "-q", "build", "--force", "--jobs", "1"],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGXFSZ, killed.stderr.decode(errors="replace")
+    cut = [p.stat().st_size for p in (root / "build").rglob(f"{build.TEMPORARY_PREFIX}*")]
+    after = _documents(root)
+    assert all(_valid(p) for p in after)
+    assert after.keys() == before.keys()
+    assert cut == [limit]  # the output being written when the build was killed
+    json.loads((root / "build/.manifest.json").read_text(encoding="utf-8"))  # whole too
     again = pipeline.run_build(root)
     assert not again.failed
     assert not list((root / "build").rglob(".tmp-*"))  # leftovers of the killed build are gone

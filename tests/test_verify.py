@@ -90,6 +90,29 @@ def test_a_good_package_verifies(tmp_path: Path) -> None:
     assert result.ok and result.checked == 1
 
 
+def test_other_bytes_of_the_same_size_are_caught_by_the_sha256(tmp_path: Path) -> None:
+    """A zip made again with one entry's bytes changed but not its length: a valid zip (its CRC
+    is that of the new bytes) whose size matches the manifest, so only the SHA-256 tells."""
+    forged = PDF.replace(b"1.7", b"1.6", 1)
+    assert len(forged) == len(PDF) and forged != PDF
+    manifest = _manifest([("w/a.pdf", PDF), ("w/b.pdf", PDF)])
+    data = _zip([("w/a.pdf", forged), ("w/b.pdf", PDF), ("manifest.json", manifest)])
+    result = verify(_written(tmp_path, data))
+    assert result.problems == ["文件内容与清单不符（已被改动或损坏）：w/a.pdf"]
+    assert result.checked == 2
+
+
+def test_a_size_the_manifest_misstates_is_caught_though_the_sha256_matches(tmp_path: Path) -> None:
+    files = [
+        {"name": "w/a.pdf", "sha256": hashlib.sha256(PDF).hexdigest(), "size": len(PDF) + 1},
+        {"name": "w/b.pdf", "sha256": hashlib.sha256(PDF).hexdigest(), "size": len(PDF)},
+    ]
+    manifest = json.dumps({"town": "w", "files": files}).encode()
+    data = _zip([("w/a.pdf", PDF), ("w/b.pdf", PDF), ("manifest.json", manifest)])
+    result = verify(_written(tmp_path, data))
+    assert result.problems == ["文件内容与清单不符（已被改动或损坏）：w/a.pdf"]
+
+
 # -- what the entries are ------------------------------------------------------------------------------
 
 
