@@ -26,7 +26,7 @@ SIZE = (4000, 3000)
 _MEASURE = r"""
 import json, resource, sys, time
 from pathlib import Path
-from townplans.build import PhotoCache
+from townplans.targets import PhotoCache
 from townplans.render.album import PHOTO_SLOT
 from townplans.render.images import prepare_many
 folder, cache, jobs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])

@@ -14,13 +14,13 @@ import jinja2
 import pytest
 from click.testing import CliRunner
 
-from townplans import build, errortext, pipeline, templating
+from townplans import build, errortext, pipeline, reproducible, templating
 from townplans.cli import cli
-from townplans.load.sources import internal_error, parse_yaml
 from townplans.model import SourceRef
 from townplans.package import verify
 from townplans.profile import load_profile
 from townplans.render.style import StyleError, load_style
+from townplans.sources import internal_error, parse_yaml
 
 ENGLISH = re.compile(r"[A-Za-z]+,? [a-z]+ [a-z]+")
 """Three English words in a row: a sentence of an exception (``maximum recursion depth``,
@@ -190,4 +190,4 @@ def test_an_invalid_profile_pattern_says_where_in_chinese(repo: Path, tmp_path: 
 
 def test_source_stamp_never_overflows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "253402300800")
-    assert build.source_stamp(dt.date(2023, 9, 15)) == dt.datetime(2023, 9, 15)
+    assert reproducible.source_stamp(dt.date(2023, 9, 15)) == dt.datetime(2023, 9, 15)

@@ -23,11 +23,11 @@ from tests.conftest import copy_workspace
 from townplans.check import Selection, run_rules
 from townplans.load import load_workspace
 from townplans.load.markdown import load_markdown
-from townplans.load.sources import parse_yaml
 from townplans.model import Located, SourceRef, Town, Workspace
 from townplans.profile import Profile
 from townplans.render import documents
 from townplans.render.style import load_style
+from townplans.sources import parse_yaml
 from townplans.status import district_status
 
 FUZZ = settings(

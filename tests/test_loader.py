@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_workspace
+from townplans.fs import Kind, PathJudge, kind
 from townplans.load import load_workspace
 from townplans.model import Severity, Workspace
 from townplans.profile import Profile
@@ -183,6 +185,46 @@ def test_links_outside_the_workspace_and_remote_images_are_refused(
     assert "工作区以外" in refused[0].message and "不联网" in refused[1].message
 
 
+def test_path_judge_answers_as_kind_does_for_every_kind_of_entry(tmp_path: Path) -> None:
+    # The loader's PathJudge resolves each folder once; what it says of each path must be what
+    # the full kind() says, above all for links out of the workspace met inside judged folders.
+    root, outside = tmp_path / "ws", tmp_path / "outside"
+    (root / "towns/a/sub").mkdir(parents=True)
+    (outside / "sub").mkdir(parents=True)
+    for path in ("towns/a/file.md", "towns/a/sub/deep.png"):
+        (root / path).write_text("x", encoding="utf-8")
+    (outside / "secret.md").write_text("secret", encoding="utf-8")
+    (outside / "sub/x.md").write_text("secret", encoding="utf-8")
+    towns = root / "towns"
+    (towns / "inlink").symlink_to("a")
+    (towns / "outdir").symlink_to(outside)
+    (towns / "a/outfile.md").symlink_to(outside / "secret.md")
+    (towns / "a/uplink.md").symlink_to("../a/file.md")
+    (towns / "dangling.md").symlink_to(towns / "nothing.md")
+    (towns / "loop1").symlink_to("loop2")
+    (towns / "loop2").symlink_to("loop1")
+    os.mkfifo(towns / "a/pipe.md")
+    expected = {
+        ".": Kind.DIR, "..": Kind.OUTSIDE, "towns": Kind.DIR, "towns/a": Kind.DIR, "towns/a/file.md": Kind.FILE,
+        "towns/a/sub": Kind.DIR, "towns/a/sub/deep.png": Kind.FILE, "towns/inlink": Kind.DIR,
+        "towns/inlink/file.md": Kind.FILE, "towns/inlink/sub/deep.png": Kind.FILE,
+        "towns/inlink/outfile.md": Kind.OUTSIDE, "towns/outdir": Kind.OUTSIDE,
+        "towns/outdir/secret.md": Kind.OUTSIDE, "towns/outdir/sub/x.md": Kind.OUTSIDE,
+        "towns/a/outfile.md": Kind.OUTSIDE, "towns/a/uplink.md": Kind.FILE,
+        "towns/a/../a/outfile.md": Kind.OUTSIDE, "towns/a/sub/../../outdir/sub": Kind.OUTSIDE,
+        "towns/dangling.md": Kind.BROKEN, "towns/loop1": Kind.LOOP, "towns/loop1/x.md": Kind.LOOP,
+        "towns/a/pipe.md": Kind.SPECIAL, "towns/a/missing.md": Kind.MISSING,
+        "towns/missing/x.md": Kind.MISSING, "towns/a/file.md/x": Kind.MISSING,
+    }  # fmt: skip
+    judge = PathJudge(root)
+    for relative, wanted in expected.items():  # folders first, so their entries take the quick way
+        target = root / relative
+        assert (judge.kind(target), kind(target, root)) == (wanted, wanted), relative
+    (towns / "a/sub/deep.png").unlink()
+    (towns / "a/sub/deep.png").symlink_to(outside / "secret.md")
+    assert PathJudge(root).kind(towns / "inlink/sub/deep.png") is Kind.OUTSIDE  # a new run sees it
+
+
 def test_town_folders_and_district_list_are_reconciled(profile: Profile, tmp_path: Path) -> None:
     root = copy_workspace(tmp_path / "ws", ("weicheng", "beidu"), list_all=True)
     shutil.copytree(root / "towns/beidu", root / "towns/newtown")
@@ -323,8 +365,8 @@ def _revisions(count: int) -> str:
 
 def test_a_yaml_list_over_the_cap_is_cut_at_its_first_item_left_out() -> None:
     from townplans.limits import MAX_LIST_ITEMS
-    from townplans.load.sources import parse_yaml
     from townplans.model import SourceRef
+    from townplans.sources import parse_yaml
 
     text = "title: 某规划\n" + _revisions(MAX_LIST_ITEMS + 250)
     located, findings = parse_yaml(text, SourceRef("towns/x/plan.md"), line_offset=1)
@@ -346,8 +388,8 @@ def test_a_yaml_list_over_the_cap_is_cut_at_its_first_item_left_out() -> None:
 
 def test_a_yaml_list_at_the_cap_is_read_whole() -> None:
     from townplans.limits import MAX_LIST_ITEMS
-    from townplans.load.sources import parse_yaml
     from townplans.model import SourceRef
+    from townplans.sources import parse_yaml
 
     located, findings = parse_yaml(_revisions(MAX_LIST_ITEMS), SourceRef("x.yaml"))
     assert located is not None and not findings

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from townplans.cli import cli
-from townplans.load.sources import split_front_matter
+from townplans.sources import split_front_matter
 
 
 def _schemas(repo: Path, tmp_path: Path) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from townplans.load.sources import parse_yaml, read_text, split_front_matter
 from townplans.model import SourceRef
+from townplans.sources import parse_yaml, read_text, split_front_matter
 
 REF = SourceRef("towns/x/town.yaml")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.conftest import copy_workspace
@@ -130,3 +132,38 @@ def test_status_cli_shows_the_district_line_and_exits_1(tmp_path: Path) -> None:
     )
     assert data["failed"] and data["district"]["state"] == "incomplete"
     assert data["district"]["blocks_packages"] and "TP207" in data["district"]["notes"][0]
+
+
+@pytest.mark.slow
+def test_status_lists_the_build_graphs_outputs_and_what_a_build_would_remake(
+    built_district: Path, tmp_path: Path
+) -> None:
+    """status asks the build graph for every output and says which build/ holds as they are now:
+    all of them right after a build; after an edit, exactly the edited document's two files."""
+    root = tmp_path / "ws"
+    shutil.copytree(built_district, root)  # copy2 keeps mtimes: the manifest still matches
+    today = dt.date.today().isoformat()
+    data = json.loads(
+        CliRunner()
+        .invoke(cli, ["--root", str(root), "status", "--format", "json"], env={"TZ": "UTC"})
+        .output
+    )
+    names = [o["name"] for town in data["towns"] for o in town["outputs"]]
+    built = sorted(
+        p.name for p in (root / "build").rglob("*") if p.is_file() and p.parent.name != "packages"
+        and not any(part.startswith(".") for part in p.relative_to(root / "build").parts)
+    )  # fmt: skip
+    district = [o["name"] for o in data["district"]["outputs"]]
+    assert sorted(names + district) == built
+    assert all(o["current"] for town in data["towns"] for o in town["outputs"]), today
+    chapter = root / "towns/weicheng/master-plan/02-land-use.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\n补充一段说明。\n", encoding="utf-8")
+    _, after = pipeline.run_status(root)
+    stale = sorted((o.town, o.name, o.reason) for o in after.outputs if not o.current)
+    reason = "输入变化：towns/weicheng/master-plan/02-land-use.md"
+    assert stale == [
+        ("weicheng", "渭城镇总体规划.docx", reason),
+        ("weicheng", "渭城镇总体规划.pdf", reason),
+    ]
+    shown = CliRunner().invoke(cli, ["--root", str(root), "status"]).output
+    assert "渭城镇 · 成果文件需生成：渭城镇总体规划.pdf：输入变化" in shown

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from townplans.load.values import (
+from townplans.values import (
     ValueFormatError,
     normalise_text,
     parse_area,

@@ -1,13 +1,14 @@
-"""The build system: targets, their declared inputs, the manifest, incremental and parallel
+"""The build engine: targets with declared inputs, the manifest, incremental and parallel
 building, atomic writes and the build lock. The only module that writes under ``build/``.
 
-Every output is a ``Target`` that names the files and folders it is made from. The manifest
-(``build/.manifest.json``) records, per output, the hash of every input (plus the templates and
+It knows nothing of townplans' documents (the way sphinx's builder loop knows nothing of a
+format): ``townplans.targets`` lists what a workspace makes, each output a ``Target`` naming the
+files and folders it is made from and a function that makes its bytes. The manifest
+(``build/.manifest.json``) records, per output, the hash of every input (plus the target's salt and
 the townplans version) and of the output itself, so a rebuild makes only outputs whose inputs
 changed, says why, and removes outputs whose content is gone. Outputs are written to a temporary
 file and renamed, so an interrupted build leaves each file old or new, never partial; a lock
-(``build/.lock``) keeps two builds from interleaving. Outputs are byte-identical for the same
-inputs (fixed timestamps, honouring SOURCE_DATE_EPOCH), whether built with one job or several.
+(``build/.lock``) keeps two builds from interleaving.
 
 A build folder may come from elsewhere, and names come from content, so nothing here trusts
 either: output names go through ``fs.safe_name``; ``write_atomic`` takes the folder it may write in
@@ -24,54 +25,38 @@ import fcntl
 import functools
 import gc
 import hashlib
-import io
 import json
 import os
-import re
 import signal
 import socket
 import stat
 import tempfile
 import threading
 import time
-import zipfile
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from townplans import __version__, errortext
 from townplans.fs import (
     Kind,
+    PathJudge,
     PathPolicyError,
     confine,
     is_utf8_name,
-    kind,
     open_regular,
     os_error,
     read_regular,
     safe_entry,
-    safe_name,
     special_name,
 )
-from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_YEAR, MIN_EPOCH_YEAR
-from townplans.load.images import ProbeCache
-from townplans.model import Finding, Severity, SourceRef, Town, Workspace
-from townplans.package import zip_date_time
-from townplans.paths import WorkspacePaths
-from townplans.profile import Profile
-from townplans.render import documents, selfcheck
-from townplans.render.html import TEMPLATES, resource_url
-from townplans.render.style import Style
-from townplans.templating import TemplateError
+from townplans.limits import MAX_BUILD_STATE_BYTES
+from townplans.model import Finding, Severity, SourceRef
+from townplans.reproducible import source_date_epoch
 
-if TYPE_CHECKING:
-    from townplans.render import album
-    from townplans.revision.model import Comparison
-
-FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 MANIFEST = ".manifest.json"
 LOCK = ".lock"
 TEMPORARY_PREFIX = ".tmp-"
@@ -79,12 +64,26 @@ TEMPORARY_PREFIX = ".tmp-"
 WRITE_CHUNK = 1 << 20
 
 
+class Problem(Protocol):
+    """Something a target's maker found in what it made (a missing glyph, an oversized image)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def ref(self) -> SourceRef | None:
+        """Where it comes from; None for the target's own source."""
+
+
 @dataclass(frozen=True, slots=True)
 class Made:
     """What making a target gives: the bytes, what the self-checks found, photo work done."""
 
     data: bytes
-    problems: list[selfcheck.OutputProblem] = field(default_factory=list)
+    problems: Sequence[Problem] = ()
     photos_prepared: int = 0
     photos_cached: int = 0
 
@@ -119,10 +118,23 @@ class BuildReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Plan:
+    """What a build would make."""
+
+    targets: list[Target]
+    partial: bool
+    """True when the targets are only part of what the workspace makes (some towns): outputs
+    recorded for the rest are then left alone instead of removed as stale."""
+
+
+Explain = Callable[[Target, Exception], Finding]
+"""Turns a target that could not be made into a finding (the target's own words for its errors)."""
+
+
+@dataclass(frozen=True, slots=True)
 class BuildOptions:
-    towns: tuple[str, ...] = ()
-    pdf_variant: str | None = None
-    """"pdf/a-2b" to make archival PDFs."""
+    """How to run a build (what to build is the plan's business)."""
+
     force: bool = False
     jobs: int = 1
     dry_run: bool = False
@@ -147,6 +159,8 @@ class InputHasher:
 
     def __init__(self, root: Path, known: dict[str, str] | None = None) -> None:
         self.root = root
+        self._judge = PathJudge(root)
+        """Each folder resolved once (a no-op build hashes every input of the district)."""
         self._files: dict[str, str] = dict(known or {})
         """Seeded with the hashes the loader computed while probing images."""
         self._listings: dict[str, list[str]] = {}
@@ -179,7 +193,7 @@ class InputHasher:
             path = Path(entry.path)
             if entry.name.startswith(".") or not is_utf8_name(entry.name):
                 continue
-            found = kind(path, self.root)
+            found = self._judge.kind(path)
             if found is Kind.DIR:
                 yield from self._walk(path, base)
             elif found is Kind.FILE:
@@ -188,7 +202,7 @@ class InputHasher:
     def _file(self, relative: str) -> str:
         if relative not in self._files:
             path = self.root / relative
-            if kind(path, self.root) is not Kind.FILE:
+            if self._judge.kind(path) is not Kind.FILE:
                 self._files[relative] = "absent"
             else:
                 digest = hashlib.sha256()
@@ -361,6 +375,14 @@ def _why(
     return f"输入变化：{shown}"
 
 
+def survey(plan: Plan, folders: Folders, known: Mapping[str, str] | None = None) -> list[Decision]:
+    """What a build of ``plan`` would do now and why, without the lock and without writing:
+    each target's decision as ``build --dry-run`` would make it (``status`` shows them)."""
+    manifest = Manifest.read(folders.build)
+    hasher = InputHasher(folders.root, dict(known or {}))
+    return decide(plan.targets, manifest, hasher, folders.build, force=False)
+
+
 # -- the lock ----------------------------------------------------------------------------------------------------
 
 
@@ -423,367 +445,40 @@ def _open_lock(path: Path) -> int:
     return handle
 
 
-# -- targets ------------------------------------------------------------------------------------------------------
-
-
-def source_stamp(document_date: dt.date | None) -> dt.datetime:
-    """The timestamp written into outputs: SOURCE_DATE_EPOCH, else the document's date."""
-    epoch, _ = source_date_epoch()
-    if epoch is not None:
-        return epoch
-    if document_date is not None:
-        return dt.datetime.combine(document_date, dt.time())
-    return dt.datetime(2000, 1, 1)
-
-
-def source_date_epoch() -> tuple[dt.datetime | None, str | None]:
-    """SOURCE_DATE_EPOCH as a (naive, UTC) time, or None; and, when it is set but not a time
-    between MIN_EPOCH_YEAR and MAX_YEAR in whole seconds since 1970, why it is ignored (Chinese).
-
-    The range is compared in seconds before any date is made: a date past year 9999 does not
-    exist in Python, so ``253402300800`` (10000-01-01) must never reach ``datetime``."""
-    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not text:
-        return None, None
-    if re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: "²" and "１" pass str.isdigit
-        seconds = int(text)
-        if _EPOCH_FIRST <= seconds < _EPOCH_AFTER_LAST:
-            return _EPOCH + dt.timedelta(seconds=seconds), None
-    shown = text if len(text) <= 30 else f"{text[:30]}…"
-    return None, (
-        f"警告：环境变量 SOURCE_DATE_EPOCH 的值 {shown} 无效（应为 1970-01-01 起的秒数，"
-        f"且在 {MIN_EPOCH_YEAR} 至 {MAX_YEAR} 年之间），已忽略：成果日期取自各文档的日期"
-    )
-
-
-_EPOCH = dt.datetime(1970, 1, 1)
-_EPOCH_FIRST = int((dt.datetime(MIN_EPOCH_YEAR, 1, 1) - _EPOCH).total_seconds())
-_EPOCH_AFTER_LAST = int((dt.datetime(MAX_YEAR + 1, 1, 1) - _EPOCH).total_seconds())
-
-
-GLOBAL_INPUTS = ("templates",)
-"""Every output depends on the templates in use (profile, style, document templates, fonts)."""
-
-
-def _inputs(paths: WorkspacePaths, *items: str) -> tuple[str, ...]:
-    templates = paths.templates
-    local = templates.resolve().is_relative_to(paths.root.resolve())
-    return (*items, *(GLOBAL_INPUTS if local else ()))
-
-
-def document_targets(
-    spec: documents.DocumentSpec,
-    folder: Path,
-    paths: WorkspacePaths,
-    style: Style,
-    options: BuildOptions,
-) -> list[Target]:
-    """The DOCX and PDF of one document."""
-    stamp = source_stamp(spec.date)
-    source = SourceRef(spec.sources[0] if spec.sources else "towns")
-    inputs = _inputs(paths, *spec.sources)
-
-    def make_docx() -> Made:
-        # The TOC's page numbers are the PDF's: the DOCX lays out the same HTML as the PDF target
-        # (same inputs, so the same pages; in one process the PDF target reuses this layout).
-        contents = documents.contents(
-            spec, style, paths.root, font_faces(paths.fonts),
-            functools.partial(_anchor_pages, mounts=paths.mounts()),
-        )  # fmt: skip
-        data, problems = documents.to_docx(spec, style, paths.root, stamp, contents)
-        data = fixed_zip_times(data, stamp)
-        return Made(data, problems + selfcheck.check_docx(data))
-
-    def make_pdf() -> Made:
-        from townplans.render.pdf import html_to_pdf
-
-        html, problems = documents.to_html(spec, style, paths.root, font_faces(paths.fonts))
-        data, warnings = html_to_pdf(html, paths.mounts(), options.pdf_variant)
-        return Made(data, problems + selfcheck.check_pdf(data, warnings))
-
-    return [
-        Target(f"{spec.name}.docx", folder / f"{spec.name}.docx", inputs, make_docx, source),
-        Target(
-            f"{spec.name}.pdf",
-            folder / f"{spec.name}.pdf",
-            inputs,
-            make_pdf,
-            source,
-            options.pdf_variant or "",
-        ),
-    ]
-
-
-def revision_targets(
-    spec: documents.DocumentSpec,
-    folder: Path,
-    paths: WorkspacePaths,
-    style: Style,
-    options: BuildOptions,
-    town: str,
-) -> list[Target]:
-    """The 修改对照表 (DOCX, PDF) and the tracked-changes DOCX of a document whose front matter
-    names a ``compare_to`` revision: the working tree's text compared with that revision's. The
-    revision's commit and HEAD's are part of the key, so moving the tag (or committing) rebuilds
-    them. A revision git cannot find makes none (``check`` says so: TP210)."""
-    if not spec.compare_to or not spec.text:
-        return []
-    from townplans import gitrev
-    from townplans.revision import outputs, table
-    from townplans.revision.history import Document, compare_document
-
-    base = gitrev.lookup(paths.root, spec.compare_to)
-    head = gitrev.lookup(paths.root, "HEAD")
-    if base.commit is None:
-        return []
-    compared = spec.text[0]
-    single = compared.endswith(".md")
-    document = Document(
-        spec.name,
-        files=spec.text if single else (),
-        folder="" if single else compared,
-        tag_prefix=f"{town}-",
-    )
-    stamp = source_stamp(spec.date)
-    salt = f"{spec.compare_to}={base.commit};HEAD={head.commit or ''}"
-    inputs = _inputs(paths, *spec.sources)
-    source = SourceRef(spec.sources[0] if spec.sources else "towns")
-
-    @functools.cache
-    def comparison() -> tuple[documents.DocumentSpec, Comparison]:
-        found = compare_document(paths.root, document, spec.compare_to, None, now=stamp)
-        return table.spec(found, paths.root, spec.sources), found
-
-    def make(kind: str) -> Made:
-        made, found = comparison()
-        if kind == "docx":
-            data = outputs.table_docx(made, style, paths, stamp)
-            return Made(data, selfcheck.check_docx(data))
-        if kind == "pdf":
-            data = outputs.table_pdf(made, style, paths, options.pdf_variant)
-            return Made(data, selfcheck.check_pdf(data, []))
-        tracked = outputs.tracked_docx(spec, found, style, paths, stamp)
-        return Made(tracked, selfcheck.check_docx(tracked))
-
-    name = safe_name(table.suffix(spec.name), "修改对照表")
-    made = [
-        Target(f"{name}.docx", folder / f"{name}.docx", inputs, lambda: make("docx"), source, salt),
-        Target(f"{name}.pdf", folder / f"{name}.pdf", inputs, lambda: make("pdf"), source,
-               salt + (options.pdf_variant or "")),
-    ]  # fmt: skip
-    tracked = outputs.tracked_name(spec.name)
-    made.append(Target(tracked, folder / tracked, inputs, lambda: make("tracked"), source, salt))
-    return made
-
-
-def _anchor_pages(html: str, mounts: dict[str, Path]) -> dict[str, int]:
-    from townplans.render.pdf import anchor_pages  # WeasyPrint only when a document is written
-
-    return anchor_pages(html, mounts)
-
-
-def font_faces(folder: Path) -> str:
-    """@font-face rules for fonts a district puts in templates/fonts/, by their family names."""
-    if not folder.is_dir():
-        return ""
-    from fontTools.ttLib import TTFont  # a WeasyPrint dependency
-
-    rules = []
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in FONT_SUFFIXES:
-            continue
-        try:
-            font = TTFont(str(path), fontNumber=0, lazy=True)
-            family = font["name"].getDebugName(1) or path.stem
-        except Exception:  # noqa: BLE001 - a broken font file must not stop the build
-            family = path.stem
-        url = resource_url(TEMPLATES, f"fonts/{path.name}")
-        rules.append(f'@font-face {{ font-family: "{family}"; src: url("{url}"); }}')
-    return "\n".join(rules)
-
-
-@dataclass(frozen=True, slots=True)
-class PhotoCache:
-    """build/.cache/photos: prepared photos by content hash; written atomically, never stale.
-
-    Files are written only inside ``root`` (the build folder; by default the cache folder itself),
-    and a cached photo is used only when it is a regular file there: a symlink or FIFO planted in
-    the cache is never read."""
-
-    folder: Path
-    root: Path | None = None
-
-    def get(self, key: str) -> Path | None:
-        path = self._path(key)
-        try:
-            confine(path, self.root or self.folder)
-            info = os.lstat(path)
-        except (PathPolicyError, OSError):
-            return None
-        return path if stat.S_ISREG(info.st_mode) else None
-
-    def put(self, key: str, data: bytes) -> Path:
-        return write_atomic(self.root or self.folder, self._path(key), data)
-
-    def _path(self, key: str) -> Path:
-        return self.folder / safe_name(f"{key}.jpg", "photo.jpg")
-
-
-def town_folder(build_dir: Path, slug: str) -> Path:
-    """build/<town>/: the one place a town's output folder is named (packages and the index too)."""
-    return build_dir / safe_name(slug, "town")
-
-
-def album_targets(
-    town: Town,
-    paths: WorkspacePaths,
-    style: Style,
-    profile: Profile,
-    workspace: Workspace,
-    options: BuildOptions,
-) -> list[Target]:
-    """The town's 观摩图册 as PDF and DOCX; each target prepares photos through the shared cache."""
-    from townplans.render import album  # python-docx and the photo pipeline only when building
-
-    district = workspace.district
-    year = str(district.meta.get("plan_year") or "") if district.meta else ""
-    cache = PhotoCache(paths.build / ".cache" / "photos", paths.build)
-
-    def model() -> album.Album:
-        return album.album_model(
-            town, profile, paths.root, cache, district.name, f"{year}年" if year else ""
-        )
-
-    name = safe_name(f"{town.name}小城镇建设观摩图册", "观摩图册")  # a town's name is content
-    folder = town_folder(paths.build, town.slug)
-    source = SourceRef(town.folder)
-    inputs = _inputs(
-        paths,
-        f"{town.folder}/projects",
-        f"{town.folder}/construction-plan.md",
-        "towns/district.yaml",
-    )
-
-    def make_docx() -> Made:
-        made = model()
-        # The contents' page numbers are the PDF album's (its HTML laid out as the PDF target does).
-        pages = _anchor_pages(album.album_html(made, style, paths.root), paths.mounts())
-        stamp = source_stamp(album.album_date(made))
-        data = album.album_docx(
-            made, style, paths.root, album.album_contents(made, pages), town.name, stamp
-        )
-        data = fixed_zip_times(data, stamp)
-        return Made(data, selfcheck.check_docx(data), made.prepared, made.cached)
-
-    def make_pdf() -> Made:
-        from townplans.render.pdf import html_to_pdf
-
-        made = model()
-        data, warnings = html_to_pdf(
-            album.album_html(made, style, paths.root), paths.mounts(), options.pdf_variant
-        )
-        return Made(data, selfcheck.check_pdf(data, warnings), made.prepared, made.cached)
-
-    return [  # the DOCX first: in one process the PDF then prints the layout the DOCX measured
-        Target(f"{name}.docx", folder / f"{name}.docx", inputs, make_docx, source),
-        Target(
-            f"{name}.pdf",
-            folder / f"{name}.pdf",
-            inputs,
-            make_pdf,
-            source,
-            options.pdf_variant or "",
-        ),
-    ]
-
-
-def report_targets(
-    town: Town, paths: WorkspacePaths, render: Callable[[str], bytes], today: dt.date
-) -> list[Target]:
-    """The town's check report, as a page for reviewers and as JSON for tools."""
-    folder = town_folder(paths.build, town.slug)
-    inputs = _inputs(paths, town.folder, "towns/district.yaml")
-    source = SourceRef(town.folder)
-
-    def maker(kind: str) -> Callable[[], Made]:
-        return lambda: Made(render(kind))
-
-    name = safe_name(f"{town.name}材料检查报告", "材料检查报告")
-    return [
-        Target(
-            f"{name}.{kind}",
-            folder / f"{name}.{kind}",
-            inputs,
-            maker(kind),
-            source,
-            today.isoformat(),
-        )
-        for kind in ("html", "json")
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """What a build would make, and the outputs of the district the plan does not cover."""
-
-    targets: list[Target]
-    partial: bool
-    """True when only some towns are built (stale outputs of other towns are then left alone)."""
-
-
-def plan_targets(
-    workspace: Workspace,
-    paths: WorkspacePaths,
-    style: Style,
-    profile: Profile,
-    options: BuildOptions,
-    reports: Callable[[Town, str], bytes] | None = None,
-    district_outputs: Callable[[documents.Assembler, list[Target]], list[Target]] | None = None,
-    today: dt.date | None = None,
-) -> Plan:
-    """Every output of the selected towns, and the district's own outputs when given."""
-    assembler = documents.Assembler(
-        paths.root, profile, documents.Templates(paths.templates / "documents"), workspace.district
-    )
-    targets: list[Target] = []
-    for town in workspace.district.towns:
-        if options.towns and town.slug not in options.towns:
-            continue
-        for spec in assembler.town_documents(town):
-            targets += document_targets(
-                spec, town_folder(paths.build, town.slug), paths, style, options
-            )
-            targets += revision_targets(
-                spec, town_folder(paths.build, town.slug), paths, style, options, town.slug
-            )
-        if town.projects:
-            targets += album_targets(town, paths, style, profile, workspace, options)
-        if reports is not None:
-            targets += report_targets(
-                town, paths, functools.partial(reports, town), today or dt.date.today()
-            )
-    if district_outputs is not None:
-        targets += district_outputs(assembler, list(targets))
-    return Plan(targets, bool(options.towns))
-
-
 # -- running a build ----------------------------------------------------------------------------------------------
 
 Progress = Callable[[int, int, str, str], None]
 """progress(done, total, output label, state) where state is 已生成 / 未变化 / 失败 / 删除."""
 
 
-def build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Progress | None = None,
-          worker: Callable[[str], Made] | None = None, known: dict[str, str] | None = None,
-          probe_cache: ProbeCache | None = None) -> BuildReport:  # fmt: skip
-    """Make what changed, remove what is gone, record the manifest; under the build lock. A build
-    folder that cannot be used (a file, a symlink, no permission, a full disk) is a
-    ``BuildFolderError`` naming the path; an output that cannot be written is a failed output."""
-    usable_build_folder(paths.build)
+@dataclass(frozen=True, slots=True)
+class Folders:
+    """Where a build reads and writes: the workspace its inputs are named in, and the build
+    folder every output and the engine's own state (manifest, lock) go to."""
+
+    root: Path
+    build: Path
+
+
+def build(plan: Plan, folders: Folders, options: BuildOptions, progress: Progress | None = None,
+          worker: Callable[[str], Made] | None = None, known: Mapping[str, str] | None = None,
+          state_files: Mapping[Path, bytes] | None = None,
+          explain: Explain | None = None) -> BuildReport:  # fmt: skip
+    """Make what changed, remove what is gone, record the manifest; under the build lock.
+
+    ``worker(path)`` makes the target of that output path in a worker process (``jobs`` > 1);
+    ``known`` are input hashes already computed (files read once per build); ``state_files`` are
+    written inside the build folder under the lock before any target is made (what workers read
+    back); ``explain`` words a failed target as a finding (else ``failure_finding``). A build folder
+    that cannot be used (a file, a symlink, no permission, a full disk) is a ``BuildFolderError``
+    naming the path; an output that cannot be written is a failed output."""
+    usable_build_folder(folders.build)
+    run = _Run(plan, folders, options, progress, worker, known, state_files or {},
+               explain or failure_finding)  # fmt: skip
     try:
-        return _build(plan, paths, options, progress, worker, probe_cache, known)
+        return run.go()
     except (OSError, PathPolicyError) as exc:
-        detail = os_error(exc, exc.filename or paths.build) if isinstance(exc, OSError) else exc
+        detail = os_error(exc, exc.filename or folders.build) if isinstance(exc, OSError) else exc
         raise BuildFolderError(f"构建文件夹无法使用：{detail}") from exc
 
 
@@ -806,59 +501,100 @@ def usable_build_folder(folder: Path) -> None:
         )
 
 
-def _build(plan: Plan, paths: WorkspacePaths, options: BuildOptions, progress: Progress | None,
-           worker: Callable[[str], Made] | None, probe_cache: ProbeCache | None,
-           known: dict[str, str] | None = None) -> BuildReport:  # fmt: skip
-    """``build`` once the build folder is known to be a folder: the lock held throughout."""
-    report = BuildReport()
-    with build_lock(paths.build, options.wait) as note:
+@dataclass
+class _Run:
+    """One build under way: the lock held throughout."""
+
+    plan: Plan
+    folders: Folders
+    options: BuildOptions
+    progress: Progress | None
+    worker: Callable[[str], Made] | None
+    known: Mapping[str, str] | None
+    state_files: Mapping[Path, bytes]
+    explain: Explain
+    report: BuildReport = field(default_factory=lambda: BuildReport())
+
+    def go(self) -> BuildReport:
+        with build_lock(self.folders.build, self.options.wait) as note:
+            try:
+                self._locked(note)
+            except BaseException:
+                # Ctrl+C or a failure: workers are stopped (``_make_all``); what they and this
+                # process had half-written goes before the lock is released
+                with interrupts_deferred():
+                    _clean_temporaries(self.folders.build)
+                raise
+        return self.report
+
+    def _locked(self, note: str | None) -> None:
+        """The build itself, under the lock: fills the report."""
+        folder, report = self.folders.build, self.report
+        report.notes += [n for n in (note, source_date_epoch()[1]) if n]
+        _clean_temporaries(folder)
+        if not self.options.dry_run:
+            for path, data in self.state_files.items():  # before any worker starts
+                write_atomic(folder, path, data)
+        manifest = Manifest.read(folder)
+        report.notes += manifest.notes
+        targets = _checked_targets(self.plan.targets, folder, report)
+        hasher = InputHasher(self.folders.root, dict(self.known or {}))
+        decisions = decide(targets, manifest, hasher, folder, self.options.force)
+        stale = [] if self.plan.partial else _stale(manifest, targets, folder)
+        if self.options.dry_run:
+            _dry_run(report, decisions, stale, folder)
+            return
+        self._make(decisions, stale, manifest)
+
+    def _make(self, decisions: list[Decision], stale: list[Path], manifest: Manifest) -> None:
+        folder, report = self.folders.build, self.report
+        progress = self.progress or (lambda done, total, label, state: None)
+        total = len(decisions) + len(stale)
+        for decision in (d for d in decisions if not d.rebuild):
+            report.up_to_date.append(decision.target.path)
+            progress(len(report.up_to_date), total, decision.target.label, "未变化")
+        rebuilt = [d for d in decisions if d.rebuild]
+        # closing(): when this loop stops early (Ctrl+C while an output is written), the generator
+        # stops its worker processes now, not whenever it is collected
+        with closing(_make_all(rebuilt, self.options.jobs, self.worker)) as made_all:
+            for done, (decision, made) in enumerate(made_all, start=len(report.up_to_date) + 1):
+                state = self._record(decision, made, manifest)
+                progress(done, total, decision.target.label, state)
+                manifest.write(folder)  # after each output: an interrupted build keeps it
+        for done, path in enumerate(stale, start=total - len(stale) + 1):
+            _remove_stale(path, manifest, report, folder)
+            progress(done, total, path.name, "删除")
+        manifest.write(folder)
+
+    def _record(self, decision: Decision, made: Made | Exception, manifest: Manifest) -> str:
+        target, report, folder = decision.target, self.report, self.folders.build
+        if isinstance(made, Exception):
+            return self._failed(target, made)
+        for problem in made.problems:
+            message = f"“{target.label}”：{problem.message}"
+            report.findings.append(
+                Finding(problem.code, problem.severity, message, problem.ref or target.source)
+            )
         try:
-            _locked_build(plan, paths, options, progress, worker, probe_cache, known, report, note)
-        except BaseException:
-            # Ctrl+C or a failure: workers are stopped (``_make_all``); what they and this
-            # process had half-written goes before the lock is released
-            with interrupts_deferred():
-                _clean_temporaries(paths.build)
-            raise
-    return report
+            info = write_atomic(folder, target.path, made.data).stat()
+        except (OSError, PathPolicyError) as exc:  # a full disk, a folder in the way: this only
+            return self._failed(target, exc)
+        manifest.outputs[_rel(target.path, folder)] = {
+            "key": decision.key,
+            "sha256": hashlib.sha256(made.data).hexdigest(),
+            "size": info.st_size,
+            "mtime_ns": info.st_mtime_ns,
+            "inputs": decision.inputs,
+        }
+        report.built.append(target.path)
+        report.photos_prepared += made.photos_prepared
+        report.photos_cached += made.photos_cached
+        return "已生成"
 
-
-def _locked_build(plan: Plan, paths: WorkspacePaths, options: BuildOptions,
-                  progress: Progress | None, worker: Callable[[str], Made] | None,
-                  probe_cache: ProbeCache | None, known: dict[str, str] | None,
-                  report: BuildReport, note: str | None) -> None:  # fmt: skip
-    """The build itself, under the lock: fills ``report``."""
-    report.notes += [n for n in (note, source_date_epoch()[1]) if n]
-    _clean_temporaries(paths.build)
-    if probe_cache is not None and probe_cache.changed and not options.dry_run:
-        # before any worker starts: each reloads the workspace and reuses these probes
-        write_atomic(paths.build, paths.probe_cache, probe_cache.to_json().encode("utf-8"))
-    manifest = Manifest.read(paths.build)
-    report.notes += manifest.notes
-    targets = _checked_targets(plan.targets, paths.build, report)
-    decisions = decide(
-        targets, manifest, InputHasher(paths.root, known), paths.build, options.force
-    )
-    stale = [] if plan.partial else _stale(manifest, targets, paths.build)
-    if options.dry_run:
-        _dry_run(report, decisions, stale, paths.build)
-        return
-    progress = progress or (lambda done, total, label, state: None)
-    total = len(decisions) + len(stale)
-    for decision in (d for d in decisions if not d.rebuild):
-        report.up_to_date.append(decision.target.path)
-        progress(len(report.up_to_date), total, decision.target.label, "未变化")
-    # closing(): when this loop stops early (Ctrl+C while an output is written), the generator
-    # stops its worker processes now, not whenever it is collected
-    with closing(_make_all([d for d in decisions if d.rebuild], options.jobs, worker)) as made_all:
-        for done, (decision, made) in enumerate(made_all, start=len(report.up_to_date) + 1):
-            state = _record(decision, made, manifest, report, paths.build)
-            progress(done, total, decision.target.label, state)
-            manifest.write(paths.build)  # after each output: an interrupted build keeps it
-    for done, path in enumerate(stale, start=total - len(stale) + 1):
-        _remove_stale(path, manifest, report, paths.build)
-        progress(done, total, path.name, "删除")
-    manifest.write(paths.build)
+    def _failed(self, target: Target, error: Exception) -> str:
+        self.report.findings.append(self.explain(target, error))
+        self.report.failed.append(target.path)
+        return "失败"
 
 
 def _dry_run(
@@ -900,7 +636,8 @@ def _checked_targets(
             kept.append(target)
         else:
             problem = PathPolicyError(f"拒绝写入 {target.path}：成果应为 {build_dir} 中的文件")
-            _failed(target, problem, report)
+            report.findings.append(failure_finding(target, problem))
+            report.failed.append(target.path)
     return kept
 
 
@@ -1056,51 +793,10 @@ def fewer_collections() -> Iterator[None]:
         gc.collect()
 
 
-def _record(
-    decision: Decision,
-    made: Made | Exception,
-    manifest: Manifest,
-    report: BuildReport,
-    build_dir: Path,
-) -> str:
-    target = decision.target
-    if isinstance(made, Exception):
-        return _failed(target, made, report)
-    for problem in made.problems:
-        message = f"“{target.label}”：{problem.message}"
-        report.findings.append(
-            Finding(problem.code, problem.severity, message, problem.ref or target.source)
-        )
-    try:
-        info = write_atomic(build_dir, target.path, made.data).stat()
-    except (OSError, PathPolicyError) as exc:  # a full disk, a folder in the way: this output only
-        return _failed(target, exc, report)
-    manifest.outputs[_rel(target.path, build_dir)] = {
-        "key": decision.key,
-        "sha256": hashlib.sha256(made.data).hexdigest(),
-        "size": info.st_size,
-        "mtime_ns": info.st_mtime_ns,
-        "inputs": decision.inputs,
-    }
-    report.built.append(target.path)
-    report.photos_prepared += made.photos_prepared
-    report.photos_cached += made.photos_cached
-    return "已生成"
-
-
-def _failed(target: Target, error: Exception, report: BuildReport) -> str:
-    report.findings.append(failure_finding(target, error))
-    report.failed.append(target.path)
-    return "失败"
-
-
 def failure_finding(target: Target, error: Exception) -> Finding:
-    """A target that could not be made, as a finding: a template's own mistake at its line
-    (TP791), an operating-system error in Chinese, anything else as an internal error (TP790):
-    Chinese only, its class and English text with ``--debug``."""
-    if isinstance(error, TemplateError):
-        message = f"生成“{target.label}”时模板出错：{error.message}"
-        return Finding("TP791", Severity.ERROR, message, SourceRef(error.path, error.line))
+    """A target that could not be made, as a finding (TP790): an operating-system error in
+    Chinese, anything else as an internal error: Chinese only, its class and English text with
+    ``--debug``."""
     if isinstance(error, OSError):
         detail = os_error(error, error.filename or target.path) + errortext.detail(error)
     elif isinstance(error, PathPolicyError):
@@ -1172,17 +868,3 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
-
-
-def fixed_zip_times(data: bytes, stamp: dt.datetime) -> bytes:
-    """Rewrite a zip (DOCX) with every entry dated ``stamp``: python-docx uses the current time."""
-    date_time = zip_date_time(stamp)
-    source = zipfile.ZipFile(io.BytesIO(data))
-    output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            target.writestr(entry, source.read(info.filename))
-    return output.getvalue()

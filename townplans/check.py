@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from townplans import waivers
-from townplans.load.sources import internal_error
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.profile import Profile
 from townplans.rules import Context, Rule, all_rules
+from townplans.sources import internal_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,14 +169,16 @@ def _run_all(
     rules: Sequence[Rule], base: Context, towns: Sequence[Town], town_folders: tuple[str, ...]
 ) -> list[Finding]:
     findings: list[Finding] = []
+    # One context per town for all the rules, so that what they share (its memo) is worked out once.
+    contexts = [_for_town(base, town) for town in towns]
     for rule in rules:
         if rule.scope == "district":
             found = _run(rule, base)
             # Findings inside towns not selected are left out with their town.
             findings += [f for f in found if not _in_other_town(f, base.workspace, town_folders)]
         else:
-            for town in towns:
-                findings += _run(rule, _for_town(base, town))
+            for ctx in contexts:
+                findings += _run(rule, ctx)
     return findings
 
 

@@ -14,22 +14,31 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
-from rich.progress import Progress as RichProgress
-from rich.table import Table
 
-from townplans import __version__, clitext, errortext, pipeline, report
-from townplans.check import Selection
-from townplans.fs import os_error, shown
-from townplans.load.values import ValueFormatError, parse_date
-from townplans.model import Finding, Severity
-from townplans.paths import find_workspace
-from townplans.status import DISTRICT_LABEL, Cell, Matrix, State
+from townplans import __version__, clitext, pipeline
+from townplans.pipeline import (
+    DISTRICT_LABEL,
+    Cell,
+    Finding,
+    Matrix,
+    Selection,
+    Severity,
+    State,
+    ValueFormatError,
+    errortext,
+    find_workspace,
+    os_error,
+    parse_date,
+    shown,
+)
+
+if TYPE_CHECKING:  # rich is imported where it prints (check's report needs none of it)
+    from rich.console import Console
 
 clitext.install()  # click's own texts (usage, errors, the help option) in Chinese
 
@@ -45,8 +54,18 @@ class Context:
         self.root_option: Path | None = None
         self.quiet = False
         self.verbose = False
-        self.console = Console(highlight=False, soft_wrap=True)
-        self.errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True)
+
+    @cached_property
+    def errors(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
 
     @property
     def root(self) -> Path:
@@ -321,6 +340,8 @@ def status(ctx: Context, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(_status_json(result), ensure_ascii=False, indent=2))
         sys.exit(1 if result.failed else 0)
+    from rich.table import Table
+
     deliverables = session.profile.deliverables
     table = Table(
         title=f"{session.workspace.district.name} 交付成果（规则版本 {session.profile.version}）"
@@ -328,9 +349,10 @@ def status(ctx: Context, output_format: str) -> None:
     table.add_column("镇")
     for deliverable in deliverables:
         table.add_column(deliverable.label, justify="center", overflow="fold")
+    table.add_column("成果文件", justify="center", overflow="fold")
     for row in result.towns:
         cells = [f"[{_STATE_STYLE[c.state]}]{c.state.label}[/]" for c in row.cells.values()]
-        table.add_row(row.name, *cells)
+        table.add_row(row.name, *cells, _outputs_cell(result.outputs_of(row.slug)))
     ctx.console.print(table)
     district = result.district
     blocked = "——有错误，须先整改或经批准豁免；在此之前各镇都不能打包" if result.blocked else ""
@@ -342,7 +364,20 @@ def status(ctx: Context, output_format: str) -> None:
     for row in result.towns:
         for deliverable in deliverables:
             _print_notes(ctx, f"{row.name} · {deliverable.label}", row.cells[deliverable.key].notes)
+    for slug, label in [*((row.slug, row.name) for row in result.towns), ("", DISTRICT_LABEL)]:
+        stale = [f"{o.name}：{o.reason}" for o in result.outputs_of(slug) if not o.current]
+        _print_notes(ctx, f"{label} · 成果文件需生成", stale)
     sys.exit(1 if result.failed else 0)
+
+
+def _outputs_cell(outputs: Sequence[Any]) -> str:
+    """A town's outputs in build/: all current, or how many a build would (re)make."""
+    stale = sum(not o.current for o in outputs)
+    if not outputs:
+        return "—"
+    if stale == 0:
+        return f"[green]最新 {len(outputs)}[/]"
+    return f"[yellow]需生成 {stale}/{len(outputs)}[/]"
 
 
 def _print_notes(ctx: Context, label: str, notes: Sequence[str]) -> None:
@@ -364,12 +399,20 @@ def _status_json(result: Matrix) -> dict[str, Any]:
             "name": DISTRICT_LABEL,
             "blocks_packages": result.blocked,
             **cell(result.district),
+            "outputs": [
+                {"name": o.name, "current": o.current, "reason": o.reason}
+                for o in result.outputs_of("")
+            ],
         },
         "towns": [
             {
                 "town": row.slug,
                 "name": row.name,
                 "deliverables": {key: cell(c) for key, c in row.cells.items()},
+                "outputs": [
+                    {"name": o.name, "current": o.current, "reason": o.reason}
+                    for o in result.outputs_of(row.slug)
+                ],
             }
             for row in result.towns
         ],
@@ -463,6 +506,8 @@ def build(
             f"将重建 {len(built.built)} 个，未变化 {len(built.up_to_date)} 个，将删除 {len(built.removed)} 个（未生成任何文件）"
         )
         return
+    from rich.table import Table
+
     root = outcome.session.paths.root
     table = Table(title="构建结果", show_header=True)
     for column in ("已生成", "未变化", "删除", "失败", "照片处理", "照片缓存"):
@@ -471,12 +516,9 @@ def build(
                              built.photos_prepared, built.photos_cached)))  # fmt: skip
     if not ctx.quiet:
         ctx.console.print(table)
-    data = report.ReportInput(
-        outcome.check, outcome.session.workspace, outcome.session.profile.version
-    )
     errors = [f for f in outcome.check.active if f.severity is Severity.ERROR]
     _print_findings(ctx, errors)
-    ctx.say(f"材料{report.summary_line(data)}")
+    ctx.say(f"材料{pipeline.summary_line(outcome.session, outcome.check)}")
     if outcome.index is not None:
         ctx.say(f"成果目录：{outcome.index.relative_to(root)}")
     if errors:
@@ -498,6 +540,9 @@ def _progress(ctx: Context) -> Iterator[Callable[[int, int, str, str], None]]:
 
         yield line
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import Progress as RichProgress
+
     with RichProgress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -657,7 +702,7 @@ def _today(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(list(report.FORMATS)),
+    type=click.Choice(list(pipeline.REPORT_FORMATS)),
     default="text",
     help="输出格式：text（默认）、json、junit、sarif 或 html",
 )
@@ -685,17 +730,16 @@ def check(
     """检查各镇材料的完整性、规范性、一致性、指标和时效；退出码 0 通过、1 有错误、2 用法错误、130 按 Ctrl+C 中止。"""
     selection = Selection(tuple(s.upper() for s in select), tuple(s.upper() for s in ignore), towns)
     session, result = _call(ctx, lambda: pipeline.run_check(ctx.root, selection, today))
-    data = report.ReportInput(result, session.workspace, session.profile.version, strict)
     color = (
         output is None
         and output_format == "text"
         and sys.stdout.isatty()
         and not os.environ.get("NO_COLOR")
     )
-    rendered = report.render(data, output_format, color)
+    rendered = pipeline.render_report(session, result, output_format, strict=strict, color=color)
     if output is not None:
         _call(ctx, lambda: _write_report(output, rendered))
-        ctx.say(f"已写入 {output}：{report.summary_line(data)}")
+        ctx.say(f"已写入 {output}：{pipeline.summary_line(session, result, strict=strict)}")
     elif not ctx.quiet or result.failed(strict):
         click.echo(rendered, nl=False)
     sys.exit(1 if result.failed(strict) else 0)
@@ -708,7 +752,7 @@ def check(
 )  # fmt: skip
 def rules(output_format: str) -> None:
     """列出全部检查规则：编号、级别、名称、说明和依据。"""
-    click.echo(report.rules_listing(pipeline.run_rules_listing(), output_format), nl=False)
+    click.echo(pipeline.rules_listing(output_format), nl=False)
 
 
 @cli.command(epilog=_examples("townplans schema -o .schemas/"))
@@ -782,8 +826,6 @@ def serve(ctx: Context, port: int, host: str | None, open_browser: bool) -> None
     import logging
     import webbrowser
 
-    from townplans.serve import app
-
     if host is not None and host not in _LOOPBACK_HOSTS:
         ctx.errors.print(
             f"警告：--host {host} 让其他电脑也能访问本服务。服务没有登录和加密，能连到这台电脑的人都能"
@@ -796,9 +838,7 @@ def serve(ctx: Context, port: int, host: str | None, open_browser: bool) -> None
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if ctx.verbose else logging.INFO)
     ctx.say("正在读取并检查工作区……")
-    server = _call(
-        ctx, lambda: app.start(ctx.root, host or app.LOOPBACK, port, open_hosts=host is not None)
-    )
+    server = _call(ctx, lambda: pipeline.start_serve(ctx.root, host, port))
     ctx.say(f"townplans serve 已启动：{server.url}（按 Ctrl+C 停止）")
     if open_browser:
         webbrowser.open(server.url)

@@ -6,6 +6,7 @@ rules.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,22 +27,34 @@ _NUMBERING = re.compile(
 WILDCARD = "{…}"
 
 
+_SPACE = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=4096)
 def heading_key(text: str) -> str:
     """Heading text without its numbering (第三章、一、（一）、1.) or spaces."""
-    return re.sub(r"\s+", "", _NUMBERING.sub("", text, count=1))
+    return _SPACE.sub("", _NUMBERING.sub("", text, count=1))
 
 
 def heading_matches(text: str, spec: HeadingSpec) -> bool:
     """True when a heading's text (numbering stripped) is the spec's title or a synonym."""
     key = heading_key(text)
+    exact, wildcards = _accepted(spec)
+    return key in exact or any(pattern.fullmatch(key) for pattern in wildcards)
+
+
+@functools.lru_cache(maxsize=1024)
+def _accepted(spec: HeadingSpec) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+    """The heading keys a spec accepts as written, and its ``{…}`` patterns compiled (every
+    document of every town is matched against the same few specs)."""
+    exact, wildcards = set(), []
     for pattern in (spec.title, *spec.synonyms):
         if WILDCARD in pattern:
             parts = [re.escape(part) for part in pattern.split(WILDCARD)]
-            if re.fullmatch(".*".join(parts), key):
-                return True
-        elif key == re.sub(r"\s+", "", pattern):
-            return True
-    return False
+            wildcards.append(re.compile(".*".join(parts)))
+        else:
+            exact.add(_SPACE.sub("", pattern))
+    return frozenset(exact), tuple(wildcards)
 
 
 def find_headings(

@@ -1,5 +1,5 @@
-"""The git revision a document's ``compare_to`` names: looked up once, below the checker (TP210),
-the build (which makes the 修改对照表 beside the document) and ``townplans diff``.
+"""The git revision a document's ``compare_to`` names: looked up once, by the loader (the checker's
+TP210 and the build's 修改对照表 read what it found) and by ``townplans diff``.
 
 git runs as a subprocess, never through a shell, in the workspace; a name starting with ``-``
 is refused (it would be read as an option)."""
@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
+
+from townplans.model import Revision, revision_name
+
+__all__ = ["Lookup", "git", "lookup", "revision_name"]
 
 TIMEOUT = 60
 
-
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """The commit a revision names, or why there is none (Chinese)."""
-
-    commit: str | None
-    problem: str | None = None
+Lookup = Revision
+"""The commit a revision names, or why there is none (Chinese)."""
 
 
 def git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:

@@ -131,8 +131,15 @@ class Table:
         return None
 
 
-def tables(markdown: MarkdownFile) -> list[Table]:
-    """Every table of a Markdown file, cells as plain text."""
+def tables(markdown: MarkdownFile) -> tuple[Table, ...]:
+    """Every table of a Markdown file, cells as plain text (read once per file, then kept)."""
+    found: tuple[Table, ...] | None = markdown.derived.get("tables")
+    if found is None:
+        found = markdown.derived["tables"] = tuple(_tables(markdown))
+    return found
+
+
+def _tables(markdown: MarkdownFile) -> list[Table]:
     found: list[Table] = []
     header: list[str] = []
     rows: list[TableRow] = []

@@ -88,6 +88,9 @@ class Located:
     data: Any
     lines: Mapping[tuple[str | int, ...], int]
     ref: SourceRef
+    derived: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What readers derive from ``data`` (each field read against its spec, every string with its
+    place), worked out on first use and kept: the data never changes once loaded."""
 
     def line_of(self, *path: str | int) -> int | None:
         """Line of ``path``, or of its nearest located ancestor."""
@@ -145,6 +148,10 @@ class MarkdownFile:
     front_matter_ok: bool = True
     """False when the front matter is missing, unclosed or not readable YAML: ``meta`` is then
     empty because nothing could be read, not because the author left the fields out."""
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What readers derive from the tokens (its lines, tables, sections), worked out on first use
+    and kept (``townplans.rules.reading``, ``mdparser.tables``): the tokens never change, so
+    every rule reads the same result instead of walking them again."""
 
     @property
     def title(self) -> str | None:
@@ -325,6 +332,22 @@ class District:
         return "未命名区"
 
 
+def revision_name(value: object) -> str:
+    """The revision a front matter's ``compare_to`` names (a tag, branch or commit; YAML may read
+    a bare commit number as a number), or "" for none."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value).strip()
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """The commit a git revision names (a plan's ``compare_to``), or why there is none (Chinese)."""
+
+    commit: str | None
+    problem: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Workspace:
     """A loaded workspace: the root, the district and every problem met while loading."""
@@ -335,6 +358,11 @@ class Workspace:
     damaged: frozenset[str] = frozenset()
     """Files whose content (or front matter) could not be read: what rules would say about them
     derives from nothing, so the checker keeps only the loader's finding (root cause first)."""
+    revisions: Mapping[str, Revision] = field(default_factory=dict)
+    """The git revisions the documents' ``compare_to`` name, looked up once while loading (rules
+    read them here and never run git themselves)."""
+    head_commit: str | None = None
+    """HEAD's commit when a document names a revision (a 修改对照表 is keyed by both)."""
 
     def town(self, slug: str) -> Town | None:
         for town in self.district.towns:

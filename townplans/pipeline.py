@@ -4,117 +4,102 @@ write. Returns values; never prints (the CLI does).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from townplans import scaffold
-from townplans.check import CheckResult, Selection, blocking, run_rules
+from townplans import errortext, report
+from townplans.check import CheckResult, Selection, blocking
 from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name, shown
-from townplans.limits import MAX_BUILD_STATE_BYTES, MAX_ZIP_BYTES
-from townplans.load import load_workspace
-from townplans.load.images import ProbeCache
-from townplans.model import Finding, SourceRef, Town, Workspace
-from townplans.paths import WorkspacePaths
-from townplans.profile import Profile, load_profile
-from townplans.render.style import StyleError, load_style
+from townplans.limits import MAX_ZIP_BYTES
+from townplans.model import Finding, Severity, Town
+from townplans.paths import WorkspacePaths, find_workspace
+from townplans.profile import Profile
+from townplans.reproducible import source_stamp
 from townplans.rules import all_rules
-from townplans.status import Matrix, district_status, matrix
+from townplans.session import (
+    Session,
+    ToolError,
+    load_profile_of,
+    open_session,
+    read_probe_cache,
+    run_check,
+)
+from townplans.status import DISTRICT_LABEL, Built, Cell, Matrix, State, matrix
+from townplans.values import ValueFormatError, parse_date
+
+if TYPE_CHECKING:  # imported where used: `check` needs neither jinja2 (scaffold) nor the renderers
+    from townplans import scaffold
+    from townplans.render.style import Style
 
 T = TypeVar("T")
 
+__all__ = [
+    "DISTRICT_LABEL", "REPORT_FORMATS", "Cell", "Finding", "Matrix", "Selection", "Session",
+    "Severity", "State", "ToolError", "ValueFormatError", "errortext", "find_workspace",
+    "open_session", "os_error", "parse_date", "read_probe_cache", "run_check", "shown",
+]  # fmt: skip
+"""The pipeline is the command line's one face: besides the run_* functions, the records and
+helpers the CLI prints with are re-exported here, so ``cli`` imports nothing else of townplans."""
 
-class ToolError(Exception):
-    """A problem that stops a command (exit code 2): bad usage, unreadable profile or style."""
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """A workspace with its profile loaded and its content read."""
-
-    paths: WorkspacePaths
-    profile: Profile
-    workspace: Workspace
-    profile_findings: tuple[Finding, ...]
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        return (*self.profile_findings, *self.workspace.findings)
+REPORT_FORMATS = tuple(report.FORMATS)
+"""The formats ``check`` writes its report in (text, json, junit, sarif, html)."""
 
 
-def _profile(paths: WorkspacePaths) -> tuple[Profile, tuple[Finding, ...]]:
-    problem = paths.templates_problem()
-    if problem is not None:
-        raise ToolError(f"模板文件夹不可用：{problem}")
-    result = load_profile(paths.profile, paths.root)
-    if result.profile is None:
-        details = "\n".join(str(finding) for finding in result.findings)
-        raise ToolError(f"规则文件无法使用：\n{details}")
-    return result.profile, result.findings
+def render_report(
+    session: Session, result: CheckResult, output_format: str, *, strict: bool = False,
+    color: bool = False,
+) -> str:  # fmt: skip
+    """The check's findings as a report in ``output_format``."""
+    data = report.ReportInput(result, session.workspace, session.profile.version, strict)
+    return report.render(data, output_format, color)
 
 
-def open_session(
-    root: Path, towns: tuple[str, ...] = (), probe_cache: ProbeCache | None = None
-) -> Session:
-    """Load the profile and the workspace; unknown ``towns`` are a usage error. Without a
-    ``probe_cache`` the one the last build left is read (never written) to spare image probing."""
-    paths = WorkspacePaths(root.resolve())
-    if not paths.towns.is_dir():
-        raise ToolError(
-            f"{paths.root} 及其上级文件夹都不是 townplans 工作区（找不到 towns/ 文件夹）："
-            "请进入工作区再运行，或用 --root 指定；新建工作区用 townplans init"
-        )
-    profile, profile_findings = _profile(paths)
-    cache = probe_cache if probe_cache is not None else read_probe_cache(paths)
-    workspace = load_workspace(paths.root, profile, cache)
-    known = {town.slug for town in workspace.district.towns}
-    unknown = [slug for slug in towns if slug not in known]
-    if unknown:
-        raise ToolError(
-            f"没有这个镇：{'、'.join(map(shown, unknown))}；可选：{'、'.join(sorted(known))}"
-        )
-    return Session(paths, profile, workspace, profile_findings)
+def summary_line(session: Session, result: CheckResult, *, strict: bool = False) -> str:
+    """检查通过/未通过：错误 n，警告 n … (the check's verdict in one line)."""
+    return report.summary_line(
+        report.ReportInput(result, session.workspace, session.profile.version, strict)
+    )
 
 
-def read_probe_cache(paths: WorkspacePaths) -> ProbeCache:
-    """The image probe cache the last build left; empty when there is none or it is unreadable."""
-    try:
-        text = read_regular(paths.probe_cache, MAX_BUILD_STATE_BYTES).decode("utf-8")
-        return ProbeCache.from_json(text)
-    except (OSError, UnicodeDecodeError, RecursionError):  # a FIFO there is never opened
-        return ProbeCache()
+def rules_listing(output_format: str) -> str:
+    """Every rule (content rules and output self-checks) as text or JSON."""
+    return report.rules_listing(run_rules_listing(), output_format)
 
 
-def run_check(
-    root: Path,
-    selection: Selection | None = None,
-    today: dt.date | None = None,
-    probe_cache: ProbeCache | None = None,
-) -> tuple[Session, CheckResult]:
-    """Load, then check every selected rule over the selected towns."""
-    selection = selection or Selection()
-    session = open_session(root, selection.towns, probe_cache)
-    unknown = [p for p in (*selection.select, *selection.ignore) if not _is_code_prefix(p)]
-    if unknown:
-        raise ToolError(
-            f"规则编号前缀无效：{'、'.join(map(shown, unknown))}；应为 TP、TP4、TP401 这样的写法（townplans rules 列出全部规则）"
-        )
-    result = run_rules(session.workspace, session.profile, session.findings, selection, today)
-    return session, result
+def start_serve(root: Path, host: str | None, port: int) -> Any:
+    """Load, check and preview the workspace and bind the server (``serve.app.Server``; serve
+    forever with ``serve_forever()``, stop with ``close()``); on 127.0.0.1 unless ``host``."""
+    from townplans.serve import app
 
-
-def _is_code_prefix(prefix: str) -> bool:
-    return (prefix.startswith("TP") and prefix[2:].isdigit() and len(prefix) <= 5) or prefix == "TP"
+    return app.start(root, host or app.LOOPBACK, port, open_hosts=host is not None)
 
 
 def run_status(root: Path) -> tuple[Session, Matrix]:
-    """The towns × deliverables matrix and the district's own line, from a check of everything."""
+    """The towns × deliverables matrix and the district's own line, from a check of everything,
+    and every output the build graph lists with whether build/ holds it as its inputs are now."""
+    from townplans import build, targets
+
     session, result = run_check(root)
-    return session, matrix(session.workspace, session.profile, result)
+    graph = targets.Graph(session, _style(session), result)
+    outputs = graph.outputs()
+    plan = build.Plan([t for o in outputs for t in o.targets], graph.partial)
+    paths = session.paths
+    decisions = build.survey(
+        plan, build.Folders(paths.root, paths.build), targets.known_hashes(session)
+    )
+    town_of = {t.path: o.town for o in outputs for t in o.targets}
+    built = tuple(
+        Built(town_of[d.target.path], d.target.path.name, not d.rebuild, d.reason)
+        for d in decisions
+    )
+    found = matrix(session.workspace, session.profile, result)
+    return session, dataclasses.replace(found, outputs=built)
 
 
 def run_rules_listing() -> list[Any]:
@@ -128,7 +113,7 @@ def run_schema(root: Path) -> dict[str, dict[str, Any]]:
     from townplans.schema import all_schemas
 
     paths = WorkspacePaths(root.resolve())
-    profile, _ = _profile(paths)
+    profile, _ = load_profile_of(paths)
     return all_schemas(profile)
 
 
@@ -140,6 +125,8 @@ class BuildOutcome:
     check: CheckResult
     """The check of the same content: a draft still builds, and its problems are summarised."""
     index: Path | None = None
+    outputs: tuple[Any, ...] = ()
+    """The build graph's outputs (``targets.Output``) this build covered."""
 
     @property
     def written(self) -> tuple[Path, ...]:
@@ -174,135 +161,43 @@ def run_build(
     progress: Any = None,
     today: dt.date | None = None,
 ) -> BuildOutcome:
-    """Check, then build what changed: every document, album and check report of the selected
-    towns, and (for the whole district) the summary and build/index.html. A draft with errors
-    still builds; the check summary says what is missing."""
-    from townplans import build
+    """Check, then build what changed: every output the build graph lists for the selected towns
+    and (for the whole district) the summary and build/index.html. A draft with errors still
+    builds; the check summary says what is missing."""
+    from townplans import build, targets
 
     probe_cache = read_probe_cache(WorkspacePaths(root.resolve()))
     session, result = run_check(root, Selection(towns=towns), today, probe_cache)
-    options = build.BuildOptions(towns, pdf_variant, force, jobs, dry_run, wait)
-    plan = _plan(session, result, options)
-    key = (str(root.resolve()), towns, pdf_variant, result.today.isoformat())
-    worker = functools.partial(_worker_make, *key)
-    _inherited_plan(key, plan.targets)
+    graph = targets.Graph(session, _style(session), result, targets.Options(towns, pdf_variant))
+    outputs = graph.outputs()
+    plan = build.Plan([t for o in outputs for t in o.targets], graph.partial)
+    spec = targets.WorkerSpec(str(root.resolve()), towns, pdf_variant, result.today.isoformat())
+    worker = functools.partial(targets.make_in_worker, spec)
+    targets.inherit(spec, plan.targets)
+    paths = session.paths
+    state = (
+        {paths.probe_cache: probe_cache.to_json().encode("utf-8")} if probe_cache.changed else {}
+    )
     try:
-        known = _known_hashes(session.workspace)
-        built = build.build(plan, session.paths, options, progress, worker, known, probe_cache)
+        built = build.build(
+            plan, build.Folders(paths.root, paths.build), build.BuildOptions(force, jobs, dry_run, wait),
+            progress, worker, targets.known_hashes(session), state, targets.explain,
+        )  # fmt: skip
     except (build.BuildLockedError, build.BuildFolderError) as exc:
         raise ToolError(str(exc)) from exc
     finally:
-        _inherited_plan(("", (), None, ""), ())  # the workers are done: keep no session alive
-    index = session.paths.build / "index.html" if not towns else None
-    return BuildOutcome(session, built, result, index)
+        targets.forget()
+    index = paths.build / "index.html" if not towns else None
+    return BuildOutcome(session, built, result, index, tuple(outputs))
 
 
-def _known_hashes(workspace: Workspace) -> dict[str, str]:
-    """SHA-256 of every image the loader probed, so the build does not read them again."""
-    return {
-        asset.path: asset.image.sha256
-        for town in workspace.district.towns
-        for asset in town.assets()
-        if asset.image is not None and asset.image.sha256
-    }
-
-
-def _plan(session: Session, result: CheckResult, options: Any) -> Any:
-    """The build plan for a checked session (also rebuilt, identically, in each worker)."""
-    from townplans import build, report
-    from townplans.render.index import index_html
+def _style(session: Session) -> Style:
+    from townplans.render.style import StyleError, load_style
 
     try:
-        style = load_style(session.paths.style)
+        return load_style(session.paths.style)
     except StyleError as exc:
         raise ToolError(str(exc)) from exc
-    workspace, paths = session.workspace, session.paths
-
-    def town_report(town: Town, kind: str) -> bytes:
-        own = tuple(f for f in result.findings if town.holds(f.ref.path))
-        data = report.ReportInput(
-            CheckResult(own, result.rules, (town.slug,), result.today),
-            workspace,
-            session.profile.version,
-        )
-        return report.render(data, kind).encode("utf-8")
-
-    district_outputs = None
-    if not options.towns:
-        matrix = district_status(workspace, session.profile, result)
-        line = report.summary_line(report.ReportInput(result, workspace, session.profile.version))
-
-        def district_outputs(assembler: Any, town_targets: list[Any]) -> list[Any]:
-            spec = assembler.district_summary(matrix, line, workspace.district.towns)
-            summary_targets: list[Any] = build.document_targets(
-                spec, paths.build, paths, style, options
-            )
-
-            def make_index() -> Any:
-                outputs = {
-                    town.slug: [
-                        t.path
-                        for t in town_targets
-                        if t.path.parent == build.town_folder(paths.build, town.slug)
-                    ]
-                    for town in workspace.district.towns
-                }
-                header = ["镇", *(d.label for d in session.profile.deliverables)]
-                rows = [
-                    [row.name, *(cell.state.label for cell in row.cells.values())] for row in matrix
-                ]
-                page = index_html(
-                    workspace.district.name, [(t.slug, t.name) for t in workspace.district.towns], outputs,
-                    [t.path for t in summary_targets], header, rows, line, paths.build,
-                )  # fmt: skip
-                return build.Made(page.encode("utf-8"))
-
-            index = build.Target("index.html", paths.build / "index.html", ("towns", "templates"), make_index,
-                                 SourceRef("towns"), result.today.isoformat())  # fmt: skip
-            return [*summary_targets, index]
-
-    return build.plan_targets(
-        workspace,
-        paths,
-        style,
-        session.profile,
-        options,
-        town_report,
-        district_outputs,
-        result.today,
-    )
-
-
-_WORKER_TARGETS: dict[str, Any] = {}
-_WORKER_KEY: list[tuple[str, tuple[str, ...], str | None, str]] = []
-"""The build (root, towns, PDF variant, today) whose targets ``_WORKER_TARGETS`` holds."""
-
-
-def _inherited_plan(key: tuple[str, tuple[str, ...], str | None, str], targets: Any) -> None:
-    """Keep this build's targets where a worker forked from this process finds them, so it need
-    not check the workspace again to rebuild the same plan (a second full load and every rule,
-    0.3 s for the sample's town, 0.9 s with a 2,000-row table, in each worker). A worker started
-    afresh (spawn, forkserver) finds nothing and rebuilds it, identically."""
-    _WORKER_TARGETS.clear()
-    _WORKER_TARGETS.update({str(t.path): t for t in targets})
-    _WORKER_KEY[:] = [key]
-
-
-def _worker_make(
-    root: str, towns: tuple[str, ...], pdf_variant: str | None, today: str, path: str
-) -> Any:
-    """Make one target in a worker process: from the plan it inherited from the build that
-    forked it, else from the plan rebuilt once per process, identically."""
-    from townplans import build
-
-    key = (root, towns, pdf_variant, today)
-    if [key] != _WORKER_KEY:
-        session, result = run_check(
-            Path(root), Selection(towns=towns), dt.date.fromisoformat(today)
-        )
-        plan = _plan(session, result, build.BuildOptions(towns, pdf_variant))
-        _inherited_plan(key, plan.targets)
-    return _WORKER_TARGETS[path].make()
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +251,6 @@ def _build_packages(
 ) -> dict[str, PackageOutcome]:
     """Build the towns the check let through and zip each; the build's own check decides again
     (the content may have changed meanwhile), and a failed build refuses them all."""
-    from townplans import build
 
     outcome = run_build(root, towns, jobs=jobs, today=today)
     session = outcome.session
@@ -369,9 +263,9 @@ def _build_packages(
             own = errors.town(slug) + outcome.findings
             results[slug] = PackageOutcome(slug, town.name, None, own, 0, errors.district)
             continue
-        folder = build.town_folder(session.paths.build, slug)
+        listed = {p for o in outcome.outputs if o.town == slug for p in o.paths}
         files = sorted(
-            p for p in (*outcome.report.built, *outcome.report.up_to_date) if p.parent == folder
+            p for p in (*outcome.report.built, *outcome.report.up_to_date) if p in listed
         )
         results[slug] = _write_package(session, town, files)
     return results
@@ -385,7 +279,7 @@ def _write_package(session: Session, town: Town, files: list[Path]) -> PackageOu
     base = session.paths.build
     try:
         entries = [(path.relative_to(base).as_posix(), _output_bytes(path, base)) for path in files]
-        stamp = build.source_stamp(_latest_date(town))
+        stamp = source_stamp(_latest_date(town))
         data = package.pack(entries, town.slug, town.name, session.profile.version, stamp)
         name = safe_name(f"{town.name}报送材料", "报送材料") + ".zip"
         target = build.write_atomic(base, base / "packages" / name, data)
@@ -425,11 +319,13 @@ def run_doctor(root: Path) -> list[Any]:
 
 def _scaffold_call(root: Path) -> tuple[WorkspacePaths, Profile]:
     paths = WorkspacePaths(root.resolve())
-    profile, _ = _profile(paths)
+    profile, _ = load_profile_of(paths)
     return paths, profile
 
 
 def _guard(action: Callable[[], T]) -> T:
+    from townplans import scaffold
+
     try:
         return action()
     except scaffold.ScaffoldError as exc:
@@ -437,25 +333,35 @@ def _guard(action: Callable[[], T]) -> T:
 
 
 def run_init(target: Path, district_name: str, plan_year: int) -> scaffold.Written:
+    from townplans import scaffold
+
     return _guard(lambda: scaffold.init_workspace(target.resolve(), district_name, plan_year))
 
 
 def run_new_town(root: Path, slug: str, name: str) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     return _guard(lambda: scaffold.new_town(paths, profile, slug, name))
 
 
 def run_new_project(root: Path, town: str, slug: str, name: str) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     return _guard(lambda: scaffold.new_project(paths, profile, town, slug, name))
 
 
 def run_new_plan(root: Path, town: str, slug: str, name: str, kind: str) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     return _guard(lambda: scaffold.new_plan(paths, profile, town, slug, name, kind))
 
 
 def run_new_report(root: Path, town: str, date: dt.date | None) -> scaffold.Written:
+    from townplans import scaffold
+
     paths, profile = _scaffold_call(root)
     projects_dir = _guard(lambda: scaffold.town_folder(paths, town)) / "projects"
     slugs = (
@@ -490,6 +396,7 @@ def run_diff(
     """Compare two versions of a document and write its 修改对照表 (DOCX and PDF) and, once the
     tracked-changes writer is there, the tracked-changes DOCX, under build/修订/ or ``output``."""
     from townplans import build
+    from townplans.render.style import StyleError, load_style
     from townplans.revision import naming, outputs, table
     from townplans.revision.history import HistoryError, compare_document
     from townplans.revision.summary import summarise
@@ -509,7 +416,7 @@ def run_diff(
         raise ToolError(str(exc)) from exc
     folder = (output if output is not None else paths.build / "修订").resolve()
     spec = table.spec(comparison, paths.root, document.paths)
-    stamp = build.source_stamp(spec.date)
+    stamp = source_stamp(spec.date)
     written = []
     try:
         made = outputs.all_outputs(spec, comparison, style, paths, stamp)
@@ -524,17 +431,12 @@ def run_diff(
 
 def _document_names(session: Session) -> dict[str, str]:
     """The name ``build`` gives each document, by its first source file."""
-    from townplans.render import documents
+    from townplans import targets
 
-    assembler = documents.Assembler(
-        session.paths.root,
-        session.profile,
-        documents.Templates(session.paths.templates / "documents"),
-        session.workspace.district,
-    )
+    graph = targets.Graph(session, _style(session))
     return {
-        spec.sources[0]: spec.name
+        output.inputs[0]: output.name
         for town in session.workspace.district.towns
-        for spec in assembler.town_documents(town)
-        if spec.sources
+        for output in graph.town_documents(town)
+        if output.inputs
     }

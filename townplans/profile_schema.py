@@ -10,12 +10,11 @@ chooses: document types, indicators, fields), ``Seq``, ``Either`` and scalars.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from townplans.load.values import PARSERS
+from townplans.values import PARSERS
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -123,6 +122,8 @@ class Keys:
         return "可用键：" + "、".join(self.fields)
 
     def _unknown(self, key: Any) -> str:
+        import difflib  # only for a key the rulebook does not know
+
         close = difflib.get_close_matches(str(key), list(self.fields), n=1, cutoff=0.6)
         hint = f"，是否应为“{close[0]}”？" if close else f"；{self._known()}"
         return f"未知的键“{key}”{hint}"

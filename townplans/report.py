@@ -11,9 +11,8 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from xml.etree import ElementTree as ET
 
-from townplans import __version__, templating
+from townplans import __version__
 from townplans.check import CheckResult, town_of
 from townplans.model import Finding, Severity, Workspace
 from townplans.rules import REGISTRY, Rule
@@ -114,6 +113,8 @@ def as_json(data: ReportInput) -> str:
 def junit(data: ReportInput) -> str:
     """JUnit XML: a test suite per town, a test case per finding (errors fail; so do warnings
     with --strict; infos and waived findings are skipped)."""
+    from xml.etree import ElementTree as ET
+
     root = ET.Element("testsuites", name="townplans check")
     total = failures = 0
     for slug, findings in data.groups():
@@ -257,6 +258,8 @@ def html(data: ReportInput) -> str:
                 "documents": sorted(documents.items()),
             }
         )
+    from townplans import templating  # jinja2, only for this format
+
     template = templating.environment(html=True).from_string(_HTML)
     return template.render(
         district=data.workspace.district.name,

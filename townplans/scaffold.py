@@ -19,10 +19,10 @@ import yaml
 
 from townplans import templating
 from townplans.fs import Kind, PathPolicyError, confine, kind, name_problem, shown
-from townplans.load.sources import parse_yaml, split_front_matter
 from townplans.model import SourceRef
 from townplans.paths import WorkspacePaths, default_templates
 from townplans.profile import DocumentType, FieldSpec, Profile, report_interval
+from townplans.sources import parse_yaml, split_front_matter
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 NUMERALS = "一二三四五六七八九十"

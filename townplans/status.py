@@ -144,6 +144,19 @@ def district_cell(workspace: Workspace, result: CheckResult) -> Cell:
 
 
 @dataclass(frozen=True, slots=True)
+class Built:
+    """One output file of the build graph and whether ``build/`` holds it as its inputs are now."""
+
+    town: str
+    """The town's slug; "" for the district's own outputs."""
+    name: str
+    """The file name (渭城镇总体规划.pdf)."""
+    current: bool
+    reason: str
+    """Why it would be rebuilt (Chinese: 新成果, 输入变化：…), or 未变化."""
+
+
+@dataclass(frozen=True, slots=True)
 class Matrix:
     """What ``status`` shows: each town's row, the district's own line, and whether any error
     remains (the exit status, decided as ``check`` decides it)."""
@@ -153,6 +166,11 @@ class Matrix:
     failed: bool
     blocked: bool
     """The district's errors refuse every town's package."""
+    outputs: tuple[Built, ...] = ()
+    """Every output the build graph lists, with whether it is built and current."""
+
+    def outputs_of(self, slug: str) -> list[Built]:
+        return [o for o in self.outputs if o.town == slug]
 
 
 def district_status(

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from townplans.load.values import PARSERS, Parsed, ValueFormatError
 from townplans.model import Located, SourceRef
 from townplans.profile import FieldSpec
+from townplans.values import PARSERS, Parsed, ValueFormatError
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,18 @@ def _child(container: Any, part: str | int) -> Any:
 
 
 def read_field(located: Located, spec: FieldSpec, *path: str | int) -> FieldValue:
-    """Read ``spec.key`` (under ``path``) from ``located`` and parse it by the spec's type."""
+    """Read ``spec.key`` (under ``path``) from ``located`` and parse it by the spec's type; read
+    once, then kept on ``located`` for every rule that asks again."""
+    key = ("field", id(spec), path)
+    found: FieldValue | None = located.derived.get(key)
+    # The kept value holds its spec, so no other spec takes that id in this process; a copy of
+    # ``located`` (pickled, deep-copied) brings keys of another process's ids: never trusted.
+    if found is None or found.spec is not spec:
+        found = located.derived[key] = _read(located, spec, path)
+    return found
+
+
+def _read(located: Located, spec: FieldSpec, path: tuple[str | int, ...]) -> FieldValue:
     container: Any = located.data
     for part in path:
         container = _child(container, part)

@@ -17,27 +17,29 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import errno
-import hashlib
 import io
 import json
 import warnings
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from PIL import Image, ImageFile, UnidentifiedImageError
+from typing import TYPE_CHECKING, Any
 
 from townplans.fs import os_error, read_regular
 from townplans.limits import MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS
 from townplans.model import ImageInfo
 
+if TYPE_CHECKING:  # Pillow is imported only when an image is probed (a cached probe needs none)
+    from PIL import Image
+
 IMAGE_SUFFIXES = ("jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp")
 # Sizes are judged against MAX_IMAGE_PIXELS here, before any decoding; Pillow's own English warning
-# for large images would only repeat that on the user's terminal.
-warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# for large images would only repeat that on the user's terminal. Its DecompressionBombWarning
+# (a RuntimeWarning) is matched by its text, so that Pillow need not be imported to silence it.
+warnings.filterwarnings(
+    "ignore", message=r"Image size \(\d+ pixels\) exceeds limit", category=RuntimeWarning
+)
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
@@ -51,6 +53,8 @@ _MAKE, _MODEL = 0x010F, 0x0110
 def strict_decoding() -> Iterator[None]:
     """Truncated images fail to decode while this holds. WeasyPrint turns Pillow's process-wide
     LOAD_TRUNCATED_IMAGES on when it is imported, which would let truncated files pass."""
+    from PIL import ImageFile
+
     previous = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
@@ -127,6 +131,8 @@ def probe_all(
     found = {path: info for path in paths if (info := cache.get(path)) is not None}
     missing = [path for path in paths if path not in found]
     if missing:
+        from concurrent.futures import ThreadPoolExecutor
+
         with strict_decoding(), ThreadPoolExecutor(max_workers=threads) as pool:
             for path, info in zip(missing, pool.map(_probe, missing), strict=True):
                 cache.put(path, info)
@@ -141,6 +147,10 @@ def probe(path: Path) -> ImageInfo:
 
 
 def _probe(path: Path) -> ImageInfo:
+    import hashlib
+
+    from PIL import Image, UnidentifiedImageError
+
     try:
         data = read_regular(path, MAX_IMAGE_FILE_BYTES)
     except OSError as exc:

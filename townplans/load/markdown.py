@@ -17,15 +17,16 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from townplans import mdparser
-from townplans.fs import Kind, kind, special_name
-from townplans.load.sources import load_error, parse_yaml, read_text, split_front_matter
+from townplans.fs import Kind, PathJudge, special_name
 from townplans.model import Finding, Heading, Link, Located, MarkdownFile, Severity, SourceRef
+from townplans.sources import load_error, parse_yaml, read_text, split_front_matter
 
 
 def load_markdown(
-    path: Path, root: Path, aliases: Mapping[str, str]
+    path: Path, root: Path, aliases: Mapping[str, str], judge: PathJudge | None = None
 ) -> tuple[MarkdownFile | None, list[Finding]]:
-    """Load one Markdown file; ``aliases`` maps Chinese labels to front-matter keys."""
+    """Load one Markdown file; ``aliases`` maps Chinese labels to front-matter keys; ``judge``
+    is the loader's path policy (its folders already resolved), a new one when not given."""
     ref = SourceRef(path.relative_to(root).as_posix())
     read = read_text(path, ref)
     findings = list(read.findings)
@@ -46,7 +47,7 @@ def load_markdown(
             findings.extend(alias_findings)
             front_matter_ok = isinstance(located.data, dict) or located.data is None
     tokens = tuple(mdparser.parse(body))
-    links, link_findings = _links(tokens, body.splitlines(), ref, root)
+    links, link_findings = _links(tokens, body.splitlines(), ref, judge or PathJudge(root))
     findings.extend(link_findings)
     markdown = MarkdownFile(ref, meta, tokens, _headings(tokens, ref), links, body, front_matter_ok)
     return markdown, findings
@@ -91,7 +92,7 @@ _REFUSED_URL = re.compile(r"\]\(\s*<?((?:file|javascript|vbscript|data):[^)\s>]*
 
 
 def _links(
-    tokens: tuple[Token, ...], lines: list[str], ref: SourceRef, root: Path
+    tokens: tuple[Token, ...], lines: list[str], ref: SourceRef, judge: PathJudge
 ) -> tuple[tuple[Link, ...], list[Finding]]:
     links: list[Link] = []
     findings: list[Finding] = []
@@ -113,7 +114,7 @@ def _links(
             attr = "src" if child.type == "image" else "href"
             target = str(child.attrs.get(attr, ""))
             where = _locate(target, lines, token.map, ref)
-            link, problem = _resolve(target, child.type == "image", where, folder, root)
+            link, problem = _resolve(target, child.type == "image", where, folder, judge)
             link = replace(link, text=child.content)
             links.append(link)
             if problem is not None:
@@ -131,7 +132,7 @@ def _locate(target: str, lines: list[str], block: list[int], ref: SourceRef) -> 
 
 
 def _resolve(
-    target: str, is_image: bool, where: SourceRef, folder: str, root: Path
+    target: str, is_image: bool, where: SourceRef, folder: str, judge: PathJudge
 ) -> tuple[Link, Finding | None]:
     if not target or target.startswith("#") or _SCHEME.match(target):
         if is_image and _SCHEME.match(target):
@@ -146,7 +147,8 @@ def _resolve(
     if resolved.startswith("../") or resolved == ".." or posixpath.isabs(local):
         message = f"引用“{target}”指向工作区以外：出于安全不会读取，请使用工作区内的相对路径"
         return Link(target, is_image, where, None), Finding("TP009", Severity.ERROR, message, where)
-    found = kind(root / resolved, root)
+    root = judge.root
+    found = judge.kind(root / resolved)
     if found is Kind.FILE:
         return Link(target, is_image, where, resolved), None
     what = "图片" if is_image else "文件"

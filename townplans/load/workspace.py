@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from townplans.fs import Kind, is_utf8_name, kind, link_target, os_error, special_name
+from townplans.fs import Kind, PathJudge, is_utf8_name, link_target, os_error, special_name
 from townplans.limits import MAX_FILES, MAX_PROJECTS, MAX_REPORTS
 from townplans.load.images import IMAGE_SUFFIXES, ProbeCache, probe, probe_all
 from townplans.load.markdown import apply_aliases, load_markdown
-from townplans.load.sources import internal_error, load_error, parse_yaml, read_text
-from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import (
     Asset,
     DetailedPlan,
@@ -25,14 +23,18 @@ from townplans.model import (
     MasterPlan,
     Photo,
     Project,
+    Revision,
     Severity,
     SourceRef,
     Town,
     WeeklyReport,
     Workspace,
+    revision_name,
 )
+from townplans.sources import internal_error, load_error, parse_yaml, read_text
+from townplans.values import ValueFormatError, parse_date
 
-if TYPE_CHECKING:  # profile.py reads YAML through load.sources: import for types only
+if TYPE_CHECKING:  # the profile only as types: loading never needs its code
     from townplans.profile import DocumentType, Profile
 
 PHOTO_STAGES = ("before", "progress", "after")
@@ -53,6 +55,8 @@ class _Collector:
     def __init__(self, root: Path, profile: Profile) -> None:
         self.root = root
         self.profile = profile
+        self.judge = PathJudge(root)
+        """The path policy for this load: each folder resolved once."""
         self.findings: list[Finding] = []
         self.probed: dict[Path, ImageInfo] = {}
         """Image facts, probed up front for every image under towns/ (in parallel)."""
@@ -69,7 +73,7 @@ class _Collector:
     def usable(self, path: Path, want: Kind) -> bool:
         """Whether ``path`` is a ``want`` (file or folder) the loader may read; a path that exists
         but is not (a link out, a FIFO, a loop, a folder for a file) is reported once."""
-        found = kind(path, self.root)
+        found = self.judge.kind(path)
         if found is want:
             return True
         if found is not Kind.MISSING:
@@ -118,7 +122,7 @@ class _Collector:
             if not is_utf8_name(name):
                 self._bad_name(path)
                 continue
-            found = kind(path, self.root)
+            found = self.judge.kind(path)
             if found in (Kind.FILE, Kind.DIR):
                 entries.append(path)
             elif found is not Kind.MISSING:
@@ -145,13 +149,13 @@ class _Collector:
         return [
             p
             for p in self.children(folder)
-            if kind(p, self.root) is Kind.FILE and (suffix is None or p.name.endswith(suffix))
+            if self.judge.kind(p) is Kind.FILE and (suffix is None or p.name.endswith(suffix))
         ]
 
     def folders(self, folder: Path) -> list[Path]:
         if not self.usable(folder, Kind.DIR):
             return []
-        return [p for p in self.children(folder) if kind(p, self.root) is Kind.DIR]
+        return [p for p in self.children(folder) if self.judge.kind(p) is Kind.DIR]
 
     def capped(self, paths: list[Path], limit: int, what: str) -> list[Path]:
         """The first ``limit`` of ``paths`` (in name order); more are reported (TP013) at the
@@ -168,7 +172,7 @@ class _Collector:
     def walk_files(self, folder: Path) -> Iterator[Path]:
         """Every regular file under ``folder``, never leaving the workspace."""
         for path in self.children(folder):
-            if kind(path, self.root) is Kind.DIR:
+            if self.judge.kind(path) is Kind.DIR:
                 yield from self.walk_files(path)
             else:
                 yield path
@@ -193,7 +197,7 @@ class _Collector:
     def markdown(self, path: Path, document: str) -> MarkdownFile | None:
         doctype = self.profile.documents.get(document)
         aliases = doctype.alias_map() if doctype else {}
-        loaded, findings = load_markdown(path, self.root, aliases)
+        loaded, findings = load_markdown(path, self.root, aliases, self.judge)
         self.findings.extend(findings)
         if loaded is None:
             self.damaged.add(self.rel(path))
@@ -290,7 +294,7 @@ def load_workspace(
     district_meta = None
     if collector.usable(district_file, Kind.FILE):
         district_meta = collector.yaml(district_file, "district")
-    elif kind(district_file, root) is Kind.MISSING:
+    elif collector.judge.kind(district_file) is Kind.MISSING:
         message = "缺少区级配置 towns/district.yaml：应列出区名称、规划年度、各镇和实施阶段"
         collector.findings.append(load_error("TP001", SourceRef("towns/district.yaml"), message))
     district_waivers = towns_dir / "waivers.yaml"
@@ -303,7 +307,27 @@ def load_workspace(
     )
     district = District(district_meta, towns, waivers)
     damaged = frozenset(collector.damaged)
-    return Workspace(str(root), district, tuple(collector.findings), damaged)
+    revisions, head = look_up_revisions(root, towns)
+    return Workspace(str(root), district, tuple(collector.findings), damaged, revisions, head)
+
+
+def look_up_revisions(root: Path, towns: Sequence[Town]) -> tuple[dict[str, Revision], str | None]:
+    """The git revisions the documents' front matter names in ``compare_to`` (each asked of git
+    once), and HEAD's commit; git is not run at all when no document names one."""
+    named = sorted(
+        {
+            name
+            for town in towns
+            for document in town.markdown_files()
+            if (name := revision_name(document.meta.get("compare_to")))
+        }
+    )
+    if not named:
+        return {}, None
+    from townplans import gitrev  # git (a subprocess) only for a document that names a revision
+
+    found = {revision: gitrev.lookup(root, revision) for revision in named}
+    return found, gitrev.lookup(root, "HEAD").commit
 
 
 RESERVED = ("district.yaml", "waivers.yaml")
@@ -517,4 +541,6 @@ def reload_town(
         f for f in workspace.findings if not current.holds(f.ref.path) or f.code == "TP006"
     )
     damaged = {p for p in workspace.damaged if not current.holds(p)} | collector.damaged
-    return Workspace(str(root), district, (*kept, *collector.findings), frozenset(damaged))
+    revisions, head = look_up_revisions(root, towns)
+    findings = (*kept, *collector.findings)
+    return Workspace(str(root), district, findings, frozenset(damaged), revisions, head)

@@ -37,7 +37,6 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 
 from townplans.completeness import condition_holds
-from townplans.load.values import ValueFormatError, parse_date
 from townplans.mdparser import tables
 from townplans.model import Photo, Project, Town
 from townplans.photopairs import pair_photos
@@ -48,6 +47,7 @@ from townplans.render.images import Cache, Prepared, Slot, prepare
 from townplans.render.ooxml import TocLine, set_fonts
 from townplans.render.style import Style, _family
 from townplans.render.tokens import xml_text
+from townplans.values import ValueFormatError, parse_date
 
 PAGE_MM = (297.0, 210.0)
 MARGIN_MM = 15.0

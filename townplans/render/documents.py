@@ -10,6 +10,7 @@ profile requires that is missing shows as a visible 【缺：…】 placeholder,
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,16 +24,10 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from townplans import mdparser, templating
+from townplans.comparators import holds
 from townplans.completeness import condition_holds, find_headings, heading_matches
 from townplans.fs import safe_name
 from townplans.load.fields import read_field
-from townplans.load.values import (
-    Parsed,
-    ValueFormatError,
-    normalise_text,
-    parse_date,
-    split_number_unit,
-)
 from townplans.model import (
     Asset,
     DetailedPlan,
@@ -42,6 +37,7 @@ from townplans.model import (
     Project,
     SourceRef,
     Town,
+    revision_name,
 )
 from townplans.profile import Condition, DocumentType, FieldSpec, HeadingSpec, Profile
 from townplans.render import figures, gongwen, watermark
@@ -50,10 +46,16 @@ from townplans.render.layout import Origin, joined
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
+from townplans.values import (
+    Parsed,
+    ValueFormatError,
+    normalise_text,
+    parse_date,
+    split_number_unit,
+)
 
 if TYPE_CHECKING:
     from townplans.render.ooxml import TocLine
-    from townplans.status import TownStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,9 @@ class DocumentSpec:
     landscape: bool = False
     """Every page landscape (the 修改对照表); its parts still mark their landscape text with a
     ``landscape`` container, which sizes their tables to the landscape page."""
+    content_key: str = ""
+    """For a document generated from figures rather than from its own source files (the district
+    summary): a digest of what it prints, so it is rebuilt when that changes, not on every edit."""
 
     @property
     def parts(self) -> tuple[Part, ...]:
@@ -226,9 +231,13 @@ class Templates:
         self.env.globals["md_table"] = md_table
 
     def part(self, template: str, base_dir: Path, **context: Any) -> Part:
+        return self.part_and_text(template, base_dir, **context)[0]
+
+    def part_and_text(self, template: str, base_dir: Path, **context: Any) -> tuple[Part, str]:
+        """The part, and the Markdown the template wrote for it."""
         shown = f"templates/documents/{template}"
         text = templating.render(self.env, template, shown, **context)
-        return Part(tuple(mdparser.parse(text)), base_dir, Origin(shown, generated=True))
+        return Part(tuple(mdparser.parse(text)), base_dir, Origin(shown, generated=True)), text
 
 
 # -- reading fields for documents --------------------------------------------------------------------
@@ -292,10 +301,7 @@ def _date(meta: Located, key: str) -> dt.date | None:
 
 
 def _compare_to(meta: Located) -> str:
-    value = meta.get("compare_to")
-    return (
-        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    )
+    return revision_name(meta.get("compare_to"))
 
 
 def file_name(text: str) -> str:
@@ -669,8 +675,10 @@ class Assembler:
         return rows
 
     def district_summary(
-        self, matrix: Sequence[TownStatus], check_summary: str, towns: Sequence[Town]
+        self, matrix: Sequence[Sequence[str]], check_summary: str, towns: Sequence[Town]
     ) -> DocumentSpec:
+        """The district's summary: ``matrix`` is the completeness matrix as printed (a row per
+        town: its name, then each deliverable's state), ``check_summary`` the check's verdict."""
         base = self.root / "towns"
         labels = [d.label for d in self.profile.deliverables]
         indicator_rows = [
@@ -693,10 +701,10 @@ class Assembler:
                     )
                 )
             )
-        part = self.templates.part(
+        part, text = self.templates.part_and_text(
             "district-summary.md.j2", base,
             matrix_header=["镇", *labels], matrix_align=["l", *("c" * len(labels))],
-            matrix_rows=[[row.name, *(cell.state.label for cell in row.cells.values())] for row in matrix],
+            matrix_rows=[list(row) for row in matrix],
             check_summary=check_summary,
             indicator_header=["指标", "区级目标", *(t.name for t in towns)],
             indicator_align=["l", "l", *("r" * len(towns))], indicator_rows=indicator_rows,
@@ -708,6 +716,7 @@ class Assembler:
         return DocumentSpec(
             file_name(title), title, lambda: (part,), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
             author=self.district.name, sources=("towns",),
+            content_key=hashlib.sha256(text.encode("utf-8")).hexdigest()[:32],
         )  # fmt: skip
 
     def investments(self, town: Town, sources: Sequence[str]) -> list[object]:
@@ -977,7 +986,7 @@ def indicator_target(indicator: Any) -> str:
 
 def indicator_cell(town: Town, key: str, indicator: Any) -> str:
     """A town's value of an indicator as printed beside the target ("—" when not given)."""
-    from townplans.load.values import PARSERS
+    from townplans.values import PARSERS
 
     values = town.meta.get("indicators") if town.meta else None
     entry = values.get(key) if isinstance(values, dict) else None
@@ -991,8 +1000,7 @@ def indicator_cell(town: Town, key: str, indicator: Any) -> str:
     shown = f"{number_text(as_written(parsed))}{indicator.unit}"
     if indicator.target is None:
         return f"{shown}（待确认）"
-    meets = {">=": parsed.value >= indicator.target, "<=": parsed.value <= indicator.target, "==": parsed.value == indicator.target,
-             ">": parsed.value > indicator.target, "<": parsed.value < indicator.target}[indicator.comparator]  # fmt: skip
+    meets = holds(parsed.value, indicator.comparator, indicator.target)
     return shown if meets else f"{shown} ✗"
 
 

@@ -55,6 +55,30 @@ where the workspace sits (WeasyPrint names images by a hash of their URL), and t
 serves only these two folders."""
 
 
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
+"""Font files a district may put in templates/fonts/."""
+
+
+def font_faces(folder: Path) -> str:
+    """@font-face rules for fonts a district puts in templates/fonts/, by their family names."""
+    if not folder.is_dir():
+        return ""
+    from fontTools.ttLib import TTFont  # a WeasyPrint dependency
+
+    rules = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in FONT_SUFFIXES:
+            continue
+        try:
+            font = TTFont(str(path), fontNumber=0, lazy=True)
+            family = font["name"].getDebugName(1) or path.stem
+        except Exception:  # noqa: BLE001 - a broken font file must not stop the build
+            family = path.stem
+        url = resource_url(TEMPLATES, f"fonts/{path.name}")
+        rules.append(f'@font-face {{ font-family: "{family}"; src: url("{url}"); }}')
+    return "\n".join(rules)
+
+
 def resource_url(scheme: str, relative: str) -> str:
     return f"{scheme}:{quote(relative)}"
 

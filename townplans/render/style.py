@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from townplans import errortext
-from townplans.load.sources import parse_yaml, read_text
 from townplans.model import Severity, SourceRef
 from townplans.render.layout import CELL_PADDING_PT
+from townplans.sources import parse_yaml, read_text
 
 ROLES = (
     "body", "title", "heading1", "heading2", "heading3", "heading4", "table", "caption", "code",

@@ -20,10 +20,10 @@ from dataclasses import replace
 from markdown_it.token import Token
 
 from townplans import mdparser
-from townplans.load.sources import split_front_matter
 from townplans.rawhtml import is_comment
 from townplans.render.layout import softbreak
 from townplans.revision.model import Block, BlockKind
+from townplans.sources import split_front_matter
 
 REASON = re.compile(r"<!--\s*修改说明\s*[：:]\s*(.*?)\s*-->", re.DOTALL)
 

@@ -31,11 +31,11 @@ from pathlib import Path
 from townplans import errortext
 from townplans.fs import os_error, read_regular
 from townplans.limits import MAX_TEXT_FILE_BYTES
-from townplans.load.sources import parse_yaml, split_front_matter
 from townplans.model import SourceRef
 from townplans.revision.align import align
 from townplans.revision.blocks import file_blocks
 from townplans.revision.model import Block, Comparison, Op, Revision, Step, Version
+from townplans.sources import parse_yaml, split_front_matter
 
 WORKTREE = "工作区"
 UNCOMMITTED = "0" * 40

@@ -9,7 +9,9 @@ import datetime as dt
 from townplans.fs import safe_name
 from townplans.paths import WorkspacePaths
 from townplans.render import documents
+from townplans.render.html import font_faces
 from townplans.render.style import Style
+from townplans.reproducible import fixed_zip_times
 from townplans.revision.model import Comparison
 
 
@@ -26,8 +28,6 @@ def tracked_name(title: str) -> str:
 def table_docx(
     spec: documents.DocumentSpec, style: Style, paths: WorkspacePaths, stamp: dt.datetime
 ) -> bytes:
-    from townplans.build import fixed_zip_times
-
     data, _ = documents.to_docx(spec, style, paths.root, stamp)
     return fixed_zip_times(data, stamp)
 
@@ -35,7 +35,6 @@ def table_docx(
 def table_pdf(
     spec: documents.DocumentSpec, style: Style, paths: WorkspacePaths, variant: str | None = None
 ) -> bytes:
-    from townplans.build import font_faces
     from townplans.render.pdf import html_to_pdf
 
     html, _ = documents.to_html(spec, style, paths.root, font_faces(paths.fonts))
@@ -52,7 +51,6 @@ def tracked_docx(
 ) -> bytes:
     """The tracked-changes DOCX of ``comparison``: the new version written as the document's
     build writes it (a plan's 章/节/条 headings, its figures as drawings), with Word revisions."""
-    from townplans.build import fixed_zip_times
     from townplans.revision.tracked import tracked_docx as write
 
     data, _ = write(comparison, paths.root, style, plan=spec.plan, drawings=spec.plan)

@@ -64,9 +64,10 @@ class Context:
     selected: frozenset[str] = frozenset()
     """Codes of the rules this run checks (a waiver for an unselected rule is not "unused")."""
     memo: dict[str, object] = field(default_factory=dict)
+    """Work several rules share (e.g. every field issue of a town), computed once per context:
+    the checker gives every rule of a pass the same context for a town."""
     partial: bool = False
     """Only some towns are checked (a district waiver unused here may be used by another town)."""
-    """Work several rules share (e.g. every field issue of a town), computed once per context."""
 
     @property
     def the_town(self) -> Town:

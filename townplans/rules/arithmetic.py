@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from markdown_it.token import Token
 
-from townplans.load.values import MONEY_UNITS
 from townplans.mdparser import Table, TableRow
 from townplans.model import MarkdownFile, Severity, SourceRef
 from townplans.rules import Context, Problem, rule
@@ -27,6 +26,7 @@ from townplans.rules.reading import (
     number,
     sections,
 )
+from townplans.values import MONEY_UNITS
 
 _TOTAL = re.compile(r"^(?:合\s*计|总\s*计|共\s*计|总\s*计)$")
 _SUBTOTAL = re.compile(r"^小\s*计$")

@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from townplans.limits import MAX_LIST_ITEMS
 from townplans.load.fields import read_field
-from townplans.load.values import ValueFormatError, parse_date, parse_money, parse_number
 from townplans.mdparser import Table, TableRow, name_key, parcel_table, project_tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
@@ -29,6 +28,7 @@ from townplans.rules.documents import (
     stage_order,
     town_documents,
 )
+from townplans.values import ValueFormatError, parse_date, parse_money, parse_number
 
 _BRACKETS = re.compile(r"[（(].*?[）)]")
 

@@ -13,9 +13,9 @@ from markdown_it.token import Token
 from townplans.completeness import heading_matches
 from townplans.limits import MAX_YEAR, MIN_YEAR
 from townplans.load.fields import FieldValue, read_field
-from townplans.load.values import ValueFormatError, parse_date
 from townplans.model import Heading, Located, MarkdownFile, Town
 from townplans.profile import DocumentType, HeadingSpec, Profile
+from townplans.values import ValueFormatError, parse_date
 
 PLACEHOLDER = "【待填写"
 PLAN_DOCUMENTS = {"regulatory": "regulatory_plan", "site": "site_plan"}

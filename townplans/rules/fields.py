@@ -12,11 +12,9 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path as FilePath
 
-from townplans import gitrev
 from townplans.load.fields import FieldValue, read_field
-from townplans.model import Located, Severity
+from townplans.model import Located, Severity, revision_name
 from townplans.profile import DocumentType, FieldSpec
 from townplans.rules import Context, Problem, RuleCheck, rule
 from townplans.rules.documents import field, is_placeholder, town_documents
@@ -323,8 +321,8 @@ def compare_to_unknown(ctx: Context) -> Iterator[Problem]:
         revision = meta.get("compare_to")
         if revision is None or is_placeholder(revision):
             continue
-        found = gitrev.lookup(FilePath(ctx.workspace.root), str(revision).strip())
-        if found.problem is not None:
+        found = ctx.workspace.revisions.get(revision_name(revision))
+        if found is not None and found.problem is not None:
             yield Problem(
                 meta.ref_of("compare_to"), f"compare_to：{found.problem}，不生成修改对照表"
             )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from townplans.mdparser import tables
 from townplans.model import Severity, SourceRef, Town
 from townplans.rules import Context, Problem, rule
-from townplans.rules.reading import chinese_number, lines, similar, strings
+from townplans.rules.reading import chinese_number, lines, similar, yaml_strings
 
 _NAME = re.compile(r"^([\u4e00-\u9fff]{2,4})(?:[（(]([^）)]*)[）)])?$")
 
@@ -220,7 +220,7 @@ def other_town(ctx: Context) -> Iterator[Problem]:
     metas = [town.meta] if town.meta is not None else []
     metas += [m.meta for m in town.markdown_files()]
     for meta in metas:
-        for path, value in strings(meta.data):
+        for path, value in yaml_strings(meta):
             key = next((p for p in reversed(path) if isinstance(p, str)), "")
             if key in _OWN_FIELDS and (match := search(value)):
                 message = f"{key}“{value}”写的是{others[match.group(0)]}，不是本镇（{town.name}）"

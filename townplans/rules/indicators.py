@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from townplans.load.values import PARSERS, Parsed, ValueFormatError
+from townplans.comparators import holds
 from townplans.model import Located, Severity
 from townplans.profile import Indicator
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import number
+from townplans.values import PARSERS, Parsed, ValueFormatError
 
 DEFINITION_KEYS = ("口径", "definition", "统计口径")
 SOURCE_KEYS = ("source", "来源", "数据来源")
@@ -103,13 +104,7 @@ def _shown(parsed: Parsed, indicator: Indicator) -> str:
 def _meets(value: Decimal, indicator: Indicator) -> bool:
     target = indicator.target
     assert target is not None
-    return {
-        ">=": value >= target,
-        "<=": value <= target,
-        "==": value == target,
-        ">": value > target,
-        "<": value < target,
-    }[indicator.comparator]
+    return holds(value, indicator.comparator, target)
 
 
 @rule(
@@ -146,7 +141,7 @@ def indicator_missing(ctx: Context) -> Iterator[Problem]:
 
 
 def _has(entry: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    return any(str(entry.get(key, "") or "").strip() for key in keys)
+    return any(str(entry.get(key) or "").strip() for key in keys)
 
 
 @rule(

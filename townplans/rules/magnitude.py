@@ -6,7 +6,6 @@ ranges (``review.ranges``)."""
 from __future__ import annotations
 
 import re
-import statistics
 import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
@@ -110,12 +109,20 @@ def _column_units(table: Table) -> Iterator[Problem]:
         yield from _outliers(name, unit, values)
 
 
+def _median(values: list[Decimal]) -> Decimal:
+    """``statistics.median`` (the middle value, or the mean of the two middle ones), without
+    importing statistics (and random) into every check."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def _outliers(name: str, unit: str, values: list[tuple[Decimal, SourceRef]]) -> Iterator[Problem]:
     """A figure 1,000 times its column's median (or a 1,000th of it): written in another unit."""
     positive = [v for v, _ in values if v > 0]
     if len(positive) < 3:
         return
-    median = Decimal(str(statistics.median(positive)))
+    median = Decimal(str(_median(positive)))
     for value, ref in values:
         if value > 0 and (value >= median * 1000 or value * 1000 <= median):
             message = (

@@ -11,7 +11,7 @@ from townplans.model import Located, Severity
 from townplans.profile import Review
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import PLACEHOLDER, is_placeholder
-from townplans.rules.reading import lines, strings, yaml_files
+from townplans.rules.reading import lines, yaml_files, yaml_strings
 
 
 def _found(text: str, review: Review) -> str | None:
@@ -47,7 +47,7 @@ def placeholder(ctx: Context) -> Iterator[Problem]:
 
 
 def _yaml(located: Located, review: Review, typed: set[str]) -> Iterator[Problem]:
-    for path, value in strings(located.data):
+    for path, value in yaml_strings(located):
         found = _found(value, review)
         if found is None:
             continue

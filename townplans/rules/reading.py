@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from townplans.load.values import ValueFormatError, parse_area, parse_money
 from townplans.mdparser import Table, inline_text, tables
 from townplans.model import Located, MarkdownFile, SourceRef, Town
+from townplans.values import ValueFormatError, parse_area, parse_money
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,16 @@ class Line:
     cell: bool = False
 
 
-def lines(markdown: MarkdownFile) -> Iterator[Line]:
-    """Each inline token's text, at the line of its block (a table cell at its row's line)."""
+def lines(markdown: MarkdownFile) -> tuple[Line, ...]:
+    """Each inline token's text, at the line of its block (a table cell at its row's line); read
+    once per file, then kept on it for every rule."""
+    found: tuple[Line, ...] | None = markdown.derived.get("lines")
+    if found is None:
+        found = markdown.derived["lines"] = tuple(_lines(markdown))
+    return found
+
+
+def _lines(markdown: MarkdownFile) -> Iterator[Line]:
     current: int | None = None
     kind = ""
     for token in markdown.tokens:
@@ -54,8 +62,16 @@ class Section:
     tables: tuple[Table, ...]
 
 
-def sections(markdown: MarkdownFile) -> list[Section]:
-    """A document cut at its level-1 headings; each table belongs to the section it stands in."""
+def sections(markdown: MarkdownFile) -> tuple[Section, ...]:
+    """A document cut at its level-1 headings; each table belongs to the section it stands in
+    (cut once per file, then kept)."""
+    found: tuple[Section, ...] | None = markdown.derived.get("sections")
+    if found is None:
+        found = markdown.derived["sections"] = tuple(_sections(markdown))
+    return found
+
+
+def _sections(markdown: MarkdownFile) -> list[Section]:
     starts = [h.ref.line or 0 for h in markdown.headings if h.level == 1]
     titles = [h.text for h in markdown.headings if h.level == 1]
     bounds = [0, *starts, 10**9]
@@ -91,6 +107,15 @@ def strings(
             yield from strings(value, (*path, index))
     elif isinstance(data, str):
         yield path, data
+
+
+def yaml_strings(located: Located) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+    """Every string in a YAML file with its path (``strings`` of its data), walked once per file
+    and kept on it for every rule."""
+    found: tuple[tuple[tuple[str | int, ...], str], ...] | None = located.derived.get("strings")
+    if found is None:
+        found = located.derived["strings"] = tuple(strings(located.data))
+    return found
 
 
 def yaml_files(town: Town) -> Iterator[Located]:

@@ -8,12 +8,11 @@ import posixpath
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from difflib import SequenceMatcher
 
 from townplans.mdparser import tables
 from townplans.model import Heading, Located, MarkdownFile, Severity, SourceRef, Town
 from townplans.rules import Context, Problem, rule
-from townplans.rules.reading import chinese_number, lines, strings
+from townplans.rules.reading import chinese_number, lines, yaml_strings
 
 _PARCEL_ID = re.compile(r"(?<![A-Za-z0-9])([A-Z]{1,4})-(\d{1,3})(?![0-9])")
 
@@ -34,7 +33,7 @@ def _parcel_ids(town: Town) -> set[str]:
 def _texts(town: Town) -> Iterator[tuple[SourceRef, str, MarkdownFile | None]]:
     """Every text line and front-matter string of a town's documents, with its document."""
     for markdown in town.markdown_files():
-        for path, value in strings(markdown.meta.data):
+        for path, value in yaml_strings(markdown.meta):
             yield markdown.meta.ref_of(*path), value, markdown
         for line in lines(markdown):
             yield line.ref, line.text, markdown
@@ -207,7 +206,7 @@ def file_unknown(ctx: Context) -> Iterator[Problem]:
         folder = posixpath.dirname(markdown.ref.path)
         linked = {link.target for link in markdown.links}
         texts = [
-            *((markdown.meta.ref_of(*p), v) for p, v in strings(markdown.meta.data)),
+            *((markdown.meta.ref_of(*p), v) for p, v in yaml_strings(markdown.meta)),
             *((line.ref, line.text) for line in lines(markdown)),
         ]
         for ref, text in texts:
@@ -254,6 +253,8 @@ def title_unknown(ctx: Context) -> Iterator[Problem]:
                 continue
             if cited in titles:
                 continue
+            from difflib import SequenceMatcher  # only for a title that matches none
+
             best = max(titles, key=lambda t: SequenceMatcher(None, t, cited).ratio())
             message = (
                 f"引用的《{match.group(1)}》不是本镇任何规划或计划的标题；最接近的是"

@@ -123,7 +123,7 @@ def start(
     limits: Limits | None = None,
 ) -> Server:
     """Load and check the workspace, render the previews, bind the socket and start watching
-    (``pipeline.ToolError`` when the workspace cannot be used; ``OSError`` when the port cannot)."""
+    (``session.ToolError`` when the workspace cannot be used; ``OSError`` when the port cannot)."""
     state = ServeState(root)
     server = Server(state, host, port, open_hosts, limits or Limits())
     server.start_watching()

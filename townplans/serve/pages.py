@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from townplans import build
+from townplans import targets
 from townplans.model import Finding, Severity
 from townplans.render import documents
 from townplans.render.album import MARGIN_MM, PAGE_MM
@@ -100,12 +100,6 @@ def dashboard(state: ServeState) -> str:
         profile = state.session.profile
         views = list(state.towns.values())
         towns = [v.town for v in views]
-        assembler = documents.Assembler(
-            state.paths.root,
-            profile,
-            documents.Templates(state.paths.templates / "documents"),
-            state.session.workspace.district,
-        )
         # The district summary's own cells (documents.district_summary prints the same).
         indicators = [
             (
@@ -116,7 +110,7 @@ def dashboard(state: ServeState) -> str:
             for key, indicator in profile.indicators.items()
         ]
         sources = list(profile.lists.get("funding_sources", ()))
-        investments = [assembler.investments(t, sources) for t in towns]
+        investments = [state.graph.investments(t) for t in towns]
         return _ENV.get_template("dashboard.html").render(
             **_common(state, "总览"),
             deliverables=[d.label for d in profile.deliverables],
@@ -139,7 +133,7 @@ def built_outputs(state: ServeState) -> list[tuple[str, list[tuple[str, str]]]]:
         return []
     groups: list[tuple[str, list[tuple[str, str]]]] = []
     folders = [("", base)] + [
-        (view.town.name, build.town_folder(base, slug)) for slug, view in state.towns.items()
+        (view.town.name, targets.town_folder(base, slug)) for slug, view in state.towns.items()
     ]
     for label, folder in folders:
         if not folder.is_dir() or folder.is_symlink():

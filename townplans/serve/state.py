@@ -4,9 +4,9 @@ preview of every document and album, each with the inputs its build targets decl
 A change reloads and re-checks only what it touches: a file under ``towns/<slug>/`` that town
 (``load.workspace.reload_town``, then the rules for that town alone); anything else (district.yaml,
 the district's waivers, the templates, a new town folder) everything. Previews are re-rendered only
-when one of their inputs changed (the build's own decision: ``build.document_targets`` and
-``build.album_targets`` declare the inputs), and how many were is logged and kept for
-``/api/state``. Previews are the build's print HTML (``documents.to_html``, ``album.album_html``).
+when one of their inputs changed (the inputs the build graph, ``targets.Graph``, declares for
+them), and how many were is logged and kept for ``/api/state``. Previews are the build's print HTML
+(the graph's ``Output.preview``: the same HTML WeasyPrint prints).
 Documents are rendered when the workspace is loaded (the sample's thirty take about 0.2 s); an
 album is rendered when it is first asked for (``ensure``), because its photos are prepared for
 print through the build's photo cache, which on a workspace never built costs seconds; from then
@@ -28,16 +28,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from townplans import build, errortext, pipeline
+from townplans import errortext
+from townplans import session as sessions
 from townplans.check import CheckResult, Selection, run_rules
 from townplans.fs import os_error
 from townplans.load.images import ProbeCache
 from townplans.load.workspace import reload_town
 from townplans.model import Finding, Severity, Town
 from townplans.paths import WorkspacePaths
-from townplans.render import documents
 from townplans.render.style import Style, StyleError, load_style
 from townplans.status import TownStatus, town_status
+from townplans.targets import Graph
 from townplans.templating import TemplateError
 
 log = logging.getLogger("townplans.serve")
@@ -138,21 +139,22 @@ class ServeState:
         self.paths = WorkspacePaths(self.root.resolve())
         self.probe_cache = ProbeCache()
         self.session, self.result, self.style = self._checked()
+        self.graph = Graph(self.session, self.style)
         self.towns: dict[str, TownView] = {}
         self.previews: dict[str, Preview] = {}
         self._adopt_all()
 
     # -- loading ---------------------------------------------------------------------------------
 
-    def _checked(self) -> tuple[pipeline.Session, CheckResult, Style]:
-        """Load and check the whole workspace (``pipeline.ToolError`` when it cannot be used)."""
-        session, result = pipeline.run_check(
+    def _checked(self) -> tuple[sessions.Session, CheckResult, Style]:
+        """Load and check the whole workspace (``session.ToolError`` when it cannot be used)."""
+        session, result = sessions.run_check(
             self.paths.root, today=self.today, probe_cache=self.probe_cache
         )
         try:
             style = load_style(session.paths.style)
         except StyleError as exc:
-            raise pipeline.ToolError(str(exc)) from exc
+            raise sessions.ToolError(str(exc)) from exc
         return session, result, style
 
     def _adopt_all(self) -> list[str]:
@@ -178,46 +180,12 @@ class ServeState:
 
     def _town_previews(self, town: Town) -> list[Preview]:
         """The town's documents and album as previews (not yet rendered), with the inputs the
-        build's targets for them declare."""
-        paths, style = self.session.paths, self.style
-        assembler = documents.Assembler(
-            paths.root, self.session.profile, documents.Templates(paths.templates / "documents"),
-            self.session.workspace.district,
-        )  # fmt: skip
-        faces = build.font_faces(paths.fonts)
-        folder = build.town_folder(paths.build, town.slug)
-        found = []
-        for spec in assembler.town_documents(town):
-            target = build.document_targets(spec, folder, paths, style, build.BuildOptions())[0]
-            found.append(
-                Preview(
-                    town.slug, spec.name, target.inputs, _document(spec, style, paths.root, faces)
-                )
-            )
-        if town.projects:
-            workspace, profile = self.session.workspace, self.session.profile
-            targets = build.album_targets(
-                town, paths, style, profile, workspace, build.BuildOptions()
-            )
-            name = targets[0].path.stem
-            found.append(Preview(town.slug, name, targets[0].inputs, self._album(town), album=True))
-        return found
-
-    def _album(self, town: Town) -> Callable[[], str]:
-        from townplans.render import album  # python-docx and the photo pipeline only when needed
-
-        paths, profile, style = self.session.paths, self.session.profile, self.style
-        district = self.session.workspace.district
-        year = str(district.meta.get("plan_year") or "") if district.meta else ""
-        cache = build.PhotoCache(paths.build / ".cache" / "photos", paths.build)
-
-        def make() -> str:
-            model = album.album_model(
-                town, profile, paths.root, cache, district.name, f"{year}年" if year else ""
-            )
-            return album.album_html(model, style, paths.root)
-
-        return make
+        build graph declares for them."""
+        return [
+            Preview(town.slug, o.name, o.inputs, o.preview, album=o.kind == "album")
+            for o in self.graph.previews(town)
+            if o.preview is not None
+        ]
 
     # -- changes ---------------------------------------------------------------------------------
 
@@ -243,7 +211,8 @@ class ServeState:
     def _reload_all(self) -> list[str]:
         try:
             self.session, self.result, self.style = self._checked()
-        except pipeline.ToolError as exc:
+            self.graph = Graph(self.session, self.style)
+        except sessions.ToolError as exc:
             self.problem = str(exc)
             log.warning("工作区无法重新读取（保留上一次的结果）：%s", exc)
             return []
@@ -254,6 +223,7 @@ class ServeState:
         session = self.session
         workspace = reload_town(session.workspace, session.profile, slug, self.probe_cache)
         self.session = dataclasses.replace(session, workspace=workspace)
+        self.graph = Graph(self.session, self.style)
         result = run_rules(
             workspace, session.profile, self.session.findings, Selection(towns=(slug,)),
             self.result.today,
@@ -344,16 +314,6 @@ class ServeState:
                 ],
                 "problem": self.problem,
             }
-
-
-def _document(
-    spec: documents.DocumentSpec, style: Style, root: Path, faces: str
-) -> Callable[[], str]:
-    def make() -> str:
-        html, _ = documents.to_html(spec, style, root, faces)
-        return html
-
-    return make
 
 
 def _ignored(path: str) -> bool:
