@@ -191,7 +191,9 @@ class Graph:
         """The templates, when the workspace has its own (shipped defaults change with the
         townplans version, which every key holds anyway)."""
         templates = self.paths.templates
-        return GLOBAL_INPUTS if templates.resolve().is_relative_to(self.paths.root.resolve()) else ()
+        return (
+            GLOBAL_INPUTS if templates.resolve().is_relative_to(self.paths.root.resolve()) else ()
+        )
 
     def _inputs(self, *items: str) -> tuple[str, ...]:
         return (*items, *self._global_inputs)

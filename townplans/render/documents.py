@@ -25,8 +25,8 @@ from markdown_it.token import Token
 
 from townplans import mdparser, templating
 from townplans.completeness import condition_holds, find_headings, heading_matches
+from townplans.fields import read_field
 from townplans.fs import safe_name
-from townplans.load.fields import read_field
 from townplans.model import (
     Asset,
     DetailedPlan,

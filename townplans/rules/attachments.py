@@ -7,11 +7,11 @@ import posixpath
 from collections.abc import Iterable, Iterator
 
 from townplans.completeness import attachment_shortfall, condition_holds
+from townplans.facts.units import plan_type
 from townplans.model import Asset, Located, MarkdownFile, Project, Severity, SourceRef, Town
 from townplans.photopairs import PairedBy, pair_photos
 from townplans.profile import AttachmentSpec, DocumentType, PermitItem
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import plan_type
 
 _FORMAT_SUFFIXES = {
     "JPEG": ("jpg", "jpeg"),

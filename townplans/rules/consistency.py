@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from townplans.facts.units import town_documents
+from townplans.fields import read_field
 from townplans.limits import MAX_LIST_ITEMS
-from townplans.load.fields import read_field
 from townplans.mdparser import Table, TableRow, name_key, parcel_table, project_tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
@@ -26,7 +27,6 @@ from townplans.rules.documents import (
     number,
     revision_history,
     stage_order,
-    town_documents,
 )
 from townplans.values import ValueFormatError, parse_date, parse_money, parse_number
 

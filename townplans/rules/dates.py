@@ -8,16 +8,11 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+from townplans.facts.units import town_documents
 from townplans.model import Photo, Project, Severity, SourceRef
 from townplans.profile import Phase, report_interval
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import (
-    date_of,
-    loose_date,
-    plan_year,
-    revision_history,
-    town_documents,
-)
+from townplans.rules.documents import date_of, loose_date, plan_year, revision_history
 from townplans.rules.fields import Kind, all_field_issues
 
 STAGES = ("before", "progress", "after")

@@ -13,11 +13,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from townplans.load.fields import FieldValue, read_field
+from townplans.facts.units import town_documents
+from townplans.fields import FieldValue, read_field
 from townplans.model import Located, Severity, revision_name
 from townplans.profile import DocumentType, FieldSpec
 from townplans.rules import Context, Problem, RuleCheck, rule
-from townplans.rules.documents import field, is_placeholder, town_documents
+from townplans.rules.documents import field, is_placeholder
 
 Path = tuple[str | int, ...]
 
