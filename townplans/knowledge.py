@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from townplans import errortext
 from townplans.model import Finding, Located, Severity, SourceRef
 from townplans.profile_schema import (
     BOOL,
@@ -278,7 +279,7 @@ class _Builder:
         try:
             regex = re.compile(text)
         except re.error as exc:
-            self.findings.append(_error(ref, f"正则表达式无效（{exc.msg}，第 {exc.pos} 个字符）"))
+            self.findings.append(_error(ref, f"正则表达式无效：{errortext.regex_problem(exc)}"))
             return None
         if "value" not in regex.groupindex:
             self.findings.append(_error(ref, "正则表达式应有名为 value 的分组：(?P<value>…)"))

@@ -7,7 +7,7 @@ Three kinds of statement become facts:
   front matter) read by the profile's field types through ``load.fields.read_field`` (one parser
   per kind of value: ``values``). A town's indicators become ``indicator.<key>`` (with its
   ``indicator.<key>.口径``), a brief's funding ``funding.<source>``, its permits
-  ``permit.<key>``; a weekly report's project rows are facts about those projects as of the
+  ``permits.<key>``; a weekly report's project rows are facts about those projects as of the
   report's date.
 - **tables**, through the header vocabulary of ``templates/knowledge/`` (``tables``): the row's
   subject is the entity its key column names (a project by its title, a parcel by its id).

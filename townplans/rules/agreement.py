@@ -7,9 +7,8 @@ equal within the attribute's tolerance (``templates/knowledge``: absolute in its
 relative), after converting units (公顷 and 平方公里, 万元 and 亿元); a figure that changes over
 time is compared only with statements for the same date; only attributes the knowledge declares
 are compared (a remark or a plan for next week is not a fact two places must share). Of three or
-more statements the one out
-of line with the others is named; of two, the later place in reading order (a table restating a
-field, a text restating a table). Every finding names both places.
+more statements the one out of line with the others is named; of two, the one restating the
+other (a table restating a field, a sentence restating a table). Every finding names both places.
 """
 
 from __future__ import annotations
@@ -81,9 +80,16 @@ def odd_one_out(facts: Sequence[Fact], spec: Attribute) -> tuple[Fact, Fact] | N
         anchor = next(f for f, v in zip(facts, values, strict=True) if v == common)
         odd = next(f for f in facts if not agree(anchor, f, spec))
         return odd, anchor
-    first = facts[0]
-    later = next(f for f in facts[1:] if not agree(first, f, spec))
+    # Two statements, or no majority: the one restating the other is named (a table or a sentence
+    # restates a field, which is where the figure is kept), else the later one in reading order.
+    ordered = sorted(facts, key=lambda f: ORIGIN_RANK.get(f.origin, 0))
+    first = ordered[0]
+    later = next(f for f in reversed(ordered) if not agree(first, f, spec))
     return later, first
+
+
+ORIGIN_RANK = {"field": 0, "report": 1, "table": 2, "text": 3}
+"""Where a figure is kept (a field) before where it is restated (a table, then a sentence)."""
 
 
 def agree(one: Fact, other: Fact, spec: Attribute) -> bool:
