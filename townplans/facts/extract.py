@@ -11,7 +11,9 @@ Three kinds of statement become facts:
   report's date.
 - **tables**, through the header vocabulary of ``templates/knowledge/`` (``tables``): the row's
   subject is the entity its key column names (a project by its title, a parcel by its id).
-- **text**, through the extraction patterns of ``templates/knowledge/`` (``patterns``).
+- **text**, through the extraction patterns of ``templates/knowledge/`` (``patterns``);
+- **mentions** in text and fields: the standards and laws cited and the registry's places named
+  (``facts.mentions``).
 
 A value that cannot be read yields no fact (the field rules report it); reading never raises for
 content. Subjects are keyed so that two documents speaking of the same thing meet: a town by its
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from townplans.facts import mentions
 from townplans.facts.model import Entity, Fact, FactBase, Period, Quantity, Ref, Value
 from townplans.facts.units import DocumentUnit, plan_type, town_documents
 from townplans.fields import FieldValue, read_field
@@ -114,6 +117,7 @@ class _Reader:
             self.fields(subject, town.meta, doctype.fields)
             self.indicators(subject, town.meta)
             self.zones(town, town.meta)
+            self.facts += mentions.in_fields(subject, town.meta, self.knowledge, None)
         for project in town.projects:
             self.name(Entity("project", f"{town.slug}/{project.slug}"), project.name)
         for unit in town_documents(town, self.profile):
@@ -165,6 +169,8 @@ class _Reader:
         for markdown in unit.files:
             self.tables(town, unit.doctype.key, markdown, as_of)
             self.text(town, subject, unit.doctype.key, markdown, as_of)
+            self.facts += mentions.in_fields(subject, markdown.meta, self.knowledge, as_of)
+            self.facts += mentions.in_text(subject, markdown, self.knowledge, as_of)
 
     def subject_of(self, town: Town, unit: DocumentUnit) -> tuple[Entity, dt.date | None]:
         """The entity a document's front matter speaks of, and the date it speaks for."""

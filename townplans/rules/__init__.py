@@ -172,6 +172,7 @@ def all_rules() -> list[Rule]:
         meta,
         placeholders,
         references,
+        registries,
         structure,
     )
 
