@@ -111,7 +111,7 @@ def test_the_brief_form_shows_what_applies_and_marks_only_required_gaps(tmp_path
     for line in (
         "nature: 改扩建\n",
         "phone: 029-33216533\n",
-        "  tender: 不适用（企业自主投资，按程序自行采购）\n",
+        "  tender: 已办理\n",
     ):
         assert line in text
         text = text.replace(line, "")
