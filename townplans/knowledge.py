@@ -597,7 +597,7 @@ class _Builder:
     def citations(self, parts: list[tuple[Located, Any]]) -> Citations:
         made = []
         for located, section in parts:
-            for index, spec in enumerate(section):
+            for index, spec in zip(_positions(located, section, "citations"), section, strict=True):
                 ref = located.ref_of("citations", index)
                 dates = {k: self._date(spec.get(k), located.ref_of("citations", index, k))
                          for k in ("in_force", "replaced_on")}  # fmt: skip
@@ -620,7 +620,8 @@ class _Builder:
                 ref = located.ref_of("places", "neighbour_words")
                 near = self._compiled(section["neighbour_words"], ref)
             for town, entries in section.get("towns", {}).items():
-                for index, spec in enumerate(entries):
+                positions = _positions(located, entries, "places", "towns", town)
+                for index, spec in zip(positions, entries, strict=True):
                     ref = located.ref_of("places", "towns", town, index)
                     made.append(
                         Place(spec["name"].strip(), spec["kind"], town, spec["source"], ref)
@@ -680,7 +681,9 @@ class _Builder:
         for located, section in parts:
             for key, spec in section.items():
                 confusions = []
-                for index, item in enumerate(spec.get("confused_with", ())):
+                items = spec.get("confused_with", [])
+                positions = _positions(located, items, "indicators", key, "confused_with")
+                for index, item in zip(positions, items, strict=True):
                     ref = located.ref_of("indicators", key, "confused_with", index)
                     numerator = self._compiled(item["numerator"], ref)
                     unless = self._compiled(item["unless"], ref) if "unless" in item else None
@@ -723,6 +726,28 @@ class _Builder:
         except (ValueFormatError, ArithmeticError) as exc:
             self.findings.append(_error(ref, str(exc)))
             return None
+
+
+def _positions(located: Located, cleaned: list[Any], *path: str) -> list[int]:
+    """Where each item of a cleaned list stood in the file: validation drops a wrong item, so
+    the cleaned index of the items after it is not their place."""
+    raw: Any = located.data
+    for part in path:
+        raw = raw.get(part) if isinstance(raw, dict) else None
+    items = raw if isinstance(raw, list) else []
+    found, start = [], 0
+    for item in cleaned:
+        index = next((i for i in range(start, len(items)) if _kept(items[i], item)), start)
+        found.append(index)
+        start = index + 1
+    return found
+
+
+def _kept(raw: Any, cleaned: Any) -> bool:
+    """Whether ``cleaned`` is ``raw`` with its wrong parts left out."""
+    if not isinstance(raw, dict) or not isinstance(cleaned, dict):
+        return raw == cleaned
+    return all(raw.get(k) == v for k, v in cleaned.items() if not isinstance(v, dict | list))
 
 
 def _decimal(value: object) -> Decimal:
