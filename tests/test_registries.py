@@ -153,7 +153,7 @@ def test_tp323_a_village_of_another_town_in_a_brief_names_both_towns_and_the_sou
     "new",
     [
         "location: 窑店镇窑店老街（通往东阳村，620米）",  # a neighbour
-        "location: 窑店镇西环路（620米）",  # a road name several towns have
+        "location: 窑店镇纬一路（620米）",  # a road name two other towns have
         "location: 窑店镇渭城街（620米）",  # names the other town: TP632's, not repeated
     ],
 )
@@ -311,8 +311,11 @@ def test_the_registry_rules_keep_the_sample_clean(tmp_path: Path) -> None:
     root = copy_workspace(tmp_path / "ws")
     _, result = pipeline.run_check(root, pipeline.Selection(select=NEW_CODES), TODAY)
     assert _said([f for f in result.findings if f.code in NEW_CODES]) == [
-        f"TP322 提示 {WEICHENG_GENERAL}:30 引用的《村镇规划编制办法（试行）》未收录在引用文件登记"
-        "（templates/knowledge/citations.yaml）中，无法核对编号、名称和现行状态；请核实后补充条目并写明出处"
+        (
+            f"TP322 提示 {WEICHENG_GENERAL}:30 引用的《村镇规划编制办法（试行）》未收录在"
+            "引用文件登记（templates/knowledge/citations.yaml）中，无法核对编号、名称和现行状态；"
+            "请核实后补充条目并写明出处"
+        )
     ]
 
 

@@ -746,7 +746,7 @@ def _positions(located: Located, cleaned: list[Any], *path: str) -> list[int]:
 def _kept(raw: Any, cleaned: Any) -> bool:
     """Whether ``cleaned`` is ``raw`` with its wrong parts left out."""
     if not isinstance(raw, dict) or not isinstance(cleaned, dict):
-        return raw == cleaned
+        return bool(raw == cleaned)
     return all(raw.get(k) == v for k, v in cleaned.items() if not isinstance(v, dict | list))
 
 
