@@ -1419,6 +1419,180 @@ edit(
     "nature: 【待填写：新建、续建或改扩建】",
 )
 
+# -- 登记 registries: citations, places, addressees, permits, indicator definitions (templates/knowledge)
+
+Z_STATION = "towns/zhengyang/projects/transfer-station/brief.md"
+Z_WATER = "towns/zhengyang/projects/water-extension/brief.md"
+Z_ROAD = "towns/zhengyang/projects/weier-road/brief.md"
+Z_TOWN = "towns/zhengyang/town.yaml"
+C = "引用"
+edit(
+    "cite-replaced-standard",
+    C,
+    ERROR,
+    "总规依据写了已被代替的《村镇规划标准》GB 50188-93（2007年起为 GB 50188-2007）",
+    GENERAL,
+    "2. 《镇规划标准》（GB 50188—2007）；",
+    "2. 《村镇规划标准》（GB 50188—93）；",
+)
+edit(
+    "cite-repealed-law",
+    C,
+    ERROR,
+    "总规依据写了2008年已废止的《城市规划法》",
+    GENERAL,
+    "1. 《中华人民共和国城乡规划法》（2019年修正）；",
+    "1. 《中华人民共和国城市规划法》；",
+)
+edit(
+    "cite-title-number",
+    C,
+    ERROR,
+    "标准名称配了另一个标准的编号",
+    Z_MASTER,
+    "《镇规划标准》（GB 50188—2007）",
+    "《镇规划标准》（GB 50137—2011）",
+)
+edit(
+    "cite-water-2006",
+    C,
+    ERROR,
+    "2023年6月的总规引用2023年4月已被代替的 GB 5749-2006",
+    INFRA,
+    "供水水质达到《生活饮用水卫生标准》。",
+    "供水水质达到《生活饮用水卫生标准》（GB 5749-2006）。",
+)
+edit(
+    "cite-unknown",
+    C,
+    INFO,
+    "控规依据写了一个无从核对的技术规程",
+    CENTER,
+    "规划依据《城市、镇控制性详细规划编制审批办法》",
+    "规划依据《城镇控制性详细规划技术规程》（CJJ/T 301-2021）",
+)
+L = "地名"
+edit(
+    "place-village-of-other-town",
+    L,
+    ERROR,
+    "正阳镇项目的建设地点写了渭城镇的村",
+    Z_WATER,
+    "location: 正阳镇北部新区（正阳大街以北）",
+    "location: 正阳镇东阳村（正阳大街以北）",
+)
+edit(
+    "place-road-of-other-town",
+    L,
+    ERROR,
+    "渭城镇项目简介沿用正阳镇的道路名",
+    SEWAGE,
+    "location: 渭城镇渭城街、纬一路、纬二路",
+    "location: 渭城镇渭城街、经一路、纬二路",
+)
+H = "层级"
+edit(
+    "recipient-city",
+    H,
+    ERROR,
+    "建设计划越过区领导小组直接主送市住建局",
+    PLAN,
+    "recipient: 区小城镇建设工作领导小组",
+    "recipient: 咸阳市住房和城乡建设局",
+)
+edit(
+    "recipient-bureau",
+    H,
+    WARNING,
+    "建设计划主送区住建局（领导小组办公室所在单位）而不是领导小组",
+    Z_PLAN,
+    "recipient: 区小城镇建设工作领导小组",
+    "recipient: 区住建局",
+)
+edit(
+    "issuer-town-office",
+    H,
+    ERROR,
+    "建设计划以镇内设机构名义发文",
+    PLAN,
+    "issuer: 渭城镇人民政府",
+    "issuer: 渭城镇规划建设办",
+)
+K = "许可"
+edit(
+    "permit-road-not-applicable",
+    K,
+    ERROR,
+    "2400万元的道路工程施工许可填“不适用（投资额低于限额）”",
+    Z_ROAD,
+    "  construction: 已办理",
+    "  construction: 不适用（市政道路，投资额低于限额）",
+)
+edit(
+    "permit-binhe-not-applicable",
+    K,
+    WARNING,
+    "1850万元的道路改造施工许可填“不适用（原路改造）”",
+    BINHE,
+    "  construction: 已办理",
+    "  construction: 不适用（原路改造）",
+)
+edit(
+    "tender-district-funds",
+    K,
+    WARNING,
+    "使用上级补助和区级财政1450万元的项目招投标填“不适用”",
+    BINHE,
+    "  tender: 已办理",
+    "  tender: 不适用（镇政府自建）",
+)
+edit(
+    "permit-before-planning",
+    K,
+    ERROR,
+    "施工许可已办理而建设工程规划许可证未办理",
+    SQUARE,
+    "  planning_works: 已办理",
+    "  planning_works: 未办理",
+)
+edit(
+    "started-without-permit",
+    K,
+    ERROR,
+    "垃圾中转站（建筑面积620㎡）已完成75%而施工许可仍在办理",
+    Z_STATION,
+    "  construction: 已办理",
+    "  construction: 办理中",
+)
+D = "口径"
+edit(
+    "definition-green-ratio",
+    D,
+    WARNING,
+    "绿化覆盖率的口径写成绿地率的算法",
+    TOWN,
+    "口径: 建成区绿化覆盖面积/建成区面积（含行道树投影）",
+    "口径: 建成区各类绿地面积/建成区面积",
+)
+edit(
+    "definition-garbage-clearance",
+    D,
+    WARNING,
+    "垃圾处理率的口径写成清运率",
+    Z_TOWN,
+    "口径: 生活垃圾无害化处理量/清运量（中转站建成后预计提高至95%）",
+    "口径: 生活垃圾清运量/生活垃圾产生量",
+)
+edit(
+    "definition-water-households",
+    D,
+    WARNING,
+    "供水普及率按户数计算（入户率）",
+    TOWN,
+    "口径: 建成区用水人口/建成区常住人口，集中供水",
+    "口径: 建成区通自来水户数/建成区总户数，集中供水",
+)
+
 WHY_NOT: dict[str, str] = {
     # key -> why a checker should not be expected to catch it (written when a miss is accepted)
     "per-capita-land": (
