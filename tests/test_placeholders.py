@@ -315,7 +315,9 @@ class Filler:
 
     def construction_plan(self, briefs: list[dict[str, Any]]) -> None:
         path = self.town / "construction-plan.md"
-        self.front_matter(path, "construction_plan", doc_number="河政发〔2024〕1号")
+        # the recipient the hierarchy registry names (TP324): the district's leading group
+        self.front_matter(path, "construction_plan", doc_number="河政发〔2024〕1号",
+                          recipient="区小城镇建设工作领导小组")  # fmt: skip
         rows = "".join(
             f"| {n} | {b['title']} | {b['zone']} | 300 | {self.end.isoformat()} | {b['leader']} |\n"
             for n, b in enumerate(briefs, 1)

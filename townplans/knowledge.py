@@ -358,7 +358,8 @@ class Places:
 
 @dataclass(frozen=True, slots=True)
 class Body:
-    """An office a 公文 may go to or come from; ``{town}`` in a name stands for the town."""
+    """An office a 公文 may go to or come from; ``{town}`` and ``{district}`` in a name stand for
+    the town and the district (so that the registry serves any district)."""
 
     key: str
     name: str
@@ -366,8 +367,12 @@ class Body:
     aliases: tuple[str, ...] = ()
     note: str = ""
 
-    def names(self, town: str = "") -> tuple[str, ...]:
-        return tuple(n.replace("{town}", town) for n in (self.name, *self.aliases))
+    def names(self, town: str = "", district: str = "") -> tuple[str, ...]:
+        """Its names for ``town`` in ``district`` (``{town}``, ``{district}`` filled in)."""
+        return tuple(
+            n.replace("{town}", town).replace("{district}", district)
+            for n in (self.name, *self.aliases)
+        )
 
 
 @dataclass(frozen=True, slots=True)

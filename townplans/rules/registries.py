@@ -208,7 +208,7 @@ def _matches(name: str, keys: tuple[str, ...], hierarchy: Hierarchy, town: str,
     wanted = _normal(name, district)
     for key in keys:
         body = hierarchy.bodies.get(key)
-        if body is not None and wanted in {_normal(n, district) for n in body.names(town)}:
+        if body is not None and wanted in {_normal(n, district) for n in body.names(town, "")}:
             return True
     return False
 
@@ -225,9 +225,9 @@ def _addressing(ctx: Context, field_name: str) -> Iterator[tuple[Addressing, Fac
                 yield addressing, fact, name
 
 
-def _bodies(hierarchy: Hierarchy, keys: tuple[str, ...], town: str) -> str:
-    return "或".join(f"“{hierarchy.bodies[k].name.replace('{town}', town)}”"
-                    for k in keys if k in hierarchy.bodies)  # fmt: skip
+def _bodies(hierarchy: Hierarchy, keys: tuple[str, ...], town: str, district: str) -> str:
+    bodies = [hierarchy.bodies[k] for k in keys if k in hierarchy.bodies]
+    return "或".join(f"“{body.names(town, district)[0]}”" for body in bodies)
 
 
 @rule(
@@ -241,7 +241,7 @@ def _bodies(hierarchy: Hierarchy, keys: tuple[str, ...], town: str) -> str:
 def recipient_hierarchy(ctx: Context) -> Iterator[Problem]:
     hierarchy, town, district = ctx.knowledge.hierarchy, ctx.the_town.name, _district(ctx)
     for addressing, fact, name in _addressing(ctx, "recipient"):
-        expected = _bodies(hierarchy, addressing.bodies, town)
+        expected = _bodies(hierarchy, addressing.bodies, town, district[-1] if district else "区")
         if _matches(name, addressing.bodies, hierarchy, town, district):
             continue
         if _matches(name, addressing.related, hierarchy, town, district):
@@ -274,7 +274,7 @@ def issuer_hierarchy(ctx: Context) -> Iterator[Problem]:
             continue  # another town, or no town at all: TP632 says so
         if _matches(name, addressing.bodies, hierarchy, town, district):
             continue
-        expected = _bodies(hierarchy, addressing.bodies, town)
+        expected = _bodies(hierarchy, addressing.bodies, town, district[-1] if district else "区")
         message = (
             f"发文机关“{name}”不是本镇的党委或人民政府：建设计划应以{expected}名义印发"
             f"（依据：{addressing.source}）"
