@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+import townplans.build
+from tests import build_guard
 from townplans.load import load_workspace
 from townplans.model import Workspace
 from townplans.profile import Profile, load_profile
@@ -90,17 +97,215 @@ def _lists_other_town(line: str, towns: tuple[str, ...]) -> bool:
     return "{slug: " in line and line.split("{slug: ", 1)[1].split(",", 1)[0] not in towns
 
 
-@pytest.fixture(scope="session")
-def built_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The whole sample district built once per test process, for tests that only read outputs
-    (a test that changes files makes its own copy)."""
+# -- building is for tests marked slow (tests/build_guard.py) ------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """The guard knows which test runs: its setup (fixtures of any scope it is first to ask for),
+    its call and its teardown."""
+    build_guard.begin(item)
+    try:
+        return (yield)
+    finally:
+        build_guard.end()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    """The guard knows which fixtures are being made, to remember those that build."""
+    build_guard.fixture_started(fixturedef.argname)
+    try:
+        return (yield)
+    finally:
+        build_guard.fixture_ended()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test asking for a fixture that builds needs a build: without the mark it fails before
+    any fixture is made (whether or not another test had it built already)."""
+    reason = build_guard.needs_a_build(item)
+    if reason is not None:
+        pytest.fail(reason, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A refused build fails the test even when the code under test caught the failure (a CLI's
+    last-resort handler, a server's thread)."""
+    report: pytest.TestReport = yield
+    if build_guard.refused:
+        if report.passed:
+            report.outcome = "failed"
+            report.longrepr = "\n".join(build_guard.refused)
+        build_guard.refused.clear()
+    return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _builds_only_in_slow_tests() -> Iterator[None]:
+    """The build engine's making of outputs and ``subprocess.Popen``, guarded for the whole
+    session."""
+    with pytest.MonkeyPatch.context() as patch:
+        making = build_guard.guarded_making(townplans.build._make_all)
+        patch.setattr(townplans.build, "_make_all", making)
+        patch.setattr(subprocess, "Popen", build_guard.GuardedPopen)
+        yield
+
+
+# -- the sample district, built once per test run ------------------------------------------------
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def made_once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder ``name`` that ``make`` fills once per test run, shared by every xdist worker
+    (pytest-xdist's own pattern): the first worker to ask makes it under a file lock in the run's
+    temporary folder, the others wait for it and use it. A ``make`` that failed is recorded, so
+    the other workers fail with its message instead of making it again."""
+    base = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder = base / name
+    done, failed = base / f"{name}.done", base / f"{name}.failed"
+    with _exclusive(base / f"{name}.lock"):
+        if failed.exists():
+            pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            try:
+                make(folder)
+            except Exception as exc:
+                failed.write_text(f"{name}: made in another test, which failed: {exc}", "utf-8")
+                raise
+            done.touch()
+    return folder
+
+
+@dataclass(frozen=True)
+class DistrictBuild:
+    """The sample district built once per test run (``pipeline.run_build(root, jobs=2)`` on a copy
+    of the sample), and what that build reported. Shared by every test: read only."""
+
+    root: Path
+    built: tuple[str, ...]
+    """The outputs it made, relative to build/."""
+    photos_prepared: int
+
+
+def _build_district(folder: Path) -> None:
     from townplans import pipeline
 
-    root = copy_workspace(tmp_path_factory.mktemp("built") / "ws")
+    root = copy_workspace(folder / "ws")
     outcome = pipeline.run_build(root, jobs=2)
     assert not outcome.failed, [str(f) for f in outcome.findings]
     assert not [f for f in outcome.findings if f.code.startswith("TP7")], outcome.findings
-    return root
+    record = {
+        "built": sorted(p.relative_to(root / "build").as_posix() for p in outcome.written),
+        "photos_prepared": outcome.photos_prepared,
+        "files": _files(root),
+    }
+    (folder / "record.json").write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+
+
+def _files(root: Path) -> dict[str, list[int]]:
+    """Every entry under ``root`` (not followed) with its size and mtime: what a change shows in."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        found[path.relative_to(root).as_posix()] = [info.st_mode, info.st_size, info.st_mtime_ns]
+    return found
+
+
+@pytest.fixture(scope="session")
+def district_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DistrictBuild]:
+    """The sample district built once per test run and what the build reported. Read only: at
+    the end of the session every file must be as it was built (a test that changes files uses
+    ``district_copy``)."""
+    folder = made_once(tmp_path_factory, "built-district", _build_district)
+    record = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+    root = folder / "ws"
+    yield DistrictBuild(root, tuple(record["built"]), record["photos_prepared"])
+    now = _files(root)
+    changed = sorted(
+        k for k in now.keys() | record["files"].keys() if now.get(k) != record["files"].get(k)
+    )
+    assert not changed, f"a test changed the shared build (use district_copy): {changed[:20]}"
+
+
+@pytest.fixture(scope="session")
+def built_district(district_build: DistrictBuild) -> Path:
+    """The workspace of the shared build of the sample district (read only)."""
+    return district_build.root
+
+
+@pytest.fixture
+def district_copy(built_district: Path, tmp_path: Path) -> Callable[..., Path]:
+    """Factory: ``district_copy()`` copies the shared build (sources, build/ and its manifest)
+    into tmp_path for a test that changes files. copytree keeps mtimes, so the manifest still
+    matches and a build of the copy remakes only what the test changed."""
+
+    def make(name: str = "ws") -> Path:
+        return Path(shutil.copytree(built_district, tmp_path / name, symlinks=True))
+
+    return make
+
+
+def libreoffice_pdfs(
+    files: list[Path], out: Path, processes: int = 1, timeout: float = 900
+) -> None:
+    """LibreOffice's PDF of each DOCX in ``files``, as ``out/<stem>.pdf``: ``processes`` soffice
+    runs side by side, each with its own profile (one profile serves one soffice at a time)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "make test installs libreoffice-writer-nogui"
+    out.mkdir(parents=True, exist_ok=True)
+    shares = [files[start::processes] for start in range(processes) if files[start::processes]]
+    running = []
+    for n, share in enumerate(shares):
+        profile = (out / f"profile-{n}").as_uri()
+        command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                   "pdf", "--outdir", str(out), *map(str, share)]  # fmt: skip
+        running.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    try:
+        for process in running:
+            _, err = process.communicate(timeout=timeout)
+            assert process.returncode == 0, err.decode("utf-8", "replace")
+    finally:
+        for process in running:
+            if process.poll() is None:  # another one failed or took too long
+                process.kill()
+    for file in files:
+        assert (out / f"{file.stem}.pdf").is_file(), f"LibreOffice could not convert {file.name}"
+
+
+@pytest.fixture(scope="session")
+def district_word_pdfs(built_district: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """LibreOffice's PDF of every DOCX of the shared build (Word's view of the outputs), made
+    once per test run: the folder holding ``<stem>.pdf`` for each. Read only."""
+    files = sorted((built_district / "build").rglob("*.docx"))
+    assert len({f.stem for f in files}) == len(files), "two DOCX of the sample share a name"
+
+    def convert(folder: Path) -> None:
+        libreoffice_pdfs(files, folder, processes=2)
+        for profile in folder.glob("profile-*"):
+            shutil.rmtree(profile)
+
+    return made_once(tmp_path_factory, "district-word-pdfs", convert)
 
 
 @pytest.fixture

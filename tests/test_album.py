@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -14,7 +15,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 
-from tests.conftest import SHARED, copy_workspace, require_corpora
+from tests.conftest import REPO, SHARED, DistrictBuild, copy_workspace, require_corpora
 from townplans import pipeline
 from townplans.check import Selection
 from townplans.model import Asset, ImageInfo, Photo
@@ -24,6 +25,7 @@ from townplans.render.images import Prepared, Slot, prepare
 from townplans.targets import PhotoCache
 
 PHOTOS = SHARED / "corpora/photos"
+SAMPLE_PHOTOS = [p for p in (REPO / "towns").glob("*/projects/*/photos/*/*") if p.is_file()]
 SLOT = Slot(128, 92)
 
 
@@ -132,17 +134,19 @@ def _name(photo: Photo | None) -> str:
     return Path(photo.asset.path).stem if photo is not None else ""
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipeline.BuildOutcome]:
-    root = copy_workspace(tmp_path_factory.mktemp("albums"), ("weicheng", "yaodian"))
-    return root, pipeline.run_build(root, ("weicheng", "yaodian"))
+@pytest.fixture
+def built(district_build: DistrictBuild) -> Path:
+    """The sample district as built once per test run (read only)."""
+    return district_build.root
 
 
+@pytest.mark.slow
 def test_albums_build_with_light_pages_and_print_resolution(
-    built: tuple[Path, pipeline.BuildOutcome],
+    district_build: DistrictBuild,
 ) -> None:
-    root, outcome = built
-    assert outcome.photos_prepared == 34 and not outcome.failed  # 20 + 14 sample photos
+    root = district_build.root
+    # every photo of the sample prepared once (20 for 渭城镇, 14 for 窑店镇, …)
+    assert district_build.photos_prepared == len(SAMPLE_PHOTOS) == 102
     album = root / "build/weicheng/渭城镇小城镇建设观摩图册.pdf"
     listing = subprocess.run(
         ["pdfimages", "-list", str(album)], capture_output=True, text=True, check=True
@@ -167,10 +171,9 @@ def test_albums_build_with_light_pages_and_print_resolution(
     assert "改造前路面破损" in text  # caption from photos.yaml
 
 
-def test_album_follows_the_construction_plan_and_shows_what_is_missing(
-    built: tuple[Path, pipeline.BuildOutcome],
-) -> None:
-    root, _ = built
+@pytest.mark.slow
+def test_album_follows_the_construction_plan_and_shows_what_is_missing(built: Path) -> None:
+    root = built
     document = docx.Document(str(root / "build/yaodian/窑店镇小城镇建设观摩图册.docx"))
     section = document.sections[0]
     assert section.page_width > section.page_height
@@ -189,8 +192,9 @@ def test_album_follows_the_construction_plan_and_shows_what_is_missing(
     assert "【缺：建成后照片】" in pdf
 
 
-def test_second_build_does_no_image_work(built: tuple[Path, pipeline.BuildOutcome]) -> None:
-    root, _ = built
+@pytest.mark.slow
+def test_second_build_does_no_image_work(district_copy: Callable[..., Path]) -> None:
+    root = district_copy()
     again = pipeline.run_build(root, ("weicheng", "yaodian"))
     assert again.report.built == []  # nothing changed: nothing is made at all
     forced = pipeline.run_build(root, ("weicheng", "yaodian"), force=True)
@@ -198,6 +202,7 @@ def test_second_build_does_no_image_work(built: tuple[Path, pipeline.BuildOutcom
     assert forced.photos_prepared == 0 and forced.photos_cached == 2 * 34
 
 
+@pytest.mark.slow
 def test_real_camera_photos_in_a_project(corpus: Path, tmp_path: Path) -> None:
     """Corpus photos as a planner would drop them in: orientations, CMYK, no dates, a truncated one."""
     root = copy_workspace(tmp_path / "ws", ("weicheng",))
@@ -248,15 +253,14 @@ def test_photos_yaml_overrides_the_stage(tmp_path: Path) -> None:
     assert moved.stage == "after" and moved.caption["place"] == "渭城街"
 
 
-def test_albums_fill_their_pages_with_titled_pictures_and_a_cover(
-    built: tuple[Path, pipeline.BuildOutcome],
-) -> None:
+@pytest.mark.slow
+def test_albums_fill_their_pages_with_titled_pictures_and_a_cover(built: Path) -> None:
     """Slots cut from the page: every page after the contents prints pictures over at least 45 %
     of its 267 × 180 mm text block, 30 % beside a facts table (the old fixed half-page slots
     gave ~40 % and 22 pages);
     captions are titles, never file names; no 【缺 where the checker asks for no photo (市场 at
     70 % has no after-photos yet); the cover shows district, town, date and a key photo."""
-    root, _ = built
+    root = built
     album = root / "build/weicheng/渭城镇小城镇建设观摩图册.pdf"
     listing = subprocess.run(
         ["pdfimages", "-list", str(album)], capture_output=True, text=True, check=True

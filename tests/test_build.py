@@ -13,7 +13,7 @@ from docx.document import Document
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
-from tests.conftest import copy_workspace
+from tests.conftest import REPO, copy_workspace
 from townplans import pipeline
 from townplans.render.pdf import RefusedResourceError, check_allowed
 
@@ -29,7 +29,7 @@ TOWN_FILES = {
 
 @pytest.fixture
 def built(built_district: Path) -> Path:
-    """The whole sample district, built once per test session (read only)."""
+    """The whole sample district, built once per test run (read only)."""
     return built_district
 
 
@@ -44,12 +44,14 @@ def _pdf_text(path: Path) -> str:
     ).stdout
 
 
+@pytest.mark.slow
 def test_every_town_gets_docx_and_pdf_with_chinese_names(built: Path) -> None:
     for town, stem in TOWN_FILES.items():
         assert (built / "build" / town / f"{stem}.docx").stat().st_size > 10_000
         assert (built / "build" / town / f"{stem}.pdf").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_docx_has_real_headings_tables_lists_and_images(built: Path) -> None:
     document = _docx(built, "weicheng")
     headings = [
@@ -85,6 +87,7 @@ def test_docx_has_real_headings_tables_lists_and_images(built: Path) -> None:
     assert "表 1  用地平衡" in captions
 
 
+@pytest.mark.slow
 def test_docx_images_fit_the_text_block(built: Path) -> None:
     """Each picture within the text block of its own section (drawings sit on landscape ones)."""
     document = _docx(built, "weicheng")
@@ -102,6 +105,7 @@ def test_docx_images_fit_the_text_block(built: Path) -> None:
     assert checked == 7
 
 
+@pytest.mark.slow
 def test_docx_page_and_fonts_follow_gbt9704(built: Path) -> None:
     document = _docx(built, "zhouling")
     section = document.sections[0]
@@ -126,6 +130,7 @@ def test_docx_page_and_fonts_follow_gbt9704(built: Path) -> None:
     assert document.styles["Title"].font.size.pt == 22
 
 
+@pytest.mark.slow
 def test_docx_has_toc_and_page_number_fields(built: Path) -> None:
     document = _docx(built, "beidu")
     body = document.element.body.xml
@@ -134,6 +139,7 @@ def test_docx_has_toc_and_page_number_fields(built: Path) -> None:
     assert "PAGE" in footer._p.xml and footer.text.startswith("— ")
 
 
+@pytest.mark.slow
 def test_pdf_text_is_extractable_chinese_and_fonts_embedded(built: Path) -> None:
     for town, stem in TOWN_FILES.items():
         path = built / "build" / town / f"{stem}.pdf"
@@ -149,6 +155,7 @@ def test_pdf_text_is_extractable_chinese_and_fonts_embedded(built: Path) -> None
         assert all(row[-5] == "yes" for row in rows), fonts
 
 
+@pytest.mark.slow
 def test_pdf_reads_back_with_pypdf_and_has_pages(built: Path) -> None:
     reader = PdfReader(str(built / "build/weicheng/渭城镇总体规划.pdf"))
     assert len(reader.pages) >= 8
@@ -156,6 +163,7 @@ def test_pdf_reads_back_with_pypdf_and_has_pages(built: Path) -> None:
     assert "渭城镇" in whole.replace("\n", "") and "410.5" in whole
 
 
+@pytest.mark.slow
 def test_missing_drawing_shows_a_visible_placeholder_in_both_outputs(built: Path) -> None:
     placeholder = "镇区综合交通规划图【缺：图片 drawings/05-roads.png】"
     assert placeholder in [p.text for p in _docx(built, "yaodian").paragraphs]
@@ -173,13 +181,20 @@ def _tree_hash(folder: Path) -> dict[str, str]:
     }
 
 
-def test_build_never_modifies_sources(tmp_path: Path) -> None:
-    root = copy_workspace(tmp_path / "ws", ("weicheng",))
-    before = _tree_hash(root / "towns"), _tree_hash(root / "templates")
-    pipeline.run_build(root)
-    assert (_tree_hash(root / "towns"), _tree_hash(root / "templates")) == before
+@pytest.mark.slow
+def test_build_never_modifies_sources(built: Path) -> None:
+    """The shared build ran on a copy of the sample: its sources are still the sample's."""
+    assert (built / "build/weicheng/渭城镇总体规划.pdf").is_file()  # it did build
+    assert _tree_hash(built / "templates") == _tree_hash(REPO / "templates")
+    copied = {  # what copy_workspace copies: district.yaml and the towns' folders
+        name: digest
+        for name, digest in _tree_hash(REPO / "towns").items()
+        if "/" in name or name == "district.yaml"
+    }
+    assert len(copied) > 300 and _tree_hash(built / "towns") == copied
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     outputs = []
     for name in ("a", "b"):
@@ -191,16 +206,21 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     assert outputs[0] == outputs[1] and len(outputs[0]) == 17
 
 
-def test_raw_html_is_escaped_and_never_executed_or_fetched(tmp_path: Path) -> None:
-    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+@pytest.mark.slow
+def test_raw_html_is_escaped_and_never_executed_or_fetched(
+    district_copy: Callable[..., Path],
+) -> None:
+    root = district_copy()
     chapter = root / "towns/weicheng/master-plan/04-implementation.md"
     chapter.write_text(
         chapter.read_text(encoding="utf-8")
         + '\n<script>alert("x")</script>\n\n段落中的 <img src="file:///etc/hostname"> 标签。\n',
         encoding="utf-8",
     )
-    outcome = pipeline.run_build(root)
+    outcome = pipeline.run_build(root, ("weicheng",))
     assert not outcome.failed
+    plan = root / "build/weicheng/渭城镇总体规划"
+    assert {plan.with_suffix(".docx"), plan.with_suffix(".pdf")} <= set(outcome.written)
     document = docx.Document(str(root / "build/weicheng/渭城镇总体规划.docx"))
     texts = "\n".join(p.text for p in document.paragraphs)
     assert '<script>alert("x")</script>' in texts and '<img src="file:///etc/hostname">' in texts
@@ -221,6 +241,7 @@ def test_pdf_fetcher_refuses_network_and_outside_files(tmp_path: Path) -> None:
         check_allowed("workspace:../../../etc/hostname", mounts)
 
 
+@pytest.mark.slow
 def test_broken_towns_do_not_stop_the_others_from_building(
     workspace_copy: Callable[..., Path],
 ) -> None:
@@ -242,6 +263,7 @@ def test_broken_towns_do_not_stop_the_others_from_building(
     assert "正阳镇总体规划" in _pdf_text(root / "build/zhengyang/正阳镇总体规划.pdf")
 
 
+@pytest.mark.slow
 def test_fonts_dropped_into_templates_fonts_are_embedded(tmp_path: Path) -> None:
     """A district's own font in templates/fonts/ is served through the templates: fetcher."""
     from fontTools.ttLib import TTFont

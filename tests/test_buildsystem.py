@@ -14,13 +14,14 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import copy_workspace
+from tests.conftest import DistrictBuild, copy_workspace
 from townplans import build, pipeline, session, targets
 from townplans.model import SourceRef
 from townplans.package import verify
@@ -37,17 +38,13 @@ def _outputs(root: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_workspace(tmp_path_factory.mktemp("bs") / "ws", TOWNS)
-    first = pipeline.run_build(root, jobs=2)
-    assert (
-        not first.failed and len(first.report.built) == 31
-    )  # 2 × 13 town outputs, summary ×2, index
-    return root
-
-
-def test_noop_rebuild_makes_nothing(workspace: Path) -> None:
+@pytest.mark.slow
+def test_noop_rebuild_makes_nothing(
+    district_build: DistrictBuild, district_copy: Callable[..., Path]
+) -> None:
+    # 6 × 13 town outputs, the district summary (DOCX and PDF) and the index
+    assert len(district_build.built) == 81
+    workspace = district_copy()
     before = {
         p: p.stat().st_mtime_ns
         for p in (workspace / "build").rglob("*")
@@ -56,15 +53,17 @@ def test_noop_rebuild_makes_nothing(workspace: Path) -> None:
     again = pipeline.run_build(workspace)
     assert (
         again.report.built == []
-        and len(again.report.up_to_date) == 31
+        and len(again.report.up_to_date) == len(district_build.built)
         and again.photos_prepared == 0
     )
     assert {p: p.stat().st_mtime_ns for p in before} == before
 
 
-def test_editing_a_brief_rebuilds_only_what_depends_on_it(tmp_path: Path) -> None:
-    root = copy_workspace(tmp_path / "ws", TOWNS)
-    pipeline.run_build(root, jobs=2)
+@pytest.mark.slow
+def test_editing_a_brief_rebuilds_only_what_depends_on_it(
+    district_copy: Callable[..., Path],
+) -> None:
+    root = district_copy()  # built: the whole sample district
     brief = root / "towns/weicheng/projects/market-upgrade/brief.md"
     brief.write_text(
         brief.read_text(encoding="utf-8").replace("消防管网正在安装", "消防管网安装过半"),
@@ -98,6 +97,7 @@ def test_editing_a_brief_rebuilds_only_what_depends_on_it(tmp_path: Path) -> Non
     assert not any(name.startswith("beidu/") for name in changed)
 
 
+@pytest.mark.slow
 def test_removed_content_removes_its_outputs_and_force_rebuilds_all(tmp_path: Path) -> None:
     root = copy_workspace(tmp_path / "ws", TOWNS)
     pipeline.run_build(root, jobs=2)
@@ -119,12 +119,17 @@ def test_removed_content_removes_its_outputs_and_force_rebuilds_all(tmp_path: Pa
     assert len(forced.report.built) == 29 and not forced.report.up_to_date
 
 
-def test_parallel_output_is_identical_to_serial(tmp_path: Path, workspace: Path) -> None:
+@pytest.mark.slow
+def test_parallel_output_is_identical_to_serial(tmp_path: Path) -> None:
+    parallel = copy_workspace(tmp_path / "parallel", TOWNS)
+    first = pipeline.run_build(parallel, jobs=2)
+    assert not first.failed and len(first.report.built) == 31  # 2 × 13, summary ×2, index
     serial = copy_workspace(tmp_path / "serial", TOWNS)
     pipeline.run_build(serial, jobs=1)
-    assert _outputs(serial) == _outputs(workspace)  # the module's workspace was built with 2 jobs
+    assert _outputs(serial) == _outputs(parallel)
 
 
+@pytest.mark.slow
 def test_source_date_epoch_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = copy_workspace(tmp_path / "ws", TOWNS)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
@@ -148,29 +153,50 @@ def _valid(path: Path) -> bool:
     return True
 
 
-def test_a_killed_build_leaves_only_whole_files(tmp_path: Path) -> None:
-    root = copy_workspace(tmp_path / "ws", TOWNS)
-    pipeline.run_build(root, ("beidu",))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "townplans", "--root", str(root), "-q", "build", "--force", "--jobs", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    manifest = root / "build/.manifest.json"
-    deadline = time.monotonic() + 120
-    start = manifest.stat().st_mtime_ns
-    while time.monotonic() < deadline and manifest.stat().st_mtime_ns == start:
-        time.sleep(0.05)  # wait until the build has written at least one output
-    time.sleep(0.3)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL
-    outputs = [
-        p
-        for p in (root / "build").rglob("*")
+CUT_SHORT = """
+import ctypes, resource, runpy, signal, sys
+limit = int(sys.argv.pop(1))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: the killed build dumps no core
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; by default the kernel kills
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+runpy.run_module("townplans", run_name="__main__", alter_sys=True)
+"""
+"""``python -c CUT_SHORT LIMIT ARGS…``: ``townplans ARGS…``, killed by the kernel in the first
+write that takes a file past LIMIT bytes."""
+
+
+def _documents(root: Path) -> dict[Path, bytes]:
+    return {
+        p: p.read_bytes()
+        for p in sorted((root / "build").rglob("*"))
         if p.suffix in (".docx", ".pdf") and not p.name.startswith(".")
-    ]
-    assert outputs and all(_valid(p) for p in outputs)
-    json.loads(manifest.read_text(encoding="utf-8"))  # the manifest is whole too
+    }
+
+
+@pytest.mark.slow
+def test_a_build_killed_in_the_middle_of_a_write_leaves_only_whole_files(tmp_path: Path) -> None:
+    """A forced rebuild is killed half-way through writing an output, at a moment set by the
+    kernel, not by a timer: the file size limit (RLIMIT_FSIZE) is half the largest output, and
+    SIGXFSZ has its default action back, so the write that crosses the limit ends the process
+    there and then, with no handler and no clean-up, as ``kill -9`` or a power cut would. With
+    atomic writes what was cut is a temporary file and every output is whole (the old one); a
+    plain write would leave the output itself cut at the limit."""
+    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    pipeline.run_build(root, ("beidu",))
+    before = _documents(root)
+    limit = max(len(data) for data in before.values()) // 2
+    killed = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT, str(limit), "--root", str(root), "-q", "build", "--force", "--jobs", "1"],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGXFSZ, killed.stderr.decode(errors="replace")
+    cut = [p.stat().st_size for p in (root / "build").rglob(f"{build.TEMPORARY_PREFIX}*")]
+    after = _documents(root)
+    assert all(_valid(p) for p in after)
+    assert after.keys() == before.keys()
+    assert cut == [limit]  # the output being written when the build was killed
+    json.loads((root / "build/.manifest.json").read_text(encoding="utf-8"))  # whole too
     again = pipeline.run_build(root)
     assert not again.failed
     assert not list((root / "build").rglob(".tmp-*"))  # leftovers of the killed build are gone
@@ -243,10 +269,11 @@ def test_the_lock_is_left_clear_when_a_build_stops_under_its_own_control(tmp_pat
             assert note is None
 
 
+@pytest.mark.slow
 def test_a_second_build_refuses_while_one_runs_and_stale_locks_are_taken_over(
-    tmp_path: Path,
+    district_copy: Callable[..., Path],
 ) -> None:
-    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    root = district_copy()  # built: the build that takes the stale lock over has nothing to make
     with build.build_lock(root / "build"):
         result = subprocess.run(
             [sys.executable, "-m", "townplans", "--root", str(root), "build", "--town", "beidu", "--wait", "0.5"],
@@ -264,7 +291,9 @@ def test_a_second_build_refuses_while_one_runs_and_stale_locks_are_taken_over(
     assert any("上次构建未正常结束（进程 999999" in note for note in outcome.report.notes)
 
 
-def test_index_links_every_output_and_is_self_contained(workspace: Path) -> None:
+@pytest.mark.slow
+def test_index_links_every_output_and_is_self_contained(built_district: Path) -> None:
+    workspace = built_district  # read only
     page = (workspace / "build/index.html").read_text(encoding="utf-8")
     assert "渭城镇" in page and "北杜镇" in page and "不完整" in page
     for path in (workspace / "build").rglob("*"):
@@ -277,9 +306,11 @@ def test_index_links_every_output_and_is_self_contained(workspace: Path) -> None
     assert {f["code"] for f in report["findings"] if f["severity"] == "error"} == {"TP201", "TP401"}
 
 
+@pytest.mark.slow
 def test_package_refuses_errors_accepts_clean_and_verify_catches_changes(
-    workspace: Path, tmp_path: Path
+    district_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
+    workspace = district_copy()  # built: packing builds only what changed (nothing)
     results = {r.town: r for r in pipeline.run_package(workspace, TOWNS)}
     assert results["beidu"].path is None and {f.code for f in results["beidu"].errors} == {
         "TP201",

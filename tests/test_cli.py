@@ -139,6 +139,7 @@ def test_usage_errors_exit_2_in_chinese_without_traceback(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.slow
 def test_build_one_town_prints_outputs_and_summary(tmp_path: Path) -> None:
     root = copy_workspace(tmp_path / "ws", ("yaodian",))
     result = run("--root", str(root), "build", "--town", "yaodian")

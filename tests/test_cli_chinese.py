@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -91,8 +92,11 @@ def test_shared_options_go_before_or_after_the_command(tmp_path: Path) -> None:
     assert before.exit_code == after.exit_code and before.output == after.output
 
 
-def test_package_all_packs_what_passes_and_lists_the_refused(tmp_path: Path) -> None:
-    root = copy_workspace(tmp_path / "ws", ("weicheng", "beidu"))
+@pytest.mark.slow
+def test_package_all_packs_what_passes_and_lists_the_refused(
+    district_copy: Callable[..., Path],
+) -> None:
+    root = district_copy()  # the sample, built: packing builds only what changed (nothing)
     result = CliRunner().invoke(cli, ["--root", str(root), "package", "--all", "-j", "2"])
     assert result.exit_code == 1, result.output
     assert "已打包 渭城镇" in result.output and "拒绝打包 北杜镇" in result.output

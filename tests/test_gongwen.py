@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -215,18 +214,9 @@ def workspace(built_district: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def word_pdf(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """LibreOffice's PDF of the 建设计划's Word document."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "make test installs libreoffice-writer-nogui"
-    out = tmp_path_factory.mktemp("word")
-    profile = (out / "lo-profile").as_uri()
-    subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(out), str(workspace / "build" / "weicheng" / f"{PLAN}.docx")],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
-    return out / f"{PLAN}.pdf"
+def word_pdf(district_word_pdfs: Path) -> Path:
+    """LibreOffice's PDF of the 建设计划's Word document (converted once a run)."""
+    return district_word_pdfs / f"{PLAN}.pdf"
 
 
 @pytest.fixture(scope="module", params=["pdf", "word"])
@@ -263,12 +253,14 @@ def _head(pages: list[Page]) -> tuple[float, float, Line, float, Line, Line]:
 # -- 版头 ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mark_top_edge_is_35_mm_below_the_text_block(output: tuple[list[Page], Tolerance]) -> None:
     pages, tolerance = output
     top, _, _, _, _, _ = _head(pages)
     assert abs((top - TOP) / MM - 35) <= tolerance.mark_top, (top - TOP) / MM
 
 
+@pytest.mark.slow
 def test_document_number_two_lines_below_the_mark_and_centred(
     output: tuple[list[Page], Tolerance],
 ) -> None:
@@ -282,6 +274,7 @@ def test_document_number_two_lines_below_the_mark_and_centred(
     assert "第" not in number.text and not re.search(r"〔\d{4}〕0", number.text)
 
 
+@pytest.mark.slow
 def test_red_separator_spans_the_text_block_4_mm_below_the_number(
     output: tuple[list[Page], Tolerance],
 ) -> None:
@@ -294,6 +287,7 @@ def test_red_separator_spans_the_text_block_4_mm_below_the_number(
     assert abs((rule - _pt(ink[-1] + 1)) / MM - 4) <= tolerance.rule_gap, (rule - _pt(ink[-1])) / MM
 
 
+@pytest.mark.slow
 def test_title_two_lines_below_the_separator_and_recipient_one_line_below_it_flush_left(
     output: tuple[list[Page], Tolerance],
 ) -> None:
@@ -336,6 +330,7 @@ def _body_lines(pages: list[Page]) -> Iterator[tuple[Page, Line, Line]]:
             yield page, line, following
 
 
+@pytest.mark.slow
 def test_body_lines_hold_28_characters_with_both_edges_flush(
     output: tuple[list[Page], Tolerance],
 ) -> None:
@@ -359,6 +354,7 @@ def test_body_lines_hold_28_characters_with_both_edges_flush(
 # -- pages ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_page_number_on_every_page_7_mm_below_the_text_block_on_the_outer_side(
     output: tuple[list[Page], Tolerance],
 ) -> None:
@@ -379,12 +375,14 @@ def test_page_number_on_every_page_7_mm_below_the_text_block_on_the_outer_side(
             assert abs(number.x0 - (LEFT + one)) / MM <= tolerance.page_number, page.number
 
 
+@pytest.mark.slow
 def test_no_running_header(output: tuple[list[Page], Tolerance]) -> None:
     pages, _ = output
     for page in pages:
         assert not [line.text for line in page.lines if line.y1 < TOP - 1], page.number
 
 
+@pytest.mark.slow
 def test_imprint_on_the_foot_of_the_last_page(output: tuple[list[Page], Tolerance]) -> None:
     pages, tolerance = output
     last = pages[-1]
@@ -402,6 +400,7 @@ def test_imprint_on_the_foot_of_the_last_page(output: tuple[list[Page], Toleranc
     assert rules[0][0] < cc.y0 < rules[1][0] < office.y0 < rules[2][0]
 
 
+@pytest.mark.slow
 def test_landscape_attachment_pages_keep_to_the_turned_text_block(
     output: tuple[list[Page], Tolerance],
 ) -> None:
@@ -422,6 +421,7 @@ def test_landscape_attachment_pages_keep_to_the_turned_text_block(
 # -- the 附件 ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_attachment_note_reads_one_attachment_without_a_number(
     output: tuple[list[Page], Tolerance],
 ) -> None:
@@ -431,6 +431,7 @@ def test_attachment_note_reads_one_attachment_without_a_number(
     assert abs(notes[0].x0 - (LEFT + 2 * CHAR)) <= 2.0
 
 
+@pytest.mark.slow
 def test_attachment_lists_projects_in_the_order_of_the_body_table(workspace: Path) -> None:
     document = docx.Document(str(workspace / "build" / "weicheng" / f"{PLAN}.docx"))
     body = next(t for t in document.tables if t.rows[0].cells[1].text == "项目名称")

@@ -29,7 +29,8 @@ import pytest
 from PIL import Image
 
 from tests.cli_run import Ran, townplans
-from tests.conftest import copy_workspace
+from tests.conftest import copy_workspace, made_once
+from townplans import pipeline
 from townplans.rules import Problem
 
 TOWN = "towns/weicheng"
@@ -56,6 +57,21 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     district.write_text("".join(keep), encoding="utf-8")
     return root
+
+
+def _build_town(base: Path) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        root = Path(shutil.copytree(base, folder / "ws", symlinks=True))
+        outcome = pipeline.run_build(root, ("weicheng",), jobs=2)
+        assert not outcome.failed, [str(f) for f in outcome.findings]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def built_base(base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``base`` with 渭城镇 built (as ``BUILD`` builds it), once per test run: read only."""
+    return made_once(tmp_path_factory, "hostile-built", _build_town(base)) / "ws"
 
 
 @pytest.fixture
@@ -163,6 +179,9 @@ class Hostile:
     env: dict[str, str] = field(default_factory=dict)
     extra: Callable[[Path, Ran], object] | None = None
     slow: bool = False
+    fresh: bool = False
+    """A build case built from nothing: its hostile input is the environment, not a file, so a
+    build of a built copy (``built_base``) would make nothing under it."""
 
 
 def at(path: str, needle: str) -> Callable[[Path], int]:
@@ -607,6 +626,7 @@ def test_a_district_waiver_reaches_every_town_alike(ws: Path) -> None:
     assert "TP904" not in other.text  # unused only because zhouling is not checked here
 
 
+@pytest.mark.slow  # it runs `townplans package`, which builds (here it must refuse)
 def test_a_district_error_is_seen_by_check_status_and_package_alike(ws: Path) -> None:
     """Issue 19 defect 9: TP207 in district.yaml failed check, while status showed every cell 齐全
     and exited 0 and package --all packed both towns. Now all three fail on it, and package
@@ -761,10 +781,10 @@ BUILD_CASES: list[Hostile] = [
             finding="TP207", slow=True, extra=lambda r, ran: _no_package(r)),
     # -- issue 19 (Hardening II): environment inputs bounded, internal errors in Chinese only ---------------------
     Hostile("source-date-epoch-year-10000", lambda r: None, "SOURCE_DATE_EPOCH 的值 253402300800 无效", None,
-            code=0, args=BUILD, env={"SOURCE_DATE_EPOCH": "253402300800"}, slow=True,
+            code=0, args=BUILD, env={"SOURCE_DATE_EPOCH": "253402300800"}, slow=True, fresh=True,
             extra=lambda r, ran: (_no_english_detail(ran), _built(r, "渭城镇总体规划.docx"))),
     Hostile("source-date-epoch-before-zip", lambda r: None, "SOURCE_DATE_EPOCH 的值 315532799 无效", None,
-            code=0, args=BUILD, env={"SOURCE_DATE_EPOCH": "315532799"}, slow=True,
+            code=0, args=BUILD, env={"SOURCE_DATE_EPOCH": "315532799"}, slow=True, fresh=True,
             extra=lambda r, ran: _built(r, "渭城镇总体规划.docx")),
     Hostile("template-unsafe-said-in-chinese", lambda r: _template(r, "{{ cycler.__init__ }}"),
             "不安全", "templates/documents/project-brief.md.j2", code=1, args=BUILD, finding="TP791", slow=True,
@@ -812,15 +832,21 @@ def _outputs_contain_text(root: Path, needle: str) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.parametrize("case", BUILD_CASES, ids=[case.name for case in BUILD_CASES])
-def test_hostile_build(case: Hostile, ws: Path) -> None:
+def test_hostile_build(case: Hostile, base: Path, built_base: Path, tmp_path: Path) -> None:
     """Build the broken town; its findings, warnings included, are read from ``check``, which
-    also shows the other town is still checked."""
+    also shows the other town is still checked. The build runs on a copy of the built town, so
+    it makes what the hostile input changed; then every output must be as a build from nothing
+    would make it (builds are reproducible), but for those the build reported failing."""
+    ws = Path(shutil.copytree(base if case.fresh else built_base, tmp_path / "ws", symlinks=True))
     case.breaks(ws)
     before = snapshot(ws)
     ran = townplans(ws, *case.args, env=case.env, timeout=None)
     findings = townplans(ws, "check", "--today", TODAY)
-    _judge(case, ws, ran, Ran(ran.code, ran.out + findings.out, ran.err + findings.err, 0, 0))
+    _judge(case, ws, ran, Ran(ran.code, ran.out + findings.out, ran.err + findings.err, 0))
     assert snapshot(ws) == before
+    if case.args[0] == "build":
+        pending = pipeline.run_build(ws, ("weicheng",), dry_run=True).report.built
+        assert all(f"“{path.name}”" in ran.text for path in pending), (pending, ran.text)
     if case.extra is not None:
         case.extra(ws, ran)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.conftest import copy_workspace
+from tests.conftest import copy_workspace, made_once
 from townplans import build, pipeline, reproducible, targets
 from townplans.cli import cli
 from townplans.fs import PathPolicyError, safe_entry, safe_name
@@ -113,12 +113,15 @@ def test_a_write_outside_its_root_is_refused_before_anything_is_written(tmp_path
 # -- a build folder from elsewhere: the manifest names files outside build/ ------------------------
 
 
+def _build_beidu(folder: Path) -> None:
+    root = copy_workspace(folder / "ws", ("beidu",))
+    assert not pipeline.run_build(root, jobs=1).failed
+
+
 @pytest.fixture(scope="module")
 def built_beidu(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample's beidu, built once; tests break copies of it."""
-    root = copy_workspace(tmp_path_factory.mktemp("built") / "ws", ("beidu",))
-    assert not pipeline.run_build(root, jobs=1).failed
-    return root
+    """The sample's beidu, built once per test run; tests break copies of it."""
+    return made_once(tmp_path_factory, "built-beidu", _build_beidu) / "ws"
 
 
 @pytest.fixture
@@ -160,6 +163,7 @@ HOSTILE_NAMES = (
 )
 
 
+@pytest.mark.slow
 def test_the_build_never_deletes_what_a_manifest_names_outside_build(beidu: Path) -> None:
     outside = beidu.parent / "outside"
     outside.mkdir()
@@ -193,6 +197,7 @@ def test_the_build_never_deletes_what_a_manifest_names_outside_build(beidu: Path
     assert set(kept) == {p.relative_to(beidu / "build").as_posix() for p in made}
 
 
+@pytest.mark.slow
 def test_an_output_replaced_by_a_symlink_or_fifo_is_rebuilt_over_never_read(beidu: Path) -> None:
     outside = beidu.parent / "outside"
     outside.mkdir()
@@ -212,6 +217,7 @@ def test_an_output_replaced_by_a_symlink_or_fifo_is_rebuilt_over_never_read(beid
     assert json.loads(report.read_text(encoding="utf-8"))["findings"]
 
 
+@pytest.mark.slow
 def test_a_manifest_symlink_is_neither_read_nor_written_through(beidu: Path) -> None:
     secret = beidu.parent / "secret.json"
     content = '{"outputs": {"token-4711": {}, "../token-4712": {}}}'
@@ -227,6 +233,7 @@ def test_a_manifest_symlink_is_neither_read_nor_written_through(beidu: Path) -> 
     assert not manifest.is_symlink() and "beidu/" in manifest.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_planted_lock_symlink_or_fifo_is_never_written_through(beidu: Path) -> None:
     town_yaml = beidu / "towns/beidu/town.yaml"
     before = town_yaml.read_bytes()
@@ -293,6 +300,7 @@ def test_every_planned_output_is_a_safe_name_inside_build(tmp_path: Path, name: 
         assert len(path.name) <= 90
 
 
+@pytest.mark.slow
 def test_a_hostile_town_name_builds_and_packages_inside_build(tmp_path: Path) -> None:
     root = copy_workspace(tmp_path / "ws", ("weicheng",))
     _rename_town(root, "weicheng", "../../towns/weicheng/master-plan/drawings/08-")
@@ -386,6 +394,7 @@ def test_a_read_only_build_folder_is_a_chinese_error(tmp_path: Path) -> None:
         (root / "build").chmod(0o755)
 
 
+@pytest.mark.slow
 def test_a_file_in_place_of_a_town_folder_fails_that_towns_outputs_only(beidu: Path) -> None:
     shutil.rmtree(beidu / "build/beidu")
     (beidu / "build/beidu").write_text("in the way", encoding="utf-8")
@@ -395,6 +404,7 @@ def test_a_file_in_place_of_a_town_folder_fails_that_towns_outputs_only(beidu: P
     assert (beidu / "build/index.html").is_file()
 
 
+@pytest.mark.slow
 def test_a_fifo_or_a_deep_json_as_build_state_never_hangs_or_crashes(beidu: Path) -> None:
     cache = beidu / "build/.cache/images.json"
     cache.unlink()
@@ -474,6 +484,7 @@ def test_zip_entries_are_never_dated_before_1980() -> None:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+@pytest.mark.slow
 def test_build_with_an_out_of_range_source_date_epoch_says_so_once(
     beidu: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -486,6 +497,7 @@ def test_build_with_an_out_of_range_source_date_epoch_says_so_once(
 # -- nothing lost ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_no_command_changes_adds_or_deletes_anything_outside_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

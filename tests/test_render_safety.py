@@ -215,6 +215,7 @@ def test_html_tables_beyond_the_row_and_column_limits_are_cut(
 # -- what the writers report names the place in the sources ------------------------------------------
 
 
+@pytest.mark.slow
 def test_writer_problems_point_at_the_source_file_and_line(tmp_path: Path) -> None:
     """A raw-HTML tag dropped in chapter 3 is reported there (it was reported at chapter 1, the
     document's first file, without a line); one in a template part names the template."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -187,13 +188,15 @@ def test_unknown_revision_and_absent_file_are_told_in_chinese(
         git(folder, "checkout", "-q", "main")
 
 
-def test_build_with_compare_to_makes_the_table_and_package_includes_it(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_build_with_compare_to_makes_the_table_and_package_includes_it(
+    district_copy: Callable[..., Path],
+) -> None:
     import zipfile
 
-    from tests.conftest import copy_workspace
     from townplans import pipeline
 
-    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    root = district_copy()  # built: packing makes what the edits below change, and the tables
     (root / ".gitignore").write_text("build/\n", encoding="utf-8")
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")

@@ -17,7 +17,7 @@ import pytest
 from docx.document import Document
 from PIL import Image, ImageChops
 
-from tests.conftest import copy_workspace
+from tests.conftest import copy_workspace, libreoffice_pdfs, made_once
 from townplans import pipeline
 from townplans.check import Selection
 from townplans.render.ooxml import VML, WATERMARK_SHAPE
@@ -32,23 +32,26 @@ HEADER_ZONE_PT = 25 / 25.4 * 72
 down on a portrait page, 28 mm on a landscape one."""
 
 
-def _build(root: Path) -> Path:
-    outcome = pipeline.run_build(root, ("weicheng",), jobs=2)
-    assert not outcome.failed, [str(f) for f in outcome.findings]
-    return root / "build" / "weicheng"
-
-
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """weicheng as committed, and the same with the watermark switched off in style.yaml."""
-    base = tmp_path_factory.mktemp("stage")
-    marked = copy_workspace(base / "marked", ("weicheng",))
-    plain = copy_workspace(base / "plain", ("weicheng",))
-    text = (plain / "templates/style.yaml").read_text(encoding="utf-8")
-    (plain / "templates/style.yaml").write_text(
-        text.replace("  enabled: true", "  enabled: false"), encoding="utf-8"
-    )
-    return {"marked": _build(marked), "plain": _build(plain)}
+def builds(built_district: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """weicheng as the sample district builds it (the shared build, read only), and a copy of
+    that build with the watermark switched off in style.yaml and weicheng built again (once per
+    test run, read only): the two differ in nothing else."""
+
+    def without_watermark(folder: Path) -> None:
+        plain = Path(shutil.copytree(built_district, folder / "ws", symlinks=True))
+        text = (plain / "templates/style.yaml").read_text(encoding="utf-8")
+        (plain / "templates/style.yaml").write_text(
+            text.replace("  enabled: true", "  enabled: false"), encoding="utf-8"
+        )
+        outcome = pipeline.run_build(plain, ("weicheng",), jobs=2)
+        assert not outcome.failed, [str(f) for f in outcome.findings]
+        # the documents compared below were printed again, without the watermark
+        made = {p.name for p in outcome.written}
+        assert made >= {f"{MASTER}.pdf", f"{MASTER}.docx", f"{APPROVED}.pdf"}, made
+
+    plain = made_once(tmp_path_factory, "stage-plain", without_watermark) / "ws"
+    return {"marked": built_district / "build/weicheng", "plain": plain / "build/weicheng"}
 
 
 def _pages(pdf: Path) -> list[str]:
@@ -79,6 +82,7 @@ def _header_lines(pdf: Path) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_stage_and_version_on_the_cover_and_in_the_running_header_of_the_pdf(
     builds: dict[str, Path],
 ) -> None:
@@ -114,6 +118,7 @@ def _watermarks(element: object) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_word_has_the_running_header_and_the_watermark_in_every_section(
     builds: dict[str, Path],
 ) -> None:
@@ -150,6 +155,7 @@ def _mark_box(marked: Image.Image, plain: Image.Image) -> tuple[int, int, int, i
     return difference.point(lambda v: 255 if v > 8 else 0).getbbox()
 
 
+@pytest.mark.slow
 def test_the_pdf_watermark_is_on_every_page_before_the_final_stage_and_moves_nothing(
     builds: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -186,6 +192,7 @@ def test_the_pdf_watermark_is_on_every_page_before_the_final_stage_and_moves_not
     assert all(_mark_box(a, b) is None for a, b in approved_images)
 
 
+@pytest.mark.slow
 def test_the_revision_history_has_the_rows_of_the_front_matter(builds: dict[str, Path]) -> None:
     rows = [
         ["v1.0", "2023年4月20日", "征求意见稿", "完成规划初稿，向镇人大、各村和区级有关部门征求意见"],
@@ -216,24 +223,16 @@ def test_the_revision_history_has_the_rows_of_the_front_matter(builds: dict[str,
     assert "修订记录" not in [p.text for p in center.paragraphs]  # a version, no revisions
 
 
-def _libreoffice(files: list[Path], out: Path) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "make test installs libreoffice-writer-nogui"
-    profile = (out / "profile").as_uri()
-    subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(out), *map(str, files)],
-        check=True, capture_output=True, timeout=240,
-    )  # fmt: skip
-
-
+@pytest.mark.slow
 def test_libreoffice_shows_the_word_watermark_light_and_behind_the_text(
-    builds: dict[str, Path], tmp_path: Path
+    builds: dict[str, Path], district_word_pdfs: Path, tmp_path: Path
 ) -> None:
-    for name in ("marked", "plain"):
-        (tmp_path / name).mkdir()
-        _libreoffice([builds[name] / f"{MASTER}.docx"], tmp_path / name)
-    pdfs = {name: tmp_path / name / f"{MASTER}.pdf" for name in ("marked", "plain")}
+    # the shared build's DOCX is converted once a run; the one without the watermark here
+    libreoffice_pdfs([builds["plain"] / f"{MASTER}.docx"], tmp_path / "plain")
+    pdfs = {
+        "marked": district_word_pdfs / f"{MASTER}.pdf",
+        "plain": tmp_path / "plain" / f"{MASTER}.pdf",
+    }
     counts = {name: len(_pages(pdf)) for name, pdf in pdfs.items()}
     assert counts["marked"] == counts["plain"], counts
     for page in (1, 6):  # the cover and a body page with a table

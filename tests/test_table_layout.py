@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import pytest
 from docx.oxml.ns import qn
 from markdown_it.token import Token
 
-from tests.conftest import SHARED, require_corpora
+from tests.conftest import SHARED, libreoffice_pdfs, require_corpora
 from townplans import mdparser, pipeline, targets
 from townplans.rawhtml import is_table, parse_table
 from townplans.render import documents
@@ -486,33 +485,29 @@ def _corpus_documents(folder: Path) -> list[tuple[str, list[Token], Path, Path]]
 
 
 @pytest.fixture(scope="module")
-def printed(built_district: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Printed]:
-    """The sample district's documents as built (the session's ``built_district``) and the corpus
-    documents written into a temporary folder, every DOCX converted by one LibreOffice run."""
+def printed(
+    built_district: Path, district_word_pdfs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> list[Printed]:
+    """The sample district's documents as built (the shared build, with LibreOffice's PDF of
+    each DOCX made once a run) and the corpus documents written into a temporary folder, their
+    DOCX converted by LibreOffice here."""
     require_corpora()
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.skip("需要 LibreOffice（soffice）把 DOCX 转为 PDF")
-    corpus = tmp_path_factory.mktemp("corpus")
-    entries: list[tuple[str, tuple[str, ...], Path, Path, bool]] = []
+    found: list[Printed] = []
     for spec in _district_documents(built_district):
         parts = spec.parts
         cells = tuple(text for part in parts for text in cell_texts(part.tokens))
         emoji = any(_astral(part.tokens) for part in parts)
         pdf, docx_path = _built(built_district, spec.name)
-        entries.append((spec.name, cells, pdf, docx_path, emoji))
-    for name, tokens, pdf, docx_path in _corpus_documents(corpus):
-        entries.append((name, tuple(cell_texts(tokens)), pdf, docx_path, _astral(tokens)))
+        found.append(
+            Printed(spec.name, cells, pdf, district_word_pdfs / f"{docx_path.stem}.pdf", emoji)
+        )
+    corpus = _corpus_documents(tmp_path_factory.mktemp("corpus"))
     out = tmp_path_factory.mktemp("word")
-    subprocess.run(
-        [soffice, f"-env:UserInstallation={(out / 'profile').as_uri()}", "--headless",
-         "--convert-to", "pdf", "--outdir", str(out), *(str(e[3]) for e in entries)],
-        check=True, capture_output=True, timeout=900,
-    )  # fmt: skip
-    return [
-        Printed(name, cells, pdf, out / f"{docx_path.stem}.pdf", emoji)
-        for name, cells, pdf, docx_path, emoji in entries
-    ]
+    libreoffice_pdfs([docx_path for _, _, _, docx_path in corpus], out)
+    for name, tokens, pdf, docx_path in corpus:
+        cells = tuple(cell_texts(tokens))
+        found.append(Printed(name, cells, pdf, out / f"{docx_path.stem}.pdf", _astral(tokens)))
+    return found
 
 
 def _astral(tokens: Sequence[Token]) -> bool:

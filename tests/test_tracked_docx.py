@@ -292,6 +292,7 @@ def test_resolve_joins_a_paragraph_whose_mark_goes_and_drops_rows() -> None:
 # -- LibreOffice -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # LibreOffice
 def test_libreoffice_prints_the_marks_and_keeps_them_through_a_round_trip(
     tracked: BaseOxmlElement, workspace: Path, tmp_path: Path
 ) -> None:

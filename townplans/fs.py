@@ -50,7 +50,7 @@ class Kind(enum.Enum):
 def kind(path: Path, root: Path) -> Kind:
     """What ``path`` is, judged from inside ``root`` (see ``PathJudge`` for many paths)."""
     try:
-        base = root.resolve(strict=False)
+        base = root.resolve()
     except (OSError, RuntimeError):
         return Kind.LOOP
     return _judge(path, base)
@@ -59,7 +59,7 @@ def kind(path: Path, root: Path) -> Kind:
 def _judge(path: Path, base: Path) -> Kind:
     """``path``'s kind, judged in full against the resolved root ``base``."""
     try:
-        resolved = path.resolve(strict=False)
+        resolved = path.resolve()
     except (OSError, RuntimeError):
         return Kind.LOOP
     if not resolved.is_relative_to(base):
@@ -93,7 +93,7 @@ class PathJudge:
     def __init__(self, root: Path) -> None:
         self.root = root
         try:
-            self._base: Path | None = root.resolve(strict=False)
+            self._base: Path | None = root.resolve()
         except (OSError, RuntimeError):
             self._base = None
         self._folders: set[Path] = set()
@@ -121,7 +121,7 @@ class PathJudge:
     def _in_folder(self, path: Path) -> Kind | None:
         """The kind of a plain (not a symlink) entry of a folder already judged, or None."""
         name = path.name
-        if name in ("", ".", "..") or path.parent not in self._folders:
+        if name == ".." or path.parent not in self._folders:
             return None
         try:
             mode = os.lstat(path).st_mode
@@ -172,7 +172,7 @@ def link_target(path: Path) -> str:
                 return os.readlink(candidate)
             except OSError:
                 return "（无法读取链接目标）"
-    return str(path.resolve(strict=False))
+    return str(path.resolve())
 
 
 def read_regular(path: Path, limit: int) -> bytes:
@@ -181,23 +181,28 @@ def read_regular(path: Path, limit: int) -> bytes:
     Raises ``OSError`` (``EFBIG`` when the file is larger than ``limit``, ``EINVAL`` when it is not
     a regular file) so callers report it through ``os_error``.
     """
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # not inherited (PEP 446)
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+            raise _error(errno.EINVAL, path)
         if info.st_size > limit:
-            raise OSError(errno.EFBIG, "file too large", str(path))
+            raise _error(errno.EFBIG, path)
         chunks: list[bytes] = []
         size = 0
         while chunk := os.read(descriptor, 1 << 20):
             size += len(chunk)
             if size > limit:  # grew while being read
-                raise OSError(errno.EFBIG, "file too large", str(path))
+                raise _error(errno.EFBIG, path)
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
         os.close(descriptor)
+
+
+def _error(code: int, path: Path) -> OSError:
+    """The ``OSError`` the system would raise for ``path`` (``os_error`` tells it in Chinese)."""
+    return OSError(code, os.strerror(code), str(path))
 
 
 def open_regular(path: Path, *, follow_symlinks: bool = True) -> BinaryIO:
@@ -206,13 +211,13 @@ def open_regular(path: Path, *, follow_symlinks: bool = True) -> BinaryIO:
     Raises ``OSError`` (``EINVAL`` when it is not a regular file; ``ELOOP`` when it is a symlink
     and ``follow_symlinks`` is false) so callers report it through ``os_error``.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | os.O_NONBLOCK  # not inherited by child processes (PEP 446)
     if not follow_symlinks:
         flags |= os.O_NOFOLLOW
     descriptor = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+            raise _error(errno.EINVAL, path)
         return os.fdopen(descriptor, "rb")
     except BaseException:
         os.close(descriptor)
@@ -224,7 +229,7 @@ def confine(path: Path, root: Path) -> Path:
     ``PathPolicyError``. Every write and delete of outputs and scaffolds goes through this."""
     base = root.resolve()
     try:
-        target = (base / path).resolve(strict=False) if not path.is_absolute() else path.resolve()
+        target = (base / path).resolve()  # an absolute path replaces base
     except (OSError, RuntimeError) as exc:
         raise PathPolicyError(f"路径无法解析（可能是符号链接循环）：{path}") from exc
     if target == base or not target.is_relative_to(base):
@@ -269,7 +274,12 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 def windows_reserved(name: str) -> bool:
     """Whether Windows reserves ``name`` for a device: its part before the first dot (trailing
     spaces dropped, as Windows drops them) is CON, NUL, COM1 … in any case."""
-    return name.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_RESERVED
+    return _device(name) in WINDOWS_RESERVED
+
+
+def _device(name: str) -> str:
+    """The part of ``name`` Windows compares with its device names (``con .txt`` → ``CON``)."""
+    return name.split(".", 1)[0].rstrip(" ").upper()
 
 
 def name_problem(name: str) -> str | None:
@@ -295,8 +305,7 @@ def name_problem(name: str) -> str | None:
     if name.endswith((".", " ")):
         return "以点或空格结尾（Windows 会去掉它，与另一个名称混同）"
     if windows_reserved(name):
-        device = name.split(".", 1)[0].rstrip(" ").upper()
-        return f"是 Windows 保留的设备名 {device}（不论大小写、有无扩展名），在 Windows 上无法创建"
+        return f"是 Windows 保留的设备名 {_device(name)}（不论大小写、有无扩展名），在 Windows 上无法创建"
     return None
 
 

@@ -69,7 +69,7 @@ def pack(
     contents = [data for _, data in entries]
     contents.append(json.dumps(manifest, ensure_ascii=False, indent=2).encode())
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w") as archive:  # each entry's info says ZIP_DEFLATED
         for info, data in zip(infos, contents, strict=True):
             archive.writestr(info, data)
     return buffer.getvalue()
@@ -85,7 +85,7 @@ def _entry_info(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfil
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     if not name.isascii():
-        info.flag_bits |= UTF8_FLAG
+        info.flag_bits = UTF8_FLAG  # a new ZipInfo has no other flag
     return info
 
 
@@ -192,7 +192,9 @@ def _collisions(names: Sequence[str]) -> dict[str, str]:
             )
             message = f"压缩包中的 {'、'.join(map(_spelling, spellings))} {how}"
         elif len(group) > 1:
-            message = f"压缩包中有 {len(group)} 个重名的文件 {group[0]}：无法确定清单指的是哪一个"
+            message = (
+                f"压缩包中有 {len(group)} 个重名的文件 {spellings[0]}：无法确定清单指的是哪一个"
+            )
         else:
             continue
         problems.update(dict.fromkeys(spellings, message))
@@ -334,7 +336,7 @@ def _declared_directory(stream: BinaryIO) -> tuple[int, int] | None:
     """(entries, central directory bytes) as the end records declare them, found where zipfile
     finds them; None without an end record (not a zip)."""
     size = stream.seek(0, os.SEEK_END)
-    tail_size = min(size, _END.size + 0xFFFF)  # the record and the longest comment
+    tail_size = min(size, _END.size + (1 << 16))  # as zipfile: the record and 64 KB after it
     stream.seek(size - tail_size)
     tail = stream.read(tail_size)
     at = len(tail) - _END.size
@@ -375,13 +377,12 @@ def _verify_archive(archive: zipfile.ZipFile, result: Verification) -> None:
     listed = _listed_files(archive, names, readable, result)
     if listed is None:
         return
-    budget = [MAX_ZIP_BYTES]  # bytes still allowed to be inflated, over all entries
     for name, entry in sorted(listed.items()):
         if name not in names:
             result.problems.append(f"清单列出的文件缺失：{name}")
         elif name in readable:
             result.checked += 1
-            if problem := _compare(archive, readable[name], entry, budget):
+            if problem := _compare(archive, readable[name], entry):
                 result.problems.append(problem)
     for name in sorted(names - listed.keys() - {MANIFEST_NAME}):
         if name in readable:  # the others have their problem already
@@ -429,37 +430,34 @@ class _InflateLimitError(Exception):
     """An entry inflated to more than its directory record or the limits allow."""
 
 
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, allowed: int) -> Iterator[bytes]:
-    """The entry's bytes in chunks, stopped (``_InflateLimitError``) as soon as they exceed its recorded
-    size, ``allowed`` or the ratio limit: the sizes in a zip's headers can lie."""
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The entry's bytes in chunks, stopped (``_InflateLimitError``) as soon as they exceed the
+    size its directory record gives: the sizes in a zip's headers can lie. That one bound is all
+    the limits need: the directory's sizes were held to ``MAX_ZIP_BYTES`` (all entries),
+    ``MAX_ZIP_RATIO`` (each) and ``MAX_MANIFEST_BYTES`` before anything is inflated, so no entry
+    inflated within its size can break them."""
     inflated = 0
-    limit = min(info.file_size, allowed)
     with archive.open(info) as stream:
         while chunk := stream.read(CHUNK):
             inflated += len(chunk)
-            too_dense = inflated > RATIO_FLOOR and inflated > MAX_ZIP_RATIO * max(
-                info.compress_size, 1
-            )
-            if inflated > limit or too_dense:
-                raise _InflateLimitError(info.filename)
+            if inflated > info.file_size:
+                raise _InflateLimitError
             yield chunk
 
 
 def _compare(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: dict[str, object], budget: list[int]
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: dict[str, object]
 ) -> str | None:
     """Why the entry does not match its manifest record, or None when it does."""
     digest, size = hashlib.sha256(), 0
     try:
-        for chunk in _inflate(archive, info, budget[0]):
+        for chunk in _inflate(archive, info):
             digest.update(chunk)
             size += len(chunk)
     except _InflateLimitError:
-        return f"{info.filename} 解压后超过目录所记的大小或上限（疑为压缩炸弹），已停止解压"
+        return f"{info.filename} 解压后超过目录所记的大小（疑为压缩炸弹），已停止解压"
     except _DAMAGED:
         return f"文件内容与清单不符（已被改动或损坏）：{info.filename}"
-    finally:
-        budget[0] -= size
     if size != entry.get("size") or digest.hexdigest() != entry.get("sha256"):
         return f"文件内容与清单不符（已被改动或损坏）：{info.filename}"
     return None
@@ -506,11 +504,11 @@ def _read_manifest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> object:
             "不是 townplans 生成的清单"
         )
     try:
-        data = b"".join(_inflate(archive, info, MAX_MANIFEST_BYTES))
+        data = b"".join(_inflate(archive, info))
         manifest = json.loads(data)
     except _InflateLimitError as exc:
         raise _UncheckableError(
-            "manifest.json 解压后超过目录所记的大小或上限，不是 townplans 生成的清单"
+            "manifest.json 解压后超过目录所记的大小，不是 townplans 生成的清单"
         ) from exc
     except (*_DAMAGED, RecursionError) as exc:
         raise _UncheckableError(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from townplans import errortext
+from townplans.comparators import COMPARATORS, holds
 from townplans.model import Finding, Located, Severity, SourceRef
 from townplans.profile_schema import FIELD_TYPES, STRUCTURED_TYPES, validate
 from townplans.sources import parse_yaml, read_text
@@ -24,7 +25,6 @@ from townplans.values import ValueFormatError, parse_date
 
 __all__ = ["FIELD_TYPES", "STRUCTURED_TYPES", "Profile", "load_profile"]
 
-COMPARATORS = (">=", "<=", "==", ">", "<")
 BASES = ("plan", "standard", "practice")
 REF_PATTERN = re.compile(r"^R(0[1-9]|[1-3][0-9]|4[01])$")
 """R01–R41: the requirements of the source plan (shared/reference/plan-requirements.md)."""
@@ -39,20 +39,10 @@ class Condition:
     value: Decimal
 
     def holds(self, actual: Decimal) -> bool:
-        return _compare(actual, self.op, self.value)
+        return holds(actual, self.op, self.value)
 
     def __str__(self) -> str:
         return f"{self.field} {self.op} {self.value}"
-
-
-def _compare(actual: Decimal, op: str, target: Decimal) -> bool:
-    return {
-        ">=": actual >= target,
-        "<=": actual <= target,
-        "==": actual == target,
-        ">": actual > target,
-        "<": actual < target,
-    }[op]
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,9 +70,7 @@ class Waiver:
 
 def town_waivers(town: Town) -> list[Waiver]:
     """Every waiver written for a town: waivers.yaml and the front matter of its documents."""
-    waivers: list[Waiver] = []
-    if town.waivers is not None:
-        waivers += _parse(town.waivers, (), town.folder, town.folder)
+    waivers = [] if town.waivers is None else _parse(town.waivers, (), town.folder, town.folder)
     for markdown in town.markdown_files():
         if isinstance(markdown.meta.data, dict) and "waivers" in markdown.meta.data:
             waivers += _parse(markdown.meta, ("waivers",), markdown.ref.path, town.folder)
@@ -101,7 +99,7 @@ def _parse(
 ) -> list[Waiver]:
     container = located.data
     for part in path:
-        container = container.get(part) if isinstance(container, dict) else None
+        container = container[part]  # the caller has seen the key (front matter's "waivers")
     if not isinstance(container, list):
         problem = (
             "豁免应写成列表：- {code: TP401, reason: 原因, approver: 批准人, expires: 2023-12-31}"
@@ -136,8 +134,8 @@ def _one(
     code = str(item.get("code", "")).strip()
     if not _CODE.match(code):
         problems.append(f"豁免的规则编号“{code}”无效：应为 TP401 这样的编号或 TP4 这样的前缀")
-    reason = str(item.get("reason", "") or "").strip()
-    approver = str(item.get("approver", "") or "").strip()
+    reason = str(item.get("reason") or "").strip()
+    approver = str(item.get("approver") or "").strip()
     if not reason:
         problems.append("豁免没有写明原因 reason")
     if not approver:

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from townplans import mdparser, templating
+from townplans.comparators import holds
 from townplans.completeness import condition_holds, find_headings, heading_matches
 from townplans.fields import read_field
 from townplans.fs import safe_name
@@ -999,8 +1000,7 @@ def indicator_cell(town: Town, key: str, indicator: Any) -> str:
     shown = f"{number_text(as_written(parsed))}{indicator.unit}"
     if indicator.target is None:
         return f"{shown}（待确认）"
-    meets = {">=": parsed.value >= indicator.target, "<=": parsed.value <= indicator.target, "==": parsed.value == indicator.target,
-             ">": parsed.value > indicator.target, "<": parsed.value < indicator.target}[indicator.comparator]  # fmt: skip
+    meets = holds(parsed.value, indicator.comparator, indicator.target)
     return shown if meets else f"{shown} ✗"
 
 

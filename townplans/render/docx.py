@@ -104,6 +104,29 @@ class _Inline:
     """The inline child being written (its runs are shown to the ``Tracker``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _InlineCall:
+    """What stays the same while one inline token's children are written (``_inline``)."""
+
+    paragraph: Paragraph
+    children: Sequence[Token]
+    base_dir: Path
+    role: str | None
+    bold: bool
+    """The paragraph's own bold (a table's header row): ``**…**`` closing keeps it."""
+
+
+InlineHandler = Callable[[_InlineCall, int, _Inline], None]
+"""Writes the inline child at a position of ``_InlineCall.children``, updating the state."""
+
+_TOGGLES = {
+    "em_open": "italic", "em_close": "italic",
+    "s_open": "strike", "s_close": "strike",
+    "ins_open": "underline", "ins_close": "underline",
+}  # fmt: skip
+"""Inline markers that switch one formatting attribute of ``_Inline`` on (open) and off (close)."""
+
+
 class Tracker(Protocol):
     """What a tracked-changes writer (``revision.tracked``) is told while a token stream is
     written: its revision marks are its own business, the writer only says where blocks start and
@@ -174,6 +197,7 @@ class DocxWriter:
     """The 版记's 印发 line while its two parts are written (印发机关, then 印发日期)."""
     _shapes: int = 0
     _dispatch: dict[str, Callable[[Sequence[Token], int, Path], int]] = field(default_factory=dict)
+    _inline_dispatch: dict[str, InlineHandler] = field(default_factory=dict)
     _origin: Origin = UNKNOWN
     _line: int | None = None
     """0-based source line of the block being written, for problems."""
@@ -204,6 +228,7 @@ class DocxWriter:
 
     def __post_init__(self) -> None:
         self._dispatch = self._handlers()
+        self._inline_dispatch = self._inline_handlers()
         self.document = Document()
         self._page_setup(self.document.sections[0], landscape=self.landscape)
         self._styles()
@@ -1308,57 +1333,92 @@ class DocxWriter:
         role: str | None = None,
         bold: bool = False,
     ) -> None:
+        call = _InlineCall(paragraph, inline.children or [], base_dir, role, bold)
         state = _Inline(bold=bold)
-        children = inline.children or []
-        for position, child in enumerate(children):
-            kind = child.type
+        for position, child in enumerate(call.children):
             state.source = child
-            if kind == "text" and role == "table":
-                self._kept_runs(paragraph, child.content, state)
-            elif kind == "text":
-                self._run(paragraph, child.content, state, role)
-            elif kind == "code_inline":
-                run = self._run(paragraph, child.content, state, "code")
-                run.font.size = Pt(self.style.fonts[role or "body"].size)
-            elif kind == "softbreak":
-                before = children[position - 1].content[-1:] if position else ""
-                after = children[position + 1].content[:1] if position + 1 < len(children) else ""
-                if softbreak(before, after):
-                    self._run(paragraph, " ", state, role)
-            elif kind == "hardbreak" or (kind == "html_inline" and is_break(child.content)):
-                paragraph.add_run().add_break()
-            elif kind == "html_inline":
-                self._run(paragraph, child.content, state, role)  # literal text, never markup
-            elif kind in ("strong_open", "strong_close"):
-                state.bold = kind == "strong_open" or bold
-            elif kind in ("em_open", "em_close"):
-                state.italic = kind == "em_open"
-            elif kind in ("s_open", "s_close"):
-                state.strike = kind == "s_open"
-            elif kind in ("ins_open", "ins_close"):
-                state.underline = kind == "ins_open"
-            elif kind == "link_open":
-                state.link = str(child.attrs.get("href", ""))
-                state.hyperlink = (
-                    _start_hyperlink(paragraph, state.link) if _is_external(state.link) else None
-                )
-            elif kind == "link_close":
-                state.link, state.hyperlink = None, None
-            elif kind == "image":
-                self._picture(
-                    paragraph.add_run(),
-                    str(child.attrs.get("src", "")),
-                    base_dir,
-                    full_width=False,
-                    label=child.content,
-                )
-            elif kind == "footnote_ref":
-                run = paragraph.add_run(f"[{int(child.meta.get('id', 0)) + 1}]")
-                run.font.superscript = True
-            elif kind == "footnote_anchor":
-                continue
+            handler = self._inline_dispatch.get(child.type)
+            if handler is None:
+                self._problem(f"未支持的行内结构“{child.type}”，内容未输出")
             else:
-                self._problem(f"未支持的行内结构“{kind}”，内容未输出")
+                handler(call, position, state)
+
+    def _inline_handlers(self) -> dict[str, InlineHandler]:
+        """What each inline child becomes (``_inline``), as ``_handlers`` for blocks."""
+        return {
+            "text": self._text,
+            "code_inline": self._code_inline,
+            "softbreak": self._softbreak,
+            "hardbreak": self._hardbreak,
+            "html_inline": self._html_inline,
+            "strong_open": self._strong,
+            "strong_close": self._strong,
+            **dict.fromkeys(_TOGGLES, self._toggle),
+            "link_open": self._link_open,
+            "link_close": self._link_close,
+            "image": self._inline_image,
+            "footnote_ref": self._footnote_ref,
+            "footnote_anchor": lambda call, position, state: None,  # the note's own [n] says it
+        }
+
+    def _text(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        text = call.children[position].content
+        if call.role == "table":
+            self._kept_runs(call.paragraph, text, state)
+        else:
+            self._run(call.paragraph, text, state, call.role)
+
+    def _code_inline(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        run = self._run(call.paragraph, call.children[position].content, state, "code")
+        run.font.size = Pt(self.style.fonts[call.role or "body"].size)
+
+    def _softbreak(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        children = call.children
+        before = children[position - 1].content[-1:] if position else ""
+        after = children[position + 1].content[:1] if position + 1 < len(children) else ""
+        if softbreak(before, after):
+            self._run(call.paragraph, " ", state, call.role)
+
+    def _hardbreak(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        call.paragraph.add_run().add_break()
+
+    def _html_inline(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        content = call.children[position].content
+        if is_break(content):
+            self._hardbreak(call, position, state)
+        else:
+            self._run(call.paragraph, content, state, call.role)  # literal text, never markup
+
+    def _strong(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        state.bold = call.children[position].type == "strong_open" or call.bold
+
+    def _toggle(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        kind = call.children[position].type
+        setattr(state, _TOGGLES[kind], kind.endswith("_open"))
+
+    def _link_open(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        state.link = str(call.children[position].attrs.get("href", ""))
+        state.hyperlink = (
+            _start_hyperlink(call.paragraph, state.link) if _is_external(state.link) else None
+        )
+
+    def _link_close(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        state.link, state.hyperlink = None, None
+
+    def _inline_image(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        image = call.children[position]
+        self._picture(
+            call.paragraph.add_run(),
+            str(image.attrs.get("src", "")),
+            call.base_dir,
+            full_width=False,
+            label=image.content,
+        )
+
+    def _footnote_ref(self, call: _InlineCall, position: int, state: _Inline) -> None:
+        number = int(call.children[position].meta.get("id", 0)) + 1
+        run = call.paragraph.add_run(f"[{number}]")
+        run.font.superscript = True
 
     def _kept_runs(self, paragraph: Paragraph, text: str, state: _Inline) -> None:
         """Cell text in runs, each number, date, percentage, unit or code that could break

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from townplans.comparators import holds
 from townplans.model import Located, Severity
 from townplans.profile import Indicator
 from townplans.rules import Context, Problem, rule
@@ -103,13 +104,7 @@ def _shown(parsed: Parsed, indicator: Indicator) -> str:
 def _meets(value: Decimal, indicator: Indicator) -> bool:
     target = indicator.target
     assert target is not None
-    return {
-        ">=": value >= target,
-        "<=": value <= target,
-        "==": value == target,
-        ">": value > target,
-        "<": value < target,
-    }[indicator.comparator]
+    return holds(value, indicator.comparator, target)
 
 
 @rule(
@@ -146,7 +141,7 @@ def indicator_missing(ctx: Context) -> Iterator[Problem]:
 
 
 def _has(entry: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    return any(str(entry.get(key, "") or "").strip() for key in keys)
+    return any(str(entry.get(key) or "").strip() for key in keys)
 
 
 @rule(

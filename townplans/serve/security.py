@@ -29,9 +29,8 @@ class NotFound(Exception):  # noqa: N818
 
 def decoded(raw: str) -> str:
     """``raw`` (a URL path, percent-encoded) decoded once, or ``Refused`` when it tries to leave
-    its folder or hide what it names."""
-    if "\\" in raw or "\x00" in raw or re.search(r"%(00|5c)", raw, re.IGNORECASE):
-        raise Refused("路径中含有反斜杠或空字符")
+    its folder or hide what it names. A backslash or NUL is refused as sent or encoded once
+    (``%5c``, ``%00``): both are judged in the decoded text."""
     try:
         text = unquote(raw, errors="strict")
     except UnicodeDecodeError as exc:
