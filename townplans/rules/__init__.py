@@ -162,6 +162,7 @@ def all_rules() -> list[Rule]:
         attachments,
         consistency,
         dates,
+        derivation,
         fields,
         formats,
         identity,
@@ -172,6 +173,7 @@ def all_rules() -> list[Rule]:
         meta,
         placeholders,
         references,
+        relations,
         structure,
     )
 
