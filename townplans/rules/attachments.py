@@ -132,7 +132,7 @@ def drawing_not_listed(ctx: Context) -> Iterator[Problem]:
         linked = _linked(files)
         for drawing in drawings:
             if drawing.path not in linked:
-                host, after = _list_place(files, posixpath.dirname(drawing.path))
+                host, after = _list_place(files, drawing)
                 line = _drawing_line(ctx, drawing, files, host)
                 message = (
                     f"图纸 {drawing.name} 在 {posixpath.dirname(drawing.path)}/ 中，但{title}的图纸目录"
@@ -141,21 +141,26 @@ def drawing_not_listed(ctx: Context) -> Iterator[Problem]:
                 yield Problem(SourceRef(drawing.path), message)
 
 
-def _list_place(files: Sequence[MarkdownFile], folder: str) -> tuple[MarkdownFile, int]:
-    """Where a drawing's line goes: after the last drawing of ``folder`` already listed, else
-    after the heading of the drawing list (a heading naming 图纸), else at the end of the text."""
-    listed = [
-        (markdown, link.ref.line or 0)
+def _list_place(files: Sequence[MarkdownFile], drawing: Asset) -> tuple[MarkdownFile, int]:
+    """Where a drawing's line goes: after the listed drawing of its folder whose file name comes
+    just before it (the list stays in file-name order), else after the heading of the drawing
+    list (a heading naming 图纸), else at the end of the text."""
+    folder = posixpath.dirname(drawing.path)
+    listed = sorted(
+        (posixpath.basename(link.resolved), markdown, link.ref.line or 0)
         for markdown in files
         for link in markdown.links
         if link.is_image and link.resolved and posixpath.dirname(link.resolved) == folder
-    ]
-    if listed:
-        return max(listed, key=lambda item: (files.index(item[0]), item[1]))
+    )
+    before = [item for item in listed if item[0] < drawing.name]
+    if before:
+        return before[-1][1], before[-1][2]
     for markdown in files:
         heading = next((h for h in markdown.headings if "图纸" in h.text), None)
         if heading is not None:
             return markdown, heading.ref.line or 1
+    if listed:
+        return listed[0][1], max(listed[0][2] - 1, 1)
     last = files[-1]
     return last, last.text.count("\n") + 1
 
