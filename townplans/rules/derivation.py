@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -39,6 +39,7 @@ from townplans.rules.factquery import (
     shown,
     tidy,
     town_subjects,
+    written_places,
 )
 
 MAX_LISTED = 8
@@ -51,7 +52,8 @@ class Computed:
 
     value: Decimal
     slack: Decimal
-    working: str
+    working: Callable[[Quantity], str]
+    """How it was got, shown beside the statement it is compared with (in that one's unit)."""
     inputs: tuple[Fact, ...]
     """The statements it was computed from (to tell whether a table restates them)."""
     children: bool = False
@@ -121,7 +123,7 @@ def _count(ctx: Context, subject: Entity, kind: str) -> Computed | None:
     what = KIND_LABELS.get(kind, kind)
     working = f"本{KIND_LABELS.get(subject.kind, '')}的{what}计有 {len(found)} 个（{listed}{more}）"
     inputs = tuple(f for child in found for f in ctx.facts.about(child))
-    return Computed(Decimal(len(found)), Decimal(0), working, inputs, children=True)
+    return Computed(Decimal(len(found)), Decimal(0), lambda _: working, inputs, children=True)
 
 
 def _sum_over(ctx: Context, subject: Entity, kind: str, attribute: str) -> Computed | None:
@@ -172,7 +174,7 @@ def _added(parts: Sequence[tuple[Fact, str]], what: str) -> Computed | None:
     more = f"＋……（共 {len(parts)} 项）" if len(parts) > MAX_LISTED else ""
     unit = UNIT_LABELS.get(_unit(quantities), _unit(quantities))
     working = f"{what} = {shown_parts}{more} = {tidy(total)}{unit}"
-    return Computed(total, slack, working, tuple(f for f, _ in parts))
+    return Computed(total, slack, lambda _: working, tuple(f for f, _ in parts))
 
 
 def _unit(quantities: Sequence[Quantity | None]) -> str:
@@ -212,8 +214,20 @@ def _formula(ctx: Context, declaration: Derivation, subject: Entity) -> Computed
     for name, spec in sorted(declaration.inputs.items(), key=lambda item: -len(item[0])):
         text = text.replace(name, label(ctx, spec.attribute))
     text = text.replace("*", " × ").replace("/", " ÷ ").replace("  ", " ")
-    working = f"按 {text} 计算为 {{result}}（{inputs}）"
+
+    def working(stated: Quantity) -> str:
+        return f"按 {text} 计算为 {_in_unit_of(result, stated)}（{inputs}）"
+
     return Computed(result, slack, working, tuple(facts.values()))
+
+
+def _in_unit_of(value: Decimal, stated: Quantity) -> str:
+    """A computed base value shown in the stated figure's unit, to one more place than it was
+    written to (at least one): 9.60㎡/人 beside 9.6㎡/人, 15.0% beside 4.7%."""
+    base = stated.base()[1]
+    factor = base / stated.value if stated.value and base else Decimal(1)
+    shown_value = (value / factor).quantize(Decimal(10) ** -max(written_places(stated), 1))
+    return f"{shown_value}{UNIT_LABELS.get(stated.unit, stated.unit)}"
 
 
 def _q(fact: Fact) -> Quantity:
@@ -275,19 +289,8 @@ def _level_one_lines(ctx: Context, path: str) -> list[int]:
 def _message(ctx: Context, declaration: Derivation, subject: Entity, fact: Fact,
              computed: Computed) -> str:  # fmt: skip
     stated = _q(fact)
-    name = ctx.facts.name(subject)
     what = label(ctx, declaration.stated)
-    if declaration.formula is not None:
-        places = max(len(_written_places(stated)), 0)
-        result = computed.value.quantize(Decimal(10) ** -max(places, 1))
-        unit = UNIT_LABELS.get(stated.unit, stated.unit)
-        working = computed.working.replace("{result}", f"{result}{unit}")
-    else:
-        working = computed.working
-    return f"{name}的{what}写 {shown(stated)}，而{working}：{declaration.name}；请核对"
-
-
-def _written_places(quantity: Quantity) -> str:
-    text = quantity.original or ""
-    digits = "".join(ch for ch in text if ch.isdigit() or ch == ".")
-    return digits.partition(".")[2]
+    return (
+        f"{ctx.facts.name(subject)}的{what}写 {shown(stated)}，而{computed.working(stated)}："
+        f"{declaration.name}；请核对"
+    )

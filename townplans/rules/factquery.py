@@ -155,12 +155,19 @@ def half_unit(quantity: Quantity) -> Decimal:
     if found is None or not quantity.value:
         return Decimal(0)
     written = found.group(0).translate(_FULL).replace(",", "")
-    places = len(written.partition(".")[2])
+    places = written_places(quantity)
     try:
         scale = abs(base / Decimal(written)) if Decimal(written) else Decimal(1)
     except ArithmeticError:
         scale = Decimal(1)
     return Decimal(10) ** -places / 2 * scale
+
+
+def written_places(quantity: Quantity) -> int:
+    """How many decimal places the figure was written with (9.6㎡/人: 1; 5860万元: 0)."""
+    found = _NUMBER.search(quantity.original or "")
+    written = found.group(0).translate(_FULL) if found is not None else ""
+    return len(written.partition(".")[2])
 
 
 _FULL = str.maketrans("０１２３４５６７８９，．", "0123456789,.")
