@@ -1593,13 +1593,148 @@ edit(
     "口径: 建成区通自来水户数/建成区总户数，集中供水",
 )
 
+# -- a third batch, for the fact engines (issue 21): derivations, implications, orders, containments
+# (templates/knowledge/relations.yaml), written from the source plan and the sample towns -----------
+
+A3 = "算术"
+edit(
+    "z-plan-count-intro",
+    A3,
+    ERROR,
+    "建设计划开头沿用草稿的项目个数（项目表和简介只有4个）",
+    Z_PLAN,
+    "制定本计划。",
+    "制定本计划。2023年安排小城镇建设项目5个，总投资4060万元。",
+)
+edit(
+    "z-plan-total-intro",
+    A3,
+    ERROR,
+    "建设计划开头的总投资与各项目投资之和不符",
+    Z_PLAN,
+    "制定本计划。",
+    "制定本计划。2023年安排小城镇建设项目4个，总投资4160万元。",
+)
+edit(
+    "plan-table-to-annex",
+    A3,
+    ERROR,
+    "项目表移作附件，正文汇总句的总投资未随项目调整而改",
+    PLAN,
+    "2023年安排小城镇建设项目4个，总投资5860万元。\n\n| 序号 | 项目名称 | 功能区 | 总投资（万元） | 完成时限 | 责任领导 |\n|---|---|---|---:|---|---|\n| 1 | 滨河路道路改造工程 | 重点景观建设区 | 1850 | 2023年9月15日 | 李国强 |\n| 2 | 镇区雨污分流管网工程 | 居住发展区 | 2100 | 2023年9月25日 | 李国强 |\n| 3 | 渭城文化广场建设项目 | 重点景观建设区 | 960 | 2023年9月10日 | 陈静 |\n| 4 | 渭城农贸市场提升改造 | 产业发展区 | 950 | 2023年9月20日 | 周海涛 |\n",
+    "2023年安排小城镇建设项目4个，总投资6060万元，项目明细见各项目简介。\n",
+)
+edit(
+    "road-area-koujing",
+    A3,
+    WARNING,
+    "人均道路面积口径中的道路面积按新调查更新，人均值未重算",
+    TOWN,
+    "口径: 建成区道路面积26.5万㎡/建成区常住人口",
+    "口径: 建成区道路面积31.5万㎡/建成区常住人口",
+)
+edit(
+    "population-forecast",
+    A3,
+    WARNING,
+    "规划期末人口预测调整，人均建设用地未重算",
+    GENERAL,
+    "至2035年3.8万人",
+    "至2035年4.2万人",
+    [LAND],
+)
+C3 = "一致性"
+edit(
+    "stage-complete-percent",
+    C3,
+    WARNING,
+    "形象进度写“全部完工”，形象进度百分比仍是 70%",
+    MARKET,
+    "progress: 大棚钢结构完成，停车场基层完成，消防管网正在安装",
+    "progress: 全部完工，正在整理竣工资料",
+)
+edit(
+    "not-started-spent",
+    C3,
+    WARNING,
+    "形象进度写“尚未开工”，却有累计完成投资",
+    SEWAGE,
+    "progress: 污水管道完成4.3公里，雨水管道完成3.9公里，正在进行路面恢复",
+    "progress: 尚未开工，正在办理施工许可",
+)
+edit(
+    "completion-permit-early",
+    C3,
+    WARNING,
+    "工程未完工，报建手续提前勾选“竣工验收 已办理”",
+    MARKET,
+    "  tender: 不适用（企业自主投资，按程序自行采购）\n",
+    "  tender: 不适用（企业自主投资，按程序自行采购）\n  completion: 已办理\n",
+)
+add(
+    "site-plan-before-control",
+    C3,
+    WARNING,
+    "修规已是批准稿，所依据的控规仍是征求意见稿",
+    edits(
+        (
+            SITE,
+            "滨河路西起西环路",
+            "本规划依据《渭城镇中心区控制性详细规划》编制。滨河路西起西环路",
+        ),
+        (CENTER, "status: 送审稿", "status: 征求意见稿"),
+    ),
+)
+T4 = "日期"
+edit(
+    "report-situation-date",
+    T4,
+    ERROR,
+    "周报正文的截至日期晚于报送日期（抄了后来的数字）",
+    REPORT2,
+    "# 一、本周工作进展\n\n",
+    "# 一、本周工作进展\n\n截至2023年9月18日，四个项目累计完成投资5090万元。",
+)
+edit(
+    "plan-situation-date",
+    T4,
+    ERROR,
+    "建设计划补写了后来的进展，成文日期未改",
+    Z_PLAN,
+    "9月25日前全部项目完工；",
+    "截至2023年8月15日，四个项目均已开工；9月25日前全部项目完工；",
+)
+edit(
+    "week-cumulative-swapped",
+    A3,
+    ERROR,
+    "周报本周完成投资与累计完成投资填反",
+    REPORT1,
+    "week_investment: 160万元, cumulative_investment: 1650万元",
+    "week_investment: 1650万元, cumulative_investment: 160万元",
+    [REPORT2],
+)
+add(
+    "near-term-beyond-period",
+    T4,
+    ERROR,
+    "近期建设年限写到规划期限之后（两处一起写错）",
+    edits(
+        (GENERAL, "近期至2025年", "近期至2038年"), (IMPL, "近期（至2025年）", "近期（至2038年）")
+    ),
+)
+edit(
+    "control-period-beyond",
+    T4,
+    ERROR,
+    "控规的规划期限超出总体规划的期限",
+    CENTER,
+    "总用地86.4公顷。",
+    "总用地86.4公顷，规划期限2023—2040年。",
+)
+
 WHY_NOT: dict[str, str] = {
     # key -> why a checker should not be expected to catch it (written when a miss is accepted)
-    "per-capita-land": (
-        "人均建设用地 = 建设用地 ÷ 人口，但总规正文给出多个人口（2022年末现状、2025年、2035年预测），"
-        "规划人口与用地的对应关系由编制单位说明；检查器挑一个人口去算就是猜测，应由审查人核对"
-        "（GB 50188-2007 第5.2节的分级调整也需要现状人均值）"
-    ),
 }
 """Misses accepted on purpose, with the reason (benchmarks/recall.md prints them)."""
 
@@ -1823,6 +1958,11 @@ HISTORY = """
   TP415、TP512、TP624、TP625、TP635–TP638 并扩展 TP631、TP632 后查出 17 种；`zone-count-text` 的
   期望级别由“错误”改为“警告”（与同类的 `village-count` 一致：个数写错是文字问题）；
   `per-capita-land` 见下文，不由检查器查出。
+- 第三轮（议题 21，新增 14 种，为事实引擎的每条关系声明至少写一种：推导、蕴含、先后、包含，依据源方案和
+  示例镇写成）：在引擎之前只查出 1 种（`week-cumulative-swapped`，由周报本周投资合计 TP622 顺带查出）；
+  加上 templates/knowledge/relations.yaml 的声明和 TP641–TP644 后全部查出。原先有意放过的
+  `per-capita-land` 现在由推导查出：总规写明了各预测年份的人口，人均建设用地按规划期末（文中预测的
+  最远年份）人口计算，不再是挑一个人口去猜（六个镇的总规都按此相符）。
 - 误报率的口径：新增发现既不在所植错误修改的文件、也不在生成器声明的另一端文件（消息中提到该文件
   也算）。全区示例的检查结果不变（错误 4、提示 13，只在北杜镇、窑店镇的故意错误上）。
 """

@@ -336,8 +336,8 @@ CASES = [
             r, BRIEF, "{source: 镇自筹, amount: 400万元}", "{source: 镇自筹, amount: 300万元}"
         ),
         BRIEF,
-        at(BRIEF, "funding:"),
-        "资金来源合计 800＋650＋300 = 1750万元",
+        at(BRIEF, "investment:"),
+        "而资金来源合计 = 800万元（上级补助，",
     ),
     Case(
         "TP208",
@@ -578,7 +578,7 @@ CASES = [
         ),
         f"{TOWN}/projects/binhe-road/photos/before/before-1.jpg",
         None,
-        "晚于施工中照片的最早日期",
+        "晚于建成后照片 after-2.jpg 的 2023-09-17",
     ),
     Case(
         "TP506",
@@ -1111,6 +1111,57 @@ CASES = [
         PLAN,
         at(PLAN, "title:"),
         "不是规划年度 2023",
+    ),
+    # The fact engines (issue 21): agreement, derivation, implication, order, containment.
+    Case(
+        "TP640",
+        lambda r: edit(r, PLAN, "| 重点景观建设区 | 960 |", "| 重点景观建设区 | 690 |"),
+        PLAN,
+        at(PLAN, "| 690 |"),
+        "写 960万元",
+    ),
+    Case(
+        "TP641",
+        lambda r: (
+            edit(
+                r,
+                PLAN,
+                "建设项目4个，总投资5860万元。\n\n| 序号",
+                "建设项目4个，总投资5860万元。\n\n# 附：项目安排表\n\n| 序号",
+            )
+            or edit(r, PLAN, "建设项目4个", "建设项目5个")
+        ),
+        PLAN,
+        at(PLAN, "建设项目5个"),
+        "而本镇的项目计有 4 个",
+    ),
+    Case(
+        "TP642",
+        lambda r: edit(
+            r,
+            MARKET,
+            "progress: 大棚钢结构完成，停车场基层完成，消防管网正在安装",
+            "progress: 全部完工",
+        ),
+        MARKET,
+        at(MARKET, "progress: 全部完工"),
+        "形象进度百分比为“70%”",
+    ),
+    Case(
+        "TP643",
+        lambda r: edit(
+            r, PLAN, "制定本计划。", "制定本计划。截至2023年8月1日，项目简介已全部报送。"
+        ),
+        PLAN,
+        at(PLAN, "截至2023年8月1日"),
+        "晚于文件日期 2023年7月24日",
+    ),
+    Case(
+        "TP644",
+        lambda r: edit(r, CENTER, "总用地86.4公顷。", "总用地86.4公顷，规划期限2023—2040年。"),
+        CENTER,
+        at(CENTER, "规划期限2023—2040年"),
+        "不在《渭城镇总体规划（2021—2035年）》",
     ),
     # A plan's revision history (issue 19): dates, versions and stages in order.
     Case(

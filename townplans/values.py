@@ -160,6 +160,31 @@ def _valid_date(year: int, month: int, day: int, original: str) -> dt.date:
     return dt.date(year, month, day)
 
 
+_YEAR = r"(\d{4})\s*年?"
+_PERIOD = re.compile(rf"(?:{_YEAR}\s*(?:-|~|至|到)\s*)?(?:至\s*)?{_YEAR}")
+
+
+def parse_period(raw: object) -> Parsed:
+    """Read a span of years: ``2021—2035年``, ``2021-2035``, ``2023至2025年``, ``至2025年`` (an
+    open start). The value is (first day of the first year or None, last day of the last year)."""
+    original = str(raw).strip()
+    text = normalise_text(raw)
+    match = _PERIOD.fullmatch(text.replace(" ", ""))
+    if match is None:
+        raise ValueFormatError(f"“{original}”不是年限：应写作 2021—2035年 或 至2025年")
+    first, last = (int(part) if part else None for part in match.groups())
+    for year in (first, last):
+        if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValueFormatError(
+                f"“{original}”的年份 {year} 不在 {MIN_YEAR}–{MAX_YEAR} 年之间：请检查是否打错"
+            )
+    assert last is not None  # the pattern's second year is not optional
+    if first is not None and first > last:
+        raise ValueFormatError(f"“{original}”的起始年份晚于结束年份")
+    start = dt.date(first, 1, 1) if first is not None else None
+    return Parsed((start, dt.date(last, 12, 31)), None, original)
+
+
 def _days_in_month(year: int, month: int) -> int:
     following = dt.date(year + month // 12, month % 12 + 1, 1)
     return (following - dt.timedelta(days=1)).day
@@ -178,6 +203,8 @@ AREA_UNITS: dict[str, tuple[str, Decimal]] = {
     "km2": ("m2", Decimal(1000000)),
     "平方公里": ("m2", Decimal(1000000)),
     "平方千米": ("m2", Decimal(1000000)),
+    "万m2": ("m2", Decimal(10000)),
+    "万平方米": ("m2", Decimal(10000)),
 }
 """Area units (after NFKC: ``㎡``/``m²`` -> ``m2``) and their factor to square metres."""
 
@@ -272,5 +299,27 @@ PARSERS: dict[str, Callable[[object], Parsed]] = {
     "number": parse_number,
     "count": parse_count,
     "text": parse_text,
+    "period": parse_period,
 }
 """Field types a profile may name, and the parser for each."""
+
+
+# -- placeholders ----------------------------------------------------------------------------------
+
+PLACEHOLDER = "【待填写"
+"""The scaffold's mark for a value still to be written (【待填写：联系电话，如 029-33210000】)."""
+
+_PLACEHOLDER_TEXT = re.compile(
+    r"^\s*(【[^】]*】|待补充|待填写|待填|待定|待确认|暂无|略|TODO|TBD|FIXME|[XＸ]{2,}|[×x]{2,}|…+|\.{3,}|—+|-+|/)\s*[。.]?\s*$",
+    re.IGNORECASE,
+)
+"""Values offices leave where a fact should be: a scaffold's 【待填写】, 待补充, 待定, XX, ……"""
+
+
+def is_placeholder(raw: object) -> bool:
+    """A value that stands where a fact should be (it counts as empty): the scaffold's 【待填写…】
+    anywhere in it, or a value that is nothing but 待补充, 待定, XX, ……, TODO and the like. It is
+    reported once, as not filled in (TP202, TP405); no rule reads it as a value."""
+    if not isinstance(raw, str):
+        return False
+    return PLACEHOLDER in raw or bool(_PLACEHOLDER_TEXT.match(raw))

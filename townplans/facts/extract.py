@@ -1,7 +1,7 @@
 """Read every stated fact of a loaded workspace into a ``FactBase``, once, for the rules and the
 writers alike.
 
-Three kinds of statement become facts:
+These kinds of statement become facts:
 
 - **fields**: front matter and YAML (district.yaml, town.yaml, parcels.yaml, each document's
   front matter) read by the profile's field types through ``load.fields.read_field`` (one parser
@@ -11,9 +11,17 @@ Three kinds of statement become facts:
   report's date.
 - **tables**, through the header vocabulary of ``templates/knowledge/`` (``tables``): the row's
   subject is the entity its key column names (a project by its title, a parcel by its id).
-- **text**, through the extraction patterns of ``templates/knowledge/`` (``patterns``);
+- **text**, through the extraction patterns of ``templates/knowledge/`` (``patterns``): in body
+  text, or in the text of a fact already read (a project's 形象进度 states its stage; an
+  indicator's 口径 states the road area it was computed from). A pattern's ``as_of`` group gives
+  the year a figure speaks for; a reference names another entity by its name.
+- **structure**: what the files' places say (origin ``structure``): each project's ``town``, and
+  each detailed plan's ``rests_on`` — the plan its text cites, else the town's master plan
+  (城乡规划法 第二十条、第二十一条).
 - **mentions** in text and fields: the standards and laws cited and the registry's places named
   (``facts.mentions``).
+
+A value still to be written (【待填写】, 待定 …) is no fact: the field rules report it, once.
 
 A value that cannot be read yields no fact (the field rules report it); reading never raises for
 content. Subjects are keyed so that two documents speaking of the same thing meet: a town by its
@@ -24,6 +32,7 @@ parcel by ``town/plan/id``, a report by ``town/date``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,7 +46,7 @@ from townplans.knowledge import Knowledge, Pattern, TableSpec
 from townplans.mdparser import Table, inline_text, name_key, tables
 from townplans.model import District, Located, MarkdownFile, Project, SourceRef, Town
 from townplans.profile import DocumentType, FieldSpec, Profile
-from townplans.values import PARSERS, Parsed, ValueFormatError
+from townplans.values import PARSERS, Parsed, ValueFormatError, is_placeholder
 
 QUANTITY_TYPES = ("money", "percent", "area", "area_km2", "area_ha", "per_capita_area",
                   "number", "count")  # fmt: skip
@@ -68,6 +77,9 @@ def value_of(parsed: Parsed, field_type: str, unit: str = "") -> Value:
     if field_type == "date":
         assert isinstance(parsed.value, dt.date)
         return parsed.value
+    if field_type == "period":
+        start, end = parsed.value
+        return Period(start, end, parsed.original)
     if field_type in QUANTITY_TYPES:
         chosen = parsed.unit or unit or UNIT_OF_TYPE.get(field_type, "")
         return Quantity(Decimal(parsed.value), chosen, parsed.original)
@@ -77,7 +89,7 @@ def value_of(parsed: Parsed, field_type: str, unit: str = "") -> Value:
 def parse(raw: object, field_type: str, unit: str = "") -> Value | None:
     """``raw`` read as ``field_type`` (the profile's types); None when it cannot be read."""
     parser = PARSERS.get(field_type)
-    if parser is None or raw is None:
+    if parser is None or raw is None or is_placeholder(raw):
         return None
     try:
         return value_of(parser(raw), field_type, unit)
@@ -110,6 +122,7 @@ class _Reader:
             self.fields(subject, district.meta, doctype.fields)
 
     def town(self, town: Town) -> None:
+        first = len(self.facts)
         subject = Entity("town", town.slug)
         self.name(subject, town.name)
         doctype = self.profile.documents.get("town")
@@ -120,12 +133,17 @@ class _Reader:
             self.facts += mentions.in_fields(subject, town.meta, self.knowledge, None)
         for project in town.projects:
             self.name(Entity("project", f"{town.slug}/{project.slug}"), project.name)
-        for unit in town_documents(town, self.profile):
+        units = list(town_documents(town, self.profile))
+        for unit in units:  # every document's name first: a sentence may cite a later one
+            self.subject_of(town, unit)
+        for unit in units:
             self.document(town, unit)
         for plan in town.detailed_plans:
             doctype = plan_type(self.profile, plan.kind)
             if plan.parcels is not None and doctype is not None:
                 self.parcels(town, plan.slug, plan.parcels, doctype)
+        self.structure(town, first)
+        self.restated(town, first)
 
     def indicators(self, town: Entity, meta: Located) -> None:
         """``indicators.<key>``: the value (by the indicator's type), its 口径 and source."""
@@ -157,6 +175,35 @@ class _Reader:
             area = parse(zone.get("area"), "area_ha")
             if area is not None:
                 self.add(subject, "area", area, meta.ref_of("zones", index, "area"))
+
+    def structure(self, town: Town, first: int) -> None:
+        """What the places of the files say: each project belongs to its town; each detailed
+        plan rests on the plan its text cites, else on the town's master plan."""
+        subject = Entity("town", town.slug)
+        for project in town.projects:
+            where = (
+                project.brief.ref.at(1) if project.brief is not None else SourceRef(project.folder)
+            )
+            child = Entity("project", f"{town.slug}/{project.slug}")
+            self.add(child, "town", Ref(subject, town.name), where, origin="structure")
+        master = Entity("plan", f"{town.slug}/master-plan")
+        if town.master_plan is None or not town.master_plan.chapters:
+            return
+        cited = {f.subject for f in self.facts[first:] if f.attribute == "rests_on"}
+        for plan in town.detailed_plans:
+            entity = Entity("plan", f"{town.slug}/{plan.slug}")
+            if plan.text is not None and entity not in cited:
+                ref = Ref(master, self.names.get(master, ""))
+                self.add(entity, "rests_on", ref, plan.text.meta.ref_of("kind"), origin="structure")
+
+    def restated(self, town: Town, first: int) -> None:
+        """Facts stated inside the text of the town's other facts (patterns with ``from``)."""
+        patterns = [p for p in self.knowledge.patterns if p.source]
+        read = self.facts[first:]
+        for pattern in patterns:
+            for fact in read:
+                if fact.attribute == pattern.source and isinstance(fact.value, str):
+                    self.matches(town, pattern, fact.value, fact.subject, fact.source, fact.as_of)
 
     # -- documents ------------------------------------------------------------------------------------
 
@@ -198,7 +245,7 @@ class _Reader:
         of statuses as one fact per entry."""
         for spec in specs.values():
             found = read_field(meta, spec, *path)
-            if not found.present:
+            if not found.present or is_placeholder(found.raw):
                 continue
             if spec.type == "list":
                 self.pairs(subject, meta, spec, found, as_of, path)
@@ -217,14 +264,24 @@ class _Reader:
         amounts = [s for s in spec.items.values() if s.type in QUANTITY_TYPES]
         if len(texts) != 1 or len(amounts) != 1 or not isinstance(found.raw, list):
             return
+        read: list[tuple[str, Value, SourceRef]] = []
         for index, item in enumerate(found.raw):
-            if not isinstance(item, dict):
-                continue
-            name = item.get(texts[0].key)
-            value = parse(item.get(amounts[0].key), amounts[0].type, amounts[0].unit or "")
-            if isinstance(name, str) and name.strip() and value is not None:
-                ref = meta.ref_of(*path, spec.key, index, amounts[0].key)
-                self.add(subject, f"{spec.key}.{name.strip()}", value, ref, as_of)
+            name = item.get(texts[0].key) if isinstance(item, dict) else None
+            value = (
+                parse(item.get(amounts[0].key), amounts[0].type, amounts[0].unit or "")
+                if isinstance(item, dict)
+                else None
+            )
+            if (
+                not isinstance(name, str)
+                or is_placeholder(name)
+                or not name.strip()
+                or value is None
+            ):
+                return  # a list is read whole or not at all: a sum over part of it would mislead
+            read.append((name.strip(), value, meta.ref_of(*path, spec.key, index, amounts[0].key)))
+        for name, value, ref in read:
+            self.add(subject, f"{spec.key}.{name}", value, ref, as_of)
 
     def statuses(self, subject: Entity, meta: Located, spec: FieldSpec, found: FieldValue,
                  path: tuple[str | int, ...]) -> None:  # fmt: skip
@@ -234,6 +291,8 @@ class _Reader:
             return
         for key, item in found.raw.items():
             text = item.get("status") if isinstance(item, dict) else item
+            if is_placeholder(text):
+                continue
             if isinstance(key, str) and isinstance(text, str | int) and str(text).strip():
                 ref = meta.ref_of(*path, spec.key, key)
                 self.add(subject, f"{spec.key}.{key}", str(text).strip(), ref)
@@ -321,16 +380,48 @@ class _Reader:
             return
         for ref, text in _lines(markdown):
             for pattern in patterns:
-                for found in pattern.regex.finditer(text):
-                    value = parse(found.group("value"), pattern.type, pattern.unit)
-                    if value is not None:
-                        subject = _pattern_subject(pattern, town, document)
-                        self.add(subject, pattern.attribute, value, ref, as_of, "text")
+                subject = _pattern_subject(pattern, town, document)
+                self.matches(town, pattern, text, subject, ref, as_of)
+
+    def matches(self, town: Town, pattern: Pattern, text: str, subject: Entity, ref: SourceRef,
+                as_of: dt.date | None) -> None:  # fmt: skip
+        """The facts ``pattern`` reads in ``text``."""
+        for found in pattern.regex.finditer(text):
+            raw = found.group("value")
+            if pattern.type == "reference":
+                value: Value | None = self.reference(town, pattern.refers, raw, subject)
+            else:
+                value = parse(raw, pattern.type, pattern.unit)
+            when = _as_of(found) if "as_of" in pattern.regex.groupindex else as_of
+            if value is not None:
+                self.add(subject, pattern.attribute, value, ref, when, "text")
+
+    def reference(self, town: Town, kind: str, text: str, subject: Entity) -> Ref | None:
+        """The entity of ``kind`` in ``town`` that ``text`` names (by its name, exactly once
+        spaces and full-width forms are set aside), or None."""
+        wanted = name_key(text)
+        prefix = f"{town.slug}/"
+        for entity, name in self.names.items():
+            ours = entity.kind == kind and entity.key.startswith(prefix) and entity != subject
+            if ours and wanted and name_key(name) == wanted:
+                return Ref(entity, text.strip())
+        return None
 
 
 def _pattern_subject(pattern: Pattern, town: Town, document: Entity) -> Entity:
     """What a sentence speaks of: the town, or the document it is written in."""
     return Entity("town", town.slug) if pattern.subject == "town" else document
+
+
+def _as_of(found: re.Match[str]) -> dt.date | None:
+    """The date an ``as_of`` group gives: a year speaks for its last day (至2035年)."""
+    raw = found.group("as_of")
+    if raw is None:
+        return None
+    year = re.fullmatch(r"\s*(\d{4})\s*年?\s*", raw)
+    if year is not None:
+        return _date(f"{year.group(1)}-12-31")
+    return _date(raw)
 
 
 def _lines(markdown: MarkdownFile) -> Iterator[tuple[SourceRef, str]]:

@@ -162,6 +162,7 @@ def all_rules() -> list[Rule]:
         attachments,
         consistency,
         dates,
+        derivation,
         fields,
         formats,
         identity,
@@ -173,6 +174,7 @@ def all_rules() -> list[Rule]:
         placeholders,
         references,
         registries,
+        relations,
         structure,
     )
 

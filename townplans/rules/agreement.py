@@ -39,7 +39,7 @@ def facts_disagree(ctx: Context) -> Iterator[Problem]:
         if subject.key != ctx.the_town.slug and not subject.key.startswith(prefix):
             continue
         spec = ctx.knowledge.declared(attribute)
-        if len(facts) < 2 or spec is None:  # only what the knowledge says how to compare
+        if len(facts) < 2 or spec is None or not spec.compared:  # only what it says to compare
             continue
         for group in _by_date(facts, spec):
             found = odd_one_out(group, spec)

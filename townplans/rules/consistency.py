@@ -23,12 +23,17 @@ from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import (
     Revision,
     date_of,
-    is_placeholder,
     number,
     revision_history,
     stage_order,
 )
-from townplans.values import ValueFormatError, parse_date, parse_money, parse_number
+from townplans.values import (
+    ValueFormatError,
+    is_placeholder,
+    parse_date,
+    parse_money,
+    parse_number,
+)
 
 _BRACKETS = re.compile(r"[（(].*?[）)]")
 
@@ -388,6 +393,8 @@ def zone_undefined(ctx: Context) -> Iterator[Problem]:
     defined = {str(zone.get("name", "")).strip() for zone in zones if isinstance(zone, dict)}
     for project in ctx.the_town.projects:
         zone = project.brief.meta.get("zone") if project.brief else None
+        if isinstance(zone, str) and is_placeholder(zone):
+            continue  # still to be filled in: TP202 says so, once
         if isinstance(zone, str) and zone.strip() and zone.strip() not in defined:
             assert project.brief is not None
             message = f"项目所属功能区“{zone}”未在 town.yaml 的 zones 中定义（已定义：{'、'.join(sorted(defined))}）"

@@ -171,20 +171,64 @@ def photo_date_order(ctx: Context) -> Iterator[Problem]:
 
 
 def _stage_order(project: Project) -> Iterator[Problem]:
-    dated = [(photo, photo_date(photo)) for photo in project.photos]
-    for earlier_index, earlier in enumerate(STAGES):
-        for later in STAGES[earlier_index + 1 :]:
-            later_dates = [day for photo, day in dated if photo.stage == later and day is not None]
-            if not later_dates:
-                continue
-            first_later = min(later_dates)
-            for photo, day in dated:
-                if photo.stage == earlier and day is not None and day > first_later:
-                    message = (
-                        f"{STAGE_LABELS[earlier]}照片 {photo.asset.name} 拍摄于 {day}，"
-                        f"晚于{STAGE_LABELS[later]}照片的最早日期 {first_later}：请核对阶段或日期"
-                    )
-                    yield Problem(SourceRef(photo.asset.path), message)
+    """The photos whose dates are out of line with their stage, the fewest that can be: the
+    photos outside the longest run whose dates follow the stages (before ≤ progress ≤ after).
+    One after photo dated before all the rest is named, not every photo taken before it."""
+    dated = sorted(
+        ((day, STAGES.index(photo.stage), photo) for photo in project.photos
+         if photo.stage in STAGES and (day := photo_date(photo)) is not None),
+        key=lambda item: (item[0], item[1], item[2].asset.path),
+    )  # fmt: skip
+    kept = _in_order(dated)
+    for index, (day, rank, photo) in enumerate(dated):
+        if index in kept:
+            continue
+        other = _conflict(dated, kept, day, rank)
+        if other is None:
+            continue
+        other_day, other_rank, other_photo = other
+        relation = "晚于" if day > other_day else "早于"
+        message = (
+            f"{STAGE_LABELS[photo.stage]}照片 {photo.asset.name} 拍摄于 {day}，{relation}"
+            f"{STAGE_LABELS[STAGES[other_rank]]}照片 {other_photo.asset.name} 的 {other_day}"
+            f"（{other_photo.asset.path}）：请核对阶段或日期"
+        )
+        yield Problem(SourceRef(photo.asset.path), message)
+
+
+def _in_order(dated: list[tuple[dt.date, int, Photo]]) -> set[int]:
+    """Indexes of the longest run of photos (in date order) whose stages never go back; of runs
+    equally long, the one keeping the later stages (so of a before and an after photo in the
+    wrong order, the before photo is named, as a reviewer would ask about it first). Linear: a
+    run's best end is kept per stage."""
+    tails: dict[int, tuple[tuple[int, int], int]] = {}  # stage -> (length, sum of stages), index
+    previous: list[int] = []
+    ends: list[tuple[int, int]] = []
+    for index, (_, rank, _) in enumerate(dated):
+        before = max((tails[r] for r in tails if r <= rank), default=((0, 0), -1))
+        score = (before[0][0] + 1, before[0][1] + rank)
+        previous.append(before[1])
+        ends.append(score)
+        if rank not in tails or score > tails[rank][0]:
+            tails[rank] = (score, index)
+    end = max(range(len(ends)), key=lambda i: ends[i], default=-1)
+    chain: set[int] = set()
+    while end >= 0:
+        chain.add(end)
+        end = previous[end]
+    return chain
+
+
+def _conflict(dated: list[tuple[dt.date, int, Photo]], kept: set[int], day: dt.date,
+              rank: int) -> tuple[dt.date, int, Photo] | None:  # fmt: skip
+    """A photo in line that this one contradicts: of a later stage taken before it, or of an
+    earlier stage taken after it (the nearest in date)."""
+    clashes = [
+        dated[i]
+        for i in sorted(kept)
+        if (dated[i][1] > rank and dated[i][0] < day) or (dated[i][1] < rank and dated[i][0] > day)
+    ]
+    return min(clashes, key=lambda item: abs((item[0] - day).days), default=None)
 
 
 @rule(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,9 +15,7 @@ from townplans.fields import FieldValue, read_field
 from townplans.limits import MAX_YEAR, MIN_YEAR
 from townplans.model import Heading, Located, MarkdownFile
 from townplans.profile import DocumentType, HeadingSpec
-from townplans.values import ValueFormatError, parse_date
-
-PLACEHOLDER = "【待填写"
+from townplans.values import ValueFormatError, is_placeholder, parse_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +52,6 @@ def stage_order(doctype: DocumentType) -> tuple[str, ...]:
         return item.enum
     status = doctype.fields.get("status")
     return status.enum if status is not None else ()
-
-
-_PLACEHOLDER_TEXT = re.compile(
-    r"^\s*(【[^】]*】|待补充|待填写|待填|待定|待确认|暂无|略|TODO|TBD|FIXME|[XＸ]{2,}|[×x]{2,}|…+|\.{3,}|—+|-+|/)\s*[。.]?\s*$",
-    re.IGNORECASE,
-)
-"""Values offices leave where a fact should be: a scaffold's 【待填写】, 待补充, 待定, XX, ……"""
-
-
-def is_placeholder(raw: object) -> bool:
-    """A value that stands where a fact should be (it counts as empty): the scaffold's 【待填写…】
-    anywhere in it, or a value that is nothing but 待补充, 待定, XX, ……, TODO and the like."""
-    if not isinstance(raw, str):
-        return False
-    return PLACEHOLDER in raw or bool(_PLACEHOLDER_TEXT.match(raw))
 
 
 def field(meta: Located, doctype: DocumentType, key: str) -> FieldValue | None:
@@ -174,9 +156,8 @@ def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
 
 
 def _only_placeholder(text: str) -> bool:
-    stripped = text.strip()
     # A sentence still holding a scaffold's 【待填写…】 is not written yet either.
-    return PLACEHOLDER in stripped or bool(_PLACEHOLDER_TEXT.match(stripped))
+    return is_placeholder(text.strip())
 
 
 def first_match(headings: Sequence[Heading], spec: HeadingSpec) -> Heading | None:

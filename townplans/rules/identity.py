@@ -15,6 +15,7 @@ from townplans.mdparser import tables
 from townplans.model import Severity, SourceRef, Town
 from townplans.rules import Context, Problem, rule
 from townplans.rules.reading import chinese_number, lines, similar, yaml_strings
+from townplans.values import is_placeholder
 
 _NAME = re.compile(r"^([\u4e00-\u9fff]{2,4})(?:[（(]([^）)]*)[）)])?$")
 
@@ -372,6 +373,8 @@ def plan_row_fields(ctx: Context) -> Iterator[Problem]:
         for key, words in (("zone", ("功能区", "所属功能区")), ("category", ("类别", "项目类别"))):
             cell = next((v.strip() for h, v in cells.items() if any(w in h for w in words)), None)
             value = brief.meta.get(key)
+            if is_placeholder(value) or is_placeholder(cell):
+                continue  # still to be filled in: TP202 / TP120 say so
             if cell and isinstance(value, str) and cell != value.strip():
                 where = brief.meta.ref_of(key)
                 message = f"{name}：项目表写“{cell}”，项目简介（{where}）为“{value}”"
