@@ -10,13 +10,17 @@ finding and is left out, never a crash. Sections:
   are compared);
 - ``tables``: the header vocabulary that turns table rows into facts (which column names the row's
   subject, which columns are which attributes);
-- ``patterns``: extraction patterns that turn sentences of body text into facts.
+- ``patterns``: extraction patterns that turn sentences of body text into facts;
+- ``places``: a registry of where the district and its towns are (a centre and a radius that
+  holds the whole of it), each entry with its source, so that a photo's GPS position can be
+  judged against the project's place (TP332). A place that cannot be confirmed is left out.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -85,11 +89,24 @@ PATTERN = Keys(
     },
     frozenset({"name", "documents", "subject", "attribute", "pattern", "type"}),
 )
+PLACE = Keys(
+    {
+        "name": TEXT,
+        "kind": Scalar((str,), "地点类别", ("district", "town")),
+        "aliases": TEXTS,
+        "lat": NUMBER,
+        "lon": NUMBER,
+        "radius_km": NUMBER,
+        "source": TEXT,
+    },
+    frozenset({"name", "kind", "lat", "lon", "radius_km", "source"}),
+)
 SHAPE = Keys(
     {
         "attributes": Named(ATTRIBUTE),
         "tables": Seq(TABLE),
         "patterns": Seq(PATTERN),
+        "places": Seq(PLACE),
     }
 )
 """Every section and key of a knowledge file."""
@@ -147,6 +164,35 @@ class Pattern:
     ref: SourceRef
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a district or town is: every point of it lies within ``radius_km`` of the centre."""
+
+    name: str
+    kind: str
+    """``district`` or ``town``."""
+    aliases: tuple[str, ...]
+    lat: float
+    lon: float
+    radius_km: float
+    source: str
+    ref: SourceRef
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def distance_km(self, lat: float, lon: float) -> float:
+        """Great-circle distance from the centre (haversine on the mean Earth radius)."""
+        phi1, phi2 = math.radians(self.lat), math.radians(lat)
+        dphi, dlam = phi2 - phi1, math.radians(lon - self.lon)
+        a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG)."""
+
+
 @dataclass(frozen=True)
 class Knowledge:
     """Everything templates/knowledge/ declares, typed."""
@@ -154,6 +200,14 @@ class Knowledge:
     attributes: Mapping[str, Attribute] = field(default_factory=dict)
     tables: tuple[TableSpec, ...] = ()
     patterns: tuple[Pattern, ...] = ()
+    places: tuple[Place, ...] = ()
+
+    def place(self, kind: str, names: Iterable[str]) -> Place | None:
+        """The registered ``kind`` place called by any of ``names`` (its name or an alias)."""
+        wanted = {name.strip() for name in names if name.strip()}
+        return next(
+            (p for p in self.places if p.kind == kind and wanted.intersection(p.names())), None
+        )
 
     def declared(self, key: str) -> Attribute | None:
         """The declaration of ``key`` (``funding.上级补助`` by ``funding.*``), or None."""
@@ -194,6 +248,7 @@ def load_knowledge(folder: Path, root: Path) -> KnowledgeResult:
         attributes=builder.attributes(sections.get("attributes", [])),
         tables=builder.tables(sections.get("tables", [])),
         patterns=builder.patterns(sections.get("patterns", [])),
+        places=builder.places(sections.get("places", [])),
     )
     return KnowledgeResult(knowledge, tuple(findings))
 
@@ -206,7 +261,7 @@ def _read(path: Path, ref: SourceRef) -> tuple[Located | None, list[Finding]]:
     findings = [*read.findings, *findings]
     if located is not None and not isinstance(located.data, dict):
         findings.append(
-            _error(ref.at(1), "知识库文件应为键值映射（attributes、tables、patterns …）")
+            _error(ref.at(1), "知识库文件应为键值映射（attributes、tables、patterns、places …）")
         )
         return None, findings
     return located, findings
@@ -273,6 +328,24 @@ class _Builder:
                     made.append(Pattern(spec["name"], tuple(spec["documents"]), spec["subject"],
                                         spec["attribute"], regex, spec["type"],
                                         spec.get("unit", ""), ref))  # fmt: skip
+        return tuple(made)
+
+    def places(self, parts: list[tuple[Located, Any]]) -> tuple[Place, ...]:
+        made = []
+        for located, section in parts:
+            for index, spec in enumerate(section):
+                ref = located.ref_of("places", index)
+                lat, lon, radius = float(spec["lat"]), float(spec["lon"]), float(spec["radius_km"])
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 < radius <= 1000):
+                    message = (
+                        f"地点“{spec['name']}”的坐标或半径无效：纬度应在 -90～90、经度应在"
+                        f" -180～180 之间，半径应为 0～1000 公里，实为 {lat}、{lon}、{radius}"
+                    )
+                    self.findings.append(_error(ref, message))
+                    continue
+                aliases = tuple(spec.get("aliases", ()))
+                made.append(Place(spec["name"], spec["kind"], aliases, lat, lon, radius,
+                                  spec["source"], ref))  # fmt: skip
         return tuple(made)
 
     def _regex(self, text: str, ref: SourceRef) -> re.Pattern[str] | None:

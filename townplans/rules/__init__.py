@@ -169,6 +169,7 @@ def all_rules() -> list[Rule]:
         loading,
         magnitude,
         markup,
+        media,
         meta,
         placeholders,
         references,

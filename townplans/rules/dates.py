@@ -167,10 +167,12 @@ def photo_date(photo: Photo) -> dt.date | None:
 )
 def photo_date_order(ctx: Context) -> Iterator[Problem]:
     for project in ctx.the_town.projects:
-        yield from _stage_order(project)
+        yield from photo_order_problems(project)
 
 
-def _stage_order(project: Project) -> Iterator[Problem]:
+def photo_order_problems(project: Project) -> Iterator[Problem]:
+    """TP505's problems in one project: a photo dated later than the first photo of a later stage
+    (the media rules leave these photos to it)."""
     dated = [(photo, photo_date(photo)) for photo in project.photos]
     for earlier_index, earlier in enumerate(STAGES):
         for later in STAGES[earlier_index + 1 :]:
