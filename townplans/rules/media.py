@@ -5,18 +5,20 @@ once, and the probe cache keeps the measures between runs.
 
 The thresholds were measured on the sample district (227 drawings, boards and photos drawn by
 ``tools/make_sample_images.py``) and on the 18 decodable real camera JPEGs of
-``corpora/photos`` (``benchmarks/media_measures.py`` prints the figures):
+``corpora/photos``; ``benchmarks/media_measures.py`` prints the figures:
 
-- perceptual hash (256 bits): a re-encoded, resized (down to a quarter), greyscale or PNG copy of
-  a photo differs from it by at most 24 bits (10 for the sample's photos); two different sample
-  photos differ by at least 36, two different real photos by at least 98. Boards and drawings are
-  drawn on one template per kind: two *different* boards came within 14 bits and two drawings
-  within 26, as close as their own re-encoded copies (14 and 20), so for them only an exact copy
-  counts.
+- perceptual hash (256 bits): a copy of a photo re-encoded (quality 60 or 90), resized (down to a
+  quarter), greyscale, PNG or 10 % brighter differs from it by at most 10 bits for the sample's
+  photos and 24 for the real ones (a 100-pixel CMYK photo cut to 25 pixels); two different sample
+  photos differ by at least 36 bits, two different real photos by at least 114, a real and a
+  sample photo by 100. Boards and drawings are drawn on one template per kind: two *different*
+  boards came within 14 bits and two drawings within 26, as close as their own copies (14 and 20),
+  so for them only an exact copy counts.
 - uniformity (share of pixels within ±8 grey levels of the most common one): photos at most
   0.38 and drawings 0.43 in the sample, boards 0.88, real photos 0.86 (a CMYK test card); a flat
-  grey or black frame is 1.0, a grey placeholder with a line of text 0.975–0.981, an empty white
-  page with a frame line 0.955.
+  grey or black frame is 1.0, a grey placeholder with a line of text or a black frame with a time
+  stamp 0.99, an empty white page with a frame line 0.955. Two of the real photos are flat: a
+  4032×2012 picture of one grey (137) and a 10×10 near-black one.
 """
 
 from __future__ import annotations
@@ -174,11 +176,12 @@ def _reuse_message(use: Use, first: Use, bits: int | None) -> str:
         if bits is None
         else f"是同一画面（感知哈希 256 位中只差 {bits} 位：重新压缩、缩放或转存的同一张图）"
     )
-    if use.owner == first.owner:
-        where = f"同一张图在{use.owner_name}中既作{first.label}又作{use.label}"
-    else:
-        where = f"同一张图既作{first.owner_name}的{first.label}，又作{use.owner_name}的{use.label}"
-    return f"{KINDS[use.kind]} {use.asset.name} 与 {first.asset.path} {how}：{where}，请换成各自的实际图片"
+    second = "其" if use.owner == first.owner else use.owner_name + "的"
+    return (
+        f"{KINDS[use.kind]} {use.asset.name} 与 {first.asset.path} {how}：同一张图既作"
+        f"{first.owner_name}的{first.label} {first.asset.name}，又作{second}{use.label}"
+        f" {use.asset.name}，请换成各自的实际图片"
+    )
 
 
 # -- TP331 blank pictures ---------------------------------------------------------------------------
