@@ -355,3 +355,11 @@ def test_a_report_showing_an_earlier_photo_is_fine(tmp_path: Path) -> None:
 def _line(root: Path) -> int:
     lines = (root / W / "reports/2023-09-08.md").read_text(encoding="utf-8").splitlines()
     return next(n for n, line in enumerate(lines, 1) if line.startswith("![现场]"))
+
+
+def test_the_shipped_registry_places_the_district_and_cites_every_entry() -> None:
+    session = pipeline.open_session(REPO)
+    places = session.knowledge.places
+    district = session.knowledge.place("district", (session.workspace.district.name,))
+    assert district is not None and district.radius_km >= 32.2  # the district's diagonal
+    assert all(len(place.source) > 20 for place in places)
