@@ -138,6 +138,10 @@ def test_the_cache_keeps_the_measures_and_forgets_an_older_format(tmp_path: Path
     stale = json.loads(cache.to_json())
     stale["format"] = images.PROBE_FORMAT - 1
     assert ProbeCache.from_json(json.dumps(stale)).get(picture) is None
+    for key, value in (("phash", "zz" * 32), ("uniformity", 7.0), ("uniformity", "1")):
+        edited = json.loads(cache.to_json())
+        edited["files"][str(picture)]["info"][key] = value
+        assert ProbeCache.from_json(json.dumps(edited)).get(picture) is None, key
 
 
 def test_a_picture_too_large_to_decode_cheaply_is_left_unmeasured(

@@ -27,6 +27,7 @@ import datetime as dt
 import errno
 import io
 import json
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -143,10 +144,19 @@ def _info_to_json(info: ImageInfo) -> dict[str, Any]:
 
 
 def _info_from_json(data: dict[str, Any]) -> ImageInfo:
+    """The probe an entry stores; ValueError for measures no probe makes (an edited cache)."""
     values = dict(data)
     values["taken"] = dt.datetime.fromisoformat(data["taken"]) if data.get("taken") else None
     values["gps"] = tuple(data["gps"]) if data.get("gps") else None
+    phash, uniformity = data.get("phash"), data.get("uniformity")
+    if phash is not None and not (isinstance(phash, str) and _HEX.fullmatch(phash)):
+        raise ValueError("phash")
+    if uniformity is not None and not (isinstance(uniformity, float) and 0 <= uniformity <= 1):
+        raise ValueError("uniformity")
     return ImageInfo(**values)
+
+
+_HEX = re.compile(f"[0-9a-f]{{{HASH_SIZE * HASH_SIZE // 4}}}")
 
 
 def probe_all(

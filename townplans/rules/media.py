@@ -118,8 +118,8 @@ class _Twins:
         self.blocks: dict[tuple[int, str], list[tuple[Use, int]]] = defaultdict(list)
 
     def twin(self, use: Use, info: ImageInfo) -> tuple[Use, int | None] | None:
-        """The first picture met that ``use`` repeats, with the bits they differ by (None for an
-        exact copy)."""
+        """The picture met before that ``use`` repeats (an exact copy first, else the closest),
+        with the bits they differ by (None for an exact copy)."""
         for other in self.exact[info.sha256]:
             if not _photos_of_one_project(use, other) and not _same_drawing(use, other):
                 return other, None
