@@ -101,6 +101,16 @@ def test_a_flat_picture_is_blank_and_the_sample_pictures_are_not(tmp_path: Path)
     assert max(info.uniformity or 0 for info in measured.values()) < BLANK_SHARE
 
 
+def test_a_16_bit_picture_is_judged_on_its_own_range(tmp_path: Path) -> None:
+    """Grey levels up to 65535 (a 16-bit scan): a gradient is not blank, a flat one is."""
+    gradient = Image.new("I;16", (256, 100))
+    gradient.putdata([column * 250 for _ in range(100) for column in range(256)])
+    gradient.save(tmp_path / "scan.png")
+    Image.new("I;16", (256, 100), 40000).save(tmp_path / "flat.png")
+    assert not is_blank(probe(tmp_path / "scan.png"))
+    assert is_blank(probe(tmp_path / "flat.png"))
+
+
 def test_real_camera_photos_are_neither_blank_nor_twins_unless_they_are() -> None:
     """Of the 18 decodable corpus photos, two are flat (a 4032×2012 picture of one grey, 137, and
     a 10×10 near-black one): they are blank. The eight Landscape_N files are one photo saved with

@@ -270,6 +270,13 @@ def _grey(image: Image.Image) -> Image.Image:
 
     if image.mode in ("L", "RGB"):
         return image.convert("L")
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        # 16-bit, 32-bit and float pictures span their own range: converting them to 8-bit grey
+        # directly clips all but the darkest values to white (a 16-bit scan would look blank)
+        wide = image.convert("F")
+        low, high = (float(end) for end in wide.getextrema())  # type: ignore[arg-type]
+        scale = 255 / (high - low) if high > low else 0.0
+        return wide.point(lambda value: (value - low) * scale).convert("L")
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
