@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
+import io
 import random
 import shutil
 import sys
@@ -26,6 +27,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from PIL import Image
 
 from townplans import pipeline
 from townplans.check import Selection
@@ -82,10 +85,16 @@ class Site:
         self.planted.add(path)
 
     def write(self, path: str, text: str) -> None:
+        self.write_bytes(path, text.encode("utf-8"))
+
+    def read_bytes(self, path: str) -> bytes:
+        return (self.root / path).read_bytes()
+
+    def write_bytes(self, path: str, data: bytes) -> None:
         self.changed(path)
         target = self.root / path
         target.unlink(missing_ok=True)  # never write through to a shared inode
-        target.write_text(text, encoding="utf-8")
+        target.write_bytes(data)
 
     def edit(self, path: str, old: str, new: str) -> None:
         text = self.read(path)
@@ -1733,6 +1742,150 @@ edit(
     "总用地86.4公顷，规划期限2023—2040年。",
 )
 
+# -- 影像 media as content: a picture used twice, a blank one, one taken elsewhere or at another
+# time than the project's dates allow (R35: photos, drawings and boards of the real project)
+
+IMG = "影像"
+BINHE_PHOTOS = f"{W}/projects/binhe-road/photos"
+SQUARE_PHOTOS = f"{W}/projects/culture-square/photos"
+SEWAGE_PHOTOS = f"{W}/projects/sewage-network/photos"
+EXIF_IFD, GPS_IFD, DATE_ORIGINAL = 0x8769, 0x8825, 0x9003
+
+
+def picture(source: str, target: str, change: Callable[[Image.Image], Image.Image]) -> Plant:
+    """``target`` becomes ``source`` changed (EXIF kept unless the change makes its own)."""
+
+    def plant(site: Site) -> None:
+        with Image.open(io.BytesIO(site.read_bytes(source))) as image:
+            image.load()
+            exif = image.getexif()
+        changed = change(image)
+        buffer = io.BytesIO()
+        if target.endswith(".png"):
+            changed.save(buffer, "PNG")
+        else:
+            changed.save(buffer, "JPEG", quality=80, exif=changed.info.get("exif", exif))
+        site.write_bytes(target, buffer.getvalue())
+
+    return plant
+
+
+def copied(source: str, target: str) -> Plant:
+    """``target`` becomes a byte-for-byte copy of ``source``."""
+    return lambda site: site.write_bytes(target, site.read_bytes(source))
+
+
+def halved(image: Image.Image) -> Image.Image:
+    return image.resize((image.width // 2, image.height // 2))
+
+
+def flat(image: Image.Image) -> Image.Image:
+    return Image.new("RGB", image.size, (150, 150, 150))
+
+
+def blank_white(image: Image.Image) -> Image.Image:
+    return Image.new("RGB", image.size, "white")
+
+
+def moved(lat: float, lon: float) -> Callable[[Image.Image], Image.Image]:
+    def change(image: Image.Image) -> Image.Image:
+        exif = image.getexif()
+        gps = exif.get_ifd(GPS_IFD)
+        for key, value in ((2, lat), (4, lon)):
+            minutes = (value - int(value)) * 60
+            gps[key] = (float(int(value)), float(int(minutes)), round((minutes % 1) * 60, 2))
+        copy = image.copy()
+        copy.info["exif"] = exif.tobytes()
+        return copy
+
+    return change
+
+
+def redated(when: str) -> Callable[[Image.Image], Image.Image]:
+    def change(image: Image.Image) -> Image.Image:
+        exif = image.getexif()
+        exif.get_ifd(EXIF_IFD)[DATE_ORIGINAL] = when
+        copy = image.copy()
+        copy.info["exif"] = exif.tobytes()
+        return copy
+
+    return change
+
+
+add(
+    "photo-forwarded-other-project",
+    IMG,
+    WARNING,
+    "另一个项目的建成后照片经微信转发（缩小、重新压缩）后当作本项目的建成后照片",
+    picture(f"{BINHE_PHOTOS}/after/after-1.jpg", f"{SQUARE_PHOTOS}/after/after-2.jpg", halved),
+)
+add(
+    "photo-other-town",
+    IMG,
+    WARNING,
+    "正阳镇的项目照片直接用了渭城镇项目的施工前照片（同一文件）",
+    copied(
+        f"{BINHE_PHOTOS}/before/before-1.jpg",
+        "towns/zhengyang/projects/weier-road/photos/before/before-2.jpg",
+    ),
+)
+add(
+    "photo-placeholder",
+    IMG,
+    WARNING,
+    "照片还没拍，放了一张灰色占位图（保留了原照片的 EXIF）",
+    picture(f"{SEWAGE_PHOTOS}/progress/progress-2.jpg", f"{SEWAGE_PHOTOS}/progress/progress-1.jpg",
+            flat),
+)  # fmt: skip
+add(
+    "board-empty",
+    IMG,
+    WARNING,
+    "展板导出成了空白页",
+    picture(f"{W}/projects/sewage-network/boards/board.png",
+            f"{W}/projects/sewage-network/boards/board.png", blank_white),
+)  # fmt: skip
+add(
+    "drawing-exported-twice",
+    IMG,
+    WARNING,
+    "总规的道路交通规划图误导出成用地规划图（两张图纸是同一文件）",
+    copied(f"{W}/master-plan/drawings/04-land-use.png", f"{W}/master-plan/drawings/05-roads.png"),
+)
+add(
+    "photo-taken-elsewhere",
+    IMG,
+    WARNING,
+    "施工前照片是网上找的外地照片（GPS 在北京）",
+    picture(f"{SEWAGE_PHOTOS}/before/before-2.jpg", f"{SEWAGE_PHOTOS}/before/before-2.jpg",
+            moved(39.9075, 116.3881)),
+)  # fmt: skip
+add(
+    "before-photo-after-start",
+    IMG,
+    WARNING,
+    "施工前照片是开工后补拍的（拍摄日期晚于开工日期）",
+    picture(f"{SEWAGE_PHOTOS}/before/before-1.jpg", f"{SEWAGE_PHOTOS}/before/before-1.jpg",
+            redated("2023:08:02 09:30:00")),
+)  # fmt: skip
+add(
+    "after-photo-unfinished",
+    IMG,
+    WARNING,
+    "建成后照片拍摄时周报写明进度仅92%（未完工）",
+    picture(f"{BINHE_PHOTOS}/after/after-2.jpg", f"{BINHE_PHOTOS}/after/after-2.jpg",
+            redated("2023:09:04 16:00:00")),
+)  # fmt: skip
+edit(
+    "report-shows-later-photo",
+    IMG,
+    WARNING,
+    "周报插入了报送日期之后才拍的建成后照片",
+    REPORT1,
+    "# 二、存在问题",
+    "![滨河路现状](../projects/binhe-road/photos/after/after-1.jpg)\n\n# 二、存在问题",
+)
+
 WHY_NOT: dict[str, str] = {
     # key -> why a checker should not be expected to catch it (written when a miss is accepted)
 }
@@ -1965,6 +2118,10 @@ HISTORY = """
   最远年份）人口计算，不再是挑一个人口去猜（六个镇的总规都按此相符）。
 - 误报率的口径：新增发现既不在所植错误修改的文件、也不在生成器声明的另一端文件（消息中提到该文件
   也算）。全区示例的检查结果不变（错误 4、提示 13，只在北杜镇、窑店镇的故意错误上）。
+- 影像（议题 21 第 2 部分，9 种，与规则 TP330–TP334 同时编写，不是盲测）：转发后缩小重压缩的
+  别项目照片、别镇项目的同一文件、灰色占位图、空白展板、导出两次的图纸、GPS 在外地、开工后补拍的
+  施工前照片、周报写明未完工时拍的建成后照片、周报插入之后才拍的照片。加规则前查出 0 种（逐个
+  160/170，组合 110/120），加规则后 9 种全部查出，无误报。
 """
 
 

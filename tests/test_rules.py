@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, copy_workspace
+from tests.media_fixture import BEIJING, grey_placeholder, reencode, with_date, with_gps
 from townplans import pipeline
 from townplans.check import Selection
 from townplans.model import Finding
@@ -439,6 +440,57 @@ CASES = [
         f"{TOWN}/projects/binhe-road/photos/after/after-3.jpg",
         None,
         "却分属不同阶段",
+    ),
+    Case(
+        "TP330",
+        lambda r: reencode(
+            r / TOWN / "projects/binhe-road/photos/before/before-1.jpg",
+            r / "towns/beidu/projects/school-road/photos/progress/progress-3.jpg",
+        ),
+        "towns/beidu/projects/school-road/photos/progress/progress-3.jpg",
+        None,
+        f"与 {TOWN}/projects/binhe-road/photos/before/before-1.jpg 是同一画面",
+    ),
+    Case(
+        "TP331",
+        lambda r: grey_placeholder(
+            r / TOWN / "projects/market-upgrade/photos/progress/progress-2.jpg",
+            r / TOWN / "projects/market-upgrade/photos/progress/progress-1.jpg",
+        ),
+        f"{TOWN}/projects/market-upgrade/photos/progress/progress-1.jpg",
+        None,
+        "画面几乎是一片纯色",
+    ),
+    Case(
+        "TP332",
+        lambda r: with_gps(
+            r / TOWN / "projects/sewage-network/photos/before/before-1.jpg", *BEIJING
+        ),
+        f"{TOWN}/projects/sewage-network/photos/before/before-1.jpg",
+        None,
+        "距咸阳市渭城区约",
+    ),
+    Case(
+        "TP333",
+        lambda r: with_date(
+            r / TOWN / "projects/binhe-road/photos/before/before-2.jpg",
+            dt.datetime(2023, 8, 1, 9, 0),
+        ),
+        f"{TOWN}/projects/binhe-road/photos/before/before-2.jpg",
+        None,
+        "晚于项目开工日期 2023-07-28",
+    ),
+    Case(
+        "TP334",
+        lambda r: edit(
+            r,
+            f"{TOWN}/reports/2023-09-08.md",
+            "# 二、存在问题",
+            "![现场](../projects/binhe-road/photos/after/after-1.jpg)\n\n# 二、存在问题",
+        ),
+        f"{TOWN}/reports/2023-09-08.md",
+        at(f"{TOWN}/reports/2023-09-08.md", "![现场]"),
+        "晚于本文件的报送日期 2023-09-08",
     ),
     Case(
         "TP310",

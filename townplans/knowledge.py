@@ -35,15 +35,20 @@ and the registries a reviewer knows the documents against, every entry with its 
   that brings a project into compulsory tendering) and which permits must come before it;
 - ``indicators``: each district indicator's definition (口径) and the indicators it is
   mistaken for, with the standard defining each.
+- ``patterns``: extraction patterns that turn sentences of body text into facts;
+- ``geography``: a registry of where the district and its towns are (a centre and a radius that
+  holds the whole of it), each entry with its source, so that a photo's GPS position can be
+  judged against the project's place (TP332). A place that cannot be confirmed is left out.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -233,6 +238,18 @@ CONTAINMENT = Keys(
      "source": TEXT},
     frozenset({"name", "subject", "inner", "outer", "source"}),
 )  # fmt: skip
+LOCATION = Keys(
+    {
+        "name": TEXT,
+        "kind": Scalar((str,), "地点类别", ("district", "town")),
+        "aliases": TEXTS,
+        "lat": NUMBER,
+        "lon": NUMBER,
+        "radius_km": NUMBER,
+        "source": TEXT,
+    },
+    frozenset({"name", "kind", "lat", "lon", "radius_km", "source"}),
+)
 SHAPE = Keys(
     {
         "attributes": Named(ATTRIBUTE),
@@ -247,6 +264,7 @@ SHAPE = Keys(
         "implications": Seq(IMPLICATION),
         "orders": Seq(ORDER),
         "containments": Seq(CONTAINMENT),
+        "geography": Seq(LOCATION),
     }
 )
 """Every section and key of a knowledge file."""
@@ -685,6 +703,35 @@ class IndicatorDefinition:
     confused_with: tuple[Confusion, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a district or town is: every point of it lies within ``radius_km`` of the centre."""
+
+    name: str
+    kind: str
+    """``district`` or ``town``."""
+    aliases: tuple[str, ...]
+    lat: float
+    lon: float
+    radius_km: float
+    source: str
+    ref: SourceRef
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def distance_km(self, lat: float, lon: float) -> float:
+        """Great-circle distance from the centre (haversine on the mean Earth radius)."""
+        phi1, phi2 = math.radians(self.lat), math.radians(lat)
+        dphi, dlam = phi2 - phi1, math.radians(lon - self.lon)
+        a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG)."""
+
+
 @dataclass(frozen=True)
 class Knowledge:
     """Everything templates/knowledge/ declares, typed."""
@@ -701,6 +748,14 @@ class Knowledge:
     implications: tuple[Implication, ...] = ()
     orders: tuple[Order, ...] = ()
     containments: tuple[Containment, ...] = ()
+    geography: tuple[Location, ...] = ()
+
+    def location(self, kind: str, names: Iterable[str]) -> Location | None:
+        """Where the ``kind`` place called by any of ``names`` (its name or an alias) is."""
+        wanted = {name.strip() for name in names if name.strip()}
+        return next(
+            (p for p in self.geography if p.kind == kind and wanted.intersection(p.names())), None
+        )
 
     def declared(self, key: str) -> Attribute | None:
         """The declaration of ``key`` (``funding.上级补助`` by ``funding.*``), or None."""
@@ -750,6 +805,7 @@ def load_knowledge(folder: Path, root: Path) -> KnowledgeResult:
         implications=builder.implications(sections.get("implications", [])),
         orders=builder.orders(sections.get("orders", [])),
         containments=builder.containments(sections.get("containments", [])),
+        geography=builder.geography(sections.get("geography", [])),
     )
     return KnowledgeResult(knowledge, tuple(findings))
 
@@ -762,7 +818,10 @@ def _read(path: Path, ref: SourceRef) -> tuple[Located | None, list[Finding]]:
     findings = [*read.findings, *findings]
     if located is not None and not isinstance(located.data, dict):
         findings.append(
-            _error(ref.at(1), "知识库文件应为键值映射（attributes、tables、patterns …）")
+            _error(
+                ref.at(1),
+                "知识库文件应为键值映射（attributes、tables、patterns、places、geography …）",
+            )
         )
         return None, findings
     return located, findings
@@ -933,6 +992,24 @@ class _Builder:
 
     def _error(self, ref: SourceRef, message: str) -> None:
         self.findings.append(_error(ref, message))
+
+    def geography(self, parts: list[tuple[Located, Any]]) -> tuple[Location, ...]:
+        made = []
+        for located, section in parts:
+            for index, spec in enumerate(section):
+                ref = located.ref_of("geography", index)
+                lat, lon, radius = float(spec["lat"]), float(spec["lon"]), float(spec["radius_km"])
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 < radius <= 1000):
+                    message = (
+                        f"地点“{spec['name']}”的坐标或半径无效：纬度应在 -90～90、经度应在"
+                        f" -180～180 之间，半径应为 0～1000 公里，实为 {lat}、{lon}、{radius}"
+                    )
+                    self.findings.append(_error(ref, message))
+                    continue
+                aliases = tuple(spec.get("aliases", ()))
+                made.append(Location(spec["name"], spec["kind"], aliases, lat, lon, radius,
+                                  spec["source"], ref))  # fmt: skip
+        return tuple(made)
 
     def _regex(self, text: str, ref: SourceRef) -> re.Pattern[str] | None:
         try:

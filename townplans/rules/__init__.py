@@ -170,6 +170,7 @@ def all_rules() -> list[Rule]:
         loading,
         magnitude,
         markup,
+        media,
         meta,
         placeholders,
         references,

@@ -167,11 +167,11 @@ def photo_date(photo: Photo) -> dt.date | None:
 )
 def photo_date_order(ctx: Context) -> Iterator[Problem]:
     for project in ctx.the_town.projects:
-        yield from _stage_order(project)
+        yield from photo_order_problems(project)
 
 
-def _stage_order(project: Project) -> Iterator[Problem]:
-    """The photos whose dates are out of line with their stage, the fewest that can be: the
+def photo_order_problems(project: Project) -> Iterator[Problem]:
+    """TP505's problems in one project (the media rules leave these photos to it): the photos whose dates are out of line with their stage, the fewest that can be: the
     photos outside the longest run whose dates follow the stages (before ≤ progress ≤ after).
     One after photo dated before all the rest is named, not every photo taken before it."""
     dated = sorted(
