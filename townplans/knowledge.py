@@ -149,7 +149,7 @@ PLACES = Keys(
     {"towns": Named(Seq(PLACE)), "neighbour_words": TEXT, "source": TEXT},
 )
 BODY = Keys(
-    {"name": TEXT, "aliases": TEXTS, "note": TEXT, "source": TEXT},
+    {"name": TEXT, "aliases": TEXTS, "note": TEXT, "host": TEXT, "source": TEXT},
     frozenset({"name", "source"}),
 )
 ADDRESSING = Keys(
@@ -621,6 +621,8 @@ class Body:
     source: str
     aliases: tuple[str, ...] = ()
     note: str = ""
+    host: str = ""
+    """The body (key) an office is set up in (the leading group's office in the housing bureau)."""
 
     def names(self, town: str = "", district: str = "") -> tuple[str, ...]:
         """Its names for ``town`` in ``district`` (``{town}``, ``{district}`` filled in)."""
@@ -1060,17 +1062,26 @@ class _Builder:
 
     def hierarchy(self, parts: list[tuple[Located, Any]]) -> Hierarchy:
         bodies: dict[str, Body] = {}
+        hosted: dict[str, tuple[Body, SourceRef]] = {}
         addressing: list[Addressing] = []
         for located, section in parts:
             for key, spec in section["bodies"].items():
                 bodies[key] = Body(key, spec["name"], spec["source"],
-                                   tuple(spec.get("aliases", ())), spec.get("note", ""))  # fmt: skip
+                                   tuple(spec.get("aliases", ())), spec.get("note", ""),
+                                   spec.get("host", ""))  # fmt: skip
+                if bodies[key].host:
+                    hosted[key] = (bodies[key], located.ref_of("hierarchy", "bodies", key, "host"))
             for document, fields in section["documents"].items():
                 for name, spec in fields.items():
                     ref = located.ref_of("hierarchy", "documents", document, name)
                     addressing.append(Addressing(document, name, tuple(spec["bodies"]),
                                                  tuple(spec.get("related", ())), spec["source"],
                                                  ref))  # fmt: skip
+        for key, (body, ref) in hosted.items():
+            if body.host not in bodies:
+                self.findings.append(
+                    _error(ref, f"机关“{key}”的 host“{body.host}”未定义（应在 bodies 中）")
+                )
         for rule in addressing:
             for key in (*rule.bodies, *rule.related):
                 if key not in bodies:

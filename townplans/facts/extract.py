@@ -97,6 +97,10 @@ def parse(raw: object, field_type: str, unit: str = "") -> Value | None:
         return None
 
 
+PARCEL_ID = re.compile(r"(?<![A-Za-z0-9])([A-Z]{1,3}-?[0-9]{1,3}(?:-[0-9]{1,2})?)(?![A-Za-z0-9])")
+"""A 控规 parcel id as the sample's plans write them (WC-02, DZ-01)."""
+
+
 @dataclass
 class _Reader:
     profile: Profile
@@ -178,7 +182,8 @@ class _Reader:
 
     def structure(self, town: Town, first: int) -> None:
         """What the places of the files say: each project belongs to its town; each detailed
-        plan rests on the plan its text cites, else on the town's master plan."""
+        plan rests on the plan its text cites, else on the plan whose parcels it says it lies on
+        (a 修规 "位于控规DZ-01、DZ-02地块"), else on the town's master plan."""
         subject = Entity("town", town.slug)
         for project in town.projects:
             where = (
@@ -190,11 +195,25 @@ class _Reader:
         if town.master_plan is None or not town.master_plan.chapters:
             return
         cited = {f.subject for f in self.facts[first:] if f.attribute == "rests_on"}
+        owners = self.parcel_plans(town, first)
         for plan in town.detailed_plans:
             entity = Entity("plan", f"{town.slug}/{plan.slug}")
-            if plan.text is not None and entity not in cited:
-                ref = Ref(master, self.names.get(master, ""))
-                self.add(entity, "rests_on", ref, plan.text.meta.ref_of("kind"), origin="structure")
+            if plan.text is None or entity in cited:
+                continue
+            named = {owners[i] for i in PARCEL_ID.findall(plan.text.text) if i in owners}
+            named.discard(plan.slug)
+            parent = Entity("plan", f"{town.slug}/{named.pop()}") if len(named) == 1 else master
+            ref = Ref(parent, self.names.get(parent, ""))
+            self.add(entity, "rests_on", ref, plan.text.meta.ref_of("kind"), origin="structure")
+
+    def parcel_plans(self, town: Town, first: int) -> dict[str, str]:
+        """Each parcel id of the town and the slug of the plan whose parcels.yaml lists it."""
+        owners: dict[str, str] = {}
+        for fact in self.facts[first:]:
+            if fact.subject.kind == "parcel" and fact.subject.key.startswith(town.slug + "/"):
+                _, plan, ident = fact.subject.key.split("/", 2)
+                owners.setdefault(ident, plan)
+        return owners
 
     def restated(self, town: Town, first: int) -> None:
         """Facts stated inside the text of the town's other facts (patterns with ``from``)."""

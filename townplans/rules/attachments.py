@@ -356,6 +356,35 @@ def photos_yaml(ctx: Context) -> Iterator[Problem]:
             pair = caption.get("pair") if isinstance(caption, dict) else None
             if pair is not None and str(pair) not in names:
                 yield Problem(meta.ref_of(name, "pair"), f"对比照片“{pair}”不存在")
+            yield from _caption_stage(project, meta, name, caption)
+
+
+_STAGE_WORDS = {
+    "before": ("改造前", "施工前", "建设前", "整治前", "开工前", "原状"),
+    "after": ("改造后", "建成后", "完工后", "竣工后", "整治后"),
+}
+_STAGE_NAMES = {"before": "施工前", "progress": "施工中", "after": "建成后"}
+
+
+def _caption_stage(
+    project: Project, meta: Located, name: str, caption: object
+) -> Iterator[Problem]:
+    """A caption that names the other end of the works than the folder the photo is in: the album
+    would print a 改造前 picture as 建成后."""
+    text = caption.get("caption") if isinstance(caption, dict) else None
+    photo = next(
+        (p for p in project.photos if name in (p.asset.name, f"{p.stage}/{p.asset.name}")), None
+    )
+    if photo is None or not isinstance(text, str) or photo.stage not in _STAGE_WORDS:
+        return
+    other = "after" if photo.stage == "before" else "before"
+    word = next((w for w in _STAGE_WORDS[other] if w in text), None)
+    if word is not None and not any(w in text for w in _STAGE_WORDS[photo.stage]):
+        message = (
+            f"照片 {photo.asset.name} 放在 photos/{photo.stage}/（{_STAGE_NAMES[photo.stage]}），"
+            f"说明却写“{text}”（{word}）：阶段与说明矛盾，图册的前后对比会出错，请核对照片或说明"
+        )
+        yield Problem(meta.ref_of(name, "caption"), message, Severity.ERROR)
 
 
 @rule("TP308", "image-type-mismatch", Severity.WARNING, "图片实际格式与扩展名不符")
@@ -375,7 +404,7 @@ def image_type_mismatch(ctx: Context) -> Iterator[Problem]:
 @rule(
     "TP309",
     "photo-duplicate",
-    Severity.WARNING,
+    Severity.ERROR,  # one picture cannot show a place both before and after the works
     "同一张照片（内容完全相同）用于不同阶段或重复出现",
     "plan",
     ("R35",),

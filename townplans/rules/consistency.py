@@ -222,7 +222,7 @@ def report_unknown_project(ctx: Context) -> Iterator[Problem]:
                 yield Problem(report.doc.meta.ref_of("projects", index, "project"), message)
 
 
-@rule("TP606", "report-missing-project", Severity.WARNING, "周报漏报了本镇的项目", "plan", ("R40",))
+@rule("TP606", "report-missing-project", Severity.ERROR, "周报漏报了本镇的项目", "plan", ("R40",))
 def report_missing_project(ctx: Context) -> Iterator[Problem]:
     for report in ctx.the_town.reports:
         reported = {str(item.get("project")) for _, item in _report_items(report)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,8 +13,16 @@ from townplans.facts.units import town_documents
 from townplans.model import Photo, Project, Severity, SourceRef
 from townplans.profile import Phase, report_interval
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import date_of, loose_date, plan_year, revision_history
+from townplans.rules.documents import (
+    date_of,
+    loose_date,
+    phases_year,
+    plan_year,
+    revision_history,
+    stated_plan_year,
+)
 from townplans.rules.fields import Kind, all_field_issues
+from townplans.rules.reading import sections
 
 STAGES = ("before", "progress", "after")
 STAGE_LABELS = {"before": "施工前", "progress": "施工中", "after": "建成后"}
@@ -280,7 +289,7 @@ def report_period(ctx: Context) -> Iterator[Problem]:
 @rule(
     "TP508",
     "phase-window",
-    Severity.WARNING,
+    Severity.ERROR,  # the source plan fixes the dates; a district changes them by a new document
     "区级配置的实施阶段与源方案不一致或待确认",
     "plan",
     ("R37",),
@@ -288,7 +297,7 @@ def report_period(ctx: Context) -> Iterator[Problem]:
 )
 def phase_window(ctx: Context) -> Iterator[Problem]:
     district = ctx.workspace.district.meta
-    year = plan_year(district)
+    year = stated_plan_year(district)
     if district is None or year is None:
         return
     phases = district.get("phases")
@@ -297,6 +306,14 @@ def phase_window(ctx: Context) -> Iterator[Problem]:
         for index, p in enumerate(phases if isinstance(phases, list) else [])
         if isinstance(p, dict)
     }
+    other_year = phases_year(district, year)
+    if other_year is not None:
+        message = (
+            f"计划年度 plan_year 写 {year}，而 phases 中各阶段日期都在 {other_year} 年"
+            f"（方案标题“{district.get('plan_title', '')}”）：计划年度应与实施各阶段的年份一致"
+        )
+        yield Problem(district.ref_of("plan_year"), message)
+        return  # every phase would differ from the source plan's dates in the wrong year
     for phase in ctx.profile.phases:
         if phase.key not in configured:
             yield Problem(
@@ -438,6 +455,66 @@ def revision_date_future(ctx: Context) -> Iterator[Problem]:
                     f"的日期 {day} 晚于今天（{ctx.today}）：修订记录只记已经完成的修订，请核对年份和月份"
                 )
                 yield Problem(unit.meta.ref_of("revisions", revision.index, "date"), message)
+
+
+_EVENT = re.compile(
+    r"(?:(?P<year>20[0-9]{2})年)?(?P<month>[0-9]{1,2})月(?P<day>[0-9]{1,2})日"
+    r"(?P<after>[^，。；;,]{0,2}?)(?P<verb>已经?|通过|完成|竣工|完工|恢复|建成|开通|召开|验收)"
+)
+"""A day and what happened on it: 8月30日已完成…, 9月12日通过竣工验收."""
+_ALREADY = re.compile(r"已经?于$")
+_INTENT = re.compile(r"(?:计划|预计|力争|确保|争取|拟|将|要|应|须|前|底前|以前|之前)")
+_PLANS = ("计划", "安排", "打算", "目标")
+
+
+def _events(text: str, reported: bool) -> Iterator[tuple[re.Match[str], bool]]:
+    """Each day the text says something happened on. "已" beside the day makes it a past event in
+    any document; in a report's account of the week, so does a bare verb (通过, 完成 …)."""
+    for match in _EVENT.finditer(text):
+        before = text[max(0, match.start() - 6) : match.start()]
+        clause = re.split(r"[，。；;,]", before)[-1]
+        if _INTENT.search(clause + match.group("after")):
+            continue  # planned, not done: 计划9月20日完成, 9月25日前完工
+        already = match.group("verb").startswith("已") or bool(_ALREADY.search(clause))
+        if already or reported:
+            yield match, already
+
+
+@rule(
+    "TP515",
+    "event-after-document",
+    Severity.ERROR,
+    "文中叙述为已经发生的事，日期却晚于文件自身的日期（成文、编制或报送日期）",
+)
+def event_after_document(ctx: Context) -> Iterator[Problem]:
+    """A document speaks as of its date: an event it tells as done cannot be later (a plan dated
+    7月24日 that says 8月30日已完成质量检测; a report of 9月7日 saying 9月12日通过验收)."""
+    for unit in town_documents(ctx.the_town, ctx.profile):
+        own = date_of(unit.meta, unit.doctype, "date")
+        if own is None:
+            continue
+        report = unit.doctype.key == "weekly_report"
+        for markdown in unit.files:
+            for section in sections(markdown):
+                account = report and not any(word in section.title for word in _PLANS)
+                for line in section.lines:
+                    yield from _late_events(line.text, line.ref, own, account)
+
+
+def _late_events(text: str, ref: SourceRef, own: dt.date, account: bool) -> Iterator[Problem]:
+    for match, _ in _events(text, account):
+        year = int(match.group("year") or own.year)
+        try:
+            day = dt.date(year, int(match.group("month")), int(match.group("day")))
+        except ValueError:
+            continue  # no such day: TP510's
+        if day > own:
+            told = re.split(r"[，。；;]", text[match.start() :])[0][:30]
+            message = (
+                f"文中“{told}”叙述的是已经发生的事，日期 {day} 却晚于本文件的日期 {own}："
+                "文件只能写成文（报送）之前的情况，请核对日期或改为计划的说法"
+            )
+            yield Problem(ref, message)
 
 
 @rule(

@@ -85,7 +85,17 @@ def loose_date(raw: object) -> dt.date | None:
 
 
 def plan_year(district_meta: Located | None) -> int | None:
-    """The district's plan year from district.yaml, if readable."""
+    """The district's plan year from district.yaml, if readable and not contradicted by the
+    phases' dates (then TP508 reports it once, and the rules that judge dates by it keep quiet
+    rather than report every date of every town)."""
+    year = stated_plan_year(district_meta)
+    if year is None or district_meta is None:
+        return None
+    return None if phases_year(district_meta, year) is not None else year
+
+
+def stated_plan_year(district_meta: Located | None) -> int | None:
+    """``plan_year`` as district.yaml writes it, if readable."""
     if district_meta is None:
         return None
     try:
@@ -93,6 +103,15 @@ def plan_year(district_meta: Located | None) -> int | None:
     except ValueError:
         return None
     return year if MIN_YEAR <= year <= MAX_YEAR else None  # TP207 reports the others
+
+
+def phases_year(district_meta: Located, year: int) -> int | None:
+    """The one year every configured phase date is in, when it is not ``year``."""
+    phases = district_meta.get("phases")
+    entries = [p for p in (phases if isinstance(phases, list) else []) if isinstance(p, dict)]
+    days = [loose_date(entry.get(which)) for entry in entries for which in ("start", "end")]
+    years = {day.year for day in days if day is not None}
+    return years.pop() if len(years) == 1 and year not in years else None
 
 
 def _after_table(tokens: Sequence[Token], start: int) -> int:

@@ -201,9 +201,7 @@ def target_unconfirmed(ctx: Context) -> Iterator[Problem]:
         yield Problem(meta.ref_of(*item.path), message, refs=indicator.refs)
 
 
-@rule(
-    "TP407", "population-growth", Severity.WARNING, "人口增长率与两年人口数不符", "plan", ("R03",)
-)
+@rule("TP407", "population-growth", Severity.ERROR, "人口增长率与两年人口数不符", "plan", ("R03",))
 def population_growth(ctx: Context) -> Iterator[Problem]:
     """A declaration of the derivation engine (templates/knowledge/relations.yaml: growth =
     (population − last year's) ÷ last year's) that keeps the code it had before the engine."""

@@ -281,7 +281,7 @@ _POPULATION = re.compile(
 @rule(
     "TP415",
     "population-text",
-    Severity.WARNING,
+    Severity.ERROR,  # one population of one year, written twice: both cannot be right
     "规划文本写的建成区人口与 town.yaml 不一致",
     "plan",
     ("R03",),

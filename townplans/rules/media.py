@@ -151,7 +151,7 @@ def _blocks(phash: str) -> list[tuple[int, str]]:
 @rule(
     "TP330",
     "image-reused",
-    Severity.WARNING,
+    Severity.ERROR,  # an exact copy stands for two things; a near one (perceptual) is a warning
     "同一画面用于两处：两个项目、两个镇，或两张图纸、展板（含重新压缩、缩放后的照片）",
     "plan",
     ("R35",),
@@ -167,7 +167,9 @@ def image_reused(ctx: Context) -> Iterator[Problem]:
             found = twins.twin(use, info)
             twins.add(use, info)
             if found is not None:
-                yield Problem(SourceRef(use.asset.path), _reuse_message(use, *found))
+                exact = found[1] is None
+                severity = None if exact else Severity.WARNING
+                yield Problem(SourceRef(use.asset.path), _reuse_message(use, *found), severity)
 
 
 def _reuse_message(use: Use, first: Use, bits: int | None) -> str:
@@ -190,7 +192,7 @@ def _reuse_message(use: Use, first: Use, bits: int | None) -> str:
 @rule(
     "TP331",
     "image-blank",
-    Severity.WARNING,
+    Severity.ERROR,  # a uniform picture shows nothing: it cannot go into the album or the files
     "照片、图纸或展板几乎是一片纯色（灰色占位图、黑屏、空白页）",
     "plan",
     ("R35",),

@@ -282,6 +282,37 @@ def issuer_hierarchy(ctx: Context) -> Iterator[Problem]:
         yield Problem(fact.source, message)
 
 
+@rule(
+    "TP326",
+    "office-host",
+    Severity.ERROR,
+    "区级配置的领导小组办公室所在单位与源方案不符",
+    "plan",
+    ("R38",),
+    scope="district",
+)
+def office_host(ctx: Context) -> Iterator[Problem]:
+    """district.yaml's ``lead_office`` names, in brackets, the unit the office is set up in; the
+    registry knows it from the source plan (an office whose ``host`` is declared)."""
+    district = ctx.workspace.district.meta
+    written = district.get("lead_office") if district is not None else None
+    if district is None or not isinstance(written, str):
+        return
+    hierarchy, names = ctx.knowledge.hierarchy, _district(ctx)
+    hosts = re.findall(r"[（(]([^（）()]+)[）)]", written)
+    for office in hierarchy.bodies.values():
+        host = hierarchy.bodies.get(office.host)
+        if host is None or not _matches(_bare(written), (office.key,), hierarchy, "", names):
+            continue
+        for named in hosts:
+            if not _matches(named, (host.key,), hierarchy, "", names):
+                message = (
+                    f"领导小组办公室写作设在“{named}”，源方案规定{office.note or '设在' + host.name}"
+                    f"（依据：{office.source}）"
+                )
+                yield Problem(district.ref_of("lead_office"), message)
+
+
 # -- permits (TP416–TP418) -------------------------------------------------------------------------------
 
 _DONE, _PENDING = "已办理", ("未办理", "办理中")
@@ -372,7 +403,7 @@ def permit_threshold(ctx: Context) -> Iterator[Problem]:
 @rule(
     "TP417",
     "tender-threshold",
-    Severity.WARNING,
+    Severity.ERROR,  # the law requires it: not a judgement call
     "招投标写“不适用”，但项目使用的财政资金和投资额达到必须招标的标准",
     basis="standard",
     standard="必须招标的工程项目规定（国家发展和改革委员会令第16号）第二条、第五条",
