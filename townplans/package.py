@@ -512,7 +512,8 @@ def _read_manifest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> object:
         ) from exc
     except (*_DAMAGED, RecursionError) as exc:
         raise _UncheckableError(
-            f"manifest.json 无法读取（应为 townplans 生成的 JSON 清单）{_reason(exc)}"
+            f"manifest.json 无法读取（应为 townplans 生成的 JSON 清单）：{_chinese_reason(exc)}"
+            f"{errortext.detail(exc, trace=False)[:300]}"
         ) from exc
     if _deeper_than(manifest, MAX_JSON_DEPTH):
         raise _UncheckableError(
