@@ -1677,8 +1677,8 @@ edit(
     WARNING,
     "工程未完工，报建手续提前勾选“竣工验收 已办理”",
     MARKET,
-    "  tender: 不适用（企业自主投资，按程序自行采购）\n",
-    "  tender: 不适用（企业自主投资，按程序自行采购）\n  completion: 已办理\n",
+    "  tender: 已办理\n",
+    "  tender: 已办理\n  completion: 已办理\n",
 )
 add(
     "site-plan-before-control",

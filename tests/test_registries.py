@@ -239,7 +239,7 @@ def test_tp416_a_small_project_may_go_without_the_permit(tmp_path: Path) -> None
 def test_tp417_district_funds_above_the_tendering_thresholds(tmp_path: Path) -> None:
     edit = (MARKET, "  tender: 已办理", "  tender: 不适用（企业自主投资）")
     found = _check(tmp_path, [edit], ("TP417",))
-    assert [f.severity.label for f in found] == ["警告"], _said(found)
+    assert [f.severity.label for f in found] == ["错误"], _said(found)
     assert "区级财政200万元" in found[0].message and "第16号" in found[0].message
 
 

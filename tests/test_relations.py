@@ -63,7 +63,7 @@ def _intro(sentence: str) -> Edit:
 
 
 RUN_STAGE = "progress: 大棚钢结构完成，停车场基层完成，消防管网正在安装"
-PERMITS_END = "  tender: 不适用（企业自主投资，按程序自行采购）\n"
+PERMITS_END = "  tender: 已办理\n"
 CITES_CENTER = (
     SITE,
     "滨河路西起西环路",
