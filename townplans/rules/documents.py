@@ -15,7 +15,7 @@ from townplans.fields import FieldValue, read_field
 from townplans.limits import MAX_YEAR, MIN_YEAR
 from townplans.model import Heading, Located, MarkdownFile
 from townplans.profile import DocumentType, HeadingSpec
-from townplans.values import ValueFormatError, is_placeholder, parse_date
+from townplans.values import is_placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +71,6 @@ def date_of(meta: Located, doctype: DocumentType, key: str) -> dt.date | None:
     if value is None or value.parsed is None or not isinstance(value.parsed.value, dt.date):
         return None
     return value.parsed.value
-
-
-def loose_date(raw: object) -> dt.date | None:
-    """A date from any raw value, or None (for YAML outside the profile's typed fields)."""
-    if raw is None:
-        return None
-    try:
-        value = parse_date(raw).value
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, dt.date) else None
 
 
 def plan_year(district_meta: Located | None) -> int | None:
