@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from townplans.limits import MAX_NUMBER_DIGITS, MAX_YEAR, MIN_YEAR
 
@@ -445,9 +445,22 @@ def written(raw: object) -> Decimal:
         return Decimal(0)
 
 
-def as_written(value: Decimal, original: str) -> Decimal:
+class Written(Protocol):
+    """A value read from text that keeps the text: a ``Parsed``, a fact's ``Quantity``."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def original(self) -> str: ...
+
+
+def as_written(parsed: Written) -> Decimal:
     """A parsed number with the decimal places it was written with, when it was written in the
     unit it is shown in (``2.0`` -> 2.0, ``12.60公顷`` -> 12.60); a converted value (``1.2亿元``
-    in 万元) as computed (12000)."""
-    shown = written(original)
+    in 万元) as computed (12000); 0 for a value that is no number."""
+    value = parsed.value
+    if not isinstance(value, Decimal):
+        return Decimal(0)
+    shown = written(parsed.original)
     return shown if shown == value else value

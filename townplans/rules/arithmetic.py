@@ -292,7 +292,9 @@ def _report_sums(ctx: Context) -> Iterator[Problem]:
         if not isinstance(items, list):
             continue
         amounts = [
-            money_or_none(str(item.get("week_investment"))) for item in items if isinstance(item, dict)
+            money_or_none(str(item.get("week_investment")))
+            for item in items
+            if isinstance(item, dict)
         ]
         if not amounts or any(a is None for a in amounts):
             continue
@@ -383,7 +385,10 @@ def brief_body_funding(ctx: Context) -> Iterator[Problem]:
         stated: dict[str, tuple[Decimal, SourceRef]] = {}
         funding = brief.meta.get("funding")
         for index, item in enumerate(funding if isinstance(funding, list) else []):
-            if isinstance(item, dict) and (amount := money_or_none(str(item.get("amount")))) is not None:
+            if (
+                isinstance(item, dict)
+                and (amount := money_or_none(str(item.get("amount")))) is not None
+            ):
                 stated[str(item.get("source"))] = (amount, brief.meta.ref_of("funding", index))
         cumulative = field_number(brief.meta, doctype, "cumulative_investment")
         if cumulative is not None:
