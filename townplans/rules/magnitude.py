@@ -302,9 +302,9 @@ def population_text(ctx: Context) -> Iterator[Problem]:
             for match in _POPULATION.finditer(line.text):
                 key = keys.get(int(match.group(1)))
                 recorded = cell_number(str(town.meta.get(key))) if key is not None else None
-                if key is None or recorded is None:
+                written = cell_number(match.group(2))
+                if key is None or recorded is None or written is None:
                     continue
-                written = Decimal(match.group(2))
                 scale = Decimal(10000) if match.group(3) == "万人" else Decimal(1)
                 slack = Decimal(10) ** -_places(written) * scale / 2
                 if abs(written * scale - recorded) > slack:
