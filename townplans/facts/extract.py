@@ -156,7 +156,14 @@ class _Reader:
             return
         for key, indicator in self.profile.indicators.items():
             entry = found.get(key)
-            if not isinstance(entry, dict):
+            if entry is None or isinstance(entry, list):
+                continue
+            if not isinstance(
+                entry, dict
+            ):  # a bare value (greening_coverage: 33.5%), as TP4xx read it
+                value = parse(entry, indicator.type, indicator.unit)
+                if value is not None:
+                    self.add(town, f"indicator.{key}", value, meta.ref_of("indicators", key))
                 continue
             value = parse(entry.get("value"), indicator.type, indicator.unit)
             if value is not None:

@@ -15,7 +15,6 @@ from townplans.profile import Phase, report_interval
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import (
     date_of,
-    loose_date,
     phases_year,
     plan_year,
     revision_history,
@@ -23,6 +22,7 @@ from townplans.rules.documents import (
 )
 from townplans.rules.fields import Kind, all_field_issues
 from townplans.rules.reading import sections
+from townplans.values import date_or_none
 
 STAGES = ("before", "progress", "after")
 STAGE_LABELS = {"before": "施工前", "progress": "施工中", "after": "建成后"}
@@ -50,7 +50,7 @@ def date_invalid(ctx: Context) -> Iterator[Problem]:
             if (
                 isinstance(caption, dict)
                 and caption.get("date") is not None
-                and loose_date(caption["date"]) is None
+                and date_or_none(caption["date"]) is None
             ):
                 yield Problem(
                     meta.ref_of(name, "date"), f"照片“{name}”的拍摄日期“{caption['date']}”无效"
@@ -63,7 +63,7 @@ def _window(ctx: Context, key: str) -> tuple[dt.date | None, dt.date | None]:
     phases = district.get("phases") if district is not None else None
     for phase in phases if isinstance(phases, list) else []:
         if isinstance(phase, dict) and phase.get("key") == key:
-            return loose_date(phase.get("start")), loose_date(phase.get("end"))
+            return date_or_none(phase.get("start")), date_or_none(phase.get("end"))
     year = plan_year(district)
     profile_phase = next((p for p in ctx.profile.phases if p.key == key), None)
     if year is None or profile_phase is None:
@@ -137,7 +137,7 @@ def report_gap(ctx: Context) -> Iterator[Problem]:
     doctype = ctx.profile.documents.get("weekly_report")
     reports = sorted(ctx.the_town.reports, key=lambda report: report.date_text)
     for previous, current in itertools.pairwise(reports):
-        before, after = loose_date(previous.date_text), loose_date(current.date_text)
+        before, after = date_or_none(previous.date_text), date_or_none(current.date_text)
         if before is None or after is None:
             continue
         gap = (after - before).days
@@ -159,7 +159,7 @@ def report_gap(ctx: Context) -> Iterator[Problem]:
 
 def photo_date(photo: Photo) -> dt.date | None:
     """The date a photo was taken: photos.yaml first (it overrides), then EXIF."""
-    override = loose_date(photo.caption.get("date")) if photo.caption else None
+    override = date_or_none(photo.caption.get("date")) if photo.caption else None
     if override is not None:
         return override
     info = photo.asset.image
@@ -277,7 +277,7 @@ def report_period(ctx: Context) -> Iterator[Problem]:
         start = date_of(meta, doctype, "period_start")
         end = date_of(meta, doctype, "period_end")
         sent = date_of(meta, doctype, "date")
-        named = loose_date(report.date_text)
+        named = date_or_none(report.date_text)
         if start is not None and end is not None and start > end:
             yield Problem(meta.ref_of("period_start"), f"报告期起 {start} 晚于报告期止 {end}")
         if sent is not None and end is not None and sent < end:
@@ -329,7 +329,7 @@ def _compare_phase(
     ref: SourceRef, phase: Phase, entry: dict[str, Any], year: int
 ) -> Iterator[Problem]:
     for which, month_day in (("start", phase.start), ("end", phase.end)):
-        given = loose_date(entry.get(which))
+        given = date_or_none(entry.get(which))
         expected = _in_year(year, month_day)
         label = "开始" if which == "start" else "结束"
         if expected is None:
@@ -446,7 +446,7 @@ def revision_date_future(ctx: Context) -> Iterator[Problem]:
     for unit in town_documents(ctx.the_town, ctx.profile):
         own = date_of(unit.meta, unit.doctype, "date")
         for revision in revision_history(unit):
-            day = loose_date(revision.get("date"))
+            day = date_or_none(revision.get("date"))
             if own is not None and day is not None and day > own:
                 continue  # later than the document itself: TP514 says so, once
             if day is not None and day > ctx.today:
@@ -531,7 +531,7 @@ def revision_date_order(ctx: Context) -> Iterator[Problem]:
         own = date_of(meta, unit.doctype, "date")
         previous: tuple[dt.date, int | None] | None = None
         for revision in revision_history(unit):
-            day = loose_date(revision.get("date"))
+            day = date_or_none(revision.get("date"))
             if day is None:
                 continue  # a missing or invalid date is TP201's / TP501's
             ref = meta.ref_of("revisions", revision.index, "date")

@@ -15,7 +15,7 @@ from townplans.fields import FieldValue, read_field
 from townplans.limits import MAX_YEAR, MIN_YEAR
 from townplans.model import Heading, Located, MarkdownFile
 from townplans.profile import DocumentType, HeadingSpec
-from townplans.values import ValueFormatError, is_placeholder, parse_date
+from townplans.values import date_or_none, is_placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +73,6 @@ def date_of(meta: Located, doctype: DocumentType, key: str) -> dt.date | None:
     return value.parsed.value
 
 
-def loose_date(raw: object) -> dt.date | None:
-    """A date from any raw value, or None (for YAML outside the profile's typed fields)."""
-    if raw is None:
-        return None
-    try:
-        value = parse_date(raw).value
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, dt.date) else None
-
-
 def plan_year(district_meta: Located | None) -> int | None:
     """The district's plan year from district.yaml, if readable and not contradicted by the
     phases' dates (then TP508 reports it once, and the rules that judge dates by it keep quiet
@@ -109,7 +98,7 @@ def phases_year(district_meta: Located, year: int) -> int | None:
     """The one year every configured phase date is in, when it is not ``year``."""
     phases = district_meta.get("phases")
     entries = [p for p in (phases if isinstance(phases, list) else []) if isinstance(p, dict)]
-    days = [loose_date(entry.get(which)) for entry in entries for which in ("start", "end")]
+    days = [date_or_none(entry.get(which)) for entry in entries for which in ("start", "end")]
     years = {day.year for day in days if day is not None}
     return years.pop() if len(years) == 1 and year not in years else None
 
