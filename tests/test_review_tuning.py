@@ -118,3 +118,21 @@ def test_a_site_plan_rests_on_the_regulatory_plan_whose_parcels_it_names(tmp_pat
     found = _codes(_check(root, ("dizhang",)), "TP642")
     assert [f.ref.path for f in found] == ["towns/dizhang/detailed-plans/anju-community/plan.md"]
     assert "中心区控制性详细规划" in found[0].message
+
+
+def test_a_height_cap_binds_the_parcels_its_sentence_names(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    center = "towns/weicheng/detailed-plans/center/plan.md"
+    _edit(root, center, "总用地86.4公顷。", "总用地86.4公顷。WC-03地块建筑高度不超过15米。")
+    found = _codes(_check(root, ("weicheng",)), "TP212")
+    assert [f.message.split(" ")[1] for f in found] == ["WC-03"]  # WC-01 (36 米) is not bound
+
+
+def test_a_ratio_the_density_and_height_allow_is_silent(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    parcels = "towns/weicheng/detailed-plans/center/parcels.yaml"
+    # 30 % of 14.2 ha on 10 storeys (30 m ÷ 2.8 m): up to 3.0
+    _edit(root, parcels, "area: 14.2公顷, far: 1.6,", "area: 14.2公顷, far: 3.0,")
+    assert not _codes(_check(root, ("weicheng",)), "TP211")
+    _edit(root, parcels, "area: 14.2公顷, far: 3.0,", "area: 14.2公顷, far: 3.2,")
+    assert len(_codes(_check(root, ("weicheng",)), "TP211")) == 1

@@ -1288,6 +1288,30 @@ CASES = [
         at(f"{TOWN}/reports/2023-09-15.md", "contact:"),
         "北杜镇",
     ),
+    # What a 控规's parcel figures allow together (rules/parcels.py).
+    Case(
+        "TP211",
+        lambda r: edit(r, PARCELS, "area: 14.2公顷, far: 1.6,", "area: 14.2公顷, far: 4.6,"),
+        PARCELS,
+        at(PARCELS, "far: 4.6"),
+        "只能达到约",
+    ),
+    Case(
+        "TP212",
+        lambda r: edit(
+            r, CENTER, "总用地86.4公顷。", "总用地86.4公顷。全部地块建筑高度统一控制在24米以下。"
+        ),
+        PARCELS,
+        at(PARCELS, "id: WC-01"),
+        "超过本规划",
+    ),
+    Case(
+        "TP213",
+        lambda r: edit(r, SITE, "滨河路西起西环路", "规划范围位于控规WC-03地块。滨河路西起西环路"),
+        SITE,
+        at(SITE, "area: 18.5公顷"),
+        "大于所在的控规地块",
+    ),
     # The fact engines (issue 21): agreement, derivation, implication, order, containment.
     Case(
         "TP640",

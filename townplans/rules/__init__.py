@@ -172,6 +172,7 @@ def all_rules() -> list[Rule]:
         markup,
         media,
         meta,
+        parcels,
         placeholders,
         references,
         registries,

@@ -440,7 +440,7 @@ def brief_behind_reports(ctx: Context) -> Iterator[Problem]:
             yield Problem(project.brief.meta.ref_of("progress_percent"), message)
 
 
-@rule("TP612", "report-week-sum", Severity.WARNING, "本期累计投资不等于上期累计加本周完成投资")
+@rule("TP612", "report-week-sum", Severity.ERROR, "本期累计投资不等于上期累计加本周完成投资")
 def report_week_sum(ctx: Context) -> Iterator[Problem]:
     for slug, entries in _series(ctx).items():
         for (_, _, cum_before, _, _), (report, index, cum_now, week, _) in itertools.pairwise(

@@ -184,7 +184,7 @@ _NEAR = re.compile(
 _NEAR_BEFORE = re.compile(r"[与至到和及、往经]$")
 """A neighbouring town named as a neighbour (东邻窑店镇, 通往周陵镇, 与正阳镇交界) is no mistake."""
 _OWN_FIELDS = ("title", "location", "owner", "unit", "reporter", "issuer", "area_name", "name",
-               "working_group", "scope")  # fmt: skip
+               "working_group", "scope", "doc_number")  # fmt: skip
 
 
 def _other_towns(ctx: Context) -> dict[str, str]:
