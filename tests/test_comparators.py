@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 
 from townplans.comparators import COMPARATORS, holds
+from townplans.facts.extract import build_facts
+from townplans.knowledge import Knowledge
 from townplans.model import Workspace
 from townplans.profile import Condition, Indicator, Profile
 from townplans.render.documents import indicator_cell
@@ -80,4 +82,5 @@ def test_tp401_and_the_summary_cell_judge_a_value_on_its_target(
     assert all("为 33.5%，未达到区级目标" in message for message in findings)
     town = sample.town("weicheng")
     assert town is not None
-    assert indicator_cell(town, KEY, indicator) == ("33.5%" if meets else "33.5% ✗")
+    facts = build_facts(sample.district, profile, Knowledge())
+    assert indicator_cell(town, KEY, indicator, facts) == ("33.5%" if meets else "33.5% ✗")

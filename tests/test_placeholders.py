@@ -7,6 +7,7 @@ types, until ``check`` has no errors."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -19,7 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from docx.oxml.ns import qn
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from tests.conftest import copy_workspace
 from townplans import pipeline
@@ -112,7 +113,7 @@ def test_the_brief_form_shows_what_applies_and_marks_only_required_gaps(tmp_path
     for line in (
         "nature: 改扩建\n",
         "phone: 029-33216533\n",
-        "  tender: 不适用（企业自主投资，按程序自行采购）\n",
+        "  tender: 已办理\n",
     ):
         assert line in text
         text = text.replace(line, "")
@@ -238,7 +239,7 @@ class Filler:
         folder.mkdir(parents=True, exist_ok=True)
         lines = []
         for number in range(1, count + 1):
-            Image.new("RGB", size, (200, 220, 200 - number * 10)).save(folder / f"{number:02d}.png")
+            _picture(size, f"{folder}/{number}").save(folder / f"{number:02d}.png")
             lines.append(f"![第{number}号规划图](drawings/{number:02d}.png)")
         return lines
 
@@ -250,8 +251,7 @@ class Filler:
         for number in range(1, count + 1):
             exif = Image.Exif()
             exif.get_ifd(0x8769)[0x9003] = taken  # DateTimeOriginal
-            colour = (60 + stage * 60, 100 + number * 30, 160 + len(folder.parts) % 40)
-            Image.new("RGB", (800, 600), colour).save(
+            _picture((800, 600), f"{folder}/{number}").save(
                 folder / f"{folder.name}-{number}.jpg", quality=80, exif=exif
             )
 
@@ -316,7 +316,9 @@ class Filler:
 
     def construction_plan(self, briefs: list[dict[str, Any]]) -> None:
         path = self.town / "construction-plan.md"
-        self.front_matter(path, "construction_plan", doc_number="河政发〔2024〕1号")
+        # the recipient the hierarchy registry names (TP324): the district's leading group
+        self.front_matter(path, "construction_plan", doc_number="河政发〔2024〕1号",
+                          recipient="区小城镇建设工作领导小组")  # fmt: skip
         rows = "".join(
             f"| {n} | {b['title']} | {b['zone']} | 300 | {self.end.isoformat()} | {b['leader']} |\n"
             for n, b in enumerate(briefs, 1)
@@ -355,6 +357,22 @@ def _run(*args: str) -> str:
     result = CliRunner().invoke(cli, list(args))
     assert result.exit_code == 0, result.output
     return result.output
+
+
+@pytest.mark.slow
+def _picture(size: tuple[int, int], seed: str) -> Image.Image:
+    """A picture with something in it, different for every ``seed``: a planner files drawings and
+    photos, not flat colours (a uniform picture is TP331's placeholder, and all of them look
+    alike to a perceptual hash, TP330)."""
+    chance = random.Random(seed)
+    picture = Image.new("RGB", size, tuple(chance.randrange(150, 250) for _ in range(3)))
+    draw = ImageDraw.Draw(picture)
+    width, height = size
+    for _ in range(24):
+        x, y = chance.randrange(width), chance.randrange(height)
+        box = (x, y, x + chance.randrange(20, width // 3), y + chance.randrange(20, height // 3))
+        draw.rectangle(box, fill=tuple(chance.randrange(0, 256) for _ in range(3)))
+    return picture
 
 
 @pytest.mark.slow

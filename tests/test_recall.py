@@ -43,17 +43,30 @@ def test_every_generator_plants_its_mistake_in_the_sample(tmp_path: Path) -> Non
         assert (work / path).read_bytes() == (pristine / path).read_bytes()
 
 
-def test_a_few_generators_are_judged_caught_missed_and_alarmed() -> None:
+def test_a_few_generators_are_judged_caught_missed_and_alarmed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Planted one by one and in one combination: caught when a new finding names the file with a
     fitting severity; a finding elsewhere is a false alarm; the clean copy has no new findings."""
-    keys = ["landuse-total-typo", "docnum-square", "xx-location", "per-capita-land"]
+    # A rewording no rule should object to: planted like a mistake, it must be judged missed.
+    benign = recall.Mistake(
+        "benign-rewording",
+        "身份",
+        recall.WARNING,
+        "措辞调整（不是错误）",
+        recall.edits((recall.GENERAL, "都市农业为主的", "都市农业为主导的")),
+    )
+    monkeypatch.setattr(recall, "MISTAKES", [*recall.MISTAKES, benign])
+    keys = ["landuse-total-typo", "docnum-square", "xx-location", "per-capita-land", benign.key]
     results = recall.run(combinations=1, seed=7, only=keys)
     outcome = {o.mistake.key: o for o in results.singles}
     assert outcome["landuse-total-typo"].caught
     assert any(f.code == "TP620" for f in outcome["landuse-total-typo"].findings)
     assert outcome["docnum-square"].caught and outcome["xx-location"].caught
-    assert not outcome["per-capita-land"].caught  # documented in WHY_NOT
-    assert not outcome["per-capita-land"].findings
+    # 人均建设用地 = 建设用地 ÷ 规划期末人口: the derivation engine (TP641) recomputes it.
+    assert [f.code for f in outcome["per-capita-land"].findings] == ["TP641"]
+    assert not outcome[benign.key].caught
+    assert not outcome[benign.key].findings
     assert results.false_alarms() == []
     assert len(results.combinations) == 1 and len(results.combinations[0].planted) == 3
 

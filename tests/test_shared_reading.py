@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from townplans.check import run_rules
+from townplans.fields import read_field
 from townplans.load import load_workspace
-from townplans.load.fields import read_field
 from townplans.mdparser import tables
 from townplans.model import Workspace
 from townplans.profile import Profile

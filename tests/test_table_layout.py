@@ -21,7 +21,7 @@ from docx.oxml.ns import qn
 from markdown_it.token import Token
 
 from tests.conftest import SHARED, libreoffice_pdfs, require_corpora
-from townplans import mdparser, pipeline, targets
+from townplans import mdparser, pipeline, targets, values
 from townplans.rawhtml import is_table, parse_table
 from townplans.render import documents
 from townplans.render import html as html_render
@@ -303,9 +303,9 @@ def test_a_table_too_wide_for_landscape_is_set_smaller_with_a_finding() -> None:
 
 
 def test_numbers_print_as_written_and_totals_keep_their_precision() -> None:
-    assert documents.number_text(documents.written("2.0")) == "2.0"
-    assert documents.number_text(documents.written("1,850")) == "1850"
-    total = sum((documents.written(v) for v in ("2.0", "42")), documents.written("0"))
+    assert documents.number_text(values.written("2.0")) == "2.0"
+    assert documents.number_text(values.written("1,850")) == "1850"
+    total = sum((values.written(v) for v in ("2.0", "42")), values.written("0"))
     assert documents.number_text(total) == "44.0"
 
 

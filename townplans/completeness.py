@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from townplans.load.fields import read_field
+from townplans.fields import read_field
 from townplans.model import Asset, Heading, Located
 from townplans.profile import AttachmentSpec, Condition, DocumentType, HeadingSpec
 

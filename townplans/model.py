@@ -182,6 +182,14 @@ class ImageInfo:
     gps: tuple[float, float] | None = None
     """Latitude, longitude in degrees (south and west negative)."""
     camera: str | None = None
+    phash: str | None = None
+    """Perceptual hash of the picture as shown (EXIF orientation applied): a 256-bit DCT hash
+    (``imagehash.phash``, 16×16) in hex. Re-encoding, resizing or a greyscale copy changes a few
+    of its bits; a different scene changes about half. None when the picture was not measured."""
+    uniformity: float | None = None
+    """Share (0–1) of the picture's pixels within ±8 grey levels of its most common level, on a
+    thumbnail: 1.0 for one flat colour (a grey placeholder, a black frame), about 0.1–0.4 for a
+    photo. None when the picture was not measured."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,11 @@ class WorkspacePaths:
     def fonts(self) -> Path:
         return self.templates / "fonts"
 
+    @property
+    def knowledge(self) -> Path:
+        """What the fact engines know (templates/knowledge/*.yaml)."""
+        return self.templates / "knowledge"
+
     def templates_problem(self) -> str | None:
         """Why the workspace's own templates cannot be used safely (a link out of the workspace, a
         special file), or None. Templates travel with workspaces, so they are content too."""

@@ -36,13 +36,14 @@ _EXAMPLES = {
     "per_capita_area": "8.5㎡/人",
     "number": "1",
     "count": "1个",
+    "period": "2021—2035年",
 }
 
 
 _TYPE_NAMES = {
     "money": "金额", "date": "日期", "percent": "百分数", "area": "面积", "area_ha": "面积（公顷）",
     "area_km2": "面积（平方公里）", "per_capita_area": "人均面积", "number": "数值", "count": "数量",
-    "text": "文字", "list": "列表", "mapping": "映射",
+    "period": "年限", "text": "文字", "list": "列表", "mapping": "映射",
 }  # fmt: skip
 
 

@@ -24,6 +24,7 @@ _EXAMPLES = {
     "per_capita_area": ["8.5㎡/人", 8.5],
     "count": ["1个", 1],
     "number": [1.5],
+    "period": ["2021—2035年", "至2025年"],
 }
 
 

@@ -8,11 +8,14 @@ every command sees the same findings and makes the same waiver decisions.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from townplans.check import CheckResult, Selection, run_rules
+from townplans.facts import FactBase
+from townplans.facts.extract import build_facts
 from townplans.fs import read_regular, shown
+from townplans.knowledge import Knowledge, load_knowledge
 from townplans.limits import MAX_BUILD_STATE_BYTES
 from townplans.load import load_workspace
 from townplans.load.images import ProbeCache
@@ -27,12 +30,16 @@ class ToolError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A workspace with its profile loaded and its content read."""
+    """A workspace with its profile and knowledge loaded, its content read and its facts taken."""
 
     paths: WorkspacePaths
     profile: Profile
     workspace: Workspace
     profile_findings: tuple[Finding, ...]
+    """What is wrong with the profile and the knowledge files."""
+    knowledge: Knowledge = field(default_factory=Knowledge)
+    facts: FactBase = field(default_factory=FactBase)
+    """Every fact the workspace states (``facts.extract``), read once here."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -63,6 +70,7 @@ def open_session(
             "请进入工作区再运行，或用 --root 指定；新建工作区用 townplans init"
         )
     profile, profile_findings = load_profile_of(paths)
+    knowledge = load_knowledge(paths.knowledge, paths.root)
     cache = probe_cache if probe_cache is not None else read_probe_cache(paths)
     workspace = load_workspace(paths.root, profile, cache)
     known = {town.slug for town in workspace.district.towns}
@@ -71,7 +79,9 @@ def open_session(
         raise ToolError(
             f"没有这个镇：{'、'.join(map(shown, unknown))}；可选：{'、'.join(sorted(known))}"
         )
-    return Session(paths, profile, workspace, profile_findings)
+    facts = build_facts(workspace.district, profile, knowledge.knowledge)
+    return Session(paths, profile, workspace, (*profile_findings, *knowledge.findings),
+                   knowledge.knowledge, facts)  # fmt: skip
 
 
 def read_probe_cache(paths: WorkspacePaths) -> ProbeCache:
@@ -97,7 +107,8 @@ def run_check(
         raise ToolError(
             f"规则编号前缀无效：{'、'.join(map(shown, unknown))}；应为 TP、TP4、TP401 这样的写法（townplans rules 列出全部规则）"
         )
-    result = run_rules(session.workspace, session.profile, session.findings, selection, today)
+    result = run_rules(session.workspace, session.profile, session.findings, selection, today,
+                       facts=session.facts, knowledge=session.knowledge)  # fmt: skip
     return session, result
 
 

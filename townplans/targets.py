@@ -126,6 +126,7 @@ class Graph:
             self.session.profile,
             documents.Templates(paths.templates / "documents"),
             self.session.workspace.district,
+            facts=self.session.facts,
         )
 
     @property

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from townplans.limits import MAX_NUMBER_DIGITS, MAX_YEAR, MIN_YEAR
 
@@ -160,6 +160,31 @@ def _valid_date(year: int, month: int, day: int, original: str) -> dt.date:
     return dt.date(year, month, day)
 
 
+_YEAR = r"(\d{4})\s*年?"
+_PERIOD = re.compile(rf"(?:{_YEAR}\s*(?:-|~|至|到)\s*)?(?:至\s*)?{_YEAR}")
+
+
+def parse_period(raw: object) -> Parsed:
+    """Read a span of years: ``2021—2035年``, ``2021-2035``, ``2023至2025年``, ``至2025年`` (an
+    open start). The value is (first day of the first year or None, last day of the last year)."""
+    original = str(raw).strip()
+    text = normalise_text(raw)
+    match = _PERIOD.fullmatch(text.replace(" ", ""))
+    if match is None:
+        raise ValueFormatError(f"“{original}”不是年限：应写作 2021—2035年 或 至2025年")
+    first, last = (int(part) if part else None for part in match.groups())
+    for year in (first, last):
+        if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValueFormatError(
+                f"“{original}”的年份 {year} 不在 {MIN_YEAR}–{MAX_YEAR} 年之间：请检查是否打错"
+            )
+    assert last is not None  # the pattern's second year is not optional
+    if first is not None and first > last:
+        raise ValueFormatError(f"“{original}”的起始年份晚于结束年份")
+    start = dt.date(first, 1, 1) if first is not None else None
+    return Parsed((start, dt.date(last, 12, 31)), None, original)
+
+
 def _days_in_month(year: int, month: int) -> int:
     following = dt.date(year + month // 12, month % 12 + 1, 1)
     return (following - dt.timedelta(days=1)).day
@@ -178,6 +203,8 @@ AREA_UNITS: dict[str, tuple[str, Decimal]] = {
     "km2": ("m2", Decimal(1000000)),
     "平方公里": ("m2", Decimal(1000000)),
     "平方千米": ("m2", Decimal(1000000)),
+    "万m2": ("m2", Decimal(10000)),
+    "万平方米": ("m2", Decimal(10000)),
 }
 """Area units (after NFKC: ``㎡``/``m²`` -> ``m2``) and their factor to square metres."""
 
@@ -272,5 +299,168 @@ PARSERS: dict[str, Callable[[object], Parsed]] = {
     "number": parse_number,
     "count": parse_count,
     "text": parse_text,
+    "period": parse_period,
 }
 """Field types a profile may name, and the parser for each."""
+
+
+# -- placeholders ----------------------------------------------------------------------------------
+
+PLACEHOLDER = "【待填写"
+"""The scaffold's mark for a value still to be written (【待填写：联系电话，如 029-33210000】)."""
+
+_PLACEHOLDER_TEXT = re.compile(
+    r"^\s*(【[^】]*】|待补充|待填写|待填|待定|待确认|暂无|略|TODO|TBD|FIXME|[XＸ]{2,}|[×x]{2,}|…+|\.{3,}|—+|-+|/)\s*[。.]?\s*$",
+    re.IGNORECASE,
+)
+"""Values offices leave where a fact should be: a scaffold's 【待填写】, 待补充, 待定, XX, ……"""
+
+
+def is_placeholder(raw: object) -> bool:
+    """A value that stands where a fact should be (it counts as empty): the scaffold's 【待填写…】
+    anywhere in it, or a value that is nothing but 待补充, 待定, XX, ……, TODO and the like. It is
+    reported once, as not filled in (TP202, TP405); no rule reads it as a value."""
+    if not isinstance(raw, str):
+        return False
+    return PLACEHOLDER in raw or bool(_PLACEHOLDER_TEXT.match(raw))
+
+
+# -- lenient readers: a value or None ---------------------------------------------------------------
+
+
+def money_or_none(raw: object) -> Decimal | None:
+    """An amount in 万元 (``1850万元``, ``1.2亿元``, ``1,850``, ``1，850万元``), or None."""
+    try:
+        value = parse_money(str(raw).replace("，", ","), "万元").value
+    except ValueFormatError:
+        return None
+    return value if isinstance(value, Decimal) else None
+
+
+def hectares_or_none(raw: object) -> Decimal | None:
+    """An area in 公顷 as written anywhere (12.5公顷, 8万平方米, 0.2平方公里), or None."""
+    if raw is None:
+        return None
+    try:
+        value = parse_area(raw, "ha").value
+    except ValueFormatError:
+        return None
+    return value if isinstance(value, Decimal) else None
+
+
+def date_or_none(raw: object) -> dt.date | None:
+    """A date from any raw value (YAML outside the profile's typed fields), or None."""
+    if raw is None:
+        return None
+    try:
+        value = parse_date(raw).value
+    except ValueFormatError:
+        return None
+    return value if isinstance(value, dt.date) else None
+
+
+def unit_factor(unit: str, field_type: str) -> Decimal | None:
+    """What one ``unit`` is in the unit ``field_type`` reads into (亿元 as money: 10000 万元; 平方公里
+    as area_ha: 100 公顷); None for a unit that kind does not know."""
+    try:
+        value = PARSERS[field_type](f"1{unit}").value
+    except ValueFormatError:
+        return None
+    return value if isinstance(value, Decimal) else None
+
+
+# -- figures in running text and table cells -----------------------------------------------------------
+
+MONEY_FIGURE = r"([0-9][0-9,.]*)\s*(万元|亿元)"
+"""An amount written in a sentence: groups (number, unit); read it with ``money_or_none``."""
+
+MONEY_FIGURE_LOOSE = r"([0-9０-９.,，]+)\s*(万元|亿元|万|亿)"
+"""An amount as a brief's text may write it (full-width digits, 万 for 万元)."""
+
+AREA_FIGURE = r"([0-9]+(?:\.[0-9]+)?)\s*(平方公里|平方千米|公顷|㎡|平方米|亩)"
+"""An area written in a sentence: groups (number, unit); read it with ``hectares_or_none``."""
+
+_CELL_NUMBER = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?$|^[+-]?\.\d+$")
+_CELL_UNITS = re.compile(
+    r"\s*(%|％|万元|亿元|元|公顷|ha|平方公里|km2|㎡|m2|平方米|米|m|个|人|盏|处|座)$"
+)
+
+
+def cell_number(text: str) -> Decimal | None:
+    """A plain number written in a table cell or text (``1,850``, ``37.1``, ``37.1%``, ``**12**``),
+    its unit dropped (a column's unit is its header's), decimal places kept; else None."""
+    normal = unicodedata.normalize("NFKC", text).strip().strip("*").strip()
+    normal = _CELL_UNITS.sub("", normal)
+    if not _CELL_NUMBER.match(normal):
+        return None
+    try:
+        return Decimal(normal.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        return None
+
+
+def decimals(value: Decimal) -> int:
+    """How many decimal places a written number has (``37.10`` -> 2)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+_FULL_DATE = re.compile(
+    r"(?<!\d)(\d{4})(?:\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|([-/.])(\d{1,2})\4(\d{1,2})(?!\d))"
+)
+_DIGIT = re.compile(r"\d")
+_MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+"""Days in each month, February counted as 29 (a month and day without a year)."""
+
+
+def impossible_dates(text: str) -> Iterator[str]:
+    """Why each date written in ``text`` cannot exist (``parse_date``'s words)."""
+    normal = unicodedata.normalize("NFKC", text)
+    if not _DIGIT.search(normal):
+        return  # both patterns need a digit; most strings have none
+    for match in _FULL_DATE.finditer(normal):
+        try:
+            parse_date(match.group(0))
+        except ValueFormatError as exc:
+            yield str(exc)
+    for match in _MONTH_DAY.finditer(_FULL_DATE.sub(" ", normal)):
+        month, day = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12:
+            yield f"“{match.group(0)}”不是有效日期：月份应为 1–12，实为 {month}"
+        elif not 1 <= day <= _DAYS[month - 1]:
+            yield f"“{match.group(0)}”不是有效日期：{month}月只有{_DAYS[month - 1]}天，实为{day}日"
+
+
+# -- figures as written (for printing) -----------------------------------------------------------------
+
+
+def written(raw: object) -> Decimal:
+    """The number at the start of ``raw`` as written (full-width digits and thousands separators
+    read, decimal places kept): ``2.0`` -> 2.0, ``1,850万元`` -> 1850; 0 when there is none."""
+    number, _ = split_number_unit(normalise_text(raw))
+    try:
+        return Decimal(number.replace(",", "")) if number else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+class Written(Protocol):
+    """A value read from text that keeps the text: a ``Parsed``, a fact's ``Quantity``."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def original(self) -> str: ...
+
+
+def as_written(parsed: Written) -> Decimal:
+    """A parsed number with the decimal places it was written with, when it was written in the
+    unit it is shown in (``2.0`` -> 2.0, ``12.60公顷`` -> 12.60); a converted value (``1.2亿元``
+    in 万元) as computed (12000); 0 for a value that is no number."""
+    value = parsed.value
+    if not isinstance(value, Decimal):
+        return Decimal(0)
+    shown = written(parsed.original)
+    return shown if shown == value else value

@@ -47,7 +47,7 @@ from townplans.render.images import Cache, Prepared, Slot, prepare
 from townplans.render.ooxml import TocLine, set_fonts
 from townplans.render.style import Style, _family
 from townplans.render.tokens import xml_text
-from townplans.values import ValueFormatError, parse_date
+from townplans.values import date_or_none
 
 PAGE_MM = (297.0, 210.0)
 MARGIN_MM = 15.0
@@ -299,19 +299,11 @@ def _photo(photo: Photo, root: Path, cache: Cache, album: Album) -> AlbumPhoto:
     caption = photo.caption
     stage = photo.stage  # photos.yaml's stage, when given, was applied by the loader
     info = photo.asset.image
-    date = _date(caption.get("date")) or (info.taken.date() if info and info.taken else None)
+    date = date_or_none(caption.get("date")) or (info.taken.date() if info and info.taken else None)
     place = str(caption.get("place") or "") or _coordinates(info.gps if info else None)
     return AlbumPhoto(
         photo.asset.path, stage, date, place, str(caption.get("caption") or ""), prepared
     )
-
-
-def _date(raw: object) -> dt.date | None:
-    try:
-        value = parse_date(raw).value if raw is not None else None
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, dt.date) else None
 
 
 def _coordinates(gps: tuple[float, float] | None) -> str:

@@ -15,7 +15,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +26,9 @@ from markdown_it.token import Token
 from townplans import mdparser, templating
 from townplans.comparators import holds
 from townplans.completeness import condition_holds, find_headings, heading_matches
+from townplans.facts import Entity, FactBase, Quantity
+from townplans.fields import read_field
 from townplans.fs import safe_name
-from townplans.load.fields import read_field
 from townplans.model import (
     Asset,
     DetailedPlan,
@@ -46,13 +47,7 @@ from townplans.render.layout import Origin, joined
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
-from townplans.values import (
-    Parsed,
-    ValueFormatError,
-    normalise_text,
-    parse_date,
-    split_number_unit,
-)
+from townplans.values import as_written, date_or_none
 
 if TYPE_CHECKING:
     from townplans.render.ooxml import TocLine
@@ -153,27 +148,6 @@ def number_text(value: Decimal | None) -> str:
     if value is None:
         return ""
     return format(value, "f")
-
-
-def written(raw: object) -> Decimal:
-    """The number at the start of ``raw`` as written (full-width digits and thousands separators
-    read, decimal places kept): ``2.0`` -> 2.0, ``1,850万元`` -> 1850; 0 when there is none."""
-    number, _ = split_number_unit(normalise_text(raw))
-    try:
-        return Decimal(number.replace(",", "")) if number else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)
-
-
-def as_written(parsed: Parsed) -> Decimal:
-    """A parsed number with the decimal places it was written with, when it was written in the
-    unit it is shown in (``2.0`` -> 2.0, ``12.60公顷`` -> 12.60); a converted value (``1.2亿元``
-    in 万元) as computed (12000)."""
-    value = parsed.value
-    if not isinstance(value, Decimal):
-        return Decimal(0)
-    shown = written(parsed.original)
-    return shown if shown == value else value
 
 
 def missing(label: str) -> str:
@@ -292,12 +266,7 @@ def _number(meta: Located, spec: FieldSpec | None) -> Decimal | None:
 
 
 def _date(meta: Located, key: str) -> dt.date | None:
-    raw = meta.get(key)
-    try:
-        value = parse_date(raw).value if raw is not None else None
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, dt.date) else None
+    return date_or_none(meta.get(key))
 
 
 def _compare_to(meta: Located) -> str:
@@ -370,6 +339,8 @@ class Assembler:
     templates: Templates
     district: District
     specs: list[DocumentSpec] = field(default_factory=list)
+    facts: FactBase = field(default_factory=FactBase)
+    """The session's fact base: the figures the summaries add up, typed once (``facts``)."""
 
     def town_documents(self, town: Town) -> list[DocumentSpec]:
         builders: list[Callable[[Town], Iterable[DocumentSpec]]] = [
@@ -685,22 +656,15 @@ class Assembler:
             [
                 indicator.label,
                 indicator_target(indicator),
-                *(indicator_cell(t, key, indicator) for t in towns),
+                *(indicator_cell(t, key, indicator, self.facts) for t in towns),
             ]
             for key, indicator in self.profile.indicators.items()
         ]
         sources = list(self.profile.lists.get("funding_sources", ()))
-        investment_rows = [self.investments(t, sources) for t in towns]
+        figures = [self.investment_figures(t, sources) for t in towns]
+        investment_rows = [_investment_row(t, f) for t, f in zip(towns, figures, strict=True)]
         totals: list[object] = ["合计", sum(len(t.projects) for t in towns)]
-        for column in range(2, 3 + len(sources) + 1):
-            totals.append(
-                number_text(
-                    sum(
-                        (written(r[column]) for r in investment_rows if str(r[column])),
-                        Decimal(0),
-                    )
-                )
-            )
+        totals += [number_text(sum(column, Decimal(0))) for column in zip(*figures, strict=True)]
         part, text = self.templates.part_and_text(
             "district-summary.md.j2", base,
             matrix_header=["镇", *labels], matrix_align=["l", *("c" * len(labels))],
@@ -723,25 +687,38 @@ class Assembler:
         """A town's row of the investment summary: name, number of projects, total investment,
         each funding source's share, investment completed (the district summary's own numbers,
         also shown by serve's dashboard)."""
-        fields = self._brief_fields()
+        return _investment_row(town, self.investment_figures(town, sources))
+
+    def investment_figures(self, town: Town, sources: Sequence[str]) -> list[Decimal]:
+        """A town's total investment, each funding source's share and the investment completed,
+        as its briefs' fields state them in the fact base (a funding list is read whole or not
+        at all: a sum over part of it would mislead)."""
         total = done = Decimal(0)
         by_source = dict.fromkeys(sources, Decimal(0))
         for project in town.projects:
             if project.brief is None:
                 continue
-            meta = project.brief.meta
-            total += _number(meta, fields.get("investment")) or 0
-            done += _number(meta, fields.get("cumulative_investment")) or 0
-            for source, amount in _funding(meta, fields.get("funding")):
-                if isinstance(amount, Decimal) and source in by_source:
-                    by_source[source] += amount
-        return [
-            town.name,
-            len(town.projects),
-            number_text(total),
-            *(number_text(v) for v in by_source.values()),
-            number_text(done),
-        ]
+            stated = self._brief_figures(town, project)
+            total += stated.get("investment", Decimal(0))
+            done += stated.get("cumulative_investment", Decimal(0))
+            for source in by_source:
+                by_source[source] += stated.get(f"funding.{source}", Decimal(0))
+        return [total, *by_source.values(), done]
+
+    def _brief_figures(self, town: Town, project: Project) -> dict[str, Decimal]:
+        """Each figure a project's brief states in its fields (in 万元, as written)."""
+        assert project.brief is not None
+        path = project.brief.ref.path
+        found: dict[str, Decimal] = {}
+        for fact in self.facts.about(Entity("project", f"{town.slug}/{project.slug}")):
+            value = fact.value
+            if fact.origin == "field" and fact.source.path == path and isinstance(value, Quantity):
+                found.setdefault(fact.attribute, as_written(value))
+        return found
+
+
+def _investment_row(town: Town, figures: Sequence[Decimal]) -> list[object]:
+    return [town.name, len(town.projects), *(number_text(v) for v in figures)]
 
 
 def _page_break() -> Part:
@@ -984,23 +961,26 @@ def indicator_target(indicator: Any) -> str:
     return f"{comparator}{number_text(indicator.target)}{indicator.unit}"
 
 
-def indicator_cell(town: Town, key: str, indicator: Any) -> str:
-    """A town's value of an indicator as printed beside the target ("—" when not given)."""
-    from townplans.values import PARSERS
-
+def indicator_cell(town: Town, key: str, indicator: Any, facts: FactBase) -> str:
+    """A town's value of an indicator as printed beside the target ("—" when not given), as the
+    fact base read it (``indicator.<key>``); a value given that it could not read is shown as
+    written, marked 格式有误."""
     values = town.meta.get("indicators") if town.meta else None
     entry = values.get(key) if isinstance(values, dict) else None
     raw = entry.get("value") if isinstance(entry, dict) else entry
     if raw is None:
         return "—"
-    try:
-        parsed = PARSERS[indicator.type](raw)
-    except ValueFormatError:
+    value = next(
+        (f.value for f in facts.of(Entity("town", town.slug), f"indicator.{key}")
+         if isinstance(f.value, Quantity)),
+        None,
+    )  # fmt: skip
+    if value is None:
         return f"{raw}（格式有误）"
-    shown = f"{number_text(as_written(parsed))}{indicator.unit}"
+    shown = f"{number_text(as_written(value))}{indicator.unit}"
     if indicator.target is None:
         return f"{shown}（待确认）"
-    meets = holds(parsed.value, indicator.comparator, indicator.target)
+    meets = holds(value.value, indicator.comparator, indicator.target)
     return shown if meets else f"{shown} ✗"
 
 

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from townplans.facts import FactBase
+from townplans.knowledge import Knowledge
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.profile import Profile
 
@@ -68,6 +70,10 @@ class Context:
     the checker gives every rule of a pass the same context for a town."""
     partial: bool = False
     """Only some towns are checked (a district waiver unused here may be used by another town)."""
+    facts: FactBase = field(default_factory=FactBase)
+    """Every fact the workspace states (``townplans.facts``): what the fact engines judge."""
+    knowledge: Knowledge = field(default_factory=Knowledge)
+    """What templates/knowledge/ declares: attributes, vocabulary, relations, registries."""
 
     @property
     def the_town(self) -> Town:
@@ -150,11 +156,13 @@ def rule(
 def all_rules() -> list[Rule]:
     """Every rule, in code order (importing the family modules registers them)."""
     from townplans.rules import (  # noqa: F401 - imported for their registrations
+        agreement,
         anywhere,
         arithmetic,
         attachments,
         consistency,
         dates,
+        derivation,
         fields,
         formats,
         identity,
@@ -162,9 +170,13 @@ def all_rules() -> list[Rule]:
         loading,
         magnitude,
         markup,
+        media,
         meta,
+        parcels,
         placeholders,
         references,
+        registries,
+        relations,
         structure,
     )
 

@@ -12,7 +12,6 @@ every line of Markdown text:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 
 from markdown_it.token import Token
@@ -21,33 +20,7 @@ from townplans.model import Located, MarkdownFile, Severity, SourceRef, Town
 from townplans.profile import FieldSpec, Profile
 from townplans.rules import Context, Problem, rule
 from townplans.rules.reading import yaml_strings
-from townplans.values import ValueFormatError, parse_date
-
-_FULL_DATE = re.compile(
-    r"(?<!\d)(\d{4})(?:\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|([-/.])(\d{1,2})\4(\d{1,2})(?!\d))"
-)
-_DIGIT = re.compile(r"\d")
-_MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-"""Days in each month, February counted as 29 (a month and day without a year)."""
-
-
-def impossible_dates(text: str) -> Iterator[str]:
-    """Why each date written in ``text`` cannot exist (the strict parser's words)."""
-    normal = unicodedata.normalize("NFKC", text)
-    if not _DIGIT.search(normal):
-        return  # both patterns need a digit; most strings have none
-    for match in _FULL_DATE.finditer(normal):
-        try:
-            parse_date(match.group(0))
-        except ValueFormatError as exc:
-            yield str(exc)
-    for match in _MONTH_DAY.finditer(_FULL_DATE.sub(" ", normal)):
-        month, day = int(match.group(1)), int(match.group(2))
-        if not 1 <= month <= 12:
-            yield f"“{match.group(0)}”不是有效日期：月份应为 1–12，实为 {month}"
-        elif not 1 <= day <= _DAYS[month - 1]:
-            yield f"“{match.group(0)}”不是有效日期：{month}月只有{_DAYS[month - 1]}天，实为{day}日"
+from townplans.values import impossible_dates
 
 
 def _typed_dates(fields: dict[str, FieldSpec] | None) -> set[tuple[str | int, ...]]:

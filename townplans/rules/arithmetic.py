@@ -16,17 +16,16 @@ from townplans.mdparser import Table, TableRow
 from townplans.model import MarkdownFile, Severity, SourceRef
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import number as field_number
-from townplans.rules.reading import (
-    Line,
-    chinese_number,
+from townplans.rules.reading import Line, chinese_number, lines, sections
+from townplans.values import (
+    AREA_FIGURE,
+    MONEY_FIGURE,
+    cell_number,
     decimals,
-    hectares,
-    lines,
-    money,
-    number,
-    sections,
+    hectares_or_none,
+    money_or_none,
+    unit_factor,
 )
-from townplans.values import MONEY_UNITS
 
 _TOTAL = re.compile(r"^(?:合\s*计|总\s*计|共\s*计|总\s*计)$")
 _SUBTOTAL = re.compile(r"^小\s*计$")
@@ -51,7 +50,7 @@ def _split(table: Table) -> tuple[list[TableRow], TableRow | None]:
 
 
 def _column(rows: Sequence[TableRow], index: int) -> list[Decimal] | None:
-    values = [number(row.cells[index]) if index < len(row.cells) else None for row in rows]
+    values = [cell_number(row.cells[index]) if index < len(row.cells) else None for row in rows]
     if not values or any(v is None for v in values):
         return None
     return [v for v in values if v is not None]
@@ -82,7 +81,7 @@ def _table_total(table: Table) -> Iterator[Problem]:
     for index, name in enumerate(table.header):
         if any(word in name for word in _NOT_SUMMED) or index >= len(total.cells):
             continue
-        stated = number(total.cells[index])
+        stated = cell_number(total.cells[index])
         values = _column(parts, index)
         if stated is None or values is None:
             continue
@@ -143,7 +142,7 @@ def _amount_column(table: Table, share: int) -> int | None:
 
 
 _TEXT_MONEY = re.compile(
-    r"(?:总投资|投资总额|合计投资|计划总投资|共计投资|总计)(?:额)?(?:约|为|共|达)?\s*([0-9][0-9,.]*)\s*(万元|亿元)"
+    rf"(?:总投资|投资总额|合计投资|计划总投资|共计投资|总计)(?:额)?(?:约|为|共|达)?\s*{MONEY_FIGURE}"
 )
 _TEXT_COUNT = re.compile(
     r"(项目|地块)\s*(?:共)?\s*([0-9]+|[一二两三四五六七八九十]+)\s*(?:个|宗|块|项)"
@@ -177,9 +176,9 @@ def _beside(text: Sequence[Line], table: Table) -> Iterator[Problem]:
             continue
         if money_column is not None and (values := _column(parts, money_column)):
             header = table.header[money_column]
-            factor = _factor(header, MONEY_UNITS, "万元")
+            factor = _factor(header, "money")
             for match in _TEXT_MONEY.finditer(line.text):
-                stated = money(match.group(1) + match.group(2))
+                stated = money_or_none(match.group(1) + match.group(2))
                 total = sum(values, Decimal(0)) * factor
                 if stated is not None and abs(stated - total) > _tolerance(values) * factor:
                     message = (
@@ -201,9 +200,9 @@ def _beside(text: Sequence[Line], table: Table) -> Iterator[Problem]:
         area = next((i for i, name in enumerate(table.header) if "面积" in name), None)
         if area is not None and (values := _column(parts, area)):
             header = table.header[area]
-            factor = _factor(header, _AREA_TO_HA, "公顷")
+            factor = _factor(header, "area_ha")
             for match in _TEXT_AREA.finditer(line.text):
-                stated = number(match.group(1))
+                stated = cell_number(match.group(1))
                 total = sum(values, Decimal(0)) * factor
                 if stated is not None and abs(stated - total) > _tolerance(values, stated) * factor:
                     message = (
@@ -213,20 +212,16 @@ def _beside(text: Sequence[Line], table: Table) -> Iterator[Problem]:
                     yield Problem(line.ref, message)
 
 
-_AREA_TO_HA = {
-    "公顷": Decimal(1), "ha": Decimal(1), "平方公里": Decimal(100), "平方千米": Decimal(100),
-    "km2": Decimal(100), "km²": Decimal(100), "平方米": Decimal("0.0001"), "㎡": Decimal("0.0001"),
-    "m2": Decimal("0.0001"), "亩": Decimal(1) / 15, "万㎡": Decimal(1), "万平方米": Decimal(1),
-}  # fmt: skip
 _HEADER_UNIT = re.compile(r"[（(]\s*([^（）()]+?)\s*[）)]")
 
 
-def _factor(header: str, units: dict[str, Decimal], default: str) -> Decimal:
-    """What one unit of the header's own unit is in ``default`` (万元 or 公顷): the figures of a
-    column are read in the unit its header names."""
+def _factor(header: str, field_type: str) -> Decimal:
+    """What one unit of the header's own unit is in the unit ``field_type`` reads into (万元 for
+    money, 公顷 for area_ha): the figures of a column are read in the unit its header names; a
+    header without a unit, or with one the kind does not know, is taken at its word (1)."""
     match = _HEADER_UNIT.search(header)
-    unit = match.group(1) if match else default
-    return units.get(unit, Decimal(1)) / units[default]
+    factor = unit_factor(match.group(1), field_type) if match else None
+    return factor if factor is not None else Decimal(1)
 
 
 def _tidy(value: Decimal) -> Decimal:
@@ -246,24 +241,22 @@ def _money_column(table: Table) -> int | None:
 
 
 _BREAKDOWN = re.compile(
-    r"(?:总投资|投资总额|总造价)(?:约|为|共)?\s*([0-9][0-9,.]*)\s*(万元|亿元)[，,：:]\s*其中([^。；]*)"
+    rf"(?:总投资|投资总额|总造价)(?:约|为|共)?\s*{MONEY_FIGURE}[，,：:]\s*其中([^。；]*)"
 )
-_AMOUNT = re.compile(r"([0-9][0-9,.]*)\s*(万元|亿元)")
+_AMOUNT = re.compile(MONEY_FIGURE)
 
 
-_WHOLE_AREA = re.compile(
-    r"([0-9]+(?:\.[0-9]+)?)\s*(平方公里|平方千米|公顷|㎡|平方米|亩)[，,]?\s*其中([^。；]*)"
-)
-_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(平方公里|平方千米|公顷|㎡|平方米|亩)")
+_WHOLE_AREA = re.compile(rf"{AREA_FIGURE}[，,]?\s*其中([^。；]*)")
+_PART = re.compile(AREA_FIGURE)
 
 
 def _area_parts(line: Line) -> Iterator[Problem]:
     """“镇域面积42.6平方公里，其中镇区5.8平方公里”: no part is larger than the whole."""
     for match in _WHOLE_AREA.finditer(line.text):
-        whole = Decimal(match.group(1)) * _AREA_TO_HA[match.group(2)]
+        whole = hectares_or_none(match.group(1) + match.group(2))
         for value, unit in _PART.findall(match.group(3)):
-            part = Decimal(value) * _AREA_TO_HA[unit]
-            if part > whole:
+            part = hectares_or_none(value + unit)
+            if whole is not None and part is not None and part > whole:
                 message = (
                     f"“{match.group(0)}”：其中一项 {value}{unit} 大于总数 {match.group(1)}"
                     f"{match.group(2)}"
@@ -276,8 +269,8 @@ def _breakdowns(markdown: MarkdownFile) -> Iterator[Problem]:
     for line in _prose(markdown):
         yield from _area_parts(line)
         for match in _BREAKDOWN.finditer(line.text):
-            total = money(match.group(1) + match.group(2))
-            parts = [money(a + u) for a, u in _AMOUNT.findall(match.group(3))]
+            total = money_or_none(match.group(1) + match.group(2))
+            parts = [money_or_none(a + u) for a, u in _AMOUNT.findall(match.group(3))]
             if total is None or len(parts) < 2 or any(p is None for p in parts):
                 continue
             added = sum((p for p in parts if p is not None), Decimal(0))
@@ -286,7 +279,7 @@ def _breakdowns(markdown: MarkdownFile) -> Iterator[Problem]:
                 yield Problem(line.ref, message)
 
 
-_WEEK = re.compile(r"本周(?:共)?完成投资\s*([0-9][0-9,.]*)\s*(万元|亿元)")
+_WEEK = re.compile(rf"本周(?:共)?完成投资\s*{MONEY_FIGURE}")
 
 
 def _report_sums(ctx: Context) -> Iterator[Problem]:
@@ -299,14 +292,16 @@ def _report_sums(ctx: Context) -> Iterator[Problem]:
         if not isinstance(items, list):
             continue
         amounts = [
-            money(str(item.get("week_investment"))) for item in items if isinstance(item, dict)
+            money_or_none(str(item.get("week_investment")))
+            for item in items
+            if isinstance(item, dict)
         ]
         if not amounts or any(a is None for a in amounts):
             continue
         total = sum((a for a in amounts if a is not None), Decimal(0))
         for line in _prose(report.doc):
             for match in _WEEK.finditer(line.text):
-                stated = money(match.group(1) + match.group(2))
+                stated = money_or_none(match.group(1) + match.group(2))
                 if stated is not None and stated != total:
                     where = report.doc.meta.ref_of("projects")
                     message = (
@@ -365,10 +360,10 @@ def _land_parts(ctx: Context) -> Iterator[Problem]:
 
 
 def _plan_area(text: MarkdownFile) -> Decimal | None:
-    return hectares(text.meta.get("area"))
+    return hectares_or_none(text.meta.get("area"))
 
 
-_FUNDING_TEXT = "([0-9][0-9,.]*)\\s*(万元|亿元)"
+_FUNDING_TEXT = MONEY_FIGURE
 
 
 @rule(
@@ -390,7 +385,10 @@ def brief_body_funding(ctx: Context) -> Iterator[Problem]:
         stated: dict[str, tuple[Decimal, SourceRef]] = {}
         funding = brief.meta.get("funding")
         for index, item in enumerate(funding if isinstance(funding, list) else []):
-            if isinstance(item, dict) and (amount := money(str(item.get("amount")))) is not None:
+            if (
+                isinstance(item, dict)
+                and (amount := money_or_none(str(item.get("amount")))) is not None
+            ):
                 stated[str(item.get("source"))] = (amount, brief.meta.ref_of("funding", index))
         cumulative = field_number(brief.meta, doctype, "cumulative_investment")
         if cumulative is not None:
@@ -400,7 +398,7 @@ def brief_body_funding(ctx: Context) -> Iterator[Problem]:
                 for match in re.finditer(
                     re.escape(label) + r"(?:约|为|共)?\s*" + _FUNDING_TEXT, line.text
                 ):
-                    written = money(match.group(1) + match.group(2))
+                    written = money_or_none(match.group(1) + match.group(2))
                     if written is not None and written != amount:
                         message = f"正文写“{match.group(0)}”，前置信息（{where}）为 {amount}万元：两处应一致"
                         yield Problem(line.ref, message)

@@ -3,15 +3,17 @@ decode, files of the wrong type, drawings nobody refers to."""
 
 from __future__ import annotations
 
+import collections
 import posixpath
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Sequence
 
 from townplans.completeness import attachment_shortfall, condition_holds
+from townplans.facts.units import plan_type
 from townplans.model import Asset, Located, MarkdownFile, Project, Severity, SourceRef, Town
 from townplans.photopairs import PairedBy, pair_photos
 from townplans.profile import AttachmentSpec, DocumentType, PermitItem
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import plan_type
 
 _FORMAT_SUFFIXES = {
     "JPEG": ("jpg", "jpeg"),
@@ -130,8 +132,89 @@ def drawing_not_listed(ctx: Context) -> Iterator[Problem]:
         linked = _linked(files)
         for drawing in drawings:
             if drawing.path not in linked:
-                message = f"图纸 {drawing.name} 在 {posixpath.dirname(drawing.path)}/ 中，但{title}的图纸目录没有列出它"
+                host, after = _list_place(files, drawing)
+                line = _drawing_line(ctx, drawing, files, host)
+                message = (
+                    f"图纸 {drawing.name} 在 {posixpath.dirname(drawing.path)}/ 中，但{title}的图纸目录"
+                    f"没有列出它：请在 {host.ref.path} 第 {after} 行后加一行 {line}"
+                )
                 yield Problem(SourceRef(drawing.path), message)
+
+
+def _list_place(files: Sequence[MarkdownFile], drawing: Asset) -> tuple[MarkdownFile, int]:
+    """Where a drawing's line goes: after the listed drawing of its folder whose file name comes
+    just before it (the list stays in file-name order), else after the heading of the drawing
+    list (a heading naming 图纸), else at the end of the text."""
+    folder = posixpath.dirname(drawing.path)
+    listed = sorted(
+        (posixpath.basename(link.resolved), markdown, link.ref.line or 0)
+        for markdown in files
+        for link in markdown.links
+        if link.is_image and link.resolved and posixpath.dirname(link.resolved) == folder
+    )
+    before = [item for item in listed if item[0] < drawing.name]
+    if before:
+        return before[-1][1], before[-1][2]
+    for markdown in files:
+        heading = next((h for h in markdown.headings if "图纸" in h.text), None)
+        if heading is not None:
+            return markdown, heading.ref.line or 1
+    if listed:
+        return listed[0][1], max(listed[0][2] - 1, 1)
+    last = files[-1]
+    return last, last.text.count("\n") + 1
+
+
+_LISTED = re.compile(
+    r"^\s*(?:[-*+]\s*|\|\s*)?(?:图\s*)?(?P<number>[0-9]{1,2})\s*(?:[.、．)）]|\|)\s*"
+    r"(?P<title>[^|!\[\]()（）]*?图)\s*(?:\||$)"
+)
+"""A drawing named in a drawing list without its image: “5. 镇区综合交通规划图”, “| 5 | … |”."""
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _drawing_line(ctx: Context, drawing: Asset, files: Sequence[MarkdownFile],
+                  host: MarkdownFile) -> str:  # fmt: skip
+    """The Markdown line that lists ``drawing``: ``![title](relative path)``."""
+    target = posixpath.relpath(drawing.path, posixpath.dirname(host.ref.path))
+    if any(char.isspace() for char in target):
+        target = f"<{target}>"  # TP310: a path with spaces is written in angle brackets
+    title = _drawing_title(ctx, drawing, files)
+    if title is None:
+        return f"![图名]({target})（把“图名”换成这张图的名称）"
+    return f"![{title}]({target})"
+
+
+def _drawing_title(ctx: Context, drawing: Asset, files: Sequence[MarkdownFile]) -> str | None:
+    """A drawing's title: from a file name in Chinese (05-镇区综合交通规划图.png), from the drawing
+    list of the text by its number (“5. 镇区综合交通规划图”), else from the title another document
+    of the district gives a drawing of the same file name."""
+    stem = posixpath.splitext(drawing.name)[0]
+    if _CJK.search(stem):
+        return re.sub(r"^[0-9\s_.\-—、]+", "", stem).strip() or stem
+    number = re.match(r"[0-9]+", stem)
+    if number is not None:
+        titles = {link.text.strip() for markdown in files for link in markdown.links}
+        for markdown in files:
+            for raw in markdown.text.splitlines():
+                found = _LISTED.match(raw)
+                if found and int(found.group("number")) == int(number.group(0)):
+                    title = found.group("title").strip()
+                    if title and title not in titles:
+                        return title
+    return _title_elsewhere(ctx, drawing.name)
+
+
+def _title_elsewhere(ctx: Context, name: str) -> str | None:
+    """The title most documents of the district give an image of this file name."""
+    counts: collections.Counter[str] = collections.Counter()
+    for town in ctx.workspace.district.towns:
+        for markdown in town.markdown_files():
+            for link in markdown.links:
+                same = link.resolved and posixpath.basename(link.resolved) == name
+                if link.is_image and same and link.text.strip():
+                    counts[link.text.strip()] += 1
+    return counts.most_common(1)[0][0] if counts else None
 
 
 @rule(
@@ -273,6 +356,35 @@ def photos_yaml(ctx: Context) -> Iterator[Problem]:
             pair = caption.get("pair") if isinstance(caption, dict) else None
             if pair is not None and str(pair) not in names:
                 yield Problem(meta.ref_of(name, "pair"), f"对比照片“{pair}”不存在")
+            yield from _caption_stage(project, meta, name, caption)
+
+
+_STAGE_WORDS = {
+    "before": ("改造前", "施工前", "建设前", "整治前", "开工前", "原状"),
+    "after": ("改造后", "建成后", "完工后", "竣工后", "整治后"),
+}
+_STAGE_NAMES = {"before": "施工前", "progress": "施工中", "after": "建成后"}
+
+
+def _caption_stage(
+    project: Project, meta: Located, name: str, caption: object
+) -> Iterator[Problem]:
+    """A caption that names the other end of the works than the folder the photo is in: the album
+    would print a 改造前 picture as 建成后."""
+    text = caption.get("caption") if isinstance(caption, dict) else None
+    photo = next(
+        (p for p in project.photos if name in (p.asset.name, f"{p.stage}/{p.asset.name}")), None
+    )
+    if photo is None or not isinstance(text, str) or photo.stage not in _STAGE_WORDS:
+        return
+    other = "after" if photo.stage == "before" else "before"
+    word = next((w for w in _STAGE_WORDS[other] if w in text), None)
+    if word is not None and not any(w in text for w in _STAGE_WORDS[photo.stage]):
+        message = (
+            f"照片 {photo.asset.name} 放在 photos/{photo.stage}/（{_STAGE_NAMES[photo.stage]}），"
+            f"说明却写“{text}”（{word}）：阶段与说明矛盾，图册的前后对比会出错，请核对照片或说明"
+        )
+        yield Problem(meta.ref_of(name, "caption"), message, Severity.ERROR)
 
 
 @rule("TP308", "image-type-mismatch", Severity.WARNING, "图片实际格式与扩展名不符")
@@ -292,7 +404,7 @@ def image_type_mismatch(ctx: Context) -> Iterator[Problem]:
 @rule(
     "TP309",
     "photo-duplicate",
-    Severity.WARNING,
+    Severity.ERROR,  # one picture cannot show a place both before and after the works
     "同一张照片（内容完全相同）用于不同阶段或重复出现",
     "plan",
     ("R35",),

@@ -9,12 +9,14 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from townplans.facts import Entity, Fact, Quantity
+from townplans.facts.units import town_documents
+from townplans.fields import read_field
 from townplans.limits import MAX_LIST_ITEMS
-from townplans.load.fields import read_field
 from townplans.mdparser import Table, TableRow, name_key, parcel_table, project_tables
 from townplans.model import Located, MarkdownFile, Project, Severity, WeeklyReport
 from townplans.profile import DocumentType
@@ -22,13 +24,18 @@ from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import (
     Revision,
     date_of,
-    is_placeholder,
     number,
     revision_history,
     stage_order,
-    town_documents,
 )
-from townplans.values import ValueFormatError, parse_date, parse_money, parse_number
+from townplans.values import (
+    MONEY_FIGURE_LOOSE,
+    ValueFormatError,
+    is_placeholder,
+    money_or_none,
+    parse_date,
+    parse_number,
+)
 
 _BRACKETS = re.compile(r"[（(].*?[）)]")
 
@@ -124,27 +131,34 @@ def project_not_in_plan(ctx: Context) -> Iterator[Problem]:
     ("R29",),
 )
 def investment_mismatch(ctx: Context) -> Iterator[Problem]:
-    doctype = _brief_type(ctx)
-    if doctype is None:
+    """The brief's investment field against its row of the plan's project table, as the fact
+    base read both (money in 万元, whatever unit either was written in)."""
+    plan = ctx.the_town.construction_plan
+    if plan is None or _brief_type(ctx) is None:
         return
-    for project, row in _matched(ctx):
+    for project, _ in _matched(ctx):
         assert project.brief is not None
-        brief_value = number(project.brief.meta, doctype, "investment")
-        cell = row.cell("投资")
-        table_value = _money(cell)
+        subject = Entity("project", f"{ctx.the_town.slug}/{project.slug}")
+        stated = ctx.facts.of(subject, "investment")
+        brief = _quantity(stated, project.brief.ref.path, "field")
+        table = _quantity(stated, plan.ref.path, "table")
+        if brief is None or table is None:
+            continue
+        brief_value, table_value = brief.in_unit("万元"), table.in_unit("万元")
         if brief_value is not None and table_value is not None and brief_value != table_value:
-            message = f"{project.name}：项目简介投资规模 {brief_value}万元，建设计划项目表为 {cell}（{table_value}万元）"
+            message = f"{project.name}：项目简介投资规模 {brief.value}万元，建设计划项目表为 {table.original}（{table.value}万元）"
             yield Problem(project.brief.meta.ref_of("investment"), message)
 
 
-def _money(cell: str | None) -> Decimal | None:
-    if not cell:
-        return None
-    try:
-        value = parse_money(cell).value
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, Decimal) else None
+def _quantity(facts: Iterable[Fact], path: str, origin: str) -> Quantity | None:
+    """The last quantity ``path`` states as ``origin`` (a table's last row of a name, as rows
+    are matched to briefs)."""
+    found = [
+        f.value
+        for f in facts
+        if f.source.path == path and f.origin == origin and isinstance(f.value, Quantity)
+    ]
+    return found[-1] if found else None
 
 
 @rule(
@@ -217,7 +231,7 @@ def report_unknown_project(ctx: Context) -> Iterator[Problem]:
                 yield Problem(report.doc.meta.ref_of("projects", index, "project"), message)
 
 
-@rule("TP606", "report-missing-project", Severity.WARNING, "周报漏报了本镇的项目", "plan", ("R40",))
+@rule("TP606", "report-missing-project", Severity.ERROR, "周报漏报了本镇的项目", "plan", ("R40",))
 def report_missing_project(ctx: Context) -> Iterator[Problem]:
     for report in ctx.the_town.reports:
         reported = {str(item.get("project")) for _, item in _report_items(report)}
@@ -388,6 +402,8 @@ def zone_undefined(ctx: Context) -> Iterator[Problem]:
     defined = {str(zone.get("name", "")).strip() for zone in zones if isinstance(zone, dict)}
     for project in ctx.the_town.projects:
         zone = project.brief.meta.get("zone") if project.brief else None
+        if isinstance(zone, str) and is_placeholder(zone):
+            continue  # still to be filled in: TP202 says so, once
         if isinstance(zone, str) and zone.strip() and zone.strip() not in defined:
             assert project.brief is not None
             message = f"项目所属功能区“{zone}”未在 town.yaml 的 zones 中定义（已定义：{'、'.join(sorted(defined))}）"
@@ -424,7 +440,7 @@ def brief_behind_reports(ctx: Context) -> Iterator[Problem]:
             yield Problem(project.brief.meta.ref_of("progress_percent"), message)
 
 
-@rule("TP612", "report-week-sum", Severity.WARNING, "本期累计投资不等于上期累计加本周完成投资")
+@rule("TP612", "report-week-sum", Severity.ERROR, "本期累计投资不等于上期累计加本周完成投资")
 def report_week_sum(ctx: Context) -> Iterator[Problem]:
     for slug, entries in _series(ctx).items():
         for (_, _, cum_before, _, _), (report, index, cum_now, week, _) in itertools.pairwise(
@@ -487,7 +503,7 @@ def names_disagree(ctx: Context) -> Iterator[Problem]:
 
 
 _BODY_INVESTMENT = re.compile(
-    r"(?:总投资|投资规模|估算投资|计划投资|项目投资)(?:额)?(?:约|为|共|：|:|\s)*([0-9０-９.,，]+)\s*(万元|亿元|万|亿)"
+    rf"(?:总投资|投资规模|估算投资|计划投资|项目投资)(?:额)?(?:约|为|共|：|:|\s)*{MONEY_FIGURE_LOOSE}"
 )
 
 
@@ -512,11 +528,8 @@ def brief_body_figures(ctx: Context) -> Iterator[Problem]:
             if token.type != "inline" or token.map is None:
                 continue
             for match in _BODY_INVESTMENT.finditer(token.content):
-                try:
-                    written = parse_money(match.group(1).replace("，", ",") + match.group(2)).value
-                except ValueFormatError:
-                    continue
-                if written != stated:
+                written = money_or_none(match.group(1) + match.group(2))
+                if written is not None and written != stated:
                     field_line = brief.meta.line_of("investment")
                     message = (
                         f"正文写“{match.group(0)}”（{written}万元），与前置信息第 {field_line} 行的"

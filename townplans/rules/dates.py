@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Iterator
 from typing import Any
 
+from townplans.facts.units import town_documents
 from townplans.model import Photo, Project, Severity, SourceRef
 from townplans.profile import Phase, report_interval
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import (
     date_of,
-    loose_date,
+    phases_year,
     plan_year,
     revision_history,
-    town_documents,
+    stated_plan_year,
 )
 from townplans.rules.fields import Kind, all_field_issues
+from townplans.rules.reading import sections
+from townplans.values import date_or_none
 
 STAGES = ("before", "progress", "after")
 STAGE_LABELS = {"before": "施工前", "progress": "施工中", "after": "建成后"}
@@ -46,7 +50,7 @@ def date_invalid(ctx: Context) -> Iterator[Problem]:
             if (
                 isinstance(caption, dict)
                 and caption.get("date") is not None
-                and loose_date(caption["date"]) is None
+                and date_or_none(caption["date"]) is None
             ):
                 yield Problem(
                     meta.ref_of(name, "date"), f"照片“{name}”的拍摄日期“{caption['date']}”无效"
@@ -59,7 +63,7 @@ def _window(ctx: Context, key: str) -> tuple[dt.date | None, dt.date | None]:
     phases = district.get("phases") if district is not None else None
     for phase in phases if isinstance(phases, list) else []:
         if isinstance(phase, dict) and phase.get("key") == key:
-            return loose_date(phase.get("start")), loose_date(phase.get("end"))
+            return date_or_none(phase.get("start")), date_or_none(phase.get("end"))
     year = plan_year(district)
     profile_phase = next((p for p in ctx.profile.phases if p.key == key), None)
     if year is None or profile_phase is None:
@@ -133,7 +137,7 @@ def report_gap(ctx: Context) -> Iterator[Problem]:
     doctype = ctx.profile.documents.get("weekly_report")
     reports = sorted(ctx.the_town.reports, key=lambda report: report.date_text)
     for previous, current in itertools.pairwise(reports):
-        before, after = loose_date(previous.date_text), loose_date(current.date_text)
+        before, after = date_or_none(previous.date_text), date_or_none(current.date_text)
         if before is None or after is None:
             continue
         gap = (after - before).days
@@ -155,7 +159,7 @@ def report_gap(ctx: Context) -> Iterator[Problem]:
 
 def photo_date(photo: Photo) -> dt.date | None:
     """The date a photo was taken: photos.yaml first (it overrides), then EXIF."""
-    override = loose_date(photo.caption.get("date")) if photo.caption else None
+    override = date_or_none(photo.caption.get("date")) if photo.caption else None
     if override is not None:
         return override
     info = photo.asset.image
@@ -172,24 +176,68 @@ def photo_date(photo: Photo) -> dt.date | None:
 )
 def photo_date_order(ctx: Context) -> Iterator[Problem]:
     for project in ctx.the_town.projects:
-        yield from _stage_order(project)
+        yield from photo_order_problems(project)
 
 
-def _stage_order(project: Project) -> Iterator[Problem]:
-    dated = [(photo, photo_date(photo)) for photo in project.photos]
-    for earlier_index, earlier in enumerate(STAGES):
-        for later in STAGES[earlier_index + 1 :]:
-            later_dates = [day for photo, day in dated if photo.stage == later and day is not None]
-            if not later_dates:
-                continue
-            first_later = min(later_dates)
-            for photo, day in dated:
-                if photo.stage == earlier and day is not None and day > first_later:
-                    message = (
-                        f"{STAGE_LABELS[earlier]}照片 {photo.asset.name} 拍摄于 {day}，"
-                        f"晚于{STAGE_LABELS[later]}照片的最早日期 {first_later}：请核对阶段或日期"
-                    )
-                    yield Problem(SourceRef(photo.asset.path), message)
+def photo_order_problems(project: Project) -> Iterator[Problem]:
+    """TP505's problems in one project (the media rules leave these photos to it): the photos whose dates are out of line with their stage, the fewest that can be: the
+    photos outside the longest run whose dates follow the stages (before ≤ progress ≤ after).
+    One after photo dated before all the rest is named, not every photo taken before it."""
+    dated = sorted(
+        ((day, STAGES.index(photo.stage), photo) for photo in project.photos
+         if photo.stage in STAGES and (day := photo_date(photo)) is not None),
+        key=lambda item: (item[0], item[1], item[2].asset.path),
+    )  # fmt: skip
+    kept = _in_order(dated)
+    for index, (day, rank, photo) in enumerate(dated):
+        if index in kept:
+            continue
+        other = _conflict(dated, kept, day, rank)
+        if other is None:
+            continue
+        other_day, other_rank, other_photo = other
+        relation = "晚于" if day > other_day else "早于"
+        message = (
+            f"{STAGE_LABELS[photo.stage]}照片 {photo.asset.name} 拍摄于 {day}，{relation}"
+            f"{STAGE_LABELS[STAGES[other_rank]]}照片 {other_photo.asset.name} 的 {other_day}"
+            f"（{other_photo.asset.path}）：请核对阶段或日期"
+        )
+        yield Problem(SourceRef(photo.asset.path), message)
+
+
+def _in_order(dated: list[tuple[dt.date, int, Photo]]) -> set[int]:
+    """Indexes of the longest run of photos (in date order) whose stages never go back; of runs
+    equally long, the one keeping the later stages (so of a before and an after photo in the
+    wrong order, the before photo is named, as a reviewer would ask about it first). Linear: a
+    run's best end is kept per stage."""
+    tails: dict[int, tuple[tuple[int, int], int]] = {}  # stage -> (length, sum of stages), index
+    previous: list[int] = []
+    ends: list[tuple[int, int]] = []
+    for index, (_, rank, _) in enumerate(dated):
+        before = max((tails[r] for r in tails if r <= rank), default=((0, 0), -1))
+        score = (before[0][0] + 1, before[0][1] + rank)
+        previous.append(before[1])
+        ends.append(score)
+        if rank not in tails or score > tails[rank][0]:
+            tails[rank] = (score, index)
+    end = max(range(len(ends)), key=lambda i: ends[i], default=-1)
+    chain: set[int] = set()
+    while end >= 0:
+        chain.add(end)
+        end = previous[end]
+    return chain
+
+
+def _conflict(dated: list[tuple[dt.date, int, Photo]], kept: set[int], day: dt.date,
+              rank: int) -> tuple[dt.date, int, Photo] | None:  # fmt: skip
+    """A photo in line that this one contradicts: of a later stage taken before it, or of an
+    earlier stage taken after it (the nearest in date)."""
+    clashes = [
+        dated[i]
+        for i in sorted(kept)
+        if (dated[i][1] > rank and dated[i][0] < day) or (dated[i][1] < rank and dated[i][0] > day)
+    ]
+    return min(clashes, key=lambda item: abs((item[0] - day).days), default=None)
 
 
 @rule(
@@ -229,7 +277,7 @@ def report_period(ctx: Context) -> Iterator[Problem]:
         start = date_of(meta, doctype, "period_start")
         end = date_of(meta, doctype, "period_end")
         sent = date_of(meta, doctype, "date")
-        named = loose_date(report.date_text)
+        named = date_or_none(report.date_text)
         if start is not None and end is not None and start > end:
             yield Problem(meta.ref_of("period_start"), f"报告期起 {start} 晚于报告期止 {end}")
         if sent is not None and end is not None and sent < end:
@@ -241,7 +289,7 @@ def report_period(ctx: Context) -> Iterator[Problem]:
 @rule(
     "TP508",
     "phase-window",
-    Severity.WARNING,
+    Severity.ERROR,  # the source plan fixes the dates; a district changes them by a new document
     "区级配置的实施阶段与源方案不一致或待确认",
     "plan",
     ("R37",),
@@ -249,7 +297,7 @@ def report_period(ctx: Context) -> Iterator[Problem]:
 )
 def phase_window(ctx: Context) -> Iterator[Problem]:
     district = ctx.workspace.district.meta
-    year = plan_year(district)
+    year = stated_plan_year(district)
     if district is None or year is None:
         return
     phases = district.get("phases")
@@ -258,6 +306,14 @@ def phase_window(ctx: Context) -> Iterator[Problem]:
         for index, p in enumerate(phases if isinstance(phases, list) else [])
         if isinstance(p, dict)
     }
+    other_year = phases_year(district, year)
+    if other_year is not None:
+        message = (
+            f"计划年度 plan_year 写 {year}，而 phases 中各阶段日期都在 {other_year} 年"
+            f"（方案标题“{district.get('plan_title', '')}”）：计划年度应与实施各阶段的年份一致"
+        )
+        yield Problem(district.ref_of("plan_year"), message)
+        return  # every phase would differ from the source plan's dates in the wrong year
     for phase in ctx.profile.phases:
         if phase.key not in configured:
             yield Problem(
@@ -273,7 +329,7 @@ def _compare_phase(
     ref: SourceRef, phase: Phase, entry: dict[str, Any], year: int
 ) -> Iterator[Problem]:
     for which, month_day in (("start", phase.start), ("end", phase.end)):
-        given = loose_date(entry.get(which))
+        given = date_or_none(entry.get(which))
         expected = _in_year(year, month_day)
         label = "开始" if which == "start" else "结束"
         if expected is None:
@@ -390,7 +446,7 @@ def revision_date_future(ctx: Context) -> Iterator[Problem]:
     for unit in town_documents(ctx.the_town, ctx.profile):
         own = date_of(unit.meta, unit.doctype, "date")
         for revision in revision_history(unit):
-            day = loose_date(revision.get("date"))
+            day = date_or_none(revision.get("date"))
             if own is not None and day is not None and day > own:
                 continue  # later than the document itself: TP514 says so, once
             if day is not None and day > ctx.today:
@@ -399,6 +455,66 @@ def revision_date_future(ctx: Context) -> Iterator[Problem]:
                     f"的日期 {day} 晚于今天（{ctx.today}）：修订记录只记已经完成的修订，请核对年份和月份"
                 )
                 yield Problem(unit.meta.ref_of("revisions", revision.index, "date"), message)
+
+
+_EVENT = re.compile(
+    r"(?:(?P<year>20[0-9]{2})年)?(?P<month>[0-9]{1,2})月(?P<day>[0-9]{1,2})日"
+    r"(?P<after>[^，。；;,]{0,2}?)(?P<verb>已经?|通过|完成|竣工|完工|恢复|建成|开通|召开|验收)"
+)
+"""A day and what happened on it: 8月30日已完成…, 9月12日通过竣工验收."""
+_ALREADY = re.compile(r"已经?于$")
+_INTENT = re.compile(r"(?:计划|预计|力争|确保|争取|拟|将|要|应|须|前|底前|以前|之前)")
+_PLANS = ("计划", "安排", "打算", "目标")
+
+
+def _events(text: str, reported: bool) -> Iterator[tuple[re.Match[str], bool]]:
+    """Each day the text says something happened on. "已" beside the day makes it a past event in
+    any document; in a report's account of the week, so does a bare verb (通过, 完成 …)."""
+    for match in _EVENT.finditer(text):
+        before = text[max(0, match.start() - 6) : match.start()]
+        clause = re.split(r"[，。；;,]", before)[-1]
+        if _INTENT.search(clause + match.group("after")):
+            continue  # planned, not done: 计划9月20日完成, 9月25日前完工
+        already = match.group("verb").startswith("已") or bool(_ALREADY.search(clause))
+        if already or reported:
+            yield match, already
+
+
+@rule(
+    "TP515",
+    "event-after-document",
+    Severity.ERROR,
+    "文中叙述为已经发生的事，日期却晚于文件自身的日期（成文、编制或报送日期）",
+)
+def event_after_document(ctx: Context) -> Iterator[Problem]:
+    """A document speaks as of its date: an event it tells as done cannot be later (a plan dated
+    7月24日 that says 8月30日已完成质量检测; a report of 9月7日 saying 9月12日通过验收)."""
+    for unit in town_documents(ctx.the_town, ctx.profile):
+        own = date_of(unit.meta, unit.doctype, "date")
+        if own is None:
+            continue
+        report = unit.doctype.key == "weekly_report"
+        for markdown in unit.files:
+            for section in sections(markdown):
+                account = report and not any(word in section.title for word in _PLANS)
+                for line in section.lines:
+                    yield from _late_events(line.text, line.ref, own, account)
+
+
+def _late_events(text: str, ref: SourceRef, own: dt.date, account: bool) -> Iterator[Problem]:
+    for match, _ in _events(text, account):
+        year = int(match.group("year") or own.year)
+        try:
+            day = dt.date(year, int(match.group("month")), int(match.group("day")))
+        except ValueError:
+            continue  # no such day: TP510's
+        if day > own:
+            told = re.split(r"[，。；;]", text[match.start() :])[0][:30]
+            message = (
+                f"文中“{told}”叙述的是已经发生的事，日期 {day} 却晚于本文件的日期 {own}："
+                "文件只能写成文（报送）之前的情况，请核对日期或改为计划的说法"
+            )
+            yield Problem(ref, message)
 
 
 @rule(
@@ -415,7 +531,7 @@ def revision_date_order(ctx: Context) -> Iterator[Problem]:
         own = date_of(meta, unit.doctype, "date")
         previous: tuple[dt.date, int | None] | None = None
         for revision in revision_history(unit):
-            day = loose_date(revision.get("date"))
+            day = date_or_none(revision.get("date"))
             if day is None:
                 continue  # a missing or invalid date is TP201's / TP501's
             ref = meta.ref_of("revisions", revision.index, "date")

@@ -3,64 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from markdown_it.token import Token
 
 from townplans.completeness import heading_matches
+from townplans.facts.units import DocumentUnit
+from townplans.fields import FieldValue, read_field
 from townplans.limits import MAX_YEAR, MIN_YEAR
-from townplans.load.fields import FieldValue, read_field
-from townplans.model import Heading, Located, MarkdownFile, Town
-from townplans.profile import DocumentType, HeadingSpec, Profile
-from townplans.values import ValueFormatError, parse_date
-
-PLACEHOLDER = "【待填写"
-PLAN_DOCUMENTS = {"regulatory": "regulatory_plan", "site": "site_plan"}
-"""Detailed-plan kind -> the profile's document type key."""
-
-
-def plan_type(profile: Profile, kind: str) -> DocumentType | None:
-    """The document type governing a detailed plan of ``kind`` (None for an unknown kind)."""
-    key = PLAN_DOCUMENTS.get(kind)
-    return profile.documents.get(key) if key is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentUnit:
-    """One document to check: its type, the file(s) whose headings count, the file with fields."""
-
-    doctype: DocumentType
-    files: tuple[MarkdownFile, ...]
-
-    @property
-    def meta(self) -> Located:
-        return self.files[0].meta
-
-    @property
-    def headings(self) -> list[Heading]:
-        return [heading for markdown in self.files for heading in markdown.headings]
-
-
-def town_documents(town: Town, profile: Profile) -> Iterator[DocumentUnit]:
-    """Every Markdown document of a town with the profile type that governs it."""
-    types = profile.documents
-    if town.construction_plan is not None and "construction_plan" in types:
-        yield DocumentUnit(types["construction_plan"], (town.construction_plan,))
-    if town.master_plan is not None and town.master_plan.chapters and "master_plan" in types:
-        yield DocumentUnit(types["master_plan"], town.master_plan.chapters)
-    for plan in town.detailed_plans:
-        doctype = plan_type(profile, plan.kind)
-        if plan.text is not None and doctype is not None:
-            yield DocumentUnit(doctype, (plan.text,))
-    for project in town.projects:
-        if project.brief is not None and "project_brief" in types:
-            yield DocumentUnit(types["project_brief"], (project.brief,))
-    for report in town.reports:
-        if "weekly_report" in types:
-            yield DocumentUnit(types["weekly_report"], (report.doc,))
+from townplans.model import Heading, Located, MarkdownFile
+from townplans.profile import DocumentType, HeadingSpec
+from townplans.values import date_or_none, is_placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,21 +54,6 @@ def stage_order(doctype: DocumentType) -> tuple[str, ...]:
     return status.enum if status is not None else ()
 
 
-_PLACEHOLDER_TEXT = re.compile(
-    r"^\s*(【[^】]*】|待补充|待填写|待填|待定|待确认|暂无|略|TODO|TBD|FIXME|[XＸ]{2,}|[×x]{2,}|…+|\.{3,}|—+|-+|/)\s*[。.]?\s*$",
-    re.IGNORECASE,
-)
-"""Values offices leave where a fact should be: a scaffold's 【待填写】, 待补充, 待定, XX, ……"""
-
-
-def is_placeholder(raw: object) -> bool:
-    """A value that stands where a fact should be (it counts as empty): the scaffold's 【待填写…】
-    anywhere in it, or a value that is nothing but 待补充, 待定, XX, ……, TODO and the like."""
-    if not isinstance(raw, str):
-        return False
-    return PLACEHOLDER in raw or bool(_PLACEHOLDER_TEXT.match(raw))
-
-
 def field(meta: Located, doctype: DocumentType, key: str) -> FieldValue | None:
     spec = doctype.fields.get(key)
     return read_field(meta, spec) if spec is not None else None
@@ -133,19 +73,18 @@ def date_of(meta: Located, doctype: DocumentType, key: str) -> dt.date | None:
     return value.parsed.value
 
 
-def loose_date(raw: object) -> dt.date | None:
-    """A date from any raw value, or None (for YAML outside the profile's typed fields)."""
-    if raw is None:
-        return None
-    try:
-        value = parse_date(raw).value
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, dt.date) else None
-
-
 def plan_year(district_meta: Located | None) -> int | None:
-    """The district's plan year from district.yaml, if readable."""
+    """The district's plan year from district.yaml, if readable and not contradicted by the
+    phases' dates (then TP508 reports it once, and the rules that judge dates by it keep quiet
+    rather than report every date of every town)."""
+    year = stated_plan_year(district_meta)
+    if year is None or district_meta is None:
+        return None
+    return None if phases_year(district_meta, year) is not None else year
+
+
+def stated_plan_year(district_meta: Located | None) -> int | None:
+    """``plan_year`` as district.yaml writes it, if readable."""
     if district_meta is None:
         return None
     try:
@@ -153,6 +92,15 @@ def plan_year(district_meta: Located | None) -> int | None:
     except ValueError:
         return None
     return year if MIN_YEAR <= year <= MAX_YEAR else None  # TP207 reports the others
+
+
+def phases_year(district_meta: Located, year: int) -> int | None:
+    """The one year every configured phase date is in, when it is not ``year``."""
+    phases = district_meta.get("phases")
+    entries = [p for p in (phases if isinstance(phases, list) else []) if isinstance(p, dict)]
+    days = [date_or_none(entry.get(which)) for entry in entries for which in ("start", "end")]
+    years = {day.year for day in days if day is not None}
+    return years.pop() if len(years) == 1 and year not in years else None
 
 
 def _after_table(tokens: Sequence[Token], start: int) -> int:
@@ -216,9 +164,8 @@ def section_is_empty(markdown: MarkdownFile, heading: Heading) -> bool:
 
 
 def _only_placeholder(text: str) -> bool:
-    stripped = text.strip()
     # A sentence still holding a scaffold's 【待填写…】 is not written yet either.
-    return PLACEHOLDER in stripped or bool(_PLACEHOLDER_TEXT.match(stripped))
+    return is_placeholder(text.strip())
 
 
 def first_match(headings: Sequence[Heading], spec: HeadingSpec) -> Heading | None:

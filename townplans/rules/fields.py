@@ -13,11 +13,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from townplans.load.fields import FieldValue, read_field
+from townplans.facts.units import town_documents
+from townplans.fields import FieldValue, read_field
 from townplans.model import Located, Severity, revision_name
 from townplans.profile import DocumentType, FieldSpec
 from townplans.rules import Context, Problem, RuleCheck, rule
-from townplans.rules.documents import field, is_placeholder, town_documents
+from townplans.rules.derivation import derived
+from townplans.values import is_placeholder
 
 Path = tuple[str | int, ...]
 
@@ -195,40 +197,9 @@ for _code, _slug, _kind, _summary in _RULES:
 
 @rule("TP205", "funding-sum", Severity.ERROR, "资金来源合计不等于投资规模", "plan", ("R29", "R39"))
 def funding_sum(ctx: Context) -> Iterator[Problem]:
-    doctype = ctx.profile.documents.get("project_brief")
-    if doctype is None:
-        return
-    for project in ctx.the_town.projects:
-        brief = project.brief
-        if brief is None:
-            continue
-        investment = field(brief.meta, doctype, "investment")
-        funding = brief.meta.get("funding")
-        if investment is None or investment.parsed is None or not isinstance(funding, list):
-            continue
-        amounts = _funding_amounts(brief.meta, doctype, funding)
-        if amounts is None:
-            continue
-        total = sum(amounts, Decimal(0))
-        if abs(total - investment.parsed.value) > Decimal("0.01"):
-            parts = "＋".join(f"{a}" for a in amounts)
-            message = f"资金来源合计 {parts} = {total}万元，与投资规模 {investment.parsed.original}（{investment.parsed.value}万元）不一致"
-            yield Problem(brief.meta.ref_of("funding"), message)
-
-
-def _funding_amounts(
-    meta: Located, doctype: DocumentType, funding: list[object]
-) -> list[Decimal] | None:
-    spec = doctype.fields["funding"].items.get("amount")
-    if spec is None:
-        return None
-    amounts = []
-    for index in range(len(funding)):
-        value = read_field(meta, spec, "funding", index)
-        if value.parsed is None:
-            return None  # an unreadable amount is TP202's; the sum cannot be judged
-        amounts.append(value.parsed.value)
-    return amounts
+    """A declaration of the derivation engine (templates/knowledge/relations.yaml: investment =
+    sum of funding.*) that keeps the code it had before the engine."""
+    yield from derived(ctx, "TP205")
 
 
 @rule(

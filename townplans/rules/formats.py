@@ -15,6 +15,7 @@ from townplans.profile import Review
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import plan_year
 from townplans.rules.reading import lines
+from townplans.values import is_placeholder
 
 _WRONG_BRACKETS = re.compile(r"[\[\]【】()（）〈〉<>{}［］]")
 
@@ -51,8 +52,8 @@ def doc_number_format(ctx: Context) -> Iterator[Problem]:
     if plan is None:
         return
     raw = plan.meta.get("doc_number")
-    if not isinstance(raw, str) or not raw.strip():
-        return  # TP201 reports a missing one
+    if not isinstance(raw, str) or not raw.strip() or is_placeholder(raw):
+        return  # TP201 reports a missing one, TP202 one still to be filled in
     year = _year(plan.meta.get("date")) or plan_year(ctx.workspace.district.meta)
     text = unicodedata.normalize("NFC", raw.strip())
     for message in _doc_number_problems(text, ctx.profile.review, year):
@@ -103,6 +104,8 @@ def _phone_problem(text: str, review: Review) -> str | None:
 @rule("TP221", "phone-format", Severity.WARNING, "联系电话格式有误或区号不是本地区号")
 def phone_format(ctx: Context) -> Iterator[Problem]:
     for ref, text in _phones(ctx):
+        if is_placeholder(text):
+            continue  # still to be filled in: TP202 says so, once
         message = _phone_problem(text, ctx.profile.review)
         if message is not None:
             yield Problem(ref, message)
@@ -120,6 +123,8 @@ def district_phone_format(ctx: Context) -> Iterator[Problem]:
     contacts = meta.get("contacts") if meta is not None else None
     for index, contact in enumerate(contacts if isinstance(contacts, list) else []):
         if isinstance(contact, dict) and contact.get("phone") is not None:
+            if is_placeholder(contact["phone"]):
+                continue  # TP207 reports a district field still to be filled in
             message = _phone_problem(str(contact["phone"]), ctx.profile.review)
             if message is not None and meta is not None:
                 yield Problem(meta.ref_of("contacts", index, "phone"), message)
@@ -168,6 +173,8 @@ def _land_uses(ctx: Context) -> Iterator[tuple[SourceRef, str, str]]:
         if plan.parcels is not None and isinstance(plan.parcels.data, list):
             for index, parcel in enumerate(plan.parcels.data):
                 if isinstance(parcel, dict) and parcel.get("use") is not None:
+                    if is_placeholder(parcel["use"]):
+                        continue  # TP202: still to be filled in
                     name = str(parcel.get("use_name") or "")
                     yield _located(plan.parcels, index), str(parcel["use"]).strip(), name
     documents = [p.text for p in town.detailed_plans if p.text is not None]

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from townplans.mdparser import tables
-from townplans.model import Severity, SourceRef, Town
+from townplans.model import Located, Severity, SourceRef, Town
 from townplans.rules import Context, Problem, rule
+from townplans.rules.documents import plan_year
 from townplans.rules.reading import chinese_number, lines, similar, yaml_strings
+from townplans.values import is_placeholder
 
 _NAME = re.compile(r"^([\u4e00-\u9fff]{2,4})(?:[（(]([^）)]*)[）)])?$")
 
@@ -182,7 +184,7 @@ _NEAR = re.compile(
 _NEAR_BEFORE = re.compile(r"[与至到和及、往经]$")
 """A neighbouring town named as a neighbour (东邻窑店镇, 通往周陵镇, 与正阳镇交界) is no mistake."""
 _OWN_FIELDS = ("title", "location", "owner", "unit", "reporter", "issuer", "area_name", "name",
-               "working_group", "scope")  # fmt: skip
+               "working_group", "scope", "doc_number")  # fmt: skip
 
 
 def _other_towns(ctx: Context) -> dict[str, str]:
@@ -294,6 +296,65 @@ def _district_names(ctx: Context) -> tuple[str, ...]:
 _ISSUE = re.compile(r"第\s*([0-9]+|[一二三四五六七八九十百]+)\s*期")
 
 
+_PHONE = re.compile(r"(?<![0-9])0[0-9]{2,3}-[0-9]{7,8}(?![0-9])")
+_PARCEL = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,3}-[0-9]{1,3}(?![0-9])")
+
+
+def _identifiers(town: Town) -> dict[str, str]:
+    """What identifies a town's own things: its phone numbers (town.yaml) and its 控规 parcel ids,
+    each with what it is."""
+    found: dict[str, str] = {}
+    if town.meta is not None:
+        for _, value in yaml_strings(town.meta):
+            found.update((phone, "联系电话") for phone in _PHONE.findall(value))
+    for plan in town.detailed_plans:
+        data = plan.parcels.data if plan.parcels is not None else None
+        items = data.get("parcels") if isinstance(data, dict) else data
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("id") is not None:
+                found[str(item["id"]).strip()] = "控规地块编号"
+    return found
+
+
+@rule(
+    "TP639",
+    "other-town-identifier",
+    Severity.ERROR,
+    "本镇文件写了别的镇的控规地块编号或联系电话（沿用了别的镇的材料）",
+    "plan",
+    ("R31",),
+)
+def other_town_identifier(ctx: Context) -> Iterator[Problem]:
+    town = ctx.the_town
+    own = _identifiers(town)
+    theirs: dict[str, tuple[str, str]] = {}
+    for other in ctx.workspace.district.towns:
+        if other.slug != town.slug:
+            for key, kind in _identifiers(other).items():
+                if key not in own:
+                    theirs.setdefault(key, (other.name, kind))
+    if not theirs:
+        return
+    pattern = re.compile("|".join(rf"(?<![A-Za-z0-9]){re.escape(k)}(?![0-9])" for k in theirs))
+    texts = [(line.ref, line.text) for m in town.markdown_files() for line in lines(m)]
+    texts += [
+        (meta.ref_of(*path), value) for meta in _metas(town) for path, value in yaml_strings(meta)
+    ]
+    for ref, text in texts:
+        for match in pattern.finditer(text):
+            name, kind = theirs[match.group(0)]
+            message = (
+                f"写了{kind}“{match.group(0)}”，这是{name}的{kind}，本镇（{town.name}）没有："
+                f"是否沿用了{name}的材料？"
+            )
+            yield Problem(ref, message)
+
+
+def _metas(town: Town) -> list[Located]:
+    metas = [town.meta] if town.meta is not None else []
+    return metas + [m.meta for m in town.markdown_files()]
+
+
 @rule("TP633", "report-number", Severity.ERROR, "周报期号重复或与报送顺序不符")
 def report_number(ctx: Context) -> Iterator[Problem]:
     numbered: list[tuple[int, SourceRef, str]] = []
@@ -372,6 +433,8 @@ def plan_row_fields(ctx: Context) -> Iterator[Problem]:
         for key, words in (("zone", ("功能区", "所属功能区")), ("category", ("类别", "项目类别"))):
             cell = next((v.strip() for h, v in cells.items() if any(w in h for w in words)), None)
             value = brief.meta.get(key)
+            if is_placeholder(value) or is_placeholder(cell):
+                continue  # still to be filled in: TP202 / TP120 say so
             if cell and isinstance(value, str) and cell != value.strip():
                 where = brief.meta.ref_of(key)
                 message = f"{name}：项目表写“{cell}”，项目简介（{where}）为“{value}”"
@@ -439,9 +502,8 @@ _TITLE_YEAR = re.compile(r"(?<![0-9—\-])(20\d{2})\s*年(?![—\-0-9])")
     ("R37",),
 )
 def title_year(ctx: Context) -> Iterator[Problem]:
-    district = ctx.workspace.district.meta
-    year = district.get("plan_year") if district is not None else None
-    if not isinstance(year, int):
+    year = plan_year(ctx.workspace.district.meta)  # None when the phases contradict it (TP508)
+    if year is None:
         return
     town = ctx.the_town
     for markdown in [town.construction_plan, *(r.doc for r in town.reports)]:

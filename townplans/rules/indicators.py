@@ -12,8 +12,8 @@ from townplans.comparators import holds
 from townplans.model import Located, Severity
 from townplans.profile import Indicator
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import number
-from townplans.values import PARSERS, Parsed, ValueFormatError
+from townplans.rules.derivation import derived
+from townplans.values import PARSERS, Parsed, ValueFormatError, is_placeholder
 
 DEFINITION_KEYS = ("口径", "definition", "统计口径")
 SOURCE_KEYS = ("source", "来源", "数据来源")
@@ -54,6 +54,9 @@ def reported(ctx: Context) -> Iterator[Reported]:
         path: tuple[str | int, ...] = (
             ("indicators", key, "value") if isinstance(values[key], dict) else ("indicators", key)
         )
+        if is_placeholder(raw):
+            yield Reported(indicator, path, raw, entry, None, f"尚未填写，仍是模板占位文字“{raw}”")
+            continue
         try:
             parsed, error = PARSERS[indicator.type](raw), None
         except ValueFormatError as exc:
@@ -163,11 +166,17 @@ def no_source(ctx: Context) -> Iterator[Problem]:
             )
 
 
-@rule("TP405", "indicator-unreadable", Severity.ERROR, "指标值无法读取（数值或单位有误）")
+@rule(
+    "TP405",
+    "indicator-unreadable",
+    Severity.ERROR,
+    "指标值无法读取（数值或单位有误），或仍是【待填写】",
+)
 def unreadable(ctx: Context) -> Iterator[Problem]:
     for meta, item in _reported_at(ctx):
         if item.error is not None:
-            message = f"{item.indicator.label}：{item.error}（应以 {item.indicator.unit} 计）"
+            unit = "" if is_placeholder(item.raw_value) else f"（应以 {item.indicator.unit} 计）"
+            message = f"{item.indicator.label}：{item.error}{unit}"
             yield Problem(meta.ref_of(*item.path), message, refs=item.indicator.refs)
 
 
@@ -182,8 +191,8 @@ def unreadable(ctx: Context) -> Iterator[Problem]:
 def target_unconfirmed(ctx: Context) -> Iterator[Problem]:
     for meta, item in _reported_at(ctx):
         indicator = item.indicator
-        if indicator.target is not None:
-            continue
+        if indicator.target is not None or is_placeholder(item.raw_value):
+            continue  # a value still to be filled in is TP405's, once
         value = item.parsed.original if item.parsed else str(item.raw_value)
         message = (
             f"{indicator.label}：源方案原文“{indicator.source_text}”中的目标值无法辨认，不作达标判断；"
@@ -192,25 +201,8 @@ def target_unconfirmed(ctx: Context) -> Iterator[Problem]:
         yield Problem(meta.ref_of(*item.path), message, refs=indicator.refs)
 
 
-@rule(
-    "TP407", "population-growth", Severity.WARNING, "人口增长率与两年人口数不符", "plan", ("R03",)
-)
+@rule("TP407", "population-growth", Severity.ERROR, "人口增长率与两年人口数不符", "plan", ("R03",))
 def population_growth(ctx: Context) -> Iterator[Problem]:
-    town_type = ctx.profile.documents.get("town")
-    meta = ctx.the_town.meta
-    if town_type is None or meta is None or not isinstance(meta.data, dict):
-        return
-    now = number(meta, town_type, "built_up_population")
-    before = number(meta, town_type, "built_up_population_last_year")
-    stated = next(
-        (item for item in reported(ctx) if item.indicator.key == "population_growth"), None
-    )
-    if now is None or before is None or not before or stated is None or stated.parsed is None:
-        return
-    computed = (now - before) / before * 100
-    if abs(computed - stated.parsed.value) > Decimal("0.5"):
-        message = (
-            f"建成区人口增长率填报 {stated.parsed.original}，但按常住人口 {before}→{now} 计算为 "
-            f"{computed.quantize(Decimal('0.1'))}%：请核对基数或增长率"
-        )
-        yield Problem(meta.ref_of(*stated.path), message)
+    """A declaration of the derivation engine (templates/knowledge/relations.yaml: growth =
+    (population − last year's) ÷ last year's) that keeps the code it had before the engine."""
+    yield from derived(ctx, "TP407")

@@ -14,7 +14,8 @@ from townplans.mdparser import Table, tables
 from townplans.model import Located, Severity, SourceRef
 from townplans.rules import Context, Problem, rule
 from townplans.rules.documents import number as field_number
-from townplans.rules.reading import hectares, lines, money, number
+from townplans.rules.reading import lines
+from townplans.values import cell_number, hectares_or_none, money_or_none
 
 
 def _hint(value: Decimal, low: Decimal, high: Decimal, unit: str) -> str:
@@ -61,7 +62,7 @@ def _report_weeks(ctx: Context, totals: dict[str, Decimal]) -> Iterator[Problem]
             if not isinstance(item, dict):
                 continue
             total = totals.get(str(item.get("project")))
-            week = money(str(item.get("week_investment")))
+            week = money_or_none(str(item.get("week_investment")))
             if total is not None and week is not None and week > total:
                 message = (
                     f"项目 {item.get('project')} 本周完成投资 {week}万元，超过其总投资 {total}万元"
@@ -103,7 +104,7 @@ def _column_units(table: Table) -> Iterator[Problem]:
                 message = f"“{name}”列写“{row.cells[index]}”：表头单位为{unit}，单元格不应另写{written.group(1)}"
                 yield Problem(row.ref, message)
                 continue
-            value = number(cell)
+            value = cell_number(cell)
             if value is not None and not re.match(r"^(合\s*计|总\s*计)$", row.cells[0].strip("* ")):
                 values.append((value, row.ref))
         yield from _outliers(name, unit, values)
@@ -143,13 +144,13 @@ def area_two_places(ctx: Context) -> Iterator[Problem]:
     for plan in ctx.the_town.detailed_plans:
         if plan.text is None:
             continue
-        declared = hectares(plan.text.meta.get("area"))
+        declared = hectares_or_none(plan.text.meta.get("area"))
         if declared is None:
             continue
         where = plan.text.meta.ref_of("area")
         for line in lines(plan.text):
             for match in _AREA_TEXT.finditer(line.text):
-                written = hectares(match.group(2) + match.group(3))
+                written = hectares_or_none(match.group(2) + match.group(3))
                 if written is not None and _differ(written, declared):
                     message = f"写“{match.group(0)}”（{written} 公顷），与前置信息 {where} 的规划范围面积 {declared} 公顷不一致"
                     yield Problem(line.ref, message)
@@ -165,7 +166,7 @@ def _table_area(table: Table, declared: Decimal, where: SourceRef) -> Iterator[P
     for row in table.rows:
         if len(row.cells) <= max(unit_column, value_column) or "规划范围" not in row.cells[0]:
             continue
-        written = hectares(row.cells[value_column] + row.cells[unit_column])
+        written = hectares_or_none(row.cells[value_column] + row.cells[unit_column])
         if written is not None and _differ(written, declared):
             message = f"技术经济指标表写规划范围面积 {row.cells[value_column]}{row.cells[unit_column]}，与前置信息 {where} 的 {declared} 公顷不一致"
             yield Problem(row.ref, message)
@@ -193,7 +194,7 @@ def zone_area(ctx: Context) -> Iterator[Problem]:
         return
     areas: dict[str, tuple[Decimal, SourceRef]] = {}
     for index, zone in enumerate(zones):
-        if isinstance(zone, dict) and (area := hectares(zone.get("area"))) is not None:
+        if isinstance(zone, dict) and (area := hectares_or_none(zone.get("area"))) is not None:
             areas[str(zone.get("name", "")).strip()] = (
                 area,
                 town.meta.ref_of("zones", index, "area"),
@@ -208,7 +209,7 @@ def zone_area(ctx: Context) -> Iterator[Problem]:
                 continue
             area, where = areas[named[0]]
             match = _ZONE_AREA.search(line.text.split(named[0], 1)[1])
-            written = hectares(match.group(2) + match.group(3)) if match else None
+            written = hectares_or_none(match.group(2) + match.group(3)) if match else None
             loose = (
                 Decimal("0.05")
                 if match and match.group(1) and "约" in match.group(1)
@@ -257,7 +258,7 @@ def _in_range(
             if isinstance(data, list) and isinstance(part, int) and part < len(data)
             else None
         )
-    value = hectares(data)
+    value = hectares_or_none(data)
     low, high = bounds
     if value is not None and not low <= value <= high:
         hint = ""
@@ -281,7 +282,7 @@ _POPULATION = re.compile(
 @rule(
     "TP415",
     "population-text",
-    Severity.WARNING,
+    Severity.ERROR,  # one population of one year, written twice: both cannot be right
     "规划文本写的建成区人口与 town.yaml 不一致",
     "plan",
     ("R03",),
@@ -300,10 +301,10 @@ def population_text(ctx: Context) -> Iterator[Problem]:
         for line in lines(markdown):
             for match in _POPULATION.finditer(line.text):
                 key = keys.get(int(match.group(1)))
-                recorded = number(str(town.meta.get(key))) if key is not None else None
-                if key is None or recorded is None:
+                recorded = cell_number(str(town.meta.get(key))) if key is not None else None
+                written = cell_number(match.group(2))
+                if key is None or recorded is None or written is None:
                     continue
-                written = Decimal(match.group(2))
                 scale = Decimal(10000) if match.group(3) == "万人" else Decimal(1)
                 slack = Decimal(10) ** -_places(written) * scale / 2
                 if abs(written * scale - recorded) > slack:

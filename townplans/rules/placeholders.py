@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from townplans.model import Located, Severity
 from townplans.profile import Review
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import PLACEHOLDER, is_placeholder
 from townplans.rules.reading import lines, yaml_files, yaml_strings
+from townplans.values import PLACEHOLDER, is_placeholder
 
 
 def _found(text: str, review: Review) -> str | None:

@@ -1,19 +1,17 @@
 """What a reviewer reads, with its place: every line of text, every YAML string, every section and
-table of a town's documents, and the numbers written in them. Shared by the reviewer rules
-(arithmetic, references, formats, identity, magnitude, placeholders); no rule of its own."""
+table of a town's documents. Shared by the reviewer rules (arithmetic, references, formats,
+identity, magnitude, placeholders); no rule of its own. The numbers, amounts and areas written in
+them are read by ``townplans.values`` (one parser per kind of value)."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from townplans.mdparser import Table, inline_text, tables
 from townplans.model import Located, MarkdownFile, SourceRef, Town
-from townplans.values import ValueFormatError, parse_area, parse_money
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,30 +130,6 @@ def yaml_files(town: Town) -> Iterator[Located]:
             yield project.photos_meta
 
 
-_NUMBER = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?$|^[+-]?\.\d+$")
-_CELL_UNITS = re.compile(
-    r"\s*(%|％|万元|亿元|元|公顷|ha|平方公里|km2|㎡|m2|平方米|米|m|个|人|盏|处|座)$"
-)
-
-
-def number(text: str) -> Decimal | None:
-    """A plain number written in a cell or text (``1,850``, ``37.1``, ``37.1%``), else None."""
-    normal = unicodedata.normalize("NFKC", text).strip().strip("*").strip()
-    normal = _CELL_UNITS.sub("", normal)
-    if not _NUMBER.match(normal):
-        return None
-    try:
-        return Decimal(normal.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
-        return None
-
-
-def decimals(value: Decimal) -> int:
-    """How many decimal places a written number has (``37.10`` -> 2)."""
-    exponent = value.as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
-
-
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
            "七": 7, "八": 8, "九": 9}  # fmt: skip
 
@@ -183,23 +157,3 @@ def chinese_number(text: str) -> int | None:
 def similar(a: str, b: str) -> bool:
     """Two names of the same length that differ in exactly one character (a likely typo)."""
     return len(a) == len(b) >= 3 and a != b and sum(x != y for x, y in zip(a, b, strict=True)) == 1
-
-
-def money(text: str) -> Decimal | None:
-    """An amount in 万元 from text (``1850万元``, ``1.2亿元``, ``1,850``), else None."""
-    try:
-        value = parse_money(text.replace("，", ",")).value
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, Decimal) else None
-
-
-def hectares(raw: object) -> Decimal | None:
-    """An area in 公顷 as written anywhere (12.5公顷, 8万平方米, 0.2平方公里), or None."""
-    if raw is None:
-        return None
-    try:
-        value = parse_area(raw, "ha").value
-    except ValueFormatError:
-        return None
-    return value if isinstance(value, Decimal) else None

@@ -256,8 +256,10 @@ def title_unknown(ctx: Context) -> Iterator[Problem]:
             from difflib import SequenceMatcher  # only for a title that matches none
 
             best = max(titles, key=lambda t: SequenceMatcher(None, t, cited).ratio())
+            edition = re.sub(r"\([^()]*\)$", "", best) == kind  # the same plan, another period
             message = (
                 f"引用的《{match.group(1)}》不是本镇任何规划或计划的标题；最接近的是"
                 f"《{best}》（{titles[best]}）"
+                + ("：引用的是同一规划的另一版本（旧版），应以现行成果为依据" if edition else "")
             )
-            yield Problem(ref, message)
+            yield Problem(ref, message, Severity.ERROR if edition else None)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from townplans.completeness import find_headings
+from townplans.facts.units import DocumentUnit, town_documents
 from townplans.model import Heading, Located, Severity, SourceRef, Town
 from townplans.rules import Context, Problem, rule
-from townplans.rules.documents import DocumentUnit, section_is_empty, town_documents
+from townplans.rules.documents import section_is_empty
 
 
 def _synonyms(titles: tuple[str, ...]) -> str:

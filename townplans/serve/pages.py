@@ -105,7 +105,7 @@ def dashboard(state: ServeState) -> str:
             (
                 indicator.label,
                 documents.indicator_target(indicator),
-                [documents.indicator_cell(t, key, indicator) for t in towns],
+                [documents.indicator_cell(t, key, indicator, state.session.facts) for t in towns],
             )
             for key, indicator in profile.indicators.items()
         ]

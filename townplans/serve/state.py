@@ -31,6 +31,7 @@ from pathlib import Path
 from townplans import errortext
 from townplans import session as sessions
 from townplans.check import CheckResult, Selection, run_rules
+from townplans.facts.extract import build_facts
 from townplans.fs import os_error
 from townplans.load.images import ProbeCache
 from townplans.load.workspace import reload_town
@@ -222,11 +223,12 @@ class ServeState:
     def _reload_town(self, slug: str, changed: Sequence[str]) -> list[str]:
         session = self.session
         workspace = reload_town(session.workspace, session.profile, slug, self.probe_cache)
-        self.session = dataclasses.replace(session, workspace=workspace)
+        facts = build_facts(workspace.district, session.profile, session.knowledge)
+        self.session = dataclasses.replace(session, workspace=workspace, facts=facts)
         self.graph = Graph(self.session, self.style)
         result = run_rules(
             workspace, session.profile, self.session.findings, Selection(towns=(slug,)),
-            self.result.today,
+            self.result.today, facts=facts, knowledge=session.knowledge,
         )  # fmt: skip
         town = workspace.town(slug)
         assert town is not None  # reload_town keeps the towns district.yaml lists
