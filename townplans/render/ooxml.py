@@ -696,16 +696,17 @@ def no_autospace(ppr: BaseOxmlElement) -> None:
         _insert_ppr_child(ppr, element)
 
 
-def set_cell_margins(tbl: CT_Tbl, left_right_pt: float) -> None:
-    """The table's left and right cell margins (``w:tblCellMar``), the same padding the PDF's
-    cells have, so a column measured for one holds the same text in the other."""
+def set_cell_margins(tbl: CT_Tbl, left_right_pt: float, top_bottom_pt: float = 0.0) -> None:
+    """The table's cell margins (``w:tblCellMar``), the same padding the PDF's cells have, so a
+    column measured for one holds the same text in the other, and a row is as tall in both."""
     tbl_pr = tbl.tblPr
     for old in tbl_pr.findall(qn("w:tblCellMar")):
         tbl_pr.remove(old)
     margins = OxmlElement("w:tblCellMar")
-    for side in ("w:left", "w:right"):
+    sides = ("w:top", "w:left", "w:bottom", "w:right")  # CT_TblCellMar's order
+    for side, points in zip(sides, (top_bottom_pt, left_right_pt) * 2, strict=True):
         element = OxmlElement(side)
-        element.set(qn("w:w"), str(round(left_right_pt * 20)))
+        element.set(qn("w:w"), str(round(points * 20)))
         element.set(qn("w:type"), "dxa")
         margins.append(element)
     tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription")
