@@ -185,6 +185,10 @@ class DocxWriter:
     problems: list[OutputProblem] = field(default_factory=list)
     table_captions: bool = False
     """Every table gets a number and title (表 1  标题), not only those with a “表：” line."""
+    invisible: bool = True
+    """Cells may hold WORD JOINERs and ZERO WIDTH SPACEs that keep a number whole or let a line
+    break (``_kept_runs``); False for a text a reviewer copies and searches (the 修改对照表, the
+    tracked changes), where numbers stay whole by their runs' language alone."""
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
     _containers: list[str] = field(default_factory=list)
@@ -1447,11 +1451,15 @@ class DocxWriter:
         written so that it cannot (``ooxml.add_unbroken_text``)."""
         for piece, kept in kept_together(text):
             if kept:
-                ooxml.add_unbroken_text(self._run(paragraph, "", state, "table")._r, piece)
+                run = self._run(paragraph, "", state, "table")._r
+                ooxml.add_unbroken_text(run, piece, joiners=self.invisible)
             else:
-                self._run(paragraph, break_opportunities(piece), state, "table")
+                shown = break_opportunities(piece) if self.invisible else piece
+                self._run(paragraph, shown, state, "table")
 
     def _run(self, paragraph: Paragraph, text: str, state: _Inline, role: str | None) -> Run:
+        if not self.invisible:
+            text = text.translate(_NO_INVISIBLE)
         run = paragraph.add_run(text)
         if role is not None:
             self._fonts(run, role)
@@ -1475,6 +1483,9 @@ class DocxWriter:
         """Record what was not written as it stands (TP701), at the block being written."""
         self.problems.append(OutputProblem("TP701", message, self._origin.ref(self._line)))
 
+
+_NO_INVISIBLE = str.maketrans("", "", "\u2060\u200b")
+"""WORD JOINER and ZERO WIDTH SPACE dropped from a text reviewers copy (``invisible``)."""
 
 _GRID_ROLES = ("body", "heading1", "heading2", "heading3", "heading4")
 """Roles whose characters keep the 公文's 28-a-line grid."""

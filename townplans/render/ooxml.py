@@ -666,11 +666,12 @@ with a language of its own (zh, ja, ko) at any character, ignoring WORD JOINERs 
 Unicode line breaker, which honours them. Word honours them either way."""
 
 
-def add_unbroken_text(run: CT_R, text: str) -> None:
+def add_unbroken_text(run: CT_R, text: str, joiners: bool = True) -> None:
     """``text`` at the end of ``run`` with no place a line may break inside it: each hyphen a
     ``w:noBreakHyphen`` (Word's non-breaking hyphen), a WORD JOINER wherever the line breaker
-    could otherwise break (``layout.joined``), the run's East Asian language
-    ``UNBROKEN_LANGUAGE``."""
+    could otherwise break (``layout.joined``; none without ``joiners``: digits and Latin letters
+    then stay together by the language alone, a unit after them may part), the run's East Asian
+    language ``UNBROKEN_LANGUAGE``."""
     rpr = run.get_or_add_rPr()
     for old in rpr.findall(qn("w:lang")):
         rpr.remove(old)
@@ -681,7 +682,7 @@ def add_unbroken_text(run: CT_R, text: str) -> None:
         if number:
             run.append(OxmlElement("w:noBreakHyphen"))
         if part:
-            run.add_t(joined(part))
+            run.add_t(joined(part) if joiners else part)
 
 
 def no_autospace(ppr: BaseOxmlElement) -> None:
