@@ -326,7 +326,8 @@ def compare_document(
     """``document`` compared between ``old`` (a revision or a Markdown file; default: the last
     tag of the document, else HEAD) and ``new`` (a revision; default the working tree), each
     change with its author, date and reason. The working tree's changes are by ``author`` (else
-    git's user.name), dated ``now``, else the date of its own ``revisions:`` entry, else now."""
+    git's user.name), dated ``now``; compared with a file (no history), else dated by the
+    working tree's own ``revisions:`` entry; else now."""
     root = root.resolve()
     old_file = _as_file(root, old)
     git = None if old_file is not None and new is None and not _in_git(root) else Git(root)
@@ -338,7 +339,7 @@ def compare_document(
         before = _git_side(git, revision, document)
     if new is None:
         text = read_worktree(root, document)
-        if now is None:
+        if now is None and old_file is not None:  # no history: the version's own date
             meta = text.meta()
             dated = entry_date(meta, str(meta.get("version") or ""))
             now = dt.datetime.combine(dated, dt.time()).astimezone() if dated else None
