@@ -47,7 +47,7 @@ def _versions(root: Path) -> Path:
     new = new.replace("总用地86.4公顷", "总用地88.0公顷")
     new = new.replace(
         "完善公共服务设施，改善居住环境，塑造滨水景观。\n",
-        f"完善教育和医疗设施，改善居住环境，塑造滨水景观。\n\n<!-- 修改说明：{COMMENT_REASON} -->\n",
+        f"完善2处教育和医疗设施，改善居住环境，塑造滨水景观。\n\n<!-- 修改说明：{COMMENT_REASON} -->\n",
     )
     assert new.count("88.0") and new.count(COMMENT_REASON)
     plan.write_text(new, encoding="utf-8")
