@@ -22,10 +22,12 @@ from. What is marked, and how (ECMA-376 Part 1 §17.13.5, pieces in ``render.oox
 
 Accepting every change gives exactly the text the same writer prints for the new version,
 rejecting every change that of the old one (``resolve``). Authors and dates come from each step's
-``revision`` (the version's, else “townplans” without a date). A cover names the document, “修订
-标记稿” and the two versions; there is no table of contents (its stored entries would list deleted
-headings beside inserted ones with page numbers of neither version; Word's navigation pane lists
-the headings as they stand).
+``revision`` (the version's, else “townplans” without a date). ``tracked_document`` writes the
+built document around it (``documents.to_docx``: cover, 修订记录, contents with the PDF's pages of
+the new version, running header, watermark, table captions, the build's properties), the cover
+adding “修订标记稿” and the two versions by stage, version and date; ``tracked_docx`` writes the
+compared text alone under such a cover, for a file ``build`` does not make. Neither holds an
+invisible line-breaking character (``DocxWriter.invisible``): reviewers copy and search it.
 
 Images resolve against the folder of the block's own file in the workspace (``root``): a figure
 whose image exists only in the old revision is written as the writer's “【缺：图片 …】” note in
