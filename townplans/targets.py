@@ -279,7 +279,12 @@ class Graph:
             if kind == "pdf":
                 data = outputs.table_pdf(made, style, paths, variant)
                 return build.Made(data, selfcheck.check_pdf(data, []))
-            tracked = outputs.tracked_docx(spec, found, style, paths, stamp)
+            # The whole built document, its contents the PDF's pages (as ``_document``'s DOCX).
+            contents = documents.contents(
+                spec, style, paths.root, font_faces(paths.fonts),
+                functools.partial(_anchor_pages, mounts=paths.mounts()),
+            )  # fmt: skip
+            tracked = outputs.tracked_docx(spec, found, style, paths, stamp, contents)
             return build.Made(tracked, selfcheck.check_docx(tracked))
 
         name = safe_name(table.suffix(spec.name), "修改对照表")

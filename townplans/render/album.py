@@ -31,8 +31,9 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
+from docx.section import Section
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 
@@ -44,6 +45,7 @@ from townplans.profile import Profile
 from townplans.render import documents, ooxml
 from townplans.render.html import WORKSPACE, resource_url
 from townplans.render.images import Cache, Prepared, Slot, prepare
+from townplans.render.layout import pt_to_mm, text_block, text_em
 from townplans.render.ooxml import TocLine, set_fonts
 from townplans.render.style import Style, _family
 from townplans.render.tokens import xml_text
@@ -62,6 +64,20 @@ CAPTION_MM = 6.0
 """One caption line (9 pt) and the space above it, under every slot."""
 SLACK_MM = 8.0
 """Kept free on a page so that captions wrapping to a second line never push a row over."""
+CAPTION_PT = 9.0
+CAPTION_LINE_PT = CAPTION_PT * 1.25
+"""A caption line's height in both writers (CSS line-height 1.25, Word's exact line spacing)."""
+CAPTION_GAP_MM = 1.5
+"""Between a picture and its caption."""
+HEADING_PT = 14.0
+HEADING_LINE_PT = HEADING_PT * 1.2
+"""A group heading's line (CSS line-height 1.2, Word's exact spacing), below HEADING_MM - 6 mm."""
+PICTURE_LINE_MM = 1.5
+"""What Word and LibreOffice add to a picture's line below the picture (the paragraph mark's
+descent): counted in the Word grid's budget."""
+FOOTER_DISTANCE_MM = 6.0
+"""The Word footer's distance from the page's edge: its page number (11 pt) stays inside the
+15 mm margin, so the body keeps the whole text block as the PDF's does."""
 PHOTO_SLOT = Slot((TEXT_MM[0] - GUTTER_MM) / 2, TEXT_MM[1] - HEADING_MM - SLACK_MM - CAPTION_MM)
 """The largest slot a grid gives (two columns, one row a page): photos are prepared for it."""
 STAGE_LABELS = {"before": "施工前", "progress": "施工中", "after": "建成后"}
@@ -427,8 +443,8 @@ table.facts th {{ width: 26mm; background: #f2f2f2; font-weight: normal; font-fa
 .slot {{ margin: 0; text-align: center; }}
 .slot img {{ display: block; margin: 0 auto; }}
 .placeholder {{ box-sizing: border-box; margin: 0 auto; border: 0.8pt dashed #c00; color: #c00; display: flex; align-items: center; justify-content: center; }}
-figcaption {{ font-size: 9pt; line-height: 1.25; margin-top: 1.5mm; }}
-h2 {{ font-family: {_family(fonts["heading2"])}; font-size: 14pt; line-height: 1.2; margin: {HEADING_MM - 6:.0f}mm 0 0; page-break-after: avoid; }}
+figcaption {{ font-size: {CAPTION_PT:g}pt; line-height: {CAPTION_LINE_PT:g}pt; margin-top: {CAPTION_GAP_MM:g}mm; }}
+h2 {{ font-family: {_family(fonts["heading2"])}; font-size: {HEADING_PT:g}pt; line-height: {HEADING_LINE_PT:g}pt; margin: {HEADING_MM - 6:.0f}mm 0 0; page-break-after: avoid; }}
 """
     parts = [
         _cover_html(album, root),
@@ -566,6 +582,7 @@ def album_docx(
     section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
     for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
         setattr(section, side, Mm(MARGIN_MM))
+    section.footer_distance = Mm(FOOTER_DISTANCE_MM)
     _album_styles(document, style)
     _page_numbers(document, style)
     # Every text goes through xml_text: python-docx refuses a control character with a ValueError,
@@ -587,7 +604,7 @@ def album_docx(
         _facts_docx(document, project.facts)
         for title, cells, layout in groups(project, root):
             document.add_paragraph(title, style="Heading 2").paragraph_format.keep_with_next = True
-            _grid(document, cells, layout)
+            _grid(document, cells, word_grid(layout, cells, section))
     date = album_date(album)
     when = stamp or dt.datetime.combine(date or dt.date(2000, 1, 1), dt.time())
     ooxml.set_properties(document, xml_text(album.title), xml_text(author), when)
@@ -604,6 +621,8 @@ def _page_numbers(document: DocumentObject, style: Style) -> None:
     role = style.fonts["page_number"]
     paragraph = section.footer.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    fmt = paragraph.paragraph_format  # one 11 pt line, inside the margin (FOOTER_DISTANCE_MM)
+    fmt.space_after, fmt.line_spacing = Pt(0), 1.0
     set_fonts(paragraph.add_run("— "), role)
     ooxml.add_field(paragraph, "PAGE", role)
     set_fonts(paragraph.add_run(" —"), role)
@@ -646,20 +665,56 @@ def _facts_docx(document: DocumentObject, facts: Sequence[tuple[str, str]]) -> N
             cell.width = width
 
 
-def _grid(document: DocumentObject, cells: Sequence[Cell], layout: Grid) -> None:
-    """The cells on ``layout``'s grid: a table of its columns, each picture fitted to the slot,
-    rows never split across pages."""
-    table = document.add_table(rows=math.ceil(len(cells) / layout.columns), cols=layout.columns)
+def caption_lines(caption: str, width_mm: float) -> int:
+    """Lines a caption takes in a cell ``width_mm`` wide (less Word's cell margins)."""
+    if not caption:
+        return 0
+    room = width_mm - 2 * WORD_CELL_MARGIN_MM
+    return max(1, math.ceil(text_em(caption) * pt_to_mm(CAPTION_PT) / room))
+
+
+WORD_CELL_MARGIN_MM = 1.9
+"""Word's default left and right cell margin (108 twips), which the grid tables keep."""
+
+
+def word_grid(grid_: Grid, cells: Sequence[Cell], section: Section) -> Grid:
+    """``grid_`` with its slot no taller than the page of ``section`` holds: the text block
+    (from the section's page size and margins) less the group's heading and, for each row, the
+    gap above it, the picture line's descent and its tallest caption, divided among the rows a
+    page holds. Rows cannot split, so a row taller than its share would push the grid over."""
+    _, height_emu = text_block(section)
+    usable = height_emu / 36000 - HEADING_MM
+    rows = [cells[start : start + grid_.columns] for start in range(0, len(cells), grid_.columns)]
+    captions = max(
+        (max(caption_lines(c.caption, grid_.slot.width_mm) for c in row) for row in rows),
+        default=1,
+    )
+    per_row = ROW_GAP_MM + PICTURE_LINE_MM + CAPTION_GAP_MM
+    per_row += captions * pt_to_mm(CAPTION_LINE_PT)
+    fits = usable / min(grid_.rows, len(rows) or 1) - per_row
+    if fits >= grid_.slot.height_mm:
+        return grid_
+    return Grid(grid_.columns, grid_.rows, Slot(grid_.slot.width_mm, fits))
+
+
+def _grid(document: DocumentObject, cells: Sequence[Cell], grid_: Grid) -> None:
+    """The cells on ``grid_``: a table of its columns, each picture fitted to the slot, rows never
+    split across pages, every line's height set (the gap above a row, the picture's line, the
+    caption's exact lines) as the PDF sets them, so that ``word_grid``'s budget holds."""
+    table = document.add_table(rows=math.ceil(len(cells) / grid_.columns), cols=grid_.columns)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for row in table.rows:
         ooxml.cant_split(row._tr)
     for index, cell in enumerate(cells):
-        place = table.cell(index // layout.columns, index % layout.columns)
-        place.width = Mm(layout.slot.width_mm)
+        place = table.cell(index // grid_.columns, index % grid_.columns)
+        place.width = Mm(grid_.slot.width_mm)
         paragraph = place.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.paragraph_format.keep_with_next = True
-        width, height = fitted(cell.aspect, layout.slot)
+        fmt = paragraph.paragraph_format
+        fmt.keep_with_next = True
+        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        fmt.space_before, fmt.space_after = Mm(ROW_GAP_MM), Pt(0)
+        width, height = fitted(cell.aspect, grid_.slot)
         if cell.path is not None:
             paragraph.add_run().add_picture(str(cell.path), Mm(width), Mm(height))
         elif cell.note:
@@ -668,8 +723,12 @@ def _grid(document: DocumentObject, cells: Sequence[Cell], layout: Grid) -> None
         if cell.caption:
             caption = place.add_paragraph(xml_text(cell.caption))
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            lines = caption.paragraph_format
+            lines.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            lines.line_spacing = Pt(CAPTION_LINE_PT)
+            lines.space_before, lines.space_after = Mm(CAPTION_GAP_MM), Pt(0)
             for run in caption.runs:
-                run.font.size = Pt(9)
+                run.font.size = Pt(CAPTION_PT)
 
 
 def _album_styles(document: DocumentObject, style: Style) -> None:
@@ -684,6 +743,9 @@ def _album_styles(document: DocumentObject, style: Style) -> None:
         set_fonts(named, style.fonts[role])
         named.font.size = Pt(size)
         named.font.color.rgb = RGBColor(0, 0, 0)
+    group = document.styles["Heading 2"].paragraph_format  # as the PDF's h2: HEADING_MM in all
+    group.space_before, group.space_after = Mm(HEADING_MM - 6), Pt(0)
+    group.line_spacing_rule, group.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(HEADING_LINE_PT)
     title = document.styles["Title"]
     assert isinstance(title, ParagraphStyle)
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER

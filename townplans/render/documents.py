@@ -50,6 +50,7 @@ from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
 from townplans.values import as_written, date_or_none
 
 if TYPE_CHECKING:
+    from townplans.render.docx import DocxWriter
     from townplans.render.ooxml import TocLine
 
 
@@ -112,6 +113,9 @@ class DocumentSpec:
     landscape: bool = False
     """Every page landscape (the 修改对照表); its parts still mark their landscape text with a
     ``landscape`` container, which sizes their tables to the landscape page."""
+    invisible: bool = True
+    """The DOCX's cells may hold invisible line-breaking characters (``DocxWriter.invisible``);
+    False for the revision outputs, whose text reviewers copy and search."""
     content_key: str = ""
     """For a document generated from figures rather than from its own source files (the district
     summary): a digest of what it prints, so it is rebuilt when that changes, not on every edit."""
@@ -993,9 +997,12 @@ def to_docx(
     root: Path,
     stamp: dt.datetime,
     contents: Sequence[TocLine] = (),
+    body: Callable[[DocxWriter, Sequence[Part]], None] | None = None,
 ) -> tuple[bytes, list[OutputProblem]]:
     """The Word document as bytes, and what the writer could not render. ``contents``: the
-    table of contents as the PDF prints it (``contents``), written as the TOC field's result."""
+    table of contents as the PDF prints it (``contents``), written as the TOC field's result;
+    ``body``: writes the parts instead of the writer's plain ``add_markdown`` (the tracked
+    changes, ``revision.tracked``), between the contents and the properties."""
     from townplans.render import ooxml
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
@@ -1007,6 +1014,7 @@ def to_docx(
         table_captions=spec.table_captions,
         gongwen=spec.gongwen is not None,
         landscape=spec.landscape,
+        invisible=spec.invisible,
     )
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)
@@ -1021,8 +1029,11 @@ def to_docx(
         writer.page_break()
     if spec.toc:
         writer.add_toc(contents)
-    for part in spec.parts:
-        writer.add_markdown(part.tokens, part.base_dir, part.origin, drawings=part.drawings)
+    if body is not None:
+        body(writer, spec.parts)
+    else:
+        for part in spec.parts:
+            writer.add_markdown(part.tokens, part.base_dir, part.origin, drawings=part.drawings)
     ooxml.set_properties(writer.document, cover.title, cover.author, stamp)
     return writer.to_bytes(), _once_per_file([*writer.problems, *cover.problems])
 

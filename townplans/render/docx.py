@@ -52,8 +52,12 @@ from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable, ooxml
 from townplans.render.gongwen import MM, Geometry
 from townplans.render.layout import (
+    CELL_BORDER_PT,
+    CELL_LINE,
     CELL_PADDING_PT,
+    CELL_PADDING_Y_PT,
     EMPTY_CELL,
+    TABLE_GAP_PT,
     UNKNOWN,
     Origin,
     TablePlan,
@@ -181,6 +185,10 @@ class DocxWriter:
     problems: list[OutputProblem] = field(default_factory=list)
     table_captions: bool = False
     """Every table gets a number and title (表 1  标题), not only those with a “表：” line."""
+    invisible: bool = True
+    """Cells may hold WORD JOINERs and ZERO WIDTH SPACEs that keep a number whole or let a line
+    break (``_kept_runs``); False for a text a reviewer copies and searches (the 修改对照表, the
+    tracked changes), where numbers stay whole by their runs' language alone."""
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
     _containers: list[str] = field(default_factory=list)
@@ -201,7 +209,10 @@ class DocxWriter:
     _origin: Origin = UNKNOWN
     _line: int | None = None
     """0-based source line of the block being written, for problems."""
-    _cell_formats: dict[str, BaseOxmlElement] = field(default_factory=dict)
+    _cell_formats: dict[tuple[str, float], BaseOxmlElement] = field(default_factory=dict)
+    _cell_line_pt: float = 0.0
+    """The exact line height of the cells of the table being written (``CELL_LINE`` times its
+    font size), as the PDF's line-height: a row is as tall in both."""
     _run_fonts: dict[str, BaseOxmlElement] = field(default_factory=dict)
     _drawings: bool = False
     """The text being written is a plan's: each figure is a drawing on a page of its own."""
@@ -1263,7 +1274,9 @@ class DocxWriter:
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
         ooxml.set_grid(table._tbl, widths)
-        ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT)
+        ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT, CELL_PADDING_Y_PT + CELL_BORDER_PT / 2)
+        size = plan.font_pt if plan.resized else self.style.fonts["table"].size
+        self._cell_line_pt = CELL_LINE * size
         for number, places in enumerate(rows):
             row = ooxml.add_row(table._tbl, header=header and number == 0)
             column = 0
@@ -1276,9 +1289,17 @@ class DocxWriter:
         if plan.resized:
             for run in table._tbl.iter(qn("w:r")):
                 Run(run, table).font.size = Pt(plan.font_pt)
-        self._plain("")
+        self._table_spacer()
         if plan.landscape:
             self._new_section(landscape=False)
+
+    def _table_spacer(self) -> None:
+        """The paragraph that ends a table (two tables in a row would be one in Word), as tall
+        as the PDF's space below a table (6 pt), not a body line."""
+        fmt = self._plain("").paragraph_format
+        fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(TABLE_GAP_PT)
+        fmt.space_before = fmt.space_after = Pt(0)
+        ooxml.no_grid(self.document.paragraphs[-1])
 
     def _table_caption(self, title: str) -> None:
         """“表 1  标题” above the table, its number a ``SEQ 表`` field Word renumbers."""
@@ -1298,15 +1319,20 @@ class DocxWriter:
         return self.style.fonts[name]
 
     def _cell_format(self, paragraph: Paragraph, align: str | None) -> None:
-        """Single spacing, no indent, aligned: copied from one formatted paragraph per alignment,
-        because python-docx builds ``w:pPr`` child by child and a large table has thousands."""
-        key = align or ""
+        """The table's exact line height (single spacing outside a table), no indent, aligned:
+        copied from one formatted paragraph per alignment and line, because python-docx builds
+        ``w:pPr`` child by child and a large table has thousands."""
+        key = (align or "", self._cell_line_pt)
         if key not in self._cell_formats:
             scratch = Paragraph(OxmlElement("w:p"), paragraph._parent)
             fmt = scratch.paragraph_format
             fmt.first_line_indent = Pt(0)
-            fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
-            fmt.alignment = _ALIGN.get(key, WD_ALIGN_PARAGRAPH.LEFT)
+            if self._cell_line_pt:
+                fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+                fmt.line_spacing = Pt(self._cell_line_pt)
+            else:
+                fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+            fmt.alignment = _ALIGN.get(key[0], WD_ALIGN_PARAGRAPH.LEFT)
             ooxml.no_autospace(scratch._p.get_or_add_pPr())
             ooxml.no_grid(scratch)  # a cell's lines keep their height, not the body's pitch
             self._cell_formats[key] = scratch._p.get_or_add_pPr()
@@ -1425,11 +1451,15 @@ class DocxWriter:
         written so that it cannot (``ooxml.add_unbroken_text``)."""
         for piece, kept in kept_together(text):
             if kept:
-                ooxml.add_unbroken_text(self._run(paragraph, "", state, "table")._r, piece)
+                run = self._run(paragraph, "", state, "table")._r
+                ooxml.add_unbroken_text(run, piece, joiners=self.invisible)
             else:
-                self._run(paragraph, break_opportunities(piece), state, "table")
+                shown = break_opportunities(piece) if self.invisible else piece
+                self._run(paragraph, shown, state, "table")
 
     def _run(self, paragraph: Paragraph, text: str, state: _Inline, role: str | None) -> Run:
+        if not self.invisible:
+            text = text.translate(_NO_INVISIBLE)
         run = paragraph.add_run(text)
         if role is not None:
             self._fonts(run, role)
@@ -1453,6 +1483,9 @@ class DocxWriter:
         """Record what was not written as it stands (TP701), at the block being written."""
         self.problems.append(OutputProblem("TP701", message, self._origin.ref(self._line)))
 
+
+_NO_INVISIBLE = str.maketrans("", "", "\u2060\u200b")
+"""WORD JOINER and ZERO WIDTH SPACE dropped from a text reviewers copy (``invisible``)."""
 
 _GRID_ROLES = ("body", "heading1", "heading2", "heading3", "heading4")
 """Roles whose characters keep the 公文's 28-a-line grid."""

@@ -280,6 +280,16 @@ def natural_em(text: str) -> float:
 # -- column widths ---------------------------------------------------------------------------------------
 
 CELL_PADDING_PT = 4.0
+CELL_PADDING_Y_PT = 2.0
+"""A cell's padding above and below its text (the PDF's ``padding: 2pt 4pt``, Word's cell margins)."""
+CELL_BORDER_PT = 0.5
+"""A table's rules. In the PDF's collapsed borders each row is half a rule taller above and
+below its padding; Word draws rules outside the row's height, so its cell margins take that half."""
+TABLE_GAP_PT = 6.0
+"""The space above and below a table (CSS ``margin: 6pt 0``; in Word, the paragraph after it)."""
+CELL_LINE = 1.5
+"""A table line's height over its font size (CSS ``line-height: 1.5``, Word's exact spacing):
+the same in both writers, so a row is as tall in each and a page holds as many rows."""
 """Left and right padding inside every table cell, in both writers (CSS padding, Word
 ``w:tblCellMar``)."""
 CELL_EXTRA_PT = 2 * CELL_PADDING_PT + 0.5 + 1.5

@@ -666,11 +666,12 @@ with a language of its own (zh, ja, ko) at any character, ignoring WORD JOINERs 
 Unicode line breaker, which honours them. Word honours them either way."""
 
 
-def add_unbroken_text(run: CT_R, text: str) -> None:
+def add_unbroken_text(run: CT_R, text: str, joiners: bool = True) -> None:
     """``text`` at the end of ``run`` with no place a line may break inside it: each hyphen a
     ``w:noBreakHyphen`` (Word's non-breaking hyphen), a WORD JOINER wherever the line breaker
-    could otherwise break (``layout.joined``), the run's East Asian language
-    ``UNBROKEN_LANGUAGE``."""
+    could otherwise break (``layout.joined``; none without ``joiners``: digits and Latin letters
+    then stay together by the language alone, a unit after them may part), the run's East Asian
+    language ``UNBROKEN_LANGUAGE``."""
     rpr = run.get_or_add_rPr()
     for old in rpr.findall(qn("w:lang")):
         rpr.remove(old)
@@ -681,7 +682,7 @@ def add_unbroken_text(run: CT_R, text: str) -> None:
         if number:
             run.append(OxmlElement("w:noBreakHyphen"))
         if part:
-            run.add_t(joined(part))
+            run.add_t(joined(part) if joiners else part)
 
 
 def no_autospace(ppr: BaseOxmlElement) -> None:
@@ -696,16 +697,17 @@ def no_autospace(ppr: BaseOxmlElement) -> None:
         _insert_ppr_child(ppr, element)
 
 
-def set_cell_margins(tbl: CT_Tbl, left_right_pt: float) -> None:
-    """The table's left and right cell margins (``w:tblCellMar``), the same padding the PDF's
-    cells have, so a column measured for one holds the same text in the other."""
+def set_cell_margins(tbl: CT_Tbl, left_right_pt: float, top_bottom_pt: float = 0.0) -> None:
+    """The table's cell margins (``w:tblCellMar``), the same padding the PDF's cells have, so a
+    column measured for one holds the same text in the other, and a row is as tall in both."""
     tbl_pr = tbl.tblPr
     for old in tbl_pr.findall(qn("w:tblCellMar")):
         tbl_pr.remove(old)
     margins = OxmlElement("w:tblCellMar")
-    for side in ("w:left", "w:right"):
+    sides = ("w:top", "w:left", "w:bottom", "w:right")  # CT_TblCellMar's order
+    for side, points in zip(sides, (top_bottom_pt, left_right_pt) * 2, strict=True):
         element = OxmlElement(side)
-        element.set(qn("w:w"), str(round(left_right_pt * 20)))
+        element.set(qn("w:w"), str(round(points * 20)))
         element.set(qn("w:type"), "dxa")
         margins.append(element)
     tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription")
