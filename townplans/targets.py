@@ -126,6 +126,9 @@ class Graph:
             self.session.profile,
             documents.Templates(paths.templates / "documents"),
             self.session.workspace.district,
+            terms=documents.workspace_terms(
+                self.session.profile, (p.name for p in self.session.knowledge.places.entries)
+            ),
         )
 
     @property

@@ -52,6 +52,7 @@ from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable, ooxml
 from townplans.render.gongwen import MM, Geometry
 from townplans.render.layout import (
+    CELL_EXTRA_PT,
     CELL_PADDING_PT,
     EMPTY_CELL,
     UNKNOWN,
@@ -74,6 +75,7 @@ from townplans.render.ooxml import TocLine, add_field, set_fonts
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import FontRole, Style
 from townplans.render.tokens import prepare
+from townplans.render.words import Lexicon
 
 EMU_PER_PT = 12700
 
@@ -181,6 +183,8 @@ class DocxWriter:
     problems: list[OutputProblem] = field(default_factory=list)
     table_captions: bool = False
     """Every table gets a number and title (表 1  标题), not only those with a “表：” line."""
+    lexicon: Lexicon | None = None
+    """The words no table cell breaks inside (``words``); None: cells break as Word breaks them."""
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
     _containers: list[str] = field(default_factory=list)
@@ -1233,7 +1237,7 @@ class DocxWriter:
         if section.orientation == WD_ORIENT.LANDSCAPE:
             width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
-        plan = plan_table(column_needs(texts, columns), size, width, landscape)
+        plan = plan_table(column_needs(texts, columns, self.lexicon), size, width, landscape)
         if plan.smaller or plan.overflows:
             self.problems.append(
                 OutputProblem("TP708", too_wide_message(plan, size), self._origin.ref(self._line))
@@ -1273,6 +1277,9 @@ class DocxWriter:
                 column += place.colspan
                 if place.fill is not None:
                     place.fill(_Cell(cell, table).paragraphs[0])
+                    if self.lexicon is not None:
+                        room = width / EMU_PER_PT - CELL_EXTRA_PT
+                        ooxml.break_between_words(cell, room / plan.font_pt, self.lexicon)
         if plan.resized:
             for run in table._tbl.iter(qn("w:r")):
                 Run(run, table).font.size = Pt(plan.font_pt)

@@ -27,6 +27,7 @@ from townplans import mdparser
 from townplans.rawhtml import Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable
 from townplans.render.layout import (
+    CELL_EXTRA_PT,
     EMPTY_CELL,
     UNKNOWN,
     Origin,
@@ -39,6 +40,7 @@ from townplans.render.layout import (
     local_file,
     missing_image,
     mm_to_pt,
+    natural_em,
     percentages,
     plan_table,
     softbreak,
@@ -46,6 +48,7 @@ from townplans.render.layout import (
 )
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.tokens import prepare
+from townplans.render.words import Lexicon, words
 
 WORKSPACE = "workspace"
 TEMPLATES = "templates"
@@ -111,6 +114,12 @@ class _PrintRenderer(RendererHTML):
         self.landscape = 0
         """How many ``::: landscape`` containers the renderer is in."""
         self.in_cell = False
+        self.column_em: list[float] = []
+        """How many ems of text a line of each column of the table being written holds."""
+        self.column = -1
+        self.cell_words: Lexicon | None = None
+        """The lexicon whose words the cell being written keeps whole: set when its text does
+        not fit on one line of its column."""
         self.after_table = ""
         self.toc: list[TocEntry] = []
         self.problems: list[OutputProblem] = []
@@ -190,7 +199,7 @@ class _PrintRenderer(RendererHTML):
 
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if self.in_cell:
-            return kept_html(tokens[idx].content)
+            return kept_html(tokens[idx].content, self.cell_words)
         return in_pieces(super().text(tokens, idx, options, env))
 
     def heading_open(
@@ -258,7 +267,7 @@ class _PrintRenderer(RendererHTML):
         page = self.page
         landscape = self.landscape > 0
         plan = plan_table(
-            column_needs(rows, columns),
+            column_needs(rows, columns, page.lexicon),
             page.font_pt,
             mm_to_pt(page.landscape_mm if landscape else page.portrait_mm),
             None if landscape else mm_to_pt(page.landscape_mm),
@@ -267,15 +276,29 @@ class _PrintRenderer(RendererHTML):
             self.problems.append(
                 OutputProblem("TP708", too_wide_message(plan, page.font_pt), self.origin.ref(line))
             )
+        self.column_em = [(width - CELL_EXTRA_PT) / plan.font_pt for width in plan.widths]
         return plan
 
-    def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    def tr_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        self.column = -1
+        return "<tr>\n"
+
+    def _enter_cell(self, tokens: Sequence[Token], idx: int) -> str:
+        """A GFM cell's opening; its words are kept whole when its text wraps (``cell_words``)."""
         self.in_cell = True
+        self.column += 1
+        inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        text = (
+            mdparser.inline_text(inline) if inline is not None and inline.type == "inline" else ""
+        )
+        self.cell_words = _wrapping(text, self.column_em, self.column, 1, self.page.lexicon)
         return _cell_open(tokens[idx])
 
+    def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return self._enter_cell(tokens, idx)
+
     def td_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        self.in_cell = True
-        return _cell_open(tokens[idx])
+        return self._enter_cell(tokens, idx)
 
     def th_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -331,7 +354,8 @@ class _PrintRenderer(RendererHTML):
                     htmltable.texts(grid), grid.columns, title, block
                 )
                 source = self.source_attribute(tokens[idx])
-                return _with_attribute(table_html(grid, opening), source, _TABLE) + closing
+                html = table_html(grid, opening, self.column_em, self.page.lexicon)
+                return _with_attribute(html, source, _TABLE) + closing
         source = self.source_attribute(tokens[idx])
         return f'<p class="raw-html"{source}>{escape(content.rstrip())}</p>\n'
 
@@ -367,25 +391,59 @@ def _attachment_item(html: str) -> str:
     return boxes + html[len(label) + len(number) :]
 
 
-def table_html(grid: Grid, opening: str = "<table>") -> str:
+def table_html(
+    grid: Grid,
+    opening: str = "<table>",
+    column_em: Sequence[float] = (),
+    lexicon: Lexicon | None = None,
+) -> str:
     """A raw-HTML table rebuilt from its safe parts (spans, alignment, bold text, line breaks)
-    after ``opening`` (its caption, ``<table>`` and column widths)."""
+    after ``opening`` (its caption, ``<table>`` and column widths); a cell that wraps in its
+    columns (``column_em`` ems a line) keeps the words of ``lexicon`` whole."""
+
+    def cell(slot: Slot) -> str:
+        text = slot.cell.text if slot.cell is not None else ""
+        return _cell_html(slot, _wrapping(text, column_em, slot.column, slot.colspan, lexicon))
+
     body = "".join(
-        "<tr>" + "".join(_cell_html(slot) for slot in row if slot.cell is not None) + "</tr>"
+        "<tr>" + "".join(cell(slot) for slot in row if slot.cell is not None) + "</tr>"
         for row in grid.rows
     )
     opening = opening.replace("<table", '<table class="html-table"', 1)
     return f"{opening}<tbody>{body}</tbody></table>\n"
 
 
-def kept_html(text: str) -> str:
-    """Cell text with every number, date, percentage, unit or code that could break in a
-    ``nowrap`` span, so it prints on one line."""
+def _wrapping(
+    text: str, column_em: Sequence[float], column: int, span: int, lexicon: Lexicon | None
+) -> Lexicon | None:
+    """``lexicon`` when ``text`` does not fit on one line of its column(s), else None: a cell
+    on one line needs no word kept whole (and no span for each)."""
+    room = sum(column_em[column : column + span]) if 0 <= column < len(column_em) else 0.0
+    if lexicon is None or not text or (room > 0 and natural_em(text) <= room):
+        return None
+    return lexicon
+
+
+def kept_html(text: str, lexicon: Lexicon | None = None) -> str:
+    """Cell text with every number, date, percentage, unit or code that could break, and every
+    word of ``lexicon`` (given for a cell that wraps), in a ``nowrap`` span, so it prints on
+    one line. A span is markup, not a character: the copied text is the text."""
     return "".join(
         f'<span class="nobr">{escape(piece)}</span>'
         if kept
-        else in_pieces(escape(break_opportunities(piece)))
+        else _words_html(break_opportunities(piece), lexicon)
         for piece, kept in kept_together(text)
+    )
+
+
+def _words_html(text: str, lexicon: Lexicon | None) -> str:
+    """Escaped ``text``, each word of two or more characters of ``lexicon`` in a ``nowrap``
+    span (a line may still break between two words, as between any CJK characters)."""
+    if lexicon is None:
+        return in_pieces(escape(text))
+    return "".join(
+        f'<span class="nobr">{escape(word)}</span>' if len(word) > 1 else escape(word)
+        for word in words(text, lexicon)
     )
 
 
@@ -444,7 +502,7 @@ def _cell_open(token: Token) -> str:
 _ALIGNMENTS = ("left", "center", "right")
 
 
-def _cell_html(slot: Slot) -> str:
+def _cell_html(slot: Slot, lexicon: Lexicon | None = None) -> str:
     cell = slot.cell
     assert cell is not None
     tag = "th" if cell.header else "td"
@@ -457,7 +515,7 @@ def _cell_html(slot: Slot) -> str:
         attributes += f' class="align-{cell.align}"'
     lines = [
         "".join(
-            f"<strong>{kept_html(text)}</strong>" if bold else kept_html(text)
+            f"<strong>{kept_html(text, lexicon)}</strong>" if bold else kept_html(text, lexicon)
             for text, bold in line
         ).strip()
         for line in cell.lines
@@ -508,6 +566,8 @@ class TablePage:
     landscape_mm: float = 225.0
     font_pt: float = 12.0
     captions: bool = False
+    lexicon: Lexicon | None = None
+    """The words no table cell breaks inside (None: cells break between any CJK characters)."""
 
 
 def render_body(

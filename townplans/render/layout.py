@@ -18,6 +18,7 @@ from markdown_it.token import Token
 
 from townplans.model import SourceRef
 from townplans.rawhtml import is_table
+from townplans.render.words import Lexicon
 
 # -- measuring text ----------------------------------------------------------------------------------
 
@@ -232,31 +233,42 @@ def _breakable(before: str, after: str) -> bool:
     )
 
 
-def _unbroken(line: str) -> list[str]:
-    """The pieces of one line of text between which a line may break: tokens, Latin runs, single
-    CJK characters, each with what holds to it (punctuation, a neighbouring Latin run, across a
-    no-break space or a WORD JOINER: ``joined`` text is one piece)."""
-    pieces: list[str] = []
+def _spans(line: str, lexicon: Lexicon | None = None) -> list[tuple[int, int]]:
+    """Where the pieces of one line of text are, between which a line may break (``_unbroken``),
+    as (start, end) offsets: a piece starts where its first character does, a space before it
+    is not in it."""
+    inside = lexicon.inside(line) if lexicon is not None else frozenset()
+    spans: list[list[int]] = []
+    texts: list[str] = []
     end = 0
     for match in _PIECES.finditer(line):
         piece, gap = match.group(), line[end : match.start()]
-        if pieces and gap.strip("\u00a0") == "" and not _breakable(pieces[-1][-1], piece[0]):
-            pieces[-1] += gap + piece
+        held = spans and gap.strip("\u00a0") == "" and not _breakable(texts[-1][-1], piece[0])
+        if (
+            held
+            or (spans and not gap and match.start() in inside)
+            or (spans and (texts[-1].endswith(WORD_JOINER) or piece.startswith(WORD_JOINER)))
+        ):
+            spans[-1][1] = match.end()
+            texts[-1] += gap + piece
         else:
-            pieces.append(piece)
+            spans.append([match.start(), match.end()])
+            texts.append(piece)
         end = match.end()
-    held: list[str] = []
-    for piece in pieces:
-        if held and (held[-1].endswith(WORD_JOINER) or piece.startswith(WORD_JOINER)):
-            held[-1] += piece
-        else:
-            held.append(piece)
-    return held
+    return [(start, stop) for start, stop in spans]
 
 
-def minimum_em(text: str) -> float:
-    """The narrowest a cell holding ``text`` can be, in ems: its widest unbreakable piece, or the
-    whole line when it is a short label."""
+def _unbroken(line: str, lexicon: Lexicon | None = None) -> list[str]:
+    """The pieces of one line of text between which a line may break: tokens, Latin runs, words
+    of ``lexicon`` (single CJK characters without one), each with what holds to it
+    (punctuation, a neighbouring Latin run, across a no-break space or a WORD JOINER: ``joined``
+    text is one piece)."""
+    return [line[start:end] for start, end in _spans(line, lexicon)]
+
+
+def minimum_em(text: str, lexicon: Lexicon | None = None) -> float:
+    """The narrowest a cell holding ``text`` can be, in ems: its widest unbreakable piece (a
+    word of ``lexicon`` is one), or the whole line when it is a short label."""
     widest = 0.0
     for line in text.split("\n"):
         line = line.strip()
@@ -264,12 +276,26 @@ def minimum_em(text: str) -> float:
         if whole <= SHORT_LABEL_EM and " " not in line:
             widest = max(widest, whole)
             continue
-        for piece in _unbroken(line):
+        for piece in _unbroken(line, lexicon):
             width = text_em(piece)
             if len(piece) > MAX_TOKEN_CHARS:
                 width = min(width, LONG_WORD_EM)
             widest = max(widest, width)
     return widest
+
+
+def line_breaks(text: str, width_em: float, lexicon: Lexicon | None = None) -> list[int]:
+    """Offsets of ``text`` (one line as written) where a line ``width_em`` wide breaks when it is
+    filled piece by piece (``_spans``: never inside a word, a number with its unit, a code): the
+    Word writer puts its line breaks there, as LibreOffice and Word would otherwise break at any
+    CJK character."""
+    breaks: list[int] = []
+    start = 0
+    for piece_start, piece_end in _spans(text, lexicon):
+        if piece_start > start and text_em(text[start:piece_end].strip()) > width_em:
+            breaks.append(piece_start)
+            start = piece_start
+    return breaks
 
 
 def natural_em(text: str) -> float:
@@ -310,22 +336,24 @@ for the Word writer and the HTML for the PDF and the table of contents alike."""
 
 
 @functools.lru_cache(maxsize=MEASURED_TEXTS)
-def measure(text: str) -> tuple[float, float]:
+def measure(text: str, lexicon: Lexicon | None = None) -> tuple[float, float]:
     """(``minimum_em``, ``natural_em``) of a cell text, worked out once for each distinct text:
     both writers plan every table, the HTML is rendered for the PDF and for the DOCX's table of
     contents, and a column repeats its texts (“—”, “是”, “R2”)."""
-    return minimum_em(text), natural_em(text)
+    return minimum_em(text, lexicon), natural_em(text)
 
 
-def column_needs(rows: Sequence[Sequence[str]], columns: int) -> list[ColumnNeeds]:
+def column_needs(
+    rows: Sequence[Sequence[str]], columns: int, lexicon: Lexicon | None = None
+) -> list[ColumnNeeds]:
     """Each column's minimum and natural width over the cell texts of ``rows`` (as printed; a cell
-    spanning columns is left out by the caller)."""
+    spanning columns is left out by the caller); with a ``lexicon`` no word is broken."""
     minimum = [0.0] * columns
     natural = [0.0] * columns
     for row in rows:
         for index, text in enumerate(row[:columns]):
             if text:
-                low, high = measure(text)
+                low, high = measure(text, lexicon)
                 minimum[index] = max(minimum[index], low)
                 natural[index] = max(natural[index], high)
     return [ColumnNeeds(low, max(low, high)) for low, high in zip(minimum, natural, strict=True)]

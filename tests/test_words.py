@@ -1,0 +1,197 @@
+"""Words kept whole in table cells (issue 22, point 1): the segmenter with the workspace's terms,
+each column at least as wide as its longest word, no line of a cell breaking inside a word —
+read back from the pages of the sample district's documents, in the WeasyPrint PDF and in
+LibreOffice's PDF of the DOCX — and the segmenter never loaded by ``check``."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.oxml.table import CT_Tc
+
+from tests.conftest import copy_workspace
+from tests.test_table_layout import _district_documents, _line_pairs, cell_texts, fragments
+from townplans import mdparser
+from townplans.render import html as html_render
+from townplans.render import ooxml
+from townplans.render.layout import line_breaks, minimum_em, natural_em
+from townplans.render.words import Lexicon, words
+
+LEXICON = Lexicon.of(["滨河路", "西屯村", "窑店老街", "重点景观建设区外围"])
+
+# -- the segmenter ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("滨河路道路改造工程", ["滨河路", "道路", "改造", "工程"]),
+        ("重点景观建设区", ["重点", "景观", "建设", "区"]),
+        ("人均道路面积", ["人均", "道路", "面积"]),
+        ("西屯村安置区", ["西屯村", "安置", "区"]),
+    ],
+)
+def test_the_segmenter_finds_the_words_of_the_issue(text: str, expected: list[str]) -> None:
+    assert words(text, LEXICON) == expected
+
+
+def test_a_workspace_term_is_one_word_and_a_long_title_is_not() -> None:
+    assert "西屯村" in LEXICON.terms and "窑店老街" in LEXICON.terms
+    assert "重点景观建设区外围" not in LEXICON.terms  # longer than a word: would widen a column
+    assert Lexicon.of(["b", "R2", "滨河路", " 滨河路 "]).terms == ("滨河路",)
+    # The lexicon decides the words: without the term “西屯村” is not held together.
+    assert 2 in LEXICON.inside("西屯村") and 1 in LEXICON.inside("西屯村")
+
+
+def test_a_columns_minimum_is_its_longest_word() -> None:
+    assert minimum_em("滨河路道路改造工程") == 1.0  # without words: any character
+    assert minimum_em("滨河路道路改造工程", LEXICON) == 3.0
+    assert minimum_em("区级财政650万元", LEXICON) == pytest.approx(minimum_em("650万元"))
+    assert minimum_em("建筑控制高度（米）", LEXICON) == 3.0  # “（米）” is one piece
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "lines"),
+    [
+        ("滨河路道路改造工程", 4, ["滨河路", "道路改造", "工程"]),
+        ("重点景观建设区", 4, ["重点景观", "建设区"]),
+        ("区级财政650万元", 4, ["区级财政", "650万元"]),
+        ("建筑控制高度（米）", 5, ["建筑控制", "高度（米）"]),
+        ("一、建设目标", 3, ["一、", "建设", "目标"]),
+    ],
+)
+def test_lines_break_between_words(text: str, width: float, lines: list[str]) -> None:
+    breaks = [0, *line_breaks(text, width, LEXICON), len(text)]
+    assert [text[a:b] for a, b in itertools.pairwise(breaks)] == lines
+
+
+# -- the writers -----------------------------------------------------------------------------------
+
+NARROW = (
+    "| 项目名称 | 建设内容 | 完成时限 | 形象进度 | 责任领导 | 资金来源 |\n"
+    "|---|---|---|---|---|---|\n"
+    "| 滨河路道路改造工程 | 重点景观建设区外立面整治，人均道路面积提高 | 2024年12月 | 完成 | 张三 "
+    "| 区级财政650万元 |\n"
+)
+
+
+def _html(markdown: str, lexicon: Lexicon | None) -> str:
+    page = html_render.TablePage(60.0, 120.0, 12.0, lexicon=lexicon)
+    return html_render.render_body(
+        [html_render.HtmlPart(mdparser.parse(markdown), Path(), Path())], page
+    ).html
+
+
+def test_the_html_keeps_the_words_of_a_wrapping_cell_in_nowrap_spans() -> None:
+    html = _html(NARROW, LEXICON)
+    assert '<span class="nobr">道路</span>' in html and '<span class="nobr">改造</span>' in html
+    assert "<td>张三</td>" in html  # a cell on one line needs no span
+    plain = re.sub(r"<[^>]+>", "", html)
+    assert "滨河路道路改造工程" in plain and "\u2060" not in plain  # nothing invisible added
+    without = _html(NARROW, None)
+    assert '<span class="nobr">道路</span>' not in without
+
+
+def _cell(text: str) -> CT_Tc:
+    return parse_xml(
+        f"<w:tc {nsdecls('w')}><w:p><w:r><w:t>{text[:4]}</w:t></w:r>"
+        f"<w:r><w:rPr><w:b/></w:rPr><w:t>{text[4:]}</w:t></w:r></w:p></w:tc>"
+    )
+
+
+def test_the_docx_cell_breaks_its_lines_between_words() -> None:
+    cell = _cell("滨河路道路改造工程")
+    ooxml.break_between_words(cell, 4.0, LEXICON)
+    lines = "".join(
+        "\n" if child.tag == qn("w:br") else child.text or ""
+        for child in cell.iter(qn("w:t"), qn("w:br"))
+    ).split("\n")
+    assert lines == ["滨河路", "道路改造", "工程"]
+    assert cell.findall(f".//{qn('w:b')}")  # the runs keep their formatting
+    fits = _cell("滨河路道路")
+    ooxml.break_between_words(fits, 6.0, LEXICON)
+    assert not fits.findall(f".//{qn('w:br')}")  # a cell on one line is left as it is
+
+
+# -- check never loads the segmenter ---------------------------------------------------------------
+
+
+def test_check_never_imports_the_segmenter(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    script = (
+        "import sys; from pathlib import Path; from townplans import pipeline\n"
+        "pipeline.run_check(Path(sys.argv[1]))\n"
+        "print('rjieba' in sys.modules)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(root)],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.stdout.strip() == "False", run.stdout
+
+
+# -- the pages --------------------------------------------------------------------------------------
+
+
+def word_splits(pdf: Path, cells: Sequence[str], lexicon: Lexicon) -> list[str]:
+    """Each place in ``pdf`` where a table cell's line ends inside a word of ``lexicon``: two
+    lines, one below the other, that follow each other in one cell's text."""
+    lines = fragments(pdf)
+    squeezed = [re.sub(r"\s+", "", text) for text in cells]
+    whole = set(squeezed)
+    found: list[str] = []
+    for above, below in _line_pairs(lines):
+        joined = above.text + below.text
+        if above.text in whole and below.text in whole:
+            continue  # two cells
+        for text in squeezed:
+            at = text.find(joined)
+            if at >= 0:
+                if at + len(above.text) in lexicon.inside(text):
+                    found.append(f"第 {above.page} 页“{above.text[-6:]}/{below.text[:6]}”")
+                break
+    return found
+
+
+def _documents(root: Path) -> list[tuple[str, tuple[str, ...], Lexicon]]:
+    made = []
+    for spec in _district_documents(root):
+        assert spec.lexicon is not None, spec.name
+        cells = tuple(text for part in spec.parts for text in cell_texts(part.tokens))
+        if any(natural_em(text) > 4 for text in cells):
+            made.append((spec.name, cells, spec.lexicon))
+    return made
+
+
+def _splits(root: Path, folder: Path | None) -> dict[str, list[str]]:
+    found = {}
+    for name, cells, lexicon in _documents(root):
+        (pdf,) = (root / "build").rglob(f"{name}.pdf")
+        if folder is not None:
+            pdf = folder / pdf.name
+        if splits := word_splits(pdf, cells, lexicon):
+            found[name] = splits
+    return found
+
+
+@pytest.mark.slow
+def test_no_table_line_breaks_inside_a_word_in_the_pdf(built_district: Path) -> None:
+    assert len(_documents(built_district)) >= 10
+    found = _splits(built_district, None)
+    assert not found, found
+
+
+@pytest.mark.slow
+def test_no_table_line_breaks_inside_a_word_in_libreoffices_pdf(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    found = _splits(built_district, district_word_pdfs)
+    assert not found, found
