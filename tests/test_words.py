@@ -22,9 +22,19 @@ from tests.test_table_layout import _district_documents, _line_pairs, cell_texts
 from townplans import mdparser
 from townplans.render import html as html_render
 from townplans.render import ooxml
-from townplans.render.layout import line_breaks, minimum_em, natural_em
+from townplans.render.docx import DocxWriter
+from townplans.render.layout import (
+    kept_in_body,
+    kept_with_previous,
+    line_breaks,
+    minimum_em,
+    natural_em,
+)
+from townplans.render.style import Style, load_style
 from townplans.render.words import Lexicon, words
 
+REPO = Path(__file__).resolve().parent.parent
+STYLE: Style = load_style(REPO / "templates/style.yaml")
 LEXICON = Lexicon.of(["滨河路", "西屯村", "窑店老街", "重点景观建设区外围"])
 
 # -- the segmenter ---------------------------------------------------------------------------------
@@ -195,3 +205,59 @@ def test_no_table_line_breaks_inside_a_word_in_libreoffices_pdf(
 ) -> None:
     found = _splits(built_district, district_word_pdfs)
     assert not found, found
+
+
+# -- rows and body text kept together ---------------------------------------------------------------
+
+TOTALS = (
+    "| 来源 | 金额 |\n|---|---|\n| 上级补助 | 800 |\n| 区级财政 | 650 |\n| 镇自筹 | 400 |\n"
+    "| 合计 | 1850 |\n"
+)
+
+
+def test_a_total_row_keeps_two_data_rows_on_its_page() -> None:
+    rows = [["来源", "金额"], ["上级补助", "800"], ["区级财政", "650"], ["镇自筹", "400"]]
+    assert kept_with_previous([*rows, ["合计", "1850"]]) == {3, 4}
+    assert kept_with_previous([*rows[:2], ["总计", "800"]]) == {2}  # one data row: with it
+    assert kept_with_previous(rows) == frozenset()
+    assert kept_with_previous([["合计", "金额"], ["x", "1"]]) == frozenset()  # a header
+
+
+def test_both_writers_keep_the_total_with_the_rows_above_it() -> None:
+    html = _html(TOTALS, None)
+    assert html.count('<tr class="keep">') == 2
+    assert re.search(r'<tr class="keep">\s*<td>镇自筹', html)
+    writer = DocxWriter(STYLE, Path())
+    writer.add_markdown(mdparser.parse(TOTALS), Path())
+    rows = writer.document.tables[0].rows
+    kept = [
+        all(p.paragraph_format.keep_with_next for c in r.cells for p in c.paragraphs) for r in rows
+    ]
+    assert kept == [False, False, True, True, False]  # the rows before 镇自筹 and 合计
+
+
+@pytest.mark.parametrize(
+    ("text", "whole"),
+    [
+        ("用地108㎡，符合", "108㎡，"),
+        ("沿线，22公顷）、重点", "22公顷）、"),
+        ("投资680万元", "680万元"),
+        ("设置9个停车场", "9个"),
+        ("规划期限2023—2035年。", "2023—2035年。"),
+    ],
+)
+def test_body_text_keeps_numbers_units_and_ranges_whole(text: str, whole: str) -> None:
+    assert (whole, True) in kept_in_body(text)
+
+
+def test_a_paragraphs_last_line_holds_two_characters() -> None:
+    assert kept_in_body("建筑高度不超过十二米。", last=True)[-1] == ("二米。", True)
+    assert kept_in_body("建筑高度不超过十二米。")[-1] == ("建筑高度不超过十二米。", False)
+    html = _html("规划范围东至文王路，西至西环路，建筑高度不超过十二米。\n", None)
+    assert '<span class="nobr">二米。</span></p>' in html
+    writer = DocxWriter(STYLE, Path())
+    writer.add_markdown(mdparser.parse("建设用地108㎡，建筑高度不超过十二米。\n"), Path())
+    texts = [t.text for t in writer.document.paragraphs[-1]._p.iter(qn("w:t"))]
+    joined = ["".join(text.split("\u2060")) for text in texts]
+    # Word and LibreOffice keep them whole as they keep a cell's numbers (``joined``).
+    assert "108㎡，" in joined and "二米。" in joined and texts != joined

@@ -62,7 +62,9 @@ from townplans.render.layout import (
     caption_text,
     column_needs,
     heading_title,
+    kept_in_body,
     kept_together,
+    kept_with_previous,
     local_file,
     missing_image,
     mm_to_pt,
@@ -1187,7 +1189,7 @@ class DocxWriter:
             for row in rows:  # markdown-it pads short rows; a hand-made token stream may not
                 row += [_Place()] * (columns - len(row))
             title = tokens[index].meta.get("caption")
-            self._write_table(rows, self._plan(texts, columns), header, title)
+            self._write_table(rows, self._plan(texts, columns), header, title, texts)
         return end + 1
 
     def _gfm_cell(
@@ -1209,7 +1211,8 @@ class DocxWriter:
             for row in grid.rows
         ]
         header = all(slot.cell.header for slot in grid.rows[0] if slot.cell is not None)
-        self._write_table(rows, self._plan(htmltable.texts(grid), grid.columns), header, title)
+        texts = htmltable.texts(grid)
+        self._write_table(rows, self._plan(texts, grid.columns), header, title, texts)
 
     def _html_cell(self, cell: Cell, paragraph: Paragraph) -> None:
         self._cell_format(paragraph, cell.align)
@@ -1250,6 +1253,7 @@ class DocxWriter:
         plan: TablePlan,
         header: bool,
         title: str | None = None,
+        texts: Sequence[Sequence[str]] = (),
     ) -> None:
         """A Word table written row by row in one pass (``ooxml``), with the column widths, size
         and page of ``plan``, after its caption; ``header`` repeats the first row on every page."""
@@ -1268,6 +1272,7 @@ class DocxWriter:
         table.autofit = False
         ooxml.set_grid(table._tbl, widths)
         ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT)
+        kept = kept_with_previous(texts, 1 if header else 0)
         for number, places in enumerate(rows):
             row = ooxml.add_row(table._tbl, header=header and number == 0)
             column = 0
@@ -1280,6 +1285,8 @@ class DocxWriter:
                     if self.lexicon is not None:
                         room = width / EMU_PER_PT - CELL_EXTRA_PT
                         ooxml.break_between_words(cell, room / plan.font_pt, self.lexicon)
+            if number + 1 in kept:
+                ooxml.keep_with_next(row)
         if plan.resized:
             for run in table._tbl.iter(qn("w:r")):
                 Run(run, table).font.size = Pt(plan.font_pt)
@@ -1372,8 +1379,16 @@ class DocxWriter:
         text = call.children[position].content
         if call.role == "table":
             self._kept_runs(call.paragraph, text, state)
-        else:
+        elif self._red_title:
             self._run(call.paragraph, text, state, call.role)
+        else:
+            last = position == len(call.children) - 1
+            for piece, kept in kept_in_body(text, last):
+                if kept:
+                    run = self._run(call.paragraph, "", state, call.role)
+                    ooxml.add_unbroken_text(run._r, piece)
+                else:
+                    self._run(call.paragraph, piece, state, call.role)
 
     def _code_inline(self, call: _InlineCall, position: int, state: _Inline) -> None:
         run = self._run(call.paragraph, call.children[position].content, state, "code")

@@ -36,7 +36,9 @@ from townplans.render.layout import (
     caption_text,
     column_needs,
     heading_title,
+    kept_in_body,
     kept_together,
+    kept_with_previous,
     local_file,
     missing_image,
     mm_to_pt,
@@ -117,6 +119,10 @@ class _PrintRenderer(RendererHTML):
         self.column_em: list[float] = []
         """How many ems of text a line of each column of the table being written holds."""
         self.column = -1
+        self.row = -1
+        self.kept_rows: frozenset[int] = frozenset()
+        """Rows of the table being written that stay on the page of the row above
+        (``layout.kept_with_previous``): a total and the rows it sums."""
         self.cell_words: Lexicon | None = None
         """The lexicon whose words the cell being written keeps whole: set when its text does
         not fit on one line of its column."""
@@ -131,11 +137,16 @@ class _PrintRenderer(RendererHTML):
         self.rank = rank
         """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
         self._open_headings: list[str] = []
+        self._last_text: Token | None = None
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         source = self.source_attribute(tokens[idx])
+        # The paragraph's last text keeps its last characters together (``kept_in_body``).
+        inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        children = inline.children or [] if inline is not None else []
+        self._last_text = children[-1] if children and children[-1].type == "text" else None
         if FIGURE in tokens[idx].meta:
             drawing = tokens[idx].meta.get(DRAWING)
             classes = f' class="drawing drawing-{drawing}"' if drawing else ""
@@ -200,7 +211,12 @@ class _PrintRenderer(RendererHTML):
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if self.in_cell:
             return kept_html(tokens[idx].content, self.cell_words)
-        return in_pieces(super().text(tokens, idx, options, env))
+        if self._attachment_note:  # its label and number are matched at the start of the text
+            return in_pieces(escape(tokens[idx].content))
+        return "".join(
+            f'<span class="nobr">{escape(piece)}</span>' if kept else in_pieces(escape(piece))
+            for piece, kept in kept_in_body(tokens[idx].content, tokens[idx] is self._last_text)
+        )
 
     def heading_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -237,6 +253,8 @@ class _PrintRenderer(RendererHTML):
             elif token.type == "inline" and rows:
                 rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
         columns = max((len(row) for row in rows), default=0)
+        self.kept_rows = kept_with_previous(rows)
+        self.row = -1
         title = tokens[idx].meta.get("caption")
         opening, self.after_table = self.table_frame(rows, columns, title, tokens[idx].map)
         return _with_attribute(opening, self.source_attribute(tokens[idx]), _TABLE) + "\n"
@@ -281,7 +299,8 @@ class _PrintRenderer(RendererHTML):
 
     def tr_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         self.column = -1
-        return "<tr>\n"
+        self.row += 1
+        return '<tr class="keep">\n' if self.row in self.kept_rows else "<tr>\n"
 
     def _enter_cell(self, tokens: Sequence[Token], idx: int) -> str:
         """A GFM cell's opening; its words are kept whole when its text wraps (``cell_words``)."""
@@ -405,9 +424,13 @@ def table_html(
         text = slot.cell.text if slot.cell is not None else ""
         return _cell_html(slot, _wrapping(text, column_em, slot.column, slot.colspan, lexicon))
 
+    header = sum(1 for row in grid.rows if all(s.cell is None or s.cell.header for s in row))
+    kept = kept_with_previous(htmltable.texts(grid), header)
     body = "".join(
-        "<tr>" + "".join(cell(slot) for slot in row if slot.cell is not None) + "</tr>"
-        for row in grid.rows
+        ('<tr class="keep">' if number in kept else "<tr>")
+        + "".join(cell(slot) for slot in row if slot.cell is not None)
+        + "</tr>"
+        for number, row in enumerate(grid.rows)
     )
     opening = opening.replace("<table", '<table class="html-table"', 1)
     return f"{opening}<tbody>{body}</tbody></table>\n"

@@ -155,9 +155,56 @@ def kept_together(text: str) -> list[tuple[str, bool]]:
     a date, a percentage or a code that could otherwise break, a short remark in brackets
     (“李国强” / “（副镇长）”, as the columns are measured), with the punctuation attached to
     it (“（80个”, “2023年9月15日，”), which the line breakers would not part from it either."""
+    return _kept(text, _KEPT)
+
+
+_RANGE = re.compile(rf"(?:{_TOKEN.pattern})[{DASHES}~～](?:{_TOKEN.pattern})")
+_BODY_KEPT = re.compile(rf"{_RANGE.pattern}|{_TOKEN.pattern}")
+TAIL_CHARS = 2
+"""Characters a paragraph's last line holds at least (with its closing punctuation): never
+“米。” alone."""
+
+
+def kept_in_body(text: str, last: bool = False) -> list[tuple[str, bool]]:
+    """``text`` of a paragraph as pieces, True for a piece kept on one line: a number with its
+    unit, a date, a code (“108㎡”, “22公顷”, “680万元”), a range (“2023—2035年”, so no line
+    starts with “—2035年”), and when ``text`` ends the paragraph (``last``) its last
+    ``TAIL_CHARS`` characters with the punctuation after them."""
+    pieces = _kept(text, _BODY_KEPT)
+    if not last or not pieces:
+        return pieces
+    tail = len(text)
+    while tail > 0 and (text[tail - 1] in CLOSING or text[tail - 1].isspace()):
+        tail -= 1
+    start = tail - TAIL_CHARS
+    if start <= 0 or not all(char.isalnum() for char in text[start:tail]):
+        return pieces
+    head: list[tuple[str, bool]] = []
+    done = 0
+    for piece, kept in pieces:
+        end = done + len(piece)
+        if end <= start:
+            head.append((piece, kept))
+        elif done < start:
+            # the tail begins inside this piece: a kept piece is kept whole with it
+            cut = done if kept else start
+            if cut > done:
+                head.append((text[done:cut], False))
+            head.append((text[cut:], True))
+            return head
+        else:
+            head.append((text[done:], True))
+            return head
+        done = end
+    return head
+
+
+def _kept(text: str, pattern: re.Pattern[str]) -> list[tuple[str, bool]]:
+    """``text`` as pieces, True for each match of ``pattern`` that could otherwise break
+    (``_must_join``), with the punctuation that holds to it."""
     pieces: list[tuple[str, bool]] = []
     done = 0
-    for match in _KEPT.finditer(text):
+    for match in pattern.finditer(text):
         start, end = match.span()
         if end - start > MAX_TOKEN_CHARS or not _must_join(match.group()) or start < done:
             continue
@@ -482,6 +529,24 @@ def too_wide_message(plan: TablePlan, font_pt: float) -> str:
         f"表格过宽：{font_pt:g} 磅字号下{page}放不下各列的最小宽度，已按 {plan.font_pt:g} 磅排印；"
         "可减少列数或拆分表格"
     )
+
+
+TOTAL_LABELS = ("合计", "总计")
+"""A row whose first cell starts with one of these sums the rows above it."""
+TOTAL_COMPANY = 2
+"""Data rows a total row keeps on its page: never the repeated header and “合计” alone."""
+
+
+def kept_with_previous(rows: Sequence[Sequence[str]], header: int = 1) -> frozenset[int]:
+    """Indexes of the rows of a table (``header`` rows first) that must not start a page: each
+    total row (``TOTAL_LABELS``) and the data rows that go with it (``TOTAL_COMPANY``), so
+    that a page never holds a total without the rows it sums."""
+    kept: set[int] = set()
+    for index, row in enumerate(rows):
+        first = next((text.strip() for text in row if text.strip()), "")
+        if index > header and first.startswith(TOTAL_LABELS):
+            kept.update(range(max(header + 1, index - TOTAL_COMPANY + 1), index + 1))
+    return frozenset(kept)
 
 
 def percentages(weights: Sequence[float]) -> list[float]:

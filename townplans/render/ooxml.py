@@ -649,6 +649,13 @@ def add_row(tbl: CT_Tbl, header: bool = False) -> CT_Row:
     return row
 
 
+def keep_with_next(row: CT_Row) -> None:
+    """Every paragraph of ``row`` kept with the next (``w:keepNext``): Word then keeps the row on
+    the page of the row below it, as the PDF's ``break-before: avoid`` does."""
+    for p in row.iter(qn("w:p")):
+        Paragraph(p, None).paragraph_format.keep_with_next = True  # type: ignore[arg-type]
+
+
 def add_cell(row: CT_Row, width: int, colspan: int = 1, merge: str | None = None) -> CT_Tc:
     """A new ``w:tc`` (with its one empty paragraph) at the end of ``row``."""
     cell = row.add_tc()
