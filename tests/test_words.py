@@ -18,10 +18,17 @@ from docx.oxml.ns import nsdecls, qn
 from docx.oxml.table import CT_Tc
 
 from tests.conftest import copy_workspace
-from tests.test_table_layout import _district_documents, _line_pairs, cell_texts, fragments
+from tests.test_table_layout import (
+    Fragment,
+    _district_documents,
+    _line_pairs,
+    cell_texts,
+    fragments,
+)
 from townplans import mdparser
 from townplans.render import html as html_render
 from townplans.render import ooxml
+from townplans.render.documents import DocumentSpec
 from townplans.render.docx import DocxWriter
 from townplans.render.layout import (
     kept_in_body,
@@ -261,3 +268,127 @@ def test_a_paragraphs_last_line_holds_two_characters() -> None:
     joined = ["".join(text.split("\u2060")) for text in texts]
     # Word and LibreOffice keep them whole as they keep a cell's numbers (``joined``).
     assert "108㎡，" in joined and "二米。" in joined and texts != joined
+
+
+UNITS = (
+    r"(?:万元|亿元|元|万㎡|万平方米|平方公里|公顷|公里|平方米|米|㎡|个|盏|座|处|户|人|年|%|万人)"
+)
+NUMBER_UNIT = re.compile(r"\d+(?:\.\d+)?(?:[—–~～]\d+(?:\.\d+)?)?" + UNITS)
+"""What body text holds to one line, written apart from the writers' rule: a number with its
+unit, a range (2023—2035年)."""
+CLOSING = "，。、；：！？）」』》〉】〕”’"
+PAGE_NUMBER = re.compile(r"[—–-]\s*\d+\s*[—–-]")
+FULL_LINE_PT = 0.8 * STYLE.text_width_mm * 72 / 25.4
+
+
+def body_problems(pdf: Path) -> list[str]:
+    """A number parted from its unit across two lines, a line starting with “—” and a digit, a
+    paragraph's last line of one character (“米。”) after a full line."""
+    lines = fragments(pdf)
+    found: list[str] = []
+    for above, below in _line_pairs(lines):
+        height = above.y1 - above.y0
+        if abs(below.x0 - above.x0) > 40 or below.y0 - above.y0 > 1.8 * height:
+            continue  # not the next line of the same text
+        joined = above.text + below.text
+        found += [
+            f"第 {above.page} 页“{above.text[-6:]}/{below.text[:6]}”"
+            for match in NUMBER_UNIT.finditer(joined)
+            if match.start() < len(above.text) < match.end()
+        ]
+        if re.match(r"[—–]\d", below.text) and not PAGE_NUMBER.fullmatch(below.text.strip()):
+            found.append(f"第 {below.page} 页一行以“{below.text[:8]}”开头")
+        core = below.text.rstrip(CLOSING)
+        if len(core) == 1 and core.isalnum() and above.x1 - above.x0 > FULL_LINE_PT:
+            found.append(f"第 {below.page} 页段落末行只有“{below.text}”")
+    return found
+
+
+def stranded(pdf: Path, headings: set[str]) -> list[str]:
+    """A heading on the last line of a page (but the last page), a 合计 or 总计 row with fewer
+    than two rows above it on its page (the repeated header and the total alone)."""
+    lines = fragments(pdf)
+    pages: dict[int, list[Fragment]] = {}
+    for line in lines:
+        pages.setdefault(line.page, []).append(line)
+    found: list[str] = []
+    for page, on_page in sorted(pages.items()):
+        body = [f for f in on_page if not PAGE_NUMBER.fullmatch(f.text.strip())]
+        if not body:
+            continue
+        bottom = max(f.y0 for f in body)
+        last = "".join(f.text for f in sorted(body, key=lambda f: f.x0) if abs(f.y0 - bottom) < 2)
+        if re.sub(r"\s+", "", last) in headings and page < max(pages):
+            found.append(f"第 {page} 页末行是标题“{last}”")
+        for total in (f for f in body if f.text.startswith(("合计", "总计"))):
+            above = [
+                f
+                for f in body
+                if f.x0 < total.x1 and f.x1 > total.x0 and f.y0 < total.y0 - 1 and f is not total
+            ]
+            if len(above) < 3:
+                found.append(f"第 {page} 页“{total.text}”行上方只有{[f.text for f in above]}")
+    return found
+
+
+def _page_lines(pdf: Path, page: int) -> list[float]:
+    """The tops of the lines of ``page`` (its page number left out)."""
+    lines = [
+        f for f in fragments(pdf) if f.page == page and not PAGE_NUMBER.fullmatch(f.text.strip())
+    ]
+    tops: list[float] = []
+    for top in sorted(f.y0 for f in lines):
+        if not tops or top - tops[-1] > 2:
+            tops.append(top)
+    return tops
+
+
+def _headings(spec: DocumentSpec) -> set[str]:
+    return {
+        re.sub(r"\s+", "", mdparser.inline_text(part.tokens[i + 1]))
+        for part in spec.parts
+        for i, token in enumerate(part.tokens)
+        if token.type == "heading_open"
+    }
+
+
+def _pdfs(root: Path, spec: DocumentSpec, word: Path | None) -> Path:
+    (pdf,) = (root / "build").rglob(f"{spec.name}.pdf")
+    return pdf if word is None else word / pdf.name
+
+
+def _page_findings(root: Path, word: Path | None) -> dict[str, list[str]]:
+    found = {}
+    for spec in _district_documents(root):
+        pdf = _pdfs(root, spec, word)
+        if problems := [*stranded(pdf, _headings(spec)), *body_problems(pdf)]:
+            found[spec.name] = problems
+    return found
+
+
+@pytest.mark.slow
+def test_no_stranded_row_or_heading_and_no_parted_number_in_the_pdf(built_district: Path) -> None:
+    found = _page_findings(built_district, None)
+    assert not found, found
+
+
+@pytest.mark.slow
+def test_no_stranded_row_or_heading_and_no_parted_number_in_libreoffices_pdf(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    found = _page_findings(built_district, district_word_pdfs)
+    assert not found, found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("word", [False, True], ids=["pdf", "libreoffice"])
+def test_the_gongwens_first_page_is_filled_to_its_22nd_line(
+    built_district: Path, district_word_pdfs: Path, word: bool
+) -> None:
+    specs = [s for s in _district_documents(built_district) if s.gongwen is not None]
+    assert len(specs) >= 2
+    for spec in specs:
+        pdf = _pdfs(built_district, spec, district_word_pdfs if word else None)
+        first, second = _page_lines(pdf, 1), _page_lines(pdf, 2)
+        assert len(second) == 22, (spec.name, second)
+        assert first[-1] == pytest.approx(second[-1], abs=1.5), (spec.name, first, second)

@@ -196,6 +196,8 @@ class DocxWriter:
     _redhead_lines: int = 0
     _red_title: bool = False
     _mark_size: float = 0.0
+    _mark: str = ""
+    """The 发文机关标志 as written (the title's place depends on its size)."""
     """The 发文机关标志's size while its runs are written (0 otherwise)."""
     _item: int = 0
     """Paragraphs written so far in the current ``attachments`` or ``signature`` container."""
@@ -671,7 +673,9 @@ class DocxWriter:
         if "title" in self._containers:
             paragraph.style = self.document.styles["Title"]
             role = None
-            self._on_lines(paragraph, before=2)  # two lines below the red separator (7.3.1)
+            # Two lines below the red separator (7.3.1), on the grid of the following pages.
+            shift = self.geometry.title_shift(self._mark, round(self.geometry.rule_gap))
+            self._on_lines(paragraph, before=2 + shift / self.geometry.line)
             paragraph.paragraph_format.space_after = Pt(0)
         elif "redhead" in self._containers:
             role = self._redhead_paragraph(paragraph, inline)
@@ -716,6 +720,8 @@ class DocxWriter:
         assert isinstance(normal, ParagraphStyle)
         ooxml.character_spacing(normal.element.get_or_add_rPr(), self.condensed)
         ooxml.overflow_punctuation(normal.element.get_or_add_pPr())
+        # Every page holds its 22 lines: a paragraph may leave one line on either page.
+        normal.paragraph_format.widow_control = False
         for name in ("Normal", *(f"Heading {level}" for level in range(1, 7))):
             named = self.document.styles[name]
             assert isinstance(named, ParagraphStyle)
@@ -860,7 +866,8 @@ class DocxWriter:
         ooxml.snap_to_grid(paragraph, on=False)
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         if first:
-            self._mark_size = g.mark_size(mdparser.inline_text(inline))
+            self._mark = mdparser.inline_text(inline)
+            self._mark_size = g.mark_size(self._mark)
             fmt.space_before = Pt(g.mark_top)
             fmt.line_spacing = Pt(self._mark_size)
             self._red_title = True
