@@ -277,8 +277,10 @@ NUMBER_UNIT = re.compile(r"\d+(?:\.\d+)?(?:[—–~～]\d+(?:\.\d+)?)?" + UNITS)
 """What body text holds to one line, written apart from the writers' rule: a number with its
 unit, a range (2023—2035年)."""
 CLOSING = "，。、；：！？）」』》〉】〕”’"
-PAGE_NUMBER = re.compile(r"[—–-]?\s*\d*\s*[—–-]?")
-"""A page number (“— 3 —”, which pdftotext may read as three words), or a part of one."""
+PAGE_NUMBER = re.compile(r"[—–-]\s*\d+\s*[—–-]")
+PAGE_NUMBER_PART = re.compile(r"[—–-]?\s*\d*\s*[—–-]?")
+"""A page number (“— 3 —”, which pdftotext may read as three words), or a part of one: on a
+公文 text page (no table) nothing else is only digits and dashes."""
 FULL_LINE_PT = 0.8 * STYLE.text_width_mm * 72 / 25.4
 
 
@@ -339,7 +341,9 @@ def stranded(pdf: Path, headings: set[str]) -> list[str]:
 def _page_lines(pdf: Path, page: int) -> list[float]:
     """The tops of the lines of ``page`` (its page number left out)."""
     lines = [
-        f for f in fragments(pdf) if f.page == page and not PAGE_NUMBER.fullmatch(f.text.strip())
+        f
+        for f in fragments(pdf)
+        if f.page == page and not PAGE_NUMBER_PART.fullmatch(f.text.strip())
     ]
     tops: list[float] = []
     for top in sorted(f.y0 for f in lines):
