@@ -62,7 +62,6 @@ from townplans.render.layout import (
     caption_text,
     column_needs,
     heading_title,
-    kept_in_body,
     kept_together,
     kept_with_previous,
     local_file,
@@ -1386,16 +1385,10 @@ class DocxWriter:
         text = call.children[position].content
         if call.role == "table":
             self._kept_runs(call.paragraph, text, state)
-        elif self._red_title:
-            self._run(call.paragraph, text, state, call.role)
         else:
-            last = position == len(call.children) - 1
-            for piece, kept in kept_in_body(text, last):
-                if kept:
-                    run = self._run(call.paragraph, "", state, call.role)
-                    ooxml.add_unbroken_text(run._r, piece)
-                else:
-                    self._run(call.paragraph, piece, state, call.role)
+            # Body text as written: Word and LibreOffice could keep a number with its unit only
+            # with WORD JOINERs, which a reader copying or searching the text would carry along.
+            self._run(call.paragraph, text, state, call.role)
 
     def _code_inline(self, call: _InlineCall, position: int, state: _Inline) -> None:
         run = self._run(call.paragraph, call.children[position].content, state, "code")
