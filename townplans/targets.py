@@ -127,6 +127,9 @@ class Graph:
             documents.Templates(paths.templates / "documents"),
             self.session.workspace.district,
             facts=self.session.facts,
+            terms=documents.workspace_terms(
+                self.session.profile, (p.name for p in self.session.knowledge.places.entries)
+            ),
         )
 
     @property

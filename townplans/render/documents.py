@@ -14,7 +14,7 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from html import escape
 from pathlib import Path
@@ -47,7 +47,11 @@ from townplans.render.layout import Origin, joined
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
-from townplans.values import as_written, date_or_none
+from townplans.render.words import Lexicon
+from townplans.values import (
+    as_written,
+    date_or_none,
+)
 
 if TYPE_CHECKING:
     from townplans.render.docx import DocxWriter
@@ -119,6 +123,9 @@ class DocumentSpec:
     content_key: str = ""
     """For a document generated from figures rather than from its own source files (the district
     summary): a digest of what it prints, so it is rebuilt when that changes, not on every edit."""
+    lexicon: Lexicon | None = None
+    """The words no table cell breaks inside (``words``): the workspace's terms, and the names of
+    the projects among its sources (so that its inputs decide its layout); None: none kept."""
 
     @property
     def parts(self) -> tuple[Part, ...]:
@@ -345,6 +352,8 @@ class Assembler:
     specs: list[DocumentSpec] = field(default_factory=list)
     facts: FactBase = field(default_factory=FactBase)
     """The session's fact base: the figures the summaries add up, typed once (``facts``)."""
+    terms: tuple[str, ...] = ()
+    """The workspace's terms from its templates (``workspace_terms``): every document's words."""
 
     def town_documents(self, town: Town) -> list[DocumentSpec]:
         builders: list[Callable[[Town], Iterable[DocumentSpec]]] = [
@@ -353,7 +362,18 @@ class Assembler:
             self.construction_plan,
             self.briefs,
         ]
-        return [spec for builder in builders for spec in builder(town)]
+        return [self._worded(spec, town) for builder in builders for spec in builder(town)]
+
+    def _worded(self, spec: DocumentSpec, town: Town | None) -> DocumentSpec:
+        """``spec`` with its lexicon: the workspace's terms and the names of the projects whose
+        files are among its sources (a change of name rebuilds it, as its inputs changed)."""
+        sources = set(spec.sources)
+        projects = [
+            p.name
+            for p in (town.projects if town else ())
+            if p.brief and p.brief.ref.path in sources
+        ]
+        return replace(spec, lexicon=Lexicon.of([*self.terms, *projects]))
 
     def master_plan(self, town: Town) -> Iterable[DocumentSpec]:
         plan = town.master_plan
@@ -681,11 +701,11 @@ class Assembler:
         )  # fmt: skip
         title = f"{self.district.name}小城镇建设情况汇总"
         year = self.district.meta.get("plan_year") if self.district.meta else None
-        return DocumentSpec(
+        return self._worded(DocumentSpec(
             file_name(title), title, lambda: (part,), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
             author=self.district.name, sources=("towns",),
             content_key=hashlib.sha256(text.encode("utf-8")).hexdigest()[:32],
-        )  # fmt: skip
+        ), None)  # fmt: skip
 
     def investments(self, town: Town, sources: Sequence[str]) -> list[object]:
         """A town's row of the investment summary: name, number of projects, total investment,
@@ -723,6 +743,13 @@ class Assembler:
 
 def _investment_row(town: Town, figures: Sequence[Decimal]) -> list[object]:
     return [town.name, len(town.projects), *(number_text(v) for v in figures)]
+
+
+def workspace_terms(profile: Profile, places: Iterable[str]) -> tuple[str, ...]:
+    """The terms every document is segmented with: the place names of the knowledge registry and
+    the land-use names of the profile (both under templates/, an input of every output)."""
+    land_use = [name for names in profile.review.land_use_names.values() for name in names]
+    return tuple(sorted({*places, *land_use}))
 
 
 def _page_break() -> Part:
@@ -1012,6 +1039,7 @@ def to_docx(
         root,
         plan=spec.plan,
         table_captions=spec.table_captions,
+        lexicon=spec.lexicon,
         gongwen=spec.gongwen is not None,
         landscape=spec.landscape,
         invisible=spec.invisible,
@@ -1071,6 +1099,7 @@ def _body(
         style.landscape_text_width_mm,
         style.fonts["table"].size,
         captions=spec.table_captions and parts is None,
+        lexicon=spec.lexicon,
     )
     return html_render.render_body(
         [

@@ -53,6 +53,7 @@ from townplans.render import figures, htmltable, ooxml
 from townplans.render.gongwen import MM, Geometry
 from townplans.render.layout import (
     CELL_BORDER_PT,
+    CELL_EXTRA_PT,
     CELL_LINE,
     CELL_PADDING_PT,
     CELL_PADDING_Y_PT,
@@ -66,6 +67,7 @@ from townplans.render.layout import (
     column_needs,
     heading_title,
     kept_together,
+    kept_with_previous,
     local_file,
     missing_image,
     mm_to_pt,
@@ -78,6 +80,7 @@ from townplans.render.ooxml import TocLine, add_field, set_fonts
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import FontRole, Style
 from townplans.render.tokens import prepare
+from townplans.render.words import Lexicon
 
 EMU_PER_PT = 12700
 
@@ -189,6 +192,8 @@ class DocxWriter:
     """Cells may hold WORD JOINERs and ZERO WIDTH SPACEs that keep a number whole or let a line
     break (``_kept_runs``); False for a text a reviewer copies and searches (the 修改对照表, the
     tracked changes), where numbers stay whole by their runs' language alone."""
+    lexicon: Lexicon | None = None
+    """The words no table cell breaks inside (``words``); None: cells break as Word breaks them."""
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
     _containers: list[str] = field(default_factory=list)
@@ -199,6 +204,8 @@ class DocxWriter:
     _red_title: bool = False
     _mark_size: float = 0.0
     """The 发文机关标志's size while its runs are written (0 otherwise)."""
+    _mark: str = ""
+    """The 发文机关标志 as written (the title's place depends on its size)."""
     _item: int = 0
     """Paragraphs written so far in the current ``attachments`` or ``signature`` container."""
     _printed: Paragraph | None = None
@@ -676,7 +683,9 @@ class DocxWriter:
         if "title" in self._containers:
             paragraph.style = self.document.styles["Title"]
             role = None
-            self._on_lines(paragraph, before=2)  # two lines below the red separator (7.3.1)
+            # Two lines below the red separator (7.3.1), on the grid of the following pages.
+            shift = self.geometry.title_shift(self._mark, round(self.geometry.rule_gap))
+            self._on_lines(paragraph, before=2 + shift / self.geometry.line)
             paragraph.paragraph_format.space_after = Pt(0)
         elif "redhead" in self._containers:
             role = self._redhead_paragraph(paragraph, inline)
@@ -721,6 +730,8 @@ class DocxWriter:
         assert isinstance(normal, ParagraphStyle)
         ooxml.character_spacing(normal.element.get_or_add_rPr(), self.condensed)
         ooxml.overflow_punctuation(normal.element.get_or_add_pPr())
+        # Every page holds its 22 lines: a paragraph may leave one line on either page.
+        normal.paragraph_format.widow_control = False
         for name in ("Normal", *(f"Heading {level}" for level in range(1, 7))):
             named = self.document.styles[name]
             assert isinstance(named, ParagraphStyle)
@@ -865,7 +876,8 @@ class DocxWriter:
         ooxml.snap_to_grid(paragraph, on=False)
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         if first:
-            self._mark_size = g.mark_size(mdparser.inline_text(inline))
+            self._mark = mdparser.inline_text(inline)
+            self._mark_size = g.mark_size(self._mark)
             fmt.space_before = Pt(g.mark_top)
             fmt.line_spacing = Pt(self._mark_size)
             self._red_title = True
@@ -1194,7 +1206,7 @@ class DocxWriter:
             for row in rows:  # markdown-it pads short rows; a hand-made token stream may not
                 row += [_Place()] * (columns - len(row))
             title = tokens[index].meta.get("caption")
-            self._write_table(rows, self._plan(texts, columns), header, title)
+            self._write_table(rows, self._plan(texts, columns), header, title, texts)
         return end + 1
 
     def _gfm_cell(
@@ -1216,7 +1228,8 @@ class DocxWriter:
             for row in grid.rows
         ]
         header = all(slot.cell.header for slot in grid.rows[0] if slot.cell is not None)
-        self._write_table(rows, self._plan(htmltable.texts(grid), grid.columns), header, title)
+        texts = htmltable.texts(grid)
+        self._write_table(rows, self._plan(texts, grid.columns), header, title, texts)
 
     def _html_cell(self, cell: Cell, paragraph: Paragraph) -> None:
         self._cell_format(paragraph, cell.align)
@@ -1244,7 +1257,7 @@ class DocxWriter:
         if section.orientation == WD_ORIENT.LANDSCAPE:
             width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
-        plan = plan_table(column_needs(texts, columns), size, width, landscape)
+        plan = plan_table(column_needs(texts, columns, self.lexicon), size, width, landscape)
         if plan.smaller or plan.overflows:
             self.problems.append(
                 OutputProblem("TP708", too_wide_message(plan, size), self._origin.ref(self._line))
@@ -1257,6 +1270,7 @@ class DocxWriter:
         plan: TablePlan,
         header: bool,
         title: str | None = None,
+        texts: Sequence[Sequence[str]] = (),
     ) -> None:
         """A Word table written row by row in one pass (``ooxml``), with the column widths, size
         and page of ``plan``, after its caption; ``header`` repeats the first row on every page."""
@@ -1277,6 +1291,8 @@ class DocxWriter:
         ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT, CELL_PADDING_Y_PT + CELL_BORDER_PT / 2)
         size = plan.font_pt if plan.resized else self.style.fonts["table"].size
         self._cell_line_pt = CELL_LINE * size
+        ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT)
+        kept = kept_with_previous(texts, 1 if header else 0)
         for number, places in enumerate(rows):
             row = ooxml.add_row(table._tbl, header=header and number == 0)
             column = 0
@@ -1286,6 +1302,11 @@ class DocxWriter:
                 column += place.colspan
                 if place.fill is not None:
                     place.fill(_Cell(cell, table).paragraphs[0])
+                    if self.lexicon is not None:
+                        room = width / EMU_PER_PT - CELL_EXTRA_PT
+                        ooxml.break_between_words(cell, room / plan.font_pt, self.lexicon)
+            if number + 1 in kept:
+                ooxml.keep_with_next(row)
         if plan.resized:
             for run in table._tbl.iter(qn("w:r")):
                 Run(run, table).font.size = Pt(plan.font_pt)
@@ -1392,6 +1413,8 @@ class DocxWriter:
         if call.role == "table":
             self._kept_runs(call.paragraph, text, state)
         else:
+            # Body text as written: Word and LibreOffice could keep a number with its unit only
+            # with WORD JOINERs, which a reader copying or searching the text would carry along.
             self._run(call.paragraph, text, state, call.role)
 
     def _code_inline(self, call: _InlineCall, position: int, state: _Inline) -> None:

@@ -66,6 +66,17 @@ class Geometry:
         which sit in the middle of their line."""
         return self.style.gongwen.rule_gap_mm * MM - (self.line - self.body_size) / 2
 
+    def title_shift(self, mark: str, rule_gap: float | None = None) -> float:
+        """What the space above the title changes by (points, most often a little less) so that
+        the title, and every body line after it, lies on the 22-line grid of the pages after the
+        first: the 版头 above it (``mark_top``, the mark's line, the 发文字号 two lines below, the
+        red separator ``rule_gap`` under it) is no whole number of lines, and a first page whose
+        lines sit off the grid holds one line fewer than 22 (GB/T 9704 5.2.3)."""
+        gap = self.rule_gap if rule_gap is None else rule_gap
+        rule = self.style.gongwen.rule_mm * MM
+        over = (self.mark_top + self.mark_size(mark) + 3 * self.line + gap + rule) % self.line
+        return -over if over <= self.line / 2 else self.line - over
+
     @property
     def seal_lines(self) -> int:
         """Blank lines above the 署名: the seal is centred on the top of the 署名's line, so the
@@ -167,6 +178,7 @@ def _grid_css(g: Geometry) -> str:
 body.gongwen {{ letter-spacing: {g.letter_spacing:.4f}pt; --tp-justify: inter-character; }}
 body.gongwen p, body.gongwen h1, body.gongwen h2, body.gongwen h3, body.gongwen h4,
 body.gongwen h5, body.gongwen h6 {{ text-indent: {indent:.4f}pt; text-align: justify; }}
+body.gongwen p, body.gongwen li {{ widows: 1; orphans: 1; }}
 body.gongwen ul, body.gongwen ol {{ list-style-position: inside; }}
 body.gongwen li {{ padding-left: 0; text-indent: {indent:.4f}pt; text-align: justify; }}
 body.gongwen li p {{ display: inline; }}
@@ -191,7 +203,8 @@ body.gongwen .redhead p:first-child {{ margin: 0; padding-top: {g.mark_top:.3f}p
   font-weight: {"bold" if fonts["title"].bold else "normal"}; white-space: nowrap;
   bookmark-level: none; }}
 body.gongwen .redhead p + p {{ margin: {2 * g.line}pt 0 0; line-height: {g.line}pt; }}
-body.gongwen .title p {{ margin: {2 * g.line}pt 0 0; line-height: {g.line}pt; letter-spacing: 0;
+body.gongwen .title p {{ margin: {2 * g.line + g.title_shift(mark):.3f}pt 0 0; line-height: {g.line}pt;
+  letter-spacing: 0;
   text-indent: 0; text-align: center; font-family: {family(fonts["title"])};
   font-size: {fonts["title"].size}pt; font-weight: {"bold" if fonts["title"].bold else "normal"}; }}
 body.gongwen .recipient p {{ margin: {g.line}pt 0 0; text-indent: 0; }}

@@ -27,6 +27,7 @@ from townplans import mdparser
 from townplans.rawhtml import Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable
 from townplans.render.layout import (
+    CELL_EXTRA_PT,
     EMPTY_CELL,
     UNKNOWN,
     Origin,
@@ -35,10 +36,13 @@ from townplans.render.layout import (
     caption_text,
     column_needs,
     heading_title,
+    kept_in_body,
     kept_together,
+    kept_with_previous,
     local_file,
     missing_image,
     mm_to_pt,
+    natural_em,
     percentages,
     plan_table,
     softbreak,
@@ -46,6 +50,7 @@ from townplans.render.layout import (
 )
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.tokens import prepare
+from townplans.render.words import Lexicon, words
 
 WORKSPACE = "workspace"
 TEMPLATES = "templates"
@@ -111,6 +116,16 @@ class _PrintRenderer(RendererHTML):
         self.landscape = 0
         """How many ``::: landscape`` containers the renderer is in."""
         self.in_cell = False
+        self.column_em: list[float] = []
+        """How many ems of text a line of each column of the table being written holds."""
+        self.column = -1
+        self.row = -1
+        self.kept_rows: frozenset[int] = frozenset()
+        """Rows of the table being written that stay on the page of the row above
+        (``layout.kept_with_previous``): a total and the rows it sums."""
+        self.cell_words: Lexicon | None = None
+        """The lexicon whose words the cell being written keeps whole: set when its text does
+        not fit on one line of its column."""
         self.after_table = ""
         self.toc: list[TocEntry] = []
         self.problems: list[OutputProblem] = []
@@ -122,11 +137,16 @@ class _PrintRenderer(RendererHTML):
         self.rank = rank
         """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
         self._open_headings: list[str] = []
+        self._last_text: Token | None = None
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         source = self.source_attribute(tokens[idx])
+        # The paragraph's last text keeps its last characters together (``kept_in_body``).
+        inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        children = inline.children or [] if inline is not None else []
+        self._last_text = children[-1] if children and children[-1].type == "text" else None
         if FIGURE in tokens[idx].meta:
             drawing = tokens[idx].meta.get(DRAWING)
             classes = f' class="drawing drawing-{drawing}"' if drawing else ""
@@ -190,8 +210,13 @@ class _PrintRenderer(RendererHTML):
 
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if self.in_cell:
-            return kept_html(tokens[idx].content)
-        return in_pieces(super().text(tokens, idx, options, env))
+            return kept_html(tokens[idx].content, self.cell_words)
+        if self._attachment_note:  # its label and number are matched at the start of the text
+            return in_pieces(escape(tokens[idx].content))
+        return "".join(
+            f'<span class="nobr">{escape(piece)}</span>' if kept else in_pieces(escape(piece))
+            for piece, kept in kept_in_body(tokens[idx].content, tokens[idx] is self._last_text)
+        )
 
     def heading_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -228,6 +253,8 @@ class _PrintRenderer(RendererHTML):
             elif token.type == "inline" and rows:
                 rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
         columns = max((len(row) for row in rows), default=0)
+        self.kept_rows = kept_with_previous(rows)
+        self.row = -1
         title = tokens[idx].meta.get("caption")
         opening, self.after_table = self.table_frame(rows, columns, title, tokens[idx].map)
         return _with_attribute(opening, self.source_attribute(tokens[idx]), _TABLE) + "\n"
@@ -258,7 +285,7 @@ class _PrintRenderer(RendererHTML):
         page = self.page
         landscape = self.landscape > 0
         plan = plan_table(
-            column_needs(rows, columns),
+            column_needs(rows, columns, page.lexicon),
             page.font_pt,
             mm_to_pt(page.landscape_mm if landscape else page.portrait_mm),
             None if landscape else mm_to_pt(page.landscape_mm),
@@ -267,15 +294,30 @@ class _PrintRenderer(RendererHTML):
             self.problems.append(
                 OutputProblem("TP708", too_wide_message(plan, page.font_pt), self.origin.ref(line))
             )
+        self.column_em = [(width - CELL_EXTRA_PT) / plan.font_pt for width in plan.widths]
         return plan
 
-    def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    def tr_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        self.column = -1
+        self.row += 1
+        return '<tr class="keep">\n' if self.row in self.kept_rows else "<tr>\n"
+
+    def _enter_cell(self, tokens: Sequence[Token], idx: int) -> str:
+        """A GFM cell's opening; its words are kept whole when its text wraps (``cell_words``)."""
         self.in_cell = True
+        self.column += 1
+        inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        text = (
+            mdparser.inline_text(inline) if inline is not None and inline.type == "inline" else ""
+        )
+        self.cell_words = _wrapping(text, self.column_em, self.column, 1, self.page.lexicon)
         return _cell_open(tokens[idx])
 
+    def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return self._enter_cell(tokens, idx)
+
     def td_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        self.in_cell = True
-        return _cell_open(tokens[idx])
+        return self._enter_cell(tokens, idx)
 
     def th_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -331,7 +373,8 @@ class _PrintRenderer(RendererHTML):
                     htmltable.texts(grid), grid.columns, title, block
                 )
                 source = self.source_attribute(tokens[idx])
-                return _with_attribute(table_html(grid, opening), source, _TABLE) + closing
+                html = table_html(grid, opening, self.column_em, self.page.lexicon)
+                return _with_attribute(html, source, _TABLE) + closing
         source = self.source_attribute(tokens[idx])
         return f'<p class="raw-html"{source}>{escape(content.rstrip())}</p>\n'
 
@@ -367,25 +410,63 @@ def _attachment_item(html: str) -> str:
     return boxes + html[len(label) + len(number) :]
 
 
-def table_html(grid: Grid, opening: str = "<table>") -> str:
+def table_html(
+    grid: Grid,
+    opening: str = "<table>",
+    column_em: Sequence[float] = (),
+    lexicon: Lexicon | None = None,
+) -> str:
     """A raw-HTML table rebuilt from its safe parts (spans, alignment, bold text, line breaks)
-    after ``opening`` (its caption, ``<table>`` and column widths)."""
+    after ``opening`` (its caption, ``<table>`` and column widths); a cell that wraps in its
+    columns (``column_em`` ems a line) keeps the words of ``lexicon`` whole."""
+
+    def cell(slot: Slot) -> str:
+        text = slot.cell.text if slot.cell is not None else ""
+        return _cell_html(slot, _wrapping(text, column_em, slot.column, slot.colspan, lexicon))
+
+    header = sum(1 for row in grid.rows if all(s.cell is None or s.cell.header for s in row))
+    kept = kept_with_previous(htmltable.texts(grid), header)
     body = "".join(
-        "<tr>" + "".join(_cell_html(slot) for slot in row if slot.cell is not None) + "</tr>"
-        for row in grid.rows
+        ('<tr class="keep">' if number in kept else "<tr>")
+        + "".join(cell(slot) for slot in row if slot.cell is not None)
+        + "</tr>"
+        for number, row in enumerate(grid.rows)
     )
     opening = opening.replace("<table", '<table class="html-table"', 1)
     return f"{opening}<tbody>{body}</tbody></table>\n"
 
 
-def kept_html(text: str) -> str:
-    """Cell text with every number, date, percentage, unit or code that could break in a
-    ``nowrap`` span, so it prints on one line."""
+def _wrapping(
+    text: str, column_em: Sequence[float], column: int, span: int, lexicon: Lexicon | None
+) -> Lexicon | None:
+    """``lexicon`` when ``text`` does not fit on one line of its column(s), else None: a cell
+    on one line needs no word kept whole (and no span for each)."""
+    room = sum(column_em[column : column + span]) if 0 <= column < len(column_em) else 0.0
+    if lexicon is None or not text or (room > 0 and natural_em(text) <= room):
+        return None
+    return lexicon
+
+
+def kept_html(text: str, lexicon: Lexicon | None = None) -> str:
+    """Cell text with every number, date, percentage, unit or code that could break, and every
+    word of ``lexicon`` (given for a cell that wraps), in a ``nowrap`` span, so it prints on
+    one line. A span is markup, not a character: the copied text is the text."""
     return "".join(
         f'<span class="nobr">{escape(piece)}</span>'
         if kept
-        else in_pieces(escape(break_opportunities(piece)))
+        else _words_html(break_opportunities(piece), lexicon)
         for piece, kept in kept_together(text)
+    )
+
+
+def _words_html(text: str, lexicon: Lexicon | None) -> str:
+    """Escaped ``text``, each word of two or more characters of ``lexicon`` in a ``nowrap``
+    span (a line may still break between two words, as between any CJK characters)."""
+    if lexicon is None:
+        return in_pieces(escape(text))
+    return "".join(
+        f'<span class="nobr">{escape(word)}</span>' if len(word) > 1 else escape(word)
+        for word in words(text, lexicon)
     )
 
 
@@ -444,7 +525,7 @@ def _cell_open(token: Token) -> str:
 _ALIGNMENTS = ("left", "center", "right")
 
 
-def _cell_html(slot: Slot) -> str:
+def _cell_html(slot: Slot, lexicon: Lexicon | None = None) -> str:
     cell = slot.cell
     assert cell is not None
     tag = "th" if cell.header else "td"
@@ -457,7 +538,7 @@ def _cell_html(slot: Slot) -> str:
         attributes += f' class="align-{cell.align}"'
     lines = [
         "".join(
-            f"<strong>{kept_html(text)}</strong>" if bold else kept_html(text)
+            f"<strong>{kept_html(text, lexicon)}</strong>" if bold else kept_html(text, lexicon)
             for text, bold in line
         ).strip()
         for line in cell.lines
@@ -508,6 +589,8 @@ class TablePage:
     landscape_mm: float = 225.0
     font_pt: float = 12.0
     captions: bool = False
+    lexicon: Lexicon | None = None
+    """The words no table cell breaks inside (None: cells break between any CJK characters)."""
 
 
 def render_body(

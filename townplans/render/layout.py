@@ -18,6 +18,7 @@ from markdown_it.token import Token
 
 from townplans.model import SourceRef
 from townplans.rawhtml import is_table
+from townplans.render.words import Lexicon
 
 # -- measuring text ----------------------------------------------------------------------------------
 
@@ -154,9 +155,56 @@ def kept_together(text: str) -> list[tuple[str, bool]]:
     a date, a percentage or a code that could otherwise break, a short remark in brackets
     (“李国强” / “（副镇长）”, as the columns are measured), with the punctuation attached to
     it (“（80个”, “2023年9月15日，”), which the line breakers would not part from it either."""
+    return _kept(text, _KEPT)
+
+
+_RANGE = re.compile(rf"(?:{_TOKEN.pattern})[{DASHES}~～](?:{_TOKEN.pattern})")
+_BODY_KEPT = re.compile(rf"{_RANGE.pattern}|{_TOKEN.pattern}")
+TAIL_CHARS = 2
+"""Characters a paragraph's last line holds at least (with its closing punctuation): never
+“米。” alone."""
+
+
+def kept_in_body(text: str, last: bool = False) -> list[tuple[str, bool]]:
+    """``text`` of a paragraph as pieces, True for a piece kept on one line: a number with its
+    unit, a date, a code (“108㎡”, “22公顷”, “680万元”), a range (“2023—2035年”, so no line
+    starts with “—2035年”), and when ``text`` ends the paragraph (``last``) its last
+    ``TAIL_CHARS`` characters with the punctuation after them."""
+    pieces = _kept(text, _BODY_KEPT)
+    if not last or not pieces:
+        return pieces
+    tail = len(text)
+    while tail > 0 and (text[tail - 1] in CLOSING or text[tail - 1].isspace()):
+        tail -= 1
+    start = tail - TAIL_CHARS
+    if start <= 0 or not all(char.isalnum() for char in text[start:tail]):
+        return pieces
+    head: list[tuple[str, bool]] = []
+    done = 0
+    for piece, kept in pieces:
+        end = done + len(piece)
+        if end <= start:
+            head.append((piece, kept))
+        elif done < start:
+            # the tail begins inside this piece: a kept piece is kept whole with it
+            cut = done if kept else start
+            if cut > done:
+                head.append((text[done:cut], False))
+            head.append((text[cut:], True))
+            return head
+        else:
+            head.append((text[done:], True))
+            return head
+        done = end
+    return head
+
+
+def _kept(text: str, pattern: re.Pattern[str]) -> list[tuple[str, bool]]:
+    """``text`` as pieces, True for each match of ``pattern`` that could otherwise break
+    (``_must_join``), with the punctuation that holds to it."""
     pieces: list[tuple[str, bool]] = []
     done = 0
-    for match in _KEPT.finditer(text):
+    for match in pattern.finditer(text):
         start, end = match.span()
         if end - start > MAX_TOKEN_CHARS or not _must_join(match.group()) or start < done:
             continue
@@ -232,31 +280,42 @@ def _breakable(before: str, after: str) -> bool:
     )
 
 
-def _unbroken(line: str) -> list[str]:
-    """The pieces of one line of text between which a line may break: tokens, Latin runs, single
-    CJK characters, each with what holds to it (punctuation, a neighbouring Latin run, across a
-    no-break space or a WORD JOINER: ``joined`` text is one piece)."""
-    pieces: list[str] = []
+def _spans(line: str, lexicon: Lexicon | None = None) -> list[tuple[int, int]]:
+    """Where the pieces of one line of text are, between which a line may break (``_unbroken``),
+    as (start, end) offsets: a piece starts where its first character does, a space before it
+    is not in it."""
+    inside = lexicon.inside(line) if lexicon is not None else frozenset()
+    spans: list[list[int]] = []
+    texts: list[str] = []
     end = 0
     for match in _PIECES.finditer(line):
         piece, gap = match.group(), line[end : match.start()]
-        if pieces and gap.strip("\u00a0") == "" and not _breakable(pieces[-1][-1], piece[0]):
-            pieces[-1] += gap + piece
+        held = spans and gap.strip("\u00a0") == "" and not _breakable(texts[-1][-1], piece[0])
+        if (
+            held
+            or (spans and not gap and match.start() in inside)
+            or (spans and (texts[-1].endswith(WORD_JOINER) or piece.startswith(WORD_JOINER)))
+        ):
+            spans[-1][1] = match.end()
+            texts[-1] += gap + piece
         else:
-            pieces.append(piece)
+            spans.append([match.start(), match.end()])
+            texts.append(piece)
         end = match.end()
-    held: list[str] = []
-    for piece in pieces:
-        if held and (held[-1].endswith(WORD_JOINER) or piece.startswith(WORD_JOINER)):
-            held[-1] += piece
-        else:
-            held.append(piece)
-    return held
+    return [(start, stop) for start, stop in spans]
 
 
-def minimum_em(text: str) -> float:
-    """The narrowest a cell holding ``text`` can be, in ems: its widest unbreakable piece, or the
-    whole line when it is a short label."""
+def _unbroken(line: str, lexicon: Lexicon | None = None) -> list[str]:
+    """The pieces of one line of text between which a line may break: tokens, Latin runs, words
+    of ``lexicon`` (single CJK characters without one), each with what holds to it
+    (punctuation, a neighbouring Latin run, across a no-break space or a WORD JOINER: ``joined``
+    text is one piece)."""
+    return [line[start:end] for start, end in _spans(line, lexicon)]
+
+
+def minimum_em(text: str, lexicon: Lexicon | None = None) -> float:
+    """The narrowest a cell holding ``text`` can be, in ems: its widest unbreakable piece (a
+    word of ``lexicon`` is one), or the whole line when it is a short label."""
     widest = 0.0
     for line in text.split("\n"):
         line = line.strip()
@@ -264,12 +323,26 @@ def minimum_em(text: str) -> float:
         if whole <= SHORT_LABEL_EM and " " not in line:
             widest = max(widest, whole)
             continue
-        for piece in _unbroken(line):
+        for piece in _unbroken(line, lexicon):
             width = text_em(piece)
             if len(piece) > MAX_TOKEN_CHARS:
                 width = min(width, LONG_WORD_EM)
             widest = max(widest, width)
     return widest
+
+
+def line_breaks(text: str, width_em: float, lexicon: Lexicon | None = None) -> list[int]:
+    """Offsets of ``text`` (one line as written) where a line ``width_em`` wide breaks when it is
+    filled piece by piece (``_spans``: never inside a word, a number with its unit, a code): the
+    Word writer puts its line breaks there, as LibreOffice and Word would otherwise break at any
+    CJK character."""
+    breaks: list[int] = []
+    start = 0
+    for piece_start, piece_end in _spans(text, lexicon):
+        if piece_start > start and text_em(text[start:piece_end].strip()) > width_em:
+            breaks.append(piece_start)
+            start = piece_start
+    return breaks
 
 
 def natural_em(text: str) -> float:
@@ -320,22 +393,24 @@ for the Word writer and the HTML for the PDF and the table of contents alike."""
 
 
 @functools.lru_cache(maxsize=MEASURED_TEXTS)
-def measure(text: str) -> tuple[float, float]:
+def measure(text: str, lexicon: Lexicon | None = None) -> tuple[float, float]:
     """(``minimum_em``, ``natural_em``) of a cell text, worked out once for each distinct text:
     both writers plan every table, the HTML is rendered for the PDF and for the DOCX's table of
     contents, and a column repeats its texts (“—”, “是”, “R2”)."""
-    return minimum_em(text), natural_em(text)
+    return minimum_em(text, lexicon), natural_em(text)
 
 
-def column_needs(rows: Sequence[Sequence[str]], columns: int) -> list[ColumnNeeds]:
+def column_needs(
+    rows: Sequence[Sequence[str]], columns: int, lexicon: Lexicon | None = None
+) -> list[ColumnNeeds]:
     """Each column's minimum and natural width over the cell texts of ``rows`` (as printed; a cell
-    spanning columns is left out by the caller)."""
+    spanning columns is left out by the caller); with a ``lexicon`` no word is broken."""
     minimum = [0.0] * columns
     natural = [0.0] * columns
     for row in rows:
         for index, text in enumerate(row[:columns]):
             if text:
-                low, high = measure(text)
+                low, high = measure(text, lexicon)
                 minimum[index] = max(minimum[index], low)
                 natural[index] = max(natural[index], high)
     return [ColumnNeeds(low, max(low, high)) for low, high in zip(minimum, natural, strict=True)]
@@ -464,6 +539,24 @@ def too_wide_message(plan: TablePlan, font_pt: float) -> str:
         f"表格过宽：{font_pt:g} 磅字号下{page}放不下各列的最小宽度，已按 {plan.font_pt:g} 磅排印；"
         "可减少列数或拆分表格"
     )
+
+
+TOTAL_LABELS = ("合计", "总计")
+"""A row whose first cell starts with one of these sums the rows above it."""
+TOTAL_COMPANY = 2
+"""Data rows a total row keeps on its page: never the repeated header and “合计” alone."""
+
+
+def kept_with_previous(rows: Sequence[Sequence[str]], header: int = 1) -> frozenset[int]:
+    """Indexes of the rows of a table (``header`` rows first) that must not start a page: each
+    total row (``TOTAL_LABELS``) and the data rows that go with it (``TOTAL_COMPANY``), so
+    that a page never holds a total without the rows it sums."""
+    kept: set[int] = set()
+    for index, row in enumerate(rows):
+        first = next((text.strip() for text in row if text.strip()), "")
+        if index > header and first.startswith(TOTAL_LABELS):
+            kept.update(range(max(header + 1, index - TOTAL_COMPANY + 1), index + 1))
+    return frozenset(kept)
 
 
 def percentages(weights: Sequence[float]) -> list[float]:

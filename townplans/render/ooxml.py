@@ -38,8 +38,9 @@ from docx.styles.style import ParagraphStyle
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from townplans.render.layout import joined
+from townplans.render.layout import joined, line_breaks, natural_em
 from townplans.render.style import FontRole
+from townplans.render.words import Lexicon
 
 APPLICATION = "townplans"
 """What ``docProps/app.xml`` names as the application that wrote the document."""
@@ -648,6 +649,13 @@ def add_row(tbl: CT_Tbl, header: bool = False) -> CT_Row:
     return row
 
 
+def keep_with_next(row: CT_Row) -> None:
+    """Every paragraph of ``row`` kept with the next (``w:keepNext``): Word then keeps the row on
+    the page of the row below it, as the PDF's ``break-before: avoid`` does."""
+    for p in row.iter(qn("w:p")):
+        Paragraph(p, None).paragraph_format.keep_with_next = True  # type: ignore[arg-type]
+
+
 def add_cell(row: CT_Row, width: int, colspan: int = 1, merge: str | None = None) -> CT_Tc:
     """A new ``w:tc`` (with its one empty paragraph) at the end of ``row``."""
     cell = row.add_tc()
@@ -683,6 +691,61 @@ def add_unbroken_text(run: CT_R, text: str, joiners: bool = True) -> None:
             run.append(OxmlElement("w:noBreakHyphen"))
         if part:
             run.add_t(joined(part) if joiners else part)
+
+
+_LINE_TEXT = {qn("w:t"): None, qn("w:noBreakHyphen"): "-", qn("w:tab"): "\t", qn("w:br"): "\n"}
+"""What each run child that takes room on a line stands for (``break_between_words``); a
+``w:t`` stands for its text."""
+
+
+def break_between_words(cell: CT_Tc, width_em: float, lexicon: Lexicon) -> None:
+    """Line breaks (``w:br``) in ``cell`` where its lines, ``width_em`` ems wide, end when filled
+    word by word (``layout.line_breaks``), when its text does not fit on one line. Word and
+    LibreOffice break CJK text at any character and have no no-break run; a break written where
+    theirs would be keeps each word whole without a character in the text a reader copies."""
+    for p in cell.iter(qn("w:p")):
+        pieces = [
+            (child, _LINE_TEXT[child.tag] or child.text or "")
+            for run in p.iter(qn("w:r"))
+            for child in run
+            if child.tag in _LINE_TEXT
+        ]
+        text = "".join(piece for _, piece in pieces)
+        if natural_em(text) <= width_em:
+            continue
+        breaks: list[int] = []
+        start = 0
+        for line in text.split("\n"):
+            breaks += [start + offset for offset in line_breaks(line, width_em, lexicon)]
+            start += len(line) + 1
+        _insert_breaks(pieces, breaks)
+
+
+def _insert_breaks(pieces: Sequence[tuple[BaseOxmlElement, str]], breaks: Sequence[int]) -> None:
+    """A ``w:br`` before each offset of ``breaks`` into the run text ``pieces`` stand for,
+    splitting the ``w:t`` it falls in (a space left at the end of a line goes)."""
+    wanted = sorted(breaks, reverse=True)
+    ends: list[int] = []
+    position = 0
+    for _, piece in pieces:
+        position += len(piece)
+        ends.append(position)
+    for offset in wanted:
+        index = next(i for i, end in enumerate(ends) if end > offset)
+        element, piece = pieces[index]
+        cut = offset - (ends[index] - len(piece))
+        line_break = OxmlElement("w:br")
+        if element.tag != qn("w:t") or cut == 0:
+            element.addprevious(line_break)
+            continue
+        text = element.text or ""
+        rest = OxmlElement("w:t")
+        rest.text = text[cut:]
+        rest.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        element.text = text[:cut].rstrip(" ")
+        element.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        element.addnext(rest)
+        element.addnext(line_break)
 
 
 def no_autospace(ppr: BaseOxmlElement) -> None:

@@ -416,6 +416,7 @@ th {{ font-weight: bold; }}
 .align-center {{ text-align: center; }}
 .align-right {{ text-align: right; }}
 tr {{ page-break-inside: avoid; }}
+tr.keep {{ break-before: avoid; }}
 img {{ max-width: 100%; max-height: {style.text_height_mm * 0.75:.0f}mm; display: block; margin: 0 auto; }}
 p img {{ display: inline; max-height: 3em; }}
 figure {{ margin: 6pt 0; text-align: center; page-break-inside: avoid; }}
