@@ -57,6 +57,7 @@ from townplans.render.layout import (
     CELL_LINE,
     CELL_PADDING_PT,
     CELL_PADDING_Y_PT,
+    CELL_SLACK_PT,
     EMPTY_CELL,
     TABLE_GAP_PT,
     UNKNOWN,
@@ -73,6 +74,7 @@ from townplans.render.layout import (
     mm_to_pt,
     plan_table,
     softbreak,
+    table_label,
     text_block,
     too_wide_message,
 )
@@ -666,6 +668,8 @@ class DocxWriter:
             return index + 3
         paragraph = self.document.add_paragraph()
         self._list_paragraph(paragraph)
+        if table_label(tokens, index):
+            paragraph.paragraph_format.keep_with_next = True  # with its table, as the PDF's
         prefix = self._pending_prefix
         self._pending_prefix = ""
         if self._quote_depth:
@@ -1291,7 +1295,6 @@ class DocxWriter:
         ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT, CELL_PADDING_Y_PT + CELL_BORDER_PT / 2)
         size = plan.font_pt if plan.resized else self.style.fonts["table"].size
         self._cell_line_pt = CELL_LINE * size
-        ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT)
         kept = kept_with_previous(texts, 1 if header else 0)
         for number, places in enumerate(rows):
             row = ooxml.add_row(table._tbl, header=header and number == 0)
@@ -1304,7 +1307,9 @@ class DocxWriter:
                     place.fill(_Cell(cell, table).paragraphs[0])
                     if self.lexicon is not None:
                         room = width / EMU_PER_PT - CELL_EXTRA_PT
-                        ooxml.break_between_words(cell, room / plan.font_pt, self.lexicon)
+                        ooxml.break_between_words(
+                            cell, room / plan.font_pt, self.lexicon, CELL_SLACK_PT / plan.font_pt
+                        )
             if number + 1 in kept:
                 ooxml.keep_with_next(row)
         if plan.resized:

@@ -46,6 +46,7 @@ from townplans.render.layout import (
     percentages,
     plan_table,
     softbreak,
+    table_label,
     too_wide_message,
 )
 from townplans.render.selfcheck import OutputProblem
@@ -151,6 +152,8 @@ class _PrintRenderer(RendererHTML):
             drawing = tokens[idx].meta.get(DRAWING)
             classes = f' class="drawing drawing-{drawing}"' if drawing else ""
             return f"<figure{classes}{source}>"
+        if table_label(tokens, idx):
+            return f'<p class="table-label"{source}>'
         return _with_attribute(super().renderToken(tokens, idx, options, env), source)
 
     def renderToken(  # noqa: N802 - markdown-it's name

@@ -353,6 +353,8 @@ def natural_em(text: str) -> float:
 # -- column widths ---------------------------------------------------------------------------------------
 
 CELL_PADDING_PT = 4.0
+"""Left and right padding inside every table cell, in both writers (CSS padding, Word
+``w:tblCellMar``)."""
 CELL_PADDING_Y_PT = 2.0
 """A cell's padding above and below its text (the PDF's ``padding: 2pt 4pt``, Word's cell margins)."""
 CELL_BORDER_PT = 0.5
@@ -363,11 +365,11 @@ TABLE_GAP_PT = 6.0
 CELL_LINE = 1.5
 """A table line's height over its font size (CSS ``line-height: 1.5``, Word's exact spacing):
 the same in both writers, so a row is as tall in each and a page holds as many rows."""
-"""Left and right padding inside every table cell, in both writers (CSS padding, Word
-``w:tblCellMar``)."""
-CELL_EXTRA_PT = 2 * CELL_PADDING_PT + 0.5 + 1.5
-"""What a column needs beyond its text: the padding on both sides, the rule, and 1.5 pt of slack
-for the difference between this measure and a renderer's own (rounding, kerning)."""
+CELL_SLACK_PT = 1.5
+"""Room a column is planned with beyond its text's measure, for the difference between this
+measure and a renderer's own (rounding, kerning)."""
+CELL_EXTRA_PT = 2 * CELL_PADDING_PT + CELL_BORDER_PT + CELL_SLACK_PT
+"""What a column needs beyond its text: the padding on both sides, the rule, and the slack."""
 SMALLER_SIZES_PT = (10.5, 9.0, 7.5)
 """Sizes a table too wide for a landscape page is tried at: 五号, 小五, 六号."""
 NARROW_EM = 8.0
@@ -585,14 +587,38 @@ _NUMBERING = re.compile(
 )
 
 
-def caption_paragraph(tokens: Sequence[Token], index: int) -> str | None:
-    """The title a caption paragraph gives the table right after it: “表：技术经济指标” (a
-    paragraph of that one line directly before a table), else None."""
+def _before_table(tokens: Sequence[Token], index: int) -> Token | None:
+    """The inline of the paragraph opened at ``index`` when a table comes right after it."""
     if index + 3 >= len(tokens) or tokens[index].type != "paragraph_open":
         return None
     inline, after = tokens[index + 1], tokens[index + 3]
     table = after.type == "table_open" or (after.type == "html_block" and is_table(after.content))
-    if inline.type != "inline" or not table:
+    return inline if inline.type == "inline" and table else None
+
+
+def table_label(tokens: Sequence[Token], index: int) -> bool:
+    """Whether the paragraph opened at ``index`` is a bold label of the table right after it
+    (“**资金来源**” in a 项目简介): a heading in all but name, kept on the page of the table's
+    first rows in both writers, never alone at a page's foot."""
+    inline = _before_table(tokens, index)
+    children = [
+        c
+        for c in (inline.children or () if inline else ())
+        if c.type != "softbreak" and not (c.type == "text" and not c.content.strip())
+    ]
+    return (
+        len(children) >= 3
+        and children[0].type == "strong_open"
+        and children[-1].type == "strong_close"
+        and not any(c.type == "strong_open" for c in children[1:])
+    )
+
+
+def caption_paragraph(tokens: Sequence[Token], index: int) -> str | None:
+    """The title a caption paragraph gives the table right after it: “表：技术经济指标” (a
+    paragraph of that one line directly before a table), else None."""
+    inline = _before_table(tokens, index)
+    if inline is None:
         return None
     if any(child.type not in ("text", "softbreak") for child in inline.children or ()):
         return None

@@ -698,11 +698,15 @@ _LINE_TEXT = {qn("w:t"): None, qn("w:noBreakHyphen"): "-", qn("w:tab"): "\t", qn
 ``w:t`` stands for its text."""
 
 
-def break_between_words(cell: CT_Tc, width_em: float, lexicon: Lexicon) -> None:
+def break_between_words(
+    cell: CT_Tc, width_em: float, lexicon: Lexicon, slack_em: float = 0.0
+) -> None:
     """Line breaks (``w:br``) in ``cell`` where its lines, ``width_em`` ems wide, end when filled
     word by word (``layout.line_breaks``), when its text does not fit on one line. Word and
     LibreOffice break CJK text at any character and have no no-break run; a break written where
-    theirs would be keeps each word whole without a character in the text a reader copies."""
+    theirs would be keeps each word whole without a character in the text a reader copies.
+    A text that fits the cell's whole room (``width_em`` and the column's ``slack_em``) is left
+    on its one line: a break is forced, and must come only where the cell wraps anyway."""
     for p in cell.iter(qn("w:p")):
         pieces = [
             (child, _LINE_TEXT[child.tag] or child.text or "")
@@ -711,7 +715,7 @@ def break_between_words(cell: CT_Tc, width_em: float, lexicon: Lexicon) -> None:
             if child.tag in _LINE_TEXT
         ]
         text = "".join(piece for _, piece in pieces)
-        if natural_em(text) <= width_em:
+        if natural_em(text) <= width_em + slack_em:
             continue
         breaks: list[int] = []
         start = 0
