@@ -66,6 +66,7 @@ from townplans.render.layout import (
     break_opportunities,
     caption_text,
     column_needs,
+    gfm_table_texts,
     heading_title,
     kept_together,
     kept_with_previous,
@@ -74,6 +75,7 @@ from townplans.render.layout import (
     mm_to_pt,
     plan_table,
     softbreak,
+    table_after_heading,
     table_label,
     text_block,
     too_wide_message,
@@ -219,6 +221,8 @@ class DocxWriter:
     _line: int | None = None
     """0-based source line of the block being written, for problems."""
     _cell_formats: dict[tuple[str, float], BaseOxmlElement] = field(default_factory=dict)
+    _turned_heading: bool = False
+    """The table about to be written is on the landscape section its heading opened."""
     _cell_line_pt: float = 0.0
     """The exact line height of the cells of the table being written (``CELL_LINE`` times its
     font size), as the PDF's line-height: a row is as tall in both."""
@@ -644,6 +648,7 @@ class DocxWriter:
         self._heading = mdparser.inline_text(tokens[index + 1])
         if self.plan:
             level = self.style.plan_rank(self._heading, level)
+        self._turn_for_table(tokens, index)
         if "attachment" in self._containers and level == 1:
             paragraph = self.document.add_paragraph(style="Title")
             if self.gongwen:  # the 附件's title on the third line of the page (7.3.7)
@@ -659,6 +664,17 @@ class DocxWriter:
         name = ooxml.bookmark_name(f"h{self._headings}")
         ooxml.add_bookmark(paragraph, name, self._headings)
         return index + 3
+
+    def _turn_for_table(self, tokens: Sequence[Token], index: int) -> None:
+        """A landscape section from the heading at ``index`` on, when the table it heads is set
+        on a landscape page: the heading goes onto that page, as in the PDF."""
+        at = table_after_heading(tokens, index)
+        if at is None or self.document.sections[-1].orientation == WD_ORIENT.LANDSCAPE:
+            return
+        texts = gfm_table_texts(tokens, at)
+        if self._planned(texts, max((len(row) for row in texts), default=0)).landscape:
+            self._new_section(landscape=True)
+            self._turned_heading = True
 
     def _paragraph(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         inline = tokens[index + 1]
@@ -1251,6 +1267,16 @@ class DocxWriter:
     def _plan(self, texts: Sequence[Sequence[str]], columns: int) -> TablePlan:
         """The table's layout from its cells (``layout.plan_table``): on the current page, or a
         landscape page of its own, or smaller (reported, TP708)."""
+        plan = self._planned(texts, columns)
+        size = self.style.fonts["table"].size
+        if plan.smaller or plan.overflows:
+            self.problems.append(
+                OutputProblem("TP708", too_wide_message(plan, size), self._origin.ref(self._line))
+            )
+        return plan
+
+    def _planned(self, texts: Sequence[Sequence[str]], columns: int) -> TablePlan:
+        """The layout of a table of ``texts`` on the current section's page (``_plan``)."""
         section = self.document.sections[-1]
         width_emu, _ = text_block(section)
         # Planned on the PDF's landscape text block (its margins turned with the page), so both
@@ -1261,12 +1287,7 @@ class DocxWriter:
         if section.orientation == WD_ORIENT.LANDSCAPE:
             width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
-        plan = plan_table(column_needs(texts, columns, self.lexicon), size, width, landscape)
-        if plan.smaller or plan.overflows:
-            self.problems.append(
-                OutputProblem("TP708", too_wide_message(plan, size), self._origin.ref(self._line))
-            )
-        return plan
+        return plan_table(column_needs(texts, columns, self.lexicon), size, width, landscape)
 
     def _write_table(
         self,
@@ -1278,6 +1299,8 @@ class DocxWriter:
     ) -> None:
         """A Word table written row by row in one pass (``ooxml``), with the column widths, size
         and page of ``plan``, after its caption; ``header`` repeats the first row on every page."""
+        turned = plan.landscape or self._turned_heading
+        self._turned_heading = False
         if plan.landscape:
             self._new_section(landscape=True)
         if title is not None or self.table_captions:
@@ -1316,7 +1339,7 @@ class DocxWriter:
             for run in table._tbl.iter(qn("w:r")):
                 Run(run, table).font.size = Pt(plan.font_pt)
         self._table_spacer()
-        if plan.landscape:
+        if turned:
             self._new_section(landscape=False)
 
     def _table_spacer(self) -> None:

@@ -35,6 +35,7 @@ from townplans.render.layout import (
     break_opportunities,
     caption_text,
     column_needs,
+    gfm_table_texts,
     heading_title,
     kept_in_body,
     kept_together,
@@ -46,6 +47,7 @@ from townplans.render.layout import (
     percentages,
     plan_table,
     softbreak,
+    table_after_heading,
     table_label,
     too_wide_message,
 )
@@ -128,6 +130,8 @@ class _PrintRenderer(RendererHTML):
         """The lexicon whose words the cell being written keeps whole: set when its text does
         not fit on one line of its column."""
         self.after_table = ""
+        self.turned_heading = False
+        """A landscape frame was opened before the heading of the table about to be written."""
         self.toc: list[TocEntry] = []
         self.problems: list[OutputProblem] = []
         self.origin = UNKNOWN
@@ -236,7 +240,21 @@ class _PrintRenderer(RendererHTML):
         source = self.source_attribute(tokens[idx])
         if drawing:  # the heading goes onto the page of the drawing it stands before
             return f'<h{level} id="{anchor}" class="drawing-head drawing-{drawing}"{source}>'
-        return f'<h{level} id="{anchor}"{source}>'
+        # The heading goes onto the landscape page of the table it stands before.
+        turned = self._turns_page(tokens, idx)
+        return f'{turned}<h{level} id="{anchor}"{source}>'
+
+    def _turns_page(self, tokens: Sequence[Token], idx: int) -> str:
+        """The landscape frame opened before the heading at ``idx`` when the table it heads is
+        set on a landscape page (the table's frame then opens none), else nothing."""
+        at = table_after_heading(tokens, idx)
+        if at is None or self.landscape:
+            return ""
+        rows = gfm_table_texts(tokens, at)
+        if not self._planned(rows, max((len(row) for row in rows), default=0)).landscape:
+            return ""
+        self.turned_heading = True
+        return '<div class="landscape">'
 
     def heading_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -247,14 +265,7 @@ class _PrintRenderer(RendererHTML):
     def table_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        rows: list[list[str]] = []
-        for token in tokens[idx:]:
-            if token.type == "table_close":
-                break
-            if token.type == "tr_open":
-                rows.append([])
-            elif token.type == "inline" and rows:
-                rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
+        rows = gfm_table_texts(tokens, idx)
         columns = max((len(row) for row in rows), default=0)
         self.kept_rows = kept_with_previous(rows)
         self.row = -1
@@ -275,6 +286,9 @@ class _PrintRenderer(RendererHTML):
         and what follows its ``</table>``."""
         plan = self.plan(rows, columns, block[0] if block else None)
         before, after = ('<div class="landscape">', "</div>\n") if plan.landscape else ("", "")
+        if plan.landscape and self.turned_heading:
+            before = ""  # opened before the table's heading (``_turns_page``)
+        self.turned_heading = False
         if title is not None or self.page.captions:
             self.tables += 1
             text = caption_text(
@@ -284,15 +298,20 @@ class _PrintRenderer(RendererHTML):
         size = f' style="font-size:{plan.font_pt:g}pt"' if plan.resized else ""
         return f"{before}<table{size}>{colgroup(plan)}", after
 
-    def plan(self, rows: Sequence[Sequence[str]], columns: int, line: int | None) -> TablePlan:
+    def _planned(self, rows: Sequence[Sequence[str]], columns: int) -> TablePlan:
+        """The layout of a table with ``rows`` on the current page (``layout.plan_table``)."""
         page = self.page
         landscape = self.landscape > 0
-        plan = plan_table(
+        return plan_table(
             column_needs(rows, columns, page.lexicon),
             page.font_pt,
             mm_to_pt(page.landscape_mm if landscape else page.portrait_mm),
             None if landscape else mm_to_pt(page.landscape_mm),
         )
+
+    def plan(self, rows: Sequence[Sequence[str]], columns: int, line: int | None) -> TablePlan:
+        page = self.page
+        plan = self._planned(rows, columns)
         if plan.smaller or plan.overflows:
             self.problems.append(
                 OutputProblem("TP708", too_wide_message(plan, page.font_pt), self.origin.ref(line))

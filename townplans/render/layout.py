@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from markdown_it.token import Token
 
+from townplans import mdparser
 from townplans.model import SourceRef
 from townplans.rawhtml import is_table
 from townplans.render.words import Lexicon
@@ -612,6 +613,31 @@ def table_label(tokens: Sequence[Token], index: int) -> bool:
         and children[-1].type == "strong_close"
         and not any(c.type == "strong_open" for c in children[1:])
     )
+
+
+def gfm_table_texts(tokens: Sequence[Token], index: int) -> list[list[str]]:
+    """The cell texts, as printed, of each row of the Markdown table opened at ``index``."""
+    rows: list[list[str]] = []
+    for token in tokens[index:]:
+        if token.type == "table_close":
+            break
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type == "inline" and rows:
+            rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
+    return rows
+
+
+def table_after_heading(tokens: Sequence[Token], index: int) -> int | None:
+    """The index of the Markdown table right after the heading opened at ``index`` (a caption
+    paragraph, “表：…”, may stand between them), or None: a heading that goes onto the
+    landscape page of its table, never alone at the foot of the portrait page before it."""
+    if tokens[index].type != "heading_open":
+        return None
+    at = index + 3
+    if caption_paragraph(tokens, at) is not None:
+        at += 3
+    return at if at < len(tokens) and tokens[at].type == "table_open" else None
 
 
 def caption_paragraph(tokens: Sequence[Token], index: int) -> str | None:
