@@ -60,23 +60,46 @@ FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 
 
 def font_faces(folder: Path) -> str:
-    """@font-face rules for fonts a district puts in templates/fonts/, by their family names."""
+    """@font-face rules for the fonts in templates/fonts/ (the shipped Fandol faces, a district's
+    own), by their family names and weight."""
+    rules = []
+    for path, family, bold in font_files(folder):
+        url = resource_url(TEMPLATES, f"fonts/{path.name}")
+        weight = "bold" if bold else "normal"
+        rules.append(
+            f'@font-face {{ font-family: "{family}"; font-weight: {weight}; src: url("{url}"); }}'
+        )
+    return "\n".join(rules)
+
+
+def font_files(folder: Path) -> list[tuple[Path, str, bool]]:
+    """The font files in ``folder``, each with its family name and whether it is a bold face.
+
+    The family is the typographic one (name ID 16) where the font has it: FandolFang's legacy
+    family is "FandolFang R". A bold face (FandolSong Bold) says so in its style bits, not its
+    weight class, and is declared bold so that a bold role takes it as it is instead of
+    emboldening it again."""
     if not folder.is_dir():
-        return ""
+        return []
     from fontTools.ttLib import TTFont  # a WeasyPrint dependency
 
-    rules = []
+    found = []
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in FONT_SUFFIXES:
             continue
         try:
             font = TTFont(str(path), fontNumber=0, lazy=True)
-            family = font["name"].getDebugName(1) or path.stem
+            names = font["name"]
+            family = names.getDebugName(16) or names.getDebugName(1) or path.stem
+            os2 = font["OS/2"] if "OS/2" in font else None
+            bold = bool(
+                font["head"].macStyle & 1
+                or (os2 is not None and (os2.fsSelection & 0x20 or os2.usWeightClass >= 600))
+            )
         except Exception:  # noqa: BLE001 - a broken font file must not stop the build
-            family = path.stem
-        url = resource_url(TEMPLATES, f"fonts/{path.name}")
-        rules.append(f'@font-face {{ font-family: "{family}"; src: url("{url}"); }}')
-    return "\n".join(rules)
+            family, bold = path.stem, False
+        found.append((path, family, bold))
+    return found
 
 
 def resource_url(scheme: str, relative: str) -> str:
