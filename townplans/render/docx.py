@@ -1009,13 +1009,17 @@ class DocxWriter:
 
     def _imprint_page(self) -> None:
         """The 版记 on a portrait page of its own, its text at the foot of the page, so that its
-        last separator lies on the bottom edge of the 版心 (7.4.1)."""
+        last separator lies on the bottom edge of the 版心 (7.4.1); the page even, the back of
+        the last leaf: a section that starts on an even page, before which Word and LibreOffice
+        put a blank page when the body ends on an even one."""
         if (
             not self._section_is_new()
             or self.document.sections[-1].orientation != WD_ORIENT.PORTRAIT
         ):
             self._new_section(landscape=False)
-        ooxml.align_page_bottom(self.document.sections[-1]._sectPr)
+        section = self.document.sections[-1]
+        section.start_type = WD_SECTION.EVEN_PAGE
+        ooxml.align_page_bottom(section._sectPr)
 
     def _new_section(self, landscape: bool) -> None:
         section = self.document.add_section(WD_SECTION.NEW_PAGE)

@@ -233,7 +233,9 @@ body.gongwen .attachment h1 {{ font-family: {family(title)}; font-size: {title.s
 
 
 def _imprint_css(g: Geometry) -> str:
-    """版记 on a page of its own after the 附件, its last separator on the foot of the 版心: 抄送
+    """版记 on a page of its own after the 附件, that page even (the back of the last leaf), with a
+    blank page without a number before it when the body ends on an even page (7.4.1, 7.5);
+    its last separator on the foot of the 版心: 抄送
     one character in on each side (wrapped lines under the first 机关), then 印发机关 one
     character from the left and 印发日期 one from the right; 4号仿宋; separators thick, thin,
     thick (7.4)."""
@@ -242,7 +244,9 @@ def _imprint_css(g: Geometry) -> str:
     thick, thin = gw.imprint_thick_mm * MM, gw.imprint_thin_mm * MM
     # 抄送： takes three characters of the 版记's own size; wrapped lines start under the first 机关.
     return f"""
-body.gongwen .imprint {{ break-before: page; page: auto; height: {g.text_height - 0.5:.3f}pt;
+@page :blank {{ @bottom-left {{ content: none; }} @bottom-right {{ content: none; }}
+  @left-top {{ content: none; }} }}
+body.gongwen .imprint {{ break-before: left; page: auto; height: {g.text_height - 0.5:.3f}pt;
   display: flex; flex-direction: column; justify-content: flex-end; letter-spacing: 0;
   --tp-justify: none; font-size: {size}pt; }}
 body.gongwen .imprint > * {{ border-top: {thin:.3f}pt solid black; }}
