@@ -181,3 +181,52 @@ def test_the_imprint_is_on_an_even_page_in_word(
         last = document.sections[-1]._sectPr.find(qn("w:type"))
         assert last is not None and last.get(qn("w:val")) == "evenPage", pdf.name
     assert blanks >= 1
+
+
+# -- metadata --------------------------------------------------------------------------------------
+
+
+def test_pdf_properties_come_from_the_content() -> None:
+    """Author, Subject and the content's date reach the PDF's Info and, for PDF/A, its XMP
+    (dc:creator): not the build's clock."""
+    import datetime as dt
+    import io
+
+    from pypdf import PdfReader
+
+    from townplans.render.html import metadata
+    from townplans.render.pdf import html_to_pdf
+
+    meta = metadata("渭城镇人民政府", "渭城镇 · 建设计划", dt.datetime(2023, 7, 24))
+    html = f"<html><head><title>计划</title>{meta}</head><body><p>正文</p></body></html>"
+    data, _ = html_to_pdf(html, {}, "pdf/a-2b")
+    reader = PdfReader(io.BytesIO(data))
+    info = reader.metadata
+    assert info is not None
+    assert info.author == "渭城镇人民政府"
+    assert info.subject == "渭城镇 · 建设计划"
+    assert info.creation_date == dt.datetime(2023, 7, 24, tzinfo=dt.UTC)
+    xmp = reader.xmp_metadata
+    assert xmp is not None and xmp.dc_creator == ["渭城镇人民政府"]
+
+
+@pytest.mark.slow
+def test_every_pdf_and_docx_carries_title_author_subject_and_the_content_date(
+    built_district: Path,
+) -> None:
+    from pypdf import PdfReader
+
+    pdfs = sorted((built_district / "build").rglob("*.pdf"))
+    assert len(pdfs) >= 37
+    for pdf in pdfs:
+        info = PdfReader(str(pdf)).metadata
+        assert info is not None, pdf.name
+        assert info.title and info.author and info.subject, (pdf.name, dict(info))
+        assert info.creation_date is not None, pdf.name
+        docx = pdf.with_suffix(".docx")
+        if docx.is_file():
+            core = Document(str(docx)).core_properties
+            assert core.author == info.author, pdf.name
+            assert core.subject == info.subject, pdf.name
+            assert core.created is not None and core.created.year >= 2020, pdf.name  # not 2013
+            assert core.created.replace(tzinfo=None) == info.creation_date.replace(tzinfo=None)

@@ -87,7 +87,9 @@ def _cjk_fonts() -> Check:
     ]
     found = f"{len(families)} 个中文字体族：{'、'.join(noto or families[:4])}"
     if not official:
-        found += "；系统未安装仿宋_GB2312/楷体_GB2312（PDF 用 templates/fonts/ 的字体，见“公文字体”）"
+        found += (
+            "；系统未安装仿宋_GB2312/楷体_GB2312（PDF 用 templates/fonts/ 的字体，见“公文字体”）"
+        )
     return Check("中文字体", bool(noto or families), found)
 
 

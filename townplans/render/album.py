@@ -43,10 +43,12 @@ from townplans.photopairs import pair_photos
 from townplans.profile import Profile
 from townplans.render import documents, ooxml
 from townplans.render.html import WORKSPACE, resource_url
+from townplans.render.html import metadata as html_metadata
 from townplans.render.images import Cache, Prepared, Slot, prepare
 from townplans.render.ooxml import TocLine, set_fonts
 from townplans.render.style import Style, _family
 from townplans.render.tokens import xml_text
+from townplans.reproducible import source_stamp
 from townplans.values import ValueFormatError, parse_date
 
 PAGE_MM = (297.0, 210.0)
@@ -448,8 +450,17 @@ h2 {{ font-family: {_family(fonts["heading2"])}; font-size: 14pt; line-height: 1
         parts.append(_project_html(project, root))
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{_html(album.title)}</title><style>{css}</style></head><body>{''.join(parts)}</body></html>"
+        f"<title>{_html(album.title)}</title>{_metadata(album)}<style>{css}</style></head>"
+        f"<body>{''.join(parts)}</body></html>"
     )
+
+
+def _metadata(album: Album) -> str:
+    """The PDF's properties: the town as author (as the DOCX's), what the album is, and the
+    latest photo's date (``source_stamp``: SOURCE_DATE_EPOCH first)."""
+    author = xml_text(album.town or album.district)
+    subject = xml_text(f"{album.town or album.district} · 观摩图册（项目概况、建设进程、前后对比）")
+    return html_metadata(author, subject, source_stamp(album_date(album)))
 
 
 COVER_PHOTO = Slot(200.0, 100.0)

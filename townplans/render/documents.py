@@ -46,6 +46,7 @@ from townplans.render.layout import Origin, joined
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
+from townplans.reproducible import source_stamp
 from townplans.values import (
     Parsed,
     ValueFormatError,
@@ -94,6 +95,8 @@ class DocumentSpec:
     """A plan text (总体规划, 控规, 修规): its headings are 章 / 节 / 条 (style.yaml plan_headings)."""
     author: str = ""
     """The issuing body: the 公文's issuer, a plan's institute, the town for its briefs."""
+    subject: str = ""
+    """What the document is, for the PDF's and DOCX's Subject: “渭城镇 · 镇总体规划”."""
     date: dt.date | None = None
     sources: tuple[str, ...] = ()
     """Workspace-relative files and folders the document is made from (its build inputs); the
@@ -401,6 +404,7 @@ class Assembler:
         )  # 渭城镇总体规划（2021—2035年） -> 渭城镇总体规划
         yield DocumentSpec(
             name, title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
+            subject=_subject(town.name, doctype),
             date=_date(first, "date"), sources=(plan.chapters[0].ref.path, plan.folder), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
             stage=stage.stage, version=stage.version, watermark=stage.watermark,
@@ -436,6 +440,7 @@ class Assembler:
         sources = [text.ref.path, plan.folder]
         return DocumentSpec(
             file_name(title), title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
+            subject=_subject(town.name, doctype),
             date=_date(meta, "date"), sources=tuple(sources), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
             stage=stage.stage, version=stage.version, watermark=stage.watermark,
@@ -570,6 +575,7 @@ class Assembler:
         sources = [plan.ref.path, *(p.brief.ref.path for p in town.projects if p.brief)]
         yield DocumentSpec(
             file_name(title), title, parts, cover=False, toc=False, author=issuer,
+            subject=_subject(town.name, doctype),
             date=_date(meta, "date"), sources=tuple(sources), gongwen=Gongwen(xml_text(mark)),
         )  # fmt: skip
 
@@ -621,6 +627,7 @@ class Assembler:
         yield DocumentSpec(
             file_name(title), title, parts, (town.name, _month(max(dates) if dates else None)),
             author=town.name, date=max(dates) if dates else None,
+            subject=f"{town.name} · 项目简介汇编",
             sources=tuple(p.brief.ref.path for p in projects if p.brief),
         )  # fmt: skip
 
@@ -716,6 +723,7 @@ class Assembler:
         return DocumentSpec(
             file_name(title), title, lambda: (part,), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
             author=self.district.name, sources=("towns",),
+            subject=f"{self.district.name} · 小城镇建设情况汇总（完整性、指标、投资）",
             content_key=hashlib.sha256(text.encode("utf-8")).hexdigest()[:32],
         )  # fmt: skip
 
@@ -1043,7 +1051,7 @@ def to_docx(
         writer.add_toc(contents)
     for part in spec.parts:
         writer.add_markdown(part.tokens, part.base_dir, part.origin, drawings=part.drawings)
-    ooxml.set_properties(writer.document, cover.title, cover.author, stamp)
+    ooxml.set_properties(writer.document, cover.title, cover.author, stamp, spec.subject)
     return writer.to_bytes(), _once_per_file([*writer.problems, *cover.problems])
 
 
@@ -1117,6 +1125,7 @@ def _html(
         running=xml_text(spec.running_header), front=front.html if front else "",
         watermark=_watermark_html(spec, style),
         landscape=spec.landscape,
+        metadata=html_render.metadata(cover.author, spec.subject, source_stamp(spec.date)),
     )  # fmt: skip
     front_problems = front.problems if front else []
     return page, body, _once_per_file([*front_problems, *body.problems, *cover.problems])
@@ -1141,6 +1150,11 @@ class _Cover:
     lines: tuple[str, ...]
     author: str
     problems: tuple[OutputProblem, ...]
+
+
+def _subject(place: str, doctype: DocumentType | None) -> str:
+    """A document's Subject: the place and the kind of document the profile names."""
+    return f"{place} · {doctype.label}" if doctype is not None else place
 
 
 def _cover_texts(spec: DocumentSpec) -> _Cover:
