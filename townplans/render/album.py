@@ -459,8 +459,11 @@ def _metadata(album: Album) -> str:
     """The PDF's properties: the town as author (as the DOCX's), what the album is, and the
     latest photo's date (``source_stamp``: SOURCE_DATE_EPOCH first)."""
     author = xml_text(album.town or album.district)
-    subject = xml_text(f"{album.town or album.district} · 观摩图册（项目概况、建设进程、前后对比）")
-    return html_metadata(author, subject, source_stamp(album_date(album)))
+    return html_metadata(author, xml_text(_subject(album)), source_stamp(album_date(album)))
+
+
+def _subject(album: Album) -> str:
+    return f"{album.town or album.district} · 观摩图册（项目概况、建设进程、前后对比）"
 
 
 COVER_PHOTO = Slot(200.0, 100.0)
@@ -609,7 +612,8 @@ def album_docx(
             _grid(document, cells, layout)
     date = album_date(album)
     when = stamp or dt.datetime.combine(date or dt.date(2000, 1, 1), dt.time())
-    ooxml.set_properties(document, xml_text(album.title), xml_text(author), when)
+    subject = xml_text(_subject(album))
+    ooxml.set_properties(document, xml_text(album.title), xml_text(author), when, subject)
     ooxml.tidy_breaks(document.element.body)
     buffer = io.BytesIO()
     document.save(buffer)

@@ -60,6 +60,12 @@ class Geometry:
     def mark_top(self) -> float:
         return self.style.gongwen.mark_top_mm * MM
 
+    def mark_padding(self, mark: str) -> float:
+        """The space above the 标志's line box that puts the top of its characters, not of its
+        line, 35 mm below the 版心: a Chinese character's ink starts about a tenth of an em
+        below the top of its em box (FandolSong Bold 0.13 em, whose line is its em box)."""
+        return max(self.mark_top - 0.1 * self.mark_size(mark), 0.0)
+
     @property
     def rule_gap(self) -> float:
         """From the foot of the 发文字号's line to the red separator: 4 mm below its characters,
@@ -186,7 +192,7 @@ def _head_css(g: Geometry, mark: str) -> str:
 body.gongwen .redhead {{ margin: 0; padding: 0 0 {g.rule_gap:.3f}pt; border: none;
   border-bottom: {rule:.3f}pt solid {red}; }}
 body.gongwen .redhead p {{ text-indent: 0; text-align: center; letter-spacing: 0; }}
-body.gongwen .redhead p:first-child {{ margin: 0; padding-top: {g.mark_top:.3f}pt; color: {red};
+body.gongwen .redhead p:first-child {{ margin: 0; padding-top: {g.mark_padding(mark):.3f}pt; color: {red};
   font-family: {family(fonts["title"])}; font-size: {size:.2f}pt; line-height: {size:.2f}pt;
   font-weight: {"bold" if fonts["title"].bold else "normal"}; white-space: nowrap;
   bookmark-level: none; }}
