@@ -80,4 +80,4 @@ def test_tp401_and_the_summary_cell_judge_a_value_on_its_target(
     assert all("为 33.5%，未达到区级目标" in message for message in findings)
     town = sample.town("weicheng")
     assert town is not None
-    assert indicator_cell(town, KEY, indicator) == ("33.5%" if meets else "33.5% ✗")
+    assert indicator_cell(town, KEY, indicator) == ("33.5%" if meets else "33.5%（未达标）")

@@ -229,6 +229,6 @@ def test_every_pdf_and_docx_carries_title_author_subject_and_the_content_date(
             assert core.author == info.author, pdf.name
             assert core.subject == info.subject, pdf.name
             # not python-docx's template date (2013); the district summary, which has no date
-            # of its own, is dated 2000-01-01 (``source_stamp``'s fallback)
+            # of its own, is dated by the latest of the towns' documents
             assert core.created is not None and core.created.year != 2013, pdf.name
             assert core.created.replace(tzinfo=None) == info.creation_date.replace(tzinfo=None)

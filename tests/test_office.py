@@ -217,7 +217,7 @@ def test_summary_shows_matrix_indicators_and_investment(district: Path) -> None:
     matrix, indicators, investments = document.tables
     assert [c.text for c in matrix.rows[0].cells][:3] == ["镇", "镇基本信息", "建设计划"]
     beidu = next(row for row in indicators.rows if row.cells[0].text == "镇区绿化覆盖率")
-    assert beidu.cells[1].text == "≥30%" and "26.4% ✗" in [c.text for c in beidu.cells]
+    assert beidu.cells[1].text == "≥30%" and "26.4%（未达标）" in [c.text for c in beidu.cells]
     road = next(row for row in indicators.rows if row.cells[0].text == "建成区路网覆盖率")
     assert road.cells[1].text.startswith("待确认")
     total, towns = investments.rows[-1], investments.rows[1:-1]

@@ -396,10 +396,13 @@ class Graph:
         assert check is not None
         workspace, profile = self.session.workspace, self.session.profile
         matrix = status.district_status(workspace, profile, check)
-        line = report.summary_line(report.ReportInput(check, workspace, profile.version))
+        verdict = report.ReportInput(check, workspace, profile.version)
+        line = report.summary_line(verdict)
         header = ["镇", *(d.label for d in profile.deliverables)]
         rows = [[row.name, *(cell.state.label for cell in row.cells.values())] for row in matrix]
-        spec = self.assembler.district_summary(rows, line, workspace.district.towns)
+        spec = self.assembler.district_summary(
+            rows, report.reviewer_line(verdict), workspace.district.towns
+        )
         return spec, header, rows, line
 
     def district_outputs(self, town_outputs: Sequence[Output]) -> list[Output]:

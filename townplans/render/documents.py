@@ -212,13 +212,14 @@ def _as_markdown(value: object) -> Markdown:
 def md_table(
     header: Sequence[str], rows: Iterable[Sequence[object]], align: Sequence[str] = ()
 ) -> Markdown:
-    """A GFM table; ``align`` holds "l", "c" or "r" per column."""
+    """A GFM table; ``align`` holds "l", "c" or "r" per column. A cell that already is
+    ``Markdown`` (a value ``cell`` escaped, with markup of ours around it) is printed as it is."""
     marks = {"l": "---", "c": ":---:", "r": "---:"}
     separator = [marks.get(align[i] if i < len(align) else "l", "---") for i in range(len(header))]
     lines = [
         "| " + " | ".join(cell(h) for h in header) + " |",
         "| " + " | ".join(separator) + " |",
-        *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows),
+        *("| " + " | ".join(_as_markdown(v) for v in row) + " |" for row in rows),
     ]
     return Markdown("\n".join(lines))
 
@@ -682,17 +683,19 @@ class Assembler:
         return rows
 
     def district_summary(
-        self, matrix: Sequence[Sequence[str]], check_summary: str, towns: Sequence[Town]
+        self, matrix: Sequence[Sequence[str]], check: tuple[str, str], towns: Sequence[Town]
     ) -> DocumentSpec:
         """The district's summary: ``matrix`` is the completeness matrix as printed (a row per
-        town: its name, then each deliverable's state), ``check_summary`` the check's verdict."""
+        town: its name, then each deliverable's state), ``check`` the check's verdict in a
+        reviewer's words and what it was checked against (``report.reviewer_line``). It has no
+        date of its own: it is dated by the latest of the towns' documents."""
         base = self.root / "towns"
         labels = [d.label for d in self.profile.deliverables]
         indicator_rows = [
             [
                 indicator.label,
                 indicator_target(indicator),
-                *(indicator_cell(t, key, indicator) for t in towns),
+                *(_marked(indicator_cell(t, key, indicator)) for t in towns),
             ]
             for key, indicator in self.profile.indicators.items()
         ]
@@ -712,7 +715,7 @@ class Assembler:
             "district-summary.md.j2", base,
             matrix_header=["镇", *labels], matrix_align=["l", *("c" * len(labels))],
             matrix_rows=[list(row) for row in matrix],
-            check_summary=check_summary,
+            check_summary=check[0], check_basis=check[1],
             indicator_header=["指标", "区级目标", *(t.name for t in towns)],
             indicator_align=["l", "l", *("r" * len(towns))], indicator_rows=indicator_rows,
             investment_header=["镇", "项目数", "总投资", *sources, "累计完成投资"],
@@ -722,10 +725,16 @@ class Assembler:
         year = self.district.meta.get("plan_year") if self.district.meta else None
         return DocumentSpec(
             file_name(title), title, lambda: (part,), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
-            author=self.district.name, sources=("towns",),
+            author=self.district.name, sources=("towns",), date=self._latest_date(towns),
             subject=f"{self.district.name} · 小城镇建设情况汇总（完整性、指标、投资）",
             content_key=hashlib.sha256(text.encode("utf-8")).hexdigest()[:32],
         )  # fmt: skip
+
+    def _latest_date(self, towns: Sequence[Town]) -> dt.date | None:
+        """The latest date any of the towns' documents carries (the summary's own date, so its
+        properties do not depend on the day it is built)."""
+        dates = [s.date for t in towns for s in self.town_documents(t) if s.date is not None]
+        return max(dates, default=None)
 
     def investments(self, town: Town, sources: Sequence[str]) -> list[object]:
         """A town's row of the investment summary: name, number of projects, total investment,
@@ -1009,7 +1018,21 @@ def indicator_cell(town: Town, key: str, indicator: Any) -> str:
     if indicator.target is None:
         return f"{shown}（待确认）"
     meets = holds(parsed.value, indicator.comparator, indicator.target)
-    return shown if meets else f"{shown} ✗"
+    return shown if meets else f"{shown}（{MISSED}）"
+
+
+MISSED = "未达标"
+"""What a town's indicator cell adds, in brackets, after a value that misses the district target
+(TP401): a short remark the writers keep on one line, as “（待确认）”."""
+
+
+def _marked(text: str) -> Markdown:
+    """An indicator cell for the summary's table: a missed target's word in bold, so a reviewer
+    sees it at a glance (a ✗ in 10 pt was missed)."""
+    mark = f"（{MISSED}）"
+    if text.endswith(mark):
+        return Markdown(f"{cell(text.removesuffix(mark))}**{mark}**")
+    return cell(text)
 
 
 # -- writing ----------------------------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""Issue 22 point 8 and the rest of point 4, read back from the outputs: the district summary's
+check line in a reviewer's words and its missed targets as a word, dated by the towns'
+documents; build/index.html in the district's document order; album information pages that use
+the page; no page number on the 版记's page or the blank page before it (GB/T 9704 7.5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+
+SUMMARY = "咸阳市渭城区小城镇建设情况汇总"
+BOX = "{http://www.w3.org/1999/xhtml}"
+
+
+def _lines(pdf: Path) -> list[list[tuple[str, float]]]:
+    """Each page's lines as (text, height in pt) from ``pdftotext -bbox-layout``: what a reader
+    sees and how large it is printed."""
+    xhtml = subprocess.run(
+        ["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = []
+    for page in ET.fromstring(xhtml).iter(f"{BOX}page"):
+        found = []
+        for line in page.iter(f"{BOX}line"):
+            words = list(line.iter(f"{BOX}word"))
+            height = max(float(w.get("yMax", 0)) - float(w.get("yMin", 0)) for w in words)
+            found.append(("".join(w.text or "" for w in words), height))
+        pages.append(found)
+    return pages
+
+
+def _seen(text: str) -> str:
+    """Text as a reader sees it: without the zero-width characters the writers put in to keep
+    or allow line breaks."""
+    return re.sub("[\u200b\u2060]", "", text)
+
+
+def _flat(pdf: Path) -> list[tuple[str, float]]:
+    return [line for page in _lines(pdf) for line in page]
+
+
+# -- the district summary --------------------------------------------------------------------------
+
+
+def _check_lines(lines: list[tuple[str, float]]) -> tuple[tuple[str, float], tuple[str, float]]:
+    headline = next(line for line in lines if line[0].startswith("材料检查："))
+    basis = next(line for line in lines if line[0].startswith("按区级规则文件"))
+    return headline, basis
+
+
+@pytest.mark.slow
+def test_the_summary_states_the_check_in_a_reviewers_words(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    """“材料检查：错误 4 项、警告 0 项、提示 14 项，未通过。” as the line a reviewer reads, and
+    what it was checked against (the rule file's version) under it in smaller print; no
+    “规则文件版本” headline. In the PDF, in LibreOffice's PDF of the DOCX and in the DOCX."""
+    pdf = built_district / "build" / f"{SUMMARY}.pdf"
+    for made in (pdf, district_word_pdfs / pdf.name):
+        lines = _flat(made)
+        (headline, big), (basis, small) = _check_lines(lines)
+        assert headline == "材料检查：错误4项、警告0项、提示14项，未通过。", made
+        assert re.fullmatch(r"按区级规则文件2023\.1核对（\d+条规则，6个镇）。", basis), basis
+        assert small < big * 0.9, (made, big, small)
+        assert not any("规则文件版本" in text for text, _ in lines), made
+    document = Document(str(pdf.with_suffix(".docx")))
+    texts = [p.text for p in document.paragraphs]
+    assert "材料检查：错误 4 项、警告 0 项、提示 14 项，未通过。" in texts
+    assert not any("检查结果：" in t or "规则文件版本" in t for t in texts)
+
+
+def _cell_of(pdf: Path, value: str) -> list[str]:
+    """The lines around the first one holding ``value`` in the indicators' table."""
+    lines = [text for text, _ in _flat(pdf)]
+    at = next(i for i, text in enumerate(lines) if value in text)
+    return lines[at - 1 : at + 3]
+
+
+@pytest.mark.slow
+def test_a_missed_target_is_a_word_in_its_cell(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    """北杜镇's 镇区绿化覆盖率 (26.4 % against ≥30 %) reads “26.4%（未达标）” in its cell, the word
+    whole on one line and in bold in the DOCX, not a ✗ beside the number."""
+    pdf = built_district / "build" / f"{SUMMARY}.pdf"
+    for made in (pdf, district_word_pdfs / pdf.name):
+        flat = "".join(text for text, _ in _flat(made))
+        assert "✗" not in flat, made
+        assert "（未达标）" in flat, made  # whole: no line break inside the word
+        assert any("26.4%" in line for line in _cell_of(made, "（未达标）")), made
+    document = Document(str(pdf.with_suffix(".docx")))
+    cells = [c for t in document.tables for row in t.rows for c in row.cells]
+    missed = [c for c in cells if _seen(c.text).endswith("（未达标）")]
+    assert [_seen(c.text) for c in missed] == ["26.4%（未达标）"]
+    runs = missed[0].paragraphs[0].runs
+    assert all(run.bold for run in runs if "未达标" in run.text)
+
+
+@pytest.mark.slow
+def test_the_summary_is_dated_by_the_latest_of_the_towns_documents(built_district: Path) -> None:
+    """Not 2000-01-01 (the fallback of a document without a date): the latest date among the
+    towns' documents (their PDFs' CreationDate, the albums apart), in both writers."""
+    from pypdf import PdfReader
+
+    def created(pdf: Path) -> dt.date:
+        info = PdfReader(str(pdf)).metadata
+        assert info is not None and info.creation_date is not None, pdf.name
+        return info.creation_date.date()
+
+    build = built_district / "build"
+    towns = [p for p in build.glob("*/*.pdf") if not p.stem.endswith("观摩图册")]
+    assert len(towns) >= 25
+    pdf = build / f"{SUMMARY}.pdf"
+    assert created(pdf) == max(created(p) for p in towns) != dt.date(2000, 1, 1)
+    core = Document(str(pdf.with_suffix(".docx"))).core_properties
+    assert core.created is not None and core.created.date() == created(pdf)
