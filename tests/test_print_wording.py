@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from docx.oxml.ns import qn
 
 SUMMARY = "咸阳市渭城区小城镇建设情况汇总"
 BOX = "{http://www.w3.org/1999/xhtml}"
@@ -121,3 +120,43 @@ def test_the_summary_is_dated_by_the_latest_of_the_towns_documents(built_distric
     assert created(pdf) == max(created(p) for p in towns) != dt.date(2000, 1, 1)
     core = Document(str(pdf.with_suffix(".docx"))).core_properties
     assert core.created is not None and core.created.date() == created(pdf)
+
+
+# -- build/index.html ---------------------------------------------------------------------------------
+
+KINDS = ("总体规划", "控制性详细规划", "修建性详细规划", "建设(计划|实施方案)", "项目简介汇编",
+         "周报", "观摩图册", "材料检查报告")  # fmt: skip
+"""The district's document order, as the profile lists its deliverables."""
+
+
+def _kind(name: str) -> int:
+    return next(i for i, kind in enumerate(KINDS) if re.search(kind, name))
+
+
+@pytest.mark.slow
+def test_the_index_lists_files_in_the_districts_document_order(built_district: Path) -> None:
+    """Towns as district.yaml lists them, each town's files as the profile orders its documents
+    (总体规划, 控规, 修规, 建设计划, 项目简介汇编, 观摩图册, 检查报告), a PDF before its DOCX: not
+    by code point (which put 2023年…建设计划 first and 控规 after 修规)."""
+    import yaml
+
+    page = (built_district / "build" / "index.html").read_text(encoding="utf-8")
+    sections = re.findall(r'<section><h2 id="([^"]+)">.*?<ul>(.*?)</ul></section>', page)
+    district = yaml.safe_load((built_district / "towns" / "district.yaml").read_text("utf-8"))
+    listed = [t if isinstance(t, str) else t.get("slug") for t in district["towns"]]
+    assert [slug for slug, _ in sections] == listed
+    for slug, items in sections:
+        names = re.findall(r">([^<>]+)</a>", items)
+        assert len(names) >= 12, (slug, names)
+        kinds = [_kind(n) for n in names]
+        assert kinds == sorted(kinds), (slug, names)
+        assert {0, 1, 2, 3, 4, 6, 7} <= set(kinds), (slug, names)
+        stems = [Path(n).stem for n in names if n.endswith((".pdf", ".docx"))]
+        suffixes = [Path(n).suffix for n in names if n.endswith((".pdf", ".docx"))]
+        assert suffixes == [".pdf", ".docx"] * (len(stems) // 2), (slug, names)
+    district_files = re.search(r"<h2>区级</h2><ul>(.*?)</ul>", page)
+    assert district_files is not None
+    assert re.findall(r">([^<>]+)</a>", district_files.group(1)) == [
+        f"{SUMMARY}.pdf",
+        f"{SUMMARY}.docx",
+    ]

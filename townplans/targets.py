@@ -76,6 +76,25 @@ class Output:
         return tuple(target.path for target in self.targets)
 
 
+READING_ORDER = (".pdf", ".docx", ".html", ".json")
+"""Within one output, the file a reader opens first: the PDF, then the Word file, the report."""
+
+
+def in_reading_order(slug: str, outputs: Iterable[Output]) -> list[Path]:
+    """A town's files as build/index.html lists them: its outputs in the district's document
+    order (``town_outputs``: 总体规划, 控规, 修规, 建设计划, 项目简介汇编, each with its revision
+    outputs, then the 观摩图册 and the 检查报告), each output's PDF before its other files."""
+
+    def rank(path: Path) -> tuple[int, str]:
+        suffix = path.suffix
+        return (
+            READING_ORDER.index(suffix) if suffix in READING_ORDER else len(READING_ORDER),
+            path.name,
+        )
+
+    return [path for o in outputs if o.town == slug for path in sorted(o.paths, key=rank)]
+
+
 @dataclass(frozen=True, slots=True)
 class PhotoCache:
     """build/.cache/photos: prepared photos by content hash; written atomically, never stale.
@@ -411,13 +430,13 @@ class Graph:
         spec, header, rows, line = self._summary()
         summary = self._document(spec, "", "district")
         towns = [(t.slug, t.name) for t in workspace.district.towns]
-        files = {slug: list(self.files_of(slug, town_outputs)) for slug, _ in towns}
+        files = {slug: in_reading_order(slug, town_outputs) for slug, _ in towns}
         build_dir = self.paths.build
 
         def make_index() -> build.Made:
             from townplans.render.index import index_html
 
-            page = index_html(workspace.district.name, towns, files, list(summary.paths), header,
+            page = index_html(workspace.district.name, towns, files, in_reading_order("", [summary]), header,
                               rows, line, build_dir)  # fmt: skip
             return build.Made(page.encode("utf-8"))
 

@@ -414,7 +414,8 @@ class Assembler:
         )  # fmt: skip
 
     def detailed_plans(self, town: Town) -> Iterable[DocumentSpec]:
-        for plan in town.detailed_plans:
+        """The 控规 before the 修规 (the profile's order), each kind in folder order."""
+        for plan in sorted(town.detailed_plans, key=lambda p: p.kind != "regulatory"):
             if plan.text is None:
                 continue
             yield self._detailed_plan(town, plan, plan.text)
