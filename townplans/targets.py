@@ -237,14 +237,20 @@ class Graph:
                 spec, style, paths.root, font_faces(paths.fonts),
                 functools.partial(_anchor_pages, mounts=paths.mounts()),
             )  # fmt: skip
-            data, problems = documents.to_docx(spec, style, paths.root, stamp, contents)
+            bare = spec.gongwen is not None and _blank_before_imprint(spec, style, paths, variant)
+            data, problems = documents.to_docx(spec, style, paths.root, stamp, contents, bare)
             data = fixed_zip_times(data, stamp)
             return build.Made(data, problems + selfcheck.check_docx(data))
 
         def make_pdf() -> build.Made:
+            from townplans.render import gongwen
             from townplans.render.pdf import html_to_pdf
 
             page, problems = documents.to_html(spec, style, paths.root, font_faces(paths.fonts))
+            if spec.gongwen is not None and gongwen.blank_before_imprint(
+                page, paths.mounts(), variant
+            ):
+                page = gongwen.bare_imprint(page)
             data, warnings = html_to_pdf(page, paths.mounts(), variant)
             return build.Made(data, problems + selfcheck.check_pdf(data, warnings))
 
@@ -537,3 +543,14 @@ def known_hashes(session: Session) -> dict[str, str]:
         for asset in town.assets()
         if asset.image is not None and asset.image.sha256
     }
+
+
+def _blank_before_imprint(
+    spec: documents.DocumentSpec, style: Style, paths: WorkspacePaths, variant: str | None
+) -> bool:
+    """Whether a 公文's PDF puts a blank page before its 版记: the DOCX then leaves the 版记's
+    page unnumbered too (GB/T 9704 7.5), as the PDF does."""
+    from townplans.render import gongwen
+
+    page = documents.to_html(spec, style, paths.root, font_faces(paths.fonts))[0]
+    return gongwen.blank_before_imprint(page, paths.mounts(), variant)

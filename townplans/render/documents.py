@@ -1045,9 +1045,11 @@ def to_docx(
     root: Path,
     stamp: dt.datetime,
     contents: Sequence[TocLine] = (),
+    bare_imprint: bool = False,
 ) -> tuple[bytes, list[OutputProblem]]:
     """The Word document as bytes, and what the writer could not render. ``contents``: the
-    table of contents as the PDF prints it (``contents``), written as the TOC field's result."""
+    table of contents as the PDF prints it (``contents``), written as the TOC field's result;
+    ``bare_imprint``: a 公文's 版记 page without a page number (a blank page goes before it)."""
     from townplans.render import ooxml
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
@@ -1059,6 +1061,7 @@ def to_docx(
         table_captions=spec.table_captions,
         gongwen=spec.gongwen is not None,
         landscape=spec.landscape,
+        bare_imprint=bare_imprint,
     )
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)

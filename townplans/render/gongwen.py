@@ -15,7 +15,9 @@ the 署名 and 成文日期, the 版记 on the foot of the last page and the pag
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from townplans.render.layout import text_width
 from townplans.render.style import Style, family
@@ -238,6 +240,30 @@ body.gongwen .attachment h1 {{ font-family: {family(title)}; font-size: {title.s
 """
 
 
+IMPRINT = '<div class="imprint">'
+"""How the 版记's container opens in a 公文's HTML (once at most)."""
+
+
+def blank_before_imprint(html: str, mounts: Mapping[str, Path], variant: str | None) -> bool:
+    """Whether the PDF of ``html`` puts a blank page before the 版记 (to have it on an even
+    page): then neither page carries a page number (7.5), ``bare_imprint``. The layout is the
+    one ``pdf.html_to_pdf`` reuses when nothing changes."""
+    if html.count(IMPRINT) != 1:
+        return False
+    from townplans.render.pdf import layout
+
+    pages = layout(html, mounts, variant)[0].pages
+    if len(pages) < 2:
+        return False
+    page_type = getattr(getattr(pages[-2], "_page_box", None), "page_type", None)
+    return bool(getattr(page_type, "blank", False))
+
+
+def bare_imprint(html: str) -> str:
+    """``html`` with its 版记 on a page without a page number (the ``bare`` page)."""
+    return html.replace(IMPRINT, '<div class="imprint bare">', 1)
+
+
 def _imprint_css(g: Geometry) -> str:
     """版记 on a page of its own after the 附件, that page even (the back of the last leaf), with a
     blank page without a number before it when the body ends on an even page (7.4.1, 7.5);
@@ -252,6 +278,9 @@ def _imprint_css(g: Geometry) -> str:
     return f"""
 @page :blank {{ @bottom-left {{ content: none; }} @bottom-right {{ content: none; }}
   @left-top {{ content: none; }} }}
+@page bare {{ @bottom-left {{ content: none; }} @bottom-right {{ content: none; }}
+  @left-top {{ content: none; }} }}
+body.gongwen .imprint.bare {{ page: bare; }}
 body.gongwen .imprint {{ break-before: left; page: auto; height: {g.text_height - 0.5:.3f}pt;
   display: flex; flex-direction: column; justify-content: flex-end; letter-spacing: 0;
   --tp-justify: none; font-size: {size}pt; }}
