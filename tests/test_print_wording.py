@@ -211,3 +211,54 @@ def test_neither_the_blank_page_nor_the_imprint_after_it_is_numbered(
         if word_blank:
             assert not word_numbered, pdf.name
     assert sum(seen.values()) == 5 and not seen["周陵镇"], seen
+
+
+# -- album information pages --------------------------------------------------------------------------
+
+ALBUM = "渭城镇小城镇建设观摩图册"
+FACTS = ("建设地点", "建设规模及内容", "投资规模", "资金来源", "开工日期", "完成时限", "形象进度",
+         "责任单位")  # fmt: skip
+
+
+def _boxes(pdf: Path) -> list[list[tuple[str, float, float]]]:
+    """Each page's lines as (text, top, bottom) in pt."""
+    xhtml = subprocess.run(
+        ["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = []
+    for page in ET.fromstring(xhtml).iter(f"{BOX}page"):
+        found = []
+        for line in page.iter(f"{BOX}line"):
+            words = list(line.iter(f"{BOX}word"))
+            top = min(float(w.get("yMin", 0)) for w in words)
+            bottom = max(float(w.get("yMax", 0)) for w in words)
+            found.append(("".join(w.text or "" for w in words), top, bottom))
+        pages.append(found)
+    return pages
+
+
+@pytest.mark.slow
+def test_album_information_pages_use_the_page(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    """A project whose drawings do not fit beside its facts gets an information page: its name,
+    where, what, how much, from where, when and how far, in 14 pt over at least 70 % of the
+    180 mm text block (the old 10.5 pt table used about a third), all of it on that one page in
+    the PDF and in LibreOffice's PDF of the DOCX."""
+    pdf = built_district / "build" / "weicheng" / f"{ALBUM}.pdf"
+    for made in (pdf, district_word_pdfs / pdf.name):
+        info = [
+            page
+            for page in _boxes(made)
+            if any(text.startswith("项目类别") for text, _, _ in page)
+            and not any(text.startswith("规划图纸与展板") for text, _, _ in page)
+        ]
+        assert len(info) == 2, made  # 滨河路 and 雨污分流 (the others share their first page)
+        for page in info:
+            body = [(t, top, bottom) for t, top, bottom in page if not re.fullmatch(r"—\d+—", t)]
+            flat = "".join(t for t, _, _ in body)
+            assert all(label in flat for label in FACTS), (made.name, flat)
+            used = max(b for _, _, b in body) - min(t for _, t, _ in body)
+            assert used / (180 * 72 / 25.4) >= 0.7, (made.name, used)
+            label = next(b - t for text, t, b in body if text.startswith("项目类别"))
+            assert label >= 12, (made.name, label)  # 14 pt type, not 10.5 pt
