@@ -183,6 +183,9 @@ class DocxWriter:
     gongwen: bool = False
     """A 公文 (GB/T 9704): the character grid, page numbers on every page (turned with a landscape
     附件 page) and the 版头, 署名 and 版记 in their places (``gongwen.Geometry``)."""
+    bare_imprint: bool = False
+    """The 版记's page carries no page number: the PDF put a blank page before it (GB/T 9704
+    7.5: 空白页和版记页均不编排页码; ``gongwen.blank_before_imprint``)."""
     plan: bool = False
     """A plan text (总体规划, 控规, 修规): headings ranked and styled as 章 / 节 / 条."""
     landscape: bool = False
@@ -1052,13 +1055,24 @@ class DocxWriter:
 
     def _imprint_page(self) -> None:
         """The 版记 on a portrait page of its own, its text at the foot of the page, so that its
-        last separator lies on the bottom edge of the 版心 (7.4.1)."""
+        last separator lies on the bottom edge of the 版心 (7.4.1); the page even, the back of
+        the last leaf: a section that starts on an even page, before which Word and LibreOffice
+        put a blank page when the body ends on an even one."""
         if (
             not self._section_is_new()
             or self.document.sections[-1].orientation != WD_ORIENT.PORTRAIT
         ):
             self._new_section(landscape=False)
-        ooxml.align_page_bottom(self.document.sections[-1]._sectPr)
+        section = self.document.sections[-1]
+        section.start_type = WD_SECTION.EVEN_PAGE
+        ooxml.align_page_bottom(section._sectPr)
+        if self.bare_imprint:
+            for footer in (section.footer, section.even_page_footer):
+                footer.is_linked_to_previous = False
+                for paragraph in footer.paragraphs:  # the page number _new_section put there
+                    for child in list(paragraph._p):
+                        if child.tag != qn("w:pPr"):
+                            paragraph._p.remove(child)
 
     def _new_section(self, landscape: bool) -> None:
         section = self.document.add_section(WD_SECTION.NEW_PAGE)

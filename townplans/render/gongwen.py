@@ -15,7 +15,9 @@ the 署名 and 成文日期, the 版记 on the foot of the last page and the pag
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from townplans.render.layout import text_width
 from townplans.render.style import Style, family
@@ -59,6 +61,12 @@ class Geometry:
     @property
     def mark_top(self) -> float:
         return self.style.gongwen.mark_top_mm * MM
+
+    def mark_padding(self, mark: str) -> float:
+        """The space above the 标志's line box that puts the top of its characters, not of its
+        line, 35 mm below the 版心: a Chinese character's ink starts about a tenth of an em
+        below the top of its em box (FandolSong Bold 0.13 em, whose line is its em box)."""
+        return max(self.mark_top - 0.1 * self.mark_size(mark), 0.0)
 
     @property
     def rule_gap(self) -> float:
@@ -198,7 +206,7 @@ def _head_css(g: Geometry, mark: str) -> str:
 body.gongwen .redhead {{ margin: 0; padding: 0 0 {g.rule_gap:.3f}pt; border: none;
   border-bottom: {rule:.3f}pt solid {red}; }}
 body.gongwen .redhead p {{ text-indent: 0; text-align: center; letter-spacing: 0; }}
-body.gongwen .redhead p:first-child {{ margin: 0; padding-top: {g.mark_top:.3f}pt; color: {red};
+body.gongwen .redhead p:first-child {{ margin: 0; padding-top: {g.mark_padding(mark):.3f}pt; color: {red};
   font-family: {family(fonts["title"])}; font-size: {size:.2f}pt; line-height: {size:.2f}pt;
   font-weight: {"bold" if fonts["title"].bold else "normal"}; white-space: nowrap;
   bookmark-level: none; }}
@@ -245,8 +253,34 @@ body.gongwen .attachment h1 {{ font-family: {family(title)}; font-size: {title.s
 """
 
 
+IMPRINT = '<div class="imprint">'
+"""How the 版记's container opens in a 公文's HTML (once at most)."""
+
+
+def blank_before_imprint(html: str, mounts: Mapping[str, Path], variant: str | None) -> bool:
+    """Whether the PDF of ``html`` puts a blank page before the 版记 (to have it on an even
+    page): then neither page carries a page number (7.5), ``bare_imprint``. The layout is the
+    one ``pdf.html_to_pdf`` reuses when nothing changes."""
+    if html.count(IMPRINT) != 1:
+        return False
+    from townplans.render.pdf import layout
+
+    pages = layout(html, mounts, variant)[0].pages
+    if len(pages) < 2:
+        return False
+    page_type = getattr(getattr(pages[-2], "_page_box", None), "page_type", None)
+    return bool(getattr(page_type, "blank", False))
+
+
+def bare_imprint(html: str) -> str:
+    """``html`` with its 版记 on a page without a page number (the ``bare`` page)."""
+    return html.replace(IMPRINT, '<div class="imprint bare">', 1)
+
+
 def _imprint_css(g: Geometry) -> str:
-    """版记 on a page of its own after the 附件, its last separator on the foot of the 版心: 抄送
+    """版记 on a page of its own after the 附件, that page even (the back of the last leaf), with a
+    blank page without a number before it when the body ends on an even page (7.4.1, 7.5);
+    its last separator on the foot of the 版心: 抄送
     one character in on each side (wrapped lines under the first 机关), then 印发机关 one
     character from the left and 印发日期 one from the right; 4号仿宋; separators thick, thin,
     thick (7.4)."""
@@ -255,7 +289,12 @@ def _imprint_css(g: Geometry) -> str:
     thick, thin = gw.imprint_thick_mm * MM, gw.imprint_thin_mm * MM
     # 抄送： takes three characters of the 版记's own size; wrapped lines start under the first 机关.
     return f"""
-body.gongwen .imprint {{ break-before: page; page: auto; height: {g.text_height - 0.5:.3f}pt;
+@page :blank {{ @bottom-left {{ content: none; }} @bottom-right {{ content: none; }}
+  @left-top {{ content: none; }} }}
+@page bare {{ @bottom-left {{ content: none; }} @bottom-right {{ content: none; }}
+  @left-top {{ content: none; }} }}
+body.gongwen .imprint.bare {{ page: bare; }}
+body.gongwen .imprint {{ break-before: left; page: auto; height: {g.text_height - 0.5:.3f}pt;
   display: flex; flex-direction: column; justify-content: flex-end; letter-spacing: 0;
   --tp-justify: none; font-size: {size}pt; }}
 body.gongwen .imprint > * {{ border-top: {thin:.3f}pt solid black; }}

@@ -11,6 +11,7 @@ file carry ``data-src="<path>:<line>"`` (``source_attribute``), which WeasyPrint
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -68,23 +69,59 @@ FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 
 
 def font_faces(folder: Path) -> str:
-    """@font-face rules for fonts a district puts in templates/fonts/, by their family names."""
+    """@font-face rules for the fonts in templates/fonts/ (the shipped Fandol faces, a district's
+    own), by their family names and weight."""
+    rules = []
+    for path, family, bold in font_files(folder):
+        url = resource_url(TEMPLATES, f"fonts/{path.name}")
+        weight = "bold" if bold else "normal"
+        rules.append(
+            f'@font-face {{ font-family: "{family}"; font-weight: {weight}; src: url("{url}"); }}'
+        )
+    return "\n".join(rules)
+
+
+def font_files(folder: Path) -> list[tuple[Path, str, bool]]:
+    """The font files in ``folder``, each with its family name and whether it is a bold face.
+
+    The family is the typographic one (name ID 16) where the font has it: FandolFang's legacy
+    family is "FandolFang R". A bold face (FandolSong Bold) says so in its style bits, not its
+    weight class, and is declared bold so that a bold role takes it as it is instead of
+    emboldening it again."""
     if not folder.is_dir():
-        return ""
+        return []
     from fontTools.ttLib import TTFont  # a WeasyPrint dependency
 
-    rules = []
+    found = []
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in FONT_SUFFIXES:
             continue
         try:
             font = TTFont(str(path), fontNumber=0, lazy=True)
-            family = font["name"].getDebugName(1) or path.stem
+            names = font["name"]
+            family = names.getDebugName(16) or names.getDebugName(1) or path.stem
+            os2 = font.get("OS/2")
+            bold = bool(
+                font["head"].macStyle & 1
+                or (os2 is not None and (os2.fsSelection & 0x20 or os2.usWeightClass >= 600))
+            )
         except Exception:  # noqa: BLE001 - a broken font file must not stop the build
-            family = path.stem
-        url = resource_url(TEMPLATES, f"fonts/{path.name}")
-        rules.append(f'@font-face {{ font-family: "{family}"; src: url("{url}"); }}')
-    return "\n".join(rules)
+            family, bold = path.stem, False
+        found.append((path, family, bold))
+    return found
+
+
+def metadata(author: str, subject: str, stamp: dt.datetime) -> str:
+    """The ``<meta>`` elements WeasyPrint writes into the PDF's Info (/Author, /Subject,
+    /CreationDate, /ModDate) and, for PDF/A, its XMP (dc:creator, dc:description, xmp:CreateDate):
+    the issuing body, what the document is, and the content's own date (``source_stamp``), so the
+    same content gives the same PDF."""
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    found = [("author", author), ("description", subject)]
+    found += [("dcterms.created", when), ("dcterms.modified", when)]
+    return "".join(
+        f'<meta name="{name}" content="{escape(value)}">' for name, value in found if value
+    )
 
 
 def resource_url(scheme: str, relative: str) -> str:
@@ -744,6 +781,7 @@ def page(
     front: str = "",
     watermark: str = "",
     landscape: bool = False,
+    metadata: str = "",
 ) -> str:
     """A complete print HTML document: cover, ``front`` (a plan's 修订记录, on a page of its
     own), table of contents (headings down to ``toc_levels``), then the body (a document without
@@ -753,7 +791,8 @@ def page(
     the running header's text (the title unless given). ``watermark``: markup (the stage's
     outlines) set diagonally behind every page, in a fixed box, which WeasyPrint repeats on each
     page out of the flow: it moves nothing. ``landscape``: every page landscape (the body is on
-    the landscape pages, so the running title before the first block opens no portrait page)."""
+    the landscape pages, so the running title before the first block opens no portrait page).
+    ``metadata``: ``<meta>`` elements (``metadata``) WeasyPrint makes the PDF's properties of."""
     head = f'<span class="running-title">{escape(title if running is None else running)}</span>'
     if watermark:
         head += f'<div class="watermark">{watermark}</div>'
@@ -770,6 +809,6 @@ def page(
     body_tag = f'<body class="{" ".join(classes)}">' if classes else "<body>"
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{stylesheet}</style></head>\n"
+        f"<title>{escape(title)}</title>{metadata}<style>{stylesheet}</style></head>\n"
         f"{body_tag}{head}\n{contents}{body.html}\n</body></html>\n"
     )

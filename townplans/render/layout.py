@@ -24,15 +24,16 @@ from townplans.render.words import Lexicon
 # -- measuring text ----------------------------------------------------------------------------------
 
 _ASCII_EM = (
-    26, 39, 58, 62, 59, 97, 81, 33, 40, 40, 51, 61, 34, 37, 34, 40, 60, 59, 60, 60, 60, 60, 60,
-    59, 60, 60, 34, 34, 61, 61, 61, 56, 101, 76, 71, 71, 79, 67, 65, 77, 87, 43, 57, 77, 66, 101,
-    82, 79, 68, 79, 76, 63, 70, 82, 74, 110, 74, 71, 67, 42, 40, 42, 61, 60, 63, 60, 68, 57, 66,
-    59, 41, 60, 69, 36, 35, 66, 36, 101, 69, 63, 68, 65, 53, 50, 43, 68, 61, 88, 65, 59, 53, 45,
-    56, 45, 61,
+    34, 39, 58, 84, 59, 97, 81, 33, 40, 40, 51, 78, 34, 37, 34, 50, 60, 59, 60, 60, 60, 60, 60,
+    59, 60, 60, 34, 34, 78, 78, 78, 56, 101, 76, 72, 73, 79, 68, 65, 79, 87, 43, 57, 79, 66,
+    101, 82, 79, 69, 79, 76, 63, 73, 82, 76, 110, 76, 76, 67, 42, 50, 42, 62, 78, 63, 60, 68,
+    57, 66, 59, 41, 60, 69, 36, 35, 66, 36, 101, 69, 63, 68, 65, 53, 50, 43, 68, 61, 88, 65, 59,
+    53, 50, 56, 50, 62,
 )  # fmt: skip
 """Advance widths of U+0020–U+007E in hundredths of an em: for each character the widest of the
 fonts the outputs may set it in (Noto Serif, Noto Serif CJK SC and Noto Sans CJK SC, regular and
-bold; Times New Roman, Word's Latin font, is narrower in every glyph), so a width measured here is
+bold; FandolFang and FandolSong Bold from templates/fonts/, the body's, tables' and titles' faces;
+Times New Roman, Word's Latin font, is narrower in every glyph), so a width measured here is
 never less than the printed one."""
 
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
