@@ -137,6 +137,12 @@ class AlbumProject:
     """The fuller facts of an information page of its own (``info_page``): who builds it, its
     dates and the investment completed too."""
 
+    @property
+    def info_facts(self) -> list[tuple[str, str]]:
+        """What its information page shows: the fuller ``details``, or the ``facts`` when there
+        are none (a project made without them still shows its facts, never an empty table)."""
+        return self.details or self.facts
+
 
 @dataclass
 class Album:
@@ -624,7 +630,7 @@ def _project_html(project: AlbumProject, root: Path) -> str:
     if info_page(project):
         rows = "".join(
             _facts_row(row, f' style="height:{height:.1f}mm"')
-            for row, height in info_rows(project.details)
+            for row, height in info_rows(project.info_facts)
         )
         head = f'<h1 class="info" id="{project.anchor}">{_html(project.name)}</h1>'
         value = TEXT_MM[0] / 2 - INFO_LABEL_MM
@@ -707,7 +713,7 @@ def album_docx(
         ooxml.add_bookmark(heading, ooxml.bookmark_name(project.anchor), number)
         alone = info_page(project)
         if alone:
-            _info_docx(document, heading, project.details, style)
+            _info_docx(document, heading, project.info_facts, style)
         else:
             _facts_docx(document, project.facts)
         for index, (title, cells, layout) in enumerate(groups(project, root)):
@@ -819,6 +825,8 @@ def _info_docx(
     heading.paragraph_format.space_before = Pt(0)  # the page's top, as the PDF has it
     heading.paragraph_format.space_after = Pt(17)
     rows = info_rows(facts)
+    if not rows:  # Word will not open a table without rows
+        return
     label, value = Mm(INFO_LABEL_MM), Mm(TEXT_MM[0] / 2 - INFO_LABEL_MM)
     table = document.add_table(rows=len(rows), cols=4)
     table.style = document.styles["Table Grid"]
