@@ -74,15 +74,19 @@ class Geometry:
         which sit in the middle of their line."""
         return self.style.gongwen.rule_gap_mm * MM - (self.line - self.body_size) / 2
 
-    def title_shift(self, mark: str, rule_gap: float | None = None) -> float:
+    def title_shift(
+        self, mark: str, rule_gap: float | None = None, mark_top: float | None = None
+    ) -> float:
         """What the space above the title changes by (points, most often a little less) so that
         the title, and every body line after it, lies on the 22-line grid of the pages after the
-        first: the 版头 above it (``mark_top``, the mark's line, the 发文字号 two lines below, the
-        red separator ``rule_gap`` under it) is no whole number of lines, and a first page whose
+        first: the 版头 above it (the space above the mark's line, ``mark_top`` in Word and
+        ``mark_padding`` in the PDF; the mark's line, the 发文字号 two lines below, the red
+        separator ``rule_gap`` under it) is no whole number of lines, and a first page whose
         lines sit off the grid holds one line fewer than 22 (GB/T 9704 5.2.3)."""
         gap = self.rule_gap if rule_gap is None else rule_gap
+        top = self.mark_top if mark_top is None else mark_top
         rule = self.style.gongwen.rule_mm * MM
-        over = (self.mark_top + self.mark_size(mark) + 3 * self.line + gap + rule) % self.line
+        over = (top + self.mark_size(mark) + 3 * self.line + gap + rule) % self.line
         return -over if over <= self.line / 2 else self.line - over
 
     @property
@@ -202,6 +206,7 @@ def _head_css(g: Geometry, mark: str) -> str:
     size = g.mark_size(mark)
     rule = g.style.gongwen.rule_mm * MM
     red = f"#{g.style.gongwen.red}"
+    title_gap = 2 * g.line + g.title_shift(mark, mark_top=g.mark_padding(mark))
     return f"""
 body.gongwen .redhead {{ margin: 0; padding: 0 0 {g.rule_gap:.3f}pt; border: none;
   border-bottom: {rule:.3f}pt solid {red}; }}
@@ -211,7 +216,7 @@ body.gongwen .redhead p:first-child {{ margin: 0; padding-top: {g.mark_padding(m
   font-weight: {"bold" if fonts["title"].bold else "normal"}; white-space: nowrap;
   bookmark-level: none; }}
 body.gongwen .redhead p + p {{ margin: {2 * g.line}pt 0 0; line-height: {g.line}pt; }}
-body.gongwen .title p {{ margin: {2 * g.line + g.title_shift(mark):.3f}pt 0 0; line-height: {g.line}pt;
+body.gongwen .title p {{ margin: {title_gap:.3f}pt 0 0; line-height: {g.line}pt;
   letter-spacing: 0;
   text-indent: 0; text-align: center; font-family: {family(fonts["title"])};
   font-size: {fonts["title"].size}pt; font-weight: {"bold" if fonts["title"].bold else "normal"}; }}
