@@ -242,7 +242,9 @@ class Graph:
                 functools.partial(_anchor_pages, mounts=paths.mounts()),
             )  # fmt: skip
             bare = spec.gongwen is not None and _blank_before_imprint(spec, style, paths, variant)
-            data, problems = documents.to_docx(spec, style, paths.root, stamp, contents, bare_imprint=bare)
+            data, problems = documents.to_docx(
+                spec, style, paths.root, stamp, contents, bare_imprint=bare
+            )
             data = fixed_zip_times(data, stamp)
             return build.Made(data, problems + selfcheck.check_docx(data))
 
