@@ -139,6 +139,21 @@ def test_the_docx_cell_breaks_its_lines_between_words() -> None:
     assert not fits.findall(f".//{qn('w:br')}")  # a cell on one line is left as it is
 
 
+def test_no_docx_break_where_a_run_written_whole_starts() -> None:
+    """“26.4%（未达标）” in a column too narrow for it: the PDF breaks before “（未达标）”, a run
+    written whole (joined, ``UNBROKEN_LANGUAGE``); Word and LibreOffice break there too, so the
+    cell gets no ``w:br`` and its text reads as one (a break inside a plain run still comes)."""
+    cell = parse_xml(f"<w:tc {nsdecls('w')}><w:p><w:r><w:t>26.4%</w:t></w:r></w:p></w:tc>")
+    (paragraph,) = cell.findall(qn("w:p"))
+    whole = paragraph.add_r()
+    ooxml.add_unbroken_text(whole, "（未达标）")
+    ooxml.break_between_words(cell, 4.0, LEXICON)
+    assert not cell.findall(f".//{qn('w:br')}")
+    plain = _cell("滨河路道路（未达标）")
+    ooxml.break_between_words(plain, 4.0, LEXICON)
+    assert plain.findall(f".//{qn('w:br')}")
+
+
 # -- check never loads the segmenter ---------------------------------------------------------------
 
 
