@@ -266,6 +266,11 @@ def district_copy(built_district: Path, tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+PDF_EXPORT = 'pdf:writer_pdf_Export:{"IsSkipEmptyPages":{"type":"boolean","value":"false"}}'
+"""LibreOffice's PDF export with the blank pages it inserts (before a section that starts on an
+even page: the 公文's 版记), as Word prints them; headless it leaves them out by default."""
+
+
 def libreoffice_pdfs(
     files: list[Path], out: Path, processes: int = 1, timeout: float = 900
 ) -> None:
@@ -279,7 +284,7 @@ def libreoffice_pdfs(
     for n, share in enumerate(shares):
         profile = (out / f"profile-{n}").as_uri()
         command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
-                   "pdf", "--outdir", str(out), *map(str, share)]  # fmt: skip
+                   PDF_EXPORT, "--outdir", str(out), *map(str, share)]  # fmt: skip
         running.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
     try:
         for process in running:

@@ -276,12 +276,12 @@ def test_fonts_dropped_into_templates_fonts_are_embedded(tmp_path: Path) -> None
     for record in font["name"].names:
         if record.nameID in (1, 4, 6, 16):
             record.string = "TownplansTestSans"
-    (root / "templates/fonts").mkdir()
+    (root / "templates/fonts").mkdir(exist_ok=True)
     font.save(str(root / "templates/fonts/TownplansTestSans.otf"))
     style = root / "templates/style.yaml"
     style.write_text(
         style.read_text(encoding="utf-8").replace(
-            "pdf: [FangSong, Noto Serif CJK SC], size: 16}",
+            "pdf: [FangSong, FandolFang, Noto Serif CJK SC], size: 16}",
             "pdf: [TownplansTestSans], size: 16}",
             1,
         ),

@@ -83,4 +83,4 @@ def test_tp401_and_the_summary_cell_judge_a_value_on_its_target(
     town = sample.town("weicheng")
     assert town is not None
     facts = build_facts(sample.district, profile, Knowledge())
-    assert indicator_cell(town, KEY, indicator, facts) == ("33.5%" if meets else "33.5% ✗")
+    assert indicator_cell(town, KEY, indicator, facts) == ("33.5%" if meets else "33.5%（未达标）")

@@ -155,7 +155,10 @@ def test_a_damaged_package_is_told_in_chinese(tmp_path: Path) -> None:
     ("edit", "chinese"),
     [
         (("page:\n", "page: 纸张\nold_page:\n"), "结构不对"),
-        (("pdf: [FangSong, Noto Serif CJK SC], size: 16}", "pdf: 5, size: 16}"), "结构不对"),
+        (
+            ("pdf: [FangSong, FandolFang, Noto Serif CJK SC], size: 16}", "pdf: 5, size: 16}"),
+            "结构不对",
+        ),
         (
             ("plan_headings:\n", "plan_headings:\n  - {name: 坏, pattern: '[第', font: body}\n"),
             "方括号 [ 没有闭合",

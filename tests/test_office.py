@@ -37,7 +37,10 @@ def test_libreoffice_opens_every_docx(district: Path, district_word_pdfs: Path) 
         assert converted.is_file(), f"LibreOffice could not convert {file.name}"
         # Word as good as the PDF (issue 10): no blank page, and about as many pages as WeasyPrint.
         pages = _pages(converted)
-        assert pages >= 1 and not _blank_pages(converted, pages), file.name
+        blank = _blank_pages(converted, pages)
+        if blank == [pages - 1] and pages % 2 == 0 and "抄送" in _page_text(converted, pages):
+            blank = []  # the blank page Word puts before a 公文's even 版记 page (GB/T 9704 7.5)
+        assert pages >= 1 and not blank, file.name
         printed = _pages(file.with_suffix(".pdf"))
         assert abs(pages - printed) <= max(1, round(printed * 0.1)), (file.name, pages, printed)
 
@@ -47,6 +50,13 @@ def _pages(pdf: Path) -> int:
     found = re.search(r"Pages:\s+(\d+)", info.stdout)
     assert found is not None
     return int(found.group(1))
+
+
+def _page_text(pdf: Path, page: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
 
 
 def _blank_pages(pdf: Path, pages: int) -> list[int]:
@@ -211,14 +221,25 @@ def test_every_pdf_embeds_fonts_and_has_chinese_text(district: Path) -> None:
         assert re.search(r"[\u4e00-\u9fff]{4}", text), file.name
 
 
+def _flat(text: str) -> str:
+    """A cell's text without the line breaks of a wrapping cell."""
+    return text.replace("\n", "")
+
+
 @pytest.mark.slow
 def test_summary_shows_matrix_indicators_and_investment(district: Path) -> None:
     document = docx.Document(str(district / "build/咸阳市渭城区小城镇建设情况汇总.docx"))
     matrix, indicators, investments = document.tables
-    assert [c.text for c in matrix.rows[0].cells][:3] == ["镇", "镇基本信息", "建设计划"]
-    beidu = next(row for row in indicators.rows if row.cells[0].text == "镇区绿化覆盖率")
-    assert beidu.cells[1].text == "≥30%" and "26.4% ✗" in [c.text for c in beidu.cells]
-    road = next(row for row in indicators.rows if row.cells[0].text == "建成区路网覆盖率")
+    # A text that wraps in its narrow column (in both writers: “镇基本信息” is 60 pt of text in
+    # 53.7 pt of room with nine columns on the page) has Word line breaks (w:br) between its
+    # words, 镇基本 / 信息: the cells are read without them.
+    header = [_flat(c.text) for c in matrix.rows[0].cells][:3]
+    assert header == ["镇", "镇基本信息", "建设计划"]
+    assert matrix.rows[0].cells[1].text in ("镇基本信息", "镇基本\n信息")
+    beidu = next(row for row in indicators.rows if _flat(row.cells[0].text) == "镇区绿化覆盖率")
+    seen = [re.sub("[\u200b\u2060]", "", c.text) for c in beidu.cells]  # joiners keep it whole
+    assert seen[1] == "≥30%" and "26.4%（未达标）" in seen
+    road = next(row for row in indicators.rows if _flat(row.cells[0].text) == "建成区路网覆盖率")
     assert road.cells[1].text.startswith("待确认")
     total, towns = investments.rows[-1], investments.rows[1:-1]
     assert total.cells[0].text == "合计" and len(towns) == 6

@@ -296,7 +296,8 @@ def test_a_table_too_wide_for_landscape_is_set_smaller_with_a_finding() -> None:
     assert sizes and max(sizes) < 12
     body = _html("# 表\n\n" + WIDE)
     assert [p.code for p in body.problems] == ["TP708"]
-    assert '<div class="landscape"><table style="font-size:' in body.html
+    # the heading goes onto the table's landscape page with it
+    assert '<div class="landscape"><h1 id="h1">表</h1>\n<table style="font-size:' in body.html
 
 
 # -- numbers print as written ------------------------------------------------------------------------

@@ -651,16 +651,25 @@ def package(
     "--output", "-o", type=click.Path(file_okay=False, path_type=Path), metavar="文件夹",
     help="成果写入的文件夹（默认 build/修订/）",
 )  # fmt: skip
+@click.option(
+    "--author", metavar="姓名",
+    help="工作区中修改的修订人，写入修订标记（默认：git 的 user.name）",
+)  # fmt: skip
 @pass_ctx
 def diff(
-    ctx: Context, document: tuple[str, ...], old: str | None, new: str | None, output: Path | None
+    ctx: Context,
+    document: tuple[str, ...],
+    old: str | None,
+    new: str | None,
+    output: Path | None,
+    author: str | None,
 ) -> None:
     """比较文档的两个版本，生成修改对照表（Word 和 PDF）和带修订标记的 Word 文档（可逐条接受或拒绝），并列出修改摘要。
 
     文档：Markdown 文件路径，或“镇文件夹名 文档”（如 weicheng 总体规划、weicheng 控规、weicheng 建设计划）；
     总体规划按章节文件顺序合并比较。退出码：0 已生成（不论有无修改），2 用法或工具错误（如不是 git 仓库、版本不存在），130 按 Ctrl+C 中止。
     """
-    outcome = _call(ctx, lambda: pipeline.run_diff(ctx.root, document, old, new, output))
+    outcome = _call(ctx, lambda: pipeline.run_diff(ctx.root, document, old, new, output, author))
     comparison = outcome.comparison
     ctx.say(f"{comparison.title}：{comparison.old.label} → {comparison.new.label}")
     ctx.say(outcome.summary.line())

@@ -17,6 +17,7 @@ from pathlib import Path
 from townplans import __version__, errortext
 from townplans.paths import WorkspacePaths
 from townplans.profile import OutputSpec, load_profile
+from townplans.render import faces
 from townplans.render.style import StyleError, load_style
 
 PYTHON_PACKAGES = (
@@ -86,8 +87,31 @@ def _cjk_fonts() -> Check:
     ]
     found = f"{len(families)} 个中文字体族：{'、'.join(noto or families[:4])}"
     if not official:
-        found += "；未安装仿宋_GB2312/楷体_GB2312，PDF 用 Noto CJK 代替（Word 文档仍指定公文字体）"
+        found += (
+            "；系统未安装仿宋_GB2312/楷体_GB2312（PDF 用 templates/fonts/ 的字体，见“公文字体”）"
+        )
     return Check("中文字体", bool(noto or families), found)
+
+
+def _gongwen_faces(paths: WorkspacePaths) -> Check:
+    """Whether each role of a 公文 (GB/T 9704: 正文仿宋, 标题小标宋, 黑体, 楷体) is set in a face of
+    its design in the PDF, or falls back to another design (a warning: the PDF is still made)."""
+    try:
+        style = load_style(paths.style)
+    except StyleError:
+        return Check("公文字体", False, "样式文件无法读取，见下方“样式文件”", required=False)
+    found = faces.faces(style, paths.fonts)
+    text = "；".join(faces.describe(face) for face in found)
+    if all(face.matches for face in found):
+        return Check("公文字体", True, text)
+    return Check(
+        "公文字体",
+        False,
+        f"公文将改用其他字体：{text}",
+        "把有授权的公文字体（如仿宋_GB2312、方正小标宋简体）放入 templates/fonts/ 并在 "
+        "templates/style.yaml 的 pdf 中列出，或恢复随 townplans 提供的 templates/fonts/ Fandol 字体",
+        required=False,
+    )
 
 
 def _pango_harfbuzz() -> list[Check]:
@@ -161,6 +185,7 @@ def _workspace(root: Path) -> list[Check]:
         checks.append(Check("样式文件", True, str(paths.style)))
     except StyleError as exc:
         checks.append(Check("样式文件", False, str(exc)))
+    checks.append(_gongwen_faces(paths))
     towns = paths.towns
     if (towns / "district.yaml").is_file():
         checks.append(Check("工作区", True, f"{towns}/district.yaml"))

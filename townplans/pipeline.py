@@ -392,9 +392,12 @@ def run_diff(
     old: str | None = None,
     new: str | None = None,
     output: Path | None = None,
+    author: str | None = None,
 ) -> DiffOutcome:
-    """Compare two versions of a document and write its 修改对照表 (DOCX and PDF) and, once the
-    tracked-changes writer is there, the tracked-changes DOCX, under build/修订/ or ``output``."""
+    """Compare two versions of a document and write its 修改对照表 (DOCX and PDF) and the
+    tracked-changes DOCX (the built document with its changes marked, when ``build`` makes the
+    document), under build/修订/ or ``output``. ``author``: who made the working tree's changes
+    (default: git's user.name)."""
     from townplans import build
     from townplans.render.style import StyleError, load_style
     from townplans.revision import naming, outputs, table
@@ -407,7 +410,7 @@ def run_diff(
     try:
         workspace = session.workspace if session is not None else None
         document = naming.resolve(workspace, paths.root, words, names)
-        comparison = compare_document(paths.root, document, old, new)
+        comparison = compare_document(paths.root, document, old, new, author=author)
     except HistoryError as exc:
         raise ToolError(str(exc)) from exc
     try:
@@ -417,9 +420,11 @@ def run_diff(
     folder = (output if output is not None else paths.build / "修订").resolve()
     spec = table.spec(comparison, paths.root, document.paths)
     stamp = source_stamp(spec.date)
+    built = _built_spec(session, style, document.paths) if session is not None else None
+    contents = _contents(built, style, paths) if built is not None and new is None else ()
     written = []
     try:
-        made = outputs.all_outputs(spec, comparison, style, paths, stamp)
+        made = outputs.all_outputs(spec, comparison, style, paths, stamp, built, contents)
         for name, data in made.items():
             written.append(build.write_atomic(folder, folder / name, data))
     except (OSError, PathPolicyError) as exc:
@@ -427,6 +432,28 @@ def run_diff(
         raise ToolError(f"无法写入修改对照表：{detail}") from exc
     summary = summarise(comparison, len(table.rows(comparison)))
     return DiffOutcome(comparison, tuple(written), summary)
+
+
+def _built_spec(session: Session, style: Any, compared: tuple[str, ...]) -> Any:
+    """The ``documents.DocumentSpec`` ``build`` makes from the compared files (``compared``: a
+    chapter folder or a file), None when it makes none from them."""
+    from townplans import targets
+
+    graph = targets.Graph(session, style)
+    return next((s for s in graph.specs() if s.text and tuple(s.text) == compared), None)
+
+
+def _contents(spec: Any, style: Any, paths: WorkspacePaths) -> list[Any]:
+    """The document's table of contents with the pages of its PDF (as ``build`` fills it): the
+    working tree is the new version, so its layout is the marked document's."""
+    from townplans.render import documents
+    from townplans.render.html import font_faces
+    from townplans.render.pdf import anchor_pages
+
+    def pages(html: str) -> dict[str, int]:
+        return anchor_pages(html, paths.mounts())
+
+    return documents.contents(spec, style, paths.root, font_faces(paths.fonts), pages)
 
 
 def _document_names(session: Session) -> dict[str, str]:

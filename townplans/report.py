@@ -58,6 +58,24 @@ def summary_line(data: ReportInput) -> str:
     )
 
 
+def reviewer_line(data: ReportInput) -> tuple[str, str]:
+    """The check's verdict as the district summary prints it for a reviewer: the counts and the
+    verdict in words, then (in smaller print) what it was checked against."""
+    result = data.result
+    waived = len(result.findings) - len(result.active)
+    verdict = "未通过" if result.failed(data.strict) else "通过"
+    counts = (
+        f"错误 {result.count(Severity.ERROR)} 项、警告 {result.count(Severity.WARNING)} 项、"
+        f"提示 {result.count(Severity.INFO)} 项"
+    )
+    exempt = f"，另有 {waived} 项已按豁免处理" if waived else ""
+    basis = (
+        f"按区级规则文件 {data.profile_version} 核对（{len(result.rules)} 条规则，"
+        f"{len(result.towns)} 个镇）。"
+    )
+    return f"材料检查：{counts}{exempt}，{verdict}。", basis
+
+
 def text(data: ReportInput, color: bool = False) -> str:
     """``path:line:col: TP203 错误 message``, grouped by town, with a summary line."""
     lines: list[str] = []

@@ -76,6 +76,25 @@ class Output:
         return tuple(target.path for target in self.targets)
 
 
+READING_ORDER = (".pdf", ".docx", ".html", ".json")
+"""Within one output, the file a reader opens first: the PDF, then the Word file, the report."""
+
+
+def in_reading_order(slug: str, outputs: Iterable[Output]) -> list[Path]:
+    """A town's files as build/index.html lists them: its outputs in the district's document
+    order (``town_outputs``: 总体规划, 控规, 修规, 建设计划, 项目简介汇编, each with its revision
+    outputs, then the 观摩图册 and the 检查报告), each output's PDF before its other files."""
+
+    def rank(path: Path) -> tuple[int, str]:
+        suffix = path.suffix
+        return (
+            READING_ORDER.index(suffix) if suffix in READING_ORDER else len(READING_ORDER),
+            path.name,
+        )
+
+    return [path for o in outputs if o.town == slug for path in sorted(o.paths, key=rank)]
+
+
 @dataclass(frozen=True, slots=True)
 class PhotoCache:
     """build/.cache/photos: prepared photos by content hash; written atomically, never stale.
@@ -127,6 +146,9 @@ class Graph:
             documents.Templates(paths.templates / "documents"),
             self.session.workspace.district,
             facts=self.session.facts,
+            terms=documents.workspace_terms(
+                self.session.profile, (p.name for p in self.session.knowledge.places.entries)
+            ),
         )
 
     @property
@@ -219,14 +241,22 @@ class Graph:
                 spec, style, paths.root, font_faces(paths.fonts),
                 functools.partial(_anchor_pages, mounts=paths.mounts()),
             )  # fmt: skip
-            data, problems = documents.to_docx(spec, style, paths.root, stamp, contents)
+            bare = spec.gongwen is not None and _blank_before_imprint(spec, style, paths, variant)
+            data, problems = documents.to_docx(
+                spec, style, paths.root, stamp, contents, bare_imprint=bare
+            )
             data = fixed_zip_times(data, stamp)
             return build.Made(data, problems + selfcheck.check_docx(data))
 
         def make_pdf() -> build.Made:
+            from townplans.render import gongwen
             from townplans.render.pdf import html_to_pdf
 
             page, problems = documents.to_html(spec, style, paths.root, font_faces(paths.fonts))
+            if spec.gongwen is not None and gongwen.blank_before_imprint(
+                page, paths.mounts(), variant
+            ):
+                page = gongwen.bare_imprint(page)
             data, warnings = html_to_pdf(page, paths.mounts(), variant)
             return build.Made(data, problems + selfcheck.check_pdf(data, warnings))
 
@@ -279,7 +309,12 @@ class Graph:
             if kind == "pdf":
                 data = outputs.table_pdf(made, style, paths, variant)
                 return build.Made(data, selfcheck.check_pdf(data, []))
-            tracked = outputs.tracked_docx(spec, found, style, paths, stamp)
+            # The whole built document, its contents the PDF's pages (as ``_document``'s DOCX).
+            contents = documents.contents(
+                spec, style, paths.root, font_faces(paths.fonts),
+                functools.partial(_anchor_pages, mounts=paths.mounts()),
+            )  # fmt: skip
+            tracked = outputs.tracked_docx(spec, found, style, paths, stamp, contents)
             return build.Made(tracked, selfcheck.check_docx(tracked))
 
         name = safe_name(table.suffix(spec.name), "修改对照表")
@@ -397,10 +432,13 @@ class Graph:
         assert check is not None
         workspace, profile = self.session.workspace, self.session.profile
         matrix = status.district_status(workspace, profile, check)
-        line = report.summary_line(report.ReportInput(check, workspace, profile.version))
+        verdict = report.ReportInput(check, workspace, profile.version)
+        line = report.summary_line(verdict)
         header = ["镇", *(d.label for d in profile.deliverables)]
         rows = [[row.name, *(cell.state.label for cell in row.cells.values())] for row in matrix]
-        spec = self.assembler.district_summary(rows, line, workspace.district.towns)
+        spec = self.assembler.district_summary(
+            rows, report.reviewer_line(verdict), workspace.district.towns
+        )
         return spec, header, rows, line
 
     def district_outputs(self, town_outputs: Sequence[Output]) -> list[Output]:
@@ -409,13 +447,13 @@ class Graph:
         spec, header, rows, line = self._summary()
         summary = self._document(spec, "", "district")
         towns = [(t.slug, t.name) for t in workspace.district.towns]
-        files = {slug: list(self.files_of(slug, town_outputs)) for slug, _ in towns}
+        files = {slug: in_reading_order(slug, town_outputs) for slug, _ in towns}
         build_dir = self.paths.build
 
         def make_index() -> build.Made:
             from townplans.render.index import index_html
 
-            page = index_html(workspace.district.name, towns, files, list(summary.paths), header,
+            page = index_html(workspace.district.name, towns, files, in_reading_order("", [summary]), header,
                               rows, line, build_dir)  # fmt: skip
             return build.Made(page.encode("utf-8"))
 
@@ -516,3 +554,14 @@ def known_hashes(session: Session) -> dict[str, str]:
         for asset in town.assets()
         if asset.image is not None and asset.image.sha256
     }
+
+
+def _blank_before_imprint(
+    spec: documents.DocumentSpec, style: Style, paths: WorkspacePaths, variant: str | None
+) -> bool:
+    """Whether a 公文's PDF puts a blank page before its 版记: the DOCX then leaves the 版记's
+    page unnumbered too (GB/T 9704 7.5), as the PDF does."""
+    from townplans.render import gongwen
+
+    page = documents.to_html(spec, style, paths.root, font_faces(paths.fonts))[0]
+    return gongwen.blank_before_imprint(page, paths.mounts(), variant)

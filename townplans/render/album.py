@@ -30,11 +30,15 @@ from pathlib import Path
 from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.section import Section
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
 
 from townplans.completeness import condition_holds
 from townplans.mdparser import tables
@@ -43,10 +47,13 @@ from townplans.photopairs import pair_photos
 from townplans.profile import Profile
 from townplans.render import documents, ooxml
 from townplans.render.html import WORKSPACE, resource_url
+from townplans.render.html import metadata as html_metadata
 from townplans.render.images import Cache, Prepared, Slot, prepare
+from townplans.render.layout import pt_to_mm, text_block, text_em
 from townplans.render.ooxml import TocLine, set_fonts
-from townplans.render.style import Style, _family
+from townplans.render.style import FontRole, Style, _family
 from townplans.render.tokens import xml_text
+from townplans.reproducible import source_stamp
 from townplans.values import date_or_none
 
 PAGE_MM = (297.0, 210.0)
@@ -62,6 +69,20 @@ CAPTION_MM = 6.0
 """One caption line (9 pt) and the space above it, under every slot."""
 SLACK_MM = 8.0
 """Kept free on a page so that captions wrapping to a second line never push a row over."""
+CAPTION_PT = 9.0
+CAPTION_LINE_PT = CAPTION_PT * 1.25
+"""A caption line's height in both writers (CSS line-height 1.25, Word's exact line spacing)."""
+CAPTION_GAP_MM = 1.5
+"""Between a picture and its caption."""
+HEADING_PT = 14.0
+HEADING_LINE_PT = HEADING_PT * 1.2
+"""A group heading's line (CSS line-height 1.2, Word's exact spacing), below HEADING_MM - 6 mm."""
+PICTURE_LINE_MM = 1.5
+"""What Word and LibreOffice add to a picture's line below the picture (the paragraph mark's
+descent): counted in the Word grid's budget."""
+FOOTER_DISTANCE_MM = 6.0
+"""The Word footer's distance from the page's edge: its page number (11 pt) stays inside the
+15 mm margin, so the body keeps the whole text block as the PDF's does."""
 PHOTO_SLOT = Slot((TEXT_MM[0] - GUTTER_MM) / 2, TEXT_MM[1] - HEADING_MM - SLACK_MM - CAPTION_MM)
 """The largest slot a grid gives (two columns, one row a page): photos are prepared for it."""
 STAGE_LABELS = {"before": "施工前", "progress": "施工中", "after": "建成后"}
@@ -105,12 +126,22 @@ class AlbumProject:
     name: str
     anchor: str
     facts: list[tuple[str, str]]
+    """The facts table beside the drawings when they share the project's first page."""
     images: list[AlbumImage] = field(default_factory=list)
     pairs: list[tuple[AlbumPhoto | None, AlbumPhoto | None]] = field(default_factory=list)
     progress: list[AlbumPhoto] = field(default_factory=list)
     after_required: bool = True
     """Whether the checker asks for after-photos (the project is complete): only then does a
     before-photo without its partner get a 【缺：建成后照片】 slot beside it."""
+    details: list[tuple[str, str]] = field(default_factory=list)
+    """The fuller facts of an information page of its own (``info_page``): who builds it, its
+    dates and the investment completed too."""
+
+    @property
+    def info_facts(self) -> list[tuple[str, str]]:
+        """What its information page shows: the fuller ``details``, or the ``facts`` when there
+        are none (a project made without them still shows its facts, never an empty table)."""
+        return self.details or self.facts
 
 
 @dataclass
@@ -237,6 +268,7 @@ def _project(
     project: Project, profile: Profile, root: Path, cache: Cache, anchor: str, album: Album
 ) -> AlbumProject:
     entry = AlbumProject(project.name, anchor, _facts(project, profile))
+    entry.details = _details(project, profile, entry.facts)
     doctype = profile.documents.get("project_brief")
     shown = {
         link.resolved: link.text
@@ -288,6 +320,33 @@ def _facts(project: Project, profile: Profile) -> list[tuple[str, str]]:
     facts = [(label, documents._value(meta, fields.get(key))) for label, key in shown]
     facts.insert(5, ("资金来源", funding_text or documents.missing("资金来源")))
     return facts
+
+
+DETAILS = (
+    ("项目类别", None), ("所属功能区", None), ("建设单位", "owner"), ("建设地点", None),
+    ("建设规模及内容", None), ("投资规模", None), ("累计完成投资", "cumulative_investment"),
+    ("资金来源", None), ("开工日期", "start"), ("完成时限", None), ("形象进度", None),
+    ("形象进度百分比", None), ("进度截至日期", "progress_date"), ("责任领导", None),
+    ("责任单位", None),
+)  # fmt: skip
+"""The information page's facts in a reader's order (what, where, who, how much, when, how far,
+who answers for it): a label with no field key is one of ``_facts``; an optional one left empty
+is left out."""
+
+
+def _details(
+    project: Project, profile: Profile, facts: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    doctype = profile.documents.get("project_brief")
+    if project.brief is None or doctype is None:
+        return list(facts)
+    known, meta = dict(facts), project.brief.meta
+    found = []
+    for label, key in DETAILS:
+        value = known.get(label) if key is None else documents._value(meta, doctype.fields.get(key))
+        if value and value != "—":
+            found.append((label, value))
+    return found
 
 
 def _photo(photo: Photo, root: Path, cache: Cache, album: Album) -> AlbumPhoto:
@@ -367,10 +426,9 @@ def groups(project: AlbumProject, root: Path) -> list[tuple[str, list[Cell], Gri
     if project.images:
         cells = [Cell(root / i.source, i.title, i.aspect) for i in project.images]
         layout = grid([c.aspect for c in cells])
-        room = TEXT_MM[1] - facts_height(project.facts) - HEADING_MM - SLACK_MM - CAPTION_MM
-        if len(cells) <= layout.columns and room >= 0.5 * layout.slot.height_mm:
+        if not info_page(project):
             # one row: it shares the first page with the facts, in the room they leave
-            layout = Grid(layout.columns, 1, Slot(layout.slot.width_mm, room))
+            layout = Grid(layout.columns, 1, Slot(layout.slot.width_mm, _room(project)))
         found.append(("规划图纸与展板", cells, layout))
     if project.pairs and not project.after_required and all(a is None for _, a in project.pairs):
         # no after-photo yet, none asked for: the before-photos alone, as large as they go
@@ -386,6 +444,50 @@ def groups(project: AlbumProject, root: Path) -> list[tuple[str, list[Cell], Gri
         cells = [_photo_cell(root, p, None) for p in project.progress]
         found.append(("建设进度", cells, grid([c.aspect for c in cells], (2, 3))))
     return found
+
+
+def _room(project: AlbumProject) -> float:
+    """The height (mm) the facts table leaves for one row of pictures on the first page."""
+    return TEXT_MM[1] - facts_height(project.facts) - HEADING_MM - SLACK_MM - CAPTION_MM
+
+
+def info_page(project: AlbumProject) -> bool:
+    """Whether the project's facts stand on a page of their own (an information page, laid out
+    to fill it: ``info_rows``): unless its drawings and boards fit in one row beside the facts
+    table, in at least half the height a row of their own would have."""
+    if not project.images:
+        return True
+    layout = grid([i.aspect for i in project.images])
+    return not (
+        len(project.images) <= layout.columns and _room(project) >= 0.5 * layout.slot.height_mm
+    )
+
+
+INFO_PT = 14.0
+"""The information page's type (4号): read at arm's length on an inspection tour."""
+INFO_LINE_MM = INFO_PT * 1.5 * 25.4 / 72
+INFO_LABEL_MM = 46.0
+"""The label column of the information page's table."""
+INFO_HEADING_MM = 24.0
+"""The project's name (22 pt) over its red rule, and the space under it."""
+INFO_ROW_MM = 22.0
+"""The tallest a row of the information page's table is made (a short table does not stretch)."""
+
+
+def info_rows(facts: Sequence[tuple[str, str]]) -> list[tuple[list[tuple[str, str]], float]]:
+    """The information page's table: ``fact_rows`` each with its height (mm), the rows sharing
+    the text block under the heading (less the slack) and each at least as tall as its longest
+    value's lines at 14 pt."""
+    rows = fact_rows(facts)
+    room = TEXT_MM[1] - INFO_HEADING_MM - SLACK_MM
+    char = INFO_PT * 25.4 / 72
+    needs = []
+    for row in rows:
+        cell = (TEXT_MM[0] if len(row) == 1 else TEXT_MM[0] / 2) - INFO_LABEL_MM - 8
+        lines = max(math.ceil(len(value) * char / cell) or 1 for _, value in row)
+        needs.append(lines * INFO_LINE_MM + 4)
+    even = min(INFO_ROW_MM, max(0.0, room - sum(needs)) / max(len(rows), 1) + min(needs, default=0))
+    return [(row, max(need, even)) for row, need in zip(rows, needs, strict=True)]
 
 
 def _slot_html(root: Path, cell: Cell, slot: Slot) -> str:
@@ -423,12 +525,16 @@ section.project {{ page-break-before: always; }}
 table.facts {{ border-collapse: collapse; width: 100%; font-size: 10.5pt; }}
 table.facts th, table.facts td {{ border: 0.5pt solid #333; padding: 1mm 2mm; text-align: left; vertical-align: top; }}
 table.facts th {{ width: 26mm; background: #f2f2f2; font-weight: normal; font-family: {_family(fonts["heading1"])}; }}
+h1.info {{ font-size: 22pt; margin: 0 0 6mm; padding-bottom: 2mm; border-bottom: 1.5pt solid #c00; }}
+table.facts.info {{ font-size: {INFO_PT:g}pt; line-height: 1.5; page-break-after: always; table-layout: fixed; }}
+table.facts.info th {{ width: {INFO_LABEL_MM:g}mm; }}
+table.facts.info th, table.facts.info td {{ padding: 0 4mm; vertical-align: middle; }}
 .row {{ display: flex; justify-content: space-between; align-items: flex-end; page-break-inside: avoid; margin-top: {ROW_GAP_MM}mm; }}
 .slot {{ margin: 0; text-align: center; }}
 .slot img {{ display: block; margin: 0 auto; }}
 .placeholder {{ box-sizing: border-box; margin: 0 auto; border: 0.8pt dashed #c00; color: #c00; display: flex; align-items: center; justify-content: center; }}
-figcaption {{ font-size: 9pt; line-height: 1.25; margin-top: 1.5mm; }}
-h2 {{ font-family: {_family(fonts["heading2"])}; font-size: 14pt; line-height: 1.2; margin: {HEADING_MM - 6:.0f}mm 0 0; page-break-after: avoid; }}
+figcaption {{ font-size: {CAPTION_PT:g}pt; line-height: {CAPTION_LINE_PT:g}pt; margin-top: {CAPTION_GAP_MM:g}mm; }}
+h2 {{ font-family: {_family(fonts["heading2"])}; font-size: {HEADING_PT:g}pt; line-height: {HEADING_LINE_PT:g}pt; margin: {HEADING_MM - 6:.0f}mm 0 0; page-break-after: avoid; }}
 """
     parts = [
         _cover_html(album, root),
@@ -440,8 +546,20 @@ h2 {{ font-family: {_family(fonts["heading2"])}; font-size: 14pt; line-height: 1
         parts.append(_project_html(project, root))
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{_html(album.title)}</title><style>{css}</style></head><body>{''.join(parts)}</body></html>"
+        f"<title>{_html(album.title)}</title>{_metadata(album)}<style>{css}</style></head>"
+        f"<body>{''.join(parts)}</body></html>"
     )
+
+
+def _metadata(album: Album) -> str:
+    """The PDF's properties: the town as author (as the DOCX's), what the album is, and the
+    latest photo's date (``source_stamp``: SOURCE_DATE_EPOCH first)."""
+    author = xml_text(album.town or album.district)
+    return html_metadata(author, xml_text(_subject(album)), source_stamp(album_date(album)))
+
+
+def _subject(album: Album) -> str:
+    return f"{album.town or album.district} · 观摩图册（项目概况、建设进程、前后对比）"
 
 
 COVER_PHOTO = Slot(200.0, 100.0)
@@ -502,19 +620,27 @@ def fact_rows(facts: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     return rows + ([pending] if pending else [])
 
 
+def _facts_row(row: Sequence[tuple[str, str]], height: str = "") -> str:
+    span = ' colspan="3"' if len(row) == 1 else ""
+    cells = "".join(f"<th>{_html(k)}</th><td{span}>{_html(v)}</td>" for k, v in row)
+    return f"<tr{height}>{cells}</tr>"
+
+
 def _project_html(project: AlbumProject, root: Path) -> str:
-    span = ' colspan="3"'
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<th>{_html(k)}</th><td{span if len(row) == 1 else ''}>{_html(v)}</td>" for k, v in row
+    if info_page(project):
+        rows = "".join(
+            _facts_row(row, f' style="height:{height:.1f}mm"')
+            for row, height in info_rows(project.info_facts)
         )
-        + "</tr>"
-        for row in fact_rows(project.facts)
-    )
-    html = [
-        f'<section class="project"><h1 id="{project.anchor}">{_html(project.name)}</h1><table class="facts">{rows}</table>'
-    ]
+        head = f'<h1 class="info" id="{project.anchor}">{_html(project.name)}</h1>'
+        value = TEXT_MM[0] / 2 - INFO_LABEL_MM
+        columns = f'<col style="width:{INFO_LABEL_MM:g}mm"><col style="width:{value:.1f}mm">' * 2
+        table = f'<table class="facts info"><colgroup>{columns}</colgroup>{rows}</table>'
+    else:
+        rows = "".join(_facts_row(row) for row in fact_rows(project.facts))
+        head = f'<h1 id="{project.anchor}">{_html(project.name)}</h1>'
+        table = f'<table class="facts">{rows}</table>'
+    html = [f'<section class="project">{head}{table}']
     for heading, cells, layout in groups(project, root):
         html.append(f"<h2>{_html(heading)}</h2>")
         slots = [_slot_html(root, cell, layout.slot) for cell in cells]
@@ -566,6 +692,7 @@ def album_docx(
     section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
     for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
         setattr(section, side, Mm(MARGIN_MM))
+    section.footer_distance = Mm(FOOTER_DISTANCE_MM)
     _album_styles(document, style)
     _page_numbers(document, style)
     # Every text goes through xml_text: python-docx refuses a control character with a ValueError,
@@ -584,13 +711,20 @@ def album_docx(
         heading = document.add_paragraph(xml_text(project.name), style="Heading 1")
         heading.paragraph_format.page_break_before = True
         ooxml.add_bookmark(heading, ooxml.bookmark_name(project.anchor), number)
-        _facts_docx(document, project.facts)
-        for title, cells, layout in groups(project, root):
-            document.add_paragraph(title, style="Heading 2").paragraph_format.keep_with_next = True
-            _grid(document, cells, layout)
+        alone = info_page(project)
+        if alone:
+            _info_docx(document, heading, project.info_facts, style)
+        else:
+            _facts_docx(document, project.facts)
+        for index, (title, cells, layout) in enumerate(groups(project, root)):
+            group = document.add_paragraph(title, style="Heading 2")
+            group.paragraph_format.keep_with_next = True
+            group.paragraph_format.page_break_before = alone and index == 0
+            _grid(document, cells, word_grid(layout, cells, section))
     date = album_date(album)
     when = stamp or dt.datetime.combine(date or dt.date(2000, 1, 1), dt.time())
-    ooxml.set_properties(document, xml_text(album.title), xml_text(author), when)
+    subject = xml_text(_subject(album))
+    ooxml.set_properties(document, xml_text(album.title), xml_text(author), when, subject)
     ooxml.tidy_breaks(document.element.body)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -604,6 +738,8 @@ def _page_numbers(document: DocumentObject, style: Style) -> None:
     role = style.fonts["page_number"]
     paragraph = section.footer.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    fmt = paragraph.paragraph_format  # one 11 pt line, inside the margin (FOOTER_DISTANCE_MM)
+    fmt.space_after, fmt.line_spacing = Pt(0), 1.0
     set_fonts(paragraph.add_run("— "), role)
     ooxml.add_field(paragraph, "PAGE", role)
     set_fonts(paragraph.add_run(" —"), role)
@@ -646,20 +782,108 @@ def _facts_docx(document: DocumentObject, facts: Sequence[tuple[str, str]]) -> N
             cell.width = width
 
 
-def _grid(document: DocumentObject, cells: Sequence[Cell], layout: Grid) -> None:
-    """The cells on ``layout``'s grid: a table of its columns, each picture fitted to the slot,
-    rows never split across pages."""
-    table = document.add_table(rows=math.ceil(len(cells) / layout.columns), cols=layout.columns)
+def caption_lines(caption: str, width_mm: float) -> int:
+    """Lines a caption takes in a cell ``width_mm`` wide (less Word's cell margins)."""
+    if not caption:
+        return 0
+    room = width_mm - 2 * WORD_CELL_MARGIN_MM
+    return max(1, math.ceil(text_em(caption) * pt_to_mm(CAPTION_PT) / room))
+
+
+WORD_CELL_MARGIN_MM = 1.9
+"""Word's default left and right cell margin (108 twips), which the grid tables keep."""
+
+
+def word_grid(grid_: Grid, cells: Sequence[Cell], section: Section) -> Grid:
+    """``grid_`` with its slot no taller than the page of ``section`` holds: the text block
+    (from the section's page size and margins) less the group's heading and, for each row, the
+    gap above it, the picture line's descent and its tallest caption, divided among the rows a
+    page holds. Rows cannot split, so a row taller than its share would push the grid over."""
+    _, height_emu = text_block(section)
+    usable = height_emu / 36000 - HEADING_MM
+    rows = [cells[start : start + grid_.columns] for start in range(0, len(cells), grid_.columns)]
+    captions = max(
+        (max(caption_lines(c.caption, grid_.slot.width_mm) for c in row) for row in rows),
+        default=1,
+    )
+    per_row = ROW_GAP_MM + PICTURE_LINE_MM + CAPTION_GAP_MM
+    per_row += captions * pt_to_mm(CAPTION_LINE_PT)
+    fits = usable / min(grid_.rows, len(rows) or 1) - per_row
+    if fits >= grid_.slot.height_mm:
+        return grid_
+    return Grid(grid_.columns, grid_.rows, Slot(grid_.slot.width_mm, fits))
+
+
+def _info_docx(
+    document: DocumentObject, heading: Paragraph, facts: Sequence[tuple[str, str]], style: Style
+) -> None:
+    """The information page as the PDF has it: the name in 22 pt over a red rule, the facts in
+    4号 in rows sized to fill the page (``info_rows``), labels in 黑体 on grey."""
+    for run in heading.runs:
+        run.font.size = Pt(22)
+    ooxml.border(heading, "bottom", 12, color="C00000")
+    heading.paragraph_format.space_before = Pt(0)  # the page's top, as the PDF has it
+    heading.paragraph_format.space_after = Pt(17)
+    rows = info_rows(facts)
+    if not rows:  # Word will not open a table without rows
+        return
+    label, value = Mm(INFO_LABEL_MM), Mm(TEXT_MM[0] / 2 - INFO_LABEL_MM)
+    table = document.add_table(rows=len(rows), cols=4)
+    table.style = document.styles["Table Grid"]
+    for row, (items, height) in zip(table.rows, rows, strict=True):
+        # a little under the PDF's: Word's and LibreOffice's lines of the same size run taller,
+        # and a row only grows (at least), so the table stays on its page in both
+        row.height, row.height_rule = Mm(height * DOCX_ROW_SHARE), WD_ROW_HEIGHT_RULE.AT_LEAST
+        ooxml.cant_split(row._tr)
+        cells = row.cells
+        if len(items) == 1:
+            cells[1].merge(cells[3])
+        for index, (key, text) in enumerate(items):
+            _info_cell(cells[2 * index], key, style.fonts["heading1"], shaded=True)
+            _info_cell(cells[2 * index + 1], text, None, shaded=False)
+        for cell, width in zip(cells, (label, value, label, value), strict=True):
+            cell.width = width
+
+
+DOCX_ROW_SHARE = 0.85
+"""The share of the PDF's row height a row of the DOCX information page is given (at least)."""
+
+
+def _info_cell(cell: _Cell, text: str, role: FontRole | None, *, shaded: bool) -> None:
+    if shaded:  # w:shd goes before w:vAlign in a cell's properties
+        shading = OxmlElement("w:shd")
+        shading.set(qn("w:val"), "clear")
+        shading.set(qn("w:color"), "auto")
+        shading.set(qn("w:fill"), "F2F2F2")
+        cell._tc.get_or_add_tcPr().append(shading)
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    paragraph = cell.paragraphs[0]
+    run = paragraph.add_run(xml_text(text))
+    if role is not None:
+        set_fonts(run, role)
+    run.font.size = Pt(INFO_PT)
+    fmt = paragraph.paragraph_format
+    fmt.line_spacing, fmt.space_before, fmt.space_after = 1.25, Pt(0), Pt(0)
+
+
+def _grid(document: DocumentObject, cells: Sequence[Cell], grid_: Grid) -> None:
+    """The cells on ``grid_``: a table of its columns, each picture fitted to the slot, rows never
+    split across pages, every line's height set (the gap above a row, the picture's line, the
+    caption's exact lines) as the PDF sets them, so that ``word_grid``'s budget holds."""
+    table = document.add_table(rows=math.ceil(len(cells) / grid_.columns), cols=grid_.columns)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for row in table.rows:
         ooxml.cant_split(row._tr)
     for index, cell in enumerate(cells):
-        place = table.cell(index // layout.columns, index % layout.columns)
-        place.width = Mm(layout.slot.width_mm)
+        place = table.cell(index // grid_.columns, index % grid_.columns)
+        place.width = Mm(grid_.slot.width_mm)
         paragraph = place.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.paragraph_format.keep_with_next = True
-        width, height = fitted(cell.aspect, layout.slot)
+        fmt = paragraph.paragraph_format
+        fmt.keep_with_next = True
+        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        fmt.space_before, fmt.space_after = Mm(ROW_GAP_MM), Pt(0)
+        width, height = fitted(cell.aspect, grid_.slot)
         if cell.path is not None:
             paragraph.add_run().add_picture(str(cell.path), Mm(width), Mm(height))
         elif cell.note:
@@ -668,8 +892,12 @@ def _grid(document: DocumentObject, cells: Sequence[Cell], layout: Grid) -> None
         if cell.caption:
             caption = place.add_paragraph(xml_text(cell.caption))
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            lines = caption.paragraph_format
+            lines.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            lines.line_spacing = Pt(CAPTION_LINE_PT)
+            lines.space_before, lines.space_after = Mm(CAPTION_GAP_MM), Pt(0)
             for run in caption.runs:
-                run.font.size = Pt(9)
+                run.font.size = Pt(CAPTION_PT)
 
 
 def _album_styles(document: DocumentObject, style: Style) -> None:
@@ -684,6 +912,9 @@ def _album_styles(document: DocumentObject, style: Style) -> None:
         set_fonts(named, style.fonts[role])
         named.font.size = Pt(size)
         named.font.color.rgb = RGBColor(0, 0, 0)
+    group = document.styles["Heading 2"].paragraph_format  # as the PDF's h2: HEADING_MM in all
+    group.space_before, group.space_after = Mm(HEADING_MM - 6), Pt(0)
+    group.line_spacing_rule, group.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(HEADING_LINE_PT)
     title = document.styles["Title"]
     assert isinstance(title, ParagraphStyle)
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER

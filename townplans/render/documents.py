@@ -14,7 +14,7 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from html import escape
 from pathlib import Path
@@ -47,9 +47,15 @@ from townplans.render.layout import Origin, joined
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
-from townplans.values import as_written, date_or_none
+from townplans.render.words import Lexicon
+from townplans.reproducible import source_stamp
+from townplans.values import (
+    as_written,
+    date_or_none,
+)
 
 if TYPE_CHECKING:
+    from townplans.render.docx import DocxWriter
     from townplans.render.ooxml import TocLine
 
 
@@ -89,6 +95,8 @@ class DocumentSpec:
     """A plan text (总体规划, 控规, 修规): its headings are 章 / 节 / 条 (style.yaml plan_headings)."""
     author: str = ""
     """The issuing body: the 公文's issuer, a plan's institute, the town for its briefs."""
+    subject: str = ""
+    """What the document is, for the PDF's and DOCX's Subject: “渭城镇 · 镇总体规划”."""
     date: dt.date | None = None
     sources: tuple[str, ...] = ()
     """Workspace-relative files and folders the document is made from (its build inputs); the
@@ -112,9 +120,15 @@ class DocumentSpec:
     landscape: bool = False
     """Every page landscape (the 修改对照表); its parts still mark their landscape text with a
     ``landscape`` container, which sizes their tables to the landscape page."""
+    invisible: bool = True
+    """The DOCX's cells may hold invisible line-breaking characters (``DocxWriter.invisible``);
+    False for the revision outputs, whose text reviewers copy and search."""
     content_key: str = ""
     """For a document generated from figures rather than from its own source files (the district
     summary): a digest of what it prints, so it is rebuilt when that changes, not on every edit."""
+    lexicon: Lexicon | None = None
+    """The words no table cell breaks inside (``words``): the workspace's terms, and the names of
+    the projects among its sources (so that its inputs decide its layout); None: none kept."""
 
     @property
     def parts(self) -> tuple[Part, ...]:
@@ -183,13 +197,14 @@ def _as_markdown(value: object) -> Markdown:
 def md_table(
     header: Sequence[str], rows: Iterable[Sequence[object]], align: Sequence[str] = ()
 ) -> Markdown:
-    """A GFM table; ``align`` holds "l", "c" or "r" per column."""
+    """A GFM table; ``align`` holds "l", "c" or "r" per column. A cell that already is
+    ``Markdown`` (a value ``cell`` escaped, with markup of ours around it) is printed as it is."""
     marks = {"l": "---", "c": ":---:", "r": "---:"}
     separator = [marks.get(align[i] if i < len(align) else "l", "---") for i in range(len(header))]
     lines = [
         "| " + " | ".join(cell(h) for h in header) + " |",
         "| " + " | ".join(separator) + " |",
-        *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows),
+        *("| " + " | ".join(_as_markdown(v) for v in row) + " |" for row in rows),
     ]
     return Markdown("\n".join(lines))
 
@@ -341,6 +356,8 @@ class Assembler:
     specs: list[DocumentSpec] = field(default_factory=list)
     facts: FactBase = field(default_factory=FactBase)
     """The session's fact base: the figures the summaries add up, typed once (``facts``)."""
+    terms: tuple[str, ...] = ()
+    """The workspace's terms from its templates (``workspace_terms``): every document's words."""
 
     def town_documents(self, town: Town) -> list[DocumentSpec]:
         builders: list[Callable[[Town], Iterable[DocumentSpec]]] = [
@@ -349,7 +366,18 @@ class Assembler:
             self.construction_plan,
             self.briefs,
         ]
-        return [spec for builder in builders for spec in builder(town)]
+        return [self._worded(spec, town) for builder in builders for spec in builder(town)]
+
+    def _worded(self, spec: DocumentSpec, town: Town | None) -> DocumentSpec:
+        """``spec`` with its lexicon: the workspace's terms and the names of the projects whose
+        files are among its sources (a change of name rebuilds it, as its inputs changed)."""
+        sources = set(spec.sources)
+        projects = [
+            p.name
+            for p in (town.projects if town else ())
+            if p.brief and p.brief.ref.path in sources
+        ]
+        return replace(spec, lexicon=Lexicon.of([*self.terms, *projects]))
 
     def master_plan(self, town: Town) -> Iterable[DocumentSpec]:
         plan = town.master_plan
@@ -372,6 +400,7 @@ class Assembler:
         )  # 渭城镇总体规划（2021—2035年） -> 渭城镇总体规划
         yield DocumentSpec(
             name, title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
+            subject=_subject(town.name, doctype),
             date=_date(first, "date"), sources=(plan.chapters[0].ref.path, plan.folder), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
             stage=stage.stage, version=stage.version, watermark=stage.watermark,
@@ -380,7 +409,8 @@ class Assembler:
         )  # fmt: skip
 
     def detailed_plans(self, town: Town) -> Iterable[DocumentSpec]:
-        for plan in town.detailed_plans:
+        """The 控规 before the 修规 (the profile's order), each kind in folder order."""
+        for plan in sorted(town.detailed_plans, key=lambda p: p.kind != "regulatory"):
             if plan.text is None:
                 continue
             yield self._detailed_plan(town, plan, plan.text)
@@ -407,6 +437,7 @@ class Assembler:
         sources = [text.ref.path, plan.folder]
         return DocumentSpec(
             file_name(title), title, parts, tuple(x for x in lines if x), author=lines[0] or town.name,
+            subject=_subject(town.name, doctype),
             date=_date(meta, "date"), sources=tuple(sources), plan=True,
             table_captions=doctype is not None and doctype.table_captions,
             stage=stage.stage, version=stage.version, watermark=stage.watermark,
@@ -541,6 +572,7 @@ class Assembler:
         sources = [plan.ref.path, *(p.brief.ref.path for p in town.projects if p.brief)]
         yield DocumentSpec(
             file_name(title), title, parts, cover=False, toc=False, author=issuer,
+            subject=_subject(town.name, doctype),
             date=_date(meta, "date"), sources=tuple(sources), gongwen=Gongwen(xml_text(mark)),
         )  # fmt: skip
 
@@ -592,6 +624,7 @@ class Assembler:
         yield DocumentSpec(
             file_name(title), title, parts, (town.name, _month(max(dates) if dates else None)),
             author=town.name, date=max(dates) if dates else None,
+            subject=f"{town.name} · 项目简介汇编",
             sources=tuple(p.brief.ref.path for p in projects if p.brief),
         )  # fmt: skip
 
@@ -646,17 +679,19 @@ class Assembler:
         return rows
 
     def district_summary(
-        self, matrix: Sequence[Sequence[str]], check_summary: str, towns: Sequence[Town]
+        self, matrix: Sequence[Sequence[str]], check: tuple[str, str], towns: Sequence[Town]
     ) -> DocumentSpec:
         """The district's summary: ``matrix`` is the completeness matrix as printed (a row per
-        town: its name, then each deliverable's state), ``check_summary`` the check's verdict."""
+        town: its name, then each deliverable's state), ``check`` the check's verdict in a
+        reviewer's words and what it was checked against (``report.reviewer_line``). It has no
+        date of its own: it is dated by the latest of the towns' documents."""
         base = self.root / "towns"
         labels = [d.label for d in self.profile.deliverables]
         indicator_rows = [
             [
                 indicator.label,
                 indicator_target(indicator),
-                *(indicator_cell(t, key, indicator, self.facts) for t in towns),
+                *(_marked(indicator_cell(t, key, indicator, self.facts)) for t in towns),
             ]
             for key, indicator in self.profile.indicators.items()
         ]
@@ -669,7 +704,7 @@ class Assembler:
             "district-summary.md.j2", base,
             matrix_header=["镇", *labels], matrix_align=["l", *("c" * len(labels))],
             matrix_rows=[list(row) for row in matrix],
-            check_summary=check_summary,
+            check_summary=check[0], check_basis=check[1],
             indicator_header=["指标", "区级目标", *(t.name for t in towns)],
             indicator_align=["l", "l", *("r" * len(towns))], indicator_rows=indicator_rows,
             investment_header=["镇", "项目数", "总投资", *sources, "累计完成投资"],
@@ -677,11 +712,18 @@ class Assembler:
         )  # fmt: skip
         title = f"{self.district.name}小城镇建设情况汇总"
         year = self.district.meta.get("plan_year") if self.district.meta else None
-        return DocumentSpec(
+        return self._worded(DocumentSpec(
             file_name(title), title, lambda: (part,), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
-            author=self.district.name, sources=("towns",),
+            author=self.district.name, sources=("towns",), date=self._latest_date(towns),
+            subject=f"{self.district.name} · 小城镇建设情况汇总（完整性、指标、投资）",
             content_key=hashlib.sha256(text.encode("utf-8")).hexdigest()[:32],
-        )  # fmt: skip
+        ), None)  # fmt: skip
+
+    def _latest_date(self, towns: Sequence[Town]) -> dt.date | None:
+        """The latest date any of the towns' documents carries (the summary's own date, so its
+        properties do not depend on the day it is built)."""
+        dates = [s.date for t in towns for s in self.town_documents(t) if s.date is not None]
+        return max(dates, default=None)
 
     def investments(self, town: Town, sources: Sequence[str]) -> list[object]:
         """A town's row of the investment summary: name, number of projects, total investment,
@@ -719,6 +761,13 @@ class Assembler:
 
 def _investment_row(town: Town, figures: Sequence[Decimal]) -> list[object]:
     return [town.name, len(town.projects), *(number_text(v) for v in figures)]
+
+
+def workspace_terms(profile: Profile, places: Iterable[str]) -> tuple[str, ...]:
+    """The terms every document is segmented with: the place names of the knowledge registry and
+    the land-use names of the profile (both under templates/, an input of every output)."""
+    land_use = [name for names in profile.review.land_use_names.values() for name in names]
+    return tuple(sorted({*places, *land_use}))
 
 
 def _page_break() -> Part:
@@ -981,7 +1030,21 @@ def indicator_cell(town: Town, key: str, indicator: Any, facts: FactBase) -> str
     if indicator.target is None:
         return f"{shown}（待确认）"
     meets = holds(value.value, indicator.comparator, indicator.target)
-    return shown if meets else f"{shown} ✗"
+    return shown if meets else f"{shown}（{MISSED}）"
+
+
+MISSED = "未达标"
+"""What a town's indicator cell adds, in brackets, after a value that misses the district target
+(TP401): a short remark the writers keep on one line, as “（待确认）”."""
+
+
+def _marked(text: str) -> Markdown:
+    """An indicator cell for the summary's table: a missed target's word in bold, so a reviewer
+    sees it at a glance (a ✗ in 10 pt was missed)."""
+    mark = f"（{MISSED}）"
+    if text.endswith(mark):
+        return Markdown(f"{cell(text.removesuffix(mark))}**{mark}**")
+    return cell(text)
 
 
 # -- writing ----------------------------------------------------------------------------------------------
@@ -993,9 +1056,14 @@ def to_docx(
     root: Path,
     stamp: dt.datetime,
     contents: Sequence[TocLine] = (),
+    body: Callable[[DocxWriter, Sequence[Part]], None] | None = None,
+    bare_imprint: bool = False,
 ) -> tuple[bytes, list[OutputProblem]]:
     """The Word document as bytes, and what the writer could not render. ``contents``: the
-    table of contents as the PDF prints it (``contents``), written as the TOC field's result."""
+    table of contents as the PDF prints it (``contents``), written as the TOC field's result;
+    ``body``: writes the parts instead of the writer's plain ``add_markdown`` (the tracked
+    changes, ``revision.tracked``), between the contents and the properties; ``bare_imprint``: a
+    公文's 版记 page without a page number (a blank page goes before it)."""
     from townplans.render import ooxml
     from townplans.render.docx import DocxWriter  # python-docx only when a document is written
 
@@ -1005,8 +1073,11 @@ def to_docx(
         root,
         plan=spec.plan,
         table_captions=spec.table_captions,
+        lexicon=spec.lexicon,
         gongwen=spec.gongwen is not None,
         landscape=spec.landscape,
+        invisible=spec.invisible,
+        bare_imprint=bare_imprint,
     )
     if spec.cover:
         writer.add_cover(cover.title, cover.lines)
@@ -1021,9 +1092,12 @@ def to_docx(
         writer.page_break()
     if spec.toc:
         writer.add_toc(contents)
-    for part in spec.parts:
-        writer.add_markdown(part.tokens, part.base_dir, part.origin, drawings=part.drawings)
-    ooxml.set_properties(writer.document, cover.title, cover.author, stamp)
+    if body is not None:
+        body(writer, spec.parts)
+    else:
+        for part in spec.parts:
+            writer.add_markdown(part.tokens, part.base_dir, part.origin, drawings=part.drawings)
+    ooxml.set_properties(writer.document, cover.title, cover.author, stamp, spec.subject)
     return writer.to_bytes(), _once_per_file([*writer.problems, *cover.problems])
 
 
@@ -1060,6 +1134,7 @@ def _body(
         style.landscape_text_width_mm,
         style.fonts["table"].size,
         captions=spec.table_captions and parts is None,
+        lexicon=spec.lexicon,
     )
     return html_render.render_body(
         [
@@ -1097,6 +1172,7 @@ def _html(
         running=xml_text(spec.running_header), front=front.html if front else "",
         watermark=_watermark_html(spec, style),
         landscape=spec.landscape,
+        metadata=html_render.metadata(cover.author, spec.subject, source_stamp(spec.date)),
     )  # fmt: skip
     front_problems = front.problems if front else []
     return page, body, _once_per_file([*front_problems, *body.problems, *cover.problems])
@@ -1121,6 +1197,11 @@ class _Cover:
     lines: tuple[str, ...]
     author: str
     problems: tuple[OutputProblem, ...]
+
+
+def _subject(place: str, doctype: DocumentType | None) -> str:
+    """A document's Subject: the place and the kind of document the profile names."""
+    return f"{place} · {doctype.label}" if doctype is not None else place
 
 
 def _cover_texts(spec: DocumentSpec) -> _Cover:

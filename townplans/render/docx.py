@@ -52,21 +52,31 @@ from townplans.rawhtml import Cell, Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable, ooxml
 from townplans.render.gongwen import MM, Geometry
 from townplans.render.layout import (
+    CELL_BORDER_PT,
+    CELL_EXTRA_PT,
+    CELL_LINE,
     CELL_PADDING_PT,
+    CELL_PADDING_Y_PT,
+    CELL_SLACK_PT,
     EMPTY_CELL,
+    TABLE_GAP_PT,
     UNKNOWN,
     Origin,
     TablePlan,
     break_opportunities,
     caption_text,
     column_needs,
+    gfm_table_texts,
     heading_title,
     kept_together,
+    kept_with_previous,
     local_file,
     missing_image,
     mm_to_pt,
     plan_table,
     softbreak,
+    table_after_heading,
+    table_label,
     text_block,
     too_wide_message,
 )
@@ -74,6 +84,7 @@ from townplans.render.ooxml import TocLine, add_field, set_fonts
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import FontRole, Style
 from townplans.render.tokens import prepare
+from townplans.render.words import Lexicon
 
 EMU_PER_PT = 12700
 
@@ -172,6 +183,9 @@ class DocxWriter:
     gongwen: bool = False
     """A 公文 (GB/T 9704): the character grid, page numbers on every page (turned with a landscape
     附件 page) and the 版头, 署名 and 版记 in their places (``gongwen.Geometry``)."""
+    bare_imprint: bool = False
+    """The 版记's page carries no page number: the PDF put a blank page before it (GB/T 9704
+    7.5: 空白页和版记页均不编排页码; ``gongwen.blank_before_imprint``)."""
     plan: bool = False
     """A plan text (总体规划, 控规, 修规): headings ranked and styled as 章 / 节 / 条."""
     landscape: bool = False
@@ -181,6 +195,12 @@ class DocxWriter:
     problems: list[OutputProblem] = field(default_factory=list)
     table_captions: bool = False
     """Every table gets a number and title (表 1  标题), not only those with a “表：” line."""
+    invisible: bool = True
+    """Cells may hold WORD JOINERs and ZERO WIDTH SPACEs that keep a number whole or let a line
+    break (``_kept_runs``); False for a text a reviewer copies and searches (the 修改对照表, the
+    tracked changes), where numbers stay whole by their runs' language alone."""
+    lexicon: Lexicon | None = None
+    """The words no table cell breaks inside (``words``); None: cells break as Word breaks them."""
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
     _containers: list[str] = field(default_factory=list)
@@ -191,6 +211,8 @@ class DocxWriter:
     _red_title: bool = False
     _mark_size: float = 0.0
     """The 发文机关标志's size while its runs are written (0 otherwise)."""
+    _mark: str = ""
+    """The 发文机关标志 as written (the title's place depends on its size)."""
     _item: int = 0
     """Paragraphs written so far in the current ``attachments`` or ``signature`` container."""
     _printed: Paragraph | None = None
@@ -201,7 +223,12 @@ class DocxWriter:
     _origin: Origin = UNKNOWN
     _line: int | None = None
     """0-based source line of the block being written, for problems."""
-    _cell_formats: dict[str, BaseOxmlElement] = field(default_factory=dict)
+    _cell_formats: dict[tuple[str, float], BaseOxmlElement] = field(default_factory=dict)
+    _turned_heading: bool = False
+    """The table about to be written is on the landscape section its heading opened."""
+    _cell_line_pt: float = 0.0
+    """The exact line height of the cells of the table being written (``CELL_LINE`` times its
+    font size), as the PDF's line-height: a row is as tall in both."""
     _run_fonts: dict[str, BaseOxmlElement] = field(default_factory=dict)
     _drawings: bool = False
     """The text being written is a plan's: each figure is a drawing on a page of its own."""
@@ -624,6 +651,7 @@ class DocxWriter:
         self._heading = mdparser.inline_text(tokens[index + 1])
         if self.plan:
             level = self.style.plan_rank(self._heading, level)
+        self._turn_for_table(tokens, index)
         if "attachment" in self._containers and level == 1:
             paragraph = self.document.add_paragraph(style="Title")
             if self.gongwen:  # the 附件's title on the third line of the page (7.3.7)
@@ -640,6 +668,17 @@ class DocxWriter:
         ooxml.add_bookmark(paragraph, name, self._headings)
         return index + 3
 
+    def _turn_for_table(self, tokens: Sequence[Token], index: int) -> None:
+        """A landscape section from the heading at ``index`` on, when the table it heads is set
+        on a landscape page: the heading goes onto that page, as in the PDF."""
+        at = table_after_heading(tokens, index)
+        if at is None or self.document.sections[-1].orientation == WD_ORIENT.LANDSCAPE:
+            return
+        texts = gfm_table_texts(tokens, at)
+        if self._planned(texts, max((len(row) for row in texts), default=0)).landscape:
+            self._new_section(landscape=True)
+            self._turned_heading = True
+
     def _paragraph(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         inline = tokens[index + 1]
         children = [child for child in inline.children or () if child.type != "softbreak"]
@@ -648,6 +687,8 @@ class DocxWriter:
             return index + 3
         paragraph = self.document.add_paragraph()
         self._list_paragraph(paragraph)
+        if table_label(tokens, index):
+            paragraph.paragraph_format.keep_with_next = True  # with its table, as the PDF's
         prefix = self._pending_prefix
         self._pending_prefix = ""
         if self._quote_depth:
@@ -665,7 +706,9 @@ class DocxWriter:
         if "title" in self._containers:
             paragraph.style = self.document.styles["Title"]
             role = None
-            self._on_lines(paragraph, before=2)  # two lines below the red separator (7.3.1)
+            # Two lines below the red separator (7.3.1), on the grid of the following pages.
+            shift = self.geometry.title_shift(self._mark, round(self.geometry.rule_gap))
+            self._on_lines(paragraph, before=2 + shift / self.geometry.line)
             paragraph.paragraph_format.space_after = Pt(0)
         elif "redhead" in self._containers:
             role = self._redhead_paragraph(paragraph, inline)
@@ -710,6 +753,8 @@ class DocxWriter:
         assert isinstance(normal, ParagraphStyle)
         ooxml.character_spacing(normal.element.get_or_add_rPr(), self.condensed)
         ooxml.overflow_punctuation(normal.element.get_or_add_pPr())
+        # Every page holds its 22 lines: a paragraph may leave one line on either page.
+        normal.paragraph_format.widow_control = False
         for name in ("Normal", *(f"Heading {level}" for level in range(1, 7))):
             named = self.document.styles[name]
             assert isinstance(named, ParagraphStyle)
@@ -854,7 +899,8 @@ class DocxWriter:
         ooxml.snap_to_grid(paragraph, on=False)
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         if first:
-            self._mark_size = g.mark_size(mdparser.inline_text(inline))
+            self._mark = mdparser.inline_text(inline)
+            self._mark_size = g.mark_size(self._mark)
             fmt.space_before = Pt(g.mark_top)
             fmt.line_spacing = Pt(self._mark_size)
             self._red_title = True
@@ -1009,13 +1055,24 @@ class DocxWriter:
 
     def _imprint_page(self) -> None:
         """The 版记 on a portrait page of its own, its text at the foot of the page, so that its
-        last separator lies on the bottom edge of the 版心 (7.4.1)."""
+        last separator lies on the bottom edge of the 版心 (7.4.1); the page even, the back of
+        the last leaf: a section that starts on an even page, before which Word and LibreOffice
+        put a blank page when the body ends on an even one."""
         if (
             not self._section_is_new()
             or self.document.sections[-1].orientation != WD_ORIENT.PORTRAIT
         ):
             self._new_section(landscape=False)
-        ooxml.align_page_bottom(self.document.sections[-1]._sectPr)
+        section = self.document.sections[-1]
+        section.start_type = WD_SECTION.EVEN_PAGE
+        ooxml.align_page_bottom(section._sectPr)
+        if self.bare_imprint:
+            for footer in (section.footer, section.even_page_footer):
+                footer.is_linked_to_previous = False
+                for paragraph in footer.paragraphs:  # the page number _new_section put there
+                    for child in list(paragraph._p):
+                        if child.tag != qn("w:pPr"):
+                            paragraph._p.remove(child)
 
     def _new_section(self, landscape: bool) -> None:
         section = self.document.add_section(WD_SECTION.NEW_PAGE)
@@ -1183,7 +1240,7 @@ class DocxWriter:
             for row in rows:  # markdown-it pads short rows; a hand-made token stream may not
                 row += [_Place()] * (columns - len(row))
             title = tokens[index].meta.get("caption")
-            self._write_table(rows, self._plan(texts, columns), header, title)
+            self._write_table(rows, self._plan(texts, columns), header, title, texts)
         return end + 1
 
     def _gfm_cell(
@@ -1205,7 +1262,8 @@ class DocxWriter:
             for row in grid.rows
         ]
         header = all(slot.cell.header for slot in grid.rows[0] if slot.cell is not None)
-        self._write_table(rows, self._plan(htmltable.texts(grid), grid.columns), header, title)
+        texts = htmltable.texts(grid)
+        self._write_table(rows, self._plan(texts, grid.columns), header, title, texts)
 
     def _html_cell(self, cell: Cell, paragraph: Paragraph) -> None:
         self._cell_format(paragraph, cell.align)
@@ -1223,6 +1281,16 @@ class DocxWriter:
     def _plan(self, texts: Sequence[Sequence[str]], columns: int) -> TablePlan:
         """The table's layout from its cells (``layout.plan_table``): on the current page, or a
         landscape page of its own, or smaller (reported, TP708)."""
+        plan = self._planned(texts, columns)
+        size = self.style.fonts["table"].size
+        if plan.smaller or plan.overflows:
+            self.problems.append(
+                OutputProblem("TP708", too_wide_message(plan, size), self._origin.ref(self._line))
+            )
+        return plan
+
+    def _planned(self, texts: Sequence[Sequence[str]], columns: int) -> TablePlan:
+        """The layout of a table of ``texts`` on the current section's page (``_plan``)."""
         section = self.document.sections[-1]
         width_emu, _ = text_block(section)
         # Planned on the PDF's landscape text block (its margins turned with the page), so both
@@ -1233,12 +1301,7 @@ class DocxWriter:
         if section.orientation == WD_ORIENT.LANDSCAPE:
             width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
-        plan = plan_table(column_needs(texts, columns), size, width, landscape)
-        if plan.smaller or plan.overflows:
-            self.problems.append(
-                OutputProblem("TP708", too_wide_message(plan, size), self._origin.ref(self._line))
-            )
-        return plan
+        return plan_table(column_needs(texts, columns, self.lexicon), size, width, landscape)
 
     def _write_table(
         self,
@@ -1246,9 +1309,12 @@ class DocxWriter:
         plan: TablePlan,
         header: bool,
         title: str | None = None,
+        texts: Sequence[Sequence[str]] = (),
     ) -> None:
         """A Word table written row by row in one pass (``ooxml``), with the column widths, size
         and page of ``plan``, after its caption; ``header`` repeats the first row on every page."""
+        turned = plan.landscape or self._turned_heading
+        self._turned_heading = False
         if plan.landscape:
             self._new_section(landscape=True)
         if title is not None or self.table_captions:
@@ -1263,7 +1329,10 @@ class DocxWriter:
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
         ooxml.set_grid(table._tbl, widths)
-        ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT)
+        ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT, CELL_PADDING_Y_PT + CELL_BORDER_PT / 2)
+        size = plan.font_pt if plan.resized else self.style.fonts["table"].size
+        self._cell_line_pt = CELL_LINE * size
+        kept = kept_with_previous(texts, 1 if header else 0)
         for number, places in enumerate(rows):
             row = ooxml.add_row(table._tbl, header=header and number == 0)
             column = 0
@@ -1273,12 +1342,27 @@ class DocxWriter:
                 column += place.colspan
                 if place.fill is not None:
                     place.fill(_Cell(cell, table).paragraphs[0])
+                    if self.lexicon is not None:
+                        room = width / EMU_PER_PT - CELL_EXTRA_PT
+                        ooxml.break_between_words(
+                            cell, room / plan.font_pt, self.lexicon, CELL_SLACK_PT / plan.font_pt
+                        )
+            if number + 1 in kept:
+                ooxml.keep_with_next(row)
         if plan.resized:
             for run in table._tbl.iter(qn("w:r")):
                 Run(run, table).font.size = Pt(plan.font_pt)
-        self._plain("")
-        if plan.landscape:
+        self._table_spacer()
+        if turned:
             self._new_section(landscape=False)
+
+    def _table_spacer(self) -> None:
+        """The paragraph that ends a table (two tables in a row would be one in Word), as tall
+        as the PDF's space below a table (6 pt), not a body line."""
+        fmt = self._plain("").paragraph_format
+        fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(TABLE_GAP_PT)
+        fmt.space_before = fmt.space_after = Pt(0)
+        ooxml.no_grid(self.document.paragraphs[-1])
 
     def _table_caption(self, title: str) -> None:
         """“表 1  标题” above the table, its number a ``SEQ 表`` field Word renumbers."""
@@ -1298,15 +1382,20 @@ class DocxWriter:
         return self.style.fonts[name]
 
     def _cell_format(self, paragraph: Paragraph, align: str | None) -> None:
-        """Single spacing, no indent, aligned: copied from one formatted paragraph per alignment,
-        because python-docx builds ``w:pPr`` child by child and a large table has thousands."""
-        key = align or ""
+        """The table's exact line height (single spacing outside a table), no indent, aligned:
+        copied from one formatted paragraph per alignment and line, because python-docx builds
+        ``w:pPr`` child by child and a large table has thousands."""
+        key = (align or "", self._cell_line_pt)
         if key not in self._cell_formats:
             scratch = Paragraph(OxmlElement("w:p"), paragraph._parent)
             fmt = scratch.paragraph_format
             fmt.first_line_indent = Pt(0)
-            fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
-            fmt.alignment = _ALIGN.get(key, WD_ALIGN_PARAGRAPH.LEFT)
+            if self._cell_line_pt:
+                fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+                fmt.line_spacing = Pt(self._cell_line_pt)
+            else:
+                fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+            fmt.alignment = _ALIGN.get(key[0], WD_ALIGN_PARAGRAPH.LEFT)
             ooxml.no_autospace(scratch._p.get_or_add_pPr())
             ooxml.no_grid(scratch)  # a cell's lines keep their height, not the body's pitch
             self._cell_formats[key] = scratch._p.get_or_add_pPr()
@@ -1366,6 +1455,8 @@ class DocxWriter:
         if call.role == "table":
             self._kept_runs(call.paragraph, text, state)
         else:
+            # Body text as written: Word and LibreOffice could keep a number with its unit only
+            # with WORD JOINERs, which a reader copying or searching the text would carry along.
             self._run(call.paragraph, text, state, call.role)
 
     def _code_inline(self, call: _InlineCall, position: int, state: _Inline) -> None:
@@ -1425,11 +1516,15 @@ class DocxWriter:
         written so that it cannot (``ooxml.add_unbroken_text``)."""
         for piece, kept in kept_together(text):
             if kept:
-                ooxml.add_unbroken_text(self._run(paragraph, "", state, "table")._r, piece)
+                run = self._run(paragraph, "", state, "table")._r
+                ooxml.add_unbroken_text(run, piece, joiners=self.invisible)
             else:
-                self._run(paragraph, break_opportunities(piece), state, "table")
+                shown = break_opportunities(piece) if self.invisible else piece
+                self._run(paragraph, shown, state, "table")
 
     def _run(self, paragraph: Paragraph, text: str, state: _Inline, role: str | None) -> Run:
+        if not self.invisible:
+            text = text.translate(_NO_INVISIBLE)
         run = paragraph.add_run(text)
         if role is not None:
             self._fonts(run, role)
@@ -1453,6 +1548,9 @@ class DocxWriter:
         """Record what was not written as it stands (TP701), at the block being written."""
         self.problems.append(OutputProblem("TP701", message, self._origin.ref(self._line)))
 
+
+_NO_INVISIBLE = str.maketrans("", "", "\u2060\u200b")
+"""WORD JOINER and ZERO WIDTH SPACE dropped from a text reviewers copy (``invisible``)."""
 
 _GRID_ROLES = ("body", "heading1", "heading2", "heading3", "heading4")
 """Roles whose characters keep the 公文's 28-a-line grid."""

@@ -15,7 +15,9 @@ the 署名 and 成文日期, the 版记 on the foot of the last page and the pag
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from townplans.render.layout import text_width
 from townplans.render.style import Style, family
@@ -60,11 +62,32 @@ class Geometry:
     def mark_top(self) -> float:
         return self.style.gongwen.mark_top_mm * MM
 
+    def mark_padding(self, mark: str) -> float:
+        """The space above the 标志's line box that puts the top of its characters, not of its
+        line, 35 mm below the 版心: a Chinese character's ink starts about a tenth of an em
+        below the top of its em box (FandolSong Bold 0.13 em, whose line is its em box)."""
+        return max(self.mark_top - 0.1 * self.mark_size(mark), 0.0)
+
     @property
     def rule_gap(self) -> float:
         """From the foot of the 发文字号's line to the red separator: 4 mm below its characters,
         which sit in the middle of their line."""
         return self.style.gongwen.rule_gap_mm * MM - (self.line - self.body_size) / 2
+
+    def title_shift(
+        self, mark: str, rule_gap: float | None = None, mark_top: float | None = None
+    ) -> float:
+        """What the space above the title changes by (points, most often a little less) so that
+        the title, and every body line after it, lies on the 22-line grid of the pages after the
+        first: the 版头 above it (the space above the mark's line, ``mark_top`` in Word and
+        ``mark_padding`` in the PDF; the mark's line, the 发文字号 two lines below, the red
+        separator ``rule_gap`` under it) is no whole number of lines, and a first page whose
+        lines sit off the grid holds one line fewer than 22 (GB/T 9704 5.2.3)."""
+        gap = self.rule_gap if rule_gap is None else rule_gap
+        top = self.mark_top if mark_top is None else mark_top
+        rule = self.style.gongwen.rule_mm * MM
+        over = (top + self.mark_size(mark) + 3 * self.line + gap + rule) % self.line
+        return -over if over <= self.line / 2 else self.line - over
 
     @property
     def seal_lines(self) -> int:
@@ -167,6 +190,7 @@ def _grid_css(g: Geometry) -> str:
 body.gongwen {{ letter-spacing: {g.letter_spacing:.4f}pt; --tp-justify: inter-character; }}
 body.gongwen p, body.gongwen h1, body.gongwen h2, body.gongwen h3, body.gongwen h4,
 body.gongwen h5, body.gongwen h6 {{ text-indent: {indent:.4f}pt; text-align: justify; }}
+body.gongwen p, body.gongwen li {{ widows: 1; orphans: 1; }}
 body.gongwen ul, body.gongwen ol {{ list-style-position: inside; }}
 body.gongwen li {{ padding-left: 0; text-indent: {indent:.4f}pt; text-align: justify; }}
 body.gongwen li p {{ display: inline; }}
@@ -182,16 +206,18 @@ def _head_css(g: Geometry, mark: str) -> str:
     size = g.mark_size(mark)
     rule = g.style.gongwen.rule_mm * MM
     red = f"#{g.style.gongwen.red}"
+    title_gap = 2 * g.line + g.title_shift(mark, mark_top=g.mark_padding(mark))
     return f"""
 body.gongwen .redhead {{ margin: 0; padding: 0 0 {g.rule_gap:.3f}pt; border: none;
   border-bottom: {rule:.3f}pt solid {red}; }}
 body.gongwen .redhead p {{ text-indent: 0; text-align: center; letter-spacing: 0; }}
-body.gongwen .redhead p:first-child {{ margin: 0; padding-top: {g.mark_top:.3f}pt; color: {red};
+body.gongwen .redhead p:first-child {{ margin: 0; padding-top: {g.mark_padding(mark):.3f}pt; color: {red};
   font-family: {family(fonts["title"])}; font-size: {size:.2f}pt; line-height: {size:.2f}pt;
   font-weight: {"bold" if fonts["title"].bold else "normal"}; white-space: nowrap;
   bookmark-level: none; }}
 body.gongwen .redhead p + p {{ margin: {2 * g.line}pt 0 0; line-height: {g.line}pt; }}
-body.gongwen .title p {{ margin: {2 * g.line}pt 0 0; line-height: {g.line}pt; letter-spacing: 0;
+body.gongwen .title p {{ margin: {title_gap:.3f}pt 0 0; line-height: {g.line}pt;
+  letter-spacing: 0;
   text-indent: 0; text-align: center; font-family: {family(fonts["title"])};
   font-size: {fonts["title"].size}pt; font-weight: {"bold" if fonts["title"].bold else "normal"}; }}
 body.gongwen .recipient p {{ margin: {g.line}pt 0 0; text-indent: 0; }}
@@ -232,8 +258,34 @@ body.gongwen .attachment h1 {{ font-family: {family(title)}; font-size: {title.s
 """
 
 
+IMPRINT = '<div class="imprint">'
+"""How the 版记's container opens in a 公文's HTML (once at most)."""
+
+
+def blank_before_imprint(html: str, mounts: Mapping[str, Path], variant: str | None) -> bool:
+    """Whether the PDF of ``html`` puts a blank page before the 版记 (to have it on an even
+    page): then neither page carries a page number (7.5), ``bare_imprint``. The layout is the
+    one ``pdf.html_to_pdf`` reuses when nothing changes."""
+    if html.count(IMPRINT) != 1:
+        return False
+    from townplans.render.pdf import layout
+
+    pages = layout(html, mounts, variant)[0].pages
+    if len(pages) < 2:
+        return False
+    page_type = getattr(getattr(pages[-2], "_page_box", None), "page_type", None)
+    return bool(getattr(page_type, "blank", False))
+
+
+def bare_imprint(html: str) -> str:
+    """``html`` with its 版记 on a page without a page number (the ``bare`` page)."""
+    return html.replace(IMPRINT, '<div class="imprint bare">', 1)
+
+
 def _imprint_css(g: Geometry) -> str:
-    """版记 on a page of its own after the 附件, its last separator on the foot of the 版心: 抄送
+    """版记 on a page of its own after the 附件, that page even (the back of the last leaf), with a
+    blank page without a number before it when the body ends on an even page (7.4.1, 7.5);
+    its last separator on the foot of the 版心: 抄送
     one character in on each side (wrapped lines under the first 机关), then 印发机关 one
     character from the left and 印发日期 one from the right; 4号仿宋; separators thick, thin,
     thick (7.4)."""
@@ -242,7 +294,12 @@ def _imprint_css(g: Geometry) -> str:
     thick, thin = gw.imprint_thick_mm * MM, gw.imprint_thin_mm * MM
     # 抄送： takes three characters of the 版记's own size; wrapped lines start under the first 机关.
     return f"""
-body.gongwen .imprint {{ break-before: page; page: auto; height: {g.text_height - 0.5:.3f}pt;
+@page :blank {{ @bottom-left {{ content: none; }} @bottom-right {{ content: none; }}
+  @left-top {{ content: none; }} }}
+@page bare {{ @bottom-left {{ content: none; }} @bottom-right {{ content: none; }}
+  @left-top {{ content: none; }} }}
+body.gongwen .imprint.bare {{ page: bare; }}
+body.gongwen .imprint {{ break-before: left; page: auto; height: {g.text_height - 0.5:.3f}pt;
   display: flex; flex-direction: column; justify-content: flex-end; letter-spacing: 0;
   --tp-justify: none; font-size: {size}pt; }}
 body.gongwen .imprint > * {{ border-top: {thin:.3f}pt solid black; }}

@@ -11,6 +11,7 @@ file carry ``data-src="<path>:<line>"`` (``source_attribute``), which WeasyPrint
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from townplans import mdparser
 from townplans.rawhtml import Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable
 from townplans.render.layout import (
+    CELL_EXTRA_PT,
     EMPTY_CELL,
     UNKNOWN,
     Origin,
@@ -34,18 +36,25 @@ from townplans.render.layout import (
     break_opportunities,
     caption_text,
     column_needs,
+    gfm_table_texts,
     heading_title,
+    kept_in_body,
     kept_together,
+    kept_with_previous,
     local_file,
     missing_image,
     mm_to_pt,
+    natural_em,
     percentages,
     plan_table,
     softbreak,
+    table_after_heading,
+    table_label,
     too_wide_message,
 )
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.tokens import prepare
+from townplans.render.words import Lexicon, words
 
 WORKSPACE = "workspace"
 TEMPLATES = "templates"
@@ -60,23 +69,59 @@ FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
 
 
 def font_faces(folder: Path) -> str:
-    """@font-face rules for fonts a district puts in templates/fonts/, by their family names."""
+    """@font-face rules for the fonts in templates/fonts/ (the shipped Fandol faces, a district's
+    own), by their family names and weight."""
+    rules = []
+    for path, family, bold in font_files(folder):
+        url = resource_url(TEMPLATES, f"fonts/{path.name}")
+        weight = "bold" if bold else "normal"
+        rules.append(
+            f'@font-face {{ font-family: "{family}"; font-weight: {weight}; src: url("{url}"); }}'
+        )
+    return "\n".join(rules)
+
+
+def font_files(folder: Path) -> list[tuple[Path, str, bool]]:
+    """The font files in ``folder``, each with its family name and whether it is a bold face.
+
+    The family is the typographic one (name ID 16) where the font has it: FandolFang's legacy
+    family is "FandolFang R". A bold face (FandolSong Bold) says so in its style bits, not its
+    weight class, and is declared bold so that a bold role takes it as it is instead of
+    emboldening it again."""
     if not folder.is_dir():
-        return ""
+        return []
     from fontTools.ttLib import TTFont  # a WeasyPrint dependency
 
-    rules = []
+    found = []
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in FONT_SUFFIXES:
             continue
         try:
             font = TTFont(str(path), fontNumber=0, lazy=True)
-            family = font["name"].getDebugName(1) or path.stem
+            names = font["name"]
+            family = names.getDebugName(16) or names.getDebugName(1) or path.stem
+            os2 = font.get("OS/2")
+            bold = bool(
+                font["head"].macStyle & 1
+                or (os2 is not None and (os2.fsSelection & 0x20 or os2.usWeightClass >= 600))
+            )
         except Exception:  # noqa: BLE001 - a broken font file must not stop the build
-            family = path.stem
-        url = resource_url(TEMPLATES, f"fonts/{path.name}")
-        rules.append(f'@font-face {{ font-family: "{family}"; src: url("{url}"); }}')
-    return "\n".join(rules)
+            family, bold = path.stem, False
+        found.append((path, family, bold))
+    return found
+
+
+def metadata(author: str, subject: str, stamp: dt.datetime) -> str:
+    """The ``<meta>`` elements WeasyPrint writes into the PDF's Info (/Author, /Subject,
+    /CreationDate, /ModDate) and, for PDF/A, its XMP (dc:creator, dc:description, xmp:CreateDate):
+    the issuing body, what the document is, and the content's own date (``source_stamp``), so the
+    same content gives the same PDF."""
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    found = [("author", author), ("description", subject)]
+    found += [("dcterms.created", when), ("dcterms.modified", when)]
+    return "".join(
+        f'<meta name="{name}" content="{escape(value)}">' for name, value in found if value
+    )
 
 
 def resource_url(scheme: str, relative: str) -> str:
@@ -111,7 +156,19 @@ class _PrintRenderer(RendererHTML):
         self.landscape = 0
         """How many ``::: landscape`` containers the renderer is in."""
         self.in_cell = False
+        self.column_em: list[float] = []
+        """How many ems of text a line of each column of the table being written holds."""
+        self.column = -1
+        self.row = -1
+        self.kept_rows: frozenset[int] = frozenset()
+        """Rows of the table being written that stay on the page of the row above
+        (``layout.kept_with_previous``): a total and the rows it sums."""
+        self.cell_words: Lexicon | None = None
+        """The lexicon whose words the cell being written keeps whole: set when its text does
+        not fit on one line of its column."""
         self.after_table = ""
+        self.turned_heading = False
+        """A landscape frame was opened before the heading of the table about to be written."""
         self.toc: list[TocEntry] = []
         self.problems: list[OutputProblem] = []
         self.origin = UNKNOWN
@@ -122,15 +179,22 @@ class _PrintRenderer(RendererHTML):
         self.rank = rank
         """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
         self._open_headings: list[str] = []
+        self._last_text: Token | None = None
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         source = self.source_attribute(tokens[idx])
+        # The paragraph's last text keeps its last characters together (``kept_in_body``).
+        inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        children = inline.children or [] if inline is not None else []
+        self._last_text = children[-1] if children and children[-1].type == "text" else None
         if FIGURE in tokens[idx].meta:
             drawing = tokens[idx].meta.get(DRAWING)
             classes = f' class="drawing drawing-{drawing}"' if drawing else ""
             return f"<figure{classes}{source}>"
+        if table_label(tokens, idx):
+            return f'<p class="table-label"{source}>'
         return _with_attribute(super().renderToken(tokens, idx, options, env), source)
 
     def renderToken(  # noqa: N802 - markdown-it's name
@@ -190,8 +254,13 @@ class _PrintRenderer(RendererHTML):
 
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if self.in_cell:
-            return kept_html(tokens[idx].content)
-        return in_pieces(super().text(tokens, idx, options, env))
+            return kept_html(tokens[idx].content, self.cell_words)
+        if self._attachment_note:  # its label and number are matched at the start of the text
+            return in_pieces(escape(tokens[idx].content))
+        return "".join(
+            f'<span class="nobr">{escape(piece)}</span>' if kept else in_pieces(escape(piece))
+            for piece, kept in kept_in_body(tokens[idx].content, tokens[idx] is self._last_text)
+        )
 
     def heading_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -208,7 +277,21 @@ class _PrintRenderer(RendererHTML):
         source = self.source_attribute(tokens[idx])
         if drawing:  # the heading goes onto the page of the drawing it stands before
             return f'<h{level} id="{anchor}" class="drawing-head drawing-{drawing}"{source}>'
-        return f'<h{level} id="{anchor}"{source}>'
+        # The heading goes onto the landscape page of the table it stands before.
+        turned = self._turns_page(tokens, idx)
+        return f'{turned}<h{level} id="{anchor}"{source}>'
+
+    def _turns_page(self, tokens: Sequence[Token], idx: int) -> str:
+        """The landscape frame opened before the heading at ``idx`` when the table it heads is
+        set on a landscape page (the table's frame then opens none), else nothing."""
+        at = table_after_heading(tokens, idx)
+        if at is None or self.landscape:
+            return ""
+        rows = gfm_table_texts(tokens, at)
+        if not self._planned(rows, max((len(row) for row in rows), default=0)).landscape:
+            return ""
+        self.turned_heading = True
+        return '<div class="landscape">'
 
     def heading_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -219,15 +302,10 @@ class _PrintRenderer(RendererHTML):
     def table_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        rows: list[list[str]] = []
-        for token in tokens[idx:]:
-            if token.type == "table_close":
-                break
-            if token.type == "tr_open":
-                rows.append([])
-            elif token.type == "inline" and rows:
-                rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
+        rows = gfm_table_texts(tokens, idx)
         columns = max((len(row) for row in rows), default=0)
+        self.kept_rows = kept_with_previous(rows)
+        self.row = -1
         title = tokens[idx].meta.get("caption")
         opening, self.after_table = self.table_frame(rows, columns, title, tokens[idx].map)
         return _with_attribute(opening, self.source_attribute(tokens[idx]), _TABLE) + "\n"
@@ -245,6 +323,9 @@ class _PrintRenderer(RendererHTML):
         and what follows its ``</table>``."""
         plan = self.plan(rows, columns, block[0] if block else None)
         before, after = ('<div class="landscape">', "</div>\n") if plan.landscape else ("", "")
+        if plan.landscape and self.turned_heading:
+            before = ""  # opened before the table's heading (``_turns_page``)
+        self.turned_heading = False
         if title is not None or self.page.captions:
             self.tables += 1
             text = caption_text(
@@ -254,28 +335,48 @@ class _PrintRenderer(RendererHTML):
         size = f' style="font-size:{plan.font_pt:g}pt"' if plan.resized else ""
         return f"{before}<table{size}>{colgroup(plan)}", after
 
-    def plan(self, rows: Sequence[Sequence[str]], columns: int, line: int | None) -> TablePlan:
+    def _planned(self, rows: Sequence[Sequence[str]], columns: int) -> TablePlan:
+        """The layout of a table with ``rows`` on the current page (``layout.plan_table``)."""
         page = self.page
         landscape = self.landscape > 0
-        plan = plan_table(
-            column_needs(rows, columns),
+        return plan_table(
+            column_needs(rows, columns, page.lexicon),
             page.font_pt,
             mm_to_pt(page.landscape_mm if landscape else page.portrait_mm),
             None if landscape else mm_to_pt(page.landscape_mm),
         )
+
+    def plan(self, rows: Sequence[Sequence[str]], columns: int, line: int | None) -> TablePlan:
+        page = self.page
+        plan = self._planned(rows, columns)
         if plan.smaller or plan.overflows:
             self.problems.append(
                 OutputProblem("TP708", too_wide_message(plan, page.font_pt), self.origin.ref(line))
             )
+        self.column_em = [(width - CELL_EXTRA_PT) / plan.font_pt for width in plan.widths]
         return plan
 
-    def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    def tr_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        self.column = -1
+        self.row += 1
+        return '<tr class="keep">\n' if self.row in self.kept_rows else "<tr>\n"
+
+    def _enter_cell(self, tokens: Sequence[Token], idx: int) -> str:
+        """A GFM cell's opening; its words are kept whole when its text wraps (``cell_words``)."""
         self.in_cell = True
+        self.column += 1
+        inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        text = (
+            mdparser.inline_text(inline) if inline is not None and inline.type == "inline" else ""
+        )
+        self.cell_words = _wrapping(text, self.column_em, self.column, 1, self.page.lexicon)
         return _cell_open(tokens[idx])
 
+    def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return self._enter_cell(tokens, idx)
+
     def td_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        self.in_cell = True
-        return _cell_open(tokens[idx])
+        return self._enter_cell(tokens, idx)
 
     def th_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -331,7 +432,8 @@ class _PrintRenderer(RendererHTML):
                     htmltable.texts(grid), grid.columns, title, block
                 )
                 source = self.source_attribute(tokens[idx])
-                return _with_attribute(table_html(grid, opening), source, _TABLE) + closing
+                html = table_html(grid, opening, self.column_em, self.page.lexicon)
+                return _with_attribute(html, source, _TABLE) + closing
         source = self.source_attribute(tokens[idx])
         return f'<p class="raw-html"{source}>{escape(content.rstrip())}</p>\n'
 
@@ -367,25 +469,63 @@ def _attachment_item(html: str) -> str:
     return boxes + html[len(label) + len(number) :]
 
 
-def table_html(grid: Grid, opening: str = "<table>") -> str:
+def table_html(
+    grid: Grid,
+    opening: str = "<table>",
+    column_em: Sequence[float] = (),
+    lexicon: Lexicon | None = None,
+) -> str:
     """A raw-HTML table rebuilt from its safe parts (spans, alignment, bold text, line breaks)
-    after ``opening`` (its caption, ``<table>`` and column widths)."""
+    after ``opening`` (its caption, ``<table>`` and column widths); a cell that wraps in its
+    columns (``column_em`` ems a line) keeps the words of ``lexicon`` whole."""
+
+    def cell(slot: Slot) -> str:
+        text = slot.cell.text if slot.cell is not None else ""
+        return _cell_html(slot, _wrapping(text, column_em, slot.column, slot.colspan, lexicon))
+
+    header = sum(1 for row in grid.rows if all(s.cell is None or s.cell.header for s in row))
+    kept = kept_with_previous(htmltable.texts(grid), header)
     body = "".join(
-        "<tr>" + "".join(_cell_html(slot) for slot in row if slot.cell is not None) + "</tr>"
-        for row in grid.rows
+        ('<tr class="keep">' if number in kept else "<tr>")
+        + "".join(cell(slot) for slot in row if slot.cell is not None)
+        + "</tr>"
+        for number, row in enumerate(grid.rows)
     )
     opening = opening.replace("<table", '<table class="html-table"', 1)
     return f"{opening}<tbody>{body}</tbody></table>\n"
 
 
-def kept_html(text: str) -> str:
-    """Cell text with every number, date, percentage, unit or code that could break in a
-    ``nowrap`` span, so it prints on one line."""
+def _wrapping(
+    text: str, column_em: Sequence[float], column: int, span: int, lexicon: Lexicon | None
+) -> Lexicon | None:
+    """``lexicon`` when ``text`` does not fit on one line of its column(s), else None: a cell
+    on one line needs no word kept whole (and no span for each)."""
+    room = sum(column_em[column : column + span]) if 0 <= column < len(column_em) else 0.0
+    if lexicon is None or not text or (room > 0 and natural_em(text) <= room):
+        return None
+    return lexicon
+
+
+def kept_html(text: str, lexicon: Lexicon | None = None) -> str:
+    """Cell text with every number, date, percentage, unit or code that could break, and every
+    word of ``lexicon`` (given for a cell that wraps), in a ``nowrap`` span, so it prints on
+    one line. A span is markup, not a character: the copied text is the text."""
     return "".join(
         f'<span class="nobr">{escape(piece)}</span>'
         if kept
-        else in_pieces(escape(break_opportunities(piece)))
+        else _words_html(break_opportunities(piece), lexicon)
         for piece, kept in kept_together(text)
+    )
+
+
+def _words_html(text: str, lexicon: Lexicon | None) -> str:
+    """Escaped ``text``, each word of two or more characters of ``lexicon`` in a ``nowrap``
+    span (a line may still break between two words, as between any CJK characters)."""
+    if lexicon is None:
+        return in_pieces(escape(text))
+    return "".join(
+        f'<span class="nobr">{escape(word)}</span>' if len(word) > 1 else escape(word)
+        for word in words(text, lexicon)
     )
 
 
@@ -444,7 +584,7 @@ def _cell_open(token: Token) -> str:
 _ALIGNMENTS = ("left", "center", "right")
 
 
-def _cell_html(slot: Slot) -> str:
+def _cell_html(slot: Slot, lexicon: Lexicon | None = None) -> str:
     cell = slot.cell
     assert cell is not None
     tag = "th" if cell.header else "td"
@@ -457,7 +597,7 @@ def _cell_html(slot: Slot) -> str:
         attributes += f' class="align-{cell.align}"'
     lines = [
         "".join(
-            f"<strong>{kept_html(text)}</strong>" if bold else kept_html(text)
+            f"<strong>{kept_html(text, lexicon)}</strong>" if bold else kept_html(text, lexicon)
             for text, bold in line
         ).strip()
         for line in cell.lines
@@ -508,6 +648,8 @@ class TablePage:
     landscape_mm: float = 225.0
     font_pt: float = 12.0
     captions: bool = False
+    lexicon: Lexicon | None = None
+    """The words no table cell breaks inside (None: cells break between any CJK characters)."""
 
 
 def render_body(
@@ -639,6 +781,7 @@ def page(
     front: str = "",
     watermark: str = "",
     landscape: bool = False,
+    metadata: str = "",
 ) -> str:
     """A complete print HTML document: cover, ``front`` (a plan's 修订记录, on a page of its
     own), table of contents (headings down to ``toc_levels``), then the body (a document without
@@ -648,7 +791,8 @@ def page(
     the running header's text (the title unless given). ``watermark``: markup (the stage's
     outlines) set diagonally behind every page, in a fixed box, which WeasyPrint repeats on each
     page out of the flow: it moves nothing. ``landscape``: every page landscape (the body is on
-    the landscape pages, so the running title before the first block opens no portrait page)."""
+    the landscape pages, so the running title before the first block opens no portrait page).
+    ``metadata``: ``<meta>`` elements (``metadata``) WeasyPrint makes the PDF's properties of."""
     head = f'<span class="running-title">{escape(title if running is None else running)}</span>'
     if watermark:
         head += f'<div class="watermark">{watermark}</div>'
@@ -665,6 +809,6 @@ def page(
     body_tag = f'<body class="{" ".join(classes)}">' if classes else "<body>"
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{stylesheet}</style></head>\n"
+        f"<title>{escape(title)}</title>{metadata}<style>{stylesheet}</style></head>\n"
         f"{body_tag}{head}\n{contents}{body.html}\n</body></html>\n"
     )

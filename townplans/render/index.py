@@ -23,7 +23,9 @@ def index_html(
     summary: str,
     build_dir: Path,
 ) -> str:
-    """``towns``: (slug, name) in district order; ``outputs``: slug -> files; links are relative."""
+    """``towns``: (slug, name) in district order; ``outputs``: slug -> files in the order they
+    are listed (the district's document order, ``targets.in_reading_order``); links are
+    relative."""
 
     def link(path: Path) -> str:
         relative = path.relative_to(build_dir).as_posix()
@@ -36,8 +38,7 @@ def index_html(
     )
     sections = []
     for slug, name in towns:
-        files = sorted(outputs.get(slug, ()), key=lambda p: (p.suffix != ".pdf", p.name))
-        items = "".join(f"<li>{link(p)}</li>" for p in files)
+        items = "".join(f"<li>{link(p)}</li>" for p in outputs.get(slug, ()))
         sections.append(
             f'<section><h2 id="{escape(slug)}">{escape(name)}</h2><ul>{items}</ul></section>'
         )

@@ -16,21 +16,24 @@ from urllib.parse import unquote
 
 from markdown_it.token import Token
 
+from townplans import mdparser
 from townplans.model import SourceRef
 from townplans.rawhtml import is_table
+from townplans.render.words import Lexicon
 
 # -- measuring text ----------------------------------------------------------------------------------
 
 _ASCII_EM = (
-    26, 39, 58, 62, 59, 97, 81, 33, 40, 40, 51, 61, 34, 37, 34, 40, 60, 59, 60, 60, 60, 60, 60,
-    59, 60, 60, 34, 34, 61, 61, 61, 56, 101, 76, 71, 71, 79, 67, 65, 77, 87, 43, 57, 77, 66, 101,
-    82, 79, 68, 79, 76, 63, 70, 82, 74, 110, 74, 71, 67, 42, 40, 42, 61, 60, 63, 60, 68, 57, 66,
-    59, 41, 60, 69, 36, 35, 66, 36, 101, 69, 63, 68, 65, 53, 50, 43, 68, 61, 88, 65, 59, 53, 45,
-    56, 45, 61,
+    34, 39, 58, 84, 59, 97, 81, 33, 40, 40, 51, 78, 34, 37, 34, 50, 60, 59, 60, 60, 60, 60, 60,
+    59, 60, 60, 34, 34, 78, 78, 78, 56, 101, 76, 72, 73, 79, 68, 65, 79, 87, 43, 57, 79, 66,
+    101, 82, 79, 69, 79, 76, 63, 73, 82, 76, 110, 76, 76, 67, 42, 50, 42, 62, 78, 63, 60, 68,
+    57, 66, 59, 41, 60, 69, 36, 35, 66, 36, 101, 69, 63, 68, 65, 53, 50, 43, 68, 61, 88, 65, 59,
+    53, 50, 56, 50, 62,
 )  # fmt: skip
 """Advance widths of U+0020–U+007E in hundredths of an em: for each character the widest of the
 fonts the outputs may set it in (Noto Serif, Noto Serif CJK SC and Noto Sans CJK SC, regular and
-bold; Times New Roman, Word's Latin font, is narrower in every glyph), so a width measured here is
+bold; FandolFang and FandolSong Bold from templates/fonts/, the body's, tables' and titles' faces;
+Times New Roman, Word's Latin font, is narrower in every glyph), so a width measured here is
 never less than the printed one."""
 
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
@@ -154,9 +157,56 @@ def kept_together(text: str) -> list[tuple[str, bool]]:
     a date, a percentage or a code that could otherwise break, a short remark in brackets
     (“李国强” / “（副镇长）”, as the columns are measured), with the punctuation attached to
     it (“（80个”, “2023年9月15日，”), which the line breakers would not part from it either."""
+    return _kept(text, _KEPT)
+
+
+_RANGE = re.compile(rf"(?:{_TOKEN.pattern})[{DASHES}~～](?:{_TOKEN.pattern})")
+_BODY_KEPT = re.compile(rf"{_RANGE.pattern}|{_TOKEN.pattern}")
+TAIL_CHARS = 2
+"""Characters a paragraph's last line holds at least (with its closing punctuation): never
+“米。” alone."""
+
+
+def kept_in_body(text: str, last: bool = False) -> list[tuple[str, bool]]:
+    """``text`` of a paragraph as pieces, True for a piece kept on one line: a number with its
+    unit, a date, a code (“108㎡”, “22公顷”, “680万元”), a range (“2023—2035年”, so no line
+    starts with “—2035年”), and when ``text`` ends the paragraph (``last``) its last
+    ``TAIL_CHARS`` characters with the punctuation after them."""
+    pieces = _kept(text, _BODY_KEPT)
+    if not last or not pieces:
+        return pieces
+    tail = len(text)
+    while tail > 0 and (text[tail - 1] in CLOSING or text[tail - 1].isspace()):
+        tail -= 1
+    start = tail - TAIL_CHARS
+    if start <= 0 or not all(char.isalnum() for char in text[start:tail]):
+        return pieces
+    head: list[tuple[str, bool]] = []
+    done = 0
+    for piece, kept in pieces:
+        end = done + len(piece)
+        if end <= start:
+            head.append((piece, kept))
+        elif done < start:
+            # the tail begins inside this piece: a kept piece is kept whole with it
+            cut = done if kept else start
+            if cut > done:
+                head.append((text[done:cut], False))
+            head.append((text[cut:], True))
+            return head
+        else:
+            head.append((text[done:], True))
+            return head
+        done = end
+    return head
+
+
+def _kept(text: str, pattern: re.Pattern[str]) -> list[tuple[str, bool]]:
+    """``text`` as pieces, True for each match of ``pattern`` that could otherwise break
+    (``_must_join``), with the punctuation that holds to it."""
     pieces: list[tuple[str, bool]] = []
     done = 0
-    for match in _KEPT.finditer(text):
+    for match in pattern.finditer(text):
         start, end = match.span()
         if end - start > MAX_TOKEN_CHARS or not _must_join(match.group()) or start < done:
             continue
@@ -232,31 +282,42 @@ def _breakable(before: str, after: str) -> bool:
     )
 
 
-def _unbroken(line: str) -> list[str]:
-    """The pieces of one line of text between which a line may break: tokens, Latin runs, single
-    CJK characters, each with what holds to it (punctuation, a neighbouring Latin run, across a
-    no-break space or a WORD JOINER: ``joined`` text is one piece)."""
-    pieces: list[str] = []
+def _spans(line: str, lexicon: Lexicon | None = None) -> list[tuple[int, int]]:
+    """Where the pieces of one line of text are, between which a line may break (``_unbroken``),
+    as (start, end) offsets: a piece starts where its first character does, a space before it
+    is not in it."""
+    inside = lexicon.inside(line) if lexicon is not None else frozenset()
+    spans: list[list[int]] = []
+    texts: list[str] = []
     end = 0
     for match in _PIECES.finditer(line):
         piece, gap = match.group(), line[end : match.start()]
-        if pieces and gap.strip("\u00a0") == "" and not _breakable(pieces[-1][-1], piece[0]):
-            pieces[-1] += gap + piece
+        held = spans and gap.strip("\u00a0") == "" and not _breakable(texts[-1][-1], piece[0])
+        if (
+            held
+            or (spans and not gap and match.start() in inside)
+            or (spans and (texts[-1].endswith(WORD_JOINER) or piece.startswith(WORD_JOINER)))
+        ):
+            spans[-1][1] = match.end()
+            texts[-1] += gap + piece
         else:
-            pieces.append(piece)
+            spans.append([match.start(), match.end()])
+            texts.append(piece)
         end = match.end()
-    held: list[str] = []
-    for piece in pieces:
-        if held and (held[-1].endswith(WORD_JOINER) or piece.startswith(WORD_JOINER)):
-            held[-1] += piece
-        else:
-            held.append(piece)
-    return held
+    return [(start, stop) for start, stop in spans]
 
 
-def minimum_em(text: str) -> float:
-    """The narrowest a cell holding ``text`` can be, in ems: its widest unbreakable piece, or the
-    whole line when it is a short label."""
+def _unbroken(line: str, lexicon: Lexicon | None = None) -> list[str]:
+    """The pieces of one line of text between which a line may break: tokens, Latin runs, words
+    of ``lexicon`` (single CJK characters without one), each with what holds to it
+    (punctuation, a neighbouring Latin run, across a no-break space or a WORD JOINER: ``joined``
+    text is one piece)."""
+    return [line[start:end] for start, end in _spans(line, lexicon)]
+
+
+def minimum_em(text: str, lexicon: Lexicon | None = None) -> float:
+    """The narrowest a cell holding ``text`` can be, in ems: its widest unbreakable piece (a
+    word of ``lexicon`` is one), or the whole line when it is a short label."""
     widest = 0.0
     for line in text.split("\n"):
         line = line.strip()
@@ -264,12 +325,26 @@ def minimum_em(text: str) -> float:
         if whole <= SHORT_LABEL_EM and " " not in line:
             widest = max(widest, whole)
             continue
-        for piece in _unbroken(line):
+        for piece in _unbroken(line, lexicon):
             width = text_em(piece)
             if len(piece) > MAX_TOKEN_CHARS:
                 width = min(width, LONG_WORD_EM)
             widest = max(widest, width)
     return widest
+
+
+def line_breaks(text: str, width_em: float, lexicon: Lexicon | None = None) -> list[int]:
+    """Offsets of ``text`` (one line as written) where a line ``width_em`` wide breaks when it is
+    filled piece by piece (``_spans``: never inside a word, a number with its unit, a code): the
+    Word writer puts its line breaks there, as LibreOffice and Word would otherwise break at any
+    CJK character."""
+    breaks: list[int] = []
+    start = 0
+    for piece_start, piece_end in _spans(text, lexicon):
+        if piece_start > start and text_em(text[start:piece_end].strip()) > width_em:
+            breaks.append(piece_start)
+            start = piece_start
+    return breaks
 
 
 def natural_em(text: str) -> float:
@@ -282,9 +357,21 @@ def natural_em(text: str) -> float:
 CELL_PADDING_PT = 4.0
 """Left and right padding inside every table cell, in both writers (CSS padding, Word
 ``w:tblCellMar``)."""
-CELL_EXTRA_PT = 2 * CELL_PADDING_PT + 0.5 + 1.5
-"""What a column needs beyond its text: the padding on both sides, the rule, and 1.5 pt of slack
-for the difference between this measure and a renderer's own (rounding, kerning)."""
+CELL_PADDING_Y_PT = 2.0
+"""A cell's padding above and below its text (the PDF's ``padding: 2pt 4pt``, Word's cell margins)."""
+CELL_BORDER_PT = 0.5
+"""A table's rules. In the PDF's collapsed borders each row is half a rule taller above and
+below its padding; Word draws rules outside the row's height, so its cell margins take that half."""
+TABLE_GAP_PT = 6.0
+"""The space above and below a table (CSS ``margin: 6pt 0``; in Word, the paragraph after it)."""
+CELL_LINE = 1.5
+"""A table line's height over its font size (CSS ``line-height: 1.5``, Word's exact spacing):
+the same in both writers, so a row is as tall in each and a page holds as many rows."""
+CELL_SLACK_PT = 1.5
+"""Room a column is planned with beyond its text's measure, for the difference between this
+measure and a renderer's own (rounding, kerning)."""
+CELL_EXTRA_PT = 2 * CELL_PADDING_PT + CELL_BORDER_PT + CELL_SLACK_PT
+"""What a column needs beyond its text: the padding on both sides, the rule, and the slack."""
 SMALLER_SIZES_PT = (10.5, 9.0, 7.5)
 """Sizes a table too wide for a landscape page is tried at: 五号, 小五, 六号."""
 NARROW_EM = 8.0
@@ -310,22 +397,24 @@ for the Word writer and the HTML for the PDF and the table of contents alike."""
 
 
 @functools.lru_cache(maxsize=MEASURED_TEXTS)
-def measure(text: str) -> tuple[float, float]:
+def measure(text: str, lexicon: Lexicon | None = None) -> tuple[float, float]:
     """(``minimum_em``, ``natural_em``) of a cell text, worked out once for each distinct text:
     both writers plan every table, the HTML is rendered for the PDF and for the DOCX's table of
     contents, and a column repeats its texts (“—”, “是”, “R2”)."""
-    return minimum_em(text), natural_em(text)
+    return minimum_em(text, lexicon), natural_em(text)
 
 
-def column_needs(rows: Sequence[Sequence[str]], columns: int) -> list[ColumnNeeds]:
+def column_needs(
+    rows: Sequence[Sequence[str]], columns: int, lexicon: Lexicon | None = None
+) -> list[ColumnNeeds]:
     """Each column's minimum and natural width over the cell texts of ``rows`` (as printed; a cell
-    spanning columns is left out by the caller)."""
+    spanning columns is left out by the caller); with a ``lexicon`` no word is broken."""
     minimum = [0.0] * columns
     natural = [0.0] * columns
     for row in rows:
         for index, text in enumerate(row[:columns]):
             if text:
-                low, high = measure(text)
+                low, high = measure(text, lexicon)
                 minimum[index] = max(minimum[index], low)
                 natural[index] = max(natural[index], high)
     return [ColumnNeeds(low, max(low, high)) for low, high in zip(minimum, natural, strict=True)]
@@ -456,6 +545,24 @@ def too_wide_message(plan: TablePlan, font_pt: float) -> str:
     )
 
 
+TOTAL_LABELS = ("合计", "总计")
+"""A row whose first cell starts with one of these sums the rows above it."""
+TOTAL_COMPANY = 2
+"""Data rows a total row keeps on its page: never the repeated header and “合计” alone."""
+
+
+def kept_with_previous(rows: Sequence[Sequence[str]], header: int = 1) -> frozenset[int]:
+    """Indexes of the rows of a table (``header`` rows first) that must not start a page: each
+    total row (``TOTAL_LABELS``) and the data rows that go with it (``TOTAL_COMPANY``), so
+    that a page never holds a total without the rows it sums."""
+    kept: set[int] = set()
+    for index, row in enumerate(rows):
+        first = next((text.strip() for text in row if text.strip()), "")
+        if index > header and first.startswith(TOTAL_LABELS):
+            kept.update(range(max(header + 1, index - TOTAL_COMPANY + 1), index + 1))
+    return frozenset(kept)
+
+
 def percentages(weights: Sequence[float]) -> list[float]:
     total = sum(weights) or 1.0
     return [round(100 * weight / total, 2) for weight in weights]
@@ -482,14 +589,63 @@ _NUMBERING = re.compile(
 )
 
 
-def caption_paragraph(tokens: Sequence[Token], index: int) -> str | None:
-    """The title a caption paragraph gives the table right after it: “表：技术经济指标” (a
-    paragraph of that one line directly before a table), else None."""
+def _before_table(tokens: Sequence[Token], index: int) -> Token | None:
+    """The inline of the paragraph opened at ``index`` when a table comes right after it."""
     if index + 3 >= len(tokens) or tokens[index].type != "paragraph_open":
         return None
     inline, after = tokens[index + 1], tokens[index + 3]
     table = after.type == "table_open" or (after.type == "html_block" and is_table(after.content))
-    if inline.type != "inline" or not table:
+    return inline if inline.type == "inline" and table else None
+
+
+def table_label(tokens: Sequence[Token], index: int) -> bool:
+    """Whether the paragraph opened at ``index`` is a bold label of the table right after it
+    (“**资金来源**” in a 项目简介): a heading in all but name, kept on the page of the table's
+    first rows in both writers, never alone at a page's foot."""
+    inline = _before_table(tokens, index)
+    children = [
+        c
+        for c in (inline.children or () if inline else ())
+        if c.type != "softbreak" and not (c.type == "text" and not c.content.strip())
+    ]
+    return (
+        len(children) >= 3
+        and children[0].type == "strong_open"
+        and children[-1].type == "strong_close"
+        and not any(c.type == "strong_open" for c in children[1:])
+    )
+
+
+def gfm_table_texts(tokens: Sequence[Token], index: int) -> list[list[str]]:
+    """The cell texts, as printed, of each row of the Markdown table opened at ``index``."""
+    rows: list[list[str]] = []
+    for token in tokens[index:]:
+        if token.type == "table_close":
+            break
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type == "inline" and rows:
+            rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
+    return rows
+
+
+def table_after_heading(tokens: Sequence[Token], index: int) -> int | None:
+    """The index of the Markdown table right after the heading opened at ``index`` (a caption
+    paragraph, “表：…”, may stand between them), or None: a heading that goes onto the
+    landscape page of its table, never alone at the foot of the portrait page before it."""
+    if tokens[index].type != "heading_open":
+        return None
+    at = index + 3
+    if caption_paragraph(tokens, at) is not None:
+        at += 3
+    return at if at < len(tokens) and tokens[at].type == "table_open" else None
+
+
+def caption_paragraph(tokens: Sequence[Token], index: int) -> str | None:
+    """The title a caption paragraph gives the table right after it: “表：技术经济指标” (a
+    paragraph of that one line directly before a table), else None."""
+    inline = _before_table(tokens, index)
+    if inline is None:
         return None
     if any(child.type not in ("text", "softbreak") for child in inline.children or ()):
         return None

@@ -38,8 +38,9 @@ from docx.styles.style import ParagraphStyle
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from townplans.render.layout import joined
+from townplans.render.layout import joined, line_breaks, natural_em
 from townplans.render.style import FontRole
+from townplans.render.words import Lexicon
 
 APPLICATION = "townplans"
 """What ``docProps/app.xml`` names as the application that wrote the document."""
@@ -648,6 +649,13 @@ def add_row(tbl: CT_Tbl, header: bool = False) -> CT_Row:
     return row
 
 
+def keep_with_next(row: CT_Row) -> None:
+    """Every paragraph of ``row`` kept with the next (``w:keepNext``): Word then keeps the row on
+    the page of the row below it, as the PDF's ``break-before: avoid`` does."""
+    for p in row.iter(qn("w:p")):
+        Paragraph(p, None).paragraph_format.keep_with_next = True  # type: ignore[arg-type]
+
+
 def add_cell(row: CT_Row, width: int, colspan: int = 1, merge: str | None = None) -> CT_Tc:
     """A new ``w:tc`` (with its one empty paragraph) at the end of ``row``."""
     cell = row.add_tc()
@@ -666,11 +674,12 @@ with a language of its own (zh, ja, ko) at any character, ignoring WORD JOINERs 
 Unicode line breaker, which honours them. Word honours them either way."""
 
 
-def add_unbroken_text(run: CT_R, text: str) -> None:
+def add_unbroken_text(run: CT_R, text: str, joiners: bool = True) -> None:
     """``text`` at the end of ``run`` with no place a line may break inside it: each hyphen a
     ``w:noBreakHyphen`` (Word's non-breaking hyphen), a WORD JOINER wherever the line breaker
-    could otherwise break (``layout.joined``), the run's East Asian language
-    ``UNBROKEN_LANGUAGE``."""
+    could otherwise break (``layout.joined``; none without ``joiners``: digits and Latin letters
+    then stay together by the language alone, a unit after them may part), the run's East Asian
+    language ``UNBROKEN_LANGUAGE``."""
     rpr = run.get_or_add_rPr()
     for old in rpr.findall(qn("w:lang")):
         rpr.remove(old)
@@ -681,7 +690,86 @@ def add_unbroken_text(run: CT_R, text: str) -> None:
         if number:
             run.append(OxmlElement("w:noBreakHyphen"))
         if part:
-            run.add_t(joined(part))
+            run.add_t(joined(part) if joiners else part)
+
+
+_LINE_TEXT = {qn("w:t"): None, qn("w:noBreakHyphen"): "-", qn("w:tab"): "\t", qn("w:br"): "\n"}
+"""What each run child that takes room on a line stands for (``break_between_words``); a
+``w:t`` stands for its text."""
+
+
+def break_between_words(
+    cell: CT_Tc, width_em: float, lexicon: Lexicon, slack_em: float = 0.0
+) -> None:
+    """Line breaks (``w:br``) in ``cell`` where its lines, ``width_em`` ems wide, end when filled
+    word by word (``layout.line_breaks``), when its text does not fit on one line. Word and
+    LibreOffice break CJK text at any character and have no no-break run; a break written where
+    theirs would be keeps each word whole without a character in the text a reader copies.
+    A text that fits the cell's whole room (``width_em`` and the column's ``slack_em``) is left
+    on its one line: a break is forced, and must come only where the cell wraps anyway."""
+    for p in cell.iter(qn("w:p")):
+        pieces = [
+            (child, _LINE_TEXT[child.tag] or child.text or "")
+            for run in p.iter(qn("w:r"))
+            for child in run
+            if child.tag in _LINE_TEXT
+        ]
+        text = "".join(piece for _, piece in pieces)
+        if natural_em(text) <= width_em + slack_em:
+            continue
+        breaks: list[int] = []
+        start = 0
+        for line in text.split("\n"):
+            breaks += [start + offset for offset in line_breaks(line, width_em, lexicon)]
+            start += len(line) + 1
+        whole = _whole_run_starts(pieces)
+        _insert_breaks(pieces, [offset for offset in breaks if offset not in whole])
+
+
+def _whole_run_starts(pieces: Sequence[tuple[BaseOxmlElement, str]]) -> set[int]:
+    """The offsets where a run written whole (``add_unbroken_text``: joined, in
+    ``UNBROKEN_LANGUAGE``) starts. A break due there is left to Word and LibreOffice: they
+    cannot break inside the run and break before it when it does not fit, as the PDF does, so a
+    ``w:br`` would only put a line break into the text a reader copies (“26.4%（未达标）”)."""
+    starts: set[int] = set()
+    position = 0
+    previous = None  # held, so lxml hands out the same proxy for the same run
+    for element, piece in pieces:
+        run = element.getparent()
+        if run is not previous:
+            previous = run
+            lang = run.find(f"{qn('w:rPr')}/{qn('w:lang')}") if run is not None else None
+            if lang is not None and lang.get(qn("w:eastAsia")) == UNBROKEN_LANGUAGE:
+                starts.add(position)
+        position += len(piece)
+    return starts
+
+
+def _insert_breaks(pieces: Sequence[tuple[BaseOxmlElement, str]], breaks: Sequence[int]) -> None:
+    """A ``w:br`` before each offset of ``breaks`` into the run text ``pieces`` stand for,
+    splitting the ``w:t`` it falls in (a space left at the end of a line goes)."""
+    wanted = sorted(breaks, reverse=True)
+    ends: list[int] = []
+    position = 0
+    for _, piece in pieces:
+        position += len(piece)
+        ends.append(position)
+    for offset in wanted:
+        index = next(i for i, end in enumerate(ends) if end > offset)
+        element, piece = pieces[index]
+        cut = offset - (ends[index] - len(piece))
+        line_break = OxmlElement("w:br")
+        if element.tag != qn("w:t") or cut == 0:
+            element.addprevious(line_break)
+            continue
+        text = element.text or ""
+        rest = OxmlElement("w:t")
+        rest.text = text[cut:]
+        rest.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        element.text = text[:cut].rstrip(" ")
+        element.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        element.addnext(rest)
+        element.addnext(line_break)
 
 
 def no_autospace(ppr: BaseOxmlElement) -> None:
@@ -696,16 +784,17 @@ def no_autospace(ppr: BaseOxmlElement) -> None:
         _insert_ppr_child(ppr, element)
 
 
-def set_cell_margins(tbl: CT_Tbl, left_right_pt: float) -> None:
-    """The table's left and right cell margins (``w:tblCellMar``), the same padding the PDF's
-    cells have, so a column measured for one holds the same text in the other."""
+def set_cell_margins(tbl: CT_Tbl, left_right_pt: float, top_bottom_pt: float = 0.0) -> None:
+    """The table's cell margins (``w:tblCellMar``), the same padding the PDF's cells have, so a
+    column measured for one holds the same text in the other, and a row is as tall in both."""
     tbl_pr = tbl.tblPr
     for old in tbl_pr.findall(qn("w:tblCellMar")):
         tbl_pr.remove(old)
     margins = OxmlElement("w:tblCellMar")
-    for side in ("w:left", "w:right"):
+    sides = ("w:top", "w:left", "w:bottom", "w:right")  # CT_TblCellMar's order
+    for side, points in zip(sides, (top_bottom_pt, left_right_pt) * 2, strict=True):
         element = OxmlElement(side)
-        element.set(qn("w:w"), str(round(left_right_pt * 20)))
+        element.set(qn("w:w"), str(round(points * 20)))
         element.set(qn("w:type"), "dxa")
         margins.append(element)
     tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription")

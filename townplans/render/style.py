@@ -14,7 +14,13 @@ from typing import Any
 
 from townplans import errortext
 from townplans.model import Severity, SourceRef
-from townplans.render.layout import CELL_PADDING_PT
+from townplans.render.layout import (
+    CELL_BORDER_PT,
+    CELL_LINE,
+    CELL_PADDING_PT,
+    CELL_PADDING_Y_PT,
+    TABLE_GAP_PT,
+)
 from townplans.sources import parse_yaml, read_text
 
 ROLES = (
@@ -397,12 +403,13 @@ li p, td p, th p, blockquote p {{ text-indent: 0; }}
 s {{ text-decoration: line-through; }}
 ins {{ text-decoration: underline; }}
 .toc a::after {{ content: leader(".") target-counter(attr(href), page); }}
-table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: 6pt 0; font-family: {_family(fonts["table"])};
-  font-size: {fonts["table"].size}pt; line-height: 1.5; }}
-th, td {{ border: 0.5pt solid black; padding: 2pt {CELL_PADDING_PT:g}pt; vertical-align: middle; }}
+table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: {TABLE_GAP_PT:g}pt 0; font-family: {_family(fonts["table"])};
+  font-size: {fonts["table"].size}pt; line-height: {CELL_LINE:g}; }}
+th, td {{ border: {CELL_BORDER_PT:g}pt solid black; padding: {CELL_PADDING_Y_PT:g}pt {CELL_PADDING_PT:g}pt; vertical-align: middle; }}
 .nobr {{ white-space: nowrap; }}
 .table-caption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0;
   text-align: center; margin-top: 6pt; break-after: avoid; }}
+.table-label {{ break-after: avoid; }}
 .table-caption + table {{ margin-top: 2pt; }}
 thead {{ display: table-header-group; }}
 th {{ font-weight: bold; }}
@@ -410,6 +417,7 @@ th {{ font-weight: bold; }}
 .align-center {{ text-align: center; }}
 .align-right {{ text-align: right; }}
 tr {{ page-break-inside: avoid; }}
+tr.keep {{ break-before: avoid; }}
 img {{ max-width: 100%; max-height: {style.text_height_mm * 0.75:.0f}mm; display: block; margin: 0 auto; }}
 p img {{ display: inline; max-height: 3em; }}
 figure {{ margin: 6pt 0; text-align: center; page-break-inside: avoid; }}

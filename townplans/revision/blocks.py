@@ -8,7 +8,9 @@ nothing between two Chinese characters).
 
 An HTML comment is not a block (the writers print none). ``<!-- 修改说明：… -->`` gives the reason
 for a change to the block it stands beside: inside a paragraph, that paragraph; on the line right
-after a block (no blank line between), that block; otherwise the block after it.
+after a block (no blank line between), that block; on the line right before a block, that block;
+on a line of its own between blank lines, the block above it (a note is written after what it
+explains), unless that is a heading or there is none: then the block after it.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def blocks(body: str, path: str) -> tuple[Block, ...]:
         token = tokens[index]
         source = _source(lines, token)
         if token.type == "html_block" and is_comment(token.content):
-            pending = _place_reason(found, token, reason_in(token.content), pending)
+            after = tokens[end + 1] if end + 1 < len(tokens) else None
+            pending = _place_reason(found, token, after, reason_in(token.content), pending)
         elif token.map is not None:
             block = _block(tokens[index : end + 1], source, path, token.map[0] + 1)
             if pending:
@@ -73,13 +76,20 @@ def blocks(body: str, path: str) -> tuple[Block, ...]:
     return tuple(found)
 
 
-def _place_reason(found: list[Block], token: Token, reason: str, pending: str) -> str:
-    """Attach a comment's reason to the block right above it, or keep it for the next one."""
+def _place_reason(
+    found: list[Block], token: Token, after: Token | None, reason: str, pending: str
+) -> str:
+    """Attach a comment's reason to the block above it, or keep it for the next one (see the
+    module's docstring for which)."""
     if not reason:
         return pending
     assert token.map is not None
     previous = found[-1] if found else None
+    touches_next = after is not None and after.map is not None and after.map[0] == token.map[1]
     if previous is not None and not pending and _last_line(previous) == token.map[0]:
+        found[-1] = _with_reason(previous, reason)
+        return ""
+    if previous is not None and not pending and not touches_next and previous.kind != "heading":
         found[-1] = _with_reason(previous, reason)
         return ""
     return "；".join(x for x in (pending, reason) if x)

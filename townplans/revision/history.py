@@ -20,7 +20,6 @@ reason (修改说明) of a change is the block's own ``<!-- 修改说明：… -
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import os
 import re
 import subprocess
@@ -218,20 +217,62 @@ def _glob_escaped(text: str) -> str:
     return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
-def worktree_revision(git: Git | None, now: dt.datetime | None = None) -> Revision:
-    """Who is editing the working tree (``git config user.name``, else the system user), now."""
-    name = ""
-    if git is not None:
+UNSIGNED = "未署名"
+"""The author of the working tree's changes when neither ``--author`` nor git's user.name says."""
+
+
+def worktree_revision(
+    git: Git | None,
+    now: dt.datetime | None = None,
+    author: str | None = None,
+    root: Path | None = None,
+) -> Revision:
+    """Who is editing the working tree (``author``, else ``git config user.name``, read in
+    ``root`` even outside a repository; never the login name, which says nothing to a
+    reviewer), and when (``now``, else now)."""
+    name = (author or "").strip()
+    if not name and git is not None:
         try:
             name = git.run("config", "user.name", allow=(0, 1)).strip()
         except HistoryError:
             name = ""
-    if not name:
-        try:
-            name = getpass.getuser()
-        except (OSError, KeyError):
-            name = "未知"
-    return Revision(name, now or dt.datetime.now().astimezone())
+    if not name and root is not None:
+        name = _configured_name(root)
+    return Revision(name or UNSIGNED, now or dt.datetime.now().astimezone())
+
+
+def _configured_name(root: Path) -> str:
+    """``git config user.name`` in ``root`` (the user's or the system's configuration: no
+    repository needed); '' when git is absent or says nothing."""
+    try:
+        done = subprocess.run(
+            ["git", "config", "user.name"], cwd=root, capture_output=True, text=True,
+            timeout=GIT_TIMEOUT, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def entry_date(meta: Mapping[str, object], number: str) -> dt.date | None:
+    """The date of the front matter's ``revisions:`` entry of version ``number`` (written with
+    or without its “v”); None when there is none or its date cannot be read."""
+    entries = meta.get("revisions")
+    if not number or not isinstance(entries, list):
+        return None
+    key = number.lower().lstrip("v")
+    for entry in entries:
+        if isinstance(entry, dict) and str(entry.get("version", "")).lower().lstrip("v") == key:
+            raw = entry.get("date")
+            if isinstance(raw, dt.datetime):
+                return raw.date()
+            if isinstance(raw, dt.date):
+                return raw
+            try:
+                return dt.date.fromisoformat(str(raw))
+            except ValueError:
+                return None
+    return None
 
 
 def read_worktree(root: Path, document: Document) -> Text:
@@ -280,10 +321,13 @@ def compare_document(
     old: str | None,
     new: str | None,
     now: dt.datetime | None = None,
+    author: str | None = None,
 ) -> Comparison:
     """``document`` compared between ``old`` (a revision or a Markdown file; default: the last
     tag of the document, else HEAD) and ``new`` (a revision; default the working tree), each
-    change with its author, date and reason."""
+    change with its author, date and reason. The working tree's changes are by ``author`` (else
+    git's user.name), dated ``now``; compared with a file (no history), else dated by the
+    working tree's own ``revisions:`` entry; else now."""
     root = root.resolve()
     old_file = _as_file(root, old)
     git = None if old_file is not None and new is None and not _in_git(root) else Git(root)
@@ -294,8 +338,13 @@ def compare_document(
         revision = old or git.last_tag(document.tag_prefix) or "HEAD"
         before = _git_side(git, revision, document)
     if new is None:
-        stamp = worktree_revision(git, now)
-        after = Side(read_worktree(root, document), WORKTREE, stamp, worktree=True)
+        text = read_worktree(root, document)
+        if now is None and old_file is not None:  # no history: the version's own date
+            meta = text.meta()
+            dated = entry_date(meta, str(meta.get("version") or ""))
+            now = dt.datetime.combine(dated, dt.time()).astimezone() if dated else None
+        stamp = worktree_revision(git, now, author, root)
+        after = Side(text, WORKTREE, stamp, worktree=True)
     else:
         assert git is not None
         after = _git_side(git, new, document)

@@ -5,11 +5,13 @@ DOCX (``tracked``)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from townplans.fs import safe_name
 from townplans.paths import WorkspacePaths
 from townplans.render import documents
 from townplans.render.html import font_faces
+from townplans.render.ooxml import TocLine
 from townplans.render.style import Style
 from townplans.reproducible import fixed_zip_times
 from townplans.revision.model import Comparison
@@ -43,17 +45,23 @@ def table_pdf(
 
 
 def tracked_docx(
-    spec: documents.DocumentSpec,
+    document: documents.DocumentSpec | None,
     comparison: Comparison,
     style: Style,
     paths: WorkspacePaths,
     stamp: dt.datetime,
+    contents: Sequence[TocLine] = (),
 ) -> bytes:
-    """The tracked-changes DOCX of ``comparison``: the new version written as the document's
-    build writes it (a plan's 章/节/条 headings, its figures as drawings), with Word revisions."""
-    from townplans.revision.tracked import tracked_docx as write
+    """The tracked-changes DOCX of ``comparison``: the built ``document`` (its cover, 修订记录,
+    contents ``contents``, header, watermark, captions and properties) with its text's changes
+    as Word revisions; for a file ``build`` does not make (``document`` None), its text alone
+    under a cover, with the properties every build output has."""
+    from townplans.revision import tracked
 
-    data, _ = write(comparison, paths.root, style, plan=spec.plan, drawings=spec.plan)
+    if document is not None:
+        data, _ = tracked.tracked_document(document, comparison, paths.root, style, stamp, contents)
+        return fixed_zip_times(data, stamp)
+    data, _ = tracked.tracked_docx(comparison, paths.root, style, stamp=stamp)
     return fixed_zip_times(data, stamp)
 
 
@@ -63,12 +71,17 @@ def all_outputs(
     style: Style,
     paths: WorkspacePaths,
     stamp: dt.datetime,
+    document: documents.DocumentSpec | None = None,
+    contents: Sequence[TocLine] = (),
 ) -> dict[str, bytes]:
-    """Every file of a comparison by its file name."""
+    """Every file of a comparison by its file name: the 修改对照表 ``spec`` and the tracked
+    changes of ``document`` (``tracked_docx``)."""
     name = table_name(spec)
     made = {
         f"{name}.docx": table_docx(spec, style, paths, stamp),
         f"{name}.pdf": table_pdf(spec, style, paths),
     }
-    made[tracked_name(comparison.title)] = tracked_docx(spec, comparison, style, paths, stamp)
+    made[tracked_name(comparison.title)] = tracked_docx(
+        document, comparison, style, paths, stamp, contents
+    )
     return made

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from townplans import mdparser
-from townplans.render.documents import DocumentSpec, Markdown, Part, cell, chinese_date, md_table
+from townplans.render.documents import DocumentSpec, Markdown, Part, cell, md_table
 from townplans.render.layout import Origin
+from townplans.revision.history import WORKTREE, entry_date
 from townplans.revision.model import Block, CellChange, Comparison, Op, Segment, Step, Version
 from townplans.revision.textdiff import NUMERIC
 
@@ -245,12 +246,25 @@ def _mark(text: str, op: str) -> str:
 
 
 def describe(version: Version) -> str:
-    """A version as the reader knows it: its stage and version number, label and date."""
+    """A version as a reviewer knows it: its stage, version number and date (“送审稿 v1.0
+    （2023-06-10）”), the date being its ``revisions:`` entry's, else its commit's. A version
+    whose front matter names neither stage nor version is its git label (a tag, a commit), or
+    its date alone; never a file name or the working tree."""
     meta = version.meta
-    stage = " ".join(str(meta[k]) for k in ("status", "version") if meta.get(k))
-    date = chinese_date(version.revision.date.date()) if version.revision else ""
-    details = "，".join(x for x in (version.label, date) if x)
-    return f"{stage}（{details}）" if stage else details
+    stage = str(meta.get("status") or "").strip()
+    number = str(meta.get("version") or "").strip()
+    if number[:1].isdigit():
+        number = f"v{number}"
+    date = entry_date(meta, number) or (
+        version.revision.date.date() if version.revision is not None else None
+    )
+    when = date.isoformat() if date is not None else ""
+    named = " ".join(x for x in (stage, number) if x)
+    if not named and version.revision is not None and version.label != WORKTREE:
+        named = version.label  # a tag or a commit (a file's version has no revision)
+    if named and when:
+        return f"{named}（{when}）"
+    return named or when or "—"
 
 
 def markdown(comparison: Comparison) -> str:
@@ -265,7 +279,7 @@ def markdown(comparison: Comparison) -> str:
         "| " + " | ".join(str(c) if isinstance(c, Markdown) else cell(c) for c in row) + " |"
         for row in table_rows
     )
-    versions = f"原文：{describe(comparison.old)}　　修改后：{describe(comparison.new)}"
+    versions = f"原稿：{describe(comparison.old)} / 修订稿：{describe(comparison.new)}"
     return (
         f"::: title\n{cell(suffix(comparison.title))}\n:::\n\n"
         f"::: center\n{cell(versions)}\n:::\n\n{table}\n{body}\n"
@@ -287,6 +301,7 @@ def spec(
         cover=False,
         toc=False,
         landscape=True,
+        invisible=False,
         author=author,
         date=date if isinstance(date, dt.date) else None,
         sources=sources,

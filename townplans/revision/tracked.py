@@ -22,10 +22,12 @@ from. What is marked, and how (ECMA-376 Part 1 §17.13.5, pieces in ``render.oox
 
 Accepting every change gives exactly the text the same writer prints for the new version,
 rejecting every change that of the old one (``resolve``). Authors and dates come from each step's
-``revision`` (the version's, else “townplans” without a date). A cover names the document, “修订
-标记稿” and the two versions; there is no table of contents (its stored entries would list deleted
-headings beside inserted ones with page numbers of neither version; Word's navigation pane lists
-the headings as they stand).
+``revision`` (the version's, else “townplans” without a date). ``tracked_document`` writes the
+built document around it (``documents.to_docx``: cover, 修订记录, contents with the PDF's pages of
+the new version, running header, watermark, table captions, the build's properties), the cover
+adding “修订标记稿” and the two versions by stage, version and date; ``tracked_docx`` writes the
+compared text alone under such a cover, for a file ``build`` does not make. Neither holds an
+invisible line-breaking character (``DocxWriter.invisible``): reviewers copy and search it.
 
 Images resolve against the folder of the block's own file in the workspace (``root``): a figure
 whose image exists only in the old revision is written as the writer's “【缺：图片 …】” note in
@@ -34,10 +36,11 @@ its deletion (the change still reads as a removed figure, and rejecting restores
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import itertools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from docx.oxml import OxmlElement
@@ -47,13 +50,17 @@ from markdown_it.token import Token
 
 from townplans import mdparser
 from townplans.rawhtml import is_comment
-from townplans.render import ooxml
+from townplans.render import documents, ooxml
+from townplans.render.documents import DocumentSpec, Part
 from townplans.render.docx import DocxWriter
 from townplans.render.layout import EMPTY_CELL, softbreak
+from townplans.render.ooxml import TocLine
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style
+from townplans.render.tokens import xml_text
 from townplans.revision import textdiff
 from townplans.revision.model import Block, Comparison, Op, Segment, Step
+from townplans.revision.table import describe
 
 COVER_LABEL = "修订标记稿"
 NO_AUTHOR = ooxml.Mark("townplans", None)
@@ -100,31 +107,85 @@ def tracked_docx(
     *,
     plan: bool = False,
     drawings: bool = False,
+    stamp: dt.datetime | None = None,
 ) -> tuple[bytes, list[OutputProblem]]:
-    """``comparison``'s new version as DOCX bytes with tracked changes, made in memory (no
-    temporary file a stopped build could leave behind), and what the Word writer could not
-    render as written.
+    """``comparison``'s new version alone (a cover and the text, no other part of a built
+    document) as DOCX bytes with tracked changes, made in memory (no temporary file a stopped
+    build could leave behind), and what the Word writer could not render as written: for a
+    Markdown file that is no document ``build`` makes (``tracked_document`` is the built one).
 
     ``root``: the workspace (blocks' ``path`` s are relative to it, images resolve against the
     block's file folder inside it); ``style``: the document's style (``render.style.load_style``);
     ``plan``: a plan text (章 / 节 / 条 headings), ``drawings``: figures as drawings on pages of
-    their own, both as the document's ordinary build writes it. With no change (every step
-    EQUAL) the document holds no revision at all."""
-    writer = DocxWriter(style, root, plan=plan)
-    writer.add_cover(
-        comparison.title or comparison.new.label,
-        [COVER_LABEL, f"原稿：{comparison.old.label}", f"修订稿：{comparison.new.label}"],
+    their own, both as the document's ordinary build writes it; ``stamp``: created and modified
+    (default: the new version's date), the other properties as every build output's. With no
+    change (every step EQUAL) the document holds no revision at all."""
+    writer = DocxWriter(style, root, plan=plan, invisible=False)
+    title = comparison.title or comparison.new.label
+    writer.add_cover(title, cover_lines(comparison))
+    write_changes(writer, comparison, root, drawings)
+    revision = comparison.new.revision
+    when = stamp or (revision.date if revision is not None else dt.datetime(2000, 1, 1))
+    ooxml.set_properties(writer.document, xml_text(title), "", when)
+    return writer.to_bytes(), writer.problems
+
+
+def cover_lines(comparison: Comparison) -> list[str]:
+    """“修订标记稿” and the two versions by stage, version and date (``table.describe``)."""
+    return [
+        COVER_LABEL,
+        f"原稿：{describe(comparison.old)}",
+        f"修订稿：{describe(comparison.new)}",
+    ]
+
+
+def tracked_document(
+    spec: DocumentSpec,
+    comparison: Comparison,
+    root: Path,
+    style: Style,
+    stamp: dt.datetime,
+    contents: Sequence[TocLine] = (),
+) -> tuple[bytes, list[OutputProblem]]:
+    """The built document ``spec`` (its cover, 修订记录, contents, running header, watermark,
+    table captions, properties: ``documents.to_docx``) with the compared text written from
+    ``comparison`` with its changes tracked: the parts made from the compared files are replaced
+    by the merged sequence, where the first of them stood; the other parts (generated ones) are
+    written as the build writes them. Accepting every change gives the text the build prints
+    for the new version. The cover adds “修订标记稿” and the two versions."""
+    compared = {b.path for b in comparison.new.blocks} | {b.path for b in comparison.old.blocks}
+    marked = replace(
+        spec, cover_lines=(*spec.cover_lines, *cover_lines(comparison)), invisible=False
     )
+
+    def body(writer: DocxWriter, parts: Sequence[Part]) -> None:
+        written = False
+        for part in parts:
+            if part.origin.path in compared and not part.origin.generated:
+                if not written:
+                    write_changes(writer, comparison, root, part.drawings)
+                    written = True
+                continue
+            writer.add_markdown(part.tokens, part.base_dir, part.origin, drawings=part.drawings)
+        if not written:
+            write_changes(writer, comparison, root, spec.plan)
+
+    return documents.to_docx(marked, style, root, stamp, contents, body=body)
+
+
+def write_changes(writer: DocxWriter, comparison: Comparison, root: Path, drawings: bool) -> None:
+    """The merged sequence of ``comparison`` written at the end of ``writer``'s document, each
+    change a Word revision; every revision numbered and the reviewer's further edits tracked."""
     units = list(_units(comparison, root))
     tracker = _Tracker(writer.document.element.body)
     writer.tracker = tracker
     tokens = [token for unit in units for token in unit.tokens]
     writer.add_markdown(tokens, root, drawings=drawings)
     tracker.close()
+    writer.tracker = None
     body = writer.document.element.body
     if ooxml.number_revisions(body, _first_free_id(body)):
         _track_further_edits(writer)
-    return writer.to_bytes(), writer.problems
 
 
 # -- the units: which tokens carry which marks ---------------------------------------------------

@@ -1,0 +1,512 @@
+"""Words kept whole in table cells (issue 22, point 1): the segmenter with the workspace's terms,
+each column at least as wide as its longest word, no line of a cell breaking inside a word —
+read back from the pages of the sample district's documents, in the WeasyPrint PDF and in
+LibreOffice's PDF of the DOCX — and the segmenter never loaded by ``check``."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.oxml.table import CT_Tc
+
+from tests.conftest import copy_workspace
+from tests.test_table_layout import (
+    Fragment,
+    _district_documents,
+    _line_pairs,
+    cell_texts,
+    fragments,
+)
+from townplans import mdparser
+from townplans.render import html as html_render
+from townplans.render import ooxml
+from townplans.render.documents import DocumentSpec
+from townplans.render.docx import DocxWriter
+from townplans.render.layout import (
+    kept_in_body,
+    kept_with_previous,
+    line_breaks,
+    minimum_em,
+    natural_em,
+    table_label,
+)
+from townplans.render.style import Style, css, load_style
+from townplans.render.words import Lexicon, words
+
+REPO = Path(__file__).resolve().parent.parent
+STYLE: Style = load_style(REPO / "templates/style.yaml")
+LEXICON = Lexicon.of(["滨河路", "西屯村", "窑店老街", "重点景观建设区外围"])
+
+# -- the segmenter ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("滨河路道路改造工程", ["滨河路", "道路", "改造", "工程"]),
+        ("重点景观建设区", ["重点", "景观", "建设", "区"]),
+        ("人均道路面积", ["人均", "道路", "面积"]),
+        ("西屯村安置区", ["西屯村", "安置", "区"]),
+    ],
+)
+def test_the_segmenter_finds_the_words_of_the_issue(text: str, expected: list[str]) -> None:
+    assert words(text, LEXICON) == expected
+
+
+def test_a_workspace_term_is_one_word_and_a_long_title_is_not() -> None:
+    assert "西屯村" in LEXICON.terms and "窑店老街" in LEXICON.terms
+    assert "重点景观建设区外围" not in LEXICON.terms  # longer than a word: would widen a column
+    assert Lexicon.of(["b", "R2", "滨河路", " 滨河路 "]).terms == ("滨河路",)
+    # The lexicon decides the words: without the term “西屯村” is not held together.
+    assert 2 in LEXICON.inside("西屯村") and 1 in LEXICON.inside("西屯村")
+
+
+def test_a_columns_minimum_is_its_longest_word() -> None:
+    assert minimum_em("滨河路道路改造工程") == 1.0  # without words: any character
+    assert minimum_em("滨河路道路改造工程", LEXICON) == 3.0
+    assert minimum_em("区级财政650万元", LEXICON) == pytest.approx(minimum_em("650万元"))
+    assert minimum_em("建筑控制高度（米）", LEXICON) == 3.0  # “（米）” is one piece
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "lines"),
+    [
+        ("滨河路道路改造工程", 4, ["滨河路", "道路改造", "工程"]),
+        ("重点景观建设区", 4, ["重点景观", "建设区"]),
+        ("区级财政650万元", 4, ["区级财政", "650万元"]),
+        ("建筑控制高度（米）", 5, ["建筑控制", "高度（米）"]),
+        ("一、建设目标", 3, ["一、", "建设", "目标"]),
+    ],
+)
+def test_lines_break_between_words(text: str, width: float, lines: list[str]) -> None:
+    breaks = [0, *line_breaks(text, width, LEXICON), len(text)]
+    assert [text[a:b] for a, b in itertools.pairwise(breaks)] == lines
+
+
+# -- the writers -----------------------------------------------------------------------------------
+
+NARROW = (
+    "| 项目名称 | 建设内容 | 完成时限 | 形象进度 | 责任领导 | 资金来源 |\n"
+    "|---|---|---|---|---|---|\n"
+    "| 滨河路道路改造工程 | 重点景观建设区外立面整治，人均道路面积提高 | 2024年12月 | 完成 | 张三 "
+    "| 区级财政650万元 |\n"
+)
+
+
+def _html(markdown: str, lexicon: Lexicon | None) -> str:
+    page = html_render.TablePage(60.0, 120.0, 12.0, lexicon=lexicon)
+    return html_render.render_body(
+        [html_render.HtmlPart(mdparser.parse(markdown), Path(), Path())], page
+    ).html
+
+
+def test_the_html_keeps_the_words_of_a_wrapping_cell_in_nowrap_spans() -> None:
+    html = _html(NARROW, LEXICON)
+    assert '<span class="nobr">道路</span>' in html and '<span class="nobr">改造</span>' in html
+    assert "<td>张三</td>" in html  # a cell on one line needs no span
+    plain = re.sub(r"<[^>]+>", "", html)
+    assert "滨河路道路改造工程" in plain and "\u2060" not in plain  # nothing invisible added
+    without = _html(NARROW, None)
+    assert '<span class="nobr">道路</span>' not in without
+
+
+def _cell(text: str) -> CT_Tc:
+    return parse_xml(
+        f"<w:tc {nsdecls('w')}><w:p><w:r><w:t>{text[:4]}</w:t></w:r>"
+        f"<w:r><w:rPr><w:b/></w:rPr><w:t>{text[4:]}</w:t></w:r></w:p></w:tc>"
+    )
+
+
+def test_the_docx_cell_breaks_its_lines_between_words() -> None:
+    cell = _cell("滨河路道路改造工程")
+    ooxml.break_between_words(cell, 4.0, LEXICON)
+    lines = "".join(
+        "\n" if child.tag == qn("w:br") else child.text or ""
+        for child in cell.iter(qn("w:t"), qn("w:br"))
+    ).split("\n")
+    assert lines == ["滨河路", "道路改造", "工程"]
+    assert cell.findall(f".//{qn('w:b')}")  # the runs keep their formatting
+    fits = _cell("滨河路道路")
+    ooxml.break_between_words(fits, 6.0, LEXICON)
+    assert not fits.findall(f".//{qn('w:br')}")  # a cell on one line is left as it is
+
+
+def test_no_docx_break_where_a_run_written_whole_starts() -> None:
+    """“26.4%（未达标）” in a column too narrow for it: the PDF breaks before “（未达标）”, a run
+    written whole (joined, ``UNBROKEN_LANGUAGE``); Word and LibreOffice break there too, so the
+    cell gets no ``w:br`` and its text reads as one (a break inside a plain run still comes)."""
+    cell = parse_xml(f"<w:tc {nsdecls('w')}><w:p><w:r><w:t>26.4%</w:t></w:r></w:p></w:tc>")
+    (paragraph,) = cell.findall(qn("w:p"))
+    whole = paragraph.add_r()
+    ooxml.add_unbroken_text(whole, "（未达标）")
+    ooxml.break_between_words(cell, 4.0, LEXICON)
+    assert not cell.findall(f".//{qn('w:br')}")
+    plain = _cell("滨河路道路（未达标）")
+    ooxml.break_between_words(plain, 4.0, LEXICON)
+    assert plain.findall(f".//{qn('w:br')}")
+
+
+# -- check never loads the segmenter ---------------------------------------------------------------
+
+
+def test_check_never_imports_the_segmenter(tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    script = (
+        "import sys; from pathlib import Path; from townplans import pipeline\n"
+        "pipeline.run_check(Path(sys.argv[1]))\n"
+        "print('rjieba' in sys.modules)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(root)],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.stdout.strip() == "False", run.stdout
+
+
+# -- the pages --------------------------------------------------------------------------------------
+
+
+def word_splits(pdf: Path, cells: Sequence[str], lexicon: Lexicon) -> list[str]:
+    """Each place in ``pdf`` where a table cell's line ends inside a word of ``lexicon``: two
+    lines, one below the other, that follow each other in one cell's text."""
+    lines = fragments(pdf)
+    squeezed = [re.sub(r"\s+", "", text) for text in cells]
+    whole = set(squeezed)
+    found: list[str] = []
+    for above, below in _line_pairs(lines):
+        joined = above.text + below.text
+        if above.text in whole and below.text in whole:
+            continue  # two cells
+        for text in squeezed:
+            at = text.find(joined)
+            if at >= 0:
+                if at + len(above.text) in lexicon.inside(text):
+                    found.append(f"第 {above.page} 页“{above.text[-6:]}/{below.text[:6]}”")
+                break
+    return found
+
+
+def _documents(root: Path) -> list[tuple[str, tuple[str, ...], Lexicon]]:
+    made = []
+    for spec in _district_documents(root):
+        assert spec.lexicon is not None, spec.name
+        cells = tuple(text for part in spec.parts for text in cell_texts(part.tokens))
+        if any(natural_em(text) > 4 for text in cells):
+            made.append((spec.name, cells, spec.lexicon))
+    return made
+
+
+def _splits(root: Path, folder: Path | None) -> dict[str, list[str]]:
+    found = {}
+    for name, cells, lexicon in _documents(root):
+        (pdf,) = (root / "build").rglob(f"{name}.pdf")
+        if folder is not None:
+            pdf = folder / pdf.name
+        if splits := word_splits(pdf, cells, lexicon):
+            found[name] = splits
+    return found
+
+
+@pytest.mark.slow
+def test_no_table_line_breaks_inside_a_word_in_the_pdf(built_district: Path) -> None:
+    assert len(_documents(built_district)) >= 10
+    found = _splits(built_district, None)
+    assert not found, found
+
+
+@pytest.mark.slow
+def test_no_table_line_breaks_inside_a_word_in_libreoffices_pdf(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    found = _splits(built_district, district_word_pdfs)
+    assert not found, found
+
+
+# -- rows and body text kept together ---------------------------------------------------------------
+
+TOTALS = (
+    "| 来源 | 金额 |\n|---|---|\n| 上级补助 | 800 |\n| 区级财政 | 650 |\n| 镇自筹 | 400 |\n"
+    "| 合计 | 1850 |\n"
+)
+
+
+def test_a_total_row_keeps_two_data_rows_on_its_page() -> None:
+    rows = [["来源", "金额"], ["上级补助", "800"], ["区级财政", "650"], ["镇自筹", "400"]]
+    assert kept_with_previous([*rows, ["合计", "1850"]]) == {3, 4}
+    assert kept_with_previous([*rows[:2], ["总计", "800"]]) == {2}  # one data row: with it
+    assert kept_with_previous(rows) == frozenset()
+    assert kept_with_previous([["合计", "金额"], ["x", "1"]]) == frozenset()  # a header
+
+
+def test_both_writers_keep_the_total_with_the_rows_above_it() -> None:
+    html = _html(TOTALS, None)
+    assert html.count('<tr class="keep">') == 2
+    assert re.search(r'<tr class="keep">\s*<td>镇自筹', html)
+    writer = DocxWriter(STYLE, Path())
+    writer.add_markdown(mdparser.parse(TOTALS), Path())
+    rows = writer.document.tables[0].rows
+    kept = [
+        all(p.paragraph_format.keep_with_next for c in r.cells for p in c.paragraphs) for r in rows
+    ]
+    assert kept == [False, False, True, True, False]  # the rows before 镇自筹 and 合计
+
+
+LABELLED = "**资金来源**\n\n| 来源 | 金额 |\n|---|---:|\n| 【缺：资金来源】 | — |\n| 合计 | — |\n"
+
+
+def test_both_writers_keep_a_tables_bold_label_with_it() -> None:
+    assert '<p class="table-label"><strong>资金来源</strong></p>' in _html(LABELLED, None)
+    assert "<p><strong>资金来源</strong></p>" in _html("**资金来源**\n\n正文。\n", None)
+    assert "table-label" not in _html("**资金**来源\n\n| a |\n|---|\n| 1 |\n", None)
+    assert ".table-label { break-after: avoid; }" in css(STYLE)
+    writer = DocxWriter(STYLE, Path())
+    writer.add_markdown(mdparser.parse(f"**报建手续**\n\n正文。\n\n{LABELLED}"), Path())
+    labels = [p for p in writer.document.paragraphs if p.text in ("报建手续", "资金来源")]
+    assert [p.paragraph_format.keep_with_next for p in labels] == [None, True]
+
+
+WIDE = (  # seven dates that never break: wider than the portrait text block, not the landscape
+    "| " + " | ".join(f"列{i}" for i in range(7)) + " |\n|" + "---|" * 7 + "\n| "
+    + " | ".join("2023年9月25日" for _ in range(7)) + " |\n"
+)  # fmt: skip
+
+
+def test_a_heading_goes_onto_the_landscape_page_of_its_table_in_both_writers() -> None:
+    markdown = f"正文。\n\n## 二、指标\n\n{WIDE}\n## 三、投资\n\n正文。\n"
+    html = _html(markdown, None)
+    assert '<div class="landscape"><h2 id="h1">二、指标</h2>' in html
+    assert html.count('<div class="landscape">') == 1 and '<h2 id="h2">三、投资' in html
+    assert html.index("</table>\n</div>") < html.index("三、投资")
+    writer = DocxWriter(STYLE, Path())
+    writer.add_markdown(mdparser.parse(markdown), Path())
+    sections = writer.document.sections
+    assert [s.orientation for s in sections] == [0, 1, 0]  # portrait, landscape, portrait
+    body = writer.document.element.body
+    turns = [i for i, e in enumerate(body) if e.find(".//" + qn("w:sectPr")) is not None]
+    texts = ["".join(t.text or "" for t in e.iter(qn("w:t"))) for e in body]
+    heading = texts.index("二、指标")
+    assert turns[0] < heading < turns[1] < texts.index("三、投资")  # on the landscape section
+    # a heading before a table that fits the portrait page stays where it is
+    narrow = DocxWriter(STYLE, Path())
+    narrow.add_markdown(mdparser.parse(f"## 二、指标\n\n{TOTALS}"), Path())
+    assert len(narrow.document.sections) == 1
+    assert '<div class="landscape">' not in _html(f"## 二、指标\n\n{TOTALS}", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "whole"),
+    [
+        ("用地108㎡，符合", "108㎡，"),
+        ("沿线，22公顷）、重点", "22公顷）、"),
+        ("投资680万元", "680万元"),
+        ("设置9个停车场", "9个"),
+        ("规划期限2023—2035年。", "2023—2035年。"),
+    ],
+)
+def test_body_text_keeps_numbers_units_and_ranges_whole(text: str, whole: str) -> None:
+    assert (whole, True) in kept_in_body(text)
+
+
+def test_a_paragraphs_last_line_holds_two_characters() -> None:
+    assert kept_in_body("建筑高度不超过十二米。", last=True)[-1] == ("二米。", True)
+    assert kept_in_body("建筑高度不超过十二米。")[-1] == ("建筑高度不超过十二米。", False)
+    html = _html("规划范围东至文王路，西至西环路，建筑高度不超过十二米。\n", None)
+    assert '<span class="nobr">二米。</span></p>' in html
+    writer = DocxWriter(STYLE, Path())
+    writer.add_markdown(mdparser.parse("建设用地108㎡，建筑高度不超过十二米。\n"), Path())
+    # Word's body text is the text: no WORD JOINER a reader would copy (issue 22, point 6).
+    assert writer.document.paragraphs[-1].text == "建设用地108㎡，建筑高度不超过十二米。"
+
+
+UNITS = (
+    r"(?:万元|亿元|元|万㎡|万平方米|平方公里|公顷|公里|平方米|米|㎡|个|盏|座|处|户|人|年|%|万人)"
+)
+NUMBER_UNIT = re.compile(r"\d+(?:\.\d+)?(?:[—–~～]\d+(?:\.\d+)?)?" + UNITS)
+"""What body text holds to one line, written apart from the writers' rule: a number with its
+unit, a range (2023—2035年)."""
+CLOSING = "，。、；：！？）」』》〉】〕”’"
+PAGE_NUMBER = re.compile(r"[—–-]\s*\d+\s*[—–-]")
+PAGE_NUMBER_PART = re.compile(r"[—–-]?\s*\d*\s*[—–-]?")
+"""A page number (“— 3 —”, which pdftotext may read as three words), or a part of one: on a
+公文 text page (no table) nothing else is only digits and dashes."""
+FULL_LINE_PT = 0.8 * STYLE.text_width_mm * 72 / 25.4
+
+
+def body_problems(pdf: Path) -> list[str]:
+    """A number parted from its unit across two lines, a line starting with “—” and a digit, a
+    paragraph's last line of one character (“米。”) after a full line."""
+    lines = fragments(pdf)
+    found: list[str] = []
+    for above, below in _line_pairs(lines):
+        height = above.y1 - above.y0
+        if (
+            abs(below.x0 - above.x0) > 40
+            or below.y0 - above.y0 > 1.8 * height
+            or above.x1 - above.x0 < FULL_LINE_PT
+        ):
+            continue  # not a full line and the next line of the same text
+        joined = above.text + below.text
+        found += [
+            f"第 {above.page} 页“{above.text[-6:]}/{below.text[:6]}”"
+            for match in NUMBER_UNIT.finditer(joined)
+            if match.start() < len(above.text) < match.end()
+        ]
+        if re.match(r"[—–]\d", below.text) and not PAGE_NUMBER.fullmatch(below.text.strip()):
+            found.append(f"第 {below.page} 页一行以“{below.text[:8]}”开头")
+        core = below.text.rstrip(CLOSING)
+        if len(core) == 1 and core.isalnum():
+            found.append(f"第 {below.page} 页段落末行只有“{below.text}”")
+    return found
+
+
+def _without_page_number(on_page: list[Fragment]) -> list[Fragment]:
+    """The fragments of a page but its page number, which pdftotext may read as one word
+    (“—3—”) or as three (“—”, “3”, “—”): a line that reads as a page number as a whole."""
+    lines: dict[float, list[Fragment]] = {}
+    for fragment in on_page:
+        top = next((t for t in lines if abs(t - fragment.y0) < 2), fragment.y0)
+        lines.setdefault(top, []).append(fragment)
+    return [
+        f
+        for line in lines.values()
+        if not PAGE_NUMBER.fullmatch("".join(f.text for f in sorted(line, key=lambda f: f.x0)))
+        for f in line
+    ]
+
+
+def stranded(pdf: Path, headings: set[str]) -> list[str]:
+    """A heading on the last line of a page (but the last page), a 合计 or 总计 row with fewer
+    than two rows above it on its page (the repeated header and the total alone)."""
+    lines = fragments(pdf)
+    pages: dict[int, list[Fragment]] = {}
+    for line in lines:
+        pages.setdefault(line.page, []).append(line)
+    found: list[str] = []
+    for page, on_page in sorted(pages.items()):
+        body = _without_page_number(on_page)
+        if not body:
+            continue
+        bottom = max(f.y0 for f in body)
+        last = "".join(f.text for f in sorted(body, key=lambda f: f.x0) if abs(f.y0 - bottom) < 2)
+        if re.sub(r"\s+", "", last) in headings and page < max(pages):
+            found.append(f"第 {page} 页末行是标题“{last}”")
+        for total in (f for f in body if f.text.startswith(("合计", "总计"))):
+            above = [
+                f
+                for f in body
+                if f.x0 < total.x1 and f.x1 > total.x0 and f.y0 < total.y0 - 1 and f is not total
+            ]
+            if len(above) < 3 and not _starts_under(body, above, headings):
+                found.append(f"第 {page} 页“{total.text}”行上方只有{[f.text for f in above]}")
+    return found
+
+
+def _starts_under(body: list[Fragment], rows: list[Fragment], headings: set[str]) -> bool:
+    """Whether the table whose ``rows`` these are starts on this page, under its heading or
+    label: a table of one data row and its total, whole on the page, strands nothing (a page
+    that goes on with a table shows its repeated header, with no heading above it)."""
+    if not rows:
+        return False
+    top = min(f.y0 for f in rows)
+    higher = [f for f in body if f.y0 < top - 2]
+    if not higher:
+        return False
+    nearest = max(f.y0 for f in higher)
+    line = "".join(f.text for f in sorted(higher, key=lambda f: f.x0) if abs(f.y0 - nearest) < 2)
+    return re.sub(r"\s+", "", line) in headings
+
+
+def _page_lines(pdf: Path, page: int) -> list[float]:
+    """The tops of the lines of ``page`` (its page number left out)."""
+    lines = [
+        f
+        for f in fragments(pdf)
+        if f.page == page and not PAGE_NUMBER_PART.fullmatch(f.text.strip())
+    ]
+    tops: list[float] = []
+    for top in sorted(f.y0 for f in lines):
+        if not tops or top - tops[-1] > 2:
+            tops.append(top)
+    return tops
+
+
+def _line_text(pdf: Path, page: int, top: float) -> str:
+    """The text of the line of ``page`` whose top is ``top`` (spaces left out)."""
+    on_line = [f for f in fragments(pdf) if f.page == page and abs(f.y0 - top) < 2]
+    return re.sub(r"\s+", "", "".join(f.text for f in sorted(on_line, key=lambda f: f.x0)))
+
+
+def _headings(spec: DocumentSpec) -> set[str]:
+    """The headings of ``spec``, and the bold labels of its tables (“**资金来源**”), which are
+    kept with what follows them as headings are."""
+    return {
+        re.sub(r"\s+", "", mdparser.inline_text(part.tokens[i + 1]))
+        for part in spec.parts
+        for i, token in enumerate(part.tokens)
+        if token.type == "heading_open" or table_label(part.tokens, i)
+    }
+
+
+def _pdfs(root: Path, spec: DocumentSpec, word: Path | None) -> Path:
+    (pdf,) = (root / "build").rglob(f"{spec.name}.pdf")
+    return pdf if word is None else word / pdf.name
+
+
+def _page_findings(root: Path, word: Path | None) -> dict[str, list[str]]:
+    """What ``stranded`` finds, and in the WeasyPrint PDF (``word`` None) ``body_problems``: the
+    DOCX's body text is written as it is (no invisible characters to hold a number to its
+    unit), so LibreOffice may still part them."""
+    found = {}
+    for spec in _district_documents(root):
+        pdf = _pdfs(root, spec, word)
+        body = body_problems(pdf) if word is None else []
+        if problems := [*stranded(pdf, _headings(spec)), *body]:
+            found[spec.name] = problems
+    return found
+
+
+@pytest.mark.slow
+def test_no_stranded_row_or_heading_and_no_parted_number_in_the_pdf(built_district: Path) -> None:
+    found = _page_findings(built_district, None)
+    assert not found, found
+
+
+@pytest.mark.slow
+def test_no_stranded_row_or_heading_and_no_parted_number_in_libreoffices_pdf(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    found = _page_findings(built_district, district_word_pdfs)
+    assert not found, found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("word", [False, True], ids=["pdf", "libreoffice"])
+def test_the_gongwens_first_page_is_filled_to_its_22nd_line(
+    built_district: Path, district_word_pdfs: Path, word: bool
+) -> None:
+    specs = [s for s in _district_documents(built_district) if s.gongwen is not None]
+    assert len(specs) >= 2
+    for spec in specs:
+        pdf = _pdfs(built_district, spec, district_word_pdfs if word else None)
+        first, second = _page_lines(pdf, 1), _page_lines(pdf, 2)
+        # The 22nd line of the grid, from page 2 (a full grid page): from its first body line, as
+        # a heading's characters (黑体, 楷体) start a few points higher on their line than the
+        # body's 仿宋 (FandolFang) do.
+        pitch = STYLE.line_spacing_pt
+        body = next(t for t in second if _line_text(pdf, 2, t) not in _headings(spec))
+        last = body + (21 - round((body - second[0]) / pitch)) * pitch
+        if first[-1] == pytest.approx(last - pitch, abs=1.5):
+            # Filled to its 21st line: the 22nd would have held a heading alone at the page's
+            # foot, which goes down with the paragraph it heads (底张镇's “二、功能分区”).
+            top = _line_text(pdf, 2, second[0])
+            assert top in _headings(spec), (spec.name, top, first, second)
+            continue
+        assert first[-1] == pytest.approx(last, abs=1.5), (spec.name, first, second)
