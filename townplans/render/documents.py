@@ -47,7 +47,7 @@ from townplans.render.layout import Origin, joined
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
-from townplans.values import as_written, date_or_none
+from townplans.values import as_written, date_or_none, names_of
 
 if TYPE_CHECKING:
     from townplans.render.ooxml import TocLine
@@ -509,7 +509,7 @@ class Assembler:
             head = self.templates.part(
                 "gongwen-head.md.j2", base, mark=mark, title=title,
                 doc_number=str(meta.get("doc_number") or missing("发文字号")),
-                recipient=_recipient(meta.get("recipient")),
+                recipient=_recipient(meta.get("recipient")), signers=names_of(meta.get("signer")),
             )  # fmt: skip
             projects = [self._project_row(p) for p in in_plan_order(town)]
             total = sum((p["total"] for p in projects if p["total"] is not None), Decimal(0))

@@ -195,6 +195,8 @@ class DocxWriter:
     """Paragraphs written so far in the current ``attachments`` or ``signature`` container."""
     _printed: Paragraph | None = None
     """The 版记's 印发 line while its two parts are written (印发机关, then 印发日期)."""
+    _signed: Paragraph | None = None
+    """A 签发人's line in the 版头 while its parts are written (发文字号, “签发人：”, the name)."""
     _shapes: int = 0
     _dispatch: dict[str, Callable[[Sequence[Token], int, Path], int]] = field(default_factory=dict)
     _inline_dispatch: dict[str, InlineHandler] = field(default_factory=dict)
@@ -667,6 +669,8 @@ class DocxWriter:
             role = None
             self._on_lines(paragraph, before=2)  # two lines below the red separator (7.3.1)
             paragraph.paragraph_format.space_after = Pt(0)
+        elif "signed" in self._containers:
+            return self._signed_part(paragraph, inline, base_dir, tokens, index)
         elif "redhead" in self._containers:
             role = self._redhead_paragraph(paragraph, inline)
         elif "recipient" in self._containers:
@@ -865,6 +869,48 @@ class DocxWriter:
         ooxml.border(paragraph, "bottom", self._eighths(gw.rule_mm), gw.red, round(g.rule_gap))
         return None
 
+    def _signed_part(
+        self,
+        paragraph: Paragraph,
+        inline: Token,
+        base_dir: Path,
+        tokens: Sequence[Token],
+        index: int,
+    ) -> int:
+        """A 签发人's line in a 上行文's 版头 (7.2.5–7.2.6): the 发文字号 (on the last signer's line)
+        one character from the left, “签发人：” (3号仿宋) and the name (3号楷体) one character
+        from the right at a right tab; the first line two lines below the 发文机关标志, the red
+        separator 4 mm under the last."""
+        after = [t.type for t in tokens[index:]]
+        end = after.index("container_signed_close") if "container_signed_close" in after else 0
+        left = after[:end].count("paragraph_open")  # this paragraph and those after it
+        if self._signed is None:
+            self._signed_line(paragraph, last=after[end + 1 : end + 2] != ["container_signed_open"])
+            self._signed = paragraph
+        else:
+            paragraph._p.getparent().remove(paragraph._p)
+            paragraph = self._signed
+        if left == 2:  # “签发人：”, at the right tab
+            self._fonts(paragraph.add_run("\t"), "body")
+        self._inline(paragraph, inline, base_dir, role="signer" if left == 1 else None)
+        return index + 3
+
+    def _signed_line(self, paragraph: Paragraph, last: bool) -> None:
+        """One 签发人 line's format: one character in on each side, a right tab at the right one."""
+        g = self.geometry
+        fmt = paragraph.paragraph_format
+        fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        fmt.first_line_indent = Pt(0)
+        fmt.left_indent = fmt.right_indent = Pt(g.char)
+        fmt.tab_stops.add_tab_stop(Pt(g.text_width - g.char), WD_TAB_ALIGNMENT.RIGHT)
+        self._on_lines(paragraph, before=2 if self._redhead_lines == 1 else 0)
+        self._redhead_lines += 1
+        if last:
+            gw = self.style.gongwen
+            ooxml.border(paragraph, "bottom", self._eighths(gw.rule_mm), gw.red, round(g.rule_gap))
+        else:
+            fmt.keep_with_next = True
+
     def _apply_alignment(self, paragraph: Paragraph) -> None:
         fmt = paragraph.paragraph_format
         if "center" in self._containers or "cover" in self._containers:
@@ -999,6 +1045,8 @@ class DocxWriter:
                 self._new_section(landscape=False)
             elif name == "printed":
                 self._printed = None
+            elif name == "signed":
+                self._signed = None
         return index + 1
 
     def _section_is_new(self) -> bool:
