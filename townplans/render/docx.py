@@ -896,12 +896,14 @@ class DocxWriter:
         return index + 3
 
     def _signed_line(self, paragraph: Paragraph, last: bool) -> None:
-        """One 签发人 line's format: one character in on each side, a right tab at the right one."""
+        """One 签发人 line's format: its text one character in from the left (a first-line indent)
+        and a right tab one character in from the right. Not left and right indents: Word draws a
+        paragraph's border between its indents, and the red separator spans the 版心."""
         g = self.geometry
         fmt = paragraph.paragraph_format
         fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
-        fmt.first_line_indent = Pt(0)
-        fmt.left_indent = fmt.right_indent = Pt(g.char)
+        fmt.left_indent = fmt.right_indent = Pt(0)
+        fmt.first_line_indent = Pt(g.char)
         fmt.tab_stops.add_tab_stop(Pt(g.text_width - g.char), WD_TAB_ALIGNMENT.RIGHT)
         self._on_lines(paragraph, before=2 if self._redhead_lines == 1 else 0)
         self._redhead_lines += 1
