@@ -12,9 +12,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import docx
 import pytest
-from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
@@ -155,7 +154,7 @@ def test_word_puts_each_signer_on_a_line_and_the_number_on_the_last(tmp_path: Pa
 def test_without_a_signer_the_number_stays_centred(tmp_path: Path) -> None:
     paragraphs = _word_head(tmp_path, ())
     assert paragraphs[1].text == NUMBER and not paragraphs[1].paragraph_format.tab_stops
-    assert paragraphs[1].alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.CENTER
+    assert paragraphs[1].alignment == WD_ALIGN_PARAGRAPH.CENTER
 
 
 def test_a_signer_prints_as_written(tmp_path: Path) -> None:
