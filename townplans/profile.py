@@ -700,7 +700,10 @@ class _Builder:
                                       _refs(item.get("ref"))))  # fmt: skip
         total = sum((c.weight for c in criteria), Decimal(0))
         if criteria and total != 100:
-            self.problem(("scoring", "criteria"), f"scoring.criteria 各项分值之和应为 100，实为 {total.normalize():f}")
+            self.problem(
+                ("scoring", "criteria"),
+                f"scoring.criteria 各项分值之和应为 100，实为 {total.normalize():f}",
+            )
         return tuple(criteria)
 
     def _phases(self) -> tuple[Phase, ...]:

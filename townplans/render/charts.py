@@ -175,6 +175,8 @@ def _families(style: Style, fonts: Path) -> list[str]:
     return found or ["sans-serif"]
 
 
-def percent_points(points: Sequence[tuple[dt.date, Decimal | None]]) -> tuple[tuple[dt.date, Decimal], ...]:
+def percent_points(
+    points: Sequence[tuple[dt.date, Decimal | None]],
+) -> tuple[tuple[dt.date, Decimal], ...]:
     """The points that have a value."""
     return tuple((day, value) for day, value in points if value is not None)

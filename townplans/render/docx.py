@@ -1129,6 +1129,10 @@ class DocxWriter:
         """The image at ``source`` in ``run``: at ``size_mm`` when given, else at its pixels at
         ``PRINT_DPI`` shrunk to the text block (``full_width``) or to three body lines."""
         path = local_file(source, base_dir, self.root)
+        if path is not None and path.suffix.lower() == ".svg":
+            # Word gets a vector chart's PNG rendering, written beside it (``charts``): the
+            # PDF keeps the SVG, whose labels stay searchable text.
+            path = local_file(Path(source).with_suffix(".png").as_posix(), base_dir, self.root)
         if path is None:
             # Missing, remote or outside images were reported by the loader (TP005/TP009).
             run.add_text(missing_image(label, source))
