@@ -33,7 +33,7 @@ from townplans.render.documents import (
     number_text,
     source_parts,
 )
-from townplans.render.ooxml import xml_text
+from townplans.render.tokens import xml_text
 from townplans.scoring import Scores
 
 ZERO = Decimal(0)
