@@ -85,7 +85,9 @@ BEIDU = {
 STARTS = {"2023-09-08": "2023-09-02", "2023-09-15": "2023-09-09"}
 
 
-def _write_reports(root: Path, town: str, name: str, reports: dict[str, list[tuple[str, ...]]]) -> None:
+def _write_reports(
+    root: Path, town: str, name: str, reports: dict[str, list[tuple[str, str, str, str]]]
+) -> None:
     folder = root / "towns" / town / "reports"
     for old in folder.glob("*.md"):
         old.unlink()
@@ -178,7 +180,11 @@ def test_bulletin_tables_charts_and_workbook_hold_the_same_figures(
     assert len(document.inline_shapes) == 3  # investment, and one per town
     pdf_text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True,
                               check=True).stdout  # fmt: skip
-    for label in ("各镇累计完成投资（截至第8期）", "渭城镇项目形象进度与计划进度", "计划进度（虚线）"):
+    for label in (
+        "各镇累计完成投资（截至第8期）",
+        "渭城镇项目形象进度与计划进度",
+        "计划进度（虚线）",
+    ):
         assert label in pdf_text, label
     fonts = subprocess.run(["pdffonts", str(pdf_path)], capture_output=True, text=True,
                            check=True).stdout.splitlines()[2:]  # fmt: skip

@@ -692,7 +692,7 @@ def bulletin(ctx: Context, day: dt.date | None) -> None:
         show_header=True,
     )
     for n, column in enumerate(outcome.header):
-        table.add_column(column, justify="left" if n == 0 or n >= 8 else "right")
+        table.add_column(column, justify="left" if n == 0 or n >= 8 else "right", overflow="fold")
     for row in outcome.rows:
         table.add_row(*row)
     if not ctx.quiet:

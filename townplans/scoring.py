@@ -128,7 +128,7 @@ def _schedule(criterion: Criterion, town: Town, progress: Progress, week: Week |
     projects = [p for p in progress.projects.values() if p.town == town.slug]
     if week is None or not projects:
         return Item(criterion, points(criterion.weight, 0, 0), "无可考核项目")
-    behind = sum(1 for p in projects if p.lagging(week.end, progress.tolerance))
+    behind = len([p for p in projects if p.lagging(week.end, progress.tolerance)])
     kept = len(projects) - behind
     return Item(criterion, points(criterion.weight, kept, len(projects)),
                 f"按期{kept}项/共{len(projects)}项，滞后{behind}项")  # fmt: skip
@@ -171,7 +171,7 @@ def _indicators(town: Town, profile: Profile) -> tuple[int, int]:
             parsed = PARSERS[indicator.type](raw)
         except ValueFormatError:
             continue
-        met += holds(parsed.value, indicator.comparator, indicator.target)
+        met += 1 if holds(parsed.value, indicator.comparator, indicator.target) else 0
     return met, judged
 
 

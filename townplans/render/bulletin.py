@@ -175,7 +175,10 @@ def money(value: Decimal | None) -> str:
 
 
 def percent(value: Decimal | None) -> str:
-    return "—" if value is None else f"{money(value)}%"
+    """A percentage to 0.1 (83.6%)."""
+    if value is None:
+        return "—"
+    return f"{number_text(value.quantize(Decimal('0.1'), ROUND_HALF_UP).normalize())}%"
 
 
 def headline(data: Figures) -> tuple[list[str], list[list[str]]]:
@@ -342,7 +345,8 @@ def bulletin_spec(
     ]
     funding = [[s, money(p), money(d), percent(_percent(d, p))] for s, p, d in data.funding]
     context = {
-        "mark": xml_text(head.mark), "title": title, "recipient": head.recipient,
+        "mark": xml_text(head.mark), "title": title,
+        "recipient": head.recipient.rstrip("：:") + "：",
         "doc_number": f"{head.prefix}〔{head.year}〕{week.number}号",
         "number": week.number, "period": f"{_md(week.start)}至{_md(week.end)}",
         "end": f"{week.end.year}年{_md(week.end)}", "total": total,

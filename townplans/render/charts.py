@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from townplans.render.style import Style
 
@@ -99,7 +99,7 @@ def draw(chart: Chart, style: Style, fonts: Path) -> tuple[bytes, bytes]:
         "font.size": 9,
         "axes.unicode_minus": False,
     }
-    with matplotlib.rc_context(settings):
+    with matplotlib.rc_context(cast(Any, settings)):
         figure, axes = pyplot.subplots(figsize=(WIDTH_IN, _height(chart)))
         try:
             _plot(axes, chart)
@@ -152,7 +152,11 @@ def _date_formatter() -> Any:
     from matplotlib.dates import num2date
     from matplotlib.ticker import FuncFormatter
 
-    return FuncFormatter(lambda value, _: f"{num2date(value).month}月{num2date(value).day}日")
+    def label(value: float, _: object) -> str:
+        day = num2date(value)  # type: ignore[no-untyped-call]
+        return f"{day.month}月{day.day}日"
+
+    return FuncFormatter(label)
 
 
 def _families(style: Style, fonts: Path) -> list[str]:
