@@ -219,6 +219,16 @@ Range = tuple[Decimal, Decimal]
 
 
 @dataclass(frozen=True, slots=True)
+class ProgressSettings:
+    """How weekly progress is judged (R40): a project is 滞后 when its 形象进度 trails the straight
+    line from its start to its deadline by more than ``lag_tolerance`` percentage points."""
+
+    lag_tolerance: Decimal = Decimal(10)
+    refs: tuple[str, ...] = ("R40",)
+    source_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Review:
     """What a reviewer knows (profile ``review``): placeholder words, the land-use class lists
     of the standards, the formats of 发文字号, phone numbers and 成文日期, plausible magnitudes
@@ -265,6 +275,7 @@ class Profile:
     source_plan: SourcePlan = SourcePlan("", "", None)
     outputs: tuple[OutputSpec, ...] = ()
     review: Review = Review()
+    progress: ProgressSettings = ProgressSettings()
 
     def document(self, key: str) -> DocumentType:
         return self.documents[key]
@@ -396,9 +407,25 @@ class _Builder:
                 for item in self.doc.get("outputs", ())
             ),
             review=self._review(),
+            progress=self._progress(),
         )
         self._check_refs((), self.doc.data)
         return profile
+
+    def _progress(self) -> ProgressSettings:
+        settings = self.mapping("progress")
+        tolerance = settings.get("lag_tolerance", 10)
+        if not 0 <= tolerance <= 100:
+            self.problem(
+                ("progress", "lag_tolerance"),
+                f"滞后容差 lag_tolerance 为 {tolerance}，应为 0 到 100 之间的百分点数",
+            )
+            tolerance = 10
+        return ProgressSettings(
+            lag_tolerance=Decimal(str(tolerance)),
+            refs=_refs(settings.get("ref")) or ("R40",),
+            source_text=str(settings.get("source_text", "")),
+        )
 
     # -- review --------------------------------------------------------------------------------
 

@@ -337,6 +337,7 @@ PROFILE = Keys(
         "documents": Named(DOCUMENT),
         "outputs": Seq(_cited({"key": TEXT, "label": TEXT, "built": BOOL})),
         "review": REVIEW,
+        "progress": _cited({"lag_tolerance": NUMBER}),
     },
 )
 """templates/profile.yaml, every key of it."""
