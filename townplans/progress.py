@@ -157,8 +157,9 @@ class TownWeek:
     """A report covering the week is dated on or before ``week.due``."""
     entries: tuple[Entry, ...]
     missing: tuple[str, ...]
-    """未报: slugs of the town's projects begun by the week's end that its report leaves out
-    (empty when there is no report at all: the town is then 未按时报送)."""
+    """未报: slugs of the town's projects its report leaves out (as TP606 reads it: a project not
+    yet begun is reported at 0 %); empty when there is no report at all (the town is then
+    未按时报送)."""
     lagging: tuple[str, ...]
     """滞后 project slugs at ``week.end``."""
     week_investment: Decimal
@@ -227,7 +228,7 @@ class Progress:
         entries = chosen.entries if chosen is not None else ()
         reported = {entry.project for entry in entries}
         missing = () if chosen is None else tuple(
-            p.slug for p in projects if p.slug not in reported and p.started_by(week.end)
+            p.slug for p in projects if p.slug not in reported
         )  # fmt: skip
         cumulative = (p.cumulative_at(week.end) for p in projects)
         return TownWeek(
