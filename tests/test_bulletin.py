@@ -21,8 +21,10 @@ At 9月15日, tolerance 10 points (plan line from start to deadline):
   school-road     100 (finished after its deadline, not behind)
 Week 9月9日–15日: 渭城镇 week investment 200+0+120 = 320, cumulative 1850+1350+960+640 = 4800
 of 1850+2100+960+950 = 5860 (81.9%); 北杜镇 0, 560+290+220 = 1070 of 860+290+640 = 1790 (59.8%).
-Scores (schedule 25, reporting 15): 渭城镇 25×2/4 = 12.5 and 15×(1 + 3/4)/2 = 13.1;
-北杜镇 25×1/3 = 8.3 and 15×(1 + 0)/2 = 7.5; no inspection recorded: that criterion is not scored.
+Scores (schedule 25, reporting 15; the programme's reporting weeks run from 第1期, 7月28日, so
+9月15日 is 第8期 and six weeks before 9月8日 went unreported by both): 渭城镇 25×2/4 = 12.5 and
+15×(1 + 3/4)/8 = 3.3; 北杜镇 25×1/3 = 8.3 and 15×1/8 = 1.9; no inspection recorded: that criterion
+is not scored.
 """
 
 from __future__ import annotations
@@ -148,9 +150,9 @@ def test_scores_are_the_points_worked_out_by_hand(graph: object) -> None:
     scores = graph.scores()  # type: ignore[attr-defined]
     by_town = {t.name: {i.criterion.key: i for i in t.items} for t in scores.towns}
     assert str(by_town["渭城镇"]["schedule"].points) == "12.5"
-    assert str(by_town["渭城镇"]["reporting"].points) == "13.1"
+    assert str(by_town["渭城镇"]["reporting"].points) == "3.3"
     assert str(by_town["北杜镇"]["schedule"].points) == "8.3"
-    assert str(by_town["北杜镇"]["reporting"].points) == "7.5"
+    assert str(by_town["北杜镇"]["reporting"].points) == "1.9"
     assert by_town["渭城镇"]["inspection"].points is None
     assert str(scores.maximum) == "80"  # the inspection's 20 points are not scored
     totals = [t.total for t in scores.towns]
@@ -203,7 +205,7 @@ def test_bulletin_tables_charts_and_workbook_hold_the_same_figures(
     assert abs(rows["北杜镇"][7].value - 0.598) < 1e-9 and rows["北杜镇"][7].number_format == "0.0%"
     assert sheet.freeze_panes == "A2" and sheet.column_dimensions["A"].width == 10
     scores = {row[1].value: row for row in book["考核评分"].iter_rows(min_row=2)}
-    assert scores["渭城镇"][4].value == 12.5 and scores["北杜镇"][5].value == 7.5
+    assert scores["渭城镇"][4].value == 12.5 and scores["北杜镇"][5].value == 1.9
     assert "台账" in book.sheetnames
 
 

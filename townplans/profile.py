@@ -231,6 +231,16 @@ class Criterion:
 
 
 @dataclass(frozen=True, slots=True)
+class ProgressSettings:
+    """How weekly progress is judged (R40): a project is 滞后 when its 形象进度 trails the straight
+    line from its start to its deadline by more than ``lag_tolerance`` percentage points."""
+
+    lag_tolerance: Decimal = Decimal(10)
+    refs: tuple[str, ...] = ("R40",)
+    source_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Review:
     """What a reviewer knows (profile ``review``): placeholder words, the land-use class lists
     of the standards, the formats of 发文字号, phone numbers and 成文日期, plausible magnitudes
@@ -279,6 +289,7 @@ class Profile:
     review: Review = Review()
     scoring: tuple[Criterion, ...] = ()
     """The 考核评分's criteria, in the order the table prints them (their weights sum to 100)."""
+    progress: ProgressSettings = ProgressSettings()
 
     def document(self, key: str) -> DocumentType:
         return self.documents[key]
@@ -411,9 +422,25 @@ class _Builder:
             ),
             review=self._review(),
             scoring=self._scoring(),
+            progress=self._progress(),
         )
         self._check_refs((), self.doc.data)
         return profile
+
+    def _progress(self) -> ProgressSettings:
+        settings = self.mapping("progress")
+        tolerance = settings.get("lag_tolerance", 10)
+        if not 0 <= tolerance <= 100:
+            self.problem(
+                ("progress", "lag_tolerance"),
+                f"滞后容差 lag_tolerance 为 {tolerance}，应为 0 到 100 之间的百分点数",
+            )
+            tolerance = 10
+        return ProgressSettings(
+            lag_tolerance=Decimal(str(tolerance)),
+            refs=_refs(settings.get("ref")) or ("R40",),
+            source_text=str(settings.get("source_text", "")),
+        )
 
     # -- review --------------------------------------------------------------------------------
 

@@ -349,6 +349,7 @@ PROFILE = Keys(
         "outputs": Seq(_cited({"key": TEXT, "label": TEXT, "built": BOOL})),
         "review": REVIEW,
         "scoring": _cited({"criteria": Seq(CRITERION)}),
+        "progress": _cited({"lag_tolerance": NUMBER}),
     },
 )
 """templates/profile.yaml, every key of it."""

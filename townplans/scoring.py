@@ -78,7 +78,7 @@ def score(
         total = sum((i.points for i in items if i.points is not None), Decimal(0))
         rows.append((town, items, total))
     ordered = sorted(rows, key=lambda row: -row[2])
-    ranked = []
+    ranked: list[TownScore] = []
     for index, (town, items, total) in enumerate(ordered):
         previous = ranked[-1] if ranked else None
         rank = previous.rank if previous is not None and previous.total == total else index + 1

@@ -438,6 +438,8 @@ class Graph:
     @functools.cached_property
     def progress(self) -> Progress:
         session = self.session
+        if session.progress is not None:
+            return session.progress
         return build_progress(session.workspace, session.profile, session.facts)
 
     def weekly_reports(self, town: Town) -> list[Output]:
