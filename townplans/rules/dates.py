@@ -508,7 +508,7 @@ def report_weekday(ctx: Context) -> Iterator[Problem]:
                 f"{closing.start}至{closing.end}）的报送日 {closing.due}：{_weekday_place(ctx)}"
             )
             yield Problem(meta.ref_of("date"), message)
-        own = progress.week_containing(report.date)
+        own = progress.week_containing(report.period[1])
         if own is None:
             continue
         if own.number in seen:
@@ -534,8 +534,8 @@ def report_week_missing(ctx: Context) -> Iterator[Problem]:
     if not reports:
         return  # no report at all: the document count says so (TP1xx)
     first, last = reports[0], reports[-1]
-    first_week = progress.week_containing(first.date)
-    last_week = progress.week_containing(last.date)
+    first_week = progress.week_containing(first.period[1])
+    last_week = progress.week_containing(last.period[1])
     if first_week is None or last_week is None:
         return
     for week in progress.weeks:
