@@ -107,6 +107,23 @@ def _report_gap(root: Path) -> None:
     (reports / "2023-09-15.md").unlink()
 
 
+def _report_saturday(root: Path) -> None:
+    """The 第8期 report sent on the Saturday after its week (its period still ends on Friday)."""
+    reports = root / TOWN / "reports"
+    text = (reports / "2023-09-15.md").read_text(encoding="utf-8")
+    (reports / "2023-09-16.md").write_text(
+        text.replace("date: 2023-09-15", "date: 2023-09-16"), encoding="utf-8"
+    )
+    (reports / "2023-09-15.md").unlink()
+
+
+def _first_weeks_unreported(root: Path) -> None:
+    """渭城镇's first two reports (第1、2期) taken away: its series starts on 11 August."""
+    reports = root / TOWN / "reports"
+    (reports / "2023-07-28.md").unlink()
+    (reports / "2023-08-04.md").unlink()
+
+
 def _swap_site_plan_headings(root: Path) -> None:
     plan = f"{TOWN}/detailed-plans/binhe-road/plan.md"
     edit(root, plan, "# 二、现状分析", "# 二、总平面布局")
@@ -620,6 +637,22 @@ CASES = [
         "晚于项目简介报送截止 2023-07-25（7月25日前报区小城镇建设领导小组办公室（区住建局））",
     ),
     Case("TP504", _report_gap, f"{TOWN}/reports/2023-09-29.md", lambda r: 1, "相隔 21 天"),
+    Case(
+        "TP520",
+        _report_saturday,
+        f"{TOWN}/reports/2023-09-16.md",
+        at(f"{TOWN}/reports/2023-09-16.md", "date: 2023-09-16"),
+        "报送日期 2023-09-16 晚于报告期止 2023-09-15 所在周（第8期，2023-09-09至2023-09-15）的报送日"
+        " 2023-09-15：每周报送日为星期五（towns/district.yaml:22）",
+    ),
+    Case(
+        "TP521",
+        _first_weeks_unreported,
+        f"{TOWN}/reports/2023-08-11.md",
+        lambda r: 1,
+        "第1期（2023-07-22至2023-07-28，报送日 2023-07-28）没有周报：本镇第一期周报是"
+        " towns/weicheng/reports/2023-08-11.md（2023-08-11）",
+    ),
     Case(
         "TP505",
         lambda r: edit(

@@ -7,7 +7,7 @@ dashboards all read progress from here, so a figure is taken from the reports on
 
 Weeks are the district's: each ends on its reporting day (district.yaml ``report_weekday``, Friday
 when none is set), week 1 (第1期) being the one closing on the first reporting day of the
-implementation phase. A report *covers* the week its date falls in, and every earlier week whose
+implementation phase. A report *covers* the week its period ends in, and every earlier week whose
 days (within the implementation phase) its reporting period holds entirely: a first report from the
 phase's start to the second reporting day covers the short first week too, but late.
 """
@@ -208,7 +208,7 @@ class Progress:
 
     def covers(self, report: Report, week: Week) -> bool:
         """Whether ``report`` covers ``week`` (see the module's docstring)."""
-        own = self.week_containing(report.date)
+        own = self.week_containing(report.period[1])
         if own is not None and own.number == week.number:
             return True
         first_day = week.start

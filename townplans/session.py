@@ -112,7 +112,8 @@ def run_check(
             f"规则编号前缀无效：{'、'.join(map(shown, unknown))}；应为 TP、TP4、TP401 这样的写法（townplans rules 列出全部规则）"
         )
     result = run_rules(session.workspace, session.profile, session.findings, selection, today,
-                       facts=session.facts, knowledge=session.knowledge)  # fmt: skip
+                       facts=session.facts, knowledge=session.knowledge,
+                       progress=session.progress)  # fmt: skip
     return session, result
 
 
