@@ -1523,3 +1523,27 @@ def test_a_revision_after_the_document_is_reported_once(tmp_path: Path) -> None:
     edit(root, SITE, "date: 2023-06-18", "date: 2099-01-01")
     found = [(f.code, f.ref.line) for f in check(root) if f.code in REVISION_RULES]
     assert found == [("TP514", line_of(root, SITE, "date: 2099-01-01"))]
+
+
+def _percent_left_to_reports(root: Path, brief: str) -> None:
+    """The brief states no 形象进度百分比: the weekly reports give it (one source for progress)."""
+    edit(root, brief, re.search(r"progress_percent: .*\n", (root / brief).read_text("utf-8"))
+         .group(0), "")  # type: ignore[union-attr]  # fmt: skip
+
+
+def test_after_photos_are_required_by_the_reported_percent(tmp_path: Path) -> None:
+    """TP302 reads 100 % from the latest report when the brief leaves its percent out, and names
+    that report row; a brief whose latest report is below 100 % needs no after-photos."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    _percent_left_to_reports(root, BRIEF)  # binhe-road: 100 % in the report of 15 September
+    _percent_left_to_reports(root, MARKET)  # market-upgrade: below 100 %, no after-photos
+    # Passing: both have what they need (and no rule failed on a brief without its percent).
+    assert not [f for f in check(root) if f.code in ("TP302", "TP990")]
+    shutil.rmtree(root / TOWN / "projects/binhe-road/photos/after")
+    found = [f for f in check(root) if f.code == "TP302"]
+    report = f"{TOWN}/reports/2023-09-15.md"
+    assert [(f.ref.path, f.ref.line) for f in found] == [
+        (report, line_of(root, report, "project: binhe-road"))
+    ]
+    assert "100%" in found[0].message and "建成后照片只有 0 张" in found[0].message
+    assert f"{TOWN}/projects/binhe-road/photos/after" in found[0].message

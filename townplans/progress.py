@@ -64,6 +64,12 @@ class ProjectProgress:
     deadline: dt.date | None
     entries: tuple[Entry, ...]
     """In report date order."""
+    stated_percent: Decimal | None = None
+    """The brief's own 形象进度百分比, None when it states none (or none readable)."""
+    stated_cumulative: Decimal | None = None
+    """The brief's own 累计完成投资 (万元), None when it states none."""
+    stated_on: dt.date | None = None
+    """The day the brief's figures speak for: its 进度截至日期, else its 报送日期."""
 
     def at(self, day: dt.date) -> Entry | None:
         """The latest entry dated on or before ``day``."""
@@ -117,6 +123,39 @@ class ProjectProgress:
         """The reported 累计完成投资 as of ``day`` (None before any report)."""
         entry = self.at(day)
         return entry.cumulative if entry is not None else None
+
+    def standing(self, day: dt.date | None = None) -> Standing:
+        """形象进度 and 累计完成投资 as a document dated ``day`` prints them (None: as of now).
+
+        One source for both figures: the brief's own figure when it states one that speaks for
+        ``day`` or earlier (an undated brief's always counts: nothing says it is later), else the
+        latest report dated ``day`` or earlier. A figure known only from a later date is not
+        shown at all (a 建设计划 of 24 July does not print the 形象进度 of 9 August)."""
+        entry = self.at(day) if day is not None else (self.entries[-1] if self.entries else None)
+        brief_counts = day is None or self.stated_on is None or self.stated_on <= day
+        percent = self.stated_percent if brief_counts else None
+        cumulative = self.stated_cumulative if brief_counts else None
+        percent_from = entry if percent is None and entry and entry.percent is not None else None
+        cumulative_from = (
+            entry if cumulative is None and entry and entry.cumulative is not None else None
+        )
+        return Standing(
+            percent_from.percent if percent_from is not None else percent,
+            cumulative_from.cumulative if cumulative_from is not None else cumulative,
+            percent_from,
+            cumulative_from,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A project's 形象进度 and 累计完成投资 as of a day (``ProjectProgress.standing``), and the
+    report entry each was taken from (None when the brief states it, or nothing is known)."""
+
+    percent: Decimal | None
+    cumulative: Decimal | None
+    percent_from: Entry | None = None
+    cumulative_from: Entry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,6 +469,9 @@ def _project(
         return ProjectProgress(town.slug, project.slug, project.name, None, {}, None, None, entries)
     start = _typed(brief.meta, fields.get("start"))
     deadline = _typed(brief.meta, fields.get("deadline"))
+    stated_on = _typed(brief.meta, fields.get("progress_date"))
+    if not isinstance(stated_on, dt.date):
+        stated_on = _typed(brief.meta, fields.get("submitted"))
     return ProjectProgress(
         town=town.slug,
         slug=project.slug,
@@ -439,6 +481,9 @@ def _project(
         start=start if isinstance(start, dt.date) else None,
         deadline=deadline if isinstance(deadline, dt.date) else None,
         entries=entries,
+        stated_percent=_decimal(_typed(brief.meta, fields.get("progress_percent"))),
+        stated_cumulative=_decimal(_typed(brief.meta, fields.get("cumulative_investment"))),
+        stated_on=stated_on if isinstance(stated_on, dt.date) else None,
     )
 
 

@@ -129,6 +129,7 @@ class Graph:
             self.session.profile,
             documents.Templates(paths.templates / "documents"),
             self.session.workspace.district,
+            progress=self.progress,
         )
 
     @property
