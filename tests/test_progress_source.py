@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import copy_workspace
 from townplans.load import load_workspace
-from townplans.model import Town
+from townplans.model import Project, Town
 from townplans.profile import load_profile
 from townplans.render import documents
 
@@ -85,7 +85,7 @@ def test_a_construction_plan_shows_progress_as_of_its_own_date(tmp_path: Path) -
     market = next(p for p in town.projects if p.slug == "market-upgrade")
     culture = next(p for p in town.projects if p.slug == "culture-square")  # begun 20 July
 
-    def progress(day: dt.date, project: documents.Project = market) -> str:
+    def progress(day: dt.date, project: Project = market) -> str:
         return str(assembler._project_row(town, project, day)["progress"])
 
     # The brief's 70 % speaks for 18 September: a plan dated 20 August prints the report of

@@ -1527,8 +1527,9 @@ def test_a_revision_after_the_document_is_reported_once(tmp_path: Path) -> None:
 
 def _percent_left_to_reports(root: Path, brief: str) -> None:
     """The brief states no 形象进度百分比: the weekly reports give it (one source for progress)."""
-    edit(root, brief, re.search(r"progress_percent: .*\n", (root / brief).read_text("utf-8"))
-         .group(0), "")  # type: ignore[union-attr]  # fmt: skip
+    found = re.search(r"progress_percent: .*\n", (root / brief).read_text("utf-8"))
+    assert found is not None
+    edit(root, brief, found.group(0), "")
 
 
 def test_after_photos_are_required_by_the_reported_percent(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """The 考核评分: each town scored on the profile's criteria (``scoring``), with the points behind
 every score, and the towns ranked.
 
-Pure: it reads the status matrix (deliverables complete), the towns' indicators, the progress
+Pure: it reads each town's deliverables complete (counted by the caller from the status
+matrix: ``Materials``; scoring sits below the checker so the renderers may print its tables), the
+towns' indicators, the progress
 model at one week (滞后, reports on time, 未报) and the inspection's result where town.yaml records
 one. A criterion's points are its weight times the share the town achieved, rounded to 0.1; the
 reason is printed beside them ("齐全7项/共8项"). While no town has an inspection result, that
@@ -10,7 +12,7 @@ criterion is scored for nobody and the table's maximum is the other weights' sum
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,10 +20,12 @@ from townplans.comparators import holds
 from townplans.model import District, Town
 from townplans.profile import Criterion, Profile
 from townplans.progress import Progress, Week
-from townplans.status import State, TownStatus
 from townplans.values import PARSERS, ValueFormatError
 
 TENTH = Decimal("0.1")
+
+Materials = Mapping[str, tuple[int, int]]
+"""Per town slug: (deliverables present, deliverables required), from the status matrix."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +63,7 @@ def score(
     district: District,
     profile: Profile,
     progress: Progress,
-    statuses: Sequence[TownStatus],
+    materials: Materials,
     week: Week | None = None,
 ) -> Scores:
     """The towns scored at ``week`` (the latest reported week by default), best first; equal
@@ -68,11 +72,10 @@ def score(
     criteria = profile.scoring
     inspected = any(_inspection(t) is not None for t in district.towns)
     scored = tuple(c.measure != "inspection" or inspected for c in criteria)
-    by_slug = {s.slug: s for s in statuses}
     rows = []
     for town in district.towns:
         items = tuple(
-            _item(c, town, profile, progress, by_slug.get(town.slug), week, on)
+            _item(c, town, profile, progress, materials.get(town.slug, (0, 0)), week, on)
             for c, on in zip(criteria, scored, strict=True)
         )
         total = sum((i.points for i in items if i.points is not None), Decimal(0))
@@ -100,15 +103,14 @@ def _item(
     town: Town,
     profile: Profile,
     progress: Progress,
-    status: TownStatus | None,
+    material: tuple[int, int],
     week: Week | None,
     scored: bool,
 ) -> Item:
     measure, weight = criterion.measure, criterion.weight
     if measure == "materials":
-        cells = list(status.cells.values()) if status is not None else []
-        done = sum(1 for cell in cells if cell.state is State.PRESENT)
-        return Item(criterion, points(weight, done, len(cells)), f"齐全{done}项/共{len(cells)}项")
+        done, required = material
+        return Item(criterion, points(weight, done, required), f"齐全{done}项/共{required}项")
     if measure == "indicators":
         met, judged = _indicators(town, profile)
         return Item(criterion, points(weight, met, judged), f"达标{met}项/可考核{judged}项")

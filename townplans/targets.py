@@ -494,8 +494,13 @@ class Graph:
         assert self.check is not None
         workspace, profile = self.session.workspace, self.session.profile
         statuses = status.district_status(workspace, profile, self.check)
+        materials = {
+            s.slug: (sum(1 for c in s.cells.values() if c.state is status.State.PRESENT),
+                     len(s.cells))
+            for s in statuses
+        }  # fmt: skip
         weeks = self.reported_weeks()
-        return score(workspace.district, profile, self.progress, statuses,
+        return score(workspace.district, profile, self.progress, materials,
                      weeks[-1] if weeks else None)  # fmt: skip
 
     def progress_outputs(self) -> list[Output]:
