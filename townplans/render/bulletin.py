@@ -25,8 +25,10 @@ from townplans.render.charts import Chart, Series
 from townplans.render.documents import (
     DocumentSpec,
     Gongwen,
+    Markdown,
     Part,
     Templates,
+    cell,
     chinese_date,
     file_name,
     md_table,
@@ -345,7 +347,9 @@ def bulletin_spec(
     ]
     funding = [[s, money(p), money(d), percent(_percent(d, p))] for s, p, d in data.funding]
     context = {
-        "mark": xml_text(head.mark), "title": title,
+        # The title in two lines, the period number on the second, never split (GB/T 9704 7.3.1:
+        # lines broken where the sense allows).
+        "mark": xml_text(head.mark), "title": Markdown(cell(title).replace("（第", "\\\n（第")),
         "recipient": head.recipient.rstrip("：:") + "：",
         "doc_number": f"{head.prefix}〔{head.year}〕{week.number}号",
         "number": week.number, "period": f"{_md(week.start)}至{_md(week.end)}",
@@ -353,7 +357,11 @@ def bulletin_spec(
         "share": percent(total.share), "money": money, "percent": percent,
         "towns": data.towns, "lagging": data.lagging, "missing": data.missing,
         "late": data.late, "commended": data.commended,
-        "headline": _table(header, rows, "lrrrrrrrccc"),
+        # The body's 表1 holds the figures (eight columns fit the portrait page); the whole
+        # headline with 报送, 滞后 and 未报 opens the landscape 附件1.
+        "headline": _table(header[:8], [row[:8] for row in rows], "lrrrrrrr"),
+        "headline_full": _table(header, rows, "lrrrrrrrccc"),
+        "plan_title": _plan_title(district),
         "funding": _table(["资金来源", "计划（万元）", "折算完成（万元）", "完成比例"], funding, "lrrr"),
         "by_town": by_town, "issuer": head.issuer, "date": chinese_date(week.end),
         "charts": [(t, os.path.relpath(p, base)) for t, p in chart_files],
@@ -373,6 +381,12 @@ def bulletin_spec(
     return DocumentSpec(name, title, parts, cover=False, toc=False, author=head.issuer,
                         date=week.end, sources=("towns",), gongwen=Gongwen(xml_text(head.mark)),
                         content_key=key)  # fmt: skip
+
+
+def _plan_title(district: District) -> str:
+    """The 实施方案 the 通报 cites (district.yaml ``plan_title``)."""
+    given = district.meta.get("plan_title") if district.meta is not None else None
+    return str(given or f"{district.name}小城镇发展建设实施方案")
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> str:
