@@ -172,10 +172,15 @@ def test_bulletin_tables_charts_and_workbook_hold_the_same_figures(
     assert outcome.number == 8 and not outcome.failed, outcome.findings
     docx_path, pdf_path = sorted(outcome.files, key=lambda p: p.suffix)
     document = docx.Document(str(docx_path))
-    headline = next(t for t in document.tables if t.rows[0].cells[0].text == "镇")
-    cells = {row.cells[0].text: [c.text for c in row.cells] for row in headline.rows[1:]}
+    # 表1 in the body (eight columns, portrait), the whole headline opening the landscape 附件1.
+    body, whole = (t for t in document.tables if t.rows[0].cells[0].text == "镇")
+    assert (len(body.columns), len(whole.columns)) == (8, 11)
+    cells = {row.cells[0].text: [c.text for c in row.cells] for row in whole.rows[1:]}
     assert cells["渭城镇"][4:8] == ["320", "4800", "5860", "81.9%"]
     assert cells["北杜镇"][4:9] == ["0", "1070", "1790", "59.8%", "未报送"]
+    assert [[c.text for c in row.cells] for row in body.rows] == [
+        [c.text for c in row.cells][:8] for row in whole.rows
+    ]
     text = "\n".join(p.text for p in document.paragraphs)
     assert "北杜镇未在报送日前报送本期周报" in text
     # The charts: images in Word, text in the PDF (its labels searchable, in embedded faces).
