@@ -831,8 +831,10 @@ class DocxWriter:
                 text = mdparser.inline_text(token)
                 first, other = (g.text_width - 2 * size) / size, (g.text_width - 5 * size) / size
                 lines += 1 + max(0, math.ceil((len(text) - int(first)) / int(other)))
-            elif token.type == "container_printed_open":
-                lines -= 1  # its two parts share one line
+            elif token.type == "container_printed_close":
+                # Its two parts share one line. (Its close, not its opening: without a 抄送 the
+                # count starts at the 印发机关, inside the container.)
+                lines -= 1
         rules = 3 * self._eighths(self.style.gongwen.imprint_thick_mm) / 8 + 2
         return max(g.text_height - lines * g.line - rules, 0.0)
 
