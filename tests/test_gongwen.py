@@ -390,8 +390,13 @@ def test_body_lines_hold_28_characters_with_both_edges_flush(
             chinese += 1
             # 28, or 27 where the next two characters go down together because a line may not
             # start with closing punctuation, or an opening bracket goes down because a line may
-            # not end with it (避头尾)
-            kept = following.text[1:2] in "，。、；：？！）》”’" or following.text[:1] in "（《“‘"
+            # not end with it (避头尾), or a number with its unit (68%) wider than the room left
+            # goes down whole (never split)
+            kept = (
+                following.text[1:2] in "，。、；：？！）》”’"
+                or following.text[:1] in "（《“‘"
+                or following.text[:1].isdigit()
+            )
             assert indent + len(line.text) == 28 or (kept and indent + len(line.text) == 27), line
     assert chinese >= 10
 
