@@ -42,9 +42,10 @@ def _outputs(root: Path) -> dict[str, str]:
 def test_noop_rebuild_makes_nothing(
     district_build: DistrictBuild, district_copy: Callable[..., Path]
 ) -> None:
-    # 6 × 14 town outputs (six documents in DOCX and PDF, the check report in HTML and JSON),
-    # the district summary (DOCX and PDF) and the index
-    assert len(district_build.built) == 87
+    # 6 × 14 town outputs (six documents and the check report, two formats each); a 周报
+    # (DOCX, PDF) for each of the 45 reports: 90; the district's: the summary (2), a 通报 for each
+    # of the 8 reported weeks (16), the 考核评分表 (2), the workbook and the index: 22.
+    assert len(district_build.built) == 6 * 14 + 90 + 22 == 196
     workspace = district_copy()
     # The probe cache is left out: its entries are keyed by inode and ctime too, which a copy
     # changes, so the copy's pictures are measured again (and no output is remade for it).

@@ -101,8 +101,10 @@ def _form(root: Path, slug: str) -> dict[str, Any]:
     workspace = load_workspace(root, profile)
     templates = documents.Templates(root / "templates/documents")
     assembler = documents.Assembler(root, profile, templates, workspace.district)
-    project = next(p for p in workspace.town("weicheng").projects if p.slug == slug)
-    return assembler._brief_form(project)
+    town = workspace.town("weicheng")
+    assert town is not None
+    project = next(p for p in town.projects if p.slug == slug)
+    return assembler._brief_form(town, project, None)
 
 
 def test_the_brief_form_shows_what_applies_and_marks_only_required_gaps(tmp_path: Path) -> None:

@@ -835,8 +835,10 @@ class DocxWriter:
                 text = mdparser.inline_text(token)
                 first, other = (g.text_width - 2 * size) / size, (g.text_width - 5 * size) / size
                 lines += 1 + max(0, math.ceil((len(text) - int(first)) / int(other)))
-            elif token.type == "container_printed_open":
-                lines -= 1  # its two parts share one line
+            elif token.type == "container_printed_close":
+                # Its two parts share one line. (Its close, not its opening: without a 抄送 the
+                # count starts at the 印发机关, inside the container.)
+                lines -= 1
         rules = 3 * self._eighths(self.style.gongwen.imprint_thick_mm) / 8 + 2
         return max(g.text_height - lines * g.line - rules, 0.0)
 
@@ -1179,6 +1181,10 @@ class DocxWriter:
         """The image at ``source`` in ``run``: at ``size_mm`` when given, else at its pixels at
         ``PRINT_DPI`` shrunk to the text block (``full_width``) or to three body lines."""
         path = local_file(source, base_dir, self.root)
+        if path is not None and path.suffix.lower() == ".svg":
+            # Word gets a vector chart's PNG rendering, written beside it (``charts``): the
+            # PDF keeps the SVG, whose labels stay searchable text.
+            path = local_file(Path(source).with_suffix(".png").as_posix(), base_dir, self.root)
         if path is None:
             # Missing, remote or outside images were reported by the loader (TP005/TP009).
             run.add_text(missing_image(label, source))

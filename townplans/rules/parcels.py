@@ -14,6 +14,7 @@ from decimal import Decimal
 from townplans.facts import Entity, Fact, FactBase, Quantity
 from townplans.model import Severity
 from townplans.rules import Context, Problem, rule
+from townplans.values import cell_number
 
 MIN_STOREY_M = Decimal("2.8")
 """The lowest storey a building may have (GB 50096-2011 5.5.1: 住宅层高宜为2.80m), so that
@@ -88,9 +89,9 @@ def parcel_height_cap(ctx: Context) -> Iterator[Problem]:
             continue
         text = plan.text.text
         cap = _CAP.search(text)
-        if cap is None:
+        limit = cell_number(cap.group("m")) if cap is not None else None
+        if cap is None or limit is None:
             continue
-        limit = Decimal(cap.group("m"))
         line = text[: cap.start()].count("\n") + 1
         sentence = re.split(r"[。\n]", text[: cap.start()])[-1] + cap.group(0)
         named = set(re.findall(r"[A-Z]{1,3}-[0-9]{1,3}", sentence))
