@@ -215,7 +215,7 @@ def test_tp325_leaves_a_missing_town_name_to_tp632(tmp_path: Path) -> None:
     ("new", "expected"),
     [
         ("  construction: 不适用（投资额低于施工许可限额）", [("错误", "理由不成立")]),
-        ("  construction: 不适用（沿现状道路敷设）", [("警告", "不属于可以不申请的小型工程")]),
+        ("  construction: 不适用（沿现状道路敷设）", [("错误", "不属于可以不申请的小型工程")]),
         ("  construction: 不适用（抢险救灾工程）", []),
     ],
 )

@@ -344,6 +344,8 @@ def bulletin_spec(
         "mark": xml_text(head.mark), "title": Markdown(cell(title).replace("（第", "\\\n（第")),
         "recipient": head.recipient.rstrip("：:") + "：",
         "doc_number": f"{head.prefix}〔{head.year}〕{week.number}号",
+        # A 下行文 from the office to the towns: no 签发人 (GB/T 9704 7.2.6 asks it of 上行文 only).
+        "signers": (),
         "number": week.number, "period": f"{_md(week.start)}至{_md(week.end)}",
         "end": f"{week.end.year}年{_md(week.end)}", "total": total,
         "share": percent(total.share), "money": money, "percent": percent,
