@@ -216,3 +216,40 @@ def test_bulletin_tables_charts_and_workbook_hold_the_same_figures(
 
 def _title(graph: object, town: str, slug: str) -> str:
     return str(graph.progress.projects[f"{town}/{slug}"].title)  # type: ignore[attr-defined]
+
+
+def _pages(pdf: Path) -> list[str]:
+    """Each page's text as pdftotext -layout sets it out."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    return text.split("\f")
+
+
+@pytest.mark.slow
+def test_weekly_report_and_scores_pages_as_looked_at(built_district: Path) -> None:
+    """The pages looked at (pdftoppm): the 周报's header items each whole on a line (two to a
+    line broke 报送日期's date and 签发人's name), the 考核评分表 opening with its title and its
+    ranked table on the portrait first page (it stood alone on a landscape page after a page
+    with one paragraph)."""
+    build = built_district / "build"
+    report = _pages(build / "weicheng/渭城镇小城镇建设工作进度周报（第8期）.pdf")[0]
+    lines = [line.strip() for line in report.splitlines()]
+    for item in ("报送单位：渭城镇人民政府", "报送日期：2023年9月15日",
+                 "统计时段：2023-09-09至2023-09-15"):  # fmt: skip
+        assert item in lines, item
+    assert any(line.startswith("签发人：王立新") for line in lines)
+    words = docx.Document(str(build / "weicheng/渭城镇小城镇建设工作进度周报（第8期）.docx"))
+    heads = [p.text.replace("\u2060", "") for p in words.paragraphs if "：" in p.text][:4]
+    assert heads[:3] == [
+        "报送单位：渭城镇人民政府", "报送日期：2023年9月15日", "统计时段：2023-09-09至2023-09-15"
+    ]  # fmt: skip
+    scores = build / "咸阳市渭城区小城镇建设考核评分表.pdf"
+    first = _pages(scores)[0]
+    assert "咸阳市渭城区小城镇建设考核评分表" in first
+    ranked = [line.split()[:2] for line in first.splitlines() if line.split()[:1] == ["1"]]
+    assert ["1", "正阳镇"] in ranked  # the ranked table is on page 1
+    size = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(scores)], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    portrait = [line for line in size.splitlines() if "size:" in line and "x 841.89" in line]
+    pages = [line for line in size.splitlines() if line.startswith("Page") and "size:" in line]
+    assert pages and portrait == pages, pages  # no landscape page

@@ -421,7 +421,7 @@ def scores_table(scores: Scores) -> tuple[list[str], list[list[str]]]:
     """The ranked table: rank, town, each criterion's points, total (the document's, the
     workbook's)."""
     header = ["名次", "镇", *(f"{c.label}（{money(c.weight)}分）" for c in scores.criteria),
-              f"总分（满分{money(scores.maximum)}）"]  # fmt: skip
+              "总分"]  # fmt: skip
     rows = [
         [str(t.rank), t.name, *(("不计分" if i.points is None else money(i.points))
                                 for i in t.items), money(t.total)]
@@ -448,12 +448,12 @@ def scores_spec(
         {"label": c.label, "weight": money(c.weight), "scored": on}
         for c, on in zip(scores.criteria, scores.scored, strict=True)
     ]
+    title = f"{district.name}小城镇建设考核评分表"
     part, text = templates.part_and_text(
-        "scores.md.j2", root / "towns", table=_table(header, rows, "cl" + "r" * (len(header) - 2)),
+        "scores.md.j2", root / "towns", title=title, table=_table(header, rows, "cl" + "r" * (len(header) - 2)),
         details=details, criteria=criteria, maximum=money(scores.maximum),
         as_of=f"第{week.number}期（{chinese_date(week.end)}）" if week else "",
     )  # fmt: skip
-    title = f"{district.name}小城镇建设考核评分表"
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
     return DocumentSpec(file_name(title), title, lambda: (part,), cover=False, toc=False,
                         author=issuer, date=week.end if week else None, sources=("towns",),

@@ -213,6 +213,7 @@ class Templates:
         self.env = templating.environment(folder)
         self.env.finalize = _as_markdown
         self.env.filters["cell"] = cell
+        self.env.filters["whole"] = joined  # kept on one line (a date, a name with its label)
         self.env.globals["md_table"] = md_table
 
     def part(self, template: str, base_dir: Path, **context: Any) -> Part:
