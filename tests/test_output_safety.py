@@ -325,7 +325,8 @@ def test_a_hostile_town_name_builds_and_packages_inside_build(tmp_path: Path) ->
     assert result.path == root / "build/packages" / f"{name}报送材料.zip"
     with zipfile.ZipFile(result.path) as archive:
         names = archive.namelist()
-    assert len(names) == 15 and all(
+    # The town's 14 outputs, a 周报 (DOCX, PDF) for each of its 8 reports, and the manifest.
+    assert len(names) == 14 + 16 + 1 == 31 and all(
         n == "manifest.json" or n.startswith("weicheng/") for n in names
     )
     assert all(safe_entry(n) is None and ".." not in n for n in names)

@@ -215,24 +215,30 @@ def report_spec(
     date = date_or_none(meta.get("date"))
     base = root / town.folder
 
+    head, text = templates.part_and_text(
+        "weekly-report.md.j2", base, title=title,
+        period=f"{_text(meta.get('period_start'))}至{_text(meta.get('period_end'))}",
+        reporter=_text(meta.get("reporter")), signer=_text(meta.get("signer")),
+        contact=_text(meta.get("contact")), date=chinese_date(date) or _text(meta.get("date")),
+        rows=[[str(n), titles.get(e.project, e.project), percent(e.percent),
+               money(e.week_investment), money(e.cumulative), e.issues or "—",
+               e.next_week or "—"] for n, e in enumerate(entries, 1)],
+        week_total=money(sum((e.week_investment or ZERO for e in entries), ZERO)),
+        cumulative_total=money(sum((e.cumulative or ZERO for e in entries), ZERO)),
+    )  # fmt: skip
+
     def parts() -> tuple[Part, ...]:
-        head = templates.part(
-            "weekly-report.md.j2", base, title=title,
-            period=f"{_text(meta.get('period_start'))}至{_text(meta.get('period_end'))}",
-            reporter=_text(meta.get("reporter")), signer=_text(meta.get("signer")),
-            contact=_text(meta.get("contact")), date=chinese_date(date) or _text(meta.get("date")),
-            rows=[[str(n), titles.get(e.project, e.project), percent(e.percent),
-                   money(e.week_investment), money(e.cumulative), e.issues or "—",
-                   e.next_week or "—"] for n, e in enumerate(entries, 1)],
-            week_total=money(sum((e.week_investment or ZERO for e in entries), ZERO)),
-            cumulative_total=money(sum((e.cumulative or ZERO for e in entries), ZERO)),
-        )  # fmt: skip
         return (head, *source_parts([doc], root, demote=1))
 
     sources = (doc.ref.path, *(p.brief.ref.path for p in town.projects if p.brief))
+    # What it prints: the table (the briefs give only the projects' titles) and the report's
+    # own text. Keyed by those, an edit to a brief's text leaves the 周报 alone; a report that
+    # links pictures or files is keyed by its sources, whose bytes the text does not hold.
+    printed = f"{text}\n{doc.text}".encode()
+    key = "" if doc.links else hashlib.sha256(printed).hexdigest()[:32]
     return DocumentSpec(file_name(f"{town.name}{_short(title, town.name)}"), title, parts,
                         cover=False, toc=False, author=str(meta.get("reporter") or town.name),
-                        date=date, sources=sources)  # fmt: skip
+                        date=date, sources=sources, content_key=key)  # fmt: skip
 
 
 def _short(title: str, town: str) -> str:

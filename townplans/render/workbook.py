@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,8 +54,13 @@ def workbook(
     _ledger(book, progress, names)
     if scores is not None:
         _scores(book, scores)
+    # Not ``book.save``: it stamps docProps' modified with the clock, and two builds of the same
+    # content would differ. ExcelWriter writes the workbook as dated above.
+    from openpyxl.writer.excel import ExcelWriter
+
     out = io.BytesIO()
-    book.save(out)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).save()
     return out.getvalue()
 
 
