@@ -128,10 +128,10 @@ def test_removed_content_removes_its_outputs_and_force_rebuilds_all(tmp_path: Pa
 def test_parallel_output_is_identical_to_serial(tmp_path: Path) -> None:
     parallel = copy_workspace(tmp_path / "parallel", TOWNS)
     first = pipeline.run_build(parallel, jobs=2)
-    # 2 × 13 (weicheng's and beidu's documents and check reports), a 周报 (DOCX, PDF) for each of
-    # their 8 + 7 reports: 30; the district's: the summary (2), a 通报 for each of the 8 reported
-    # weeks (16), the 考核评分表 (2), the workbook and the index.
-    assert not first.failed and len(first.report.built) == 26 + 30 + 2 + 16 + 2 + 1 + 1 == 78
+    # 2 × 14 (weicheng's and beidu's six documents and check report, two formats each), a 周报
+    # (DOCX, PDF) for each of their 8 + 7 reports: 30; the district's: the summary (2), a 通报
+    # for each of the 8 reported weeks (16), the 考核评分表 (2), the workbook and the index.
+    assert not first.failed and len(first.report.built) == 28 + 30 + 2 + 16 + 2 + 1 + 1 == 80
     serial = copy_workspace(tmp_path / "serial", TOWNS)
     pipeline.run_build(serial, jobs=1)
     assert _outputs(serial) == _outputs(parallel)
