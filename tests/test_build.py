@@ -201,9 +201,11 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
         root = copy_workspace(tmp_path / name, ("zhengyang",))
         pipeline.run_build(root)
         outputs.append(_tree_hash(root / "build"))
-    # Five town documents, the album and the check report (two formats each), the district
-    # summary (DOCX and PDF) and build/index.html.
-    assert outputs[0] == outputs[1] and len(outputs[0]) == 17
+    # Five town documents, the album and the check report (two formats each), a 周报 (DOCX,
+    # PDF) for each of zhengyang's 8 reports; the district summary (DOCX and PDF), a 通报 (DOCX,
+    # PDF) for each of the 8 reported weeks, the 考核评分表 (DOCX, PDF), the workbook and
+    # build/index.html.
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 14 + 16 + 2 + 16 + 2 + 1 + 1 == 52
 
 
 @pytest.mark.slow

@@ -42,9 +42,10 @@ def _outputs(root: Path) -> dict[str, str]:
 def test_noop_rebuild_makes_nothing(
     district_build: DistrictBuild, district_copy: Callable[..., Path]
 ) -> None:
-    # 6 × 14 town outputs (six documents in DOCX and PDF, the check report in HTML and JSON),
-    # the district summary (DOCX and PDF) and the index
-    assert len(district_build.built) == 87
+    # 6 × 14 town outputs (six documents and the check report, two formats each); a 周报
+    # (DOCX, PDF) for each of the 45 reports: 90; the district's: the summary (2), a 通报 for each
+    # of the 8 reported weeks (16), the 考核评分表 (2), the workbook and the index: 22.
+    assert len(district_build.built) == 6 * 14 + 90 + 22 == 196
     workspace = district_copy()
     # The probe cache is left out: its entries are keyed by inode and ctime too, which a copy
     # changes, so the copy's pictures are measured again (and no output is remade for it).
@@ -119,14 +120,18 @@ def test_removed_content_removes_its_outputs_and_force_rebuilds_all(tmp_path: Pa
     again = pipeline.run_build(root)
     assert not stale.exists() and stale in again.report.removed
     forced = pipeline.run_build(root, force=True, jobs=2)
-    assert len(forced.report.built) == 29 and not forced.report.up_to_date
+    # 80 of the first build (below) less the removed plan's two
+    assert len(forced.report.built) == 78 and not forced.report.up_to_date
 
 
 @pytest.mark.slow
 def test_parallel_output_is_identical_to_serial(tmp_path: Path) -> None:
     parallel = copy_workspace(tmp_path / "parallel", TOWNS)
     first = pipeline.run_build(parallel, jobs=2)
-    assert not first.failed and len(first.report.built) == 31  # 2 × 13, summary ×2, index
+    # 2 × 14 (weicheng's and beidu's six documents and check report, two formats each), a 周报
+    # (DOCX, PDF) for each of their 8 + 7 reports: 30; the district's: the summary (2), a 通报
+    # for each of the 8 reported weeks (16), the 考核评分表 (2), the workbook and the index.
+    assert not first.failed and len(first.report.built) == 28 + 30 + 2 + 16 + 2 + 1 + 1 == 80
     serial = copy_workspace(tmp_path / "serial", TOWNS)
     pipeline.run_build(serial, jobs=1)
     assert _outputs(serial) == _outputs(parallel)
@@ -333,7 +338,8 @@ def test_package_refuses_errors_accepts_clean_and_verify_catches_changes(
         and "weicheng/渭城镇材料检查报告.html" in names
     )
     assert manifest["profile_version"] == "2023.1" and manifest["built_at"] == "2023-09-15T00:00:00"
-    assert len(manifest["files"]) == 14 and verify(package).ok
+    # The town's 14 outputs and a 周报 (DOCX, PDF) for each of its 8 reports.
+    assert len(manifest["files"]) == 14 + 16 and verify(package).ok
     first = package.read_bytes()
     pipeline.run_package(workspace, ("weicheng",))
     assert package.read_bytes() == first  # the same outputs give the same zip

@@ -67,7 +67,13 @@ def test_report_rows_are_facts_about_projects_as_of_the_report(
                                          "cumulative_investment")
         if f.origin == "report"
     ]  # fmt: skip
-    assert rows == [(dt.date(2023, 9, 8), "1350万元"), (dt.date(2023, 9, 15), "1640万元")]
+    # One fact per weekly report of the sample's series (第1期 28 July to 第8期 15 September).
+    assert rows == [
+        (dt.date(2023, 7, 28), "60万元"), (dt.date(2023, 8, 4), "270万元"),
+        (dt.date(2023, 8, 11), "490万元"), (dt.date(2023, 8, 18), "700万元"),
+        (dt.date(2023, 8, 25), "920万元"), (dt.date(2023, 9, 1), "1140万元"),
+        (dt.date(2023, 9, 8), "1350万元"), (dt.date(2023, 9, 15), "1640万元"),
+    ]  # fmt: skip
 
 
 def test_text_patterns_read_the_figures_a_sentence_states(sample_session: pipeline.Session) -> None:

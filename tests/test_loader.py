@@ -426,7 +426,7 @@ def test_project_folders_and_reports_over_their_caps_are_cut_by_name(
         shutil.copytree(town / "projects/binhe-road", town / f"projects/zz-{number}")
         shutil.copy(town / "reports/2023-09-15.md", town / f"reports/2023-10-0{number + 1}.md")
     monkeypatch.setattr(loader, "MAX_PROJECTS", 5)  # 4 in the sample, 3 more: 2 left out
-    monkeypatch.setattr(loader, "MAX_REPORTS", 4)  # 2 in the sample, 3 more: 1 left out
+    monkeypatch.setattr(loader, "MAX_REPORTS", 10)  # 8 in the sample, 3 more: 1 left out
     workspace = load_workspace(root, profile)
     [loaded] = workspace.district.towns
     assert [p.slug for p in loaded.projects][-2:] == ["sewage-network", "zz-0"]
@@ -438,4 +438,4 @@ def test_project_folders_and_reports_over_their_caps_are_cut_by_name(
         "towns/weicheng/reports/2023-10-03.md",
     ]
     assert "项目文件夹有 7 个，超过 5 个的上限" in cuts[0][1]
-    assert "周报文件有 5 个，超过 4 个的上限" in cuts[1][1]
+    assert "周报文件有 11 个，超过 10 个的上限" in cuts[1][1]

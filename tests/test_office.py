@@ -31,7 +31,9 @@ def _documents(root: Path, suffix: str) -> list[Path]:
 @pytest.mark.slow
 def test_libreoffice_opens_every_docx(district: Path, district_word_pdfs: Path) -> None:
     files = _documents(district, "docx")
-    assert len(files) == 13  # six documents (album included) for each of two towns, and the summary
+    # Six documents (album included) for each of two towns and a 周报 for each of their 8 + 7
+    # reports; the district's summary, a 通报 for each of the 8 reported weeks, the 考核评分表.
+    assert len(files) == 2 * 6 + 8 + 7 + 1 + 8 + 1 == 37
     for file in files:
         converted = district_word_pdfs / f"{file.stem}.pdf"  # every DOCX, converted once a run
         assert converted.is_file(), f"LibreOffice could not convert {file.name}"

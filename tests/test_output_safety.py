@@ -289,11 +289,22 @@ def test_every_planned_output_is_a_safe_name_inside_build(tmp_path: Path, name: 
     root = copy_workspace(tmp_path / "ws", ("weicheng",))
     _rename_town(root, "weicheng", name)
     planned = pipeline.run_build(root, dry_run=True).report.built
-    assert len(planned) == 17  # 14 of the town, the district summary (2) and index.html
+    # 14 of the town and its 8 周报 (DOCX, PDF: 16); the district's: the summary (2), a 通报 for
+    # each of the 8 reported weeks (16), the 考核评分表 (2), the workbook and index.html.
+    assert len(planned) == 14 + 16 + 2 + 16 + 2 + 1 + 1 == 52
+    district = (
+        "汇总.docx",
+        "汇总.pdf",
+        "期）.docx",
+        "期）.pdf",
+        "评分表.docx",
+        "评分表.pdf",
+        "台账.xlsx",
+    )
     for path in planned:
         relative = path.relative_to(root / "build")
         assert relative.parts[0] in ("weicheng", "index.html") or relative.parts[0].endswith(
-            ("汇总.docx", "汇总.pdf")
+            district
         )
         stems = [Path(part).stem for part in relative.parts]
         assert all(stem == safe_name(stem) and ".." not in stem for stem in stems)
@@ -314,7 +325,8 @@ def test_a_hostile_town_name_builds_and_packages_inside_build(tmp_path: Path) ->
     assert result.path == root / "build/packages" / f"{name}报送材料.zip"
     with zipfile.ZipFile(result.path) as archive:
         names = archive.namelist()
-    assert len(names) == 15 and all(
+    # The town's 14 outputs, a 周报 (DOCX, PDF) for each of its 8 reports, and the manifest.
+    assert len(names) == 14 + 16 + 1 == 31 and all(
         n == "manifest.json" or n.startswith("weicheng/") for n in names
     )
     assert all(safe_entry(n) is None and ".." not in n for n in names)

@@ -102,8 +102,10 @@ def _form(root: Path, slug: str) -> dict[str, Any]:
     workspace = load_workspace(root, profile)
     templates = documents.Templates(root / "templates/documents")
     assembler = documents.Assembler(root, profile, templates, workspace.district)
-    project = next(p for p in workspace.town("weicheng").projects if p.slug == slug)
-    return assembler._brief_form(project)
+    town = workspace.town("weicheng")
+    assert town is not None
+    project = next(p for p in town.projects if p.slug == slug)
+    return assembler._brief_form(town, project, None)
 
 
 def test_the_brief_form_shows_what_applies_and_marks_only_required_gaps(tmp_path: Path) -> None:
@@ -170,6 +172,34 @@ def filled(data: Any, fields: Mapping[str, FieldSpec], on: dt.date) -> Any:
     if isinstance(data, list):
         return [filled(item, fields, on) for item in data]
     return data
+
+
+def picture(size: tuple[int, int], seed: str) -> Image.Image:
+    """A picture with something in it, its own for each ``seed``: a shaded ground and shapes, as a
+    drawing or a photo has. ``townplans new`` only makes the folders; a flat colour would be the
+    placeholder TP331 rejects (an error: it shows nothing), not the planner's picture."""
+    draw_random = random.Random(seed)
+    width, height = size
+    image = Image.new("RGB", size)
+    draw = ImageDraw.Draw(image)
+    top = [draw_random.randrange(60, 200) for _ in range(3)]
+    bottom = [draw_random.randrange(60, 200) for _ in range(3)]
+    for y in range(height):  # a vertical shade: many grey levels, none covering the picture
+        mix = y / max(height - 1, 1)
+        draw.line(
+            [(0, y), (width, y)],
+            fill=tuple(round(a + (b - a) * mix) for a, b in zip(top, bottom, strict=True)),
+        )
+    for _ in range(12):
+        x, y = draw_random.randrange(width), draw_random.randrange(height)
+        w, h = (
+            draw_random.randrange(width // 10, width // 3),
+            draw_random.randrange(height // 10, height // 3),
+        )
+        colour = tuple(draw_random.randrange(256) for _ in range(3))
+        shape = draw.rectangle if draw_random.random() < 0.5 else draw.ellipse
+        shape([x, y, x + w, y + h], fill=colour, outline=(0, 0, 0), width=3)
+    return image
 
 
 class Filler:
@@ -239,7 +269,7 @@ class Filler:
         folder.mkdir(parents=True, exist_ok=True)
         lines = []
         for number in range(1, count + 1):
-            _picture(size, f"{folder}/{number}").save(folder / f"{number:02d}.png")
+            picture(size, f"{folder}/{number}").save(folder / f"{number:02d}.png")
             lines.append(f"![第{number}号规划图](drawings/{number:02d}.png)")
         return lines
 
@@ -251,7 +281,7 @@ class Filler:
         for number in range(1, count + 1):
             exif = Image.Exif()
             exif.get_ifd(0x8769)[0x9003] = taken  # DateTimeOriginal
-            _picture((800, 600), f"{folder}/{number}").save(
+            picture((800, 600), f"{folder}/{number}").save(
                 folder / f"{folder.name}-{number}.jpg", quality=80, exif=exif
             )
 
@@ -360,25 +390,10 @@ def _run(*args: str) -> str:
 
 
 @pytest.mark.slow
-def _picture(size: tuple[int, int], seed: str) -> Image.Image:
-    """A picture with something in it, different for every ``seed``: a planner files drawings and
-    photos, not flat colours (a uniform picture is TP331's placeholder, and all of them look
-    alike to a perceptual hash, TP330)."""
-    chance = random.Random(seed)
-    picture = Image.new("RGB", size, tuple(chance.randrange(150, 250) for _ in range(3)))
-    draw = ImageDraw.Draw(picture)
-    width, height = size
-    for _ in range(24):
-        x, y = chance.randrange(width), chance.randrange(height)
-        box = (x, y, x + chance.randrange(20, width // 3), y + chance.randrange(20, height // 3))
-        draw.rectangle(box, fill=tuple(chance.randrange(0, 256) for _ in range(3)))
-    return picture
-
-
-@pytest.mark.slow
 def test_a_new_town_filled_until_it_checks_clean_prints_no_missing_marks(tmp_path: Path) -> None:
-    """The scaffold writes the required fields only; the optional ones (建设性质, 开工日期, 累计完成
-    投资, 联系人, 联系电话) stay empty, the forms print "—" for them, and nothing prints 【缺."""
+    """The scaffold writes the required fields only; the optional ones (建设性质, 开工日期, 联系人,
+    联系电话) stay empty and the forms print "—" for them; 累计完成投资, also left empty, is the
+    weekly report's; nothing prints 【缺."""
     root = tmp_path / "district"
     _run("init", str(root), "--name", "测试区", "--year", "2024")
     at = ("--root", str(root))
@@ -397,6 +412,9 @@ def test_a_new_town_filled_until_it_checks_clean_prints_no_missing_marks(tmp_pat
         "--kind",
         "site",
     )
+    # Every week from the implementation phase's first reporting day (26 July 2024, a Friday:
+    # 第1期) has its report, or TP521 says which week has none.
+    _run(*at, "new", "report", "hexi", "--date", "2024-07-26")
     _run(*at, "new", "report", "hexi", "--date", "2024-08-02")
     _run(*at, "new", "report", "hexi", "--date", "2024-08-09")
     _gaps_are_said_once_in_fill_order(root)
@@ -419,8 +437,12 @@ def test_a_new_town_filled_until_it_checks_clean_prints_no_missing_marks(tmp_pat
     outcome = pipeline.run_build(root)
     assert not outcome.failed
     brief = "".join(docx_text(root / "build/hexi/河西镇小城镇建设项目简介汇编.docx").split())
-    for label in ("建设性质", "开工日期", "累计完成投资", "联系人", "联系电话"):
+    for label in ("建设性质", "开工日期", "联系人", "联系电话"):
         assert brief.count(f"{label}—") == len(projects), label
+    # 累计完成投资 left out of the briefs is the weekly report's as of their 进度截至日期 (one
+    # source for progress), naming that report.
+    shown = brief.replace("\u2060", "")
+    assert shown.count("累计完成投资50万元（据2024年7月26日周报）") == len(projects)
     assert brief.count("竣工验收已办理") == 1  # only the finished project lists it
     assert missing_marks(root / "build/hexi") == {}
 

@@ -529,7 +529,7 @@ def _generated_parts(root: Path) -> list[documents.Part]:
     templates = documents.Templates(REPO / "templates/documents")
     head = templates.part(
         "gongwen-head.md.j2", root, mark=TRICKY[0] + "文件", title=TRICKY[15],
-        doc_number=TRICKY[4], recipient=TRICKY[3] + "：",
+        doc_number=TRICKY[4], recipient=TRICKY[3] + "：", signers=(),
     )  # fmt: skip
     form = {
         "name": TRICKY[5],

@@ -107,6 +107,23 @@ def _report_gap(root: Path) -> None:
     (reports / "2023-09-15.md").unlink()
 
 
+def _report_saturday(root: Path) -> None:
+    """The 第8期 report sent on the Saturday after its week (its period still ends on Friday)."""
+    reports = root / TOWN / "reports"
+    text = (reports / "2023-09-15.md").read_text(encoding="utf-8")
+    (reports / "2023-09-16.md").write_text(
+        text.replace("date: 2023-09-15", "date: 2023-09-16"), encoding="utf-8"
+    )
+    (reports / "2023-09-15.md").unlink()
+
+
+def _first_weeks_unreported(root: Path) -> None:
+    """渭城镇's first two reports (第1、2期) taken away: its series starts on 11 August."""
+    reports = root / TOWN / "reports"
+    (reports / "2023-07-28.md").unlink()
+    (reports / "2023-08-04.md").unlink()
+
+
 def _swap_site_plan_headings(root: Path) -> None:
     plan = f"{TOWN}/detailed-plans/binhe-road/plan.md"
     edit(root, plan, "# 二、现状分析", "# 二、总平面布局")
@@ -620,6 +637,22 @@ CASES = [
         "晚于项目简介报送截止 2023-07-25（7月25日前报区小城镇建设领导小组办公室（区住建局））",
     ),
     Case("TP504", _report_gap, f"{TOWN}/reports/2023-09-29.md", lambda r: 1, "相隔 21 天"),
+    Case(
+        "TP520",
+        _report_saturday,
+        f"{TOWN}/reports/2023-09-16.md",
+        at(f"{TOWN}/reports/2023-09-16.md", "date: 2023-09-16"),
+        "报送日期 2023-09-16 晚于报告期止 2023-09-15 所在周（第8期，2023-09-09至2023-09-15）的报送日"
+        " 2023-09-15：每周报送日为星期五（towns/district.yaml:22）",
+    ),
+    Case(
+        "TP521",
+        _first_weeks_unreported,
+        f"{TOWN}/reports/2023-08-11.md",
+        lambda r: 1,
+        "第1期（2023-07-22至2023-07-28，报送日 2023-07-28）没有周报：本镇第一期周报是"
+        " towns/weicheng/reports/2023-08-11.md（2023-08-11）",
+    ),
     Case(
         "TP505",
         lambda r: edit(
@@ -1639,3 +1672,28 @@ def test_a_revision_after_the_document_is_reported_once(tmp_path: Path) -> None:
     edit(root, SITE, "date: 2023-06-18", "date: 2099-01-01")
     found = [(f.code, f.ref.line) for f in check(root) if f.code in REVISION_RULES]
     assert found == [("TP514", line_of(root, SITE, "date: 2099-01-01"))]
+
+
+def _percent_left_to_reports(root: Path, brief: str) -> None:
+    """The brief states no 形象进度百分比: the weekly reports give it (one source for progress)."""
+    found = re.search(r"progress_percent: .*\n", (root / brief).read_text("utf-8"))
+    assert found is not None
+    edit(root, brief, found.group(0), "")
+
+
+def test_after_photos_are_required_by_the_reported_percent(tmp_path: Path) -> None:
+    """TP302 reads 100 % from the latest report when the brief leaves its percent out, and names
+    that report row; a brief whose latest report is below 100 % needs no after-photos."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    _percent_left_to_reports(root, BRIEF)  # binhe-road: 100 % in the report of 15 September
+    _percent_left_to_reports(root, MARKET)  # market-upgrade: below 100 %, no after-photos
+    # Passing: both have what they need (and no rule failed on a brief without its percent).
+    assert not [f for f in check(root) if f.code in ("TP302", "TP990")]
+    shutil.rmtree(root / TOWN / "projects/binhe-road/photos/after")
+    found = [f for f in check(root) if f.code == "TP302"]
+    report = f"{TOWN}/reports/2023-09-15.md"
+    assert [(f.ref.path, f.ref.line) for f in found] == [
+        (report, line_of(root, report, "project: binhe-road"))
+    ]
+    assert "100%" in found[0].message and "建成后照片只有 0 张" in found[0].message
+    assert f"{TOWN}/projects/binhe-road/photos/after" in found[0].message

@@ -16,6 +16,7 @@ from townplans.facts.extract import build_facts
 from townplans.knowledge import Knowledge
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.profile import Profile
+from townplans.progress import Progress, build_progress
 from townplans.rules import Context, Rule, all_rules
 from townplans.sources import internal_error
 
@@ -100,6 +101,7 @@ def run_rules(
     *,
     facts: FactBase | None = None,
     knowledge: Knowledge | None = None,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Check the district and each selected town with every selected rule, over the workspace's
     facts (read here from the workspace when not given)."""
@@ -108,6 +110,8 @@ def run_rules(
     knowledge = knowledge or Knowledge()
     if facts is None:
         facts = build_facts(workspace.district, profile, knowledge)
+    if progress is None:
+        progress = build_progress(workspace, profile, facts)
     rules = tuple(r for r in all_rules() if selection.wants(r.code))
     towns = [
         t for t in workspace.district.towns if not selection.towns or t.slug in selection.towns
@@ -116,7 +120,7 @@ def run_rules(
     partial = len(towns) < len(workspace.district.towns)
     base = Context(
         profile, workspace, None, tuple(loaded), today, selected=frozenset(r.code for r in rules),
-        partial=partial, facts=facts, knowledge=knowledge,
+        partial=partial, facts=facts, knowledge=knowledge, progress=progress,
     )  # fmt: skip
     findings = _run_all([r for r in rules if not r.after_others], base, towns, town_folders)
     findings = root_causes_first(findings, workspace, selection)
@@ -126,7 +130,8 @@ def run_rules(
     findings, used = waivers.apply(findings, chosen, today)
     used_refs = frozenset(str(w.ref) for w in chosen if id(w) in used)
     late = Context(profile, workspace, None, tuple(loaded), today, used_refs, base.selected,
-                   partial=partial, facts=facts, knowledge=knowledge)  # fmt: skip
+                   partial=partial, facts=facts, knowledge=knowledge,
+                   progress=progress)  # fmt: skip
     findings += _run_all([r for r in rules if r.after_others], late, towns, town_folders)
     order = {town.folder: index for index, town in enumerate(workspace.district.towns)}
     return CheckResult(
@@ -195,7 +200,7 @@ def _run_all(
 def _for_town(ctx: Context, town: Town) -> Context:
     return Context(
         ctx.profile, ctx.workspace, town, ctx.loaded, ctx.today, ctx.used_waivers, ctx.selected,
-        partial=ctx.partial, facts=ctx.facts, knowledge=ctx.knowledge,
+        partial=ctx.partial, facts=ctx.facts, knowledge=ctx.knowledge, progress=ctx.progress,
     )  # fmt: skip
 
 

@@ -682,6 +682,37 @@ def diff(
 # -- check, rules, schema -------------------------------------------------------------------------
 
 
+@cli.command(epilog=_examples("townplans bulletin", "townplans bulletin --week 2023-09-08"))
+@click.option(
+    "--week", "day", metavar="日期", default=None, callback=lambda c, p, v: _today(c, p, v),
+    help="通报这一天所在的周（默认：最近一个有周报的周）",
+)  # fmt: skip
+@pass_ctx
+def bulletin(ctx: Context, day: dt.date | None) -> None:
+    """生成一周的工作进度通报（第N期，Word、PDF，含图表），打印各镇进度汇总表并给出文件位置。
+
+    退出码：0 已生成，1 生成失败，2 用法或工具错误（如没有任何周报）。
+    """
+    outcome = _call(ctx, lambda: pipeline.run_bulletin(ctx.root, day))
+    from rich.table import Table
+
+    table = Table(
+        title=f"工作进度通报 第{outcome.number}期（{outcome.start}至{outcome.end}）",
+        show_header=True,
+    )
+    for n, column in enumerate(outcome.header):
+        table.add_column(column, justify="left" if n == 0 or n >= 8 else "right", overflow="fold")
+    for row in outcome.rows:
+        table.add_row(*row)
+    if not ctx.quiet:
+        ctx.console.print(table)
+    _print_findings(ctx, outcome.findings)
+    root = outcome.session.paths.root
+    for path in outcome.files:
+        ctx.say(f"已生成：{path.relative_to(root).as_posix()}")
+    sys.exit(1 if outcome.failed else 0)
+
+
 def _today(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None

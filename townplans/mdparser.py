@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 
 CONTAINER_NAMES = (
     "cover", "attachment", "landscape", "signature", "center", "note", "pagebreak", "redhead", "title",
-    "recipient", "attachments", "imprint", "printed",
+    "recipient", "attachments", "imprint", "printed", "signed",
 )  # fmt: skip
 """Styled ``:::`` containers the writers know how to render: a cover page, an 附件 (new page, label
 and title), a landscape section, the 署名/成文日期 block, centred lines, a small note, a page break, a 公文 版头
 (red 发文机关标志, 发文字号, red rule), a document title, and the 公文's 主送机关, 附件说明 and 版记
-(抄送, then the 印发机关 and 印发日期 line, ``printed``)."""
+(抄送, then the 印发机关 and 印发日期 line, ``printed``); in a 上行文's 版头, a 签发人's line
+(``signed``: the 发文字号, when it is on that line, then “签发人：” and the name)."""
 
 PAGE_BREAK = "page_break"
 """The token of a page break. Two ways to write one, the same in Word and PDF:

@@ -191,6 +191,61 @@ def run_build(
     return BuildOutcome(session, built, result, index, tuple(outputs))
 
 
+@dataclass(frozen=True, slots=True)
+class BulletinOutcome:
+    """One week's 通报 built: its number and dates, its headline table, the files it holds and
+    the build's report (what failed is among its findings)."""
+
+    session: Session
+    number: int
+    start: dt.date
+    end: dt.date
+    header: list[str]
+    rows: list[list[str]]
+    files: tuple[Path, ...]
+    report: Any
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(self.report.findings)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.report.failed)
+
+
+def run_bulletin(
+    root: Path, day: dt.date | None = None, today: dt.date | None = None
+) -> BulletinOutcome:
+    """Build the 工作进度通报 of the week holding ``day`` (the latest reported week without
+    one): its DOCX and PDF (and the charts they show), nothing else."""
+    from townplans import build, targets
+    from townplans.render.bulletin import headline
+
+    session, result = run_check(root, Selection(), today)
+    graph = targets.Graph(session, _style(session), result)
+    weeks = graph.reported_weeks()
+    if not weeks:
+        raise ToolError("没有任何镇报送周报（towns/<镇>/reports/），无法生成工作进度通报")
+    week = weeks[-1] if day is None else next((w for w in weeks if w.start <= day <= w.end), None)
+    if week is None:
+        shown = "、".join(f"第{w.number}期（{w.start}至{w.end}）" for w in weeks)
+        raise ToolError(f"{day} 不在任何已报送周报的周内；已报送的周为：{shown}")
+    output, data = graph.bulletin_output(week)
+    plan = build.Plan(list(output.targets), True)
+    paths = session.paths
+    try:
+        built = build.build(
+            plan, build.Folders(paths.root, paths.build), build.BuildOptions(),
+            explain=targets.explain,
+        )  # fmt: skip
+    except (build.BuildLockedError, build.BuildFolderError) as exc:
+        raise ToolError(str(exc)) from exc
+    header, rows = headline(data)
+    return BulletinOutcome(session, week.number, week.start, week.end, header, rows,
+                           output.paths, built)  # fmt: skip
+
+
 def _style(session: Session) -> Style:
     from townplans.render.style import StyleError, load_style
 

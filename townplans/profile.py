@@ -219,6 +219,28 @@ Range = tuple[Decimal, Decimal]
 
 
 @dataclass(frozen=True, slots=True)
+class Criterion:
+    """One criterion of the 考核评分 (profile ``scoring``): its weight in points and how it is
+    measured (``profile_schema.SCORING_MEASURES``)."""
+
+    key: str
+    label: str
+    measure: str
+    weight: Decimal
+    refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressSettings:
+    """How weekly progress is judged (R40): a project is 滞后 when its 形象进度 trails the straight
+    line from its start to its deadline by more than ``lag_tolerance`` percentage points."""
+
+    lag_tolerance: Decimal = Decimal(10)
+    refs: tuple[str, ...] = ("R40",)
+    source_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Review:
     """What a reviewer knows (profile ``review``): placeholder words, the land-use class lists
     of the standards, the formats of 发文字号, phone numbers and 成文日期, plausible magnitudes
@@ -265,6 +287,9 @@ class Profile:
     source_plan: SourcePlan = SourcePlan("", "", None)
     outputs: tuple[OutputSpec, ...] = ()
     review: Review = Review()
+    scoring: tuple[Criterion, ...] = ()
+    """The 考核评分's criteria, in the order the table prints them (their weights sum to 100)."""
+    progress: ProgressSettings = ProgressSettings()
 
     def document(self, key: str) -> DocumentType:
         return self.documents[key]
@@ -396,9 +421,26 @@ class _Builder:
                 for item in self.doc.get("outputs", ())
             ),
             review=self._review(),
+            scoring=self._scoring(),
+            progress=self._progress(),
         )
         self._check_refs((), self.doc.data)
         return profile
+
+    def _progress(self) -> ProgressSettings:
+        settings = self.mapping("progress")
+        tolerance = settings.get("lag_tolerance", 10)
+        if not 0 <= tolerance <= 100:
+            self.problem(
+                ("progress", "lag_tolerance"),
+                f"滞后容差 lag_tolerance 为 {tolerance}，应为 0 到 100 之间的百分点数",
+            )
+            tolerance = 10
+        return ProgressSettings(
+            lag_tolerance=Decimal(str(tolerance)),
+            refs=_refs(settings.get("ref")) or ("R40",),
+            source_text=str(settings.get("source_text", "")),
+        )
 
     # -- review --------------------------------------------------------------------------------
 
@@ -666,6 +708,30 @@ class _Builder:
             return default
         given = self._range(path, value)
         return given if given is not None else default
+
+    def _scoring(self) -> tuple[Criterion, ...]:
+        """The criteria; a duplicate key, a weight not above 0 or weights not summing to 100 is
+        a problem at its line (the scores would not add up to the points the table shows)."""
+        criteria: list[Criterion] = []
+        items = self.mapping("scoring").get("criteria") or []
+        for index, item in enumerate(items):
+            path: tuple[str | int, ...] = ("scoring", "criteria", index)
+            key, weight = str(item["key"]), Decimal(str(item["weight"]))
+            if any(c.key == key for c in criteria):
+                self.problem(path, f"scoring.criteria 中评分项 {key} 重复")
+                continue
+            if weight <= 0:
+                self.problem((*path, "weight"), f"评分项 {key} 的分值应大于 0，实为 {weight}")
+                continue
+            criteria.append(Criterion(key, str(item["label"]), str(item["measure"]), weight,
+                                      _refs(item.get("ref"))))  # fmt: skip
+        total = sum((c.weight for c in criteria), Decimal(0))
+        if criteria and total != 100:
+            self.problem(
+                ("scoring", "criteria"),
+                f"scoring.criteria 各项分值之和应为 100，实为 {total.normalize():f}",
+            )
+        return tuple(criteria)
 
     def _phases(self) -> tuple[Phase, ...]:
         phases = []

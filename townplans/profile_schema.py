@@ -272,6 +272,17 @@ PHASE = _cited(
      "status": TEXT},
     frozenset({"key", "label"}),
 )  # fmt: skip
+SCORING_MEASURES = ("materials", "indicators", "schedule", "reporting", "inspection")
+"""How a 考核评分 criterion is measured (``scoring`` knows each)."""
+CRITERION = _cited(
+    {
+        "key": TEXT,
+        "label": TEXT,
+        "measure": Scalar((str,), "评分方法", SCORING_MEASURES),
+        "weight": NUMBER,
+    },
+    frozenset({"key", "label", "measure", "weight"}),
+)
 LABELLED = _cited({"key": TEXT, "label": TEXT}, frozenset({"key", "label"}))
 
 RANGES = Keys(
@@ -337,6 +348,8 @@ PROFILE = Keys(
         "documents": Named(DOCUMENT),
         "outputs": Seq(_cited({"key": TEXT, "label": TEXT, "built": BOOL})),
         "review": REVIEW,
+        "scoring": _cited({"criteria": Seq(CRITERION)}),
+        "progress": _cited({"lag_tolerance": NUMBER}),
     },
 )
 """templates/profile.yaml, every key of it."""

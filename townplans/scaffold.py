@@ -37,13 +37,14 @@ _EXAMPLES = {
     "number": "1",
     "count": "1个",
     "period": "2021—2035年",
+    "names": "姓名",
 }
 
 
 _TYPE_NAMES = {
     "money": "金额", "date": "日期", "percent": "百分数", "area": "面积", "area_ha": "面积（公顷）",
     "area_km2": "面积（平方公里）", "per_capita_area": "人均面积", "number": "数值", "count": "数量",
-    "period": "年限", "text": "文字", "list": "列表", "mapping": "映射",
+    "period": "年限", "text": "文字", "names": "姓名", "list": "列表", "mapping": "映射",
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ _EXAMPLES = {
     "count": ["1个", 1],
     "number": [1.5],
     "period": ["2021—2035年", "至2025年"],
+    "names": ["冯涛", ["冯涛", "李明"]],
 }
 
 
@@ -46,6 +47,9 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
             schema["items"] = _object(spec.items, closed=False)
     elif spec.type == "mapping":
         schema["type"] = "object"
+    elif spec.type == "names":
+        name = {"type": "string", "minLength": 1}
+        schema["anyOf"] = [name, {"type": "array", "items": name, "minItems": 1}]
     else:
         schema["type"] = ["string", "number"]
     if spec.type in _EXAMPLES:

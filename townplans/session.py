@@ -22,6 +22,7 @@ from townplans.load.images import ProbeCache
 from townplans.model import Finding, Workspace
 from townplans.paths import WorkspacePaths
 from townplans.profile import Profile, load_profile
+from townplans.progress import Progress, build_progress
 
 
 class ToolError(Exception):
@@ -40,6 +41,8 @@ class Session:
     knowledge: Knowledge = field(default_factory=Knowledge)
     facts: FactBase = field(default_factory=FactBase)
     """Every fact the workspace states (``facts.extract``), read once here."""
+    progress: Progress | None = None
+    """The weekly progress (``townplans.progress``), built once here."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -80,8 +83,9 @@ def open_session(
             f"没有这个镇：{'、'.join(map(shown, unknown))}；可选：{'、'.join(sorted(known))}"
         )
     facts = build_facts(workspace.district, profile, knowledge.knowledge)
+    progress = build_progress(workspace, profile, facts)
     return Session(paths, profile, workspace, (*profile_findings, *knowledge.findings),
-                   knowledge.knowledge, facts)  # fmt: skip
+                   knowledge.knowledge, facts, progress)  # fmt: skip
 
 
 def read_probe_cache(paths: WorkspacePaths) -> ProbeCache:
@@ -108,7 +112,8 @@ def run_check(
             f"规则编号前缀无效：{'、'.join(map(shown, unknown))}；应为 TP、TP4、TP401 这样的写法（townplans rules 列出全部规则）"
         )
     result = run_rules(session.workspace, session.profile, session.findings, selection, today,
-                       facts=session.facts, knowledge=session.knowledge)  # fmt: skip
+                       facts=session.facts, knowledge=session.knowledge,
+                       progress=session.progress)  # fmt: skip
     return session, result
 
 

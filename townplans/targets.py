@@ -31,6 +31,7 @@ from townplans.check import CheckResult
 from townplans.fs import PathPolicyError, confine, safe_name
 from townplans.model import Finding, Severity, SourceRef, Town
 from townplans.paths import WorkspacePaths
+from townplans.progress import Progress, Week, build_progress
 from townplans.render import documents, selfcheck
 from townplans.render.html import font_faces
 from townplans.render.style import Style
@@ -40,7 +41,9 @@ from townplans.templating import TemplateError
 
 if TYPE_CHECKING:
     from townplans.render import album
+    from townplans.render.bulletin import Figures
     from townplans.revision.model import Comparison
+    from townplans.scoring import Scores
 
 GLOBAL_INPUTS = ("templates",)
 """Every output depends on the templates in use (profile, style, document templates, fonts)."""
@@ -149,6 +152,7 @@ class Graph:
             terms=documents.workspace_terms(
                 self.session.profile, (p.name for p in self.session.knowledge.places.entries)
             ),
+            progress=self.progress,
         )
 
     @property
@@ -189,6 +193,7 @@ class Graph:
             made += self._revisions(spec, town.slug)
         if town.projects:
             made.append(self._album(town))
+        made += self.weekly_reports(town)
         if self.check is not None and with_reports:
             made.append(self._report(town, self.check))
         return made
@@ -462,7 +467,120 @@ class Graph:
                        [p.name for p in summary.paths])  # fmt: skip
         index = build.Target("index.html", build_dir / "index.html", self._inputs(), make_index,
                              SourceRef("towns"), salt)  # fmt: skip
-        return [summary, Output("district", "", "index", self._inputs(), (index,))]
+        return [
+            summary,
+            *self.progress_outputs(),
+            Output("district", "", "index", self._inputs(), (index,)),
+        ]
+
+    # -- weekly progress: 周报, 通报, 考核评分表, the workbook ------------------------------------------
+
+    @functools.cached_property
+    def progress(self) -> Progress:
+        session = self.session
+        if session.progress is not None:
+            return session.progress
+        return build_progress(session.workspace, session.profile, session.facts)
+
+    def weekly_reports(self, town: Town) -> list[Output]:
+        """Each of the town's weekly reports as a document (工作进度周报, DOCX and PDF)."""
+        from townplans.render import bulletin
+
+        templates, root = self.assembler.templates, self.paths.root
+        return [
+            self._document(bulletin.report_spec(templates, root, town, r, self.progress), town.slug)
+            for r in town.reports
+        ]
+
+    def reported_weeks(self) -> list[Week]:
+        """The weeks a 通报 is made for: those at least one town reported."""
+        progress = self.progress
+        return [w for w in progress.weeks
+                if any(progress.town_week(t, w).report is not None for t in progress.towns)]  # fmt: skip
+
+    def bulletin_output(self, week: Week) -> tuple[Output, Figures]:
+        """The 通报 of ``week`` (DOCX, PDF) and the figures it prints."""
+        spec, data = self.bulletin(week)
+        return self._document(spec, "", "district"), data
+
+    def bulletin(self, week: Week) -> tuple[documents.DocumentSpec, Figures]:
+        """The 通报's document of ``week`` and the figures it prints."""
+        from townplans.render import bulletin, charts
+
+        district, progress = self.session.workspace.district, self.progress
+        data = bulletin.figures(district, progress, week)
+        drawn = bulletin.charts(district, progress, week)
+        build_dir, style, fonts = self.paths.build, self.style, self.paths.fonts
+        files = [(c.title, charts.chart_paths(build_dir, c)[0]) for c in drawn]
+
+        def write(path: Path, data: bytes) -> None:
+            build.write_atomic(build_dir, path, data)
+
+        def ensure() -> None:
+            for chart in drawn:
+                charts.ensure(build_dir, chart, style, fonts, write)
+
+        year = week.end.year
+        head = bulletin.Letterhead.of(district, year)
+        spec = bulletin.bulletin_spec(self.assembler.templates, self.paths.root, district,
+                                      progress, data, head, files, ensure)  # fmt: skip
+        return spec, data
+
+    def scores(self) -> Scores:
+        """The 考核评分 at the latest reported week."""
+        from townplans.scoring import score
+
+        assert self.check is not None
+        workspace, profile = self.session.workspace, self.session.profile
+        statuses = status.district_status(workspace, profile, self.check)
+        materials = {
+            s.slug: (sum(1 for c in s.cells.values() if c.state is status.State.PRESENT),
+                     len(s.cells))
+            for s in statuses
+        }  # fmt: skip
+        weeks = self.reported_weeks()
+        return score(workspace.district, profile, self.progress, materials,
+                     weeks[-1] if weeks else None)  # fmt: skip
+
+    def progress_outputs(self) -> list[Output]:
+        """A 通报 per reported week, the 考核评分表 and the workbook (nothing without reports)."""
+        from townplans.render import bulletin
+
+        weeks = self.reported_weeks()
+        if not weeks:
+            return []
+        made, all_figures = [], []
+        for week in weeks:
+            output, data = self.bulletin_output(week)
+            all_figures.append(data)
+            made.append(output)
+        district = self.session.workspace.district
+        scores = self.scores()
+        head = bulletin.Letterhead.of(district, weeks[-1].end.year)
+        made.append(self._document(
+            bulletin.scores_spec(self.assembler.templates, self.paths.root, district, scores,
+                                 head.issuer), "", "district"))  # fmt: skip
+        made.append(self._workbook(all_figures, scores))
+        return made
+
+    def _workbook(self, weeks: Sequence[Figures], scores: Scores) -> Output:
+        district = self.session.workspace.district
+        names = {t.slug: t.name for t in district.towns}
+        progress = self.progress
+        stamp = source_stamp(weeks[-1].week.end)
+        name = safe_name(f"{district.name}小城镇建设工作进度台账", "工作进度台账")
+
+        def make() -> build.Made:
+            from townplans.render.workbook import workbook
+
+            data = workbook(progress, weeks, scores, names, stamp.replace(tzinfo=None))
+            return build.Made(fixed_zip_times(data, stamp))
+
+        salt = _digest(names, [repr(w) for w in weeks], repr(scores),
+                       [repr(p) for p in progress.projects.values()])  # fmt: skip
+        target = build.Target(f"{name}.xlsx", self.paths.build / f"{name}.xlsx", self._inputs(),
+                              make, SourceRef("towns"), salt)  # fmt: skip
+        return Output("district", "", name, self._inputs(), (target,))
 
 
 def _anchor_pages(html: str, mounts: dict[str, Path]) -> dict[str, int]:

@@ -285,6 +285,25 @@ def parse_text(raw: object) -> Parsed:
     return Parsed(str(raw).strip(), None, str(raw))
 
 
+def names_of(raw: object) -> tuple[str, ...]:
+    """The names a field lists: one name (``signer: 冯涛``) or a list of them
+    (``signer: [冯涛, 李明]``), each stripped; empty when there are none."""
+    items = raw if isinstance(raw, list) else [raw]
+    return tuple(
+        str(item).strip()
+        for item in items
+        if item is not None and not isinstance(item, (dict, list)) and str(item).strip()
+    )
+
+
+def parse_names(raw: object) -> Parsed:
+    """Accept one name or a list of names (签发人); the value is the names joined by “、”."""
+    names = names_of(raw)
+    if isinstance(raw, dict) or not names or (isinstance(raw, list) and len(names) != len(raw)):
+        raise ValueFormatError("应为一个姓名或姓名列表（每项以“- ”开头）")
+    return Parsed("、".join(names), None, "、".join(names))
+
+
 COUNT_UNITS = ("个", "座", "处", "家", "所", "条", "人", "户", "盏", "株", "栋", "块", "辆")
 """Units a count may carry (1个、27600人、108盏)."""
 
@@ -299,6 +318,7 @@ PARSERS: dict[str, Callable[[object], Parsed]] = {
     "number": parse_number,
     "count": parse_count,
     "text": parse_text,
+    "names": parse_names,
     "period": parse_period,
 }
 """Field types a profile may name, and the parser for each."""

@@ -38,9 +38,11 @@ from townplans.model import (
     Project,
     SourceRef,
     Town,
+    Workspace,
     revision_name,
 )
 from townplans.profile import Condition, DocumentType, FieldSpec, HeadingSpec, Profile
+from townplans.progress import Progress, ProjectProgress, Standing, build_progress
 from townplans.render import figures, gongwen, watermark
 from townplans.render import html as html_render
 from townplans.render.layout import Origin, joined
@@ -49,10 +51,7 @@ from townplans.render.style import Style, css
 from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
 from townplans.render.words import Lexicon
 from townplans.reproducible import source_stamp
-from townplans.values import (
-    as_written,
-    date_or_none,
-)
+from townplans.values import as_written, date_or_none, names_of
 
 if TYPE_CHECKING:
     from townplans.render.docx import DocxWriter
@@ -164,6 +163,15 @@ def number_text(value: Decimal | None) -> str:
     return format(value, "f")
 
 
+_FROM_REPORTS = ("progress_percent", "cumulative_investment")
+"""Brief fields a form takes from the weekly reports when the brief leaves them out."""
+
+
+def percent_text(value: Decimal | None) -> str:
+    """A 形象进度 as a table prints it: "80%", or "—" when nothing is known."""
+    return f"{number_text(value)}%" if value is not None else EMPTY
+
+
 def missing(label: str) -> str:
     return f"【缺：{label}】"
 
@@ -217,6 +225,7 @@ class Templates:
         self.env = templating.environment(folder)
         self.env.finalize = _as_markdown
         self.env.filters["cell"] = cell
+        self.env.filters["whole"] = joined  # kept on one line (a date, a name with its label)
         self.env.globals["md_table"] = md_table
 
     def part(self, template: str, base_dir: Path, **context: Any) -> Part:
@@ -358,6 +367,20 @@ class Assembler:
     """The session's fact base: the figures the summaries add up, typed once (``facts``)."""
     terms: tuple[str, ...] = ()
     """The workspace's terms from its templates (``workspace_terms``): every document's words."""
+    progress: Progress | None = None
+    """The weekly reports' series (the session's); made from ``district`` when not given."""
+
+    def standing(self, town: Town, project: Project, day: dt.date | None) -> Standing:
+        """形象进度 and 累计完成投资 of ``project`` as a document dated ``day`` prints them: the
+        brief's, else the latest report's on or before ``day`` (``ProjectProgress.standing``)."""
+        found = self._progress_of(town, project)
+        return found.standing(day) if found is not None else Standing(None, None)
+
+    def _progress_of(self, town: Town, project: Project) -> ProjectProgress | None:
+        if self.progress is None:
+            workspace = Workspace(str(self.root), self.district, ())
+            self.progress = build_progress(workspace, self.profile)
+        return self.progress.projects.get(f"{town.slug}/{project.slug}")
 
     def town_documents(self, town: Town) -> list[DocumentSpec]:
         builders: list[Callable[[Town], Iterable[DocumentSpec]]] = [
@@ -540,9 +563,10 @@ class Assembler:
             head = self.templates.part(
                 "gongwen-head.md.j2", base, mark=mark, title=title,
                 doc_number=str(meta.get("doc_number") or missing("发文字号")),
-                recipient=_recipient(meta.get("recipient")),
+                recipient=_recipient(meta.get("recipient")), signers=names_of(meta.get("signer")),
             )  # fmt: skip
-            projects = [self._project_row(p) for p in in_plan_order(town)]
+            day = _date(meta, "date")
+            projects = [self._project_row(town, p, day) for p in in_plan_order(town)]
             total = sum((p["total"] for p in projects if p["total"] is not None), Decimal(0))
             tail = self.templates.part(
                 "gongwen-tail.md.j2", base, issuer=issuer, date=_value(meta, fields.get("date")),
@@ -569,7 +593,12 @@ class Assembler:
                 imprint,
             )
 
-        sources = [plan.ref.path, *(p.brief.ref.path for p in town.projects if p.brief)]
+        # The 附件's 形象进度 may come from the reports (as of the plan's date): they are inputs.
+        sources = [
+            plan.ref.path,
+            *(p.brief.ref.path for p in town.projects if p.brief),
+            *(r.doc.ref.path for r in town.reports),
+        ]
         yield DocumentSpec(
             file_name(title), title, parts, cover=False, toc=False, author=issuer,
             subject=_subject(town.name, doctype),
@@ -580,7 +609,8 @@ class Assembler:
         doctype = self.profile.documents.get("project_brief")
         return dict(doctype.fields) if doctype else {}
 
-    def _project_row(self, project: Project) -> dict[str, Any]:
+    def _project_row(self, town: Town, project: Project, day: dt.date | None) -> dict[str, Any]:
+        """One row of the 项目一览表 of a 建设计划 dated ``day``: its 形象进度 as of that day."""
         fields = self._brief_fields()
         if project.brief is None:
             return {"name": project.slug, "category": missing("项目简介"), "zone": "", "scale": "", "investment": "",
@@ -596,10 +626,21 @@ class Assembler:
             or missing("投资规模"),
             "funding": "；".join(f"{s}{a}" for s, a in funding) if funding else missing("资金来源"),
             "deadline": _value(meta, fields.get("deadline")),
-            "progress": _value(meta, fields.get("progress_percent")),
+            "progress": self._progress_cell(town, project, day),
             "leader": _value(meta, fields.get("leader")),
             "total": _number(meta, fields.get("investment")),
         }
+
+    def _progress_cell(self, town: Town, project: Project, day: dt.date | None) -> str:
+        """形象进度 as of ``day``; "未开工" before the brief's 开工日期, "—" when nothing is known
+        by then (a figure reported later is not the plan's to print)."""
+        percent = self.standing(town, project, day).percent
+        if percent is not None:
+            return percent_text(percent)
+        found = self._progress_of(town, project)
+        if day is not None and found is not None and found.start is not None and found.start > day:
+            return "未开工"
+        return EMPTY
 
     def briefs(self, town: Town) -> Iterable[DocumentSpec]:
         projects = [p for p in town.projects if p.brief is not None]
@@ -613,31 +654,34 @@ class Assembler:
                 assert project.brief is not None
                 if index:
                     built.append(_page_break())
-                built.append(
-                    self.templates.part("project-brief.md.j2", base, p=self._brief_form(project))
-                )
+                form = self._brief_form(town, project, date)
+                built.append(self.templates.part("project-brief.md.j2", base, p=form))
                 built += source_parts([project.brief], self.root, demote=1)
             return tuple(built)
 
         title = f"{town.name}小城镇建设项目简介汇编"
         dates = [d for p in projects if p.brief and (d := _date(p.brief.meta, "submitted"))]
+        date = max(dates) if dates else None
+        # A brief that leaves its progress to the reports prints theirs: they are inputs.
+        sources = (*(p.brief.ref.path for p in projects if p.brief),
+                   *(r.doc.ref.path for r in town.reports))  # fmt: skip
         yield DocumentSpec(
-            file_name(title), title, parts, (town.name, _month(max(dates) if dates else None)),
-            author=town.name, date=max(dates) if dates else None,
-            subject=f"{town.name} · 项目简介汇编",
-            sources=tuple(p.brief.ref.path for p in projects if p.brief),
+            file_name(title), title, parts, (town.name, _month(date)),
+            author=town.name, date=date, subject=f"{town.name} · 项目简介汇编", sources=sources,
         )  # fmt: skip
 
-    def _brief_form(self, project: Project) -> dict[str, Any]:
+    def _brief_form(self, town: Town, project: Project, day: dt.date | None) -> dict[str, Any]:
         """The fixed form of one project: the fields that apply (【缺：…】 only for a required one
         that is missing, "—" for an optional one left empty), the funding split, and the permit
-        items that apply with their status."""
+        items that apply with their status. A 形象进度百分比 or 累计完成投资 the brief leaves out
+        is the latest report's as of the brief's 进度截至日期 (else the compilation's ``day``)."""
         assert project.brief is not None
         meta = project.brief.meta
         doctype = self.profile.documents.get("project_brief")
         fields = self._brief_fields()
+        as_of = _date(meta, "progress_date") or day
         form = [
-            {"label": spec.label, "value": _value(meta, spec, doctype)}
+            {"label": spec.label, "value": self._form_value(town, project, key, as_of)}
             for key, spec in fields.items()
             if spec.type not in ("list", "mapping")
             and key != "title"
@@ -656,6 +700,22 @@ class Assembler:
             "funding_total": number_text(total) if funding else "",
             "permits": self._permits(meta, doctype),
         }
+
+    def _form_value(self, town: Town, project: Project, key: str, day: dt.date | None) -> str:
+        """One field of a brief's form; its progress figures from the reports when it states
+        none, naming the report they come from."""
+        assert project.brief is not None
+        meta = project.brief.meta
+        spec = self._brief_fields()[key]
+        if key in _FROM_REPORTS and not read_field(meta, spec).present:
+            standing = self.standing(town, project, day)
+            if key == "progress_percent" and standing.percent_from is not None:
+                entry, shown = standing.percent_from, percent_text(standing.percent)
+                return f"{shown}（据{chinese_date(entry.report_date)}周报）"
+            if key == "cumulative_investment" and standing.cumulative_from is not None:
+                entry, shown = standing.cumulative_from, f"{number_text(standing.cumulative)}万元"
+                return f"{shown}（据{chinese_date(entry.report_date)}周报）"
+        return _value(meta, spec, self.profile.documents.get("project_brief"))
 
     def _permits(self, meta: Located, doctype: DocumentType | None) -> list[dict[str, str]]:
         """The permit items that apply (an item with a ``when`` condition that does not hold and
@@ -734,7 +794,8 @@ class Assembler:
     def investment_figures(self, town: Town, sources: Sequence[str]) -> list[Decimal]:
         """A town's total investment, each funding source's share and the investment completed,
         as its briefs' fields state them in the fact base (a funding list is read whole or not
-        at all: a sum over part of it would mislead)."""
+        at all: a sum over part of it would mislead); the 累计完成投资 of a brief that states
+        none is the latest report's (one source for progress)."""
         total = done = Decimal(0)
         by_source = dict.fromkeys(sources, Decimal(0))
         for project in town.projects:
@@ -742,7 +803,10 @@ class Assembler:
                 continue
             stated = self._brief_figures(town, project)
             total += stated.get("investment", Decimal(0))
-            done += stated.get("cumulative_investment", Decimal(0))
+            cumulative = stated.get("cumulative_investment")
+            if cumulative is None:
+                cumulative = self.standing(town, project, None).cumulative
+            done += cumulative or Decimal(0)
             for source in by_source:
                 by_source[source] += stated.get(f"funding.{source}", Decimal(0))
         return [total, *by_source.values(), done]

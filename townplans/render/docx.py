@@ -217,6 +217,8 @@ class DocxWriter:
     """Paragraphs written so far in the current ``attachments`` or ``signature`` container."""
     _printed: Paragraph | None = None
     """The 版记's 印发 line while its two parts are written (印发机关, then 印发日期)."""
+    _signed: Paragraph | None = None
+    """A 签发人's line in the 版头 while its parts are written (发文字号, “签发人：”, the name)."""
     _shapes: int = 0
     _dispatch: dict[str, Callable[[Sequence[Token], int, Path], int]] = field(default_factory=dict)
     _inline_dispatch: dict[str, InlineHandler] = field(default_factory=dict)
@@ -710,6 +712,8 @@ class DocxWriter:
             shift = self.geometry.title_shift(self._mark, round(self.geometry.rule_gap))
             self._on_lines(paragraph, before=2 + shift / self.geometry.line)
             paragraph.paragraph_format.space_after = Pt(0)
+        elif "signed" in self._containers:
+            return self._signed_part(paragraph, inline, base_dir, tokens, index)
         elif "redhead" in self._containers:
             role = self._redhead_paragraph(paragraph, inline)
         elif "recipient" in self._containers:
@@ -876,8 +880,10 @@ class DocxWriter:
                 text = mdparser.inline_text(token)
                 first, other = (g.text_width - 2 * size) / size, (g.text_width - 5 * size) / size
                 lines += 1 + max(0, math.ceil((len(text) - int(first)) / int(other)))
-            elif token.type == "container_printed_open":
-                lines -= 1  # its two parts share one line
+            elif token.type == "container_printed_close":
+                # Its two parts share one line. (Its close, not its opening: without a 抄送 the
+                # count starts at the 印发机关, inside the container.)
+                lines -= 1
         rules = 3 * self._eighths(self.style.gongwen.imprint_thick_mm) / 8 + 2
         return max(g.text_height - lines * g.line - rules, 0.0)
 
@@ -910,6 +916,50 @@ class DocxWriter:
         gw = self.style.gongwen
         ooxml.border(paragraph, "bottom", self._eighths(gw.rule_mm), gw.red, round(g.rule_gap))
         return None
+
+    def _signed_part(
+        self,
+        paragraph: Paragraph,
+        inline: Token,
+        base_dir: Path,
+        tokens: Sequence[Token],
+        index: int,
+    ) -> int:
+        """A 签发人's line in a 上行文's 版头 (7.2.5–7.2.6): the 发文字号 (on the last signer's line)
+        one character from the left, “签发人：” (3号仿宋) and the name (3号楷体) one character
+        from the right at a right tab; the first line two lines below the 发文机关标志, the red
+        separator 4 mm under the last."""
+        after = [t.type for t in tokens[index:]]
+        end = after.index("container_signed_close") if "container_signed_close" in after else 0
+        left = after[:end].count("paragraph_open")  # this paragraph and those after it
+        if self._signed is None:
+            self._signed_line(paragraph, last=after[end + 1 : end + 2] != ["container_signed_open"])
+            self._signed = paragraph
+        else:
+            paragraph._p.getparent().remove(paragraph._p)
+            paragraph = self._signed
+        if left == 2:  # “签发人：”, at the right tab
+            self._fonts(paragraph.add_run("\t"), "body")
+        self._inline(paragraph, inline, base_dir, role="signer" if left == 1 else None)
+        return index + 3
+
+    def _signed_line(self, paragraph: Paragraph, last: bool) -> None:
+        """One 签发人 line's format: its text one character in from the left (a first-line indent)
+        and a right tab one character in from the right. Not left and right indents: Word draws a
+        paragraph's border between its indents, and the red separator spans the 版心."""
+        g = self.geometry
+        fmt = paragraph.paragraph_format
+        fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        fmt.left_indent = fmt.right_indent = Pt(0)
+        fmt.first_line_indent = Pt(g.char)
+        fmt.tab_stops.add_tab_stop(Pt(g.text_width - g.char), WD_TAB_ALIGNMENT.RIGHT)
+        self._on_lines(paragraph, before=2 if self._redhead_lines == 1 else 0)
+        self._redhead_lines += 1
+        if last:
+            gw = self.style.gongwen
+            ooxml.border(paragraph, "bottom", self._eighths(gw.rule_mm), gw.red, round(g.rule_gap))
+        else:
+            fmt.keep_with_next = True
 
     def _apply_alignment(self, paragraph: Paragraph) -> None:
         fmt = paragraph.paragraph_format
@@ -1045,6 +1095,8 @@ class DocxWriter:
                 self._new_section(landscape=False)
             elif name == "printed":
                 self._printed = None
+            elif name == "signed":
+                self._signed = None
         return index + 1
 
     def _section_is_new(self) -> bool:
@@ -1186,6 +1238,10 @@ class DocxWriter:
         """The image at ``source`` in ``run``: at ``size_mm`` when given, else at its pixels at
         ``PRINT_DPI`` shrunk to the text block (``full_width``) or to three body lines."""
         path = local_file(source, base_dir, self.root)
+        if path is not None and path.suffix.lower() == ".svg":
+            # Word gets a vector chart's PNG rendering, written beside it (``charts``): the
+            # PDF keeps the SVG, whose labels stay searchable text.
+            path = local_file(Path(source).with_suffix(".png").as_posix(), base_dir, self.root)
         if path is None:
             # Missing, remote or outside images were reported by the loader (TP005/TP009).
             run.add_text(missing_image(label, source))

@@ -201,7 +201,9 @@ body.gongwen table {{ letter-spacing: normal; --tp-justify: none; }}
 def _head_css(g: Geometry, mark: str) -> str:
     """版头: the 发文机关标志 (red, 小标宋, centred, its top 35 mm below the 版心's), the 发文字号
     two lines below it, the red separator 4 mm below that, the title two lines lower and the
-    主送机关 one line below the title, flush left (7.2.4–7.3.2)."""
+    主送机关 one line below the title, flush left (7.2.4–7.3.2). A 上行文's 签发人 lines
+    (``.signed``): “签发人：” and the name (楷体) one character from the right, the 发文字号 on
+    the last line one character from the left (7.2.5–7.2.6)."""
     fonts = g.style.fonts
     size = g.mark_size(mark)
     rule = g.style.gongwen.rule_mm * MM
@@ -211,11 +213,19 @@ def _head_css(g: Geometry, mark: str) -> str:
 body.gongwen .redhead {{ margin: 0; padding: 0 0 {g.rule_gap:.3f}pt; border: none;
   border-bottom: {rule:.3f}pt solid {red}; }}
 body.gongwen .redhead p {{ text-indent: 0; text-align: center; letter-spacing: 0; }}
-body.gongwen .redhead p:first-child {{ margin: 0; padding-top: {g.mark_padding(mark):.3f}pt; color: {red};
+body.gongwen .redhead > p:first-child {{ margin: 0; padding-top: {g.mark_padding(mark):.3f}pt; color: {red};
   font-family: {family(fonts["title"])}; font-size: {size:.2f}pt; line-height: {size:.2f}pt;
   font-weight: {"bold" if fonts["title"].bold else "normal"}; white-space: nowrap;
   bookmark-level: none; }}
-body.gongwen .redhead p + p {{ margin: {2 * g.line}pt 0 0; line-height: {g.line}pt; }}
+body.gongwen .redhead > p + p {{ margin: {2 * g.line}pt 0 0; line-height: {g.line}pt; }}
+body.gongwen .redhead .signed {{ display: flex; justify-content: flex-end; align-items: baseline;
+  margin: 0; padding: 0 {g.char:.4f}pt; line-height: {g.line}pt; }}
+body.gongwen .redhead > p + .signed {{ margin-top: {2 * g.line}pt; }}
+body.gongwen .redhead .signed p {{ margin: 0; padding: 0; line-height: {g.line}pt;
+  white-space: nowrap; }}
+body.gongwen .redhead .signed p:nth-last-child(3) {{ margin-right: auto; }}
+body.gongwen .redhead .signed p:last-child {{ font-family: {family(fonts["signer"])};
+  font-size: {fonts["signer"].size}pt; font-weight: {"bold" if fonts["signer"].bold else "normal"}; }}
 body.gongwen .title p {{ margin: {title_gap:.3f}pt 0 0; line-height: {g.line}pt;
   letter-spacing: 0;
   text-indent: 0; text-align: center; font-family: {family(fonts["title"])};

@@ -237,6 +237,18 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         return '<div class="pagebreak"></div>\n'
 
+    def render(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        """As markdown-it renders, but an ``inline`` token through ``inline`` below: markdown-it
+        renders inline tokens itself and never calls a rule of that name."""
+        return "".join(
+            self.inline(tokens, i, options, env)
+            if token.type == "inline"
+            else self.rules[token.type](tokens, i, options, env)
+            if token.type in self.rules
+            else self.renderToken(tokens, i, options, env)
+            for i, token in enumerate(tokens)
+        )
+
     def inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if tokens[idx].content.strip() in ("\\newpage", "\\pagebreak"):
             return ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,10 @@ OPTIONAL_ROLES = {
     "section": "heading2",
     "article": "heading3",
     "toc": "body",
+    "signer": "heading2",
 }
-"""Roles a style.yaml from before they existed may lack, and the role each then falls back to."""
+"""Roles a style.yaml from before they existed may lack, and the role each then falls back to
+(the 签发人's name, ``signer``, to heading2's 楷体 without its bold)."""
 ALIGNMENTS = ("left", "center")
 
 
@@ -276,6 +278,8 @@ def _fonts(fonts: Mapping[str, Any]) -> dict[str, FontRole]:
     roles = {role: _font(fonts[role]) for role in ROLES}
     for role, fallback in OPTIONAL_ROLES.items():
         roles[role] = _font(fonts[role]) if role in fonts else roles[fallback]
+    if "signer" not in fonts:
+        roles["signer"] = replace(roles["signer"], bold=False)
     return roles
 
 
@@ -445,7 +449,11 @@ hr {{ border: none; border-top: 0.5pt solid black; }}
 .pagebreak {{ break-before: page; }}
 .redhead {{ border-bottom: 1pt solid #c00; padding-bottom: 4mm; margin-bottom: {style.line_spacing_pt * 2}pt; }}
 .redhead p {{ text-align: center; text-indent: 0; }}
-.redhead p:first-child {{ color: #c00; font-family: {_family(fonts["title"])}; font-size: 26pt; line-height: 1.6; margin-top: 10mm; bookmark-level: none; }}
+.redhead > p:first-child {{ color: #c00; font-family: {_family(fonts["title"])}; font-size: 26pt; line-height: 1.6; margin-top: 10mm; bookmark-level: none; }}
+.redhead .signed {{ display: flex; justify-content: flex-end; padding: 0 1em; }}
+.redhead .signed p {{ margin: 0; white-space: nowrap; }}
+.redhead .signed p:nth-last-child(3) {{ margin-right: auto; }}
+.redhead .signed p:last-child {{ font-family: {_family(fonts["signer"])}; }}
 .title p {{ font-family: {_family(fonts["title"])}; font-size: {fonts["title"].size}pt; text-align: center; text-indent: 0; line-height: 1.5; margin-bottom: {style.line_spacing_pt}pt; }}
 .footnotes {{ font-size: {fonts["caption"].size}pt; }}
 """

@@ -22,6 +22,7 @@ from townplans.facts import FactBase
 from townplans.knowledge import Knowledge
 from townplans.model import Finding, Severity, SourceRef, Town, Workspace
 from townplans.profile import Profile
+from townplans.progress import Progress, build_progress
 
 CODE_PATTERN = re.compile(r"^TP[0-9]{3}$")
 Scope = Literal["town", "district"]
@@ -74,6 +75,18 @@ class Context:
     """Every fact the workspace states (``townplans.facts``): what the fact engines judge."""
     knowledge: Knowledge = field(default_factory=Knowledge)
     """What templates/knowledge/ declares: attributes, vocabulary, relations, registries."""
+    progress: Progress | None = None
+    """The weekly progress model (``townplans.progress``), built once per check."""
+
+    @property
+    def the_progress(self) -> Progress:
+        """The progress model: the checker's, or built here (and kept) for a context made alone."""
+        if self.progress is not None:
+            return self.progress
+        built = self.memo.get("progress")
+        if not isinstance(built, Progress):
+            built = self.memo["progress"] = build_progress(self.workspace, self.profile)
+        return built
 
     @property
     def the_town(self) -> Town:

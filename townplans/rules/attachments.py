@@ -10,9 +10,11 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from townplans.completeness import attachment_shortfall, condition_holds
 from townplans.facts.units import plan_type
+from townplans.fields import read_field
 from townplans.model import Asset, Located, MarkdownFile, Project, Severity, SourceRef, Town
 from townplans.photopairs import PairedBy, pair_photos
 from townplans.profile import AttachmentSpec, DocumentType, PermitItem
+from townplans.progress import Entry
 from townplans.rules import Context, Problem, rule
 
 _FORMAT_SUFFIXES = {
@@ -35,10 +37,32 @@ def _project_folders(project: Project, spec: AttachmentSpec) -> tuple[Asset, ...
     )
 
 
-def _applies(project: Project, doctype: DocumentType, spec: AttachmentSpec) -> bool:
+def _applies(ctx: Context, project: Project, doctype: DocumentType, spec: AttachmentSpec) -> bool:
+    """Whether an attachment applies; a condition on 形象进度 the brief does not state reads the
+    latest report's figure (one source for progress)."""
     if spec.when is None:
         return True
-    return project.brief is not None and condition_holds(project.brief.meta, doctype, spec.when)
+    if project.brief is None:
+        return False
+    if spec.when.field == "progress_percent" and not _states_percent(project, doctype):
+        entry = _reported_percent(ctx, project)
+        return entry is not None and entry.percent is not None and spec.when.holds(entry.percent)
+    return condition_holds(project.brief.meta, doctype, spec.when)
+
+
+def _states_percent(project: Project, doctype: DocumentType) -> bool:
+    spec = doctype.fields.get("progress_percent")
+    return (
+        project.brief is not None
+        and spec is not None
+        and read_field(project.brief.meta, spec).present
+    )
+
+
+def _reported_percent(ctx: Context, project: Project) -> Entry | None:
+    """The latest report row giving ``project``'s 形象进度 (None when no report does)."""
+    found = ctx.the_progress.projects.get(f"{ctx.the_town.slug}/{project.slug}")
+    return found.standing().percent_from if found is not None else None
 
 
 def _shortfalls(ctx: Context, town: Town) -> Iterator[tuple[AttachmentSpec, SourceRef, str, int]]:
@@ -72,7 +96,7 @@ def _shortfalls(ctx: Context, town: Town) -> Iterator[tuple[AttachmentSpec, Sour
         return
     for project in town.projects:
         for spec in brief_type.attachments.values():
-            if not _applies(project, brief_type, spec):
+            if not _applies(ctx, project, brief_type, spec):
                 continue
             short = attachment_shortfall(spec, _project_folders(project, spec))
             if short is not None:
@@ -101,8 +125,14 @@ def after_photos_missing(ctx: Context) -> Iterator[Problem]:
         if spec.key != "after":
             continue
         project = next(p for p in ctx.the_town.projects if where.path.startswith(p.folder + "/"))
-        percent = project.brief.meta.get("progress_percent") if project.brief else None
-        reference = project.brief.meta.ref_of("progress_percent") if project.brief else where
+        brief_type = ctx.profile.documents["project_brief"]
+        entry = None if _states_percent(project, brief_type) else _reported_percent(ctx, project)
+        if entry is not None:  # the brief leaves its progress to the reports
+            percent: object = f"{entry.percent}%（据 {entry.source} 周报）"
+            reference = entry.source
+        else:
+            percent = project.brief.meta.get("progress_percent") if project.brief else None
+            reference = project.brief.meta.ref_of("progress_percent") if project.brief else where
         message = (
             f"{owner}形象进度为 {percent}，已完工，但{spec.label}只有 {found} 张，至少应有 {spec.min} 张"
             f"（放入 {where.path}/；观摩图册需要前后对比）"

@@ -233,6 +233,9 @@ def report_unknown_project(ctx: Context) -> Iterator[Problem]:
 
 @rule("TP606", "report-missing-project", Severity.ERROR, "周报漏报了本镇的项目", "plan", ("R40",))
 def report_missing_project(ctx: Context) -> Iterator[Problem]:
+    """Every project folder of the town, briefed or not. A project of the construction plan's
+    table is one of them, or has no folder: TP601 says so once, and a report could not name it
+    (reports name folders: TP605), so it is not said again for every week."""
     for report in ctx.the_town.reports:
         reported = {str(item.get("project")) for _, item in _report_items(report)}
         for project in ctx.the_town.projects:

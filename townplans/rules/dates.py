@@ -550,3 +550,80 @@ def revision_date_order(ctx: Context) -> Iterator[Problem]:
                 )
                 yield Problem(ref, message)
             previous = (day, ref.line)
+
+
+_WEEKDAY_NAMES = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
+
+def _weekday_place(ctx: Context) -> str:
+    """Where the reporting day is set, for a message: district.yaml's line, or the default."""
+    progress = ctx.the_progress
+    name = _WEEKDAY_NAMES[progress.weekday]
+    meta = ctx.workspace.district.meta
+    if meta is not None and meta.get("report_weekday") is not None:
+        return f"每周报送日为{name}（{meta.ref_of('report_weekday')}）"
+    return f"每周报送日为{name}（district.yaml 未写 report_weekday，按星期五）"
+
+
+@rule(
+    "TP520",
+    "report-weekday",
+    Severity.WARNING,
+    "周报晚于本报告期所在周的报送日，或同一周报送了两期",
+    "plan",
+    ("R40",),
+)
+def report_weekday(ctx: Context) -> Iterator[Problem]:
+    progress = ctx.the_progress
+    seen: dict[int, SourceRef] = {}
+    for report in progress.reports.get(ctx.the_town.slug, ()):
+        meta = report.report.doc.meta
+        closing = progress.week_containing(report.period[1])
+        if closing is not None and report.date > closing.due:
+            message = (
+                f"报送日期 {report.date} 晚于报告期止 {report.period[1]} 所在周（第{closing.number}期，"
+                f"{closing.start}至{closing.end}）的报送日 {closing.due}：{_weekday_place(ctx)}"
+            )
+            yield Problem(meta.ref_of("date"), message)
+        own = progress.week_containing(report.period[1])
+        if own is None:
+            continue
+        if own.number in seen:
+            message = (
+                f"本期（{report.date}）与 {seen[own.number]} 同在第{own.number}期"
+                f"（{own.start}至{own.end}）：{_weekday_place(ctx)}，每周报送一次"
+            )
+            yield Problem(meta.ref_of("date"), message)
+        seen.setdefault(own.number, meta.ref_of("date"))
+
+
+@rule(
+    "TP521",
+    "report-week-missing",
+    Severity.WARNING,
+    "实施阶段的某一周没有周报（第一期之前或最后一期之后；两期之间的缺期见 TP504）",
+    "plan",
+    ("R40",),
+)
+def report_week_missing(ctx: Context) -> Iterator[Problem]:
+    progress = ctx.the_progress
+    reports = progress.reports.get(ctx.the_town.slug, ())
+    if not reports:
+        return  # no report at all: the document count says so (TP1xx)
+    first, last = reports[0], reports[-1]
+    first_week = progress.week_containing(first.period[1])
+    last_week = progress.week_containing(last.period[1])
+    if first_week is None or last_week is None:
+        return
+    for week in progress.weeks:
+        if first_week.number <= week.number <= last_week.number:
+            continue  # between two reports a gap is TP504's
+        if progress.covering(ctx.the_town.slug, week):
+            continue
+        edge, where = (first, "第一期") if week.number < first_week.number else (last, "最后一期")
+        since = f"实施阶段自 {progress.phase_start} 起，" if progress.phase_start else ""
+        message = (
+            f"第{week.number}期（{week.start}至{week.end}，报送日 {week.due}）没有周报：本镇{where}"
+            f"周报是 {edge.source.path}（{edge.date}）；{since}{_weekday_place(ctx)}"
+        )
+        yield Problem(edge.source, message)

@@ -89,10 +89,8 @@ def parcel_height_cap(ctx: Context) -> Iterator[Problem]:
             continue
         text = plan.text.text
         cap = _CAP.search(text)
-        if cap is None:
-            continue
-        limit = cell_number(cap.group("m"))
-        if limit is None:
+        limit = cell_number(cap.group("m")) if cap is not None else None
+        if cap is None or limit is None:
             continue
         line = text[: cap.start()].count("\n") + 1
         sentence = re.split(r"[。\n]", text[: cap.start()])[-1] + cap.group(0)
