@@ -238,7 +238,8 @@ def report_spec(
     key = "" if doc.links else hashlib.sha256(printed).hexdigest()[:32]
     return DocumentSpec(file_name(f"{town.name}{_short(title, town.name)}"), title, parts,
                         cover=False, toc=False, author=str(meta.get("reporter") or town.name),
-                        date=date, sources=sources, content_key=key)  # fmt: skip
+                        date=date, sources=sources, content_key=key,
+                        subject=f"{town.name} · 工作进度周报")  # fmt: skip
 
 
 def _short(title: str, town: str) -> str:
@@ -380,7 +381,7 @@ def bulletin_spec(
     name = file_name(f"{district.name}小城镇建设工作进度通报（第{week.number}期）")
     return DocumentSpec(name, title, parts, cover=False, toc=False, author=head.issuer,
                         date=week.end, sources=("towns",), gongwen=Gongwen(xml_text(head.mark)),
-                        content_key=key)  # fmt: skip
+                        content_key=key, subject=f"{district.name} · 工作进度通报")  # fmt: skip
 
 
 def _plan_title(district: District) -> str:
@@ -463,4 +464,4 @@ def scores_spec(
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
     return DocumentSpec(file_name(title), title, lambda: (part,), cover=False, toc=False,
                         author=issuer, date=week.end if week else None, sources=("towns",),
-                        content_key=key)  # fmt: skip
+                        content_key=key, subject=f"{district.name} · 考核评分表")  # fmt: skip

@@ -26,6 +26,10 @@ MM = 72 / 25.4
 """Points in a millimetre."""
 
 
+MAX_TITLE_SHIFT_MM = 1.2
+"""The most the title moves off its place two lines below the separator to sit on the grid."""
+
+
 @dataclass(frozen=True, slots=True)
 class Geometry:
     """The grid and the elements' places of a 公文 set in ``style``; lengths in pt."""
@@ -87,7 +91,11 @@ class Geometry:
         top = self.mark_top if mark_top is None else mark_top
         rule = self.style.gongwen.rule_mm * MM
         over = (top + self.mark_size(mark) + 3 * self.line + gap + rule) % self.line
-        return -over if over <= self.line / 2 else self.line - over
+        shift = -over if over <= self.line / 2 else self.line - over
+        # The title stays two lines below the separator (7.3.1) first: a shift beyond 1 mm (a
+        # 标志 made smaller to fit, whose head is far off the grid) is not made, and the first
+        # page then holds a line fewer.
+        return shift if abs(shift) <= MAX_TITLE_SHIFT_MM * MM else 0.0
 
     @property
     def seal_lines(self) -> int:
