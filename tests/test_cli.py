@@ -145,11 +145,11 @@ def test_build_one_town_prints_outputs_and_summary(tmp_path: Path) -> None:
     result = run("--root", str(root), "build", "--town", "yaodian")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert "[1/14] 已生成 窑店镇总体规划.docx" in lines  # plain progress lines when not a terminal
+    assert "[1/28] 已生成 窑店镇总体规划.docx" in lines  # plain progress lines when not a terminal
     assert "TP005" in result.output and "03-facilities.md:31:14" in result.output
-    assert "构建结果" in result.output and "│     14 │      0 │" in result.output
+    assert "构建结果" in result.output and "│     28 │      0 │" in result.output
     again = run("--root", str(root), "build", "--town", "yaodian")
-    assert "│      0 │     14 │" in again.output  # the summary table: built 0, up to date 14
+    assert "│      0 │     28 │" in again.output  # built 0, up to date 28 (14 + a 周报 a week)
 
 
 def test_new_report_continues_the_previous_one(tmp_path: Path) -> None:

@@ -454,22 +454,26 @@ class Graph:
         towns = [(t.slug, t.name) for t in workspace.district.towns]
         files = {slug: in_reading_order(slug, town_outputs) for slug, _ in towns}
         build_dir = self.paths.build
+        # The district's files as the profile lists them: the summary, then the 通报 per week,
+        # the 考核评分表 and the workbook.
+        progress = self.progress_outputs()
+        listed = in_reading_order("", [summary, *progress])
 
         def make_index() -> build.Made:
             from townplans.render.index import index_html
 
-            page = index_html(workspace.district.name, towns, files, in_reading_order("", [summary]), header,
+            page = index_html(workspace.district.name, towns, files, listed, header,
                               rows, line, build_dir)  # fmt: skip
             return build.Made(page.encode("utf-8"))
 
         salt = _digest(workspace.district.name, towns, header, rows, line,
                        [p.relative_to(build_dir).as_posix() for ps in files.values() for p in ps],
-                       [p.name for p in summary.paths])  # fmt: skip
+                       [p.relative_to(build_dir).as_posix() for p in listed])  # fmt: skip
         index = build.Target("index.html", build_dir / "index.html", self._inputs(), make_index,
                              SourceRef("towns"), salt)  # fmt: skip
         return [
             summary,
-            *self.progress_outputs(),
+            *progress,
             Output("district", "", "index", self._inputs(), (index,)),
         ]
 

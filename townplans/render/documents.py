@@ -780,10 +780,12 @@ class Assembler:
         ), None)  # fmt: skip
 
     def _latest_date(self, towns: Sequence[Town]) -> dt.date | None:
-        """The latest date any of the towns' documents carries (the summary's own date, so its
-        properties do not depend on the day it is built)."""
+        """The latest date any of the towns' documents carries, their 周报 included (the summary
+        prints the latest report's 累计完成投资; its own date, so its properties do not depend
+        on the day it is built)."""
         dates = [s.date for t in towns for s in self.town_documents(t) if s.date is not None]
-        return max(dates, default=None)
+        reported = (date_or_none(r.doc.meta.get("date")) for t in towns for r in t.reports)
+        return max([*dates, *(d for d in reported if d is not None)], default=None)
 
     def investments(self, town: Town, sources: Sequence[str]) -> list[object]:
         """A town's row of the investment summary: name, number of projects, total investment,
