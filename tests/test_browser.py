@@ -387,10 +387,14 @@ def test_a_script_in_markdown_shows_as_text_and_does_not_run(
     previews: set[str] = set()
     for page in ("/", "/town/weicheng"):
         open_page(browser, server, page)
-        previews |= {
-            unquote(urlsplit(a.get_attribute("href") or "").path)
-            for a in browser.find_elements(By.CSS_SELECTOR, "a[href*='/preview/weicheng/']")
-        }
+        # Read in one script: the edit above reaches the open page as a live update, which
+        # replaces its links between a find_elements and each get_attribute (a stale element).
+        hrefs = js(
+            browser,
+            "return Array.from(document.querySelectorAll(\"a[href*='/preview/weicheng/']\"),"
+            " a => a.getAttribute('href'))",
+        )
+        previews |= {unquote(urlsplit(href).path) for href in hrefs}
         assert_page_clean(browser, server)
     plan_preview = next((p for p in sorted(previews) if "建设计划" in p), None)
     assert plan_preview, previews

@@ -167,11 +167,20 @@ limit = int(sys.argv.pop(1))
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: the killed build dumps no core
 signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; by default the kernel kills
-resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+from townplans import build
+write_atomic = build.write_atomic
+def armed(root, path, data):
+    if len(data) > limit:  # from here on, no file may grow past the limit
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    return write_atomic(root, path, data)
+build.write_atomic = armed
 runpy.run_module("townplans", run_name="__main__", alter_sys=True)
 """
 """``python -c CUT_SHORT LIMIT ARGS…``: ``townplans ARGS…``, killed by the kernel in the first
-write that takes a file past LIMIT bytes."""
+write that takes a file past LIMIT bytes, once the build has begun writing an output larger than
+LIMIT. The limit is armed there, not at start: before it, WeasyPrint copies the shipped fonts
+(FandolFang, 7 MB, larger than any output) into its own temporary folder for fontconfig, and a
+limit set at start would kill the build in that copy, outside build/."""
 
 
 def _documents(root: Path) -> dict[Path, bytes]:

@@ -707,6 +707,12 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             if process.is_alive():
                 process.kill()
                 process.join()
+        # The pool's manager thread sees its workers gone and closes its wake-up pipe; until it
+        # has, the executor's exit hook may write to that pipe as it closes and print a
+        # traceback after 已中止 (a CPython race). Once the thread has ended the hook does nothing.
+        manager = getattr(pool, "_executor_manager_thread", None)  # typeshed mistypes it
+        if isinstance(manager, threading.Thread):
+            manager.join(WORKER_STOP_SECONDS)
 
 
 WORKER_STOP_SECONDS = 5.0
