@@ -892,4 +892,14 @@ def serve(ctx: Context, port: int, host: str | None, open_browser: bool) -> None
 
 def main(argv: Sequence[str] | None = None) -> Any:
     """Console-script entry point."""
-    return cli.main(args=list(argv) if argv is not None else None, prog_name="townplans")
+    try:
+        return cli.main(args=list(argv) if argv is not None else None, prog_name="townplans")
+    except SystemExit as ended:
+        if ended.code != INTERRUPTED:
+            raise
+        # After Ctrl+C the command has cleaned up (workers stopped, temporary files removed, the
+        # lock released). Leave without the interpreter's exit hooks: concurrent.futures' hook
+        # can race its pool's own thread and print a traceback after 已中止 (a CPython race).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(INTERRUPTED)
