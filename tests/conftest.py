@@ -74,12 +74,17 @@ def sample(profile: Profile) -> Workspace:
     return load_workspace(REPO, profile)
 
 
-def copy_workspace(target: Path, towns: tuple[str, ...] = (), *, list_all: bool = False) -> Path:
+def copy_workspace(
+    target: Path, towns: tuple[str, ...] = (), *, list_all: bool = False, reports: int | None = None
+) -> Path:
     """A copy of the sample workspace (templates and towns, optionally only some towns).
 
     With only some towns, district.yaml lists just those (as a district of those towns would):
     a listed town without its folder is a district-level error (TP006), which fails ``check`` and
-    refuses every town's package. ``list_all`` keeps the sample's full list."""
+    refuses every town's package. ``list_all`` keeps the sample's full list. ``reports`` keeps
+    only that many of each town's latest weekly reports: a test of the build engine (workers,
+    locks, reproducibility) needs outputs of every kind, not the 周报 and 通报 of eight weeks,
+    which are half of a build's outputs (the weeks left out are findings, TP521, not failures)."""
     shutil.copytree(REPO / "templates", target / "templates")
     (target / "towns").mkdir(parents=True)
     district = (REPO / "towns" / "district.yaml").read_text(encoding="utf-8")
@@ -89,6 +94,10 @@ def copy_workspace(target: Path, towns: tuple[str, ...] = (), *, list_all: bool 
     (target / "towns" / "district.yaml").write_text(district, encoding="utf-8")
     for town in towns or tuple(p.name for p in (REPO / "towns").iterdir() if p.is_dir()):
         shutil.copytree(REPO / "towns" / town, target / "towns" / town)
+        if reports is not None:
+            kept = sorted((target / "towns" / town / "reports").glob("*.md"))
+            for report in kept[: max(len(kept) - reports, 0)]:
+                report.unlink()
     return target
 
 
@@ -315,9 +324,10 @@ def district_word_pdfs(built_district: Path, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture
 def workspace_copy(tmp_path: Path) -> Callable[..., Path]:
-    """Factory: ``workspace_copy("weicheng", "beidu")`` copies those towns into tmp_path."""
+    """Factory: ``workspace_copy("weicheng", "beidu")`` copies those towns into tmp_path
+    (``reports=N``: only each town's N latest weekly reports, ``copy_workspace``)."""
 
-    def make(*towns: str) -> Path:
-        return copy_workspace(tmp_path / "ws", towns)
+    def make(*towns: str, reports: int | None = None) -> Path:
+        return copy_workspace(tmp_path / "ws", towns, reports=reports)
 
     return make

@@ -197,9 +197,15 @@ def test_second_build_does_no_image_work(district_copy: Callable[..., Path]) -> 
     root = district_copy()
     again = pipeline.run_build(root, ("weicheng", "yaodian"))
     assert again.report.built == []  # nothing changed: nothing is made at all
-    forced = pipeline.run_build(root, ("weicheng", "yaodian"), force=True)
-    # Both albums made again (PDF and DOCX each), every photo from the cache.
-    assert forced.photos_prepared == 0 and forced.photos_cached == 2 * 34
+    # Both albums deleted (PDF and DOCX each): the build makes them again, and nothing else,
+    # every photo from the cache
+    albums = sorted(root.glob("build/[wy]*/*观摩图册.*"))
+    assert {a.parent.name for a in albums} == {"weicheng", "yaodian"} and len(albums) == 4
+    for album in albums:
+        album.unlink()
+    again = pipeline.run_build(root, ("weicheng", "yaodian"))
+    assert sorted(again.report.built) == albums
+    assert again.photos_prepared == 0 and again.photos_cached == 2 * 34
 
 
 @pytest.mark.slow

@@ -198,14 +198,14 @@ def test_build_never_modifies_sources(built: Path) -> None:
 def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     outputs = []
     for name in ("a", "b"):
-        root = copy_workspace(tmp_path / name, ("zhengyang",))
+        root = copy_workspace(tmp_path / name, ("zhengyang",), reports=2)
         pipeline.run_build(root)
         outputs.append(_tree_hash(root / "build"))
     # Five town documents, the album and the check report (two formats each), a 周报 (DOCX,
-    # PDF) for each of zhengyang's 8 reports; the district summary (DOCX and PDF), a 通报 (DOCX,
-    # PDF) for each of the 8 reported weeks, the 考核评分表 (DOCX, PDF), the workbook and
+    # PDF) for each of zhengyang's 2 latest reports; the district summary (DOCX and PDF), a 通报
+    # (DOCX, PDF) for each of the 2 reported weeks, the 考核评分表 (DOCX, PDF), the workbook and
     # build/index.html.
-    assert outputs[0] == outputs[1] and len(outputs[0]) == 14 + 16 + 2 + 16 + 2 + 1 + 1 == 52
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 14 + 4 + 2 + 4 + 2 + 1 + 1 == 28
 
 
 @pytest.mark.slow
@@ -248,7 +248,7 @@ def test_broken_towns_do_not_stop_the_others_from_building(
     workspace_copy: Callable[..., Path],
 ) -> None:
     """Acceptance: malformed YAML, GB18030 Markdown and a missing image; every town still builds."""
-    root = workspace_copy("weicheng", "zhengyang", "dizhang")
+    root = workspace_copy("weicheng", "zhengyang", "dizhang", reports=1)
     (root / "towns/weicheng/town.yaml").write_text("name: [渭城镇\n", encoding="utf-8")
     chapter = root / "towns/zhengyang/master-plan/master-plan.md"
     chapter.write_bytes(chapter.read_text(encoding="utf-8").encode("gb18030"))
@@ -273,7 +273,7 @@ def test_fonts_dropped_into_templates_fonts_are_embedded(tmp_path: Path) -> None
     source = next(Path("/usr/share/fonts").rglob("NotoSansCJK-Regular.ttc"), None)
     if source is None:
         pytest.fail("fonts-noto-cjk is not installed (make test installs it)")
-    root = copy_workspace(tmp_path / "ws", ("beidu",))
+    root = copy_workspace(tmp_path / "ws", ("beidu",), reports=1)
     font = TTFont(str(source), fontNumber=2)  # the SC member of the collection
     for record in font["name"].names:
         if record.nameID in (1, 4, 6, 16):
@@ -289,7 +289,7 @@ def test_fonts_dropped_into_templates_fonts_are_embedded(tmp_path: Path) -> None
         ),
         encoding="utf-8",
     )
-    pipeline.run_build(root)
+    pipeline.run_build(root, ("beidu",))
     fonts = subprocess.run(
         ["pdffonts", str(root / "build/beidu/北杜镇总体规划.pdf")],
         capture_output=True,

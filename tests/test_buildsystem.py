@@ -29,6 +29,7 @@ from townplans.package import verify
 TOWNS = ("weicheng", "beidu")
 
 
+
 def _outputs(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root / "build").as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -103,8 +104,8 @@ def test_editing_a_brief_rebuilds_only_what_depends_on_it(
 
 @pytest.mark.slow
 def test_removed_content_removes_its_outputs_and_force_rebuilds_all(tmp_path: Path) -> None:
-    root = copy_workspace(tmp_path / "ws", TOWNS)
-    pipeline.run_build(root, jobs=2)
+    root = copy_workspace(tmp_path / "ws", TOWNS, reports=1)
+    first = pipeline.run_build(root, jobs=2)
     stale = root / "build/weicheng/渭城镇滨河路沿线修建性详细规划.pdf"
     assert stale.is_file()
     for path in sorted(
@@ -120,19 +121,19 @@ def test_removed_content_removes_its_outputs_and_force_rebuilds_all(tmp_path: Pa
     again = pipeline.run_build(root)
     assert not stale.exists() and stale in again.report.removed
     forced = pipeline.run_build(root, force=True, jobs=2)
-    # 80 of the first build (below) less the removed plan's two
-    assert len(forced.report.built) == 78 and not forced.report.up_to_date
+    # what the first build made less the removed plan's two
+    assert len(forced.report.built) == len(first.report.built) - 2 and not forced.report.up_to_date
 
 
 @pytest.mark.slow
 def test_parallel_output_is_identical_to_serial(tmp_path: Path) -> None:
-    parallel = copy_workspace(tmp_path / "parallel", TOWNS)
+    parallel = copy_workspace(tmp_path / "parallel", TOWNS, reports=2)
     first = pipeline.run_build(parallel, jobs=2)
     # 2 × 14 (weicheng's and beidu's six documents and check report, two formats each), a 周报
-    # (DOCX, PDF) for each of their 8 + 7 reports: 30; the district's: the summary (2), a 通报
-    # for each of the 8 reported weeks (16), the 考核评分表 (2), the workbook and the index.
-    assert not first.failed and len(first.report.built) == 28 + 30 + 2 + 16 + 2 + 1 + 1 == 80
-    serial = copy_workspace(tmp_path / "serial", TOWNS)
+    # (DOCX, PDF) for each of their 2 + 2 latest reports: 8; the district's: the summary (2), a
+    # 通报 for each of the 2 weeks reported (4), the 考核评分表 (2), the workbook and the index.
+    assert not first.failed and len(first.report.built) == 28 + 8 + 2 + 4 + 2 + 1 + 1 == 46
+    serial = copy_workspace(tmp_path / "serial", TOWNS, reports=2)
     pipeline.run_build(serial, jobs=1)
     assert _outputs(serial) == _outputs(parallel)
 
@@ -246,7 +247,7 @@ def test_ctrl_c_stops_the_build_and_its_workers_and_leaves_nothing_behind(tmp_pa
     """Issue 19: SIGINT half-way through ``build -j 2`` exits 130 with 已中止 at once (not after
     the queued outputs, not exit 1), stops the workers, leaves no temporary file and no holder's
     line in the lock, and the next build runs without "上次构建未正常结束"."""
-    root = copy_workspace(tmp_path / "ws", TOWNS)
+    root = copy_workspace(tmp_path / "ws", TOWNS, reports=2)
     process = subprocess.Popen(
         [sys.executable, "-m", "townplans", "--root", str(root), "build", "--jobs", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

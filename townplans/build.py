@@ -554,6 +554,7 @@ class _Run:
             report.up_to_date.append(decision.target.path)
             progress(len(report.up_to_date), total, decision.target.label, "未变化")
         rebuilt = [d for d in decisions if d.rebuild]
+        long_lived_frozen()
         # closing(): when this loop stops early (Ctrl+C while an output is written), the generator
         # stops its worker processes now, not whenever it is collected
         with closing(_make_all(rebuilt, self.options.jobs, self.worker)) as made_all:
@@ -797,6 +798,15 @@ def fewer_collections() -> Iterator[None]:
     finally:
         gc.set_threshold(*before)
         gc.collect()
+
+
+def long_lived_frozen() -> None:
+    """Move every object alive now (the loaded workspace, its facts, the plan) out of the cycle
+    collector's reach: they live until the build ends, and the full collection after each target
+    walked all of them again (0.13 s a target, a fifth of a full build's time). Only objects made
+    from here on are collected; worker processes forked after this inherit the frozen set."""
+    gc.collect()
+    gc.freeze()
 
 
 def failure_finding(target: Target, error: Exception) -> Finding:
