@@ -29,7 +29,6 @@ from townplans.package import verify
 TOWNS = ("weicheng", "beidu")
 
 
-
 def _outputs(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root / "build").as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
