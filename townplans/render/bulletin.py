@@ -215,7 +215,7 @@ def report_spec(
     date = date_or_none(meta.get("date"))
     base = root / town.folder
 
-    head, text = templates.part_and_text(
+    head, text = templates.deferred_part(
         "weekly-report.md.j2", base, title=title,
         period=f"{_text(meta.get('period_start'))}至{_text(meta.get('period_end'))}",
         reporter=_text(meta.get("reporter")), signer=_text(meta.get("signer")),
@@ -228,7 +228,7 @@ def report_spec(
     )  # fmt: skip
 
     def parts() -> tuple[Part, ...]:
-        return (head, *source_parts([doc], root, demote=1))
+        return (head(), *source_parts([doc], root, demote=1))
 
     sources = (doc.ref.path, *(p.brief.ref.path for p in town.projects if p.brief))
     # What it prints: the table (the briefs give only the projects' titles) and the report's
@@ -368,14 +368,15 @@ def bulletin_spec(
         "charts": [(t, os.path.relpath(p, base)) for t, p in chart_files],
         "attachments": ["各镇项目进度明细表", "工作进度图表"],
     }  # fmt: skip
-    part, text = templates.part_and_text("bulletin.md.j2", base, **context)
-    imprint = templates.part(
-        "gongwen-imprint.md.j2", base, cc=head.cc, office=head.issuer, date=chinese_date(week.end)
-    )
+    part, text = templates.deferred_part("bulletin.md.j2", base, **context)
 
     def parts() -> tuple[Part, ...]:
         ensure_charts()
-        return part, imprint
+        imprint = templates.part(
+            "gongwen-imprint.md.j2", base, cc=head.cc, office=head.issuer,
+            date=chinese_date(week.end),
+        )  # fmt: skip
+        return part(), imprint
 
     key = hashlib.sha256((text + head.cc).encode("utf-8")).hexdigest()[:32]
     name = file_name(f"{district.name}小城镇建设工作进度通报（第{week.number}期）")
@@ -456,12 +457,12 @@ def scores_spec(
         for c, on in zip(scores.criteria, scores.scored, strict=True)
     ]
     title = f"{district.name}小城镇建设考核评分表"
-    part, text = templates.part_and_text(
+    part, text = templates.deferred_part(
         "scores.md.j2", root / "towns", title=title, table=_table(header, rows, "cl" + "r" * (len(header) - 2)),
         details=details, criteria=criteria, maximum=money(scores.maximum),
         as_of=f"第{week.number}期（{chinese_date(week.end)}）" if week else "",
     )  # fmt: skip
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-    return DocumentSpec(file_name(title), title, lambda: (part,), cover=False, toc=False,
+    return DocumentSpec(file_name(title), title, lambda: (part(),), cover=False, toc=False,
                         author=issuer, date=week.end if week else None, sources=("towns",),
                         content_key=key, subject=f"{district.name} · 考核评分表")  # fmt: skip

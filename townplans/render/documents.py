@@ -229,13 +229,21 @@ class Templates:
         self.env.globals["md_table"] = md_table
 
     def part(self, template: str, base_dir: Path, **context: Any) -> Part:
-        return self.part_and_text(template, base_dir, **context)[0]
+        return self.deferred_part(template, base_dir, **context)[0]()
 
-    def part_and_text(self, template: str, base_dir: Path, **context: Any) -> tuple[Part, str]:
-        """The part, and the Markdown the template wrote for it."""
+    def deferred_part(
+        self, template: str, base_dir: Path, **context: Any
+    ) -> tuple[Callable[[], Part], str]:
+        """The Markdown the template writes, and the part parsed from it when asked: a plan keys
+        a generated document by this text, and parses it only if the document is made (a no-op
+        build parsed the Markdown of every 周报 and 通报 for nothing)."""
         shown = f"templates/documents/{template}"
         text = templating.render(self.env, template, shown, **context)
-        return Part(tuple(mdparser.parse(text)), base_dir, Origin(shown, generated=True)), text
+
+        def make() -> Part:
+            return Part(tuple(mdparser.parse(text)), base_dir, Origin(shown, generated=True))
+
+        return make, text
 
 
 # -- reading fields for documents --------------------------------------------------------------------
@@ -760,7 +768,7 @@ class Assembler:
         investment_rows = [_investment_row(t, f) for t, f in zip(towns, figures, strict=True)]
         totals: list[object] = ["合计", sum(len(t.projects) for t in towns)]
         totals += [number_text(sum(column, Decimal(0))) for column in zip(*figures, strict=True)]
-        part, text = self.templates.part_and_text(
+        part, text = self.templates.deferred_part(
             "district-summary.md.j2", base,
             matrix_header=["镇", *labels], matrix_align=["l", *("c" * len(labels))],
             matrix_rows=[list(row) for row in matrix],
@@ -773,7 +781,7 @@ class Assembler:
         title = f"{self.district.name}小城镇建设情况汇总"
         year = self.district.meta.get("plan_year") if self.district.meta else None
         return self._worded(DocumentSpec(
-            file_name(title), title, lambda: (part,), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
+            file_name(title), title, lambda: (part(),), (str(self.district.meta.get("lead_office") or "") if self.district.meta else "", f"{year}年" if year else ""),
             author=self.district.name, sources=("towns",), date=self._latest_date(towns),
             subject=f"{self.district.name} · 小城镇建设情况汇总（完整性、指标、投资）",
             content_key=hashlib.sha256(text.encode("utf-8")).hexdigest()[:32],
