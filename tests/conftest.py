@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
@@ -16,9 +18,12 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import townplans.build
+import townplans.limits
+import townplans.load.images
 from tests import build_guard
+from townplans.limits import MAX_IMAGE_FILE_BYTES
 from townplans.load import load_workspace
-from townplans.model import Workspace
+from townplans.model import ImageInfo, Workspace
 from townplans.profile import Profile, load_profile
 
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
@@ -167,6 +172,48 @@ def _builds_only_in_slow_tests() -> Iterator[None]:
         patch.setattr(townplans.build, "_make_all", making)
         patch.setattr(subprocess, "Popen", build_guard.GuardedPopen)
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _probes_remembered_by_content() -> Iterator[None]:
+    """The loader's image probe remembered by the file's bytes for the whole session.
+
+    A test's fresh copy of the sample has new inodes and ctimes, so the loader's own cache (keyed
+    by those, as it must be for a planner's files) never hits, and every check of a copy decoded
+    and hashed each photo again: about 0.4 s of CPU a check, over the suite minutes. What a
+    probe finds is a function of the bytes alone (``ImageInfo`` names no path), so a probe of
+    bytes probed before under the same limits returns the same facts; new bytes, a limit a test
+    changed, and anything but a regular file within the loader's size limit still go through
+    the real probe."""
+    probe = townplans.load.images._probe
+    found: dict[tuple[bytes, tuple[object, ...]], ImageInfo] = {}
+
+    def remembered(path: Path) -> ImageInfo:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return probe(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_IMAGE_FILE_BYTES:
+            return probe(path)
+        key = (hashlib.sha256(path.read_bytes()).digest(), _limits())
+        if key not in found:
+            found[key] = probe(path)
+        return found[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(townplans.load.images, "_probe", remembered)
+        yield
+
+
+def _limits() -> tuple[object, ...]:
+    """The probe's constants as they are now (a test may change one, ``monkeypatch``)."""
+    modules = (townplans.load.images, townplans.limits)
+    return tuple(
+        value
+        for module in modules
+        for name, value in sorted(vars(module).items())
+        if name.isupper() and isinstance(value, int | float)
+    )
 
 
 # -- the sample district, built once per test run ------------------------------------------------
