@@ -16,11 +16,12 @@ from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 
 from tests.conftest import REPO, SHARED, DistrictBuild, copy_workspace, require_corpora
+from tests.test_table_layout import Fragment, fragments
 from townplans import pipeline
 from townplans.check import Selection
 from townplans.model import Asset, ImageInfo, Photo
 from townplans.photopairs import PairedBy, pair_photos
-from townplans.render.album import AlbumPhoto
+from townplans.render.album import DETAILS, AlbumPhoto
 from townplans.render.images import Prepared, Slot, prepare
 from townplans.targets import PhotoCache
 
@@ -261,9 +262,9 @@ def test_photos_yaml_overrides_the_stage(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_albums_fill_their_pages_with_titled_pictures_and_a_cover(built: Path) -> None:
-    """Slots cut from the page: every page after the contents prints pictures over at least 45 %
-    of its 267 × 180 mm text block, 30 % beside a facts table (the old fixed half-page slots
-    gave ~40 % and 22 pages);
+    """Slots cut from the page: every page after the contents with pictures prints them over at
+    least 45 % of its 267 × 180 mm text block (the old fixed half-page slots gave ~40 % and 22
+    pages); a project's facts stand on an information page of their own, without pictures;
     captions are titles, never file names; no 【缺 where the checker asks for no photo (市场 at
     70 % has no after-photos yet); the cover shows district, town, date and a key photo."""
     root = built
@@ -277,15 +278,14 @@ def test_albums_fill_their_pages_with_titled_pictures_and_a_cover(built: Path) -
         height = int(row[4]) / int(row[13]) * 25.4
         covered[int(row[0])] = covered.get(int(row[0]), 0.0) + width * height
     pages = len(PdfReader(str(album)).pages)
-    assert pages <= 16
+    assert pages <= 18  # four information pages, seven pages of pictures
     assert 1 in covered  # the key photo on the cover
     text = subprocess.run(
         ["pdftotext", str(album), "-"], capture_output=True, text=True, check=True
     ).stdout
     facts = {n for n, page in enumerate(text.split("\f"), 1) if "责任领导" in page}
-    # a page with a project's facts table shares it with the drawings: at least 30 % pictures
     fill = {p: round(a / (267 * 180), 2) for p, a in covered.items() if p > 2}
-    assert all(f >= (0.3 if p in facts else 0.45) for p, f in fill.items()), fill
+    assert all(f >= 0.45 for f in fill.values()) and not facts & fill.keys(), (fill, facts)
     cover = "".join(text.split("\f")[0].split())
     assert "咸阳市渭城区" in cover and "渭城镇" in cover and "2023年" in cover
     flat = "".join(text.split())
@@ -295,3 +295,44 @@ def test_albums_fill_their_pages_with_titled_pictures_and_a_cover(built: Path) -
     document = docx.Document(str(root / "build/weicheng/渭城镇小城镇建设观摩图册.docx"))
     words = [p.text for p in document.paragraphs]
     assert not any("【缺" in t for t in words) and "咸阳市渭城区　渭城镇" in words
+
+
+LABELS = tuple(label for label, _ in DETAILS)
+
+
+def _info_pages(pdf: Path) -> dict[int, tuple[set[str], float]]:
+    """Each information page of an album (a page whose facts table names a 责任领导): the facts'
+    labels it shows and the height of their type (pt, the median of the labels' word boxes)."""
+    found: dict[int, tuple[set[str], float]] = {}
+    pages: dict[int, list[Fragment]] = {}
+    for fragment in fragments(pdf):
+        pages.setdefault(fragment.page, []).append(fragment)
+    for number, on_page in pages.items():
+        labels = [f for f in on_page if f.text in LABELS]
+        if any(f.text == "责任领导" for f in labels):
+            heights = sorted(f.y1 - f.y0 for f in labels)
+            found[number] = ({f.text for f in labels}, heights[len(heights) // 2])
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("word", [False, True], ids=["pdf", "libreoffice"])
+def test_every_projects_information_page_shows_the_same_facts_in_one_size(
+    built_district: Path, district_word_pdfs: Path, word: bool
+) -> None:
+    """Review F17: some projects had a full-page table of fourteen facts, others a 10.5 pt table
+    beside their drawings without 建设单位, 开工日期, 累计完成投资 …; now every project has its
+    information page, with every label, in one size, in both writers."""
+    albums = sorted((built_district / "build").rglob("*观摩图册.pdf"))
+    assert len(albums) >= 6
+    sizes: list[float] = []
+    for album in albums:
+        pdf = district_word_pdfs / album.name if word else album
+        pages = _info_pages(pdf)
+        headings = [p.text for p in docx.Document(str(album.with_suffix(".docx"))).paragraphs
+                    if p.style.name == "Heading 1"]  # fmt: skip
+        assert len(pages) == len(headings), (album.name, sorted(pages))
+        for number, (labels, size) in pages.items():
+            assert labels == set(LABELS), (album.name, number, set(LABELS) - labels)
+            sizes.append(size)
+    assert max(sizes) - min(sizes) < 0.5, sizes

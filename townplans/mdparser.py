@@ -10,13 +10,16 @@ piece of raw HTML is written out as escaped text and reported (content is untrus
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -59,11 +62,30 @@ def parser() -> MarkdownIt:
     md.use(underline_plugin)
     md.use(footnote_plugin)
     for name in CONTAINER_NAMES:
-        md.use(container_plugin, name=name)
+        md.use(container_plugin, name=name, render=_container_render(name))
     md.block.ruler.before(
         "table", PAGE_BREAK, _page_break, {"alt": ["paragraph", "reference", "blockquote", "list"]}
     )
     return md
+
+
+def _container_render(name: str) -> Callable[..., str]:
+    """A container's HTML rule: its tag with the container's name as its class. The plugin's own
+    rule adds the class to the token itself, so a document whose parsed parts are rendered twice
+    (the 通报's, laid out once to find where its 版记 falls and again to print) would read
+    ``class="imprint imprint"`` the second time and no longer be found; this one leaves the
+    token as parsed."""
+
+    def render(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        if tokens[idx].nesting != 1:
+            return self.renderToken(tokens, idx, options, env)
+        opened = tokens[idx].copy()
+        opened.attrJoin("class", name)
+        return self.renderToken([*tokens[:idx], opened, *tokens[idx + 1 :]], idx, options, env)
+
+    return render
 
 
 def _page_break(state: StateBlock, start: int, end: int, silent: bool) -> bool:

@@ -6,14 +6,16 @@ before/after pairs side by side and progress photos in date order, in PDF and DO
 the order of the construction plan's project table. Before/after pairs come from photos.yaml
 (``pair``), else matching file names (before-1 / after-1), else the nearest GPS positions.
 
-Pages are filled, not half used: each group of pictures (drawings and boards, before/after pairs,
-progress photos) is laid out on a grid whose slot size comes from the page's text block, the
-rows a page holds and the pictures' proportions (``grid``), the same in both writers. Captions are
-titles, never file names: a drawing or board by the alt text its brief shows it with, else by the
-profile's label for its folder; a photo by its stage, date, place and photos.yaml caption. A
-【缺：…】 slot stands only where the checker asks for the photo (an after-photo once the project is
-complete). The cover names the district, the town and the date and shows a key photo
-(photos.yaml ``cover: true``, else the first project's latest after- or progress photo).
+Every project opens with its information page: the same facts for every project (``DETAILS``), in
+one size, in rows that fill the page. Pages are filled, not half used: each group of pictures
+(drawings and boards, before/after pairs, progress photos) is laid out on a grid whose slot size
+comes from the page's text block, the rows a page holds and the pictures' proportions (``grid``),
+the same in both writers. Captions are titles, never file names: a drawing or board by the alt text
+its brief shows it with, else by the profile's label for its folder; a photo by its stage, date,
+place and photos.yaml caption. A 【缺：…】 slot stands only where the checker asks for the photo (an
+after-photo once the project is complete). The cover names the district, the town and the date and
+shows a key photo (photos.yaml ``cover: true``, else the first project's latest after- or progress
+photo).
 """
 
 from __future__ import annotations
@@ -134,13 +136,13 @@ class AlbumProject:
     """Whether the checker asks for after-photos (the project is complete): only then does a
     before-photo without its partner get a 【缺：建成后照片】 slot beside it."""
     details: list[tuple[str, str]] = field(default_factory=list)
-    """The fuller facts of an information page of its own (``info_page``): who builds it, its
-    dates and the investment completed too."""
+    """The facts of its information page (``DETAILS``, every label for every project): who
+    builds it, its dates and the investment completed too."""
 
     @property
     def info_facts(self) -> list[tuple[str, str]]:
-        """What its information page shows: the fuller ``details``, or the ``facts`` when there
-        are none (a project made without them still shows its facts, never an empty table)."""
+        """What its information page shows: the ``details``, or the ``facts`` when there are
+        none (a project made without them still shows its facts, never an empty table)."""
         return self.details or self.facts
 
 
@@ -330,22 +332,21 @@ DETAILS = (
     ("责任单位", None),
 )  # fmt: skip
 """The information page's facts in a reader's order (what, where, who, how much, when, how far,
-who answers for it): a label with no field key is one of ``_facts``; an optional one left empty
-is left out."""
+who answers for it): a label with no field key is one of ``_facts``. Every project's page shows
+every label (an optional one left empty reads “—”), so the pages of an album read alike."""
 
 
 def _details(
     project: Project, profile: Profile, facts: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str]]:
     doctype = profile.documents.get("project_brief")
-    if project.brief is None or doctype is None:
-        return list(facts)
+    if project.brief is None or doctype is None:  # no brief: every fact is missing
+        return [(label, documents.missing(label)) for label, _ in DETAILS]
     known, meta = dict(facts), project.brief.meta
     found = []
     for label, key in DETAILS:
         value = known.get(label) if key is None else documents._value(meta, doctype.fields.get(key))
-        if value and value != "—":
-            found.append((label, value))
+        found.append((label, value or "—"))
     return found
 
 
@@ -425,11 +426,7 @@ def groups(project: AlbumProject, root: Path) -> list[tuple[str, list[Cell], Gri
     found: list[tuple[str, list[Cell], Grid]] = []
     if project.images:
         cells = [Cell(root / i.source, i.title, i.aspect) for i in project.images]
-        layout = grid([c.aspect for c in cells])
-        if not info_page(project):
-            # one row: it shares the first page with the facts, in the room they leave
-            layout = Grid(layout.columns, 1, Slot(layout.slot.width_mm, _room(project)))
-        found.append(("规划图纸与展板", cells, layout))
+        found.append(("规划图纸与展板", cells, grid([c.aspect for c in cells])))
     if project.pairs and not project.after_required and all(a is None for _, a in project.pairs):
         # no after-photo yet, none asked for: the before-photos alone, as large as they go
         cells = [_photo_cell(root, b, "施工前照片") for b, _ in project.pairs]
@@ -446,25 +443,9 @@ def groups(project: AlbumProject, root: Path) -> list[tuple[str, list[Cell], Gri
     return found
 
 
-def _room(project: AlbumProject) -> float:
-    """The height (mm) the facts table leaves for one row of pictures on the first page."""
-    return TEXT_MM[1] - facts_height(project.facts) - HEADING_MM - SLACK_MM - CAPTION_MM
-
-
-def info_page(project: AlbumProject) -> bool:
-    """Whether the project's facts stand on a page of their own (an information page, laid out
-    to fill it: ``info_rows``): unless its drawings and boards fit in one row beside the facts
-    table, in at least half the height a row of their own would have."""
-    if not project.images:
-        return True
-    layout = grid([i.aspect for i in project.images])
-    return not (
-        len(project.images) <= layout.columns and _room(project) >= 0.5 * layout.slot.height_mm
-    )
-
-
 INFO_PT = 14.0
-"""The information page's type (4号): read at arm's length on an inspection tour."""
+"""The information page's type (4号): read at arm's length on an inspection tour. Every project
+has its information page, laid out to fill the page (``info_rows``), in this one size."""
 INFO_LINE_MM = INFO_PT * 1.5 * 25.4 / 72
 INFO_LABEL_MM = 46.0
 """The label column of the information page's table."""
@@ -522,7 +503,7 @@ h1 {{ font-family: {_family(fonts["heading1"])}; font-size: 18pt; margin: 0 0 3m
 .contents {{ page-break-after: always; }} .contents a {{ color: inherit; text-decoration: none; }}
 .contents li {{ margin: 2mm 0; }} .contents a::after {{ content: leader(".") target-counter(attr(href), page); }}
 section.project {{ page-break-before: always; }}
-table.facts {{ border-collapse: collapse; width: 100%; font-size: 10.5pt; }}
+table.facts {{ border-collapse: collapse; width: 100%; }}
 table.facts th, table.facts td {{ border: 0.5pt solid #333; padding: 1mm 2mm; text-align: left; vertical-align: top; }}
 table.facts th {{ width: 26mm; background: #f2f2f2; font-weight: normal; font-family: {_family(fonts["heading1"])}; }}
 h1.info {{ font-size: 22pt; margin: 0 0 6mm; padding-bottom: 2mm; border-bottom: 1.5pt solid #c00; }}
@@ -586,21 +567,6 @@ def _cover_html(album: Album, root: Path) -> str:
     )
 
 
-FACT_LINE_MM = 5.6
-"""One line of the facts table (10.5 pt); a row adds its padding and rules."""
-
-
-def facts_height(facts: Sequence[tuple[str, str]]) -> float:
-    """The project heading and facts table's height (mm), estimated from the lines each row's
-    longest value takes in its cell (10.5 pt characters, 3.7 mm wide)."""
-    height = 16.0  # the 18 pt heading and its space
-    for row in fact_rows(facts):
-        cell = (TEXT_MM[0] if len(row) == 1 else TEXT_MM[0] / 2) - 30
-        lines = max(math.ceil(len(value) * 3.7 / cell) or 1 for _, value in row)
-        height += lines * FACT_LINE_MM + 3.0
-    return height
-
-
 WIDE_FACTS = ("建设规模及内容", "资金来源")
 """Facts that take a row of their own in the facts table (long text); the others go two a row."""
 
@@ -627,19 +593,14 @@ def _facts_row(row: Sequence[tuple[str, str]], height: str = "") -> str:
 
 
 def _project_html(project: AlbumProject, root: Path) -> str:
-    if info_page(project):
-        rows = "".join(
-            _facts_row(row, f' style="height:{height:.1f}mm"')
-            for row, height in info_rows(project.info_facts)
-        )
-        head = f'<h1 class="info" id="{project.anchor}">{_html(project.name)}</h1>'
-        value = TEXT_MM[0] / 2 - INFO_LABEL_MM
-        columns = f'<col style="width:{INFO_LABEL_MM:g}mm"><col style="width:{value:.1f}mm">' * 2
-        table = f'<table class="facts info"><colgroup>{columns}</colgroup>{rows}</table>'
-    else:
-        rows = "".join(_facts_row(row) for row in fact_rows(project.facts))
-        head = f'<h1 id="{project.anchor}">{_html(project.name)}</h1>'
-        table = f'<table class="facts">{rows}</table>'
+    rows = "".join(
+        _facts_row(row, f' style="height:{height:.1f}mm"')
+        for row, height in info_rows(project.info_facts)
+    )
+    head = f'<h1 class="info" id="{project.anchor}">{_html(project.name)}</h1>'
+    value = TEXT_MM[0] / 2 - INFO_LABEL_MM
+    columns = f'<col style="width:{INFO_LABEL_MM:g}mm"><col style="width:{value:.1f}mm">' * 2
+    table = f'<table class="facts info"><colgroup>{columns}</colgroup>{rows}</table>'
     html = [f'<section class="project">{head}{table}']
     for heading, cells, layout in groups(project, root):
         html.append(f"<h2>{_html(heading)}</h2>")
@@ -711,15 +672,11 @@ def album_docx(
         heading = document.add_paragraph(xml_text(project.name), style="Heading 1")
         heading.paragraph_format.page_break_before = True
         ooxml.add_bookmark(heading, ooxml.bookmark_name(project.anchor), number)
-        alone = info_page(project)
-        if alone:
-            _info_docx(document, heading, project.info_facts, style)
-        else:
-            _facts_docx(document, project.facts)
+        _info_docx(document, heading, project.info_facts, style)
         for index, (title, cells, layout) in enumerate(groups(project, root)):
             group = document.add_paragraph(title, style="Heading 2")
             group.paragraph_format.keep_with_next = True
-            group.paragraph_format.page_break_before = alone and index == 0
+            group.paragraph_format.page_break_before = index == 0  # after the information page
             _grid(document, cells, word_grid(layout, cells, section))
     date = album_date(album)
     when = stamp or dt.datetime.combine(date or dt.date(2000, 1, 1), dt.time())
@@ -763,23 +720,6 @@ def _cover_docx(document: DocumentObject, album: Album) -> None:
         paragraph.paragraph_format.space_before = Pt(6)
         for run in paragraph.runs:
             run.font.size = Pt(16)
-
-
-def _facts_docx(document: DocumentObject, facts: Sequence[tuple[str, str]]) -> None:
-    """The facts table: a long fact alone on its row, the others two a row (``fact_rows``)."""
-    widths = (Mm(26), Mm(TEXT_MM[0] / 2 - 26), Mm(26), Mm(TEXT_MM[0] / 2 - 26))
-    rows = fact_rows(facts)
-    table = document.add_table(rows=len(rows), cols=4)
-    table.style = document.styles["Table Grid"]
-    for row, items in zip(table.rows, rows, strict=True):
-        cells = row.cells
-        if len(items) == 1:
-            cells[1].merge(cells[3])
-        for index, (key, value) in enumerate(items):
-            cells[2 * index].text = xml_text(key)
-            cells[2 * index + 1].text = xml_text(value)
-        for cell, width in zip(cells, widths, strict=True):
-            cell.width = width
 
 
 def caption_lines(caption: str, width_mm: float) -> int:
