@@ -49,9 +49,7 @@ slowest build case takes about 15 s on a loaded 2-core machine)."""
 @pytest.fixture(scope="session")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """渭城镇 and 周陵镇 with a district.yaml listing just them: ``check`` passes (exit 0)."""
-    root = copy_workspace(
-        tmp_path_factory.mktemp("hostile") / "ws", ("weicheng", "zhouling"), reports=2
-    )
+    root = copy_workspace(tmp_path_factory.mktemp("hostile") / "ws", ("weicheng", "zhouling"))
     district = root / "towns/district.yaml"
     lines = district.read_text(encoding="utf-8").splitlines(keepends=True)
     keep = [

@@ -313,7 +313,7 @@ def test_every_planned_output_is_a_safe_name_inside_build(tmp_path: Path, name: 
 
 @pytest.mark.slow
 def test_a_hostile_town_name_builds_and_packages_inside_build(tmp_path: Path) -> None:
-    root = copy_workspace(tmp_path / "ws", ("weicheng",), reports=1)
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
     _rename_town(root, "weicheng", "../../towns/weicheng/master-plan/drawings/08-")
     before = _outside_build(root)
     [result] = pipeline.run_package(root, ("weicheng",))
@@ -516,7 +516,7 @@ def test_no_command_changes_adds_or_deletes_anything_outside_build(
     """check, build, status, package and --verify, run as a user would, on a workspace with a
     hostile town name, and then again with a hostile manifest: every file outside build/ (the
     sources, the templates and a folder beside the workspace) is byte for byte as before."""
-    root = copy_workspace(tmp_path / "ws", ("weicheng", "beidu"), reports=1)
+    root = copy_workspace(tmp_path / "ws", ("weicheng", "beidu"))
     _rename_town(root, "weicheng", "../../towns/weicheng/master-plan/drawings/08-")
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside/victim.txt").write_text("victim", encoding="utf-8")
