@@ -281,10 +281,12 @@ class DocxWriter:
         section.bottom_margin = Mm(style.margin_bottom_mm)
         section.left_margin = Mm(style.margin_left_mm)
         section.right_margin = Mm(style.margin_right_mm)
-        if landscape and self.gongwen:
-            # A 公文's landscape page is its portrait page turned a quarter clockwise (GB/T 9704
-            # 8), as the PDF sets it: the 版心 turns with it, and the left margin (the portrait
-            # foot) keeps room for the turned page number.
+        if landscape:
+            # A landscape page is the portrait page turned a quarter clockwise (GB/T 9704 8), as
+            # the PDF sets every landscape page (``@page landscape``): the text block turns with
+            # it (225 × 156 mm, not 243 × 138), so a table the PDF fits on one landscape page
+            # fits on one in Word too. A 公文's left margin (the portrait foot) keeps room for
+            # its turned page number.
             section.top_margin, section.right_margin = (
                 Mm(style.margin_left_mm), Mm(style.margin_top_mm),
             )  # fmt: skip
@@ -292,7 +294,8 @@ class DocxWriter:
                 Mm(style.margin_right_mm), Mm(style.margin_bottom_mm),
             )  # fmt: skip
         # The page number's dash sits 7 mm below the text block (GB/T 9704 7.5).
-        section.footer_distance = Mm(max(style.margin_bottom_mm - 7 - 5, 5))
+        bottom_mm = style.margin_right_mm if landscape else style.margin_bottom_mm
+        section.footer_distance = Mm(max(bottom_mm - 7 - 5, 5))
         self._grid(section)
         if self.gongwen:
             # The number's line (one 4号 line high) has its middle, where the dashes run, 7 mm
