@@ -228,6 +228,9 @@ class DocxWriter:
     _cell_formats: dict[tuple[str, float], BaseOxmlElement] = field(default_factory=dict)
     _turned_heading: bool = False
     """The table about to be written is on the landscape section its heading opened."""
+    _turned_table: bool = False
+    """A table on a landscape page of its own was just written: the paragraphs that follow it (a
+    note under the table) stay on its page, as in the PDF, until another kind of block."""
     _cell_line_pt: float = 0.0
     """The exact line height of the cells of the table being written (``CELL_LINE`` times its
     font size), as the PDF's line-height: a row is as tall in both."""
@@ -507,6 +510,22 @@ class DocxWriter:
             if self.tracker is not None and token.level == 0 and token.nesting >= 0:
                 block_dir = self.tracker.block(token, base_dir)
             index = self._block(tokens, index, block_dir)
+        self._leave_turned_page()
+
+    def _leave_turned_page(self, tokens: Sequence[Token] = (), index: int = 0) -> None:
+        """Back to portrait pages after a landscape table and the paragraphs under it. WeasyPrint
+        keeps what follows the table's landscape frame on its page (the page's type changes at
+        the next page break): a note under the table stays with it in both writers; a heading,
+        a list or another table starts the portrait section, and a heading whose own table is
+        set landscape (``_turn_for_table``) a landscape one, with no empty portrait page between."""
+        if not self._turned_table:
+            return
+        self._turned_table = False
+        if self._turns_for_table(tokens, index):
+            self._new_section(landscape=True)
+            self._turned_heading = True
+        else:
+            self._new_section(landscape=False)
 
     def page_break(self) -> None:
         self._page_break()
@@ -533,6 +552,8 @@ class DocxWriter:
         if token.map is not None:
             self._line = token.map[0]
         if token.type not in _CLOSERS and not token.type.endswith("_close"):
+            if token.type != "paragraph_open" or token.level > 0:
+                self._leave_turned_page(tokens, index)
             self._before_block(tokens, index, base_dir)
         handler = self._dispatch.get(token.type)
         if handler is not None:
@@ -676,13 +697,22 @@ class DocxWriter:
     def _turn_for_table(self, tokens: Sequence[Token], index: int) -> None:
         """A landscape section from the heading at ``index`` on, when the table it heads is set
         on a landscape page: the heading goes onto that page, as in the PDF."""
-        at = table_after_heading(tokens, index)
-        if at is None or self.document.sections[-1].orientation == WD_ORIENT.LANDSCAPE:
+        if self.document.sections[-1].orientation == WD_ORIENT.LANDSCAPE:
             return
-        texts = gfm_table_texts(tokens, at)
-        if self._planned(texts, max((len(row) for row in texts), default=0)).landscape:
+        if self._turns_for_table(tokens, index):
             self._new_section(landscape=True)
             self._turned_heading = True
+
+    def _turns_for_table(self, tokens: Sequence[Token], index: int) -> bool:
+        """Whether the block at ``index`` is a heading whose table is set on a landscape page."""
+        if index >= len(tokens) or tokens[index].type != "heading_open":
+            return False
+        at = table_after_heading(tokens, index)
+        if at is None:
+            return False
+        texts = gfm_table_texts(tokens, at)
+        columns = max((len(row) for row in texts), default=0)
+        return self._planned(texts, columns, portrait=True).landscape
 
     def _paragraph(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         inline = tokens[index + 1]
@@ -1348,8 +1378,11 @@ class DocxWriter:
             )
         return plan
 
-    def _planned(self, texts: Sequence[Sequence[str]], columns: int) -> TablePlan:
-        """The layout of a table of ``texts`` on the current section's page (``_plan``)."""
+    def _planned(
+        self, texts: Sequence[Sequence[str]], columns: int, portrait: bool = False
+    ) -> TablePlan:
+        """The layout of a table of ``texts`` on the current section's page (``_plan``), or on
+        a portrait page (``portrait``: the page that follows a landscape table's)."""
         section = self.document.sections[-1]
         width_emu, _ = text_block(section)
         # Planned on the PDF's landscape text block (its margins turned with the page), so both
@@ -1357,7 +1390,9 @@ class DocxWriter:
         turned = mm_to_pt(self.style.landscape_text_width_mm)
         width: float = width_emu / 12700
         landscape: float | None = turned
-        if section.orientation == WD_ORIENT.LANDSCAPE:
+        if portrait:
+            width = mm_to_pt(self.style.text_width_mm)
+        elif section.orientation == WD_ORIENT.LANDSCAPE:
             width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
         return plan_table(column_needs(texts, columns, self.lexicon), size, width, landscape)
@@ -1412,8 +1447,7 @@ class DocxWriter:
             for run in table._tbl.iter(qn("w:r")):
                 Run(run, table).font.size = Pt(plan.font_pt)
         self._table_spacer()
-        if turned:
-            self._new_section(landscape=False)
+        self._turned_table = turned
 
     def _table_spacer(self) -> None:
         """The paragraph that ends a table (two tables in a row would be one in Word), as tall
