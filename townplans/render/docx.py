@@ -300,9 +300,13 @@ class DocxWriter:
         bottom_mm = style.margin_right_mm if landscape else style.margin_bottom_mm
         section.footer_distance = Mm(max(bottom_mm - 7 - 5, 5))
         self._grid(section)
-        if self.gongwen:
+        if self.gongwen and not landscape:
             # The number's line (one 4号 line high) has its middle, where the dashes run, 7 mm
             # below the 版心: its foot is that less half a line above the page's bottom edge.
+            # (A landscape page's number is a turned box anchored to the page: its footer keeps
+            # the distance above, inside the turned page's narrower foot margin, so that the
+            # footer does not push the text block's foot up and the page holds what the PDF's
+            # does.)
             g = self.geometry
             section.footer_distance = Pt(
                 style.margin_bottom_mm * MM - g.page_number_gap - g.page_number_size
