@@ -1465,7 +1465,13 @@ class DocxWriter:
         """“表 1  标题” above the table, its number a ``SEQ 表`` field Word renumbers."""
         self._tables += 1
         paragraph = self.document.add_paragraph(style="Caption")
-        paragraph.paragraph_format.keep_with_next = True
+        fmt = paragraph.paragraph_format
+        fmt.keep_with_next = True
+        # As tall as the PDF's caption (``.table-caption``: 6 pt above, a body line, 2 pt to the
+        # table), so that a page has as much room left for the table's rows in both writers.
+        fmt.space_before, fmt.space_after = Pt(6), Pt(2)
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = Pt(self.style.line_spacing_pt)
         prefix, _, rest = caption_text(self._tables, title).partition(str(self._tables))
         paragraph.add_run(prefix)
         add_field(paragraph, "SEQ 表 \\* ARABIC", self.style.fonts["caption"], str(self._tables))

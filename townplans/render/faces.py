@@ -133,11 +133,19 @@ def aliases(
     style: Style, fonts: Path, installed: Callable[[str], bool] = fontconfig_has
 ) -> dict[str, str]:
     """Each ``east_asian`` name of the style → the family the PDF sets it in: the face of the
-    first role (in style.yaml's order) that names it, as 仿宋_GB2312 → the body's face."""
+    first role (in style.yaml's order) that names it, as 仿宋_GB2312 → the body's face. And
+    each ``latin`` name that is not there (Times New Roman on Linux) → the same: the PDF lists
+    the Latin face first and, without it, sets digits and letters in the role's Chinese face, so
+    that the body's lines break at the same characters in both."""
     found: dict[str, str] = {}
+    shipped = {family.casefold() for _, family, _ in font_files(fonts)}
     for face in faces(style, fonts, style.fonts, installed):
-        if face.family is not None:
-            found.setdefault(face.name, face.family)
+        if face.family is None:
+            continue
+        found.setdefault(face.name, face.family)
+        latin = style.fonts[face.role].latin
+        if latin.casefold() not in shipped and not installed(latin):
+            found.setdefault(latin, face.family)
     return found
 
 
