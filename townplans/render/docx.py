@@ -374,6 +374,11 @@ class DocxWriter:
         # python-docx's template draws a rule under Title; an official title has none.
         for border in title.element.xpath("./w:pPr/w:pBdr"):
             border.getparent().remove(border)
+        # Nor letter spacing, kerning or space between Chinese and digits: the PDF's title has
+        # none, and with them a title that fits the PDF's line (“…周报（2023年第1期）”) wraps.
+        for loose in title.element.xpath("./w:rPr/w:spacing | ./w:rPr/w:kern"):
+            loose.getparent().remove(loose)
+        ooxml.no_autospace(title.element.get_or_add_pPr())
 
     def _plan_heading(self, heading: ParagraphStyle, rank: int) -> None:
         """Heading ``rank`` of a plan text: the 章 / 节 / 条 look style.yaml declares for it."""
@@ -745,10 +750,19 @@ class DocxWriter:
         if "title" in self._containers:
             paragraph.style = self.document.styles["Title"]
             role = None
-            # Two lines below the red separator (7.3.1), on the grid of the following pages.
-            shift = self.geometry.title_shift(self._mark, round(self.geometry.rule_gap))
-            self._on_lines(paragraph, before=2 + shift / self.geometry.line)
-            paragraph.paragraph_format.space_after = Pt(0)
+            if self.gongwen:
+                # Two lines below the red separator (7.3.1), on the grid of the following pages.
+                shift = self.geometry.title_shift(self._mark, round(self.geometry.rule_gap))
+                self._on_lines(paragraph, before=2 + shift / self.geometry.line)
+                paragraph.paragraph_format.space_after = Pt(0)
+            else:
+                # A 周报's or the 考核评分表's title heads its first page, as the PDF sets it
+                # (``.title p``): at the top of the text block, its lines 1.5 times its size.
+                self._on_lines(
+                    paragraph,
+                    before=0,
+                    lines=1.5 * self.style.fonts["title"].size / self.geometry.line,
+                )
         elif "signed" in self._containers:
             return self._signed_part(paragraph, inline, base_dir, tokens, index)
         elif "redhead" in self._containers:
