@@ -25,6 +25,7 @@ from townplans.limits import MAX_IMAGE_FILE_BYTES
 from townplans.load import load_workspace
 from townplans.model import ImageInfo, Workspace
 from townplans.profile import Profile, load_profile
+from townplans.render import faces
 
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile(
@@ -327,21 +328,33 @@ PDF_EXPORT = 'pdf:writer_pdf_Export:{"IsSkipEmptyPages":{"type":"boolean","value
 even page: the 公文's 版记), as Word prints them; headless it leaves them out by default."""
 
 
+def libreoffice_env(folder: Path, root: Path = REPO) -> dict[str, str]:
+    """The environment for a soffice run: FONTCONFIG_FILE names a configuration (written into
+    ``folder``) that sets the DOCX's 仿宋_GB2312, 方正小标宋简体, … in the faces the PDF uses
+    (townplans/render/faces.py), as the README tells a reviewer on Linux to do."""
+    conf = faces.write_fontconfig(root, folder / "fonts.conf")
+    return {**os.environ, "FONTCONFIG_FILE": str(conf)}
+
+
 def libreoffice_pdfs(
     files: list[Path], out: Path, processes: int = 1, timeout: float = 900
 ) -> None:
     """LibreOffice's PDF of each DOCX in ``files``, as ``out/<stem>.pdf``: ``processes`` soffice
-    runs side by side, each with its own profile (one profile serves one soffice at a time)."""
+    runs side by side, each with its own profile (one profile serves one soffice at a time), all
+    with the PDF's faces (``libreoffice_env``)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "make test installs libreoffice-writer-nogui"
     out.mkdir(parents=True, exist_ok=True)
+    env = libreoffice_env(out)
     shares = [files[start::processes] for start in range(processes) if files[start::processes]]
     running = []
     for n, share in enumerate(shares):
         profile = (out / f"profile-{n}").as_uri()
         command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
                    PDF_EXPORT, "--outdir", str(out), *map(str, share)]  # fmt: skip
-        running.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        running.append(
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        )
     try:
         for process in running:
             _, err = process.communicate(timeout=timeout)
@@ -363,8 +376,9 @@ def district_word_pdfs(built_district: Path, tmp_path_factory: pytest.TempPathFa
 
     def convert(folder: Path) -> None:
         libreoffice_pdfs(files, folder, processes=2)
-        for profile in folder.glob("profile-*"):
-            shutil.rmtree(profile)
+        for profile in [*folder.glob("profile-*"), folder / "fonts.conf.cache"]:
+            shutil.rmtree(profile, ignore_errors=True)
+        (folder / "fonts.conf").unlink()
 
     return made_once(tmp_path_factory, "district-word-pdfs", convert)
 

@@ -3,10 +3,13 @@ and in LibreOffice's PDF of the DOCX; doctor's warning when a role would take an
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from docx import Document
@@ -137,6 +140,82 @@ def test_the_gongwen_docx_names_the_official_faces(built_district: Path) -> None
             "Heading 1": "黑体",
             "Heading 2": "楷体_GB2312",
         }, pdf.name
+
+
+# -- LibreOffice in the PDF's faces ----------------------------------------------------------
+
+
+def test_the_fontconfig_sets_each_official_name_in_the_pdfs_face(tmp_path: Path) -> None:
+    """The configuration LibreOffice runs with (tests, proof sheets, a reviewer on Linux) gives,
+    for each east_asian name of style.yaml, the family the PDF sets that role in: without it
+    fontconfig gives one CJK face (Noto Sans CJK JP) for all of them."""
+    conf = faces.write_fontconfig(tmp_path, tmp_path / "out" / "fonts.conf")
+    style = load_style(default_templates() / "style.yaml")
+    fonts = default_templates() / "fonts"
+    assert faces.aliases(style, fonts, installed=_noto_only) == {
+        "仿宋_GB2312": "FandolFang",
+        "方正小标宋简体": "FandolSong",
+        "楷体_GB2312": "FandolKai",
+        "黑体": "Noto Sans CJK SC",
+        "宋体": "Noto Serif CJK SC",
+        # no Times New Roman: the PDF sets digits and letters in the role's Chinese face
+        "Times New Roman": "FandolFang",
+        "Courier New": "Noto Sans Mono CJK SC",
+    }
+    expected = faces.aliases(style, fonts)  # what this machine has
+    assert expected["仿宋_GB2312"] == "FandolFang"
+    env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
+    for name, family in expected.items():
+        found = subprocess.run(
+            ["fc-match", "-f", "%{family}", name],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        ).stdout
+        assert family in found.split(","), (name, found)
+
+
+def _text_faces(pdf: Path) -> list[tuple[str, str, float]]:
+    """Each run of text in ``pdf`` with its font family (without the subset tag) and size."""
+    xml = subprocess.run(
+        ["pdftohtml", "-xml", "-i", "-stdout", str(pdf)], capture_output=True, check=True
+    ).stdout
+    root = ElementTree.fromstring(xml)
+    specs = {}
+    for page in root.iter("page"):
+        for spec in page.iter("fontspec"):
+            family = spec.get("family", "").split("+", 1)[-1]
+            specs[spec.get("id")] = (family, float(spec.get("size", "0")))
+    return [
+        ("".join(text.itertext()), *specs[text.get("font")])
+        for page in root.iter("page")
+        for text in page.iter("text")
+    ]
+
+
+def _cjk(text: str) -> int:
+    return sum("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+@pytest.mark.slow
+def test_libreoffice_sets_the_docx_in_the_pdfs_faces(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    """LibreOffice's PDF of a 公文 DOCX and of a plan's: the body in FandolFang (most of the
+    Chinese), the 公文's 标志 and title (its two largest sizes) in FandolSong, as the PDF has them;
+    without the configuration all of it was Noto Sans CJK JP."""
+    town = built_district / "build" / "weicheng"
+    for docx_file in (*town.glob("*年小城镇建设计划.docx"), *town.glob("*总体规划.docx")):
+        runs = _text_faces(district_word_pdfs / f"{docx_file.stem}.pdf")
+        chars = Counter[str]()
+        for text, family, _ in runs:
+            chars[family] += _cjk(text)
+        assert chars.most_common(1)[0][0] == "FandolFang", (docx_file.name, chars)
+        if "建设计划" in docx_file.stem:
+            sizes = sorted({size for text, _, size in runs if _cjk(text)}, reverse=True)[:2]
+            big = {family for text, family, size in runs if _cjk(text) and size in sizes}
+            assert big == {"FandolSong"}, (docx_file.name, big)
 
 
 # -- 版记 on an even page --------------------------------------------------------------------

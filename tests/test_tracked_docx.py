@@ -19,6 +19,7 @@ from docx.oxml import parse_xml
 from docx.oxml.xmlchemy import BaseOxmlElement
 from PIL import Image
 
+from tests.conftest import libreoffice_env
 from townplans.render.style import load_style
 from townplans.revision import resolve, textdiff
 from townplans.revision.blocks import blocks
@@ -303,7 +304,7 @@ def test_libreoffice_prints_the_marks_and_keeps_them_through_a_round_trip(
         subprocess.run(
             [soffice, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
              "--convert-to", kind, "--outdir", str(tmp_path / kind), str(source)],
-            check=True, capture_output=True, timeout=180,
+            check=True, capture_output=True, timeout=180, env=libreoffice_env(tmp_path),
         )  # fmt: skip
     printed = (
         subprocess.run(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from townplans.render import faces
 
 GAP = 12
 LABEL = 28
@@ -48,17 +51,21 @@ def pages(pdf: Path, dpi: int, folder: Path) -> list[Path]:
     return found
 
 
-def word_pdfs(documents: Sequence[Path], folder: Path) -> dict[Path, Path]:
-    """LibreOffice's PDF of each DOCX (one soffice run, its own throwaway profile)."""
+def word_pdfs(documents: Sequence[Path], folder: Path, root: Path) -> dict[Path, Path]:
+    """LibreOffice's PDF of each DOCX (one soffice run, its own throwaway profile), its Chinese
+    set in the PDF's faces by a fontconfig configuration made from the workspace's style.yaml
+    (as a reviewer on Linux sees it with the README's FONTCONFIG_FILE)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None or not documents:
         return {}
     profile = (folder / "lo-profile").as_uri()
     out = folder / "word"
+    conf = faces.write_fontconfig(root, folder / "fonts.conf")
     subprocess.run(
         [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
          "--outdir", str(out), *map(str, documents)],
         check=True, capture_output=True, timeout=900,
+        env={**os.environ, "FONTCONFIG_FILE": str(conf)},
     )  # fmt: skip
     return {
         doc: out / f"{doc.stem}.pdf" for doc in documents if (out / f"{doc.stem}.pdf").is_file()
@@ -112,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         docx = [d.with_suffix(".docx") for d in documents if d.with_suffix(".docx").is_file()]
-        converted = word_pdfs(docx, work)
+        converted = word_pdfs(docx, work, args.root.resolve())
         for pdf in documents:
             folder = work / f"pages-{len(made)}"
             (folder / "pdf").mkdir(parents=True)

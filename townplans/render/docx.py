@@ -228,6 +228,9 @@ class DocxWriter:
     _cell_formats: dict[tuple[str, float], BaseOxmlElement] = field(default_factory=dict)
     _turned_heading: bool = False
     """The table about to be written is on the landscape section its heading opened."""
+    _turned_table: bool = False
+    """A table on a landscape page of its own was just written: the paragraphs that follow it (a
+    note under the table) stay on its page, as in the PDF, until another kind of block."""
     _cell_line_pt: float = 0.0
     """The exact line height of the cells of the table being written (``CELL_LINE`` times its
     font size), as the PDF's line-height: a row is as tall in both."""
@@ -281,10 +284,12 @@ class DocxWriter:
         section.bottom_margin = Mm(style.margin_bottom_mm)
         section.left_margin = Mm(style.margin_left_mm)
         section.right_margin = Mm(style.margin_right_mm)
-        if landscape and self.gongwen:
-            # A 公文's landscape page is its portrait page turned a quarter clockwise (GB/T 9704
-            # 8), as the PDF sets it: the 版心 turns with it, and the left margin (the portrait
-            # foot) keeps room for the turned page number.
+        if landscape:
+            # A landscape page is the portrait page turned a quarter clockwise (GB/T 9704 8), as
+            # the PDF sets every landscape page (``@page landscape``): the text block turns with
+            # it (225 × 156 mm, not 243 × 138), so a table the PDF fits on one landscape page
+            # fits on one in Word too. A 公文's left margin (the portrait foot) keeps room for
+            # its turned page number.
             section.top_margin, section.right_margin = (
                 Mm(style.margin_left_mm), Mm(style.margin_top_mm),
             )  # fmt: skip
@@ -292,11 +297,16 @@ class DocxWriter:
                 Mm(style.margin_right_mm), Mm(style.margin_bottom_mm),
             )  # fmt: skip
         # The page number's dash sits 7 mm below the text block (GB/T 9704 7.5).
-        section.footer_distance = Mm(max(style.margin_bottom_mm - 7 - 5, 5))
+        bottom_mm = style.margin_right_mm if landscape else style.margin_bottom_mm
+        section.footer_distance = Mm(max(bottom_mm - 7 - 5, 5))
         self._grid(section)
-        if self.gongwen:
+        if self.gongwen and not landscape:
             # The number's line (one 4号 line high) has its middle, where the dashes run, 7 mm
             # below the 版心: its foot is that less half a line above the page's bottom edge.
+            # (A landscape page's number is a turned box anchored to the page: its footer keeps
+            # the distance above, inside the turned page's narrower foot margin, so that the
+            # footer does not push the text block's foot up and the page holds what the PDF's
+            # does.)
             g = self.geometry
             section.footer_distance = Pt(
                 style.margin_bottom_mm * MM - g.page_number_gap - g.page_number_size
@@ -364,6 +374,11 @@ class DocxWriter:
         # python-docx's template draws a rule under Title; an official title has none.
         for border in title.element.xpath("./w:pPr/w:pBdr"):
             border.getparent().remove(border)
+        # Nor letter spacing, kerning or space between Chinese and digits: the PDF's title has
+        # none, and with them a title that fits the PDF's line (“…周报（2023年第1期）”) wraps.
+        for loose in title.element.xpath("./w:rPr/w:spacing | ./w:rPr/w:kern"):
+            loose.getparent().remove(loose)
+        ooxml.no_autospace(title.element.get_or_add_pPr())
 
     def _plan_heading(self, heading: ParagraphStyle, rank: int) -> None:
         """Heading ``rank`` of a plan text: the 章 / 节 / 条 look style.yaml declares for it."""
@@ -504,6 +519,22 @@ class DocxWriter:
             if self.tracker is not None and token.level == 0 and token.nesting >= 0:
                 block_dir = self.tracker.block(token, base_dir)
             index = self._block(tokens, index, block_dir)
+        self._leave_turned_page()
+
+    def _leave_turned_page(self, tokens: Sequence[Token] = (), index: int = 0) -> None:
+        """Back to portrait pages after a landscape table and the paragraphs under it. WeasyPrint
+        keeps what follows the table's landscape frame on its page (the page's type changes at
+        the next page break): a note under the table stays with it in both writers; a heading,
+        a list or another table starts the portrait section, and a heading whose own table is
+        set landscape (``_turn_for_table``) a landscape one, with no empty portrait page between."""
+        if not self._turned_table:
+            return
+        self._turned_table = False
+        if self._turns_for_table(tokens, index):
+            self._new_section(landscape=True)
+            self._turned_heading = True
+        else:
+            self._new_section(landscape=False)
 
     def page_break(self) -> None:
         self._page_break()
@@ -530,6 +561,8 @@ class DocxWriter:
         if token.map is not None:
             self._line = token.map[0]
         if token.type not in _CLOSERS and not token.type.endswith("_close"):
+            if token.type != "paragraph_open" or token.level > 0:
+                self._leave_turned_page(tokens, index)
             self._before_block(tokens, index, base_dir)
         handler = self._dispatch.get(token.type)
         if handler is not None:
@@ -673,13 +706,22 @@ class DocxWriter:
     def _turn_for_table(self, tokens: Sequence[Token], index: int) -> None:
         """A landscape section from the heading at ``index`` on, when the table it heads is set
         on a landscape page: the heading goes onto that page, as in the PDF."""
-        at = table_after_heading(tokens, index)
-        if at is None or self.document.sections[-1].orientation == WD_ORIENT.LANDSCAPE:
+        if self.document.sections[-1].orientation == WD_ORIENT.LANDSCAPE:
             return
-        texts = gfm_table_texts(tokens, at)
-        if self._planned(texts, max((len(row) for row in texts), default=0)).landscape:
+        if self._turns_for_table(tokens, index):
             self._new_section(landscape=True)
             self._turned_heading = True
+
+    def _turns_for_table(self, tokens: Sequence[Token], index: int) -> bool:
+        """Whether the block at ``index`` is a heading whose table is set on a landscape page."""
+        if index >= len(tokens) or tokens[index].type != "heading_open":
+            return False
+        at = table_after_heading(tokens, index)
+        if at is None:
+            return False
+        texts = gfm_table_texts(tokens, at)
+        columns = max((len(row) for row in texts), default=0)
+        return self._planned(texts, columns, portrait=True).landscape
 
     def _paragraph(self, tokens: Sequence[Token], index: int, base_dir: Path) -> int:
         inline = tokens[index + 1]
@@ -708,10 +750,19 @@ class DocxWriter:
         if "title" in self._containers:
             paragraph.style = self.document.styles["Title"]
             role = None
-            # Two lines below the red separator (7.3.1), on the grid of the following pages.
-            shift = self.geometry.title_shift(self._mark, round(self.geometry.rule_gap))
-            self._on_lines(paragraph, before=2 + shift / self.geometry.line)
-            paragraph.paragraph_format.space_after = Pt(0)
+            if self.gongwen:
+                # Two lines below the red separator (7.3.1), on the grid of the following pages.
+                shift = self.geometry.title_shift(self._mark, round(self.geometry.rule_gap))
+                self._on_lines(paragraph, before=2 + shift / self.geometry.line)
+                paragraph.paragraph_format.space_after = Pt(0)
+            else:
+                # A 周报's or the 考核评分表's title heads its first page, as the PDF sets it
+                # (``.title p``): at the top of the text block, its lines 1.5 times its size.
+                self._on_lines(
+                    paragraph,
+                    before=0,
+                    lines=1.5 * self.style.fonts["title"].size / self.geometry.line,
+                )
         elif "signed" in self._containers:
             return self._signed_part(paragraph, inline, base_dir, tokens, index)
         elif "redhead" in self._containers:
@@ -1345,8 +1396,11 @@ class DocxWriter:
             )
         return plan
 
-    def _planned(self, texts: Sequence[Sequence[str]], columns: int) -> TablePlan:
-        """The layout of a table of ``texts`` on the current section's page (``_plan``)."""
+    def _planned(
+        self, texts: Sequence[Sequence[str]], columns: int, portrait: bool = False
+    ) -> TablePlan:
+        """The layout of a table of ``texts`` on the current section's page (``_plan``), or on
+        a portrait page (``portrait``: the page that follows a landscape table's)."""
         section = self.document.sections[-1]
         width_emu, _ = text_block(section)
         # Planned on the PDF's landscape text block (its margins turned with the page), so both
@@ -1354,7 +1408,9 @@ class DocxWriter:
         turned = mm_to_pt(self.style.landscape_text_width_mm)
         width: float = width_emu / 12700
         landscape: float | None = turned
-        if section.orientation == WD_ORIENT.LANDSCAPE:
+        if portrait:
+            width = mm_to_pt(self.style.text_width_mm)
+        elif section.orientation == WD_ORIENT.LANDSCAPE:
             width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
         return plan_table(column_needs(texts, columns, self.lexicon), size, width, landscape)
@@ -1409,8 +1465,7 @@ class DocxWriter:
             for run in table._tbl.iter(qn("w:r")):
                 Run(run, table).font.size = Pt(plan.font_pt)
         self._table_spacer()
-        if turned:
-            self._new_section(landscape=False)
+        self._turned_table = turned
 
     def _table_spacer(self) -> None:
         """The paragraph that ends a table (two tables in a row would be one in Word), as tall
@@ -1424,7 +1479,13 @@ class DocxWriter:
         """“表 1  标题” above the table, its number a ``SEQ 表`` field Word renumbers."""
         self._tables += 1
         paragraph = self.document.add_paragraph(style="Caption")
-        paragraph.paragraph_format.keep_with_next = True
+        fmt = paragraph.paragraph_format
+        fmt.keep_with_next = True
+        # As tall as the PDF's caption (``.table-caption``: 6 pt above, a body line, 2 pt to the
+        # table), so that a page has as much room left for the table's rows in both writers.
+        fmt.space_before, fmt.space_after = Pt(6), Pt(2)
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = Pt(self.style.line_spacing_pt)
         prefix, _, rest = caption_text(self._tables, title).partition(str(self._tables))
         paragraph.add_run(prefix)
         add_field(paragraph, "SEQ 表 \\* ARABIC", self.style.fonts["caption"], str(self._tables))

@@ -6,6 +6,13 @@ says which design it wants; its ``pdf`` list is tried in order, and the first fa
 (a font in templates/fonts/, or one fontconfig has under that very name) is the face WeasyPrint
 sets it in. ``townplans doctor`` reports a role whose face is of another design (a 仿宋 body set
 in a 宋体), which a reviewer would send back.
+
+The DOCX names the ``east_asian`` faces, which a machine without them (Linux, a print shop, CI)
+does not have: LibreOffice then asks fontconfig, which gives one CJK face for all of them. A
+fontconfig configuration made here (``fontconfig_conf``) adds templates/fonts/ and maps each
+``east_asian`` name to the family the PDF sets it in, so that LibreOffice's pages are set in the
+PDF's faces (LibreOffice reads no ``w:altName`` from the DOCX's font table, so the DOCX itself
+cannot say it).
 """
 
 from __future__ import annotations
@@ -15,9 +22,11 @@ import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
+from townplans.paths import WorkspacePaths
 from townplans.render.html import font_files
-from townplans.render.style import FontRole, Style
+from townplans.render.style import FontRole, Style, load_style
 
 DESIGNS = (
     # 仿宋 before 宋体: "仿宋" holds "宋", "FangSong" holds "Song".
@@ -118,3 +127,61 @@ def describe(face: Face) -> str:
     if face.matches:
         return f"{label} → {face.family}"
     return f"{label} → {face.family}（{face.found or '其他字形'}，不是{face.wanted}）"
+
+
+def aliases(
+    style: Style, fonts: Path, installed: Callable[[str], bool] = fontconfig_has
+) -> dict[str, str]:
+    """Each ``east_asian`` name of the style → the family the PDF sets it in: the face of the
+    first role (in style.yaml's order) that names it, as 仿宋_GB2312 → the body's face. And
+    each ``latin`` name that is not there (Times New Roman on Linux) → the same: the PDF lists
+    the Latin face first and, without it, sets digits and letters in the role's Chinese face, so
+    that the body's lines break at the same characters in both."""
+    found: dict[str, str] = {}
+    shipped = {family.casefold() for _, family, _ in font_files(fonts)}
+    for face in faces(style, fonts, style.fonts, installed):
+        if face.family is None:
+            continue
+        found.setdefault(face.name, face.family)
+        latin = style.fonts[face.role].latin
+        if latin.casefold() not in shipped and not installed(latin):
+            found.setdefault(latin, face.family)
+    return found
+
+
+def fontconfig_conf(
+    style: Style, fonts: Path, cache: Path, installed: Callable[[str], bool] = fontconfig_has
+) -> str:
+    """A fontconfig configuration (for FONTCONFIG_FILE) that is the system's, plus the fonts in
+    ``fonts`` and, for each ``east_asian`` name, its PDF family in its place (``aliases``).
+    ``cache`` comes before the system's cache folders, so that fontconfig writes its cache of
+    ``fonts`` there (the first writable one), not into the system's."""
+    matches = "".join(
+        f"""  <match target="pattern">
+    <test name="family"><string>{escape(name)}</string></test>
+    <edit name="family" mode="assign" binding="strong"><string>{escape(family)}</string></edit>
+  </match>
+"""
+        for name, family in aliases(style, fonts, installed).items()
+    )
+    return f"""<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<!-- townplans: LibreOffice sets the DOCX's Chinese in the faces of the PDF (style.yaml pdf) -->
+<fontconfig>
+  <cachedir>{escape(str(cache.resolve()))}</cachedir>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <dir>{escape(str(fonts.resolve()))}</dir>
+{matches}</fontconfig>
+"""
+
+
+def write_fontconfig(root: Path, target: Path) -> Path:
+    """``fontconfig_conf`` of the workspace at ``root`` (its style.yaml and fonts folder, or the
+    shipped ones) written to ``target``, its cache beside it in ``<target>.cache``: the file to
+    point FONTCONFIG_FILE at when LibreOffice converts the workspace's DOCX."""
+    paths = WorkspacePaths(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cache = target.with_name(f"{target.name}.cache")
+    conf = fontconfig_conf(load_style(paths.style), paths.fonts, cache)
+    target.write_text(conf, encoding="utf-8")
+    return target
