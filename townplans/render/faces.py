@@ -133,19 +133,15 @@ def aliases(
     style: Style, fonts: Path, installed: Callable[[str], bool] = fontconfig_has
 ) -> dict[str, str]:
     """Each ``east_asian`` name of the style → the family the PDF sets it in: the face of the
-    first role (in style.yaml's order) that names it, as 仿宋_GB2312 → the body's face. And
-    each ``latin`` name that is not there (Times New Roman on Linux) → the same: the PDF lists
-    the Latin face first and, without it, sets digits and letters in the role's Chinese face, so
-    that the body's lines break at the same characters in both."""
+    first role (in style.yaml's order) that names it, as 仿宋_GB2312 → the body's face. (The
+    ``latin`` names keep fontconfig's own substitute: mapping Times New Roman to the body's face,
+    as the PDF sets digits without it, widens the space in LibreOffice's cells enough that
+    pdftotext parts “3 号” from its cell; the two towns' and the summary's pages are the same
+    without it.)"""
     found: dict[str, str] = {}
-    shipped = {family.casefold() for _, family, _ in font_files(fonts)}
     for face in faces(style, fonts, style.fonts, installed):
-        if face.family is None:
-            continue
-        found.setdefault(face.name, face.family)
-        latin = style.fonts[face.role].latin
-        if latin.casefold() not in shipped and not installed(latin):
-            found.setdefault(latin, face.family)
+        if face.family is not None:
+            found.setdefault(face.name, face.family)
     return found
 
 
