@@ -529,6 +529,23 @@ def test_attachment_note_lines_start_where_the_standard_puts_them(output: Output
 
 
 @pytest.mark.slow
+def test_the_signature_never_stands_on_a_page_without_body_text(output: Output) -> None:
+    """The 附件说明, 署名 and 成文日期 share their page with the body's last lines: a page that
+    holds them alone is the "此页无正文" case a bureau sends back (GB/T 9704 7.3.5: the spacing is
+    adjusted instead). Review finding F29: the 通报's p5."""
+    pages, _, document = output
+    first_note = document.notes[0][0]
+    [page] = [p for p in pages if any(line.text == first_note for line in p.lines)]
+    note = next(line for line in page.lines if line.text == first_note)
+    body = [
+        line
+        for line in page.lines
+        if line.y1 <= note.y0 and not re.fullmatch(r"[—\-–]\s*\d+\s*[—\-–]", line.text)
+    ]
+    assert body, (page.number, [line.text for line in page.lines][:6])
+
+
+@pytest.mark.slow
 def test_attachment_lists_projects_in_the_order_of_the_body_table(workspace: Path) -> None:
     document = docx.Document(str(workspace / "build" / "weicheng" / f"{PLAN}.docx"))
     body = next(t for t in document.tables if t.rows[0].cells[1].text == "项目名称")

@@ -215,6 +215,8 @@ class DocxWriter:
     """The 发文机关标志 as written (the title's place depends on its size)."""
     _item: int = 0
     """Paragraphs written so far in the current ``attachments`` or ``signature`` container."""
+    _closing_kept: bool = False
+    """Whether the body's end is kept with the 附件说明 or 署名 yet (``_keep_body_with_closing``)."""
     _printed: Paragraph | None = None
     """The 版记's 印发 line while its two parts are written (印发机关, then 印发日期)."""
     _signed: Paragraph | None = None
@@ -829,6 +831,23 @@ class DocxWriter:
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         fmt.line_spacing = Pt(lines * self.geometry.line)
 
+    def _keep_body_with_closing(self) -> None:
+        """The body's last paragraph (or a closing table's last row) kept with the 附件说明 and
+        署名 that follow, as the PDF's ``break-before: avoid``: they never stand on a page
+        without body text, the 此页无正文 case a bureau sends back (GB/T 9704 7.3.5)."""
+        self._closing_kept = True
+        body = self.document.element.body
+        kinds = (qn("w:p"), qn("w:tbl"))
+        last = next((child for child in reversed(body) if child.tag in kinds), None)
+        if last is None:
+            return
+        if last.tag == qn("w:tbl"):
+            rows = last.findall(qn("w:tr"))
+            if rows:
+                ooxml.keep_with_next(rows[-1])
+        else:
+            Paragraph(last, self.document._body).paragraph_format.keep_with_next = True
+
     def _attachment_item(self, paragraph: Paragraph, text: str) -> None:
         """An item of the 附件说明 (7.3.4): one blank line below the body, "附件：" two characters
         in, each number under the one above and every name, wrapped lines too, starting at the
@@ -1134,6 +1153,8 @@ class DocxWriter:
                 self._imprint_page()
             if name in ("attachments", "signature", "imprint"):
                 self._item = 0
+            if name == "attachments" or (name == "signature" and not self._closing_kept):
+                self._keep_body_with_closing()
         else:
             if self._containers and self._containers[-1] == name:
                 self._containers.pop()

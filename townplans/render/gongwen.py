@@ -245,10 +245,12 @@ body.gongwen .recipient p {{ margin: {g.line}pt 0 0; text-indent: 0; }}
 def _closing_css(g: Geometry) -> str:
     """附件说明 one line below the body, "附件：" two characters in and wrapped names under the
     first character of the name; the 署名 and 成文日期 with room for the seal above them, the date
-    four characters in from the right and the 署名 centred over it (7.3.4, 7.3.5.1)."""
+    four characters in from the right and the 署名 centred over it (7.3.4, 7.3.5.1). Neither
+    starts a page: the body's last lines come along, so the 署名 never stands on a page without
+    body text (7.3.5, the 此页无正文 case)."""
     char = g.char
     return f"""
-body.gongwen .attachments {{ margin-top: {g.line}pt; }}
+body.gongwen .attachments {{ margin-top: {g.line}pt; break-before: avoid; break-inside: avoid; }}
 body.gongwen .attachments p {{ padding-left: {5 * char:.4f}pt; text-indent: {-3 * char:.4f}pt; }}
 body.gongwen .attachments.several p {{ padding-left: {6 * char:.4f}pt; text-indent: {-4 * char:.4f}pt; }}
 body.gongwen .attachments .label, body.gongwen .attachments .number {{ display: inline-block;
