@@ -503,10 +503,13 @@ def test_the_gongwens_first_page_is_filled_to_its_22nd_line(
         pitch = STYLE.line_spacing_pt
         body = next(t for t in second if _line_text(pdf, 2, t) not in _headings(spec))
         last = body + (21 - round((body - second[0]) / pitch)) * pitch
-        if first[-1] == pytest.approx(last - pitch, abs=1.5):
+        # LibreOffice places text in a line of exact height by its own rule: its lines sit up to
+        # 2 pt off the PDF's (test_gongwen's WORD tolerance)
+        within = 2.0 if word else 1.5
+        if first[-1] == pytest.approx(last - pitch, abs=within):
             # Filled to its 21st line: the 22nd would have held a heading alone at the page's
             # foot, which goes down with the paragraph it heads (底张镇's “二、功能分区”).
             top = _line_text(pdf, 2, second[0])
             assert top in _headings(spec), (spec.name, top, first, second)
             continue
-        assert first[-1] == pytest.approx(last, abs=1.5), (spec.name, first, second)
+        assert first[-1] == pytest.approx(last, abs=within), (spec.name, first, second)
