@@ -51,6 +51,11 @@ def pages(pdf: Path, dpi: int, folder: Path) -> list[Path]:
     return found
 
 
+PDF_EXPORT = 'pdf:writer_pdf_Export:{"IsSkipEmptyPages":{"type":"boolean","value":"false"}}'
+"""LibreOffice's PDF export with the blank pages Word prints (the one before a 公文's even 版记
+page); headless it leaves them out by default and the sheet would pair the wrong pages."""
+
+
 def word_pdfs(documents: Sequence[Path], folder: Path, root: Path) -> dict[Path, Path]:
     """LibreOffice's PDF of each DOCX (one soffice run, its own throwaway profile), its Chinese
     set in the PDF's faces by a fontconfig configuration made from the workspace's style.yaml
@@ -62,7 +67,7 @@ def word_pdfs(documents: Sequence[Path], folder: Path, root: Path) -> dict[Path,
     out = folder / "word"
     conf = faces.write_fontconfig(root, folder / "fonts.conf")
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", PDF_EXPORT,
          "--outdir", str(out), *map(str, documents)],
         check=True, capture_output=True, timeout=900,
         env={**os.environ, "FONTCONFIG_FILE": str(conf)},
