@@ -3,12 +3,15 @@ Chinese planning Markdown convert to DOCX and PDF, and their text is found in bo
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
 import re
 import subprocess
+import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -139,13 +142,12 @@ BATCH = 50
 
 @dataclass
 class Converted:
-    """One CommonMark example's tokens and the text of its part of its batch's Word and PDF
-    outputs, or what went wrong converting it (raised again by its own test)."""
+    """The text of one CommonMark example's part of its batch's Word and PDF outputs, or what
+    went wrong converting it (a traceback, reported by the example's own test)."""
 
-    tokens: Sequence[Token]
     docx_text: str = ""
     pdf_text: str = ""
-    error: Exception | None = None
+    error: str | None = None
 
 
 def example_anchor(number: int) -> str:
@@ -163,12 +165,13 @@ def convert_batch(examples: Sequence[dict[str, object]], root: Path) -> dict[int
     sections: list[str] = []
     for example in examples:
         number = int(str(example["example"]))
-        result = converted[number] = Converted(mdparser.parse(str(example["markdown"])))
+        result = converted[number] = Converted()
         try:
-            result.docx_text = added_docx_text(writer, result.tokens, root)
-            body = html_render.render_body([html_render.HtmlPart(result.tokens, root, root)])
-        except Exception as error:  # noqa: BLE001 - its own test raises it, naming the example
-            result.error = error
+            tokens = mdparser.parse(str(example["markdown"]))
+            result.docx_text = added_docx_text(writer, tokens, root)
+            body = html_render.render_body([html_render.HtmlPart(tokens, root, root)])
+        except Exception:  # noqa: BLE001 - its own test reports it, naming the example
+            result.error = traceback.format_exc()
             continue
         anchor = example_anchor(number)
         sections.append(f'<div id="{anchor}" style="break-before: page">{body.html}</div>')
@@ -197,26 +200,59 @@ def added_docx_text(writer: DocxWriter, tokens: Sequence[Token], root: Path) -> 
 
 class CommonMarkOutputs:
     """Every CommonMark example converted (``convert_batch``), a batch on the first demand for
-    one of its examples."""
+    one of its examples, once per test run: xdist's workers share the batches through files in
+    the run's temporary folder (as ``made_once``). A worker that finds its batch being made by
+    the other makes the next one meanwhile, so that they work side by side instead of waiting."""
 
-    def __init__(self, examples: Sequence[dict[str, object]], root: Path) -> None:
+    def __init__(self, examples: Sequence[dict[str, object]], folder: Path) -> None:
         self.batches = [examples[at : at + BATCH] for at in range(0, len(examples), BATCH)]
         self.batch_of = {
             int(str(e["example"])): index for index, batch in enumerate(self.batches) for e in batch
         }
-        self.root = root
+        self.folder = folder
         self.converted: dict[int, dict[int, Converted]] = {}
 
     def __getitem__(self, number: int) -> Converted:
         index = self.batch_of[number]
         if index not in self.converted:
-            self.converted[index] = convert_batch(self.batches[index], self.root)
+            if not self._make(index, wait=False) and index + 1 < len(self.batches):
+                self._make(index + 1, wait=False)
+            self._make(index, wait=True)
+            made = json.loads((self.folder / f"{index}.json").read_text(encoding="utf-8"))
+            self.converted[index] = {int(n): Converted(**texts) for n, texts in made.items()}
         return self.converted[index][number]
+
+    def _make(self, index: int, wait: bool) -> bool:
+        """Make batch ``index`` unless it is made; False if another worker is making it (and
+        ``wait`` is False)."""
+        with (self.folder / f"{index}.lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                return False
+            try:
+                made = self.folder / f"{index}.json"
+                if not made.exists():
+                    root = self.folder / f"root-{index}"
+                    root.mkdir()
+                    converted = convert_batch(self.batches[index], root)
+                    texts = {number: asdict(result) for number, result in converted.items()}
+                    partial = made.with_suffix(".partial")
+                    partial.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+                    partial.replace(made)
+                return True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="module")
 def commonmark_outputs(tmp_path_factory: pytest.TempPathFactory) -> CommonMarkOutputs:
-    return CommonMarkOutputs(_examples(), tmp_path_factory.mktemp("commonmark"))
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder = base / "commonmark"
+    folder.mkdir(exist_ok=True)
+    return CommonMarkOutputs(_examples(), folder)
 
 
 @pytest.mark.parametrize("example", _examples(), ids=lambda e: f"example-{e['example']}")
@@ -225,9 +261,9 @@ def test_commonmark_example_converts_with_its_text(
 ) -> None:
     converted = commonmark_outputs[int(str(example["example"]))]
     if converted.error is not None:
-        raise converted.error
+        pytest.fail(converted.error)
     in_docx, in_pdf = squeeze(converted.docx_text), squeeze(converted.pdf_text)
-    for text in block_texts(converted.tokens):
+    for text in block_texts(mdparser.parse(str(example["markdown"]))):
         expected = squeeze(text)
         assert expected in in_docx, f"DOCX lacks {expected!r}"
         assert expected in in_pdf, f"PDF lacks {expected!r}"
