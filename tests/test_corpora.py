@@ -3,11 +3,15 @@ Chinese planning Markdown convert to DOCX and PDF, and their text is found in bo
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
 import re
 import subprocess
+import traceback
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,6 +19,7 @@ import docx
 import pypdf
 import pytest
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from markdown_it.token import Token
 
 from tests.conftest import SHARED, require_corpora
@@ -23,7 +28,7 @@ from townplans.rawhtml import is_comment, is_table, parse_table
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
 from townplans.render.layout import missing_image
-from townplans.render.pdf import html_to_pdf
+from townplans.render.pdf import anchor_pages, html_to_pdf
 from townplans.render.style import Style, css, load_style
 
 CORPORA = SHARED / "corpora"
@@ -84,51 +89,181 @@ def to_docx_text(tokens: Sequence[Token], root: Path) -> tuple[bytes, str]:
     writer.add_markdown(tokens, root)
     buffer = io.BytesIO()
     writer.document.save(buffer)
-    body = writer.document.element.body
+    return buffer.getvalue(), docx_text(writer.document.element.body)
+
+
+def docx_text(element: BaseOxmlElement) -> str:
+    """The text of a piece of a Word document's body."""
     # A hyphen in a number or code is a w:noBreakHyphen (issue 10): it reads as "-".
-    text = "".join(
+    return "".join(
         "-" if node.tag == qn("w:noBreakHyphen") else node.text or ""
-        for node in body.iter(qn("w:t"), qn("w:noBreakHyphen"))
+        for node in element.iter(qn("w:t"), qn("w:noBreakHyphen"))
     )
-    return buffer.getvalue(), text
 
 
 def to_pdf_text(tokens: Sequence[Token], root: Path) -> tuple[bytes, str]:
-    """PDF bytes and their text as pdftotext extracts it (poppler reads every font encoding
-    WeasyPrint writes; pypdf garbles some)."""
+    """PDF bytes and their text (``page_texts``)."""
     body = html_render.render_body([html_render.HtmlPart(tokens, root, root)])
     page = html_render.page("示例", body, SHEET, cover=False, toc=False)
     data, _ = html_to_pdf(page, {"workspace": root})
-    # Only the text block (crop away the running header and the page number, which would
-    # otherwise interrupt a paragraph that runs over a page break). A4 in points: the block is
-    # 105–743 pt from the top of a portrait page, 88–511 pt of a landscape one (a wide table's
-    # page, issue 10).
-    lines: list[str] = []
-    for number, sheet in enumerate(pypdf.PdfReader(io.BytesIO(data)).pages, start=1):
-        landscape = sheet.mediabox.width > sheet.mediabox.height
-        crop = (
-            ["-x", "0", "-y", "75", "-W", "842", "-H", "460"]
-            if landscape
-            else (["-x", "0", "-y", "95", "-W", "595", "-H", "655"])
-        )
-        pages = ["-f", str(number), "-l", str(number)]
+    return data, "\n".join(page_texts(data))
+
+
+PORTRAIT_BLOCK = ["-x", "0", "-y", "95", "-W", "595", "-H", "655"]
+LANDSCAPE_BLOCK = ["-x", "0", "-y", "75", "-W", "842", "-H", "460"]
+"""A page's text block in points from its top left corner (A4: 105–743 pt from the top of a
+portrait page, 88–511 pt of a landscape one, a wide table's page, issue 10)."""
+
+
+def page_texts(data: bytes) -> list[str]:
+    """The text of each page of a PDF as pdftotext extracts it (poppler reads every font encoding
+    WeasyPrint writes; pypdf garbles some), only its text block: the running header and the page
+    number are cropped away, as they would otherwise interrupt a paragraph that runs over a page
+    break. One pdftotext for all pages per orientation (a page's crop is its orientation's)."""
+    landscape = [
+        sheet.mediabox.width > sheet.mediabox.height
+        for sheet in pypdf.PdfReader(io.BytesIO(data)).pages
+    ]
+    crops = [(False, PORTRAIT_BLOCK)] + ([(True, LANDSCAPE_BLOCK)] if any(landscape) else [])
+    cropped: dict[bool, list[str]] = {}
+    for turned, crop in crops:
         text = subprocess.run(
-            ["pdftotext", "-raw", *pages, *crop, "-", "-"],
-            input=data, capture_output=True, check=True,
-        ).stdout  # fmt: skip
-        lines += text.decode("utf-8").replace("\f", "\n").splitlines()
-    return data, "\n".join(lines)
+            ["pdftotext", "-raw", *crop, "-", "-"], input=data, capture_output=True, check=True
+        ).stdout.decode("utf-8")
+        # Every page's text ends with a form feed.
+        cropped[turned] = text.split("\f")[: len(landscape)]
+        assert len(cropped[turned]) == len(landscape), "pdftotext 的页数与 PDF 不符"
+    return [cropped[turned][number] for number, turned in enumerate(landscape)]
+
+
+BATCH = 50
+"""CommonMark examples converted together: one Word writer and one PDF a batch, not one each."""
+
+
+@dataclass
+class Converted:
+    """The text of one CommonMark example's part of its batch's Word and PDF outputs, or what
+    went wrong converting it (a traceback, reported by the example's own test)."""
+
+    docx_text: str = ""
+    pdf_text: str = ""
+    error: str | None = None
+
+
+def example_anchor(number: int) -> str:
+    return f"commonmark-example-{number}"
+
+
+def convert_batch(examples: Sequence[dict[str, object]], root: Path) -> dict[int, Converted]:
+    """Each example's text in one Word document and one PDF shared by the batch, by example
+    number. The Markdown is never joined: each example is parsed and its HTML body rendered on
+    its own (its link reference definitions and unclosed constructs stay in it), and only the
+    HTML is concatenated, each example starting a page of its own (a forced break) whose first
+    page the layout gives by the example's anchor; its text is that of its pages."""
+    writer = DocxWriter(STYLE, root)
+    converted: dict[int, Converted] = {}
+    sections: list[str] = []
+    for example in examples:
+        number = int(str(example["example"]))
+        result = converted[number] = Converted()
+        try:
+            tokens = mdparser.parse(str(example["markdown"]))
+            result.docx_text = added_docx_text(writer, tokens, root)
+            body = html_render.render_body([html_render.HtmlPart(tokens, root, root)])
+        except Exception:  # noqa: BLE001 - its own test reports it, naming the example
+            result.error = traceback.format_exc()
+            continue
+        anchor = example_anchor(number)
+        sections.append(f'<div id="{anchor}" style="break-before: page">{body.html}</div>')
+    writer.document.save(io.BytesIO())
+    body = html_render.RenderedBody("\n".join(sections))
+    page = html_render.page("示例", body, SHEET, cover=False, toc=False)
+    mounts = {"workspace": root}
+    first_pages = anchor_pages(page, mounts)  # laid out once: html_to_pdf prints this layout
+    texts = page_texts(html_to_pdf(page, mounts)[0])
+    starts = sorted(
+        (first_pages[example_anchor(n)], n) for n in converted if example_anchor(n) in first_pages
+    )
+    ends = [start for start, _ in starts[1:]] + [len(texts) + 1]
+    for (start, number), end in zip(starts, ends, strict=True):
+        converted[number].pdf_text = "\n".join(texts[start - 1 : end - 1])
+    return converted
+
+
+def added_docx_text(writer: DocxWriter, tokens: Sequence[Token], root: Path) -> str:
+    """The text of what ``tokens`` add to the writer's body."""
+    body = writer.document.element.body
+    before = set(body)
+    writer.add_markdown(tokens, root)
+    return "".join(docx_text(element) for element in body if element not in before)
+
+
+class CommonMarkOutputs:
+    """Every CommonMark example converted (``convert_batch``), a batch on the first demand for
+    one of its examples, once per test run: xdist's workers share the batches through files in
+    the run's temporary folder (as ``made_once``). A worker that finds its batch being made by
+    the other makes the next one meanwhile, so that they work side by side instead of waiting."""
+
+    def __init__(self, examples: Sequence[dict[str, object]], folder: Path) -> None:
+        self.batches = [examples[at : at + BATCH] for at in range(0, len(examples), BATCH)]
+        self.batch_of = {
+            int(str(e["example"])): index for index, batch in enumerate(self.batches) for e in batch
+        }
+        self.folder = folder
+        self.converted: dict[int, dict[int, Converted]] = {}
+
+    def __getitem__(self, number: int) -> Converted:
+        index = self.batch_of[number]
+        if index not in self.converted:
+            if not self._make(index, wait=False) and index + 1 < len(self.batches):
+                self._make(index + 1, wait=False)
+            self._make(index, wait=True)
+            made = json.loads((self.folder / f"{index}.json").read_text(encoding="utf-8"))
+            self.converted[index] = {int(n): Converted(**texts) for n, texts in made.items()}
+        return self.converted[index][number]
+
+    def _make(self, index: int, wait: bool) -> bool:
+        """Make batch ``index`` unless it is made; False if another worker is making it (and
+        ``wait`` is False)."""
+        with (self.folder / f"{index}.lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                return False
+            try:
+                made = self.folder / f"{index}.json"
+                if not made.exists():
+                    root = self.folder / f"root-{index}"
+                    root.mkdir()
+                    converted = convert_batch(self.batches[index], root)
+                    texts = {number: asdict(result) for number, result in converted.items()}
+                    partial = made.with_suffix(".partial")
+                    partial.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+                    partial.replace(made)
+                return True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="module")
+def commonmark_outputs(tmp_path_factory: pytest.TempPathFactory) -> CommonMarkOutputs:
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder = base / "commonmark"
+    folder.mkdir(exist_ok=True)
+    return CommonMarkOutputs(_examples(), folder)
 
 
 @pytest.mark.parametrize("example", _examples(), ids=lambda e: f"example-{e['example']}")
 def test_commonmark_example_converts_with_its_text(
-    example: dict[str, object], tmp_path: Path
+    example: dict[str, object], commonmark_outputs: CommonMarkOutputs
 ) -> None:
-    tokens = mdparser.parse(str(example["markdown"]))
-    _, docx_text = to_docx_text(tokens, tmp_path)
-    _, pdf_text = to_pdf_text(tokens, tmp_path)
-    in_docx, in_pdf = squeeze(docx_text), squeeze(pdf_text)
-    for text in block_texts(tokens):
+    converted = commonmark_outputs[int(str(example["example"]))]
+    if converted.error is not None:
+        pytest.fail(converted.error)
+    in_docx, in_pdf = squeeze(converted.docx_text), squeeze(converted.pdf_text)
+    for text in block_texts(mdparser.parse(str(example["markdown"]))):
         expected = squeeze(text)
         assert expected in in_docx, f"DOCX lacks {expected!r}"
         assert expected in in_pdf, f"PDF lacks {expected!r}"
