@@ -13,7 +13,10 @@ Scenarios, each on its own copy of towns/ and templates/:
 
 - check after a build: build/.cache/images.json is there (the everyday case), so no image is probed;
 - check on a fresh checkout: no probe cache, every image is probed (on 4 threads);
-- no-op build: the district was built once (``build -j 2``) and nothing changed since.
+- no-op build: the district was built once (``build -j 2``) and nothing changed since; the build
+  answers from what the last one left (``townplans.answers``);
+- no-op build, no answer: the same with that answer removed before each run, so the build loads,
+  checks and plans (the first build after any change costs this much).
 
 Bytecode is compiled first (``compileall``): an installed wheel has it, but an editable checkout
 under ``PYTHONDONTWRITEBYTECODE=1`` would otherwise compile every module on every run and measure
@@ -88,6 +91,9 @@ class Scenario:
     command: str = "check"
     built: bool = False
     """The district is built once first (a no-op build has nothing to do)."""
+    forget: bool = False
+    """The answer the last build left (build/.cache/answers.json) is removed before each run:
+    the no-op build loads, checks and plans as it did before answers were remembered."""
     workspaces: dict[str, Path] = field(default_factory=dict)
     runs: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     outputs: dict[str, bytes] = field(default_factory=dict)
@@ -193,6 +199,7 @@ def main() -> None:
             Scenario("check after a build", True),
             Scenario("check, fresh checkout", False),
             Scenario("no-op build", True, "build", built=True),
+            Scenario("no-op build, no answer", True, "build", built=True, forget=True),
         ]
         for number, scenario in enumerate(scenarios):
             for index, variant in enumerate(variants):
@@ -209,6 +216,8 @@ def main() -> None:
             for _ in range(args.runs):
                 for variant in variants:
                     root = scenario.workspaces[variant.name]
+                    if scenario.forget:
+                        (root / "build" / ".cache" / "answers.json").unlink(missing_ok=True)
                     wall, cpu, _ = run_once(variant, root, scenario.command)
                     scenario.runs[variant.name].append((wall, cpu))
         load_after = os.getloadavg()

@@ -486,7 +486,7 @@ def build(
     with _progress(ctx) as progress:
         outcome = _call(
             ctx,
-            lambda: pipeline.run_build(
+            lambda: pipeline.build_answer(
                 ctx.root,
                 towns,
                 variant,
@@ -508,7 +508,7 @@ def build(
         return
     from rich.table import Table
 
-    root = outcome.session.paths.root
+    root = outcome.root
     table = Table(title="构建结果", show_header=True)
     for column in ("已生成", "未变化", "删除", "失败", "照片处理", "照片缓存"):
         table.add_column(column, justify="right")
@@ -516,9 +516,9 @@ def build(
                              built.photos_prepared, built.photos_cached)))  # fmt: skip
     if not ctx.quiet:
         ctx.console.print(table)
-    errors = [f for f in outcome.check.active if f.severity is Severity.ERROR]
+    errors = list(outcome.errors)
     _print_findings(ctx, errors)
-    ctx.say(f"材料{pipeline.summary_line(outcome.session, outcome.check)}")
+    ctx.say(f"材料{outcome.summary}")
     if outcome.index is not None:
         ctx.say(f"成果目录：{outcome.index.relative_to(root)}")
     if errors:

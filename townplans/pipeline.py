@@ -4,6 +4,7 @@ write. Returns values; never prints (the CLI does).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -13,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from townplans import errortext, report
+from townplans import answers, errortext, report
 from townplans.check import CheckResult, Selection, blocking
 from townplans.fs import PathPolicyError, confine, os_error, read_regular, safe_name, shown
 from townplans.limits import MAX_ZIP_BYTES
 from townplans.model import Finding, Severity, Town
 from townplans.paths import WorkspacePaths, find_workspace
 from townplans.profile import Profile
-from townplans.reproducible import source_stamp
+from townplans.reproducible import source_date_epoch, source_stamp
 from townplans.rules import all_rules
 from townplans.session import (
     Session,
@@ -189,6 +190,97 @@ def run_build(
         targets.forget()
     index = paths.build / "index.html" if not towns else None
     return BuildOutcome(session, built, result, index, tuple(outputs))
+
+
+@dataclass(frozen=True, slots=True)
+class BuildAnswer:
+    """What ``build`` says when it is done: the build's report, the check's active errors and its
+    verdict line, the index of outputs; from the build just made, or ``remembered`` (nothing to
+    do, and nothing the last build's answer rests on moved: see ``townplans.answers``)."""
+
+    root: Path
+    report: Any
+    """The ``BuildReport``: built, up to date, removed, failed, findings, photo work, notes."""
+    errors: tuple[Finding, ...]
+    summary: str
+    index: Path | None
+    remembered: bool = False
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(self.report.findings)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.report.failed)
+
+
+def build_answer(
+    root: Path,
+    towns: tuple[str, ...] = (),
+    pdf_variant: str | None = None,
+    *,
+    force: bool = False,
+    jobs: int = 1,
+    dry_run: bool = False,
+    wait: float = 0.0,
+    progress: Any = None,
+    today: dt.date | None = None,
+) -> BuildAnswer:
+    """``run_build``, answered from memory when there is nothing to do: a build that finished
+    without a failure leaves the answer the next one would give (``townplans.answers``), and
+    the next one gives it without loading when nothing it rests on has moved."""
+    paths = WorkspacePaths(root.resolve())
+    day = today or dt.date.today()
+    answer_key = answers.key(paths, "build", (*towns, pdf_variant or ""), day)
+    if not (force or dry_run):
+        remembered = _remembered_build(paths, answer_key, wait, progress)
+        if remembered is not None:
+            return remembered
+    outcome = run_build(root, towns, pdf_variant, force=force, jobs=jobs, dry_run=dry_run,
+                        wait=wait, progress=progress, today=day)  # fmt: skip
+    errors = outcome.check.errors
+    summary = summary_line(outcome.session, outcome.check)
+    built = outcome.report
+    if not (dry_run or built.failed or built.notes):
+        from townplans import build
+
+        listed = [(t.label, t.path) for o in outcome.outputs for t in o.targets]
+        answer = answers.remember(paths.build, answer_key, listed, errors, summary, outcome.index)
+        if answer is not None:
+            with contextlib.suppress(OSError, PathPolicyError):  # only the next answer is slower
+                build.write_atomic(
+                    paths.build, answers.answers_path(paths), answer.to_json().encode()
+                )
+    return BuildAnswer(paths.root, built, errors, summary, outcome.index)
+
+
+def _remembered_build(
+    paths: WorkspacePaths, answer_key: str, wait: float, progress: Any
+) -> BuildAnswer | None:
+    """The last build's answer for ``answer_key``, given under the build lock as a build with
+    nothing to do would give it; None when there is none to give (the build then runs)."""
+    stored = answers.answers_path(paths)
+    if not os.path.isfile(stored):
+        return None
+    from townplans import build
+
+    try:
+        build.usable_build_folder(paths.build)
+        with build.build_lock(paths.build, wait) as note:
+            answer = answers.recall(stored, paths.build, answer_key)
+    except (build.BuildLockedError, build.BuildFolderError, OSError):
+        return None  # the build itself says what is wrong
+    if answer is None:
+        return None
+    notes = [n for n in (note, source_date_epoch()[1]) if n]
+    report = build.BuildReport(up_to_date=[paths.build / name for _, name in answer.outputs],
+                               notes=notes)  # fmt: skip
+    for done, (label, _) in enumerate(answer.outputs, start=1):
+        if progress is not None:
+            progress(done, len(answer.outputs), label, "未变化")
+    index = paths.build / answer.index if answer.index is not None else None
+    return BuildAnswer(paths.root, report, answer.errors, answer.summary, index, remembered=True)
 
 
 @dataclass(frozen=True, slots=True)
