@@ -13,13 +13,17 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import townplans.build
+import townplans.knowledge
 import townplans.limits
 import townplans.load.images
+import townplans.profile
+import townplans.session
 from tests import build_guard
 from townplans.limits import MAX_IMAGE_FILE_BYTES
 from townplans.load import load_workspace
@@ -29,7 +33,7 @@ from townplans.render import faces
 
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile(
-    "townplans", max_examples=150, deadline=None, derandomize=True,
+    "townplans", max_examples=100, deadline=None, derandomize=True,
     suppress_health_check=_SLOW_IS_FINE,
 )  # fmt: skip
 """``make test``: the same examples on every run, so CI fails only for a change, never by chance."""
@@ -114,12 +118,20 @@ def warm_probe_cache(root: Path) -> None:
     ``check``'s time on two towns). In-process the probes come from
     ``_probes_remembered_by_content``. A file a test changes afterwards is probed again (the
     cache knows it by size, mtime, ctime and inode)."""
-    from townplans.load.images import ProbeCache
-    from townplans.pipeline import open_session
+    from townplans.load.images import IMAGE_SUFFIXES, ProbeCache, probe_all
+    from townplans.paths import WorkspacePaths
 
+    root = root.resolve()
+    images = [
+        path
+        for path in sorted((root / "towns").rglob("*"))
+        if path.suffix.lower().lstrip(".") in IMAGE_SUFFIXES
+        and stat.S_ISREG(path.lstat().st_mode)
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    ]
     cache = ProbeCache()
-    session = open_session(root, probe_cache=cache)
-    target = session.paths.probe_cache
+    probe_all(images, cache=cache)  # what the loader finds besides, it probes itself
+    target = WorkspacePaths(root).probe_cache
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(cache.to_json(), encoding="utf-8")
 
@@ -221,6 +233,67 @@ def _probes_remembered_by_content() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(townplans.load.images, "_probe", remembered)
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _rules_remembered_by_content() -> Iterator[None]:
+    """The profile and the knowledge base a session loads, remembered by their files' bytes for
+    the whole test run. Every check of a copy of the sample loaded the same 44 KB profile and the
+    same knowledge files again (a fifth of a small check). A profile (or knowledge base) is a
+    function of its files' bytes, the names they are reported under and the limits; a file that
+    is not a plain regular file reached without a symlink, or that a test changed, is read by
+    the real loader."""
+    profile_loader, knowledge_loader = (
+        townplans.profile.load_profile,
+        townplans.knowledge.load_knowledge,
+    )
+    found: dict[tuple[object, ...], Any] = {}
+
+    def plain(path: Path) -> bool:
+        try:
+            return stat.S_ISREG(os.lstat(path).st_mode) and path.resolve() == path.absolute()
+        except (OSError, RuntimeError):
+            return False
+
+    def content(paths: list[Path], root: Path) -> tuple[object, ...] | None:
+        if not all(plain(path) for path in paths):
+            return None
+        return (
+            *(
+                (_relative(path, root), hashlib.sha256(path.read_bytes()).digest())
+                for path in paths
+            ),
+            _limits(),
+        )
+
+    def profile(path: Path, root: Path) -> Any:
+        key = content([path], root)
+        if key is None:
+            return profile_loader(path, root)
+        if ("profile", key) not in found:
+            found["profile", key] = profile_loader(path, root)
+        return found["profile", key]
+
+    def knowledge(folder: Path, root: Path) -> Any:
+        real = folder.is_dir() and not folder.is_symlink() and folder.resolve() == folder.absolute()
+        key = content(sorted(folder.glob("*.yaml")), root) if real else None
+        if key is None:
+            return knowledge_loader(folder, root)
+        if ("knowledge", key) not in found:
+            found["knowledge", key] = knowledge_loader(folder, root)
+        return found["knowledge", key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(townplans.session, "load_profile", profile)
+        patch.setattr(townplans.session, "load_knowledge", knowledge)
+        yield
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _limits() -> tuple[object, ...]:

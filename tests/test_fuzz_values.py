@@ -32,7 +32,7 @@ from townplans.status import district_status
 
 FUZZ = settings(
     # An example here costs the loader, every rule and two writers: a sixth of the profile's
-    # budget (25 in ``make test``, 500 per property in ``make fuzz``).
+    # budget (16 in ``make test``, 500 per property in ``make fuzz``).
     max_examples=max(10, settings.default.max_examples // 6),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

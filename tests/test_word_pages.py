@@ -269,3 +269,13 @@ def test_a_title_outside_a_gongwen_heads_its_page() -> None:
     style = document.styles["Title"].element
     assert style.find(f"{qn('w:rPr')}/{qn('w:spacing')}") is None  # no letter spacing
     assert style.find(f"{qn('w:pPr')}/{qn('w:autoSpaceDE')}").get(qn("w:val")) == "0"
+
+
+def test_code_in_the_imprint_is_set_at_the_imprints_size() -> None:
+    """Inline code in a 公文's 版记 (found by ``make test``'s fuzzing: the writer looked the 版记's
+    role up among style.yaml's fonts, where it is not, and stopped with a KeyError)."""
+    document = _docx(
+        "::: redhead\n标志\n:::\n\n正文。\n\n::: imprint\n抄送：`区住建局`。\n:::\n", True
+    )
+    code = next(r for p in document.paragraphs for r in p.runs if r.text == "区住建局")
+    assert code.font.size == Pt(STYLE.gongwen.imprint_size)

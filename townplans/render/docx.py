@@ -1599,7 +1599,7 @@ class DocxWriter:
 
     def _code_inline(self, call: _InlineCall, position: int, state: _Inline) -> None:
         run = self._run(call.paragraph, call.children[position].content, state, "code")
-        run.font.size = Pt(self.style.fonts[call.role or "body"].size)
+        run.font.size = Pt(self._role(call.role or "body").size)
 
     def _softbreak(self, call: _InlineCall, position: int, state: _Inline) -> None:
         children = call.children
