@@ -17,6 +17,7 @@ from pathlib import Path
 import docx
 import pytest
 
+from tests.conftest import copy_workspace
 from tests.test_revision_diff import run
 from townplans.revision.blocks import file_blocks
 
@@ -86,9 +87,10 @@ def _texts(path: Path) -> str:
         )
 
 
-@pytest.fixture
-def compared(workspace_copy: Callable[..., Path]) -> Path:
-    root = _versions(workspace_copy("weicheng"))
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The diff of the two versions, made once for the tests that read it (read only)."""
+    root = _versions(copy_workspace(tmp_path_factory.mktemp("compared") / "ws", ("weicheng",)))
     return _diff(root, "--author", "张工")
 
 
