@@ -76,6 +76,11 @@ def test_the_new_workspace_walkthrough_works(tmp_path: Path) -> None:
 def test_the_quick_start_works_on_the_sample(built_district: Path, tmp_path: Path) -> None:
     root = tmp_path / "ws"
     shutil.copytree(built_district, root)
+    # 渭城镇, which the quick start rebuilds twice (--pdfa, then --force), with its two latest
+    # weekly reports (the fewest TP101 accepts): eight 周报 of one form add minutes, not steps (the
+    # weeks left out are TP521 warnings; their 周报 stay in build/, as a one-town build leaves them)
+    for report in sorted((root / "towns/weicheng/reports").glob("*.md"))[:-2]:
+        report.unlink()
     # `make build` and activating the venv are the set-up; the rest runs as a planner types it.
     commands = _walkthroughs()[0][2:]
     result = _shell(commands, root)
