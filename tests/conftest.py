@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 from collections.abc import Callable, Generator, Iterator
@@ -191,6 +192,14 @@ def pytest_runtest_makereport(
             report.longrepr = "\n".join(build_guard.refused)
         build_guard.refused.clear()
     return report
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """A test leaves Ctrl+C as it found it: a SIGINT left ignored is inherited by every command
+    the worker starts after it, and a Ctrl+C test then sees its build run to the end."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        pytest.fail(f"{item.nodeid} left SIGINT ignored", pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -242,14 +242,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
+AS_FROM_A_TERMINAL = """
+import runpy, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.argv[0] = "townplans"
+runpy.run_module("townplans", run_name="__main__", alter_sys=True)
+"""
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_the_build_and_its_workers_and_leaves_nothing_behind(tmp_path: Path) -> None:
     """Issue 19: SIGINT half-way through ``build -j 2`` exits 130 with 已中止 at once (not after
     the queued outputs, not exit 1), stops the workers, leaves no temporary file and no holder's
     line in the lock, and the next build runs without "上次构建未正常结束"."""
     root = copy_workspace(tmp_path / "ws", TOWNS, reports=2)
+    # Started as from a terminal, SIGINT at Python's default handler: a process inherits an
+    # ignored SIGINT (the shell does that for background jobs), and then Ctrl+C never reaches it
     process = subprocess.Popen(
-        [sys.executable, "-m", "townplans", "--root", str(root), "build", "--jobs", "2"],
+        [sys.executable, "-c", AS_FROM_A_TERMINAL, "--root", str(root), "build", "--jobs", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )  # fmt: skip
