@@ -154,6 +154,23 @@ def test_no_answer_once_what_it_rests_on_moved(tmp_path: Path, change: str) -> N
     assert answers.recall(path, build, key) is None
 
 
+@pytest.mark.parametrize("where", ["file", "folder"])
+def test_an_answer_behind_a_symlink_is_never_read(tmp_path: Path, where: str) -> None:
+    build, output = _built(tmp_path)
+    path = _stored(build, output)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    if where == "file":
+        (outside / "answers.json").write_bytes(path.read_bytes())
+        path.unlink()
+        path.symlink_to(outside / "answers.json")
+    else:
+        path.rename(outside / "answers.json")
+        path.parent.rmdir()
+        path.parent.symlink_to(outside)
+    assert answers.recall(path, build, "k") is None
+
+
 @pytest.mark.parametrize(
     "broken",
     ["not json", "[]", "a format of another version", "an output outside build/",

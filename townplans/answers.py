@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from townplans import __version__
-from townplans.fs import read_regular, safe_entry
+from townplans.fs import PathPolicyError, confine, open_regular, safe_entry
 from townplans.limits import MAX_BUILD_STATE_BYTES
 from townplans.model import Finding, Severity, SourceRef
 from townplans.paths import WorkspacePaths
@@ -176,9 +176,11 @@ def recall(path: Path, build_dir: Path, answer_key: str) -> Answer | None:
     """The answer stored at ``path`` when it is for ``answer_key`` and every file it rests on in
     ``build_dir`` is as it was; None otherwise (or when the file is not one this module wrote)."""
     try:
-        data = json.loads(read_regular(path, MAX_BUILD_STATE_BYTES))
+        confine(path.parent, build_dir)  # never read through a link out of build/
+        with open_regular(path, follow_symlinks=False) as stream:
+            data = json.loads(stream.read(MAX_BUILD_STATE_BYTES))
         answer = _answer(data)
-    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+    except (OSError, ValueError, TypeError, KeyError, RecursionError, PathPolicyError):
         return None
     if answer is None or answer.key != answer_key:
         return None
