@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tests.conftest import REPO, copy_workspace
 from townplans import pipeline
 from townplans.profile import load_profile
-from townplans.profile_schema import Keys, shape_at
+from townplans.profile_schema import Either, Keys, Later, Scalar, shape_at
 
 SHIPPED: Any = yaml.safe_load((REPO / "templates/profile.yaml").read_text(encoding="utf-8"))
 
@@ -71,8 +71,19 @@ def _mutate(data: Any, kind: str, choice: int) -> tuple[Any, str]:
     elif isinstance(node, str):
         parent[last] = [1]
     elif node is None or isinstance(node, (bool, int, float)):
-        parent[last] = "一"
+        # text where a number belongs; where text is welcome too (an ``example`` is either), a map
+        parent[last] = {"一": 1} if _takes_text(shape_at(path)) else "一"
     return data, f"{path}: {node!r} -> {parent[last]!r}"
+
+
+def _takes_text(shape: object) -> bool:
+    """Whether a value of ``shape`` may be text (``make fuzz`` retyped a number to text where
+    the profile accepts either, and called the loader wrong for accepting it)."""
+    if isinstance(shape, Later):
+        shape = shape.get()
+    if isinstance(shape, Either):
+        return any(_takes_text(option) for option in shape.options)
+    return isinstance(shape, Scalar) and str in shape.kinds
 
 
 def _at(data: Any, path: Path_) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_workspace
 from townplans import pipeline
 from townplans.check import Selection
 from townplans.progress import Progress, Week, parse_weekday
@@ -208,3 +208,20 @@ def test_sample_series_has_its_documented_shape(repo: Path) -> None:
     assert all(built.town_week(t, w).missing == () for t in built.towns for w in built.weeks)
     toilets = built.projects["yaodian/public-toilets"]
     assert toilets.finished_on() == D(2023, 8, 11) and toilets.deadline == D(2023, 8, 31)
+
+
+@pytest.mark.parametrize("year", ["10000000000000000000000000000000", "0", "-5"])
+def test_a_plan_year_no_date_can_hold_leaves_the_weeks_unknown_and_the_check_said(
+    tmp_path: Path, year: str
+) -> None:
+    """``make fuzz`` found a plan year of 10**30 with no implementation phase in district.yaml:
+    the weeks were counted from a date Python cannot make (OverflowError, not a finding)."""
+    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    district = root / "towns/district.yaml"
+    text = district.read_text(encoding="utf-8").replace("plan_year: 2023", f"plan_year: {year}")
+    text = text.replace(
+        "  - {key: implement, label: 项目实施阶段, start: 2023-07-26, end: 2023-09-25}\n", ""
+    )
+    district.write_text(text, encoding="utf-8")
+    _, result = pipeline.run_check(root, Selection(), dt.date(2023, 9, 20))
+    assert any(f.ref.path == "towns/district.yaml" for f in result.findings)

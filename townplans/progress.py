@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from townplans.facts import FactBase
 from townplans.fields import read_field
+from townplans.limits import MAX_YEAR, MIN_YEAR
 from townplans.model import Located, Project, SourceRef, Town, WeeklyReport, Workspace
 from townplans.profile import DocumentType, FieldSpec, Profile
 from townplans.values import date_or_none
@@ -379,7 +380,10 @@ def _implementation_start(district: Located | None, profile: Profile) -> dt.date
                 return found
     year = district.get("plan_year") if district is not None else None
     spec = next((p for p in profile.phases if p.key == "implement"), None)
-    if not isinstance(year, int) or spec is None or spec.start is None:
+    # a year a planner could mean, and a date can hold (``make fuzz`` gave 10**30: OverflowError)
+    if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    if spec is None or spec.start is None:
         return None
     try:
         return dt.date(year, *spec.start)
