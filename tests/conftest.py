@@ -194,12 +194,17 @@ def pytest_runtest_makereport(
     return report
 
 
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """A test leaves Ctrl+C as it found it: a SIGINT left ignored is inherited by every command
-    the worker starts after it, and a Ctrl+C test then sees its build run to the end."""
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        pytest.fail(f"{item.nodeid} left SIGINT ignored", pytrace=False)
+@pytest.fixture(autouse=True)
+def _ctrl_c_left_as_found() -> Iterator[None]:
+    """A test leaves Ctrl+C as it found it: a SIGINT handler changed in the worker is inherited
+    by every command it starts later (an ignored one, as a shell gives a background job, kept a
+    Ctrl+C test's build running to the end)."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    if after is not before:
+        signal.signal(signal.SIGINT, before)
+        pytest.fail(f"the test changed SIGINT's handler ({before!r} → {after!r})", pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)
