@@ -34,7 +34,7 @@ from townplans.limits import MAX_BUILD_STATE_BYTES
 from townplans.model import Finding, Severity, SourceRef
 from townplans.paths import WorkspacePaths
 
-FORMAT = 1
+FORMAT = 2
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "TZ")
 """Variables a build reads besides those starting with ``TOWNPLANS_``."""
 _PACKAGE = Path(__file__).resolve().parent
@@ -61,8 +61,10 @@ def key(paths: WorkspacePaths, command: str, options: Sequence[str], today: dt.d
         _stamp_tree(digest, folder)
     for installed in sys.path:  # installing or removing a package changes its folder
         _stamp_entry(digest, installed)
-    for entry in _git_state(paths.root):
-        _stamp_entry(digest, entry)
+    repository, files = _git_state(paths.root)
+    digest.update(f"{repository}\0".encode("utf-8", "surrogateescape"))
+    for file in files:
+        _stamp_entry(digest, file)
     return digest.hexdigest()
 
 
@@ -98,9 +100,10 @@ def _stat_text(info: os.stat_result) -> str:
     return f"{info.st_mode}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0"
 
 
-def _git_state(root: Path) -> list[str]:
-    """The files that say which commit HEAD and every ref name: HEAD, packed-refs and refs/
-    (the loader asks git which commit a revision names; these move whenever an answer would)."""
+def _git_state(root: Path) -> tuple[str, list[str]]:
+    """Which repository holds ``root`` (or why none), and the files that say which commit HEAD
+    and every ref name: HEAD, packed-refs and refs/ (the loader asks git which commit a
+    revision names; these move whenever an answer would)."""
     try:
         found = subprocess.run(
             ["git", "rev-parse", "--absolute-git-dir", "--git-common-dir"], cwd=root,
@@ -108,13 +111,13 @@ def _git_state(root: Path) -> list[str]:
             timeout=60, check=False,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
-        return ["git 不可用"]
+        return "git unavailable", []
     lines = found.stdout.decode("utf-8", "surrogateescape").splitlines()
     if found.returncode != 0 or len(lines) != 2:
-        return ["不在 git 仓库中"]
+        return "no repository", []
     own, common = Path(lines[0]), root / lines[1]
     listed = [str(own / "HEAD"), str(common / "packed-refs")]
-    return listed + sorted(_tree(common / "refs"))
+    return str(common), listed + sorted(_tree(common / "refs"))
 
 
 def _tree(folder: Path) -> Iterable[str]:
@@ -130,15 +133,16 @@ def _tree(folder: Path) -> Iterable[str]:
 class Answer:
     """What a build with nothing to do says: its outputs (label and name in build/, in the plan's
     order), the check's active errors and its verdict line; and the files it rests on in build/,
-    each with its size, mtime, ctime and inode as the build left them."""
+    each (the manifest, then the outputs in order) with its size, mtime, ctime and inode as the
+    build left them."""
 
     key: str
     outputs: tuple[tuple[str, str], ...]
     errors: tuple[Finding, ...]
     summary: str
     index: str | None
-    files: tuple[tuple[str, str], ...]
-    """(name in build/, stat) of the manifest and every output."""
+    stamps: tuple[str, ...]
+    """The stat of the manifest, then of every output (``outputs``' order)."""
 
     def to_json(self) -> str:
         data = {
@@ -148,7 +152,7 @@ class Answer:
             "errors": [_finding_data(f) for f in self.errors],
             "summary": self.summary,
             "index": self.index,
-            "files": [list(pair) for pair in self.files],
+            "stamps": list(self.stamps),
         }
         return json.dumps(data, ensure_ascii=False)
 
@@ -163,13 +167,12 @@ def remember(
 ) -> Answer | None:
     """The answer a build that just finished leaves for the next one, with build/ as it is now;
     None when an output is not a regular file in build/ (the next build must look)."""
-    named = [(label, path.relative_to(build_dir).as_posix()) for label, path in outputs]
-    manifest = [(".manifest.json", _file_stamp(build_dir / ".manifest.json"))]
-    files = manifest + [(name, _file_stamp(build_dir / name)) for _, name in named]
-    if any(not stamp for _, stamp in files):
+    named = tuple((label, path.relative_to(build_dir).as_posix()) for label, path in outputs)
+    stamps = _stamps(build_dir, named)
+    if not all(stamps):
         return None
     shown_index = index.relative_to(build_dir).as_posix() if index is not None else None
-    return Answer(answer_key, tuple(named), tuple(errors), summary, shown_index, tuple(files))
+    return Answer(answer_key, named, tuple(errors), summary, shown_index, stamps)
 
 
 def recall(path: Path, build_dir: Path, answer_key: str) -> Answer | None:
@@ -184,12 +187,13 @@ def recall(path: Path, build_dir: Path, answer_key: str) -> Answer | None:
         return None
     if answer is None or answer.key != answer_key:
         return None
-    for name, recorded in answer.files:
-        if (name != ".manifest.json" and safe_entry(name)) or _file_stamp(
-            build_dir / name
-        ) != recorded:
-            return None
-    return answer
+    return answer if _stamps(build_dir, answer.outputs) == answer.stamps else None
+
+
+def _stamps(build_dir: Path, outputs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """The stat of the manifest and of every output, as ``Answer.stamps`` records them."""
+    names = (".manifest.json", *(name for _, name in outputs))
+    return tuple(_file_stamp(build_dir / name) for name in names)
 
 
 def _file_stamp(path: Path) -> str:
@@ -213,7 +217,7 @@ def _answer(data: object) -> Answer | None:
         tuple(_finding(item) for item in data["errors"]),
         _text(data["summary"]),
         index,
-        tuple(_pair(item) for item in data["files"]),
+        tuple(_text(item) for item in data["stamps"]),
     )
     names = [name for _, name in answer.outputs] + ([index] if index is not None else [])
     return None if any(safe_entry(name) for name in names) else answer
