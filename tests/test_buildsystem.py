@@ -21,7 +21,7 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import DistrictBuild, copy_workspace
+from tests.conftest import REPO, DistrictBuild, copy_workspace
 from townplans import build, pipeline, session, targets
 from townplans.model import SourceRef
 from townplans.package import verify
@@ -101,6 +101,97 @@ def test_editing_a_brief_rebuilds_only_what_depends_on_it(
     assert not any(name.startswith("beidu/") for name in changed)
 
 
+def _would_rebuild(root: Path, *towns: str) -> dict[str, str]:
+    """What ``build --dry-run`` would remake, by output (relative to build/), with its reason."""
+    notes = pipeline.run_build(root, towns, dry_run=True).report.notes
+    return dict(
+        note.removeprefix("将重建 ").split("：", 1) for note in notes if note.startswith("将重建 ")
+    )
+
+
+@pytest.mark.slow
+def test_editing_a_template_rebuilds_only_the_documents_that_render_it(
+    district_copy: Callable[..., Path],
+) -> None:
+    """Issue 20: a document template is an input of the outputs that rendered it (recorded as
+    they were made, as gcc -MD records includes), not of every output; the profile, style,
+    knowledge and fonts stay inputs of everything."""
+    root = district_copy()
+    brief = root / "templates/documents/project-brief.md.j2"
+    brief.write_text(brief.read_text(encoding="utf-8") + "\n本表由乡镇填写。\n", "utf-8")
+    built = json.loads((root / "build/.manifest.json").read_text(encoding="utf-8"))["outputs"]
+    briefs = {name for name in built if "项目简介汇编" in name}
+    assert len(briefs) == 12  # six towns, DOCX and PDF
+    plans = _would_rebuild(root)
+    assert plans.keys() == briefs, sorted(plans)
+    assert set(plans.values()) == {"输入变化：templates/documents/project-brief.md.j2"}
+
+    # The 公文 head: the construction plans record it as they are made; the 通报 render it
+    # (through an include) when the plan is listed, so their printed text keys them
+    head = root / "templates/documents/gongwen-head.md.j2"
+    head.write_text(head.read_text(encoding="utf-8").replace("{{ mark }}", "{{ mark }}　"), "utf-8")
+    gongwen = {
+        name
+        for name in built
+        if any(kind in name for kind in ("建设计划.", "实施方案.", "通报"))
+        and name.endswith((".docx", ".pdf"))
+    }
+    assert len(gongwen) == 12 + 16  # six construction plans, eight 通报
+    assert _would_rebuild(root).keys() == briefs | gongwen
+
+    style = root / "templates/style.yaml"
+    style.write_text(style.read_text(encoding="utf-8") + "\n# 注释\n", "utf-8")
+    everything = _would_rebuild(root)
+    recorded = json.loads((root / "build/.manifest.json").read_text(encoding="utf-8"))["outputs"]
+    assert everything.keys() == recorded.keys()
+    assert everything["weicheng/渭城镇总体规划.pdf"] == "输入变化：templates/style.yaml"
+
+    (root / "templates/style.yaml").write_text(
+        (REPO / "templates/style.yaml").read_text(encoding="utf-8"), "utf-8"
+    )
+    head.write_text((REPO / "templates/documents/gongwen-head.md.j2").read_text("utf-8"), "utf-8")
+    made = pipeline.run_build(root, ("weicheng",))
+    assert sorted(p.name for p in made.report.built) == [
+        "渭城镇小城镇建设项目简介汇编.docx", "渭城镇小城镇建设项目简介汇编.pdf",
+    ]  # fmt: skip
+    pdf = root / "build/weicheng/渭城镇小城镇建设项目简介汇编.pdf"
+    assert "本表由乡镇填写" in "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert not _would_rebuild(root, "weicheng")
+
+
+@pytest.mark.slow  # it makes one (tiny) output through the engine
+def test_a_recorded_file_outside_the_workspace_is_never_read(tmp_path: Path) -> None:
+    """A manifest is content: the files it says an output was made from are hashed only when
+    they are regular files inside the workspace; any other name rebuilds the output, unread."""
+    root, outside = tmp_path / "ws", tmp_path / "secret.txt"
+    (root / "build").mkdir(parents=True)
+    outside.write_text("不应被读取", "utf-8")
+    (root / "used.txt").write_text("模板", "utf-8")
+    digest = hashlib.sha256(outside.read_bytes()).hexdigest()
+
+    def made() -> build.Made:
+        return build.Made(
+            b"data", discovered={"used.txt": hashlib.sha256("模板".encode()).hexdigest()}
+        )
+
+    target = build.Target("out.txt", root / "build/out.txt", (), made, SourceRef("x"))
+    plan, folders = build.Plan([target], False), build.Folders(root, root / "build")
+    build.build(plan, folders, build.BuildOptions())
+    assert [d.rebuild for d in build.survey(plan, folders)] == [False]
+    (root / "used.txt").write_text("模板改了", "utf-8")
+    assert [d.reason for d in build.survey(plan, folders)] == ["输入变化：used.txt"]
+    manifest_path = root / "build/.manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for planted in ("../secret.txt", str(outside), "build/../../secret.txt", ".."):
+        manifest["outputs"]["out.txt"]["discovered"] = {planted: digest}
+        manifest_path.write_text(json.dumps(manifest), "utf-8")
+        (decision,) = build.survey(plan, folders)
+        assert decision.rebuild and planted in decision.reason, (planted, decision.reason)
+    manifest["outputs"]["out.txt"]["discovered"] = ["not", "a", "table"]
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    assert build.survey(plan, folders)[0].rebuild
+
+
 @pytest.mark.slow
 def test_removed_content_removes_its_outputs_and_force_rebuilds_all(tmp_path: Path) -> None:
     root = copy_workspace(tmp_path / "ws", ("weicheng",), reports=1)
@@ -152,6 +243,13 @@ def test_source_date_epoch_is_honoured(tmp_path: Path, monkeypatch: pytest.Monke
     assert {info.date_time for info in zipfile.ZipFile(path).infolist()} == {
         (2023, 11, 14, 22, 13, 20)
     }
+    # Every output carries the time SOURCE_DATE_EPOCH names: changing or unsetting it remakes
+    # them (the answer of a no-op build is keyed by it too)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    notes = pipeline.run_build(root, ("beidu",), dry_run=True).report.notes
+    remade = [note for note in notes if note.startswith("将重建 ")]
+    assert remade and all("SOURCE_DATE_EPOCH 变化" in note for note in remade), notes
+    assert len(remade) == len(list((root / "build/beidu").iterdir()))
 
 
 def _valid(path: Path) -> bool:

@@ -86,6 +86,12 @@ class Made:
     problems: Sequence[Problem] = ()
     photos_prepared: int = 0
     photos_cached: int = 0
+    discovered: Mapping[str, str] = field(default_factory=dict)
+    """Files the maker read that the target's inputs do not name (the document templates it
+    rendered), workspace-relative, each with the SHA-256 of the content used. The manifest keeps
+    them and a change to one rebuilds the output, as a compiler's dependency file (``gcc -MD``)
+    tells make what a source included: editing one template remakes the documents that use it,
+    not every output."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +205,14 @@ class InputHasher:
             elif found is Kind.FILE:
                 yield path.relative_to(self.root).as_posix()
 
+    def file(self, relative: str) -> str:
+        """The hash of one file, or "absent" when ``relative`` is not a regular file inside the
+        workspace (a folder, a link out, a name with ``..`` or an absolute one: never read)."""
+        parts = relative.split("/")
+        if relative.startswith("/") or ".." in parts or "\\" in relative:
+            return "absent"
+        return self._file(relative)
+
     def _file(self, relative: str) -> str:
         if relative not in self._files:
             path = self.root / relative
@@ -213,9 +227,12 @@ class InputHasher:
         return self._files[relative]
 
 
-def target_key(inputs: dict[str, str], target: Target) -> str:
+def target_key(inputs: dict[str, str], target: Target, dated: str = "") -> str:
+    """What an output is made from, as one digest: the townplans version, the target, its salt,
+    its inputs' hashes, and ``dated``, the SOURCE_DATE_EPOCH in force (every output carries the
+    time it names, so setting or changing it remakes them)."""
     body = json.dumps(
-        [__version__, target.label, target.salt, sorted(inputs.items())], ensure_ascii=False
+        [__version__, target.label, target.salt, dated, sorted(inputs.items())], ensure_ascii=False
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -317,20 +334,49 @@ class Decision:
     reason: str
     key: str
     inputs: dict[str, str]
+    dated: str = ""
+    """The SOURCE_DATE_EPOCH the output is dated by (ISO), or "" for its content's own date."""
 
 
 def decide(
     targets: Sequence[Target], manifest: Manifest, hasher: InputHasher, build_dir: Path, force: bool
 ) -> list[Decision]:
     decisions = []
+    epoch = source_date_epoch()[0]
+    dated = epoch.isoformat() if epoch is not None else ""
     for target in targets:
         inputs = hasher.hashes(target.inputs)
-        key = target_key(inputs, target)
+        key = target_key(inputs, target, dated)
         relative = target.path.relative_to(build_dir).as_posix()
         recorded = manifest.outputs.get(relative)
-        reason = _why(target, recorded, key, inputs, force)
-        decisions.append(Decision(target, reason is not None, reason or "未变化", key, inputs))
+        reason = _why(target, recorded, key, inputs, force, dated) or _discovered_changed(
+            recorded, hasher
+        )
+        decisions.append(
+            Decision(target, reason is not None, reason or "未变化", key, inputs, dated)
+        )
     return decisions
+
+
+def _discovered_changed(recorded: dict[str, object] | None, hasher: InputHasher) -> str | None:
+    """Why an output whose declared inputs are unchanged is still out of date: a file its last
+    making read (``Made.discovered``) is no longer what it read. A manifest from elsewhere is
+    content: names that are not text, or lead out of the workspace, are never read (the hasher's
+    path judge calls those absent) and rebuild the output."""
+    found = recorded.get("discovered", {}) if recorded is not None else {}
+    if not isinstance(found, dict):
+        return "构建清单中的记录格式不对"
+    changed = sorted(
+        str(path)
+        for path, digest in found.items()
+        if not isinstance(path, str) or hasher.file(path) != digest
+    )
+    return _changed_inputs(changed) if changed else None
+
+
+def _changed_inputs(changed: Sequence[str]) -> str:
+    shown = "、".join(changed[:3]) + (f" 等 {len(changed)} 个文件" if len(changed) > 3 else "")
+    return f"输入变化：{shown}"
 
 
 def _output_unchanged(path: Path, recorded: dict[str, object]) -> bool:
@@ -353,6 +399,7 @@ def _why(
     key: str,
     inputs: dict[str, str],
     force: bool,
+    dated: str = "",
 ) -> str | None:
     if force:
         return "--force"
@@ -364,6 +411,8 @@ def _why(
         return "成果文件被改动过"
     if recorded.get("key") == key:
         return None
+    if recorded.get("dated", "") != dated:
+        return "环境变量 SOURCE_DATE_EPOCH 变化（成果中的日期随之改变）"
     before = recorded.get("inputs") if isinstance(recorded.get("inputs"), dict) else {}
     assert isinstance(before, dict)
     changed = sorted(
@@ -371,8 +420,7 @@ def _why(
     )
     if not changed:
         return "模板、规则或 townplans 版本变化"
-    shown = "、".join(changed[:3]) + (f" 等 {len(changed)} 个文件" if len(changed) > 3 else "")
-    return f"输入变化：{shown}"
+    return _changed_inputs(changed)
 
 
 def survey(plan: Plan, folders: Folders, known: Mapping[str, str] | None = None) -> list[Decision]:
@@ -586,6 +634,8 @@ class _Run:
             "size": info.st_size,
             "mtime_ns": info.st_mtime_ns,
             "inputs": decision.inputs,
+            "dated": decision.dated,
+            "discovered": dict(sorted(made.discovered.items())),
         }
         report.built.append(target.path)
         report.photos_prepared += made.photos_prepared

@@ -14,6 +14,7 @@ through ``fs.safe_name``; outputs are dated by ``reproducible.source_stamp``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -45,8 +46,9 @@ if TYPE_CHECKING:
     from townplans.revision.model import Comparison
     from townplans.scoring import Scores
 
-GLOBAL_INPUTS = ("templates",)
-"""Every output depends on the templates in use (profile, style, document templates, fonts)."""
+DOCUMENT_TEMPLATES = "documents"
+"""templates/documents/: an output depends on the ones it renders, found as it is made
+(``build.Made.discovered``), not on the whole folder."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,16 +217,53 @@ class Graph:
     # -- documents ----------------------------------------------------------------------------------
 
     @functools.cached_property
+    def _own_templates(self) -> str | None:
+        """templates/ relative to the workspace when the workspace has its own, else None: the
+        shipped defaults change with the townplans version, which every key holds anyway."""
+        templates, root = self.paths.templates.resolve(), self.paths.root.resolve()
+        return templates.relative_to(root).as_posix() if templates.is_relative_to(root) else None
+
+    @functools.cached_property
     def _global_inputs(self) -> tuple[str, ...]:
-        """The templates, when the workspace has its own (shipped defaults change with the
-        townplans version, which every key holds anyway)."""
-        templates = self.paths.templates
-        return (
-            GLOBAL_INPUTS if templates.resolve().is_relative_to(self.paths.root.resolve()) else ()
+        """What every output depends on: everything in the workspace's templates/ (profile,
+        style, knowledge, fonts, …) but the document templates, which each output records as it
+        renders them (``_recorded``)."""
+        folder = self._own_templates
+        if folder is None:
+            return ()
+        try:
+            names = sorted(entry.name for entry in os.scandir(self.paths.templates))
+        except OSError:
+            return (folder,)  # what cannot be listed is hashed (and reported) as one input
+        return tuple(
+            f"{folder}/{name}"
+            for name in names
+            if name != DOCUMENT_TEMPLATES and not name.startswith(".")
         )
 
     def _inputs(self, *items: str) -> tuple[str, ...]:
         return (*items, *self._global_inputs)
+
+    def _target(self, label: str, path: Path, inputs: tuple[str, ...],
+                make: Callable[[], build.Made], source: SourceRef,
+                salt: str = "") -> build.Target:  # fmt: skip
+        return build.Target(label, path, inputs, self._recorded(make), source, salt)
+
+    def _recorded(self, make: Callable[[], build.Made]) -> Callable[[], build.Made]:
+        """``make`` with the document templates it rendered (or included) recorded in its
+        ``Made.discovered``, by their workspace paths and the digests of the text used."""
+        if self._own_templates is None:
+            return make
+        templates = self.assembler.templates
+        folder = f"{self._own_templates}/{DOCUMENT_TEMPLATES}"
+
+        def recorded() -> build.Made:
+            with templates.recording() as used:
+                made = make()
+            found = {f"{folder}/{name}": digest for name, digest in used.items()}
+            return dataclasses.replace(made, discovered={**made.discovered, **found})
+
+        return recorded
 
     def _document(self, spec: documents.DocumentSpec, town: str, kind: str = "document") -> Output:
         """The DOCX and PDF of one document."""
@@ -266,9 +305,9 @@ class Graph:
             return build.Made(data, problems + selfcheck.check_pdf(data, warnings))
 
         targets = (
-            build.Target(f"{spec.name}.docx", folder / f"{spec.name}.docx", inputs, make_docx,
+            self._target(f"{spec.name}.docx", folder / f"{spec.name}.docx", inputs, make_docx,
                          source, salt),
-            build.Target(f"{spec.name}.pdf", folder / f"{spec.name}.pdf", inputs, make_pdf,
+            self._target(f"{spec.name}.pdf", folder / f"{spec.name}.pdf", inputs, make_pdf,
                          source, salt + (variant or "")),
         )  # fmt: skip
         return Output(kind, town, spec.name, inputs, targets, html)
@@ -325,11 +364,11 @@ class Graph:
         name = safe_name(table.suffix(spec.name), "修改对照表")
         tracked = outputs.tracked_name(spec.name)
         targets = (
-            build.Target(f"{name}.docx", folder / f"{name}.docx", inputs, lambda: make("docx"),
+            self._target(f"{name}.docx", folder / f"{name}.docx", inputs, lambda: make("docx"),
                          source, salt),
-            build.Target(f"{name}.pdf", folder / f"{name}.pdf", inputs, lambda: make("pdf"),
+            self._target(f"{name}.pdf", folder / f"{name}.pdf", inputs, lambda: make("pdf"),
                          source, salt + (variant or "")),
-            build.Target(tracked, folder / tracked, inputs, lambda: make("tracked"), source,
+            self._target(tracked, folder / tracked, inputs, lambda: make("tracked"), source,
                          salt),
         )  # fmt: skip
         return [Output("revision", town, name, inputs, targets)]
@@ -392,8 +431,8 @@ class Graph:
                               made.cached)  # fmt: skip
 
         targets = (  # the DOCX first: in one process the PDF then prints the layout it measured
-            build.Target(f"{name}.docx", folder / f"{name}.docx", inputs, make_docx, source),
-            build.Target(f"{name}.pdf", folder / f"{name}.pdf", inputs, make_pdf, source,
+            self._target(f"{name}.docx", folder / f"{name}.docx", inputs, make_docx, source),
+            self._target(f"{name}.pdf", folder / f"{name}.pdf", inputs, make_pdf, source,
                          variant or ""),
         )  # fmt: skip
         return Output("album", town.slug, name, inputs, targets, html)
@@ -419,7 +458,7 @@ class Graph:
             return lambda: build.Made(report.render(data, kind).encode("utf-8"))
 
         targets = tuple(
-            build.Target(f"{name}.{kind}", folder / f"{name}.{kind}", inputs, maker(kind),
+            self._target(f"{name}.{kind}", folder / f"{name}.{kind}", inputs, maker(kind),
                          SourceRef(town.folder), salt)
             for kind in ("html", "json")
         )  # fmt: skip
@@ -469,7 +508,7 @@ class Graph:
         salt = _digest(workspace.district.name, towns, header, rows, line,
                        [p.relative_to(build_dir).as_posix() for ps in files.values() for p in ps],
                        [p.relative_to(build_dir).as_posix() for p in listed])  # fmt: skip
-        index = build.Target("index.html", build_dir / "index.html", self._inputs(), make_index,
+        index = self._target("index.html", build_dir / "index.html", self._inputs(), make_index,
                              SourceRef("towns"), salt)  # fmt: skip
         return [
             summary,
@@ -582,7 +621,7 @@ class Graph:
 
         salt = _digest(names, [repr(w) for w in weeks], repr(scores),
                        [repr(p) for p in progress.projects.values()])  # fmt: skip
-        target = build.Target(f"{name}.xlsx", self.paths.build / f"{name}.xlsx", self._inputs(),
+        target = self._target(f"{name}.xlsx", self.paths.build / f"{name}.xlsx", self._inputs(),
                               make, SourceRef("towns"), salt)  # fmt: skip
         return Output("district", "", name, self._inputs(), (target,))
 

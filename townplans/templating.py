@@ -9,6 +9,7 @@ targets autoescape. A template that fails, including one that tries an unsafe ac
 
 from __future__ import annotations
 
+import hashlib
 import re
 import traceback
 from collections.abc import Callable
@@ -32,9 +33,21 @@ class TemplateError(Exception):
         self.line = line
 
 
+Loaded = Callable[[str, str], None]
+"""Told of every template a render uses: its name and the SHA-256 of the text it was read as."""
+
+
 class _ConfinedLoader(jinja2.FileSystemLoader):
     """A file loader that never reads outside its folder: Jinja refuses ``..`` in names itself,
-    and this refuses a template that is a symlink out of the folder or not a regular file."""
+    and this refuses a template that is a symlink out of the folder or not a regular file.
+
+    ``loaded`` hears of each template a render uses, included ones too, whether read now or
+    taken from the environment's cache (Jinja asks the ``uptodate`` function given here before it
+    reuses a compiled template): the build records them as what a document was made from."""
+
+    def __init__(self, folder: str, loaded: Loaded | None = None) -> None:
+        super().__init__(folder)
+        self.loaded = loaded
 
     def get_source(
         self, environment: jinja2.Environment, template: str
@@ -47,17 +60,34 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
                 f"templates/{folder.name}/{template}",
                 None,
             )
-        return source, filename, uptodate
+        loaded = self.loaded
+        if loaded is None:
+            return source, filename, uptodate
+        # The text as read, encoded back: the file's own bytes (FileSystemLoader decodes UTF-8
+        # without translating newlines), so the digest equals the build's hash of the file
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        loaded(template, digest)
+
+        def current() -> bool:
+            fresh = uptodate()
+            if fresh:
+                loaded(template, digest)
+            return fresh
+
+        return source, filename, current
 
 
-def environment(folder: Path | None = None, *, html: bool = False) -> SandboxedEnvironment:
+def environment(
+    folder: Path | None = None, *, html: bool = False, loaded: Loaded | None = None
+) -> SandboxedEnvironment:
     """A sandboxed environment over ``folder`` (or for ``from_string`` templates).
 
     Markdown and YAML targets are not escaped (values are made safe by the callers' filters);
-    HTML targets autoescape every value.
+    HTML targets autoescape every value. ``loaded`` is told of every template a render uses.
     """
     return SandboxedEnvironment(
-        loader=_ConfinedLoader(str(folder)) if folder is not None else None,
+        loader=_ConfinedLoader(str(folder), loaded) if folder is not None else None,
+        auto_reload=True,  # a cached template is checked (``uptodate``) on use: ``loaded`` hears
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -13,7 +13,8 @@ import datetime as dt
 import hashlib
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from html import escape
@@ -222,11 +223,27 @@ class Templates:
     every value a template prints is escaped as Markdown (``_as_markdown``), not as HTML."""
 
     def __init__(self, folder: Path) -> None:
-        self.env = templating.environment(folder)
+        self._recordings: list[dict[str, str]] = []
+        self.env = templating.environment(folder, loaded=self._loaded)
         self.env.finalize = _as_markdown
         self.env.filters["cell"] = cell
         self.env.filters["whole"] = joined  # kept on one line (a date, a name with its label)
         self.env.globals["md_table"] = md_table
+
+    def _loaded(self, name: str, digest: str) -> None:
+        for used in self._recordings:
+            used[name] = digest
+
+    @contextmanager
+    def recording(self) -> Iterator[dict[str, str]]:
+        """The templates rendered (or included) while the block runs, by name, each with the
+        SHA-256 of the text used: what a build target records as made from (``build.Made``)."""
+        used: dict[str, str] = {}
+        self._recordings.append(used)
+        try:
+            yield used
+        finally:
+            self._recordings.remove(used)
 
     def part(self, template: str, base_dir: Path, **context: Any) -> Part:
         return self.deferred_part(template, base_dir, **context)[0]()
