@@ -269,51 +269,54 @@ signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; by default t
 from townplans import build
 write_atomic = build.write_atomic
 def armed(root, path, data):
-    if len(data) > limit:  # from here on, no file may grow past the limit
+    if len(data) > limit and path.suffix in (".docx", ".pdf"):  # then no file may pass the limit
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
     return write_atomic(root, path, data)
 build.write_atomic = armed
 runpy.run_module("townplans", run_name="__main__", alter_sys=True)
 """
 """``python -c CUT_SHORT LIMIT ARGS…``: ``townplans ARGS…``, killed by the kernel in the first
-write that takes a file past LIMIT bytes, once the build has begun writing an output larger than
+write that takes a file past LIMIT bytes, once the build has begun writing a document larger than
 LIMIT. The limit is armed there, not at start: before it, WeasyPrint copies the shipped fonts
 (FandolFang, 7 MB, larger than any output) into its own temporary folder for fontconfig, and a
-limit set at start would kill the build in that copy, outside build/."""
+limit set at start would kill the build in that copy, outside build/; and by a document, not by
+any write: the district's manifest (about 1 MB) is larger than the limit too, and a build killed
+writing it would leave every output whole whether outputs are written atomically or not."""
 
 
-def _documents(root: Path) -> dict[Path, bytes]:
+def _documents(folder: Path) -> dict[Path, bytes]:
     return {
         p: p.read_bytes()
-        for p in sorted((root / "build").rglob("*"))
+        for p in sorted(folder.rglob("*"))
         if p.suffix in (".docx", ".pdf") and not p.name.startswith(".")
     }
 
 
 @pytest.mark.slow
-def test_a_build_killed_in_the_middle_of_a_write_leaves_only_whole_files(tmp_path: Path) -> None:
+def test_a_build_killed_in_the_middle_of_a_write_leaves_only_whole_files(
+    district_copy: Callable[..., Path],
+) -> None:
     """A forced rebuild is killed half-way through writing an output, at a moment set by the
     kernel, not by a timer: the file size limit (RLIMIT_FSIZE) is half the largest output, and
     SIGXFSZ has its default action back, so the write that crosses the limit ends the process
     there and then, with no handler and no clean-up, as ``kill -9`` or a power cut would. With
     atomic writes what was cut is a temporary file and every output is whole (the old one); a
-    plain write would leave the output itself cut at the limit."""
-    root = copy_workspace(tmp_path / "ws", ("beidu",))
-    pipeline.run_build(root, ("beidu",))
-    before = _documents(root)
+    plain write would leave the output itself cut at the limit. (北杜镇 of the built district.)"""
+    root = district_copy()
+    before = _documents(root / "build/beidu")
     limit = max(len(data) for data in before.values()) // 2
     killed = subprocess.run(
-        [sys.executable, "-c", CUT_SHORT, str(limit), "--root", str(root), "-q", "build", "--force", "--jobs", "1"],
+        [sys.executable, "-c", CUT_SHORT, str(limit), "--root", str(root), "-q", "build", "--town", "beidu", "--force", "--jobs", "1"],
         capture_output=True, check=False,
     )  # fmt: skip
     assert killed.returncode == -signal.SIGXFSZ, killed.stderr.decode(errors="replace")
     cut = [p.stat().st_size for p in (root / "build").rglob(f"{build.TEMPORARY_PREFIX}*")]
-    after = _documents(root)
+    after = _documents(root / "build/beidu")
     assert all(_valid(p) for p in after)
     assert after.keys() == before.keys()
     assert cut == [limit]  # the output being written when the build was killed
     json.loads((root / "build/.manifest.json").read_text(encoding="utf-8"))  # whole too
-    again = pipeline.run_build(root)
+    again = pipeline.run_build(root, ("beidu",))
     assert not again.failed
     assert not list((root / "build").rglob(".tmp-*"))  # leftovers of the killed build are gone
 
@@ -349,22 +352,30 @@ runpy.run_module("townplans", run_name="__main__", alter_sys=True)
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_build_and_its_workers_and_leaves_nothing_behind(tmp_path: Path) -> None:
-    """Issue 19: SIGINT half-way through ``build -j 2`` exits 130 with 已中止 at once (not after
-    the queued outputs, not exit 1), stops the workers, leaves no temporary file and no holder's
-    line in the lock, and the next build runs without "上次构建未正常结束"."""
-    root = copy_workspace(tmp_path / "ws", TOWNS, reports=2)
+def test_ctrl_c_stops_the_build_and_its_workers_and_leaves_nothing_behind(
+    district_copy: Callable[..., Path],
+) -> None:
+    """Issue 19: SIGINT half-way through ``build -j 2`` (a forced rebuild of 渭城镇 in the built
+    district) exits 130 with 已中止 at once (not after the queued outputs, not exit 1), stops the
+    workers, leaves no temporary file and no holder's line in the lock, and the next build runs
+    without "上次构建未正常结束"."""
+    root = district_copy()
     # Started as from a terminal, SIGINT at Python's default handler: a process inherits an
     # ignored SIGINT (the shell does that for background jobs), and then Ctrl+C never reaches it
     process = subprocess.Popen(
-        [sys.executable, "-c", AS_FROM_A_TERMINAL, "--root", str(root), "build", "--jobs", "2"],
+        [sys.executable, "-c", AS_FROM_A_TERMINAL, "--root", str(root), "build", "--town", "weicheng", "--force", "--jobs", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )  # fmt: skip
     manifest = root / "build/.manifest.json"
+    recorded = manifest.stat().st_mtime_ns
     deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and not manifest.exists() and process.poll() is None:
-        time.sleep(0.05)  # the first output is written: the lock is held, the workers are busy
+    while (
+        time.monotonic() < deadline
+        and manifest.stat().st_mtime_ns == recorded
+        and process.poll() is None
+    ):
+        time.sleep(0.05)  # the first output is recorded: the lock is held, the workers are busy
     workers = _children(process.pid)
     assert process.poll() is None and len(workers) >= 2, "the build ended before it was stopped"
     process.send_signal(signal.SIGINT)  # to the main process only: it must stop the workers
@@ -377,9 +388,9 @@ def test_ctrl_c_stops_the_build_and_its_workers_and_leaves_nothing_behind(tmp_pa
     assert not lock.exists() or lock.read_text(encoding="utf-8") == ""
     with lock.open("a") as handle:  # nobody holds it
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    outputs = [p for p in (root / "build").rglob("*") if p.suffix in (".docx", ".pdf")]
+    outputs = [p for p in (root / "build/weicheng").rglob("*") if p.suffix in (".docx", ".pdf")]
     assert all(_valid(p) for p in outputs)
-    again = pipeline.run_build(root)
+    again = pipeline.run_build(root, ("weicheng",))
     assert not again.failed and not any("上次构建" in note for note in again.report.notes)
     assert not list((root / "build").rglob(".tmp-*"))
 
