@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 build: system $(STAMP)
 	$(BIN)/townplans build
 
-test: system-test $(STAMP) lint typecheck pytest
+test: system-test venv lint typecheck pytest
 
 system:
 	@PYTHON=$(PYTHON) ./scripts/setup-system.sh
@@ -33,7 +33,8 @@ $(STAMP): pyproject.toml
 
 # Bytecode for the package too: where PYTHONDONTWRITEBYTECODE is set (as on the shared machines) an
 # editable install never gets any, and every `townplans check` then compiles ~50 modules first
-# (about a tenth of a second). compileall skips what is up to date, so this is cheap to repeat.
+# (about a tenth of a second; a build's renderers more). The tests start hundreds of townplans
+# processes, so they compile it first too. compileall skips what is up to date: cheap to repeat.
 venv: $(STAMP)
 	$(BIN)/python -m compileall -q townplans
 
@@ -45,7 +46,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: venv
 	$(BIN)/pytest -q -n auto
 
 # Thousands of fresh hostile documents and YAML values through the loader, every rule and both
@@ -78,7 +79,7 @@ mutation: $(MUTATION_STAMP)
 	$(BIN)/python benchmarks/mutation.py
 
 # The inner loop: everything but the end-to-end builds marked slow.
-test-fast: $(STAMP) lint typecheck
+test-fast: venv lint typecheck
 	$(BIN)/pytest -q -n auto -m "not slow"
 
 clean:
