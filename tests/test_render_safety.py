@@ -221,7 +221,7 @@ def test_html_tables_beyond_the_row_and_column_limits_are_cut(
 def test_writer_problems_point_at_the_source_file_and_line(tmp_path: Path) -> None:
     """A raw-HTML tag dropped in chapter 3 is reported there (it was reported at chapter 1, the
     document's first file, without a line); one in a template part names the template."""
-    root = copy_workspace(tmp_path / "ws", ("weicheng",))
+    root = copy_workspace(tmp_path / "ws", ("weicheng",), reports=1)  # the plan is what counts
     chapter = root / "towns/weicheng/master-plan/03-infrastructure.md"
     text = chapter.read_text(encoding="utf-8")
     table = '<table>\n<tr><td>甲</td>\n<td><font color="red">乙</font></td></tr>\n</table>\n'
