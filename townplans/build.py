@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -58,6 +58,11 @@ from townplans.model import Finding, Severity, SourceRef
 from townplans.reproducible import source_date_epoch
 
 MANIFEST = ".manifest.json"
+MANIFEST_EVERY = 1.0
+"""Seconds between writes of the manifest while outputs are made (and once at the end, or when
+the build is stopped): written after every output it was re-encoded whole each time, a
+district's 200 outputs spent seconds in JSON. A build killed outright loses at most this much of
+its record; the outputs made meanwhile are found whole and unchanged by the next build."""
 LOCK = ".lock"
 TEMPORARY_PREFIX = ".tmp-"
 """Temporary files of atomic writes; a killed build's leftovers are removed by the next one."""
@@ -603,13 +608,21 @@ class _Run:
             progress(len(report.up_to_date), total, decision.target.label, "未变化")
         rebuilt = [d for d in decisions if d.rebuild]
         long_lived_frozen()
+        written = time.monotonic()
         # closing(): when this loop stops early (Ctrl+C while an output is written), the generator
         # stops its worker processes now, not whenever it is collected
-        with closing(_make_all(rebuilt, self.options.jobs, self.worker)) as made_all:
-            for done, (decision, made) in enumerate(made_all, start=len(report.up_to_date) + 1):
-                state = self._record(decision, made, manifest)
-                progress(done, total, decision.target.label, state)
-                manifest.write(folder)  # after each output: an interrupted build keeps it
+        try:
+            with closing(_make_all(rebuilt, self.options.jobs, self.worker)) as made_all:
+                for done, (decision, made) in enumerate(made_all, start=len(report.up_to_date) + 1):
+                    state = self._record(decision, made, manifest)
+                    progress(done, total, decision.target.label, state)
+                    if time.monotonic() - written >= MANIFEST_EVERY:
+                        manifest.write(folder)
+                        written = time.monotonic()
+        except BaseException:
+            with interrupts_deferred(), suppress(OSError):
+                manifest.write(folder)  # what was made before Ctrl+C or a failure stays recorded
+            raise
         for done, path in enumerate(stale, start=total - len(stale) + 1):
             _remove_stale(path, manifest, report, folder)
             progress(done, total, path.name, "删除")
@@ -720,11 +733,11 @@ def _make_all(
     Stopped early (Ctrl+C, or the caller closing this generator), the workers are terminated at
     once rather than left to finish every queued output: they hold the build lock too (they were
     forked with it) and a user who pressed Ctrl+C wants the prompt back now."""
-    if jobs <= 1 or worker is None or len(decisions) < 2:
-        for decision in decisions:
-            yield decision, _safely(decision.target.make)
-        return
     groups = _same_document(decisions)
+    if jobs <= 1 or worker is None or len(decisions) < 2:
+        for group in groups:
+            yield from zip(group, _made_together([d.target.make for d in group]), strict=True)
+        return
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
     try:
         futures = [
@@ -811,13 +824,22 @@ def _same_document(decisions: Sequence[Decision]) -> list[list[Decision]]:
 
 def _make_group(worker: Callable[[str], Made], paths: list[str]) -> list[Made | Exception]:
     """Make ``paths`` in order in one worker process."""
-    return [_safely(functools.partial(worker, path)) for path in paths]
+    return _made_together([functools.partial(worker, path) for path in paths])
+
+
+def _made_together(makes: Sequence[Callable[[], Made]]) -> list[Made | Exception]:
+    """The targets of one document (its DOCX, then its PDF) made in order, with the cycle
+    collector run less often meanwhile and in full once after the last (``fewer_collections``):
+    not between them, when the layout the DOCX measured is still kept for the PDF, and a full
+    collection walked its millions of boxes for nothing (a tenth of a district build went to
+    collections, one after every target)."""
+    with fewer_collections():
+        return [_safely(make) for make in makes]
 
 
 def _safely(make: Callable[[], Made]) -> Made | Exception:
     try:
-        with fewer_collections():
-            return make()
+        return make()
     except Exception as exc:  # noqa: BLE001 - reported as a finding; other targets go on
         return exc
 
@@ -828,7 +850,8 @@ COLLECTION_THRESHOLDS = (50_000, 20, 100)
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Python's cycle collector run less often while one target is made, and in full after it.
+    """Python's cycle collector run less often while a document's targets are made, and in full
+    after them.
 
     Making a document allocates millions of small objects that stay alive until it is written (a
     WeasyPrint layout's boxes, kept from the DOCX target for the PDF; a DOCX's XML proxies). The

@@ -159,6 +159,31 @@ def _date_formatter() -> Any:
     return FuncFormatter(label)
 
 
+_REGISTERED: set[tuple[str, int, int]] = set()
+"""Font files given to matplotlib in this process, by path, size and mtime."""
+
+
+def _register(path: Path) -> None:
+    """Give matplotlib a district's font once per process (and again only when the file
+    changed): ``addfont`` parses the file, appends an entry whether or not it has one, and
+    empties the font lookup cache, so calling it for every chart made each chart slower than the
+    last (a full district build spent seconds scoring a growing font list)."""
+    from matplotlib import font_manager
+
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
+    if key in _REGISTERED:
+        return
+    try:
+        font_manager.fontManager.addfont(str(path))
+    except (OSError, RuntimeError, ValueError):
+        return  # a broken font file: the document writers report it
+    _REGISTERED.add(key)
+
+
 def _families(style: Style, fonts: Path) -> list[str]:
     """The style's faces matplotlib can find (a district's own fonts registered first), so that
     the SVG names faces WeasyPrint embeds; matplotlib's own default last, never silently."""
@@ -167,10 +192,7 @@ def _families(style: Style, fonts: Path) -> list[str]:
     if fonts.is_dir():
         for path in sorted(fonts.iterdir()):
             if path.suffix.lower() in (".ttf", ".otf", ".ttc"):
-                try:
-                    font_manager.fontManager.addfont(str(path))
-                except (OSError, RuntimeError, ValueError):
-                    continue  # a broken font file: the document writers report it
+                _register(path)
     known = {entry.name for entry in font_manager.fontManager.ttflist}
     wanted: list[str] = []
     for role in ("table", "caption", "body"):

@@ -22,6 +22,8 @@ import hashlib
 import logging
 import math
 import mimetypes
+import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -214,6 +216,50 @@ def _layout_key(html: str, mounts: Mapping[str, Path], variant: str | None) -> s
     return hashlib.sha256(repr((html, folders, variant)).encode()).hexdigest()
 
 
+_FONT_CONFIGS: dict[tuple[object, ...], Any] = {}
+"""WeasyPrint font configurations of this process, by the folders served and the fonts in them."""
+FONT_CONFIGS_KEPT = 2
+
+
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
+
+
+def _font_config(html: str, mounts: Mapping[str, Path]) -> Any:
+    """One WeasyPrint ``FontConfiguration`` per set of faces for the whole process.
+
+    WeasyPrint makes a new one for every document unless it is given one, and each new one
+    copies every ``@font-face`` file into a fresh temporary folder for fontconfig (the Fandol
+    faces are 20 MB) and has fontconfig scan them: two seconds of a district build went to that.
+    Kept by the document's ``@font-face`` rules (a configuration knows only the faces its
+    documents declare: fontconfig would otherwise fall back to a face another document brought,
+    and a PDF would depend on what the process made before it), the folders served, and the
+    name, size and mtime of each font file (another workspace, or a font that changed, gets its
+    own). The last ``FONT_CONFIGS_KEPT`` are kept."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    folders = tuple(sorted((scheme, str(path.resolve())) for scheme, path in mounts.items()))
+    key = (tuple(_FONT_FACE.findall(html)), folders, _font_files(mounts))
+    config = _FONT_CONFIGS.pop(key, None) or FontConfiguration()
+    _FONT_CONFIGS[key] = config  # the most recent last
+    while len(_FONT_CONFIGS) > FONT_CONFIGS_KEPT:
+        _FONT_CONFIGS.pop(next(iter(_FONT_CONFIGS)))
+    return config
+
+
+def _font_files(mounts: Mapping[str, Path]) -> tuple[tuple[str, int, int], ...]:
+    """The files of the templates' fonts folder with their sizes and mtimes (none: no folder)."""
+    templates = mounts.get("templates")
+    if templates is None:
+        return ()
+    try:
+        entries = sorted(os.scandir(templates / "fonts"), key=lambda entry: entry.name)
+        return tuple(
+            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns) for entry in entries
+        )
+    except OSError:
+        return ()
+
+
 def _options(variant: str | None) -> dict[str, Any]:
     options: dict[str, Any] = {"uncompressed_pdf": False}
     if variant:
@@ -239,7 +285,7 @@ def layout(
     ):
         fetcher = make_fetcher(mounts)
         source = weasyprint.HTML(string=html, base_url=f"{WORKSPACE}:", url_fetcher=fetcher)
-        document = source.render(**_options(variant))
+        document = source.render(font_config=_font_config(html, mounts), **_options(variant))
     _LAST_LAYOUT.clear()
     _LAST_LAYOUT[key] = (document, list(warnings))
     return document, warnings
