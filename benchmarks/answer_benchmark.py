@@ -46,13 +46,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-LAST_ROUND_SECONDS = {"check": 0.85, "build": 1.23}
+FORCED = "build --force -j 2"
+LAST_ROUND_SECONDS = {"check": 0.85, "build": 1.23, FORCED: 27.8}
 """Issue 20 part 5: a reviewer's measurement of ``townplans --root … check`` and of a no-op
 ``build`` on the sample district, as processes, on a quiet 2-core machine, before this round."""
-ROUND_BEFORE_SECONDS = {"check": 0.52, "build": 0.79}
+ROUND_BEFORE_SECONDS = {"check": 0.52, "build": 0.79, FORCED: 18.6}
 """The same measurements one round earlier, as quoted in issue 20 part 5."""
-TARGET_SECONDS = 0.5
-"""Issue 20 part 5's goal: median wall time of the process on a quiet machine."""
+TARGET_SECONDS = {"check": 0.5, "build": 0.5}
+"""Issue 20 part 5's goal: median wall time of the process on a quiet machine (a forced full
+build has none: issue 20 quotes it as the regression it was)."""
+FORCED_RUNS = 3
+"""A forced full build takes half a minute: at most this many runs of it."""
 
 _WRITE_CACHE = r"""
 import sys
@@ -89,6 +93,7 @@ class Scenario:
     name: str
     cached: bool
     command: str = "check"
+    """The command and its options, as typed after ``townplans --root …``."""
     built: bool = False
     """The district is built once first (a no-op build has nothing to do)."""
     forget: bool = False
@@ -136,7 +141,7 @@ def run_once(variant: Variant, root: Path, command: str = "check") -> tuple[floa
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "townplans", "--root", str(root), command],
+        [sys.executable, "-m", "townplans", "--root", str(root), *command.split()],
         env=variant.environment(),
         cwd=root,  # never the repository: ``-m`` imports from the working folder first
         capture_output=True,
@@ -157,7 +162,7 @@ def compile_package(variant: Variant) -> None:
     compileall.compile_dir(folder, quiet=1)
 
 
-def table(scenarios: list[Scenario], variants: list[Variant], runs: int) -> None:
+def table(scenarios: list[Scenario], variants: list[Variant]) -> None:
     head = (
         f"{'scenario':<24} {'revision':<10} {'runs':>4} {'wall med':>8} {'wall best':>9} "
         f"{'CPU med':>7} {'CPU best':>8} {'last round':>10} {'round before':>12} {'target':>6}"
@@ -169,12 +174,14 @@ def table(scenarios: list[Scenario], variants: list[Variant], runs: int) -> None
             rows = scenario.runs[variant.name]
             wall = [w for w, _ in rows]
             cpu = [c for _, c in rows]
+            target = TARGET_SECONDS.get(scenario.command)
             print(
-                f"{scenario.name:<24} {variant.name:<10} {runs:>4} "
+                f"{scenario.name:<24} {variant.name:<10} {len(rows):>4} "
                 f"{statistics.median(wall):>8.3f} {min(wall):>9.3f} "
                 f"{statistics.median(cpu):>7.3f} {min(cpu):>8.3f} "
                 f"{LAST_ROUND_SECONDS[scenario.command]:>10.2f} "
-                f"{ROUND_BEFORE_SECONDS[scenario.command]:>12.2f} {TARGET_SECONDS:>6.2f}"
+                f"{ROUND_BEFORE_SECONDS[scenario.command]:>12.2f} "
+                f"{f'{target:.2f}' if target is not None else '—':>6}"
             )
 
 
@@ -200,6 +207,7 @@ def main() -> None:
             Scenario("check, fresh checkout", False),
             Scenario("no-op build", True, "build", built=True),
             Scenario("no-op build, no answer", True, "build", built=True, forget=True),
+            Scenario("forced full build -j 2", True, FORCED, built=True),
         ]
         for number, scenario in enumerate(scenarios):
             for index, variant in enumerate(variants):
@@ -213,7 +221,8 @@ def main() -> None:
             for variant in variants:  # one run each first: warm file caches, keep the output
                 root = scenario.workspaces[variant.name]
                 scenario.outputs[variant.name] = run_once(variant, root, scenario.command)[2]
-            for _ in range(args.runs):
+            repeats = min(args.runs, FORCED_RUNS) if scenario.command == FORCED else args.runs
+            for _ in range(repeats):
                 for variant in variants:
                     root = scenario.workspaces[variant.name]
                     if scenario.forget:
@@ -225,7 +234,7 @@ def main() -> None:
             f"load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}; "
             f"{os.cpu_count()} CPUs; bytecode {'as found' if args.as_is else 'compiled first'}"
         )
-        table(scenarios, variants, args.runs)
+        table(scenarios, variants)
         if len(variants) > 1:
             for scenario in scenarios:
                 first, other = (scenario.outputs[v.name] for v in variants)
