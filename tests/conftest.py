@@ -112,17 +112,23 @@ def copy_workspace(
     return target
 
 
-def warm_probe_cache(root: Path) -> None:
+def warm_probe_cache(root: Path, copied_from: Path | None = None) -> None:
     """Write ``root``'s image probe cache (build/.cache/images.json), as the first build of a
     checkout leaves it: a ``townplans`` child process run on a fresh copy then reads every
     photo's facts from it instead of decoding and hashing each one again (about half of a
     ``check``'s time on two towns). In-process the probes come from
     ``_probes_remembered_by_content``. A file a test changes afterwards is probed again (the
-    cache knows it by size, mtime, ctime and inode)."""
+    cache knows it by size, mtime, ctime and inode).
+
+    ``copied_from``: ``root`` was just copied (``copytree`` keeps sizes and mtimes) from that
+    workspace, whose cache is written: its entries are carried over to the copy's files, each
+    under the copy's own signature, and nothing is read (probing again read every photo)."""
     from townplans.load.images import IMAGE_SUFFIXES, ProbeCache, probe_all
     from townplans.paths import WorkspacePaths
 
     root = root.resolve()
+    if copied_from is not None and _carry_probe_cache(copied_from.resolve(), root):
+        return
     images = [
         path
         for path in sorted((root / "towns").rglob("*"))
@@ -135,6 +141,36 @@ def warm_probe_cache(root: Path) -> None:
     target = WorkspacePaths(root).probe_cache
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(cache.to_json(), encoding="utf-8")
+
+
+def _carry_probe_cache(source: Path, root: Path) -> bool:
+    """``source``'s probe cache re-keyed for its fresh copy ``root``: an entry is carried only
+    when the copy's file has the size and mtime the source's had when probed (the same bytes,
+    copied). False when ``source`` has no readable cache."""
+    from townplans.load.images import PROBE_FORMAT
+    from townplans.paths import WorkspacePaths
+
+    try:
+        data = json.loads(WorkspacePaths(source).probe_cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict) or data.get("format") != PROBE_FORMAT:
+        return False
+    files = {}
+    for name, entry in data["files"].items():
+        path = root / Path(name).relative_to(source)
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        size, mtime_ns = entry["stat"][:2]
+        if stat.S_ISREG(info.st_mode) and (info.st_size, info.st_mtime_ns) == (size, mtime_ns):
+            signature = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+            files[str(path)] = {"stat": signature, "info": entry["info"]}
+    target = WorkspacePaths(root).probe_cache
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"format": PROBE_FORMAT, "files": files}), encoding="utf-8")
+    return True
 
 
 def _lists_other_town(line: str, towns: tuple[str, ...]) -> bool:

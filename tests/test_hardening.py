@@ -56,6 +56,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
         line for line in lines if "slug:" not in line or "weicheng" in line or "zhouling" in line
     ]
     district.write_text("".join(keep), encoding="utf-8")
+    warm_probe_cache(root)  # carried over to each copy (``ws``)
     return root
 
 
@@ -87,7 +88,7 @@ def built_base(base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ws(base: Path, tmp_path: Path) -> Path:
     target = tmp_path / "ws"
     shutil.copytree(base, target, symlinks=True)
-    warm_probe_cache(target)
+    warm_probe_cache(target, copied_from=base)
     return target
 
 
