@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import json
@@ -10,6 +11,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import tempfile
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,6 +87,62 @@ def sample(profile: Profile) -> Workspace:
     return load_workspace(REPO, profile)
 
 
+_FONTS: dict[str, str] = {}
+"""The session's own copy of templates/fonts (``PRISTINE``), by file name, with each file's
+SHA-256: what every workspace copy hard-links its fonts to."""
+PRISTINE = Path(tempfile.gettempdir()) / f"townplans-fonts-{os.getpid()}"
+
+
+def _pristine_fonts() -> Path:
+    """templates/fonts copied once for this test process, beside the temporary folders (a hard
+    link needs the same file system). Workspace copies link their fonts here instead of copying
+    20 MB each (hundreds of copies wrote gigabytes a run); links to the repository's own files
+    would let a test that wrote into a font change the checkout. ``_fonts_left_alone`` checks at
+    the end that no test wrote through a link."""
+    if not _FONTS:
+        PRISTINE.mkdir(exist_ok=True)
+        for font in sorted((REPO / "templates/fonts").iterdir()):
+            copied = Path(shutil.copy2(font, PRISTINE / font.name))
+            _FONTS[font.name] = hashlib.sha256(copied.read_bytes()).hexdigest()
+        atexit.register(shutil.rmtree, PRISTINE, ignore_errors=True)
+    return PRISTINE
+
+
+def _fonts_of(root: Path) -> Callable[[str, list[str]], list[str]]:
+    """A copytree ``ignore`` leaving out the files of ``root``'s templates/fonts."""
+    fonts = str(root / "templates/fonts")
+    return lambda folder, names: list(_FONTS) if folder == fonts else []
+
+
+def copy_tree(source: Path, target: Path) -> Path:
+    """``shutil.copytree`` (symlinks kept as links) with the files of any ``templates/fonts``
+    hard-linked instead of copied: they are never written by a test (``_fonts_left_alone``)."""
+
+    def copy(src: str, dst: str) -> object:
+        if Path(src).parent.name == "fonts" and Path(src).parent.parent.name == "templates":
+            try:
+                os.link(src, dst)
+                return dst
+            except OSError:
+                pass  # another file system: copied
+        return shutil.copy2(src, dst)
+
+    return Path(shutil.copytree(source, target, symlinks=True, copy_function=copy))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fonts_left_alone() -> Iterator[None]:
+    """Every workspace copy's fonts are links to the session's pristine copy: a test that wrote
+    into one would change them for every other test, so the run fails if one did."""
+    yield
+    changed = [
+        name
+        for name, digest in _FONTS.items()
+        if hashlib.sha256((PRISTINE / name).read_bytes()).hexdigest() != digest
+    ]
+    assert not changed, f"a test wrote into a linked font of templates/fonts: {changed}"
+
+
 def copy_workspace(
     target: Path, towns: tuple[str, ...] = (), *, list_all: bool = False, reports: int | None = None
 ) -> Path:
@@ -96,7 +154,10 @@ def copy_workspace(
     only that many of each town's latest weekly reports: a test of the build engine (workers,
     locks, reproducibility) needs outputs of every kind, not the 周报 and 通报 of eight weeks,
     which are half of a build's outputs (the weeks left out are findings, TP521, not failures)."""
-    shutil.copytree(REPO / "templates", target / "templates")
+    fonts = _pristine_fonts()
+    shutil.copytree(REPO / "templates", target / "templates", ignore=_fonts_of(REPO))
+    for name in _FONTS:  # linked to the session's copy, never to the checkout's files
+        os.link(fonts / name, target / "templates/fonts" / name)
     (target / "towns").mkdir(parents=True)
     district = (REPO / "towns" / "district.yaml").read_text(encoding="utf-8")
     if towns and not list_all:
@@ -458,7 +519,7 @@ def district_copy(built_district: Path, tmp_path: Path) -> Callable[..., Path]:
     matches and a build of the copy remakes only what the test changed."""
 
     def make(name: str = "ws") -> Path:
-        return Path(shutil.copytree(built_district, tmp_path / name, symlinks=True))
+        return copy_tree(built_district, tmp_path / name)
 
     return make
 

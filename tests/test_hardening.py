@@ -29,7 +29,7 @@ import pytest
 from PIL import Image
 
 from tests.cli_run import Ran, townplans
-from tests.conftest import copy_workspace, made_once, warm_probe_cache
+from tests.conftest import copy_tree, copy_workspace, made_once, warm_probe_cache
 from townplans import pipeline
 from townplans.rules import Problem
 
@@ -62,7 +62,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _build_town(base: Path) -> Callable[[Path], None]:
     def make(folder: Path) -> None:
-        root = Path(shutil.copytree(base, folder / "ws", symlinks=True))
+        root = copy_tree(base, folder / "ws")
         _latest_report_only(root)
         outcome = pipeline.run_build(root, ("weicheng",), jobs=2)
         assert not outcome.failed, [str(f) for f in outcome.findings]
@@ -87,7 +87,7 @@ def built_base(base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def ws(base: Path, tmp_path: Path) -> Path:
     target = tmp_path / "ws"
-    shutil.copytree(base, target, symlinks=True)
+    copy_tree(base, target)
     warm_probe_cache(target, copied_from=base)
     return target
 
@@ -853,7 +853,7 @@ def test_hostile_build(case: Hostile, built_base: Path, tmp_path: Path) -> None:
     also shows the other town is still checked. The build runs on a copy of the built town, so
     it makes what the hostile input changed; then every output must be as a build from nothing
     would make it (builds are reproducible), but for those the build reported failing."""
-    ws = Path(shutil.copytree(built_base, tmp_path / "ws", symlinks=True))
+    ws = copy_tree(built_base, tmp_path / "ws")
     case.breaks(ws)
     before = snapshot(ws)
     ran = townplans(ws, *case.args, env=case.env, timeout=None)

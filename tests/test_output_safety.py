@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.conftest import copy_workspace, made_once
+from tests.conftest import copy_tree, copy_workspace, made_once
 from townplans import build, pipeline, reproducible, targets
 from townplans.cli import cli
 from townplans.fs import PathPolicyError, safe_entry, safe_name
@@ -127,7 +127,7 @@ def built_beidu(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def beidu(built_beidu: Path, tmp_path: Path) -> Path:
     root = tmp_path / "ws"
-    shutil.copytree(built_beidu, root, symlinks=True)
+    copy_tree(built_beidu, root)
     return root
 
 
