@@ -213,10 +213,7 @@ class InputHasher:
     def file(self, relative: str) -> str:
         """The hash of one file, or "absent" when ``relative`` is not a regular file inside the
         workspace (a folder, a link out, a name with ``..`` or an absolute one: never read)."""
-        parts = relative.split("/")
-        if relative.startswith("/") or ".." in parts or "\\" in relative:
-            return "absent"
-        return self._file(relative)
+        return "absent" if safe_entry(relative) is not None else self._file(relative)
 
     def _file(self, relative: str) -> str:
         if relative not in self._files:
