@@ -31,12 +31,14 @@ from townplans.render import ooxml
 from townplans.render.documents import DocumentSpec
 from townplans.render.docx import DocxWriter
 from townplans.render.layout import (
+    gfm_table_texts,
     kept_in_body,
     kept_with_previous,
     line_breaks,
     minimum_em,
     natural_em,
     table_label,
+    table_lines,
 )
 from townplans.render.style import Style, css, load_style
 from townplans.render.words import Lexicon, words
@@ -239,16 +241,39 @@ TOTALS = (
 
 
 def test_a_total_row_keeps_two_data_rows_on_its_page() -> None:
-    rows = [["来源", "金额"], ["上级补助", "800"], ["区级财政", "650"], ["镇自筹", "400"]]
-    assert kept_with_previous([*rows, ["合计", "1850"]]) == {3, 4}
-    assert kept_with_previous([*rows[:2], ["总计", "800"]]) == {2}  # one data row: with it
-    assert kept_with_previous(rows) == frozenset()
-    assert kept_with_previous([["合计", "金额"], ["x", "1"]]) == frozenset()  # a header
+    rows = [["来源", "金额"], *([f"来源{n}", str(n)] for n in range(1, 7))]
+    assert kept_with_previous(rows) == {2, 6}  # two rows each side of any break
+    assert kept_with_previous([*rows, ["合计", "21"]]) == {2, 6, 7}
+    assert kept_with_previous([*rows[:2], ["总计", "1"]]) == {2}  # one data row: with it
+    assert kept_with_previous([["合计", "金额"], *rows[1:]]) == {2, 6}  # a header
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_a_table_of_three_rows_or_fewer_is_never_split(count: int) -> None:
+    rows = [["来源", "金额"], *([f"来源{n}", str(n)] for n in range(count))]
+    assert kept_with_previous(rows) == set(range(2, count + 1))
+
+
+def test_a_split_leaves_two_rows_on_each_page() -> None:
+    rows = [["来源", "金额"], *([f"来源{n}", str(n)] for n in range(5))]
+    kept = kept_with_previous(rows)
+    breaks = [index for index in range(2, len(rows)) if index not in kept]
+    assert breaks == [3, 4]  # before the 3rd or the 4th data row of five
+
+
+def test_a_tall_table_keeps_only_its_total_with_two_rows() -> None:
+    """The 公文 附件's 项目一览表: rows of five lines in a column eight ems wide. Kept whole it
+    would not fit its page with its title, which would stand alone on the page before."""
+    scope = "改造市场交易棚2800㎡，新建停车场4200㎡（160个泊位），更新给排水、电力和消防设施"
+    rows = [["序号", "建设规模及内容"], *([str(n), scope] for n in range(1, 4)), ["合计", "—"]]
+    assert table_lines(rows, [2.0, 8.0], 1) == 3 * 6 + 1
+    assert kept_with_previous(rows, 1, [2.0, 8.0]) == {3, 4}  # the total and the row above
+    assert kept_with_previous(rows, 1, [2.0, 40.0]) == {2, 3, 4}  # one line a row: whole
 
 
 def test_both_writers_keep_the_total_with_the_rows_above_it() -> None:
     html = _html(TOTALS, None)
-    assert html.count('<tr class="keep">') == 2
+    assert html.count('<tr class="keep">') == 3  # the 2nd row; the total and the one above
     assert re.search(r'<tr class="keep">\s*<td>镇自筹', html)
     writer = DocxWriter(STYLE, Path())
     writer.add_markdown(mdparser.parse(TOTALS), Path())
@@ -256,7 +281,7 @@ def test_both_writers_keep_the_total_with_the_rows_above_it() -> None:
     kept = [
         all(p.paragraph_format.keep_with_next for c in r.cells for p in c.paragraphs) for r in rows
     ]
-    assert kept == [False, False, True, True, False]  # the rows before 镇自筹 and 合计
+    assert kept == [False, True, True, True, False]  # the rows before 区级财政, 镇自筹, 合计
 
 
 LABELLED = "**资金来源**\n\n| 来源 | 金额 |\n|---|---:|\n| 【缺：资金来源】 | — |\n| 合计 | — |\n"
@@ -484,6 +509,87 @@ def test_no_stranded_row_or_heading_and_no_parted_number_in_libreoffices_pdf(
     built_district: Path, district_word_pdfs: Path
 ) -> None:
     found = _page_findings(built_district, district_word_pdfs)
+    assert not found, found
+
+
+def _table_rows(spec: DocumentSpec) -> list[list[list[str]]]:
+    """The data rows of each Markdown table of ``spec`` (its header row left out), each row its
+    cells' texts without spaces (an empty cell's “—” left out), in document order."""
+    found = []
+    for part in spec.parts:
+        for index, token in enumerate(part.tokens):
+            if token.type == "table_open":
+                rows = gfm_table_texts(part.tokens, index)[1:]
+                cells = ([re.sub(r"\s+", "", c) for c in row] for row in rows)
+                found.append([[c for c in dict.fromkeys(row) if c and c != "—"] for row in cells])
+    return found
+
+
+def _shows(fragment: str, cell: str) -> bool:
+    """Whether a line of a PDF is ``cell``, or the first line of it wrapped (four characters or
+    more, so that “C3” or “1” alone is no evidence)."""
+    return bool(fragment) and (
+        fragment == cell or (len(fragment) >= 4 and cell.startswith(fragment))
+    )
+
+
+LONG_CELL = 24
+"""A table with a cell longer than this (characters) has rows of several lines (the 公文
+附件's 建设规模及内容): one of them is a good part of a page, and the table may not fit its
+page whole, so it may leave one row on a page (``layout.SHORT_TABLE_LINES``)."""
+
+
+def split_rows(pdf: Path, spec: DocumentSpec) -> tuple[list[str], int, int]:
+    """Tables of ``spec`` whose rows are short (no cell over ``LONG_CELL`` characters) that a
+    page break parts with a single data row on one side, as (findings, rows found, rows): each
+    row is found in reading order, after the row before it, where one of its cells is shown
+    with another of its cells on the same line (±30 pt)."""
+    lines = sorted(fragments(pdf), key=lambda f: (f.page, f.y0, f.x0))
+    texts = [re.sub(r"\s+", "", f.text) for f in lines]
+
+    def row_at(index: int, row: list[str]) -> bool:
+        if not any(_shows(texts[index], cell) for cell in row):
+            return False
+        near = range(max(0, index - 40), min(len(lines), index + 40))
+        return len(row) < 2 or any(
+            _shows(texts[other], cell)
+            and not _shows(texts[index], cell)
+            and lines[other].page == lines[index].page
+            and abs(lines[other].y0 - lines[index].y0) < 30
+            for other in near
+            for cell in row
+        )
+
+    findings: list[str] = []
+    cursor = located = total = 0
+    for rows in _table_rows(spec):
+        short = max((len(cell) for row in rows for cell in row), default=0) <= LONG_CELL
+        pages: dict[int, list[str]] = {}
+        for row in rows:
+            total += 1
+            at = next((i for i in range(cursor, len(lines)) if row_at(i, row)), None)
+            if at is not None:
+                located, cursor = located + 1, at + 1
+                pages.setdefault(lines[at].page, []).append(row[0] if row else "")
+        if short and len(pages) > 1 and min(len(shown) for shown in pages.values()) < 2:
+            findings.append(f"表格（{rows[0][0] if rows[0] else ''}…）分页为 {pages}")
+    return findings, located, total
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("word", [False, True], ids=["pdf", "libreoffice"])
+def test_no_page_break_leaves_a_single_table_row_on_a_page(
+    built_district: Path, district_word_pdfs: Path, word: bool
+) -> None:
+    found: dict[str, list[str]] = {}
+    located = total = 0
+    for spec in _district_documents(built_district):
+        pdf = _pdfs(built_district, spec, district_word_pdfs if word else None)
+        findings, shown, rows = split_rows(pdf, spec)
+        located, total = located + shown, total + rows
+        if findings:
+            found[spec.name] = findings
+    assert located >= 0.98 * total > 500, (located, total)  # the rows are read, not missed
     assert not found, found
 
 

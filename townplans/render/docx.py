@@ -1465,7 +1465,8 @@ class DocxWriter:
         ooxml.set_cell_margins(table._tbl, CELL_PADDING_PT, CELL_PADDING_Y_PT + CELL_BORDER_PT / 2)
         size = plan.font_pt if plan.resized else self.style.fonts["table"].size
         self._cell_line_pt = CELL_LINE * size
-        kept = kept_with_previous(texts, 1 if header else 0)
+        column_em = [width / EMU_PER_PT / size - CELL_EXTRA_PT / size for width in widths]
+        kept = kept_with_previous(texts, 1 if header else 0, column_em)
         for number, places in enumerate(rows):
             row = ooxml.add_row(table._tbl, header=header and number == 0)
             column = 0

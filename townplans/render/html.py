@@ -316,10 +316,10 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         rows = gfm_table_texts(tokens, idx)
         columns = max((len(row) for row in rows), default=0)
-        self.kept_rows = kept_with_previous(rows)
         self.row = -1
         title = tokens[idx].meta.get("caption")
         opening, self.after_table = self.table_frame(rows, columns, title, tokens[idx].map)
+        self.kept_rows = kept_with_previous(rows, 1, self.column_em)
         return _with_attribute(opening, self.source_attribute(tokens[idx]), _TABLE) + "\n"
 
     def table_close(
@@ -496,7 +496,7 @@ def table_html(
         return _cell_html(slot, _wrapping(text, column_em, slot.column, slot.colspan, lexicon))
 
     header = sum(1 for row in grid.rows if all(s.cell is None or s.cell.header for s in row))
-    kept = kept_with_previous(htmltable.texts(grid), header)
+    kept = kept_with_previous(htmltable.texts(grid), header, column_em)
     body = "".join(
         ('<tr class="keep">' if number in kept else "<tr>")
         + "".join(cell(slot) for slot in row if slot.cell is not None)

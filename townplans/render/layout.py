@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -551,11 +552,46 @@ TOTAL_COMPANY = 2
 """Data rows a total row keeps on its page: never the repeated header and “合计” alone."""
 
 
-def kept_with_previous(rows: Sequence[Sequence[str]], header: int = 1) -> frozenset[int]:
-    """Indexes of the rows of a table (``header`` rows first) that must not start a page: each
-    total row (``TOTAL_LABELS``) and the data rows that go with it (``TOTAL_COMPANY``), so
-    that a page never holds a total without the rows it sums."""
+ROWS_AT_A_BREAK = 2
+"""Data rows a short table leaves on each side of a page break: never the header and one row
+at a page's foot, nor one row alone under the repeated header overleaf (a short table of at
+most ``2 × ROWS_AT_A_BREAK - 1`` data rows is not split at all)."""
+SHORT_TABLE_LINES = 12
+"""The most lines a table's data rows may run to, for it to be kept whole or in pieces of
+``ROWS_AT_A_BREAK`` rows: a taller table (the 公文 附件's 项目一览表, rows of five lines) may
+not fit its page whole with its title, and a row of it is a good part of a page."""
+
+
+def table_lines(rows: Sequence[Sequence[str]], column_em: Sequence[float], header: int) -> int:
+    """How many lines the data rows of a table run to with columns ``column_em`` ems wide:
+    each row as many as its fullest cell (a cell's text as written, one em a CJK character)."""
+    lines = 0
+    for row in rows[header:]:
+        lines += max(
+            (
+                sum(max(1, math.ceil(text_em(part) / width - 0.01)) for part in text.split("\n"))
+                for text, width in zip(row, column_em, strict=False)
+                if width > 0
+            ),
+            default=1,
+        )
+    return lines
+
+
+def kept_with_previous(
+    rows: Sequence[Sequence[str]], header: int = 1, column_em: Sequence[float] = ()
+) -> frozenset[int]:
+    """Indexes of the rows of a table (``header`` rows first) that must not start a page: in a
+    table of at most ``SHORT_TABLE_LINES`` lines (its columns ``column_em`` ems wide; none
+    given: one line a row), the first and the last ``ROWS_AT_A_BREAK`` data rows but one each,
+    so a break leaves at least that many on both pages; in any table each total row
+    (``TOTAL_LABELS``) and the data rows that go with it (``TOTAL_COMPANY``), so that a page
+    never holds a total without the rows it sums."""
+    last = len(rows) - 1
     kept: set[int] = set()
+    if table_lines(rows, column_em or [math.inf], header) <= SHORT_TABLE_LINES:
+        kept.update(range(header + 1, min(header + ROWS_AT_A_BREAK, last + 1)))
+        kept.update(range(max(header + 1, last - ROWS_AT_A_BREAK + 2), last + 1))
     for index, row in enumerate(rows):
         first = next((text.strip() for text in row if text.strip()), "")
         if index > header and first.startswith(TOTAL_LABELS):
