@@ -134,6 +134,31 @@ def test_prefilled_toc_names_the_pages_word_puts_the_headings_on(
             assert not wrong, (pdf.name, wrong)
 
 
+COVERLESS = ("*小城镇建设考核评分表", "weicheng/*周报（第8期）", "zhengyang/*周报（第8期）")
+"""Documents without a cover, of more than one page: the title opens page 1."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pattern", COVERLESS)
+def test_a_document_without_a_cover_numbers_its_first_page_under_its_title(
+    built_district: Path, district_word_pdfs: Path, pattern: str
+) -> None:
+    """Page 1 starts with the title, not with the running header repeating it above the
+    title, and ends with its page number “— 1 —”, in both writers; page 2 starts with the
+    running header and ends with “— 2 —” (review F34: the PDF had no number on page 1, and
+    LibreOffice set the header above the title)."""
+    (file,) = (built_district / "build").glob(f"{pattern}.docx")
+    for pdf in (file.with_suffix(".pdf"), district_word_pdfs / f"{file.stem}.pdf"):
+        pages = [
+            [line for line in re.sub(r"[ \u3000]", "", page).splitlines() if line]
+            for page in _page_texts(pdf)
+        ]
+        assert len(pages) >= 2, pdf
+        title = pages[1][0]  # the running header: the title
+        assert pages[0][0] == title and pages[0][1] != title, (pdf, pages[0][:2])
+        assert [pages[0][-1], pages[1][-1]] == ["—1—", "—2—"], pdf
+
+
 @pytest.mark.slow
 def test_each_project_starts_a_page(built_district: Path, district_word_pdfs: Path) -> None:
     """In the 项目简介汇编 every project's heading after the first breaks the page in the DOCX

@@ -38,7 +38,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
-from docx.section import Section
+from docx.section import Section, _Footer
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
@@ -399,30 +399,30 @@ class DocxWriter:
 
     def _page_numbers(self, section: Section) -> None:
         """ "— 1 —" in 4号 宋体, one character in from the outer edge: odd right, even left."""
+        self._page_number(section.footer, WD_ALIGN_PARAGRAPH.RIGHT)
+        self._page_number(section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)
+
+    def _page_number(self, footer: _Footer, alignment: WD_ALIGN_PARAGRAPH) -> None:
         role = self.style.fonts["page_number"]
         indent = Pt(role.size)
-        for footer, alignment in (
-            (section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
-            (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
-        ):
-            footer.is_linked_to_previous = False
-            paragraph = footer.paragraphs[0]
-            if self.gongwen:
-                # One 4号 line, off the grid, so that footer_distance places it exactly.
-                ooxml.snap_to_grid(paragraph, on=False)
-                paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-                paragraph.paragraph_format.line_spacing = Pt(role.size)
-            paragraph.alignment = alignment
-            paragraph.paragraph_format.first_line_indent = Pt(0)
-            paragraph.paragraph_format.left_indent = (
-                indent if alignment == WD_ALIGN_PARAGRAPH.LEFT else Pt(0)
-            )
-            paragraph.paragraph_format.right_indent = (
-                indent if alignment == WD_ALIGN_PARAGRAPH.RIGHT else Pt(0)
-            )
-            set_fonts(paragraph.add_run("— "), role)
-            add_field(paragraph, "PAGE", role)
-            set_fonts(paragraph.add_run(" —"), role)
+        footer.is_linked_to_previous = False
+        paragraph = footer.paragraphs[0]
+        if self.gongwen:
+            # One 4号 line, off the grid, so that footer_distance places it exactly.
+            ooxml.snap_to_grid(paragraph, on=False)
+            paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            paragraph.paragraph_format.line_spacing = Pt(role.size)
+        paragraph.alignment = alignment
+        paragraph.paragraph_format.first_line_indent = Pt(0)
+        paragraph.paragraph_format.left_indent = (
+            indent if alignment == WD_ALIGN_PARAGRAPH.LEFT else Pt(0)
+        )
+        paragraph.paragraph_format.right_indent = (
+            indent if alignment == WD_ALIGN_PARAGRAPH.RIGHT else Pt(0)
+        )
+        set_fonts(paragraph.add_run("— "), role)
+        add_field(paragraph, "PAGE", role)
+        set_fonts(paragraph.add_run(" —"), role)
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -447,6 +447,12 @@ class DocxWriter:
         text of every page, the cover's included (``ooxml.watermark``). Called before the first
         section break: the sections that follow inherit these headers."""
         section = self.document.sections[0]
+        # A document without a cover opens with its title: no running header above it on page
+        # 1, but its page number, as the PDF's ``coverless`` first page.
+        coverless = not (section.different_first_page_header_footer or self.gongwen)
+        coverless = coverless and not self.landscape
+        if coverless:
+            section.different_first_page_header_footer = True
         section.header_distance = Mm(max(self.style.margin_top_mm / 2 - 2, 5))
         role = replace(self.style.fonts["caption"], size=9, bold=False)
         for header in (section.header, section.even_page_header):
@@ -460,10 +466,12 @@ class DocxWriter:
                 set_fonts(run, role)
                 run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
             self._watermark(paragraph, watermark)
-        if section.different_first_page_header_footer:  # the cover: no running header
-            cover = section.first_page_header
-            cover.is_linked_to_previous = False
-            self._watermark(cover.paragraphs[0], watermark)
+        if section.different_first_page_header_footer:  # the cover or the title: no header
+            first = section.first_page_header
+            first.is_linked_to_previous = False
+            self._watermark(first.paragraphs[0], watermark)
+        if coverless:
+            self._page_number(section.first_page_footer, WD_ALIGN_PARAGRAPH.RIGHT)
 
     def _watermark(self, paragraph: Paragraph, text: str) -> None:
         look = self.style.watermark

@@ -808,7 +808,15 @@ def page(
     head = f'<span class="running-title">{escape(title if running is None else running)}</span>'
     if watermark:
         head += f'<div class="watermark">{watermark}</div>'
-    wanted = (("plan", plan), ("gongwen", gongwen), ("landscape", landscape))
+    # A document without a cover opens with its title on page 1: no running header there, but
+    # its page number, as on every other page (``style.css``: the ``coverless`` page).
+    coverless = not (cover or gongwen or landscape)
+    wanted = (
+        ("plan", plan),
+        ("gongwen", gongwen),
+        ("landscape", landscape),
+        ("coverless", coverless),
+    )
     classes = [name for name, on in wanted if on]
     if gongwen:
         head += '<div class="landscape-odd"></div><div class="landscape-even"></div>'

@@ -379,6 +379,8 @@ def css(style: Style, font_faces: str = "") -> str:
 @page :right {{ @bottom-right {{ content: "— " counter(page) " —"; {page_number} margin-right: 1em; }} }}
 @page :left {{ @bottom-left {{ content: "— " counter(page) " —"; {page_number} margin-left: 1em; }} }}
 @page :first {{ @top-center {{ content: none; }} @bottom-right {{ content: none; }} @bottom-left {{ content: none; }} }}
+@page coverless:first {{ @bottom-right {{ content: "— " counter(page) " —"; {page_number} margin-right: 1em; }} }}
+body.coverless {{ page: coverless; }}
 @page landscape {{ size: {style.height_mm}mm {style.width_mm}mm; margin: {style.margin_left_mm}mm {style.margin_top_mm}mm {style.margin_right_mm}mm {style.margin_bottom_mm}mm; }}
 html {{ font-family: {_family(body)}; font-size: {body.size}pt; line-height: {style.line_spacing_pt}pt; }}
 body {{ margin: 0; overflow-wrap: anywhere; }}
