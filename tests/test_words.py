@@ -9,6 +9,7 @@ import itertools
 import re
 import subprocess
 import sys
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.oxml.table import CT_Tc
+from docx.oxml.xmlchemy import BaseOxmlElement
 
 from tests.conftest import copy_workspace
 from tests.test_table_layout import (
@@ -349,6 +351,45 @@ def test_a_paragraphs_last_line_holds_two_characters() -> None:
     writer.add_markdown(mdparser.parse("建设用地108㎡，建筑高度不超过十二米。\n"), Path())
     # Word's body text is the text: no WORD JOINER a reader would copy (issue 22, point 6).
     assert writer.document.paragraphs[-1].text == "建设用地108㎡，建筑高度不超过十二米。"
+
+
+def _line_breaking_sets(settings: BaseOxmlElement) -> dict[str, str]:
+    return {
+        child.tag.split("}")[1]: f"{child.get(qn('w:lang'))}:{child.get(qn('w:val'))}"
+        for child in settings
+        if child.tag in (qn("w:noLineBreaksAfter"), qn("w:noLineBreaksBefore"))
+    }
+
+
+def test_word_keeps_a_number_on_the_line_of_its_unit_by_its_own_rules() -> None:
+    """Word's custom sets for Chinese: no line ends with a digit or a range dash, so “680万元”
+    and “2023—2035年” are not parted, with the body text left as written (no WORD JOINER);
+    its own sets otherwise (no line starts with “，” or “）”, none ends with “（”).
+    LibreOffice 7.4 does not read these settings (``ooxml.keep_numbers_with_units``)."""
+    writer = DocxWriter(STYLE, Path())
+    writer.add_markdown(mdparser.parse("投资680万元，规划期限2023—2035年。\n"), Path())
+    settings = writer.document.settings.element
+    sets = _line_breaking_sets(settings)
+    after, before = sets["noLineBreaksAfter"], sets["noLineBreaksBefore"]
+    assert after.startswith("zh-CN:") and before.startswith("zh-CN:")
+    assert set("0123456789—～（“《") <= set(after) and not set("，。）”") & set(after)
+    assert set("，。、）”》％") <= set(before) and not set("0123456789（") & set(before)
+    order = [child.tag.split("}")[1] for child in settings]
+    assert order.index("noLineBreaksBefore") < order.index("savePreviewPicture")
+    assert order.index("characterSpacingControl") < order.index("noLineBreaksAfter")
+    assert writer.document.paragraphs[-1].text == "投资680万元，规划期限2023—2035年。"
+
+
+@pytest.mark.slow
+def test_every_docx_of_the_district_has_words_line_breaking_sets(built_district: Path) -> None:
+    files = sorted((built_district / "build").rglob("*.docx"))
+    assert any("图册" in f.name for f in files) and any("周报" in f.name for f in files)
+    for file in files:
+        with zipfile.ZipFile(file) as docx_zip:
+            settings = parse_xml(docx_zip.read("word/settings.xml"))
+        sets = _line_breaking_sets(settings)
+        assert set(sets) == {"noLineBreaksAfter", "noLineBreaksBefore"}, file.name
+        assert "5" in sets["noLineBreaksAfter"], file.name
 
 
 UNITS = (

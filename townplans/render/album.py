@@ -655,6 +655,7 @@ def album_docx(
         setattr(section, side, Mm(MARGIN_MM))
     section.footer_distance = Mm(FOOTER_DISTANCE_MM)
     _album_styles(document, style)
+    ooxml.keep_numbers_with_units(document.settings.element)
     _page_numbers(document, style)
     # Every text goes through xml_text: python-docx refuses a control character with a ValueError,
     # and file names and photos.yaml captions may hold one.

@@ -269,6 +269,7 @@ class DocxWriter:
         if self.gongwen:
             self._gongwen_styles()
         self.document.settings.odd_and_even_pages_header_footer = True
+        ooxml.keep_numbers_with_units(self.document.settings.element)
         self._page_numbers(self.document.sections[0])
 
     @property

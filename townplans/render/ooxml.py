@@ -323,6 +323,60 @@ _PPR_ORDER = (
 """The order of ``w:pPr``'s children the schema requires (Word refuses a file out of order)."""
 
 
+NOT_AT_LINE_START = "!%),.:;>?]}¢¨°·ˇˉ―‖’”…‰′″›℃∶、。〃〉》」』】〕〗〞︶︺︾﹀﹄﹚﹜﹞！＂％＇），．：；？］｀｜｝～￠"
+"""Word's own set for Chinese (Simplified) of characters no line starts with (ECMA-376
+17.3.1.16), written out because a custom set replaces the default one."""
+NOT_AT_LINE_END = "$([{£¥·‘“〈《「『【〔〖〝﹙﹛﹝＄（．［｛￡￥" + "0123456789" + "—–～~"
+"""Word's own set for Chinese (Simplified) of characters no line ends with, and digits and
+range dashes: a number then stays on the line of its unit (“680万元”) and a range on one
+line (“2023—2035年”), with no invisible character in the text (issue 22, point 7)."""
+_SETTINGS_ORDER = (
+    "writeProtection", "view", "zoom", "removePersonalInformation", "removeDateAndTime",
+    "doNotDisplayPageBoundaries", "displayBackgroundShape", "printPostScriptOverText",
+    "printFractionalCharacterWidth", "printFormsData", "embedTrueTypeFonts",
+    "embedSystemFonts", "saveSubsetFonts", "saveFormsData", "mirrorMargins",
+    "alignBordersAndEdges", "bordersDoNotSurroundHeader", "bordersDoNotSurroundFooter",
+    "gutterAtTop", "hideSpellingErrors", "hideGrammaticalErrors", "activeWritingStyle",
+    "proofState", "formsDesign", "attachedTemplate", "linkStyles", "stylePaneFormatFilter",
+    "stylePaneSortMethod", "documentType", "mailMerge", "revisionView", "trackRevisions",
+    "doNotTrackMoves", "doNotTrackFormatting", "documentProtection", "autoFormatOverride",
+    "styleLockTheme", "styleLockQFSet", "defaultTabStop", "autoHyphenation",
+    "consecutiveHyphenLimit", "hyphenationZone", "doNotHyphenateCaps", "showEnvelope",
+    "summaryLength", "clickAndTypeStyle", "defaultTableStyle", "evenAndOddHeaders",
+    "bookFoldRevPrinting", "bookFoldPrinting", "bookFoldPrintingSheets",
+    "drawingGridHorizontalSpacing", "drawingGridVerticalSpacing",
+    "displayHorizontalDrawingGridEvery", "displayVerticalDrawingGridEvery",
+    "doNotUseMarginsForDrawingGridOrigin", "drawingGridHorizontalOrigin",
+    "drawingGridVerticalOrigin", "doNotShadeFormData", "noPunctuationKerning",
+    "characterSpacingControl", "printTwoOnOne", "strictFirstAndLastChars", "noLineBreaksAfter",
+    "noLineBreaksBefore", "savePreviewPicture", "doNotValidateAgainstSchema", "saveInvalidXml",
+    "ignoreMixedContent", "alwaysShowPlaceholderText", "doNotDemarcateInvalidXml",
+    "saveXmlDataOnly", "useXSLTWhenSaving", "saveThroughXslt", "showXMLTags",
+    "alwaysMergeEmptyNamespace", "updateFields", "hdrShapeDefaults", "footnotePr", "endnotePr",
+    "compat", "docVars", "rsids", "mathPr", "attachedSchema", "themeFontLang",
+    "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures",
+    "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType", "schemaLibrary",
+    "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator",
+)  # fmt: skip
+"""The order of ``w:settings``' children (ECMA-376 17.15.1.78)."""
+
+
+def keep_numbers_with_units(settings: BaseOxmlElement) -> None:
+    """Word's line breaking for Chinese with ``NOT_AT_LINE_START`` and ``NOT_AT_LINE_END`` as
+    its custom sets (``w:noLineBreaksBefore``/``After``). LibreOffice 7.4 does not read them:
+    its Chinese line breaker may still part a number from its unit."""
+    for name, characters in (
+        ("noLineBreaksAfter", NOT_AT_LINE_END),
+        ("noLineBreaksBefore", NOT_AT_LINE_START),
+    ):
+        for old in settings.findall(qn(f"w:{name}")):
+            settings.remove(old)
+        element = OxmlElement(f"w:{name}")
+        element.set(qn("w:lang"), "zh-CN")
+        element.set(qn("w:val"), characters)
+        _insert_in_order(settings, element, _SETTINGS_ORDER)
+
+
 def _insert_ppr_child(ppr: BaseOxmlElement, child: BaseOxmlElement) -> None:
     """Put ``child`` into ``ppr`` at its place in the schema's order."""
     _insert_in_order(ppr, child, _PPR_ORDER)
