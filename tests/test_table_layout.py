@@ -32,6 +32,7 @@ from townplans.render.layout import (
     ColumnNeeds,
     column_needs,
     crowding,
+    heading_names_its_table,
     kept_together,
     minimum_em,
     plan_table,
@@ -240,6 +241,23 @@ def _html(markdown: str, captions: bool = False) -> html_render.RenderedBody:
     return html_render.render_body(
         [html_render.HtmlPart(mdparser.parse(markdown), REPO, REPO)], page
     )
+
+
+SCHEDULE = (
+    "## 七、技术经济指标\n\n| 项目 | 数值 |\n|---|---:|\n| 面积 | 12 |\n\n"
+    "# 附表：地块指标一览表\n\n| 地块编号 | 用地面积 |\n|---|---:|\n| WC-01 | 3.2 |\n"
+)
+
+
+def test_a_schedule_titled_by_its_heading_has_no_caption_saying_it_again() -> None:
+    """Review F22: “附表：地块指标一览表” was followed by “表 2  地块指标一览表”."""
+    document, _ = _docx(SCHEDULE, captions=True)
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert captions == ["表 1  技术经济指标"]
+    body = _html(SCHEDULE, captions=True).html
+    assert re.findall(r'<p class="table-caption">(.*?)</p>', body) == ["表 1  技术经济指标"]
+    assert heading_names_its_table("附表2：道路一览表")
+    assert not heading_names_its_table("附表") and not heading_names_its_table("七、附表说明")
 
 
 def test_both_writers_number_and_title_tables_with_a_word_seq_field() -> None:

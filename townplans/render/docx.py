@@ -67,6 +67,7 @@ from townplans.render.layout import (
     caption_text,
     column_needs,
     gfm_table_texts,
+    heading_names_its_table,
     heading_title,
     kept_together,
     kept_with_previous,
@@ -1459,7 +1460,9 @@ class DocxWriter:
         self._turned_heading = False
         if plan.landscape:
             self._new_section(landscape=True)
-        if title is not None or self.table_captions:
+        if title is not None or (
+            self.table_captions and not heading_names_its_table(self._heading)
+        ):
             self._table_caption(title if title is not None else heading_title(self._heading))
         text_width, _ = text_block(self.document.sections[-1])
         total = sum(plan.widths)

@@ -37,6 +37,7 @@ from townplans.render.layout import (
     caption_text,
     column_needs,
     gfm_table_texts,
+    heading_names_its_table,
     heading_title,
     kept_in_body,
     kept_together,
@@ -338,7 +339,7 @@ class _PrintRenderer(RendererHTML):
         if plan.landscape and self.turned_heading:
             before = ""  # opened before the table's heading (``_turns_page``)
         self.turned_heading = False
-        if title is not None or self.page.captions:
+        if title is not None or (self.page.captions and not heading_names_its_table(self.heading)):
             self.tables += 1
             text = caption_text(
                 self.tables, title if title is not None else heading_title(self.heading)

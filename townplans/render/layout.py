@@ -694,6 +694,15 @@ def heading_title(text: str) -> str:
     return _NUMBERING.sub("", text.strip(), count=1).strip() or text.strip()
 
 
+_NAMED_SCHEDULE = re.compile(r"^附表\d*[：:]\s*\S")
+
+
+def heading_names_its_table(heading: str) -> bool:
+    """Whether a heading is the title of the table under it (“附表：地块指标一览表”): the table
+    then gets no caption of its own, which would say the same again (“表 2  地块指标一览表”)."""
+    return bool(_NAMED_SCHEDULE.match(heading.strip()))
+
+
 def caption_text(number: int, title: str) -> str:
     """“表 1  地块指标一览表”, or “表 1” for a table without a title."""
     return f"表 {number}  {title}" if title else f"表 {number}"
