@@ -251,3 +251,16 @@ def test_summary_shows_matrix_indicators_and_investment(district: Path) -> None:
     assert total.cells[1].text == str(sum(int(row.cells[1].text) for row in towns)) == "21"
     weicheng = next(row for row in towns if row.cells[0].text == "渭城镇")
     assert weicheng.cells[2].text == str(5860)  # 1850 + 2300 + 960 + 750
+    # 北杜镇's 农贸市场 brief states no 资金来源: its 860 is shown, not lost (review F23).
+    head = [_flat(c.text) for c in investments.rows[0].cells]
+    beidu = {
+        h: _flat(c.text)
+        for h, c in zip(
+            head, next(r for r in towns if r.cells[0].text == "北杜镇").cells, strict=True
+        )
+    }
+    assert beidu["总投资"] == "1790" and beidu["未列明来源"] == "860"
+    stated = [
+        int(v) for h, v in beidu.items() if h not in ("镇", "项目数", "总投资", "累计完成投资")
+    ]
+    assert sum(stated) == 1790  # the sources and the unstated part make up the total

@@ -792,8 +792,8 @@ class Assembler:
             check_summary=check[0], check_basis=check[1],
             indicator_header=["指标", "区级目标", *(t.name for t in towns)],
             indicator_align=["l", "l", *("r" * len(towns))], indicator_rows=indicator_rows,
-            investment_header=["镇", "项目数", "总投资", *sources, "累计完成投资"],
-            investment_align=["l", *("r" * (len(sources) + 3))], investment_rows=[*investment_rows, totals],
+            investment_header=["镇", "项目数", "总投资", *sources, UNSTATED, "累计完成投资"],
+            investment_align=["l", *("r" * (len(sources) + 4))], investment_rows=[*investment_rows, totals],
         )  # fmt: skip
         title = f"{self.district.name}小城镇建设情况汇总"
         year = self.district.meta.get("plan_year") if self.district.meta else None
@@ -814,12 +814,13 @@ class Assembler:
 
     def investments(self, town: Town, sources: Sequence[str]) -> list[object]:
         """A town's row of the investment summary: name, number of projects, total investment,
-        each funding source's share, investment completed (the district summary's own numbers,
+        each funding source's share, the part no source is stated for, investment completed (the district summary's own numbers,
         also shown by serve's dashboard)."""
         return _investment_row(town, self.investment_figures(town, sources))
 
     def investment_figures(self, town: Town, sources: Sequence[str]) -> list[Decimal]:
-        """A town's total investment, each funding source's share and the investment completed,
+        """A town's total investment, each funding source's share, the part no source is stated
+        for (``UNSTATED``) and the investment completed,
         as its briefs' fields state them in the fact base (a funding list is read whole or not
         at all: a sum over part of it would mislead); the 累计完成投资 of a brief that states
         none is the latest report's (one source for progress)."""
@@ -836,7 +837,10 @@ class Assembler:
             done += cumulative or Decimal(0)
             for source in by_source:
                 by_source[source] += stated.get(f"funding.{source}", Decimal(0))
-        return [total, *by_source.values(), done]
+        # What the stated sources leave of the total (a brief without its 资金来源): shown, so
+        # that the sources' columns never seem to add up to less than the total unexplained.
+        unstated = max(total - sum(by_source.values(), Decimal(0)), Decimal(0))
+        return [total, *by_source.values(), unstated, done]
 
     def _brief_figures(self, town: Town, project: Project) -> dict[str, Decimal]:
         """Each figure a project's brief states in its fields (in 万元, as written)."""
@@ -848,6 +852,10 @@ class Assembler:
             if fact.origin == "field" and fact.source.path == path and isinstance(value, Quantity):
                 found.setdefault(fact.attribute, as_written(value))
         return found
+
+
+UNSTATED = "未列明来源"
+"""The investment summary's column for the part of the total no funding source is stated for."""
 
 
 def _investment_row(town: Town, figures: Sequence[Decimal]) -> list[object]:
