@@ -545,6 +545,37 @@ def test_the_signature_never_stands_on_a_page_without_body_text(output: Output) 
     assert body, (page.number, [line.text for line in page.lines][:6])
 
 
+SIGNATURES = {"plan": "渭城镇人民政府", "bulletin": "渭城区小城镇建设工作领导小组办公室"}
+"""Each 公文's 署名: the plan's is short enough to centre over its 成文日期, the 通报's is not."""
+
+
+@pytest.mark.slow
+def test_the_signature_is_centred_over_the_date_inside_the_type_area(output: Output) -> None:
+    """7.3.5.1: the 成文日期 four characters in from the right, the 署名 centred over it; a 署名
+    so much longer than the date that centred it would reach past the 版心 is set flush right
+    instead (review R3: the 通报's ran 20 pt past the right edge in the PDF)."""
+    pages, tolerance, document = output
+    issuer = SIGNATURES[document.key]
+    signature, date = next(
+        (line, below)
+        for page in pages
+        for line, below in itertools.pairwise(sorted(page.lines, key=lambda line: line.y0))
+        if line.text == issuer and re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", below.text)
+    )
+    right = LEFT + TEXT_WIDTH
+    assert abs(date.x1 - (right - 4 * CHAR)) <= tolerance.edge_pt, date
+    assert signature.x1 <= right + tolerance.edge_pt, signature
+    centre = (signature.x0 + signature.x1) / 2 - (date.x0 + date.x1) / 2
+    if document.key == "plan":
+        # Word's 署名 is right-indented by the texts' estimated widths (a digit half a
+        # character): LibreOffice sets the date's digits wider in the 公文's grid, 0.7 of a
+        # character off; the PDF centres the two exactly.
+        within = CHAR if tolerance is WORD else tolerance.edge_pt
+        assert abs(centre) <= within, (signature, date)
+    else:
+        assert signature.x1 == pytest.approx(right, abs=tolerance.edge_pt), signature
+
+
 @pytest.mark.slow
 def test_attachment_lists_projects_in_the_order_of_the_body_table(workspace: Path) -> None:
     document = docx.Document(str(workspace / "build" / "weicheng" / f"{PLAN}.docx"))

@@ -886,6 +886,8 @@ class DocxWriter:
         characters in from the right and the 署名 centred over it."""
         g = self.geometry
         fmt = paragraph.paragraph_format
+        # Widths as estimated (a digit half a character): no space between digits and Chinese.
+        ooxml.no_autospace(paragraph._p.get_or_add_pPr())
         self._item += 1
         if self._item == 1:
             following = next((t for t in tokens[index + 2 :] if t.type == "inline"), None)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from townplans.render.layout import text_width
+from townplans.render.layout import DATE_INDENT_CHARS, text_width
 from townplans.render.style import Style, family
 
 MM = 72 / 25.4
@@ -106,7 +106,7 @@ class Geometry:
 
     def date_indent(self) -> float:
         """成文日期 right-indented four characters (7.3.5.1)."""
-        return 4 * self.char
+        return DATE_INDENT_CHARS * self.char
 
     def issuer_indent(self, issuer: str, date: str) -> float:
         """The 署名's right indent that centres it over the 成文日期, estimated from the texts
@@ -261,6 +261,8 @@ body.gongwen .signature {{ display: table; margin: {g.seal_lines * g.line}pt {g.
   0 auto; break-before: avoid; break-inside: avoid; }}
 body.gongwen .signature p {{ text-indent: 0; text-align: center; padding: 0; white-space: nowrap; }}
 body.gongwen .signature p:first-child {{ margin: 0 -10em; }}
+body.gongwen .signature.flush p:first-child {{ margin: 0 {-g.date_indent():.4f}pt 0 -10em;
+  text-align: right; }}
 """
 
 

@@ -39,6 +39,7 @@ from townplans.render.layout import (
     gfm_table_texts,
     heading_names_its_table,
     heading_title,
+    issuer_flush_right,
     kept_in_body,
     kept_together,
     kept_with_previous,
@@ -424,6 +425,19 @@ class _PrintRenderer(RendererHTML):
         )
         items = sum(1 for t in tokens[idx:closing] if t.type == "paragraph_open")
         return f'<div class="attachments{" several" if items > 1 else ""}">\n'
+
+    def container_signature_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """The 公文's 署名 and 成文日期: the 署名 centred over the date, or flush right when
+        centred it would reach past the 版心 (``gongwen.issuer_flush_right``)."""
+        closing = next(
+            (i for i in range(idx, len(tokens)) if tokens[i].type == "container_signature_close"),
+            len(tokens),
+        )
+        lines = [mdparser.inline_text(t) for t in tokens[idx:closing] if t.type == "inline"]
+        flush = len(lines) >= 2 and issuer_flush_right(lines[0], lines[1])
+        return f'<div class="signature{" flush" if flush else ""}">\n'
 
     def container_attachments_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType

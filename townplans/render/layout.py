@@ -52,6 +52,17 @@ def text_width(text: str) -> float:
     return float(sum(2 if is_cjk(char) else 1 for char in text))
 
 
+DATE_INDENT_CHARS = 4
+"""The 成文日期's right indent, in characters (7.3.5.1)."""
+
+
+def issuer_flush_right(issuer: str, date: str) -> bool:
+    """Whether the 署名, centred over the 成文日期, would reach past the 版心's right edge (a
+    署名 eight characters or more longer than the date): it is then set flush right instead,
+    in both writers (``Geometry.issuer_indent`` never goes below nought)."""
+    return (text_width(issuer) - text_width(date)) / 2 >= 2 * DATE_INDENT_CHARS
+
+
 def char_em(char: str) -> float:
     """A character's width in ems of its font: CJK characters and full-width forms one em,
     Latin letters and digits from ``_ASCII_EM``, anything else one em (an upper bound)."""
@@ -89,8 +100,9 @@ _UNITS = (
     "km", "cm", "mm", "m", "%", "％", "‰", "℃", "°", "亩", "人", "户", "个", "座", "处", "家", "所",
     "条", "盏", "株", "栋", "块", "辆", "台", "套", "间", "层", "张", "项", "件", "吨", "年", "月",
     "日", "天", "号", "倍", "次", "名", "岁", "小时", "分钟", "车位", "泊位", "床", "班", "眼", "口",
+    "分", "期", "周",
 )  # fmt: skip
-"""Units written after a number (1850万元, 18.5公顷, 108盏, 30%, 2023年)."""
+"""Units written after a number (1850万元, 18.5公顷, 108盏, 30%, 2023年, 25分, 第8期)."""
 _ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
 _TOKEN = re.compile(
     r"\d{4}年\d{1,2}月(?:\d{1,2}[日号])?"  # 2023年9月15日, 2023年9月
