@@ -207,6 +207,93 @@ def inter_character_justification() -> Iterator[None]:
         inline.justify_line = original
 
 
+BOLD_STROKE_EM = 1 / 24
+"""The outline drawn around each glyph of a synthetic bold, in ems: what FreeType's
+``FT_GlyphSlot_Embolden`` adds, which Pango and Word's fake bold resemble."""
+_FACE_FAMILY = re.compile(r'font-family:\s*"([^"]+)"')
+_FACE_WEIGHT = re.compile(r"font-weight:\s*(\w+)")
+
+
+def regular_only(html: str) -> frozenset[str]:
+    """The families of ``html``'s ``@font-face`` rules that have no bold face (FandolFang,
+    FandolKai): bold text set in one of them is emboldened when drawn (``emboldened``)."""
+    bold: dict[str, bool] = {}
+    for rule in _FONT_FACE.findall(html):
+        family, weight = _FACE_FAMILY.search(rule), _FACE_WEIGHT.search(rule)
+        if family is None:
+            continue
+        heavy = weight is not None and (
+            weight.group(1) in ("bold", "bolder")
+            or (weight.group(1).isdigit() and int(weight.group(1)) >= 600)
+        )
+        bold[family.group(1)] = bold.get(family.group(1), False) or heavy
+    return frozenset(family for family, has_bold in bold.items() if not has_bold)
+
+
+def emboldened(draw_text: Callable[..., Any], regular: frozenset[str]) -> Callable[..., Any]:
+    """WeasyPrint's ``draw_text``, drawing bold text whose face has no bold (``regular``) filled
+    and outlined (PDF text rendering mode 2) ``BOLD_STROKE_EM`` wide, in its own colour. WeasyPrint
+    does not synthesise bold (its issue 1470), so “**产业发展区：**”, a table's head and a
+    heading in 楷体 printed regular in the PDF and bold in Word."""
+    from weasyprint.text.ffi import ffi, pango
+
+    def families(textbox: Any) -> set[str]:
+        layout = textbox.pango_layout
+        layout.reactivate(textbox.style)
+        try:
+            line, _ = layout.get_first_line()
+            found, run = set(), line.runs
+            while run != ffi.NULL:
+                description = pango.pango_font_describe_with_absolute_size(
+                    run.data.item.analysis.font
+                )
+                family = pango.pango_font_description_get_family(description)
+                found.add(ffi.string(family).decode() if family != ffi.NULL else "")
+                pango.pango_font_description_free(description)
+                run = run.next
+            return found
+        finally:
+            layout.deactivate()
+
+    def draw(stream: Any, textbox: Any, *args: Any, **kwargs: Any) -> Any:
+        style = textbox.style
+        if (
+            style["font_weight"] < 600
+            or not textbox.text.strip()
+            or not families(textbox) & regular
+        ):
+            return draw_text(stream, textbox, *args, **kwargs)
+        stream.push_state()
+        stream.set_text_rendering(2)
+        stream.set_line_width(style["font_size"] * BOLD_STROKE_EM)
+        stream.set_color(style["color"], stroke=True)
+        try:
+            return draw_text(stream, textbox, *args, **kwargs)
+        finally:
+            stream.pop_state()
+
+    draw.__wrapped__ = draw_text  # type: ignore[attr-defined]
+    return draw
+
+
+@contextmanager
+def synthetic_bold(html: str) -> Iterator[None]:
+    """Make WeasyPrint draw text through ``emboldened`` while writing the PDF of ``html``. A
+    WeasyPrint without ``draw.draw_text`` (a future version) prints bold regular, as before."""
+    from weasyprint import draw
+
+    original = getattr(draw, "draw_text", None)
+    regular = regular_only(html)
+    if not callable(original) or not regular:
+        yield
+        return
+    draw.draw_text = emboldened(original, regular)
+    try:
+        yield
+    finally:
+        draw.draw_text = original
+
+
 _LAST_LAYOUT: dict[str, tuple[Any, list[str]]] = {}
 """The last laid-out document of this process, by ``_layout_key`` (one entry at most)."""
 
@@ -309,6 +396,6 @@ def html_to_pdf(
     WeasyPrint's warnings."""
     document, warnings = layout(html, mounts, variant)
     _LAST_LAYOUT.clear()  # a layout is printed once: the next PDF lays its HTML out afresh
-    with _captured_warnings() as written:
+    with _captured_warnings() as written, synthetic_bold(html):
         pdf = document.write_pdf(**_options(variant))
     return bytes(pdf), [*warnings, *written]

@@ -1,0 +1,87 @@
+"""Bold in a face that has no bold (FandolFang 仿宋, FandolKai 楷体) prints bold in the PDF, as Word
+prints it (review F35, R4): WeasyPrint does not synthesise bold, so ``pdf.synthetic_bold`` draws such
+text filled and outlined. Measured as ink on the rendered page, and read back from the content
+stream (text rendering mode 2 for those runs only, not for FandolSong Bold, a real bold face)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageOps
+
+from townplans.render import pdf as pdf_render
+from townplans.render.html import font_faces
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES = REPO / "templates"
+TEXT = "产业发展区居住发展区"
+
+
+def _pdf(tmp_path: Path, body: str) -> Path:
+    css = font_faces(TEMPLATES / "fonts") + (
+        'p { font-size: 16pt; margin: 0 0 12pt; } .fang { font-family: "FandolFang"; }'
+        ' .kai { font-family: "FandolKai"; } .song { font-family: "FandolSong"; }'
+    )
+    html = f"<html><head><style>{css}</style></head><body>{body}</body></html>"
+    data, warnings = pdf_render.html_to_pdf(html, {"templates": TEMPLATES})
+    assert not warnings, warnings
+    path = tmp_path / "bold.pdf"
+    path.write_bytes(data)
+    return path
+
+
+def _ink(pdf: Path, tmp_path: Path) -> list[int]:
+    """The dark pixels of each text line of the first page, top to bottom."""
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-gray", "-png", str(pdf), str(tmp_path / "p")], check=True
+    )
+    page = ImageOps.invert(Image.open(next(tmp_path.glob("p*.png"))).convert("L"))
+    dark = page.point(lambda value: 255 if value > 128 else 0)
+    rows = [sum(1 for x in range(dark.width) if dark.getpixel((x, y))) for y in range(dark.height)]
+    lines: list[int] = []
+    inside = False
+    for count in rows:
+        if count and not inside:
+            lines.append(0)
+        if count:
+            lines[-1] += count
+        inside = bool(count)
+    return lines
+
+
+@pytest.mark.parametrize("face", ["fang", "kai"])
+def test_bold_in_a_face_without_bold_prints_heavier(tmp_path: Path, face: str) -> None:
+    body = f'<p class="{face}">{TEXT}</p><p class="{face}"><b>{TEXT}</b></p>'
+    regular, bold = _ink(_pdf(tmp_path, body), tmp_path)
+    assert bold > 1.25 * regular, (regular, bold)
+
+
+def test_only_the_synthesised_runs_are_outlined(tmp_path: Path) -> None:
+    body = (
+        f'<p class="fang">{TEXT}<b>{TEXT}</b></p><p class="song"><b>{TEXT}</b></p>'
+        f'<p class="song">{TEXT}</p>'
+    )
+    pdf = _pdf(tmp_path, body)
+    data = pdf.read_bytes()
+    streams = [
+        zlib.decompress(m.group(1))
+        for m in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.DOTALL)
+        if m.group(1)[:2] in (b"x\x9c", b"x\xda", b"x^", b"x\x01")
+    ]
+    content = next(s for s in streams if b"BT" in s)
+    outlined = re.findall(rb"2 Tr\n[^B]*BT\n[^\n]*\n/(\w+) ", content)
+    listed = subprocess.run(["pdffonts", str(pdf)], capture_output=True, check=True).stdout
+    fonts = dict(re.findall(rb"^(\w+)\+([\w-]+)", listed, re.MULTILINE))
+    # the bold FandolFang run, not the FandolSong Bold ones
+    assert [fonts[name] for name in outlined] == [b"FandolFang-Bold"], content
+    assert b"Tr" not in content.replace(b"2 Tr", b"")  # and nothing else changes mode
+
+
+def test_regular_only_families_are_read_from_the_font_faces() -> None:
+    faces = font_faces(TEMPLATES / "fonts")
+    assert pdf_render.regular_only(faces) == {"FandolFang", "FandolKai"}
+    assert pdf_render.regular_only("") == frozenset()
