@@ -343,6 +343,22 @@ def test_body_text_keeps_numbers_units_and_ranges_whole(text: str, whole: str) -
     assert (whole, True) in kept_in_body(text)
 
 
+def test_a_codes_hyphen_in_body_text_does_not_break() -> None:
+    """Review R8: LibreOffice parted “BD-” / “05”. The hyphen is Word's non-breaking hyphen,
+    as in a table's cells; the text reads the same."""
+    writer = DocxWriter(STYLE, Path())
+    writer.add_markdown(mdparser.parse("ZL-04地块建设周陵文化广场，管径DN400—DN600。\n"), Path())
+    paragraph = writer.document.paragraphs[-1]
+    assert paragraph._p.xml.count("<w:noBreakHyphen/>") == 1
+    shown = "".join(
+        "-" if child.tag == qn("w:noBreakHyphen") else (child.text or "")
+        for run in paragraph._p.iter(qn("w:r"))
+        for child in run
+        if child.tag in (qn("w:t"), qn("w:noBreakHyphen"))
+    )
+    assert shown == "ZL-04地块建设周陵文化广场，管径DN400—DN600。"
+
+
 def test_a_paragraphs_last_line_holds_two_characters() -> None:
     assert kept_in_body("建筑高度不超过十二米。", last=True)[-1] == ("二米。", True)
     assert kept_in_body("建筑高度不超过十二米。")[-1] == ("建筑高度不超过十二米。", False)
@@ -429,6 +445,28 @@ def body_problems(pdf: Path) -> list[str]:
         core = below.text.rstrip(CLOSING)
         if len(core) == 1 and core.isalnum():
             found.append(f"第 {below.page} 页段落末行只有“{below.text}”")
+    return found
+
+
+def parted_codes(pdf: Path) -> list[str]:
+    """A code parted at its hyphen across two lines of text (“BD-” / “05”, review R8): a line
+    whose last word ends in a letter or digit and a hyphen, the next line below it starting
+    with a letter or digit."""
+    rows: dict[tuple[int, int], list[Fragment]] = {}
+    for fragment in fragments(pdf):
+        rows.setdefault((fragment.page, round(fragment.y0)), []).append(fragment)
+    lines = sorted(rows.items())
+    found = []
+    for ((page, top), above), ((next_page, below_top), below) in itertools.pairwise(lines):
+        last = max(above, key=lambda f: f.x1)
+        first = min(below, key=lambda f: f.x0)
+        if (
+            next_page == page
+            and below_top - top < 2.5 * (last.y1 - last.y0)
+            and re.search(r"[A-Za-z0-9][-‐‑]$", last.text)
+            and re.match(r"[A-Za-z0-9]", first.text)
+        ):
+            found.append(f"第 {page} 页“{last.text[-6:]}/{first.text[:6]}”")
     return found
 
 
@@ -532,7 +570,7 @@ def _page_findings(root: Path, word: Path | None) -> dict[str, list[str]]:
     found = {}
     for spec in _district_documents(root):
         pdf = _pdfs(root, spec, word)
-        body = body_problems(pdf) if word is None else []
+        body = body_problems(pdf) if word is None else parted_codes(pdf)
         if problems := [*stranded(pdf, _headings(spec)), *body]:
             found[spec.name] = problems
     return found

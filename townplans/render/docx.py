@@ -1610,7 +1610,14 @@ class DocxWriter:
         else:
             # Body text as written: Word and LibreOffice could keep a number with its unit only
             # with WORD JOINERs, which a reader copying or searching the text would carry along.
-            self._run(call.paragraph, text, state, call.role)
+            # A code's hyphen (“BD-05”) is Word's non-breaking hyphen, as in a table's cells:
+            # LibreOffice breaks after a hyphen even before a digit.
+            for piece, code in _codes(text):
+                if code and "-" in piece:
+                    run = self._run(call.paragraph, "", state, call.role)._r
+                    ooxml.add_unbroken_text(run, piece, joiners=False)
+                else:
+                    self._run(call.paragraph, piece, state, call.role)
 
     def _code_inline(self, call: _InlineCall, position: int, state: _Inline) -> None:
         run = self._run(call.paragraph, call.children[position].content, state, "code")
@@ -1700,6 +1707,24 @@ class DocxWriter:
     def _problem(self, message: str) -> None:
         """Record what was not written as it stands (TP701), at the block being written."""
         self.problems.append(OutputProblem("TP701", message, self._origin.ref(self._line)))
+
+
+_CODE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
+"""A code with a hyphen inside (BD-05, 2023-09-15) in body text."""
+
+
+def _codes(text: str) -> list[tuple[str, bool]]:
+    """``text`` as pieces, True for each ``_CODE`` in it."""
+    pieces: list[tuple[str, bool]] = []
+    done = 0
+    for match in _CODE.finditer(text):
+        if match.start() > done:
+            pieces.append((text[done : match.start()], False))
+        pieces.append((match.group(), True))
+        done = match.end()
+    if done < len(text) or not pieces:
+        pieces.append((text[done:], False))
+    return pieces
 
 
 _NO_INVISIBLE = str.maketrans("", "", "\u2060\u200b")
