@@ -703,6 +703,9 @@ class DocxWriter:
             paragraph = self.document.add_paragraph(style="Title")
             if self.gongwen:  # the 附件's title on the third line of the page (7.3.7)
                 self._on_lines(paragraph, before=1)
+                # and what follows on the next line, as in the PDF: the Title style's line of
+                # space after it pushed the 附件's table over the page in Word (review R1)
+                paragraph.paragraph_format.space_after = Pt(0)
         else:
             paragraph = self.document.add_paragraph(style=f"Heading {min(max(level, 1), 6)}")
             self._apply_alignment(paragraph)
