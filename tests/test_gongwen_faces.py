@@ -140,6 +140,11 @@ def test_the_gongwen_docx_names_the_official_faces(built_district: Path) -> None
             "Heading 1": "黑体",
             "Heading 2": "楷体_GB2312",
         }, pdf.name
+        # 小标宋 is heavy by design: Word would embolden a bold title again (review R10)
+        title = styles["Title"]
+        assert title.font.bold is not True and title.font.name == "方正小标宋简体", pdf.name
+        head = Document(str(pdf.with_suffix(".docx"))).paragraphs[:8]
+        assert not [r.text for p in head for r in p.runs if r.bold], pdf.name  # 标志 and title
 
 
 # -- LibreOffice in the PDF's faces ----------------------------------------------------------
