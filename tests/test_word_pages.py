@@ -163,6 +163,37 @@ def test_a_document_without_a_cover_numbers_its_first_page_under_its_title(
         assert [pages[0][-1], pages[1][-1]] == ["—1—", "—2—"], pdf
 
 
+NUMBERED = ("weicheng/*总体规划", "weicheng/*项目简介汇编", "*小城镇建设考核评分表")
+"""Documents that are not 公文, numbered on every page but the cover."""
+NUMBER_MIDDLE_PT = (297 - 35 + 7) * 72 / 25.4
+"""Where a page number's dashes run: 7 mm below the text block (GB/T 9704 7.5), whose foot is
+35 mm above the page's bottom edge."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pattern", NUMBERED)
+def test_page_numbers_are_7_mm_below_the_text_in_both_writers(
+    built_district: Path, district_word_pdfs: Path, pattern: str
+) -> None:
+    """Review R13: the PDF centred its numbers in the foot margin, 25 pt below Word's."""
+    from tests.test_table_layout import fragments
+
+    (file,) = (built_district / "build").glob(f"{pattern}.docx")
+    for pdf, within in (
+        (file.with_suffix(".pdf"), 1.5),
+        (district_word_pdfs / f"{file.stem}.pdf", 3.0),
+    ):
+        numbers = [
+            f
+            for f in fragments(pdf)
+            if re.fullmatch(r"\d+", f.text) and f.y0 > NUMBER_MIDDLE_PT - 30 and f.page > 1
+        ]
+        assert len({f.page for f in numbers}) >= 2, pdf
+        for number in numbers:
+            middle = (number.y0 + number.y1) / 2
+            assert middle == pytest.approx(NUMBER_MIDDLE_PT, abs=within), (pdf.name, number)
+
+
 @pytest.mark.slow
 def test_each_project_starts_a_page(built_district: Path, district_word_pdfs: Path) -> None:
     """In the 项目简介汇编 every project's heading after the first breaks the page in the DOCX

@@ -304,7 +304,7 @@ class DocxWriter:
         bottom_mm = style.margin_right_mm if landscape else style.margin_bottom_mm
         section.footer_distance = Mm(max(bottom_mm - 7 - 5, 5))
         self._grid(section)
-        if self.gongwen and not landscape:
+        if not landscape:
             # The number's line (one 4号 line high) has its middle, where the dashes run, 7 mm
             # below the 版心: its foot is that less half a line above the page's bottom edge.
             # (A landscape page's number is a turned box anchored to the page: its footer keeps
@@ -409,11 +409,10 @@ class DocxWriter:
         indent = Pt(role.size)
         footer.is_linked_to_previous = False
         paragraph = footer.paragraphs[0]
-        if self.gongwen:
-            # One 4号 line, off the grid, so that footer_distance places it exactly.
-            ooxml.snap_to_grid(paragraph, on=False)
-            paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-            paragraph.paragraph_format.line_spacing = Pt(role.size)
+        # One 4号 line, off the grid, so that footer_distance places it exactly.
+        ooxml.snap_to_grid(paragraph, on=False)
+        paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        paragraph.paragraph_format.line_spacing = Pt(role.size)
         paragraph.alignment = alignment
         paragraph.paragraph_format.first_line_indent = Pt(0)
         paragraph.paragraph_format.left_indent = (

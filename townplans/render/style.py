@@ -364,7 +364,13 @@ def css(style: Style, font_faces: str = "") -> str:
         "page-break-after: avoid; }"
         for level in range(1, 7)
     )
-    page_number = f"font-family: {_family(number)}; font-size: {number.size}pt;"
+    # The number's line top below the text block: its dashes, in the middle of the line,
+    # page_number_gap_mm (7 mm) below it, as in a 公文 (GB/T 9704 7.5) and in the Word document.
+    gap = style.gongwen.page_number_gap_mm * 72 / 25.4 - number.size / 2
+    page_number = (
+        f"font-family: {_family(number)}; font-size: {number.size}pt; vertical-align: top;"
+        f" padding-top: {gap:.3f}pt; line-height: {number.size}pt; height: {number.size}pt;"
+    )
     mark = style.watermark
     toc_levels = "\n".join(
         f".toc li.toc-{level} {{ padding-left: {(level - 1) * style.toc_indent_chars}em; }}"
