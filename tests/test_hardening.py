@@ -873,3 +873,22 @@ def test_the_readme_lists_every_limit(repo: Path) -> None:
     readme = (repo / "README.md").read_text(encoding="utf-8")
     for name, text in limits.table():
         assert f"| `{name}` | {text} |" in readme, name
+
+
+@pytest.mark.slow
+def test_a_build_leaves_no_temporary_font_folders(
+    district_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Each WeasyPrint font configuration copies the Fandol faces (20 MB) into a temporary
+    folder it removes when deleted; the build's worker processes end through multiprocessing,
+    where that deletion ran at interpreter teardown and failed, leaving a folder per worker and
+    run behind (200 of them, 4 GB, after a day of tests)."""
+    root = district_copy()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    ran = townplans(
+        root, "build", "--town", "weicheng", "--force", "-j", "2", "-q",
+        env={"TMPDIR": str(scratch)}, timeout=None,
+    )  # fmt: skip
+    assert ran.code == 0, ran.text
+    assert not list(scratch.glob("weasyprint-*")), sorted(p.name for p in scratch.iterdir())

@@ -18,10 +18,12 @@ process the HTML is laid out once; in separate processes each lays it out, with 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import math
 import mimetypes
+import multiprocessing.util
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -305,6 +307,11 @@ def _layout_key(html: str, mounts: Mapping[str, Path], variant: str | None) -> s
 
 _FONT_CONFIGS: dict[tuple[object, ...], Any] = {}
 """WeasyPrint font configurations of this process, by the folders served and the fonts in them."""
+# Dropped while the interpreter still runs: each removes its temporary copy of the fonts when
+# deleted, which at interpreter teardown fails (``rmtree`` already gone) and leaves 20 MB behind.
+# A build's worker processes end through multiprocessing, which runs its finalizers, not atexit.
+atexit.register(_FONT_CONFIGS.clear)
+multiprocessing.util.Finalize(None, _FONT_CONFIGS.clear, exitpriority=0)
 FONT_CONFIGS_KEPT = 2
 
 
