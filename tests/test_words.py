@@ -471,6 +471,35 @@ def parted_codes(pdf: Path) -> list[str]:
     return found
 
 
+LEFT_PT = STYLE.margin_left_mm * 72 / 25.4
+RIGHT_PT = LEFT_PT + STYLE.text_width_mm * 72 / 25.4
+
+
+def ragged_lines(pdf: Path) -> list[str]:
+    """A line of a justified paragraph, not its last, that ends short of the text block's right
+    edge (review R15: “…累计完成投资” / “680万元。”, 58 pt short): a portrait page's line
+    followed by a line of the same paragraph, which starts at the left edge (not a table's cell,
+    4 pt in), within two lines' height."""
+    rows: dict[tuple[int, int], list[Fragment]] = {}
+    for fragment in fragments(pdf):
+        rows.setdefault((fragment.page, round(fragment.y0)), []).append(fragment)
+    found = []
+    for ((page, top), above), ((next_page, below_top), below) in itertools.pairwise(
+        sorted(rows.items())
+    ):
+        start, end = min(f.x0 for f in above), max(f.x1 for f in above)
+        if (
+            next_page == page
+            and 0 < below_top - top < 2 * max(f.y1 - f.y0 for f in above)
+            and abs(min(f.x0 for f in below) - LEFT_PT) < 1
+            and start - LEFT_PT < 3 * STYLE.fonts["body"].size
+            and RIGHT_PT - 5 * STYLE.fonts["body"].size < end < RIGHT_PT - 2
+        ):
+            text = "".join(f.text for f in sorted(above, key=lambda f: f.x0))
+            found.append(f"第 {page} 页“…{text[-8:]}”距右边 {RIGHT_PT - end:.0f} pt")
+    return found
+
+
 def _without_page_number(on_page: list[Fragment]) -> list[Fragment]:
     """The fragments of a page but its page number, which pdftotext may read as one word
     (“—3—”) or as three (“—”, “3”, “—”): a line that reads as a page number as a whole."""
@@ -575,6 +604,19 @@ def _page_findings(root: Path, word: Path | None) -> dict[str, list[str]]:
         if problems := [*stranded(pdf, _headings(spec)), *body]:
             found[spec.name] = problems
     return found
+
+
+@pytest.mark.slow
+def test_justified_lines_end_flush_with_the_text_block_in_the_pdf(built_district: Path) -> None:
+    """Chinese text has no spaces to widen: a line whose last piece was kept for the next
+    (a number with its unit) ended short, where Word spreads the line over its characters."""
+    found = {}
+    for spec in _district_documents(built_district):
+        if spec.gongwen is not None or spec.landscape:
+            continue  # the 公文 is justified already; the 修改对照表 is a table
+        if ragged := ragged_lines(_pdfs(built_district, spec, None)):
+            found[spec.name] = ragged
+    assert not found, found
 
 
 @pytest.mark.slow
