@@ -564,7 +564,7 @@ TOTAL_COMPANY = 2
 """Data rows a total row keeps on its page: never the repeated header and “合计” alone."""
 
 
-ROWS_AT_A_BREAK = 2
+ROWS_AT_A_BREAK = 3
 """Data rows a short table leaves on each side of a page break: never the header and one row
 at a page's foot, nor one row alone under the repeated header overleaf (a short table of at
 most ``2 × ROWS_AT_A_BREAK - 1`` data rows is not split at all)."""
