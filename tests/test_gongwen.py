@@ -476,6 +476,9 @@ def test_imprint_on_the_foot_of_the_last_page(output: Output) -> None:
     assert abs(date.x1 - (last.right - one)) / MM <= tolerance.page_number
     rules = horizontal_rules(last, "ink")
     assert abs(rules[-1][0] - last.bottom) / MM <= tolerance.rule_gap, rules[-1][0] / MM
+    within = max(tolerance.edge_pt, 1.5)  # a pixel at 100 dpi is 0.72 pt
+    for _, x0, x1 in rules:  # the separators span the 版心 (7.4.1; review R26: Word's did not)
+        assert abs(x0 - LEFT) <= within and abs(x1 - (LEFT + TEXT_WIDTH)) <= within, rules
     if document.cc is None:  # no 抄送: the 印发 line between two separators
         assert not [line for line in last.lines if line.text.startswith("抄送")]
         assert len(rules) == 2, rules

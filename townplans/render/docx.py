@@ -79,6 +79,7 @@ from townplans.render.layout import (
     table_after_heading,
     table_label,
     text_block,
+    text_width,
     too_wide_message,
 )
 from townplans.render.ooxml import TocLine, add_field, set_fonts
@@ -909,9 +910,17 @@ class DocxWriter:
         fmt = paragraph.paragraph_format
         self._on_lines(paragraph, before=0)
         fmt.space_before = Pt(self._imprint_drop(tokens, index))
-        fmt.left_indent = Pt(4 * size)
-        fmt.first_line_indent = Pt(-3 * size)
-        fmt.right_indent = Pt(size)
+        inline = tokens[index + 1] if index + 1 < len(tokens) else None
+        text = mdparser.inline_text(inline) if inline is not None else ""
+        if text_width(text) / 2 <= (self.geometry.text_width - 2 * size) / size:
+            # One line: no indents, so that the separators (paragraph borders, which run from
+            # indent to indent) span the 版心 as in the PDF; the text one character in.
+            fmt.left_indent = fmt.right_indent = Pt(0)
+            fmt.first_line_indent = Pt(size)
+        else:  # wrapped lines under the first 机关: the separators one character shorter
+            fmt.left_indent = Pt(4 * size)
+            fmt.first_line_indent = Pt(-3 * size)
+            fmt.right_indent = Pt(size)
         ooxml.border(paragraph, "top", self._eighths(self.style.gongwen.imprint_thick_mm))
         ooxml.border(paragraph, "bottom", self._eighths(self.style.gongwen.imprint_thin_mm))
         self._item += 1
@@ -931,8 +940,10 @@ class DocxWriter:
             size = self.style.gongwen.imprint_size
             fmt = paragraph.paragraph_format
             self._on_lines(paragraph, before=0)
-            fmt.first_line_indent = Pt(0)
-            fmt.left_indent = fmt.right_indent = Pt(size)
+            # No indents, so that the separators span the 版心 (review R26); the 印发机关 one
+            # character in, the date one character from the right (its tab).
+            fmt.first_line_indent = Pt(size)
+            fmt.left_indent = fmt.right_indent = Pt(0)
             fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
             fmt.tab_stops.add_tab_stop(Pt(self.geometry.text_width - size), WD_TAB_ALIGNMENT.RIGHT)
             thick = self._eighths(self.style.gongwen.imprint_thick_mm)
