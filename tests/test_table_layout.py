@@ -17,6 +17,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.oxml.ns import qn
 from markdown_it.token import Token
 
@@ -562,3 +563,14 @@ def test_every_table_token_prints_on_one_line_in_libreoffices_pdf(printed: list[
     assert len(printed) >= 30
     problems = _problems(printed, word=True)
     assert not problems, problems
+
+
+def test_word_centres_a_cells_text_from_top_to_bottom_as_the_pdf() -> None:
+    """Review R29: the PDF's cells are ``vertical-align: middle``; Word's were top-aligned, so a
+    row whose project name wraps showed its other cells at different heights in the two."""
+    document, _ = _docx(
+        "| 序号 | 项目名称 |\n|---|---|\n| 1 | 滨河路道路改造工程滨河路道路改造工程 |\n"
+    )
+    cells = [cell for row in document.tables[0].rows for cell in row.cells]
+    assert {cell.vertical_alignment for cell in cells} == {WD_CELL_VERTICAL_ALIGNMENT.CENTER}
+    assert "vertical-align: middle" in css(STYLE)

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from docx.document import Document as DocumentObject
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, nsmap, qn
@@ -711,13 +712,15 @@ def keep_with_next(row: CT_Row) -> None:
 
 
 def add_cell(row: CT_Row, width: int, colspan: int = 1, merge: str | None = None) -> CT_Tc:
-    """A new ``w:tc`` (with its one empty paragraph) at the end of ``row``."""
+    """A new ``w:tc`` (with its one empty paragraph) at the end of ``row``, its text centred
+    from top to bottom, as the PDF's cells (``vertical-align: middle``)."""
     cell = row.add_tc()
     cell.width = Emu(width)
     if colspan > 1:
         cell.grid_span = colspan
     if merge is not None:
         cell.vMerge = merge
+    cell.get_or_add_tcPr().vAlign_val = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     return cell
 
 
