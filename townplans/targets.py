@@ -530,8 +530,14 @@ class Graph:
         from townplans.render import bulletin
 
         templates, root = self.assembler.templates, self.paths.root
+        names = [project.name for project in town.projects]
         return [
-            self._document(bulletin.report_spec(templates, root, town, r, self.progress), town.slug)
+            self._document(
+                self.assembler.worded(
+                    bulletin.report_spec(templates, root, town, r, self.progress), names
+                ),
+                town.slug,
+            )
             for r in town.reports
         ]
 
@@ -567,7 +573,11 @@ class Graph:
         head = bulletin.Letterhead.of(district, year)
         spec = bulletin.bulletin_spec(self.assembler.templates, self.paths.root, district,
                                       progress, data, head, files, ensure)  # fmt: skip
-        return spec, data
+        return self.assembler.worded(spec, self._project_names()), data
+
+    def _project_names(self) -> list[str]:
+        """Every project's name in the district: the words a 通报's cells are not broken in."""
+        return [p.name for town in self.session.workspace.district.towns for p in town.projects]
 
     def scores(self) -> Scores:
         """The 考核评分 at the latest reported week."""
@@ -600,9 +610,11 @@ class Graph:
         district = self.session.workspace.district
         scores = self.scores()
         head = bulletin.Letterhead.of(district, weeks[-1].end.year)
+        scores_spec = bulletin.scores_spec(self.assembler.templates, self.paths.root, district,
+                                           scores, head.issuer)  # fmt: skip
         made.append(self._document(
-            bulletin.scores_spec(self.assembler.templates, self.paths.root, district, scores,
-                                 head.issuer), "", "district"))  # fmt: skip
+            self.assembler.worded(scores_spec, self._project_names()), "", "district"
+        ))  # fmt: skip
         made.append(self._workbook(all_figures, scores))
         return made
 

@@ -425,7 +425,12 @@ class Assembler:
             for p in (town.projects if town else ())
             if p.brief and p.brief.ref.path in sources
         ]
-        return replace(spec, lexicon=Lexicon.of([*self.terms, *projects]))
+        return self.worded(spec, projects)
+
+    def worded(self, spec: DocumentSpec, names: Iterable[str]) -> DocumentSpec:
+        """``spec`` with the lexicon its tables' cells are broken by: the workspace's terms and
+        ``names`` (the projects it prints)."""
+        return replace(spec, lexicon=Lexicon.of([*self.terms, *names]))
 
     def master_plan(self, town: Town) -> Iterable[DocumentSpec]:
         plan = town.master_plan
