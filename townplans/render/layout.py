@@ -564,13 +564,16 @@ TOTAL_COMPANY = 2
 """Data rows a total row keeps on its page: never the repeated header and “合计” alone."""
 
 
-ROWS_AT_A_BREAK = 3
-"""Data rows a short table leaves on each side of a page break: never the header and one row
-at a page's foot, nor one row alone under the repeated header overleaf (a short table of at
-most ``2 × ROWS_AT_A_BREAK - 1`` data rows is not split at all)."""
+ROWS_AT_A_FOOT = 3
+"""Data rows a short table leaves at a page's foot when it breaks: never its header and one or
+two rows there (a table of four rows or fewer is then whole)."""
+ROWS_OVERLEAF = 2
+"""Data rows a short table carries over the page: never one alone under the repeated header.
+A table of five rows may part three and two, rather than leave half a page blank (the 控规's
+表1 under its chapter heading)."""
 SHORT_TABLE_LINES = 12
 """The most lines a table's data rows may run to, for it to be kept whole or in pieces of
-``ROWS_AT_A_BREAK`` rows: a taller table (the 公文 附件's 项目一览表, rows of five lines) may
+``ROWS_AT_A_FOOT`` and ``ROWS_OVERLEAF`` rows: a taller table (the 公文 附件's 项目一览表, rows of five lines) may
 not fit its page whole with its title, and a row of it is a good part of a page."""
 
 
@@ -595,15 +598,15 @@ def kept_with_previous(
 ) -> frozenset[int]:
     """Indexes of the rows of a table (``header`` rows first) that must not start a page: in a
     table of at most ``SHORT_TABLE_LINES`` lines (its columns ``column_em`` ems wide; none
-    given: one line a row), the first and the last ``ROWS_AT_A_BREAK`` data rows but one each,
-    so a break leaves at least that many on both pages; in any table each total row
-    (``TOTAL_LABELS``) and the data rows that go with it (``TOTAL_COMPANY``), so that a page
-    never holds a total without the rows it sums."""
+    given: one line a row), the first ``ROWS_AT_A_FOOT`` and the last ``ROWS_OVERLEAF`` data
+    rows but one each, so a break leaves at least that many before and after it; in any table
+    each total row (``TOTAL_LABELS``) and the data rows that go with it (``TOTAL_COMPANY``), so
+    that a page never holds a total without the rows it sums."""
     last = len(rows) - 1
     kept: set[int] = set()
     if table_lines(rows, column_em or [math.inf], header) <= SHORT_TABLE_LINES:
-        kept.update(range(header + 1, min(header + ROWS_AT_A_BREAK, last + 1)))
-        kept.update(range(max(header + 1, last - ROWS_AT_A_BREAK + 2), last + 1))
+        kept.update(range(header + 1, min(header + ROWS_AT_A_FOOT, last + 1)))
+        kept.update(range(max(header + 1, last - ROWS_OVERLEAF + 2), last + 1))
     for index, row in enumerate(rows):
         first = next((text.strip() for text in row if text.strip()), "")
         if index > header and first.startswith(TOTAL_LABELS):
