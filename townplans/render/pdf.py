@@ -155,7 +155,7 @@ def spread_over_characters(justify_line: Callable[..., Any]) -> Callable[..., An
     def spread(context: Any, box: Any, extra: float, x_advance: float) -> float:
         if isinstance(box, boxes.TextBox):
             box.position_x += x_advance
-            if box.text:
+            if box.text and _inter_character(box.style):
                 style = box.style.copy()
                 spacing = style["letter_spacing"]
                 style["letter_spacing"] = (0 if spacing == "normal" else spacing) + extra
@@ -177,10 +177,7 @@ def spread_over_characters(justify_line: Callable[..., Any]) -> Callable[..., An
         return x_advance
 
     def justify(context: Any, line: Any, extra_width: float) -> None:
-        wanted = any(
-            getattr(t, "value", None) == "inter-character" for t in line.style["__tp_justify"]
-        )
-        count = _characters(line, boxes.TextBox) if wanted else 0
+        count = _characters(line, boxes.TextBox) if _inter_character(line.style) else 0
         if count > 1 and extra_width > 0:
             # Shared by the gaps between characters: the spacing after the last one falls beyond
             # the line's end, where it shows nothing, and the last character ends flush.
@@ -192,10 +189,19 @@ def spread_over_characters(justify_line: Callable[..., Any]) -> Callable[..., An
     return justify
 
 
+def _inter_character(style: Any) -> bool:
+    """Whether a box's text is spread over its characters (``--tp-justify: inter-character``):
+    not a number kept with its unit (``.nobr``: “2075万元”), whose digits spread apart read as
+    “2 0 7 5”; the spaces around it widen instead."""
+    return any(getattr(t, "value", None) == "inter-character" for t in style["__tp_justify"])
+
+
 def _characters(box: Any, text_box: type) -> int:
-    """The characters of a line's text boxes."""
+    """The characters of a line's text boxes that are spread (``_inter_character``)."""
     if isinstance(box, text_box):
-        return len(str(getattr(box, "text", "")))
+        return (
+            len(str(getattr(box, "text", ""))) if _inter_character(getattr(box, "style", {})) else 0
+        )
     return sum(_characters(child, text_box) for child in getattr(box, "children", ()))
 
 

@@ -419,7 +419,7 @@ ins {{ text-decoration: underline; }}
 table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: {TABLE_GAP_PT:g}pt 0; font-family: {_family(fonts["table"])};
   font-size: {fonts["table"].size}pt; line-height: {CELL_LINE:g}; }}
 th, td {{ border: {CELL_BORDER_PT:g}pt solid black; padding: {CELL_PADDING_Y_PT:g}pt {CELL_PADDING_PT:g}pt; vertical-align: middle; }}
-.nobr {{ white-space: nowrap; }}
+.nobr {{ white-space: nowrap; --tp-justify: none; }}
 .table-caption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0;
   text-align: center; margin-top: 6pt; break-after: avoid; }}
 .table-label {{ break-after: avoid; }}

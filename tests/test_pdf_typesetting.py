@@ -1,7 +1,12 @@
-"""Bold in a face that has no bold (FandolFang 仿宋, FandolKai 楷体) prints bold in the PDF, as Word
-prints it (review F35, R4): WeasyPrint does not synthesise bold, so ``pdf.synthetic_bold`` draws such
-text filled and outlined. Measured as ink on the rendered page, and read back from the content
-stream (text rendering mode 2 for those runs only, not for FandolSong Bold, a real bold face)."""
+"""What ``render.pdf`` adds to WeasyPrint's typesetting, read back from the PDF and its layout.
+
+Bold in a face that has no bold (FandolFang 仿宋, FandolKai 楷体) prints bold, as Word prints it
+(review F35, R4): WeasyPrint does not synthesise bold, so ``pdf.synthetic_bold`` draws such text
+filled and outlined. Measured as ink on the rendered page, and read back from the content stream
+(text rendering mode 2 for those runs only, not for FandolSong Bold, a real bold face).
+
+A justified line is spread over its Chinese characters, never inside a number kept with its
+unit (review S7: “2 0 7 5万元”)."""
 
 from __future__ import annotations
 
@@ -85,3 +90,30 @@ def test_regular_only_families_are_read_from_the_font_faces() -> None:
     faces = font_faces(TEMPLATES / "fonts")
     assert pdf_render.regular_only(faces) == {"FandolFang", "FandolKai"}
     assert pdf_render.regular_only("") == frozenset()
+
+
+def _text_boxes(box: object) -> list[object]:
+    found = [box] if type(box).__name__ == "TextBox" else []
+    for child in getattr(box, "children", ()):
+        found += _text_boxes(child)
+    return found
+
+
+def test_justification_spreads_chinese_not_the_digits_of_a_number() -> None:
+    """Review S7: spreading a justified line over every character set “2075万元” as
+    “2 0 7 5万元”. A number kept with its unit (``.nobr``) keeps its spacing; the Chinese
+    around it takes the line's slack."""
+    from townplans.render.style import css, load_style
+
+    style = load_style(TEMPLATES / "style.yaml")
+    number = '<span class="nobr">2075万元</span>'
+    body = f"<p>窑店镇本期完成投资290万元，累计完成投资{number}，占计划总投资的88.1%；本期周报按时。</p>"
+    html = f"<html><head><style>{css(style)}</style></head><body>{body}</body></html>"
+    document, _ = pdf_render.layout(html, {"templates": TEMPLATES})
+    boxes = document.pages[0]._page_box.descendants()
+    first_line = next(b for b in boxes if type(b).__name__ == "LineBox")
+    spacing = {b.text: b.style["letter_spacing"] for b in _text_boxes(first_line)}
+    kept = [s for text, s in spacing.items() if "2075" in text]
+    spread = [s for text, s in spacing.items() if "累计" in text]
+    assert kept and spread, spacing  # the number is on the first, justified line
+    assert kept[0] in ("normal", 0) and spread[0] not in ("normal", 0), spacing
