@@ -31,7 +31,7 @@ from tests.test_table_layout import (
 from townplans import mdparser
 from townplans.render import html as html_render
 from townplans.render import ooxml
-from townplans.render.documents import DocumentSpec
+from townplans.render.documents import DocumentSpec, workspace_terms
 from townplans.render.docx import DocxWriter
 from townplans.render.layout import (
     gfm_table_texts,
@@ -51,6 +51,19 @@ STYLE: Style = load_style(REPO / "templates/style.yaml")
 LEXICON = Lexicon.of(["滨河路", "西屯村", "窑店老街", "重点景观建设区外围"])
 
 # -- the segmenter ---------------------------------------------------------------------------------
+
+
+def test_the_funding_sources_are_words_a_cell_keeps_whole() -> None:
+    """Review S2: “部门 / 资金280”, “镇 / 自筹200” in a 公文 附件's 资金来源 column."""
+    from townplans.profile import load_profile
+
+    profile = load_profile(REPO / "templates" / "profile.yaml", REPO).profile
+    assert profile is not None
+    terms = workspace_terms(profile, ())
+    assert {"部门资金", "镇自筹", "社会资本", "上级补助"} <= set(terms)
+    lexicon = Lexicon.of(terms)
+    found = words("部门资金280；镇自筹200", lexicon)
+    assert found[0] == "部门资金" and "镇自筹" in found
 
 
 @pytest.mark.parametrize(

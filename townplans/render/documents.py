@@ -868,10 +868,12 @@ def _investment_row(town: Town, figures: Sequence[Decimal]) -> list[object]:
 
 
 def workspace_terms(profile: Profile, places: Iterable[str]) -> tuple[str, ...]:
-    """The terms every document is segmented with: the place names of the knowledge registry and
-    the land-use names of the profile (both under templates/, an input of every output)."""
+    """The terms every document is segmented with: the place names of the knowledge registry,
+    the land-use names and the funding sources of the profile (“部门资金”, “镇自筹”: review S2
+    found them parted in a 资金来源 cell), all under templates/, an input of every output."""
     land_use = [name for names in profile.review.land_use_names.values() for name in names]
-    return tuple(sorted({*places, *land_use}))
+    funding = [str(name) for name in profile.lists.get("funding_sources", ())]
+    return tuple(sorted({*places, *land_use, *funding}))
 
 
 def _page_break() -> Part:
