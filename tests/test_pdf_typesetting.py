@@ -14,6 +14,7 @@ import re
 import subprocess
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageOps
@@ -92,7 +93,7 @@ def test_regular_only_families_are_read_from_the_font_faces() -> None:
     assert pdf_render.regular_only("") == frozenset()
 
 
-def _text_boxes(box: object) -> list[object]:
+def _text_boxes(box: Any) -> list[Any]:
     found = [box] if type(box).__name__ == "TextBox" else []
     for child in getattr(box, "children", ()):
         found += _text_boxes(child)
