@@ -233,6 +233,36 @@ def _splits(root: Path, folder: Path | None) -> dict[str, list[str]]:
     return found
 
 
+def _progress_documents(root: Path) -> list[DocumentSpec]:
+    """The latest 周报 of each town and the latest 通报, as ``townplans build`` assembles them."""
+    from townplans import pipeline, targets
+
+    session, result = pipeline.run_check(root)
+    graph = targets.Graph(session, load_style(session.paths.style), result)
+    reports = [graph.report_specs(town)[-1] for town in graph.towns() if town.reports]
+    return [*reports, graph.bulletin(graph.reported_weeks()[-1])[0]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("word", [False, True], ids=["pdf", "libreoffice"])
+def test_no_cell_of_a_progress_document_breaks_inside_a_word(
+    built_district: Path, district_word_pdfs: Path, word: bool
+) -> None:
+    """Review F31, R27: the 周报 and 通报 had no lexicon, and their cells broke anywhere
+    (“整理竣工资 / 料”, “镇区垃圾中转站建设项 / 目”)."""
+    specs = _progress_documents(built_district)
+    assert len(specs) == 7  # six towns' 周报 and the 通报
+    found = {}
+    for spec in specs:
+        assert spec.lexicon is not None, spec.name
+        cells = tuple(text for part in spec.parts for text in cell_texts(part.tokens))
+        if splits := word_splits(
+            _pdfs(built_district, spec, district_word_pdfs if word else None), cells, spec.lexicon
+        ):
+            found[spec.name] = splits
+    assert not found, found
+
+
 @pytest.mark.slow
 def test_no_table_line_breaks_inside_a_word_in_the_pdf(built_district: Path) -> None:
     assert len(_documents(built_district)) >= 10

@@ -527,18 +527,20 @@ class Graph:
 
     def weekly_reports(self, town: Town) -> list[Output]:
         """Each of the town's weekly reports as a document (工作进度周报, DOCX and PDF)."""
+        return [self._document(spec, town.slug) for spec in self.report_specs(town)]
+
+    def report_specs(self, town: Town) -> list[documents.DocumentSpec]:
+        """The documents of the town's weekly reports, their cells broken between the words of
+        the workspace and of the town's project names."""
         from townplans.render import bulletin
 
         templates, root = self.assembler.templates, self.paths.root
         names = [project.name for project in town.projects]
         return [
-            self._document(
-                self.assembler.worded(
-                    bulletin.report_spec(templates, root, town, r, self.progress), names
-                ),
-                town.slug,
+            self.assembler.worded(
+                bulletin.report_spec(templates, root, town, report, self.progress), names
             )
-            for r in town.reports
+            for report in town.reports
         ]
 
     def reported_weeks(self) -> list[Week]:
