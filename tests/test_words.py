@@ -11,7 +11,7 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -498,16 +498,24 @@ def body_problems(pdf: Path) -> list[str]:
     return found
 
 
+Row = tuple[tuple[int, int], list[Fragment]]
+
+
+def _successive_rows(pdf: Path) -> Iterator[tuple[Row, Row]]:
+    """Each printed row of ``pdf`` (its fragments sharing a page and a top, keyed by both) with
+    the row after it, in reading order."""
+    rows: dict[tuple[int, int], list[Fragment]] = {}
+    for fragment in fragments(pdf):
+        rows.setdefault((fragment.page, round(fragment.y0)), []).append(fragment)
+    return itertools.pairwise(sorted(rows.items()))
+
+
 def parted_codes(pdf: Path) -> list[str]:
     """A code parted at its hyphen across two lines of text (“BD-” / “05”, review R8): a line
     whose last word ends in a letter or digit and a hyphen, the next line below it starting
     with a letter or digit."""
-    rows: dict[tuple[int, int], list[Fragment]] = {}
-    for fragment in fragments(pdf):
-        rows.setdefault((fragment.page, round(fragment.y0)), []).append(fragment)
-    lines = sorted(rows.items())
     found = []
-    for ((page, top), above), ((next_page, below_top), below) in itertools.pairwise(lines):
+    for ((page, top), above), ((next_page, below_top), below) in _successive_rows(pdf):
         last = max(above, key=lambda f: f.x1)
         first = min(below, key=lambda f: f.x0)
         if (
@@ -529,13 +537,8 @@ def ragged_lines(pdf: Path) -> list[str]:
     edge (review R15: “…累计完成投资” / “680万元。”, 58 pt short): a portrait page's line
     followed by a line of the same paragraph, which starts at the left edge (not a table's cell,
     4 pt in), within two lines' height."""
-    rows: dict[tuple[int, int], list[Fragment]] = {}
-    for fragment in fragments(pdf):
-        rows.setdefault((fragment.page, round(fragment.y0)), []).append(fragment)
     found = []
-    for ((page, top), above), ((next_page, below_top), below) in itertools.pairwise(
-        sorted(rows.items())
-    ):
+    for ((page, top), above), ((next_page, below_top), below) in _successive_rows(pdf):
         start, end = min(f.x0 for f in above), max(f.x1 for f in above)
         if (
             next_page == page
