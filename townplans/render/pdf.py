@@ -268,9 +268,11 @@ def emboldened(draw_text: Callable[..., Any], regular: frozenset[str]) -> Callab
 
     def draw(stream: Any, textbox: Any, *args: Any, **kwargs: Any) -> Any:
         style = textbox.style
+        # The families asked for first (cheap), then the ones Pango used (a layout to redo).
         if (
             style["font_weight"] < 600
             or not textbox.text.strip()
+            or not regular.intersection(style["font_family"])
             or not families(textbox) & regular
         ):
             return draw_text(stream, textbox, *args, **kwargs)
