@@ -32,6 +32,21 @@ def test_status_shows_six_towns_and_deliverables(repo: Path) -> None:
     assert "缺少必填字段“资金来源”" in result.output and "不完整" in result.output
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("columns", ["60", "80"])
+def test_status_keeps_each_towns_whole_name_in_a_narrow_terminal(
+    built_district: Path, columns: str
+) -> None:
+    # Once built, the 成果文件 column ("最新 30") is wide enough that rich shortened "渭城镇" to
+    # "渭城…" at 80 columns: the one cell a row is read by.
+    result = CliRunner().invoke(
+        cli, ["--root", str(built_district), "status"], env={"COLUMNS": columns}
+    )
+    for name in ("渭城镇", "窑店镇", "正阳镇", "底张镇", "周陵镇", "北杜镇"):
+        assert f"│ {name}" in result.output
+    assert "…" not in result.output
+
+
 def test_status_json(repo: Path) -> None:
     result = run("--root", str(repo), "status", "--format", "json")
     data = json.loads(result.output)

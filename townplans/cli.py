@@ -340,13 +340,17 @@ def status(ctx: Context, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(_status_json(result), ensure_ascii=False, indent=2))
         sys.exit(1 if result.failed else 0)
+    from rich.cells import cell_len
     from rich.table import Table
 
     deliverables = session.profile.deliverables
     table = Table(
         title=f"{session.workspace.district.name} 交付成果（规则版本 {session.profile.version}）"
     )
-    table.add_column("镇")
+    # The town is what a row is read by: it keeps its whole name, and the states wrap instead.
+    table.add_column(
+        "镇", no_wrap=True, min_width=max((cell_len(r.name) for r in result.towns), default=2)
+    )
     for deliverable in deliverables:
         table.add_column(deliverable.label, justify="center", overflow="fold")
     table.add_column("成果文件", justify="center", overflow="fold")
