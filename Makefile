@@ -51,7 +51,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: venv
-	$(BIN)/pytest -q -n auto
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n auto
 
 # Thousands of fresh hostile documents and YAML values through the loader, every rule and both
 # writers (tests/test_fuzz.py, tests/test_fuzz_values.py) and the rulebook (tests/test_profile_fuzz.py).
