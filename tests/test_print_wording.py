@@ -170,6 +170,7 @@ def test_the_index_lists_files_in_the_districts_document_order(built_district: P
 # -- no page number on the 版记's page after a blank page (GB/T 9704 7.5) -----------------------------
 
 GONGWEN = re.compile(r"\d{4}年小城镇建设(计划|实施方案)$")
+BULLETIN = re.compile(r"工作进度通报（第\d+期）$")
 NUMBER = re.compile(r"—\s*\d+\s*—")
 
 
@@ -184,7 +185,7 @@ def _imprint_numbered(pdf: Path) -> tuple[bool, bool]:
     """Whether a blank page goes before the 版记 (the last page) and whether the 版记's page
     carries a page number; a blank page never does."""
     pages = _text_pages(pdf)
-    assert "抄送" in pages[-1] and len(pages) % 2 == 0, pdf.name
+    assert "印发" in pages[-1] and len(pages) % 2 == 0, pdf.name
     blank = not pages[-2].strip()
     return blank, bool(NUMBER.search(pages[-1]))
 
@@ -195,15 +196,17 @@ def test_neither_the_blank_page_nor_the_imprint_after_it_is_numbered(
 ) -> None:
     """“公文的版记页前有空白页的，空白页和版记页均不编排页码”: in the PDF the 版记's page after a
     blank page has no number, a 版记 right after the body keeps its number (which towns have a
-    blank page is the layout's: the sample has both kinds); the DOCX's 版记 section has empty footers exactly where the PDF has the
-    blank page, and LibreOffice's PDF of it prints no number on a 版记 page after a blank."""
-    gongwen = sorted(p for p in (built_district / "build").rglob("*.pdf") if GONGWEN.search(p.stem))
-    assert len(gongwen) == 6
+    blank page is the layout's: the six plans and the eight 通报 have both kinds between them);
+    the DOCX's 版记 section has empty footers exactly where the PDF has the blank page, and
+    LibreOffice's PDF of it prints no number on a 版记 page after a blank."""
+    found = sorted((built_district / "build").rglob("*.pdf"))
+    gongwen = [p for p in found if GONGWEN.search(p.stem) or BULLETIN.search(p.stem)]
+    assert len(gongwen) == 14
     seen = {}
     for pdf in gongwen:
         blank, numbered = _imprint_numbered(pdf)
         assert numbered != blank, pdf.name
-        seen[pdf.stem[:3]] = blank
+        seen[pdf.stem] = blank
         last = Document(str(pdf.with_suffix(".docx"))).sections[-1]
         footers = "".join(
             p.text for f in (last.footer, last.even_page_footer) for p in f.paragraphs

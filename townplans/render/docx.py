@@ -1459,7 +1459,8 @@ class DocxWriter:
         elif section.orientation == WD_ORIENT.LANDSCAPE:
             width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
-        return plan_table(column_needs(texts, columns, self.lexicon), size, width, landscape)
+        needs = column_needs(texts, columns, self.lexicon)
+        return plan_table(needs, size, width, landscape, texts, self.lexicon)
 
     def _write_table(
         self,

@@ -358,6 +358,8 @@ class _PrintRenderer(RendererHTML):
             page.font_pt,
             mm_to_pt(page.landscape_mm if landscape else page.portrait_mm),
             None if landscape else mm_to_pt(page.landscape_mm),
+            rows,
+            page.lexicon,
         )
 
     def plan(self, rows: Sequence[Sequence[str]], columns: int, line: int | None) -> TablePlan:

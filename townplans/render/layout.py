@@ -9,7 +9,7 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,36 @@ _EM: dict[str, float] = {
 def text_em(text: str) -> float:
     """Width of ``text`` in ems, as one unbroken line (``char_em`` summed)."""
     return sum(map(_EM.get, text, itertools.repeat(1.0)))
+
+
+LATIN_GAP_EM = 0.2
+"""The room LibreOffice puts between a CJK character and a Latin letter or digit beside it: it
+does not read ``w:autoSpaceDE``/``w:autoSpaceDN``, which turn that space off in Word, and the
+PDF has none. A cell's lines are filled, and its text's natural width measured, with that room
+(``cell_em``), so that LibreOffice's lines end where the PDF's do; in the PDF and in Word a
+cell's lines are then a little short of its width. Inside a piece the writers keep whole (a
+number with its unit, a date: one run, WORD JOINERs between its characters) there is none."""
+_LATIN = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def latin_gaps(text: str) -> tuple[float, ...]:
+    """For each character of ``text``, the ``LATIN_GAP_EM`` LibreOffice puts before it: where it
+    and the character before are a CJK character and a Latin letter or digit, in either order,
+    but not inside a piece kept whole (``kept_together``)."""
+    kept = _kept_insides(text)
+    gaps = [0.0] * len(text)
+    for index in range(1, len(text)):
+        before, after = text[index - 1], text[index]
+        crossing = (before in _LATIN and is_cjk(after)) or (after in _LATIN and is_cjk(before))
+        if crossing and index not in kept:
+            gaps[index] = LATIN_GAP_EM
+    return tuple(gaps)
+
+
+def cell_em(text: str) -> float:
+    """Width of ``text`` in ems as a table cell holds it on one line: ``text_em`` and the room
+    LibreOffice puts between CJK and Latin text (``latin_gaps``)."""
+    return text_em(text) + sum(latin_gaps(text))
 
 
 # -- what never breaks -----------------------------------------------------------------------------------
@@ -212,6 +242,18 @@ def kept_in_body(text: str, last: bool = False) -> list[tuple[str, bool]]:
             return head
         done = end
     return head
+
+
+def _kept_insides(text: str) -> frozenset[int]:
+    """Offsets ``i`` of ``text`` inside a piece kept whole (``kept_together``): between
+    ``text[i - 1]`` and ``text[i]`` of the same piece."""
+    insides: set[int] = set()
+    done = 0
+    for piece, kept in kept_together(text):
+        if kept:
+            insides.update(range(done + 1, done + len(piece)))
+        done += len(piece)
+    return frozenset(insides)
 
 
 def _kept(text: str, pattern: re.Pattern[str]) -> list[tuple[str, bool]]:
@@ -352,17 +394,22 @@ def line_breaks(text: str, width_em: float, lexicon: Lexicon | None = None) -> l
     Word writer puts its line breaks there, as LibreOffice and Word would otherwise break at any
     CJK character."""
     breaks: list[int] = []
-    start = 0
-    for piece_start, piece_end in _spans(text, lexicon):
-        if piece_start > start and text_em(text[start:piece_end].strip()) > width_em:
+    begun = None  # the width up to where the current line starts
+    spans = _spans(text, lexicon)
+    for (piece_start, _), (start_em, end_em) in zip(
+        spans, _piece_widths(text, lexicon), strict=True
+    ):
+        if begun is None:
+            begun = start_em
+        elif end_em - begun > width_em:
             breaks.append(piece_start)
-            start = piece_start
+            begun = start_em
     return breaks
 
 
 def natural_em(text: str) -> float:
     """The width of ``text``'s longest line as written, in ems."""
-    return max((text_em(line.strip()) for line in text.split("\n")), default=0.0)
+    return max((cell_em(line.strip()) for line in text.split("\n")), default=0.0)
 
 
 # -- column widths ---------------------------------------------------------------------------------------
@@ -433,6 +480,37 @@ def column_needs(
     return [ColumnNeeds(low, max(low, high)) for low, high in zip(minimum, natural, strict=True)]
 
 
+@functools.lru_cache(maxsize=MEASURED_TEXTS)
+def _piece_widths(line: str, lexicon: Lexicon | None) -> tuple[tuple[float, float], ...]:
+    """Where each piece of one line (``_spans``) starts and ends, as the ``cell_em`` of the
+    line up to there (a start without the gap before it, which a line starting there has not):
+    what ``cell_lines`` fills lines with, the widths ``line_breaks`` measures."""
+    gaps = latin_gaps(line)
+    upto = [0.0]
+    for gap, char in zip(gaps, line, strict=True):
+        upto.append(upto[-1] + gap + _EM.get(char, 1.0))
+    return tuple(
+        (upto[start] + (gaps[start] if start < len(line) else 0.0), upto[end])
+        for start, end in _spans(line, lexicon)
+    )
+
+
+@functools.lru_cache(maxsize=MEASURED_TEXTS)
+def cell_lines(text: str, width_em: float, lexicon: Lexicon | None = None) -> int:
+    """How many lines ``text`` runs to in a cell ``width_em`` ems wide, filled piece by piece
+    where ``line_breaks`` breaks it (each line as written at least one)."""
+    count = 0
+    for line in text.split("\n"):
+        pieces = _piece_widths(line.strip(), lexicon)
+        count += 1
+        begun = pieces[0][0] if pieces else 0.0
+        for start, end in pieces[1:]:
+            if end - begun > width_em:
+                count += 1
+                begun = start
+    return count
+
+
 def share(minimum: Sequence[float], natural: Sequence[float], available: float) -> list[float]:
     """Widths summing to ``available``: every column at least its minimum, the rest shared in
     proportion to natural width (``minimum`` must fit).
@@ -452,6 +530,175 @@ def share(minimum: Sequence[float], natural: Sequence[float], available: float) 
     lacking = [high - low for low, high in zip(minimum, wanted, strict=True)]
     spare = available - sum(minimum)
     return [low + spare * lack / sum(lacking) for low, lack in zip(minimum, lacking, strict=True)]
+
+
+FIT_STEP_EM = 0.5
+"""The width, in ems of the table font, that ``fitted`` hands a column at a time."""
+FIT_LOOKAHEAD_EM = 8.0
+"""How much wider ``fitted`` tries a column for it to save a line (a word of eight characters
+moving up whole)."""
+FITTED_ROWS = 200
+"""The most distinct rows ``fitted`` weighs: a longer table's widths are fitted to its first
+ones (the same rows in both writers), which keeps a hostile table of thousands cheap."""
+
+
+def fitted(
+    minimum: Sequence[float],
+    natural: Sequence[float],
+    available: float,
+    rows: Sequence[Sequence[str]],
+    size: float,
+    lexicon: Lexicon | None = None,
+) -> list[float]:
+    """Widths in points summing to ``available`` that make the table as short as it can be:
+    each column from its minimum, the room handed out where it saves the most lines for its
+    width (a row is as tall as its fullest cell), so a column of numbers with a long head gives
+    way to the project names beside it; when no width saves a line, the rest is shared as
+    ``share`` shares it. A table that fits unwrapped is ``share``'s."""
+    if sum(max(low, high) for low, high in zip(minimum, natural, strict=True)) <= available:
+        return share(minimum, natural, available)
+    cells = tuple(dict.fromkeys(tuple(row) for row in rows))[:FITTED_ROWS]
+    widths = _fitted(tuple(minimum), tuple(natural), available, cells, size, lexicon)
+    return share(widths, [max(w, n) for w, n in zip(widths, natural, strict=True)], available)
+
+
+@functools.lru_cache(maxsize=256)
+def _fitted(
+    minimum: tuple[float, ...],
+    natural: tuple[float, ...],
+    available: float,
+    cells: tuple[tuple[str, ...], ...],
+    size: float,
+    lexicon: Lexicon | None,
+) -> list[float]:
+    """``fitted``'s widths before the room that saves no line is shared (cached: both writers,
+    and the PDF's layout for the DOCX's contents, plan every table)."""
+    count = len(minimum)
+
+    def lines(column: int, width: float) -> list[int]:
+        em = (width - CELL_EXTRA_PT) / size
+        return [cell_lines(row[column], em, lexicon) if column < len(row) else 1 for row in cells]
+
+    widths = list(minimum)
+    spare = available - sum(widths)
+    step = FIT_STEP_EM * size
+    current = [lines(column, widths[column]) for column in range(count)]
+    while spare >= step:
+        fit = _Fit(current, widths, natural, spare, step, lines)
+        move = fit.best()
+        if not move:
+            break
+        for column, (grow, fewer) in move.items():
+            widths[column] += grow
+            spare -= grow
+            current[column] = fewer
+    return widths
+
+
+Move = dict[int, tuple[float, list[int]]]
+"""Widths added to columns of a table (``fitted``): for each column the points added and its
+cells' lines then."""
+
+TIED_ROWS = 30
+"""The most rows ``_Fit.row_moves`` looks at: rows whose tallest cells are in two or more
+columns, which only widening all of them shortens (a head of several two-line labels)."""
+
+
+@dataclass
+class _Fit:
+    """One round of ``fitted``: the columns' lines now, and the move that saves the most lines
+    of the table for each point it takes."""
+
+    current: Sequence[Sequence[int]]
+    widths: Sequence[float]
+    natural: Sequence[float]
+    spare: float
+    step: float
+    lines: Callable[[int, float], list[int]]
+
+    def best(self) -> Move:
+        """The move saving the most lines per point: one column, or the columns of one row
+        whose tallest cells they all are; empty when none saves a line."""
+        heights = [max(row) for row in zip(*self.current, strict=True)]
+        best: tuple[float, Move] = (0.0, {})
+        for move in [*self.column_moves(heights), *self.row_moves(heights)]:
+            cost = sum(grow for grow, _ in move.values())
+            rate = self.saved(move, heights) / cost
+            if rate > best[0] + 1e-9:
+                best = (rate, move)
+        return best[1]
+
+    def saved(self, move: Move, heights: Sequence[int]) -> int:
+        columns = [move[n][1] if n in move else own for n, own in enumerate(self.current)]
+        return sum(h - max(row) for h, row in zip(heights, zip(*columns, strict=True), strict=True))
+
+    def widened(
+        self, column: int, shorter: Callable[[list[int]], bool]
+    ) -> tuple[float, list[int]] | None:
+        """The least width (in steps, within the lookahead, the spare room and the column's
+        natural width) that makes ``shorter`` true of the column's lines, and those lines."""
+        limit = min(self.spare, FIT_LOOKAHEAD_EM * self.step / FIT_STEP_EM)
+        grow = self.step
+        while (
+            grow <= limit + 1e-9 and self.widths[column] + grow <= self.natural[column] + self.step
+        ):
+            fewer = self.lines(column, self.widths[column] + grow)
+            if shorter(fewer):
+                return grow, fewer
+            if all(count <= 1 for count in fewer):
+                return None
+            grow += self.step
+        return None
+
+    def column_moves(self, heights: Sequence[int]) -> list[Move]:
+        """For each column, the least widening of it alone that saves a line of the table."""
+        by_row = [[*sorted(row, reverse=True), 1] for row in zip(*self.current, strict=True)]
+        moves: list[Move] = []
+        for index, own in enumerate(self.current):
+            # each row's height without this column: its tallest other cell
+            others = [
+                row[1] if cell == row[0] else row[0] for cell, row in zip(own, by_row, strict=True)
+            ]
+
+            def saves(fewer: list[int], others: list[int] = others) -> bool:
+                return any(max(o, f) < h for h, o, f in zip(heights, others, fewer, strict=True))
+
+            found = self.widened(index, saves)
+            if found is not None:
+                moves.append({index: found})
+        return moves
+
+    def row_moves(self, heights: Sequence[int]) -> list[Move]:
+        """For each row whose tallest cells are in two or more columns, the least widening of
+        those columns that shortens it."""
+        moves: list[Move] = []
+        tied = [
+            (row, [n for n, own in enumerate(self.current) if own[row] == height])
+            for row, height in enumerate(heights)
+        ]
+        for row, columns in [(row, columns) for row, columns in tied if len(columns) > 1][
+            :TIED_ROWS
+        ]:
+            move = self.row_move(row, columns)
+            if move and sum(grow for grow, _ in move.values()) <= self.spare + 1e-9:
+                moves.append(move)
+        return moves
+
+    def row_move(self, row: int, columns: Sequence[int]) -> Move:
+        """The least widening of each of ``columns`` that takes a line off its cell in ``row``;
+        empty when one of them cannot."""
+        move: Move = {}
+        for column in columns:
+            height = self.current[column][row]
+
+            def shorter(fewer: list[int], height: int = height) -> bool:
+                return fewer[row] < height
+
+            found = self.widened(column, shorter)
+            if found is None:
+                return {}
+            move[column] = found
+        return move
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,32 +733,35 @@ def plan_table(
     font_pt: float,
     width_pt: float,
     landscape_pt: float | None = None,
+    rows: Sequence[Sequence[str]] = (),
+    lexicon: Lexicon | None = None,
 ) -> TablePlan:
     """The layout of a table with ``needs`` across a text block ``width_pt`` wide: at ``font_pt``
     on the page it is on; else on a landscape page ``landscape_pt`` wide (None: already on one);
     else at the first smaller size whose minimum widths fit; else at the smallest size with
-    widths in proportion to the minimums."""
+    widths in proportion to the minimums. With its ``rows`` (the texts ``needs`` measured) the
+    widths are ``fitted`` to them, else ``share``d."""
 
     def attempt(size: float, available: float) -> list[float] | None:
         minimum = [need.minimum * size + CELL_EXTRA_PT for need in needs]
         if sum(minimum) > available:
             return None
-        natural = [need.natural * size + CELL_EXTRA_PT for need in needs]
-        return share(minimum, natural, available)
+        return _widths(needs, size, available, rows, lexicon)
 
     pages = [(width_pt, False)]
     if landscape_pt is not None and landscape_pt > width_pt:
         pages.append((landscape_pt, True))
     for available, landscape in pages:
-        fitted = attempt(font_pt, available)
-        if fitted is not None:
-            return _uncrowded(TablePlan(tuple(fitted), font_pt, landscape), needs, available)
+        laid = attempt(font_pt, available)
+        if laid is not None:
+            plan = TablePlan(tuple(laid), font_pt, landscape)
+            return _uncrowded(plan, needs, available, rows, lexicon)
     widest, landscape = pages[-1]
     sizes = [size for size in SMALLER_SIZES_PT if size < font_pt]
     for size in sizes:
-        fitted = attempt(size, widest)
-        if fitted is not None:
-            return TablePlan(tuple(fitted), size, landscape, smaller=True)
+        laid = attempt(size, widest)
+        if laid is not None:
+            return TablePlan(tuple(laid), size, landscape, smaller=True)
     size = sizes[-1] if sizes else font_pt
     minimum = [need.minimum * size + CELL_EXTRA_PT for need in needs]
     widths = [widest * low / sum(minimum) for low in minimum]
@@ -529,16 +779,35 @@ def crowding(needs: Sequence[ColumnNeeds], widths: Sequence[float], size: float)
     return max(lines)
 
 
-def _uncrowded(plan: TablePlan, needs: Sequence[ColumnNeeds], available: float) -> TablePlan:
+def _widths(
+    needs: Sequence[ColumnNeeds],
+    size: float,
+    available: float,
+    rows: Sequence[Sequence[str]],
+    lexicon: Lexicon | None,
+) -> list[float]:
+    """The columns' widths at ``size`` across ``available`` points (their minimums fit)."""
+    minimum = [need.minimum * size + CELL_EXTRA_PT for need in needs]
+    natural = [need.natural * size + CELL_EXTRA_PT for need in needs]
+    if rows:
+        return fitted(minimum, natural, available, rows, size, lexicon)
+    return share(minimum, natural, available)
+
+
+def _uncrowded(
+    plan: TablePlan,
+    needs: Sequence[ColumnNeeds],
+    available: float,
+    rows: Sequence[Sequence[str]] = (),
+    lexicon: Lexicon | None = None,
+) -> TablePlan:
     """``plan``, or the table one size smaller (五号) on the same page when at ``plan``'s size a
     narrow column runs more than ``CROWDED_LINES`` lines and the smaller size shortens it."""
     before = crowding(needs, plan.widths, plan.font_pt)
     size = next((size for size in SMALLER_SIZES_PT if size < plan.font_pt), None)
     if before <= CROWDED_LINES or size is None or size < SMALLER_SIZES_PT[0]:
         return plan
-    minimum = [need.minimum * size + CELL_EXTRA_PT for need in needs]
-    natural = [need.natural * size + CELL_EXTRA_PT for need in needs]
-    widths = share(minimum, natural, available)
+    widths = _widths(needs, size, available, rows, lexicon)
     if crowding(needs, widths, size) >= before:
         return plan
     return TablePlan(tuple(widths), size, plan.landscape, crowded=True)
