@@ -292,6 +292,33 @@ def pytest_runtest_makereport(
     return report
 
 
+# -- order: the shared build first, beside tests that need none --------------------------------
+
+
+SHARED_BUILD = "district_build"
+SHARED_WORD = "district_word_pdfs"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One test that needs the shared build and LibreOffice's PDFs of it first, then every test
+    that needs neither, then the rest. pytest-xdist hands tests out in this order, one to each
+    worker in turn: the first worker makes the build (about a minute) while the other runs
+    tests without it, where in file order (test_album first) the other worker waited on the
+    build's lock for most of that minute."""
+
+    def shared(item: pytest.Item) -> bool:
+        return SHARED_BUILD in getattr(item, "fixturenames", ())
+
+    starter = next(
+        (item for item in items if SHARED_WORD in getattr(item, "fixturenames", ())),
+        next((item for item in items if shared(item)), None),
+    )
+    if starter is None:
+        return
+    rest = [item for item in items if item is not starter]
+    items[:] = [starter, *(i for i in rest if not shared(i)), *(i for i in rest if shared(i))]
+
+
 @pytest.fixture(autouse=True)
 def _ctrl_c_left_as_found() -> Iterator[None]:
     """A test leaves Ctrl+C as it found it: a SIGINT handler changed in the worker is inherited
