@@ -138,6 +138,28 @@ def test_prefilled_toc_names_the_pages_word_puts_the_headings_on(
             assert not wrong, (pdf.name, wrong)
 
 
+@pytest.mark.slow
+def test_the_briefs_contents_list_each_project_on_one_page(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    """Review S18/R23: the 项目简介汇编's contents listed each brief's five form headings (一、项目概况
+    … 五、完成时限及责任) under every project and ran three lines onto a page of their own; they
+    list the projects, in the DOCX's field (TOC \\o "1-1") and its stored entries, and on one
+    page in both writers."""
+    files = sorted((built_district / "build").rglob("*项目简介汇编.docx"))
+    assert len(files) == 6
+    for file in files:
+        document = docx.Document(str(file))
+        projects = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+        assert [title for title, _ in _toc_entries(document)] == projects, file.name
+        assert 'TOC \\o "1-1"' in document.element.xml, file.name
+        for pdf in (file.with_suffix(".pdf"), district_word_pdfs / f"{file.stem}.pdf"):
+            pages = _page_texts(pdf)
+            first = _after_contents(pages) - 1  # 0-based: the page after the contents
+            assert projects[0] in pages[first] and "....." not in pages[first], pdf.name
+            assert "项目概况" not in pages[first - 1], pdf.name
+
+
 COVERLESS = ("*小城镇建设考核评分表", "weicheng/*周报（第8期）", "zhengyang/*周报（第8期）")
 """Documents without a cover, of more than one page: the title opens page 1."""
 

@@ -91,6 +91,8 @@ class DocumentSpec:
     cover_lines: tuple[str, ...] = ()
     cover: bool = True
     toc: bool = True
+    toc_levels: int | None = None
+    """The heading ranks its contents list; None: style.yaml's ``toc.levels``."""
     plan: bool = False
     """A plan text (总体规划, 控规, 修规): its headings are 章 / 节 / 条 (style.yaml plan_headings)."""
     author: str = ""
@@ -267,6 +269,9 @@ class Templates:
 
 
 EMPTY = "—"
+
+BRIEFS_TOC_LEVELS = 1
+"""The 项目简介汇编's contents list its projects, not the form's headings inside each."""
 """What a form shows for an optional field left empty (or a cell with nothing to say)."""
 
 
@@ -695,9 +700,12 @@ class Assembler:
         # A brief that leaves its progress to the reports prints theirs: they are inputs.
         sources = (*(p.brief.ref.path for p in projects if p.brief),
                    *(r.doc.ref.path for r in town.reports))  # fmt: skip
+        # Its contents list the projects: the five headings of each brief are the same form
+        # (一、项目概况 … 五、完成时限及责任), and listed they ran the contents onto a second page.
         yield DocumentSpec(
             file_name(title), title, parts, (town.name, _month(date)),
             author=town.name, date=date, subject=f"{town.name} · 项目简介汇编", sources=sources,
+            toc_levels=BRIEFS_TOC_LEVELS,
         )  # fmt: skip
 
     def _brief_form(self, town: Town, project: Project, day: dt.date | None) -> dict[str, Any]:
@@ -1175,7 +1183,7 @@ def to_docx(
 
     cover = _cover_texts(spec)
     writer = DocxWriter(
-        style,
+        _listed(spec, style),
         root,
         plan=spec.plan,
         table_captions=spec.table_captions,
@@ -1226,8 +1234,15 @@ def contents(
     return [
         TocLine(entry.level, entry.text, bookmark_name(entry.anchor), found.get(entry.anchor))
         for entry in body.toc
-        if entry.level <= style.toc_levels
+        if entry.level <= _listed(spec, style).toc_levels
     ]
+
+
+def _listed(spec: DocumentSpec, style: Style) -> Style:
+    """``style`` with the heading ranks ``spec``'s contents list (its own ``toc_levels``)."""
+    if spec.toc_levels is None or spec.toc_levels == style.toc_levels:
+        return style
+    return replace(style, toc_levels=spec.toc_levels)
 
 
 def _body(
@@ -1274,7 +1289,8 @@ def _html(
         stylesheet += gongwen.css(style, spec.gongwen.mark)
     page = html_render.page(
         cover.title, body, stylesheet, cover.lines, cover=spec.cover, toc=spec.toc,
-        toc_levels=style.toc_levels, plan=spec.plan, gongwen=spec.gongwen is not None,
+        toc_levels=_listed(spec, style).toc_levels, plan=spec.plan,
+        gongwen=spec.gongwen is not None,
         running=xml_text(spec.running_header), front=front.html if front else "",
         watermark=_watermark_html(spec, style),
         landscape=spec.landscape,
