@@ -67,6 +67,26 @@ def test_the_funding_sources_are_words_a_cell_keeps_whole() -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "word"),
+    [
+        ("镇区集中供水管网延伸工程", "管网"),
+        ("中心卫生院门诊楼改造工程", "门诊楼"),
+        ("计划总投资（万元）", "总投资"),
+    ],
+)
+def test_the_trades_vocabulary_keeps_its_words_whole(name: str, word: str) -> None:
+    """Review T1: the dictionary alone split “镇区集中供水管 / 网延伸工程” and “中心卫生院门诊 /
+    楼改造工程” in the 通报's cells, and “计划总 / 投资” in a head; the profile's vocabulary
+    is part of every document's lexicon."""
+    from townplans.profile import load_profile
+
+    profile = load_profile(REPO / "templates" / "profile.yaml", REPO).profile
+    assert profile is not None
+    assert word in words(name, Lexicon.of(workspace_terms(profile, ())))
+    assert word not in words(name, Lexicon.of(()))  # the dictionary alone parts it
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("滨河路道路改造工程", ["滨河路", "道路", "改造", "工程"]),

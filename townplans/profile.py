@@ -508,6 +508,8 @@ class _Builder:
         funding = self.mapping("funding_sources").get("allowed", [])
         lists["funding_sources"] = tuple(str(item) for item in funding)
         lists["facility_status"] = tuple(str(s) for s in self.doc.get("facility_status", []) or [])
+        vocabulary = self.doc.get("vocabulary", []) or []
+        lists["vocabulary"] = tuple(str(word) for word in vocabulary if isinstance(word, str))
         return lists
 
     # -- documents --------------------------------------------------------------------------------

@@ -331,6 +331,7 @@ PROFILE = Keys(
         "zones": _cited({"required": Seq(LABELLED)}),
         "project_categories": Seq(LABELLED),
         "funding_sources": _cited({"allowed": TEXTS}),
+        "vocabulary": TEXTS,
         "phases": Seq(PHASE),
         "deadlines": Keys(
             {

@@ -877,11 +877,17 @@ def _investment_row(town: Town, figures: Sequence[Decimal]) -> list[object]:
 
 def workspace_terms(profile: Profile, places: Iterable[str]) -> tuple[str, ...]:
     """The terms every document is segmented with: the place names of the knowledge registry,
-    the land-use names and the funding sources of the profile (“部门资金”, “镇自筹”: review S2
-    found them parted in a 资金来源 cell), all under templates/, an input of every output."""
+    the land-use names, the funding sources (“部门资金”, “镇自筹”: review S2 found them parted
+    in a 资金来源 cell) and the vocabulary of the profile (“管网”, “门诊楼”: review T1), all
+    under templates/, an input of every output. Not the project categories: “公共服务设施” whole
+    would set a crowded 附件 table a size smaller."""
     land_use = [name for names in profile.review.land_use_names.values() for name in names]
-    funding = [str(name) for name in profile.lists.get("funding_sources", ())]
-    return tuple(sorted({*places, *land_use, *funding}))
+    listed = [
+        str(name)
+        for key in ("funding_sources", "vocabulary")
+        for name in profile.lists.get(key, ())
+    ]
+    return tuple(sorted({*places, *land_use, *listed}))
 
 
 def _page_break() -> Part:
