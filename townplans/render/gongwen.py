@@ -19,7 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from townplans.render.layout import DATE_INDENT_CHARS, text_width
+from townplans.render.layout import (
+    DATE_INDENT_CHARS,
+    ISSUER_INDENT_CHARS,
+    issuer_flush_right,
+    text_width,
+)
 from townplans.render.style import Style, family
 
 MM = 72 / 25.4
@@ -111,7 +116,10 @@ class Geometry:
     def issuer_indent(self, issuer: str, date: str) -> float:
         """The 署名's right indent that centres it over the 成文日期, estimated from the texts
         (a Chinese character one grid character, a digit half of one): what the Word document
-        uses; the PDF centres the two exactly."""
+        uses; the PDF centres the two exactly. A 署名 too long for that (``issuer_flush_right``)
+        is ``ISSUER_INDENT_CHARS`` in from the right, in both."""
+        if issuer_flush_right(issuer, date):
+            return ISSUER_INDENT_CHARS * self.char
         issuer_chars, date_chars = text_width(issuer) / 2, text_width(date) / 2
         return max(self.date_indent() + (date_chars - issuer_chars) / 2 * self.char, 0.0)
 
@@ -261,8 +269,8 @@ body.gongwen .signature {{ display: table; margin: {g.seal_lines * g.line}pt {g.
   0 auto; break-before: avoid; break-inside: avoid; }}
 body.gongwen .signature p {{ text-indent: 0; text-align: center; padding: 0; white-space: nowrap; }}
 body.gongwen .signature p:first-child {{ margin: 0 -10em; }}
-body.gongwen .signature.flush p:first-child {{ margin: 0 {-g.date_indent():.4f}pt 0 -10em;
-  text-align: right; }}
+body.gongwen .signature.flush p:first-child {{
+  margin: 0 {ISSUER_INDENT_CHARS * g.char - g.date_indent():.4f}pt 0 -10em; text-align: right; }}
 """
 
 

@@ -54,12 +54,15 @@ def text_width(text: str) -> float:
 
 DATE_INDENT_CHARS = 4
 """The 成文日期's right indent, in characters (7.3.5.1)."""
+ISSUER_INDENT_CHARS = 2
+"""The right indent of a 署名 too long to centre over the 成文日期, in characters: 右空二字, as
+7.3.5.2 sets a 署名 (review T18: flush right, it touched the 版心's edge)."""
 
 
 def issuer_flush_right(issuer: str, date: str) -> bool:
     """Whether the 署名, centred over the 成文日期, would reach past the 版心's right edge (a
-    署名 eight characters or more longer than the date): it is then set flush right instead,
-    in both writers (``Geometry.issuer_indent`` never goes below nought)."""
+    署名 eight characters or more longer than the date): it is then set ``ISSUER_INDENT_CHARS``
+    from the right instead, in both writers."""
     return (text_width(issuer) - text_width(date)) / 2 >= 2 * DATE_INDENT_CHARS
 
 
