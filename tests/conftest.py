@@ -131,6 +131,19 @@ def copy_tree(source: Path, target: Path) -> Path:
     return Path(shutil.copytree(source, target, symlinks=True, copy_function=copy))
 
 
+def own_fonts(root: Path) -> Path:
+    """``root`` with its templates/fonts copied rather than hard-linked (``copy_tree``): a hard
+    link's ctime moves whenever another test links or removes a copy of the same file, and a
+    build's answer is keyed by the stat, ctime included, of every file under templates/
+    (``townplans.answers``), so a test asking for an answer from memory failed now and then."""
+    for font in (root / "templates" / "fonts").iterdir():
+        if font.is_file() and font.stat().st_nlink > 1:
+            private = font.with_name(font.name + ".copy")
+            shutil.copy2(font, private)
+            private.replace(font)
+    return root
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fonts_left_alone() -> Iterator[None]:
     """Every workspace copy's fonts are links to the session's pristine copy: a test that wrote

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import own_fonts
 from townplans import answers, session
 from townplans.cli import cli
 from townplans.model import Finding, Severity, SourceRef
@@ -220,7 +221,7 @@ def _counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def test_a_build_with_nothing_to_do_answers_without_loading_and_says_the_same(
     district_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = district_copy()
+    root = own_fonts(district_copy())
     loads = _counting_loads(monkeypatch)
     looked = _build(root)  # loads: the shared build left no answer
     assert len(loads) == 1
@@ -244,7 +245,7 @@ def test_a_build_with_nothing_to_do_answers_without_loading_and_says_the_same(
 def test_a_dry_run_a_forced_build_and_another_selection_never_answer_from_memory(
     district_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = district_copy()
+    root = own_fonts(district_copy())
     loads = _counting_loads(monkeypatch)
     _build(root, "--town", "weicheng")
     assert "未生成任何文件" in _build(root, "--town", "weicheng", "--dry-run")
