@@ -201,3 +201,37 @@ def test_the_fit_brings_most_weekly_reports_onto_one_page_in_both_writers(
     pages = {pdf.name: (_pages(pdf), _pages(district_word_pdfs / pdf.name)) for pdf in reports}
     assert all(pdf == word for pdf, word in pages.values()), pages
     assert sum(pdf == 1 for pdf, _ in pages.values()) >= 16, pages
+
+
+# -- an amount with its label ------------------------------------------------------------------------
+
+FUNDING = Lexicon.of(["上级补助", "部门资金", "镇自筹"])
+SOURCES = "上级补助400；部门资金280；镇自筹200"
+
+
+def _cut(text: str, width: float) -> list[str]:
+    breaks = line_breaks(text, width, FUNDING)
+    return [text[a:b] for a, b in zip([0, *breaks], [*breaks, len(text)], strict=True)]
+
+
+def test_an_amount_moves_to_the_next_line_with_the_source_it_belongs_to() -> None:
+    """Review T3: “上级补助 / 400；部门资金 / 280；镇自筹 / 200” reads as 280 of 镇自筹; a bare
+    amount takes its word along when the two fit a line, in the Word writer's breaks and the
+    lines the planner counts."""
+    # 11.5 ems hold “上级补助400；部门资金” but not its amount: the source goes along with it
+    assert _cut(SOURCES, 11.5) == ["上级补助400；", "部门资金280；", "镇自筹200"]
+    assert cell_lines(SOURCES, 11.5, FUNDING) == 3
+    # too narrow for a source with its amount: they part, but no amount starts a source's line
+    narrow = _cut(SOURCES, 5.5)
+    assert narrow[:2] == ["上级补助", "400；"] and narrow[-1] == "镇自筹200"
+    assert not any(line[0].isdigit() and "；" not in line for line in narrow[:-1])
+
+
+def test_the_pdf_keeps_an_amount_with_its_source_where_the_word_writer_does() -> None:
+    from townplans.render.html import kept_html
+
+    wide = kept_html(SOURCES, FUNDING, 8.0)
+    assert '<span class="nobr">上级补助400；</span>' in wide
+    assert '<span class="nobr">镇自筹200</span>' in wide
+    narrow = kept_html(SOURCES, FUNDING, 5.5)
+    assert '<span class="nobr">上级补助</span>' in narrow  # the pair would overflow the cell

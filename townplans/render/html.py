@@ -28,17 +28,21 @@ from townplans import mdparser
 from townplans.rawhtml import Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable
 from townplans.render.layout import (
+    BARE_AMOUNT,
     CELL_EXTRA_PT,
+    CLOSING,
     EMPTY_CELL,
     UNKNOWN,
     Origin,
     TablePlan,
     break_opportunities,
     caption_text,
+    cell_em,
     column_needs,
     gfm_table_texts,
     heading_names_its_table,
     heading_title,
+    is_cjk,
     issuer_flush_right,
     kept_in_body,
     kept_together,
@@ -166,6 +170,8 @@ class _PrintRenderer(RendererHTML):
         """Rows of the table being written that stay on the page of the row above
         (``layout.kept_with_previous``): a total and the rows it sums."""
         self.cell_words: Lexicon | None = None
+        self.cell_room = 0.0
+        """The width of the current cell's column(s), in ems of the table font."""
         """The lexicon whose words the cell being written keeps whole: set when its text does
         not fit on one line of its column."""
         self.after_table = ""
@@ -268,7 +274,7 @@ class _PrintRenderer(RendererHTML):
 
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if self.in_cell:
-            return kept_html(tokens[idx].content, self.cell_words)
+            return kept_html(tokens[idx].content, self.cell_words, self.cell_room)
         if self._attachment_note:  # its label and number are matched at the start of the text
             return in_pieces(escape(tokens[idx].content))
         return "".join(
@@ -386,6 +392,7 @@ class _PrintRenderer(RendererHTML):
             mdparser.inline_text(inline) if inline is not None and inline.type == "inline" else ""
         )
         self.cell_words = _wrapping(text, self.column_em, self.column, 1, self.page.lexicon)
+        self.cell_room = _room(self.column_em, self.column, 1)
         return _cell_open(tokens[idx])
 
     def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -510,7 +517,8 @@ def table_html(
 
     def cell(slot: Slot) -> str:
         text = slot.cell.text if slot.cell is not None else ""
-        return _cell_html(slot, _wrapping(text, column_em, slot.column, slot.colspan, lexicon))
+        words = _wrapping(text, column_em, slot.column, slot.colspan, lexicon)
+        return _cell_html(slot, words, _room(column_em, slot.column, slot.colspan))
 
     header = sum(1 for row in grid.rows if all(s.cell is None or s.cell.header for s in row))
     kept = kept_with_previous(htmltable.texts(grid), header, column_em)
@@ -529,33 +537,59 @@ def _wrapping(
 ) -> Lexicon | None:
     """``lexicon`` when ``text`` does not fit on one line of its column(s), else None: a cell
     on one line needs no word kept whole (and no span for each)."""
-    room = sum(column_em[column : column + span]) if 0 <= column < len(column_em) else 0.0
+    room = _room(column_em, column, span)
     if lexicon is None or not text or (room > 0 and natural_em(text) <= room):
         return None
     return lexicon
 
 
-def kept_html(text: str, lexicon: Lexicon | None = None) -> str:
+def _room(column_em: Sequence[float], column: int, span: int) -> float:
+    """The width of a cell's column(s), in ems; nought when the columns are not known."""
+    return sum(column_em[column : column + span]) if 0 <= column < len(column_em) else 0.0
+
+
+def kept_html(text: str, lexicon: Lexicon | None = None, room: float = 0.0) -> str:
     """Cell text with every number, date, percentage, unit or code that could break, and every
     word of ``lexicon`` (given for a cell that wraps), in a ``nowrap`` span, so it prints on
-    one line. A span is markup, not a character: the copied text is the text."""
+    one line; a bare amount with the word before it, when the two fit the cell's ``room`` ems
+    (``layout.line_starts``). A span is markup, not a character: the copied text is the text."""
     return "".join(
         f'<span class="nobr">{escape(piece)}</span>'
         if kept
-        else _words_html(break_opportunities(piece), lexicon)
+        else _words_html(break_opportunities(piece), lexicon, room)
         for piece, kept in kept_together(text)
     )
 
 
-def _words_html(text: str, lexicon: Lexicon | None) -> str:
+def _words_html(text: str, lexicon: Lexicon | None, room: float = 0.0) -> str:
     """Escaped ``text``, each word of two or more characters of ``lexicon`` in a ``nowrap``
     span (a line may still break between two words, as between any CJK characters)."""
     if lexicon is None:
         return in_pieces(escape(text))
     return "".join(
         f'<span class="nobr">{escape(word)}</span>' if len(word) > 1 else escape(word)
-        for word in words(text, lexicon)
+        for word in with_amounts(words(text, lexicon), room)
     )
+
+
+def with_amounts(pieces: Sequence[str], room: float) -> list[str]:
+    """``pieces`` (words and single characters) with each bare amount (“400；”) joined to the
+    word before it, when the two fit ``room`` ems: where ``layout.line_starts`` keeps them."""
+    joined: list[str] = []
+    index = 0
+    while index < len(pieces):
+        word, end = pieces[index], index + 1
+        while end < len(pieces) and BARE_AMOUNT.fullmatch("".join(pieces[index + 1 : end + 1])):
+            end += 1
+        amount = "".join(pieces[index + 1 : end])
+        fits = room > 0 and cell_em(word + amount) <= room
+        if amount and word and is_cjk(word[-1]) and word[-1] not in CLOSING and fits:
+            joined.append(word + amount)
+            index = end
+        else:
+            joined.append(word)
+            index += 1
+    return joined
 
 
 LONG_RUN_CHARS = 2_000
@@ -613,7 +647,7 @@ def _cell_open(token: Token) -> str:
 _ALIGNMENTS = ("left", "center", "right")
 
 
-def _cell_html(slot: Slot, lexicon: Lexicon | None = None) -> str:
+def _cell_html(slot: Slot, lexicon: Lexicon | None = None, room: float = 0.0) -> str:
     cell = slot.cell
     assert cell is not None
     tag = "th" if cell.header else "td"
@@ -626,7 +660,9 @@ def _cell_html(slot: Slot, lexicon: Lexicon | None = None) -> str:
         attributes += f' class="align-{cell.align}"'
     lines = [
         "".join(
-            f"<strong>{kept_html(text, lexicon)}</strong>" if bold else kept_html(text, lexicon)
+            f"<strong>{kept_html(text, lexicon, room)}</strong>"
+            if bold
+            else kept_html(text, lexicon, room)
             for text, bold in line
         ).strip()
         for line in cell.lines
