@@ -108,7 +108,9 @@ def test_word_uses_named_fonts_real_numbering_and_a_filled_toc(district: Path) -
         ]
         # An album's contents lists its projects, as its PDF's does; the section labels under
         # each project (规划图纸与展板, 建设前后对比 …) repeat per project and are not listed.
-        levels = ("Heading 1",) if "观摩图册" in file.name else ("Heading 1", "Heading 2")
+        # So does a 项目简介汇编's: the five headings of each brief are one form.
+        listed_projects = "观摩图册" in file.name or "项目简介汇编" in file.name
+        levels = ("Heading 1",) if listed_projects else ("Heading 1", "Heading 2")
         headings = [
             p.text.strip()
             for p in document.paragraphs
