@@ -118,3 +118,34 @@ def test_justification_spreads_chinese_not_the_digits_of_a_number() -> None:
     spread = [s for text, s in spacing.items() if "累计" in text]
     assert kept and spread, spacing  # the number is on the first, justified line
     assert kept[0] in ("normal", 0) and spread[0] not in ("normal", 0), spacing
+
+
+def test_a_justified_line_ending_in_a_kept_number_ends_flush_with_the_block() -> None:
+    """Review T7: a line ending in a number kept with its unit (“至2035年”) ran 7 pt past the
+    版心: its characters were given the shares of ``count - 1`` gaps, the last of which falls
+    beyond the line's end only when the line ends in spread text. Measured on the layout: every
+    justified line of the paragraph ends at the block's right edge, within half a point."""
+    from townplans.render.style import css, load_style
+
+    style = load_style(TEMPLATES / "style.yaml")
+    text = (
+        '2022年末镇域常住人口5.12万人，建成区常住人口<span class="nobr">2.64万人</span>。'
+        '预测至<span class="nobr">2025年</span>建成区人口<span class="nobr">3.0万人</span>，'
+        '至<span class="nobr">2035年</span><span class="nobr">3.8万人。</span>'
+    )
+    widths = [text, text.replace("2022年末", "2022年末全")]
+    ends = []
+    for body in widths:
+        html = f"<html><head><style>{css(style)}</style></head><body><p>{body}</p></body></html>"
+        document, _ = pdf_render.layout(html, {"templates": TEMPLATES})
+        page = document.pages[0]._page_box
+        block_right = page.content_box_x() + page.width
+        lines = [b for b in page.descendants() if type(b).__name__ == "LineBox"]
+        for line in lines[:-1]:  # the last line is not justified
+            boxes = _text_boxes(line)
+            right = max(b.position_x + b.width for b in boxes)
+            last = max(boxes, key=lambda b: b.position_x)
+            if last.style["letter_spacing"] not in ("normal", 0):
+                right -= last.style["letter_spacing"]  # its spacing falls beyond the end
+            ends.append((right - block_right, last.text))
+    assert len(ends) >= 2 and all(abs(gap) <= 0.5 for gap, _ in ends), ends

@@ -179,9 +179,14 @@ def spread_over_characters(justify_line: Callable[..., Any]) -> Callable[..., An
     def justify(context: Any, line: Any, extra_width: float) -> None:
         count = _characters(line, boxes.TextBox) if _inter_character(line.style) else 0
         if count > 1 and extra_width > 0:
-            # Shared by the gaps between characters: the spacing after the last one falls beyond
-            # the line's end, where it shows nothing, and the last character ends flush.
-            spread(context, line, extra_width / (count - 1), 0.0)
+            # Shared by the characters, each spaced after: when the line ends in a spread box the
+            # spacing after its last character falls beyond the line's end, where it shows
+            # nothing, and that character ends flush; when it ends in a number kept whole
+            # (.nobr), every share falls inside the line (review T7: with count - 1 shares such
+            # a line ran 7 pt past the 版心).
+            last = _last_text(line, boxes.TextBox)
+            shares = count - 1 if last is not None and _inter_character(last.style) else count
+            spread(context, line, extra_width / shares, 0.0)
         else:
             justify_line(context, line, extra_width)
 
@@ -194,6 +199,17 @@ def _inter_character(style: Any) -> bool:
     not a number kept with its unit (``.nobr``: “2075万元”), whose digits spread apart read as
     “2 0 7 5”; the spaces around it widen instead."""
     return any(getattr(t, "value", None) == "inter-character" for t in style["__tp_justify"])
+
+
+def _last_text(box: Any, text_box: type) -> Any:
+    """The last text box with text in ``box`` (a line), or None."""
+    if isinstance(box, text_box):
+        return box if getattr(box, "text", "") else None
+    for child in reversed(getattr(box, "children", ())):
+        found = _last_text(child, text_box)
+        if found is not None:
+            return found
+    return None
 
 
 def _characters(box: Any, text_box: type) -> int:
