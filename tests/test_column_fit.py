@@ -6,6 +6,7 @@ the 周报 that the fit brings onto one page, in the PDF and in LibreOffice's PD
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from townplans.render import layout
 from townplans.render.layout import (
     CELL_EXTRA_PT,
     LATIN_GAP_EM,
+    amount_of,
     cell_em,
     cell_lines,
     column_needs,
@@ -123,11 +125,26 @@ CELL_TEXT = st.text(
 
 
 @given(CELL_TEXT, st.floats(min_value=1.0, max_value=20.0))
-def test_cell_lines_counts_the_lines_the_word_writer_breaks_a_cell_into(
-    text: str, width: float
-) -> None:
+def test_every_line_the_word_writer_breaks_a_cell_into_fits_it(text: str, width: float) -> None:
+    """The lines ``line_breaks`` makes, measured afresh (``cell_em``): each fits the cell unless
+    it is one piece too wide to break; no line could have taken the next line's first piece;
+    ``cell_lines`` counts them."""
     lexicon = Lexicon.of(["广场用地", "硬化铺装"])
-    assert cell_lines(text, width, lexicon) == len(line_breaks(text.strip(), width, lexicon)) + 1
+    line = text.strip()
+    cuts = [0, *line_breaks(line, width, lexicon), len(line)]
+    lines = [line[a:b].strip() for a, b in itertools.pairwise(cuts)]
+    assert cell_lines(text, width, lexicon) == len(lines)
+    for shown in lines:
+        unbroken = len(line_breaks(shown, 0.0, lexicon)) == 0  # a single piece
+        assert cell_em(shown) <= width + 1e-6 or unbroken, (shown, width, lines)
+    pieces = [0, *line_breaks(line, 0.0, lexicon), len(line)]  # where every piece starts
+    for start, cut in itertools.pairwise(cuts[:-1]):
+        # the next line's first piece did not fit, or went along with its amount
+        at = pieces.index(cut)
+        second, third = pieces[at + 1], pieces[min(at + 2, len(pieces) - 1)]
+        widened = line[start:second].strip()
+        travels = amount_of(line[cut:second], line[second:third])
+        assert cell_em(widened) > width - 1e-6 or travels, (line[start:cut], widened, width)
 
 
 def test_libreoffices_gap_is_counted_between_cjk_and_latin_text_not_inside_a_kept_piece() -> None:
@@ -225,6 +242,8 @@ def test_an_amount_moves_to_the_next_line_with_the_source_it_belongs_to() -> Non
     narrow = _cut(SOURCES, 5.5)
     assert narrow[:2] == ["上级补助", "400；"] and narrow[-1] == "镇自筹200"
     assert not any(line[0].isdigit() and "；" not in line for line in narrow[:-1])
+    # a source that cannot take its amount along stays where it fits
+    assert _cut("共上级补助400；", 5.5) == ["共上级补助", "400；"]
 
 
 def test_the_pdf_keeps_an_amount_with_its_source_where_the_word_writer_does() -> None:

@@ -30,11 +30,11 @@ from townplans.render import figures, htmltable
 from townplans.render.layout import (
     BARE_AMOUNT,
     CELL_EXTRA_PT,
-    CLOSING,
     EMPTY_CELL,
     UNKNOWN,
     Origin,
     TablePlan,
+    amount_of,
     break_opportunities,
     caption_text,
     cell_em,
@@ -42,7 +42,6 @@ from townplans.render.layout import (
     gfm_table_texts,
     heading_names_its_table,
     heading_title,
-    is_cjk,
     issuer_flush_right,
     kept_in_body,
     kept_together,
@@ -583,7 +582,7 @@ def with_amounts(pieces: Sequence[str], room: float) -> list[str]:
             end += 1
         amount = "".join(pieces[index + 1 : end])
         fits = room > 0 and cell_em(word + amount) <= room
-        if amount and word and is_cjk(word[-1]) and word[-1] not in CLOSING and fits:
+        if amount and amount_of(word, amount) and fits:
             joined.append(word + amount)
             index = end
         else:

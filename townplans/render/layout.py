@@ -431,13 +431,15 @@ def line_starts(line: str, width_em: float, lexicon: Lexicon | None = None) -> l
 def _amount_after_word(line: str, spans: Sequence[tuple[int, int]], index: int) -> bool:
     """Whether piece ``index`` of ``line`` is a bare amount right after a CJK word."""
     start, end = spans[index]
-    before = line[start - 1] if start else ""
-    return (
-        spans[index - 1][1] == start
-        and is_cjk(before)
-        and before not in CLOSING
-        and BARE_AMOUNT.fullmatch(line[start:end]) is not None
-    )
+    return spans[index - 1][1] == start and amount_of(line[:start], line[start:end])
+
+
+def amount_of(word: str, amount: str) -> bool:
+    """Whether ``amount`` is a bare amount (``BARE_AMOUNT``) that belongs to ``word``, the text
+    right before it, which ends in a CJK character: the pair a line keeps together when it can
+    (``line_starts``; the PDF's ``html.with_amounts``)."""
+    before = word[-1:]
+    return is_cjk(before) and before not in CLOSING and BARE_AMOUNT.fullmatch(amount) is not None
 
 
 def natural_em(text: str) -> float:
@@ -522,10 +524,7 @@ def _piece_widths(line: str, lexicon: Lexicon | None) -> tuple[tuple[float, floa
     upto = [0.0]
     for gap, char in zip(gaps, line, strict=True):
         upto.append(upto[-1] + gap + _EM.get(char, 1.0))
-    return tuple(
-        (upto[start] + (gaps[start] if start < len(line) else 0.0), upto[end])
-        for start, end in _spans(line, lexicon)
-    )
+    return tuple((upto[start] + gaps[start], upto[end]) for start, end in _spans(line, lexicon))
 
 
 @functools.lru_cache(maxsize=MEASURED_TEXTS)
@@ -594,7 +593,7 @@ def _fitted(
     cells: tuple[tuple[str, ...], ...],
     size: float,
     lexicon: Lexicon | None,
-) -> list[float]:
+) -> tuple[float, ...]:
     """``fitted``'s widths before the room that saves no line is shared (cached: both writers,
     and the PDF's layout for the DOCX's contents, plan every table)."""
     count = len(minimum)
@@ -616,7 +615,7 @@ def _fitted(
             widths[column] += grow
             spare -= grow
             current[column] = fewer
-    return widths
+    return tuple(widths)
 
 
 Move = dict[int, tuple[float, list[int]]]
