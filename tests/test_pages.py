@@ -263,3 +263,60 @@ def test_a_plan_without_a_drawing_chapter_gets_a_list_of_titles_and_figure_numbe
     flat = "".join(whole.split())
     assert "图3镇区土地利用规划图" in flat and "附：图纸目录" in flat
     assert "【缺" not in flat and "drawings/" not in flat
+
+
+def _landscape_table(rows: int) -> str:
+    """A table of eight date columns (too wide for a portrait page: set landscape) with
+    ``rows`` data rows, the last one “末行”."""
+    head = "| 指标 | " + " | ".join(f"日期{n}" for n in range(1, 8)) + " |\n|" + "---|" * 8 + "\n"
+    body = "".join(
+        f"| {'末行' if row == rows - 1 else f'行{row}'} | "
+        + " | ".join(f"2023-0{n}-2{row % 10}" for n in range(1, 8))
+        + " |\n"
+        for row in range(rows)
+    )
+    return head + body
+
+
+NOTED = (
+    f"# 二、指标\n\n{_landscape_table(17)}\n"
+    "注：“未达标”表示未达到区级目标；“待确认”表示源方案目标值无法辨认，需区住建局确认后再作判断。\n\n"
+    f"# 三、投资\n\n{_landscape_table(3)}"
+)
+"""review27 T4: the 汇总's landscape 指标 table fills its page; the note under it fell alone onto
+a portrait page of its own."""
+
+
+def test_a_note_under_a_full_landscape_table_takes_its_last_row_along_in_the_pdf(
+    tmp_path: Path,
+) -> None:
+    data = write_pdf(NOTED, tmp_path)
+    pages = pdf_pages(data)
+    [note_page] = [n for n, text in enumerate(pages) if "注：" in text]
+    # the table's last two rows came along, under its header: never one row alone
+    assert "日期1" in pages[note_page].split("行15")[0] and "末行" in pages[note_page]
+    assert note_page > 0 and "末行" not in pages[note_page - 1]
+    reader = PdfReader(io.BytesIO(data))
+    sizes = [
+        (round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages
+    ]
+    # the note is on the turned page of the table's last row, not on a portrait page of its own
+    assert all(width > height for width, height in sizes[note_page - 1 :]), sizes
+    assert "三、投资" in pages[note_page]  # the next landscape table goes on on the same page
+
+
+def test_a_note_under_a_landscape_table_keeps_its_last_row_in_word(tmp_path: Path) -> None:
+    document = write_docx(NOTED, tmp_path)
+    first, second = document.tables
+    kept = [
+        all(p.paragraph_format.keep_with_next for c in r.cells for p in c.paragraphs)
+        for r in first.rows
+    ]
+    assert kept[-2:] == [True, True] and not any(kept[:-2])  # two rows overleaf, with the note
+    spacer = first._tbl.getnext()
+    assert spacer.tag == qn("w:p") and spacer.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is not None
+    # the second table has no note: its last row keeps with nothing
+    assert second.rows[-1].cells[0].text == "末行"
+    assert not any(
+        p.paragraph_format.keep_with_next for c in second.rows[-1].cells for p in c.paragraphs
+    )

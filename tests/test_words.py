@@ -343,6 +343,14 @@ def test_a_tall_table_keeps_only_its_total_with_two_rows() -> None:
     assert kept_with_previous(rows, 1, [2.0, 40.0]) == {2, 3, 4}  # one line a row: whole
 
 
+def test_a_table_with_a_note_keeps_its_last_rows_together() -> None:
+    """The note under a table keeps the table's last row on its page; the row above comes along,
+    whatever the table's length, so a break never leaves one row alone over the page."""
+    rows = [["指标", "目标"], *([f"指标{n}", "≥100%"] for n in range(20))]
+    assert kept_with_previous(rows) == frozenset()  # a long table: any break will do
+    assert kept_with_previous(rows, noted=True) == {20}  # the last row stays with the one above
+
+
 def test_both_writers_keep_the_total_with_the_rows_above_it() -> None:
     html = _html(TOTALS, None)
     assert html.count('<tr class="keep">') == 3  # the 2nd row; the total and the one above

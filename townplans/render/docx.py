@@ -78,6 +78,7 @@ from townplans.render.layout import (
     softbreak,
     table_after_heading,
     table_label,
+    table_note,
     text_block,
     text_width,
     too_wide_message,
@@ -534,16 +535,16 @@ class DocxWriter:
         self._leave_turned_page()
 
     def _leave_turned_page(self, tokens: Sequence[Token] = (), index: int = 0) -> None:
-        """Back to portrait pages after a landscape table and the paragraphs under it. WeasyPrint
-        keeps what follows the table's landscape frame on its page (the page's type changes at
-        the next page break): a note under the table stays with it in both writers; a heading,
-        a list or another table starts the portrait section, and a heading whose own table is
-        set landscape (``_turn_for_table``) a landscape one, with no empty portrait page between."""
+        """Back to portrait pages after a landscape table and the paragraphs under it, which the
+        PDF keeps in the table's landscape frame (``html.open_frame``): a note under the table
+        stays on its landscape pages in both writers; a heading, a list or another table starts
+        the portrait section. A heading whose own table is set landscape (``_turn_for_table``)
+        goes on where the note ends, as the PDF's next landscape frame (pages of one type follow
+        each other with no break)."""
         if not self._turned_table:
             return
         self._turned_table = False
         if self._turns_for_table(tokens, index):
-            self._new_section(landscape=True)
             self._turned_heading = True
         else:
             self._new_section(landscape=False)
@@ -1393,8 +1394,21 @@ class DocxWriter:
             for row in rows:  # markdown-it pads short rows; a hand-made token stream may not
                 row += [_Place()] * (columns - len(row))
             title = tokens[index].meta.get("caption")
-            self._write_table(rows, self._plan(texts, columns), header, title, texts)
+            noted = table_note(tokens, end + 1)
+            self._write_table(rows, self._plan(texts, columns), header, title, texts, noted)
+            if noted:
+                self._keep_table_with_note()
         return end + 1
+
+    def _keep_table_with_note(self) -> None:
+        """The last row of the table just written and the paragraph that ends it kept with the
+        note under the table, as the PDF's ``.table-note`` (``break-before: avoid``)."""
+        body = self.document.element.body
+        table = next(child for child in reversed(body) if child.tag == qn("w:tbl"))
+        ooxml.keep_with_next(table.tr_lst[-1])
+        spacer = table.getnext()
+        if spacer is not None and spacer.tag == qn("w:p"):
+            Paragraph(spacer, None).paragraph_format.keep_with_next = True  # type: ignore[arg-type]
 
     def _gfm_cell(
         self, inline: Token, align: str | None, header: bool, base_dir: Path, paragraph: Paragraph
@@ -1469,9 +1483,11 @@ class DocxWriter:
         header: bool,
         title: str | None = None,
         texts: Sequence[Sequence[str]] = (),
+        noted: bool = False,
     ) -> None:
         """A Word table written row by row in one pass (``ooxml``), with the column widths, size
-        and page of ``plan``, after its caption; ``header`` repeats the first row on every page."""
+        and page of ``plan``, after its caption; ``header`` repeats the first row on every page;
+        ``noted``: a note follows the table (``kept_with_previous``)."""
         turned = plan.landscape or self._turned_heading
         self._turned_heading = False
         if plan.landscape:
@@ -1494,7 +1510,7 @@ class DocxWriter:
         size = plan.font_pt if plan.resized else self.style.fonts["table"].size
         self._cell_line_pt = CELL_LINE * size
         column_em = [width / EMU_PER_PT / size - CELL_EXTRA_PT / size for width in widths]
-        kept = kept_with_previous(texts, 1 if header else 0, column_em)
+        kept = kept_with_previous(texts, 1 if header else 0, column_em, noted)
         for number, places in enumerate(rows):
             row = ooxml.add_row(table._tbl, header=header and number == 0)
             column = 0

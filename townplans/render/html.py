@@ -55,6 +55,7 @@ from townplans.render.layout import (
     softbreak,
     table_after_heading,
     table_label,
+    table_note,
     too_wide_message,
 )
 from townplans.render.selfcheck import OutputProblem
@@ -140,6 +141,10 @@ class TocEntry:
     anchor: str
 
 
+_NOTE_TOKENS = frozenset({"paragraph_open", "paragraph_close"})
+"""Top-level tokens that stay in a landscape table's frame: the paragraphs under the table."""
+
+
 class _PrintRenderer(RendererHTML):
     """The stock renderer with figures, heading ids and safe raw HTML."""
 
@@ -174,6 +179,10 @@ class _PrintRenderer(RendererHTML):
         """The lexicon whose words the cell being written keeps whole: set when its text does
         not fit on one line of its column."""
         self.after_table = ""
+        self.open_frame = ""
+        """The closing of a top-level table's landscape frame, written before the next block that
+        is not a paragraph: a note under the table stays on its landscape page, as in Word
+        (a paragraph outside the frame would open a portrait page of its own)."""
         self.turned_heading = False
         """A landscape frame was opened before the heading of the table about to be written."""
         self.toc: list[TocEntry] = []
@@ -202,6 +211,8 @@ class _PrintRenderer(RendererHTML):
             return f"<figure{classes}{source}>"
         if table_label(tokens, idx):
             return f'<p class="table-label"{source}>'
+        if table_note(tokens, idx):
+            return f'<p class="table-note"{source}>'
         return _with_attribute(super().renderToken(tokens, idx, options, env), source)
 
     def renderToken(  # noqa: N802 - markdown-it's name
@@ -247,14 +258,23 @@ class _PrintRenderer(RendererHTML):
     def render(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
         """As markdown-it renders, but an ``inline`` token through ``inline`` below: markdown-it
         renders inline tokens itself and never calls a rule of that name."""
-        return "".join(
-            self.inline(tokens, i, options, env)
-            if token.type == "inline"
-            else self.rules[token.type](tokens, i, options, env)
-            if token.type in self.rules
-            else self.renderToken(tokens, i, options, env)
-            for i, token in enumerate(tokens)
-        )
+        parts = []
+        for i, token in enumerate(tokens):
+            if token.level == 0 and token.type not in _NOTE_TOKENS:
+                parts.append(self._close_frame())
+            if token.type == "inline":
+                parts.append(self.inline(tokens, i, options, env))
+            elif token.type in self.rules:
+                parts.append(self.rules[token.type](tokens, i, options, env))
+            else:
+                parts.append(self.renderToken(tokens, i, options, env))
+        parts.append(self._close_frame())
+        return "".join(parts)
+
+    def _close_frame(self) -> str:
+        """The pending closing of a landscape table frame (``open_frame``), once."""
+        closing, self.open_frame = self.open_frame, ""
+        return closing
 
     def inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if tokens[idx].content.strip() in ("\\newpage", "\\pagebreak"):
@@ -326,13 +346,17 @@ class _PrintRenderer(RendererHTML):
         self.row = -1
         title = tokens[idx].meta.get("caption")
         opening, self.after_table = self.table_frame(rows, columns, title, tokens[idx].map)
-        self.kept_rows = kept_with_previous(rows, 1, self.column_em)
+        close = next(n for n in range(idx, len(tokens)) if tokens[n].type == "table_close")
+        noted = table_note(tokens, close + 1)
+        self.kept_rows = kept_with_previous(rows, 1, self.column_em, noted)
         return _with_attribute(opening, self.source_attribute(tokens[idx]), _TABLE) + "\n"
 
     def table_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         closing, self.after_table = self.after_table, ""
+        if closing and tokens[idx].level == 0:
+            self.open_frame, closing = closing, ""
         return "</table>\n" + closing
 
     def table_frame(

@@ -886,19 +886,28 @@ def table_lines(rows: Sequence[Sequence[str]], column_em: Sequence[float], heade
 
 
 def kept_with_previous(
-    rows: Sequence[Sequence[str]], header: int = 1, column_em: Sequence[float] = ()
+    rows: Sequence[Sequence[str]],
+    header: int = 1,
+    column_em: Sequence[float] = (),
+    noted: bool = False,
 ) -> frozenset[int]:
     """Indexes of the rows of a table (``header`` rows first) that must not start a page: in a
     table of at most ``SHORT_TABLE_LINES`` lines (its columns ``column_em`` ems wide; none
     given: one line a row), the first ``ROWS_AT_A_FOOT`` and the last ``ROWS_OVERLEAF`` data
     rows but one each, so a break leaves at least that many before and after it; in any table
     each total row (``TOTAL_LABELS``) and the data rows that go with it (``TOTAL_COMPANY``), so
-    that a page never holds a total without the rows it sums."""
+    that a page never holds a total without the rows it sums. A table with a note under it
+    (``noted``, ``table_note``), which keeps its last row with the note, keeps its last
+    ``ROWS_OVERLEAF`` rows together whatever its length: the note never takes one row alone
+    over the page."""
     last = len(rows) - 1
     kept: set[int] = set()
+    overleaf = range(max(header + 1, last - ROWS_OVERLEAF + 2), last + 1)
     if table_lines(rows, column_em or [math.inf], header) <= SHORT_TABLE_LINES:
         kept.update(range(header + 1, min(header + ROWS_AT_A_FOOT, last + 1)))
-        kept.update(range(max(header + 1, last - ROWS_OVERLEAF + 2), last + 1))
+        kept.update(overleaf)
+    if noted:
+        kept.update(overleaf)
     for index, row in enumerate(rows):
         first = next((text.strip() for text in row if text.strip()), "")
         if index > header and first.startswith(TOTAL_LABELS):
@@ -957,6 +966,20 @@ def table_label(tokens: Sequence[Token], index: int) -> bool:
         and children[-1].type == "strong_close"
         and not any(c.type == "strong_open" for c in children[1:])
     )
+
+
+TABLE_NOTE = re.compile(r"(?:注|说明|资料来源)\s*\d*\s*[：:]")
+"""How the note under a table starts (“注：”, “注1：”, “说明：”, “资料来源：”)."""
+
+
+def table_note(tokens: Sequence[Token], index: int) -> bool:
+    """Whether the paragraph opened at ``index`` is the note under the table right before it
+    (“注：“未达标”表示…”): it stays on the page of the table's last row in both writers, so a
+    note never heads a page of its own or of the next section."""
+    if not 0 < index < len(tokens) - 1 or tokens[index].type != "paragraph_open":
+        return False
+    inline = tokens[index + 1]
+    return tokens[index - 1].type == "table_close" and bool(TABLE_NOTE.match(inline.content))
 
 
 def gfm_table_texts(tokens: Sequence[Token], index: int) -> list[list[str]]:

@@ -423,6 +423,7 @@ th, td {{ border: {CELL_BORDER_PT:g}pt solid black; padding: {CELL_PADDING_Y_PT:
 .table-caption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0;
   text-align: center; margin-top: 6pt; break-after: avoid; }}
 .table-label {{ break-after: avoid; }}
+.table-note {{ break-before: avoid; }}
 .table-caption + table {{ margin-top: 2pt; }}
 thead {{ display: table-header-group; }}
 th {{ font-weight: bold; }}
