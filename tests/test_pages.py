@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.conftest import copy_workspace
 from townplans import mdparser
 from townplans.render import html as html_render
 from townplans.render.docx import DocxWriter
+from townplans.render.layout import script_gaps
 from townplans.render.pdf import html_to_pdf
 from townplans.render.style import css, load_style
 
@@ -320,3 +322,63 @@ def test_a_note_under_a_landscape_table_keeps_its_last_row_in_word(tmp_path: Pat
     assert not any(
         p.paragraph_format.keep_with_next for c in second.rows[-1].cells for p in c.paragraphs
     )
+
+
+def _words(data: bytes) -> list[tuple[float, float, float, str]]:
+    """Each word box of the first page: (x0, y0, x1, text)."""
+    layout = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-bbox-layout", "-", "-"],
+        input=data,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    return [
+        (float(x0), float(y0), float(x1), text)
+        for x0, y0, x1, text in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+            layout,
+        )
+    ]
+
+
+def test_the_pdf_spaces_cjk_and_latin_text_as_word_and_libreoffice_do(tmp_path: Path) -> None:
+    """Word (``w:autoSpaceDE``/``DN``, on in body text) and LibreOffice put a fifth of an em
+    between CJK text and a Latin letter or digit; the PDF put none, so its lines held more than
+    theirs and a paragraph could take a line less (the 修规's section 五 on p4 in the PDF, p5 in
+    LibreOffice). No space where a line starts or ends, nor in the title, which Word sets
+    without (``no_autospace``)."""
+    size = STYLE.fonts["body"].size
+    filler = "规划范围东至文王路西至西环路南至渭河北至陇海铁路" * 2
+    markdown = f"::: title\n第8期2023年\n:::\n\n立面改造推进至95栋。\n\n{filler[:25]}2023年完成。\n"
+    part = html_render.HtmlPart(mdparser.parse(markdown), tmp_path, tmp_path)
+    body = html_render.render_body([part])
+    fonts = html_render.font_faces(REPO / "templates/fonts")  # as every build has them
+    page = html_render.page("t", body, fonts + css(STYLE), cover=False, toc=False)
+    words = _words(html_to_pdf(page, {"templates": REPO / "templates"})[0])
+    texts = [text for _, _, _, text in words]
+    assert "第8期2023年" in texts  # the title: no space
+    at = texts.index("95")
+    gaps = [words[at][0] - words[at - 1][2], words[at + 1][0] - words[at][2]]
+    assert texts[at - 1].endswith("至") and texts[at + 1].startswith("栋")
+    assert gaps == [pytest.approx(0.2 * size, abs=0.3)] * 2, gaps
+    # none beside punctuation: a line may not start with “；” (nor a space open a break there)
+    assert script_gaps("5；（a）") == (False,) * 5
+    # “2023年完成。” wraps to a line of its own: it starts at the text block's left edge
+    start = next(word for word in words if word[3].startswith("2023"))
+    left = STYLE.margin_left_mm * 72 / 25.4
+    assert start[0] == pytest.approx(left, abs=0.5), start
+
+
+def test_a_paragraphs_last_full_stop_may_stand_in_the_margin(tmp_path: Path) -> None:
+    """周陵's 周报 第7期: “…步道驿站施工。” fills its line but for the full stop. Word
+    (``w:overflowPunct``, on by default) and LibreOffice let the 。 stand past the edge; the PDF
+    set “施工。” on a line of its own, which took the report onto a second page."""
+    text = "文化广场竣工验收立面改造推进至九十五栋步道驿站施工。"  # 26 characters and 。
+    pages = pdf_pages(write_pdf(f"{text}\n\n第二段。\n", tmp_path))
+    lines = [line.strip() for line in pages[0].splitlines() if line.strip()]
+    assert text in lines, lines  # on one line
+    # only a paragraph's last punctuation
+    body = html_render.render_body(
+        [html_render.HtmlPart(mdparser.parse("施工。完成了。\n\n施工完成\n"), tmp_path, tmp_path)]
+    )
+    assert body.html.count('class="hang"') == 1

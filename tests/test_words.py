@@ -441,7 +441,7 @@ def test_a_paragraphs_last_line_holds_two_characters() -> None:
     assert kept_in_body("建筑高度不超过十二米。", last=True)[-1] == ("二米。", True)
     assert kept_in_body("建筑高度不超过十二米。")[-1] == ("建筑高度不超过十二米。", False)
     html = _html("规划范围东至文王路，西至西环路，建筑高度不超过十二米。\n", None)
-    assert '<span class="nobr">二米。</span></p>' in html
+    assert '<span class="nobr">二米<span class="hang">。</span></span></p>' in html
     writer = DocxWriter(STYLE, Path())
     writer.add_markdown(mdparser.parse("建设用地108㎡，建筑高度不超过十二米。\n"), Path())
     # Word's body text is the text: no WORD JOINER a reader would copy (issue 22, point 6).

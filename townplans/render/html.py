@@ -31,6 +31,7 @@ from townplans.render.layout import (
     BARE_AMOUNT,
     CELL_EXTRA_PT,
     EMPTY_CELL,
+    HANGING_PUNCTUATION,
     UNKNOWN,
     Origin,
     TablePlan,
@@ -52,6 +53,7 @@ from townplans.render.layout import (
     natural_em,
     percentages,
     plan_table,
+    script_gaps,
     softbreak,
     table_after_heading,
     table_label,
@@ -141,6 +143,9 @@ class TocEntry:
     anchor: str
 
 
+UNGAPPED_CONTAINERS = ("title", "signature")
+"""Containers whose text Word sets without space between CJK and Latin text (``no_autospace``)."""
+
 _NOTE_TOKENS = frozenset({"paragraph_open", "paragraph_close"})
 """Top-level tokens that stay in a landscape table's frame: the paragraphs under the table."""
 
@@ -191,6 +196,12 @@ class _PrintRenderer(RendererHTML):
         """Where the part being rendered comes from, for problems."""
         for name in ("container_landscape_open", "container_landscape_close"):
             self.rules[name] = self._landscape(self.rules[name])
+        self.ungapped = 0
+        """How many containers whose text Word sets without space between CJK and Latin text
+        (``docx.ooxml.no_autospace``: the title, the 署名 and 成文日期) the renderer is in."""
+        for container in UNGAPPED_CONTAINERS:
+            for kind in (f"container_{container}_open", f"container_{container}_close"):
+                self.rules[kind] = self._counting_ungapped(self.rules[kind])
         self._attachment_note = False
         self.rank = rank
         """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
@@ -296,10 +307,31 @@ class _PrintRenderer(RendererHTML):
             return kept_html(tokens[idx].content, self.cell_words, self.cell_room)
         if self._attachment_note:  # its label and number are matched at the start of the text
             return in_pieces(escape(tokens[idx].content))
-        return "".join(
-            f'<span class="nobr">{escape(piece)}</span>' if kept else in_pieces(escape(piece))
-            for piece, kept in kept_in_body(tokens[idx].content, tokens[idx] is self._last_text)
-        )
+        content = tokens[idx].content
+        last = tokens[idx] is self._last_text
+        before = _text_before(tokens, idx)
+        gaps = script_gaps(before + content)[len(before) :]
+        if self.ungapped:
+            gaps = (False,) * len(content)
+        pieces = kept_in_body(content, last)
+        html = []
+        done = 0
+        for number, (piece, kept) in enumerate(pieces):
+            hung = ""
+            if last and number == len(pieces) - 1 and piece[-1:] in HANGING_PUNCTUATION:
+                # it may stand in the margin, as in Word and LibreOffice (``.hang``)
+                piece, hung = piece[:-1], f'<span class="hang">{piece[-1]}</span>'
+            spaced = gaps[done : done + len(piece)]
+            done += len(piece) + (1 if hung else 0)
+            # a space before the piece stays outside it: a line may break there (no nobr around it)
+            before = GAP if spaced and spaced[0] else ""
+            text = _spaced(piece, (False, *spaced[1:]) if piece else ())
+            html.append(
+                f'{before}<span class="nobr">{text}{hung}</span>'
+                if kept
+                else before + in_pieces(text) + hung
+            )
+        return "".join(html)
 
     def heading_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -435,6 +467,15 @@ class _PrintRenderer(RendererHTML):
     ) -> str:
         self.in_cell = False
         return "</td>\n"
+
+    def _counting_ungapped(self, rule: Any) -> Any:
+        """The container's own rule, counting how deep the renderer is in ``UNGAPPED_CONTAINERS``."""
+
+        def render(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            self.ungapped += 1 if tokens[idx].nesting > 0 else -1
+            return str(rule(tokens, idx, options, env))
+
+        return render
 
     def _landscape(self, rule: Any) -> Any:
         """The container's own rule, counting how deep the renderer is in landscape pages."""
@@ -622,6 +663,32 @@ RUN_PIECE_CHARS = 1_000
 where a line may break anyway."""
 _IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _BETWEEN_IDEOGRAPHS = re.compile(f"(?<=[{_IDEOGRAPH}])(?=[{_IDEOGRAPH}])")
+
+
+GAP = '<span class="gap"> </span>'
+"""The space Word and LibreOffice put between CJK and Latin text: a space sized to
+``LATIN_GAP_EM`` (``.gap``), which, as theirs, a line neither starts nor ends with."""
+
+
+def _text_before(tokens: Sequence[Token], idx: int) -> str:
+    """The character printed right before the inline token at ``idx`` (across emphasis and
+    links: “至**95**栋” spaces both sides of 95), or "" at a line break or the paragraph's start."""
+    for token in reversed(tokens[:idx]):
+        if token.type in ("text", "code_inline"):
+            return token.content[-1:]
+        if not token.type.endswith(("_open", "_close")):
+            return ""
+    return ""
+
+
+def _spaced(text: str, gaps: Sequence[bool]) -> str:
+    """``text`` escaped, with a ``GAP`` before each character ``layout.script_gaps`` marks."""
+    if not any(gaps):
+        return escape(text)
+    return "".join(
+        f"{GAP}{escape(char)}" if gap else escape(char)
+        for char, gap in zip(text, gaps, strict=True)
+    )
 
 
 def in_pieces(html: str) -> str:

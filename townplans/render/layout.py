@@ -9,6 +9,7 @@ import functools
 import itertools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,26 @@ def latin_gaps(text: str) -> tuple[float, ...]:
     return tuple(gaps)
 
 
+def script_gaps(text: str) -> tuple[bool, ...]:
+    """For each character of a paragraph's ``text``, whether Word and LibreOffice put space
+    before it (Word's ``w:autoSpaceDE``/``w:autoSpaceDN``, on in body text; LibreOffice always):
+    where it and the character before are a CJK character and a Latin letter or digit, in either
+    order (“至95栋” is set “至 95 栋”). The PDF sets the same ``LATIN_GAP_EM`` there."""
+    return (
+        False,
+        *(
+            (before in _LATIN and _ideograph(after)) or (after in _LATIN and _ideograph(before))
+            for before, after in itertools.pairwise(text)
+        ),
+    )
+
+
+def _ideograph(char: str) -> bool:
+    """A CJK character that is a letter (汉字, kana), not punctuation: no space goes between a
+    digit and “；”, where it would let a line start with the “；”."""
+    return is_cjk(char) and unicodedata.category(char) == "Lo"
+
+
 def cell_em(text: str) -> float:
     """Width of ``text`` in ems as a table cell holds it on one line: ``text_em`` and the room
     LibreOffice puts between CJK and Latin text (``latin_gaps``)."""
@@ -208,6 +229,10 @@ def kept_together(text: str) -> list[tuple[str, bool]]:
 
 _RANGE = re.compile(rf"(?:{_TOKEN.pattern})[{DASHES}~～](?:{_TOKEN.pattern})")
 _BODY_KEPT = re.compile(rf"{_RANGE.pattern}|{_TOKEN.pattern}")
+HANGING_PUNCTUATION = "。，、．"
+"""Punctuation that may stand past the right edge when it ends a paragraph, as Word lets it
+(``w:overflowPunct``, on by default) and LibreOffice does: a paragraph that fills its last line
+but for its full stop ends there in all three, not with “施工。” on a line of its own."""
 TAIL_CHARS = 2
 """Characters a paragraph's last line holds at least (with its closing punctuation): never
 “米。” alone."""
@@ -380,7 +405,7 @@ def minimum_em(text: str, lexicon: Lexicon | None = None) -> float:
     for line in text.split("\n"):
         line = line.strip()
         whole = text_em(line)
-        if whole <= SHORT_LABEL_EM and " " not in line:
+        if whole <= SHORT_LABEL_EM and " " not in line and not _parts_in_two(line, lexicon):
             widest = max(widest, whole)
             continue
         for piece in _unbroken(line, lexicon):
@@ -389,6 +414,14 @@ def minimum_em(text: str, lexicon: Lexicon | None = None) -> float:
                 width = min(width, LONG_WORD_EM)
             widest = max(widest, width)
     return widest
+
+
+def _parts_in_two(label: str, lexicon: Lexicon | None) -> bool:
+    """Whether a short label is words of two characters or more (形象/进度, 存在/问题, 上级/补助),
+    which may stand on two lines of a narrow column; “总投资额” (总投资/额) would leave one
+    character on a line, and a label of one word (渭城镇) has no place to break."""
+    pieces = _unbroken(label, lexicon)
+    return len(pieces) > 1 and all(len(piece) >= 2 for piece in pieces)
 
 
 def line_breaks(text: str, width_em: float, lexicon: Lexicon | None = None) -> list[int]:

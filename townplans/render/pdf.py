@@ -155,7 +155,7 @@ def spread_over_characters(justify_line: Callable[..., Any]) -> Callable[..., An
     def spread(context: Any, box: Any, extra: float, x_advance: float) -> float:
         if isinstance(box, boxes.TextBox):
             box.position_x += x_advance
-            if box.text and _inter_character(box.style):
+            if box.text and _inter_character(box.style) and not _blank(box.text):
                 style = box.style.copy()
                 spacing = style["letter_spacing"]
                 style["letter_spacing"] = (0 if spacing == "normal" else spacing) + extra
@@ -178,6 +178,11 @@ def spread_over_characters(justify_line: Callable[..., Any]) -> Callable[..., An
 
     def justify(context: Any, line: Any, extra_width: float) -> None:
         count = _characters(line, boxes.TextBox) if _inter_character(line.style) else 0
+        hanging = _trailing_space(line, boxes.TextBox)
+        if hanging is not None and count:
+            # A space that ends the line (the .gap before Latin text on the next line) hangs,
+            # as a line's last space does (CSS Text 3): the characters before it end flush.
+            extra_width += hanging.width
         if count > 1 and extra_width > 0:
             # Shared by the characters, each spaced after: when the line ends in a spread box the
             # spacing after its last character falls beyond the line's end, where it shows
@@ -201,10 +206,29 @@ def _inter_character(style: Any) -> bool:
     return any(getattr(t, "value", None) == "inter-character" for t in style["__tp_justify"])
 
 
+def _trailing_space(line: Any, text_box: type) -> Any:
+    """The line's last text box when it holds only spaces, or None."""
+    last = None
+    for child in getattr(line, "children", ()):
+        last = child
+    while last is not None and not isinstance(last, text_box):
+        children = getattr(last, "children", ())
+        last = children[-1] if children else None
+    text = str(getattr(last, "text", "")) if last is not None else ""
+    return last if text and _blank(text) else None
+
+
+def _blank(text: str) -> bool:
+    """Whether a text box holds only a space (a ``.gap``): it is not spread, as it keeps the
+    width Word and LibreOffice give it. (WeasyPrint sets a lone space with word spacing as
+    “ \u200b”, two characters for Pango.)"""
+    return not text.replace("\u200b", "").strip()
+
+
 def _last_text(box: Any, text_box: type) -> Any:
-    """The last text box with text in ``box`` (a line), or None."""
+    """The last text box with printed text in ``box`` (a line), or None."""
     if isinstance(box, text_box):
-        return box if getattr(box, "text", "") else None
+        return box if not _blank(str(getattr(box, "text", ""))) else None
     for child in reversed(getattr(box, "children", ())):
         found = _last_text(child, text_box)
         if found is not None:
@@ -215,9 +239,9 @@ def _last_text(box: Any, text_box: type) -> Any:
 def _characters(box: Any, text_box: type) -> int:
     """The characters of a line's text boxes that are spread (``_inter_character``)."""
     if isinstance(box, text_box):
-        return (
-            len(str(getattr(box, "text", ""))) if _inter_character(getattr(box, "style", {})) else 0
-        )
+        text = str(getattr(box, "text", ""))
+        spread = _inter_character(getattr(box, "style", {})) and not _blank(text)
+        return len(text) if spread else 0
     return sum(_characters(child, text_box) for child in getattr(box, "children", ()))
 
 

@@ -19,9 +19,14 @@ from townplans.render.layout import (
     CELL_LINE,
     CELL_PADDING_PT,
     CELL_PADDING_Y_PT,
+    LATIN_GAP_EM,
     TABLE_GAP_PT,
 )
 from townplans.sources import parse_yaml, read_text
+
+FANDOL_FANG_SPACE_EM = 0.333
+"""The advance of FandolFang's space (333 units of 1000; ``templates/fonts``): the ``.gap``
+space is set in that face, its word spacing making it ``LATIN_GAP_EM`` wide."""
 
 ROLES = (
     "body", "title", "heading1", "heading2", "heading3", "heading4", "table", "caption", "code",
@@ -420,6 +425,8 @@ table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: {T
   font-size: {fonts["table"].size}pt; line-height: {CELL_LINE:g}; }}
 th, td {{ border: {CELL_BORDER_PT:g}pt solid black; padding: {CELL_PADDING_Y_PT:g}pt {CELL_PADDING_PT:g}pt; vertical-align: middle; }}
 .nobr {{ white-space: nowrap; --tp-justify: none; }}
+.hang {{ margin-right: -1em; }}
+.gap {{ font-family: "FandolFang"; word-spacing: {LATIN_GAP_EM - FANDOL_FANG_SPACE_EM:.3f}em; }}
 .table-caption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0;
   text-align: center; margin-top: 6pt; break-after: avoid; }}
 .table-label {{ break-after: avoid; }}
