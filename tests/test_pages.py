@@ -16,6 +16,8 @@ from docx.document import Document
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.section import Section
+from hypothesis import given
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from tests.conftest import copy_workspace
@@ -382,3 +384,17 @@ def test_a_paragraphs_last_full_stop_may_stand_in_the_margin(tmp_path: Path) -> 
         [html_render.HtmlPart(mdparser.parse("施工。完成了。\n\n施工完成\n"), tmp_path, tmp_path)]
     )
     assert body.html.count('class="hang"') == 1
+
+
+@given(st.text(alphabet="至95栋；。，、a b%—-2023年（）“”\u2060", max_size=40))
+def test_the_spaces_change_nothing_else_in_the_printed_text(text: str) -> None:
+    """The ``.gap`` spaces are all the spacing adds: the HTML with them taken out is the HTML
+    printed without them, character for character, and there is one for each place
+    ``script_gaps`` marks, at most."""
+    part = html_render.HtmlPart(mdparser.parse(text + "\n"), Path(), Path())
+    spaced = html_render.render_body([part]).html
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(html_render, "script_gaps", lambda t: (False,) * len(t))
+        plain = html_render.render_body([part]).html
+    assert spaced.replace(html_render.GAP, "") == plain
+    assert spaced.count(html_render.GAP) <= sum(script_gaps(text))
