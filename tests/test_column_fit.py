@@ -106,6 +106,50 @@ def test_a_row_of_tied_cells_is_shortened_by_widening_each_of_them(
     layout._fitted.cache_clear()
 
 
+PARCELS = [
+    ["地块编号", "用地性质代码", "用地性质", "用地面积（公顷）", "容积率", "建筑密度（%）",
+     "建筑控制高度（米）", "绿地率（%）", "停车泊位", "配套设施"],
+    ["WC-01", "R2", "二类居住用地", "12.6", "1.8", "28", "36", "35", "900", "—"],
+    ["WC-02", "R2", "二类居住用地", "14.2", "1.6", "30", "30", "35", "1000", "—"],
+    ["WC-03", "C1", "行政管理用地", "3.4", "1.2", "30", "24", "30", "80", "—"],
+    ["WC-04", "C4", "商业金融用地", "6.8", "2.0", "40", "24", "20", "300", "公共停车场"],
+    ["WC-05", "C6", "文体科技用地", "2.9", "0.8", "25", "18", "35", "60", "综合文化站、全民健身中心"],
+    ["WC-06", "G1", "公共绿地", "4.1", "0.05", "3", "6", "75", "—", "文化广场、公厕"],
+    ["合计", "—", "—", "44.0", "—", "—", "—", "—", "—", "—"],
+]  # fmt: skip
+"""渭城's 控规 附表 (review27 T20): its head ran three lines beside a 配套设施 column wide enough
+to hold “综合文化站、全民健身中心” on one line."""
+
+
+def _head_and_body(widths: list[float], lexicon: Lexicon) -> list[int]:
+    return [
+        max(
+            cell_lines(c, (w - CELL_EXTRA_PT) / SIZE, lexicon)
+            for c, w in zip(row, widths, strict=True)
+        )
+        for row in PARCELS
+    ]
+
+
+def test_where_a_line_costs_the_same_the_head_loses_it_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lexicon = Lexicon.of(["绿地"])  # a land use's name, as the sample's lexicon has it
+    minimum, natural = _bounds(PARCELS, lexicon)
+    layout._fitted.cache_clear()
+    heights = _head_and_body(
+        fitted(minimum, natural, LANDSCAPE_PT, PARCELS, SIZE, lexicon), lexicon
+    )
+    assert heights[0] == 2 and sum(heights) == 10, heights  # the same lines, a shorter head
+    layout._fitted.cache_clear()
+    monkeypatch.setattr(layout, "HEAD_LINE_WEIGHT", 1.0)
+    heights = _head_and_body(
+        fitted(minimum, natural, LANDSCAPE_PT, PARCELS, SIZE, lexicon), lexicon
+    )
+    assert heights[0] == 3 and sum(heights) == 10, heights  # a body line went first
+    layout._fitted.cache_clear()
+
+
 def test_a_short_label_of_two_words_may_stand_on_two_lines() -> None:
     """A head of two two-character words (形象/进度, 存在/问题) is as narrow as its longer word:
     the 周报's and the 通报's crowded tables stack them, as tables on paper do, and give the

@@ -655,6 +655,12 @@ Move = dict[int, tuple[float, list[int]]]
 """Widths added to columns of a table (``fitted``): for each column the points added and its
 cells' lines then."""
 
+HEAD_LINE_WEIGHT = 1.25
+"""What a line of a table's head counts for against a line of its body when ``fitted`` hands out
+room: a little more, as the head is printed again on every page the table runs to and is what a
+reader meets first; where a line of either costs about the same width, the head's goes (the
+控规's 附表 had a head three lines tall beside a 配套设施 column wide enough for one line)."""
+
 TIED_ROWS = 30
 """The most rows ``_Fit.row_moves`` looks at: rows whose tallest cells are in two or more
 columns, which only widening all of them shortens (a head of several two-line labels)."""
@@ -684,9 +690,15 @@ class _Fit:
                 best = (rate, move)
         return best[1]
 
-    def saved(self, move: Move, heights: Sequence[int]) -> int:
+    def saved(self, move: Move, heights: Sequence[int]) -> float:
+        """The lines ``move`` takes off the table, a line of the head (the first row) counting
+        ``HEAD_LINE_WEIGHT``."""
         columns = [move[n][1] if n in move else own for n, own in enumerate(self.current)]
-        return sum(h - max(row) for h, row in zip(heights, zip(*columns, strict=True), strict=True))
+        rows = zip(heights, zip(*columns, strict=True), strict=True)
+        lines = 0.0
+        for number, (height, row) in enumerate(rows):
+            lines += (height - max(row)) * (HEAD_LINE_WEIGHT if number == 0 else 1.0)
+        return lines
 
     def widened(
         self, column: int, shorter: Callable[[list[int]], bool]
