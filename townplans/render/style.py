@@ -426,7 +426,7 @@ table {{ border-collapse: collapse; table-layout: fixed; width: 100%; margin: {T
 th, td {{ border: {CELL_BORDER_PT:g}pt solid black; padding: {CELL_PADDING_Y_PT:g}pt {CELL_PADDING_PT:g}pt; vertical-align: middle; }}
 .nobr {{ white-space: nowrap; --tp-justify: none; }}
 .hang {{ margin-right: -1em; }}
-.gap {{ font-family: "FandolFang"; word-spacing: {LATIN_GAP_EM - FANDOL_FANG_SPACE_EM:.3f}em; }}
+.gap {{ font-family: "FandolFang"; word-spacing: {LATIN_GAP_EM - FANDOL_FANG_SPACE_EM:.3f}em; letter-spacing: normal; }}
 .table-caption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0;
   text-align: center; margin-top: 6pt; break-after: avoid; }}
 .table-label {{ break-after: avoid; }}
