@@ -398,3 +398,19 @@ def test_the_spaces_change_nothing_else_in_the_printed_text(text: str) -> None:
         plain = html_render.render_body([part]).html
     assert spaced.replace(html_render.GAP, "") == plain
     assert spaced.count(html_render.GAP) <= sum(script_gaps(text))
+
+
+def test_a_list_items_lines_are_justified_as_a_paragraphs(tmp_path: Path) -> None:
+    """review28: 总规 第十条's item 3 ended its first line four characters short of the 版心
+    where “24公顷，” went down whole; a paragraph's line is spread to the edge, and an item's
+    now is too (LibreOffice and Word justify it)."""
+    item = "1. 重点景观建设区：镇政府周边及滨河路沿线，面积24公顷，建设文化广场和滨水步道。\n"
+    part = html_render.HtmlPart(mdparser.parse(item), tmp_path, tmp_path)
+    fonts = html_render.font_faces(REPO / "templates/fonts")
+    page = html_render.page(
+        "t", html_render.render_body([part]), fonts + css(STYLE), cover=False, toc=False
+    )
+    words = _words(html_to_pdf(page, {"templates": REPO / "templates"})[0])
+    first = min(y0 for _, y0, _, _ in words)
+    right = (STYLE.width_mm - STYLE.margin_right_mm) * 72 / 25.4
+    assert max(x1 for _, y0, x1, _ in words if y0 == first) == pytest.approx(right, abs=1.0)

@@ -453,7 +453,7 @@ pre {{ white-space: pre-wrap; line-height: 1.4; border-left: 2pt solid #999; pad
 .raw-html {{ white-space: pre-wrap; text-indent: 0; }}
 blockquote {{ margin: 0 0 0 2em; }}
 ul, ol {{ margin: 0; padding-left: 0; list-style-position: inside; }}
-li {{ padding-left: 2em; text-indent: -1.5em; }}
+li {{ padding-left: 2em; text-indent: -1.5em; text-align: justify; }}
 li li {{ padding-left: 2em; }}
 hr {{ border: none; border-top: 0.5pt solid black; }}
 .landscape {{ page: landscape; }}
