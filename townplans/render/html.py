@@ -308,30 +308,12 @@ class _PrintRenderer(RendererHTML):
         if self._attachment_note:  # its label and number are matched at the start of the text
             return in_pieces(escape(tokens[idx].content))
         content = tokens[idx].content
-        last = tokens[idx] is self._last_text
-        before = _text_before(tokens, idx)
-        gaps = script_gaps(before + content)[len(before) :]
         if self.ungapped:
-            gaps = (False,) * len(content)
-        pieces = kept_in_body(content, last)
-        html = []
-        done = 0
-        for number, (piece, kept) in enumerate(pieces):
-            hung = ""
-            if last and number == len(pieces) - 1 and piece[-1:] in HANGING_PUNCTUATION:
-                # it may stand in the margin, as in Word and LibreOffice (``.hang``)
-                piece, hung = piece[:-1], f'<span class="hang">{piece[-1]}</span>'
-            spaced = gaps[done : done + len(piece)]
-            done += len(piece) + (1 if hung else 0)
-            # a space before the piece stays outside it: a line may break there (no nobr around it)
-            before = GAP if spaced and spaced[0] else ""
-            text = _spaced(piece, (False, *spaced[1:]) if piece else ())
-            html.append(
-                f'{before}<span class="nobr">{text}{hung}</span>'
-                if kept
-                else before + in_pieces(text) + hung
-            )
-        return "".join(html)
+            gaps: tuple[bool, ...] = (False,) * len(content)
+        else:
+            previous = _text_before(tokens, idx)
+            gaps = script_gaps(previous + content)[len(previous) :]
+        return _body_html(content, gaps, last=tokens[idx] is self._last_text)
 
     def heading_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -668,6 +650,30 @@ _BETWEEN_IDEOGRAPHS = re.compile(f"(?<=[{_IDEOGRAPH}])(?=[{_IDEOGRAPH}])")
 GAP = '<span class="gap"> </span>'
 """The space Word and LibreOffice put between CJK and Latin text: a space sized to
 ``LATIN_GAP_EM`` (``.gap``), which, as theirs, a line neither starts nor ends with."""
+
+
+def _body_html(content: str, gaps: Sequence[bool], last: bool) -> str:
+    """A text of body text as HTML: its pieces kept on one line (``kept_in_body``) in
+    ``.nobr`` boxes, a ``GAP`` before each character ``gaps`` marks, and when it ends the
+    paragraph (``last``) its last 。，、． in a ``.hang`` box, which may stand in the margin as in
+    Word and LibreOffice."""
+    pieces = kept_in_body(content, last)
+    html = []
+    done = 0
+    for number, (piece, kept) in enumerate(pieces):
+        hung = ""
+        if last and number == len(pieces) - 1 and piece[-1:] in HANGING_PUNCTUATION:
+            piece, hung = piece[:-1], f'<span class="hang">{piece[-1]}</span>'
+        spaced = gaps[done : done + len(piece)]
+        done += len(piece) + (1 if hung else 0)
+        # a space before the piece stays outside its box: a line may break there
+        opening = GAP if spaced and spaced[0] else ""
+        text = _spaced(piece, (False, *spaced[1:]) if piece else ())
+        if kept:
+            html.append(f'{opening}<span class="nobr">{text}{hung}</span>')
+        else:
+            html.append(opening + in_pieces(text) + hung)
+    return "".join(html)
 
 
 def _text_before(tokens: Sequence[Token], idx: int) -> str:

@@ -418,8 +418,8 @@ def minimum_em(text: str, lexicon: Lexicon | None = None) -> float:
 
 def _parts_in_two(label: str, lexicon: Lexicon | None) -> bool:
     """Whether a short label is words of two characters or more (形象/进度, 存在/问题, 上级/补助),
-    which may stand on two lines of a narrow column; “总投资额” (总投资/额) would leave one
-    character on a line, and a label of one word (渭城镇) has no place to break."""
+    which may stand on two lines of a narrow column; “已开工” (已/开工) would leave one
+    character on a line, and a label of one word (渭城镇, 项目名称) has no place to break."""
     pieces = _unbroken(label, lexicon)
     return len(pieces) > 1 and all(len(piece) >= 2 for piece in pieces)
 
