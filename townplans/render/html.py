@@ -195,13 +195,13 @@ class _PrintRenderer(RendererHTML):
         self.origin = UNKNOWN
         """Where the part being rendered comes from, for problems."""
         for name in ("container_landscape_open", "container_landscape_close"):
-            self.rules[name] = self._landscape(self.rules[name])
+            self.rules[name] = self._counting(self.rules[name], "landscape")
         self.ungapped = 0
         """How many containers whose text Word sets without space between CJK and Latin text
         (``docx.ooxml.no_autospace``: the title, the 署名 and 成文日期) the renderer is in."""
         for container in UNGAPPED_CONTAINERS:
             for kind in (f"container_{container}_open", f"container_{container}_close"):
-                self.rules[kind] = self._counting_ungapped(self.rules[kind])
+                self.rules[kind] = self._counting(self.rules[kind], "ungapped")
         self._attachment_note = False
         self.rank = rank
         """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
@@ -450,20 +450,13 @@ class _PrintRenderer(RendererHTML):
         self.in_cell = False
         return "</td>\n"
 
-    def _counting_ungapped(self, rule: Any) -> Any:
-        """The container's own rule, counting how deep the renderer is in ``UNGAPPED_CONTAINERS``."""
+    def _counting(self, rule: Any, depth: str) -> Any:
+        """The container's own rule, counting in the attribute ``depth`` how deep the renderer is
+        in such containers (``landscape``: landscape pages; ``ungapped``: text set without the
+        CJK–Latin space)."""
 
         def render(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-            self.ungapped += 1 if tokens[idx].nesting > 0 else -1
-            return str(rule(tokens, idx, options, env))
-
-        return render
-
-    def _landscape(self, rule: Any) -> Any:
-        """The container's own rule, counting how deep the renderer is in landscape pages."""
-
-        def render(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-            self.landscape += 1 if tokens[idx].nesting > 0 else -1
+            setattr(self, depth, getattr(self, depth) + (1 if tokens[idx].nesting > 0 else -1))
             return str(rule(tokens, idx, options, env))
 
         return render

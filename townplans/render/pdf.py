@@ -183,23 +183,25 @@ def spread_over_characters(justify_line: Callable[..., Any]) -> Callable[..., An
 
     def justify(context: Any, line: Any, extra_width: float) -> None:
         count = _characters(line, boxes.TextBox) if _inter_character(line.style) else 0
+        texts = list(_text_boxes(line, boxes.TextBox))
+        printed = [box for box in texts if not _blank(str(getattr(box, "text", "")))]
         # The character before a .gap takes no share: a number kept whole takes none after it,
         # so a share before the gap would space it from the text before and not from the text
         # after (review28: 7.2 pt against 3.2 pt around “5.12”).
-        gapped = _before_gaps(line, boxes.TextBox)
+        gapped = _before_gaps(texts)
         count -= len(gapped)
-        hanging = _trailing_space(line, boxes.TextBox)
-        if hanging is not None and count:
+        ending = str(getattr(texts[-1], "text", "")) if texts else ""
+        if ending and _blank(ending) and count:
             # A space that ends the line (the .gap before Latin text on the next line) hangs,
             # as a line's last space does (CSS Text 3): the characters before it end flush.
-            extra_width += hanging.width
+            extra_width += texts[-1].width
         if count > 1 and extra_width > 0:
             # Shared by the characters, each spaced after: when the line ends in a spread box the
             # spacing after its last character falls beyond the line's end, where it shows
             # nothing, and that character ends flush; when it ends in a number kept whole
             # (.nobr), every share falls inside the line (review T7: with count - 1 shares such
             # a line ran 7 pt past the 版心).
-            last = _last_text(line, boxes.TextBox)
+            last = printed[-1] if printed else None
             spread_last = last is not None and _inter_character(last.style)
             shares = count - 1 if spread_last and id(last) not in gapped else count
             spread(context, line, extra_width / shares, 0.0, gapped)
@@ -217,12 +219,11 @@ def _inter_character(style: Any) -> bool:
     return any(getattr(t, "value", None) == "inter-character" for t in style["__tp_justify"])
 
 
-def _before_gaps(line: Any, text_box: type) -> frozenset[int]:
-    """The spread text boxes of a line (by ``id``) whose next text box is a ``.gap``."""
-    boxes = list(_text_boxes(line, text_box))
+def _before_gaps(texts: list[Any]) -> frozenset[int]:
+    """The spread text boxes among a line's ``texts`` (by ``id``) whose next one is a ``.gap``."""
     return frozenset(
         id(box)
-        for box, after in itertools.pairwise(boxes)
+        for box, after in itertools.pairwise(texts)
         if _blank(str(getattr(after, "text", "")))
         and not _blank(str(getattr(box, "text", "")))
         and _inter_character(box.style)
@@ -237,34 +238,11 @@ def _text_boxes(box: Any, text_box: type) -> Iterator[Any]:
         yield from _text_boxes(child, text_box)
 
 
-def _trailing_space(line: Any, text_box: type) -> Any:
-    """The line's last text box when it holds only spaces, or None."""
-    last = None
-    for child in getattr(line, "children", ()):
-        last = child
-    while last is not None and not isinstance(last, text_box):
-        children = getattr(last, "children", ())
-        last = children[-1] if children else None
-    text = str(getattr(last, "text", "")) if last is not None else ""
-    return last if text and _blank(text) else None
-
-
 def _blank(text: str) -> bool:
     """Whether a text box holds only a space (a ``.gap``): it is not spread, as it keeps the
     width Word and LibreOffice give it. (WeasyPrint sets a lone space with word spacing as
     “ \u200b”, two characters for Pango.)"""
     return not text.replace("\u200b", "").strip()
-
-
-def _last_text(box: Any, text_box: type) -> Any:
-    """The last text box with printed text in ``box`` (a line), or None."""
-    if isinstance(box, text_box):
-        return box if not _blank(str(getattr(box, "text", ""))) else None
-    for child in reversed(getattr(box, "children", ())):
-        found = _last_text(child, text_box)
-        if found is not None:
-            return found
-    return None
 
 
 def _characters(box: Any, text_box: type) -> int:
