@@ -326,6 +326,25 @@ def test_a_note_under_a_landscape_table_keeps_its_last_row_in_word(tmp_path: Pat
     )
 
 
+def test_a_document_opening_with_a_landscape_table_opens_on_a_turned_page(
+    tmp_path: Path,
+) -> None:
+    """A document without a cover whose first block is a landscape table (or a heading turned
+    with it) had a blank portrait page 1 in both writers: the PDF's running title and Word's
+    first section break each opened a portrait page before the table."""
+    for markdown in (_landscape_table(3), f"# 一、指标\n\n{_landscape_table(3)}"):
+        data = write_pdf(f"{markdown}\n\n正文。\n", tmp_path)
+        reader = PdfReader(io.BytesIO(data))
+        width, height = reader.pages[0].mediabox.width, reader.pages[0].mediabox.height
+        first = pdf_pages(data)[0]
+        assert width > height and "日期1" in first, first
+        assert re.search(r"—\s*1\s*—", first)  # page 1 numbered, as every coverless page 1
+        document = write_docx(markdown, tmp_path)
+        assert document.sections[0].orientation == WD_ORIENT.LANDSCAPE
+        opening = document.element.body[0]  # the table, or its heading: no empty break paragraph
+        assert opening.tag == qn("w:tbl") or "一、指标" in "".join(opening.itertext())
+
+
 def _words(data: bytes) -> list[tuple[float, float, float, str]]:
     """Each word box of the first page: (x0, y0, x1, text)."""
     layout = subprocess.run(

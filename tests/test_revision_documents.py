@@ -165,3 +165,20 @@ def test_a_comment_on_a_line_of_its_own_explains_the_block_above() -> None:
         "丙段。": "紧贴下一段",
     }  # fmt: skip
     assert re.fullmatch(r"[^\u2060]*", "".join(blocks))
+
+
+def test_the_table_numbers_its_first_page_under_its_title_in_both_writers(compared: Path) -> None:
+    """The 修改对照表 opens with its title on a turned page 1: the page number, no running
+    header, as every document without a cover. The PDF had no number there and Word set the
+    running header above the title."""
+    (pdf,) = compared.glob("*.pdf")
+    first = subprocess.run(
+        ["pdftotext", "-l", "1", "-layout", str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert re.search(r"—\s*1\s*—", first) and first.lstrip().startswith(TITLE), first
+    (table,) = compared.glob("*修改对照表.docx")
+    section = docx.Document(str(table)).sections[0]
+    assert section.different_first_page_header_footer
+    assert not "".join(section.first_page_header._element.itertext()).strip()
+    assert "PAGE" in section.first_page_footer._element.xml

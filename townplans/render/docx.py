@@ -451,9 +451,8 @@ class DocxWriter:
         section break: the sections that follow inherit these headers."""
         section = self.document.sections[0]
         # A document without a cover opens with its title: no running header above it on page
-        # 1, but its page number, as the PDF's ``coverless`` first page.
+        # 1, but its page number, as the PDF's ``coverless`` (or turned) first page.
         coverless = not (section.different_first_page_header_footer or self.gongwen)
-        coverless = coverless and not self.landscape
         if coverless:
             section.different_first_page_header_footer = True
         section.header_distance = Mm(max(self.style.margin_top_mm / 2 - 2, 5))
@@ -1225,12 +1224,19 @@ class DocxWriter:
                             paragraph._p.remove(child)
 
     def _new_section(self, landscape: bool) -> None:
-        section = self.document.add_section(WD_SECTION.NEW_PAGE)
+        body = self.document.element.body
+        if all(child.tag == qn("w:sectPr") for child in body):
+            # Nothing written yet (a document without a cover opening with a landscape table):
+            # the first section turns, as the PDF's first page does; a break would leave a
+            # blank portrait page before the table.
+            section = self.document.sections[-1]
+        else:
+            section = self.document.add_section(WD_SECTION.NEW_PAGE)
+            # Only the document's first page is a cover: a later section's first page keeps
+            # the running header, page number and watermark of every other page.
+            section.different_first_page_header_footer = False
         self._page_setup(section, landscape)
         self._fresh = True
-        # Only the document's first page is a cover: a later section's first page keeps the
-        # running header, page number and watermark of every other page.
-        section.different_first_page_header_footer = False
         if self.gongwen:
             if landscape:
                 self._turned_page_numbers(section)

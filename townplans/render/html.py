@@ -945,7 +945,8 @@ def page(
     the running header's text (the title unless given). ``watermark``: markup (the stage's
     outlines) set diagonally behind every page, in a fixed box, which WeasyPrint repeats on each
     page out of the flow: it moves nothing. ``landscape``: every page landscape (the body is on
-    the landscape pages, so the running title before the first block opens no portrait page).
+    the landscape pages). The running title is out of the flow (``style.css``): a body that
+    opens with a landscape table opens on a landscape page, with no blank portrait page before.
     ``metadata``: ``<meta>`` elements (``metadata``) WeasyPrint makes the PDF's properties of."""
     head = f'<span class="running-title">{escape(title if running is None else running)}</span>'
     if watermark:

@@ -391,12 +391,13 @@ def css(style: Style, font_faces: str = "") -> str:
 @page :left {{ @bottom-left {{ content: "— " counter(page) " —"; {page_number} margin-left: 1em; }} }}
 @page :first {{ @top-center {{ content: none; }} @bottom-right {{ content: none; }} @bottom-left {{ content: none; }} }}
 @page coverless:first {{ @bottom-right {{ content: "— " counter(page) " —"; {page_number} margin-right: 1em; }} }}
+@page landscape:first {{ @bottom-right {{ content: "— " counter(page) " —"; {page_number} margin-right: 1em; }} }}
 body.coverless {{ page: coverless; }}
 @page landscape {{ size: {style.height_mm}mm {style.width_mm}mm; margin: {style.margin_left_mm}mm {style.margin_top_mm}mm {style.margin_right_mm}mm {style.margin_bottom_mm}mm; }}
 html {{ font-family: {_family(body)}; font-size: {body.size}pt; line-height: {style.line_spacing_pt}pt; }}
 body {{ margin: 0; overflow-wrap: anywhere; --tp-justify: inter-character; }}
 table, pre, .toc {{ --tp-justify: none; }}
-.running-title {{ string-set: doctitle content(); display: block; height: 0; overflow: hidden; font-size: 0; }}
+.running-title {{ string-set: doctitle content(); display: block; position: absolute; height: 0; overflow: hidden; font-size: 0; }}
 p {{ margin: 0; text-indent: {style.first_line_indent_chars}em; text-align: justify; }}
 li p, td p, th p, blockquote p {{ text-indent: 0; }}
 {headings}
