@@ -362,6 +362,29 @@ def _words(data: bytes) -> list[tuple[float, float, float, str]]:
     ]
 
 
+TIGHT_PARTS = (
+    "\n:::: redhead\n渭城区小城镇建设工作领导小组办公室\n\n小城建办〔2023〕8号\n::::\n\n"
+    ":::: imprint\n::: printed\n渭城区小城镇建设工作领导小组办公室\n\n2023年9月15日印发\n:::\n::::\n"
+)
+"""A 公文's 发文字号 and 版记, which GB/T 9704's examples print tight: review28 #9 found
+“〔2023〕8 号” and “2023 年 9 月 15 日印发” spaced beside a tight 成文日期."""
+
+
+def test_word_sets_the_gongwen_parts_tight_and_the_body_spaced(tmp_path: Path) -> None:
+    document = write_docx(f"正文2023年。\n{TIGHT_PARTS}", tmp_path)
+    tight = {
+        p.text: p._p.find(f"{qn('w:pPr')}/{qn('w:autoSpaceDN')}") is not None
+        for p in document.paragraphs
+        if p.text
+    }
+    assert tight == {
+        "正文2023年。": False,  # Word's default: a fifth of an em beside the digits
+        "渭城区小城镇建设工作领导小组办公室": True,
+        "小城建办〔2023〕8号": True,
+        "渭城区小城镇建设工作领导小组办公室\t2023年9月15日印发": True,
+    }, tight
+
+
 def test_the_pdf_spaces_cjk_and_latin_text_as_word_and_libreoffice_do(tmp_path: Path) -> None:
     """Word (``w:autoSpaceDE``/``DN``, on in body text) and LibreOffice put a fifth of an em
     between CJK text and a Latin letter or digit; the PDF put none, so its lines held more than
@@ -371,6 +394,7 @@ def test_the_pdf_spaces_cjk_and_latin_text_as_word_and_libreoffice_do(tmp_path: 
     size = STYLE.fonts["body"].size
     filler = "规划范围东至文王路西至西环路南至渭河北至陇海铁路" * 2
     markdown = f"::: title\n第8期2023年\n:::\n\n立面改造推进至95栋。\n\n{filler[:25]}2023年完成。\n"
+    markdown += TIGHT_PARTS
     part = html_render.HtmlPart(mdparser.parse(markdown), tmp_path, tmp_path)
     body = html_render.render_body([part])
     fonts = html_render.font_faces(REPO / "templates/fonts")  # as every build has them
@@ -378,6 +402,7 @@ def test_the_pdf_spaces_cjk_and_latin_text_as_word_and_libreoffice_do(tmp_path: 
     words = _words(html_to_pdf(page, {"templates": REPO / "templates"})[0])
     texts = [text for _, _, _, text in words]
     assert "第8期2023年" in texts  # the title: no space
+    assert {"小城建办〔2023〕8号", "2023年9月15日印发"} <= set(texts)  # nor the 字号 or the 版记
     at = texts.index("95")
     gaps = [words[at][0] - words[at - 1][2], words[at + 1][0] - words[at][2]]
     assert texts[at - 1].endswith("至") and texts[at + 1].startswith("栋")

@@ -60,6 +60,7 @@ from townplans.render.layout import (
     CELL_SLACK_PT,
     EMPTY_CELL,
     TABLE_GAP_PT,
+    UNGAPPED_CONTAINERS,
     UNKNOWN,
     Origin,
     TablePlan,
@@ -761,6 +762,9 @@ class DocxWriter:
             paragraph.paragraph_format.left_indent = Pt(0)
             paragraph.paragraph_format.first_line_indent = Pt(2 * self.geometry.char)
         self._apply_alignment(paragraph)
+        if any(name in UNGAPPED_CONTAINERS for name in self._containers):
+            # Widths as estimated (a digit half a character) and as GB/T 9704 prints them.
+            ooxml.no_autospace(paragraph._p.get_or_add_pPr())
         role = "caption" if "note" in self._containers else None
         if "title" in self._containers:
             paragraph.style = self.document.styles["Title"]
@@ -889,8 +893,6 @@ class DocxWriter:
         characters in from the right and the 署名 centred over it."""
         g = self.geometry
         fmt = paragraph.paragraph_format
-        # Widths as estimated (a digit half a character): no space between digits and Chinese.
-        ooxml.no_autospace(paragraph._p.get_or_add_pPr())
         self._item += 1
         if self._item == 1:
             following = next((t for t in tokens[index + 2 :] if t.type == "inline"), None)

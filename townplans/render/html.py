@@ -32,6 +32,7 @@ from townplans.render.layout import (
     CELL_EXTRA_PT,
     EMPTY_CELL,
     HANGING_PUNCTUATION,
+    UNGAPPED_CONTAINERS,
     UNKNOWN,
     Origin,
     TablePlan,
@@ -142,9 +143,6 @@ class TocEntry:
     text: str
     anchor: str
 
-
-UNGAPPED_CONTAINERS = ("title", "signature")
-"""Containers whose text Word sets without space between CJK and Latin text (``no_autospace``)."""
 
 _NOTE_TOKENS = frozenset({"paragraph_open", "paragraph_close"})
 """Top-level tokens that stay in a landscape table's frame: the paragraphs under the table."""

@@ -115,6 +115,13 @@ def latin_gaps(text: str) -> tuple[float, ...]:
     return tuple(gaps)
 
 
+UNGAPPED_CONTAINERS = ("title", "redhead", "signed", "signature", "imprint")
+"""The 公文's parts set tight, without space between CJK text and digits (``script_gaps``): the
+title, the 发文字号 (“〔2023〕8号”), the 署名 and 成文日期, the 版记 (“2023年9月15日印发”), as
+GB/T 9704's examples print them. Word's ``w:autoSpaceDE``/``DN`` are off there
+(``ooxml.no_autospace``); the PDF writes no ``.gap`` in them."""
+
+
 def script_gaps(text: str) -> tuple[bool, ...]:
     """For each character of a paragraph's ``text``, whether Word and LibreOffice put space
     before it (Word's ``w:autoSpaceDE``/``w:autoSpaceDN``, on in body text; LibreOffice always):
