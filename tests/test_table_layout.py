@@ -310,7 +310,8 @@ def test_a_table_too_wide_for_landscape_is_set_smaller_with_a_finding() -> None:
     assert [p.code for p in writer.problems] == ["TP708"]
     assert "已按" in writer.problems[0].message and "磅排印" in writer.problems[0].message
     sections = document.sections
-    assert sections[1].orientation == 1 and sections[2].orientation == 0  # landscape, back
+    # landscape from page 1 (nothing before the heading), then back to portrait
+    assert sections[0].orientation == 1 and sections[1].orientation == 0
     sizes = {run.font.size.pt for run in document.tables[0]._cells[10].paragraphs[0].runs}
     assert sizes and max(sizes) < 12
     body = _html("# 表\n\n" + WIDE)

@@ -36,6 +36,7 @@ from townplans.render.docx import DocxWriter
 from townplans.render.layout import (
     gfm_table_texts,
     kept_in_body,
+    kept_together,
     kept_with_previous,
     line_breaks,
     minimum_em,
@@ -419,6 +420,15 @@ def test_a_heading_goes_onto_the_landscape_page_of_its_table_in_both_writers() -
 )
 def test_body_text_keeps_numbers_units_and_ranges_whole(text: str, whole: str) -> None:
     assert (whole, True) in kept_in_body(text)
+
+
+def test_a_date_in_body_text_may_break_after_its_year_and_month() -> None:
+    """Each number stays with its unit, as Word breaks a date (digits may not end its line, 年
+    and 月 may); a whole date kept on one line spread the line before it (review28 #3). A
+    table's cell keeps the date whole."""
+    text = "于2023年9月15日完工"
+    assert [piece for piece, kept in kept_in_body(text) if kept] == ["2023年", "9月", "15日"]
+    assert ("2023年9月15日", True) in kept_together(text)
 
 
 def test_a_codes_hyphen_in_body_text_does_not_break() -> None:

@@ -165,11 +165,15 @@ _UNITS = (
 )  # fmt: skip
 """Units written after a number (1850万元, 18.5公顷, 108盏, 30%, 2023年, 25分, 第8期)."""
 _ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
+_NUMBER = re.compile(
+    rf"[{_ALNUM}]+(?:[-‐_/.:,．·][{_ALNUM}]+)*"  # 18.5, 1,850, WC-04, R2, 2023-09-15, GB/T
+    "(?:" + "|".join(re.escape(unit) for unit in sorted(_UNITS, key=len, reverse=True)) + ")?"
+)
+"""A number with its unit, a percentage or a code (a date's parts: “2023年”, “9月”, “15日”)."""
 _TOKEN = re.compile(
     r"\d{4}年\d{1,2}月(?:\d{1,2}[日号])?"  # 2023年9月15日, 2023年9月
     r"|\d{1,2}月\d{1,2}[日号]"  # 9月15日
-    rf"|[{_ALNUM}]+(?:[-‐_/.:,．·][{_ALNUM}]+)*"  # 18.5, 1,850, WC-04, R2, 2023-09-15, GB/T
-    "(?:" + "|".join(re.escape(unit) for unit in sorted(_UNITS, key=len, reverse=True)) + ")?"
+    rf"|{_NUMBER.pattern}"
 )
 """A number with its unit, a date, a percentage or a code: printed on one line, never split."""
 MAX_TOKEN_CHARS = 24
@@ -234,8 +238,13 @@ def kept_together(text: str) -> list[tuple[str, bool]]:
     return _kept(text, _KEPT)
 
 
-_RANGE = re.compile(rf"(?:{_TOKEN.pattern})[{DASHES}~～](?:{_TOKEN.pattern})")
-_BODY_KEPT = re.compile(rf"{_RANGE.pattern}|{_TOKEN.pattern}")
+_RANGE = re.compile(rf"(?:{_NUMBER.pattern})[{DASHES}~～](?:{_NUMBER.pattern})")
+_BODY_KEPT = re.compile(rf"{_RANGE.pattern}|{_NUMBER.pattern}")
+"""What body text keeps on one line: a number with its unit and a range. A date may break after
+its 年 or 月 (“2023年9月” / “15日”), each number still with its unit, as Word breaks it (digits
+are in its “no line ends with” set, 年 and 月 are not, ``ooxml.NOT_AT_LINE_END``): a whole date
+kept on one line left the line before it loose (review28 #3: “（9月9日至” spread over 4.5 pt
+a character). A table's cell keeps a date whole (``kept_together``)."""
 HANGING_PUNCTUATION = "。，、．"
 """Punctuation that may stand past the right edge when it ends a paragraph, as Word lets it
 (``w:overflowPunct``, on by default) and LibreOffice does: a paragraph that fills its last line
