@@ -7,15 +7,20 @@ the 周报 that the fit brings onto one page, in the PDF and in LibreOffice's PD
 from __future__ import annotations
 
 import itertools
+import re
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
+import docx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from townplans import pipeline, targets
+from townplans import mdparser, pipeline, targets
+from townplans.render import html as html_render
 from townplans.render import layout
+from townplans.render.docx import DocxWriter
 from townplans.render.layout import (
     CELL_EXTRA_PT,
     LATIN_GAP_EM,
@@ -28,14 +33,17 @@ from townplans.render.layout import (
     line_breaks,
     minimum_em,
     share,
+    table_families,
     text_em,
 )
 from townplans.render.style import load_style
+from townplans.render.tokens import prepare
 from townplans.render.words import Lexicon
 
 REPO = Path(__file__).resolve().parent.parent
 SIZE = 12.0
-LANDSCAPE_PT = load_style(REPO / "templates/style.yaml").landscape_text_width_mm * 72 / 25.4
+STYLE = load_style(REPO / "templates/style.yaml")
+LANDSCAPE_PT = STYLE.landscape_text_width_mm * 72 / 25.4
 
 # The 通报's table of 渭城镇's projects (第8期), as the district's sample prints it.
 BULLETIN_TOWN_TABLE = [
@@ -313,3 +321,94 @@ def test_the_pdf_keeps_an_amount_with_its_source_where_the_word_writer_does() ->
     assert '<span class="nobr">镇自筹200</span>' in wide
     narrow = kept_html(SOURCES, FUNDING, 5.5)
     assert '<span class="nobr">上级补助</span>' in narrow  # the pair would overflow the cell
+
+
+# -- a table repeated in one document keeps its columns ------------------------------------------------
+
+PERMITS = "| 手续 | 办理情况 |\n|---|---|\n"
+PERMITS_ROAD = PERMITS + "".join(
+    f"| {name} | {state} |\n"
+    for name, state in [
+        ("立项批复或备案", "已办理"),
+        ("用地手续", "不适用（原有道路改造，不新增用地）"),
+        ("建设用地规划许可证", "不适用（原有道路改造，不新增用地）"),
+        ("施工许可证", "已办理"),
+    ]
+)
+PERMITS_SQUARE = PERMITS + "| 立项批复或备案 | 已办理 |\n| 施工许可证 | 办理中 |\n"
+"""The 汇编's 报建手续 of two projects: fitted each to its own rows, the 手续 column was 157 pt
+in one and 296 pt in the next (review27 T14)."""
+
+
+def _widths_in_both_writers(markdown: str) -> tuple[list[list[float]], list[list[int]]]:
+    tokens = mdparser.parse(markdown)
+    page = html_render.TablePage(STYLE.text_width_mm, STYLE.landscape_text_width_mm, SIZE)
+    body = html_render.render_body([html_render.HtmlPart(tokens, REPO, REPO)], page)
+    pdf = [
+        [float(share) for share in re.findall(r'<col style="width:([\d.]+)%">', group)]
+        for group in re.findall(r"<colgroup>(.*?)</colgroup>", body.html)
+    ]
+    writer = DocxWriter(STYLE, REPO)
+    writer.families = table_families([prepare(tokens).tokens])  # as documents.to_docx sets it
+    writer.add_markdown(tokens, REPO)
+    word = [
+        [int(col.w or 0) for col in table._tbl.tblGrid.gridCol_lst]
+        for table in writer.document.tables
+    ]
+    return pdf, word
+
+
+def test_tables_that_share_a_head_share_their_columns_in_both_writers() -> None:
+    pdf, word = _widths_in_both_writers(f"{PERMITS_ROAD}\n正文。\n\n{PERMITS_SQUARE}")
+    assert len(pdf) == len(word) == 2
+    assert pdf[0] == pdf[1] and word[0] == word[1], (pdf, word)
+    # and wide enough for the long 办理情况 the first project has: the second is planned on it
+    assert pdf[0][1] > pdf[0][0]
+
+
+def test_a_table_keeps_its_own_columns_where_its_familys_would_cost_it_lines() -> None:
+    long_first = [["甲", "乙"], ["一二三四五六七八九十一二", "短"]]
+    long_second = [["甲", "乙"], ["短", "一二三四五六七八九十一二"]]
+    families = layout.table_families(
+        [mdparser.parse(_markdown(long_first) + "\n" + _markdown(long_second))]
+    )
+    assert families[("甲", "乙")] == [["甲", "乙"], *long_first[1:], *long_second[1:]]
+
+    def plan(rows: Sequence[Sequence[str]]) -> layout.TablePlan:
+        return layout.plan_table(column_needs(rows, 2), SIZE, 200.0, None, rows)
+
+    own = plan(long_first)
+    assert plan(families[("甲", "乙")]).widths != own.widths  # the family's would differ
+    # both long texts on one line each would need 24 characters: more than 200 pt holds
+    assert layout.plan_in_family(long_first, families, plan) == own
+    assert layout.plan_in_family(long_first, {}, plan) == own
+
+
+def _markdown(rows: list[list[str]]) -> str:
+    head, *body = rows
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body]) + "\n"
+
+
+@pytest.mark.slow
+def test_the_sample_prints_a_repeated_table_with_the_same_columns_in_both_writers(
+    built_district: Path,
+) -> None:
+    """Every 项目简介汇编: each project's 项目, 资金来源 and 报建手续 tables have the columns of
+    the other projects' (in the DOCX's grid, and in the PDF where the 办理情况 head starts)."""
+    for town in ("weicheng", "zhouling"):
+        (book,) = (built_district / "build" / town).glob("*项目简介汇编.docx")
+        heads: dict[tuple[str, ...], set[tuple[int, ...]]] = {}
+        for table in docx.Document(str(book)).tables:
+            head = tuple(cell.text for cell in table.rows[0].cells)
+            grid = tuple(int(col.w or 0) for col in table._tbl.tblGrid.gridCol_lst)
+            heads.setdefault(head, set()).add(grid)
+        assert len(heads) == 3 and all(len(grids) == 1 for grids in heads.values()), heads
+        layout_text = subprocess.run(
+            ["pdftotext", "-bbox", str(book.with_suffix(".pdf")), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        starts = {
+            round(float(x), 1) for x in re.findall(r'xMin="([\d.]+)"[^>]*>办理情况<', layout_text)
+        }
+        assert len(starts) == 1, starts

@@ -46,10 +46,10 @@ from townplans.profile import Condition, DocumentType, FieldSpec, HeadingSpec, P
 from townplans.progress import Progress, ProjectProgress, Standing, build_progress
 from townplans.render import figures, gongwen, watermark
 from townplans.render import html as html_render
-from townplans.render.layout import Origin, joined
+from townplans.render.layout import Origin, joined, table_families
 from townplans.render.selfcheck import OutputProblem
 from townplans.render.style import Style, css
-from townplans.render.tokens import FORBIDDEN, forbidden_message, xml_text
+from townplans.render.tokens import FORBIDDEN, forbidden_message, prepare, xml_text
 from townplans.render.words import Lexicon
 from townplans.reproducible import source_stamp
 from townplans.values import as_written, date_or_none, names_of
@@ -1212,10 +1212,12 @@ def to_docx(
         writer.page_break()
     if spec.toc:
         writer.add_toc(contents)
+    parts = spec.parts
+    writer.families = table_families(prepare(part.tokens).tokens for part in parts)
     if body is not None:
-        body(writer, spec.parts)
+        body(writer, parts)
     else:
-        for part in spec.parts:
+        for part in parts:
             writer.add_markdown(part.tokens, part.base_dir, part.origin, drawings=part.drawings)
     ooxml.set_properties(writer.document, cover.title, cover.author, stamp, spec.subject)
     return writer.to_bytes(), _once_per_file([*writer.problems, *cover.problems])

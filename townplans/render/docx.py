@@ -63,6 +63,7 @@ from townplans.render.layout import (
     UNGAPPED_CONTAINERS,
     UNKNOWN,
     Origin,
+    TableFamilies,
     TablePlan,
     break_opportunities,
     caption_text,
@@ -75,6 +76,7 @@ from townplans.render.layout import (
     local_file,
     missing_image,
     mm_to_pt,
+    plan_in_family,
     plan_table,
     softbreak,
     table_after_heading,
@@ -205,6 +207,9 @@ class DocxWriter:
     tracked changes), where numbers stay whole by their runs' language alone."""
     lexicon: Lexicon | None = None
     """The words no table cell breaks inside (``words``); None: cells break as Word breaks them."""
+    families: TableFamilies = field(default_factory=dict)
+    """The body's tables that share a head row (``layout.table_families``): planned on the
+    family's rows, as the PDF plans them. Set before the body is written."""
     _lists: list[_ListLevel] = field(default_factory=list)
     _quote_depth: int = 0
     _containers: list[str] = field(default_factory=list)
@@ -1481,8 +1486,12 @@ class DocxWriter:
         elif section.orientation == WD_ORIENT.LANDSCAPE:
             width, landscape = min(width, turned), None
         size = self.style.fonts["table"].size
-        needs = column_needs(texts, columns, self.lexicon)
-        return plan_table(needs, size, width, landscape, texts, self.lexicon)
+
+        def plan(rows: Sequence[Sequence[str]]) -> TablePlan:
+            needs = column_needs(rows, columns, self.lexicon)
+            return plan_table(needs, size, width, landscape, rows, self.lexicon)
+
+        return plan_in_family(texts, self.families, plan)
 
     def _write_table(
         self,

@@ -29,12 +29,12 @@ from townplans.rawhtml import Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable
 from townplans.render.layout import (
     BARE_AMOUNT,
-    CELL_EXTRA_PT,
     EMPTY_CELL,
     HANGING_PUNCTUATION,
     UNGAPPED_CONTAINERS,
     UNKNOWN,
     Origin,
+    TableFamilies,
     TablePlan,
     amount_of,
     break_opportunities,
@@ -53,10 +53,13 @@ from townplans.render.layout import (
     mm_to_pt,
     natural_em,
     percentages,
+    plan_in_family,
     plan_table,
+    room_em,
     script_gaps,
     softbreak,
     table_after_heading,
+    table_families,
     table_label,
     table_note,
     too_wide_message,
@@ -202,6 +205,8 @@ class _PrintRenderer(RendererHTML):
                 self.rules[kind] = self._counting(self.rules[kind], "ungapped")
         self._attachment_note = False
         self.rank = rank
+        self.families: TableFamilies = {}
+        """The document's tables that share a head row (``layout.table_families``)."""
         """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
         self._open_headings: list[str] = []
         self._last_text: Token | None = None
@@ -394,14 +399,18 @@ class _PrintRenderer(RendererHTML):
         """The layout of a table with ``rows`` on the current page (``layout.plan_table``)."""
         page = self.page
         landscape = self.landscape > 0
-        return plan_table(
-            column_needs(rows, columns, page.lexicon),
-            page.font_pt,
-            mm_to_pt(page.landscape_mm if landscape else page.portrait_mm),
-            None if landscape else mm_to_pt(page.landscape_mm),
-            rows,
-            page.lexicon,
-        )
+
+        def plan(rows: Sequence[Sequence[str]]) -> TablePlan:
+            return plan_table(
+                column_needs(rows, columns, page.lexicon),
+                page.font_pt,
+                mm_to_pt(page.landscape_mm if landscape else page.portrait_mm),
+                None if landscape else mm_to_pt(page.landscape_mm),
+                rows,
+                page.lexicon,
+            )
+
+        return plan_in_family(rows, self.families, plan)
 
     def plan(self, rows: Sequence[Sequence[str]], columns: int, line: int | None) -> TablePlan:
         page = self.page
@@ -410,7 +419,7 @@ class _PrintRenderer(RendererHTML):
             self.problems.append(
                 OutputProblem("TP708", too_wide_message(plan, page.font_pt), self.origin.ref(line))
             )
-        self.column_em = [(width - CELL_EXTRA_PT) / plan.font_pt for width in plan.widths]
+        self.column_em = room_em(plan)
         return plan
 
     def tr_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -822,9 +831,10 @@ def render_body(
     drawing_page = figures.page_for(line_spacing_pt)
     blocks = {False: (text_width_mm, text_height_mm), True: (text_height_mm, text_width_mm)}
     sections = []
-    for part in parts:
+    ready = [prepare(part.tokens) for part in parts]
+    renderer.families = table_families(prepared.tokens for prepared in ready)
+    for part, prepared in zip(parts, ready, strict=True):
         renderer.origin = part.origin
-        prepared = prepare(part.tokens)
         renderer.problems += prepared.problems(part.origin)
         env: dict[str, Any] = {}
         tokens = _figures(prepared.tokens, part, drawing_page, blocks)

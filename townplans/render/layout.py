@@ -10,7 +10,7 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1054,6 +1054,56 @@ def gfm_table_texts(tokens: Sequence[Token], index: int) -> list[list[str]]:
         elif token.type == "inline" and rows:
             rows[-1].append(mdparser.inline_text(token))  # as printed, escapes resolved
     return rows
+
+
+TableFamilies = Mapping[tuple[str, ...], Sequence[Sequence[str]]]
+"""Tables of one document that share their head row: the head, then every table's rows."""
+
+
+def table_families(streams: Iterable[Sequence[Token]]) -> TableFamilies:
+    """The Markdown tables of a document (its parts' token ``streams``) that share their head
+    row with another, as one table each: the head, then the rows of every table that has it.
+    Both writers plan such tables on the family's rows (``family_rows``), so the same table
+    repeated (each project's 报建手续, each town's table in the 通报's 附件) keeps the same
+    columns from page to page instead of widths fitted to each one's own rows (review27 T14,
+    review28 #10)."""
+    found: dict[tuple[str, ...], list[Sequence[str]]] = {}
+    counts: dict[tuple[str, ...], int] = {}
+    for tokens in streams:
+        for index, token in enumerate(tokens):
+            if token.type != "table_open":
+                continue
+            head, *rows = gfm_table_texts(tokens, index)
+            key = tuple(head)
+            found.setdefault(key, [head]).extend(rows)
+            counts[key] = counts.get(key, 0) + 1
+    return {key: rows for key, rows in found.items() if counts[key] > 1}
+
+
+def plan_in_family(
+    rows: Sequence[Sequence[str]],
+    families: TableFamilies,
+    plan: Callable[[Sequence[Sequence[str]]], TablePlan],
+) -> TablePlan:
+    """The layout of a table of ``rows`` (``plan`` lays out a table of the rows it is given): its
+    family's (``table_families``), planned on all the family's rows, when that costs the table
+    no line, its page or its size; else its own. Most repeated tables lose nothing (the
+    汇编's 报建手续, 资金来源 and 项目 tables); a town's table in the 通报 can lose two or three
+    lines to its family's widths, and with them the page it shared with the next town."""
+    own = plan(rows)
+    family = families.get(tuple(rows[0])) if rows else None
+    if family is None:
+        return own
+    shared = plan(family)
+    if (shared.font_pt, shared.landscape) != (own.font_pt, own.landscape):
+        return own
+    lines = [table_lines(rows, room_em(laid), 0) for laid in (shared, own)]
+    return shared if lines[0] <= lines[1] else own
+
+
+def room_em(plan: TablePlan) -> list[float]:
+    """The room in each column of ``plan`` for text, in ems of its font."""
+    return [(width - CELL_EXTRA_PT) / plan.font_pt for width in plan.widths]
 
 
 def table_after_heading(tokens: Sequence[Token], index: int) -> int | None:
