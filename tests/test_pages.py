@@ -18,6 +18,7 @@ from docx.oxml.ns import qn
 from docx.section import Section
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image
 from pypdf import PdfReader
 
 from tests.conftest import copy_workspace
@@ -458,3 +459,21 @@ def test_a_list_items_lines_are_justified_as_a_paragraphs(tmp_path: Path) -> Non
     first = min(y0 for _, y0, _, _ in words)
     right = (STYLE.width_mm - STYLE.margin_right_mm) * 72 / 25.4
     assert max(x1 for _, y0, x1, _ in words if y0 == first) == pytest.approx(right, abs=1.0)
+
+
+def test_a_captions_number_stands_as_far_from_its_title_as_in_word(tmp_path: Path) -> None:
+    """“表 1  地块指标”: Word keeps both spaces (5.4 pt in LibreOffice's PDF of the DOCX); the
+    PDF collapsed them into one (2.7 pt), so its captions read tighter than Word's (review28
+    #9, “图 1” followed by only 2.3 pt)."""
+    Image.new("RGB", (40, 30), "white").save(tmp_path / "map.png")
+    markdown = "表：地块指标\n\n| 甲 | 乙 |\n|---|---|\n| 1 | 2 |\n\n![区位图](map.png)\n"
+    words = _words(write_pdf(markdown, tmp_path))
+    texts = [text for _, _, _, text in words]
+    space = 12 * 0.224  # the caption face's space at 12 pt, as measured: 2.7 pt
+    for label, title in (("表", "地块指标"), ("图", "区位图")):
+        at = texts.index(label)
+        assert texts[at + 1 : at + 3] == ["1", title], texts
+        gap = words[at + 2][0] - words[at + 1][2]
+        assert gap == pytest.approx(2 * space, abs=0.3), (label, gap)
+    captions = [p.text for p in write_docx(markdown, tmp_path).paragraphs if "地块指标" in p.text]
+    assert captions == ["表 1  地块指标"]

@@ -429,7 +429,7 @@ th, td {{ border: {CELL_BORDER_PT:g}pt solid black; padding: {CELL_PADDING_Y_PT:
 .hang {{ margin-right: -1em; }}
 .gap {{ font-family: "FandolFang"; word-spacing: {LATIN_GAP_EM - FANDOL_FANG_SPACE_EM:.3f}em; letter-spacing: normal; }}
 .table-caption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0;
-  text-align: center; margin-top: 6pt; break-after: avoid; }}
+  text-align: center; margin-top: 6pt; break-after: avoid; white-space: pre-wrap; }}
 .table-label {{ break-after: avoid; }}
 .table-note {{ break-before: avoid; }}
 .table-caption + table {{ margin-top: 2pt; }}
@@ -443,7 +443,7 @@ tr.keep {{ break-before: avoid; }}
 img {{ max-width: 100%; max-height: {style.text_height_mm * 0.75:.0f}mm; display: block; margin: 0 auto; }}
 p img {{ display: inline; max-height: 3em; }}
 figure {{ margin: 6pt 0; text-align: center; page-break-inside: avoid; }}
-figcaption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0; }}
+figcaption {{ font-family: {_family(fonts["caption"])}; font-size: {fonts["caption"].size}pt; text-indent: 0; white-space: pre-wrap; }}
 figure.drawing {{ margin: 0; break-before: page; break-after: page; }}
 figure.drawing img {{ max-width: none; max-height: none; }}
 .drawing-head, .plan .drawing-head {{ break-before: page; margin-top: 0; }}
