@@ -205,9 +205,9 @@ class _PrintRenderer(RendererHTML):
                 self.rules[kind] = self._counting(self.rules[kind], "ungapped")
         self._attachment_note = False
         self.rank = rank
+        """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
         self.families: TableFamilies = {}
         """The document's tables that share a head row (``layout.table_families``)."""
-        """A plan text's heading rank (章 1, 节 2, 条 3) from its text and Markdown level."""
         self._open_headings: list[str] = []
         self._last_text: Token | None = None
 

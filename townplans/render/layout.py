@@ -1063,17 +1063,18 @@ TableFamilies = Mapping[tuple[str, ...], Sequence[Sequence[str]]]
 def table_families(streams: Iterable[Sequence[Token]]) -> TableFamilies:
     """The Markdown tables of a document (its parts' token ``streams``) that share their head
     row with another, as one table each: the head, then the rows of every table that has it.
-    Both writers plan such tables on the family's rows (``family_rows``), so the same table
-    repeated (each project's 报建手续, each town's table in the 通报's 附件) keeps the same
-    columns from page to page instead of widths fitted to each one's own rows (review27 T14,
-    review28 #10)."""
+    Both writers plan such a table on its family's rows where that costs it nothing
+    (``plan_in_family``), so the same table repeated (each project's 报建手续 in the 汇编)
+    keeps the same columns from page to page instead of widths fitted to each one's own rows
+    (review27 T14, review28 #10)."""
     found: dict[tuple[str, ...], list[Sequence[str]]] = {}
     counts: dict[tuple[str, ...], int] = {}
     for tokens in streams:
         for index, token in enumerate(tokens):
-            if token.type != "table_open":
+            texts = gfm_table_texts(tokens, index) if token.type == "table_open" else []
+            if not texts:
                 continue
-            head, *rows = gfm_table_texts(tokens, index)
+            head, *rows = texts
             key = tuple(head)
             found.setdefault(key, [head]).extend(rows)
             counts[key] = counts.get(key, 0) + 1
