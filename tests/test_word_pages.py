@@ -236,6 +236,7 @@ _WORD = re.compile(
     r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>'
 )
 _NUMBER = re.compile(r"[\d.]+%?")
+CAPTION_LABELS = ("表", "图")
 
 
 @pytest.mark.slow
@@ -256,6 +257,8 @@ def test_a_number_in_body_text_is_spaced_alike_on_both_sides_in_the_pdf(
         for before, number, after in zip(words, words[1:], words[2:], strict=False):
             if not (before[1] == number[1] == after[1] and _NUMBER.fullmatch(number[3])):
                 continue
+            if before[3] in CAPTION_LABELS:
+                continue  # “表 1  标题”: a caption, spaced as Word spaces it (one space, then two)
             if not (
                 "\u4e00" <= before[3][-1:] <= "\u9fff" and "\u4e00" <= after[3][:1] <= "\u9fff"
             ):
