@@ -336,3 +336,51 @@ def test_every_projects_information_page_shows_the_same_facts_in_one_size(
             assert labels == set(LABELS), (album.name, number, set(LABELS) - labels)
             sizes.append(size)
     assert max(sizes) - min(sizes) < 0.5, sizes
+
+
+UNIT_START = re.compile(r"[万亿元米㎡个盏座处户人年月日天件块株栋辆台套间层张项吨%％]")
+
+
+def parted_in_cells(pdf: Path, pages: set[int]) -> list[str]:
+    """A number at the end of a line of a cell and its unit starting the cell's next line
+    (“健身器材36” / “件”): two fragments of ``pages`` one above the other, starting at the same
+    place, within two lines' height."""
+    on_pages = [f for f in fragments(pdf) if f.page in pages]
+    found = []
+    for above in on_pages:
+        for below in on_pages:
+            if (
+                below.page == above.page
+                and abs(below.x0 - above.x0) < 2
+                and 0 < below.y0 - above.y0 < 2 * (above.y1 - above.y0)
+                and re.search(r"\d$", above.text)
+                and UNIT_START.match(below.text)
+            ):
+                found.append(f"第 {above.page} 页“{above.text[-6:]}/{below.text[:4]}”")
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("word", [False, True], ids=["pdf", "libreoffice"])
+def test_an_information_pages_numbers_stay_with_their_units(
+    built_district: Path, district_word_pdfs: Path, word: bool
+) -> None:
+    """review29: the facts were plain text in both writers, and 周陵's page broke “健身器材36” /
+    “件”, 窑店's “门头牌匾70” / “块”. They are written as a document's table cells are."""
+    parted = []
+    for album in sorted((built_district / "build").rglob("*观摩图册.pdf")):
+        pdf = district_word_pdfs / album.name if word else album
+        parted += [f"{album.name} {place}" for place in parted_in_cells(pdf, set(_info_pages(pdf)))]
+    assert not parted, parted
+
+
+@pytest.mark.slow
+def test_an_albums_pdf_is_set_in_the_faces_its_docx_names(built_district: Path) -> None:
+    """review29: the album's PDF had no @font-face rules and fell back to Noto Serif (a 宋体
+    design) where its DOCX names 仿宋 (FandolFang in LibreOffice); its title in Noto Serif Bold
+    for 小标宋. Now the workspace's faces, as every document's PDF."""
+    for album in sorted((built_district / "build").rglob("*观摩图册.pdf")):
+        fonts = subprocess.run(
+            ["pdffonts", str(album)], capture_output=True, text=True, check=True
+        ).stdout
+        assert "FandolFang" in fonts and "FandolSong-Bold" in fonts, (album.name, fonts)

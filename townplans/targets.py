@@ -404,14 +404,16 @@ class Graph:
         def html() -> str:
             from townplans.render import album
 
-            return album.album_html(model(), style, paths.root)
+            return album.album_html(model(), style, paths.root, font_faces(paths.fonts))
 
         def make_docx() -> build.Made:
             from townplans.render import album
 
             made = model()
             # The contents' page numbers are the PDF album's (its HTML laid out as the PDF is).
-            pages = _anchor_pages(album.album_html(made, style, paths.root), paths.mounts())
+            pages = _anchor_pages(
+                album.album_html(made, style, paths.root, font_faces(paths.fonts)), paths.mounts()
+            )
             stamp = source_stamp(album.album_date(made))
             data = album.album_docx(
                 made, style, paths.root, album.album_contents(made, pages), town.name, stamp
@@ -425,7 +427,9 @@ class Graph:
 
             made = model()
             data, warnings = html_to_pdf(
-                album.album_html(made, style, paths.root), paths.mounts(), variant
+                album.album_html(made, style, paths.root, font_faces(paths.fonts)),
+                paths.mounts(),
+                variant,
             )
             return build.Made(data, selfcheck.check_pdf(data, warnings), made.prepared,
                               made.cached)  # fmt: skip

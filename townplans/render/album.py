@@ -51,7 +51,7 @@ from townplans.render import documents, ooxml
 from townplans.render.html import WORKSPACE, resource_url
 from townplans.render.html import metadata as html_metadata
 from townplans.render.images import Cache, Prepared, Slot, prepare
-from townplans.render.layout import pt_to_mm, text_block, text_em
+from townplans.render.layout import kept_together, pt_to_mm, text_block, text_em
 from townplans.render.ooxml import TocLine, set_fonts
 from townplans.render.style import FontRole, Style, _family
 from townplans.render.tokens import xml_text
@@ -311,8 +311,8 @@ def _facts(project: Project, profile: Profile) -> list[tuple[str, str]]:
         return [("项目简介", documents.missing("项目简介"))]
     meta, fields = project.brief.meta, doctype.fields
     funding = documents._funding(meta, fields.get("funding"))
-    funding_text = "；".join(
-        f"{s} {documents.number_text(a) if not isinstance(a, str) else a}万元" for s, a in funding
+    funding_text = "；".join(  # “上级补助400万元”, as the 汇编 and the rules write it
+        f"{s}{documents.number_text(a) if not isinstance(a, str) else a}万元" for s, a in funding
     )
     shown = [
         ("项目类别", "category"), ("所属功能区", "zone"), ("建设地点", "location"), ("建设规模及内容", "scale"),
@@ -488,9 +488,14 @@ def _slot_html(root: Path, cell: Cell, slot: Slot) -> str:
     )
 
 
-def album_html(album: Album, style: Style, root: Path) -> str:
+def album_html(album: Album, style: Style, root: Path, faces: str = "") -> str:
+    """The album's print HTML; ``faces``: the ``@font-face`` rules of the workspace's fonts
+    (``html.font_faces``), so that its PDF is set in the faces its DOCX names (仿宋, 黑体 …),
+    as every document's is, not in the system's fallback for them."""
     fonts = style.fonts
-    css = f"""
+    css = (
+        faces
+        + f"""
 @page {{ size: {PAGE_MM[0]}mm {PAGE_MM[1]}mm; margin: {MARGIN_MM}mm;
   @bottom-center {{ content: "— " counter(page) " —"; font-family: {_family(fonts["page_number"])}; font-size: 11pt; }} }}
 @page :first {{ @bottom-center {{ content: none; }} }}
@@ -504,6 +509,7 @@ h1 {{ font-family: {_family(fonts["heading1"])}; font-size: 18pt; margin: 0 0 3m
 .contents li {{ margin: 2mm 0; }} .contents a::after {{ content: leader(".") target-counter(attr(href), page); }}
 section.project {{ page-break-before: always; }}
 table.facts {{ border-collapse: collapse; width: 100%; }}
+.nobr {{ white-space: nowrap; }}
 table.facts th, table.facts td {{ border: 0.5pt solid #333; padding: 1mm 2mm; text-align: left; vertical-align: top; }}
 table.facts th {{ width: 26mm; background: #f2f2f2; font-weight: normal; font-family: {_family(fonts["heading1"])}; }}
 h1.info {{ font-size: 22pt; margin: 0 0 6mm; padding-bottom: 2mm; border-bottom: 1.5pt solid #c00; }}
@@ -517,6 +523,7 @@ table.facts.info th, table.facts.info td {{ padding: 0 4mm; vertical-align: midd
 figcaption {{ font-size: {CAPTION_PT:g}pt; line-height: {CAPTION_LINE_PT:g}pt; margin-top: {CAPTION_GAP_MM:g}mm; }}
 h2 {{ font-family: {_family(fonts["heading2"])}; font-size: {HEADING_PT:g}pt; line-height: {HEADING_LINE_PT:g}pt; margin: {HEADING_MM - 6:.0f}mm 0 0; page-break-after: avoid; }}
 """
+    )
     parts = [
         _cover_html(album, root),
         '<nav class="contents"><h1>目　录</h1><ol>'
@@ -588,8 +595,17 @@ def fact_rows(facts: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
 
 def _facts_row(row: Sequence[tuple[str, str]], height: str = "") -> str:
     span = ' colspan="3"' if len(row) == 1 else ""
-    cells = "".join(f"<th>{_html(k)}</th><td{span}>{_html(v)}</td>" for k, v in row)
+    cells = "".join(f"<th>{_html(k)}</th><td{span}>{_kept_html(v)}</td>" for k, v in row)
     return f"<tr{height}>{cells}</tr>"
+
+
+def _kept_html(text: str) -> str:
+    """A fact's text with each number and its unit, date or code on one line, as in a
+    document's table cells (“健身器材36件” broke before its 件, review29)."""
+    return "".join(
+        f'<span class="nobr">{escape(piece)}</span>' if kept else escape(piece)
+        for piece, kept in kept_together(xml_text(text))
+    )
 
 
 def _project_html(project: AlbumProject, root: Path) -> str:
@@ -799,10 +815,15 @@ def _info_cell(cell: _Cell, text: str, role: FontRole | None, *, shaded: bool) -
         cell._tc.get_or_add_tcPr().append(shading)
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     paragraph = cell.paragraphs[0]
-    run = paragraph.add_run(xml_text(text))
-    if role is not None:
-        set_fonts(run, role)
-    run.font.size = Pt(INFO_PT)
+    # A fact's numbers, dates and codes written whole, as a document's table cells have them.
+    pieces = kept_together(xml_text(text)) if role is None else [(xml_text(text), False)]
+    for piece, kept in pieces:
+        run = paragraph.add_run("" if kept else piece)
+        if kept:
+            ooxml.add_unbroken_text(run._r, piece)
+        if role is not None:
+            set_fonts(run, role)
+        run.font.size = Pt(INFO_PT)
     fmt = paragraph.paragraph_format
     fmt.line_spacing, fmt.space_before, fmt.space_after = 1.25, Pt(0), Pt(0)
 
