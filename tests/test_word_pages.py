@@ -273,6 +273,42 @@ def test_a_number_in_body_text_is_spaced_alike_on_both_sides_in_the_pdf(
     assert not uneven, uneven[:20]
 
 
+LINE = re.compile(r"<line [^>]*>(.*?)</line>", re.DOTALL)
+WORD_TEXT = re.compile(r"<word [^>]*>([^<]*)</word>")
+OPENING_BRACKETS = "（《“‘【〔［｛〈「『"
+
+
+def lines_ending_open(pdf: Path) -> list[str]:
+    """The printed lines of ``pdf`` whose last character is an opening bracket (避头尾: it goes
+    with what it opens, “密度（” / “%）” is wrong)."""
+    layout = subprocess.run(
+        ["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    found = []
+    for number, page in enumerate(layout.split("<page ")[1:], 1):
+        for line in LINE.findall(page):
+            text = "".join(WORD_TEXT.findall(line)).replace("&quot;", '"')
+            if text[-1:] in OPENING_BRACKETS:
+                found.append(f"第 {number} 页“{text[-8:]}”")
+    return found
+
+
+@pytest.mark.slow
+def test_no_line_ends_with_an_opening_bracket_in_either_writer(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    """review27 T6, review29: LibreOffice set the 控规's head “建筑密度（%）” as “建筑 / 密度（ /
+    %）”: the Word writer left the break before the kept “（%）” to it, and it broke after the
+    bracket instead. Every page of the district, in both writers."""
+    found = []
+    for pdf in sorted((built_district / "build").rglob("*.pdf")):
+        found += [f"{pdf.name} {place}" for place in lines_ending_open(pdf)]
+        word = district_word_pdfs / pdf.name
+        if word.is_file():
+            found += [f"{pdf.name}（Word）{place}" for place in lines_ending_open(word)]
+    assert not found, found[:10]
+
+
 @pytest.mark.slow
 def test_each_project_starts_a_page(built_district: Path, district_word_pdfs: Path) -> None:
     """In the 项目简介汇编 every project's heading after the first breaks the page in the DOCX
