@@ -4,16 +4,19 @@ PDF and DOCX, page weight and print resolution, and the cache."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import docx
 import pytest
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from tests.conftest import REPO, SHARED, DistrictBuild, copy_workspace, require_corpora
 from tests.test_table_layout import Fragment, fragments
@@ -21,7 +24,7 @@ from townplans import pipeline
 from townplans.check import Selection
 from townplans.model import Asset, ImageInfo, Photo
 from townplans.photopairs import PairedBy, pair_photos
-from townplans.render.album import DETAILS, AlbumPhoto
+from townplans.render.album import DETAILS, GUTTER_MM, MARGIN_MM, PAGE_MM, AlbumPhoto
 from townplans.render.images import Prepared, Slot, prepare
 from townplans.targets import PhotoCache
 
@@ -384,3 +387,49 @@ def test_an_albums_pdf_is_set_in_the_faces_its_docx_names(built_district: Path) 
             ["pdffonts", str(album)], capture_output=True, text=True, check=True
         ).stdout
         assert "FandolFang" in fonts and "FandolSong-Bold" in fonts, (album.name, fonts)
+
+
+def placed(pdf: Path) -> list[tuple[int, float, float, float, float]]:
+    """Each image the PDF draws: its page and its box (x0, y0, x1, y1 in pt, from the page's
+    foot), read from the transformation in force where the page paints it."""
+    found = []
+    for number, page in enumerate(PdfReader(pdf).pages, 1):
+        resources = cast(DictionaryObject, page["/Resources"].get_object())
+        xobjects = cast(DictionaryObject, resources.get("/XObject", DictionaryObject()))
+        images = {
+            str(name)
+            for name, ref in xobjects.items()
+            if str(cast(DictionaryObject, ref.get_object())["/Subtype"]) == "/Image"
+        }
+
+        def visit(
+            op: bytes,
+            args: list[object],
+            cm: list[float],
+            tm: list[float],
+            images: set[str] = images,
+            number: int = number,
+        ) -> None:
+            if op == b"Do" and args and args[0] in images:
+                found.append((number, cm[4], cm[5], cm[4] + cm[0], cm[5] + cm[3]))
+
+        page.extract_text(visitor_operand_before=visit)
+    return found
+
+
+@pytest.mark.slow
+def test_side_by_side_photos_keep_the_gutter_inside_the_text_block(built_district: Path) -> None:
+    """review29: the album's page kept the browser's body margin (8 px a side), so its photo
+    rows, planned on the 267 mm text block, were squeezed into one 4 mm narrower: 1.4 pt between
+    two photos side by side. Now at least the 5 mm gutter (more where a photo is narrower than
+    its slot), and every photo inside the text block."""
+    left, right = MARGIN_MM * 72 / 25.4, (PAGE_MM[0] - MARGIN_MM) * 72 / 25.4
+    gutter = GUTTER_MM * 72 / 25.4
+    gaps = []
+    for pdf in sorted((built_district / "build").rglob("*观摩图册.pdf")):
+        boxes = [box for box in placed(pdf) if box[0] > 1]  # the cover's key photo aside
+        for one, other in itertools.pairwise(boxes):
+            assert left - 0.5 <= one[1] and one[3] <= right + 0.5, (pdf.name, one)
+            if one[0] == other[0] and other[1] > one[3] and abs(one[4] - other[4]) < 30:
+                gaps.append(other[1] - one[3])
+    assert len(gaps) > 20 and min(gaps) == pytest.approx(gutter, abs=0.5), sorted(gaps)[:5]

@@ -500,6 +500,7 @@ def album_html(album: Album, style: Style, root: Path, faces: str = "") -> str:
   @bottom-center {{ content: "— " counter(page) " —"; font-family: {_family(fonts["page_number"])}; font-size: 11pt; }} }}
 @page :first {{ @bottom-center {{ content: none; }} }}
 html {{ font-family: {_family(fonts["body"])}; font-size: 12pt; }}
+body {{ margin: 0; }}
 h1 {{ font-family: {_family(fonts["heading1"])}; font-size: 18pt; margin: 0 0 3mm; }}
 .cover {{ text-align: center; page-break-after: always; }}
 .cover .title {{ font-family: {_family(fonts["title"])}; font-size: 30pt; margin: 4mm 0 6mm; }}
