@@ -36,6 +36,7 @@ import docx
 import pytest
 
 from townplans.check import Selection
+from townplans.render import bulletin
 from townplans.render.style import load_style
 from townplans.session import run_check
 
@@ -236,13 +237,13 @@ def test_weekly_report_and_scores_pages_as_looked_at(built_district: Path) -> No
     report = _pages(build / "weicheng/渭城镇小城镇建设工作进度周报（第8期）.pdf")[0]
     lines = [line.strip() for line in report.splitlines()]
     for item in ("报送单位：渭城镇人民政府", "报送日期：2023年9月15日",
-                 "统计时段：2023-09-09至2023-09-15"):  # fmt: skip
+                 "统计时段：2023年9月9日至9月15日"):  # fmt: skip
         assert item in lines, item
     assert any(line.startswith("签发人：王立新") for line in lines)
     words = docx.Document(str(build / "weicheng/渭城镇小城镇建设工作进度周报（第8期）.docx"))
     heads = [p.text.replace("\u2060", "") for p in words.paragraphs if "：" in p.text][:4]
     assert heads[:3] == [
-        "报送单位：渭城镇人民政府", "报送日期：2023年9月15日", "统计时段：2023-09-09至2023-09-15"
+        "报送单位：渭城镇人民政府", "报送日期：2023年9月15日", "统计时段：2023年9月9日至9月15日"
     ]  # fmt: skip
     scores = build / "咸阳市渭城区小城镇建设考核评分表.pdf"
     first = _pages(scores)[0]
@@ -254,3 +255,9 @@ def test_weekly_report_and_scores_pages_as_looked_at(built_district: Path) -> No
     portrait = [line for line in size.splitlines() if "size:" in line and "x 841.89" in line]
     pages = [line for line in size.splitlines() if line.startswith("Page") and "size:" in line]
     assert pages and portrait == pages, pages  # no landscape page
+
+
+def test_a_reports_period_is_written_as_its_date_is() -> None:
+    assert bulletin.period_text("2023-09-09", "2023-09-15") == "2023年9月9日至9月15日"
+    assert bulletin.period_text("2023-12-29", "2024-01-04") == "2023年12月29日至2024年1月4日"
+    assert bulletin.period_text("7月下旬", "2023-07-28") == "7月下旬至2023年7月28日"  # as written

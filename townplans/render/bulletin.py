@@ -217,7 +217,7 @@ def report_spec(
 
     head, text = templates.deferred_part(
         "weekly-report.md.j2", base, title=title,
-        period=f"{_text(meta.get('period_start'))}至{_text(meta.get('period_end'))}",
+        period=period_text(meta.get("period_start"), meta.get("period_end")),
         reporter=_text(meta.get("reporter")), signer=_text(meta.get("signer")),
         contact=_text(meta.get("contact")), date=chinese_date(date) or _text(meta.get("date")),
         rows=[[str(n), titles.get(e.project, e.project), percent(e.percent),
@@ -256,6 +256,17 @@ def _text(value: object) -> str:
     if isinstance(value, dt.date):
         return chinese_date(value)
     return "" if value is None else str(value)
+
+
+def period_text(start: object, end: object) -> str:
+    """A report's 统计时段 written as its 报送日期 is: “2023年9月9日至9月15日” (the year once
+    when both ends share it; review29: “2023-09-09至2023-09-15” under “2023年9月15日”). A
+    value that is not a date is printed as written."""
+    first, last = date_or_none(start), date_or_none(end)
+    if first is None or last is None:
+        return f"{chinese_date(first) or _text(start)}至{chinese_date(last) or _text(end)}"
+    tail = _md(last) if last.year == first.year else chinese_date(last)
+    return f"{chinese_date(first)}至{tail}"
 
 
 # -- the 通报 -------------------------------------------------------------------------------------------
