@@ -39,7 +39,7 @@ from docx.styles.style import ParagraphStyle
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from townplans.render.layout import OPENING, joined, line_breaks, natural_em
+from townplans.render.layout import OPENING, is_cjk, joined, line_breaks, natural_em
 from townplans.render.style import FontRole
 from townplans.render.words import Lexicon
 
@@ -788,20 +788,24 @@ def _whole_run_starts(pieces: Sequence[tuple[BaseOxmlElement, str]]) -> set[int]
     ``UNBROKEN_LANGUAGE``) starts. A break due there is left to Word and LibreOffice: they
     cannot break inside the run and break before it when it does not fit, as the PDF does, so a
     ``w:br`` would only put a line break into the text a reader copies (“26.4%（未达标）”).
-    Not before a run that opens with a bracket (“（%）”): LibreOffice, breaking the Chinese
-    before it, broke after the bracket instead (“密度（” / “%）”, review27 T6, review29)."""
+    Not before a run that opens with a bracket after Chinese text (“密度” “（%）”): LibreOffice,
+    breaking the Chinese before it, broke after the bracket instead (“密度（” / “%）”, review27
+    T6, review29)."""
     starts: set[int] = set()
     position = 0
     previous = None  # held, so lxml hands out the same proxy for the same run
+    before = ""  # the character written last
     for element, piece in pieces:
         run = element.getparent()
         if run is not previous:
             previous = run
             lang = run.find(f"{qn('w:rPr')}/{qn('w:lang')}") if run is not None else None
             whole = lang is not None and lang.get(qn("w:eastAsia")) == UNBROKEN_LANGUAGE
-            if whole and piece[:1] not in OPENING:
+            after_chinese = piece[:1] in OPENING and is_cjk(before)
+            if whole and not after_chinese:
                 starts.add(position)
         position += len(piece)
+        before = piece[-1:] or before
     return starts
 
 
