@@ -48,7 +48,7 @@ from townplans.model import Photo, Project, Town
 from townplans.photopairs import pair_photos
 from townplans.profile import Profile
 from townplans.render import documents, ooxml
-from townplans.render.html import WORKSPACE, resource_url
+from townplans.render.html import WORKSPACE, kept_html, resource_url
 from townplans.render.html import metadata as html_metadata
 from townplans.render.images import Cache, Prepared, Slot, prepare
 from townplans.render.layout import kept_together, pt_to_mm, text_block, text_em
@@ -596,17 +596,10 @@ def fact_rows(facts: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
 
 def _facts_row(row: Sequence[tuple[str, str]], height: str = "") -> str:
     span = ' colspan="3"' if len(row) == 1 else ""
-    cells = "".join(f"<th>{_html(k)}</th><td{span}>{_kept_html(v)}</td>" for k, v in row)
+    # A fact's numbers, dates and codes each on one line, as a document's cells have them
+    # (“健身器材36件” broke before its 件, review29).
+    cells = "".join(f"<th>{_html(k)}</th><td{span}>{kept_html(xml_text(v))}</td>" for k, v in row)
     return f"<tr{height}>{cells}</tr>"
-
-
-def _kept_html(text: str) -> str:
-    """A fact's text with each number and its unit, date or code on one line, as in a
-    document's table cells (“健身器材36件” broke before its 件, review29)."""
-    return "".join(
-        f'<span class="nobr">{escape(piece)}</span>' if kept else escape(piece)
-        for piece, kept in kept_together(xml_text(text))
-    )
 
 
 def _project_html(project: AlbumProject, root: Path) -> str:
