@@ -445,20 +445,55 @@ def test_the_spaces_change_nothing_else_in_the_printed_text(text: str) -> None:
     assert spaced.count(html_render.GAP) <= sum(script_gaps(text))
 
 
-def test_a_list_items_lines_are_justified_as_a_paragraphs(tmp_path: Path) -> None:
-    """review28: 总规 第十条's item 3 ended its first line four characters short of the 版心
-    where “24公顷，” went down whole; a paragraph's line is spread to the edge, and an item's
-    now is too (LibreOffice and Word justify it)."""
-    item = "1. 重点景观建设区：镇政府周边及滨河路沿线，面积24公顷，建设文化广场和滨水步道。\n"
-    part = html_render.HtmlPart(mdparser.parse(item), tmp_path, tmp_path)
+def _list_words(markdown: str, tmp_path: Path) -> list[tuple[float, float, float, str]]:
+    """The word boxes of ``markdown`` printed on a page of the plan style."""
+    part = html_render.HtmlPart(mdparser.parse(markdown), tmp_path, tmp_path)
     fonts = html_render.font_faces(REPO / "templates/fonts")
     page = html_render.page(
         "t", html_render.render_body([part]), fonts + css(STYLE), cover=False, toc=False
     )
-    words = _words(html_to_pdf(page, {"templates": REPO / "templates"})[0])
+    return _words(html_to_pdf(page, {"templates": REPO / "templates"})[0])
+
+
+def test_a_list_items_lines_are_justified_and_hang_as_in_word(tmp_path: Path) -> None:
+    """review28: 总规 第十条's item 3 ended its first line four characters short of the 版心
+    where “24公顷，” went down whole; a paragraph's line is spread to the edge, and an item's
+    now is too (LibreOffice and Word justify it). The text hangs: the first line's text starts
+    where the next line's does, two characters in, the number before it on the same line, as
+    Word sets the item (its number, a tab, the text at the hanging indent; review29 #16: the
+    PDF's first line began at 105–113 pt after a number the justification widened, its next
+    lines at 111.4)."""
+    item = "1. 重点景观建设区：镇政府周边及滨河路沿线，面积24公顷，建设文化广场和滨水步道。\n"
+    words = _list_words(item, tmp_path)
     first = min(y0 for _, y0, _, _ in words)
     right = (STYLE.width_mm - STYLE.margin_right_mm) * 72 / 25.4
     assert max(x1 for _, y0, x1, _ in words if y0 == first) == pytest.approx(right, abs=1.0)
+    left = STYLE.margin_left_mm * 72 / 25.4
+    marker, text = sorted((w for w in words if w[1] == first), key=lambda w: w[0])[:2]
+    following = min(x0 for x0, y0, _, _ in words if y0 > first + 1 and x0 < right - 100)
+    assert marker[3] == "1." and marker[0] > left and marker[2] < text[0]
+    assert text[0] == pytest.approx(following, abs=0.5) == pytest.approx(left + 32, abs=0.5)
+
+
+def test_an_items_number_is_on_the_line_of_its_text_wherever_the_item_starts(
+    tmp_path: Path,
+) -> None:
+    """A loose list's item (its text a paragraph) and a nested list's: the number or bullet
+    stands on the first line of its text, the text two characters in from it (the PDF had
+    put a loose item's number on a line of its own)."""
+    items = "1. 第一项。\n\n   第一项的第二段。\n2. 第二项。\n   - 子项\n"
+    words = _list_words(items, tmp_path)
+    lines: list[list[tuple[float, float, float, str]]] = []
+    for word in sorted(words, key=lambda w: w[1]):
+        if lines and word[1] - lines[-1][0][1] < 10:  # the bullet's face sets it a little lower
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    printed = ["".join(w[3] for w in sorted(line)) for line in lines]
+    assert printed[:4] == ["1.第一项。", "第一项的第二段。", "2.第二项。", "◦子项"]
+    starts = [max(line)[0] for line in lines[:4]]
+    left = STYLE.margin_left_mm * 72 / 25.4
+    assert starts == pytest.approx([left + 32, left + 32, left + 32, left + 64], abs=0.5)
 
 
 def test_a_captions_number_stands_as_far_from_its_title_as_in_word(tmp_path: Path) -> None:

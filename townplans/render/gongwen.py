@@ -207,7 +207,7 @@ body.gongwen {{ letter-spacing: {g.letter_spacing:.4f}pt; --tp-justify: inter-ch
 body.gongwen p, body.gongwen h1, body.gongwen h2, body.gongwen h3, body.gongwen h4,
 body.gongwen h5, body.gongwen h6 {{ text-indent: {indent:.4f}pt; text-align: justify; }}
 body.gongwen p, body.gongwen li {{ widows: 1; orphans: 1; }}
-body.gongwen ul, body.gongwen ol {{ list-style-position: inside; }}
+body.gongwen .marker {{ display: inline; }}
 body.gongwen li {{ padding-left: 0; text-indent: {indent:.4f}pt; text-align: justify; }}
 body.gongwen li p {{ display: inline; }}
 body.gongwen table {{ letter-spacing: normal; --tp-justify: none; }}

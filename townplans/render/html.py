@@ -29,6 +29,7 @@ from townplans.rawhtml import Grid, Slot, is_break, is_table
 from townplans.render import figures, htmltable
 from townplans.render.layout import (
     BARE_AMOUNT,
+    BULLETS,
     EMPTY_CELL,
     HANGING_PUNCTUATION,
     UNGAPPED_CONTAINERS,
@@ -141,6 +142,14 @@ def resource_url(scheme: str, relative: str) -> str:
 
 
 @dataclass
+class _OpenList:
+    """A list being written: numbered or bulleted, and its next item's number."""
+
+    ordered: bool
+    number: int
+
+
+@dataclass
 class TocEntry:
     level: int
     text: str
@@ -210,6 +219,10 @@ class _PrintRenderer(RendererHTML):
         """The document's tables that share a head row (``layout.table_families``)."""
         self._open_headings: list[str] = []
         self._last_text: Token | None = None
+        self._lists: list[_OpenList] = []
+        """The lists the renderer is in, the innermost last."""
+        self._marker = ""
+        """An item's marker, written at the start of its first paragraph's text."""
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -228,6 +241,55 @@ class _PrintRenderer(RendererHTML):
         if table_note(tokens, idx):
             return f'<p class="table-note"{source}>'
         return _with_attribute(super().renderToken(tokens, idx, options, env), source)
+
+    def bullet_list_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        self._lists.append(_OpenList(ordered=False, number=1))
+        return self.renderToken(tokens, idx, options, env)
+
+    def ordered_list_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        start = int(tokens[idx].attrs.get("start", 1) or 1)
+        self._lists.append(_OpenList(ordered=True, number=start))
+        return self.renderToken(tokens, idx, options, env)
+
+    def bullet_list_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        self._lists.pop()
+        return self.renderToken(tokens, idx, options, env)
+
+    ordered_list_close = bullet_list_close
+
+    def list_item_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """The item with its marker as text of its first line (``_item_marker``): at the start
+        of its first paragraph's text, or on its own when the item opens with something else."""
+        html = self.renderToken(tokens, idx, options, env)
+        marker = self._item_marker()
+        if idx + 1 < len(tokens) and tokens[idx + 1].type == "paragraph_open":
+            self._marker = marker
+            return html
+        return html + marker
+
+    def _item_marker(self) -> str:
+        """The next item's number (“1.”, from the list's start, as Word numbers it) or its
+        level's bullet, in a box as wide as Word's hanging indent: the text after it starts
+        where the item's next lines do, however wide the number (review29 #16: the first line's
+        text began at 105–113 pt after a number the justification widened, the next lines at
+        111.4). The marker stays text on the line, not a box drawn beside it: pdftotext, and a
+        reader copying the page, then read it where it stands (outside markers were read as a
+        column of their own and put inside another paragraph's text)."""
+        current = self._lists[-1]
+        if current.ordered:
+            label = f"{current.number}."
+            current.number += 1
+        else:
+            label = BULLETS[(len(self._lists) - 1) % len(BULLETS)]
+        return f'<span class="marker">{label} </span>'
 
     def renderToken(  # noqa: N802 - markdown-it's name
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -291,10 +353,11 @@ class _PrintRenderer(RendererHTML):
         return closing
 
     def inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        marker, self._marker = self._marker, ""
         if tokens[idx].content.strip() in ("\\newpage", "\\pagebreak"):
-            return ""
+            return marker
         html = self.renderInline(tokens[idx].children or [], options, env)
-        return _attachment_item(html) if self._attachment_note else html
+        return marker + (_attachment_item(html) if self._attachment_note else html)
 
     def softbreak(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType

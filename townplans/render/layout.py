@@ -115,6 +115,9 @@ def latin_gaps(text: str) -> tuple[float, ...]:
     return tuple(gaps)
 
 
+BULLETS = ("•", "◦", "▪")
+"""The bullet of each nesting level of a list (then repeating), in both writers."""
+
 UNGAPPED_CONTAINERS = ("title", "redhead", "signed", "signature", "imprint")
 """The 公文's parts set tight, without space between CJK text and digits (``script_gaps``): the
 title, the 发文字号 (“〔2023〕8号”), the 署名 and 成文日期, the 版记 (“2023年9月15日印发”), as

@@ -39,7 +39,7 @@ from docx.styles.style import ParagraphStyle
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from townplans.render.layout import OPENING, is_cjk, joined, line_breaks, natural_em
+from townplans.render.layout import BULLETS, OPENING, is_cjk, joined, line_breaks, natural_em
 from townplans.render.style import FontRole
 from townplans.render.words import Lexicon
 
@@ -396,8 +396,6 @@ def _insert_in_order(parent: BaseOxmlElement, child: BaseOxmlElement, order: Seq
 
 # -- numbering -----------------------------------------------------------------------------------------------
 
-BULLETS = ("•", "◦", "▪")
-"""Bullet of each nesting level (then repeating), as the PDF's disc, circle and square."""
 LEVELS = 9
 
 

@@ -182,8 +182,9 @@ def spread_over_characters(justify_line: Callable[..., Any]) -> Callable[..., An
         return x_advance
 
     def justify(context: Any, line: Any, extra_width: float) -> None:
-        count = _characters(line, boxes.TextBox) if _inter_character(line.style) else 0
-        texts = list(_text_boxes(line, boxes.TextBox))
+        flow = (boxes.LineBox, boxes.InlineBox)
+        count = _characters(line, boxes.TextBox, flow) if _inter_character(line.style) else 0
+        texts = list(_text_boxes(line, boxes.TextBox, flow))
         printed = [box for box in texts if not _blank(str(getattr(box, "text", "")))]
         # The character before a .gap takes no share: a number kept whole takes none after it,
         # so a share before the gap would space it from the text before and not from the text
@@ -230,12 +231,15 @@ def _before_gaps(texts: list[Any]) -> frozenset[int]:
     )
 
 
-def _text_boxes(box: Any, text_box: type) -> Iterator[Any]:
-    """The text boxes of ``box`` (a line) in order."""
+def _text_boxes(box: Any, text_box: type, flow: tuple[type[Any], ...]) -> Iterator[Any]:
+    """The text boxes of ``box`` (a line) in order: in its ``flow`` boxes (lines and inline
+    boxes), not in an atomic one (an inline-block: a list item's marker), which ``spread``
+    moves whole and whose text takes no share."""
     if isinstance(box, text_box):
         yield box
-    for child in getattr(box, "children", ()):
-        yield from _text_boxes(child, text_box)
+    if isinstance(box, flow):
+        for child in box.children:
+            yield from _text_boxes(child, text_box, flow)
 
 
 def _blank(text: str) -> bool:
@@ -245,13 +249,14 @@ def _blank(text: str) -> bool:
     return not text.replace("\u200b", "").strip()
 
 
-def _characters(box: Any, text_box: type) -> int:
-    """The characters of a line's text boxes that are spread (``_inter_character``)."""
-    if isinstance(box, text_box):
-        text = str(getattr(box, "text", ""))
-        spread = _inter_character(getattr(box, "style", {})) and not _blank(text)
-        return len(text) if spread else 0
-    return sum(_characters(child, text_box) for child in getattr(box, "children", ()))
+def _characters(box: Any, text_box: type, flow: tuple[type[Any], ...]) -> int:
+    """The characters of a line's text boxes that are spread (``_inter_character``; the text
+    boxes of ``_text_boxes``)."""
+    return sum(
+        len(box.text)
+        for box in _text_boxes(box, text_box, flow)
+        if _inter_character(box.style) and not _blank(str(box.text))
+    )
 
 
 @contextmanager

@@ -453,9 +453,11 @@ pre, code {{ font-family: {_family(fonts["code"])}; font-size: {fonts["code"].si
 pre {{ white-space: pre-wrap; line-height: 1.4; border-left: 2pt solid #999; padding-left: 4pt; margin: 4pt 0; }}
 .raw-html {{ white-space: pre-wrap; text-indent: 0; }}
 blockquote {{ margin: 0 0 0 2em; }}
-ul, ol {{ margin: 0; padding-left: 0; list-style-position: inside; }}
+ul, ol {{ margin: 0; padding-left: 0; list-style: none; }}
 li {{ padding-left: 2em; text-indent: -1.5em; text-align: justify; }}
+li > p:first-child {{ text-indent: -1.5em; }}
 li li {{ padding-left: 2em; }}
+.marker {{ display: inline-block; min-width: 1.5em; text-indent: 0; }}
 hr {{ border: none; border-top: 0.5pt solid black; }}
 .landscape {{ page: landscape; }}
 .attachment {{ break-before: page; }}
