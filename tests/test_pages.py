@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 import shutil
 import subprocess
@@ -494,6 +495,10 @@ def test_an_items_number_is_on_the_line_of_its_text_wherever_the_item_starts(
     starts = [max(line)[0] for line in lines[:4]]
     left = STYLE.margin_left_mm * 72 / 25.4
     assert starts == pytest.approx([left + 32, left + 32, left + 32, left + 64], abs=0.5)
+    # The bullet, from a face of its own, makes its line no taller: the lines keep one pitch.
+    tops = [max(line)[1] for line in lines[:4]]
+    pitches = [after - before for before, after in itertools.pairwise(tops)]
+    assert pitches == pytest.approx([STYLE.line_spacing_pt] * 3, abs=0.1)
 
 
 def test_a_captions_number_stands_as_far_from_its_title_as_in_word(tmp_path: Path) -> None:

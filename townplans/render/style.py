@@ -457,7 +457,7 @@ ul, ol {{ margin: 0; padding-left: 0; list-style: none; }}
 li {{ padding-left: 2em; text-indent: -1.5em; text-align: justify; }}
 li > p:first-child {{ text-indent: -1.5em; }}
 li li {{ padding-left: 2em; }}
-.marker {{ display: inline-block; min-width: 1.5em; text-indent: 0; }}
+.marker {{ display: inline-block; min-width: 1.5em; text-indent: 0; line-height: 0; }}
 hr {{ border: none; border-top: 0.5pt solid black; }}
 .landscape {{ page: landscape; }}
 .attachment {{ break-before: page; }}
