@@ -29,6 +29,7 @@ from townplans.render.layout import (
     cell_lines,
     column_needs,
     fitted,
+    held_tail,
     latin_gaps,
     line_breaks,
     minimum_em,
@@ -204,12 +205,16 @@ def test_every_line_the_word_writer_breaks_a_cell_into_fits_it(text: str, width:
         unbroken = len(line_breaks(shown, 0.0, lexicon)) == 0  # a single piece
         assert cell_em(shown) <= width + 1e-6 or unbroken, (shown, width, lines)
     pieces = [0, *line_breaks(line, 0.0, lexicon), len(line)]  # where every piece starts
+    held = held_tail([line[a:b].strip() for a, b in itertools.pairwise(pieces)], width) > 1
     for start, cut in itertools.pairwise(cuts[:-1]):
-        # the next line's first piece did not fit, or went along with its amount
+        # the next line's first piece did not fit, or went along with its amount, or with the
+        # cell's last character (``held_tail``)
         at = pieces.index(cut)
         second, third = pieces[at + 1], pieces[min(at + 2, len(pieces) - 1)]
         widened = line[start:second].strip()
-        travels = amount_of(line[cut:second], line[second:third])
+        travels = amount_of(line[cut:second], line[second:third].strip()) or (
+            held and cut == cuts[-2]
+        )
         assert cell_em(widened) > width - 1e-6 or travels, (line[start:cut], widened, width)
 
 

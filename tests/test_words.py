@@ -123,6 +123,9 @@ def test_a_columns_minimum_is_its_longest_word() -> None:
         ("区级财政650万元", 4, ["区级财政", "650万元"]),
         ("建筑控制高度（米）", 5, ["建筑控制", "高度（米）"]),
         ("一、建设目标", 3, ["一、", "建设", "目标"]),
+        # review30: the last character goes down with the word before it, not alone
+        ("接入渭城镇污水处理站。", 9.5, ["接入渭城镇", "污水处理站。"]),
+        ("窑店街至北环路段）", 8, ["窑店街至", "北环路段）"]),
     ],
 )
 def test_lines_break_between_words(text: str, width: float, lines: list[str]) -> None:
@@ -155,6 +158,16 @@ def test_the_html_keeps_the_words_of_a_wrapping_cell_in_nowrap_spans() -> None:
     assert "滨河路道路改造工程" in plain and "\u2060" not in plain  # nothing invisible added
     without = _html(NARROW, None)
     assert '<span class="nobr">道路</span>' not in without
+
+
+def test_a_wrapping_cells_last_character_stays_with_the_word_before_it() -> None:
+    """review30 (“污水处理” / “站”): the HTML holds the cell's last character to the word before
+    it, where the Word writer's model of the lines moves it down with that word; not when the
+    two would not fit the cell's line."""
+    html = html_render.kept_html("接入渭城镇污水处理站", LEXICON, 9.5)
+    assert '<span class="nobr">污水处理站</span>' in html
+    assert "污水处理站" not in html_render.kept_html("接入渭城镇污水处理站", LEXICON, 4.5)
+    assert '<span class="nobr">处理站</span>' in html_render.kept_html("处理站", LEXICON, 9.5)
 
 
 def _cell(text: str) -> CT_Tc:

@@ -45,6 +45,7 @@ from townplans.render.layout import (
     gfm_table_texts,
     heading_names_its_table,
     heading_title,
+    held_tail,
     issuer_flush_right,
     kept_in_body,
     kept_together,
@@ -661,23 +662,30 @@ def kept_html(text: str, lexicon: Lexicon | None = None, room: float = 0.0) -> s
     """Cell text with every number, date, percentage, unit or code that could break, and every
     word of ``lexicon`` (given for a cell that wraps), in a ``nowrap`` span, so it prints on
     one line; a bare amount with the word before it, when the two fit the cell's ``room`` ems
-    (``layout.line_starts``). A span is markup, not a character: the copied text is the text."""
+    (``layout.line_starts``); the last character with the word before it (``held_tail``). A
+    span is markup, not a character: the copied text is the text."""
+    pieces = kept_together(text)
     return "".join(
         f'<span class="nobr">{escape(piece)}</span>'
         if kept
-        else _words_html(break_opportunities(piece), lexicon, room)
-        for piece, kept in kept_together(text)
+        else _words_html(break_opportunities(piece), lexicon, room, last=n == len(pieces) - 1)
+        for n, (piece, kept) in enumerate(pieces)
     )
 
 
-def _words_html(text: str, lexicon: Lexicon | None, room: float = 0.0) -> str:
+def _words_html(text: str, lexicon: Lexicon | None, room: float = 0.0, last: bool = False) -> str:
     """Escaped ``text``, each word of two or more characters of ``lexicon`` in a ``nowrap``
-    span (a line may still break between two words, as between any CJK characters)."""
+    span (a line may still break between two words, as between any CJK characters); the
+    ``last`` text of a cell with its last character held to the word before it."""
     if lexicon is None:
         return in_pieces(escape(text))
+    pieces = with_amounts(words(text, lexicon), room)
+    held = held_tail(pieces, room) if last else 1
+    if held > 1:
+        pieces = [*pieces[:-held], "".join(pieces[-held:])]
     return "".join(
         f'<span class="nobr">{escape(word)}</span>' if len(word) > 1 else escape(word)
-        for word in with_amounts(words(text, lexicon), room)
+        for word in pieces
     )
 
 

@@ -456,6 +456,24 @@ BARE_AMOUNT = re.compile(r"\d+(?:[.,]\d+)*[，。；、：,;]?")
 """A number without a unit, as a 资金来源 cell lists amounts: “上级补助400；部门资金280”."""
 
 
+def held_tail(pieces: Sequence[str], room: float) -> int:
+    """How many of a cell's last ``pieces`` (words, characters, numbers: where its lines may
+    break) stay on one line: a last CJK character (and the punctuation after it) with the word
+    before it, when the two fit ``room`` ems, so that the cell's last line is not that character
+    alone (“接入渭城镇污水处理” / “站”, review30); else the last piece alone (1)."""
+    tail = len(pieces)
+    while tail and all(char in CLOSING for char in pieces[tail - 1]):
+        tail -= 1
+    if tail < 2:
+        return 1
+    last, before = pieces[tail - 1], pieces[tail - 2]
+    lone = len(last.rstrip(CLOSING)) == 1 and is_cjk(last[0]) and last[0] not in CLOSING + OPENING
+    after_text = bool(before) and is_cjk(before[-1]) and before[-1] not in CLOSING + OPENING
+    if lone and after_text and text_em("".join(pieces[tail - 2 :])) <= room:
+        return len(pieces) - tail + 2
+    return 1
+
+
 def line_starts(line: str, width_em: float, lexicon: Lexicon | None = None) -> list[int]:
     """The pieces of ``line`` (indexes into ``_spans``) that start a new line when it is filled
     ``width_em`` ems wide: a piece goes to the next line when it does not fit; a bare amount
@@ -477,6 +495,9 @@ def line_starts(line: str, width_em: float, lexicon: Lexicon | None = None) -> l
             cut = index - 1
         starts.append(cut)
         first = cut
+    held = len(spans) - held_tail(_unbroken(line, lexicon), width_em)
+    if starts and held < starts[-1] and held > (starts[-2] if len(starts) > 1 else 0):
+        starts[-1] = held  # the last character goes down with the word before it
     return starts
 
 
