@@ -14,18 +14,21 @@ from typing import cast
 
 import docx
 import pytest
+from docx.oxml.ns import qn
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from tests.conftest import REPO, SHARED, DistrictBuild, copy_workspace, require_corpora
-from tests.test_table_layout import Fragment, fragments
-from townplans import pipeline
+from tests.test_table_layout import Fragment, _line_pairs, fragments
+from tests.test_words import word_splits
+from townplans import pipeline, targets
 from townplans.check import Selection
 from townplans.model import Asset, ImageInfo, Photo
 from townplans.photopairs import PairedBy, pair_photos
 from townplans.render.album import DETAILS, GUTTER_MM, MARGIN_MM, PAGE_MM, AlbumPhoto
 from townplans.render.images import Prepared, Slot, prepare
+from townplans.render.style import load_style
 from townplans.targets import PhotoCache
 
 PHOTOS = SHARED / "corpora/photos"
@@ -375,6 +378,74 @@ def test_an_information_pages_numbers_stay_with_their_units(
         pdf = district_word_pdfs / album.name if word else album
         parted += [f"{album.name} {place}" for place in parted_in_cells(pdf, set(_info_pages(pdf)))]
     assert not parted, parted
+
+
+def _info_values(album_docx: Path) -> list[str]:
+    """The values of an album's information pages as its DOCX holds them (no WORD JOINER)."""
+    tables = [t for t in docx.Document(str(album_docx)).tables if t.cell(0, 0).text == "项目类别"]
+    return [
+        re.sub(r"\s+", "", cell.text.replace("\u2060", ""))
+        for table in tables
+        for row in table.rows
+        for cell in row.cells[1::2]
+    ]
+
+
+def lone_last_characters(pdf: Path, cells: list[str]) -> list[str]:
+    """A cell's last line holding one CJK character (and its punctuation), under the line it
+    ends: two lines of ``pdf``, one below the other, that end one of ``cells``."""
+    found = []
+    for above, below in _line_pairs(fragments(pdf)):
+        tail = below.text.rstrip("，。、；：）】》”")
+        lone = len(tail) == 1 and "\u4e00" <= tail <= "\u9fff"
+        if lone and any(cell.endswith(above.text + below.text) for cell in cells):
+            found.append(f"第 {above.page} 页“{above.text[-6:]}/{below.text}”")
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("word", [False, True], ids=["pdf", "libreoffice"])
+def test_an_information_pages_values_break_between_words(
+    built_district: Path, district_word_pdfs: Path, word: bool
+) -> None:
+    """review30: the facts were broken anywhere (“（控规WC-06地” / “块）”, “至北环路” / “段）”, and
+    in LibreOffice, which laid the table out on four equal w:gridCol, “管理有限公” / “司”) and a
+    value could end on one character (“接入渭城镇污水处理” / “站”). They are broken between the
+    words of the town's lexicon, as a document's table cells are, in both writers."""
+    session, result = pipeline.run_check(built_district)
+    graph = targets.Graph(session, load_style(session.paths.style), result)
+    found = []
+    for town in session.workspace.district.towns:
+        (album,) = (built_district / "build").rglob(f"{town.name}*观摩图册.pdf")
+        pdf = district_word_pdfs / album.name if word else album
+        cells = _info_values(album.with_suffix(".docx"))
+        lexicon = graph.assembler.lexicon(p.name for p in town.projects)
+        found += [f"{album.name} {place}" for place in word_splits(pdf, cells, lexicon)]
+        found += [f"{album.name} {place}" for place in lone_last_characters(pdf, cells)]
+    assert not found, found
+
+
+def test_the_docx_information_table_has_the_pdfs_columns(tmp_path: Path) -> None:
+    """LibreOffice lays a table out by its w:gridCol (python-docx writes them equal) and set
+    the table's text, not its rule, at the margin: the grid is the cells' widths, the table
+    centred on the text block, each cell padded as the PDF's."""
+    from townplans.render import album as album_render
+
+    facts = [("项目类别", "给排水"), ("建设单位", "渭城镇人民政府"), ("建设规模及内容", "新建")]
+    document = docx.Document()
+    heading = document.add_heading("镇区雨污分流管网工程", level=1)
+    album_render._info_docx(document, heading, facts, load_style(REPO / "templates/style.yaml"))
+    table = document.tables[0]
+    grid = [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    widths = [int(cell._tc.tcPr.tcW.get(qn("w:w"))) for cell in table.rows[0].cells]
+    assert grid == widths
+    assert sum(grid) == pytest.approx(album_render.TEXT_MM[0] / 25.4 * 1440, abs=4)
+    assert grid[0] == pytest.approx(album_render.INFO_LABEL_MM / 25.4 * 1440, abs=2)
+    assert table._tbl.tblPr.find(qn("w:jc")).get(qn("w:val")) == "center"
+    margins = table._tbl.tblPr.find(qn("w:tblCellMar"))
+    assert int(margins.find(qn("w:left")).get(qn("w:w"))) == round(
+        album_render.INFO_PAD_MM / 25.4 * 1440
+    )
 
 
 @pytest.mark.slow

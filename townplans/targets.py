@@ -391,7 +391,7 @@ class Graph:
 
             return album.album_model(
                 town, self.session.profile, paths.root, cache, district.name,
-                f"{year}年" if year else "",
+                f"{year}年" if year else "", self.assembler.lexicon(p.name for p in town.projects),
             )  # fmt: skip
 
         name = safe_name(f"{town.name}小城镇建设观摩图册", "观摩图册")  # a town's name is content

@@ -51,10 +51,11 @@ from townplans.render import documents, ooxml
 from townplans.render.html import WORKSPACE, kept_html, resource_url
 from townplans.render.html import metadata as html_metadata
 from townplans.render.images import Cache, Prepared, Slot, prepare
-from townplans.render.layout import kept_together, pt_to_mm, text_block, text_em
+from townplans.render.layout import kept_together, natural_em, pt_to_mm, text_block, text_em
 from townplans.render.ooxml import TocLine, set_fonts
 from townplans.render.style import FontRole, Style, _family
 from townplans.render.tokens import xml_text
+from townplans.render.words import Lexicon
 from townplans.reproducible import source_stamp
 from townplans.values import date_or_none
 
@@ -158,6 +159,9 @@ class Album:
     town: str = ""
     date: dt.date | None = None
     """The album's date on the cover: the latest photo's (``album_date``)."""
+    lexicon: Lexicon | None = None
+    """The words the information page's facts keep whole where a value wraps (the workspace's
+    terms and the projects' names, as a document's table cells keep them)."""
     cover: AlbumPhoto | None = None
     """The key photo on the cover."""
 
@@ -218,10 +222,17 @@ def _aspect(photo: AlbumPhoto | None) -> float:
 
 
 def album_model(
-    town: Town, profile: Profile, root: Path, cache: Cache, district_name: str, year: str
+    town: Town,
+    profile: Profile,
+    root: Path,
+    cache: Cache,
+    district_name: str,
+    year: str,
+    lexicon: Lexicon | None = None,
 ) -> Album:
     projects = _in_plan_order(town)
     album = Album(f"{town.name}小城镇建设观摩图册", f"{district_name} {year}", [])
+    album.lexicon = lexicon
     album.district, album.town = district_name, town.name
     keys: list[AlbumPhoto] = []
     for index, project in enumerate(projects, 1):
@@ -449,6 +460,8 @@ has its information page, laid out to fill the page (``info_rows``), in this one
 INFO_LINE_MM = INFO_PT * 1.5 * 25.4 / 72
 INFO_LABEL_MM = 46.0
 """The label column of the information page's table."""
+INFO_PAD_MM = 4.0
+"""The left and right padding of the information page's cells, in both writers."""
 INFO_HEADING_MM = 24.0
 """The project's name (22 pt) over its red rule, and the space under it."""
 INFO_ROW_MM = 22.0
@@ -464,11 +477,25 @@ def info_rows(facts: Sequence[tuple[str, str]]) -> list[tuple[list[tuple[str, st
     char = INFO_PT * 25.4 / 72
     needs = []
     for row in rows:
-        cell = (TEXT_MM[0] if len(row) == 1 else TEXT_MM[0] / 2) - INFO_LABEL_MM - 8
+        cell = info_value_mm(len(row) == 1)
         lines = max(math.ceil(len(value) * char / cell) or 1 for _, value in row)
         needs.append(lines * INFO_LINE_MM + 4)
     even = min(INFO_ROW_MM, max(0.0, room - sum(needs)) / max(len(rows), 1) + min(needs, default=0))
     return [(row, max(need, even)) for row, need in zip(rows, needs, strict=True)]
+
+
+def info_value_mm(alone: bool) -> float:
+    """The width of a value's text on the information page: half the table (a fact ``alone`` on
+    its row, all of it) less the label column and the cell's padding."""
+    return (TEXT_MM[0] if alone else TEXT_MM[0] / 2) - INFO_LABEL_MM - 2 * INFO_PAD_MM
+
+
+def info_words(value: str, alone: bool, lexicon: Lexicon | None) -> tuple[Lexicon | None, float]:
+    """The lexicon a value of the information page is broken by (None when it fits its one
+    line: a word is kept whole only where the text wraps, as in a document's cells) and its
+    line's room in ems."""
+    room = info_value_mm(alone) / pt_to_mm(INFO_PT)
+    return (lexicon if natural_em(value) > room else None), room
 
 
 def _slot_html(root: Path, cell: Cell, slot: Slot) -> str:
@@ -516,7 +543,7 @@ table.facts th {{ width: 26mm; background: #f2f2f2; font-weight: normal; font-fa
 h1.info {{ font-size: 22pt; margin: 0 0 6mm; padding-bottom: 2mm; border-bottom: 1.5pt solid #c00; }}
 table.facts.info {{ font-size: {INFO_PT:g}pt; line-height: 1.5; page-break-after: always; table-layout: fixed; }}
 table.facts.info th {{ width: {INFO_LABEL_MM:g}mm; }}
-table.facts.info th, table.facts.info td {{ padding: 0 4mm; vertical-align: middle; }}
+table.facts.info th, table.facts.info td {{ padding: 0 {INFO_PAD_MM:g}mm; vertical-align: middle; }}
 .row {{ display: flex; justify-content: space-between; align-items: flex-end; page-break-inside: avoid; margin-top: {ROW_GAP_MM}mm; }}
 .slot {{ margin: 0; text-align: center; }}
 .slot img {{ display: block; margin: 0 auto; }}
@@ -532,7 +559,7 @@ h2 {{ font-family: {_family(fonts["heading2"])}; font-size: {HEADING_PT:g}pt; li
         + "</ol></nav>",
     ]
     for project in album.projects:
-        parts.append(_project_html(project, root))
+        parts.append(_project_html(project, root, album.lexicon))
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{_html(album.title)}</title>{_metadata(album)}<style>{css}</style></head>"
@@ -594,17 +621,22 @@ def fact_rows(facts: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     return rows + ([pending] if pending else [])
 
 
-def _facts_row(row: Sequence[tuple[str, str]], height: str = "") -> str:
+def _facts_row(
+    row: Sequence[tuple[str, str]], lexicon: Lexicon | None = None, height: str = ""
+) -> str:
     span = ' colspan="3"' if len(row) == 1 else ""
-    # A fact's numbers, dates and codes each on one line, as a document's cells have them
-    # (“健身器材36件” broke before its 件, review29).
-    cells = "".join(f"<th>{_html(k)}</th><td{span}>{kept_html(xml_text(v))}</td>" for k, v in row)
+    # A fact's numbers, dates, codes and words each on one line, as a document's cells have
+    # them (“健身器材36件” broke before its 件, review29; “WC-06地” / “块）”, review30).
+    cells = "".join(
+        f"<th>{_html(k)}</th><td{span}>{kept_html(xml_text(v), *info_words(v, bool(span), lexicon))}</td>"
+        for k, v in row
+    )
     return f"<tr{height}>{cells}</tr>"
 
 
-def _project_html(project: AlbumProject, root: Path) -> str:
+def _project_html(project: AlbumProject, root: Path, lexicon: Lexicon | None = None) -> str:
     rows = "".join(
-        _facts_row(row, f' style="height:{height:.1f}mm"')
+        _facts_row(row, lexicon, f' style="height:{height:.1f}mm"')
         for row, height in info_rows(project.info_facts)
     )
     head = f'<h1 class="info" id="{project.anchor}">{_html(project.name)}</h1>'
@@ -683,7 +715,7 @@ def album_docx(
         heading = document.add_paragraph(xml_text(project.name), style="Heading 1")
         heading.paragraph_format.page_break_before = True
         ooxml.add_bookmark(heading, ooxml.bookmark_name(project.anchor), number)
-        _info_docx(document, heading, project.info_facts, style)
+        _info_docx(document, heading, project.info_facts, style, album.lexicon)
         for index, (title, cells, layout) in enumerate(groups(project, root)):
             group = document.add_paragraph(title, style="Heading 2")
             group.paragraph_format.keep_with_next = True
@@ -766,7 +798,11 @@ def word_grid(grid_: Grid, cells: Sequence[Cell], section: Section) -> Grid:
 
 
 def _info_docx(
-    document: DocumentObject, heading: Paragraph, facts: Sequence[tuple[str, str]], style: Style
+    document: DocumentObject,
+    heading: Paragraph,
+    facts: Sequence[tuple[str, str]],
+    style: Style,
+    lexicon: Lexicon | None = None,
 ) -> None:
     """The information page as the PDF has it: the name in 22 pt over a red rule, the facts in
     4号 in rows sized to fill the page (``info_rows``), labels in 黑体 on grey."""
@@ -781,6 +817,13 @@ def _info_docx(
     label, value = Mm(INFO_LABEL_MM), Mm(TEXT_MM[0] / 2 - INFO_LABEL_MM)
     table = document.add_table(rows=len(rows), cols=4)
     table.style = document.styles["Table Grid"]
+    # The grid as the cells' widths: LibreOffice lays a table out by its w:gridCol, which
+    # python-docx makes equal (four 189 pt columns split “管理有限公 / 司”, review30).
+    ooxml.set_grid(table._tbl, [int(width) for width in (label, value, label, value)])
+    # Centred on the text block as the PDF's: LibreOffice set the table's text, not its rule,
+    # at the margin (the rule 5.6 pt outside it, review30).
+    table.alignment, table.autofit = WD_TABLE_ALIGNMENT.CENTER, False
+    ooxml.set_cell_margins(table._tbl, INFO_PAD_MM * 72 / 25.4)
     for row, (items, height) in zip(table.rows, rows, strict=True):
         # a little under the PDF's: Word's and LibreOffice's lines of the same size run taller,
         # and a row only grows (at least), so the table stays on its page in both
@@ -792,6 +835,9 @@ def _info_docx(
         for index, (key, text) in enumerate(items):
             _info_cell(cells[2 * index], key, style.fonts["heading1"], shaded=True)
             _info_cell(cells[2 * index + 1], text, None, shaded=False)
+            words, room = info_words(text, len(items) == 1, lexicon)
+            if words is not None:
+                ooxml.break_between_words(cells[2 * index + 1]._tc, room, words)
         for cell, width in zip(cells, (label, value, label, value), strict=True):
             cell.width = width
 

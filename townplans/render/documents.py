@@ -433,9 +433,13 @@ class Assembler:
         return self.worded(spec, projects)
 
     def worded(self, spec: DocumentSpec, names: Iterable[str]) -> DocumentSpec:
-        """``spec`` with the lexicon its tables' cells are broken by: the workspace's terms and
-        ``names`` (the projects it prints)."""
-        return replace(spec, lexicon=Lexicon.of([*self.terms, *names]))
+        """``spec`` with the lexicon its tables' cells are broken by (``lexicon``)."""
+        return replace(spec, lexicon=self.lexicon(names))
+
+    def lexicon(self, names: Iterable[str]) -> Lexicon:
+        """The words table cells are broken by: the workspace's terms and ``names`` (the
+        projects a document prints)."""
+        return Lexicon.of([*self.terms, *names])
 
     def master_plan(self, town: Town) -> Iterable[DocumentSpec]:
         plan = town.master_plan
