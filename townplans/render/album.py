@@ -37,7 +37,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
@@ -647,6 +647,10 @@ def _project_html(project: AlbumProject, root: Path, lexicon: Lexicon | None = N
     for heading, cells, layout in groups(project, root):
         html.append(f"<h2>{_html(heading)}</h2>")
         slots = [_slot_html(root, cell, layout.slot) for cell in cells]
+        # A short last row keeps the places of a full one (empty slots after its pictures), as
+        # the DOCX's table has them: spread on their own, two of three went to the row's ends.
+        empty = _slot_html(root, Cell(None, "", 1.0), layout.slot)
+        slots += [empty] * (-len(slots) % layout.columns)
         html += [
             f'<div class="row">{"".join(slots[i : i + layout.columns])}</div>'
             for i in range(0, len(slots), layout.columns)
@@ -756,7 +760,7 @@ def _cover_docx(document: DocumentObject, album: Album) -> None:
         width, height = fitted(_aspect(album.cover), COVER_PHOTO)
         picture = document.add_paragraph()
         picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        picture.add_run().add_picture(str(album.cover.prepared.path), Mm(width), Mm(height))
+        ooxml.add_picture(picture.add_run(), str(album.cover.prepared.path), Mm(width), Mm(height))
     for line in cover_lines(album):
         paragraph = document.add_paragraph(xml_text(line))
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -873,21 +877,33 @@ def _grid(document: DocumentObject, cells: Sequence[Cell], grid_: Grid) -> None:
     split across pages, every line's height set (the gap above a row, the picture's line, the
     caption's exact lines) as the PDF sets them, so that ``word_grid``'s budget holds."""
     table = document.add_table(rows=math.ceil(len(cells) / grid_.columns), cols=grid_.columns)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.alignment, table.autofit = WD_TABLE_ALIGNMENT.CENTER, False
+    # The text block in python-docx's equal columns, without cell margins, each slot at its
+    # column's left, centre or right as the PDF spreads a row's slots (the first and last
+    # flush with the text block, the gaps equal).
+    text_width, _ = text_block(document.sections[-1])
+    column = int(text_width) // grid_.columns
+    ooxml.set_cell_margins(table._tbl, 0)
+    # in whole twips, as Word stores indents, and rounded so that a picture as wide as the slot
+    # still fits between them
+    slack = max(column - math.ceil(Mm(grid_.slot.width_mm) / 635) * 635, 0) // 635 * 635
     for row in table.rows:
         ooxml.cant_split(row._tr)
     for index, cell in enumerate(cells):
         place = table.cell(index // grid_.columns, index % grid_.columns)
-        place.width = Mm(grid_.slot.width_mm)
+        position = index % grid_.columns
+        left = slack * position // max(grid_.columns - 1, 1) if grid_.columns > 1 else slack // 2
+        left = left // 635 * 635
         paragraph = place.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         fmt = paragraph.paragraph_format
+        fmt.left_indent, fmt.right_indent = Emu(left), Emu(slack - left)
         fmt.keep_with_next = True
         fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
         fmt.space_before, fmt.space_after = Mm(ROW_GAP_MM), Pt(0)
         width, height = fitted(cell.aspect, grid_.slot)
         if cell.path is not None:
-            paragraph.add_run().add_picture(str(cell.path), Mm(width), Mm(height))
+            ooxml.add_picture(paragraph.add_run(), str(cell.path), Mm(width), Mm(height))
         elif cell.note:
             run = paragraph.add_run(xml_text(cell.note))
             run.font.color.rgb = RGBColor(0xC0, 0, 0)
@@ -895,6 +911,7 @@ def _grid(document: DocumentObject, cells: Sequence[Cell], grid_: Grid) -> None:
             caption = place.add_paragraph(xml_text(cell.caption))
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
             lines = caption.paragraph_format
+            lines.left_indent, lines.right_indent = Emu(left), Emu(slack - left)
             lines.line_spacing_rule = WD_LINE_SPACING.EXACTLY
             lines.line_spacing = Pt(CAPTION_LINE_PT)
             lines.space_before, lines.space_after = Mm(CAPTION_GAP_MM), Pt(0)

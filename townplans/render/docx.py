@@ -1376,7 +1376,7 @@ class DocxWriter:
         if size_mm is not None:
             width, height, scale = size_mm[0], size_mm[1], 1.0
         try:
-            run.add_picture(str(path), width=Mm(width * scale), height=Mm(height * scale))
+            ooxml.add_picture(run, str(path), Mm(width * scale), Mm(height * scale))
         except Exception:  # noqa: BLE001 - python-docx's own image parsers fail in many ways
             # An image Pillow reads can still be one python-docx cannot embed (WebP, a PNG with a
             # damaged chunk): a visible placeholder and a problem, never a failed document.

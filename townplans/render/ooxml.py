@@ -34,7 +34,7 @@ from docx.oxml.ns import nsdecls, nsmap, qn
 from docx.oxml.table import CT_Row, CT_Tbl, CT_Tc
 from docx.oxml.text.run import CT_R
 from docx.oxml.xmlchemy import BaseOxmlElement
-from docx.shared import Emu, Pt
+from docx.shared import Emu, Length, Pt
 from docx.styles.style import ParagraphStyle
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
@@ -669,6 +669,19 @@ def _drop_trailing_empty_section(body: BaseOxmlElement) -> None:
         and children[last_index - 1].tag == qn("w:p")
     ):
         body.remove(carrier)
+
+
+# -- pictures --------------------------------------------------------------------------------------------
+
+
+def add_picture(run: Run, path: str, width: Length, height: Length) -> None:
+    """``path``'s picture in ``run``, ``width`` by ``height``, with no distance from the text
+    around it (``wp:inline``'s distT/B/L/R, which python-docx leaves out: LibreOffice then
+    takes Word's 0.125 inch for a floating picture, so a picture as wide as its table cell was
+    drawn 9 pt to the right, past the text block and clipped, review30)."""
+    shape = run.add_picture(path, width=width, height=height)
+    for side in ("distT", "distB", "distL", "distR"):
+        shape._inline.set(side, "0")
 
 
 # -- tables ----------------------------------------------------------------------------------------------
