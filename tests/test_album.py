@@ -460,6 +460,28 @@ def test_an_albums_pdf_is_set_in_the_faces_its_docx_names(built_district: Path) 
         assert "FandolFang" in fonts and "FandolSong-Bold" in fonts, (album.name, fonts)
 
 
+@pytest.mark.slow
+def test_libreoffice_sets_every_album_picture_where_the_pdf_does(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    """review30: in LibreOffice a drawing and a board side by side stood on different lines
+    (their captions 18.5 pt apart; the PDF aligns a row's feet) and wide photos sat 9 pt to the
+    right. Every picture after the cover now has the PDF's box in LibreOffice's PDF of the DOCX,
+    page by page."""
+    moved = []
+    for album in sorted((built_district / "build").rglob("*观摩图册.pdf")):
+        printed = sorted(box for box in placed(album) if box[0] > 1)
+        word = sorted(box for box in placed(district_word_pdfs / album.name) if box[0] > 1)
+        assert len(printed) == len(word) > 10, album.name
+        moved += [
+            (album.name, box, other)
+            for box, other in zip(printed, word, strict=True)
+            if box[0] != other[0]
+            or max(abs(a - b) for a, b in zip(box[1:], other[1:], strict=True)) > 0.5
+        ]
+    assert not moved, moved[:5]
+
+
 def placed(pdf: Path) -> list[tuple[int, float, float, float, float]]:
     """Each image the PDF draws: its page and its box (x0, y0, x1, y1 in pt, from the page's
     foot), read from the transformation in force where the page paints it."""

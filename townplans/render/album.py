@@ -891,6 +891,9 @@ def _grid(document: DocumentObject, cells: Sequence[Cell], grid_: Grid) -> None:
         ooxml.cant_split(row._tr)
     for index, cell in enumerate(cells):
         place = table.cell(index // grid_.columns, index % grid_.columns)
+        # a row's slots stand on one line, as the PDF's row aligns its figures' feet: a drawing
+        # and a board of different heights have their captions level (review30: 18.5 pt apart)
+        place.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
         position = index % grid_.columns
         left = slack * position // max(grid_.columns - 1, 1) if grid_.columns > 1 else slack // 2
         left = left // 635 * 635
