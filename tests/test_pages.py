@@ -501,6 +501,22 @@ def test_an_items_number_is_on_the_line_of_its_text_wherever_the_item_starts(
     assert pitches == pytest.approx([STYLE.line_spacing_pt] * 3, abs=0.1)
 
 
+def test_a_note_is_the_body_face_in_smaller_print_in_both_writers(tmp_path: Path) -> None:
+    """review30: the district summary's “按区级规则文件 … 核对” (a ``::: note``) was 仿宋 12 pt
+    two of its characters in in the PDF, 黑体 two body characters in in Word."""
+    note = "::: note\n按区级规则文件 2023.1 核对（156 条规则，6 个镇）。\n:::\n"
+    size = STYLE.fonts["caption"].size
+    (paragraph,) = [p for p in write_docx(note, tmp_path).paragraphs if p.text.strip()]
+    run = next(r for r in paragraph.runs if r.text.strip())
+    fonts = run._r.rPr.find(qn("w:rFonts"))
+    assert fonts.get(qn("w:eastAsia")) == STYLE.fonts["body"].east_asian
+    assert run.font.size.pt == size
+    assert paragraph.paragraph_format.first_line_indent.pt == pytest.approx(2 * size)
+    words = _words(write_pdf(note, tmp_path))
+    left = STYLE.margin_left_mm * 72 / 25.4
+    assert words[0][0] == pytest.approx(left + 2 * size, abs=0.5)
+
+
 def test_a_captions_number_stands_as_far_from_its_title_as_in_word(tmp_path: Path) -> None:
     """“表 1  地块指标”: Word keeps both spaces (5.4 pt in LibreOffice's PDF of the DOCX); the
     PDF collapsed them into one (2.7 pt), so its captions read tighter than Word's (review28
