@@ -482,6 +482,50 @@ def test_libreoffice_sets_every_album_picture_where_the_pdf_does(
     assert not moved, moved[:5]
 
 
+def _contents(pdf: Path) -> tuple[tuple[float, float, float], list[Fragment]]:
+    """The album's contents page (page 2): its title's left, right and foot (“目” and “录” are
+    read apart), and its entries, top to bottom."""
+    page = sorted((f for f in fragments(pdf) if f.page == 2), key=lambda f: f.y0)
+    title = [f for f in page if f.text.strip() in ("目", "录", "目录", "目\u3000录")]
+    assert title, pdf.name
+    foot = max(f.y1 for f in title)
+    lines: dict[float, list[Fragment]] = {}
+    for fragment in page:
+        if fragment.y0 > foot:
+            lines.setdefault(round(fragment.y0), []).append(fragment)
+    entries = [
+        Fragment(2, min(f.x0 for f in parts), parts[0].y0, max(f.x1 for f in parts),
+                 parts[0].y1, "".join(f.text for f in sorted(parts, key=lambda f: f.x0)))
+        for _, parts in sorted(lines.items())
+    ]  # fmt: skip
+    return (min(f.x0 for f in title), max(f.x1 for f in title), foot), [
+        entry for entry in entries if re.search(r"\.\d+$", entry.text)
+    ]
+
+
+@pytest.mark.slow
+def test_an_albums_contents_page_looks_alike_in_both_writers(
+    built_district: Path, district_word_pdfs: Path
+) -> None:
+    """review30: the PDF set “目　录” flush left over numbered 12 pt entries, Word centred it
+    over unnumbered 16 pt ones. Both now: the title centred, the entries in the contents' face
+    and size from the text block's left, at one pitch."""
+    left, middle = MARGIN_MM * 72 / 25.4, PAGE_MM[0] / 2 * 72 / 25.4
+    for album in sorted((built_district / "build").rglob("*观摩图册.pdf"))[:2]:
+        laid = [_contents(album), _contents(district_word_pdfs / album.name)]
+        for title, entries in laid:
+            assert (title[0] + title[1]) / 2 == pytest.approx(middle, abs=2), album.name
+            assert entries and all(e.x0 == pytest.approx(left, abs=1) for e in entries)
+            assert not re.match(r"\d+\.", entries[0].text), entries[0].text  # no numbers
+        (_, printed), (_, word) = laid
+        assert len(printed) == len(word)
+        pitch = [b.y0 - a.y0 for a, b in itertools.pairwise(printed)]
+        word_pitch = [b.y0 - a.y0 for a, b in itertools.pairwise(word)]
+        assert pitch == pytest.approx(word_pitch, abs=1.0), (pitch, word_pitch)
+        heights = [e.y1 - e.y0 for e in printed]
+        assert min(heights) > 15, heights  # 16 pt, not 12
+
+
 def placed(pdf: Path) -> list[tuple[int, float, float, float, float]]:
     """Each image the PDF draws: its page and its box (x0, y0, x1, y1 in pt, from the page's
     foot), read from the transformation in force where the page paints it."""

@@ -454,6 +454,10 @@ def groups(project: AlbumProject, root: Path) -> list[tuple[str, list[Cell], Gri
     return found
 
 
+TOC_LINE_EM = 1.58
+"""The contents' line pitch, in ems of the toc role: what Word's TOC 1 lines take (25.3 pt at
+16 pt in LibreOffice's PDF of the DOCX), so both writers' contents pages look alike."""
+
 INFO_PT = 14.0
 """The information page's type (4号): read at arm's length on an inspection tour. Every project
 has its information page, laid out to fill the page (``info_rows``), in this one size."""
@@ -534,7 +538,9 @@ h1 {{ font-family: {_family(fonts["heading1"])}; font-size: 18pt; margin: 0 0 3m
 .cover img {{ display: block; margin: 0 auto; }}
 .cover .sub {{ margin-top: 6mm; font-size: 16pt; line-height: 1.6; }}
 .contents {{ page-break-after: always; }} .contents a {{ color: inherit; text-decoration: none; }}
-.contents li {{ margin: 2mm 0; }} .contents a::after {{ content: leader(".") target-counter(attr(href), page); }}
+.contents h1 {{ text-align: center; }} .contents ol {{ list-style: none; margin: 0; padding: 0; }}
+.contents li {{ font-family: {_family(fonts["toc"])}; font-size: {fonts["toc"].size:g}pt; line-height: {TOC_LINE_EM:g}; }}
+.contents a::after {{ content: leader(".") target-counter(attr(href), page); }}
 section.project {{ page-break-before: always; }}
 table.facts {{ border-collapse: collapse; width: 100%; }}
 .nobr {{ white-space: nowrap; }}
