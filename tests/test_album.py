@@ -321,6 +321,13 @@ def _info_pages(pdf: Path) -> dict[int, tuple[set[str], float]]:
     return found
 
 
+def album_pdfs(root: Path, word_pdfs: Path, word: bool) -> list[tuple[Path, Path]]:
+    """Each album of the shared build (its PDF) with the PDF a writer made of it: the album's own,
+    or LibreOffice's of its DOCX (``word``)."""
+    albums = sorted((root / "build").rglob("*观摩图册.pdf"))
+    return [(album, word_pdfs / album.name if word else album) for album in albums]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("word", [False, True], ids=["pdf", "libreoffice"])
 def test_every_projects_information_page_shows_the_same_facts_in_one_size(
@@ -329,11 +336,10 @@ def test_every_projects_information_page_shows_the_same_facts_in_one_size(
     """Review F17: some projects had a full-page table of fourteen facts, others a 10.5 pt table
     beside their drawings without 建设单位, 开工日期, 累计完成投资 …; now every project has its
     information page, with every label, in one size, in both writers."""
-    albums = sorted((built_district / "build").rglob("*观摩图册.pdf"))
+    albums = album_pdfs(built_district, district_word_pdfs, word)
     assert len(albums) >= 6
     sizes: list[float] = []
-    for album in albums:
-        pdf = district_word_pdfs / album.name if word else album
+    for album, pdf in albums:
         pages = _info_pages(pdf)
         headings = [p.text for p in docx.Document(str(album.with_suffix(".docx"))).paragraphs
                     if p.style.name == "Heading 1"]  # fmt: skip
@@ -374,8 +380,7 @@ def test_an_information_pages_numbers_stay_with_their_units(
     """review29: the facts were plain text in both writers, and 周陵's page broke “健身器材36” /
     “件”, 窑店's “门头牌匾70” / “块”. They are written as a document's table cells are."""
     parted = []
-    for album in sorted((built_district / "build").rglob("*观摩图册.pdf")):
-        pdf = district_word_pdfs / album.name if word else album
+    for album, pdf in album_pdfs(built_district, district_word_pdfs, word):
         parted += [f"{album.name} {place}" for place in parted_in_cells(pdf, set(_info_pages(pdf)))]
     assert not parted, parted
 
@@ -568,8 +573,7 @@ def test_side_by_side_photos_keep_the_gutter_inside_the_text_block(
     left, right = MARGIN_MM * 72 / 25.4, (PAGE_MM[0] - MARGIN_MM) * 72 / 25.4
     gutter = GUTTER_MM * 72 / 25.4
     gaps = []
-    for album in sorted((built_district / "build").rglob("*观摩图册.pdf")):
-        pdf = district_word_pdfs / album.name if word else album
+    for _, pdf in album_pdfs(built_district, district_word_pdfs, word):
         boxes = [box for box in placed(pdf) if box[0] > 1]  # the cover's key photo aside
         for box in boxes:
             assert left - 0.5 <= box[1] and box[3] <= right + 0.5, (pdf.name, box)

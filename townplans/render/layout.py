@@ -495,7 +495,7 @@ def line_starts(line: str, width_em: float, lexicon: Lexicon | None = None) -> l
             cut = index - 1
         starts.append(cut)
         first = cut
-    held = len(spans) - held_tail(_unbroken(line, lexicon), width_em)
+    held = len(spans) - held_tail([line[start:end] for start, end in spans], width_em)
     if starts and held < starts[-1] and held > (starts[-2] if len(starts) > 1 else 0):
         starts[-1] = held  # the last character goes down with the word before it
     return starts
